@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One target per layer; lower layers never import higher ones:
+//   CCrypto → CairnCrypto → CairnSigner → CairnAWS ─────────────┐
+//   CairnJSON ──────────────────────────────┘                   ├→ CairnResources → Stacks → CairnCLI → cairn
+//   CSQLite → CairnState ─┐                                     │
+//   CairnGraph ───────────┴→ CairnEngine ───────────────────────┘
+let package = Package(
+    name: "Cairn",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cairn", targets: ["cairn"]),
+        .library(name: "CairnSigner", targets: ["CairnSigner"]),
+        .library(name: "CairnAWS", targets: ["CairnAWS"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "CairnJSON"),
+        .target(name: "CairnCrypto", dependencies: ["CCrypto"]),
+        .target(name: "CairnSigner", dependencies: ["CairnCrypto"]),
+        .target(name: "CairnAWS", dependencies: ["CairnSigner", "CairnCrypto", "CairnJSON"]),
+        .target(name: "CairnGraph"),
+        .target(name: "CairnCLI", dependencies: [
+            "CairnAWS", "CairnJSON",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "cairn", dependencies: ["CairnCLI"]),
+        .testTarget(name: "CairnJSONTests", dependencies: ["CairnJSON"]),
+        .testTarget(name: "CairnCryptoTests", dependencies: ["CairnCrypto"]),
+        .testTarget(name: "CairnSignerTests", dependencies: ["CairnSigner"]),
+        .testTarget(name: "CairnGraphTests", dependencies: ["CairnGraph"]),
+    ]
+)

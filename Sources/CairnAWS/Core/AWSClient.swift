@@ -1,0 +1,184 @@
+import CairnSigner
+import Foundation
+
+/// Cairn's AWS client: signs, sends, retries and decodes errors for every protocol. Its transport,
+/// clock, randomness and logger are passed in, so that tests are exact.
+public final class AWSClient: Sendable {
+    public let region: String
+    public let credentials: any CredentialProvider
+    public let endpoints: EndpointResolver
+    public let retry: RetryPolicy
+    public let timeout: Duration
+    let transport: any HTTPTransport
+    let clock: any AWSClock
+    let random: any RandomSource
+    let logger: (any AWSLogger)?
+    let limiter: ConcurrencyLimiter
+
+    /// - Parameters:
+    ///   - timeout: per request, per attempt.
+    ///   - maxConcurrency: requests in flight at once across every service.
+    public init(
+        region: String, credentials: any CredentialProvider, endpoints: EndpointResolver = EndpointResolver(),
+        retry: RetryPolicy = .default, timeout: Duration = .seconds(60), maxConcurrency: Int = 32,
+        transport: any HTTPTransport = URLSessionTransport(), clock: any AWSClock = SystemClock(),
+        random: any RandomSource = SystemRandom(), logger: (any AWSLogger)? = nil
+    ) {
+        self.region = region
+        self.credentials = credentials
+        self.endpoints = endpoints
+        self.retry = retry
+        self.timeout = timeout
+        self.transport = transport
+        self.clock = clock
+        self.random = random
+        self.logger = logger
+        self.limiter = ConcurrencyLimiter(limit: maxConcurrency)
+    }
+
+    private init(copying other: AWSClient, region: String) {
+        self.region = region
+        credentials = other.credentials
+        endpoints = other.endpoints
+        retry = other.retry
+        timeout = other.timeout
+        transport = other.transport
+        clock = other.clock
+        random = other.random
+        logger = other.logger
+        limiter = other.limiter
+    }
+
+    /// The same client (credentials, connections, concurrency bound) in another region.
+    public func withRegion(_ region: String) -> AWSClient {
+        region == self.region ? self : AWSClient(copying: self, region: region)
+    }
+
+    /// The endpoint requests to `service` go to.
+    public func endpoint(for service: ServiceModel) -> ResolvedEndpoint {
+        endpoints.resolve(service, region: region)
+    }
+
+    // MARK: - The request pipeline
+
+    /// A request before signing: the path and query exactly as they go on the wire.
+    struct WireRequest: Sendable {
+        var method: String
+        var baseURL: URL
+        var path: String
+        var query: String?
+        var headers: [(name: String, value: String)]
+        var body: Data
+        var payload: PayloadHash = .body
+    }
+
+    /// What a protocol extracts from an error answer.
+    struct ErrorFields {
+        var code: String
+        var message: String
+        var requestID: String?
+    }
+
+    /// Signs and sends `request`, retrying what is worth retrying, and returns a 2xx answer or throws
+    /// `AWSServiceError` / `AWSRequestError`.
+    func send(
+        _ request: WireRequest, service: ServiceModel, operation: String, endpoint: ResolvedEndpoint,
+        parseError: @Sendable (HTTPResponse) -> ErrorFields?
+    ) async throws -> HTTPResponse {
+        var attempt = 0
+        while true {
+            attempt += 1
+            // AssumeRoleWithWebIdentity is authorised by its token alone and goes unsigned.
+            let credentials: Credentials? = self.credentials is AnonymousCredentialProvider ? nil : try await self.credentials.credentials()
+            let signed = sign(request, credentials: credentials, service: service, endpoint: endpoint)
+            let started = ContinuousClock.now
+            let outcome: Result<HTTPResponse, TransportError>
+            do {
+                let response = try await limiter.run { [transport, timeout] () async throws(TransportError) -> HTTPResponse in
+                    try await transport.send(signed, timeout: timeout)
+                }
+                outcome = .success(response)
+            } catch let error as TransportError {
+                outcome = .failure(error)
+            }
+            let latency = ContinuousClock.now - started
+            let retryDelay: Duration?
+            switch outcome {
+            case .failure(let error):
+                log(service, operation, status: nil, attempt: attempt, latency: latency, requestID: nil, note: "\(error)")
+                guard error.isRetryable, attempt < retry.maxAttempts else {
+                    throw AWSRequestError(service: service.serviceID, operation: operation, endpoint: endpoint.url.absoluteString,
+                                          attempts: attempt, reason: .transport(error))
+                }
+                retryDelay = retry.delay(afterAttempt: attempt, jitter: random.unit())
+            case .success(let response):
+                let requestID = Self.requestID(response)
+                if (200..<300).contains(response.status) {
+                    log(service, operation, status: response.status, attempt: attempt, latency: latency, requestID: requestID, note: nil)
+                    return response
+                }
+                let fields = parseError(response)
+                log(service, operation, status: response.status, attempt: attempt, latency: latency,
+                    requestID: fields?.requestID ?? requestID, note: fields?.code)
+                guard retry.isRetryable(status: response.status, code: fields?.code), attempt < retry.maxAttempts else {
+                    throw Self.error(for: response, fields: fields, service: service, operation: operation,
+                                     endpoint: endpoint, attempts: attempt, requestID: requestID)
+                }
+                let retryAfter = response.headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+                retryDelay = retry.delay(afterAttempt: attempt, jitter: random.unit(), retryAfter: retryAfter)
+            }
+            if let retryDelay, retryDelay > .zero { try await clock.sleep(for: retryDelay) }
+        }
+    }
+
+    private static func error(
+        for response: HTTPResponse, fields: ErrorFields?, service: ServiceModel, operation: String,
+        endpoint: ResolvedEndpoint, attempts: Int, requestID: String?
+    ) -> any Error {
+        if let fields {
+            return AWSServiceError(service: service.serviceID, operation: operation, status: response.status,
+                                   code: fields.code, message: fields.message, requestID: fields.requestID ?? requestID)
+        }
+        let snippet = String(decoding: response.body.prefix(200), as: UTF8.self)
+            .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
+        return AWSRequestError(service: service.serviceID, operation: operation, endpoint: endpoint.url.absoluteString,
+                               attempts: attempts,
+                               reason: .unexpectedResponse(status: response.status, contentType: response.headers["content-type"],
+                                                           snippet: snippet.isEmpty ? "(empty body)" : snippet),
+                               requestID: requestID)
+    }
+
+    static func requestID(_ response: HTTPResponse) -> String? {
+        response.headers["x-amzn-requestid"] ?? response.headers["x-amz-request-id"] ?? response.headers["x-amzn-request-id"]
+    }
+
+    private func sign(_ request: WireRequest, credentials: Credentials?, service: ServiceModel, endpoint: ResolvedEndpoint) -> HTTPRequest {
+        let base = request.baseURL
+        var host = base.host ?? ""
+        if let port = base.port, !((base.scheme == "https" && port == 443) || (base.scheme == "http" && port == 80)) {
+            host += ":\(port)"
+        }
+        let basePath = base.path == "/" ? "" : base.path
+        let path = basePath + request.path
+        var headers = [(name: "Host", value: host)] + request.headers
+        let isS3 = service.signingName == "s3"
+        if let credentials {
+        let signer = isS3
+            ? SigV4Signer.s3(credentials: credentials, region: endpoint.signingRegion)
+            : SigV4Signer(credentials: credentials, region: endpoint.signingRegion, service: service.signingName)
+        let signingRequest = SigningRequest(method: request.method, path: path, query: request.query, headers: headers, body: [UInt8](request.body))
+        headers = signer.signedHeaders(for: signingRequest, date: clock.now(), payload: request.payload, addContentSHA256Header: isS3)
+        }
+        var text = "\(base.scheme ?? "https")://\(host)\(path.isEmpty ? "/" : path)"
+        if let query = request.query, !query.isEmpty { text += "?" + query }
+        return HTTPRequest(method: request.method, url: URL(string: text)!, headers: headers, body: request.body)
+    }
+
+    private func log(_ service: ServiceModel, _ operation: String, status: Int?, attempt: Int, latency: Duration, requestID: String?, note: String?) {
+        guard let logger else { return }
+        let ms = Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15
+        var line = "cairn: aws \(service.serviceID).\(operation) status=\(status.map(String.init) ?? "-") attempt=\(attempt) latency=\(String(format: "%.0f", ms))ms request-id=\(requestID ?? "-")"
+        if let note { line += " error=\(note)" }
+        logger.log(line)
+    }
+}

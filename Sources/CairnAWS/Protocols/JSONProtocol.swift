@@ -1,0 +1,66 @@
+import CairnJSON
+import Foundation
+
+extension AWSClient {
+    /// Calls an `awsJson1.x` operation: POST / with `X-Amz-Target` and the input as the JSON body.
+    public func json(_ service: ServiceModel, _ operationName: String, _ input: JSON = [:]) async throws -> JSON {
+        precondition(service.protocol == .json, "\(service.serviceID) does not speak the json protocol")
+        let operation = service.operation(operationName)
+        let endpoint = endpoint(for: service)
+        let request = WireRequest(
+            method: operation.method, baseURL: endpoint.url, path: "/", query: nil,
+            headers: [
+                ("Content-Type", "application/x-amz-json-\(service.jsonVersion ?? "1.1")"),
+                ("X-Amz-Target", "\(service.targetPrefix ?? "").\(operationName)"),
+            ],
+            body: Data(input.description.utf8))
+        let response = try await send(request, service: service, operation: operationName, endpoint: endpoint, parseError: Self.jsonError)
+        if response.body.isEmpty { return [:] }
+        do {
+            return try JSON(parsing: [UInt8](response.body))
+        } catch {
+            throw AWSRequestError(service: service.serviceID, operation: operationName, endpoint: endpoint.url.absoluteString, attempts: 1,
+                                  reason: .unexpectedResponse(status: response.status, contentType: response.headers["content-type"],
+                                                              snippet: String(decoding: response.body.prefix(200), as: UTF8.self)),
+                                  requestID: Self.requestID(response))
+        }
+    }
+
+    /// Calls a paginated json operation until the last page and returns every page.
+    public func jsonPages(_ service: ServiceModel, _ operationName: String, _ input: JSON = [:], maxPages: Int = 10_000) async throws -> [JSON] {
+        guard let paginator = service.operation(operationName).paginator else {
+            return [try await json(service, operationName, input)]
+        }
+        var pages: [JSON] = []
+        var request = input.objectValue ?? [:]
+        var seen = Set<JSON>()
+        while pages.count < maxPages {
+            let page = try await json(service, operationName, .object(request))
+            pages.append(page)
+            let tokens = paginator.outputTokens.map { page[$0] ?? .null }
+            guard tokens.contains(where: { !$0.isNull && $0 != "" }), seen.insert(.array(tokens)).inserted else { break }
+            for (name, token) in zip(paginator.inputTokens, tokens) { request[name] = token }
+        }
+        return pages
+    }
+
+    /// Every element of the paginator's result key across all pages (e.g. `repositories`).
+    public func jsonAll(_ service: ServiceModel, _ operationName: String, _ input: JSON = [:], key: String? = nil) async throws -> [JSON] {
+        let resultKey = key ?? service.operation(operationName).paginator?.resultKeys.first
+        guard let resultKey else { preconditionFailure("\(operationName) has no result key: pass key:") }
+        return try await jsonPages(service, operationName, input).flatMap { $0[resultKey]?.arrayValue ?? [] }
+    }
+
+    /// `{"__type": "ns#Code", "message": …}`, or the `x-amzn-ErrorType` header.
+    @Sendable static func jsonError(_ response: HTTPResponse) -> ErrorFields? {
+        let body = try? JSON(parsing: [UInt8](response.body))
+        var code = response.headers["x-amzn-errortype"] ?? body?["__type"]?.stringValue ?? body?["code"]?.stringValue
+        guard var raw = code, !raw.isEmpty else { return nil }
+        // Either form may carry a namespace before '#' or a URL after ':'.
+        if let colon = raw.firstIndex(of: ":") { raw = String(raw[..<colon]) }
+        if let hash = raw.lastIndex(of: "#") { raw = String(raw[raw.index(after: hash)...]) }
+        code = raw
+        let message = body?["message"]?.stringValue ?? body?["Message"]?.stringValue ?? body?["errorMessage"]?.stringValue ?? ""
+        return ErrorFields(code: raw, message: message, requestID: requestID(response))
+    }
+}

@@ -1,0 +1,114 @@
+import CairnCrypto
+import Foundation
+
+/// The body of a rest-xml request.
+public enum RestXMLBody: Sendable {
+    case none
+    /// The children of the operation's payload element; the client adds the root element and namespace.
+    case xml([XMLNode])
+    /// A raw payload (a bucket policy, an object's bytes).
+    case raw(Data, contentType: String)
+}
+
+/// A rest-xml answer: headers, the raw body and, when the body is XML, its root element.
+public struct RestXMLResponse: Sendable {
+    public let status: Int
+    public let headers: [String: String]
+    public let body: Data
+    public let xml: XMLNode?
+}
+
+extension AWSClient {
+    /// Calls a rest-xml (S3) operation. `members` are the input members bound to the URI, the query
+    /// string and headers, by their model names (`Bucket`, `Prefix`, `ExpectedBucketOwner`).
+    public func restXML(_ service: ServiceModel, _ operationName: String, _ members: [String: String] = [:], body: RestXMLBody = .none) async throws -> RestXMLResponse {
+        precondition(service.protocol == .restXML, "\(service.serviceID) does not speak rest-xml")
+        let operation = service.operation(operationName)
+        let endpoint = endpoint(for: service)
+        var baseURL = endpoint.url
+
+        let parts = operation.requestURI.split(separator: "?", maxSplits: 1).map(String.init)
+        var template = parts[0]
+        var queryItems: [String] = parts.count > 1 ? parts[1].split(separator: "&").map(String.init) : []
+
+        // Virtual-hosted style on AWS; path style on custom endpoints and for names DNS can't carry.
+        if !endpoint.isCustom, let bucket = members["Bucket"], template.hasPrefix("/{Bucket}"), Self.isVirtualHostable(bucket) {
+            baseURL = URL(string: "https://\(bucket).\(endpoint.url.host ?? "")")!
+            template.removeFirst("/{Bucket}".count)
+        }
+        var path = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            path += rest[..<open]
+            var label = String(rest[rest.index(after: open)..<close])
+            let greedy = label.hasSuffix("+")
+            if greedy { label.removeLast() }
+            guard let value = members[label] else { preconditionFailure("\(operationName) needs the URI member \(label)") }
+            path += percentEncode(value, keepSlash: greedy)
+            rest = rest[rest.index(after: close)...]
+        }
+        path += rest
+        if path.isEmpty { path = "/" }
+
+        var headers: [(name: String, value: String)] = []
+        for binding in operation.bindings {
+            guard let value = members[binding.member] else { continue }
+            switch binding.location {
+            case .querystring: queryItems.append("\(percentEncode(binding.name))=\(percentEncode(value))")
+            case .header: headers.append((binding.name, value))
+            case .uri, .headerPrefix: break
+            }
+        }
+
+        var data = Data()
+        switch body {
+        case .none: break
+        case .xml(let children):
+            guard let payload = operation.payload else { preconditionFailure("\(operationName) takes no XML payload") }
+            let namespace = payload.namespace ?? service.xmlNamespace
+            let root = XMLNode(payload.rootElement, attributes: namespace.map { ["xmlns": $0] } ?? [:], children: children)
+            data = Data(root.xmlString().utf8)
+            headers.append(("Content-Type", "application/xml"))
+        case .raw(let bytes, let contentType):
+            data = bytes
+            headers.append(("Content-Type", contentType))
+        }
+        if operation.checksumRequired && members["ContentMD5"] == nil {
+            headers.append(("Content-MD5", Data(MD5.hash([UInt8](data))).base64EncodedString()))
+        }
+
+        let request = WireRequest(method: operation.method, baseURL: baseURL, path: path,
+                                  query: queryItems.isEmpty ? nil : queryItems.joined(separator: "&"), headers: headers, body: data)
+        let response = try await send(request, service: service, operation: operationName, endpoint: endpoint, parseError: Self.restXMLError)
+        let xml = response.body.first == UInt8(ascii: "<") ? try? XMLNode.parse(response.body) : nil
+        return RestXMLResponse(status: response.status, headers: response.headers, body: response.body, xml: xml)
+    }
+
+    /// A bucket name usable as a TLS host label: lower-case letters, digits and hyphens, no dots.
+    static func isVirtualHostable(_ bucket: String) -> Bool {
+        (3...63).contains(bucket.count) && bucket.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" }
+            && bucket.first != "-" && bucket.last != "-"
+    }
+
+    /// `<Error><Code>…</Code><Message>…</Message><RequestId>…</RequestId></Error>`; answers without
+    /// a body (HEAD) are named by their status, as the SDKs do.
+    @Sendable static func restXMLError(_ response: HTTPResponse) -> ErrorFields? {
+        if response.body.isEmpty {
+            let code: String
+            switch response.status {
+            case 301: code = "PermanentRedirect"
+            case 400: code = "BadRequest"
+            case 403: code = "Forbidden"
+            case 404: code = "NotFound"
+            case 405: code = "MethodNotAllowed"
+            case 412: code = "PreconditionFailed"
+            default: return nil
+            }
+            return ErrorFields(code: code, message: "", requestID: requestID(response))
+        }
+        guard let root = try? XMLNode.parse(response.body) else { return nil }
+        let error = root.name == "Error" ? root : root["Error"]
+        guard let code = error?.string("Code"), !code.isEmpty else { return nil }
+        return ErrorFields(code: code, message: error?.string("Message") ?? "", requestID: error?.string("RequestId") ?? requestID(response))
+    }
+}

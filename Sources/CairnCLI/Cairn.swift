@@ -1,0 +1,14 @@
+import ArgumentParser
+import Foundation
+
+/// The `cairn` command line: typed AWS stacks, planned, applied, drift-checked and destroyed.
+public struct Cairn: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "cairn",
+        abstract: "Infrastructure as typed Swift: plan, apply, drift-check and destroy AWS stacks.",
+        version: "0.1.0",
+        subcommands: [Whoami.self]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import CairnAWS
+import Foundation
+
+/// How to reach AWS: the standard profile and region settings, plus verbosity.
+struct AWSOptions: ParsableArguments {
+    @Option(help: "The AWS profile to use (overrides AWS_PROFILE and the AWS_ACCESS_KEY_ID variables).")
+    var profile: String?
+
+    @Option(help: "The AWS region (overrides AWS_REGION, AWS_DEFAULT_REGION and the profile's region).")
+    var region: String?
+
+    @Flag(name: .shortAndLong, help: "Print one line per AWS API call to stderr (as CAIRN_LOG=debug does).")
+    var verbose = false
+
+    /// The logger for API calls, when asked for by flag or by `CAIRN_LOG=debug`.
+    var logger: (any AWSLogger)? {
+        verbose || ProcessInfo.processInfo.environment["CAIRN_LOG"]?.lowercased() == "debug" ? StandardErrorLogger() : nil
+    }
+
+    /// Resolves the configuration; `stackRegion` is used when nothing else names a region.
+    func configuration(stackRegion: String? = nil) throws -> AWSConfiguration {
+        var environment = ProcessInfo.processInfo.environment
+        if let region { environment["AWS_REGION"] = region }
+        return try AWSConfiguration.resolve(environment: environment, profile: profile, defaultRegion: stackRegion, logger: logger)
+    }
+}
+
+/// Output format for commands that can print data.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}

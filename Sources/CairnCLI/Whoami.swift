@@ -1,0 +1,46 @@
+import ArgumentParser
+import CairnAWS
+import CairnJSON
+import Foundation
+
+extension Cairn {
+    /// Shows which AWS identity, region and endpoint Cairn would use, and where each came from.
+    struct Whoami: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the AWS account, identity, region and endpoint Cairn uses, and where each comes from.")
+
+        @OptionGroup var aws: AWSOptions
+
+        @Option(help: "Output format: text or json.")
+        var format: OutputFormat = .text
+
+        func run() async throws {
+            try await reportingErrors {
+                let configuration = try aws.configuration()
+                let client = configuration.client(logger: aws.logger)
+                let identity = try await client.callerIdentity()
+                let endpoint = client.endpoint(for: .sts)
+                switch format {
+                case .json:
+                    let json: JSON = [
+                        "account": .string(identity.account), "arn": .string(identity.arn), "userId": .string(identity.userID),
+                        "profile": .string(configuration.profile),
+                        "region": .string(configuration.region), "regionSource": .string(configuration.regionSource),
+                        "credentialsSource": .string(configuration.credentials.source),
+                        "endpoint": .string(endpoint.url.absoluteString), "endpointSource": .string(endpoint.source),
+                    ]
+                    print(json.prettyDescription)
+                case .text:
+                    print("""
+                        Account:      \(identity.account)
+                        Identity:     \(identity.arn)
+                        User id:      \(identity.userID)
+                        Region:       \(configuration.region)  (from \(configuration.regionSource))
+                        Credentials:  \(configuration.credentials.source)
+                        Endpoint:     \(endpoint.url.absoluteString)  (from \(endpoint.source))
+                        """)
+                }
+            }
+        }
+    }
+}
