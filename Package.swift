@@ -24,6 +24,9 @@ let package = Package(
         .target(name: "CairnSigner", dependencies: ["CairnCrypto"]),
         .target(name: "CairnAWS", dependencies: ["CairnSigner", "CairnCrypto", "CairnJSON"]),
         .target(name: "CairnGraph"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "CairnEngine", dependencies: ["CairnGraph", "CairnJSON"]),
+        .target(name: "CairnResources", dependencies: ["CairnEngine", "CairnAWS", "CairnJSON"]),
         .target(name: "CairnCLI", dependencies: [
             "CairnAWS", "CairnJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -33,5 +36,9 @@ let package = Package(
         .testTarget(name: "CairnCryptoTests", dependencies: ["CairnCrypto"]),
         .testTarget(name: "CairnSignerTests", dependencies: ["CairnSigner"]),
         .testTarget(name: "CairnGraphTests", dependencies: ["CairnGraph"]),
+        .testTarget(name: "CairnResourcesTests", dependencies: ["CairnResources", "CairnEngine", "CairnAWS", "CairnJSON", "TestSupport"]),
+        // Shared by the integration tests: a moto server per test process (signature checking on), the aws CLI,
+        // a scriptable HTTP stub server and a process runner. Its Python helpers run from the source tree.
+        .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["scripts"]),
     ]
 )

@@ -1,0 +1,66 @@
+import CairnJSON
+
+/// What AWS says a resource is now.
+public struct Observed: Sendable, Hashable {
+    /// The physical id (a name or an ARN) the provider reads, updates and deletes it by.
+    public var id: String
+    /// Every managed attribute, in the same shape and with the same defaults as declarations produce.
+    public var attributes: [String: JSON]
+    /// Values other resources can reference (`arn`, `uri`, …).
+    public var outputs: [String: JSON]
+
+    public init(id: String, attributes: [String: JSON], outputs: [String: JSON]) {
+        self.id = id
+        self.attributes = attributes
+        self.outputs = outputs
+    }
+}
+
+/// What a create or an update returns.
+public struct Applied: Sendable, Hashable {
+    public var id: String
+    public var outputs: [String: JSON]
+
+    public init(id: String, outputs: [String: JSON]) {
+        self.id = id
+        self.outputs = outputs
+    }
+}
+
+/// Reads, creates, updates and deletes one resource type. Everything it sees is concrete data: the
+/// engine has resolved references before calling it.
+public protocol ResourceProvider: Sendable {
+    var typeName: String { get }
+    /// Attributes that AWS cannot change in place: a change replaces the resource.
+    var replaceOnChange: Set<String> { get }
+    /// Attributes that only steer Cairn (`forceDestroy`): not read from AWS, never drift.
+    var localAttributes: Set<String> { get }
+    /// The physical id a create with these attributes will have, recorded in the intent before the
+    /// create call so that a crash can be recovered by finding the resource again.
+    func physicalID(for attributes: [String: JSON]) -> String?
+    /// The live resource, or nil when it no longer exists. `prior` holds the attributes last applied,
+    /// for resources whose read needs them (the cluster of a service).
+    func read(id: String, prior: [String: JSON]) async throws -> Observed?
+    func create(_ attributes: [String: JSON]) async throws -> Applied
+    func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied
+    func delete(id: String, attributes: [String: JSON]) async throws
+}
+
+extension ResourceProvider {
+    public var localAttributes: Set<String> { ["forceDestroy"] }
+}
+
+/// The providers of every resource type Cairn knows, by type name.
+public struct ProviderRegistry: Sendable {
+    public private(set) var providers: [String: any ResourceProvider] = [:]
+
+    public init(_ providers: [any ResourceProvider] = []) {
+        for provider in providers { register(provider) }
+    }
+
+    public mutating func register(_ provider: any ResourceProvider) {
+        providers[provider.typeName] = provider
+    }
+
+    public subscript(type: String) -> (any ResourceProvider)? { providers[type] }
+}

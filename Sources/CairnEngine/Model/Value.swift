@@ -1,0 +1,117 @@
+import CairnJSON
+
+/// Points at one output (`arn`, `name`, `uri`, …) of a resource in the same stack.
+public struct Reference: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The address of the resource, e.g. `aws_iam_role.build`.
+    public let address: String
+    /// The output's name, e.g. `arn`.
+    public let output: String
+
+    public init(address: String, output: String) {
+        self.address = address
+        self.output = output
+    }
+
+    public var description: String { "\(address).\(output)" }
+    public static func < (a: Reference, b: Reference) -> Bool { a.description < b.description }
+}
+
+/// A declared attribute value: concrete data, another resource's output, text built from both, or
+/// a value to keep secret.
+public indirect enum Value: Sendable, Hashable {
+    case json(JSON)
+    case reference(Reference)
+    /// Strings and references joined into one string (`"\(bucket.arn)/*"`).
+    case concat([Value])
+    case array([Value])
+    case object([String: Value])
+    /// Never shown in plans, logs or errors; encrypted in the state.
+    case sensitive(Value)
+
+    public static let null = Value.json(.null)
+
+    /// Every reference inside, each one a dependency edge.
+    public var references: Set<Reference> {
+        switch self {
+        case .json: return []
+        case .reference(let reference): return [reference]
+        case .concat(let parts), .array(let parts): return parts.reduce(into: []) { $0.formUnion($1.references) }
+        case .object(let members): return members.values.reduce(into: []) { $0.formUnion($1.references) }
+        case .sensitive(let inner): return inner.references
+        }
+    }
+
+    /// The concrete value, with `Unknown` markers where an output is not known yet (`lookup` returns
+    /// nil), and the paths of the sensitive parts added to `sensitivePaths`.
+    public func resolve(path: String = "", sensitivePaths: inout Set<String>, lookup: (Reference) -> JSON?) -> JSON {
+        switch self {
+        case .json(let json):
+            return json
+        case .reference(let reference):
+            return lookup(reference) ?? Unknown.marker(reference)
+        case .concat(let parts):
+            var text = ""
+            var unknown: Reference?
+            for part in parts {
+                let value = part.resolve(path: path, sensitivePaths: &sensitivePaths, lookup: lookup)
+                if let reference = Unknown.reference(in: value) { unknown = unknown ?? reference; continue }
+                switch value {
+                case .string(let s): text += s
+                case .int(let i): text += String(i)
+                case .double(let d): text += String(d)
+                case .bool(let b): text += String(b)
+                default: text += value.description
+                }
+            }
+            return unknown.map(Unknown.marker) ?? .string(text)
+        case .array(let items):
+            return .array(items.enumerated().map { $1.resolve(path: "\(path)[\($0)]", sensitivePaths: &sensitivePaths, lookup: lookup) })
+        case .object(let members):
+            var out: [String: JSON] = [:]
+            for (key, member) in members {
+                out[key] = member.resolve(path: path.isEmpty ? key : "\(path).\(key)", sensitivePaths: &sensitivePaths, lookup: lookup)
+            }
+            return .object(out)
+        case .sensitive(let inner):
+            sensitivePaths.insert(path)
+            return inner.resolve(path: path, sensitivePaths: &sensitivePaths, lookup: lookup)
+        }
+    }
+}
+
+/// How a value that is not known until apply (another resource's output) is carried in plan data:
+/// `{"$unknown": "aws_iam_role.build.arn"}`.
+public enum Unknown {
+    public static let key = "$unknown"
+
+    public static func marker(_ reference: Reference) -> JSON {
+        .object([key: .string("\(reference.address)#\(reference.output)")])
+    }
+
+    /// The reference a marker stands for, or nil when `value` is not a marker.
+    public static func reference(in value: JSON) -> Reference? {
+        guard case .object(let members) = value, members.count == 1, let text = members[key]?.stringValue,
+              let hash = text.lastIndex(of: "#") else { return nil }
+        return Reference(address: String(text[..<hash]), output: String(text[text.index(after: hash)...]))
+    }
+
+    /// Whether `value` contains a marker anywhere.
+    public static func contains(_ value: JSON) -> Bool {
+        if reference(in: value) != nil { return true }
+        switch value {
+        case .array(let items): return items.contains(where: contains)
+        case .object(let members): return members.values.contains(where: contains)
+        default: return false
+        }
+    }
+
+    /// Replaces every marker whose output is now known.
+    public static func substitute(_ value: JSON, lookup: (Reference) -> JSON?) -> JSON {
+        if let reference = reference(in: value) { return lookup(reference) ?? value }
+        switch value {
+        case .array(let items): return .array(items.map { substitute($0, lookup: lookup) })
+        case .object(let members): return .object(members.mapValues { substitute($0, lookup: lookup) })
+        default: return value
+        }
+    }
+}

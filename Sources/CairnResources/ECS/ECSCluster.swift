@@ -1,0 +1,118 @@
+import CairnAWS
+import CairnEngine
+import CairnJSON
+
+/// An ECS cluster (`aws ecs create-cluster`).
+public struct ECSCluster: ResourceDeclaration {
+    public static let typeName = "aws_ecs_cluster"
+
+    /// CloudWatch Container Insights.
+    public enum ContainerInsights: String, Sendable {
+        case enabled, disabled, enhanced
+    }
+
+    public let logicalName: String
+    public var name: Input<String>
+    public var containerInsights: ContainerInsights
+    /// `FARGATE`, `FARGATE_SPOT`, or capacity provider names.
+    public var capacityProviders: [String]
+    public var tags: Tags
+    public var options: ResourceOptions
+
+    public init(_ logicalName: String, name: Input<String>, containerInsights: ContainerInsights = .disabled,
+                capacityProviders: [String] = [], tags: Tags = [:], options: ResourceOptions = ResourceOptions()) {
+        self.logicalName = logicalName
+        self.name = name
+        self.containerInsights = containerInsights
+        self.capacityProviders = capacityProviders
+        self.tags = tags
+        self.options = options
+    }
+
+    public var arn: Output<String> { Output(output("arn")) }
+    public var clusterName: Output<String> { Output(output("name")) }
+
+    public var attributes: [String: Value] {
+        [
+            "name": name.value,
+            "containerInsights": .string(containerInsights.rawValue),
+            "capacityProviders": .json(.array(capacityProviders.sorted().map { .string($0) })),
+            "tags": .json(tags.json),
+        ]
+    }
+
+    public func validate() -> [ValidationIssue] {
+        checkName(name, address: address, attribute: "name", length: 1...255, pattern: "^[A-Za-z0-9_-]+$",
+                  rule: "cluster names are 1 to 255 letters, digits, hyphens and underscores")
+            + checkTags(tags, address: address)
+    }
+}
+
+/// Creates, reads, updates and deletes ECS clusters; the physical id is the cluster name.
+struct ECSClusterProvider: ResourceProvider {
+    let client: AWSClient
+    let typeName = ECSCluster.typeName
+    let replaceOnChange: Set<String> = ["name"]
+
+    func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }
+
+    func read(id: String, prior: [String: JSON]) async throws -> Observed? {
+        let result = try await client.json(.ecs, "DescribeClusters", ["clusters": [.string(id)], "include": ["SETTINGS", "TAGS"]])
+        guard let cluster = result["clusters"]?.arrayValue?.first, cluster["status"]?.stringValue != "INACTIVE",
+              let arn = cluster["clusterArn"]?.stringValue else { return nil }
+        let insights = cluster["settings"]?.arrayValue?.first { $0["name"]?.stringValue == "containerInsights" }?["value"]?.stringValue ?? "disabled"
+        let providers = (cluster["capacityProviders"]?.arrayValue ?? []).compactMap(\.stringValue).sorted()
+        return Observed(id: id, attributes: [
+            "name": .string(cluster["clusterName"]?.stringValue ?? id),
+            "containerInsights": .string(insights),
+            "capacityProviders": .array(providers.map { .string($0) }),
+            "tags": tagMap(cluster["tags"]).json,
+        ], outputs: ["arn": .string(arn), "name": .string(id)])
+    }
+
+    func create(_ attributes: [String: JSON]) async throws -> Applied {
+        let name = attributes.string("name") ?? ""
+        var input: [String: JSON] = [
+            "clusterName": .string(name),
+            "settings": [["name": "containerInsights", "value": .string(attributes.string("containerInsights") ?? "disabled")]],
+        ]
+        let providers = attributes.strings("capacityProviders")
+        if !providers.isEmpty { input["capacityProviders"] = .array(providers.map { .string($0) }) }
+        let tags = attributes.tags()
+        if !tags.isEmpty { input["tags"] = tagList(tags) }
+        let result = try await client.json(.ecs, "CreateCluster", .object(input))
+        return Applied(id: name, outputs: ["arn": result["cluster"]?["clusterArn"] ?? .null, "name": .string(name)])
+    }
+
+    func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
+        let result = try await client.json(.ecs, "DescribeClusters", ["clusters": [.string(id)]])
+        let arn = result["clusters"]?[0]?["clusterArn"] ?? .null
+        if old["containerInsights"] != new["containerInsights"] {
+            _ = try await client.json(.ecs, "UpdateClusterSettings", [
+                "cluster": .string(id),
+                "settings": [["name": "containerInsights", "value": new["containerInsights"] ?? "disabled"]],
+            ])
+        }
+        if old["capacityProviders"] != new["capacityProviders"] {
+            _ = try await client.json(.ecs, "PutClusterCapacityProviders", [
+                "cluster": .string(id), "capacityProviders": new["capacityProviders"] ?? [], "defaultCapacityProviderStrategy": [],
+            ])
+        }
+        let delta = TagDelta(old: old.tags(), new: new.tags())
+        if !delta.changed.isEmpty {
+            _ = try await client.json(.ecs, "TagResource", ["resourceArn": arn, "tags": tagList(delta.changed)])
+        }
+        if !delta.removed.isEmpty {
+            _ = try await client.json(.ecs, "UntagResource", ["resourceArn": arn, "tagKeys": .array(delta.removed.map { .string($0) })])
+        }
+        return Applied(id: id, outputs: ["arn": arn, "name": .string(id)])
+    }
+
+    func delete(id: String, attributes: [String: JSON]) async throws {
+        do {
+            _ = try await client.json(.ecs, "DeleteCluster", ["cluster": .string(id)])
+        } catch let error as AWSServiceError where error.isNotFound(["ClusterNotFoundException"]) {
+            return
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import CairnAWS
+import CairnEngine
+import CairnJSON
+
+/// Every resource type Cairn knows, each backed by `client`. Adding a resource type means one file
+/// plus one line here.
+public func awsProviders(client: AWSClient) -> ProviderRegistry {
+    ProviderRegistry([
+        ECSClusterProvider(client: client),
+    ])
+}
+
+/// Helpers shared by the providers.
+extension Dictionary where Key == String, Value == JSON {
+    func string(_ key: String) -> String? { self[key]?.stringValue }
+    func bool(_ key: String) -> Bool? { self[key]?.boolValue }
+    func int(_ key: String) -> Int? { self[key]?.intValue }
+    func strings(_ key: String) -> [String] { self[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+    func tags(_ key: String = "tags") -> [String: String] {
+        self[key]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+    }
+}
+
+extension AWSServiceError {
+    /// Whether AWS said the resource does not exist.
+    func isNotFound(_ codes: Set<String>) -> Bool { codes.contains(code) }
+}
+
+/// Tag changes as the APIs take them: what to set, what to remove.
+struct TagDelta {
+    var changed: [String: String]
+    var removed: [String]
+
+    init(old: [String: String], new: [String: String]) {
+        changed = new.filter { old[$0.key] != $0.value }
+        removed = old.keys.filter { new[$0] == nil }.sorted()
+    }
+
+    var isEmpty: Bool { changed.isEmpty && removed.isEmpty }
+}
+
+/// `[{"key": k, "value": v}]` (or `Key`/`Value`), as ECS, ECR and others take tags.
+func tagList(_ tags: [String: String], keyName: String = "key", valueName: String = "value") -> JSON {
+    .array(tags.keys.sorted().map { .object([keyName: .string($0), valueName: .string(tags[$0]!)]) })
+}
+
+/// The inverse of `tagList`.
+func tagMap(_ list: JSON?, keyName: String = "key", valueName: String = "value") -> [String: String] {
+    var tags: [String: String] = [:]
+    for item in list?.arrayValue ?? [] {
+        if let key = item[keyName]?.stringValue { tags[key] = item[valueName]?.stringValue ?? "" }
+    }
+    return tags
+}
+
+/// Checks a name against a pattern and length, as AWS documents them.
+func checkName(_ name: Input<String>, address: String, attribute: String, length: ClosedRange<Int>,
+               pattern: String, rule: String) -> [ValidationIssue] {
+    guard let text = name.literal else { return [] }
+    if !length.contains(text.count) || text.range(of: pattern, options: .regularExpression) == nil {
+        return [ValidationIssue(address: address, attribute: attribute, message: "'\(text)' breaks AWS's naming rule: \(rule).")]
+    }
+    return []
+}
+
+/// Checks tags against AWS's limits.
+func checkTags(_ tags: Tags, address: String) -> [ValidationIssue] {
+    var issues: [ValidationIssue] = []
+    if tags.count > 50 { issues.append(ValidationIssue(address: address, attribute: "tags", message: "\(tags.count) tags is more than AWS's 50: remove some.")) }
+    for (key, value) in tags {
+        if key.isEmpty || key.count > 128 || key.hasPrefix("aws:") {
+            issues.append(ValidationIssue(address: address, attribute: "tags.\(key)", message: "tag keys must be 1 to 128 characters and must not start with 'aws:'."))
+        }
+        if value.count > 256 {
+            issues.append(ValidationIssue(address: address, attribute: "tags.\(key)", message: "tag values must be at most 256 characters."))
+        }
+    }
+    return issues
+}

@@ -1,0 +1,27 @@
+import CairnAWS
+import CairnEngine
+import CairnJSON
+@testable import CairnResources
+import Foundation
+import TestSupport
+
+/// A client for the test process's moto server, and unique names so tests never collide.
+enum ProviderTesting {
+    static func client(region: String = "us-east-1") async throws -> (AWSClient, MotoServer) {
+        let moto = try await MotoServer.shared()
+        let environment = moto.environment(region: region)
+        let configuration = try AWSConfiguration.resolve(environment: environment)
+        return (configuration.client(), moto)
+    }
+
+    /// A lower-case name unique in this test run.
+    static func uniqueName(_ prefix: String) -> String {
+        "\(prefix)-\(UInt32.random(in: 0...UInt32.max) % 1_000_000)-\(Int(Date().timeIntervalSince1970) % 100_000)"
+    }
+
+    /// Resolves a declaration's attributes with no references, as the engine would.
+    static func attributes(of declaration: some ResourceDeclaration) -> [String: JSON] {
+        var sensitive = Set<String>()
+        return declaration.attributes.mapValues { $0.resolve(sensitivePaths: &sensitive) { _ in nil } }
+    }
+}
