@@ -25,10 +25,12 @@ let package = Package(
         .target(name: "CairnAWS", dependencies: ["CairnSigner", "CairnCrypto", "CairnJSON"]),
         .target(name: "CairnGraph"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "CairnEngine", dependencies: ["CairnGraph", "CairnJSON"]),
+        .target(name: "CairnState", dependencies: ["CSQLite"]),
+        .target(name: "CairnEngine", dependencies: ["CairnGraph", "CairnState", "CairnJSON", "CairnCrypto"]),
         .target(name: "CairnResources", dependencies: ["CairnEngine", "CairnAWS", "CairnJSON"]),
+        .target(name: "Stacks", dependencies: ["CairnResources", "CairnEngine"], path: "stacks"),
         .target(name: "CairnCLI", dependencies: [
-            "CairnAWS", "CairnJSON",
+            "CairnAWS", "CairnJSON", "CairnEngine", "CairnResources", "CairnState", "Stacks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "cairn", dependencies: ["CairnCLI"]),
@@ -36,9 +38,11 @@ let package = Package(
         .testTarget(name: "CairnCryptoTests", dependencies: ["CairnCrypto"]),
         .testTarget(name: "CairnSignerTests", dependencies: ["CairnSigner"]),
         .testTarget(name: "CairnGraphTests", dependencies: ["CairnGraph"]),
+        .testTarget(name: "CairnStateTests", dependencies: ["CairnState", "CSQLite"]),
         .testTarget(name: "CairnResourcesTests", dependencies: ["CairnResources", "CairnEngine", "CairnAWS", "CairnJSON", "TestSupport"]),
         // Shared by the integration tests: a moto server per test process (signature checking on), the aws CLI,
         // a scriptable HTTP stub server and a process runner. Its Python helpers run from the source tree.
         .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["scripts"]),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
     ]
 )

@@ -8,12 +8,17 @@ import Foundation
 /// String, number, boolean, array and dictionary literals make comparisons short:
 /// `#expect(json["Account"] == "123456789012")`.
 public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
+    /// `null` (also what a missing key or index gives).
     case null
+    /// `true` or `false`.
     case bool(Bool)
     /// Every JSON number (integers up to 2^53 are exact).
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object (member order is not kept).
     case object([String: JSONValue])
 
     /// Parses UTF-8 JSON text (any top-level value). Empty or whitespace-only input gives `.null`.
@@ -71,6 +76,7 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
         return .null
     }
 
+    /// Whether this is `null` (or a missing member).
     public var isNull: Bool { self == .null }
     /// The string, if this is a string.
     public var string: String? { if case .string(let value) = self { return value }; return nil }
@@ -105,7 +111,7 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         guard let data = try? JSONSerialization.data(
             withJSONObject: foundationObject, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
-        else { return "\(self)" }
+        else { return "<JSON that cannot be serialised (a non-finite number?)>" }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -116,15 +122,23 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Literals, so that expectations read `json["Name"] == "x"`, `json["Count"] == 2`, `json == ["a": [1, 2]]`.
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
+    /// Creates the value of a literal.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// Creates the value of a literal.
     public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    /// Creates the value of a literal.
     public init(floatLiteral value: Double) { self = .number(value) }
+    /// Creates the value of a literal.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// Creates the value of a literal.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// Creates the value of a literal.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
+    /// Creates the value of a literal.
     public init(nilLiteral: ()) { self = .null }
 }

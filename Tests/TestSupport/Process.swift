@@ -44,8 +44,9 @@ public struct ProcessTimeoutError: Error, CustomStringConvertible, Sendable {
     public let arguments: [String]
     /// The timeout that expired.
     public let timeout: Duration
-    /// Whatever the child had written before it was killed.
+    /// Whatever the child had written to standard output before it was killed.
     public let stdout: String
+    /// Whatever the child had written to standard error before it was killed.
     public let stderr: String
 
     /// The command, the timeout and the end of both outputs.

@@ -7,8 +7,11 @@ import Darwin
 
 /// The error thrown by every TestSupport helper: one readable message (shown as is by Swift Testing).
 public struct TestSupportError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong, and usually what to do about it.
     public let message: String
+    /// Creates an error with `message`.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }
 

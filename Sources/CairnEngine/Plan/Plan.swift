@@ -56,6 +56,10 @@ public struct ResourceChange: Sendable, Hashable {
     public var sensitivePaths: [String]
     /// The addresses it depends on.
     public var dependencies: [String]
+    /// The resource exists in AWS from an interrupted create and is taken into the state first.
+    public var adopt: Bool = false
+    /// Its outputs as known at plan time (nil when it is created or replaced).
+    public var outputs: [String: JSON]?
 
     public init(address: String, type: String, action: Action, id: String? = nil, reason: String? = nil,
                 changes: [AttributeChange] = [], desired: [String: JSON]? = nil, prior: [String: JSON]? = nil,

@@ -1,0 +1,44 @@
+import ArgumentParser
+import CairnEngine
+import CairnJSON
+import Foundation
+
+extension Cairn {
+    /// Prints a stack's declared outputs as last applied.
+    struct Output: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the stack's outputs as last applied.")
+
+        @OptionGroup var target: StackOptions
+        @OptionGroup var aws: AWSOptions
+
+        @Option(help: "Output format: text or json.")
+        var format: OutputFormat = .text
+
+        @Option(help: "Print this sensitive output's value.")
+        var showSensitive: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                let context = try StackContext(target, aws: aws)
+                guard let store = try context.workspace.store(for: context.stack, create: false) else {
+                    throw CLIError("The stack '\(target.stack)' (\(target.environment)) has no state yet: run `cairn apply \(target.stack)` first.")
+                }
+                defer { store.close() }
+                let codec = try context.workspace.codec(create: false)
+                let (values, sensitive) = try codec.decode(try store.outputs() ?? "{}", address: "outputs")
+                if let name = showSensitive {
+                    guard let value = values[name] else { throw CLIError("The stack has no output named '\(name)'.") }
+                    print(value.stringValue ?? value.description)
+                    return
+                }
+                var shown: [String: JSON] = [:]
+                for (name, value) in values { shown[name] = sensitive.contains(name) ? "(sensitive)" : value }
+                switch format {
+                case .json: print(JSON.object(shown).prettyDescription)
+                case .text:
+                    for name in shown.keys.sorted() { print("\(name) = \(shown[name]!.stringValue ?? shown[name]!.description)") }
+                }
+            }
+        }
+    }
+}

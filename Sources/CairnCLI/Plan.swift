@@ -1,0 +1,56 @@
+import ArgumentParser
+import CairnEngine
+import Foundation
+
+extension Cairn {
+    /// Shows what apply would change.
+    struct PlanCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "plan",
+            abstract: "Compare a stack's declaration with its state and with AWS, and show the changes apply would make.")
+
+        @OptionGroup var target: StackOptions
+        @OptionGroup var aws: AWSOptions
+
+        @Flag(help: "Exit 0 when there are no changes, 2 when there are, 1 on error.")
+        var detailedExitcode = false
+
+        @Option(help: "Output format: text or json.")
+        var format: OutputFormat = .text
+
+        @Option(help: "Save the plan to this file, for `cairn apply FILE`.")
+        var out: String?
+
+        @Option(help: "Read every resource from AWS before planning (true or false).")
+        var refresh: Bool = true
+
+        @Flag(help: "Plan the destruction of everything in the state.")
+        var destroy = false
+
+        func run() async throws {
+            try await reportingErrors {
+                let context = try StackContext(target, aws: aws)
+                let plan = try await context.workspace.plan(context.stack, region: context.region, refresh: refresh, destroy: destroy)
+                switch format {
+                case .json: print(plan.json().prettyDescription)
+                case .text: print(PlanRenderer(style: context.style).render(plan))
+                }
+                if let out {
+                    try savePlan(plan, to: out)
+                    if format == .text { print("\nSaved the plan to \(out): apply exactly it with `cairn apply \(out)`.") }
+                }
+                if detailedExitcode && plan.hasChanges { throw ExitCode(2) }
+            }
+        }
+    }
+}
+
+/// Writes a plan file readable only by its owner: it may hold sensitive values.
+func savePlan(_ plan: Plan, to path: String) throws {
+    let data = Data(plan.json(includeSensitive: true).prettyDescription.utf8)
+    let url = URL(fileURLWithPath: path)
+    try? FileManager.default.removeItem(at: url)
+    guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+        throw CLIError("Cannot write the plan to \(path): check that its directory exists and is writable.")
+    }
+}

@@ -1,0 +1,41 @@
+import CairnEngine
+import Foundation
+
+/// Prints apply progress as Terraform does: a line when each resource starts and finishes.
+struct ProgressPrinter: Sendable {
+    let style: Style
+
+    func handle(_ event: ApplyEvent) {
+        switch event {
+        case .started(let address, let action):
+            emit("\(address): \(verb(action, done: false))…")
+        case .stillRunning(let address, let action, let elapsed):
+            emit("\(address): still \(verb(action, done: false))… [\(seconds(elapsed))]")
+        case .finished(let address, let action, let id, let elapsed):
+            emit(style.action(action, "\(address): \(verb(action, done: true)) after \(seconds(elapsed))") + (id.map { style.dim(" [id=\($0)]") } ?? ""))
+        case .failed(let address, let action, _, let elapsed):
+            emit(style.red("\(address): \(verb(action, done: false)) failed after \(seconds(elapsed))"))
+        case .skipped(let address, let blocker):
+            emit(style.yellow("\(address): not started, because \(blocker) failed"))
+        }
+    }
+
+    private func emit(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    private func verb(_ action: Action, done: Bool) -> String {
+        switch action {
+        case .create: return done ? "Creation complete" : "Creating"
+        case .update: return done ? "Modifications complete" : "Modifying"
+        case .replace: return done ? "Replacement complete" : "Replacing"
+        case .delete: return done ? "Destruction complete" : "Destroying"
+        case .noop: return done ? "Adopted" : "Adopting"
+        }
+    }
+
+    private func seconds(_ duration: Duration) -> String {
+        let (s, atto) = duration.components
+        return s >= 10 ? "\(s)s" : String(format: "%.1fs", Double(s) + Double(atto) / 1e18)
+    }
+}

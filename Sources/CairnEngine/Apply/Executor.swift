@@ -1,0 +1,213 @@
+import CairnGraph
+import CairnJSON
+import CairnState
+import Foundation
+
+/// Something that happened while applying a plan, for progress output.
+public enum ApplyEvent: Sendable {
+    case started(address: String, action: Action)
+    /// A slow operation is still going (every 10 seconds).
+    case stillRunning(address: String, action: Action, elapsed: Duration)
+    case finished(address: String, action: Action, id: String?, elapsed: Duration)
+    case failed(address: String, action: Action, message: String, elapsed: Duration)
+    /// Not started because something it depends on failed.
+    case skipped(address: String, blockedBy: String)
+}
+
+/// How an apply went.
+public struct ApplyReport: Sendable {
+    public var succeeded: [String] = []
+    public var failed: [(address: String, message: String)] = []
+    public var skipped: [(address: String, blockedBy: String)] = []
+    public var ok: Bool { failed.isEmpty && skipped.isEmpty }
+
+    /// One paragraph naming what failed and why, and what was not started.
+    public var failureSummary: String {
+        var lines = failed.map { "  - \($0.address): \($0.message)" }
+        lines += skipped.map { "  - \($0.address): not started, because \($0.blockedBy) failed" }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Runs a plan over the dependency graph: creates and updates after what they depend on, deletes
+/// before what they depend on, up to `parallelism` at once. Every change is committed to the state
+/// the moment its API call returns; before a create, an intent records the planned physical id.
+public struct Executor: Sendable {
+    public let providers: ProviderRegistry
+    public let store: StateStore
+    public let codec: StateCodec
+    public var parallelism: Int
+    /// The command recorded in the history (`apply`, `destroy`).
+    public var command: String
+    /// Testing aid (`CAIRN_CRASH_AFTER_CREATE`): the process kills itself right after this
+    /// resource's create call returns, before recording it, as a crash would.
+    public var crashAfterCreate: String?
+    public var progressInterval: Duration = .seconds(10)
+
+    public init(providers: ProviderRegistry, store: StateStore, codec: StateCodec, parallelism: Int = 10, command: String) {
+        self.providers = providers
+        self.store = store
+        self.codec = codec
+        self.parallelism = parallelism
+        self.command = command
+    }
+
+    /// Applies `plan`, reporting progress to `events`.
+    public func apply(_ plan: Plan, events: @escaping @Sendable (ApplyEvent) -> Void) async throws -> ApplyReport {
+        var initial: [String: [String: JSON]] = [:]
+        for change in plan.resources { initial[change.address] = change.outputs }
+        let changes = Dictionary(uniqueKeysWithValues: plan.resources.map { ($0.address, $0) })
+        var graph = DependencyGraph<String>()
+        for change in plan.resources { graph.add(change.address) }
+        for change in plan.resources {
+            if change.action == .delete {
+                // Whatever depends on a deleted resource, and is deleted too, goes first.
+                for other in plan.resources where other.action == .delete && other.dependencies.contains(change.address) {
+                    graph.addDependency(change.address, on: other.address)
+                }
+            } else {
+                for dependency in change.dependencies where changes[dependency].map({ $0.action != .delete }) == true {
+                    graph.addDependency(change.address, on: dependency)
+                }
+            }
+        }
+        let intents = try Dictionary(store.pendingIntents().map { ($0.address, [$0.id]) }, uniquingKeysWith: +)
+        let outputs = OutputTable(initial)
+        let failures = FailureTable()
+        let walked: WalkReport<String>
+        do {
+            walked = try await walk(graph, parallelism: max(1, parallelism)) { address in
+                let change = changes[address]!
+                if change.action == .noop && !change.adopt { return .succeeded }
+                let started = ContinuousClock.now
+                events(.started(address: address, action: change.action))
+                let ticker = Task {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: progressInterval)
+                        events(.stillRunning(address: address, action: change.action, elapsed: ContinuousClock.now - started))
+                    }
+                }
+                defer { ticker.cancel() }
+                do {
+                    let id = try await run(change, outputs: outputs, intents: intents[address] ?? [])
+                    events(.finished(address: address, action: change.action, id: id, elapsed: ContinuousClock.now - started))
+                    return .succeeded
+                } catch {
+                    let message = String(describing: error)
+                    await failures.add(address, message)
+                    events(.failed(address: address, action: change.action, message: message, elapsed: ContinuousClock.now - started))
+                    return .failed
+                }
+            }
+        } catch {
+            throw PlanError(address: error.cycle.joined(separator: " → "), message: "the plan's dependencies form a cycle; re-plan the stack.")
+        }
+        var report = ApplyReport()
+        report.succeeded = walked.succeeded
+        report.failed = await failures.entries
+        report.skipped = walked.skipped.map { (address: $0.key, blockedBy: $0.value) }.sorted { $0.address < $1.address }
+        for (address, blocker) in report.skipped { events(.skipped(address: address, blockedBy: blocker)) }
+        if report.ok || !plan.outputs.isEmpty {
+            try await recordStackOutputs(plan, outputs: outputs)
+        }
+        return report
+    }
+
+    /// Applies one change; returns the physical id it ends with.
+    private func run(_ change: ResourceChange, outputs: OutputTable, intents: [Int64]) async throws -> String? {
+        guard let provider = providers[change.type] else {
+            throw PlanError(address: change.address, message: "its type \(change.type) is not known to this Cairn.")
+        }
+        let address = change.address
+        if change.adopt, let id = change.id, let prior = change.prior {
+            let record = ResourceRecord(address: address, type: change.type, physicalID: id,
+                                        attributes: try codec.encode(prior, sensitivePaths: change.sensitivePaths, address: address),
+                                        outputs: JSON.object(await outputs.outputs(of: address) ?? [:]).description,
+                                        dependencies: change.dependencies)
+            _ = try store.commit(.adopt(record), command: command, resolvingIntent: intents.first)
+            for extra in intents.dropFirst() { _ = try store.discardIntent(extra) }
+            if change.action == .noop { return id }
+        }
+        switch change.action {
+        case .noop:
+            return change.id
+        case .delete:
+            if let id = change.id { try await provider.delete(id: id, attributes: change.prior ?? [:]) }
+            try store.commitDelete(address: address, command: command)
+            await outputs.remove(address)
+            return nil
+        case .update:
+            let desired = try await resolved(change, outputs: outputs)
+            let applied = try await provider.update(id: change.id ?? "", from: change.prior ?? [:], to: desired)
+            await outputs.set(address, applied.outputs)
+            try store.commitUpdate(record(change, id: applied.id, attributes: desired, outputs: applied.outputs), command: command)
+            return applied.id
+        case .replace, .create:
+            let desired = try await resolved(change, outputs: outputs)
+            if change.action == .replace, let id = change.id {
+                try await provider.delete(id: id, attributes: change.prior ?? [:])
+                if try store.resource(at: address) != nil { try store.commitDelete(address: address, command: command) }
+                await outputs.remove(address)
+            }
+            for stale in intents where !change.adopt { _ = try store.discardIntent(stale) }
+            let intent = try store.recordIntent(address: address, type: change.type,
+                                                plannedName: provider.physicalID(for: desired), command: command)
+            let applied = try await provider.create(desired)
+            if crashAfterCreate == address { kill(getpid(), SIGKILL) }
+            await outputs.set(address, applied.outputs)
+            if try store.resource(at: address) != nil {
+                // Deleted outside Cairn and re-created: the old record is replaced.
+                try store.commitUpdate(record(change, id: applied.id, attributes: desired, outputs: applied.outputs), command: command)
+                _ = try store.discardIntent(intent.id)
+            } else {
+                try store.commitCreate(record(change, id: applied.id, attributes: desired, outputs: applied.outputs),
+                                       command: command, resolvingIntent: intent.id)
+            }
+            return applied.id
+        }
+    }
+
+    /// The desired attributes with every output they reference now known.
+    private func resolved(_ change: ResourceChange, outputs: OutputTable) async throws -> [String: JSON] {
+        let snapshot = await outputs.all
+        var result: [String: JSON] = [:]
+        for (key, value) in change.desired ?? [:] {
+            let substituted = Unknown.substitute(value) { snapshot[$0.address]?[$0.output] }
+            if Unknown.contains(substituted) {
+                throw PlanError(address: change.address, message: "\(key) depends on an output that is still unknown; apply the resources it refers to first.")
+            }
+            result[key] = substituted
+        }
+        return result
+    }
+
+    private func record(_ change: ResourceChange, id: String, attributes: [String: JSON], outputs: [String: JSON]) throws -> ResourceRecord {
+        ResourceRecord(address: change.address, type: change.type, physicalID: id,
+                       attributes: try codec.encode(attributes, sensitivePaths: change.sensitivePaths, address: change.address),
+                       outputs: JSON.object(outputs).description, dependencies: change.dependencies)
+    }
+
+    private func recordStackOutputs(_ plan: Plan, outputs: OutputTable) async throws {
+        let snapshot = await outputs.all
+        var values: [String: JSON] = [:]
+        for (name, value) in plan.outputs {
+            values[name] = Unknown.substitute(value) { snapshot[$0.address]?[$0.output] }
+        }
+        let paths = plan.sensitiveOutputs
+        try store.setOutputs(json: codec.encode(values, sensitivePaths: paths, address: "outputs"))
+    }
+}
+
+/// Outputs known so far during an apply, by address.
+actor OutputTable {
+    private(set) var all: [String: [String: JSON]]
+    init(_ initial: [String: [String: JSON]]) { all = initial }
+    func set(_ address: String, _ outputs: [String: JSON]) { all[address] = outputs }
+    func remove(_ address: String) { all[address] = nil }
+    func outputs(of address: String) -> [String: JSON]? { all[address] }
+}
+
+actor FailureTable {
+    private(set) var entries: [(address: String, message: String)] = []
+    func add(_ address: String, _ message: String) { entries.append((address, message)) }
+}

@@ -1,0 +1,105 @@
+import CairnJSON
+import CairnState
+import Foundation
+
+/// Where a stack's state lives and how its secrets are sealed: the glue between the state store,
+/// the planner and the executor that each command uses.
+public struct Workspace: Sendable {
+    public let stateDir: URL
+    public let providers: ProviderRegistry
+    public let environment: [String: String]
+
+    public init(stateDir: URL, providers: ProviderRegistry, environment: [String: String]) {
+        self.stateDir = stateDir
+        self.providers = providers
+        self.environment = environment
+    }
+
+    /// The stack's state store, or nil when it has none and `create` is false.
+    public func store(for stack: Stack, create: Bool) throws -> StateStore? {
+        try StateStore.open(stateDir: stateDir, stack: stack.name, environment: stack.environment.name, create: create)
+    }
+
+    public func codec(create: Bool) throws -> StateCodec {
+        try StateCodec.load(environment: environment, stateDir: stateDir, create: create)
+    }
+
+    /// The state's resources, decoded, and the creates that were interrupted (address → planned id).
+    public func load(_ store: StateStore?, codec: StateCodec) throws -> (records: [RecordedResource], intents: [String: String], sensitive: [String: [String]]) {
+        guard let store else { return ([], [:], [:]) }
+        var records: [RecordedResource] = []
+        var sensitive: [String: [String]] = [:]
+        for record in try store.resources() {
+            let (attributes, paths) = try codec.decode(record.attributes, address: record.address)
+            let outputs = (try? JSON(parsing: record.outputs))?.objectValue ?? [:]
+            records.append(RecordedResource(address: record.address, type: record.type, id: record.physicalID,
+                                            attributes: attributes, outputs: outputs, dependencies: record.dependencies))
+            if !paths.isEmpty { sensitive[record.address] = paths }
+        }
+        let tracked = Set(records.map(\.address))
+        var intents: [String: String] = [:]
+        for intent in try store.pendingIntents() where !tracked.contains(intent.address) {
+            if let name = intent.plannedName { intents[intent.address] = name }
+        }
+        return (records, intents, sensitive)
+    }
+
+    /// Plans `stack`: validates it, reads the state, refreshes from AWS unless `refresh` is false,
+    /// and compares. `destroy` plans the deletion of everything in the state instead.
+    public func plan(_ stack: Stack, region: String, refresh: Bool = true, destroy: Bool = false,
+                     refreshParallelism: Int = 32) async throws -> Plan {
+        let planner = Planner(providers: providers, refreshParallelism: refreshParallelism)
+        try StackValidator.validate(stack, providers: providers)
+        let store = try self.store(for: stack, create: false)
+        defer { store?.close() }
+        let codec = try self.codec(create: false)
+        let (records, intents, sensitive) = try load(store, codec: codec)
+        let snapshot = try store?.snapshot()
+        if destroy {
+            var plan = try planner.destroyPlan(stack: stack, region: region, records: records, lineage: snapshot?.lineage, serial: snapshot?.serial ?? 0)
+            for i in plan.resources.indices { plan.resources[i].sensitivePaths = sensitive[plan.resources[i].address] ?? [] }
+            return plan
+        }
+        var refreshed: RefreshResults?
+        if refresh {
+            let recordsByAddress = Dictionary(uniqueKeysWithValues: records.map { ($0.address, $0) })
+            var targets = records.map { (address: $0.address, type: $0.type, id: $0.id, prior: $0.attributes) }
+            let declared = Dictionary(uniqueKeysWithValues: stack.resources.map { ($0.address, $0) })
+            for (address, id) in intents.sorted(by: { $0.key < $1.key }) where recordsByAddress[address] == nil {
+                if let resource = declared[address] { targets.append((address, resource.typeName, id, [:])) }
+            }
+            refreshed = await planner.refresh(targets)
+        }
+        var plan = try planner.plan(stack: stack, region: region, records: records, intents: intents, refreshed: refreshed,
+                                    lineage: snapshot?.lineage, serial: snapshot?.serial ?? 0)
+        // Values sealed in the state stay masked in the plan even where the declaration no longer marks them.
+        for i in plan.resources.indices {
+            guard let paths = sensitive[plan.resources[i].address] else { continue }
+            let all = Set(paths).union(plan.resources[i].sensitivePaths)
+            for j in plan.resources[i].changes.indices where AttributeDiff.isSensitive(plan.resources[i].changes[j].path, all) {
+                plan.resources[i].changes[j].sensitive = true
+            }
+            if plan.resources[i].action == .delete { plan.resources[i].sensitivePaths = paths }
+        }
+        return plan
+    }
+
+    /// Applies `plan` under the stack's lock, after checking that it was made against the current state.
+    public func apply(_ plan: Plan, stack: Stack, parallelism: Int = 10, lockTimeout: Duration = .zero, command: String,
+                      crashAfterCreate: String? = nil, events: @escaping @Sendable (ApplyEvent) -> Void) async throws -> ApplyReport {
+        guard let store = try self.store(for: stack, create: plan.mode != "destroy") else {
+            try plan.checkFresh(lineage: nil, serial: 0)
+            return ApplyReport()
+        }
+        defer { store.close() }
+        let lock = try await store.acquireLock(command: command, timeout: lockTimeout)
+        defer { _ = try? lock.release() }
+        // A brand-new store was created just now, by this apply: it counts as "no state".
+        let snapshot = try store.snapshot()
+        let isFresh = try snapshot.serial == 0 && store.resourceCount() == 0 && store.history(limit: 1).isEmpty
+        try plan.checkFresh(lineage: isFresh && plan.lineage == nil ? nil : snapshot.lineage, serial: snapshot.serial)
+        var executor = Executor(providers: providers, store: store, codec: try codec(create: true), parallelism: parallelism, command: command)
+        executor.crashAfterCreate = crashAfterCreate
+        return try await executor.apply(plan, events: events)
+    }
+}

@@ -1,0 +1,43 @@
+import CairnJSON
+
+/// Attribute-level differences between two attribute maps, as paths (`versioning`, `tags.team`,
+/// `lifecycle.rules`). Objects are compared member by member; lists and scalars as whole values,
+/// so that policy documents (kept as data in IAM's normal form) differ only where their meaning does.
+public enum AttributeDiff {
+    public static func changes(from old: [String: JSON], to new: [String: JSON], replaceOnChange: Set<String> = [],
+                               sensitivePaths: Set<String> = []) -> [AttributeChange] {
+        var out: [AttributeChange] = []
+        for key in Set(old.keys).union(new.keys).sorted() {
+            diff(path: key, old: old[key], new: new[key], into: &out)
+        }
+        for i in out.indices {
+            let root = String(out[i].path.prefix { $0 != "." && $0 != "[" })
+            out[i].forcesReplacement = replaceOnChange.contains(root)
+            out[i].sensitive = isSensitive(out[i].path, sensitivePaths)
+        }
+        return out
+    }
+
+    /// Whether `path` is, is inside, or contains a sensitive path.
+    public static func isSensitive(_ path: String, _ sensitivePaths: Set<String>) -> Bool {
+        sensitivePaths.contains { s in
+            s == path || path.hasPrefix(s + ".") || path.hasPrefix(s + "[") || s.hasPrefix(path + ".") || s.hasPrefix(path + "[")
+        }
+    }
+
+    private static func diff(path: String, old: JSON?, new: JSON?, into out: inout [AttributeChange]) {
+        if equivalent(old, new) { return }
+        if case .object(let a)? = old, case .object(let b)? = new, Unknown.reference(in: .object(b)) == nil {
+            for key in Set(a.keys).union(b.keys).sorted() {
+                diff(path: "\(path).\(key)", old: a[key], new: b[key], into: &out)
+            }
+            return
+        }
+        out.append(AttributeChange(path: path, old: old, new: new))
+    }
+
+    /// Equal as data; a missing value equals null.
+    static func equivalent(_ a: JSON?, _ b: JSON?) -> Bool {
+        (a ?? .null) == (b ?? .null)
+    }
+}

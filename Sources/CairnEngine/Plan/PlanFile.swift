@@ -1,0 +1,118 @@
+import CairnJSON
+
+/// Why a saved plan cannot be used.
+public struct PlanFileError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+extension Plan {
+    /// The plan as data: what `plan --format json` prints and `--out` saves. Sensitive values are
+    /// masked unless `includeSensitive` (a saved plan must carry them to be applied).
+    public func json(includeSensitive: Bool = false) -> JSON {
+        let resources: [JSON] = self.resources.map { change in
+            var object: [String: JSON] = [
+                "address": .string(change.address), "type": .string(change.type), "action": .string(change.action.rawValue),
+                "changes": .array(change.changes.map { attribute in
+                    var item: [String: JSON] = ["path": .string(attribute.path)]
+                    let mask = attribute.sensitive && !includeSensitive
+                    item["old"] = mask && attribute.old != nil ? "(sensitive)" : (attribute.old ?? .null)
+                    item["new"] = mask && attribute.new != nil ? "(sensitive)" : (attribute.new.map(Self.showUnknown) ?? .null)
+                    if attribute.forcesReplacement { item["forcesReplacement"] = true }
+                    if attribute.sensitive { item["sensitive"] = true }
+                    return .object(item)
+                }),
+                "dependencies": .array(change.dependencies.map { .string($0) }),
+            ]
+            if let id = change.id { object["id"] = .string(id) }
+            if let reason = change.reason { object["reason"] = .string(reason) }
+            if change.adopt { object["adopt"] = true }
+            if includeSensitive {
+                if let desired = change.desired { object["desired"] = .object(desired) }
+                if let prior = change.prior { object["prior"] = .object(prior) }
+                if let outputs = change.outputs { object["outputs"] = .object(outputs) }
+                object["sensitivePaths"] = .array(change.sensitivePaths.map { .string($0) })
+            }
+            return .object(object)
+        }
+        var outputs: [String: JSON] = [:]
+        for (name, value) in self.outputs {
+            outputs[name] = sensitiveOutputs.contains(name) && !includeSensitive ? "(sensitive)" : (includeSensitive ? value : Self.showUnknown(value))
+        }
+        var object: [String: JSON] = [
+            "formatVersion": .int(Self.formatVersion), "stack": .string(stack), "environment": .string(environment),
+            "region": .string(region), "serial": .int(serial), "mode": .string(mode),
+            "resources": .array(resources), "outputs": .object(outputs),
+            "summary": ["create": .int(count(.create)), "update": .int(count(.update)), "replace": .int(count(.replace)),
+                        "delete": .int(count(.delete)), "noop": .int(count(.noop))],
+            "hasChanges": .bool(hasChanges),
+        ]
+        object["lineage"] = lineage.map { .string($0) } ?? .null
+        if includeSensitive { object["sensitiveOutputs"] = .array(sensitiveOutputs.map { .string($0) }) }
+        return .object(object)
+    }
+
+    /// `(known after apply)` for unknown markers, for people and for JSON consumers.
+    static func showUnknown(_ value: JSON) -> JSON {
+        if Unknown.reference(in: value) != nil { return "(known after apply)" }
+        switch value {
+        case .array(let items): return .array(items.map(showUnknown))
+        case .object(let members): return .object(members.mapValues(showUnknown))
+        default: return value
+        }
+    }
+
+    /// Reads a plan saved with `--out`.
+    public init(savedJSON text: String) throws {
+        let json: JSON
+        do { json = try JSON(parsing: text) } catch { throw PlanFileError(message: "The plan file is not valid JSON (\(error)): make a new one with `cairn plan --out`.") }
+        guard json["formatVersion"]?.intValue == Self.formatVersion else {
+            throw PlanFileError(message: "The plan file was written by another version of Cairn (format \(json["formatVersion"]?.description ?? "unknown")): make a new one with `cairn plan --out`.")
+        }
+        guard let stack = json["stack"]?.stringValue, let environment = json["environment"]?.stringValue,
+              let region = json["region"]?.stringValue, let serial = json["serial"]?.intValue,
+              let items = json["resources"]?.arrayValue else {
+            throw PlanFileError(message: "The plan file is incomplete: make a new one with `cairn plan --out`.")
+        }
+        var resources: [ResourceChange] = []
+        for item in items {
+            guard let address = item["address"]?.stringValue, let type = item["type"]?.stringValue,
+                  let action = item["action"]?.stringValue.flatMap(Action.init(rawValue:)) else {
+                throw PlanFileError(message: "The plan file has a malformed resource entry: make a new plan.")
+            }
+            if [.create, .update, .replace].contains(action) && item["desired"]?.objectValue == nil {
+                throw PlanFileError(message: "The plan file lacks what to apply to \(address) (was it printed with `--format json` rather than saved with `--out`?): make a new one with `cairn plan --out`.")
+            }
+            var change = ResourceChange(address: address, type: type, action: action, id: item["id"]?.stringValue,
+                                        reason: item["reason"]?.stringValue,
+                                        desired: item["desired"]?.objectValue, prior: item["prior"]?.objectValue,
+                                        sensitivePaths: item["sensitivePaths"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                                        dependencies: item["dependencies"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            change.adopt = item["adopt"]?.boolValue ?? false
+            change.outputs = item["outputs"]?.objectValue
+            change.changes = (item["changes"]?.arrayValue ?? []).map {
+                AttributeChange(path: $0["path"]?.stringValue ?? "", old: $0["old"].flatMap { $0.isNull ? nil : $0 },
+                                new: $0["new"].flatMap { $0.isNull ? nil : $0 }, forcesReplacement: $0["forcesReplacement"]?.boolValue ?? false,
+                                sensitive: $0["sensitive"]?.boolValue ?? false)
+            }
+            resources.append(change)
+        }
+        self.init(stack: stack, environment: environment, region: region, lineage: json["lineage"]?.stringValue, serial: serial,
+                  mode: json["mode"]?.stringValue ?? "apply", resources: resources,
+                  outputs: json["outputs"]?.objectValue ?? [:],
+                  sensitiveOutputs: json["sensitiveOutputs"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+    }
+
+    /// Refuses a saved plan made against another state than `current` (lineage and serial).
+    public func checkFresh(lineage current: String?, serial currentSerial: Int) throws {
+        if lineage != current {
+            if lineage == nil {
+                throw PlanFileError(message: "The plan was made when the stack '\(stack)' had no state, but it has one now (it was applied since): make a new plan.")
+            }
+            throw PlanFileError(message: "The plan was made against another state of '\(stack)' (lineage \(lineage!), now \(current ?? "none")): make a new plan.")
+        }
+        if serial != currentSerial {
+            throw PlanFileError(message: "The plan is stale: it was made against state serial \(serial) of '\(stack)', which has changed to \(currentSerial) since: make a new plan.")
+        }
+    }
+}

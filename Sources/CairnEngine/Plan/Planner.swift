@@ -1,0 +1,205 @@
+import CairnJSON
+import CairnState
+import Foundation
+
+/// A resource as the state recorded it, with its attribute and output JSON decoded.
+public struct RecordedResource: Sendable, Hashable {
+    public var address: String
+    public var type: String
+    public var id: String
+    public var attributes: [String: JSON]
+    public var outputs: [String: JSON]
+    public var dependencies: [String]
+
+    public init(address: String, type: String, id: String, attributes: [String: JSON], outputs: [String: JSON], dependencies: [String]) {
+        self.address = address
+        self.type = type
+        self.id = id
+        self.attributes = attributes
+        self.outputs = outputs
+        self.dependencies = dependencies
+    }
+}
+
+/// A failure while planning, tied to the resource it concerns.
+public struct PlanError: Error, Sendable, CustomStringConvertible {
+    public let address: String
+    public let message: String
+    public init(address: String, message: String) {
+        self.address = address
+        self.message = message
+    }
+    public var description: String { "\(address): \(message)" }
+}
+
+/// What AWS said about each resource in a refresh: the live resource, nil for gone, or the error.
+public typealias RefreshResults = [String: Result<Observed?, any Error>]
+
+/// Makes plans: compares what the code declares, what the state recorded and what AWS says now.
+public struct Planner: Sendable {
+    public let providers: ProviderRegistry
+    /// How many resources are read from AWS at once during a refresh.
+    public var refreshParallelism: Int
+
+    public init(providers: ProviderRegistry, refreshParallelism: Int = 32) {
+        self.providers = providers
+        self.refreshParallelism = refreshParallelism
+    }
+
+    /// Reads every recorded resource (and every resource whose create was interrupted) from AWS, in parallel.
+    public func refresh(_ targets: [(address: String, type: String, id: String, prior: [String: JSON])]) async -> RefreshResults {
+        await withTaskGroup(of: (String, Result<Observed?, any Error>).self) { group in
+            var results: RefreshResults = [:]
+            var next = 0
+            func start() {
+                guard next < targets.count else { return }
+                let target = targets[next]
+                next += 1
+                let provider = providers[target.type]
+                group.addTask {
+                    guard let provider else {
+                        return (target.address, .failure(PlanError(address: target.address, message: "the state holds type \(target.type), which this Cairn does not know: upgrade Cairn.")))
+                    }
+                    do {
+                        return (target.address, .success(try await provider.read(id: target.id, prior: target.prior)))
+                    } catch {
+                        return (target.address, .failure(error))
+                    }
+                }
+            }
+            for _ in 0..<max(1, refreshParallelism) { start() }
+            while let (address, result) = await group.next() {
+                results[address] = result
+                start()
+            }
+            return results
+        }
+    }
+
+    /// The plan that brings AWS to `stack`'s declaration.
+    ///
+    /// - Parameters:
+    ///   - records: the state's resources.
+    ///   - intents: creates that were started but never recorded (the process died): address → physical id.
+    ///   - refreshed: live reads by address; nil when planning with `--refresh=false`.
+    public func plan(stack: Stack, region: String, records: [RecordedResource], intents: [String: String],
+                     refreshed: RefreshResults?, lineage: String?, serial: Int) throws -> Plan {
+        try StackValidator.validate(stack, providers: providers)
+        let graph = StackValidator.dependencyGraph(stack)
+        let order = try graph.topologicalOrder()
+        let declared = Dictionary(uniqueKeysWithValues: stack.resources.map { ($0.address, $0) })
+        let recorded = Dictionary(uniqueKeysWithValues: records.map { ($0.address, $0) })
+
+        var changes: [ResourceChange] = []
+        // Outputs known at plan time: those of resources that keep their identity.
+        var knownOutputs: [String: [String: JSON]] = [:]
+
+        for address in order {
+            let resource = declared[address]!
+            let provider = providers[resource.typeName]!
+            var sensitive = Set<String>()
+            var desired: [String: JSON] = [:]
+            for (key, value) in resource.attributes {
+                desired[key] = value.resolve(path: key, sensitivePaths: &sensitive) { knownOutputs[$0.address]?[$0.output] }
+            }
+            var change = ResourceChange(address: address, type: resource.typeName, action: .create, desired: desired,
+                                        sensitivePaths: sensitive.sorted(), dependencies: resource.dependencies.sorted())
+
+            var prior: [String: JSON]?
+            var priorOutputs: [String: JSON] = [:]
+            if let record = recorded[address] {
+                change.id = record.id
+                prior = record.attributes
+                priorOutputs = record.outputs
+                if let result = refreshed?[address] {
+                    switch result {
+                    case .failure(let error): throw PlanError(address: address, message: "cannot read it from AWS: \(error)")
+                    case .success(nil):
+                        prior = nil
+                        change.reason = "deleted outside Cairn"
+                    case .success(let live?):
+                        let merged = merge(live: live.attributes, recorded: record.attributes, local: provider.localAttributes)
+                        if !AttributeDiff.changes(from: record.attributes, to: merged).isEmpty { change.reason = "changed outside Cairn" }
+                        prior = merged
+                        priorOutputs = live.outputs
+                        change.id = live.id
+                    }
+                }
+            } else if let id = intents[address] {
+                // A create that died before it was recorded: adopt what AWS has under the planned name.
+                guard let refreshed else {
+                    throw PlanError(address: address, message: "a create of it (as \(id)) was interrupted; plan with refresh so Cairn can find it in AWS and adopt it.")
+                }
+                if case .success(let live?)? = refreshed[address] {
+                    change.id = live.id
+                    prior = merge(live: live.attributes, recorded: desired, local: provider.localAttributes)
+                    priorOutputs = live.outputs
+                    change.reason = "adopting \(live.id), created by an interrupted run"
+                    change.adopt = true
+                }
+            }
+
+            if let prior {
+                change.prior = prior
+                change.changes = AttributeDiff.changes(from: prior, to: desired, replaceOnChange: provider.replaceOnChange, sensitivePaths: sensitive)
+                if change.changes.isEmpty {
+                    change.action = .noop
+                } else if change.changes.contains(where: \.forcesReplacement) {
+                    change.action = .replace
+                } else {
+                    change.action = .update
+                }
+                if change.action != .replace {
+                    knownOutputs[address] = priorOutputs
+                    change.outputs = priorOutputs
+                }
+            } else {
+                change.changes = AttributeDiff.changes(from: [:], to: desired, sensitivePaths: sensitive)
+            }
+            if change.action == .replace, resource.options.preventDestroy {
+                let forcing = change.changes.filter(\.forcesReplacement).map(\.path).joined(separator: ", ")
+                throw PlanError(address: address, message: "has preventDestroy, but a change to \(forcing) would replace it: revert that change, or remove preventDestroy first.")
+            }
+            changes.append(change)
+        }
+
+        // Recorded but no longer declared: delete, dependents first.
+        let removed = records.filter { declared[$0.address] == nil }
+        for record in removed {
+            var change = ResourceChange(address: record.address, type: record.type, action: .delete, id: record.id,
+                                        prior: record.attributes, dependencies: record.dependencies)
+            change.outputs = record.outputs
+            if case .success(nil)? = refreshed?[record.address] { change.reason = "already deleted outside Cairn" }
+            changes.append(change)
+        }
+
+        var outputs: [String: JSON] = [:]
+        var sensitiveOutputs = Set<String>()
+        for (name, value) in stack.outputs {
+            outputs[name] = value.resolve(path: name, sensitivePaths: &sensitiveOutputs) { knownOutputs[$0.address]?[$0.output] }
+        }
+        return Plan(stack: stack.name, environment: stack.environment.name, region: region, lineage: lineage, serial: serial,
+                    resources: changes, outputs: outputs, sensitiveOutputs: sensitiveOutputs.sorted())
+    }
+
+    /// The plan that deletes everything in the state. Stops, naming them, if any declared resource has `preventDestroy`.
+    public func destroyPlan(stack: Stack, region: String, records: [RecordedResource], lineage: String?, serial: Int) throws -> Plan {
+        let declared = Dictionary(stack.resources.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+        let protected = records.filter { declared[$0.address]?.options.preventDestroy == true }.map(\.address)
+        if !protected.isEmpty {
+            throw PlanError(address: protected.joined(separator: ", "), message: "has preventDestroy, so nothing was destroyed: remove preventDestroy from the declaration first if you really mean to destroy it.")
+        }
+        let changes = records.map {
+            ResourceChange(address: $0.address, type: $0.type, action: .delete, id: $0.id, prior: $0.attributes, dependencies: $0.dependencies)
+        }
+        return Plan(stack: stack.name, environment: stack.environment.name, region: region, lineage: lineage, serial: serial,
+                    mode: "destroy", resources: changes)
+    }
+
+    /// Live attributes, with the attributes only Cairn knows taken from the record.
+    func merge(live: [String: JSON], recorded: [String: JSON], local: Set<String>) -> [String: JSON] {
+        var merged = live
+        for key in local { merged[key] = recorded[key] ?? merged[key] }
+        return merged
+    }
+}

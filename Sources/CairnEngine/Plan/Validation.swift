@@ -1,0 +1,66 @@
+import CairnGraph
+
+/// Everything wrong with a stack's declarations, found before any API call.
+public struct StackValidationError: Error, Sendable, CustomStringConvertible {
+    public let stack: String
+    public let issues: [ValidationIssue]
+
+    public var description: String {
+        let lines = issues.map { "  - \($0)" }.joined(separator: "\n")
+        return "The stack '\(stack)' has \(issues.count) problem\(issues.count == 1 ? "" : "s"); fix \(issues.count == 1 ? "it" : "them") in its declaration:\n\(lines)"
+    }
+}
+
+/// Checks a stack before anything talks to AWS: duplicate names, unknown types and references,
+/// cycles, and each resource's own rules (names, policies).
+public enum StackValidator {
+    public static func validate(_ stack: Stack, providers: ProviderRegistry) throws(StackValidationError) {
+        var issues: [ValidationIssue] = []
+        var addresses: [String: Int] = [:]
+        for resource in stack.resources { addresses[resource.address, default: 0] += 1 }
+        for (address, count) in addresses.sorted(by: { $0.key < $1.key }) where count > 1 {
+            issues.append(ValidationIssue(address: address, message: "is declared \(count) times: give each resource its own logical name."))
+        }
+        for resource in stack.resources {
+            if providers[resource.typeName] == nil {
+                issues.append(ValidationIssue(address: resource.address, message: "has type \(resource.typeName), which no provider registers: register it in awsProviders(client:)."))
+            }
+            if resource.logicalName.isEmpty || !resource.logicalName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) {
+                issues.append(ValidationIssue(address: resource.address, message: "the logical name '\(resource.logicalName)' may contain only letters, digits, '_' and '-'."))
+            }
+            for (attribute, value) in resource.attributes.sorted(by: { $0.key < $1.key }) {
+                for reference in value.references.sorted() where addresses[reference.address] == nil {
+                    issues.append(ValidationIssue(address: resource.address, attribute: attribute,
+                                                  message: "refers to \(reference.address), which is not in the stack: add it to the stack or remove the reference."))
+                }
+            }
+            for dependency in resource.options.dependsOn where addresses[dependency] == nil {
+                issues.append(ValidationIssue(address: resource.address, attribute: "dependsOn",
+                                              message: "names \(dependency), which is not in the stack: add it or remove it from dependsOn."))
+            }
+            issues += resource.validate()
+        }
+        for (name, value) in stack.outputs.sorted(by: { $0.key < $1.key }) {
+            for reference in value.references.sorted() where addresses[reference.address] == nil {
+                issues.append(ValidationIssue(address: stack.name, attribute: "outputs.\(name)",
+                                              message: "refers to \(reference.address), which is not in the stack."))
+            }
+        }
+        if issues.isEmpty, let cycle = dependencyGraph(stack).findCycle() {
+            issues.append(ValidationIssue(address: cycle[0], message: "is part of a dependency cycle: \((cycle + [cycle[0]]).joined(separator: " → ")); break it by removing one reference or dependsOn."))
+        }
+        if !issues.isEmpty { throw StackValidationError(stack: stack.name, issues: issues) }
+    }
+
+    /// The declared resources and their dependency edges.
+    public static func dependencyGraph(_ stack: Stack) -> DependencyGraph<String> {
+        var graph = DependencyGraph<String>()
+        for resource in stack.resources { graph.add(resource.address) }
+        for resource in stack.resources {
+            for dependency in resource.dependencies.sorted() where graph.contains(dependency) {
+                graph.addDependency(resource.address, on: dependency)
+            }
+        }
+        return graph
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct MotoServerTests {
+    @Test func adminKeyWorksAgainstTheSharedServer() async throws {
+        let moto = try await MotoServer.shared()
+        #expect(moto.account == "123456789012")
+        #expect(moto.region == "us-east-1")
+        #expect(moto.endpoint.absoluteString == "http://127.0.0.1:\(moto.port)")
+        let identity = try await moto.awsJSON(["sts", "get-caller-identity"])
+        #expect(identity["Account"] == "123456789012")
+        #expect(identity["Arn"].string?.hasSuffix(":user/cairn-test-admin") == true)
+        // shared() hands out one server per process.
+        #expect(try await MotoServer.shared() === moto)
+        #expect(moto.isRunning)
+    }
+
+    @Test func signatureCheckingIsOn() async throws {
+        let moto = try await MotoServer.shared()
+        let wrongSecret = ["AWS_SECRET_ACCESS_KEY": String(moto.secretAccessKey.reversed()) + "x"]
+
+        // The right key succeeds, the same request with a wrong secret is rejected: query protocol (STS)...
+        #expect(try await moto.aws(["sts", "get-caller-identity"]).succeeded)
+        let rejected = try await moto.aws(["sts", "get-caller-identity"], extraEnvironment: wrongSecret)
+        #expect(rejected.status != 0)
+        #expect(rejected.stderr.contains("SignatureDoesNotMatch"), "\(rejected)")
+
+        // ... rest-xml (S3) ...
+        #expect(try await moto.aws(["s3api", "list-buckets"]).succeeded)
+        let s3 = try await moto.aws(["s3api", "list-buckets"], extraEnvironment: wrongSecret)
+        #expect(s3.status != 0)
+        #expect(s3.stderr.contains("SignatureDoesNotMatch"), "\(s3)")
+
+        // ... and JSON (ECR).
+        #expect(try await moto.aws(["ecr", "describe-repositories"]).succeeded)
+        let ecr = try await moto.aws(["ecr", "describe-repositories"], extraEnvironment: wrongSecret)
+        #expect(ecr.status != 0)
+        #expect(ecr.stderr.contains("SignatureDoesNotMatch") || ecr.stderr.contains("UnrecognizedClient")
+                || ecr.stderr.contains("InvalidSignature"), "\(ecr)")
+
+        // A key moto does not know (moto's default "any key works" is off).
+        let unknown = try await moto.aws(
+            ["s3api", "list-buckets"],
+            extraEnvironment: ["AWS_ACCESS_KEY_ID": "AKIAUNKNOWNUNKNOWN00", "AWS_SECRET_ACCESS_KEY": "x"])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("InvalidAccessKeyId") || unknown.stderr.contains("InvalidClientTokenId"),
+                "\(unknown)")
+    }
+
+    @Test func environmentIsolatesChildProcesses() async throws {
+        let moto = try await MotoServer.shared()
+        let environment = moto.environment()
+        #expect(environment["AWS_ENDPOINT_URL"] == moto.endpoint.absoluteString)
+        #expect(environment["AWS_REGION"] == "us-east-1" && environment["AWS_DEFAULT_REGION"] == "us-east-1")
+        #expect(environment["AWS_ACCESS_KEY_ID"] == moto.accessKeyID)
+        #expect(environment["AWS_SECRET_ACCESS_KEY"] == moto.secretAccessKey)
+        #expect(environment["AWS_EC2_METADATA_DISABLED"] == "true")
+        #expect(environment["AWS_PAGER"] == "")
+        #expect(environment["AWS_PROFILE"] == nil && environment["AWS_SESSION_TOKEN"] == nil)
+        #expect(environment["PATH"] == ProcessInfo.processInfo.environment["PATH"])
+        #expect(environment["NO_PROXY"]?.hasPrefix("127.0.0.1,localhost") == true)
+
+        let home = try #require(environment["HOME"])
+        #expect(home != ProcessInfo.processInfo.environment["HOME"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home).isEmpty)
+        let configFile = try #require(environment["AWS_CONFIG_FILE"])
+        let credentialsFile = try #require(environment["AWS_SHARED_CREDENTIALS_FILE"])
+        #expect(configFile.hasPrefix(home + "/") && credentialsFile.hasPrefix(home + "/"))
+        #expect(!FileManager.default.fileExists(atPath: configFile))
+        #expect(!FileManager.default.fileExists(atPath: credentialsFile))
+        #expect(moto.environment()["HOME"] != home, "every call gets a fresh HOME")
+
+        // Region and extra variables.
+        let other = moto.environment(region: "eu-west-3", extra: ["CAIRN_FLAG": "1", "AWS_REGION": "ap-south-1"])
+        #expect(other["AWS_DEFAULT_REGION"] == "eu-west-3")
+        #expect(other["AWS_REGION"] == "ap-south-1")
+        #expect(other["CAIRN_FLAG"] == "1")
+
+        // The CLI really takes its credentials from the environment.
+        let configured = try await moto.aws(["configure", "list"])
+        #expect(configured.succeeded, "\(configured)")
+        #expect(configured.stdout.contains("env"), "\(configured)")
+    }
+
+    @Test func createAndListS3Buckets() async throws {
+        let moto = try await MotoServer.shared()
+        let bucket = "cairn-harness-\(UUID().uuidString.lowercased().prefix(12))"
+        try await moto.aws(["s3api", "create-bucket", "--bucket", bucket]).requireSuccess("create-bucket")
+        let listing = try await moto.awsJSON(["s3api", "list-buckets"])
+        let names = (listing["Buckets"].array ?? []).compactMap { $0["Name"].string }
+        #expect(names.contains(bucket))
+
+        // The high-level commands work too.
+        let ls = try await moto.aws(["s3", "ls"])
+        #expect(ls.succeeded && ls.stdout.contains(bucket), "\(ls)")
+
+        // Decoding into a Decodable type.
+        struct Buckets: Decodable {
+            struct Bucket: Decodable { let Name: String }
+            let Buckets: [Bucket]
+        }
+        let decoded = try await moto.awsJSON(["s3api", "list-buckets"], as: Buckets.self)
+        #expect(decoded.Buckets.contains { $0.Name == bucket })
+
+        #expect(try await moto.awsJSON(["s3api", "delete-bucket", "--bucket", bucket]) == .null)
+        let afterwards = try await moto.awsJSON(["s3api", "list-buckets"])
+        #expect(!(afterwards["Buckets"].array ?? []).contains { $0["Name"].string == bucket })
+    }
+
+    @Test func s3BucketInEuNorth1() async throws {
+        let moto = try await MotoServer.shared()
+        let bucket = "cairn-harness-\(UUID().uuidString.lowercased().prefix(12))"
+        _ = try await moto.awsJSON(
+            ["s3api", "create-bucket", "--bucket", bucket,
+             "--create-bucket-configuration", "LocationConstraint=eu-north-1"],
+            region: "eu-north-1")
+        let location = try await moto.awsJSON(["s3api", "get-bucket-location", "--bucket", bucket], region: "eu-north-1")
+        #expect(location["LocationConstraint"] == "eu-north-1")
+        let deleted = try await moto.aws(["s3api", "delete-bucket", "--bucket", bucket], region: "eu-north-1")
+        #expect(deleted.status == 0, "\(deleted)")
+    }
+
+    @Test func failingCommandThrowsWithTheCLIsMessage() async throws {
+        let moto = try await MotoServer.shared()
+        do {
+            _ = try await moto.awsJSON(["s3api", "get-bucket-location", "--bucket", "cairn-does-not-exist"])
+            Issue.record("awsJSON should have thrown")
+        } catch let error as TestSupportError {
+            #expect(error.message.contains("NoSuchBucket"), "\(error)")
+        }
+    }
+
+    @Test func boto3EscapeHatch() async throws {
+        let moto = try await MotoServer.shared()
+        let result = try await moto.python("""
+            import boto3, json
+            sts = boto3.client("sts")
+            print(json.dumps({"arn": sts.get_caller_identity()["Arn"], "region": sts.meta.region_name}))
+            """)
+        #expect(result.succeeded, "\(result)")
+        let json = try JSONValue(parsing: result.stdout)
+        #expect(json["arn"].string?.hasSuffix(":user/cairn-test-admin") == true)
+        #expect(json["region"] == "us-east-1")
+    }
+
+    @Test func privateServerIsIsolatedAndStops() async throws {
+        let shared = try await MotoServer.shared()
+        let moto = try await MotoServer.start()
+        #expect(moto.port != shared.port)
+        #expect(moto.accessKeyID != shared.accessKeyID)
+        let queue = "cairn-private-\(UUID().uuidString.prefix(8))"
+        _ = try await moto.awsJSON(["sqs", "create-queue", "--queue-name", queue])
+        let sharedQueues = try await shared.awsJSON(["sqs", "list-queues"])
+        #expect(!"\(sharedQueues)".contains(queue))
+        // The shared server's key means nothing to the private server.
+        let foreign = try await moto.aws(
+            ["sts", "get-caller-identity"],
+            extraEnvironment: ["AWS_ACCESS_KEY_ID": shared.accessKeyID, "AWS_SECRET_ACCESS_KEY": shared.secretAccessKey])
+        #expect(foreign.status != 0)
+
+        moto.stop()
+        #expect(!moto.isRunning)
+        #expect(!FileManager.default.fileExists(atPath: moto.directory.path))
+        #expect(try !portAcceptsConnections(moto.port), "port \(moto.port) still accepts connections")
+    }
+
+    /// The watchdog that keeps moto from outliving the test process: its parent (a shell) exits,
+    /// and the watched command must die with it.
+    @Test func watchdogKillsTheCommandWhenItsParentDies() async throws {
+        let scripts = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("TestSupport/scripts/watchdog.py").path
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pidFile = directory.appendingPathComponent("child.pid").path
+        let cleanup = directory.appendingPathComponent("cleanup", isDirectory: true)
+        try FileManager.default.createDirectory(at: cleanup, withIntermediateDirectories: true)
+        // The shell starts the watchdog in the background, waits for the pid file, and exits.
+        let shell = """
+            python3 "\(scripts)" --parent-pid $$ --pid-file "\(pidFile)" --cleanup "\(cleanup.path)" -- sleep 300 \
+              >/dev/null 2>&1 </dev/null &
+            for i in $(seq 100); do [ -s "\(pidFile)" ] && exit 0; sleep 0.1; done
+            exit 1
+            """
+        let result = try await runProcess(executable: "/bin/sh", arguments: ["-c", shell], timeout: .seconds(30))
+        #expect(result.status == 0, "\(result)")
+        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
+        let child = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(await waitUntilDead(child, seconds: 10), "watched command \(child) outlived its watchdog's parent")
+        let deadline = Date().addingTimeInterval(5)
+        while FileManager.default.fileExists(atPath: cleanup.path) && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(!FileManager.default.fileExists(atPath: cleanup.path))
+    }
+}
+
+
+/// Whether something listens on 127.0.0.1:`port`.
+func portAcceptsConnections(_ port: Int) throws -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestSupportError("socket() failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr = in_addr(s_addr: UInt32(0x7f00_0001).bigEndian)
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
+    return result == 0
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct ProcessTests {
+    @Test func capturesStatusStdoutStderr() async throws {
+        let result = try await runProcess(executable: "/bin/sh", arguments: ["-c", "echo out; echo err >&2; exit 7"])
+        #expect(result.status == 7)
+        #expect(!result.succeeded)
+        #expect(result.stdout == "out\n")
+        #expect(result.stderr == "err\n")
+    }
+
+    @Test func findsExecutablesOnPathAndPassesEnvironmentAndStdin() async throws {
+        let result = try await runProcess(
+            executable: "sh", arguments: ["-c", "printf '%s|' \"$GREETING\"; cat"],
+            environment: ["PATH": "/usr/bin:/bin", "GREETING": "hello"], stdin: "from stdin")
+        #expect(result.status == 0)
+        #expect(result.stdout == "hello|from stdin")
+    }
+
+    @Test func runsInTheGivenDirectory() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "#!/bin/sh\npwd\n".write(to: directory.appendingPathComponent("where.sh"), atomically: true, encoding: .utf8)
+        let pwd = try await runProcess(executable: "/bin/pwd", currentDirectory: directory)
+        #expect(pwd.stdout.trimmingCharacters(in: .newlines) == directory.resolvingSymlinksInPath().path)
+        // A relative executable path is relative to the child's directory.
+        let relative = try await runProcess(executable: "/bin/sh", arguments: ["./where.sh"], currentDirectory: directory)
+        #expect(relative.stdout.trimmingCharacters(in: .newlines) == directory.resolvingSymlinksInPath().path)
+        await #expect(throws: TestSupportError.self) {
+            _ = try await runProcess(executable: "/bin/pwd", currentDirectory: directory.appendingPathComponent("missing"))
+        }
+    }
+
+    @Test func largeOutputOnBothStreamsDoesNotDeadlock() async throws {
+        // 4 MB on stdout and 4 MB on stderr, interleaved, plus 2 MB through stdin.
+        let input = String(repeating: "x", count: 2_000_000)
+        let result = try await runProcess(
+            executable: "/bin/sh",
+            arguments: ["-c", "head -c 4000000 /dev/zero >&2 & head -c 4000000 /dev/zero; wait; wc -c >&2"],
+            timeout: .seconds(60), stdin: input)
+        #expect(result.status == 0)
+        #expect(result.stdout.utf8.count == 4_000_000)
+        #expect(result.stderr.hasSuffix("2000000\n"))
+        #expect(result.stderr.utf8.count == 4_000_000 + "2000000\n".utf8.count)
+    }
+
+    @Test func childThatIgnoresStdinDoesNotBreakTheRunner() async throws {
+        // The child exits without reading 1 MB of input: EPIPE must not kill the test process.
+        let result = try await runProcess(
+            executable: "/bin/sh", arguments: ["-c", "exit 0"], stdin: String(repeating: "y", count: 1_000_000))
+        #expect(result.status == 0)
+    }
+
+    @Test func signalDeathIsReportedAs128PlusSignal() async throws {
+        let result = try await runProcess(executable: "/bin/sh", arguments: ["-c", "kill -TERM $$"])
+        #expect(result.status == 128 + SIGTERM)
+    }
+
+    @Test func timeoutKillsTheChildAndItsProcessGroup() async throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var grandchild: pid_t = 0
+        do {
+            // The shell starts a grandchild, prints its pid, then waits forever.
+            _ = try await runProcess(
+                executable: "/bin/sh", arguments: ["-c", "sleep 300 & echo $!; wait"], timeout: .seconds(1))
+            Issue.record("runProcess should have timed out")
+        } catch let error as ProcessTimeoutError {
+            #expect(error.timeout == .seconds(1))
+            grandchild = pid_t(error.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
+        #expect(clock.now - start < .seconds(10))
+        #expect(grandchild > 0)
+        if grandchild > 0 {
+            #expect(await waitUntilDead(grandchild, seconds: 5), "grandchild \(grandchild) survived the timeout")
+        }
+    }
+
+    @Test func cancellingTheTaskKillsTheChild() async throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let task = Task {
+            try await runProcess(executable: "/bin/sh", arguments: ["-c", "sleep 300"], timeout: .seconds(300))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+        #expect(clock.now - start < .seconds(10))
+    }
+
+    @Test func manyConcurrentProcessesOnTwoCores() async throws {
+        // More concurrent children than cores: each waits on a thread of its own, nothing starves.
+        let clock = ContinuousClock()
+        let start = clock.now
+        let results = try await withThrowingTaskGroup(of: ProcessResult.self) { group in
+            for index in 0..<12 {
+                group.addTask {
+                    try await runProcess(executable: "/bin/sh", arguments: ["-c", "sleep 1; echo \(index)"])
+                }
+            }
+            return try await group.reduce(into: [ProcessResult]()) { $0.append($1) }
+        }
+        #expect(results.count == 12 && results.allSatisfy(\.succeeded))
+        #expect(clock.now - start < .seconds(6))
+    }
+
+    @Test func missingExecutableThrows() async {
+        await #expect(throws: TestSupportError.self) {
+            _ = try await runProcess(executable: "definitely-not-a-command-\(UUID().uuidString)")
+        }
+    }
+
+    @Test func freePortAndTemporaryDirectory() throws {
+        let port = try freeLoopbackPort()
+        #expect((1...65_535).contains(port))
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) && isDirectory.boolValue)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+        let other = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: other) }
+        #expect(other != directory)
+    }
+}
+
+/// True once `pid` no longer exists or is a zombie (nobody may reap it inside a container).
+func waitUntilDead(_ pid: pid_t, seconds: Double) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if !isAlive(pid) { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return !isAlive(pid)
+}
+
+/// Whether `pid` exists and is not a zombie.
+func isAlive(_ pid: pid_t) -> Bool {
+    guard kill(pid, 0) == 0 else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return true }
+    let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
+    return state != "Z" && state != "X"
+}
