@@ -58,10 +58,10 @@ extension Cairn {
                 let context = try StackContext(target, aws: aws)
                 if !saved {
                     plan = try await context.workspace.plan(context.stack, region: context.region, refresh: refresh)
-                    print(PlanRenderer(style: context.style).render(plan))
+                    say(PlanRenderer(style: context.style).render(plan))
                     guard plan.hasChanges || plan.resources.contains(where: \.adopt) else { return }
                     guard try confirm("Do you want to perform these actions on '\(plan.stack)' (\(plan.environment))?", autoApprove: change.autoApprove) else {
-                        print("Apply cancelled.")
+                        say("Apply cancelled.")
                         throw ExitCode.failure
                     }
                 } else if plan.region != context.region {
@@ -86,7 +86,7 @@ func execute(_ plan: Plan, context: StackContext, change: ChangeOptions, command
         let counts = command == "destroy"
             ? "\(plan.count(.delete)) destroyed"
             : "\(plan.count(.create)) added, \(plan.count(.update)) changed, \(plan.count(.replace)) replaced, \(plan.count(.delete)) destroyed"
-        print(context.style.green("\n\(verb) complete! Resources: \(counts).") + context.style.dim(" [\(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))]"))
+        say(context.style.green("\n\(verb) complete! Resources: \(counts).") + context.style.dim(" [\(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))]"))
         return
     }
     FileHandle.standardError.write(Data("""

@@ -64,6 +64,6 @@ func confirm(_ question: String, autoApprove: Bool) throws -> Bool {
     guard isatty(STDIN_FILENO) == 1 else {
         throw CLIError("Cairn asks for confirmation before changing anything, and there is no terminal to ask on: pass --auto-approve.")
     }
-    print("\n\(question)\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", terminator: "")
+    say("\n\(question)\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", terminator: "")
     return readLine()?.trimmingCharacters(in: .whitespaces) == "yes"
 }

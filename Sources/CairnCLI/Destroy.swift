@@ -17,12 +17,12 @@ extension Cairn {
                 let context = try StackContext(target, aws: aws)
                 let plan = try await context.workspace.plan(context.stack, region: context.region, destroy: true)
                 guard plan.hasChanges else {
-                    print("No changes. The stack '\(plan.stack)' (\(plan.environment)) has nothing to destroy.")
+                    say("No changes. The stack '\(plan.stack)' (\(plan.environment)) has nothing to destroy.")
                     return
                 }
-                print(PlanRenderer(style: context.style).render(plan))
+                say(PlanRenderer(style: context.style).render(plan))
                 guard try confirm("Do you really want to destroy all resources of '\(plan.stack)' (\(plan.environment))?", autoApprove: change.autoApprove) else {
-                    print("Destroy cancelled.")
+                    say("Destroy cancelled.")
                     throw ExitCode.failure
                 }
                 try await execute(plan, context: context, change: change, command: "destroy")

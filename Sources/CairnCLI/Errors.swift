@@ -19,3 +19,8 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
 func printError(_ error: any Error) {
     FileHandle.standardError.write(Data("Error: \(String(describing: error))\n".utf8))
 }
+
+/// Writes to stdout unbuffered, so that plan text and progress lines reach a CI log in order, as they happen.
+func say(_ text: String = "", terminator: String = "\n") {
+    FileHandle.standardOutput.write(Data((text + terminator).utf8))
+}

@@ -19,9 +19,9 @@ extension Cairn {
                 }
                 defer { store.close() }
                 if let info = try store.forceUnlock() {
-                    print("Released the lock held by pid \(info.pid) on \(info.host) running '\(info.command)'.")
+                    say("Released the lock held by pid \(info.pid) on \(info.host) running '\(info.command)'.")
                 } else {
-                    print("The stack '\(target.stack)' (\(target.environment)) was not locked.")
+                    say("The stack '\(target.stack)' (\(target.environment)) was not locked.")
                 }
             }
         }

@@ -44,7 +44,7 @@ extension Cairn {
                                             attributes: try codec.encode(attributes, sensitivePaths: sensitive.sorted(), address: address),
                                             outputs: JSON.object(live.outputs).description, dependencies: resource.dependencies.sorted())
                 _ = try store.commit(.import(record), command: "import")
-                print(context.style.green("Imported \(live.id) as \(address).") + " Run `cairn plan \(target.stack)` to see how it differs from the declaration.")
+                say(context.style.green("Imported \(live.id) as \(address).") + " Run `cairn plan \(target.stack)` to see how it differs from the declaration.")
             }
         }
     }

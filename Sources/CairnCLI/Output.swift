@@ -28,15 +28,15 @@ extension Cairn {
                 let (values, sensitive) = try codec.decode(try store.outputs() ?? "{}", address: "outputs")
                 if let name = showSensitive {
                     guard let value = values[name] else { throw CLIError("The stack has no output named '\(name)'.") }
-                    print(value.stringValue ?? value.description)
+                    say(value.stringValue ?? value.description)
                     return
                 }
                 var shown: [String: JSON] = [:]
                 for (name, value) in values { shown[name] = sensitive.contains(name) ? "(sensitive)" : value }
                 switch format {
-                case .json: print(JSON.object(shown).prettyDescription)
+                case .json: say(JSON.object(shown).prettyDescription)
                 case .text:
-                    for name in shown.keys.sorted() { print("\(name) = \(shown[name]!.stringValue ?? shown[name]!.description)") }
+                    for name in shown.keys.sorted() { say("\(name) = \(shown[name]!.stringValue ?? shown[name]!.description)") }
                 }
             }
         }

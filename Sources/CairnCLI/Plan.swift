@@ -32,12 +32,12 @@ extension Cairn {
                 let context = try StackContext(target, aws: aws)
                 let plan = try await context.workspace.plan(context.stack, region: context.region, refresh: refresh, destroy: destroy)
                 switch format {
-                case .json: print(plan.json().prettyDescription)
-                case .text: print(PlanRenderer(style: context.style).render(plan))
+                case .json: say(plan.json().prettyDescription)
+                case .text: say(PlanRenderer(style: context.style).render(plan))
                 }
                 if let out {
                     try savePlan(plan, to: out)
-                    if format == .text { print("\nSaved the plan to \(out): apply exactly it with `cairn apply \(out)`.") }
+                    if format == .text { say("\nSaved the plan to \(out): apply exactly it with `cairn apply \(out)`.") }
                 }
                 if detailedExitcode && plan.hasChanges { throw ExitCode(2) }
             }

@@ -10,7 +10,7 @@ extension Cairn {
         func run() {
             for definition in registeredStacks.sorted(by: { $0.name < $1.name }) {
                 let resources = definition.instantiate().resources.count
-                print("\(definition.name)\t\(definition.region ?? "-")\t\(resources) resources\t\(definition.summary)")
+                say("\(definition.name)\t\(definition.region ?? "-")\t\(resources) resources\t\(definition.summary)")
             }
         }
     }

@@ -20,7 +20,7 @@ extension Cairn {
                     let context = try StackContext(target, aws: aws)
                     guard let store = try context.workspace.store(for: context.stack, create: false) else { return }
                     defer { store.close() }
-                    for record in try store.resources() { print("\(record.address)\t\(record.type)\t\(record.physicalID)") }
+                    for record in try store.resources() { say("\(record.address)\t\(record.type)\t\(record.physicalID)") }
                 }
             }
         }
@@ -45,7 +45,7 @@ extension Cairn {
                     let json: JSON = ["address": .string(record.address), "type": .string(record.type), "id": .string(record.physicalID),
                                       "attributes": masked, "outputs": (try? JSON(parsing: record.outputs)) ?? [:],
                                       "dependencies": .array(record.dependencies.map { .string($0) })]
-                    print(json.prettyDescription)
+                    say(json.prettyDescription)
                 }
             }
         }
@@ -63,7 +63,7 @@ extension Cairn {
                     defer { store.close() }
                     let formatter = ISO8601DateFormatter()
                     for entry in try store.history(limit: limit) {
-                        print("\(entry.serial)\t\(formatter.string(from: entry.at))\t\(entry.command)\t\(entry.action.rawValue)\t\(entry.address)")
+                        say("\(entry.serial)\t\(formatter.string(from: entry.at))\t\(entry.command)\t\(entry.action.rawValue)\t\(entry.address)")
                     }
                 }
             }

@@ -29,9 +29,9 @@ extension Cairn {
                         "credentialsSource": .string(configuration.credentials.source),
                         "endpoint": .string(endpoint.url.absoluteString), "endpointSource": .string(endpoint.source),
                     ]
-                    print(json.prettyDescription)
+                    say(json.prettyDescription)
                 case .text:
-                    print("""
+                    say("""
                         Account:      \(identity.account)
                         Identity:     \(identity.arn)
                         User id:      \(identity.userID)

@@ -50,20 +50,7 @@ public indirect enum Value: Sendable, Hashable {
         case .reference(let reference):
             return lookup(reference) ?? Unknown.marker(reference)
         case .concat(let parts):
-            var text = ""
-            var unknown: Reference?
-            for part in parts {
-                let value = part.resolve(path: path, sensitivePaths: &sensitivePaths, lookup: lookup)
-                if let reference = Unknown.reference(in: value) { unknown = unknown ?? reference; continue }
-                switch value {
-                case .string(let s): text += s
-                case .int(let i): text += String(i)
-                case .double(let d): text += String(d)
-                case .bool(let b): text += String(b)
-                default: text += value.description
-                }
-            }
-            return unknown.map(Unknown.marker) ?? .string(text)
+            return Unknown.join(parts.map { $0.resolve(path: path, sensitivePaths: &sensitivePaths, lookup: lookup) })
         case .array(let items):
             return .array(items.enumerated().map { $1.resolve(path: "\(path)[\($0)]", sensitivePaths: &sensitivePaths, lookup: lookup) })
         case .object(let members):
@@ -80,9 +67,29 @@ public indirect enum Value: Sendable, Hashable {
 }
 
 /// How a value that is not known until apply (another resource's output) is carried in plan data:
-/// `{"$unknown": "aws_iam_role.build.arn"}`.
+/// `{"$unknown": "aws_iam_role.build#arn"}`, and text built from one as
+/// `{"$unknown": "aws_iam_role.build#arn", "$concat": ["arn-parts", {"$unknown": …}, "/*"]}`.
 public enum Unknown {
     public static let key = "$unknown"
+    static let concatKey = "$concat"
+
+    /// Parts joined into one string, or a concat marker while some part is unknown.
+    static func join(_ parts: [JSON]) -> JSON {
+        if let first = parts.lazy.compactMap(reference(in:)).first {
+            return .object([key: .string("\(first.address)#\(first.output)"), concatKey: .array(parts)])
+        }
+        var text = ""
+        for value in parts {
+            switch value {
+            case .string(let s): text += s
+            case .int(let i): text += String(i)
+            case .double(let d): text += String(d)
+            case .bool(let b): text += String(b)
+            default: text += value.description
+            }
+        }
+        return .string(text)
+    }
 
     public static func marker(_ reference: Reference) -> JSON {
         .object([key: .string("\(reference.address)#\(reference.output)")])
@@ -90,7 +97,8 @@ public enum Unknown {
 
     /// The reference a marker stands for, or nil when `value` is not a marker.
     public static func reference(in value: JSON) -> Reference? {
-        guard case .object(let members) = value, members.count == 1, let text = members[key]?.stringValue,
+        guard case .object(let members) = value, members.count == 1 || (members.count == 2 && members[concatKey] != nil),
+              let text = members[key]?.stringValue,
               let hash = text.lastIndex(of: "#") else { return nil }
         return Reference(address: String(text[..<hash]), output: String(text[text.index(after: hash)...]))
     }
@@ -107,6 +115,9 @@ public enum Unknown {
 
     /// Replaces every marker whose output is now known.
     public static func substitute(_ value: JSON, lookup: (Reference) -> JSON?) -> JSON {
+        if case .object(let members) = value, let parts = members[concatKey]?.arrayValue, reference(in: value) != nil {
+            return join(parts.map { substitute($0, lookup: lookup) })
+        }
         if let reference = reference(in: value) { return lookup(reference) ?? value }
         switch value {
         case .array(let items): return .array(items.map { substitute($0, lookup: lookup) })

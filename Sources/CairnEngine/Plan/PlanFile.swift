@@ -17,7 +17,7 @@ extension Plan {
                     var item: [String: JSON] = ["path": .string(attribute.path)]
                     let mask = attribute.sensitive && !includeSensitive
                     item["old"] = mask && attribute.old != nil ? "(sensitive)" : (attribute.old ?? .null)
-                    item["new"] = mask && attribute.new != nil ? "(sensitive)" : (attribute.new.map(Self.showUnknown) ?? .null)
+                    item["new"] = mask && attribute.new != nil ? "(sensitive)" : ((includeSensitive ? attribute.new : attribute.new.map(Self.showUnknown)) ?? .null)
                     if attribute.forcesReplacement { item["forcesReplacement"] = true }
                     if attribute.sensitive { item["sensitive"] = true }
                     return .object(item)
@@ -90,10 +90,14 @@ extension Plan {
                                         dependencies: item["dependencies"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             change.adopt = item["adopt"]?.boolValue ?? false
             change.outputs = item["outputs"]?.objectValue
-            change.changes = (item["changes"]?.arrayValue ?? []).map {
-                AttributeChange(path: $0["path"]?.stringValue ?? "", old: $0["old"].flatMap { $0.isNull ? nil : $0 },
-                                new: $0["new"].flatMap { $0.isNull ? nil : $0 }, forcesReplacement: $0["forcesReplacement"]?.boolValue ?? false,
-                                sensitive: $0["sensitive"]?.boolValue ?? false)
+            change.changes = (item["changes"]?.arrayValue ?? []).map { entry in
+                func value(_ key: String) -> JSON? {
+                    guard let found = entry[key], !found.isNull else { return nil }
+                    return found
+                }
+                return AttributeChange(path: entry["path"]?.stringValue ?? "", old: value("old"), new: value("new"),
+                                       forcesReplacement: entry["forcesReplacement"]?.boolValue ?? false,
+                                       sensitive: entry["sensitive"]?.boolValue ?? false)
             }
             resources.append(change)
         }

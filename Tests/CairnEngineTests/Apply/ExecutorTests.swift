@@ -1,0 +1,130 @@
+import CairnEngine
+import CairnJSON
+import CairnState
+import Testing
+
+@Suite struct ExecutorTests {
+    let cloud = FakeCloud()
+
+    @Test func createsFollowDependencies() async throws {
+        let workspace = makeWorkspace(cloud)
+        let a = FakeResource("a")
+        var b = FakeResource("b")
+        b.link = .reference(a.arn)
+        var c = FakeResource("c")
+        c.link = .reference(b.arn)
+        let stack = makeStack([c, b, a])
+        let events = EventLog()
+        let plan = try await workspace.plan(stack, region: "us-east-1")
+        let report = try await workspace.apply(plan, stack: stack, parallelism: 8, command: "apply", events: events.add)
+        #expect(report.ok)
+        #expect(events.all == ["start create fake_thing.a", "done create fake_thing.a", "start create fake_thing.b",
+                               "done create fake_thing.b", "start create fake_thing.c", "done create fake_thing.c"])
+        #expect(cloud.attributes("c")?["link"] == "arn:fake:b")
+    }
+
+    @Test func aFailureStopsItsDependentsOnlyAndARerunCarriesOn() async throws {
+        let workspace = makeWorkspace(cloud)
+        let base = FakeResource("base")
+        var child = FakeResource("child")
+        child.link = .reference(base.arn)
+        let loner = FakeResource("loner")
+        let stack = makeStack([base, child, loner])
+        cloud.failing = ["base"]
+        let report = try await workspace.apply(try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply") { _ in }
+        #expect(!report.ok)
+        #expect(report.failed.map(\.address) == ["fake_thing.base"])
+        #expect(report.failed[0].message.contains("create of base refused"))
+        #expect(report.skipped.map(\.address) == ["fake_thing.child"])
+        #expect(report.skipped[0].blockedBy == "fake_thing.base")
+        #expect(report.succeeded == ["fake_thing.loner"])
+        let store = try #require(try workspace.store(for: stack, create: false))
+        #expect(try store.resources().map(\.address) == ["fake_thing.loner"], "what finished is recorded")
+        store.close()
+
+        cloud.failing = []
+        let rerun = try await workspace.plan(stack, region: "us-east-1")
+        #expect(rerun.resources.map(\.action) == [.create, .create, .noop])
+        #expect(try await workspace.apply(rerun, stack: stack, command: "apply") { _ in }.ok)
+        #expect(cloud.callLog.filter { $0 == "create loner" }.count == 1)
+    }
+
+    @Test func anInterruptedCreateIsAdoptedNotDuplicated() async throws {
+        let workspace = makeWorkspace(cloud)
+        let thing = FakeResource("thing")
+        let stack = makeStack([thing])
+        // What a crash between the create call and its commit leaves: an intent, and the resource in the cloud.
+        let store = try #require(try workspace.store(for: stack, create: true))
+        _ = try store.recordIntent(address: thing.address, type: FakeResource.typeName, plannedName: "thing", command: "apply")
+        store.close()
+        cloud.put("thing", ["name": "thing", "kind": "basic", "size": 1, "tags": [:]])
+
+        let plan = try await workspace.plan(stack, region: "us-east-1")
+        #expect(plan.resources[0].adopt)
+        #expect(plan.resources[0].action == .noop)
+        #expect(plan.resources[0].reason?.contains("adopting thing") == true)
+        let report = try await workspace.apply(plan, stack: stack, command: "apply") { _ in }
+        #expect(report.ok)
+        #expect(!cloud.callLog.contains("create thing"))
+        let reopened = try #require(try workspace.store(for: stack, create: false))
+        #expect(try reopened.pendingIntents().isEmpty)
+        #expect(try reopened.resource(at: thing.address)?.physicalID == "thing")
+        #expect(try reopened.history().first?.action == .adopt)
+        reopened.close()
+        #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
+    }
+
+    @Test func anIntentWhoseCreateNeverHappenedIsCreatedOnce() async throws {
+        let workspace = makeWorkspace(cloud)
+        let thing = FakeResource("thing")
+        let stack = makeStack([thing])
+        let store = try #require(try workspace.store(for: stack, create: true))
+        _ = try store.recordIntent(address: thing.address, type: FakeResource.typeName, plannedName: "thing", command: "apply")
+        store.close()
+        let plan = try await workspace.plan(stack, region: "us-east-1")
+        #expect(plan.resources[0].action == .create)
+        #expect(try await workspace.apply(plan, stack: stack, command: "apply") { _ in }.ok)
+        let reopened = try #require(try workspace.store(for: stack, create: false))
+        #expect(try reopened.pendingIntents().isEmpty)
+        reopened.close()
+        #expect(cloud.callLog.filter { $0 == "create thing" }.count == 1)
+    }
+
+    @Test func aLockedStackRefusesASecondApply() async throws {
+        let workspace = makeWorkspace(cloud)
+        let stack = makeStack([FakeResource("a")])
+        let store = try #require(try workspace.store(for: stack, create: true))
+        let lock = try await store.acquireLock(command: "apply")
+        let plan = try await workspace.plan(stack, region: "us-east-1")
+        do {
+            _ = try await workspace.apply(plan, stack: stack, command: "apply") { _ in }
+            Issue.record("a second apply ran while the stack was locked")
+        } catch {
+            #expect("\(error)".contains("locked by pid"))
+            #expect("\(error)".contains("running 'apply'"))
+        }
+        #expect(cloud.callLog.isEmpty)
+        try lock.release()
+        store.close()
+        #expect(try await workspace.apply(plan, stack: stack, command: "apply") { _ in }.ok)
+    }
+
+    @Test func destroyDeletesEverythingInReverseOrder() async throws {
+        let workspace = makeWorkspace(cloud)
+        let a = FakeResource("a")
+        var b = FakeResource("b")
+        b.link = .reference(a.arn)
+        let stack = makeStack([a, b])
+        _ = try await workspace.apply(try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply") { _ in }
+        let plan = try await workspace.plan(stack, region: "us-east-1", destroy: true)
+        #expect(plan.mode == "destroy")
+        let events = EventLog()
+        #expect(try await workspace.apply(plan, stack: stack, command: "destroy", events: events.add).ok)
+        #expect(events.all.filter { $0.hasPrefix("done") } == ["done delete fake_thing.b", "done delete fake_thing.a"])
+        #expect(cloud.ids.isEmpty)
+        let store = try #require(try workspace.store(for: stack, create: false))
+        #expect(try store.resources().isEmpty)
+        #expect(try store.history().count == 4)
+        store.close()
+    }
+}

@@ -1,0 +1,140 @@
+import CairnEngine
+import CairnJSON
+import Foundation
+
+/// An in-memory cloud for one resource type: resources by id, with every call counted.
+final class FakeCloud: @unchecked Sendable {
+    private let lock = NSLock()
+    private var resources: [String: [String: JSON]] = [:]
+    private var calls: [String] = []
+    /// Ids whose create, update or delete fails.
+    var failing: Set<String> = []
+
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    var callLog: [String] { withLock { calls } }
+    var ids: [String] { withLock { resources.keys.sorted() } }
+    func attributes(_ id: String) -> [String: JSON]? { withLock { resources[id] } }
+    func put(_ id: String, _ attributes: [String: JSON]) { withLock { resources[id] = attributes } }
+    func remove(_ id: String) { _ = withLock { resources.removeValue(forKey: id) } }
+    func record(_ call: String) { withLock { calls.append(call) } }
+}
+
+struct FakeError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// A provider whose physical id is the `name` attribute, and whose `kind` attribute forces replacement.
+struct FakeProvider: ResourceProvider {
+    let typeName: String
+    let cloud: FakeCloud
+    let replaceOnChange: Set<String> = ["name", "kind"]
+
+    func physicalID(for attributes: [String: JSON]) -> String? { attributes["name"]?.stringValue }
+
+    func read(id: String, prior: [String: JSON]) async throws -> Observed? {
+        cloud.record("read \(id)")
+        guard var attributes = cloud.attributes(id) else { return nil }
+        attributes["forceDestroy"] = nil
+        return Observed(id: id, attributes: attributes, outputs: ["arn": .string("arn:fake:\(id)"), "name": .string(id)])
+    }
+
+    func create(_ attributes: [String: JSON]) async throws -> Applied {
+        let id = attributes["name"]?.stringValue ?? "?"
+        cloud.record("create \(id)")
+        if cloud.failing.contains(id) { throw FakeError(description: "create of \(id) refused") }
+        var stored = attributes
+        stored["forceDestroy"] = nil
+        cloud.put(id, stored)
+        return Applied(id: id, outputs: ["arn": .string("arn:fake:\(id)"), "name": .string(id)])
+    }
+
+    func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
+        cloud.record("update \(id)")
+        if cloud.failing.contains(id) { throw FakeError(description: "update of \(id) refused") }
+        var stored = new
+        stored["forceDestroy"] = nil
+        cloud.put(id, stored)
+        return Applied(id: id, outputs: ["arn": .string("arn:fake:\(id)"), "name": .string(id)])
+    }
+
+    func delete(id: String, attributes: [String: JSON]) async throws {
+        cloud.record("delete \(id)")
+        if cloud.failing.contains(id) { throw FakeError(description: "delete of \(id) refused") }
+        cloud.remove(id)
+    }
+}
+
+/// A declaration for `FakeProvider`: a name, a kind, free-form settings and references.
+struct FakeResource: ResourceDeclaration {
+    static let typeName = "fake_thing"
+    let logicalName: String
+    var name: String
+    var kind: String = "basic"
+    var size: Int = 1
+    var tags: [String: String] = [:]
+    var link: Value? = nil
+    var secret: String? = nil
+    var policy: JSON? = nil
+    var options = ResourceOptions()
+
+    init(_ logicalName: String, name: String? = nil) {
+        self.logicalName = logicalName
+        self.name = name ?? logicalName
+    }
+
+    var arn: Reference { output("arn") }
+
+    var attributes: [String: Value] {
+        var result: [String: Value] = [
+            "name": .json(.string(name)), "kind": .json(.string(kind)), "size": .json(.int(size)),
+            "tags": .json(.object(tags.mapValues { .string($0) })), "forceDestroy": .json(false),
+        ]
+        if let link { result["link"] = link }
+        if let secret { result["secret"] = .sensitive(.json(.string(secret))) }
+        if let policy { result["policy"] = .json(policy) }
+        return result
+    }
+
+    func validate() -> [ValidationIssue] {
+        name.contains(" ") ? [ValidationIssue(address: address, attribute: "name", message: "no spaces allowed.")] : []
+    }
+}
+
+func makeStack(_ resources: [any ResourceDeclaration], outputs: [String: Value] = [:], name: String = "test") -> Stack {
+    Stack(name: name, region: "us-east-1", environment: StackEnvironment(), resources: resources, outputs: outputs)
+}
+
+func temporaryDirectory() -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-engine-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// A workspace over a fake cloud, in a fresh state directory, with a fixed key.
+func makeWorkspace(_ cloud: FakeCloud) -> Workspace {
+    Workspace(stateDir: temporaryDirectory(), providers: ProviderRegistry([FakeProvider(typeName: FakeResource.typeName, cloud: cloud)]),
+              environment: ["CAIRN_STATE_KEY": "test passphrase"])
+}
+
+/// Events collected during an apply.
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [String] = []
+    func add(_ event: ApplyEvent) {
+        lock.lock()
+        defer { lock.unlock() }
+        switch event {
+        case .started(let address, let action): events.append("start \(action.rawValue) \(address)")
+        case .finished(let address, let action, _, _): events.append("done \(action.rawValue) \(address)")
+        case .failed(let address, _, _, _): events.append("failed \(address)")
+        case .skipped(let address, let blocker): events.append("skipped \(address) by \(blocker)")
+        case .stillRunning: break
+        }
+    }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return events }
+}
