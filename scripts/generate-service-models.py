@@ -27,6 +27,7 @@ SERVICES = {
         "RemoveClientIDFromOpenIDConnectProvider", "TagOpenIDConnectProvider", "UntagOpenIDConnectProvider",
         "ListOpenIDConnectProviders",
         "CreateUser", "CreateAccessKey", "AttachUserPolicy",
+        "ListInstanceProfilesForRole", "RemoveRoleFromInstanceProfile",
     ]),
     "s3": ("s3", [
         "CreateBucket", "HeadBucket", "DeleteBucket", "GetBucketLocation", "ListBuckets",

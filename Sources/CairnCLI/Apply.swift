@@ -37,11 +37,29 @@ extension Cairn {
         @Option(help: "Read every resource from AWS before planning (true or false).")
         var refresh: Bool = true
 
+        @Flag(help: "Record AWS's current values in the state (accepting drift) instead of changing AWS.")
+        var refreshOnly = false
+
         @OptionGroup var change: ChangeOptions
         @OptionGroup var aws: AWSOptions
 
         func run() async throws {
             try await reportingErrors {
+                if refreshOnly {
+                    let target = try StackOptions.parse([stackOrPlan, "--env", environment] + (stateDir.map { ["--state-dir", $0] } ?? []))
+                    let context = try StackContext(target, aws: aws)
+                    let (report, recorded) = try await context.workspace.acceptDrift(context.stack, lockTimeout: .seconds(change.lockTimeout)) { report in
+                        say(report.render(style: context.style))
+                        return try confirm("Record these values in the state of '\(report.stack)' (\(report.environment)), leaving AWS as it is?",
+                                           autoApprove: change.autoApprove)
+                    }
+                    if recorded {
+                        say(context.style.green("\nRefresh complete: \(report.resources.count) resource\(report.resources.count == 1 ? "" : "s") recorded as AWS has them."))
+                    } else if !report.drifted {
+                        say(report.render(style: context.style))
+                    }
+                    return
+                }
                 let saved = FileManager.default.fileExists(atPath: stackOrPlan) && stackOrPlan.contains(where: { $0 == "/" || $0 == "." })
                 var plan: Plan
                 let target: StackOptions

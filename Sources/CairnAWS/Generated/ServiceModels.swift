@@ -60,6 +60,8 @@ extension ServiceModel {
             .init(name: "CreateUser", method: "POST", requestURI: "/"),
             .init(name: "CreateAccessKey", method: "POST", requestURI: "/"),
             .init(name: "AttachUserPolicy", method: "POST", requestURI: "/"),
+            .init(name: "ListInstanceProfilesForRole", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["InstanceProfiles"], limitKey: "MaxItems")),
+            .init(name: "RemoveRoleFromInstanceProfile", method: "POST", requestURI: "/"),
         ])
 
     /// S3: rest-xml protocol, API version 2006-03-01.

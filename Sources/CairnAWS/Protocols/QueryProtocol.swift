@@ -40,10 +40,16 @@ public struct QueryParameters: Sendable, ExpressibleByDictionaryLiteral {
     private func listPrefix(_ name: String) -> String { ec2Style ? name : "\(name).member" }
 
     /// `application/x-www-form-urlencoded` with RFC 3986 escaping.
+    /// Spaces go as `+`, as botocore sends them: AWS accepts either, and servers that re-encode the
+    /// form to check the signature (moto) expect this form.
     func encoded(action: String, version: String) -> String {
         ([("Action", action), ("Version", version)] + fields)
-            .map { "\(percentEncode($0.0))=\(percentEncode($0.1))" }
+            .map { "\(formEncode($0.0))=\(formEncode($0.1))" }
             .joined(separator: "&")
+    }
+
+    private func formEncode(_ value: String) -> String {
+        percentEncode(value).replacingOccurrences(of: "%20", with: "+")
     }
 }
 

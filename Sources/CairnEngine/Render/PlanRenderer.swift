@@ -86,7 +86,7 @@ public struct PlanRenderer: Sendable {
     }
 
     /// Short values on one line; long ones cut, for the terminal.
-    static func compact(_ value: JSON) -> String {
+    public static func compact(_ value: JSON) -> String {
         let text = value.description
         return text.count > 160 ? String(text.prefix(157)) + "…" : text
     }

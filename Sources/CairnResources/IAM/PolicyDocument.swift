@@ -177,8 +177,10 @@ public struct PolicyStatement: Sendable {
 public enum PolicyNormalizer {
     /// Parses `text` (possibly URL-encoded, as IAM returns it) and normalises it; nil if it is not JSON.
     public static func parse(_ text: String) -> JSON? {
-        let decoded = text.hasPrefix("%7B") || text.hasPrefix("%7b") ? (text.removingPercentEncoding ?? text) : text
-        guard let json = try? JSON(parsing: decoded) else { return nil }
+        // Plain JSON first: a document that parses as it is was not URL-encoded, and decoding it would corrupt
+        // any literal `%` in it. An encoded one never parses (it starts with `%7B`, or `%20`/`%0A` before that).
+        if let json = try? JSON(parsing: text) { return normalize(json) }
+        guard let decoded = text.removingPercentEncoding, let json = try? JSON(parsing: decoded) else { return nil }
         return normalize(json)
     }
 
@@ -204,10 +206,22 @@ public enum PolicyNormalizer {
         if let condition = members["Condition"], case .object(let tests) = condition {
             members["Condition"] = .object(tests.mapValues { test in
                 guard case .object(let keys) = test else { return test }
-                return .object(keys.mapValues(collapse))
+                return .object(keys.mapValues { collapse(conditionValues($0)) })
             })
         }
         return .object(members)
+    }
+
+    /// IAM compares condition values as text: `true` and `"true"`, `3600` and `"3600"` mean the same, and
+    /// declarations always write text.
+    static func conditionValues(_ value: JSON) -> JSON {
+        switch value {
+        case .bool(let b): return .string(b ? "true" : "false")
+        case .int(let i): return .string(String(i))
+        case .double(let d): return .string(JSON.double(d).description)
+        case .array(let items): return .array(items.map(conditionValues))
+        default: return value
+        }
     }
 
     static func collapse(_ value: JSON) -> JSON {

@@ -6,7 +6,9 @@ import CairnJSON
 /// plus one line here.
 public func awsProviders(client: AWSClient) -> ProviderRegistry {
     ProviderRegistry([
+        ECRRepositoryProvider(client: client),
         ECSClusterProvider(client: client),
+        IAMRoleProvider(client: client),
     ])
 }
 

@@ -1,0 +1,442 @@
+import CairnAWS
+import CairnEngine
+import CairnJSON
+
+/// An ECR repository (`aws ecr create-repository`), with its lifecycle policy, repository policy and tags.
+///
+/// Attributes (as the state and plans show them):
+/// - `name`: the repository name.
+/// - `imageTagMutability`: `"MUTABLE"` (default) or `"IMMUTABLE"`.
+/// - `scanOnPush`: `false` by default.
+/// - `encryption`: `{"encryptionType": "AES256"}` (default) or `{"encryptionType": "KMS", "kmsKey": …}`
+///   (no `kmsKey` member for ECR's AWS-managed key). AWS cannot change it: a change replaces the repository.
+/// - `lifecyclePolicy`: the JSON document ECR takes (`{"rules": [...]}`, rules in priority order), or null.
+/// - `repositoryPolicy`: the policy document in IAM's normal form, or null.
+/// - `tags`: an object of strings.
+/// - `forceDestroy`: local to Cairn (never read from AWS): delete the repository even if it holds images.
+public struct ECRRepository: ResourceDeclaration {
+    /// The type name in addresses and the state.
+    public static let typeName = "aws_ecr_repository"
+
+    /// Whether a pushed tag may later point at another image.
+    public enum ImageTagMutability: String, Sendable {
+        case mutable = "MUTABLE"
+        case immutable = "IMMUTABLE"
+    }
+
+    /// How ECR encrypts the images at rest. Fixed at creation.
+    public enum Encryption: Sendable {
+        /// Amazon S3-managed keys (AES-256), ECR's default.
+        case aes256
+        /// AWS KMS: `key` is a key ARN, id or alias; nil means ECR's AWS-managed key (`aws/ecr`).
+        case kms(key: Input<String>? = nil)
+
+        var value: Value {
+            switch self {
+            case .aes256:
+                return .object(["encryptionType": .string("AES256")])
+            case .kms(let key):
+                var members: [String: Value] = ["encryptionType": .string("KMS")]
+                if let key { members["kmsKey"] = key.value }
+                return .object(members)
+            }
+        }
+    }
+
+    /// One rule of a lifecycle policy: which images it selects, and when they expire.
+    public struct LifecycleRule: Sendable {
+        /// Which images a rule looks at, by their tags.
+        public enum TagStatus: String, Sendable {
+            /// Images with a tag starting with one of `tagPrefixList`.
+            case tagged
+            /// Images without any tag.
+            case untagged
+            /// Every image. Such a rule must have the highest priority number (it is evaluated last).
+            case any
+        }
+
+        /// When the selected images expire.
+        public enum CountType: Sendable {
+            /// Keep the `count` newest images; expire the rest.
+            case imageCountMoreThan(Int)
+            /// Expire images pushed more than `days` days ago.
+            case sinceImagePushed(days: Int)
+
+            var number: Int {
+                switch self {
+                case .imageCountMoreThan(let count): return count
+                case .sinceImagePushed(let days): return days
+                }
+            }
+        }
+
+        /// The order of evaluation (1 first); unique within the policy.
+        public var priority: Int
+        /// Shown in the console; optional.
+        public var description: String?
+        /// Which images the rule selects.
+        public var tagStatus: TagStatus
+        /// Tag prefixes, for `tagStatus: .tagged` (required there, not allowed otherwise).
+        public var tagPrefixList: [String]
+        /// When the selected images expire.
+        public var countType: CountType
+
+        /// A rule; `tagPrefixList` only for `tagStatus: .tagged`.
+        public init(priority: Int, description: String? = nil, tagStatus: TagStatus, tagPrefixList: [String] = [],
+                    countType: CountType) {
+            self.priority = priority
+            self.description = description
+            self.tagStatus = tagStatus
+            self.tagPrefixList = tagPrefixList
+            self.countType = countType
+        }
+
+        /// The rule as ECR's lifecycle policy JSON writes it.
+        public var json: JSON {
+            var selection: [String: JSON] = ["tagStatus": .string(tagStatus.rawValue)]
+            if !tagPrefixList.isEmpty { selection["tagPrefixList"] = .array(tagPrefixList.map { .string($0) }) }
+            switch countType {
+            case .imageCountMoreThan(let count):
+                selection["countType"] = "imageCountMoreThan"
+                selection["countNumber"] = .int(count)
+            case .sinceImagePushed(let days):
+                selection["countType"] = "sinceImagePushed"
+                selection["countUnit"] = "days"
+                selection["countNumber"] = .int(days)
+            }
+            var rule: [String: JSON] = [
+                "rulePriority": .int(priority),
+                "selection": .object(selection),
+                "action": ["type": "expire"],
+            ]
+            if let description { rule["description"] = .string(description) }
+            return .object(rule)
+        }
+    }
+
+    /// A lifecycle policy: rules that expire images. Write it as an array literal of rules.
+    public struct LifecyclePolicy: Sendable, ExpressibleByArrayLiteral {
+        /// The rules, in any order (they are written in priority order).
+        public var rules: [LifecycleRule]
+
+        /// A policy of `rules`.
+        public init(rules: [LifecycleRule]) { self.rules = rules }
+        /// A policy of the rules listed.
+        public init(arrayLiteral rules: LifecycleRule...) { self.rules = rules }
+
+        /// The document ECR takes (`lifecyclePolicyText`), rules in priority order.
+        public var json: JSON {
+            .object(["rules": .array(rules.sorted { $0.priority < $1.priority }.map(\.json))])
+        }
+    }
+
+    /// The name in the stack (`aws_ecr_repository.<logicalName>`).
+    public let logicalName: String
+    /// The repository name (`team/app`); a change replaces the repository.
+    public var name: Input<String>
+    /// Whether tags can be moved to other images; default mutable.
+    public var imageTagMutability: ImageTagMutability
+    /// Scan each image for vulnerabilities when it is pushed; default off.
+    public var scanOnPush: Bool
+    /// Encryption at rest; fixed at creation (a change replaces the repository).
+    public var encryption: Encryption
+    /// Rules that expire old images; nil for none.
+    public var lifecyclePolicy: LifecyclePolicy?
+    /// Who may pull or push (a resource policy: every statement names a principal).
+    public var repositoryPolicy: PolicyDocument?
+    /// AWS tags.
+    public var tags: Tags
+    /// Delete the repository even when it still holds images (they are deleted with it).
+    public var forceDestroy: Bool
+    /// Dependencies and lifecycle options for the engine.
+    public var options: ResourceOptions
+
+    /// A repository named `name`, with ECR's defaults for everything not given.
+    public init(_ logicalName: String, name: Input<String>, imageTagMutability: ImageTagMutability = .mutable,
+                scanOnPush: Bool = false, encryption: Encryption = .aes256, lifecyclePolicy: LifecyclePolicy? = nil,
+                repositoryPolicy: PolicyDocument? = nil, tags: Tags = [:], forceDestroy: Bool = false,
+                options: ResourceOptions = ResourceOptions()) {
+        self.logicalName = logicalName
+        self.name = name
+        self.imageTagMutability = imageTagMutability
+        self.scanOnPush = scanOnPush
+        self.encryption = encryption
+        self.lifecyclePolicy = lifecyclePolicy
+        self.repositoryPolicy = repositoryPolicy
+        self.tags = tags
+        self.forceDestroy = forceDestroy
+        self.options = options
+    }
+
+    /// The repository's ARN.
+    public var arn: Output<String> { Output(output("arn")) }
+    /// The repository's name.
+    public var repositoryName: Output<String> { Output(output("name")) }
+    /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`, what `docker push` takes.
+    public var uri: Output<String> { Output(output("uri")) }
+    /// The account id of the registry.
+    public var registryId: Output<String> { Output(output("registryId")) }
+
+    /// Every managed attribute, with ECR's defaults filled in (see the type's documentation).
+    public var attributes: [String: Value] {
+        [
+            "name": name.value,
+            "imageTagMutability": .string(imageTagMutability.rawValue),
+            "scanOnPush": .bool(scanOnPush),
+            "encryption": encryption.value,
+            "lifecyclePolicy": lifecyclePolicy.map { .json($0.json) } ?? .null,
+            "repositoryPolicy": repositoryPolicy?.value ?? .null,
+            "tags": .json(tags.json),
+            "forceDestroy": .bool(forceDestroy),
+        ]
+    }
+
+    /// ECR's repository name rule, from its API model: lower-case components separated by `.`, `_`, `__` or
+    /// hyphens, in `/`-separated namespaces.
+    static let namePattern = #"\A[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*\z"#
+
+    /// The repository name, the KMS key, the lifecycle rules, the repository policy and the tags, as ECR checks them.
+    public func validate() -> [ValidationIssue] {
+        var issues = checkName(name, address: address, attribute: "name", length: 2...256, pattern: Self.namePattern,
+                               rule: "repository names are 2 to 256 lower-case letters and digits, separated by '.', '_', '-' "
+                                   + "or '/' (for namespaces), starting and ending with a letter or digit")
+        if let kmsKey = kmsKeyLiteral, kmsKey.isEmpty || kmsKey.count > 2048 {
+            issues.append(ValidationIssue(address: address, attribute: "encryption.kmsKey",
+                                          message: "a KMS key is named by 1 to 2048 characters (an ARN, key id or alias): fix it, or use .kms() for ECR's AWS-managed key."))
+        }
+        if let lifecyclePolicy { issues += validateLifecycle(lifecyclePolicy) }
+        if let repositoryPolicy {
+            issues += repositoryPolicy.validate(address: address, attribute: "repositoryPolicy", requiresResource: false, requiresPrincipal: true)
+        }
+        return issues + checkTags(tags, address: address)
+    }
+
+    private var kmsKeyLiteral: String? {
+        if case .kms(let key?) = encryption { return key.literal }
+        return nil
+    }
+
+    private func validateLifecycle(_ policy: LifecyclePolicy) -> [ValidationIssue] {
+        var issues: [ValidationIssue] = []
+        func issue(_ path: String, _ message: String) {
+            issues.append(ValidationIssue(address: address, attribute: "lifecyclePolicy\(path)", message: message))
+        }
+        if policy.rules.isEmpty {
+            issue("", "the lifecycle policy has no rules: add one, or set lifecyclePolicy to nil.")
+        }
+        var priorities: Set<Int> = []
+        let highest = policy.rules.map(\.priority).max() ?? 0
+        for (i, rule) in policy.rules.enumerated() {
+            let path = ".rules[\(i)]"
+            if rule.priority < 1 {
+                issue("\(path).rulePriority", "rule priorities start at 1: \(rule.priority) is not allowed.")
+            } else if !priorities.insert(rule.priority).inserted {
+                issue("\(path).rulePriority", "priority \(rule.priority) is used by two rules: give each rule its own priority.")
+            }
+            if rule.countType.number < 1 {
+                issue("\(path).selection.countNumber", "the count must be at least 1, not \(rule.countType.number).")
+            }
+            switch rule.tagStatus {
+            case .tagged where rule.tagPrefixList.isEmpty:
+                issue("\(path).selection.tagPrefixList", "a rule for tagged images needs at least one tag prefix, like [\"v\"].")
+            case .untagged, .any:
+                if !rule.tagPrefixList.isEmpty {
+                    issue("\(path).selection.tagPrefixList", "tag prefixes apply only to tagged images: remove them, or use tagStatus .tagged.")
+                }
+            default:
+                break
+            }
+            if rule.tagPrefixList.contains(where: \.isEmpty) {
+                issue("\(path).selection.tagPrefixList", "a tag prefix cannot be empty.")
+            }
+            if rule.tagStatus == .any && rule.priority != highest {
+                issue("\(path).rulePriority", "a rule for any image must have the highest priority number (\(highest) or more), as ECR evaluates it last.")
+            }
+        }
+        return issues
+    }
+}
+
+/// The repository still holds images and `forceDestroy` is not set.
+public struct ECRRepositoryNotEmptyError: Error, Sendable, CustomStringConvertible {
+    /// The repository's name.
+    public let repository: String
+
+    /// What happened and the two ways out.
+    public var description: String {
+        "The ECR repository '\(repository)' still holds images, so it was not deleted: delete its images first, "
+            + "or set forceDestroy: true on the repository (and apply) to delete them with it."
+    }
+}
+
+/// Creates, reads, updates and deletes ECR repositories; the physical id is the repository name.
+struct ECRRepositoryProvider: ResourceProvider {
+    let client: AWSClient
+    let typeName = ECRRepository.typeName
+    let replaceOnChange: Set<String> = ["name", "encryption"]
+
+    func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }
+
+    func read(id: String, prior: [String: JSON]) async throws -> Observed? {
+        let repository: JSON, lifecycle: String?, policy: String?, tags: JSON
+        do {
+            let result = try await client.json(.ecr, "DescribeRepositories", ["repositoryNames": [.string(id)]])
+            guard let first = result["repositories"]?[0] else { return nil }
+            repository = first
+            lifecycle = try await optionalDocument("GetLifecyclePolicy", key: "lifecyclePolicyText", id: id,
+                                                   notFound: "LifecyclePolicyNotFoundException")
+            policy = try await optionalDocument("GetRepositoryPolicy", key: "policyText", id: id,
+                                                notFound: "RepositoryPolicyNotFoundException")
+            tags = try await client.json(.ecr, "ListTagsForResource", ["resourceArn": repository["repositoryArn"] ?? .null])
+        } catch let error as AWSServiceError where error.isNotFound(["RepositoryNotFoundException"]) {
+            return nil  // gone, possibly between two of these calls
+        }
+        return Observed(id: id, attributes: [
+            "name": repository["repositoryName"] ?? .string(id),
+            "imageTagMutability": repository["imageTagMutability"] ?? "MUTABLE",
+            "scanOnPush": repository["imageScanningConfiguration"]?["scanOnPush"] ?? false,
+            "encryption": observedEncryption(repository["encryptionConfiguration"], prior: prior["encryption"]),
+            "lifecyclePolicy": lifecycle.map { text in Self.parseLifecycle(text).map(Self.normalizeLifecycle) ?? .string(text) } ?? .null,
+            "repositoryPolicy": policy.map { text in PolicyNormalizer.parse(text) ?? .string(text) } ?? .null,
+            "tags": tagMap(tags["tags"], keyName: "Key", valueName: "Value").json,
+        ], outputs: outputs(repository))
+    }
+
+    func create(_ attributes: [String: JSON]) async throws -> Applied {
+        let name = attributes.string("name") ?? ""
+        var input: [String: JSON] = [
+            "repositoryName": .string(name),
+            "imageTagMutability": .string(attributes.string("imageTagMutability") ?? "MUTABLE"),
+            "imageScanningConfiguration": ["scanOnPush": .bool(attributes.bool("scanOnPush") ?? false)],
+            "encryptionConfiguration": attributes["encryption"]?.objectValue.map { .object($0) } ?? ["encryptionType": "AES256"],
+        ]
+        let tags = attributes.tags()
+        if !tags.isEmpty { input["tags"] = tagList(tags, keyName: "Key", valueName: "Value") }
+        let result = try await client.json(.ecr, "CreateRepository", .object(input))
+        if let lifecycle = attributes["lifecyclePolicy"], !lifecycle.isNull {
+            try await putLifecycle(lifecycle, id: name)
+        }
+        if let policy = attributes["repositoryPolicy"], !policy.isNull {
+            try await setPolicy(policy, id: name)
+        }
+        return Applied(id: name, outputs: outputs(result["repository"] ?? [:]))
+    }
+
+    func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
+        let result = try await client.json(.ecr, "DescribeRepositories", ["repositoryNames": [.string(id)]])
+        let repository = result["repositories"]?[0] ?? [:]
+        if old["imageTagMutability"] != new["imageTagMutability"] {
+            _ = try await client.json(.ecr, "PutImageTagMutability", [
+                "repositoryName": .string(id), "imageTagMutability": new["imageTagMutability"] ?? "MUTABLE",
+            ])
+        }
+        if old["scanOnPush"] != new["scanOnPush"] {
+            _ = try await client.json(.ecr, "PutImageScanningConfiguration", [
+                "repositoryName": .string(id), "imageScanningConfiguration": ["scanOnPush": new["scanOnPush"] ?? false],
+            ])
+        }
+        let oldLifecycle = old["lifecyclePolicy"] ?? .null, newLifecycle = new["lifecyclePolicy"] ?? .null
+        if oldLifecycle != newLifecycle {
+            if newLifecycle.isNull {
+                try await ignoringNotFound(["LifecyclePolicyNotFoundException"]) {
+                    _ = try await client.json(.ecr, "DeleteLifecyclePolicy", ["repositoryName": .string(id)])
+                }
+            } else {
+                try await putLifecycle(newLifecycle, id: id)
+            }
+        }
+        let oldPolicy = old["repositoryPolicy"] ?? .null, newPolicy = new["repositoryPolicy"] ?? .null
+        if oldPolicy != newPolicy {
+            if newPolicy.isNull {
+                try await ignoringNotFound(["RepositoryPolicyNotFoundException"]) {
+                    _ = try await client.json(.ecr, "DeleteRepositoryPolicy", ["repositoryName": .string(id)])
+                }
+            } else {
+                try await setPolicy(newPolicy, id: id)
+            }
+        }
+        let delta = TagDelta(old: old.tags(), new: new.tags())
+        let arn = repository["repositoryArn"] ?? .null
+        if !delta.changed.isEmpty {
+            _ = try await client.json(.ecr, "TagResource", ["resourceArn": arn, "tags": tagList(delta.changed, keyName: "Key", valueName: "Value")])
+        }
+        if !delta.removed.isEmpty {
+            _ = try await client.json(.ecr, "UntagResource", ["resourceArn": arn, "tagKeys": .array(delta.removed.map { .string($0) })])
+        }
+        return Applied(id: id, outputs: outputs(repository))
+    }
+
+    func delete(id: String, attributes: [String: JSON]) async throws {
+        do {
+            _ = try await client.json(.ecr, "DeleteRepository", [
+                "repositoryName": .string(id), "force": .bool(attributes.bool("forceDestroy") ?? false),
+            ])
+        } catch let error as AWSServiceError where error.isNotFound(["RepositoryNotFoundException"]) {
+            return
+        } catch let error as AWSServiceError where error.code == "RepositoryNotEmptyException" {
+            throw ECRRepositoryNotEmptyError(repository: id)
+        }
+    }
+
+    // MARK: Helpers
+
+    private func outputs(_ repository: JSON) -> [String: JSON] {
+        [
+            "arn": repository["repositoryArn"] ?? .null,
+            "name": repository["repositoryName"] ?? .null,
+            "uri": repository["repositoryUri"] ?? .null,
+            "registryId": repository["registryId"] ?? .null,
+        ]
+    }
+
+    private func putLifecycle(_ document: JSON, id: String) async throws {
+        _ = try await client.json(.ecr, "PutLifecyclePolicy", [
+            "repositoryName": .string(id), "lifecyclePolicyText": .string(document.description),
+        ])
+    }
+
+    private func setPolicy(_ document: JSON, id: String) async throws {
+        _ = try await client.json(.ecr, "SetRepositoryPolicy", [
+            "repositoryName": .string(id), "policyText": .string(document.description),
+        ])
+    }
+
+    /// The text under `key` of a Get* answer, or nil when ECR says there is none.
+    private func optionalDocument(_ operation: String, key: String, id: String, notFound: String) async throws -> String? {
+        do {
+            return try await client.json(.ecr, operation, ["repositoryName": .string(id)])[key]?.stringValue
+        } catch let error as AWSServiceError where error.isNotFound([notFound]) {
+            return nil
+        }
+    }
+
+    /// The encryption as declared: ECR names the AWS-managed key by its ARN, and a declared key id or alias by
+    /// its ARN too, so the live key is reported in the declared form when it is the key that was declared.
+    private func observedEncryption(_ live: JSON?, prior: JSON?) -> JSON {
+        let type = live?["encryptionType"]?.stringValue ?? "AES256"
+        var members: [String: JSON] = ["encryptionType": .string(type)]
+        guard type != "AES256", let liveKey = live?["kmsKey"]?.stringValue else { return .object(members) }
+        let priorIsKMS = prior?["encryptionType"]?.stringValue == type
+        if priorIsKMS, let declared = prior?["kmsKey"]?.stringValue {
+            let same = declared == liveKey || liveKey.hasSuffix(":key/\(declared)") || declared.hasPrefix("alias/")
+            members["kmsKey"] = .string(same ? declared : liveKey)
+        } else if !priorIsKMS {
+            members["kmsKey"] = .string(liveKey)
+        }
+        // prior: KMS with no key declared → ECR's AWS-managed key, reported as declared (no kmsKey).
+        return .object(members)
+    }
+
+    static func parseLifecycle(_ text: String) -> JSON? { try? JSON(parsing: text) }
+
+    /// Rules in priority order, as declarations write them.
+    static func normalizeLifecycle(_ document: JSON) -> JSON {
+        guard case .object(var members) = document, let rules = members["rules"]?.arrayValue else { return document }
+        members["rules"] = .array(rules.sorted { ($0["rulePriority"]?.intValue ?? 0) < ($1["rulePriority"]?.intValue ?? 0) })
+        return .object(members)
+    }
+
+    private func ignoringNotFound(_ codes: Set<String>, _ body: () async throws -> Void) async throws {
+        do { try await body() } catch let error as AWSServiceError where error.isNotFound(codes) {}
+    }
+}

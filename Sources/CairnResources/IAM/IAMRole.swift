@@ -1,0 +1,336 @@
+import CairnAWS
+import CairnEngine
+import CairnJSON
+
+/// An IAM role (`aws iam create-role`): who may assume it, and what it may do through inline policies and
+/// attached managed policies. Cairn manages both exclusively: inline policies and managed-policy attachments
+/// that AWS has but the declaration does not are removed on the next apply.
+///
+/// Attributes (as the state and plans show them):
+/// - `name`, `path` (default `"/"`): a change replaces the role.
+/// - `description`: a string, or null when there is none.
+/// - `assumeRolePolicy`: the trust policy in IAM's normal form (see `PolicyNormalizer`).
+/// - `inlinePolicies`: an object, policy name → document in IAM's normal form.
+/// - `managedPolicyArns`: an array of ARNs (sorted when all are literal; otherwise in declaration order).
+/// - `maxSessionDuration`: seconds, default 3600.
+/// - `tags`: an object of strings.
+public struct IAMRole: ResourceDeclaration {
+    /// The type name in addresses and the state.
+    public static let typeName = "aws_iam_role"
+
+    /// The name in the stack (`aws_iam_role.<logicalName>`).
+    public let logicalName: String
+    /// The role name; a change replaces the role.
+    public var name: Input<String>
+    /// `/` or `/a/path/`.
+    public var path: String
+    /// Up to 1000 characters; nil (or empty) for none.
+    public var description: String?
+    /// The trust policy: who may assume the role. Build it with `PolicyDocument.trust(...)`.
+    public var assumeRolePolicy: PolicyDocument
+    /// Inline (identity) policies by name.
+    public var inlinePolicies: [String: PolicyDocument]
+    /// ARNs of managed policies to attach, e.g. `arn:aws:iam::aws:policy/ReadOnlyAccess`.
+    public var managedPolicyArns: [Input<String>]
+    /// The longest session that assuming the role may give, in seconds (3600 to 43200).
+    public var maxSessionDuration: Int
+    /// AWS tags.
+    public var tags: Tags
+    /// Dependencies and lifecycle options for the engine.
+    public var options: ResourceOptions
+
+    /// A role named `name` that the principals of `assumeRolePolicy` may assume.
+    public init(_ logicalName: String, name: Input<String>, path: String = "/", description: String? = nil,
+                assumeRolePolicy: PolicyDocument, inlinePolicies: [String: PolicyDocument] = [:],
+                managedPolicyArns: [Input<String>] = [], maxSessionDuration: Int = 3600, tags: Tags = [:],
+                options: ResourceOptions = ResourceOptions()) {
+        self.logicalName = logicalName
+        self.name = name
+        self.path = path
+        self.description = description
+        self.assumeRolePolicy = assumeRolePolicy
+        self.inlinePolicies = inlinePolicies
+        self.managedPolicyArns = managedPolicyArns
+        self.maxSessionDuration = maxSessionDuration
+        self.tags = tags
+        self.options = options
+    }
+
+    /// The role's ARN.
+    public var arn: Output<String> { Output(output("arn")) }
+    /// The role's name.
+    public var roleName: Output<String> { Output(output("name")) }
+    /// IAM's stable unique id of the role (`AROA…`).
+    public var uniqueId: Output<String> { Output(output("uniqueId")) }
+
+    /// Every managed attribute, with IAM's defaults filled in (see the type's documentation).
+    public var attributes: [String: Value] {
+        [
+            "name": name.value,
+            "path": .string(path),
+            "description": .optional(description.flatMap { $0.isEmpty ? nil : $0 }),
+            "assumeRolePolicy": assumeRolePolicy.value,
+            "inlinePolicies": .object(inlinePolicies.mapValues(\.value)),
+            "managedPolicyArns": .array(managedPolicyValues),
+            "maxSessionDuration": .int(maxSessionDuration),
+            "tags": .json(tags.json),
+        ]
+    }
+
+    /// Literal ARNs sorted and without duplicates, so that order never shows as a change; with references,
+    /// declaration order (the provider's read follows the order last applied).
+    private var managedPolicyValues: [Value] {
+        let literals = managedPolicyArns.compactMap(\.literal)
+        guard literals.count == managedPolicyArns.count else { return managedPolicyArns.map(\.value) }
+        return Set(literals).sorted().map { .string($0) }
+    }
+
+    static let namePattern = #"\A[A-Za-z0-9_+=,.@-]+\z"#
+    static let pathPattern = #"\A(?:/|/[\x{21}-\x{7E}]+/)\z"#
+    static let descriptionPattern = #"\A[\x{09}\x{0A}\x{0D}\x{20}-\x{7E}\x{A1}-\x{FF}]*\z"#
+    static let managedPolicyArnPattern = #"\Aarn:aws[a-z-]*:iam::(?:aws|[0-9]{12}):policy/\S+\z"#
+
+    /// The name, path, description, session length, policies, managed policy ARNs and tags, as IAM checks them.
+    public func validate() -> [ValidationIssue] {
+        var issues = checkName(name, address: address, attribute: "name", length: 1...64, pattern: Self.namePattern,
+                               rule: "role names are 1 to 64 letters, digits and + = , . @ _ -")
+        func issue(_ attribute: String, _ message: String) {
+            issues.append(ValidationIssue(address: address, attribute: attribute, message: message))
+        }
+        if path.count > 512 || path.range(of: Self.pathPattern, options: .regularExpression) == nil {
+            issue("path", "'\(path)' is not an IAM path: it must be '/' or start and end with '/' (like '/service-roles/'), "
+                + "with printable ASCII characters between, up to 512 characters.")
+        }
+        if let description {
+            if description.count > 1000 {
+                issue("description", "the description has \(description.count) characters; IAM allows 1000.")
+            }
+            if description.range(of: Self.descriptionPattern, options: .regularExpression) == nil {
+                issue("description", "the description may contain only printable Latin-1 characters, tabs and line breaks.")
+            }
+        }
+        if !(3600...43200).contains(maxSessionDuration) {
+            issue("maxSessionDuration", "\(maxSessionDuration) seconds is outside IAM's range of 3600 (1 hour) to 43200 (12 hours).")
+        }
+        issues += assumeRolePolicy.validate(address: address, attribute: "assumeRolePolicy", requiresResource: false, requiresPrincipal: true)
+        for policyName in inlinePolicies.keys.sorted() {
+            let attribute = "inlinePolicies.\(policyName)"
+            if policyName.isEmpty || policyName.count > 128 || policyName.range(of: Self.namePattern, options: .regularExpression) == nil {
+                issue(attribute, "'\(policyName)' is not an IAM policy name: use 1 to 128 letters, digits and + = , . @ _ -.")
+            }
+            issues += inlinePolicies[policyName]!.validate(address: address, attribute: attribute, requiresResource: true, requiresPrincipal: false)
+        }
+        var seen = Set<String>()
+        for (i, arn) in managedPolicyArns.enumerated() {
+            guard let text = arn.literal else { continue }
+            if text.range(of: Self.managedPolicyArnPattern, options: .regularExpression) == nil {
+                issue("managedPolicyArns[\(i)]", "'\(text)' is not a managed policy ARN: write it like arn:aws:iam::aws:policy/ReadOnlyAccess.")
+            } else if !seen.insert(text).inserted {
+                issue("managedPolicyArns[\(i)]", "'\(text)' is listed twice: list each policy once.")
+            }
+        }
+        return issues + checkTags(tags, address: address)
+    }
+}
+
+/// Creates, reads, updates and deletes IAM roles; the physical id is the role name.
+struct IAMRoleProvider: ResourceProvider {
+    let client: AWSClient
+    let typeName = IAMRole.typeName
+    let replaceOnChange: Set<String> = ["name", "path"]
+
+    func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }
+
+    /// Everything AWS has, including inline policies and attachments the declaration does not name, so that
+    /// a plan shows them (and an update removes them).
+    func read(id: String, prior: [String: JSON]) async throws -> Observed? {
+        let role: XMLNode
+        var inline: [String: JSON] = [:]
+        let attached: [String]
+        var tags: [String: String]
+        do {
+            role = try await getRole(id)
+            tags = Self.tags(role["Tags"])
+            if role["Tags"] == nil {
+                tags = Self.tags(XMLNode("Tags", children: try await client.queryAll(.iam, "ListRoleTags", ["RoleName": id])))
+            }
+            for policyName in try await inlinePolicyNames(id) {
+                do {
+                    let result = try await client.query(.iam, "GetRolePolicy", ["RoleName": id, "PolicyName": policyName])
+                    let text = result.string("PolicyDocument") ?? ""
+                    inline[policyName] = PolicyNormalizer.parse(text) ?? .string(text)
+                } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {
+                    continue  // deleted since it was listed
+                }
+            }
+            attached = try await attachedPolicyArns(id)
+        } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {
+            return nil
+        }
+        let trustText = role.string("AssumeRolePolicyDocument") ?? ""
+        let description = role.string("Description").flatMap { $0.isEmpty ? nil : $0 }
+        return Observed(id: id, attributes: [
+            "name": .string(role.string("RoleName") ?? id),
+            "path": .string(role.string("Path") ?? "/"),
+            "description": description.map { .string($0) } ?? .null,
+            "assumeRolePolicy": PolicyNormalizer.parse(trustText) ?? .string(trustText),
+            "inlinePolicies": .object(inline),
+            "managedPolicyArns": .array(Self.ordered(attached, like: prior.strings("managedPolicyArns")).map { .string($0) }),
+            "maxSessionDuration": .int(role.string("MaxSessionDuration").flatMap { Int($0) } ?? 3600),
+            "tags": tags.json,
+        ], outputs: Self.outputs(role))
+    }
+
+    func create(_ attributes: [String: JSON]) async throws -> Applied {
+        let name = attributes.string("name") ?? ""
+        var parameters: QueryParameters = [
+            "RoleName": name,
+            "Path": attributes.string("path") ?? "/",
+            "AssumeRolePolicyDocument": (attributes["assumeRolePolicy"] ?? [:]).description,
+            "MaxSessionDuration": String(attributes.int("maxSessionDuration") ?? 3600),
+        ]
+        if let description = attributes.string("description"), !description.isEmpty { parameters["Description"] = description }
+        let tags = attributes.tags()
+        if !tags.isEmpty { parameters.list("Tags", tags.keys.sorted().map { ["Key": $0, "Value": tags[$0]!] }) }
+        let result = try await client.query(.iam, "CreateRole", parameters)
+        for (policyName, document) in (attributes["inlinePolicies"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            try await putInlinePolicy(role: name, name: policyName, document: document)
+        }
+        for arn in attributes.strings("managedPolicyArns") {
+            _ = try await client.query(.iam, "AttachRolePolicy", ["RoleName": name, "PolicyArn": arn])
+        }
+        return Applied(id: name, outputs: Self.outputs(result["Role"] ?? XMLNode("Role")))
+    }
+
+    func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
+        if old["assumeRolePolicy"] != new["assumeRolePolicy"] {
+            _ = try await client.query(.iam, "UpdateAssumeRolePolicy", [
+                "RoleName": id, "PolicyDocument": (new["assumeRolePolicy"] ?? [:]).description,
+            ])
+        }
+        if (old["description"] ?? .null) != (new["description"] ?? .null) || old["maxSessionDuration"] != new["maxSessionDuration"] {
+            _ = try await client.query(.iam, "UpdateRole", [
+                "RoleName": id,
+                "Description": new.string("description") ?? "",  // empty clears it
+                "MaxSessionDuration": String(new.int("maxSessionDuration") ?? 3600),
+            ])
+        }
+
+        // Inline policies and attachments are exclusive: what AWS has now decides what to remove.
+        // Removals go first, so that a swap never trips IAM's size and count limits.
+        let declaredInline = new["inlinePolicies"]?.objectValue ?? [:]
+        let oldInline = old["inlinePolicies"]?.objectValue ?? [:]
+        let liveInline = Set(try await inlinePolicyNames(id))
+        for policyName in liveInline.subtracting(declaredInline.keys).sorted() {
+            try await ignoringNoSuchEntity {
+                _ = try await client.query(.iam, "DeleteRolePolicy", ["RoleName": id, "PolicyName": policyName])
+            }
+        }
+        for (policyName, document) in declaredInline.sorted(by: { $0.key < $1.key })
+        where oldInline[policyName] != document || !liveInline.contains(policyName) {
+            try await putInlinePolicy(role: id, name: policyName, document: document)
+        }
+
+        let declaredArns = Set(new.strings("managedPolicyArns"))
+        let liveArns = Set(try await attachedPolicyArns(id))
+        for arn in liveArns.subtracting(declaredArns).sorted() {
+            try await ignoringNoSuchEntity {
+                _ = try await client.query(.iam, "DetachRolePolicy", ["RoleName": id, "PolicyArn": arn])
+            }
+        }
+        for arn in declaredArns.subtracting(liveArns).sorted() {
+            _ = try await client.query(.iam, "AttachRolePolicy", ["RoleName": id, "PolicyArn": arn])
+        }
+
+        var role = try await getRole(id)
+        let liveTags = role["Tags"] != nil ? Self.tags(role["Tags"])
+            : Self.tags(XMLNode("Tags", children: try await client.queryAll(.iam, "ListRoleTags", ["RoleName": id])))
+        let delta = TagDelta(old: liveTags, new: new.tags())
+        if !delta.removed.isEmpty {
+            var parameters: QueryParameters = ["RoleName": id]
+            parameters.list("TagKeys", delta.removed)
+            _ = try await client.query(.iam, "UntagRole", parameters)
+        }
+        if !delta.changed.isEmpty {
+            var parameters: QueryParameters = ["RoleName": id]
+            parameters.list("Tags", delta.changed.keys.sorted().map { ["Key": $0, "Value": delta.changed[$0]!] })
+            _ = try await client.query(.iam, "TagRole", parameters)
+        }
+        if !delta.isEmpty { role = try await getRole(id) }
+        return Applied(id: id, outputs: Self.outputs(role))
+    }
+
+    /// Detaches every managed policy, deletes every inline policy and takes the role out of its instance
+    /// profiles (IAM refuses to delete a role with any of these), then deletes it.
+    func delete(id: String, attributes: [String: JSON]) async throws {
+        do {
+            for arn in try await attachedPolicyArns(id) {
+                try await ignoringNoSuchEntity {
+                    _ = try await client.query(.iam, "DetachRolePolicy", ["RoleName": id, "PolicyArn": arn])
+                }
+            }
+            for policyName in try await inlinePolicyNames(id) {
+                try await ignoringNoSuchEntity {
+                    _ = try await client.query(.iam, "DeleteRolePolicy", ["RoleName": id, "PolicyName": policyName])
+                }
+            }
+            for profile in try await client.queryAll(.iam, "ListInstanceProfilesForRole", ["RoleName": id]) {
+                guard let profileName = profile.string("InstanceProfileName") else { continue }
+                try await ignoringNoSuchEntity {
+                    _ = try await client.query(.iam, "RemoveRoleFromInstanceProfile", ["InstanceProfileName": profileName, "RoleName": id])
+                }
+            }
+            _ = try await client.query(.iam, "DeleteRole", ["RoleName": id])
+        } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {
+            return
+        }
+    }
+
+    // MARK: Helpers
+
+    private func getRole(_ id: String) async throws -> XMLNode {
+        try await client.query(.iam, "GetRole", ["RoleName": id])["Role"] ?? XMLNode("Role")
+    }
+
+    private func inlinePolicyNames(_ id: String) async throws -> [String] {
+        try await client.queryAll(.iam, "ListRolePolicies", ["RoleName": id]).map(\.text).sorted()
+    }
+
+    private func attachedPolicyArns(_ id: String) async throws -> [String] {
+        try await client.queryAll(.iam, "ListAttachedRolePolicies", ["RoleName": id]).compactMap { $0.string("PolicyArn") }.sorted()
+    }
+
+    private func putInlinePolicy(role: String, name: String, document: JSON) async throws {
+        _ = try await client.query(.iam, "PutRolePolicy", ["RoleName": role, "PolicyName": name, "PolicyDocument": document.description])
+    }
+
+    private func ignoringNoSuchEntity(_ body: () async throws -> Void) async throws {
+        do { try await body() } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {}
+    }
+
+    static func outputs(_ role: XMLNode) -> [String: JSON] {
+        [
+            "arn": role.string("Arn").map { .string($0) } ?? .null,
+            "name": role.string("RoleName").map { .string($0) } ?? .null,
+            "uniqueId": role.string("RoleId").map { .string($0) } ?? .null,
+        ]
+    }
+
+    /// `<Tags><member><Key>…</Key><Value>…</Value></member>…</Tags>` as a map.
+    static func tags(_ list: XMLNode?) -> [String: String] {
+        var tags: [String: String] = [:]
+        for member in list?.children ?? [] {
+            if let key = member.string("Key") { tags[key] = member.string("Value") ?? "" }
+        }
+        return tags
+    }
+
+    /// `live` in the order of `prior` (the ARNs last applied), the others after them, sorted. With no prior,
+    /// sorted, as declarations of literal ARNs write them.
+    static func ordered(_ live: [String], like prior: [String]) -> [String] {
+        let liveSet = Set(live)
+        var seen = Set<String>()
+        let kept = prior.filter { liveSet.contains($0) && seen.insert($0).inserted }
+        return kept + live.filter { !seen.contains($0) }.sorted()
+    }
+}
