@@ -50,6 +50,25 @@ extension ResourceProvider {
     public var localAttributes: Set<String> { ["forceDestroy"] }
 }
 
+/// A read-only look-up (the default VPC, its subnets), evaluated at plan time so that its outputs
+/// are known in the plan. Look-ups are never recorded, changed or deleted; `create`, `update` and
+/// `delete` are never called.
+public protocol LookupProvider: ResourceProvider {
+    /// The outputs for these (fully known) attributes; throws when nothing matches.
+    func lookup(_ attributes: [String: JSON]) async throws -> [String: JSON]
+}
+
+extension LookupProvider {
+    public var replaceOnChange: Set<String> { [] }
+    public func physicalID(for attributes: [String: JSON]) -> String? { nil }
+    public func read(id: String, prior: [String: JSON]) async throws -> Observed? { nil }
+    public func create(_ attributes: [String: JSON]) async throws -> Applied { Applied(id: "", outputs: try await lookup(attributes)) }
+    public func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
+        Applied(id: id, outputs: try await lookup(new))
+    }
+    public func delete(id: String, attributes: [String: JSON]) async throws {}
+}
+
 /// The providers of every resource type Cairn knows, by type name.
 public struct ProviderRegistry: Sendable {
     public private(set) var providers: [String: any ResourceProvider] = [:]

@@ -35,6 +35,12 @@ public struct PlanError: Error, Sendable, CustomStringConvertible {
 /// What AWS said about each resource in a refresh: the live resource, nil for gone, or the error.
 public typealias RefreshResults = [String: Result<Observed?, any Error>]
 
+/// One resource's refresh.
+struct RefreshResult: Sendable {
+    let address: String
+    let result: Result<Observed?, any Error>
+}
+
 /// Makes plans: compares what the code declares, what the state recorded and what AWS says now.
 public struct Planner: Sendable {
     public let providers: ProviderRegistry
@@ -48,29 +54,28 @@ public struct Planner: Sendable {
 
     /// Reads every recorded resource (and every resource whose create was interrupted) from AWS, in parallel.
     public func refresh(_ targets: [(address: String, type: String, id: String, prior: [String: JSON])]) async -> RefreshResults {
-        await withTaskGroup(of: (String, Result<Observed?, any Error>).self) { group in
-            var results: RefreshResults = [:]
-            var next = 0
-            func start() {
-                guard next < targets.count else { return }
-                let target = targets[next]
-                next += 1
-                let provider = providers[target.type]
-                group.addTask {
-                    guard let provider else {
-                        return (target.address, .failure(PlanError(address: target.address, message: "the state holds type \(target.type), which this Cairn does not know: upgrade Cairn.")))
-                    }
-                    do {
-                        return (target.address, .success(try await provider.read(id: target.id, prior: target.prior)))
-                    } catch {
-                        return (target.address, .failure(error))
-                    }
-                }
+        let providers = self.providers
+        @Sendable func read(_ target: (address: String, type: String, id: String, prior: [String: JSON])) async -> RefreshResult {
+            guard let provider = providers[target.type] else {
+                return RefreshResult(address: target.address, result: .failure(PlanError(
+                    address: target.address, message: "the state holds type \(target.type), which this Cairn does not know: upgrade Cairn.")))
             }
-            for _ in 0..<max(1, refreshParallelism) { start() }
-            while let (address, result) = await group.next() {
-                results[address] = result
-                start()
+            do {
+                return RefreshResult(address: target.address, result: .success(try await provider.read(id: target.id, prior: target.prior)))
+            } catch {
+                return RefreshResult(address: target.address, result: .failure(error))
+            }
+        }
+        return await withTaskGroup(of: RefreshResult.self, returning: RefreshResults.self) { group in
+            var results: RefreshResults = [:]
+            var pending = targets.makeIterator()
+            for _ in 0..<max(1, refreshParallelism) {
+                guard let target = pending.next() else { break }
+                group.addTask { await read(target) }
+            }
+            while let finished = await group.next() {
+                results[finished.address] = finished.result
+                if let target = pending.next() { group.addTask { await read(target) } }
             }
             return results
         }
@@ -82,8 +87,9 @@ public struct Planner: Sendable {
     ///   - records: the state's resources.
     ///   - intents: creates that were started but never recorded (the process died): address → physical id.
     ///   - refreshed: live reads by address; nil when planning with `--refresh=false`.
+    ///   - lookups: the outputs of the stack's look-ups, evaluated beforehand (see `evaluateLookups`).
     public func plan(stack: Stack, region: String, records: [RecordedResource], intents: [String: String],
-                     refreshed: RefreshResults?, lineage: String?, serial: Int) throws -> Plan {
+                     refreshed: RefreshResults?, lineage: String?, serial: Int, lookups: [String: [String: JSON]] = [:]) throws -> Plan {
         try StackValidator.validate(stack, providers: providers)
         let graph = StackValidator.dependencyGraph(stack)
         let order = try graph.topologicalOrder()
@@ -97,6 +103,16 @@ public struct Planner: Sendable {
         for address in order {
             let resource = declared[address]!
             let provider = providers[resource.typeName]!
+            if provider is any LookupProvider {
+                guard let outputs = lookups[address] else {
+                    throw PlanError(address: address, message: "this look-up was not evaluated; plan again.")
+                }
+                knownOutputs[address] = outputs
+                var change = ResourceChange(address: address, type: resource.typeName, action: .noop, dependencies: resource.dependencies.sorted())
+                change.outputs = outputs
+                changes.append(change)
+                continue
+            }
             var sensitive = Set<String>()
             var desired: [String: JSON] = [:]
             for (key, value) in resource.attributes {
@@ -194,6 +210,35 @@ public struct Planner: Sendable {
         }
         return Plan(stack: stack.name, environment: stack.environment.name, region: region, lineage: lineage, serial: serial,
                     mode: "destroy", resources: changes)
+    }
+
+    /// Evaluates the stack's look-ups in dependency order. A look-up may refer only to other look-ups,
+    /// since everything else is unknown until apply.
+    public func evaluateLookups(_ stack: Stack) async throws -> [String: [String: JSON]] {
+        let lookupsPresent = stack.resources.contains { providers[$0.typeName] is any LookupProvider }
+        guard lookupsPresent else { return [:] }
+        let order = try StackValidator.dependencyGraph(stack).topologicalOrder()
+        let declared = Dictionary(uniqueKeysWithValues: stack.resources.map { ($0.address, $0) })
+        var results: [String: [String: JSON]] = [:]
+        for address in order {
+            let resource = declared[address]!
+            guard let provider = providers[resource.typeName] as? any LookupProvider else { continue }
+            var sensitive = Set<String>()
+            var attributes: [String: JSON] = [:]
+            for (key, value) in resource.attributes {
+                let resolved = value.resolve(path: key, sensitivePaths: &sensitive) { results[$0.address]?[$0.output] }
+                if Unknown.contains(resolved) {
+                    throw PlanError(address: address, message: "\(key) refers to a resource that is not a look-up; look-ups are evaluated at plan time and can only use literal values and other look-ups.")
+                }
+                attributes[key] = resolved
+            }
+            do {
+                results[address] = try await provider.lookup(attributes)
+            } catch {
+                throw PlanError(address: address, message: "the look-up failed: \(error)")
+            }
+        }
+        return results
     }
 
     /// Live attributes, with the attributes only Cairn knows taken from the record.

@@ -9,6 +9,7 @@ public func awsProviders(client: AWSClient) -> ProviderRegistry {
         ECRRepositoryProvider(client: client),
         ECSClusterProvider(client: client),
         IAMRoleProvider(client: client),
+        S3BucketProvider(client: client),
     ])
 }
 
