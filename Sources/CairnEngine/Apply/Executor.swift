@@ -74,6 +74,7 @@ public struct Executor: Sendable {
         let intents = try Dictionary(store.pendingIntents().map { ($0.address, [$0.id]) }, uniquingKeysWith: +)
         let outputs = OutputTable(initial)
         let failures = FailureTable()
+        let superseded = FailureTable()
         let walked: WalkReport<String>
         do {
             walked = try await walk(graph, parallelism: max(1, parallelism)) { address in
@@ -90,6 +91,7 @@ public struct Executor: Sendable {
                 defer { ticker.cancel() }
                 do {
                     let id = try await run(change, outputs: outputs, intents: intents[address] ?? [])
+                    if change.action == .update, let old = change.id, let id, id != old { await superseded.add(address, old) }
                     events(.finished(address: address, action: change.action, id: id, elapsed: ContinuousClock.now - started))
                     return .succeeded
                 } catch {
@@ -107,6 +109,17 @@ public struct Executor: Sendable {
         report.failed = await failures.entries
         report.skipped = walked.skipped.map { (address: $0.key, blockedBy: $0.value) }.sorted { $0.address < $1.address }
         for (address, blocker) in report.skipped { events(.skipped(address: address, blockedBy: blocker)) }
+        // Old physical resources (task definition revisions) go once every dependent has moved on.
+        let unfinished = Set(report.failed.map(\.address)).union(report.skipped.map(\.address))
+        for (address, oldID) in await superseded.entries {
+            guard graph.transitiveDependents(of: address).isDisjoint(with: unfinished),
+                  let provider = providers[changes[address]!.type] as? any SupersededCleanup else { continue }
+            do {
+                try await provider.retire(id: oldID, attributes: changes[address]!.prior ?? [:])
+            } catch {
+                report.failed.append((address, "its previous version \(oldID) could not be retired: \(error)"))
+            }
+        }
         if report.ok || !plan.outputs.isEmpty {
             try await recordStackOutputs(plan, outputs: outputs)
         }

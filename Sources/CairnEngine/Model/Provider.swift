@@ -50,6 +50,13 @@ extension ResourceProvider {
     public var localAttributes: Set<String> { ["forceDestroy"] }
 }
 
+/// A resource whose update makes a new physical resource (an ECS task definition's new revision):
+/// the old one is retired only once everything that depends on it has moved to the new one.
+public protocol SupersededCleanup: ResourceProvider {
+    /// Retires the old physical resource `id` after its dependents were updated.
+    func retire(id: String, attributes: [String: JSON]) async throws
+}
+
 /// A read-only look-up (the default VPC, its subnets), evaluated at plan time so that its outputs
 /// are known in the plan. Look-ups are never recorded, changed or deleted; `create`, `update` and
 /// `delete` are never called.

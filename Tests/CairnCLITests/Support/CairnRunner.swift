@@ -1,0 +1,52 @@
+import Foundation
+import TestSupport
+
+/// Runs the built `cairn` executable against the test process's moto, with its own state directory.
+struct CairnRunner {
+    let moto: MotoServer
+    let stateDir: URL
+    var extraEnvironment: [String: String] = [:]
+
+    static func make() async throws -> CairnRunner {
+        CairnRunner(moto: try await MotoServer.shared(), stateDir: try makeTemporaryDirectory())
+    }
+
+    /// The `cairn` executable, built beside this test bundle.
+    static var executable: String {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("cairn").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("cairn").path
+    }
+
+    var environment: [String: String] {
+        var environment = moto.environment(region: "eu-north-1")
+        environment["CAIRN_STATE_DIR"] = stateDir.path
+        environment["CAIRN_STATE_KEY"] = "integration tests"
+        environment["NO_COLOR"] = "1"
+        environment.merge(extraEnvironment) { _, new in new }
+        return environment
+    }
+
+    @discardableResult
+    func run(_ arguments: [String], timeout: Duration = .seconds(180)) async throws -> ProcessResult {
+        try await runProcess(executable: Self.executable, arguments: arguments, environment: environment, timeout: timeout)
+    }
+
+    /// The aws CLI in the stack's region.
+    func aws(_ arguments: [String]) async throws -> ProcessResult {
+        try await moto.aws(arguments, region: "eu-north-1")
+    }
+
+    func awsJSON(_ arguments: [String]) async throws -> JSONValue {
+        try await moto.awsJSON(arguments, region: "eu-north-1")
+    }
+}
+
+/// A fresh environment name, so each test's copy of the stack has its own resource names.
+func uniqueEnvironment(_ prefix: String) -> String {
+    "\(prefix)\(UInt32.random(in: 0...UInt32.max) % 100_000)"
+}
