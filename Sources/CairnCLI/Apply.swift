@@ -85,14 +85,14 @@ extension Cairn {
                 } else if plan.region != context.region {
                     throw CLIError("The plan was made for region \(plan.region), but the stack now resolves to \(context.region): make a new plan.")
                 }
-                try await execute(plan, context: context, change: change, command: plan.mode == "destroy" ? "destroy" : "apply")
+                try await executePlan(plan, context: context, change: change, command: plan.mode == "destroy" ? "destroy" : "apply")
             }
         }
     }
 }
 
 /// Runs a plan with progress output and a closing summary; exits 1 if anything failed.
-func execute(_ plan: Plan, context: StackContext, change: ChangeOptions, command: String) async throws {
+func executePlan(_ plan: Plan, context: StackContext, change: ChangeOptions, command: String) async throws {
     let printer = ProgressPrinter(style: context.style)
     let started = ContinuousClock.now
     let report = try await context.workspace.apply(

@@ -12,4 +12,24 @@ public struct Cairn: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// Parses the process's arguments and runs the command. As in Terraform, every error exits 1
+    /// (usage errors too), and 2 is kept for "changes present".
+    public static func execute(_ arguments: [String]? = nil) async {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code == .failure || code.rawValue == 2 {
+                exit(withError: error)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(1)
+        }
+    }
 }

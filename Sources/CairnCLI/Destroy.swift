@@ -25,7 +25,7 @@ extension Cairn {
                     say("Destroy cancelled.")
                     throw ExitCode.failure
                 }
-                try await execute(plan, context: context, change: change, command: "destroy")
+                try await executePlan(plan, context: context, change: change, command: "destroy")
             }
         }
     }

@@ -38,8 +38,12 @@ extension Cairn {
             if let every, parseInterval(every) == nil {
                 throw ValidationError("--every '\(every)' is not an interval: write it like 30s, 15m or 1h.")
             }
-            for target in notify where !(target.hasPrefix("sns:arn:") || target.hasPrefix("webhook:http")) {
-                throw ValidationError("--notify '\(target)' must be sns:TOPIC_ARN or webhook:URL.")
+            for target in notify {
+                let isTopic = target.hasPrefix("sns:arn:") && target.split(separator: ":").count >= 7
+                let isWebhook = target.hasPrefix("webhook:") && webhookURL(target) != nil
+                guard isTopic || isWebhook else {
+                    throw ValidationError("--notify '\(target)' must be sns:TOPIC_ARN (arn:aws:sns:REGION:ACCOUNT:NAME) or webhook:URL (http or https).")
+                }
             }
             if let maxRuns, maxRuns < 1 { throw ValidationError("--max-runs must be at least 1.") }
         }
@@ -148,7 +152,7 @@ extension Cairn {
                         "TopicArn": arn, "Subject": String(summary.prefix(99)), "Message": report.markdown,
                     ])
                 } else {
-                    let url = URL(string: String(target.dropFirst(8)))!
+                    guard let url = webhookURL(target) else { continue }
                     var body = report.json
                     if case .object(var members) = body {
                         members["text"] = .string(summary + "\n" + report.markdown)
@@ -164,6 +168,13 @@ extension Cairn {
             }
         }
     }
+}
+
+/// The URL of a `webhook:URL` target, if it is a valid http(s) URL.
+func webhookURL(_ target: String) -> URL? {
+    guard let url = URL(string: String(target.dropFirst("webhook:".count))),
+          ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else { return nil }
+    return url
 }
 
 /// `30s`, `15m`, `1h`, `1h30m`.

@@ -4,6 +4,6 @@ import CairnCLI
 @main
 enum Entry {
     static func main() async {
-        await Cairn.main()
+        await Cairn.execute()
     }
 }

@@ -1,0 +1,142 @@
+import CairnState
+import Foundation
+import Testing
+import TestSupport
+
+/// `cairn drift` against moto after a clean apply, with every change made out of band by the aws CLI.
+@Suite struct DriftTests {
+    let stack = "small-business-invoices"
+
+    /// Applies a fresh copy of the stack and returns its runner, environment and resource names.
+    func applied(_ prefix: String) async throws -> (CairnRunner, String, String) {
+        let cairn = try await CairnRunner.make()
+        let env = uniqueEnvironment(prefix)
+        try await cairn.run(["apply", stack, "--env", env, "--auto-approve"]).requireSuccess("apply")
+        return (cairn, env, "small-business-invoices-\(env)")
+    }
+
+    @Test func cleanRightAfterApplyThenEveryKindOfChangeIsFound() async throws {
+        let (cairn, env, project) = try await applied("drift")
+        let clean = try await cairn.run(["drift", stack, "--env", env, "--format", "json"])
+        #expect(clean.status == 0, "no false positives right after apply: \(clean.stdout)")
+        #expect(try JSONValue(parsing: clean.stdout)["drifted"] == false)
+
+        // An attribute, a tag, an inline policy added to a managed role, and a deleted resource.
+        try await cairn.aws(["s3api", "put-bucket-versioning", "--bucket", "\(project)-pipeline-artifacts",
+                             "--versioning-configuration", "Status=Suspended"]).requireSuccess()
+        try await cairn.aws(["iam", "tag-role", "--role-name", "\(project)-codebuild", "--tags", "Key=owner,Value=someone"]).requireSuccess()
+        try await cairn.aws(["iam", "put-role-policy", "--role-name", "\(project)-codepipeline", "--policy-name", "extra",
+                             "--policy-document", #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#]).requireSuccess()
+        try await cairn.aws(["ecs", "delete-cluster", "--cluster", "small-business-cluster-\(env)"]).requireSuccess()
+
+        let drift = try await cairn.run(["drift", stack, "--env", env, "--format", "json"])
+        #expect(drift.status == 2, "\(drift)")
+        let report = try JSONValue(parsing: drift.stdout)
+        #expect(report["stack"] == .string(stack))
+        #expect(report["environment"] == .string(env))
+        #expect(report["checkedAt"].string != nil)
+        #expect(report["drifted"] == true)
+        let resources = report["resources"].array ?? []
+        func entry(_ address: String) -> JSONValue { resources.first { $0["address"].string == address } ?? .null }
+        #expect(entry("aws_s3_bucket.artifacts")["status"] == "changed")
+        #expect(entry("aws_s3_bucket.artifacts")["attributes"][0]["path"] == "versioning")
+        #expect(entry("aws_s3_bucket.artifacts")["attributes"][0]["recorded"] == "Enabled")
+        #expect(entry("aws_s3_bucket.artifacts")["attributes"][0]["live"] == "Suspended")
+        #expect(entry("aws_iam_role.build")["attributes"][0]["path"] == "tags.owner")
+        #expect(entry("aws_iam_role.pipeline")["attributes"][0]["path"] == "inlinePolicies.extra")
+        #expect(entry("aws_ecs_cluster.cluster")["status"] == "deleted")
+        #expect(entry("aws_ecs_cluster.cluster")["type"] == "aws_ecs_cluster")
+
+        let markdown = try await cairn.run(["drift", stack, "--env", env, "--format", "markdown"])
+        #expect(markdown.status == 2)
+        #expect(markdown.stdout.contains("| `aws_s3_bucket.artifacts` | changed | `versioning` | `\"Enabled\"` | `\"Suspended\"` |"))
+        let text = try await cairn.run(["drift", stack, "--env", env])
+        #expect(text.stdout.contains("- aws_ecs_cluster.cluster  (deleted outside Cairn)"))
+
+        let history = try await cairn.run(["drift", stack, "--env", env, "--history"])
+        let lines = history.stdout.split(separator: "\n")
+        #expect(lines.count == 4)
+        #expect(lines.first?.contains("drifted: 3 changed, 1 deleted") == true)
+        #expect(lines.last?.contains("no drift") == true)
+
+        // apply reverts everything, showing it as changes made outside Cairn; drift is clean again.
+        let plan = try await cairn.run(["plan", stack, "--env", env])
+        #expect(plan.stdout.contains("deleted outside Cairn"))
+        #expect(plan.stdout.contains("changed outside Cairn"))
+        try await cairn.run(["apply", stack, "--env", env, "--auto-approve"]).requireSuccess("revert")
+        #expect(try await cairn.run(["drift", stack, "--env", env]).status == 0)
+        #expect(try await cairn.aws(["iam", "get-role-policy", "--role-name", "\(project)-codepipeline", "--policy-name", "extra"]).status != 0,
+                "inline policies are managed exclusively")
+        try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
+    }
+
+    @Test func refreshOnlyAcceptsDriftIntoTheState() async throws {
+        let (cairn, env, project) = try await applied("accept")
+        try await cairn.aws(["ecr", "put-image-scanning-configuration", "--repository-name", project,
+                             "--image-scanning-configuration", "scanOnPush=false"]).requireSuccess()
+        let accepted = try await cairn.run(["apply", stack, "--env", env, "--refresh-only", "--auto-approve"])
+        #expect(accepted.status == 0, "\(accepted)")
+        #expect(accepted.stdout.contains("scanOnPush: true → false"))
+        #expect(try await cairn.run(["drift", stack, "--env", env]).status == 0)
+        let show = try await cairn.run(["state", "show", stack, "aws_ecr_repository.app", "--env", env])
+        #expect(show.stdout.contains("\"scanOnPush\": false"))
+        // The declaration still says true: a plan now offers to put it back.
+        let plan = try await cairn.run(["plan", stack, "--env", env, "--detailed-exitcode"])
+        #expect(plan.status == 2)
+        try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
+    }
+
+    @Test func driftRunsWhileTheStackIsLockedAndErrorsNeverSayNoDrift() async throws {
+        let (cairn, env, _) = try await applied("locked")
+        let store = try #require(try StateStore.open(stateDir: cairn.stateDir, stack: stack, environment: env, create: false))
+        let lock = try await store.acquireLock(command: "apply")
+        #expect(try await cairn.run(["drift", stack, "--env", env]).status == 0, "drift needs no lock")
+        try lock.release()
+        store.close()
+
+        var offline = cairn
+        offline.extraEnvironment["AWS_ENDPOINT_URL"] = "http://127.0.0.1:\(try freeLoopbackPort())"
+        offline.extraEnvironment["AWS_MAX_ATTEMPTS"] = "1"
+        let failed = try await offline.run(["drift", stack, "--env", env])
+        #expect(failed.status == 1)
+        #expect(!failed.stdout.contains("No drift"))
+        #expect(failed.stderr.contains("drift is unknown"))
+        try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
+    }
+
+    @Test func badNotifyTargetsAreRefused() async throws {
+        let cairn = try await CairnRunner.make()
+        let result = try await cairn.run(["drift", stack, "--notify", "webhook:http://127.0.0.1:99999x"])
+        #expect(result.status == 1, "usage errors exit 1, as in Terraform")
+        #expect(result.stderr.contains("must be sns:TOPIC_ARN"))
+    }
+
+    @Test func theWatchLoopReportsChangesAndNotifies() async throws {
+        let (cairn, env, project) = try await applied("watch")
+        let webhook = try await StubServer.start([.http(status: 200)])
+        defer { webhook.stop() }
+        // An SNS topic with an SQS queue subscribed, to read what Cairn publishes.
+        let topic = try await cairn.awsJSON(["sns", "create-topic", "--name", "drift-\(env)"])["TopicArn"].string ?? ""
+        let queueURL = try await cairn.awsJSON(["sqs", "create-queue", "--queue-name", "drift-\(env)"])["QueueUrl"].string ?? ""
+        let queueARN = try await cairn.awsJSON(["sqs", "get-queue-attributes", "--queue-url", queueURL, "--attribute-names", "QueueArn"])["Attributes"]["QueueArn"].string ?? ""
+        try await cairn.aws(["sns", "subscribe", "--topic-arn", topic, "--protocol", "sqs", "--notification-endpoint", queueARN]).requireSuccess()
+
+        try await cairn.aws(["ecr", "put-image-tag-mutability", "--repository-name", project, "--image-tag-mutability", "IMMUTABLE"]).requireSuccess()
+        let watch = try await cairn.run(["drift", stack, "--env", env, "--every", "1s", "--max-runs", "2",
+                                         "--notify", "webhook:\(webhook.endpoint.appendingPathComponent("hook").absoluteString)", "--notify", "sns:\(topic)"])
+        #expect(watch.status == 2, "\(watch)")
+        #expect(watch.stdout.contains("imageTagMutability"))
+        #expect(watch.stdout.contains("run 2: drift picture unchanged"))
+
+        let posted = try await webhook.requests()
+        #expect(posted.count == 1, "notified once: only when the drift picture changes")
+        #expect(posted.first?.method == "POST")
+        let body = try JSONValue(parsing: posted.first?.body ?? "")
+        #expect(body["text"].string?.contains("Cairn drift in small-business-invoices") == true)
+        #expect(body["drifted"] == true)
+
+        let received = try await cairn.awsJSON(["sqs", "receive-message", "--queue-url", queueURL, "--wait-time-seconds", "2"])
+        #expect(received["Messages"][0]["Body"].string?.contains("imageTagMutability") == true)
+        try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
+    }
+}
