@@ -26,7 +26,7 @@ SERVICES = {
         "UpdateOpenIDConnectProviderThumbprint", "AddClientIDToOpenIDConnectProvider",
         "RemoveClientIDFromOpenIDConnectProvider", "TagOpenIDConnectProvider", "UntagOpenIDConnectProvider",
         "ListOpenIDConnectProviders",
-        "CreateUser", "CreateAccessKey", "AttachUserPolicy",
+        "CreateUser", "CreateAccessKey", "AttachUserPolicy", "DetachUserPolicy", "DetachGroupPolicy",
         "ListInstanceProfilesForRole", "RemoveRoleFromInstanceProfile",
     ]),
     "s3": ("s3", [
@@ -67,6 +67,7 @@ SERVICES = {
     "logs": ("cloudWatchLogs", [
         "CreateLogGroup", "DescribeLogGroups", "DeleteLogGroup", "PutRetentionPolicy",
         "DeleteRetentionPolicy", "TagResource", "UntagResource", "ListTagsForResource",
+        "AssociateKmsKey", "DisassociateKmsKey",
     ]),
     "ssm": ("ssm", ["GetParameter", "GetParameters", "PutParameter", "DeleteParameter"]),
     "secretsmanager": ("secretsManager", ["GetSecretValue"]),
@@ -84,6 +85,7 @@ SERVICES = {
     ]),
     "events": ("eventBridge", [
         "PutRule", "DescribeRule", "DeleteRule", "PutTargets", "RemoveTargets", "ListTargetsByRule",
+        "TagResource", "UntagResource", "ListTagsForResource",
     ]),
 }
 

@@ -60,6 +60,8 @@ extension ServiceModel {
             .init(name: "CreateUser", method: "POST", requestURI: "/"),
             .init(name: "CreateAccessKey", method: "POST", requestURI: "/"),
             .init(name: "AttachUserPolicy", method: "POST", requestURI: "/"),
+            .init(name: "DetachUserPolicy", method: "POST", requestURI: "/"),
+            .init(name: "DetachGroupPolicy", method: "POST", requestURI: "/"),
             .init(name: "ListInstanceProfilesForRole", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["InstanceProfiles"], limitKey: "MaxItems")),
             .init(name: "RemoveRoleFromInstanceProfile", method: "POST", requestURI: "/"),
         ])
@@ -203,6 +205,8 @@ extension ServiceModel {
             .init(name: "TagResource", method: "POST", requestURI: "/"),
             .init(name: "UntagResource", method: "POST", requestURI: "/"),
             .init(name: "ListTagsForResource", method: "POST", requestURI: "/"),
+            .init(name: "AssociateKmsKey", method: "POST", requestURI: "/"),
+            .init(name: "DisassociateKmsKey", method: "POST", requestURI: "/"),
         ])
 
     /// SSM: json protocol, API version 2014-11-06.
@@ -290,5 +294,8 @@ extension ServiceModel {
             .init(name: "PutTargets", method: "POST", requestURI: "/"),
             .init(name: "RemoveTargets", method: "POST", requestURI: "/"),
             .init(name: "ListTargetsByRule", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Targets"], limitKey: "Limit")),
+            .init(name: "TagResource", method: "POST", requestURI: "/"),
+            .init(name: "UntagResource", method: "POST", requestURI: "/"),
+            .init(name: "ListTagsForResource", method: "POST", requestURI: "/"),
         ])
 }

@@ -8,6 +8,7 @@ public func awsProviders(client: AWSClient) -> ProviderRegistry {
     ProviderRegistry([
         ECRRepositoryProvider(client: client),
         ECSClusterProvider(client: client),
+        EventBridgeRuleProvider(client: client),
         IAMRoleProvider(client: client),
         S3BucketProvider(client: client),
     ])
