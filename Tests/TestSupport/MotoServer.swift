@@ -197,11 +197,14 @@ public final class MotoServer: Sendable {
         return command
     }
 
-    /// How to run moto's server: `[moto_server]` or `[python3, -m, moto.server]`.
+    /// How to run moto's server: the project's `scripts/moto-server` (moto extended with the operations
+    /// Cairn calls that moto lacks, such as CodeBuild UpdateProject), with python3.
     static func motoServerCommand() throws -> [String] {
-        if let motoServer = findExecutable("moto_server") { return [motoServer] }
+        let extended = URL(fileURLWithPath: #filePath).deletingLastPathComponent()  // TestSupport
+            .deletingLastPathComponent().deletingLastPathComponent()  // the repository
+            .appendingPathComponent("scripts/moto-server").path
         if let python = findExecutable("python3"), pythonCanImport(python, "moto.server") {
-            return [python, "-m", "moto.server"]
+            return [python, extended]
         }
         throw TestSupportError("""
             moto_server is not installed: not on PATH and `python3 -m moto.server` does not work. \
