@@ -30,6 +30,29 @@ public indirect enum Value: Sendable, Hashable {
 
     public static let null = Value.json(.null)
 
+    /// A secret whose source (an environment variable) is not set: the stack is refused before any
+    /// API call, naming the attribute and the variable.
+    public static func missingSecret(_ source: String) -> Value {
+        .sensitive(.json(.object([missingSecretKey: .string(source)])))
+    }
+
+    static let missingSecretKey = "$missingSecret"
+
+    /// The sources of every missing secret inside, with their paths.
+    public func missingSecrets(path: String = "") -> [(path: String, source: String)] {
+        switch self {
+        case .json(.object(let members)):
+            if members.count == 1, let source = members[Self.missingSecretKey]?.stringValue { return [(path, source)] }
+            return []
+        case .json, .reference: return []
+        case .concat(let parts): return parts.flatMap { $0.missingSecrets(path: path) }
+        case .array(let items): return items.enumerated().flatMap { $1.missingSecrets(path: "\(path)[\($0)]") }
+        case .object(let members):
+            return members.sorted { $0.key < $1.key }.flatMap { $1.missingSecrets(path: path.isEmpty ? $0 : "\(path).\($0)") }
+        case .sensitive(let inner): return inner.missingSecrets(path: path)
+        }
+    }
+
     /// Every reference inside, each one a dependency edge.
     public var references: Set<Reference> {
         switch self {

@@ -34,6 +34,12 @@ public enum StackValidator {
                                                   message: "refers to \(reference.address), which is not in the stack: add it to the stack or remove the reference."))
                 }
             }
+            for (attribute, value) in resource.attributes.sorted(by: { $0.key < $1.key }) {
+                for missing in value.missingSecrets(path: attribute) {
+                    issues.append(ValidationIssue(address: resource.address, attribute: missing.path,
+                                                  message: "is a secret read from \(missing.source), which is not set: set it (secrets never live in the code)."))
+                }
+            }
             for dependency in resource.options.dependsOn where addresses[dependency] == nil {
                 issues.append(ValidationIssue(address: resource.address, attribute: "dependsOn",
                                               message: "names \(dependency), which is not in the stack: add it or remove it from dependsOn."))

@@ -11,6 +11,8 @@ public func awsProviders(client: AWSClient) -> ProviderRegistry {
         EventBridgeRuleProvider(client: client),
         IAMRoleProvider(client: client),
         S3BucketProvider(client: client),
+        SSMParameterValueProvider(client: client),
+        SecretsManagerValueProvider(client: client),
     ])
 }
 
