@@ -67,7 +67,9 @@ extension Cairn {
                     guard let text = try? String(contentsOfFile: stackOrPlan, encoding: .utf8) else {
                         throw CLIError("Cannot read the plan file \(stackOrPlan): check its permissions.")
                     }
-                    plan = try Plan(savedJSON: text)
+                    let stateDirectory = URL(fileURLWithPath: stateDir ?? ProcessInfo.processInfo.environment["CAIRN_STATE_DIR"] ?? "state")
+                    plan = try Plan(savedJSON: text, codec: StateCodec.load(environment: ProcessInfo.processInfo.environment,
+                                                                            stateDir: stateDirectory, create: false))
                     target = try StackOptions.parse([plan.stack, "--env", plan.environment] + (stateDir.map { ["--state-dir", $0] } ?? []))
                 } else {
                     target = try StackOptions.parse([stackOrPlan, "--env", environment] + (stateDir.map { ["--state-dir", $0] } ?? []))

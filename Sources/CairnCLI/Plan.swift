@@ -36,7 +36,7 @@ extension Cairn {
                 case .text: say(PlanRenderer(style: context.style).render(plan))
                 }
                 if let out {
-                    try savePlan(plan, to: out)
+                    try savePlan(plan, to: out, codec: context.workspace.codec(create: true))
                     if format == .text { say("\nSaved the plan to \(out): apply exactly it with `cairn apply \(out)`.") }
                 }
                 if detailedExitcode && plan.hasChanges { throw ExitCode(2) }
@@ -45,9 +45,9 @@ extension Cairn {
     }
 }
 
-/// Writes a plan file readable only by its owner: it may hold sensitive values.
-func savePlan(_ plan: Plan, to path: String) throws {
-    let data = Data(plan.json(includeSensitive: true).prettyDescription.utf8)
+/// Writes a plan file readable only by its owner, its sensitive values sealed with the state key.
+func savePlan(_ plan: Plan, to path: String, codec: StateCodec) throws {
+    let data = Data(try plan.savedJSON(sealedWith: codec).prettyDescription.utf8)
     let url = URL(fileURLWithPath: path)
     try? FileManager.default.removeItem(at: url)
     guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600]) else {

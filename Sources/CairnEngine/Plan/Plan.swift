@@ -60,6 +60,8 @@ public struct ResourceChange: Sendable, Hashable {
     public var adopt: Bool = false
     /// Its outputs as known at plan time (nil when it is created or replaced).
     public var outputs: [String: JSON]?
+    /// A look-up evaluated at plan time: nothing to apply, outputs only.
+    public var isLookup: Bool = false
 
     public init(address: String, type: String, action: Action, id: String? = nil, reason: String? = nil,
                 changes: [AttributeChange] = [], desired: [String: JSON]? = nil, prior: [String: JSON]? = nil,

@@ -7,15 +7,26 @@ public struct PlanFileError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Plan {
-    /// The plan as data: what `plan --format json` prints and `--out` saves. Sensitive values are
-    /// masked unless `includeSensitive` (a saved plan must carry them to be applied).
-    public func json(includeSensitive: Bool = false) -> JSON {
-        let resources: [JSON] = self.resources.map { change in
+    /// The plan as data: what `plan --format json` prints. Sensitive values are masked.
+    public func json() -> JSON {
+        // Never throws without a codec.
+        (try? json(sealedWith: nil)) ?? .null
+    }
+
+    /// The plan as `--out` saves it: everything needed to apply it, with sensitive values (and look-up
+    /// results) sealed with the state key, so that a plan file never holds a secret in clear.
+    public func savedJSON(sealedWith codec: StateCodec) throws -> JSON {
+        try json(sealedWith: codec)
+    }
+
+    private func json(sealedWith codec: StateCodec?) throws -> JSON {
+        let includeSensitive = codec != nil
+        let resources: [JSON] = try self.resources.map { change in
             var object: [String: JSON] = [
                 "address": .string(change.address), "type": .string(change.type), "action": .string(change.action.rawValue),
                 "changes": .array(change.changes.map { attribute in
                     var item: [String: JSON] = ["path": .string(attribute.path)]
-                    let mask = attribute.sensitive && !includeSensitive
+                    let mask = attribute.sensitive
                     item["old"] = mask && attribute.old != nil ? "(sensitive)" : (attribute.old ?? .null)
                     item["new"] = mask && attribute.new != nil ? "(sensitive)" : ((includeSensitive ? attribute.new : attribute.new.map(Self.showUnknown)) ?? .null)
                     if attribute.forcesReplacement { item["forcesReplacement"] = true }
@@ -27,17 +38,25 @@ extension Plan {
             if let id = change.id { object["id"] = .string(id) }
             if let reason = change.reason { object["reason"] = .string(reason) }
             if change.adopt { object["adopt"] = true }
-            if includeSensitive {
-                if let desired = change.desired { object["desired"] = .object(desired) }
-                if let prior = change.prior { object["prior"] = .object(prior) }
-                if let outputs = change.outputs { object["outputs"] = .object(outputs) }
+            if let codec {
+                func seal(_ values: [String: JSON], _ paths: [String]) throws -> JSON {
+                    try JSON(parsing: codec.encode(values, sensitivePaths: paths, address: change.address))
+                }
+                if let desired = change.desired { object["desired"] = try seal(desired, change.sensitivePaths) }
+                if let prior = change.prior { object["prior"] = try seal(prior, change.sensitivePaths) }
+                // A look-up's outputs may be secrets (an SSM SecureString): sealed whole.
+                if let outputs = change.outputs { object["outputs"] = try seal(outputs, change.isLookup ? outputs.keys.sorted() : []) }
                 object["sensitivePaths"] = .array(change.sensitivePaths.map { .string($0) })
+                if change.isLookup { object["lookup"] = true }
             }
             return .object(object)
         }
         var outputs: [String: JSON] = [:]
         for (name, value) in self.outputs {
             outputs[name] = sensitiveOutputs.contains(name) && !includeSensitive ? "(sensitive)" : (includeSensitive ? value : Self.showUnknown(value))
+        }
+        if let codec {
+            outputs = try JSON(parsing: codec.encode(outputs, sensitivePaths: sensitiveOutputs, address: "outputs")).objectValue ?? [:]
         }
         var object: [String: JSON] = [
             "formatVersion": .int(Self.formatVersion), "stack": .string(stack), "environment": .string(environment),
@@ -62,8 +81,8 @@ extension Plan {
         }
     }
 
-    /// Reads a plan saved with `--out`.
-    public init(savedJSON text: String) throws {
+    /// Reads a plan saved with `--out`, opening its sealed values with `codec`.
+    public init(savedJSON text: String, codec: StateCodec) throws {
         let json: JSON
         do { json = try JSON(parsing: text) } catch { throw PlanFileError(message: "The plan file is not valid JSON (\(error)): make a new one with `cairn plan --out`.") }
         guard json["formatVersion"]?.intValue == Self.formatVersion else {
@@ -83,13 +102,18 @@ extension Plan {
             if [.create, .update, .replace].contains(action) && item["desired"]?.objectValue == nil {
                 throw PlanFileError(message: "The plan file lacks what to apply to \(address) (was it printed with `--format json` rather than saved with `--out`?): make a new one with `cairn plan --out`.")
             }
+            func open(_ key: String) throws -> [String: JSON]? {
+                guard let value = item[key], value.objectValue != nil else { return nil }
+                return try codec.decode(value.description, address: address).attributes
+            }
             var change = ResourceChange(address: address, type: type, action: action, id: item["id"]?.stringValue,
                                         reason: item["reason"]?.stringValue,
-                                        desired: item["desired"]?.objectValue, prior: item["prior"]?.objectValue,
+                                        desired: try open("desired"), prior: try open("prior"),
                                         sensitivePaths: item["sensitivePaths"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                                         dependencies: item["dependencies"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             change.adopt = item["adopt"]?.boolValue ?? false
-            change.outputs = item["outputs"]?.objectValue
+            change.outputs = try open("outputs")
+            change.isLookup = item["lookup"]?.boolValue ?? false
             change.changes = (item["changes"]?.arrayValue ?? []).map { entry in
                 func value(_ key: String) -> JSON? {
                     guard let found = entry[key], !found.isNull else { return nil }
@@ -103,7 +127,7 @@ extension Plan {
         }
         self.init(stack: stack, environment: environment, region: region, lineage: json["lineage"]?.stringValue, serial: serial,
                   mode: json["mode"]?.stringValue ?? "apply", resources: resources,
-                  outputs: json["outputs"]?.objectValue ?? [:],
+                  outputs: try codec.decode((json["outputs"] ?? [:]).description, address: "outputs").attributes,
                   sensitiveOutputs: json["sensitiveOutputs"]?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 

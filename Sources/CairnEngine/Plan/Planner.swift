@@ -110,6 +110,7 @@ public struct Planner: Sendable {
                 knownOutputs[address] = outputs
                 var change = ResourceChange(address: address, type: resource.typeName, action: .noop, dependencies: resource.dependencies.sorted())
                 change.outputs = outputs
+                change.isLookup = true
                 changes.append(change)
                 continue
             }

@@ -10,9 +10,15 @@ import Testing
         bucket.link = .reference(role.arn)
         bucket.secret = "s3cr3t"
         let plan = try await workspace.plan(makeStack([role, bucket], outputs: ["arn": .reference(bucket.arn)]), region: "us-east-1")
-        let text = plan.json(includeSensitive: true).prettyDescription
-        let loaded = try Plan(savedJSON: text)
+        let codec = try workspace.codec(create: true)
+        let text = try plan.savedJSON(sealedWith: codec).prettyDescription
+        #expect(!text.contains("s3cr3t"), "a saved plan holds no secret in clear")
+        var loaded = try Plan(savedJSON: text, codec: codec)
+        // Attribute changes are for display: the saved file masks sensitive ones.
+        for i in loaded.resources.indices { loaded.resources[i].changes = plan.resources[i].changes }
         #expect(loaded == plan)
+        let otherKey = StateCodec(key: Array(repeating: 7, count: 32), source: "test")
+        #expect(throws: StateKeyError.self) { _ = try Plan(savedJSON: text, codec: otherKey) }
         #expect(!plan.json().description.contains("s3cr3t"), "printed JSON masks secrets")
         #expect(plan.json()["outputs"]?["arn"] == "(known after apply)")
     }
@@ -20,8 +26,9 @@ import Testing
     @Test func printedJSONIsNotASavedPlan() async throws {
         let workspace = makeWorkspace(FakeCloud())
         let plan = try await workspace.plan(makeStack([FakeResource("a")]), region: "us-east-1")
-        #expect(throws: PlanFileError.self) { _ = try Plan(savedJSON: plan.json().description) }
-        #expect(throws: PlanFileError.self) { _ = try Plan(savedJSON: "not json") }
+        let codec = try workspace.codec(create: true)
+        #expect(throws: PlanFileError.self) { _ = try Plan(savedJSON: plan.json().description, codec: codec) }
+        #expect(throws: PlanFileError.self) { _ = try Plan(savedJSON: "not json", codec: codec) }
     }
 
     @Test func stalePlansAreRefused() async throws {
