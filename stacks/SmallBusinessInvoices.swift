@@ -10,7 +10,8 @@ import CairnResources
 public let smallBusinessInvoices = StackDefinition(
     name: "small-business-invoices",
     summary: "Seed 000: ECR repository, artifact bucket, ECS cluster and IAM roles for the invoices pipeline",
-    region: "eu-north-1"
+    region: "eu-north-1",
+    tags: { env in ["project": "small-business-invoices", "environment": env.name] }
 ) { env in
     let project = env.suffixed("small-business-invoices")
     let tags: Tags = ["project": "small-business-invoices", "environment": env.name, "managed-by": "cairn"]

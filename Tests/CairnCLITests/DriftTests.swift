@@ -28,6 +28,11 @@ import TestSupport
         try await cairn.aws(["iam", "put-role-policy", "--role-name", "\(project)-codepipeline", "--policy-name", "extra",
                              "--policy-document", #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#]).requireSuccess()
         try await cairn.aws(["ecs", "delete-cluster", "--cluster", "small-business-cluster-\(env)"]).requireSuccess()
+        // A bucket made by hand and tagged with the stack: unmanaged.
+        let stray = "\(project)-stray"
+        try await cairn.aws(["s3api", "create-bucket", "--bucket", stray, "--create-bucket-configuration", "LocationConstraint=eu-north-1"]).requireSuccess()
+        try await cairn.aws(["s3api", "put-bucket-tagging", "--bucket", stray, "--tagging",
+                             "TagSet=[{Key=project,Value=small-business-invoices},{Key=environment,Value=\(env)}]"]).requireSuccess()
 
         let drift = try await cairn.run(["drift", stack, "--env", env, "--format", "json"])
         #expect(drift.status == 2, "\(drift)")
@@ -46,6 +51,8 @@ import TestSupport
         #expect(entry("aws_iam_role.pipeline")["attributes"][0]["path"] == "inlinePolicies.extra")
         #expect(entry("aws_ecs_cluster.cluster")["status"] == "deleted")
         #expect(entry("aws_ecs_cluster.cluster")["type"] == "aws_ecs_cluster")
+        #expect(entry("aws_s3_bucket[\"\(stray)\"]")["status"] == "unmanaged")
+        #expect(entry("aws_s3_bucket[\"\(stray)\"]")["id"] == .string(stray))
 
         let markdown = try await cairn.run(["drift", stack, "--env", env, "--format", "markdown"])
         #expect(markdown.status == 2)
@@ -56,7 +63,7 @@ import TestSupport
         let history = try await cairn.run(["drift", stack, "--env", env, "--history"])
         let lines = history.stdout.split(separator: "\n")
         #expect(lines.count == 4)
-        #expect(lines.first?.contains("drifted: 3 changed, 1 deleted") == true)
+        #expect(lines.first?.contains("drifted: 3 changed, 1 deleted, 1 unmanaged") == true)
         #expect(lines.last?.contains("no drift") == true)
 
         // apply reverts everything, showing it as changes made outside Cairn; drift is clean again.
@@ -64,6 +71,7 @@ import TestSupport
         #expect(plan.stdout.contains("deleted outside Cairn"))
         #expect(plan.stdout.contains("changed outside Cairn"))
         try await cairn.run(["apply", stack, "--env", env, "--auto-approve"]).requireSuccess("revert")
+        try await cairn.aws(["s3api", "delete-bucket", "--bucket", stray]).requireSuccess()
         #expect(try await cairn.run(["drift", stack, "--env", env]).status == 0)
         #expect(try await cairn.aws(["iam", "get-role-policy", "--role-name", "\(project)-codepipeline", "--policy-name", "extra"]).status != 0,
                 "inline policies are managed exclusively")

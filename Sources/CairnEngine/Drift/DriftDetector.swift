@@ -8,6 +8,12 @@ public protocol UnmanagedDiscovery: Sendable {
     func unmanaged(managed: [RecordedResource], stack: String, environment: String) async throws -> [DriftedResource]
 }
 
+/// Resources of a managed type that carry the stack's identifying tags but are not in the state
+/// (a bucket someone created by hand and tagged with the project).
+public protocol TaggedDiscovery: Sendable {
+    func tagged(_ tags: [String: String], managed: [RecordedResource]) async throws -> [DriftedResource]
+}
+
 /// Compares what Cairn last applied with what AWS has now. Changes nothing.
 public struct DriftDetector: Sendable {
     public let providers: ProviderRegistry
@@ -21,8 +27,11 @@ public struct DriftDetector: Sendable {
     /// Checks every recorded resource. `ignore` maps addresses to attribute paths whose drift is
     /// expected (`ignoreDrift`); `sensitive` maps addresses to sensitive paths. An error reading any
     /// resource fails the whole check: an error never reports "no drift".
+    ///   - stackTags: the tags every resource of the stack carries; resources of the stack's types that
+    ///     carry them but are not in the state are reported as unmanaged.
     public func check(stack: String, environment: String, records: [RecordedResource], ignore: [String: [String]] = [:],
-                      sensitive: [String: [String]] = [:], now: Date = Date()) async throws -> DriftReport {
+                      sensitive: [String: [String]] = [:], stackTags: [String: String] = [:], managedTypes: Set<String> = [],
+                      now: Date = Date()) async throws -> DriftReport {
         let planner = Planner(providers: providers, refreshParallelism: parallelism)
         let results = await planner.refresh(records.map { ($0.address, $0.type, $0.id, $0.attributes) })
         var drifted: [DriftedResource] = []
@@ -52,6 +61,12 @@ public struct DriftDetector: Sendable {
         for provider in providers.providers.values.sorted(by: { $0.typeName < $1.typeName }) {
             guard let discovery = provider as? any UnmanagedDiscovery else { continue }
             drifted += try await discovery.unmanaged(managed: records, stack: stack, environment: environment)
+        }
+        if !stackTags.isEmpty {
+            for type in managedTypes.sorted() {
+                guard let discovery = providers[type] as? any TaggedDiscovery else { continue }
+                drifted += try await discovery.tagged(stackTags, managed: records)
+            }
         }
         return DriftReport(stack: stack, environment: environment, checkedAt: now, resources: drifted, checked: records.count)
     }

@@ -16,7 +16,8 @@ extension Workspace {
             ignore[resource.address] = resource.options.ignoreDrift
         }
         let report = try await DriftDetector(providers: providers, parallelism: parallelism)
-            .check(stack: stack.name, environment: stack.environment.name, records: records, ignore: ignore, sensitive: sensitive, now: now)
+            .check(stack: stack.name, environment: stack.environment.name, records: records, ignore: ignore, sensitive: sensitive,
+                   stackTags: stack.tags, managedTypes: Set(stack.resources.map(\.typeName)), now: now)
         _ = try store.recordDriftRun(drifted: report.drifted, changed: report.count(.changed), deleted: report.count(.deleted),
                                      unmanaged: report.count(.unmanaged), reportJSON: report.json.description, checkedAt: now)
         return report

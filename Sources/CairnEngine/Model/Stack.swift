@@ -18,14 +18,17 @@ public struct Stack: Sendable {
     public let resources: [any ResourceDeclaration]
     /// Values printed by `cairn output`, e.g. the repository URI for a CI variable.
     public let outputs: [String: Value]
+    /// Tags that every resource of the stack carries: drift reports other resources carrying them as unmanaged.
+    public let tags: [String: String]
 
     public init(name: String, region: String?, environment: StackEnvironment,
-                resources: [any ResourceDeclaration], outputs: [String: Value] = [:]) {
+                resources: [any ResourceDeclaration], outputs: [String: Value] = [:], tags: [String: String] = [:]) {
         self.name = name
         self.region = region
         self.environment = environment
         self.resources = resources
         self.outputs = outputs
+        self.tags = tags
     }
 }
 
@@ -35,18 +38,22 @@ public struct StackDefinition: Sendable {
     public let summary: String
     public let region: String?
     private let build: @Sendable (StackEnvironment) -> (resources: [any ResourceDeclaration], outputs: [String: Value])
+    private let tags: @Sendable (StackEnvironment) -> [String: String]
 
-    public init(name: String, summary: String, region: String?,
+    /// - Parameter tags: the tags every resource of the stack carries in an environment (see `Stack.tags`).
+    public init(name: String, summary: String, region: String?, tags: @escaping @Sendable (StackEnvironment) -> [String: String] = { _ in [:] },
                 build: @escaping @Sendable (StackEnvironment) -> (resources: [any ResourceDeclaration], outputs: [String: Value])) {
         self.name = name
         self.summary = summary
         self.region = region
+        self.tags = tags
         self.build = build
     }
 
     /// The stack's resources and outputs in `environment`.
     public func instantiate(_ environment: StackEnvironment = StackEnvironment()) -> Stack {
         let built = build(environment)
-        return Stack(name: name, region: region, environment: environment, resources: built.resources, outputs: built.outputs)
+        return Stack(name: name, region: region, environment: environment, resources: built.resources, outputs: built.outputs,
+                     tags: tags(environment))
     }
 }
