@@ -1,8 +1,9 @@
 import CairnJSON
 
 /// Attribute-level differences between two attribute maps, as paths (`versioning`, `tags.team`,
-/// `lifecycle.rules`). Objects are compared member by member; lists and scalars as whole values,
-/// so that policy documents (kept as data in IAM's normal form) differ only where their meaning does.
+/// `stages[1].actions[0].configuration.ProjectName`). Objects are compared member by member, lists of
+/// equal length element by element, other values whole; policy documents are kept as data in IAM's
+/// normal form, so they differ only where their meaning does.
 public enum AttributeDiff {
     public static func changes(from old: [String: JSON], to new: [String: JSON], replaceOnChange: Set<String> = [],
                                sensitivePaths: Set<String> = []) -> [AttributeChange] {
@@ -31,6 +32,10 @@ public enum AttributeDiff {
             for key in Set(a.keys).union(b.keys).sorted() {
                 diff(path: "\(path).\(key)", old: a[key], new: b[key], into: &out)
             }
+            return
+        }
+        if case .array(let a)? = old, case .array(let b)? = new, a.count == b.count {
+            for i in a.indices { diff(path: "\(path)[\(i)]", old: a[i], new: b[i], into: &out) }
             return
         }
         out.append(AttributeChange(path: path, old: old, new: new))

@@ -6,11 +6,17 @@ import CairnJSON
 /// plus one line here.
 public func awsProviders(client: AWSClient) -> ProviderRegistry {
     ProviderRegistry([
+        CodeBuildProjectProvider(client: client),
+        CodePipelineProvider(client: client),
         ECRRepositoryProvider(client: client),
         ECSClusterProvider(client: client),
         EventBridgeRuleProvider(client: client),
+        IAMOIDCProviderProvider(client: client),
+        IAMPolicyProvider(client: client),
         IAMRoleProvider(client: client),
         S3BucketProvider(client: client),
+        SNSSubscriptionProvider(client: client),
+        SNSTopicProvider(client: client),
         SSMParameterValueProvider(client: client),
         SecretsManagerValueProvider(client: client),
     ])

@@ -1,0 +1,197 @@
+import CairnAWS
+import CairnEngine
+import CairnJSON
+
+/// An SNS topic (`aws sns create-topic`), standard or FIFO.
+///
+/// Attributes (as the state and plans show them):
+/// - `name`: the topic name (FIFO topics end with `.fifo`); a change replaces the topic.
+/// - `fifo`: `false` by default; a change replaces the topic.
+/// - `displayName`: `""` by default (the `From` name of email notifications).
+/// - `kmsMasterKeyId`: the KMS key for encryption at rest, or null for none.
+/// - `contentBasedDeduplication`: `false` by default; FIFO topics only.
+/// - `tags`: an object of strings.
+public struct SNSTopic: ResourceDeclaration {
+    /// The type name in addresses and the state.
+    public static let typeName = "aws_sns_topic"
+
+    /// The name in the stack (`aws_sns_topic.<logicalName>`).
+    public let logicalName: String
+    /// The topic name: 1 to 256 letters, digits, hyphens and underscores, plus `.fifo` for a FIFO topic.
+    public var name: Input<String>
+    /// Shown as the sender of email notifications (and, up to 10 characters, of SMS); empty for none.
+    public var displayName: String
+    /// A KMS key id, alias (`alias/aws/sns`) or ARN to encrypt messages at rest; nil for no encryption.
+    public var kmsMasterKeyId: Input<String>?
+    /// A FIFO topic (strict ordering, deduplication); fixed at creation.
+    public var fifo: Bool
+    /// FIFO topics only: deduplicate by a hash of the message body when no deduplication id is given.
+    public var contentBasedDeduplication: Bool
+    /// AWS tags.
+    public var tags: Tags
+    /// Dependencies and lifecycle options for the engine.
+    public var options: ResourceOptions
+
+    /// A topic named `name`, with SNS's defaults for everything not given.
+    public init(_ logicalName: String, name: Input<String>, displayName: String = "", kmsMasterKeyId: Input<String>? = nil,
+                fifo: Bool = false, contentBasedDeduplication: Bool = false, tags: Tags = [:],
+                options: ResourceOptions = ResourceOptions()) {
+        self.logicalName = logicalName
+        self.name = name
+        self.displayName = displayName
+        self.kmsMasterKeyId = kmsMasterKeyId
+        self.fifo = fifo
+        self.contentBasedDeduplication = contentBasedDeduplication
+        self.tags = tags
+        self.options = options
+    }
+
+    /// The topic's ARN, what subscriptions, alarms and pipeline approvals take.
+    public var arn: Output<String> { Output(output("arn")) }
+    /// The topic's name.
+    public var topicName: Output<String> { Output(output("name")) }
+
+    /// Every managed attribute, with SNS's defaults filled in (see the type's documentation).
+    public var attributes: [String: Value] {
+        [
+            "name": name.value,
+            "displayName": .string(displayName),
+            "kmsMasterKeyId": kmsMasterKeyId.map { $0.literal == "" ? .null : $0.value } ?? .null,
+            "fifo": .bool(fifo),
+            "contentBasedDeduplication": .bool(contentBasedDeduplication),
+            "tags": .json(tags.json),
+        ]
+    }
+
+    /// The name, display name, FIFO settings and tags, as SNS checks them.
+    public func validate() -> [ValidationIssue] {
+        var issues: [ValidationIssue] = []
+        func issue(_ attribute: String, _ message: String) {
+            issues.append(ValidationIssue(address: address, attribute: attribute, message: message))
+        }
+        if let text = name.literal {
+            let base = fifo && text.hasSuffix(".fifo") ? String(text.dropLast(5)) : text
+            if fifo && !text.hasSuffix(".fifo") {
+                issue("name", "'\(text)' is a FIFO topic's name, so it must end with '.fifo'.")
+            } else if base.isEmpty || base.count > 256 || base.range(of: #"\A[A-Za-z0-9_-]+\z"#, options: .regularExpression) == nil {
+                issue("name", "'\(text)' breaks SNS's naming rule: topic names are 1 to 256 letters, digits, hyphens and underscores"
+                    + (fifo ? ", followed by '.fifo'." : " (only FIFO topics end with '.fifo')."))
+            }
+        }
+        if displayName.count > 100 {
+            issue("displayName", "the display name has \(displayName.count) characters; SNS allows 100.")
+        }
+        if contentBasedDeduplication && !fifo {
+            issue("contentBasedDeduplication", "content-based deduplication applies only to FIFO topics: set fifo: true, or remove it.")
+        }
+        return issues + checkTags(tags, address: address)
+    }
+}
+
+/// Creates, reads, updates and deletes SNS topics; the physical id is the topic ARN.
+struct SNSTopicProvider: ResourceProvider {
+    let client: AWSClient
+    let typeName = SNSTopic.typeName
+    let replaceOnChange: Set<String> = ["name", "fifo"]
+
+    /// The name, which `read` resolves to the ARN: the ARN holds the account id, unknown before the create.
+    func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }
+
+    func read(id: String, prior: [String: JSON]) async throws -> Observed? {
+        guard let arn = try await resolveARN(id) else { return nil }
+        let attributes: [String: String], tags: [String: String]
+        do {
+            attributes = Self.entries(try await client.query(.sns, "GetTopicAttributes", ["TopicArn": arn])["Attributes"])
+            tags = IAMRoleProvider.tags(try await client.query(.sns, "ListTagsForResource", ["ResourceArn": arn])["Tags"])
+        } catch let error as AWSServiceError where error.isNotFound(["NotFound", "ResourceNotFound"]) {
+            return nil
+        }
+        let name = Self.name(of: arn)
+        let kmsKey = attributes["KmsMasterKeyId"].flatMap { $0.isEmpty ? nil : $0 }
+        return Observed(id: arn, attributes: [
+            "name": .string(name),
+            "displayName": .string(attributes["DisplayName"] ?? ""),
+            "kmsMasterKeyId": kmsKey.map { .string($0) } ?? .null,
+            "fifo": .bool(attributes["FifoTopic"] == "true"),
+            "contentBasedDeduplication": .bool(attributes["ContentBasedDeduplication"] == "true"),
+            "tags": tags.json,
+        ], outputs: ["arn": .string(arn), "name": .string(name)])
+    }
+
+    func create(_ attributes: [String: JSON]) async throws -> Applied {
+        let name = attributes.string("name") ?? ""
+        var parameters: QueryParameters = ["Name": name]
+        var topicAttributes: [String: String] = [:]
+        if let displayName = attributes.string("displayName"), !displayName.isEmpty { topicAttributes["DisplayName"] = displayName }
+        if let key = attributes.string("kmsMasterKeyId") { topicAttributes["KmsMasterKeyId"] = key }
+        if attributes.bool("fifo") == true {
+            topicAttributes["FifoTopic"] = "true"
+            topicAttributes["ContentBasedDeduplication"] = attributes.bool("contentBasedDeduplication") == true ? "true" : "false"
+        }
+        if !topicAttributes.isEmpty { parameters.map("Attributes", topicAttributes) }
+        let tags = attributes.tags()
+        if !tags.isEmpty { parameters.list("Tags", tags.keys.sorted().map { ["Key": $0, "Value": tags[$0]!] }) }
+        let arn = try await client.query(.sns, "CreateTopic", parameters).string("TopicArn") ?? ""
+        return Applied(id: arn, outputs: ["arn": .string(arn), "name": .string(name)])
+    }
+
+    /// Sets each changed attribute with `SetTopicAttributes` (an empty KMS key turns encryption off), and
+    /// sets and removes tags.
+    func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
+        func set(_ name: String, _ value: String) async throws {
+            _ = try await client.query(.sns, "SetTopicAttributes", ["TopicArn": id, "AttributeName": name, "AttributeValue": value])
+        }
+        if old["displayName"] != new["displayName"] { try await set("DisplayName", new.string("displayName") ?? "") }
+        if (old["kmsMasterKeyId"] ?? .null) != (new["kmsMasterKeyId"] ?? .null) {
+            try await set("KmsMasterKeyId", new.string("kmsMasterKeyId") ?? "")
+        }
+        if old["contentBasedDeduplication"] != new["contentBasedDeduplication"], new.bool("fifo") == true {
+            try await set("ContentBasedDeduplication", new.bool("contentBasedDeduplication") == true ? "true" : "false")
+        }
+        let delta = TagDelta(old: old.tags(), new: new.tags())
+        if !delta.removed.isEmpty {
+            var parameters: QueryParameters = ["ResourceArn": id]
+            parameters.list("TagKeys", delta.removed)
+            _ = try await client.query(.sns, "UntagResource", parameters)
+        }
+        if !delta.changed.isEmpty {
+            var parameters: QueryParameters = ["ResourceArn": id]
+            parameters.list("Tags", delta.changed.keys.sorted().map { ["Key": $0, "Value": delta.changed[$0]!] })
+            _ = try await client.query(.sns, "TagResource", parameters)
+        }
+        return Applied(id: id, outputs: ["arn": .string(id), "name": .string(Self.name(of: id))])
+    }
+
+    /// Deletes the topic (SNS deletes its subscriptions with it); deleting a topic that is gone succeeds.
+    func delete(id: String, attributes: [String: JSON]) async throws {
+        do {
+            guard let arn = try await resolveARN(id) else { return }
+            _ = try await client.query(.sns, "DeleteTopic", ["TopicArn": arn])
+        } catch let error as AWSServiceError where error.isNotFound(["NotFound", "ResourceNotFound"]) {
+            return
+        }
+    }
+
+    // MARK: Helpers
+
+    /// `id` itself when it is an ARN; for a planned id (the name, from an interrupted create), the ARN of the
+    /// region's topic with that name, or nil when there is none.
+    private func resolveARN(_ id: String) async throws -> String? {
+        if id.hasPrefix("arn:") { return id }
+        return try await client.queryAll(.sns, "ListTopics").compactMap { $0.string("TopicArn") }.first { Self.name(of: $0) == id }
+    }
+
+    /// The last component of a topic ARN (`arn:aws:sns:REGION:ACCOUNT:NAME`).
+    static func name(of arn: String) -> String {
+        String(arn.split(separator: ":", omittingEmptySubsequences: false).last ?? "")
+    }
+
+    /// `<entry><key>…</key><value>…</value></entry>…` (SNS's attribute maps) as a dictionary.
+    static func entries(_ map: XMLNode?) -> [String: String] {
+        var result: [String: String] = [:]
+        for entry in map?.children ?? [] {
+            if let key = entry.string("key") { result[key] = entry.string("value") ?? "" }
+        }
+        return result
+    }
+}
