@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "CairnJSONTests", dependencies: ["CairnJSON"]),
         .testTarget(name: "CairnCryptoTests", dependencies: ["CairnCrypto"]),
         .testTarget(name: "CairnSignerTests", dependencies: ["CairnSigner"]),
+        .testTarget(name: "CairnAWSTests", dependencies: ["CairnAWS", "CairnSigner", "CairnJSON", "TestSupport"]),
         .testTarget(name: "CairnGraphTests", dependencies: ["CairnGraph"]),
         .testTarget(name: "CairnStateTests", dependencies: ["CairnState", "CSQLite"]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnState", "CairnJSON"]),

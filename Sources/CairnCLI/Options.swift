@@ -20,9 +20,7 @@ struct AWSOptions: ParsableArguments {
 
     /// Resolves the configuration; `stackRegion` is used when nothing else names a region.
     func configuration(stackRegion: String? = nil) throws -> AWSConfiguration {
-        var environment = ProcessInfo.processInfo.environment
-        if let region { environment["AWS_REGION"] = region }
-        return try AWSConfiguration.resolve(environment: environment, profile: profile, defaultRegion: stackRegion, logger: logger)
+        try AWSConfiguration.resolve(profile: profile, region: region, defaultRegion: stackRegion, logger: logger)
     }
 }
 

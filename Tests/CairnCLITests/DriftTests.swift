@@ -27,7 +27,11 @@ import TestSupport
         try await cairn.aws(["iam", "tag-role", "--role-name", "\(project)-codebuild", "--tags", "Key=owner,Value=someone"]).requireSuccess()
         try await cairn.aws(["iam", "put-role-policy", "--role-name", "\(project)-codepipeline", "--policy-name", "extra",
                              "--policy-document", #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#]).requireSuccess()
-        try await cairn.aws(["ecs", "delete-cluster", "--cluster", "small-business-cluster-\(env)"]).requireSuccess()
+        try await cairn.aws(["logs", "delete-log-group", "--log-group-name", "/ecs/\(project)"]).requireSuccess()
+        // A service added by hand to the managed cluster: unmanaged.
+        let taskDefinition = try await cairn.awsJSON(["ecs", "describe-task-definition", "--task-definition", project])["taskDefinition"]["taskDefinitionArn"].string ?? ""
+        try await cairn.aws(["ecs", "create-service", "--cluster", "small-business-cluster-\(env)", "--service-name", "handmade",
+                             "--task-definition", taskDefinition, "--desired-count", "0"]).requireSuccess()
         // A bucket made by hand and tagged with the stack: unmanaged.
         let stray = "\(project)-stray"
         try await cairn.aws(["s3api", "create-bucket", "--bucket", stray, "--create-bucket-configuration", "LocationConstraint=eu-north-1"]).requireSuccess()
@@ -49,8 +53,9 @@ import TestSupport
         #expect(entry("aws_s3_bucket.artifacts")["attributes"][0]["live"] == "Suspended")
         #expect(entry("aws_iam_role.build")["attributes"][0]["path"] == "tags.owner")
         #expect(entry("aws_iam_role.pipeline")["attributes"][0]["path"] == "inlinePolicies.extra")
-        #expect(entry("aws_ecs_cluster.cluster")["status"] == "deleted")
-        #expect(entry("aws_ecs_cluster.cluster")["type"] == "aws_ecs_cluster")
+        #expect(entry("aws_cloudwatch_log_group.app")["status"] == "deleted")
+        #expect(entry("aws_cloudwatch_log_group.app")["type"] == "aws_cloudwatch_log_group")
+        #expect(entry("aws_ecs_service[\"handmade\"]")["status"] == "unmanaged")
         #expect(entry("aws_s3_bucket[\"\(stray)\"]")["status"] == "unmanaged")
         #expect(entry("aws_s3_bucket[\"\(stray)\"]")["id"] == .string(stray))
 
@@ -58,12 +63,12 @@ import TestSupport
         #expect(markdown.status == 2)
         #expect(markdown.stdout.contains("| `aws_s3_bucket.artifacts` | changed | `versioning` | `\"Enabled\"` | `\"Suspended\"` |"))
         let text = try await cairn.run(["drift", stack, "--env", env])
-        #expect(text.stdout.contains("- aws_ecs_cluster.cluster  (deleted outside Cairn)"))
+        #expect(text.stdout.contains("- aws_cloudwatch_log_group.app  (deleted outside Cairn)"))
 
         let history = try await cairn.run(["drift", stack, "--env", env, "--history"])
         let lines = history.stdout.split(separator: "\n")
         #expect(lines.count == 4)
-        #expect(lines.first?.contains("drifted: 3 changed, 1 deleted, 1 unmanaged") == true)
+        #expect(lines.first?.contains("drifted: 3 changed, 1 deleted, 2 unmanaged") == true)
         #expect(lines.last?.contains("no drift") == true)
 
         // apply reverts everything, showing it as changes made outside Cairn; drift is clean again.
@@ -72,6 +77,7 @@ import TestSupport
         #expect(plan.stdout.contains("changed outside Cairn"))
         try await cairn.run(["apply", stack, "--env", env, "--auto-approve"]).requireSuccess("revert")
         try await cairn.aws(["s3api", "delete-bucket", "--bucket", stray]).requireSuccess()
+        try await cairn.aws(["ecs", "delete-service", "--cluster", "small-business-cluster-\(env)", "--service", "handmade"]).requireSuccess()
         #expect(try await cairn.run(["drift", stack, "--env", env]).status == 0)
         #expect(try await cairn.aws(["iam", "get-role-policy", "--role-name", "\(project)-codepipeline", "--policy-name", "extra"]).status != 0,
                 "inline policies are managed exclusively")

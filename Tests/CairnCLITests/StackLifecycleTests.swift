@@ -16,11 +16,11 @@ import TestSupport
 
         let plan = try await cairn.run(["plan", stack, "--env", env, "--detailed-exitcode"])
         #expect(plan.status == 2, "\(plan)")
-        #expect(plan.stdout.contains("Plan: 6 to create, 0 to update, 0 to replace, 0 to delete."))
+        #expect(plan.stdout.contains("Plan: 12 to create, 0 to update, 0 to replace, 0 to delete."))
 
         let apply = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"])
         #expect(apply.status == 0, "\(apply)")
-        #expect(apply.stdout.contains("Apply complete! Resources: 6 added"))
+        #expect(apply.stdout.contains("Apply complete! Resources: 12 added"))
 
         // Checked independently.
         let repositories = try await cairn.awsJSON(["ecr", "describe-repositories", "--repository-names", repository])
@@ -66,7 +66,7 @@ import TestSupport
 
         let destroy = try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"])
         #expect(destroy.status == 0, "\(destroy)")
-        #expect(destroy.stdout.contains("Destroy complete! Resources: 6 destroyed."))
+        #expect(destroy.stdout.contains("Destroy complete! Resources: 12 destroyed."))
         #expect(try await cairn.aws(["ecr", "describe-repositories", "--repository-names", repository]).status != 0)
         #expect(try await cairn.aws(["s3api", "head-bucket", "--bucket", bucket]).status != 0)
         #expect(try await cairn.aws(["iam", "get-role", "--role-name", "\(repository)-codebuild"]).status != 0)
@@ -100,7 +100,7 @@ import TestSupport
         let rerun = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"])
         #expect(rerun.status == 0, "\(rerun)")
         let state = try await cairn.run(["state", "list", stack, "--env", env])
-        #expect(state.stdout.split(separator: "\n").count == 6, "every resource recorded once: \(state.stdout)")
+        #expect(state.stdout.split(separator: "\n").count == 12, "every resource recorded once: \(state.stdout)")
         let buckets = try await cairn.awsJSON(["s3api", "list-buckets"])
         #expect((buckets["Buckets"].array ?? []).filter { $0["Name"].string == bucket }.count == 1)
         let history = try await cairn.run(["state", "history", stack, "--env", env])
@@ -159,7 +159,7 @@ import TestSupport
         #expect(list.stdout.contains("aws_ecr_repository.app\taws_ecr_repository\t\(repository)"))
         let plan = try await cairn.run(["plan", stack, "--env", env])
         #expect(plan.stdout.contains("~ aws_ecr_repository.app"), "the declaration differs (scan on push, tags): \(plan.stdout)")
-        #expect(plan.stdout.contains("5 to create, 1 to update"))
+        #expect(plan.stdout.contains("11 to create, 1 to update"))
         let missing = try await cairn.run(["import", stack, "aws_ecr_repository.app", "no-such-repo", "--env", uniqueEnvironment("none")])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("AWS has no aws_ecr_repository with id 'no-such-repo'"))

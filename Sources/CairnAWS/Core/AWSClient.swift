@@ -120,11 +120,13 @@ public final class AWSClient: Sendable {
                 let fields = parseError(response)
                 log(service, operation, status: response.status, attempt: attempt, latency: latency,
                     requestID: fields?.requestID ?? requestID, note: fields?.code)
-                guard retry.isRetryable(status: response.status, code: fields?.code), attempt < retry.maxAttempts else {
+                let retryAfter = response.headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+                // A server asking to wait longer than maxRetryAfter gets an error rather than a (shortened) wait.
+                guard retry.isRetryable(status: response.status, code: fields?.code), attempt < retry.maxAttempts,
+                      retryAfter.map({ !($0 >= 0) || retry.honours(retryAfter: $0) }) ?? true else {
                     throw Self.error(for: response, fields: fields, service: service, operation: operation,
                                      endpoint: endpoint, attempts: attempt, requestID: requestID)
                 }
-                let retryAfter = response.headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
                 retryDelay = retry.delay(afterAttempt: attempt, jitter: random.unit(), retryAfter: retryAfter)
             }
             if let retryDelay, retryDelay > .zero { try await clock.sleep(for: retryDelay) }

@@ -24,7 +24,10 @@ public struct EndpointResolver: Sendable {
     /// Reads the overrides from the environment and the profile.
     public static func from(environment: [String: String], config: SharedConfig?, profile: String?) throws(AWSConfigurationError) -> EndpointResolver {
         var resolver = EndpointResolver()
-        if ["true", "1"].contains(environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]?.lowercased()) { return resolver }
+        // As in botocore: the variable, else the profile's ignore_configured_endpoint_urls.
+        let ignore = environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? profile.flatMap { config?.value("ignore_configured_endpoint_urls", profile: $0) }
+        if ["true", "1"].contains(ignore?.lowercased()) { return resolver }
         func parse(_ value: String, _ source: String) throws(AWSConfigurationError) -> URL {
             guard let url = URL(string: value), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
                 throw AWSConfigurationError("\(source) is \"\(value)\", which is not an http(s) URL: set it to something like https://host:port.")
@@ -38,7 +41,8 @@ public struct EndpointResolver: Sendable {
         if let value = environment["AWS_ENDPOINT_URL"], !value.isEmpty {
             resolver.globalOverride = (try parse(value, "AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL")
         }
-        if let config, let profile {
+        // AWS_ENDPOINT_URL applies to every service and outranks anything in the profile.
+        if resolver.globalOverride == nil, let config, let profile {
             for model in ServiceModel.all {
                 let suffix = model.endpointEnvironmentSuffix
                 if resolver.serviceOverrides[suffix] == nil,
@@ -47,7 +51,7 @@ public struct EndpointResolver: Sendable {
                     resolver.serviceOverrides[suffix] = (try parse(value, source), source)
                 }
             }
-            if resolver.globalOverride == nil, let value = config.value("endpoint_url", profile: profile) {
+            if let value = config.value("endpoint_url", profile: profile) {
                 let source = "endpoint_url of profile \(profile) (\(config.configPath))"
                 resolver.globalOverride = (try parse(value, source), source)
             }

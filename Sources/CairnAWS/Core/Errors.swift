@@ -33,6 +33,7 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible, Equatab
         "InvalidClientTokenId": "The access key id is not valid: check AWS_ACCESS_KEY_ID or the profile's aws_access_key_id.",
         "UnrecognizedClientException": "The access key id is not valid: check AWS_ACCESS_KEY_ID or the profile's aws_access_key_id.",
         "InvalidAccessKeyId": "The access key id is not valid: check AWS_ACCESS_KEY_ID or the profile's aws_access_key_id.",
+        "AuthFailure": "AWS could not validate the credentials: check the access key id and the secret access key (AWS_SECRET_ACCESS_KEY or aws_secret_access_key), and the machine's clock.",
         "SignatureDoesNotMatch": "The request signature was rejected: check the secret access key (AWS_SECRET_ACCESS_KEY or aws_secret_access_key) and the machine's clock.",
         "InvalidSignatureException": "The request signature was rejected: check the secret access key (AWS_SECRET_ACCESS_KEY or aws_secret_access_key) and the machine's clock.",
         "IncompleteSignature": "The request signature was incomplete: check the credentials' configuration.",
@@ -75,7 +76,7 @@ public struct AWSRequestError: Error, Sendable, CustomStringConvertible {
         case .transport(.cannotConnect(let host, let detail)):
             return "Cannot reach \(service) at \(endpoint) (\(host): \(detail))\(tries). Check the endpoint (AWS_ENDPOINT_URL, the profile's endpoint_url) and the network."
         case .transport(.timedOut(let seconds)):
-            return "\(service) \(operation) got no answer from \(endpoint) within \(Int(seconds)) s\(tries). Check the network, or raise the timeout."
+            return "\(service) \(operation) got no answer from \(endpoint) within \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s\(tries). Check the network, or raise the timeout."
         case .transport(.connectionLost(let detail)):
             return "The connection to \(service) at \(endpoint) broke during \(operation) (\(detail))\(tries). Check the network and run the command again."
         case .transport(.other(let detail)):

@@ -85,6 +85,11 @@ public final class URLSessionTransport: HTTPTransport {
         var urlRequest = URLRequest(url: request.url)
         urlRequest.httpMethod = request.method
         urlRequest.timeoutInterval = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        #if !canImport(Darwin)
+        // swift-corelibs-foundation arms its timer with Int(timeoutInterval) seconds: anything under a second
+        // would time out at once, and 1.5 s would be 1 s. Whole seconds, rounded up, behave as asked.
+        urlRequest.timeoutInterval = max(1, urlRequest.timeoutInterval.rounded(.up))
+        #endif
         for header in request.headers { urlRequest.addValue(header.value, forHTTPHeaderField: header.name) }
         if !request.body.isEmpty || ["PUT", "POST"].contains(request.method) { urlRequest.httpBody = request.body }
         do {

@@ -42,11 +42,17 @@ public struct RetryPolicy: Sendable, Equatable {
         return Self.retryableStatuses.contains(status)
     }
 
+    /// Whether a server's `Retry-After` (in seconds) is short enough to wait for; a longer one is answered with an error.
+    public func honours(retryAfter: Double) -> Bool {
+        retryAfter <= Double(maxRetryAfter.components.seconds) + Double(maxRetryAfter.components.attoseconds) / 1e18
+    }
+
     /// The wait before attempt `attempt + 1` (attempt counts from 1), given a jitter in [0, 1)
     /// and the server's `Retry-After` in seconds, if any.
     public func delay(afterAttempt attempt: Int, jitter: Double, retryAfter: Double? = nil) -> Duration {
-        if let retryAfter, retryAfter >= 0 {
-            return min(maxRetryAfter, .milliseconds(Int64(retryAfter * 1000)))
+        if let retryAfter, retryAfter >= 0 {  // NaN fails the comparison and falls through to the backoff
+            // Compared as a Double first: converting 1e30 or infinity to an integer would trap.
+            return honours(retryAfter: retryAfter) ? .milliseconds(Int64(retryAfter * 1000)) : maxRetryAfter
         }
         let exponent = min(attempt - 1, 30)
         let ceiling = min(cap, base * (1 << exponent))

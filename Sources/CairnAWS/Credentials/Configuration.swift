@@ -20,7 +20,7 @@ public struct AWSConfiguration: Sendable {
     ///   - defaultRegion: used when nothing else names a region (a stack's pinned region).
     public static func resolve(
         environment: [String: String] = ProcessInfo.processInfo.environment, profile explicitProfile: String? = nil,
-        defaultRegion: String? = nil, transport: any HTTPTransport = URLSessionTransport(),
+        region explicitRegion: String? = nil, defaultRegion: String? = nil, transport: any HTTPTransport = URLSessionTransport(),
         clock: any AWSClock = SystemClock(), random: any RandomSource = SystemRandom(), logger: (any AWSLogger)? = nil
     ) throws -> AWSConfiguration {
         let config = try SharedConfig.load(environment: environment)
@@ -32,7 +32,9 @@ public struct AWSConfiguration: Sendable {
         }
 
         let (region, regionSource): (String, String)
-        if let value = environment["AWS_REGION"], !value.isEmpty {
+        if let explicitRegion {
+            (region, regionSource) = (explicitRegion, "--region")
+        } else if let value = environment["AWS_REGION"], !value.isEmpty {
             (region, regionSource) = (value, "AWS_REGION")
         } else if let value = environment["AWS_DEFAULT_REGION"], !value.isEmpty {
             (region, regionSource) = (value, "AWS_DEFAULT_REGION")

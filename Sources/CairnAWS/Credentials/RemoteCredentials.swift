@@ -85,7 +85,7 @@ enum MetadataCredentials {
                 HTTPRequest(method: "PUT", url: URL(string: base + "/latest/api/token")!,
                             headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")]), timeout: timeout)
         } catch {
-            throw CredentialsError("No AWS credentials found: \(what) did not answer (\(error)).")
+            throw CredentialsError("\(what) did not answer (\(error)).")
         }
         guard tokenResponse.status == 200, let token = String(data: tokenResponse.body, encoding: .utf8) else {
             throw CredentialsError("\(what) refused a session token (HTTP \(tokenResponse.status)).")

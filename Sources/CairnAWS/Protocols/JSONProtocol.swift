@@ -54,6 +54,11 @@ extension AWSClient {
     /// `{"__type": "ns#Code", "message": …}`, or the `x-amzn-ErrorType` header.
     @Sendable static func jsonError(_ response: HTTPResponse) -> ErrorFields? {
         let body = try? JSON(parsing: [UInt8](response.body))
+        // A front end that rejects the call before the service sees it (moto's signature check, some proxies)
+        // may answer with a query-style XML error document: read its code rather than report an unknown body.
+        if body == nil, response.headers["x-amzn-errortype"] == nil, response.body.first == UInt8(ascii: "<") {
+            return queryError(response)
+        }
         var code = response.headers["x-amzn-errortype"] ?? body?["__type"]?.stringValue ?? body?["code"]?.stringValue
         guard var raw = code, !raw.isEmpty else { return nil }
         // Either form may carry a namespace before '#' or a URL after ':'.

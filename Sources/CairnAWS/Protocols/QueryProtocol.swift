@@ -43,7 +43,8 @@ public struct QueryParameters: Sendable, ExpressibleByDictionaryLiteral {
     /// Spaces go as `+`, as botocore sends them: AWS accepts either, and servers that re-encode the
     /// form to check the signature (moto) expect this form.
     func encoded(action: String, version: String) -> String {
-        ([("Action", action), ("Version", version)] + fields)
+        // Lists built before the protocol was known (query() sets ec2Style) still get ec2's `Name.N` form.
+        ([("Action", action), ("Version", version)] + fields.map { (ec2Style ? $0.0.replacingOccurrences(of: ".member.", with: ".") : $0.0, $0.1) })
             .map { "\(formEncode($0.0))=\(formEncode($0.1))" }
             .joined(separator: "&")
     }
@@ -108,7 +109,10 @@ extension AWSClient {
             let page = try await query(service, operationName, request)
             pages.append(page)
             if let more = paginator.moreResults, page.string(more) != "true" { break }
-            let tokens = paginator.outputTokens.map { page.string($0) ?? "" }
+            // ec2 answers with lower-camel-case element names (`nextToken` for the model's `NextToken`).
+            let tokens = paginator.outputTokens.map { name in
+                page.string(name) ?? (service.protocol == .ec2 ? page.string(name.prefix(1).lowercased() + name.dropFirst()) : nil) ?? ""
+            }
             guard tokens.contains(where: { !$0.isEmpty }) else { break }
             for (name, token) in zip(paginator.inputTokens, tokens) { request[name] = token }
         }

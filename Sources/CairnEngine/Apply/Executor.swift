@@ -59,11 +59,16 @@ public struct Executor: Sendable {
         let changes = Dictionary(uniqueKeysWithValues: plan.resources.map { ($0.address, $0) })
         var graph = DependencyGraph<String>()
         for change in plan.resources { graph.add(change.address) }
+        // The deleted resources that depend on each address, in plan order (one pass, not one per delete).
+        var deletedDependents: [String: [String]] = [:]
+        for other in plan.resources where other.action == .delete {
+            for dependency in other.dependencies { deletedDependents[dependency, default: []].append(other.address) }
+        }
         for change in plan.resources {
             if change.action == .delete {
                 // Whatever depends on a deleted resource, and is deleted too, goes first.
-                for other in plan.resources where other.action == .delete && other.dependencies.contains(change.address) {
-                    graph.addDependency(change.address, on: other.address)
+                for other in deletedDependents[change.address] ?? [] {
+                    graph.addDependency(change.address, on: other)
                 }
             } else {
                 for dependency in change.dependencies where changes[dependency].map({ $0.action != .delete }) == true {

@@ -72,7 +72,7 @@ public struct Workspace: Sendable {
         }
         let lookups = try await planner.evaluateLookups(stack)
         var plan = try planner.plan(stack: stack, region: region, records: records, intents: intents, refreshed: refreshed,
-                                    lineage: snapshot?.lineage, serial: snapshot?.serial ?? 0, lookups: lookups)
+                                    lineage: snapshot?.lineage, serial: snapshot?.serial ?? 0, lookups: lookups, validated: true)
         // Values sealed in the state stay masked in the plan even where the declaration no longer marks them.
         for i in plan.resources.indices {
             guard let paths = sensitive[plan.resources[i].address] else { continue }

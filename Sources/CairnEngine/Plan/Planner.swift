@@ -88,12 +88,16 @@ public struct Planner: Sendable {
     ///   - intents: creates that were started but never recorded (the process died): address → physical id.
     ///   - refreshed: live reads by address; nil when planning with `--refresh=false`.
     ///   - lookups: the outputs of the stack's look-ups, evaluated beforehand (see `evaluateLookups`).
+    ///   - validated: the caller has just validated `stack` with `StackValidator.validate`.
     public func plan(stack: Stack, region: String, records: [RecordedResource], intents: [String: String],
-                     refreshed: RefreshResults?, lineage: String?, serial: Int, lookups: [String: [String: JSON]] = [:]) throws -> Plan {
-        try StackValidator.validate(stack, providers: providers)
-        let graph = StackValidator.dependencyGraph(stack)
+                     refreshed: RefreshResults?, lineage: String?, serial: Int, lookups: [String: [String: JSON]] = [:],
+                     validated: Bool = false) throws -> Plan {
+        if !validated { try StackValidator.validate(stack, providers: providers) }
+        // Declarations build their attributes on every access: each is built once here.
+        let declaredAttributes = stack.resources.map(\.attributes)
+        let graph = StackValidator.dependencyGraph(stack, attributes: declaredAttributes)
         let order = try graph.topologicalOrder()
-        let declared = Dictionary(uniqueKeysWithValues: stack.resources.map { ($0.address, $0) })
+        let declared = Dictionary(uniqueKeysWithValues: zip(stack.resources, declaredAttributes).map { ($0.0.address, $0) })
         let recorded = Dictionary(uniqueKeysWithValues: records.map { ($0.address, $0) })
 
         var changes: [ResourceChange] = []
@@ -101,14 +105,15 @@ public struct Planner: Sendable {
         var knownOutputs: [String: [String: JSON]] = [:]
 
         for address in order {
-            let resource = declared[address]!
+            let (resource, attributes) = declared[address]!
+            let dependencies = StackValidator.dependencies(of: resource, attributes: attributes).sorted()
             let provider = providers[resource.typeName]!
             if provider is any LookupProvider {
                 guard let outputs = lookups[address] else {
                     throw PlanError(address: address, message: "this look-up was not evaluated; plan again.")
                 }
                 knownOutputs[address] = outputs
-                var change = ResourceChange(address: address, type: resource.typeName, action: .noop, dependencies: resource.dependencies.sorted())
+                var change = ResourceChange(address: address, type: resource.typeName, action: .noop, dependencies: dependencies)
                 change.outputs = outputs
                 change.isLookup = true
                 changes.append(change)
@@ -116,11 +121,11 @@ public struct Planner: Sendable {
             }
             var sensitive = Set<String>()
             var desired: [String: JSON] = [:]
-            for (key, value) in resource.attributes {
+            for (key, value) in attributes {
                 desired[key] = value.resolve(path: key, sensitivePaths: &sensitive) { knownOutputs[$0.address]?[$0.output] }
             }
             var change = ResourceChange(address: address, type: resource.typeName, action: .create, desired: desired,
-                                        sensitivePaths: sensitive.sorted(), dependencies: resource.dependencies.sorted())
+                                        sensitivePaths: sensitive.sorted(), dependencies: dependencies)
 
             var prior: [String: JSON]?
             var priorOutputs: [String: JSON] = [:]
@@ -158,6 +163,13 @@ public struct Planner: Sendable {
 
             if let prior {
                 change.prior = prior
+                // `ignoreDrift` paths keep whatever AWS has (an autoscaled desired count), as Terraform's ignore_changes.
+                for path in resource.options.ignoreDrift {
+                    if let live = JSONPath.get(.object(prior), path) {
+                        desired = JSONPath.set(.object(desired), path, live).objectValue ?? desired
+                    }
+                }
+                change.desired = desired
                 change.changes = AttributeDiff.changes(from: prior, to: desired, replaceOnChange: provider.replaceOnChange, sensitivePaths: sensitive)
                 if change.changes.isEmpty {
                     change.action = .noop
@@ -166,7 +178,10 @@ public struct Planner: Sendable {
                 } else {
                     change.action = .update
                 }
-                if change.action != .replace {
+                // An update that makes a new physical resource (a task definition revision) changes its outputs:
+                // they stay unknown, so that dependents move to the new one.
+                let supersedes = change.action == .update && provider is any SupersededCleanup
+                if change.action != .replace && !supersedes {
                     knownOutputs[address] = priorOutputs
                     change.outputs = priorOutputs
                 }

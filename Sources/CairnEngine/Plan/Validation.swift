@@ -21,20 +21,26 @@ public enum StackValidator {
         for (address, count) in addresses.sorted(by: { $0.key < $1.key }) where count > 1 {
             issues.append(ValidationIssue(address: address, message: "is declared \(count) times: give each resource its own logical name."))
         }
-        for resource in stack.resources {
+        // Declarations build their attributes on every access: each is built once here.
+        let declaredAttributes = stack.resources.map(\.attributes)
+        for (resource, attributes) in zip(stack.resources, declaredAttributes) {
             if providers[resource.typeName] == nil {
                 issues.append(ValidationIssue(address: resource.address, message: "has type \(resource.typeName), which no provider registers: register it in awsProviders(client:)."))
             }
             if resource.logicalName.isEmpty || !resource.logicalName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) {
                 issues.append(ValidationIssue(address: resource.address, message: "the logical name '\(resource.logicalName)' may contain only letters, digits, '_' and '-'."))
             }
-            for (attribute, value) in resource.attributes.sorted(by: { $0.key < $1.key }) {
+            let sortedAttributes = attributes.sorted(by: { $0.key < $1.key })
+            for (attribute, value) in sortedAttributes {
+                var referenced = Set<String>()
+                collectReferencedAddresses(value, into: &referenced)
+                guard referenced.contains(where: { addresses[$0] == nil }) else { continue }
                 for reference in value.references.sorted() where addresses[reference.address] == nil {
                     issues.append(ValidationIssue(address: resource.address, attribute: attribute,
                                                   message: "refers to \(reference.address), which is not in the stack: add it to the stack or remove the reference."))
                 }
             }
-            for (attribute, value) in resource.attributes.sorted(by: { $0.key < $1.key }) {
+            for (attribute, value) in sortedAttributes {
                 for missing in value.missingSecrets(path: attribute) {
                     issues.append(ValidationIssue(address: resource.address, attribute: missing.path,
                                                   message: "is a secret read from \(missing.source), which is not set: set it (secrets never live in the code)."))
@@ -52,7 +58,7 @@ public enum StackValidator {
                                               message: "refers to \(reference.address), which is not in the stack."))
             }
         }
-        if issues.isEmpty, let cycle = dependencyGraph(stack).findCycle() {
+        if issues.isEmpty, let cycle = dependencyGraph(stack, attributes: declaredAttributes).findCycle() {
             issues.append(ValidationIssue(address: cycle[0], message: "is part of a dependency cycle: \((cycle + [cycle[0]]).joined(separator: " → ")); break it by removing one reference or dependsOn."))
         }
         if !issues.isEmpty { throw StackValidationError(stack: stack.name, issues: issues) }
@@ -60,13 +66,38 @@ public enum StackValidator {
 
     /// The declared resources and their dependency edges.
     public static func dependencyGraph(_ stack: Stack) -> DependencyGraph<String> {
+        dependencyGraph(stack, attributes: stack.resources.map(\.attributes))
+    }
+
+    /// The dependency graph, from each resource's attributes built beforehand (`attributes[i]` is
+    /// `stack.resources[i].attributes`).
+    static func dependencyGraph(_ stack: Stack, attributes: [[String: Value]]) -> DependencyGraph<String> {
         var graph = DependencyGraph<String>()
         for resource in stack.resources { graph.add(resource.address) }
-        for resource in stack.resources {
-            for dependency in resource.dependencies.sorted() where graph.contains(dependency) {
+        for (resource, attributes) in zip(stack.resources, attributes) {
+            for dependency in dependencies(of: resource, attributes: attributes).sorted() where graph.contains(dependency) {
                 graph.addDependency(resource.address, on: dependency)
             }
         }
         return graph
+    }
+
+    /// `resource.dependencies`, from its attributes built beforehand: what they reference, and `dependsOn`.
+    static func dependencies(of resource: any ResourceDeclaration, attributes: [String: Value]) -> Set<String> {
+        var result = Set(resource.options.dependsOn)
+        for value in attributes.values { collectReferencedAddresses(value, into: &result) }
+        result.remove(resource.address)
+        return result
+    }
+
+    /// The addresses of `value.references`, added to `addresses` without building a set per level.
+    static func collectReferencedAddresses(_ value: Value, into addresses: inout Set<String>) {
+        switch value {
+        case .json: return
+        case .reference(let reference): addresses.insert(reference.address)
+        case .concat(let parts), .array(let parts): for part in parts { collectReferencedAddresses(part, into: &addresses) }
+        case .object(let members): for member in members.values { collectReferencedAddresses(member, into: &addresses) }
+        case .sensitive(let inner): collectReferencedAddresses(inner, into: &addresses)
+        }
     }
 }

@@ -27,9 +27,13 @@ struct CairnRunner {
         environment["CAIRN_STATE_DIR"] = stateDir.path
         environment["CAIRN_STATE_KEY"] = "integration tests"
         environment["NO_COLOR"] = "1"
+        environment["GITHUB_TOKEN"] = Self.gitHubToken
         environment.merge(extraEnvironment) { _, new in new }
         return environment
     }
+
+    /// The pipeline's GitHub token in every test: it must never appear in any output or in the state's bytes.
+    static let gitHubToken = "ghp_cairnTestToken0123456789abcdefSECRET"
 
     @discardableResult
     func run(_ arguments: [String], timeout: Duration = .seconds(180)) async throws -> ProcessResult {

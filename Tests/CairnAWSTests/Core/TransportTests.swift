@@ -1,0 +1,132 @@
+@testable import CairnAWS
+import CairnJSON
+import Foundation
+import Testing
+import TestSupport
+
+private let stsOK = StubResponse.xml(200, """
+    <GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+      <GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/stub</Arn><UserId>AIDASTUB</UserId><Account>123456789012</Account></GetCallerIdentityResult>
+      <ResponseMetadata><RequestId>stub-req</RequestId></ResponseMetadata>
+    </GetCallerIdentityResponse>
+    """, headers: ["x-amzn-RequestId": "stub-req"])
+
+/// The real transport (URLSession) over a real socket, against the scriptable stub server.
+@Suite struct URLSessionTransportTests {
+    @Test func aConnectionResetIsConnectionLostAndRetried() async throws {
+        let stub = try await StubServer.start([.resetConnection, stsOK])
+        defer { stub.stop() }
+        let direct = try await StubServer.start([.resetConnection])
+        defer { direct.stop() }
+
+        do {
+            _ = try await URLSessionTransport().send(HTTPRequest(method: "GET", url: direct.endpoint), timeout: .seconds(10))
+            Issue.record("a reset connection answered")
+        } catch {
+            guard case .connectionLost = error else { Issue.record("a reset is \(error), not connectionLost"); return }
+        }
+
+        let clock = FakeClock()
+        let identity = try await makeNetworkClient(endpoint: stub.endpoint, clock: clock).callerIdentity()
+        #expect(identity.arn == "arn:aws:iam::123456789012:user/stub")
+        #expect(try await stub.requests().count == 2)
+        #expect(clock.sleeps == [.milliseconds(500)])
+    }
+
+    @Test func aConnectionClosedWithoutAnswerIsRetried() async throws {
+        let stub = try await StubServer.start([.closeWithoutResponse, stsOK])
+        defer { stub.stop() }
+        let clock = FakeClock()
+        _ = try await makeNetworkClient(endpoint: stub.endpoint, clock: clock).callerIdentity()
+        #expect(try await stub.requests().count == 2)
+        #expect(clock.sleeps == [.milliseconds(500)])
+    }
+
+    @Test func aTimeoutIsRetried() async throws {
+        let stub = try await StubServer.start([.hang, stsOK])
+        defer { stub.stop() }
+        let clock = FakeClock()
+        let logger = RecordingLogger()
+        let identity = try await makeNetworkClient(endpoint: stub.endpoint, clock: clock, timeout: .seconds(1), logger: logger).callerIdentity()
+        #expect(identity.account == "123456789012")
+        #expect(clock.sleeps == [.milliseconds(500)])
+        #expect(try await stub.requests().count == 2)
+        let first = try #require(logger.lines.first)
+        #expect(first.hasSuffix("error=timedOut(seconds: 1.0)"), "\(logger.lines)")
+        // The attempt waited for the timeout (swift-corelibs-foundation once fired sub-second timeouts at once).
+        let latency = try #require(first.firstMatch(of: /latency=(\d+)ms/).flatMap { Int($0.1) })
+        #expect(latency >= 900, "\(first)")
+    }
+
+    @Test func aTimeoutIsReportedWithTheEndpointAndTheWait() async throws {
+        let hanging = try await StubServer.start([.hang])
+        defer { hanging.stop() }
+        let client = makeNetworkClient(endpoint: hanging.endpoint, clock: FakeClock(),
+                                       retry: RetryPolicy(maxAttempts: 1, base: .seconds(1), cap: .seconds(20)), timeout: .seconds(1))
+        let error = try #require(await capture(AWSRequestError.self) { try await client.callerIdentity() })
+        guard case .transport(.timedOut(let seconds)) = error.reason else { Issue.record("reason \(error.reason)"); return }
+        #expect(seconds == 1)
+        #expect(error.attempts == 1)
+        #expect(error.description == "STS GetCallerIdentity got no answer from \(hanging.endpoint.absoluteString) within 1 s. Check the network, or raise the timeout.")
+        #expect(try await hanging.requests().count == 1)
+    }
+
+    @Test func subSecondTimeoutsStillWait() async throws {
+        let hanging = try await StubServer.start([.hang])
+        defer { hanging.stop() }
+        let started = ContinuousClock.now
+        do {
+            _ = try await URLSessionTransport().send(HTTPRequest(method: "GET", url: hanging.endpoint), timeout: .milliseconds(300))
+            Issue.record("a hung request answered")
+        } catch {
+            guard case .timedOut = error else { Issue.record("\(error)"); return }
+        }
+        #expect(ContinuousClock.now - started >= .milliseconds(290))
+    }
+
+    @Test func aClosedPortCannotBeReached() async throws {
+        let port = try freeLoopbackPort()
+        let endpoint = URL(string: "http://127.0.0.1:\(port)")!
+        let clock = FakeClock()
+        let error = try #require(await capture(AWSRequestError.self) { try await makeNetworkClient(endpoint: endpoint, clock: clock).callerIdentity() })
+        guard case .transport(.cannotConnect(let host, _)) = error.reason else { Issue.record("reason \(error.reason)"); return }
+        #expect(host == "127.0.0.1:\(port)")
+        #expect(error.attempts == 1)
+        #expect(clock.sleeps.isEmpty)
+        #expect(error.description.hasPrefix("Cannot reach STS at http://127.0.0.1:\(port) (127.0.0.1:\(port): "))
+        #expect(error.description.hasSuffix("). Check the endpoint (AWS_ENDPOINT_URL, the profile's endpoint_url) and the network."))
+    }
+
+    @Test func errorPagesOverTheWireBecomeRequestErrors() async throws {
+        let html = "<html><body><h1>502 Bad Gateway</h1><hr><center>nginx</center></body></html>"
+        let stub = try await StubServer.start([.http(status: 502, headers: ["Content-Type": "text/html"], body: html)])
+        defer { stub.stop() }
+        let clock = FakeClock()
+        let client = makeNetworkClient(endpoint: stub.endpoint, clock: clock, retry: RetryPolicy(maxAttempts: 3, base: .seconds(1), cap: .seconds(20)))
+        let error = try #require(await capture(AWSRequestError.self) { try await client.json(.ecr, "DescribeRepositories") })
+        guard case .unexpectedResponse(let status, let contentType, let snippet) = error.reason else { Issue.record("reason \(error.reason)"); return }
+        #expect(status == 502)
+        #expect(contentType == "text/html")
+        #expect(snippet == html)
+        #expect(error.attempts == 3)
+        #expect(try await stub.requests().count == 3)
+        #expect(clock.sleeps == [.milliseconds(500), .seconds(1)])
+    }
+
+    @Test func theWireRequestIsSignedAndCarriesTheProtocolHeaders() async throws {
+        let stub = try await StubServer.start([.json(200, #"{"repositories":[]}"#)])
+        defer { stub.stop() }
+        _ = try await makeNetworkClient(endpoint: stub.endpoint).json(.ecr, "DescribeRepositories", ["maxResults": 2])
+        let request = try #require(try await stub.requests().first)
+        #expect(request.method == "POST")
+        #expect(request.path == "/")
+        #expect(request.body == #"{"maxResults":2}"#)
+        #expect(request.header("X-Amz-Target") == "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories")
+        #expect(request.header("Content-Type") == "application/x-amz-json-1.1")
+        #expect(request.header("Host") == "127.0.0.1:\(stub.port)")
+        #expect(request.header("X-Amz-Date") == "20231114T221320Z")
+        #expect(request.header("X-Amz-Security-Token") == exampleCredentials.sessionToken)
+        let authorization = try #require(request.header("Authorization"))
+        #expect(authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/ecr/aws4_request, SignedHeaders="))
+    }
+}

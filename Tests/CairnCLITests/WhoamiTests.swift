@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The `cairn` executable built next to this test bundle (`.build*/debug/cairn`; `swift build --build-tests`
+/// builds every product).
+private func cairnExecutable() throws -> String {
+    var directories: [URL] = []
+    if let first = CommandLine.arguments.first, first.contains("/") {
+        directories.append(URL(fileURLWithPath: first).resolvingSymlinksInPath().deletingLastPathComponent())
+    }
+    if let executable = Bundle.main.executableURL { directories.append(executable.resolvingSymlinksInPath().deletingLastPathComponent()) }
+    // macOS: …/debug/CairnPackageTests.xctest/Contents/MacOS/CairnPackageTests, run by xctest: the bundle's parent.
+    for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+        directories.append(bundle.bundleURL.deletingLastPathComponent())
+    }
+    directories.append(Bundle.main.bundleURL)
+    for directory in directories {
+        let candidate = directory.appendingPathComponent("cairn").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    throw TestSupportError("the cairn executable is not next to the test bundle (looked in \(directories.map(\.path))): build with `swift build --build-tests`.")
+}
+
+private func cairn(_ arguments: [String], environment: [String: String]) async throws -> ProcessResult {
+    try await runProcess(executable: try cairnExecutable(), arguments: arguments, environment: environment, timeout: .seconds(120))
+}
+
+@Suite struct WhoamiTests {
+    @Test func textOutputNamesEverySource() async throws {
+        let moto = try await MotoServer.shared()
+        let expected = try await moto.awsJSON(["sts", "get-caller-identity"])
+        let result = try await cairn(["whoami"], environment: moto.environment())
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout == """
+            Account:      \(moto.account)
+            Identity:     arn:aws:iam::\(moto.account):user/\(moto.userName)
+            User id:      \(expected["UserId"].string ?? "?")
+            Region:       us-east-1  (from AWS_REGION)
+            Credentials:  environment variables (AWS_ACCESS_KEY_ID)
+            Endpoint:     \(moto.endpoint.absoluteString)  (from AWS_ENDPOINT_URL)
+
+            """)
+        #expect(result.stderr == "")
+    }
+
+    @Test func jsonOutput() async throws {
+        let moto = try await MotoServer.shared()
+        let result = try await cairn(["whoami", "--format", "json"], environment: moto.environment(region: "eu-west-1"))
+        #expect(result.status == 0, "\(result)")
+        let json = try JSONValue(parsing: result.stdout)
+        #expect(json["account"].string == moto.account)
+        #expect(json["arn"].string == "arn:aws:iam::\(moto.account):user/\(moto.userName)")
+        #expect(json["userId"].string?.isEmpty == false)
+        #expect(json["profile"].string == "default")
+        #expect(json["region"].string == "eu-west-1")
+        #expect(json["regionSource"].string == "AWS_REGION")
+        #expect(json["credentialsSource"].string == "environment variables (AWS_ACCESS_KEY_ID)")
+        #expect(json["endpoint"].string == moto.endpoint.absoluteString)
+        #expect(json["endpointSource"].string == "AWS_ENDPOINT_URL")
+        #expect(json.object?.keys.sorted() == ["account", "arn", "credentialsSource", "endpoint", "endpointSource", "profile", "region",
+                                              "regionSource", "userId"])
+    }
+
+    @Test func profileSources() async throws {
+        let moto = try await MotoServer.shared()
+        var environment = moto.environment()
+        environment["AWS_ACCESS_KEY_ID"] = nil
+        environment["AWS_SECRET_ACCESS_KEY"] = nil
+        environment["AWS_REGION"] = nil
+        environment["AWS_DEFAULT_REGION"] = nil
+        let configFile = try #require(environment["AWS_CONFIG_FILE"])
+        let credentialsFile = try #require(environment["AWS_SHARED_CREDENTIALS_FILE"])
+        try FileManager.default.createDirectory(atPath: (configFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data("[profile ops]\nregion = ap-southeast-2\n".utf8).write(to: URL(fileURLWithPath: configFile))
+        try Data("[ops]\naws_access_key_id = \(moto.accessKeyID)\naws_secret_access_key = \(moto.secretAccessKey)\n".utf8)
+            .write(to: URL(fileURLWithPath: credentialsFile))
+
+        for arguments in [["whoami", "--format", "json", "--profile", "ops"], ["whoami", "--format", "json"]] {
+            let env = arguments.contains("--profile") ? environment : environment.merging(["AWS_PROFILE": "ops"]) { $1 }
+            let result = try await cairn(arguments, environment: env)
+            #expect(result.status == 0, "\(result)")
+            let json = try JSONValue(parsing: result.stdout)
+            #expect(json["profile"].string == "ops")
+            #expect(json["account"].string == moto.account)
+            #expect(json["region"].string == "ap-southeast-2")
+            #expect(json["regionSource"].string == "profile 'ops' in \(configFile)")
+            #expect(json["credentialsSource"].string == "profile 'ops' in \(credentialsFile)")
+        }
+    }
+
+    @Test func regionOptionIsNamedAsTheSource() async throws {
+        let moto = try await MotoServer.shared()
+        let result = try await cairn(["whoami", "--format", "json", "--region", "ca-central-1"], environment: moto.environment())
+        #expect(result.status == 0, "\(result)")
+        let json = try JSONValue(parsing: result.stdout)
+        #expect(json["region"].string == "ca-central-1")
+        #expect(json["regionSource"].string == "--region")
+    }
+
+    @Test func cairnLogDebugPrintsOneLinePerCall() async throws {
+        let moto = try await MotoServer.shared()
+        let quiet = try await cairn(["whoami"], environment: moto.environment())
+        #expect(quiet.status == 0)
+        #expect(quiet.stderr == "")
+
+        for (arguments, extra) in [(["whoami"], ["CAIRN_LOG": "debug"]), (["whoami", "--verbose"], [:])] {
+            let result = try await cairn(arguments, environment: moto.environment(extra: extra))
+            #expect(result.status == 0, "\(result)")
+            let lines = result.stderr.split(separator: "\n").map(String.init)
+            #expect(lines.count == 1, "\(result)")
+            let line = try #require(lines.first)
+            #expect(line.wholeMatch(of: /cairn: aws STS\.GetCallerIdentity status=200 attempt=1 latency=\d+ms request-id=\S+/) != nil, "\(line)")
+            #expect(!result.stderr.contains(moto.secretAccessKey))
+            #expect(result.stdout.hasPrefix("Account:      \(moto.account)\n"))
+        }
+    }
+
+    @Test func wrongCredentialsExitOneWithTheActionableSentence() async throws {
+        let moto = try await MotoServer.shared()
+        let result = try await cairn(["whoami"], environment: moto.environment(extra: ["AWS_SECRET_ACCESS_KEY": "wrong-secret"]))
+        #expect(result.status == 1)
+        #expect(result.stdout == "")
+        #expect(result.stderr.hasPrefix("Error: STS GetCallerIdentity failed: SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided."))
+        #expect(result.stderr.contains(" The request signature was rejected: check the secret access key (AWS_SECRET_ACCESS_KEY or aws_secret_access_key) and the machine's clock. (HTTP 403"))
+        #expect(result.stderr.hasSuffix(")\n"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(!result.stderr.contains("wrong-secret"))
+
+        let unknown = try await cairn(["whoami"], environment: moto.environment(extra: ["AWS_ACCESS_KEY_ID": "AKIAUNKNOWNKEY000000"]))
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.hasPrefix("Error: STS GetCallerIdentity failed: InvalidClientTokenId: "))
+        #expect(unknown.stderr.contains("The access key id is not valid: check AWS_ACCESS_KEY_ID or the profile's aws_access_key_id."))
+    }
+
+    @Test func anUnreachableEndpointExitsOne() async throws {
+        let moto = try await MotoServer.shared()
+        let port = try freeLoopbackPort()
+        let started = ContinuousClock.now
+        let result = try await cairn(["whoami"], environment: moto.environment(extra: ["AWS_ENDPOINT_URL": "http://127.0.0.1:\(port)"]))
+        #expect(ContinuousClock.now - started < .seconds(30))  // not retried: refused connections fail at once
+        #expect(result.status == 1)
+        #expect(result.stdout == "")
+        #expect(result.stderr.hasPrefix("Error: Cannot reach STS at http://127.0.0.1:\(port) (127.0.0.1:\(port): "), "\(result)")
+        #expect(result.stderr.hasSuffix("). Check the endpoint (AWS_ENDPOINT_URL, the profile's endpoint_url) and the network.\n"))
+    }
+
+    @Test func configurationProblemsExitOne() async throws {
+        let moto = try await MotoServer.shared()
+        let unknownProfile = try await cairn(["whoami", "--profile", "nope"], environment: moto.environment())
+        #expect(unknownProfile.status == 1)
+        #expect(unknownProfile.stderr.hasPrefix("Error: The profile 'nope' (from --profile) is not in "))
+        #expect(unknownProfile.stderr.hasSuffix(": add it with `aws configure --profile nope`, or name an existing profile.\n"))
+
+        var noCredentials = moto.environment()
+        noCredentials["AWS_ACCESS_KEY_ID"] = nil
+        noCredentials["AWS_SECRET_ACCESS_KEY"] = nil
+        let none = try await cairn(["whoami"], environment: noCredentials)
+        #expect(none.status == 1)
+        #expect(none.stderr.hasPrefix("Error: No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "))
+
+        let badRegion = try await cairn(["whoami", "--region", "moon-base-one"], environment: moto.environment())
+        #expect(badRegion.status == 1)
+        #expect(badRegion.stderr.hasPrefix("Error: The region 'moon-base-one' (from "))
+        #expect(badRegion.stderr.hasSuffix(") is not an AWS region name such as us-east-1: fix it.\n"))
+    }
+}
