@@ -1,3 +1,4 @@
+import Foundation
 import CairnAWS
 import CairnEngine
 import CairnJSON
@@ -359,6 +360,8 @@ struct ECSServiceProvider: ResourceProvider {
         if !balancers.isEmpty { input["loadBalancers"] = .array(balancers) }
         let tags = attributes.tags()
         if !tags.isEmpty { input["tags"] = tagList(tags) }
+        // The same token on every retry of this call: a create retried after a timeout is not made twice.
+        input["clientToken"] = .string(UUID().uuidString)
         let result = try await client.json(.ecs, "CreateService", .object(input))
         let service = result["service"] ?? [:]
         return Applied(id: "\(Self.clusterName(cluster))/\(name)", outputs: Self.outputs(service))
