@@ -28,6 +28,17 @@ import TestSupport
         try await cairn.aws(["iam", "put-role-policy", "--role-name", "\(project)-codepipeline", "--policy-name", "extra",
                              "--policy-document", #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#]).requireSuccess()
         try await cairn.aws(["logs", "delete-log-group", "--log-group-name", "/ecs/\(project)"]).requireSuccess()
+        // Attributes of the other resource types.
+        try await cairn.aws(["ecr", "put-image-scanning-configuration", "--repository-name", project,
+                             "--image-scanning-configuration", "scanOnPush=false"]).requireSuccess()
+        try await cairn.aws(["ecs", "update-cluster-settings", "--cluster", "small-business-cluster-\(env)",
+                             "--settings", "name=containerInsights,value=disabled"]).requireSuccess()
+        try await cairn.aws(["ecs", "update-service", "--cluster", "small-business-cluster-\(env)", "--service", "\(project)-service",
+                             "--desired-count", "3"]).requireSuccess()
+        try await cairn.aws(["codebuild", "update-project", "--name", "\(project)-build", "--timeout-in-minutes", "15"]).requireSuccess()
+        let group = try await cairn.awsJSON(["ec2", "describe-security-groups", "--filters", "Name=group-name,Values=\(project)-service"])["SecurityGroups"][0]["GroupId"].string ?? ""
+        try await cairn.aws(["ec2", "authorize-security-group-ingress", "--group-id", group, "--protocol", "tcp", "--port", "22",
+                             "--cidr", "0.0.0.0/0"]).requireSuccess()
         // A service added by hand to the managed cluster: unmanaged.
         let taskDefinition = try await cairn.awsJSON(["ecs", "describe-task-definition", "--task-definition", project])["taskDefinition"]["taskDefinitionArn"].string ?? ""
         try await cairn.aws(["ecs", "create-service", "--cluster", "small-business-cluster-\(env)", "--service-name", "handmade",
@@ -58,6 +69,18 @@ import TestSupport
         #expect(entry("aws_ecs_service[\"handmade\"]")["status"] == "unmanaged")
         #expect(entry("aws_s3_bucket[\"\(stray)\"]")["status"] == "unmanaged")
         #expect(entry("aws_s3_bucket[\"\(stray)\"]")["id"] == .string(stray))
+        #expect(entry("aws_ecr_repository.app")["attributes"][0]["path"] == "scanOnPush")
+        #expect(entry("aws_ecs_cluster.cluster")["attributes"][0]["path"] == "containerInsights")
+        #expect(entry("aws_ecs_service.app")["attributes"][0]["path"] == "desiredCount")
+        #expect(entry("aws_ecs_service.app")["attributes"][0]["live"] == 3)
+        #expect(entry("aws_codebuild_project.build")["attributes"][0]["path"] == "timeoutInMinutes")
+        #expect(entry("aws_security_group.service")["status"] == "changed")
+        // Exactly those, and nothing else.
+        #expect(Set(resources.compactMap { $0["address"].string }) == [
+            "aws_s3_bucket.artifacts", "aws_iam_role.build", "aws_iam_role.pipeline", "aws_cloudwatch_log_group.app",
+            "aws_ecr_repository.app", "aws_ecs_cluster.cluster", "aws_ecs_service.app", "aws_codebuild_project.build",
+            "aws_security_group.service", "aws_s3_bucket[\"\(stray)\"]", "aws_ecs_service[\"handmade\"]",
+        ])
 
         let markdown = try await cairn.run(["drift", stack, "--env", env, "--format", "markdown"])
         #expect(markdown.status == 2)
@@ -68,7 +91,7 @@ import TestSupport
         let history = try await cairn.run(["drift", stack, "--env", env, "--history"])
         let lines = history.stdout.split(separator: "\n")
         #expect(lines.count == 4)
-        #expect(lines.first?.contains("drifted: 3 changed, 1 deleted, 2 unmanaged") == true)
+        #expect(lines.first?.contains("drifted: 8 changed, 1 deleted, 2 unmanaged") == true)
         #expect(lines.last?.contains("no drift") == true)
 
         // apply reverts everything, showing it as changes made outside Cairn; drift is clean again.
@@ -76,6 +99,18 @@ import TestSupport
         #expect(plan.stdout.contains("deleted outside Cairn"))
         #expect(plan.stdout.contains("changed outside Cairn"))
         try await cairn.run(["apply", stack, "--env", env, "--auto-approve"]).requireSuccess("revert")
+        // Each change reverted, checked with the aws CLI.
+        #expect(try await cairn.awsJSON(["s3api", "get-bucket-versioning", "--bucket", "\(project)-pipeline-artifacts"])["Status"] == "Enabled")
+        #expect(try await cairn.awsJSON(["iam", "list-role-tags", "--role-name", "\(project)-codebuild"])["Tags"].array?.contains { $0["Key"] == "owner" } == false)
+        #expect(try await cairn.awsJSON(["logs", "describe-log-groups", "--log-group-name-prefix", "/ecs/\(project)"])["logGroups"][0]["retentionInDays"] == 30)
+        #expect(try await cairn.awsJSON(["ecr", "describe-repositories", "--repository-names", project])["repositories"][0]["imageScanningConfiguration"]["scanOnPush"] == true)
+        let clusterSettings = try await cairn.awsJSON(["ecs", "describe-clusters", "--clusters", "small-business-cluster-\(env)", "--include", "SETTINGS"])
+        #expect(clusterSettings["clusters"][0]["settings"][0]["value"] == "enabled")
+        let serviceNow = try await cairn.awsJSON(["ecs", "describe-services", "--cluster", "small-business-cluster-\(env)", "--services", "\(project)-service"])
+        #expect(serviceNow["services"][0]["desiredCount"] == 1)
+        #expect(try await cairn.awsJSON(["codebuild", "batch-get-projects", "--names", "\(project)-build"])["projects"][0]["timeoutInMinutes"] == 60)
+        let rules = try await cairn.awsJSON(["ec2", "describe-security-groups", "--group-ids", group])["SecurityGroups"][0]["IpPermissions"].array ?? []
+        #expect(!rules.contains { $0["FromPort"] == 22 })
         try await cairn.aws(["s3api", "delete-bucket", "--bucket", stray]).requireSuccess()
         try await cairn.aws(["ecs", "delete-service", "--cluster", "small-business-cluster-\(env)", "--service", "handmade"]).requireSuccess()
         #expect(try await cairn.run(["drift", stack, "--env", env]).status == 0)
@@ -118,6 +153,42 @@ import TestSupport
         try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
     }
 
+    @Test func theWatchReportsAChangeMadeBetweenRunsAndStopsOnSIGTERM() async throws {
+        let (cairn, env, project) = try await applied("loop")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CairnRunner.executable)
+        process.arguments = ["drift", stack, "--env", env, "--every", "1s", "--max-runs", "3"]
+        process.environment = cairn.environment
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        // Change something once the first run has reported.
+        let collected = LineCollector(output.fileHandleForReading)
+        try await collected.waitFor("No drift.", timeout: .seconds(60))
+        try await cairn.aws(["ecr", "put-image-tag-mutability", "--repository-name", project, "--image-tag-mutability", "IMMUTABLE"]).requireSuccess()
+        process.waitUntilExit()
+        let text = await collected.text
+        #expect(process.terminationStatus == 2, "drift present at the end: \(text)")
+        #expect(text.contains("new drift: aws_ecr_repository.app changed imageTagMutability"), "\(text)")
+        #expect(text.contains("run 3: drift picture unchanged"), "\(text)")
+
+        // SIGTERM between runs ends a long watch cleanly.
+        let watch = Process()
+        watch.executableURL = URL(fileURLWithPath: CairnRunner.executable)
+        watch.arguments = ["drift", stack, "--env", env, "--every", "1h"]
+        watch.environment = cairn.environment
+        let watchOutput = Pipe()
+        watch.standardOutput = watchOutput
+        try watch.run()
+        let lines = LineCollector(watchOutput.fileHandleForReading)
+        try await lines.waitFor("Drift in", timeout: .seconds(60))
+        watch.terminate()
+        watch.waitUntilExit()
+        #expect(await lines.text.contains("stopped after 1 run."))
+        #expect(watch.terminationReason == .exit, "it exits by itself rather than being killed by the signal")
+        try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
+    }
+
     @Test func badNotifyTargetsAreRefused() async throws {
         let cairn = try await CairnRunner.make()
         let result = try await cairn.run(["drift", stack, "--notify", "webhook:http://127.0.0.1:99999x"])
@@ -152,5 +223,30 @@ import TestSupport
         let received = try await cairn.awsJSON(["sqs", "receive-message", "--queue-url", queueURL, "--wait-time-seconds", "2"])
         #expect(received["Messages"][0]["Body"].string?.contains("imageTagMutability") == true)
         try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
+    }
+}
+
+/// Collects a pipe's output as it arrives.
+actor LineCollector {
+    private(set) var text = ""
+
+    init(_ handle: FileHandle) {
+        Task.detached { [weak self] in
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                await self?.append(String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+
+    private func append(_ chunk: String) { text += chunk }
+
+    func waitFor(_ needle: String, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !text.contains(needle) {
+            guard ContinuousClock.now < deadline else { throw TestSupportError("did not see '\(needle)' in: \(text)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
     }
 }
