@@ -60,6 +60,8 @@ public struct Workspace: Sendable {
             for i in plan.resources.indices { plan.resources[i].sensitivePaths = sensitive[plan.resources[i].address] ?? [] }
             return plan
         }
+        // Look-ups read AWS too, independently of the refresh: both run at once.
+        async let evaluatedLookups = planner.evaluateLookups(stack)
         var refreshed: RefreshResults?
         if refresh {
             let recordsByAddress = Dictionary(uniqueKeysWithValues: records.map { ($0.address, $0) })
@@ -70,7 +72,7 @@ public struct Workspace: Sendable {
             }
             refreshed = await planner.refresh(targets)
         }
-        let lookups = try await planner.evaluateLookups(stack)
+        let lookups = try await evaluatedLookups
         var plan = try planner.plan(stack: stack, region: region, records: records, intents: intents, refreshed: refreshed,
                                     lineage: snapshot?.lineage, serial: snapshot?.serial ?? 0, lookups: lookups, validated: true)
         // Values sealed in the state stay masked in the plan even where the declaration no longer marks them.

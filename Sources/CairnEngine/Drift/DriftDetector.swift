@@ -33,6 +33,9 @@ public struct DriftDetector: Sendable {
                       sensitive: [String: [String]] = [:], stackTags: [String: String] = [:], managedTypes: Set<String> = [],
                       now: Date = Date()) async throws -> DriftReport {
         let planner = Planner(providers: providers, refreshParallelism: parallelism)
+        // The search for unmanaged resources is independent of the reads: it runs alongside them.
+        async let discovered = unmanaged(records: records, stack: stack, environment: environment,
+                                         stackTags: stackTags, managedTypes: managedTypes)
         let results = await planner.refresh(records.map { ($0.address, $0.type, $0.id, $0.attributes) })
         var drifted: [DriftedResource] = []
         for record in records {
@@ -58,16 +61,28 @@ public struct DriftDetector: Sendable {
                 drifted.append(DriftedResource(address: record.address, type: record.type, id: record.id, status: .changed, attributes: attributes))
             }
         }
+        drifted += try await discovered
+        return DriftReport(stack: stack, environment: environment, checkedAt: now, resources: drifted, checked: records.count)
+    }
+
+    private func unmanaged(records: [RecordedResource], stack: String, environment: String, stackTags: [String: String],
+                           managedTypes: Set<String>) async throws -> [DriftedResource] {
+        var searches: [@Sendable () async throws -> [DriftedResource]] = []
         for provider in providers.providers.values.sorted(by: { $0.typeName < $1.typeName }) {
             guard let discovery = provider as? any UnmanagedDiscovery else { continue }
-            drifted += try await discovery.unmanaged(managed: records, stack: stack, environment: environment)
+            searches.append { try await discovery.unmanaged(managed: records, stack: stack, environment: environment) }
         }
         if !stackTags.isEmpty {
             for type in managedTypes.sorted() {
                 guard let discovery = providers[type] as? any TaggedDiscovery else { continue }
-                drifted += try await discovery.tagged(stackTags, managed: records)
+                searches.append { try await discovery.tagged(stackTags, managed: records) }
             }
         }
-        return DriftReport(stack: stack, environment: environment, checkedAt: now, resources: drifted, checked: records.count)
+        return try await withThrowingTaskGroup(of: (Int, [DriftedResource]).self) { group in
+            for (index, search) in searches.enumerated() { group.addTask { (index, try await search()) } }
+            var found: [(Int, [DriftedResource])] = []
+            for try await result in group { found.append(result) }
+            return found.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
     }
 }

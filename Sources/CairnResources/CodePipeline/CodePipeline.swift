@@ -292,6 +292,11 @@ struct CodePipelineProvider: ResourceProvider {
         let tags = attributes.tags()
         if !tags.isEmpty { input["tags"] = tagList(tags) }
         _ = try await client.json(.codePipeline, "CreatePipeline", .object(input))
+        // CreatePipeline answers with the declaration but not the ARN. The ARN is the pipeline's name in the
+        // role's partition and account (the role must be in the pipeline's account), so no read is needed for it.
+        if let arn = Self.arn(name: name, region: client.region, roleArn: attributes.string("roleArn")) {
+            return Applied(id: name, outputs: ["arn": .string(arn), "name": .string(name)])
+        }
         let result = try await client.json(.codePipeline, "GetPipeline", ["name": .string(name)])
         return Applied(id: name, outputs: Self.outputs(result, name: name))
     }
@@ -394,6 +399,13 @@ struct CodePipelineProvider: ResourceProvider {
             members["encryptionKey"] = ["id": id, "type": key["type"] ?? "KMS"]
         }
         return .object(members)
+    }
+
+    /// `arn:PARTITION:codepipeline:REGION:ACCOUNT:NAME`, with the partition and account of `roleArn`.
+    static func arn(name: String, region: String, roleArn: String?) -> String? {
+        let parts = (roleArn ?? "").split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 6, parts[0] == "arn", parts[2] == "iam", parts[4].count == 12, parts[4].allSatisfy(\.isNumber) else { return nil }
+        return "arn:\(parts[1]):codepipeline:\(region):\(parts[4]):\(name)"
     }
 
     static func outputs(_ result: JSON, name: String) -> [String: JSON] {

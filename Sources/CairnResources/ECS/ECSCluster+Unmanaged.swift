@@ -8,18 +8,18 @@ import CairnJSON
 extension ECSClusterProvider: UnmanagedDiscovery {
     /// The active (and draining) services of every managed cluster that no recorded `aws_ecs_service` is.
     func unmanaged(managed: [RecordedResource], stack: String, environment: String) async throws -> [DriftedResource] {
-        var known = Set<String>()
-        for record in managed where record.type == ECSService.typeName {
+        let known = Set(managed.filter { $0.type == ECSService.typeName }.map { record in
             let (cluster, name) = ECSServiceProvider.locate(record.id, prior: record.attributes)
-            known.insert("\(ECSServiceProvider.clusterName(cluster))/\(name)")
-        }
-        var found: [DriftedResource] = []
-        for cluster in Set(managed.filter { $0.type == ECSCluster.typeName }.map(\.id)).sorted() {
+            return "\(ECSServiceProvider.clusterName(cluster))/\(name)"
+        })
+        let clusters = Set(managed.filter { $0.type == ECSCluster.typeName }.map(\.id)).sorted()
+        let client = self.client
+        let found = try await clusters.concurrentMap { cluster -> [DriftedResource] in
             let arns: [String]
             do {
                 arns = try await client.jsonAll(.ecs, "ListServices", ["cluster": .string(cluster)]).compactMap(\.stringValue)
             } catch let error as AWSServiceError where error.isNotFound(["ClusterNotFoundException"]) {
-                continue  // reported as deleted by the cluster's own drift check
+                return []  // reported as deleted by the cluster's own drift check
             }
             let clusterName = ECSServiceProvider.clusterName(cluster)
             // ListServices may name inactive services: only those DescribeServices calls active or draining count.
@@ -31,11 +31,11 @@ extension ECSClusterProvider: UnmanagedDiscovery {
                     if let name = service["serviceName"]?.stringValue { names.append(name) }
                 }
             }
-            for name in names.sorted() where !known.contains("\(clusterName)/\(name)") {
-                found.append(DriftedResource(address: "\(ECSService.typeName)[\"\(name)\"]", type: ECSService.typeName,
-                                             id: "\(clusterName)/\(name)", status: .unmanaged))
+            return names.sorted().filter { !known.contains("\(clusterName)/\($0)") }.map { name in
+                DriftedResource(address: "\(ECSService.typeName)[\"\(name)\"]", type: ECSService.typeName,
+                                id: "\(clusterName)/\(name)", status: .unmanaged)
             }
-        }
+        }.flatMap { $0 }
         return found
     }
 }

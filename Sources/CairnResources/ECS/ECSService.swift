@@ -406,7 +406,9 @@ struct ECSServiceProvider: ResourceProvider {
         let (cluster, name) = Self.locate(id, prior: attributes)
         do {
             _ = try await client.json(.ecs, "UpdateService", ["cluster": .string(cluster), "service": .string(name), "desiredCount": 0])
-            _ = try await client.json(.ecs, "DeleteService", ["cluster": .string(cluster), "service": .string(name), "force": false])
+            let deleted = try await client.json(.ecs, "DeleteService", ["cluster": .string(cluster), "service": .string(name), "force": false])
+            // The answer says whether the service is still draining: wait only then.
+            if let status = deleted["service"]?["status"]?.stringValue, !["ACTIVE", "DRAINING"].contains(status) { return }
         } catch let error as AWSServiceError where error.isNotFound(Self.goneCodes) {
             return
         }

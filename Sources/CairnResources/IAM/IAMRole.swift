@@ -264,21 +264,20 @@ struct IAMRoleProvider: ResourceProvider {
     /// profiles (IAM refuses to delete a role with any of these), then deletes it.
     func delete(id: String, attributes: [String: JSON]) async throws {
         do {
-            for arn in try await attachedPolicyArns(id) {
-                try await ignoringNoSuchEntity {
-                    _ = try await client.query(.iam, "DetachRolePolicy", ["RoleName": id, "PolicyArn": arn])
-                }
+            // A role can't be deleted while anything is attached. The three listings are independent, and so is
+            // each removal: one round trip for the listings, one for the removals, one for the role.
+            async let attached = attachedPolicyArns(id)
+            async let inline = inlinePolicyNames(id)
+            async let profiles = client.queryAll(.iam, "ListInstanceProfilesForRole", ["RoleName": id]).compactMap { $0.string("InstanceProfileName") }
+            var removals: [(action: String, parameters: QueryParameters)] = []
+            for arn in try await attached { removals.append(("DetachRolePolicy", ["RoleName": id, "PolicyArn": arn])) }
+            for name in try await inline { removals.append(("DeleteRolePolicy", ["RoleName": id, "PolicyName": name])) }
+            for name in try await profiles {
+                removals.append(("RemoveRoleFromInstanceProfile", ["InstanceProfileName": name, "RoleName": id]))
             }
-            for policyName in try await inlinePolicyNames(id) {
-                try await ignoringNoSuchEntity {
-                    _ = try await client.query(.iam, "DeleteRolePolicy", ["RoleName": id, "PolicyName": policyName])
-                }
-            }
-            for profile in try await client.queryAll(.iam, "ListInstanceProfilesForRole", ["RoleName": id]) {
-                guard let profileName = profile.string("InstanceProfileName") else { continue }
-                try await ignoringNoSuchEntity {
-                    _ = try await client.query(.iam, "RemoveRoleFromInstanceProfile", ["InstanceProfileName": profileName, "RoleName": id])
-                }
+            let client = self.client
+            _ = try await removals.concurrentMap { removal in
+                do { _ = try await client.query(.iam, removal.action, removal.parameters) } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {}
             }
             _ = try await client.query(.iam, "DeleteRole", ["RoleName": id])
         } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {

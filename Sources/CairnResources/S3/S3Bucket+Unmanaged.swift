@@ -8,8 +8,9 @@ extension S3BucketProvider: TaggedDiscovery {
         let known = Set(managed.filter { $0.type == S3Bucket.typeName }.map(\.id))
         let listing = try await client.restXML(.s3, "ListBuckets")
         let names = (listing.xml?["Buckets"]?.all("Bucket") ?? []).compactMap { $0.string("Name") }.filter { !known.contains($0) }
-        var found: [DriftedResource] = []
-        for name in names.sorted() {
+        let client = self.client
+        // One tag read per bucket the state doesn't know, all at once.
+        let found = try await names.sorted().concurrentMap { name -> DriftedResource? in
             let bucketTags: [String: String]
             do {
                 let response = try await client.restXML(.s3, "GetBucketTagging", ["Bucket": name])
@@ -19,12 +20,11 @@ extension S3BucketProvider: TaggedDiscovery {
                 }
                 bucketTags = map
             } catch let error as AWSServiceError where ["NoSuchTagSet", "NoSuchBucket", "AccessDenied", "PermanentRedirect"].contains(error.code) {
-                continue
+                return nil
             }
-            if tags.allSatisfy({ bucketTags[$0.key] == $0.value }) {
-                found.append(DriftedResource(address: "\(S3Bucket.typeName)[\"\(name)\"]", type: S3Bucket.typeName, id: name, status: .unmanaged))
-            }
-        }
+            guard tags.allSatisfy({ bucketTags[$0.key] == $0.value }) else { return nil }
+            return DriftedResource(address: "\(S3Bucket.typeName)[\"\(name)\"]", type: S3Bucket.typeName, id: name, status: .unmanaged)
+        }.compactMap { $0 }
         return found
     }
 }

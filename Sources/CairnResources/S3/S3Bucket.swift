@@ -375,58 +375,75 @@ struct S3BucketProvider: ResourceProvider {
     }
 
     /// Makes every sub-configuration whose attribute differs between `old` and `new` what `new` says.
-    /// Block Public Access goes first (a public policy needs it relaxed), the policy last.
+    /// Each is a call of its own on the bucket and they don't depend on each other, so they go at once;
+    /// the policy goes last, once Block Public Access is what `new` says (a public policy needs it relaxed).
     private func apply(_ bucket: String, from old: [String: JSON], to new: [String: JSON]) async throws {
         func changed(_ key: String) -> Bool { old[key] != new[key] }
-
+        // Suspending versioning is the only way back, and it is not "disabled": refuse before any call.
+        if changed("versioning"), (new.string("versioning") ?? S3Bucket.Versioning.disabled.rawValue) == S3Bucket.Versioning.disabled.rawValue {
+            throw S3VersioningError(bucket: bucket)
+        }
+        var changes: [@Sendable () async throws -> Void] = []
         if changed("publicAccessBlock") {
-            if S3BucketWire.blocksNothing(new["publicAccessBlock"]) {
-                try await remove("DeletePublicAccessBlock", bucket)
-            } else {
-                try await call("PutPublicAccessBlock", bucket, body: .xml(S3BucketWire.publicAccessBlockXML(new["publicAccessBlock"] ?? .null)))
+            changes.append {
+                if S3BucketWire.blocksNothing(new["publicAccessBlock"]) {
+                    try await remove("DeletePublicAccessBlock", bucket)
+                } else {
+                    try await call("PutPublicAccessBlock", bucket, body: .xml(S3BucketWire.publicAccessBlockXML(new["publicAccessBlock"] ?? .null)))
+                }
             }
         }
         if changed("versioning") {
-            let status = new.string("versioning") ?? S3Bucket.Versioning.disabled.rawValue
-            if status == S3Bucket.Versioning.disabled.rawValue {
-                throw S3VersioningError(bucket: bucket)
+            changes.append {
+                let status = new.string("versioning") ?? S3Bucket.Versioning.disabled.rawValue
+                try await call("PutBucketVersioning", bucket, body: .xml([S3BucketWire.element("Status", status)]))
             }
-            try await call("PutBucketVersioning", bucket, body: .xml([S3BucketWire.element("Status", status)]))
         }
         if changed("encryption") {
-            try await call("PutBucketEncryption", bucket, body: .xml(S3BucketWire.encryptionXML(new["encryption"] ?? S3BucketWire.defaultEncryption)))
+            changes.append {
+                try await call("PutBucketEncryption", bucket, body: .xml(S3BucketWire.encryptionXML(new["encryption"] ?? S3BucketWire.defaultEncryption)))
+            }
         }
         if changed("lifecycleRules") {
-            let rules = new["lifecycleRules"] ?? []
-            if rules.arrayValue?.isEmpty ?? true {
-                try await remove("DeleteBucketLifecycle", bucket)
-            } else {
-                try await call("PutBucketLifecycleConfiguration", bucket, body: .xml(S3BucketWire.lifecycleXML(rules)))
+            changes.append {
+                let rules = new["lifecycleRules"] ?? []
+                if rules.arrayValue?.isEmpty ?? true {
+                    try await remove("DeleteBucketLifecycle", bucket)
+                } else {
+                    try await call("PutBucketLifecycleConfiguration", bucket, body: .xml(S3BucketWire.lifecycleXML(rules)))
+                }
             }
         }
         if changed("corsRules") {
-            let rules = new["corsRules"] ?? []
-            if rules.arrayValue?.isEmpty ?? true {
-                try await remove("DeleteBucketCors", bucket)
-            } else {
-                try await call("PutBucketCors", bucket, body: .xml(S3BucketWire.corsXML(rules)))
+            changes.append {
+                let rules = new["corsRules"] ?? []
+                if rules.arrayValue?.isEmpty ?? true {
+                    try await remove("DeleteBucketCors", bucket)
+                } else {
+                    try await call("PutBucketCors", bucket, body: .xml(S3BucketWire.corsXML(rules)))
+                }
             }
         }
         if changed("website") {
-            if let website = new["website"], !website.isNull {
-                try await call("PutBucketWebsite", bucket, body: .xml(S3BucketWire.websiteXML(website)))
-            } else {
-                try await remove("DeleteBucketWebsite", bucket)
+            changes.append {
+                if let website = new["website"], !website.isNull {
+                    try await call("PutBucketWebsite", bucket, body: .xml(S3BucketWire.websiteXML(website)))
+                } else {
+                    try await remove("DeleteBucketWebsite", bucket)
+                }
             }
         }
         if changed("tags") {
-            let tags = new.tags()
-            if tags.isEmpty {
-                try await remove("DeleteBucketTagging", bucket)
-            } else {
-                try await call("PutBucketTagging", bucket, body: .xml(S3BucketWire.taggingXML(tags)))
+            changes.append {
+                let tags = new.tags()
+                if tags.isEmpty {
+                    try await remove("DeleteBucketTagging", bucket)
+                } else {
+                    try await call("PutBucketTagging", bucket, body: .xml(S3BucketWire.taggingXML(tags)))
+                }
             }
         }
+        _ = try await changes.concurrentMap { try await $0() }
         if changed("policy") {
             if let policy = new["policy"], !policy.isNull {
                 try await call("PutBucketPolicy", bucket, body: .raw(Data(policy.description.utf8), contentType: "application/json"))
@@ -441,20 +458,22 @@ struct S3BucketProvider: ResourceProvider {
     func delete(id: String, attributes: [String: JSON]) async throws {
         let force = attributes.bool("forceDestroy") ?? false
         do {
-            if force {
-                // The bucket goes anyway; its policy could deny the deletes that empty it.
-                try await remove("DeleteBucketPolicy", id)
-            }
+            // Most buckets are empty by the time they go: try the delete first, and empty only when S3 says so.
             var attempts = 0
             while true {
                 attempts += 1
-                if force { try await empty(id) }
                 do {
                     try await call("DeleteBucket", id)
                     return
-                } catch let error as AWSServiceError where error.code == "BucketNotEmpty" {
-                    // Something wrote while the bucket was emptied: try again, a few times.
-                    if !force || attempts >= 3 { throw S3BucketNotEmptyError(bucket: id, afterEmptying: force) }
+                } catch let error as AWSServiceError where error.code == "BucketNotEmpty" || (force && error.code == "AccessDenied" && attempts == 1) {
+                    // Something may write while the bucket is emptied: try again, a few times.
+                    guard force else { throw S3BucketNotEmptyError(bucket: id, afterEmptying: false) }
+                    guard attempts < 4 else { throw S3BucketNotEmptyError(bucket: id, afterEmptying: true) }
+                    if attempts == 1 {
+                        // The bucket goes anyway; its policy could deny the deletes that empty it.
+                        try await remove("DeleteBucketPolicy", id)
+                    }
+                    try await empty(id)
                 }
             }
         } catch let error as AWSServiceError where Self.isMissingBucket(error) {

@@ -72,6 +72,16 @@ import TestSupport
         }
     }
 
+    @Test func theARNIsTheNameInTheRolesPartitionAndAccount() {
+        #expect(CodePipelineProvider.arn(name: "p", region: "eu-north-1", roleArn: "arn:aws:iam::123456789012:role/ci/p")
+                == "arn:aws:codepipeline:eu-north-1:123456789012:p")
+        #expect(CodePipelineProvider.arn(name: "p", region: "cn-north-1", roleArn: "arn:aws-cn:iam::123456789012:role/p")
+                == "arn:aws-cn:codepipeline:cn-north-1:123456789012:p")
+        // Anything else is read back from AWS instead.
+        #expect(CodePipelineProvider.arn(name: "p", region: "us-east-1", roleArn: "r") == nil)
+        #expect(CodePipelineProvider.arn(name: "p", region: "us-east-1", roleArn: nil) == nil)
+    }
+
     @Test func createReadUpdateDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = CodePipelineProvider(client: client)
