@@ -62,6 +62,30 @@ public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequest, timeout: Duration) async throws(TransportError) -> HTTPResponse
 }
 
+/// A URLSessionTask that may be cancelled before or after it starts.
+private final class RunningTask: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: URLSessionTask?
+    private var cancelled = false
+
+    func start(_ task: URLSessionTask) {
+        lock.lock()
+        self.task = task
+        let cancelled = self.cancelled
+        lock.unlock()
+        task.resume()
+        if cancelled { task.cancel() }
+    }
+
+    func cancel() {
+        lock.lock()
+        cancelled = true
+        let task = self.task
+        lock.unlock()
+        task?.cancel()
+    }
+}
+
 /// The production transport: Foundation's `URLSession` (libcurl with the system OpenSSL on Linux),
 /// which keeps connections alive and reuses them across requests to the same host.
 public final class URLSessionTransport: HTTPTransport {
@@ -92,8 +116,29 @@ public final class URLSessionTransport: HTTPTransport {
         #endif
         for header in request.headers { urlRequest.addValue(header.value, forHTTPHeaderField: header.name) }
         if !request.body.isEmpty || ["PUT", "POST"].contains(request.method) { urlRequest.httpBody = request.body }
+        let prepared = urlRequest
+        let running = RunningTask()
+        let outcome: Result<(Data, URLResponse), any Error> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let task = session.dataTask(with: prepared) { data, response, error in
+                    if let error {
+                        continuation.resume(returning: .failure(error))
+                    } else if let response {
+                        continuation.resume(returning: .success((data ?? Data(), response)))
+                    } else {
+                        continuation.resume(returning: .failure(TransportError.other(detail: "no response")))
+                    }
+                }
+                running.start(task)
+            }
+        } onCancel: {
+            // swift-corelibs-foundation's own async `data(for:)` cancels the URLSessionTask right here, under the
+            // Swift task's status lock, and can deadlock with a completion that is resuming at the same moment
+            // (seen as a hung `cairn drift` when a failed read cancelled its siblings). Cancel from elsewhere.
+            DispatchQueue.global().async { running.cancel() }
+        }
         do {
-            let (data, response) = try await session.data(for: urlRequest)
+            let (data, response) = try outcome.get()
             guard let http = response as? HTTPURLResponse else { throw TransportError.other(detail: "not an HTTP response") }
             var headers: [String: String] = [:]
             for (key, value) in http.allHeaderFields {
@@ -103,7 +148,7 @@ public final class URLSessionTransport: HTTPTransport {
         } catch let error as TransportError {
             throw error
         } catch let error as URLError {
-            throw Self.classify(error, url: request.url, timeout: urlRequest.timeoutInterval)
+            throw Self.classify(error, url: request.url, timeout: prepared.timeoutInterval)
         } catch {
             throw .other(detail: "\(error)")
         }

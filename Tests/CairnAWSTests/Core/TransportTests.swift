@@ -84,6 +84,41 @@ private let stsOK = StubResponse.xml(200, """
         #expect(ContinuousClock.now - started >= .milliseconds(290))
     }
 
+    /// Cancelling requests that are failing at that moment once deadlocked inside swift-corelibs-foundation
+    /// (a drift check whose failed read cancelled its siblings never ended). Many rounds, to meet the race.
+    @Test func cancellingRequestsAsTheyFailNeverHangs() async throws {
+        let port = try freeLoopbackPort()
+        let transport = URLSessionTransport()
+        let rounds = Task {
+            for _ in 0..<40 {
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<8 {
+                        group.addTask { _ = try? await transport.send(HTTPRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(port)")!), timeout: .seconds(5)) }
+                    }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+        }
+        let finished = await withTaskGroup(of: Bool.self) { race in
+            race.addTask { await rounds.value; return true }
+            race.addTask { try? await Task.sleep(for: .seconds(60)); return false }
+            let first = await race.next() ?? false
+            race.cancelAll()
+            return first
+        }
+        #expect(finished, "cancelled requests hung")
+        // A cancelled request in flight ends promptly rather than waiting for its timeout.
+        let hanging = try await StubServer.start([.hang])
+        defer { hanging.stop() }
+        let started = ContinuousClock.now
+        let request = Task { try await transport.send(HTTPRequest(method: "GET", url: hanging.endpoint), timeout: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(200))
+        request.cancel()
+        _ = try? await request.value
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
     @Test func aClosedPortCannotBeReached() async throws {
         let port = try freeLoopbackPort()
         let endpoint = URL(string: "http://127.0.0.1:\(port)")!
