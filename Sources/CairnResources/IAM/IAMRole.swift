@@ -263,22 +263,31 @@ struct IAMRoleProvider: ResourceProvider {
     /// Detaches every managed policy, deletes every inline policy and takes the role out of its instance
     /// profiles (IAM refuses to delete a role with any of these), then deletes it.
     func delete(id: String, attributes: [String: JSON]) async throws {
-        do {
-            // A role can't be deleted while anything is attached. The three listings are independent, and so is
-            // each removal: one round trip for the listings, one for the removals, one for the role.
-            async let attached = attachedPolicyArns(id)
-            async let inline = inlinePolicyNames(id)
-            async let profiles = client.queryAll(.iam, "ListInstanceProfilesForRole", ["RoleName": id]).compactMap { $0.string("InstanceProfileName") }
-            var removals: [(action: String, parameters: QueryParameters)] = []
-            for arn in try await attached { removals.append(("DetachRolePolicy", ["RoleName": id, "PolicyArn": arn])) }
-            for name in try await inline { removals.append(("DeleteRolePolicy", ["RoleName": id, "PolicyName": name])) }
-            for name in try await profiles {
-                removals.append(("RemoveRoleFromInstanceProfile", ["InstanceProfileName": name, "RoleName": id]))
-            }
-            let client = self.client
+        typealias Removal = (action: String, parameters: QueryParameters)
+        let client = self.client
+        @Sendable func remove(_ removals: [Removal]) async throws {
             _ = try await removals.concurrentMap { removal in
                 do { _ = try await client.query(.iam, removal.action, removal.parameters) } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {}
             }
+        }
+        do {
+            // A role can't be deleted while anything is attached. What the state recorded goes at once, while
+            // the listings find anything else (attached out of band, or an instance profile); then the role.
+            let recordedInline = Set((attributes["inlinePolicies"]?.objectValue ?? [:]).keys)
+            let recordedArns = Set(attributes.strings("managedPolicyArns"))
+            async let recorded: Void = remove(recordedInline.sorted().map { ("DeleteRolePolicy", ["RoleName": id, "PolicyName": $0]) }
+                + recordedArns.sorted().map { ("DetachRolePolicy", ["RoleName": id, "PolicyArn": $0]) })
+            async let attached = attachedPolicyArns(id)
+            async let inline = inlinePolicyNames(id)
+            async let profiles = client.queryAll(.iam, "ListInstanceProfilesForRole", ["RoleName": id]).compactMap { $0.string("InstanceProfileName") }
+            var others: [Removal] = []
+            for arn in try await attached where !recordedArns.contains(arn) { others.append(("DetachRolePolicy", ["RoleName": id, "PolicyArn": arn])) }
+            for name in try await inline where !recordedInline.contains(name) { others.append(("DeleteRolePolicy", ["RoleName": id, "PolicyName": name])) }
+            for name in try await profiles {
+                others.append(("RemoveRoleFromInstanceProfile", ["InstanceProfileName": name, "RoleName": id]))
+            }
+            try await remove(others)
+            try await recorded
             _ = try await client.query(.iam, "DeleteRole", ["RoleName": id])
         } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {
             return

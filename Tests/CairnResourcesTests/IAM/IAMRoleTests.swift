@@ -195,8 +195,10 @@ import TestSupport
         #expect(try await Self.inlineNames(moto, name) == ["logs"])
         #expect(try await Self.attachedArns(moto, name) == [Self.readOnly])
 
-        // Delete detaches and deletes whatever is there.
+        // Delete detaches and deletes whatever is there, recorded or not.
         try await Self.aws(moto, ["iam", "attach-role-policy", "--role-name", name, "--policy-arn", customerArn])
+        try await Self.aws(moto, ["iam", "put-role-policy", "--role-name", name, "--policy-name", "extra", "--policy-document",
+                                  #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}"#])
         try await provider.delete(id: name, attributes: declared)
         #expect(try await provider.read(id: name, prior: [:]) == nil)
         try await Self.aws(moto, ["iam", "delete-policy", "--policy-arn", customerArn])
