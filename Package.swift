@@ -34,6 +34,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "cairn", dependencies: ["CairnCLI"]),
+        // bench/run: writes a state of N resources directly, for `cairn plan --refresh=false` at 10,000 resources.
+        .executableTarget(name: "cairn-bench-seed-state", dependencies: ["Stacks", "CairnEngine", "CairnGraph", "CairnState", "CairnJSON"], path: "bench/seed-state"),
         .testTarget(name: "CairnJSONTests", dependencies: ["CairnJSON"]),
         .testTarget(name: "CairnCryptoTests", dependencies: ["CairnCrypto"]),
         .testTarget(name: "CairnSignerTests", dependencies: ["CairnSigner"]),

@@ -1,0 +1,417 @@
+#!/usr/bin/env python3
+"""Turns bench/run's results (one JSON line per measured command, see bench/measure.py) into the
+tables, the target checks and the closing line of ratios.
+
+    bench/report.py RESULTS.jsonl [--markdown FILE] [--meta KEY=VALUE ...]
+
+Exits 0 when every target evaluated is met, 3 when one is missed.
+"""
+import argparse
+import collections
+import glob
+import json
+import math
+import os
+import re
+import statistics
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROXY_DELAY = 0.050
+
+# The read every provider starts with: one per resource per plan or drift, none on a fresh create.
+PRIMARY_READ = {
+    "aws_ecr_repository": "ECR.DescribeRepositories",
+    "aws_s3_bucket": "S3.GetBucketVersioning",
+    "aws_ecs_cluster": "ECS.DescribeClusters",
+    "aws_iam_role": "IAM.GetRole",
+    "aws_cloudwatch_event_rule": "EventBridge.DescribeRule",
+}
+
+
+def norm(service):
+    return re.sub(r"[^a-z0-9]", "", service.lower())
+
+
+VERBS = ("Describe", "Get", "List", "Create", "Put", "Delete", "Update", "Authorize", "Revoke", "Tag", "Untag", "Attach",
+         "Detach", "Register", "Deregister", "Set", "Batch", "Modify", "Associate", "Disassociate", "Subscribe", "Unsubscribe",
+         "Add", "Remove", "Start", "Stop", "Enable", "Disable", "Head")
+
+
+def scan_providers():
+    """What each resource type's provider calls, read from Sources/CairnResources: (service, operation
+    or operation prefix) → types, and service → types. Files are cut at each top-level declaration;
+    a provider (`struct XProvider` with `let typeName = X.typeName`, or an extension of one) owns the
+    operation names written in its part."""
+    files = sorted(glob.glob(os.path.join(ROOT, "Sources/CairnResources/**/*.swift"), recursive=True))
+    texts = {path: open(path, encoding="utf-8").read() for path in files}
+    literal_types = {}  # declaration struct name → its typeName literal
+    provider_types = {}  # provider struct name → typeName
+    for text in texts.values():
+        for name, body in split_declarations(text):
+            match = re.search(r'static let typeName\s*=\s*"([a-z0-9_]+)"', body)
+            if match:
+                literal_types[name] = match.group(1)
+    for text in texts.values():
+        for name, body in split_declarations(text):
+            match = re.search(r'let typeName\s*=\s*([A-Za-z0-9_]+)\.typeName', body)
+            if match and match.group(1) in literal_types:
+                provider_types[name] = literal_types[match.group(1)]
+    by_op = collections.defaultdict(set)
+    by_service = collections.defaultdict(set)
+    for text in texts.values():
+        for name, body in split_declarations(text):
+            rtype = provider_types.get(name)
+            if not rtype:
+                continue
+            services = {norm(svc) for svc in re.findall(r'client\.[A-Za-z]+\(\.([A-Za-z0-9]+)', body)}
+            for svc in services:
+                by_service[svc].add(rtype)
+            for op in re.findall(r'"((?:%s)[A-Z][A-Za-z0-9]*)(?:"|\\\()' % "|".join(VERBS), body):
+                for svc in services or {""}:
+                    by_op[(svc, op)].add(rtype)
+    return by_op, by_service
+
+
+def split_declarations(text):
+    """(name, body) for each top-level struct, class, enum or extension in a Swift file."""
+    parts = re.split(r'^(?=(?:public |final |private |fileprivate |internal )*(?:struct|class|enum|extension|actor) )', text, flags=re.M)
+    for part in parts:
+        match = re.match(r'(?:public |final |private |fileprivate |internal )*(?:struct|class|enum|extension|actor) ([A-Za-z0-9_]+)', part)
+        if match:
+            yield match.group(1), part
+
+
+def attribute(ops, types_present, scanned):
+    """Calls by resource type: by the operation when exactly one present type makes it, else by
+    the service when exactly one present type uses it, else `shared (SERVICE)`."""
+    by_op, by_service = scanned
+    out = collections.Counter()
+    for key, count in ops.items():
+        service, op = key.split(".", 1)
+        candidates = by_op.get((norm(service), op), set()) & types_present
+        if not candidates:  # an operation name built by interpolation ("AuthorizeSecurityGroup\(direction)")
+            for (svc, name), types in by_op.items():
+                if svc == norm(service) and op.startswith(name):
+                    candidates |= types & types_present
+        if not candidates:
+            candidates = by_service.get(norm(service), set()) & types_present
+        out[next(iter(candidates)) if len(candidates) == 1 else f"shared ({service})"] += count
+    return out
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def fmt_s(value):
+    if value is None:
+        return "-"
+    return f"{value:.2f} s" if value < 100 else f"{value:.0f} s"
+
+
+def fmt_x(value):
+    return "-" if value is None else (f"{value:.1f}×" if value >= 1 else f"{value:.2f}×")
+
+
+class Results:
+    def __init__(self, path):
+        self.rows = [json.loads(line) for line in open(path) if line.strip()]
+
+    def select(self, **labels):
+        return [r for r in self.rows if all(r.get(k) == v for k, v in labels.items())]
+
+    def wall(self, **labels):
+        return median([r["wall"] for r in self.select(**labels)])
+
+    def one(self, **labels):
+        rows = self.select(**labels)
+        return rows[0] if rows else None
+
+
+def table(headers, rows, aligns=None):
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)] if rows else [len(h) for h in headers]
+    aligns = aligns or ["<"] + [">"] * (len(headers) - 1)
+    line = lambda cells: "| " + " | ".join(f"{str(c):{a}{w}}" for c, a, w in zip(cells, aligns, widths)) + " |"
+    sep = "|" + "|".join(("-" * (w + 1) + ":") if a == ">" else ("-" * (w + 2)) for a, w in zip(aligns, widths)) + "|"
+    return "\n".join([line(headers), sep] + [line(r) for r in rows])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("results")
+    parser.add_argument("--markdown")
+    parser.add_argument("--meta", action="append", default=[])
+    args = parser.parse_args()
+    meta = dict(m.split("=", 1) for m in args.meta)
+    res = Results(args.results)
+    scanned = scan_providers()
+    out = []
+    targets = []  # (name, ok or None, detail)
+    say = out.append
+    endpoints = [e for e in ("direct", "proxy") if res.select(endpoint=e)]
+    ep_title = {"direct": "direct to moto", "proxy": "through the 50 ms proxy"}
+
+    # 1 + 2. The seed's way, and the lower bound.
+    seed_rows = []
+    ratios = {}
+    for label, what, note in [
+        ("aws CLI setup (bench/seed-setup.sh)", "cli-setup", "cli_setup"),
+        ("cairn apply small-business-invoices", "cairn-apply", "apply"),
+        ("boto3 creates, one process (bench/boto3-create.py)", "boto3-create", "boto3"),
+        ("seed cleanup (bench/seed-cleanup.sh)", "cli-cleanup", "cli_cleanup"),
+        ("cairn destroy small-business-invoices", "cairn-destroy", "destroy"),
+    ]:
+        row = [label]
+        for ep in endpoints:
+            value = res.wall(section="seed", what=what, endpoint=ep)
+            ratios[(note, ep)] = value
+            row.append(fmt_s(value))
+        seed_rows.append(row)
+    for label, a, b in [("  aws CLI setup ÷ cairn apply", "cli_setup", "apply"),
+                        ("  seed cleanup ÷ cairn destroy", "cli_cleanup", "destroy"),
+                        ("  cairn apply ÷ boto3 creates", "apply", "boto3")]:
+        row = [label]
+        for ep in endpoints:
+            x, y = ratios.get((a, ep)), ratios.get((b, ep))
+            row.append(fmt_x(x / y) if x and y else "-")
+        seed_rows.append(row)
+    if seed_rows and endpoints and res.select(section="seed"):
+        reps = max((r.get("rep", 1) for r in res.select(section="seed")), default=1)
+        commands = res.one(section="seed", what="cli-setup")
+        cli_cmds = meta.get("cli_setup_commands", "?")
+        say(f"## 1-2. Seed 000's way vs Cairn (small-business-invoices; median of {reps} run{'s' if reps > 1 else ''})\n")
+        say(table(["", *[ep_title[e] for e in endpoints]], seed_rows))
+        boto = res.one(section="seed", what="boto3-create")
+        say(f"\naws CLI setup: {cli_cmds} processes; cleanup: {meta.get('cli_cleanup_commands', '?')} processes; "
+            f"boto3: {meta.get('boto3_calls', '?')} calls in one process.\n")
+        for ep in endpoints:
+            a, c = ratios.get(("apply", ep)), ratios.get(("cli_setup", ep))
+            if a and c:
+                targets.append((f"cairn apply ≥ 10× faster than the aws CLI script ({ep})", c / a >= 10, f"{c / a:.1f}×"))
+            d, k = ratios.get(("destroy", ep)), ratios.get(("cli_cleanup", ep))
+            if d and k:
+                targets.append((f"cairn destroy ≥ 10× faster than the seed's cleanup ({ep})", k / d >= 10, f"{k / d:.1f}×"))
+        a, b = ratios.get(("apply", "proxy")), ratios.get(("boto3", "proxy"))
+        if a and b:
+            targets.append(("through the proxy, cairn apply ≤ 0.6× the sequential boto3 script", a / b <= 0.6, f"{a / b:.2f}×"))
+
+    # 3. API calls per resource type, and one read per resource per command.
+    sizes = sorted({r["n"] for r in res.select(section="scale")})
+    sources = {
+        "small-business-invoices": {
+            "create": res.one(section="seed", what="cairn-apply", endpoint="direct", rep=1),
+            "plan": res.one(section="calls", what="plan", endpoint="direct"),
+            "drift": res.one(section="calls", what="drift", endpoint="direct"),
+            "destroy": res.one(section="seed", what="cairn-destroy", endpoint="direct", rep=1),
+        },
+    }
+    if sizes:
+        sources["bench-synthetic"] = {cmd: res.one(section="scale", what=what, endpoint="direct", n=sizes[-1])
+                                      for cmd, what in (("create", "apply"), ("plan", "plan"), ("drift", "drift"), ("destroy", "destroy"))}
+    call_sections = []
+    double = []
+    checked = 0
+    for stack, rows in sources.items():
+        rows = {cmd: row for cmd, row in rows.items() if row}
+        if not rows:
+            continue
+        counts = json.loads(meta.get(f"types_{stack}", "{}"))
+        present = set(counts)
+        by_cmd = {cmd: attribute(row["ops"], present, scanned) for cmd, row in rows.items()}
+        kinds = sorted(set().union(*[set(c) for c in by_cmd.values()]) | present)
+        trows = []
+        for kind in kinds:
+            count = counts.get(kind)
+            cells = [kind, count if count else "-"]
+            for cmd in ("create", "plan", "drift", "destroy"):
+                calls = by_cmd.get(cmd, {}).get(kind, 0)
+                cells.append(f"{calls / count:.1f}" if count else str(calls))
+            trows.append(cells)
+        totals = ["total calls", sum(counts.values())]
+        for cmd in ("create", "plan", "drift", "destroy"):
+            totals.append(str(sum(by_cmd[cmd].values())) if cmd in by_cmd else "-")
+        trows.append(totals)
+        call_sections.append((stack, trows))
+        for cmd, row in rows.items():
+            for rtype, op in PRIMARY_READ.items():
+                if rtype not in counts:
+                    continue
+                expected = counts[rtype] if cmd in ("plan", "drift") else 0
+                got = row["ops"].get(op, 0)
+                checked += 1
+                if got != expected:
+                    double.append(f"{stack} {cmd}: {op} {got}× for {expected}")
+    for row in res.select(section="scale"):
+        counts = BenchTypes.counts(row["n"])
+        for rtype, op in PRIMARY_READ.items():
+            expected = counts.get(rtype, 0) if row["what"] in ("plan", "drift") else 0
+            got = row["ops"].get(op, 0)
+            checked += 1
+            if got != expected:
+                double.append(f"{row['what']} N={row['n']} [{row['endpoint']}]: {op} {got}× for {expected}")
+    if call_sections:
+        say("## 3. API calls per resource (CAIRN_LOG=debug lines, direct to moto; first attempts only)\n")
+        say("create = `cairn apply` on an empty state; no-op plan = `cairn plan` with nothing to change; drift = `cairn drift` "
+            "finding none (it also lists unmanaged resources: ECS services in managed clusters, tagged buckets); destroy = "
+            "`cairn destroy`. Calls per resource of the type; a `shared` row is calls no single type of the stack makes.\n")
+        for stack, trows in call_sections:
+            size = f" (N={sizes[-1]})" if stack == "bench-synthetic" and sizes else ""
+            say(f"{stack}{size}:\n")
+            say(table(["resource type", "count", "create", "no-op plan", "drift", "destroy"], trows))
+            say("")
+    if checked:
+        targets.append(("no per-resource work done twice: each provider's first read runs once per resource in a plan and a "
+                        "drift check, never in a fresh apply or a destroy", not double,
+                        "; ".join(double[:4]) if double else f"{checked} checks"))
+
+    # 4. Scale.
+    if sizes:
+        say("## 4. Scale: bench-synthetic at N resources (ECR, S3, ECS cluster, IAM role → repo+bucket, EventBridge rule → repo)\n")
+        srows = []
+        for ep in endpoints:
+            for what in ("apply", "plan", "drift", "destroy"):
+                for n in sizes:
+                    row = res.one(section="scale", what=what, endpoint=ep, n=n)
+                    if not row:
+                        continue
+                    wall = res.wall(section="scale", what=what, endpoint=ep, n=n)
+                    eff = ""
+                    if ep == "proxy" and what in ("plan", "drift", "apply", "destroy") and row["calls"]:
+                        p = row.get("parallelism", 32)
+                        ideal = row["calls"] * PROXY_DELAY / p
+                        eff = f"{100 * ideal / wall:.0f}% (P={p})"
+                    srows.append([f"{what}", ep, n, fmt_s(wall), row["calls"], f"{row['calls'] / n:.1f}",
+                                  f"{1000 * wall / n:.1f}", f"{row['rss_kb'] / 1024:.0f} MB",
+                                  f"{row.get('cpu', 0):.2f} s", eff])
+        say(table(["command", "endpoint", "N", "wall", "API calls", "calls/res", "ms/res", "peak RSS", "CPU", "parallel eff."], srows))
+        say("\nparallel efficiency = (calls × 50 ms ÷ P) ÷ wall, P = the requests Cairn keeps in flight "
+            "(refresh: 32 reads; apply/destroy: --parallelism 10 resources at a time, whose own calls may overlap, "
+            "so there the figure can pass 100%).\n")
+        # Growth between the two largest sizes.
+        if len(sizes) >= 2:
+            grow_rows = []
+            worst = 0.0
+            detail = []
+            for ep in endpoints:
+                for what in ("apply", "plan", "drift", "destroy"):
+                    cells = [what, ep]
+                    for metric in ("wall", "calls", "rss_kb"):
+                        exps = []
+                        for a, b in zip(sizes, sizes[1:]):
+                            ra, rb = res.one(section="scale", what=what, endpoint=ep, n=a), res.one(section="scale", what=what, endpoint=ep, n=b)
+                            if not ra or not rb:
+                                continue
+                            va = res.wall(section="scale", what=what, endpoint=ep, n=a) if metric == "wall" else ra[metric]
+                            vb = res.wall(section="scale", what=what, endpoint=ep, n=b) if metric == "wall" else rb[metric]
+                            e = math.log(max(vb, 1e-9) / max(va, 1e-9)) / math.log(b / a)
+                            exps.append(e)
+                        cells.append(" → ".join(f"{e:.2f}" for e in exps) if exps else "-")
+                        if exps:
+                            last = exps[-1]
+                            if last > worst:
+                                worst = last
+                            if last > 1.1:
+                                detail.append(f"{what} {metric} [{ep}] {last:.2f}")
+                    grow_rows.append(cells)
+            pairs = ", ".join(f"{a}→{b}" for a, b in zip(sizes, sizes[1:]))
+            say(f"Growth exponents (log of the ratio ÷ log of the N ratio, for {pairs}; 1.0 = linear):\n")
+            say(table(["command", "endpoint", "wall", "API calls", "peak RSS"], grow_rows))
+            say("")
+            targets.append((f"cost grows no faster than linearly in N (every exponent between N={sizes[-2]} and N={sizes[-1]} ≤ 1.10)",
+                            not detail, ", ".join(detail) if detail else f"largest exponent {worst:.2f}"))
+        top = sizes[-1]
+        # What moto itself can serve: the best rate any direct plan or drift reached.
+        direct = [(r["calls"] / r["wall"], r) for r in res.select(section="scale", endpoint="direct") if r["what"] in ("plan", "drift") and r["wall"] > 0]
+        ceiling = max(direct, key=lambda x: x[0])[0] if direct else None
+        if ceiling:
+            asked = 32 / PROXY_DELAY
+            if ceiling < asked:
+                say(f"moto served at most {ceiling:.0f} calls/s (the best direct plan or drift above). Through the proxy, P requests "
+                    f"in flight ask for P ÷ 50 ms: at P=32 that is {asked:.0f} calls/s, more than moto serves, so there the efficiency "
+                    f"above is bounded by moto at about {100 * ceiling / asked:.0f}%, whatever the client does.\n")
+            else:
+                say(f"moto served up to {ceiling:.0f} calls/s (the best direct plan or drift above), more than the {asked:.0f} calls/s "
+                    f"that 32 requests in flight through the proxy ask for: there the efficiency is the client's own.\n")
+        for what in ("plan", "drift"):
+            row = res.one(section="scale", what=what, endpoint="proxy", n=top)
+            if not row:
+                continue
+            wall = res.wall(section="scale", what=what, endpoint="proxy", n=top)
+            p = row.get("parallelism", 32)
+            ideal = row["calls"] * PROXY_DELAY / p
+            label = "no-op plan" if what == "plan" else "drift check"
+            bound = f"; moto's ceiling at P={p}: {min(100, 100 * ceiling * PROXY_DELAY / p):.0f}%" if ceiling else ""
+            detail = f"{100 * ideal / wall:.0f}%: {wall:.2f} s for {row['calls']} calls, ideal {ideal:.2f} s{bound}"
+            if top >= 1000:
+                targets.append((f"through the proxy at N={top}, a {label} reaches ≥ 75% parallel efficiency (P={p})",
+                                ideal / wall >= 0.75, detail))
+            else:
+                targets.append((f"through the proxy at N=1000, a {label} reaches ≥ 75% parallel efficiency (P={p})",
+                                None, f"not run (the largest N here is {top}); at N={top}: {detail}"))
+
+    # 5. Engine alone.
+    engine = res.select(section="engine")
+    if engine:
+        n = engine[0]["n"]
+        wall = res.wall(section="engine")
+        rss = max(r["rss_kb"] for r in engine) / 1024
+        say(f"## 5. The engine alone: `cairn plan bench-synthetic --env n{n} --refresh=false` on a state of {n} resources\n")
+        say(table(["", "wall", "peak RSS", "CPU", "runs"], [[f"no-op plan, {n} resources", fmt_s(wall), f"{rss:.0f} MB",
+                                                          f"{median([r.get('cpu', 0) for r in engine]):.2f} s", len(engine)]]))
+        say("")
+        targets.append((f"engine alone at {n} resources: ≤ 1 s and ≤ 300 MB", wall <= 1.0 and rss <= 300, f"{wall:.2f} s, {rss:.0f} MB"))
+
+    # Targets and the closing line.
+    say("## Targets\n")
+    for name, ok, detail in targets:
+        mark, word = ("x", "MET    ") if ok else ("-", "NOT RUN") if ok is None else (" ", "MISSED ")
+        say(f"- [{mark}] {word} {name}: {detail}")
+    say("")
+    parts = []
+    for ep in endpoints:
+        a, c, d, k, b = (ratios.get((x, ep)) for x in ("apply", "cli_setup", "destroy", "cli_cleanup", "boto3"))
+        bits = []
+        if a and c:
+            bits.append(f"aws CLI/apply {c / a:.1f}×")
+        if d and k:
+            bits.append(f"cleanup/destroy {k / d:.1f}×")
+        if a and b:
+            bits.append(f"apply/boto3 {a / b:.2f}×")
+        if bits:
+            parts.append(f"{ep}: " + ", ".join(bits))
+    top = sizes[-1] if sizes else None
+    if top:
+        for what in ("plan", "drift"):
+            row = res.one(section="scale", what=what, endpoint="proxy", n=top)
+            if row:
+                wall = res.wall(section="scale", what=what, endpoint="proxy", n=top)
+                parts.append(f"{what} efficiency N={top} {100 * row['calls'] * PROXY_DELAY / row.get('parallelism', 32) / wall:.0f}%")
+    if engine:
+        parts.append(f"engine {res.wall(section='engine'):.2f} s / {max(r['rss_kb'] for r in engine) / 1024:.0f} MB")
+    met = sum(1 for _, ok, _ in targets if ok)
+    evaluated = sum(1 for _, ok, _ in targets if ok is not None)
+    say(f"Ratios — {'; '.join(parts)} — targets met: {met}/{evaluated}"
+        + (f" ({len(targets) - evaluated} not run)" if evaluated < len(targets) else ""))
+    text = "\n".join(out)
+    print(text)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(text + "\n")
+    sys.exit(0 if met == evaluated else 3)
+
+
+class BenchTypes:
+    """The composition of bench-synthetic at N (stacks/BenchSynthetic.swift): groups of five."""
+    ORDER = ["aws_ecr_repository", "aws_s3_bucket", "aws_ecs_cluster", "aws_iam_role", "aws_cloudwatch_event_rule"]
+
+    @classmethod
+    def counts(cls, n):
+        counts = collections.Counter()
+        for i in range(n):
+            counts[cls.ORDER[i % 5]] += 1
+        return counts
+
+
+if __name__ == "__main__":
+    main()
