@@ -75,8 +75,9 @@ public final class MotoServer: Sendable {
 
     /// Starts a private server, for tests that need isolation (a clean state). Stop it with `stop()`
     /// (or let it deinit); the watchdog stops it anyway when the test process exits.
-    public static func start(region: String = "us-east-1") async throws -> MotoServer {
-        try await runDetached { try launch(region: region) }
+    /// - Parameter keepAlive: keep connections open between requests (`MOTO_KEEP_ALIVE=1`, as bench/run runs it).
+    public static func start(region: String = "us-east-1", keepAlive: Bool = false) async throws -> MotoServer {
+        try await runDetached { try launch(region: region, keepAlive: keepAlive) }
     }
 
     /// Stops the server (SIGTERM, then SIGKILL) and removes its directory. Idempotent.
@@ -214,7 +215,7 @@ public final class MotoServer: Sendable {
 
     // MARK: - Starting
 
-    private static func launch(region: String) throws -> MotoServer {
+    private static func launch(region: String, keepAlive: Bool = false) throws -> MotoServer {
         let motoServer = try motoServerCommand()
         let python = try SupportScripts.python()
         let watchdog = try SupportScripts.path("watchdog.py")
@@ -232,6 +233,7 @@ public final class MotoServer: Sendable {
             environment["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
             environment["INITIAL_NO_AUTH_ACTION_COUNT"] = String(bootstrapCallCount)
             environment["PYTHONUNBUFFERED"] = "1"
+            if keepAlive { environment["MOTO_KEEP_ALIVE"] = "1" }
             var arguments = [watchdog, "--parent-pid", String(getpid())]
             if !keepTestLogs { arguments += ["--cleanup", directory.path] }
             arguments += ["--"] + motoServer + ["-H", "127.0.0.1", "-p", String(port)]
