@@ -16,17 +16,22 @@ public struct TestSupportError: Error, CustomStringConvertible, Sendable {
 }
 
 /// A value guarded by a lock (the package targets macOS 13, so no `Synchronization.Mutex`).
-final class Locked<Value: Sendable>: @unchecked Sendable {
+public final class Locked<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
 
-    init(_ value: Value) { self.value = value }
+    /// Guards `value`.
+    public init(_ value: Value) { self.value = value }
 
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    /// Runs `body` with the value, under the lock.
+    public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
         return try body(&value)
     }
+
+    /// A copy of the value.
+    public var current: Value { withLock { $0 } }
 }
 
 /// Runs blocking work on a thread of its own, so that neither the cooperative pool of Swift concurrency

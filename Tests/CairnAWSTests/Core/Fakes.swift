@@ -7,19 +7,6 @@ import TestSupport
 // Test doubles shared by the CairnAWS tests: a scripted transport, a clock that records sleeps instead
 // of sleeping, fixed jitter and a recording logger, so that retries and logs are asserted exactly.
 
-/// A value guarded by a lock, for the synchronous fakes below.
-final class Guarded<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-    var current: Value { withLock { $0 } }
-}
-
 /// An `HTTPTransport` that records every request and answers with scripted outcomes, in order.
 /// When the script runs out, the last outcome repeats (so `[.status(503)]` means "always 503").
 actor FakeTransport: HTTPTransport {
@@ -116,12 +103,12 @@ extension FakeTransport.Outcome {
 /// A clock frozen at a fixed instant that records requested sleeps and returns at once
 /// (advancing its time by the sleep, as a real clock would).
 final class FakeClock: AWSClock, @unchecked Sendable {
-    private let state: Guarded<(now: Date, sleeps: [Duration])>
+    private let state: Locked<(now: Date, sleeps: [Duration])>
 
     /// 2023-11-14T22:13:20Z
     static let epoch = Date(timeIntervalSince1970: 1_700_000_000)
 
-    init(_ now: Date = FakeClock.epoch) { state = Guarded((now, [])) }
+    init(_ now: Date = FakeClock.epoch) { state = Locked((now, [])) }
 
     func now() -> Date { state.current.now }
 
@@ -152,7 +139,7 @@ struct FixedRandom: RandomSource {
 
 /// A logger that keeps every line.
 final class RecordingLogger: AWSLogger, @unchecked Sendable {
-    private let state = Guarded<[String]>([])
+    private let state = Locked<[String]>([])
     func log(_ line: String) { state.withLock { $0.append(line) } }
     var lines: [String] { state.current }
 }

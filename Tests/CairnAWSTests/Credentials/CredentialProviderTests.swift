@@ -2,10 +2,11 @@
 import CairnSigner
 import Foundation
 import Testing
+import TestSupport
 
 /// Counts fetches and hands out numbered credentials expiring at a given offset from the clock's time.
 private final class Fetcher: @unchecked Sendable {
-    private let state = Guarded<(count: Int, gate: CheckedContinuation<Void, Never>?, closed: Bool, failNext: Bool)>((0, nil, false, false))
+    private let state = Locked<(count: Int, gate: CheckedContinuation<Void, Never>?, closed: Bool, failNext: Bool)>((0, nil, false, false))
     let clock: FakeClock
     let lifetime: TimeInterval?
 
