@@ -144,7 +144,9 @@ import TestSupport
         store.close()
 
         var offline = cairn
-        offline.extraEnvironment["AWS_ENDPOINT_URL"] = "http://127.0.0.1:\(try freeLoopbackPort())"
+        let closed = try ClosedLoopbackPort()
+        defer { closed.close() }
+        offline.extraEnvironment["AWS_ENDPOINT_URL"] = closed.endpoint.absoluteString
         offline.extraEnvironment["AWS_MAX_ATTEMPTS"] = "1"
         let failed = try await offline.run(["drift", stack, "--env", env])
         #expect(failed.status == 1)

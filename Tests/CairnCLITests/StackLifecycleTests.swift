@@ -193,7 +193,9 @@ import TestSupport
         #expect(denied.stderr.contains("secret access key"), "\(denied.stderr)")
         #expect(try await cairn.run(["state", "list", stack, "--env", credsEnv]).stdout.isEmpty, "nothing half-recorded")
         var offline = cairn
-        offline.extraEnvironment["AWS_ENDPOINT_URL"] = "http://127.0.0.1:\(try freeLoopbackPort())"
+        let closed = try ClosedLoopbackPort()
+        defer { closed.close() }
+        offline.extraEnvironment["AWS_ENDPOINT_URL"] = closed.endpoint.absoluteString
         offline.extraEnvironment["AWS_MAX_ATTEMPTS"] = "1"
         let unreachable = try await offline.run(["whoami"])
         #expect(unreachable.status == 1)

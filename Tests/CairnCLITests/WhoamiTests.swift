@@ -135,7 +135,9 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
 
     @Test func anUnreachableEndpointExitsOne() async throws {
         let moto = try await MotoServer.shared()
-        let port = try freeLoopbackPort()
+        let closed = try ClosedLoopbackPort()
+        defer { closed.close() }
+        let port = closed.port
         let started = ContinuousClock.now
         let result = try await cairn(["whoami"], environment: moto.environment(extra: ["AWS_ENDPOINT_URL": "http://127.0.0.1:\(port)"]))
         #expect(ContinuousClock.now - started < .seconds(30))  // not retried: refused connections fail at once

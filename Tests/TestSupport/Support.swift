@@ -70,26 +70,60 @@ func makeTemporaryDirectory(prefix: String, in parent: URL? = nil) throws -> URL
 /// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed).
 /// Whoever uses it must still cope with losing a race for it (the servers here retry on another port).
 public func freeLoopbackPort() throws -> Int {
+    let (fd, port) = try boundLoopbackSocket()
+    close(fd)
+    return port
+}
+
+/// A loopback port that refuses every connection for as long as it is open: bound but never listening,
+/// so that no server another test starts meanwhile (a stub, a moto) can take it, as it could take a port
+/// from `freeLoopbackPort()`. For "unreachable endpoint" tests; `close()` it when done.
+public final class ClosedLoopbackPort: Sendable {
+    /// The port, on 127.0.0.1.
+    public let port: Int
+    private let fd: Int32
+
+    /// Reserves a port.
+    public init() throws { (fd, port) = try boundLoopbackSocket() }
+
+    /// `http://127.0.0.1:PORT`.
+    public var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    /// Releases the port.
+    public func close() { closeSocket(fd) }
+}
+
+private func closeSocket(_ fd: Int32) { close(fd) }
+
+/// A TCP socket bound to 127.0.0.1 on a port the kernel picks, and that port.
+private func boundLoopbackSocket() throws -> (Int32, Int) {
     #if canImport(Glibc)
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #else
     let fd = socket(AF_INET, SOCK_STREAM, 0)
     #endif
     guard fd >= 0 else { throw TestSupportError("socket() failed: \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
     var address = loopbackAddress(port: 0)
     let bound = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
             bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
         }
     }
-    guard bound == 0 else { throw TestSupportError("bind(127.0.0.1:0) failed: \(String(cString: strerror(errno)))") }
+    guard bound == 0 else {
+        let reason = String(cString: strerror(errno))
+        close(fd)
+        throw TestSupportError("bind(127.0.0.1:0) failed: \(reason)")
+    }
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let named = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
     }
-    guard named == 0 else { throw TestSupportError("getsockname failed: \(String(cString: strerror(errno)))") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    guard named == 0 else {
+        let reason = String(cString: strerror(errno))
+        close(fd)
+        throw TestSupportError("getsockname failed: \(reason)")
+    }
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }
 
 func loopbackAddress(port: Int) -> sockaddr_in {

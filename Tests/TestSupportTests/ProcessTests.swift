@@ -115,6 +115,32 @@ import Glibc
         }
     }
 
+    /// Connections to it are refused, and no server can take it while it is held.
+    @Test func aClosedPortRefusesAndStaysReserved() async throws {
+        let closed = try ClosedLoopbackPort()
+        let python = try #require(findExecutable("python3"))
+        let probe = """
+            import socket, sys
+            port = int(sys.argv[1])
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=5)
+                print("connected")
+            except ConnectionRefusedError:
+                print("refused")
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", port))
+                print("bound")
+            except OSError:
+                print("taken")
+            """
+        let held = try await runProcess(executable: python, arguments: ["-c", probe, String(closed.port)])
+        #expect(held.stdout == "refused\ntaken\n", "\(held)")
+        closed.close()
+        let released = try await runProcess(executable: python, arguments: ["-c", probe, String(closed.port)])
+        #expect(released.stdout == "refused\nbound\n", "\(released)")
+    }
+
     @Test func freePortAndTemporaryDirectory() throws {
         let port = try freeLoopbackPort()
         #expect((1...65_535).contains(port))

@@ -87,7 +87,10 @@ private let stsOK = StubResponse.xml(200, """
     /// Cancelling requests that are failing at that moment once deadlocked inside swift-corelibs-foundation
     /// (a drift check whose failed read cancelled its siblings never ended). Many rounds, to meet the race.
     @Test func cancellingRequestsAsTheyFailNeverHangs() async throws {
-        let port = try freeLoopbackPort()
+        // Held for the whole test: hundreds of requests must not reach a server another test starts meanwhile.
+        let closed = try ClosedLoopbackPort()
+        defer { closed.close() }
+        let port = closed.port
         let transport = URLSessionTransport()
         let rounds = Task {
             for _ in 0..<40 {
@@ -120,8 +123,10 @@ private let stsOK = StubResponse.xml(200, """
     }
 
     @Test func aClosedPortCannotBeReached() async throws {
-        let port = try freeLoopbackPort()
-        let endpoint = URL(string: "http://127.0.0.1:\(port)")!
+        let closed = try ClosedLoopbackPort()
+        defer { closed.close() }
+        let port = closed.port
+        let endpoint = closed.endpoint
         let clock = FakeClock()
         let error = try #require(await capture(AWSRequestError.self) { try await makeNetworkClient(endpoint: endpoint, clock: clock).callerIdentity() })
         guard case .transport(.cannotConnect(let host, _)) = error.reason else { Issue.record("reason \(error.reason)"); return }

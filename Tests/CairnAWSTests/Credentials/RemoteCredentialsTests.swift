@@ -141,7 +141,9 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
     }
 
     @Test func anUnreachableMetadataServiceSaysSo() async throws {
-        let port = try freeLoopbackPort()
+        let closed = try ClosedLoopbackPort()
+        defer { closed.close() }
+        let port = closed.port
         let home = try TemporaryHome()
         defer { home.remove() }
         let configuration = try resolve(home, ["AWS_EC2_METADATA_DISABLED": "false", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(port)"])
