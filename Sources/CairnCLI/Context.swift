@@ -40,7 +40,8 @@ struct StackContext {
         client = configuration.client(region: region, logger: aws.logger)
         let environment = ProcessInfo.processInfo.environment
         let stateDir = options.stateDir ?? environment["CAIRN_STATE_DIR"] ?? "state"
-        workspace = Workspace(stateDir: URL(fileURLWithPath: stateDir), providers: awsProviders(client: client), environment: environment)
+        workspace = Workspace(stateDir: URL(fileURLWithPath: stateDir), providers: awsProviders(client: client), environment: environment,
+                              region: region)
         style = Style.forTerminal()
     }
 }

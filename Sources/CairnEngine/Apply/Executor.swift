@@ -56,6 +56,8 @@ public struct Executor: Sendable {
     public func apply(_ plan: Plan, events: @escaping @Sendable (ApplyEvent) -> Void) async throws -> ApplyReport {
         var initial: [String: [String: JSON]] = [:]
         for change in plan.resources { initial[change.address] = change.outputs }
+        // A plan made before the state existed tags resources with its lineage, known from now on.
+        initial[Ownership.lineageReference.address] = [Ownership.lineageReference.output: .string(store.lineage)]
         let changes = Dictionary(uniqueKeysWithValues: plan.resources.map { ($0.address, $0) })
         var graph = DependencyGraph<String>()
         for change in plan.resources { graph.add(change.address) }
@@ -170,7 +172,14 @@ public struct Executor: Sendable {
             for stale in intents where !change.adopt { _ = try store.discardIntent(stale) }
             let intent = try store.recordIntent(address: address, type: change.type,
                                                 plannedName: provider.physicalID(for: desired), command: command)
-            let applied = try await provider.create(desired)
+            let applied: Applied
+            do {
+                applied = try await provider.create(desired)
+            } catch let error as any RefusalError where error.isRefusal {
+                // AWS answered no: nothing was created, and nothing under that name may be adopted later.
+                _ = try store.discardIntent(intent.id)
+                throw error
+            }
             if crashAfterCreate == address { kill(getpid(), SIGKILL) }
             await outputs.set(address, applied.outputs)
             if try store.resource(at: address) != nil {

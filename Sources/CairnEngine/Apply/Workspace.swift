@@ -8,11 +8,14 @@ public struct Workspace: Sendable {
     public let stateDir: URL
     public let providers: ProviderRegistry
     public let environment: [String: String]
+    /// The region the providers' client talks to; commands refuse a state recorded in another one.
+    public let region: String?
 
-    public init(stateDir: URL, providers: ProviderRegistry, environment: [String: String]) {
+    public init(stateDir: URL, providers: ProviderRegistry, environment: [String: String], region: String? = nil) {
         self.stateDir = stateDir
         self.providers = providers
         self.environment = environment
+        self.region = region
     }
 
     /// The stack's state store, or nil when it has none and `create` is false.
@@ -24,8 +27,8 @@ public struct Workspace: Sendable {
         try StateCodec.load(environment: environment, stateDir: stateDir, create: create)
     }
 
-    /// The state's resources, decoded, and the creates that were interrupted (address → planned id).
-    public func load(_ store: StateStore?, codec: StateCodec) throws -> (records: [RecordedResource], intents: [String: String], sensitive: [String: [String]]) {
+    /// The state's resources, decoded, and the creates that were interrupted.
+    public func load(_ store: StateStore?, codec: StateCodec) throws -> (records: [RecordedResource], intents: [String: PendingCreate], sensitive: [String: [String]]) {
         guard let store else { return ([], [:], [:]) }
         var records: [RecordedResource] = []
         var sensitive: [String: [String]] = [:]
@@ -37,9 +40,9 @@ public struct Workspace: Sendable {
             if !paths.isEmpty { sensitive[record.address] = paths }
         }
         let tracked = Set(records.map(\.address))
-        var intents: [String: String] = [:]
+        var intents: [String: PendingCreate] = [:]
         for intent in try store.pendingIntents() where !tracked.contains(intent.address) {
-            if let name = intent.plannedName { intents[intent.address] = name }
+            if let name = intent.plannedName { intents[intent.address] = PendingCreate(plannedName: name, recordedAt: intent.createdAt) }
         }
         return (records, intents, sensitive)
     }
@@ -54,9 +57,12 @@ public struct Workspace: Sendable {
         defer { store?.close() }
         let codec = try self.codec(create: false)
         let (records, intents, sensitive) = try load(store, codec: codec)
+        if let store { try checkRegion(store, region: region, records: records) }
         let snapshot = try store?.snapshot()
         if destroy {
-            var plan = try planner.destroyPlan(stack: stack, region: region, records: records, lineage: snapshot?.lineage, serial: snapshot?.serial ?? 0)
+            let refreshed = refresh ? await planner.refresh(records.map { ($0.address, $0.type, $0.id, $0.attributes) }) : nil
+            var plan = try planner.destroyPlan(stack: stack, region: region, records: records, lineage: snapshot?.lineage,
+                                               serial: snapshot?.serial ?? 0, refreshed: refreshed)
             for i in plan.resources.indices { plan.resources[i].sensitivePaths = sensitive[plan.resources[i].address] ?? [] }
             return plan
         }
@@ -67,10 +73,12 @@ public struct Workspace: Sendable {
             let recordsByAddress = Dictionary(uniqueKeysWithValues: records.map { ($0.address, $0) })
             var targets = records.map { (address: $0.address, type: $0.type, id: $0.id, prior: $0.attributes) }
             let declared = Dictionary(uniqueKeysWithValues: stack.resources.map { ($0.address, $0) })
-            for (address, id) in intents.sorted(by: { $0.key < $1.key }) where recordsByAddress[address] == nil {
-                if let resource = declared[address] { targets.append((address, resource.typeName, id, [:])) }
+            for (address, intent) in intents.sorted(by: { $0.key < $1.key }) where recordsByAddress[address] == nil {
+                if let resource = declared[address] { targets.append((address, resource.typeName, intent.plannedName, [:])) }
             }
+            targets += creationChecks(stack, skipping: Set(recordsByAddress.keys).union(intents.keys))
             refreshed = await planner.refresh(targets)
+            try await addCreationDates(to: &refreshed, intents: intents, stack: stack)
         }
         let lookups = try await evaluatedLookups
         var plan = try planner.plan(stack: stack, region: region, records: records, intents: intents, refreshed: refreshed,
@@ -101,6 +109,7 @@ public struct Workspace: Sendable {
         let snapshot = try store.snapshot()
         let isFresh = try snapshot.serial == 0 && store.resourceCount() == 0 && store.history(limit: 1).isEmpty
         try plan.checkFresh(lineage: isFresh && plan.lineage == nil ? nil : snapshot.lineage, serial: snapshot.serial)
+        try recordRegion(store, region: plan.region)
         var executor = Executor(providers: providers, store: store, codec: try codec(create: true), parallelism: parallelism, command: command)
         executor.crashAfterCreate = crashAfterCreate
         return try await executor.apply(plan, events: events)

@@ -11,7 +11,8 @@ public protocol UnmanagedDiscovery: Sendable {
 /// Resources of a managed type that carry the stack's identifying tags but are not in the state
 /// (a bucket someone created by hand and tagged with the project).
 public protocol TaggedDiscovery: Sendable {
-    func tagged(_ tags: [String: String], managed: [RecordedResource]) async throws -> [DriftedResource]
+    /// Resources carrying every tag of at least one of `tagSets` that are not among `managed`.
+    func tagged(_ tagSets: [[String: String]], managed: [RecordedResource]) async throws -> [DriftedResource]
 }
 
 /// Compares what Cairn last applied with what AWS has now. Changes nothing.
@@ -27,10 +28,11 @@ public struct DriftDetector: Sendable {
     /// Checks every recorded resource. `ignore` maps addresses to attribute paths whose drift is
     /// expected (`ignoreDrift`); `sensitive` maps addresses to sensitive paths. An error reading any
     /// resource fails the whole check: an error never reports "no drift".
-    ///   - stackTags: the tags every resource of the stack carries; resources of the stack's types that
-    ///     carry them but are not in the state are reported as unmanaged.
+    ///   - stackTags: sets of tags that mark the stack's resources (its declared tags, its ownership tags);
+    ///     resources of the stack's types that carry every tag of one set but are not in the state are
+    ///     reported as unmanaged.
     public func check(stack: String, environment: String, records: [RecordedResource], ignore: [String: [String]] = [:],
-                      sensitive: [String: [String]] = [:], stackTags: [String: String] = [:], managedTypes: Set<String> = [],
+                      sensitive: [String: [String]] = [:], stackTags: [[String: String]] = [], managedTypes: Set<String> = [],
                       now: Date = Date()) async throws -> DriftReport {
         let planner = Planner(providers: providers, refreshParallelism: parallelism)
         // The search for unmanaged resources is independent of the reads: it runs alongside them.
@@ -65,13 +67,14 @@ public struct DriftDetector: Sendable {
         return DriftReport(stack: stack, environment: environment, checkedAt: now, resources: drifted, checked: records.count)
     }
 
-    private func unmanaged(records: [RecordedResource], stack: String, environment: String, stackTags: [String: String],
+    private func unmanaged(records: [RecordedResource], stack: String, environment: String, stackTags: [[String: String]],
                            managedTypes: Set<String>) async throws -> [DriftedResource] {
         var searches: [@Sendable () async throws -> [DriftedResource]] = []
         for provider in providers.providers.values.sorted(by: { $0.typeName < $1.typeName }) {
             guard let discovery = provider as? any UnmanagedDiscovery else { continue }
             searches.append { try await discovery.unmanaged(managed: records, stack: stack, environment: environment) }
         }
+        let stackTags = stackTags.filter { !$0.isEmpty }
         if !stackTags.isEmpty {
             for type in managedTypes.sorted() {
                 guard let discovery = providers[type] as? any TaggedDiscovery else { continue }

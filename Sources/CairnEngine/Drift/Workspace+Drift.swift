@@ -11,13 +11,15 @@ extension Workspace {
         }
         defer { store.close() }
         let (records, _, sensitive) = try load(store, codec: try codec(create: false))
+        if let region { try checkRegion(store, region: region, records: records) }
         var ignore: [String: [String]] = [:]
         for resource in stack.resources where !resource.options.ignoreDrift.isEmpty {
             ignore[resource.address] = resource.options.ignoreDrift
         }
         let report = try await DriftDetector(providers: providers, parallelism: parallelism)
             .check(stack: stack.name, environment: stack.environment.name, records: records, ignore: ignore, sensitive: sensitive,
-                   stackTags: stack.tags, managedTypes: Set(stack.resources.map(\.typeName)), now: now)
+                   stackTags: [stack.tags, Ownership(stack: stack.name, environment: stack.environment.name, state: store.lineage).discoveryTags],
+                   managedTypes: Set(stack.resources.map(\.typeName)), now: now)
         _ = try store.recordDriftRun(drifted: report.drifted, changed: report.count(.changed), deleted: report.count(.deleted),
                                      unmanaged: report.count(.unmanaged), reportJSON: report.json.description, checkedAt: now)
         return report
@@ -42,6 +44,7 @@ extension Workspace {
         defer { _ = try? lock.release() }
         let codec = try self.codec(create: true)
         let (records, _, sensitive) = try load(store, codec: codec)
+        if let region { try checkRegion(store, region: region, records: records) }
         let planner = Planner(providers: providers)
         let results = await planner.refresh(records.map { ($0.address, $0.type, $0.id, $0.attributes) })
         var changes: [Change] = []

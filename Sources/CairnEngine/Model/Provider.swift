@@ -1,4 +1,5 @@
 import CairnJSON
+import Foundation
 
 /// What AWS says a resource is now.
 public struct Observed: Sendable, Hashable {
@@ -8,11 +9,14 @@ public struct Observed: Sendable, Hashable {
     public var attributes: [String: JSON]
     /// Values other resources can reference (`arn`, `uri`, …).
     public var outputs: [String: JSON]
+    /// When AWS created it, where the read returns that (for `AdoptionProof.creationTime`).
+    public var createdAt: Date?
 
-    public init(id: String, attributes: [String: JSON], outputs: [String: JSON]) {
+    public init(id: String, attributes: [String: JSON], outputs: [String: JSON], createdAt: Date? = nil) {
         self.id = id
         self.attributes = attributes
         self.outputs = outputs
+        self.createdAt = createdAt
     }
 }
 
@@ -35,12 +39,17 @@ public protocol ResourceProvider: Sendable {
     var replaceOnChange: Set<String> { get }
     /// Attributes that only steer Cairn (`forceDestroy`): not read from AWS, never drift.
     var localAttributes: Set<String> { get }
+    /// How a live resource under an interrupted create's planned name is proven to come from that
+    /// create (see `AdoptionProof`); `.none`, never adopting, unless the type says otherwise.
+    var adoptionProof: AdoptionProof { get }
     /// The physical id a create with these attributes will have, recorded in the intent before the
     /// create call so that a crash can be recovered by finding the resource again.
     func physicalID(for attributes: [String: JSON]) -> String?
     /// The live resource, or nil when it no longer exists. `prior` holds the attributes last applied,
     /// for resources whose read needs them (the cluster of a service).
     func read(id: String, prior: [String: JSON]) async throws -> Observed?
+    /// When AWS created `id`, for types whose `read` does not return it but whose proof uses it; nil by default.
+    func creationDate(id: String) async throws -> Date?
     func create(_ attributes: [String: JSON]) async throws -> Applied
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied
     func delete(id: String, attributes: [String: JSON]) async throws
@@ -48,6 +57,8 @@ public protocol ResourceProvider: Sendable {
 
 extension ResourceProvider {
     public var localAttributes: Set<String> { ["forceDestroy"] }
+    public var adoptionProof: AdoptionProof { .none }
+    public func creationDate(id: String) async throws -> Date? { nil }
 }
 
 /// A resource whose update makes a new physical resource (an ECS task definition's new revision):

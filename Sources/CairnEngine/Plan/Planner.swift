@@ -85,13 +85,18 @@ public struct Planner: Sendable {
     ///
     /// - Parameters:
     ///   - records: the state's resources.
-    ///   - intents: creates that were started but never recorded (the process died): address → physical id.
-    ///   - refreshed: live reads by address; nil when planning with `--refresh=false`.
+    ///   - intents: creates that were started but never recorded (the process died), by address.
+    ///   - refreshed: live reads by address: of every record, of every interrupted create's planned name, and
+    ///     of the planned name of every other create (which must not exist yet); nil with `--refresh=false`.
     ///   - lookups: the outputs of the stack's look-ups, evaluated beforehand (see `evaluateLookups`).
     ///   - validated: the caller has just validated `stack` with `StackValidator.validate`.
-    public func plan(stack: Stack, region: String, records: [RecordedResource], intents: [String: String],
+    ///
+    /// Every taggable resource gets the ownership tags of `stack` and the state `lineage`. A live resource
+    /// whose ownership tags name another state stops the plan: it is neither adopted nor changed.
+    public func plan(stack: Stack, region: String, records: [RecordedResource], intents: [String: PendingCreate],
                      refreshed: RefreshResults?, lineage: String?, serial: Int, lookups: [String: [String: JSON]] = [:],
                      validated: Bool = false) throws -> Plan {
+        let ownership = Ownership(stack: stack.name, environment: stack.environment.name, state: lineage)
         if !validated { try StackValidator.validate(stack, providers: providers) }
         // Declarations build their attributes on every access: each is built once here.
         let declaredAttributes = stack.resources.map(\.attributes)
@@ -124,11 +129,20 @@ public struct Planner: Sendable {
             for (key, value) in attributes {
                 desired[key] = value.resolve(path: key, sensitivePaths: &sensitive) { knownOutputs[$0.address]?[$0.output] }
             }
+            if let tags = desired["tags"] { desired["tags"] = ownership.tagging(tags) }
             var change = ResourceChange(address: address, type: resource.typeName, action: .create, desired: desired,
                                         sensitivePaths: sensitive.sorted(), dependencies: dependencies)
 
             var prior: [String: JSON]?
             var priorOutputs: [String: JSON] = [:]
+            /// Takes a live resource that this state provably created into the state.
+            func adopt(_ live: Observed, because reason: String) {
+                change.id = live.id
+                prior = merge(live: live.attributes, recorded: desired, local: provider.localAttributes)
+                priorOutputs = live.outputs
+                change.reason = "adopting \(live.id), \(reason)"
+                change.adopt = true
+            }
             if let record = recorded[address] {
                 change.id = record.id
                 prior = record.attributes
@@ -140,6 +154,12 @@ public struct Planner: Sendable {
                         prior = nil
                         change.reason = "deleted outside Cairn"
                     case .success(let live?):
+                        // Another state's tags stop the plan, unless this state recorded them itself: an import
+                        // with --take-ownership, whose apply now puts this state's tags on.
+                        let owner = Ownership.owner(of: live.attributes)
+                        if ownership.isForeign(owner), let owner, Ownership.owner(of: record.attributes) != owner {
+                            throw PlanError(address: address, message: "\(live.id) carries the ownership tags of \(owner), not of this state, so Cairn will not change it from here: remove it from this stack, or take it over deliberately with `cairn import \(stack.name) \(address) \(live.id) --take-ownership`.")
+                        }
                         let merged = merge(live: live.attributes, recorded: record.attributes, local: provider.localAttributes)
                         if !AttributeDiff.changes(from: record.attributes, to: merged).isEmpty { change.reason = "changed outside Cairn" }
                         prior = merged
@@ -147,18 +167,38 @@ public struct Planner: Sendable {
                         change.id = live.id
                     }
                 }
-            } else if let id = intents[address] {
-                // A create that died before it was recorded: adopt what AWS has under the planned name.
+            } else if let intent = intents[address] {
+                // A create that died before it was recorded: adopt what AWS has under the planned name, but
+                // only with proof that it came from that create (see `AdoptionProof`).
                 guard let refreshed else {
-                    throw PlanError(address: address, message: "a create of it (as \(id)) was interrupted; plan with refresh so Cairn can find it in AWS and adopt it.")
+                    throw PlanError(address: address, message: "a create of it (as \(intent.plannedName)) was interrupted; plan with refresh so Cairn can find it in AWS and adopt it.")
                 }
-                if case .success(let live?)? = refreshed[address] {
-                    change.id = live.id
-                    prior = merge(live: live.attributes, recorded: desired, local: provider.localAttributes)
-                    priorOutputs = live.outputs
-                    change.reason = "adopting \(live.id), created by an interrupted run"
-                    change.adopt = true
+                switch refreshed[address] {
+                case .failure(let error)?:
+                    throw PlanError(address: address, message: "a create of it (as \(intent.plannedName)) was interrupted, and reading it from AWS failed, so Cairn cannot tell whether it exists: \(error)")
+                case .success(let live?)?:
+                    if let proof = intent.proves(live, by: provider.adoptionProof, ownership: ownership) {
+                        adopt(live, because: "created by an interrupted run (\(proof))")
+                    } else if provider.physicalID(for: desired) ?? intent.plannedName == intent.plannedName {
+                        throw notCreatedHere(live, address: address, stack: stack)
+                    }
+                    // Otherwise the declaration now names another resource: the look-alike is left alone, and
+                    // the executor discards the stale intent.
+                case .success(nil)?, nil:
+                    break
                 }
+            } else if case .success(let live?)? = refreshed?[address] {
+                if let owner = Ownership.owner(of: live.attributes), ownership.state != nil, !ownership.isForeign(owner) {
+                    // This state's own tag, with no record or intent: a create whose answer was lost (AWS created it,
+                    // the retry was refused as a duplicate).
+                    adopt(live, because: "which carries this state's ownership tag (its create's answer was lost)")
+                } else {
+                    // A create whose name is taken: AWS would refuse it, or (S3 in us-east-1) quietly hand over the
+                    // existing bucket, which a later destroy would delete.
+                    throw notCreatedHere(live, address: address, stack: stack)
+                }
+            } else if case .failure(let error)? = refreshed?[address] {
+                throw PlanError(address: address, message: "cannot check in AWS whether its name is free: \(error)")
             }
 
             if let prior {
@@ -214,15 +254,32 @@ public struct Planner: Sendable {
                     resources: changes, outputs: outputs, sensitiveOutputs: sensitiveOutputs.sorted())
     }
 
-    /// The plan that deletes everything in the state. Stops, naming them, if any declared resource has `preventDestroy`.
-    public func destroyPlan(stack: Stack, region: String, records: [RecordedResource], lineage: String?, serial: Int) throws -> Plan {
+    /// The plan that deletes everything in the state. Stops, naming them, if any declared resource has
+    /// `preventDestroy`, or if a live read (`refreshed`) says a resource belongs to another state.
+    public func destroyPlan(stack: Stack, region: String, records: [RecordedResource], lineage: String?, serial: Int,
+                            refreshed: RefreshResults? = nil) throws -> Plan {
         let declared = Dictionary(stack.resources.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
         let protected = records.filter { declared[$0.address]?.options.preventDestroy == true }.map(\.address)
         if !protected.isEmpty {
             throw PlanError(address: protected.joined(separator: ", "), message: "has preventDestroy, so nothing was destroyed: remove preventDestroy from the declaration first if you really mean to destroy it.")
         }
-        let changes = records.map {
-            ResourceChange(address: $0.address, type: $0.type, action: .delete, id: $0.id, prior: $0.attributes, dependencies: $0.dependencies)
+        let ownership = Ownership(stack: stack.name, environment: stack.environment.name, state: lineage)
+        let changes = try records.map { record in
+            var change = ResourceChange(address: record.address, type: record.type, action: .delete, id: record.id,
+                                        prior: record.attributes, dependencies: record.dependencies)
+            switch refreshed?[record.address] {
+            case .failure(let error)?:
+                throw PlanError(address: record.address, message: "cannot read it from AWS, so nothing was destroyed: \(error)")
+            case .success(let live?)?:
+                if let owner = Ownership.owner(of: live.attributes), ownership.isForeign(owner), Ownership.owner(of: record.attributes) != owner {
+                    throw PlanError(address: record.address, message: "\(live.id) carries the ownership tags of \(owner), not of this state, so nothing was destroyed: destroy it from the state that owns it, or take it over first with `cairn import \(stack.name) \(record.address) \(live.id) --take-ownership`.")
+                }
+            case .success(nil)?:
+                change.reason = "already deleted outside Cairn"
+            case nil:
+                break
+            }
+            return change
         }
         return Plan(stack: stack.name, environment: stack.environment.name, region: region, lineage: lineage, serial: serial,
                     mode: "destroy", resources: changes)
@@ -255,6 +312,15 @@ public struct Planner: Sendable {
             }
         }
         return results
+    }
+
+    /// The plan error for a resource that exists in AWS under the name a create would take.
+    private func notCreatedHere(_ live: Observed, address: String, stack: Stack) -> PlanError {
+        let importing = "cairn import \(stack.name) \(address) \(live.id)"
+        if let owner = Ownership.owner(of: live.attributes) {
+            return PlanError(address: address, message: "\(live.id) already exists in AWS and belongs to \(owner): give the resource another name (per environment, say), or take it over deliberately with `\(importing) --take-ownership`.")
+        }
+        return PlanError(address: address, message: "\(live.id) already exists in AWS and was not created by this stack (it carries no Cairn ownership tags): manage it here with `\(importing)`, or give the resource another name.")
     }
 
     /// Live attributes, with the attributes only Cairn knows taken from the record.

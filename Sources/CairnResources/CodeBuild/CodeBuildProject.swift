@@ -484,6 +484,8 @@ public struct CodeBuildProject: ResourceDeclaration {
 struct CodeBuildProjectProvider: ResourceProvider {
     let client: AWSClient
     let typeName = CodeBuildProject.typeName
+    /// Adoption proof: the ownership tags; CreateProject takes the tags.
+    let adoptionProof = AdoptionProof.ownershipTags
     let replaceOnChange: Set<String> = ["name"]
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }

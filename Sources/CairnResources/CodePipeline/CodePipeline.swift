@@ -244,6 +244,8 @@ public struct CodePipeline: ResourceDeclaration {
 struct CodePipelineProvider: ResourceProvider {
     let client: AWSClient
     let typeName = CodePipeline.typeName
+    /// Adoption proof: the ownership tags; CreatePipeline takes the tags.
+    let adoptionProof = AdoptionProof.ownershipTags
     let replaceOnChange: Set<String> = ["name"]
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }

@@ -247,6 +247,8 @@ private func literalJSON(_ value: Value) -> JSON? {
 struct SecurityGroupProvider: ResourceProvider {
     let client: AWSClient
     let typeName = SecurityGroup.typeName
+    /// Adoption proof: the ownership tags; CreateSecurityGroup takes the tags (TagSpecification).
+    let adoptionProof = AdoptionProof.ownershipTags
     let replaceOnChange: Set<String> = ["name", "description", "vpcId"]
 
     func physicalID(for attributes: [String: JSON]) -> String? {

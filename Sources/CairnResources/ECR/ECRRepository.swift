@@ -273,6 +273,8 @@ public struct ECRRepositoryNotEmptyError: Error, Sendable, CustomStringConvertib
 struct ECRRepositoryProvider: ResourceProvider {
     let client: AWSClient
     let typeName = ECRRepository.typeName
+    /// Adoption proof: the ownership tags; CreateRepository takes the tags.
+    let adoptionProof = AdoptionProof.ownershipTags
     let replaceOnChange: Set<String> = ["name", "encryption"]
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }

@@ -52,6 +52,8 @@ public struct ECSCluster: ResourceDeclaration {
 struct ECSClusterProvider: ResourceProvider {
     let client: AWSClient
     let typeName = ECSCluster.typeName
+    /// Adoption proof: the ownership tags; CreateCluster takes the tags.
+    let adoptionProof = AdoptionProof.ownershipTags
     let replaceOnChange: Set<String> = ["name"]
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }

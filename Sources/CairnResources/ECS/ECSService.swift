@@ -285,6 +285,8 @@ public struct ECSService: ResourceDeclaration {
 struct ECSServiceProvider: ResourceProvider {
     let client: AWSClient
     let typeName = ECSService.typeName
+    /// Adoption proof: the ownership tags; CreateService takes the tags (and a client token against retried creates).
+    let adoptionProof = AdoptionProof.ownershipTags
     let replaceOnChange: Set<String> = ["name", "cluster", "launchType"]
 
     /// Codes that mean the service (or its cluster) is gone.

@@ -399,6 +399,8 @@ public struct ECSTaskDefinition: ResourceDeclaration {
 struct ECSTaskDefinitionProvider: SupersededCleanup {
     let client: AWSClient
     let typeName = ECSTaskDefinition.typeName
+    /// Adoption proof: the ownership tags; RegisterTaskDefinition takes the tags.
+    let adoptionProof = AdoptionProof.ownershipTags
     let replaceOnChange: Set<String> = []
 
     /// The family: reading it finds the latest active revision, so that an interrupted registration is adopted.

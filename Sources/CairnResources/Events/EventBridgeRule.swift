@@ -123,6 +123,8 @@ public struct EventBridgeRule: ResourceDeclaration {
 struct EventBridgeRuleProvider: ResourceProvider {
     let client: AWSClient
     let typeName = EventBridgeRule.typeName
+    /// Adoption proof: the ownership tags; PutRule takes the tags.
+    let adoptionProof = AdoptionProof.ownershipTags
     let replaceOnChange: Set<String> = ["name"]
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }

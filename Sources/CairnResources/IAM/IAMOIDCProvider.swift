@@ -109,6 +109,8 @@ public struct IAMOIDCProvider: ResourceDeclaration {
 struct IAMOIDCProviderProvider: ResourceProvider {
     let client: AWSClient
     let typeName = IAMOIDCProvider.typeName
+    /// Adoption proof: the ownership tags; CreateOpenIDConnectProvider takes the tags.
+    let adoptionProof = AdoptionProof.ownershipTags
     let replaceOnChange: Set<String> = ["url"]
 
     /// The URL, which `read` resolves to the ARN: the ARN holds the account id, unknown before the create.

@@ -93,6 +93,8 @@ public struct IAMPolicy: ResourceDeclaration {
 struct IAMPolicyProvider: ResourceProvider {
     let client: AWSClient
     let typeName = IAMPolicy.typeName
+    /// Adoption proof: the ownership tags; CreatePolicy takes the tags.
+    let adoptionProof = AdoptionProof.ownershipTags
     let replaceOnChange: Set<String> = ["name", "path", "description"]
 
     /// IAM keeps at most this many versions of a managed policy.

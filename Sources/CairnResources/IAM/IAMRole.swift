@@ -137,6 +137,8 @@ public struct IAMRole: ResourceDeclaration {
 struct IAMRoleProvider: ResourceProvider {
     let client: AWSClient
     let typeName = IAMRole.typeName
+    /// Adoption proof: the ownership tags; CreateRole takes the tags.
+    let adoptionProof = AdoptionProof.ownershipTags
     let replaceOnChange: Set<String> = ["name", "path"]
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }

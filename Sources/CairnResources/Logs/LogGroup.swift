@@ -96,6 +96,8 @@ public struct LogGroup: ResourceDeclaration {
 struct LogGroupProvider: ResourceProvider {
     let client: AWSClient
     let typeName = LogGroup.typeName
+    /// Adoption proof: the ownership tags; CreateLogGroup takes the tags.
+    let adoptionProof = AdoptionProof.ownershipTags
     let replaceOnChange: Set<String> = ["name", "logGroupClass"]
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }

@@ -2,9 +2,9 @@ import CairnAWS
 import CairnEngine
 import CairnJSON
 
-/// Buckets carrying the stack's tags that the state does not know: made by hand, or left behind.
+/// Buckets carrying the stack's tags or its ownership tags that the state does not know: made by hand, or left behind.
 extension S3BucketProvider: TaggedDiscovery {
-    func tagged(_ tags: [String: String], managed: [RecordedResource]) async throws -> [DriftedResource] {
+    func tagged(_ tagSets: [[String: String]], managed: [RecordedResource]) async throws -> [DriftedResource] {
         let known = Set(managed.filter { $0.type == S3Bucket.typeName }.map(\.id))
         let listing = try await client.restXML(.s3, "ListBuckets")
         let names = (listing.xml?["Buckets"]?.all("Bucket") ?? []).compactMap { $0.string("Name") }.filter { !known.contains($0) }
@@ -22,7 +22,7 @@ extension S3BucketProvider: TaggedDiscovery {
             } catch let error as AWSServiceError where ["NoSuchTagSet", "NoSuchBucket", "AccessDenied", "PermanentRedirect"].contains(error.code) {
                 return nil
             }
-            guard tags.allSatisfy({ bucketTags[$0.key] == $0.value }) else { return nil }
+            guard tagSets.contains(where: { $0.allSatisfy { bucketTags[$0.key] == $0.value } }) else { return nil }
             return DriftedResource(address: "\(S3Bucket.typeName)[\"\(name)\"]", type: S3Bucket.typeName, id: name, status: .unmanaged)
         }.compactMap { $0 }
         return found

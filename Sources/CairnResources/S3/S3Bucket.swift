@@ -252,6 +252,8 @@ public struct S3BucketEmptyingError: Error, Sendable, CustomStringConvertible {
 struct S3BucketProvider: ResourceProvider {
     let client: AWSClient
     let typeName = S3Bucket.typeName
+    /// Adoption proof: the ownership tags, else the creation time; the tags go on with PutBucketTagging after CreateBucket, which an interruption can cut off; then the bucket's CreationDate (ListBuckets) must be after the intent.
+    let adoptionProof = AdoptionProof.ownershipTagsOrCreationTime
     let replaceOnChange: Set<String> = ["name"]
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }
@@ -332,6 +334,17 @@ struct S3BucketProvider: ResourceProvider {
     }
 
     /// The policy in IAM's normal form, or null when the bucket has none.
+    /// The bucket's CreationDate, from ListBuckets narrowed to its name (the only API that reports it).
+    func creationDate(id: String) async throws -> Date? {
+        let listing = try await client.restXML(.s3, "ListBuckets", ["Prefix": id, "MaxBuckets": "1000"])
+        let bucket = (listing.xml?["Buckets"]?.all("Bucket") ?? []).first { $0.string("Name") == id }
+        return bucket?.string("CreationDate").flatMap { text in
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = text.contains(".") ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
+            return formatter.date(from: text)
+        }
+    }
+
     private func readPolicy(_ bucket: String) async throws -> JSON {
         do {
             let response = try await call("GetBucketPolicy", bucket)

@@ -99,6 +99,8 @@ public struct SNSSubscription: ResourceDeclaration {
 struct SNSSubscriptionProvider: ResourceProvider {
     let client: AWSClient
     let typeName = SNSSubscription.typeName
+    /// Adoption proof: none; a subscription has no tags, no creation time and no name of its own (AWS assigns its ARN), so no intent names one; Subscribe is idempotent for the same topic, protocol and endpoint.
+    let adoptionProof = AdoptionProof.none
     let replaceOnChange: Set<String> = ["topicArn", "protocol", "endpoint"]
     /// What SNS lists in place of the ARN of a subscription that is not confirmed yet.
     static let pending = "PendingConfirmation"

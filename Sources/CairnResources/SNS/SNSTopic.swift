@@ -92,6 +92,8 @@ public struct SNSTopic: ResourceDeclaration {
 struct SNSTopicProvider: ResourceProvider {
     let client: AWSClient
     let typeName = SNSTopic.typeName
+    /// Adoption proof: the ownership tags; CreateTopic takes the tags.
+    let adoptionProof = AdoptionProof.ownershipTags
     let replaceOnChange: Set<String> = ["name", "fifo"]
 
     /// The name, which `read` resolves to the ARN: the ARN holds the account id, unknown before the create.

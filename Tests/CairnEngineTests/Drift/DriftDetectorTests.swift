@@ -21,7 +21,9 @@ import Testing
         live["size"] = 5  // an autoscaler did this
         cloud.put("service", live)
         #expect(try await workspace.drift(makeStack([service])).drifted == false)
-        live["tags"] = ["owner": "someone"]
+        var tags = live["tags"]?.objectValue ?? [:]
+        tags["owner"] = "someone"
+        live["tags"] = .object(tags)
         cloud.put("service", live)
         let report = try await workspace.drift(makeStack([service]))
         #expect(report.resources.map(\.status) == [.changed])

@@ -9,6 +9,10 @@ final class FakeCloud: @unchecked Sendable {
     private var calls: [String] = []
     /// Ids whose create, update or delete fails.
     var failing: Set<String> = []
+    /// Ids whose create is refused with a 4xx-like answer (`FakeRefusal`).
+    var refusing: Set<String> = []
+    /// When each resource was created, as AWS would report it.
+    var creationDates: [String: Date] = [:]
 
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
@@ -28,11 +32,18 @@ struct FakeError: Error, CustomStringConvertible {
     let description: String
 }
 
+/// An answer that refuses an operation, as an AWS 4xx does.
+struct FakeRefusal: RefusalError, CustomStringConvertible {
+    let description: String
+    var isRefusal: Bool { true }
+}
+
 /// A provider whose physical id is the `name` attribute, and whose `kind` attribute forces replacement.
 struct FakeProvider: ResourceProvider {
     let typeName: String
     let cloud: FakeCloud
     let replaceOnChange: Set<String> = ["name", "kind"]
+    var adoptionProof = AdoptionProof.ownershipTags
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes["name"]?.stringValue }
 
@@ -40,13 +51,15 @@ struct FakeProvider: ResourceProvider {
         cloud.record("read \(id)")
         guard var attributes = cloud.attributes(id) else { return nil }
         attributes["forceDestroy"] = nil
-        return Observed(id: id, attributes: attributes, outputs: ["arn": .string("arn:fake:\(id)"), "name": .string(id)])
+        return Observed(id: id, attributes: attributes, outputs: ["arn": .string("arn:fake:\(id)"), "name": .string(id)],
+                        createdAt: cloud.withLock { cloud.creationDates[id] })
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
         let id = attributes["name"]?.stringValue ?? "?"
         cloud.record("create \(id)")
         if cloud.failing.contains(id) { throw FakeError(description: "create of \(id) refused") }
+        if cloud.refusing.contains(id) { throw FakeRefusal(description: "create of \(id) refused: AlreadyExists") }
         var stored = attributes
         stored["forceDestroy"] = nil
         cloud.put(id, stored)

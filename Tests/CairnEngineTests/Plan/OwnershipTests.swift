@@ -1,0 +1,222 @@
+import CairnEngine
+import CairnJSON
+import Foundation
+import Testing
+
+/// A state only adopts, changes or deletes what it provably created, and only in its own region.
+@Suite struct OwnershipTests {
+    let cloud = FakeCloud()
+
+    /// A workspace whose provider proves adoption by `proof`.
+    func workspace(proof: AdoptionProof = .ownershipTags, stateDir: URL = temporaryDirectory(), region: String? = nil) -> Workspace {
+        var provider = FakeProvider(typeName: FakeResource.typeName, cloud: cloud)
+        provider.adoptionProof = proof
+        return Workspace(stateDir: stateDir, providers: ProviderRegistry([provider]), environment: ["CAIRN_STATE_KEY": "test passphrase"],
+                         region: region)
+    }
+
+    /// What a crash between a create call and its commit leaves: an intent for `name`. Returns the state's lineage.
+    func interruptedCreate(_ workspace: Workspace, _ stack: Stack, address: String, name: String) throws -> String {
+        let store = try #require(try workspace.store(for: stack, create: true))
+        defer { store.close() }
+        _ = try store.recordIntent(address: address, type: FakeResource.typeName, plannedName: name, command: "apply")
+        return store.lineage
+    }
+
+    func message(_ body: () async throws -> some Any) async -> String {
+        do {
+            _ = try await body()
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func everyCreatedResourceCarriesItsOwner() async throws {
+        let workspace = workspace()
+        var thing = FakeResource("thing")
+        thing.tags = ["team": "web"]
+        let stack = makeStack([thing])
+        let plan = try await workspace.plan(stack, region: "us-east-1")
+        #expect(PlanRenderer(style: Style(enabled: false)).render(plan).contains("cairn:state"))
+        #expect(try await workspace.apply(plan, stack: stack, command: "apply") { _ in }.ok)
+        let store = try #require(try workspace.store(for: stack, create: false))
+        let lineage = store.lineage
+        store.close()
+        #expect(cloud.attributes("thing")?["tags"] == ["team": "web", "cairn:stack": "test", "cairn:env": "default", "cairn:state": .string(lineage)])
+        #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
+    }
+
+    @Test func aLookAlikeUnderAnIntentsNameIsNeverAdopted() async throws {
+        let workspace = workspace()
+        let thing = FakeResource("thing")
+        let stack = makeStack([thing])
+        _ = try interruptedCreate(workspace, stack, address: thing.address, name: "thing")
+        cloud.put("thing", ["name": "thing", "kind": "basic", "size": 1, "tags": ["owner": "a colleague"]])
+        let text = await message { try await workspace.plan(stack, region: "us-east-1") }
+        #expect(text.contains("fake_thing.thing: thing already exists in AWS and was not created by this stack"), "\(text)")
+        #expect(text.contains("cairn import test fake_thing.thing thing"))
+        #expect(!cloud.callLog.contains { !$0.hasPrefix("read ") })
+    }
+
+    @Test func anotherStatesResourceIsNeitherAdoptedNorCreatedOver() async throws {
+        let workspace = workspace()
+        let thing = FakeResource("thing")
+        let stack = makeStack([thing])
+        _ = try interruptedCreate(workspace, stack, address: thing.address, name: "thing")
+        let other = Ownership(stack: "test", environment: "staging", state: "0123456789abcdef")
+        cloud.put("thing", ["name": "thing", "kind": "basic", "size": 1, "tags": .object(other.tagValues)])
+        let adopted = await message { try await workspace.plan(stack, region: "us-east-1") }
+        #expect(adopted.contains("belongs to stack 'test' (environment 'staging', state 01234567)"), "\(adopted)")
+        #expect(adopted.contains("--take-ownership"))
+
+        // The same without any intent: a plain create whose name another state holds.
+        let fresh = self.workspace()
+        let created = await message { try await fresh.plan(stack, region: "us-east-1") }
+        #expect(created.contains("thing already exists in AWS and belongs to stack 'test' (environment 'staging'"), "\(created)")
+    }
+
+    @Test func creationTimeProvesAnUntaggedResource() async throws {
+        let workspace = workspace(proof: .ownershipTagsOrCreationTime)
+        let thing = FakeResource("thing")
+        let stack = makeStack([thing])
+        _ = try interruptedCreate(workspace, stack, address: thing.address, name: "thing")
+        cloud.put("thing", ["name": "thing", "kind": "basic", "size": 1, "tags": [:]])
+
+        cloud.withLock { cloud.creationDates["thing"] = Date(timeIntervalSinceNow: -3600) }
+        let older = await message { try await workspace.plan(stack, region: "us-east-1") }
+        #expect(older.contains("was not created by this stack"), "made an hour before the intent: \(older)")
+
+        cloud.withLock { cloud.creationDates["thing"] = Date(timeIntervalSinceNow: 5) }
+        let plan = try await workspace.plan(stack, region: "us-east-1")
+        #expect(plan.resources[0].adopt)
+        #expect(plan.resources[0].reason?.contains("AWS created it after the interrupted create began") == true)
+        #expect(plan.resources[0].action == .update, "the ownership tags still go on")
+        #expect(try await workspace.apply(plan, stack: stack, command: "apply") { _ in }.ok)
+        #expect(cloud.attributes("thing")?["tags"]?["cairn:stack"] == "test")
+    }
+
+    @Test func renamingAwayFromALookAlikeLeavesItAlone() async throws {
+        let workspace = workspace()
+        var thing = FakeResource("thing", name: "taken")
+        let stack = makeStack([thing])
+        _ = try interruptedCreate(workspace, stack, address: thing.address, name: "taken")
+        cloud.put("taken", ["name": "taken", "kind": "basic", "size": 1, "tags": [:]])
+        thing.name = "free"
+        let renamed = makeStack([thing])
+        let plan = try await workspace.plan(renamed, region: "us-east-1")
+        #expect(plan.resources.map(\.action) == [.create])
+        #expect(try await workspace.apply(plan, stack: renamed, command: "apply") { _ in }.ok)
+        #expect(cloud.ids == ["free", "taken"])
+        #expect(cloud.attributes("taken")?["tags"] == [:], "the look-alike was not touched")
+        let store = try #require(try workspace.store(for: renamed, create: false))
+        defer { store.close() }
+        #expect(try store.pendingIntents().isEmpty)
+    }
+
+    @Test func aRefusedCreateDiscardsItsIntent() async throws {
+        let workspace = workspace()
+        let thing = FakeResource("thing")
+        let stack = makeStack([thing])
+        cloud.refusing = ["thing"]
+        let report = try await workspace.apply(try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply") { _ in }
+        #expect(!report.ok)
+        let store = try #require(try workspace.store(for: stack, create: false))
+        defer { store.close() }
+        #expect(try store.pendingIntents().isEmpty, "AWS said no: nothing under that name is ours")
+
+        // A create whose answer was lost (not a refusal) keeps its intent for the next run to resolve.
+        cloud.refusing = []
+        cloud.failing = ["thing"]
+        _ = try await workspace.apply(try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply") { _ in }
+        #expect(try store.pendingIntents().map(\.plannedName) == ["thing"])
+    }
+
+    @Test func aResourceCarryingThisStatesTagIsAdoptedWithoutAnIntent() async throws {
+        let workspace = workspace()
+        let first = makeStack([FakeResource("other")])
+        #expect(try await workspace.apply(try await workspace.plan(first, region: "us-east-1"), stack: first, command: "apply") { _ in }.ok)
+        let store = try #require(try workspace.store(for: first, create: false))
+        let lineage = store.lineage
+        store.close()
+        // A create whose answer was lost, and whose retry AWS refused as a duplicate: the intent went with the refusal.
+        cloud.put("thing", ["name": "thing", "kind": "basic", "size": 1,
+                            "tags": .object(Ownership(stack: "test", environment: "default", state: lineage).tagValues)])
+        let both = makeStack([FakeResource("other"), FakeResource("thing")])
+        let plan = try await workspace.plan(both, region: "us-east-1")
+        let thing = try #require(plan.resources.first { $0.address == "fake_thing.thing" })
+        #expect(thing.adopt && thing.action == .noop, "\(thing)")
+        #expect(try await workspace.apply(plan, stack: both, command: "apply") { _ in }.ok)
+        #expect(!cloud.callLog.contains("create thing"))
+    }
+
+    @Test func aRecordedResourceThatAnotherStateOwnsIsNotChangedOrDestroyed() async throws {
+        let workspace = workspace()
+        var thing = FakeResource("thing")
+        let stack = makeStack([thing])
+        #expect(try await workspace.apply(try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply") { _ in }.ok)
+        var live = try #require(cloud.attributes("thing"))
+        live["tags"] = .object(Ownership(stack: "other", environment: "default", state: "feedfacefeedface").tagValues)
+        cloud.put("thing", live)
+        thing.size = 2
+        let changed = await message { try await workspace.plan(makeStack([thing]), region: "us-east-1") }
+        #expect(changed.contains("carries the ownership tags of stack 'other'"), "\(changed)")
+        let destroyed = await message { try await workspace.plan(stack, region: "us-east-1", destroy: true) }
+        #expect(destroyed.contains("so nothing was destroyed"), "\(destroyed)")
+        #expect(!cloud.callLog.contains { $0.hasPrefix("delete") || $0.hasPrefix("update") })
+        #expect(cloud.ids == ["thing"])
+    }
+
+    @Test func importRefusesAnotherStatesResourceUnlessTakingOwnership() async throws {
+        let workspace = workspace()
+        let thing = FakeResource("thing")
+        let stack = makeStack([thing])
+        cloud.put("thing", ["name": "thing", "kind": "basic", "size": 1,
+                            "tags": .object(Ownership(stack: "other", environment: "default", state: "feedfacefeedface").tagValues)])
+        let refused = await message { try await workspace.importResource(stack, address: thing.address, id: "thing", region: "us-east-1") }
+        #expect(refused.contains("belongs to stack 'other'"), "\(refused)")
+        #expect(try workspace.store(for: stack, create: false).map { store in defer { store.close() }; return try store.resourceCount() } ?? 0 == 0)
+
+        try await workspace.importResource(stack, address: thing.address, id: "thing", region: "us-east-1", takeOwnership: true)
+        let plan = try await workspace.plan(stack, region: "us-east-1")
+        #expect(plan.resources[0].action == .update)
+        #expect(plan.resources[0].changes.contains { $0.path == "tags.cairn:state" }, "the next apply claims it")
+        #expect(try await workspace.apply(plan, stack: stack, command: "apply") { _ in }.ok)
+        #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
+    }
+
+    @Test func aStateIsUsedOnlyInItsOwnRegion() async throws {
+        let directory = temporaryDirectory()
+        let home = workspace(stateDir: directory, region: "eu-north-1")
+        let stack = makeStack([FakeResource("thing")])
+        #expect(try await home.apply(try await home.plan(stack, region: "eu-north-1"), stack: stack, command: "apply") { _ in }.ok)
+        let calls = cloud.callLog.count
+
+        let away = workspace(stateDir: directory, region: "us-east-2")
+        for attempt in [
+            { _ = try await away.plan(stack, region: "us-east-2") },
+            { _ = try await away.plan(stack, region: "us-east-2", destroy: true) },
+            { _ = try await away.drift(stack) },
+            { _ = try await away.importResource(stack, address: "fake_thing.thing", id: "thing", region: "us-east-2") },
+        ] as [() async throws -> Void] {
+            let text = await message { try await attempt() }
+            #expect(text.contains("is for region eu-north-1, but this run uses us-east-2"), "\(text)")
+            #expect(text.contains("--region eu-north-1"))
+        }
+        #expect(cloud.callLog.count == calls, "nothing was read or changed")
+        let store = try #require(try away.store(for: stack, create: false))
+        defer { store.close() }
+        #expect(try store.metadata("region") == "eu-north-1")
+    }
+
+    @Test func theRegionOfAnOlderStateComesFromItsARNs() async throws {
+        let workspace = workspace()
+        let stack = makeStack([FakeResource("thing")])
+        let store = try #require(try workspace.store(for: stack, create: true))
+        defer { store.close() }
+        _ = try store.commit(.import(.init(address: "fake_thing.thing", type: FakeResource.typeName, physicalID: "thing",
+                                           attributes: "{}", outputs: #"{"arn": "arn:aws:ecr:eu-north-1:123456789012:repository/thing"}"#,
+                                           dependencies: [])), command: "import")
+        #expect(try workspace.recordedRegion(store, records: workspace.load(store, codec: workspace.codec(create: true)).records) == "eu-north-1")
+    }
+}
