@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "CairnStateTests", dependencies: ["CairnState", "CSQLite"]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnState", "CairnJSON"]),
         .testTarget(name: "CairnCLITests", dependencies: ["CairnCLI", "CairnState", "TestSupport", "CairnJSON"]),
-        .testTarget(name: "CairnResourcesTests", dependencies: ["CairnResources", "CairnEngine", "CairnAWS", "CairnJSON", "TestSupport"]),
+        .testTarget(name: "CairnResourcesTests", dependencies: ["CairnResources", "CairnEngine", "CairnAWS", "CairnSigner", "CairnJSON", "TestSupport"]),
         // Shared by the integration tests: a moto server per test process (signature checking on), the aws CLI,
         // a scriptable HTTP stub server and a process runner. Its Python helpers run from the source tree.
         .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["scripts"]),

@@ -414,11 +414,15 @@ struct ECSServiceProvider: ResourceProvider {
         } catch let error as AWSServiceError where error.isNotFound(Self.goneCodes) {
             return
         }
-        for _ in 0..<120 {
-            guard try await describe(cluster: cluster, name: name, includeDraining: true) != nil else { return }
-            try await Task.sleep(for: .seconds(5))
+        // Draining takes as long as the tasks' deregistration delay; AWS's own waiter allows 10 minutes.
+        try await waitUntil("ECS service \(name) in cluster \(cluster)", "finish draining after DeleteService", clock: client.waitClock,
+                            timeout: Self.drainTimeout) {
+            try await describe(cluster: cluster, name: name, includeDraining: true) == nil
         }
     }
+
+    /// How long a deleted service may take to drain before the delete is reported as failed.
+    static let drainTimeout: Duration = .seconds(600)
 
     // MARK: Helpers
 
