@@ -20,8 +20,9 @@ extension Cairn {
         @Flag(help: "Release a lock held from another host without asking (for scripts).")
         var force = false
 
-        // Accepted as by every stack command, so scripts can pass the same flags; no AWS call is made.
-        @OptionGroup var aws: AWSOptions
+        // Accepted (and hidden) as by every stack command, so scripts can pass the same flags; no AWS
+        // call is made.
+        @OptionGroup(visibility: .hidden) var aws: AWSOptions
 
         func run() async throws {
             try await reportingErrors {
@@ -29,7 +30,7 @@ extension Cairn {
                     throw CLIError("There is no stack named '\(target.stack)': see `cairn stacks`.")
                 }
                 guard target.environment.range(of: "^[a-z0-9][a-z0-9-]{0,31}$", options: .regularExpression) != nil else {
-                    throw CLIError("--env '\(target.environment)' is not a valid environment name.")
+                    throw CLIError("--env '\(target.environment)' is not a valid environment name: use up to 32 lower-case letters, digits and hyphens.")
                 }
                 let stateDir = target.stateDir ?? ProcessInfo.processInfo.environment["CAIRN_STATE_DIR"] ?? "state"
                 guard let store = try StateStore.open(
@@ -78,7 +79,7 @@ extension Cairn {
 }
 
 /// How long ago `date` was, in the largest whole unit: "45 seconds", "3 hours".
-func age(since date: Date, now: Date = Date()) -> String {
+private func age(since date: Date, now: Date = Date()) -> String {
     let seconds = max(0, Int(now.timeIntervalSince(date)))
     let (count, unit): (Int, String) = switch seconds {
     case ..<120: (seconds, "second")
