@@ -1,29 +1,91 @@
 import ArgumentParser
-import CairnEngine
+import CairnState
 import Foundation
+import Stacks
 
 extension Cairn {
-    /// Releases a stack's lock left by a process that died.
+    /// Releases a stack's lock left by a process that is gone.
     struct ForceUnlock: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "force-unlock", abstract: "Release a stack's lock (only when its holder is gone).")
+            commandName: "force-unlock", abstract: "Release a stack's lock (only when its holder is gone).",
+            discussion: """
+                A lock held by a process on this host is released only when that process is gone (or its pid \
+                now belongs to another process); while it runs, force-unlock refuses. A lock held from another \
+                host cannot be checked from here: its holder and age are shown, and only 'yes' releases it \
+                (--force skips the question). Needs no AWS access.
+                """)
 
         @OptionGroup var target: StackOptions
-        @OptionGroup var aws: AWSOptions
+
+        @Flag(help: "Release a lock held from another host without asking (for scripts).")
+        var force = false
+
+        // Accepted (and hidden) as by every stack command, so scripts can pass the same flags; no AWS
+        // call is made.
+        @OptionGroup(visibility: .hidden) var aws: AWSOptions
 
         func run() async throws {
             try await reportingErrors {
-                let context = try StackContext(target, aws: aws)
-                guard let store = try context.workspace.store(for: context.stack, create: false) else {
+                guard registeredStacks.contains(where: { $0.name == target.stack }) else {
+                    throw CLIError("There is no stack named '\(target.stack)': see `cairn stacks`.")
+                }
+                guard target.environment.range(of: "^[a-z0-9][a-z0-9-]{0,31}$", options: .regularExpression) != nil else {
+                    throw CLIError("--env '\(target.environment)' is not a valid environment name: use up to 32 lower-case letters, digits and hyphens.")
+                }
+                let stateDir = target.stateDir ?? ProcessInfo.processInfo.environment["CAIRN_STATE_DIR"] ?? "state"
+                guard let store = try StateStore.open(
+                    stateDir: URL(fileURLWithPath: stateDir), stack: target.stack, environment: target.environment, create: false)
+                else {
                     throw CLIError("The stack '\(target.stack)' (\(target.environment)) has no state, so nothing is locked.")
                 }
                 defer { store.close() }
-                if let info = try store.forceUnlock() {
-                    say("Released the lock held by pid \(info.pid) on \(info.host) running '\(info.command)'.")
-                } else {
+                guard let holder = try store.currentLock() else {
                     say("The stack '\(target.stack)' (\(target.environment)) was not locked.")
+                    return
                 }
+                // On this host the library checks the holder itself and refuses a live one.
+                if holder.host != store.identity.host {
+                    try confirmRemoteRelease(of: holder)
+                }
+                guard let released = try store.forceUnlock(lockID: holder.lockID) else {
+                    say("The lock of '\(target.stack)' (\(target.environment)) was released or taken over meanwhile: nothing was removed.")
+                    return
+                }
+                say("Released the lock held by pid \(released.pid) on \(released.host) running '\(released.command)'.")
+            }
+        }
+
+        /// Asks before releasing a lock whose holder runs elsewhere, since it may still be writing.
+        private func confirmRemoteRelease(of holder: LockInfo) throws {
+            if !force && isatty(STDIN_FILENO) != 1 {
+                throw CLIError("""
+                    The lock of '\(target.stack)' (\(target.environment)) is held from another host (\(holder.host), pid \(holder.pid), \
+                    running '\(holder.command)' for \(age(since: holder.since))), which Cairn cannot check from here, and there is \
+                    no terminal to ask on: pass --force once you know that process is gone.
+                    """)
+            }
+            let question = """
+                The lock of '\(target.stack)' (\(target.environment)) is held by pid \(holder.pid) on \(holder.host) running \
+                '\(holder.command)' since \(ISO8601DateFormatter().string(from: holder.since)) (\(age(since: holder.since)) ago). \
+                Cairn cannot check a process on another host: release the lock only if that process is gone.
+                Release it?
+                """
+            guard try confirm(question, autoApprove: force) else {
+                say("Nothing was released.")
+                throw ExitCode.failure
             }
         }
     }
+}
+
+/// How long ago `date` was, in the largest whole unit: "45 seconds", "3 hours".
+private func age(since date: Date, now: Date = Date()) -> String {
+    let seconds = max(0, Int(now.timeIntervalSince(date)))
+    let (count, unit): (Int, String) = switch seconds {
+    case ..<120: (seconds, "second")
+    case ..<7_200: (seconds / 60, "minute")
+    case ..<172_800: (seconds / 3_600, "hour")
+    default: (seconds / 86_400, "day")
+    }
+    return "\(count) \(unit)\(count == 1 ? "" : "s")"
 }

@@ -78,6 +78,11 @@ public struct Migration: Sendable, Equatable {
                 report     TEXT NOT NULL
             );
             """),
+        // The holder's start time tells a live holder from a reused pid. Rows written before
+        // this migration have none (NULL) and are judged by their pid alone.
+        Migration(id: 3, name: "lock process start time", sql: """
+            ALTER TABLE lock ADD COLUMN process_start INTEGER;
+            """),
     ]
 
     /// The schema version a database has once every known migration is applied.

@@ -194,23 +194,29 @@ public struct AppliedMigration: Sendable, Equatable, Hashable {
     public var appliedAt: Date
 }
 
-/// Who is asking for the lock: a process id and a host name. Injectable so tests can
-/// pretend to be another (live or dead) process.
+/// Who is asking for the lock: a process id, the process's start time and a host name.
+/// Injectable so tests can pretend to be another (live or dead) process.
 public struct ProcessIdentity: Sendable, Equatable, Hashable {
     /// Process id.
     public var pid: Int32
     /// Host name as `gethostname` reports it.
     public var host: String
+    /// When the process started, in the host's own raw units (see `processStartTime(_:)`), or nil when
+    /// unknown. Only compared for equality: together with `pid` it names one process even after the
+    /// pid is reused.
+    public var startTime: UInt64?
 
     /// Creates an identity.
-    public init(pid: Int32, host: String) {
+    public init(pid: Int32, host: String, startTime: UInt64? = nil) {
         self.pid = pid
         self.host = host
+        self.startTime = startTime
     }
 
     /// This process on this host.
     public static var current: ProcessIdentity {
-        ProcessIdentity(pid: getpid(), host: currentHostName())
+        let pid = getpid()
+        return ProcessIdentity(pid: pid, host: currentHostName(), startTime: processStartTime(pid))
     }
 }
 
@@ -224,12 +230,16 @@ public struct LockInfo: Sendable, Equatable, Hashable {
     public var pid: Int32
     /// The holder's host name.
     public var host: String
+    /// The holder process's start time (`ProcessIdentity.startTime`), or nil when the lock was taken
+    /// by a Cairn that did not record it.
+    public var processStart: UInt64?
     /// The command the holder is running, e.g. `apply`.
     public var command: String
     /// When the lock was taken.
     public var since: Date
-    /// True when the holder ran on this host and its process no longer exists.
-    /// A lock held from another host is never considered stale.
+    /// True when the holder ran on this host and is gone: no process has its pid, or the one that has
+    /// it started at another time than the holder did (the pid was reused).
+    /// A lock held from another host is never considered stale: it cannot be checked from here.
     public var isStale: Bool
 }
 
@@ -257,4 +267,41 @@ func processExists(_ pid: Int32) -> Bool {
     guard pid > 0 else { return false }
     if kill(pid, 0) == 0 { return true }
     return errno != ESRCH
+}
+
+/// Whether the process that recorded (`pid`, `startTime`) still runs on this host: a process with
+/// that pid exists and, when a start time was recorded, started then. A start time that cannot be
+/// read counts as a match, so an unreadable process is never taken for a dead one.
+func processIsAlive(pid: Int32, startTime: UInt64?) -> Bool {
+    guard processExists(pid) else { return false }
+    guard let startTime, let actual = processStartTime(pid) else { return processExists(pid) }
+    return actual == startTime
+}
+
+/// When process `pid` started, as a raw value only meant for comparing with another reading on the
+/// same host, or nil when there is no such process or it cannot be read.
+/// Linux: field 22 of `/proc/PID/stat` (clock ticks since boot). macOS: `p_starttime` from
+/// `sysctl(KERN_PROC_PID)`, in microseconds since 1970.
+func processStartTime(_ pid: Int32) -> UInt64? {
+    guard pid > 0 else { return nil }
+    #if os(Linux)
+    guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
+          let text = String(data: data, encoding: .utf8),
+          let close = text.lastIndex(of: ")")
+    else { return nil }
+    // The command name (field 2) is in parentheses and may itself hold spaces and ')': count
+    // fields after the last ')'. They start at field 3, so field 22 is the 20th.
+    let fields = text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
+    guard fields.count >= 20 else { return nil }
+    return UInt64(fields[19])
+    #elseif canImport(Darwin)
+    var info = kinfo_proc()
+    var size = MemoryLayout<kinfo_proc>.stride
+    var name: [Int32] = [CTL_KERN, KERN_PROC, KERN_PROC_PID, pid]
+    guard sysctl(&name, UInt32(name.count), &info, &size, nil, 0) == 0, size > 0 else { return nil }
+    let start = info.kp_proc.p_un.__p_starttime
+    return UInt64(start.tv_sec) &* 1_000_000 &+ UInt64(start.tv_usec)
+    #else
+    return nil
+    #endif
 }

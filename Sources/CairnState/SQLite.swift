@@ -51,6 +51,11 @@ final class Statement {
         try check(sqlite3_bind_int64(handle, index, Int64(value)))
     }
 
+    func bind(_ index: Int32, _ value: Int64?) throws {
+        guard let value else { return try check(sqlite3_bind_null(handle, index)) }
+        try bind(index, value)
+    }
+
     /// Steps once: true when a row is available, false when done.
     func step() throws -> Bool {
         let rc = sqlite3_step(handle)
@@ -80,6 +85,10 @@ final class Statement {
 
     func int64(_ column: Int32) -> Int64 {
         sqlite3_column_int64(handle, column)
+    }
+
+    func optionalInt64(_ column: Int32) -> Int64? {
+        isNull(column) ? nil : int64(column)
     }
 
     func int(_ column: Int32) -> Int {

@@ -20,6 +20,8 @@ public enum StateError: Error, Sendable, Equatable, CustomStringConvertible, Loc
     case wrongStack(URL, expectedStack: String, expectedEnvironment: String, foundStack: String, foundEnvironment: String)
     /// Another process holds the stack's lock.
     case locked(LockInfo)
+    /// A force-unlock was refused: the lock's holder is still running on this host.
+    case holderRunning(LockInfo)
     /// A create/import/adopt names an address that state already tracks.
     case resourceExists(URL, address: String)
     /// An update/delete/forget names an address that state does not track.
@@ -52,6 +54,9 @@ public enum StateError: Error, Sendable, Equatable, CustomStringConvertible, Loc
                 ? "that process no longer exists, so run `cairn force-unlock` to clear it"
                 : "wait for it to finish, or if that process is gone run `cairn force-unlock`"
             return "\(info.file.path) is locked by pid \(info.pid) on \(info.host) running '\(info.command)' since \(since) — \(hint)."
+        case .holderRunning(let info):
+            let since = ISO8601DateFormatter().string(from: info.since)
+            return "\(info.file.path) is locked by pid \(info.pid) running '\(info.command)' since \(since), and that process is still running on this host — wait for it to finish or stop it (kill \(info.pid)), then run `cairn force-unlock` again if its lock is left behind."
         case .resourceExists(let url, let address):
             return "\(url.path) already tracks a resource at '\(address)' — forget or delete it first, or use an update instead of a create."
         case .resourceNotFound(let url, let address):

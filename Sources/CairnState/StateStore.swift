@@ -12,7 +12,7 @@ import Foundation
 /// Mutating calls do not check the stack lock themselves; the engine holds a
 /// `StateLock` (see `acquireLock(command:timeout:pollInterval:)`) for the duration of an
 /// apply, destroy, import or refresh. Reads and drift runs never need it. `currentLock()`
-/// reports the holder and `forceUnlock()` clears a lock left by a dead process (stale
+/// reports the holder and `forceUnlock(lockID:)` clears a lock left by a dead process (stale
 /// locks are reported, never taken over silently).
 public final class StateStore: @unchecked Sendable {
     /// The value of `PRAGMA application_id` in every Cairn state file ("CARN").
@@ -68,8 +68,8 @@ public final class StateStore: @unchecked Sendable {
     /// Opens the state database at `url`, applying any missing schema migrations.
     ///
     /// - When the file does not exist: returns nil if `create` is false (and writes
-    ///   nothing, not even a directory); otherwise creates parent directories and the
-    ///   database. Creation builds the file under a temporary name and links it into place,
+    ///   nothing, not even a directory); otherwise creates the state directory (0700, see
+    ///   `StateDirectory.create(_:)`) and the database. Creation builds the file under a temporary name and links it into place,
     ///   so a crash never leaves a half-initialised state file.
     /// - An existing file is first checked without writing to it (its header is read
     ///   directly, then its contents through a read-only connection) and refused, left
@@ -123,11 +123,7 @@ public final class StateStore: @unchecked Sendable {
 
     private static func createDatabase(at url: URL, stack: String, environment: String, migrations: [Migration]) throws {
         let directory = url.deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw StateError.io(directory, reason: "cannot create the state directory: \(error.localizedDescription)")
-        }
+        try StateDirectory.create(directory)
         let temp = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         defer {
             for suffix in ["", "-wal", "-shm", "-journal"] { FileSystem.remove(temp.path + suffix) }

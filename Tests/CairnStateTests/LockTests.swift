@@ -20,16 +20,19 @@ struct LockTests {
         let store = try openStore(dir)
         #expect(try store.currentLock() == nil)
 
+        let before = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         let lock = try await store.acquireLock(command: "apply")
+        let after = Date().addingTimeInterval(0.001)  // `since` is rounded to the millisecond
         #expect(try lock.isHeld())
         let current = try #require(try store.currentLock())
         #expect(current == lock.info)
         #expect(current.pid == getpid())
         #expect(current.host == ProcessIdentity.current.host)
+        #expect(current.processStart == ProcessIdentity.current.startTime)
         #expect(current.command == "apply")
         #expect(current.file == store.url)
         #expect(!current.isStale)
-        #expect(abs(current.since.timeIntervalSinceNow) < 60)
+        #expect(current.since >= before && current.since <= after)
 
         #expect(try lock.release())
         #expect(try lock.release() == false)  // idempotent
@@ -52,10 +55,11 @@ struct LockTests {
         let lock = try await holder.acquireLock(command: "apply")
 
         let other = try openStore(dir)
-        let clock = ContinuousClock()
-        let start = clock.now
-        let error = await expectStateErrorAsync { _ = try await other.acquireLock(command: "destroy") }
-        #expect(clock.now - start < .seconds(1))
+        let clock = FastForwardClock()
+        let error = await expectStateErrorAsync {
+            _ = try await other.acquireLock(command: "destroy", timeout: .zero, pollInterval: .milliseconds(200), clock: clock)
+        }
+        #expect(clock.sleeps == 0)  // no timeout: no waiting at all
         guard case .locked(let info)? = error else {
             Issue.record("expected locked, got \(String(describing: error))")
             return
@@ -91,17 +95,12 @@ struct LockTests {
         let lock = try await first.acquireLock(command: "apply")
         let second = try openStore(dir)
 
-        let releaser = Task {
-            try await Task.sleep(for: .milliseconds(300))
-            try lock.release()
-        }
-        let clock = ContinuousClock()
-        let start = clock.now
-        let acquired = try await second.acquireLock(command: "destroy", timeout: .seconds(10), pollInterval: .milliseconds(20))
-        let waited = clock.now - start
-        try await releaser.value
-        #expect(waited >= .milliseconds(250))
-        #expect(waited < .seconds(5))
+        // The holder lets go during the waiter's third sleep.
+        let clock = FastForwardClock { sleeps in if sleeps == 3 { try lock.release() } }
+        let acquired = try await second.acquireLock(
+            command: "destroy", timeout: .seconds(10), pollInterval: .milliseconds(20), clock: clock)
+        #expect(clock.sleeps == 3)
+        #expect(clock.elapsed == .milliseconds(60))
         #expect(try first.currentLock()?.lockID == acquired.lockID)
         #expect(try first.currentLock()?.command == "destroy")
         try acquired.release()
@@ -112,15 +111,14 @@ struct LockTests {
         let holder = try openStore(dir, identity: ProcessIdentity(pid: 77, host: "elsewhere"))
         let lock = try await holder.acquireLock(command: "apply")
         let waiter = try openStore(dir)
-        let clock = ContinuousClock()
-        let start = clock.now
+        let clock = FastForwardClock()
         let error = await expectStateErrorAsync {
-            _ = try await waiter.acquireLock(command: "apply", timeout: .milliseconds(300), pollInterval: .milliseconds(50))
+            _ = try await waiter.acquireLock(command: "apply", timeout: .milliseconds(300), pollInterval: .milliseconds(80), clock: clock)
         }
-        let waited = clock.now - start
         #expect(error == .locked(lock.info))
-        #expect(waited >= .milliseconds(300))
-        #expect(waited < .seconds(5))
+        // Polls at 0, 80, 160, 240 and, its last sleep cut short to the deadline, at 300 ms.
+        #expect(clock.sleeps == 4)
+        #expect(clock.elapsed == .milliseconds(300))
     }
 
     @Test func cancellingAWaiterStopsIt() async throws {
@@ -231,7 +229,10 @@ struct LockTests {
         let reopened = try openStore(dir, create: false)
         #expect(try reopened.currentLock() == lock.info)
         #expect(throws: StateError.closed(store.url)) { try lock.release() }
-        #expect(try reopened.forceUnlock() == lock.info)
+        // Its holder (this process) still runs, so only a store of another process may clear it.
+        #expect(throws: StateError.holderRunning(lock.info)) { try reopened.forceUnlock() }
+        let elsewhere = try openStore(dir, create: false, identity: ProcessIdentity(pid: 1, host: "another-host"))
+        #expect(try elsewhere.forceUnlock()?.lockID == lock.lockID)
     }
 
     @Test func lockDoesNotChangeSerialOrHistory() async throws {
@@ -303,7 +304,8 @@ struct LockTests {
             for i in 0..<6 {
                 group.addTask {
                     let store = try openStoreAt(url)
-                    return try await store.withLock(command: "apply \(i)", timeout: .seconds(20), pollInterval: .milliseconds(5)) {
+                    // A generous bound on a hang, not a measurement.
+                    return try await store.withLock(command: "apply \(i)", timeout: .seconds(120), pollInterval: .milliseconds(5)) {
                         let holder = try store.currentLock()
                         try await Task.sleep(for: .milliseconds(10))
                         return holder?.command == "apply \(i)"

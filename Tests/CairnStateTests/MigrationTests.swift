@@ -45,6 +45,34 @@ struct MigrationTests {
         #expect(try RawDatabase(url).scalar("PRAGMA user_version") == String(Migration.latestVersion))
     }
 
+    @Test func aLockRowWrittenBeforeStartTimesIsReadAndJudgedByItsPid() async throws {
+        let dir = try TempDirectory()
+        let url = dir.file("web.db")
+        let old = Array(Migration.all.prefix(2))
+        try #require(try StateStore.open(
+            at: url, stack: "web", environment: "default", create: true, identity: .current, migrations: old)).close()
+        // The row as a Cairn of schema 2 wrote it: no process_start column at all.
+        let pid = try deadPID()
+        let raw = try RawDatabase(url)
+        try raw.exec("INSERT INTO lock (id, lock_id, pid, host, command, since) VALUES (1, 'old', \(pid), '\(ProcessIdentity.current.host)', 'apply', 1700000000000)")
+        raw.close()
+
+        let upgraded = try #require(try StateStore.open(at: url, stack: "web", environment: "default", create: false))
+        #expect(try upgraded.schemaVersion() == 3)
+        let lock = try #require(try upgraded.currentLock())
+        #expect(lock.lockID == "old")
+        #expect(lock.processStart == nil)
+        #expect(lock.since == Date(timeIntervalSince1970: 1_700_000_000))
+        #expect(lock.isStale)  // its pid is gone
+        #expect(try upgraded.forceUnlock()?.lockID == "old")
+        // New rows carry the start time.
+        let mine = try await upgraded.acquireLock(command: "apply")
+        #expect(mine.info.processStart != nil)
+        #expect(try upgraded.currentLock() == mine.info)
+        upgraded.close()
+        #expect(try RawDatabase(url).scalar("SELECT process_start FROM lock") == mine.info.processStart.map(String.init))
+    }
+
     @Test func failingMigrationLeavesTheOldSchema() throws {
         let dir = try TempDirectory()
         let url = dir.file("web.db")

@@ -140,3 +140,44 @@ final class RawDatabase {
 func fileBytes(_ url: URL) throws -> Data {
     try Data(contentsOf: url)
 }
+
+// MARK: - Time without waiting
+
+/// A clock whose sleeps return at once, moving its time on to their deadline: code that waits runs
+/// without waiting, and a test reads how long it would have waited (`elapsed`, `sleeps`) instead of
+/// measuring the wall clock. `onSleep` runs during each sleep with its number (1, 2, …).
+final class FastForwardClock: Clock, @unchecked Sendable {
+    struct Instant: InstantProtocol {
+        var offset: Duration
+        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        func duration(to other: Instant) -> Duration { other.offset - offset }
+        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    // `current` and `count` are only touched with `mutex` held.
+    private let mutex = NSLock()
+    private var current = Instant(offset: .zero)
+    private var count = 0
+    private let onSleep: @Sendable (Int) throws -> Void
+
+    init(onSleep: @escaping @Sendable (Int) throws -> Void = { _ in }) {
+        self.onSleep = onSleep
+    }
+
+    var now: Instant { mutex.withLock { current } }
+    var minimumResolution: Duration { .zero }
+    /// How far the clock has moved since it was made.
+    var elapsed: Duration { now.offset }
+    /// How many sleeps there were.
+    var sleeps: Int { mutex.withLock { count } }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        try Task.checkCancellation()
+        let number = mutex.withLock {
+            current = max(current, deadline)
+            count += 1
+            return count
+        }
+        try onSleep(number)
+    }
+}

@@ -1,5 +1,6 @@
 import CairnCrypto
 import CairnJSON
+import CairnState
 import Foundation
 
 /// Why the state's secrets cannot be read or written.
@@ -22,14 +23,16 @@ public struct StateCodec: Sendable {
     }
 
     /// The key from `CAIRN_STATE_KEY` (64 hex digits or any passphrase, hashed with SHA-256), else from
-    /// `<stateDir>/.cairn-state.key`, created with 0600 permissions when `create` is true.
+    /// `<stateDir>/.cairn-state.key`, created with 0600 permissions when `create` is true (and the state
+    /// directory with 0700). A key file that others may read or write is refused, as ssh refuses such a
+    /// private key: the key opens every secret in the state.
     public static func load(environment: [String: String], stateDir: URL, create: Bool) throws -> StateCodec {
         if let text = environment["CAIRN_STATE_KEY"], !text.isEmpty {
             if text.count == 64, let bytes = hexBytes(text) { return StateCodec(key: bytes, source: "CAIRN_STATE_KEY") }
             return StateCodec(key: SHA256.hash(Array(text.utf8)), source: "CAIRN_STATE_KEY")
         }
         let file = stateDir.appendingPathComponent(".cairn-state.key")
-        if let data = FileManager.default.contents(atPath: file.path) {
+        if let data = try readKeyFile(file) {
             guard let text = String(data: data, encoding: .utf8), let bytes = hexBytes(text.trimmingCharacters(in: .whitespacesAndNewlines)),
                   bytes.count == AESGCM.keySize else {
                 throw StateKeyError(message: "The state key file \(file.path) is not 64 hex digits: restore it from a backup, or set CAIRN_STATE_KEY.")
@@ -37,13 +40,39 @@ public struct StateCodec: Sendable {
             return StateCodec(key: bytes, source: file.path)
         }
         guard create else { return StateCodec(key: nil, source: file.path) }
-        try FileManager.default.createDirectory(at: stateDir, withIntermediateDirectories: true)
+        try StateDirectory.create(stateDir)
         let bytes = SecureRandom.bytes(count: AESGCM.keySize)
         let hex = bytes.map { String(format: "%02x", $0) }.joined() + "\n"
-        guard FileManager.default.createFile(atPath: file.path, contents: Data(hex.utf8), attributes: [.posixPermissions: 0o600]) else {
+        let created: Bool
+        do {
+            created = try StateDirectory.createPrivateFile(file, contents: Data(hex.utf8))
+        } catch {
             throw StateKeyError(message: "Cannot create the state key file \(file.path): check the directory's permissions, or set CAIRN_STATE_KEY.")
         }
+        // Another process created the key meanwhile: everyone must seal with that one.
+        guard created else { return try load(environment: environment, stateDir: stateDir, create: false) }
         return StateCodec(key: bytes, source: file.path)
+    }
+
+    /// The key file's bytes, or nil when there is none. Refused when its mode lets anyone but its owner
+    /// in, before it is read.
+    private static func readKeyFile(_ file: URL) throws -> Data? {
+        var info = stat()
+        guard stat(file.path, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw StateKeyError(message: "Cannot read the state key file \(file.path) (\(String(cString: strerror(errno)))): check its permissions, or set CAIRN_STATE_KEY.")
+        }
+        let mode = info.st_mode & 0o777
+        if mode & 0o077 != 0 {
+            // The path as the user gave the state directory, so the command can be pasted.
+            let path = file.relativePath
+            let access = mode & 0o044 != 0 ? "readable" : mode & 0o022 != 0 ? "writable" : "usable"
+            throw StateKeyError(message: "\(path) is \(access) by others (mode \(String(format: "%04o", mode))): run `chmod 600 \(path)`.")
+        }
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw StateKeyError(message: "Cannot read the state key file \(file.path): check its permissions, or set CAIRN_STATE_KEY.")
+        }
+        return data
     }
 
     /// Attributes as stored: sensitive paths sealed.
