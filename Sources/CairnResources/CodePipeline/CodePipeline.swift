@@ -314,13 +314,7 @@ struct CodePipelineProvider: ResourceProvider {
         }
         let result = try await client.json(.codePipeline, "GetPipeline", ["name": .string(id)])
         let arn = result["metadata"]?["pipelineArn"] ?? .null
-        let delta = TagDelta(old: old.tags(), new: new.tags())
-        if !delta.removed.isEmpty {
-            _ = try await client.json(.codePipeline, "UntagResource", ["resourceArn": arn, "tagKeys": .array(delta.removed.map { .string($0) })])
-        }
-        if !delta.changed.isEmpty {
-            _ = try await client.json(.codePipeline, "TagResource", ["resourceArn": arn, "tags": tagList(delta.changed)])
-        }
+        try await TaggingAPI.codePipeline.sync(client, resource: arn.stringValue ?? "", from: old.tags(), to: new.tags())
         return Applied(id: id, outputs: Self.outputs(result, name: id))
     }
 

@@ -294,20 +294,7 @@ struct SecurityGroupProvider: ResourceProvider {
     }
 
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
-        let delta = TagDelta(old: old.tags(), new: new.tags())
-        if !delta.removed.isEmpty {
-            var parameters: QueryParameters = ["ResourceId.1": id]
-            for (i, key) in delta.removed.enumerated() { parameters["Tag.\(i + 1).Key"] = key }
-            _ = try await client.query(.ec2, "DeleteTags", parameters)
-        }
-        if !delta.changed.isEmpty {
-            var parameters: QueryParameters = ["ResourceId.1": id]
-            for (i, key) in delta.changed.keys.sorted().enumerated() {
-                parameters["Tag.\(i + 1).Key"] = key
-                parameters["Tag.\(i + 1).Value"] = delta.changed[key]!
-            }
-            _ = try await client.query(.ec2, "CreateTags", parameters)
-        }
+        try await TaggingAPI.ec2.sync(client, resource: id, from: old.tags(), to: new.tags())
         let group = try await syncRules(id, to: new)
         return Applied(id: id, outputs: outputs(group))
     }

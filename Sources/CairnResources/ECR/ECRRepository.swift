@@ -357,14 +357,8 @@ struct ECRRepositoryProvider: ResourceProvider {
                 try await setPolicy(newPolicy, id: id)
             }
         }
-        let delta = TagDelta(old: old.tags(), new: new.tags())
         let arn = repository["repositoryArn"] ?? .null
-        if !delta.changed.isEmpty {
-            _ = try await client.json(.ecr, "TagResource", ["resourceArn": arn, "tags": tagList(delta.changed, keyName: "Key", valueName: "Value")])
-        }
-        if !delta.removed.isEmpty {
-            _ = try await client.json(.ecr, "UntagResource", ["resourceArn": arn, "tagKeys": .array(delta.removed.map { .string($0) })])
-        }
+        try await TaggingAPI.ecr.sync(client, resource: arn.stringValue ?? "", from: old.tags(), to: new.tags())
         return Applied(id: id, outputs: outputs(repository))
     }
 

@@ -100,13 +100,7 @@ struct ECSClusterProvider: ResourceProvider {
                 "cluster": .string(id), "capacityProviders": new["capacityProviders"] ?? [], "defaultCapacityProviderStrategy": [],
             ])
         }
-        let delta = TagDelta(old: old.tags(), new: new.tags())
-        if !delta.changed.isEmpty {
-            _ = try await client.json(.ecs, "TagResource", ["resourceArn": arn, "tags": tagList(delta.changed)])
-        }
-        if !delta.removed.isEmpty {
-            _ = try await client.json(.ecs, "UntagResource", ["resourceArn": arn, "tagKeys": .array(delta.removed.map { .string($0) })])
-        }
+        try await TaggingAPI.ecs.sync(client, resource: arn.stringValue ?? "", from: old.tags(), to: new.tags())
         return Applied(id: id, outputs: ["arn": arn, "name": .string(id)])
     }
 

@@ -392,13 +392,7 @@ struct ECSServiceProvider: ResourceProvider {
             service = try await client.json(.ecs, "UpdateService", .object(input))["service"] ?? [:]
         }
         let arn = service["serviceArn"] ?? .null
-        let delta = TagDelta(old: old.tags(), new: new.tags())
-        if !delta.changed.isEmpty {
-            _ = try await client.json(.ecs, "TagResource", ["resourceArn": arn, "tags": tagList(delta.changed)])
-        }
-        if !delta.removed.isEmpty {
-            _ = try await client.json(.ecs, "UntagResource", ["resourceArn": arn, "tagKeys": .array(delta.removed.map { .string($0) })])
-        }
+        try await TaggingAPI.ecs.sync(client, resource: arn.stringValue ?? "", from: old.tags(), to: new.tags())
         return Applied(id: "\(Self.clusterName(cluster))/\(name)", outputs: Self.outputs(service))
     }
 

@@ -434,13 +434,7 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
         oldRest["tags"] = nil
         newRest["tags"] = nil
         guard oldRest == newRest else { return try await register(new) }
-        let delta = TagDelta(old: old.tags(), new: new.tags())
-        if !delta.changed.isEmpty {
-            _ = try await client.json(.ecs, "TagResource", ["resourceArn": .string(id), "tags": tagList(delta.changed)])
-        }
-        if !delta.removed.isEmpty {
-            _ = try await client.json(.ecs, "UntagResource", ["resourceArn": .string(id), "tagKeys": .array(delta.removed.map { .string($0) })])
-        }
+        try await TaggingAPI.ecs.sync(client, resource: id, from: old.tags(), to: new.tags())
         let (family, revision) = Self.parse(id)
         return Applied(id: id, outputs: ["arn": .string(id), "family": .string(family), "revision": revision.map { .int($0) } ?? .null])
     }

@@ -177,13 +177,7 @@ struct EventBridgeRuleProvider: ResourceProvider {
             _ = try await client.json(.eventBridge, "RemoveTargets", ["Rule": .string(id), "Ids": .array(stale.map { .string($0) })])
         }
         try await putTargets(id, newTargets)
-        let delta = TagDelta(old: old.tags(), new: new.tags())
-        if !delta.changed.isEmpty {
-            _ = try await client.json(.eventBridge, "TagResource", ["ResourceARN": arn, "Tags": tagList(delta.changed, keyName: "Key", valueName: "Value")])
-        }
-        if !delta.removed.isEmpty {
-            _ = try await client.json(.eventBridge, "UntagResource", ["ResourceARN": arn, "TagKeys": .array(delta.removed.map { .string($0) })])
-        }
+        try await TaggingAPI.eventBridge.sync(client, resource: arn.stringValue ?? "", from: old.tags(), to: new.tags())
         return Applied(id: id, outputs: ["arn": arn, "name": .string(id)])
     }
 

@@ -165,17 +165,7 @@ struct IAMOIDCProviderProvider: ResourceProvider {
             parameters.list("ThumbprintList", thumbprints)
             _ = try await client.query(.iam, "UpdateOpenIDConnectProviderThumbprint", parameters)
         }
-        let delta = TagDelta(old: old.tags(), new: new.tags())
-        if !delta.removed.isEmpty {
-            var parameters: QueryParameters = ["OpenIDConnectProviderArn": id]
-            parameters.list("TagKeys", delta.removed)
-            _ = try await client.query(.iam, "UntagOpenIDConnectProvider", parameters)
-        }
-        if !delta.changed.isEmpty {
-            var parameters: QueryParameters = ["OpenIDConnectProviderArn": id]
-            parameters.list("Tags", delta.changed.keys.sorted().map { ["Key": $0, "Value": delta.changed[$0]!] })
-            _ = try await client.query(.iam, "TagOpenIDConnectProvider", parameters)
-        }
+        try await TaggingAPI.iamOIDCProvider.sync(client, resource: id, from: old.tags(), to: new.tags())
         return Applied(id: id, outputs: ["arn": .string(id)])
     }
 

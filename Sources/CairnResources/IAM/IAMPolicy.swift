@@ -159,17 +159,7 @@ struct IAMPolicyProvider: ResourceProvider {
                 "PolicyArn": id, "PolicyDocument": (new["document"] ?? [:]).description, "SetAsDefault": "true",
             ])
         }
-        let delta = TagDelta(old: old.tags(), new: new.tags())
-        if !delta.removed.isEmpty {
-            var parameters: QueryParameters = ["PolicyArn": id]
-            parameters.list("TagKeys", delta.removed)
-            _ = try await client.query(.iam, "UntagPolicy", parameters)
-        }
-        if !delta.changed.isEmpty {
-            var parameters: QueryParameters = ["PolicyArn": id]
-            parameters.list("Tags", delta.changed.keys.sorted().map { ["Key": $0, "Value": delta.changed[$0]!] })
-            _ = try await client.query(.iam, "TagPolicy", parameters)
-        }
+        try await TaggingAPI.iamPolicy.sync(client, resource: id, from: old.tags(), to: new.tags())
         let policy = try await client.query(.iam, "GetPolicy", ["PolicyArn": id])["Policy"] ?? XMLNode("Policy")
         return Applied(id: id, outputs: Self.outputs(policy))
     }

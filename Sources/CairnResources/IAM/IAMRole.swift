@@ -247,18 +247,8 @@ struct IAMRoleProvider: ResourceProvider {
         var role = try await getRole(id)
         let liveTags = role["Tags"] != nil ? Self.tags(role["Tags"])
             : Self.tags(XMLNode("Tags", children: try await client.queryAll(.iam, "ListRoleTags", ["RoleName": id])))
-        let delta = TagDelta(old: liveTags, new: new.tags())
-        if !delta.removed.isEmpty {
-            var parameters: QueryParameters = ["RoleName": id]
-            parameters.list("TagKeys", delta.removed)
-            _ = try await client.query(.iam, "UntagRole", parameters)
-        }
-        if !delta.changed.isEmpty {
-            var parameters: QueryParameters = ["RoleName": id]
-            parameters.list("Tags", delta.changed.keys.sorted().map { ["Key": $0, "Value": delta.changed[$0]!] })
-            _ = try await client.query(.iam, "TagRole", parameters)
-        }
-        if !delta.isEmpty { role = try await getRole(id) }
+        let tagsChanged = try await TaggingAPI.iamRole.sync(client, resource: id, from: liveTags, to: new.tags())
+        if tagsChanged { role = try await getRole(id) }
         return Applied(id: id, outputs: Self.outputs(role))
     }
 

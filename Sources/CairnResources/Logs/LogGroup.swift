@@ -157,13 +157,7 @@ struct LogGroupProvider: ResourceProvider {
                                   message: "The log group \(id) no longer exists", requestID: nil)
         }
         let arn = JSON.string(Self.arn(group))
-        let delta = TagDelta(old: old.tags(), new: new.tags())
-        if !delta.changed.isEmpty {
-            _ = try await client.json(.cloudWatchLogs, "TagResource", ["resourceArn": arn, "tags": delta.changed.json])
-        }
-        if !delta.removed.isEmpty {
-            _ = try await client.json(.cloudWatchLogs, "UntagResource", ["resourceArn": arn, "tagKeys": .array(delta.removed.map { .string($0) })])
-        }
+        try await TaggingAPI.logs.sync(client, resource: arn.stringValue ?? "", from: old.tags(), to: new.tags())
         return Applied(id: id, outputs: Self.outputs(group, name: id))
     }
 

@@ -150,17 +150,7 @@ struct SNSTopicProvider: ResourceProvider {
         if old["contentBasedDeduplication"] != new["contentBasedDeduplication"], new.bool("fifo") == true {
             try await set("ContentBasedDeduplication", new.bool("contentBasedDeduplication") == true ? "true" : "false")
         }
-        let delta = TagDelta(old: old.tags(), new: new.tags())
-        if !delta.removed.isEmpty {
-            var parameters: QueryParameters = ["ResourceArn": id]
-            parameters.list("TagKeys", delta.removed)
-            _ = try await client.query(.sns, "UntagResource", parameters)
-        }
-        if !delta.changed.isEmpty {
-            var parameters: QueryParameters = ["ResourceArn": id]
-            parameters.list("Tags", delta.changed.keys.sorted().map { ["Key": $0, "Value": delta.changed[$0]!] })
-            _ = try await client.query(.sns, "TagResource", parameters)
-        }
+        try await TaggingAPI.sns.sync(client, resource: id, from: old.tags(), to: new.tags())
         return Applied(id: id, outputs: ["arn": .string(id), "name": .string(Self.name(of: id))])
     }
 
