@@ -535,10 +535,8 @@ struct CodeBuildProjectProvider: ResourceProvider {
     }
 
     func delete(id: String, attributes: [String: JSON]) async throws {
-        do {
+        try await ignoringNotFound(["ResourceNotFoundException"]) {
             _ = try await client.json(.codeBuild, "DeleteProject", ["name": .string(id)])
-        } catch let error as AWSServiceError where error.isNotFound(["ResourceNotFoundException"]) {
-            return
         }
     }
 

@@ -319,10 +319,8 @@ struct CodePipelineProvider: ResourceProvider {
     }
 
     func delete(id: String, attributes: [String: JSON]) async throws {
-        do {
+        try await ignoringNotFound(["PipelineNotFoundException", "ResourceNotFoundException"]) {
             _ = try await client.json(.codePipeline, "DeletePipeline", ["name": .string(id)])
-        } catch let error as AWSServiceError where error.isNotFound(["PipelineNotFoundException", "ResourceNotFoundException"]) {
-            return
         }
     }
 

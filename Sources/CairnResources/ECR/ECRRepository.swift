@@ -431,8 +431,4 @@ struct ECRRepositoryProvider: ResourceProvider {
         members["rules"] = .array(rules.sorted { ($0["rulePriority"]?.intValue ?? 0) < ($1["rulePriority"]?.intValue ?? 0) })
         return .object(members)
     }
-
-    private func ignoringNotFound(_ codes: Set<String>, _ body: () async throws -> Void) async throws {
-        do { try await body() } catch let error as AWSServiceError where error.isNotFound(codes) {}
-    }
 }

@@ -105,10 +105,8 @@ struct ECSClusterProvider: ResourceProvider {
     }
 
     func delete(id: String, attributes: [String: JSON]) async throws {
-        do {
+        try await ignoringNotFound(["ClusterNotFoundException"]) {
             _ = try await client.json(.ecs, "DeleteCluster", ["cluster": .string(id)])
-        } catch let error as AWSServiceError where error.isNotFound(["ClusterNotFoundException"]) {
-            return
         }
     }
 }

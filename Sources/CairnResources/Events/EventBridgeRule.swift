@@ -182,13 +182,11 @@ struct EventBridgeRuleProvider: ResourceProvider {
     }
 
     func delete(id: String, attributes: [String: JSON]) async throws {
-        do {
+        try await ignoringNotFound(["ResourceNotFoundException"]) {
             let targets = try await client.jsonAll(.eventBridge, "ListTargetsByRule", ["Rule": .string(id)], key: "Targets")
             let ids = targets.compactMap { $0["Id"] }
             if !ids.isEmpty { _ = try await client.json(.eventBridge, "RemoveTargets", ["Rule": .string(id), "Ids": .array(ids)]) }
             _ = try await client.json(.eventBridge, "DeleteRule", ["Name": .string(id)])
-        } catch let error as AWSServiceError where error.code == "ResourceNotFoundException" {
-            return
         }
     }
 

@@ -170,11 +170,9 @@ struct IAMOIDCProviderProvider: ResourceProvider {
     }
 
     func delete(id: String, attributes: [String: JSON]) async throws {
-        do {
+        try await ignoringNotFound(["NoSuchEntity"]) {
             guard let arn = try await resolveARN(id) else { return }
             _ = try await client.query(.iam, "DeleteOpenIDConnectProvider", ["OpenIDConnectProviderArn": arn])
-        } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {
-            return
         }
     }
 

@@ -151,7 +151,7 @@ struct IAMPolicyProvider: ResourceProvider {
         if old["document"] != new["document"] {
             let versions = try await client.queryAll(.iam, "ListPolicyVersions", ["PolicyArn": id])
             if versions.count >= Self.versionLimit, let oldest = Self.oldestNonDefault(versions) {
-                try await ignoringNoSuchEntity {
+                try await ignoringNotFound(["NoSuchEntity"]) {
                     _ = try await client.query(.iam, "DeletePolicyVersion", ["PolicyArn": id, "VersionId": oldest])
                 }
             }
@@ -167,7 +167,7 @@ struct IAMPolicyProvider: ResourceProvider {
     /// Detaches the policy from every role, user and group, deletes its non-default versions (IAM refuses to
     /// delete a policy with either), then deletes it.
     func delete(id: String, attributes: [String: JSON]) async throws {
-        do {
+        try await ignoringNotFound(["NoSuchEntity"]) {
             guard let arn = try await resolveARN(id) else { return }
             var groups: [String] = [], users: [String] = [], roles: [String] = []
             for page in try await client.queryPages(.iam, "ListEntitiesForPolicy", ["PolicyArn": arn]) {
@@ -176,24 +176,22 @@ struct IAMPolicyProvider: ResourceProvider {
                 roles += page.list("PolicyRoles").compactMap { $0.string("RoleName") }
             }
             for role in roles {
-                try await ignoringNoSuchEntity { _ = try await client.query(.iam, "DetachRolePolicy", ["RoleName": role, "PolicyArn": arn]) }
+                try await ignoringNotFound(["NoSuchEntity"]) { _ = try await client.query(.iam, "DetachRolePolicy", ["RoleName": role, "PolicyArn": arn]) }
             }
             for user in users {
-                try await ignoringNoSuchEntity { _ = try await client.query(.iam, "DetachUserPolicy", ["UserName": user, "PolicyArn": arn]) }
+                try await ignoringNotFound(["NoSuchEntity"]) { _ = try await client.query(.iam, "DetachUserPolicy", ["UserName": user, "PolicyArn": arn]) }
             }
             for group in groups {
-                try await ignoringNoSuchEntity { _ = try await client.query(.iam, "DetachGroupPolicy", ["GroupName": group, "PolicyArn": arn]) }
+                try await ignoringNotFound(["NoSuchEntity"]) { _ = try await client.query(.iam, "DetachGroupPolicy", ["GroupName": group, "PolicyArn": arn]) }
             }
             for version in try await client.queryAll(.iam, "ListPolicyVersions", ["PolicyArn": arn])
             where version.string("IsDefaultVersion") != "true" {
                 guard let versionID = version.string("VersionId") else { continue }
-                try await ignoringNoSuchEntity {
+                try await ignoringNotFound(["NoSuchEntity"]) {
                     _ = try await client.query(.iam, "DeletePolicyVersion", ["PolicyArn": arn, "VersionId": versionID])
                 }
             }
             _ = try await client.query(.iam, "DeletePolicy", ["PolicyArn": arn])
-        } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {
-            return
         }
     }
 
@@ -219,10 +217,6 @@ struct IAMPolicyProvider: ResourceProvider {
     /// `v12` → 12 (IAM numbers versions in creation order).
     static func versionNumber(_ id: String) -> Int {
         Int(id.dropFirst().prefix { $0.isNumber }) ?? Int.max
-    }
-
-    private func ignoringNoSuchEntity(_ body: () async throws -> Void) async throws {
-        do { try await body() } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {}
     }
 
     static func outputs(_ policy: XMLNode) -> [String: JSON] {

@@ -224,7 +224,7 @@ struct IAMRoleProvider: ResourceProvider {
         let oldInline = old["inlinePolicies"]?.objectValue ?? [:]
         let liveInline = Set(try await inlinePolicyNames(id))
         for policyName in liveInline.subtracting(declaredInline.keys).sorted() {
-            try await ignoringNoSuchEntity {
+            try await ignoringNotFound(["NoSuchEntity"]) {
                 _ = try await client.query(.iam, "DeleteRolePolicy", ["RoleName": id, "PolicyName": policyName])
             }
         }
@@ -236,7 +236,7 @@ struct IAMRoleProvider: ResourceProvider {
         let declaredArns = Set(new.strings("managedPolicyArns"))
         let liveArns = Set(try await attachedPolicyArns(id))
         for arn in liveArns.subtracting(declaredArns).sorted() {
-            try await ignoringNoSuchEntity {
+            try await ignoringNotFound(["NoSuchEntity"]) {
                 _ = try await client.query(.iam, "DetachRolePolicy", ["RoleName": id, "PolicyArn": arn])
             }
         }
@@ -262,7 +262,7 @@ struct IAMRoleProvider: ResourceProvider {
                 do { _ = try await client.query(.iam, removal.action, removal.parameters) } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {}
             }
         }
-        do {
+        try await ignoringNotFound(["NoSuchEntity"]) {
             // A role can't be deleted while anything is attached. What the state recorded goes at once, while
             // the listings find anything else (attached out of band, or an instance profile); then the role.
             let recordedInline = Set((attributes["inlinePolicies"]?.objectValue ?? [:]).keys)
@@ -281,8 +281,6 @@ struct IAMRoleProvider: ResourceProvider {
             try await remove(others)
             try await recorded
             _ = try await client.query(.iam, "DeleteRole", ["RoleName": id])
-        } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {
-            return
         }
     }
 
@@ -302,10 +300,6 @@ struct IAMRoleProvider: ResourceProvider {
 
     private func putInlinePolicy(role: String, name: String, document: JSON) async throws {
         _ = try await client.query(.iam, "PutRolePolicy", ["RoleName": role, "PolicyName": name, "PolicyDocument": document.description])
-    }
-
-    private func ignoringNoSuchEntity(_ body: () async throws -> Void) async throws {
-        do { try await body() } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {}
     }
 
     static func outputs(_ role: XMLNode) -> [String: JSON] {

@@ -162,10 +162,8 @@ struct LogGroupProvider: ResourceProvider {
     }
 
     func delete(id: String, attributes: [String: JSON]) async throws {
-        do {
+        try await ignoringNotFound(["ResourceNotFoundException"]) {
             _ = try await client.json(.cloudWatchLogs, "DeleteLogGroup", ["logGroupName": .string(id)])
-        } catch let error as AWSServiceError where error.isNotFound(["ResourceNotFoundException"]) {
-            return
         }
     }
 

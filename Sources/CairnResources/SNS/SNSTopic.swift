@@ -156,11 +156,9 @@ struct SNSTopicProvider: ResourceProvider {
 
     /// Deletes the topic (SNS deletes its subscriptions with it); deleting a topic that is gone succeeds.
     func delete(id: String, attributes: [String: JSON]) async throws {
-        do {
+        try await ignoringNotFound(["NotFound", "ResourceNotFound"]) {
             guard let arn = try await resolveARN(id) else { return }
             _ = try await client.query(.sns, "DeleteTopic", ["TopicArn": arn])
-        } catch let error as AWSServiceError where error.isNotFound(["NotFound", "ResourceNotFound"]) {
-            return
         }
     }
 

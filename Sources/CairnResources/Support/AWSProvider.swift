@@ -45,6 +45,18 @@ extension AWSServiceError {
     func isNotFound(_ codes: Set<String>) -> Bool { codes.contains(code) }
 }
 
+/// Runs `body`, taking AWS's "it does not exist" (one of `codes`) as done: removing what is already gone
+/// is not an error.
+func ignoringNotFound(_ codes: Set<String>, _ body: () async throws -> Void) async throws {
+    do { try await body() } catch let error as AWSServiceError where error.isNotFound(codes) {}
+}
+
+/// The result of `body`, or nil when AWS answers that the resource does not exist (one of `codes`): a
+/// read of something deleted outside Cairn.
+func nilIfNotFound<T>(_ codes: Set<String>, _ body: () async throws -> T) async throws -> T? {
+    do { return try await body() } catch let error as AWSServiceError where error.isNotFound(codes) { return nil }
+}
+
 extension AWSServiceError: RefusalError {
     /// A 4xx answer: AWS refused and did nothing. After a 5xx the work may have been done.
     public var isRefusal: Bool { (400..<500).contains(status) }
