@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// examples/my-infra: a package of its own that depends on Cairn by path and lists its own stack in its
+/// `main.swift`, as a team keeping its infrastructure in its own repository does. It is built with
+/// `swift build`, then its executable plans, applies, re-plans, drift-checks and destroys the stack
+/// against moto, each result checked with the aws CLI.
+@Suite struct UserPackageTests {
+    let stack = "my-infra"
+
+    @Test func examplePackageManagesItsOwnStack() async throws {
+        var cairn = try await CairnRunner.make()
+        cairn.executablePath = try await Self.buildExample()
+        let env = uniqueEnvironment("user")
+        let name = "my-infra-\(env)"
+
+        // Its own stacks, not the seed stacks of the `cairn` executable.
+        let stacks = try await cairn.run(["stacks"])
+        #expect(stacks.status == 0, "\(stacks)")
+        #expect(stacks.stdout.hasPrefix("my-infra\teu-north-1\t3 resources\t"), "\(stacks)")
+        #expect(!stacks.stdout.contains("small-business-invoices"))
+
+        let plan = try await cairn.run(["plan", stack, "--env", env, "--detailed-exitcode"])
+        #expect(plan.status == 2, "\(plan)")
+        #expect(plan.stdout.contains("Plan: 3 to create, 0 to update, 0 to replace, 0 to delete."))
+
+        let apply = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"])
+        #expect(apply.status == 0, "\(apply)")
+        #expect(apply.stdout.contains("Apply complete! Resources: 3 added"))
+
+        let repositories = try await cairn.awsJSON(["ecr", "describe-repositories", "--repository-names", name])
+        #expect(repositories["repositories"][0]["imageScanningConfiguration"]["scanOnPush"] == true)
+        // The value that varies by environment: outside production, 10 images are kept.
+        let lifecycle = try await cairn.awsJSON(["ecr", "get-lifecycle-policy", "--repository-name", name])
+        let rules = try JSONValue(parsing: lifecycle["lifecyclePolicyText"].string ?? "")
+        #expect(rules["rules"][0]["selection"]["countNumber"].int == 10, "\(lifecycle)")
+        let versioning = try await cairn.awsJSON(["s3api", "get-bucket-versioning", "--bucket", "\(name)-artifacts"])
+        #expect(versioning["Status"] == "Enabled")
+        let role = try await cairn.awsJSON(["iam", "get-role", "--role-name", "\(name)-ci"])
+        #expect(role["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"] == "codebuild.amazonaws.com")
+
+        let replan = try await cairn.run(["plan", stack, "--env", env, "--detailed-exitcode"])
+        #expect(replan.status == 0, "no changes after apply: \(replan)")
+        let drift = try await cairn.run(["drift", stack, "--env", env])
+        #expect(drift.status == 0, "no drift after apply: \(drift)")
+        let output = try await cairn.run(["output", stack, "--env", env, "--format", "json"])
+        #expect(output.stdout.contains("\"REPOSITORY_URI\": \"123456789012.dkr.ecr.eu-north-1.amazonaws.com/\(name)\""), "\(output)")
+
+        let destroy = try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"])
+        #expect(destroy.status == 0, "\(destroy)")
+        #expect(try await cairn.aws(["ecr", "describe-repositories", "--repository-names", name]).status != 0)
+        #expect(try await cairn.aws(["s3api", "head-bucket", "--bucket", "\(name)-artifacts"]).status != 0)
+        #expect(try await cairn.aws(["iam", "get-role", "--role-name", "\(name)-ci"]).status != 0)
+    }
+
+    /// Builds examples/my-infra and returns its executable. The build has its own scratch directory
+    /// (.build-examples/, ignored by git): this package's .build is locked by the running `swift test`.
+    /// From clean it compiles all of Cairn again, which takes minutes; the bound only catches a hang.
+    static func buildExample() async throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let package = root.appendingPathComponent("examples/my-infra")
+        let scratch = root.appendingPathComponent(".build-examples/my-infra")
+        let build = try await runProcess(
+            executable: "swift", arguments: ["build", "--package-path", package.path, "--scratch-path", scratch.path, "--product", "my-infra"],
+            timeout: .seconds(20 * 60))
+        try build.requireSuccess("swift build of examples/my-infra")
+        return scratch.appendingPathComponent("debug/my-infra").path
+    }
+}
