@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "CairnGraphTests", dependencies: ["CairnGraph"]),
         .testTarget(name: "CairnStateTests", dependencies: ["CairnState", "CSQLite"]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnState", "CairnJSON"]),
-        .testTarget(name: "CairnCLITests", dependencies: ["CairnCLI", "CairnState", "TestSupport", "CairnJSON"]),
+        .testTarget(name: "CairnCLITests", dependencies: ["CairnCLI", "CairnEngine", "CairnState", "TestSupport", "CairnJSON"]),
         .testTarget(name: "CairnResourcesTests", dependencies: ["CairnResources", "CairnEngine", "CairnAWS", "CairnJSON", "TestSupport"]),
         // Shared by the integration tests: a moto server per test process (signature checking on), the aws CLI,
         // a scriptable HTTP stub server and a process runner. Its Python helpers run from the source tree.

@@ -1,3 +1,5 @@
+import CairnEngine
+@testable import CairnCLI
 import Foundation
 import Testing
 import TestSupport
@@ -66,5 +68,33 @@ import TestSupport
             timeout: .seconds(20 * 60))
         try build.requireSuccess("swift build of examples/my-infra")
         return scratch.appendingPathComponent("debug/my-infra").path
+    }
+}
+
+/// The registry `CairnMain.main(stacks:)` fills: look-ups by name, and the refusals, each one sentence.
+@Suite struct StackRegistryTests {
+    static func stack(_ name: String) -> StackDefinition {
+        StackDefinition(name: name, summary: "", region: nil) { _ in (resources: [], outputs: [:]) }
+    }
+
+    /// The message of the error `body` throws, nil if it throws none.
+    static func refusal(_ body: () throws -> Void) -> String? {
+        do { try body() } catch { return "\(error)" }
+        return nil
+    }
+
+    // One test, as the registry is the whole process's.
+    @Test func looksStacksUpByNameAndRefusesDuplicatesAndUnknownNames() throws {
+        try StackRegistry.register([])
+        #expect(Self.refusal { _ = try StackRegistry.definition(named: "web") }?.contains("no stacks are registered") == true)
+
+        try StackRegistry.register([Self.stack("web"), Self.stack("data")])
+        #expect(try StackRegistry.definition(named: "data").name == "data")
+        #expect(StackRegistry.stacks.map(\.name) == ["web", "data"])
+        #expect(Self.refusal { _ = try StackRegistry.definition(named: "api") }?.contains("the registered stacks are web, data") == true)
+
+        let duplicate = Self.refusal { try StackRegistry.register([Self.stack("api"), Self.stack("api")]) }
+        #expect(duplicate?.contains("Two stacks are named 'api'") == true)
+        #expect(StackRegistry.stacks.map(\.name) == ["web", "data"], "a refused list replaces nothing")
     }
 }
