@@ -58,8 +58,9 @@ import TestSupport
 
     /// Builds examples/my-infra and returns its executable. The build has its own scratch directory
     /// (.build-examples/, ignored by git): this package's .build is locked by the running `swift test`.
-    /// From clean it compiles all of Cairn again, which takes minutes; the bound only catches a hang. It runs
-    /// niced, so that the tests running meanwhile keep the CPU they need.
+    /// scripts/test builds it before the tests, so this is a no-op there; from clean it compiles all of
+    /// Cairn again, which takes minutes (the bound only catches a hang), niced so that the tests running
+    /// meanwhile keep the CPU they need.
     static func buildExample() async throws -> String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let package = root.appendingPathComponent("examples/my-infra")
