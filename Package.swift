@@ -3,14 +3,18 @@ import PackageDescription
 
 // One target per layer; lower layers never import higher ones:
 //   CCrypto → CairnCrypto → CairnSigner → CairnAWS ─────────────┐
-//   CairnJSON ──────────────────────────────┘                   ├→ CairnResources → Stacks → CairnCLI → cairn
+//   CairnJSON ──────────────────────────────┘                   ├→ CairnResources → CairnCLI → Cairn
 //   CSQLite → CairnState ─┐                                     │
 //   CairnGraph ───────────┴→ CairnEngine ───────────────────────┘
+// `Cairn` is the library a package declaring stacks depends on (examples/my-infra). The seed stacks in
+// stacks/ use it the same way: target Stacks declares them, and the `cairn` executable (stacks/cairn)
+// hands them to `CairnMain.main`.
 let package = Package(
     name: "Cairn",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "cairn", targets: ["cairn"]),
+        .library(name: "Cairn", targets: ["Cairn"]),
         .library(name: "CairnSigner", targets: ["CairnSigner"]),
         .library(name: "CairnAWS", targets: ["CairnAWS"]),
     ],
@@ -28,12 +32,13 @@ let package = Package(
         .target(name: "CairnState", dependencies: ["CSQLite"]),
         .target(name: "CairnEngine", dependencies: ["CairnGraph", "CairnState", "CairnJSON", "CairnCrypto"]),
         .target(name: "CairnResources", dependencies: ["CairnEngine", "CairnAWS", "CairnJSON"]),
-        .target(name: "Stacks", dependencies: ["CairnResources", "CairnEngine"], path: "stacks"),
         .target(name: "CairnCLI", dependencies: [
-            "CairnAWS", "CairnJSON", "CairnEngine", "CairnResources", "CairnState", "Stacks",
+            "CairnAWS", "CairnJSON", "CairnEngine", "CairnResources", "CairnState",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "cairn", dependencies: ["CairnCLI"]),
+        .target(name: "Cairn", dependencies: ["CairnCLI", "CairnEngine", "CairnResources", "CairnJSON"]),
+        .target(name: "Stacks", dependencies: ["Cairn"], path: "stacks", exclude: ["cairn"]),
+        .executableTarget(name: "cairn", dependencies: ["Cairn", "Stacks"], path: "stacks/cairn"),
         // bench/run: writes a state of N resources directly, for `cairn plan --refresh=false` at 10,000 resources.
         .executableTarget(name: "cairn-bench-seed-state", dependencies: ["Stacks", "CairnEngine", "CairnGraph", "CairnState", "CairnJSON"], path: "bench/seed-state"),
         .testTarget(name: "CairnJSONTests", dependencies: ["CairnJSON"]),
@@ -43,7 +48,7 @@ let package = Package(
         .testTarget(name: "CairnGraphTests", dependencies: ["CairnGraph"]),
         .testTarget(name: "CairnStateTests", dependencies: ["CairnState", "CSQLite"]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnState", "CairnJSON"]),
-        .testTarget(name: "CairnCLITests", dependencies: ["CairnCLI", "CairnState", "TestSupport", "CairnJSON"]),
+        .testTarget(name: "CairnCLITests", dependencies: ["CairnCLI", "CairnEngine", "CairnState", "TestSupport", "CairnJSON"]),
         .testTarget(name: "CairnResourcesTests", dependencies: ["CairnResources", "CairnEngine", "CairnAWS", "CairnSigner", "CairnJSON", "TestSupport"]),
         // Shared by the integration tests: a moto server per test process (signature checking on), the aws CLI,
         // a scriptable HTTP stub server and a process runner. Its Python helpers run from the source tree.

@@ -1,5 +1,4 @@
-import CairnEngine
-import CairnResources
+import Cairn
 
 /// The benchmark's synthetic stack (`bench/run`): N resources of mixed types with dependencies, N
 /// taken from the environment name — `--env n100` gives 100 resources, `--env n10000` 10,000; any other

@@ -1,5 +1,4 @@
-import CairnEngine
-import CairnResources
+import Cairn
 import Foundation
 
 /// Runs `cairn drift` inside AWS on a schedule: an EventBridge rule starts a CodeBuild project every

@@ -1,6 +1,7 @@
-import CairnEngine
+import Cairn
 
-/// Every stack `cairn` knows, by name. Add a stack by declaring it in this folder and listing it here.
+/// The seed stacks, which `cairn` (cairn/main.swift) hands to `CairnMain.main`. Add a stack by declaring it
+/// in this folder and listing it here.
 public let registeredStacks: [StackDefinition] = [
     smallBusinessInvoices,
     driftWatch,

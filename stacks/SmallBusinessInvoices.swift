@@ -1,5 +1,4 @@
-import CairnEngine
-import CairnResources
+import Cairn
 import Foundation
 
 /// Seed 000 (`000_f0dc84dfe8f23cc3.txt`): everything the Small Business Invoices CI/CD setup creates

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnEngine
 import Foundation
 
 /// The `cairn` command line: typed AWS stacks, planned, applied, drift-checked and destroyed.
@@ -13,10 +14,11 @@ public struct Cairn: AsyncParsableCommand {
 
     public init() {}
 
-    /// Parses the process's arguments and runs the command. As in Terraform, every error exits 1
-    /// (usage errors too), and 2 is kept for "changes present".
-    public static func execute(_ arguments: [String]? = nil) async {
+    /// Registers `stacks` (see `StackRegistry`), parses the process's arguments and runs the command.
+    /// As in Terraform, every error exits 1 (usage errors too), and 2 is kept for "changes present".
+    public static func execute(stacks: [StackDefinition], _ arguments: [String]? = nil) async {
         do {
+            try StackRegistry.register(stacks)
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()

@@ -3,7 +3,6 @@ import CairnAWS
 import CairnEngine
 import CairnResources
 import Foundation
-import Stacks
 
 /// Which stack, which environment, and where its state lives.
 struct StackOptions: ParsableArguments {
@@ -26,10 +25,7 @@ struct StackContext {
     let style: Style
 
     init(_ options: StackOptions, aws: AWSOptions) throws {
-        guard let definition = registeredStacks.first(where: { $0.name == options.stack }) else {
-            let names = registeredStacks.map(\.name).joined(separator: ", ")
-            throw CLIError("There is no stack named '\(options.stack)': the registered stacks are \(names) (see `cairn stacks`).")
-        }
+        let definition = try StackRegistry.definition(named: options.stack)
         guard options.environment.range(of: "^[a-z0-9][a-z0-9-]{0,31}$", options: .regularExpression) != nil else {
             throw CLIError("--env '\(options.environment)' is not a valid environment name: use up to 32 lower-case letters, digits and hyphens.")
         }

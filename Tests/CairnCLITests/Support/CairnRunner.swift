@@ -6,6 +6,8 @@ struct CairnRunner {
     let moto: MotoServer
     let stateDir: URL
     var extraEnvironment: [String: String] = [:]
+    /// What `run` starts: `cairn`, or a user package's executable built by the test (UserPackageTests).
+    var executablePath = CairnRunner.executable
 
     static func make() async throws -> CairnRunner {
         CairnRunner(moto: try await MotoServer.shared(), stateDir: try makeTemporaryDirectory())
@@ -37,7 +39,7 @@ struct CairnRunner {
 
     @discardableResult
     func run(_ arguments: [String], timeout: Duration = .seconds(180)) async throws -> ProcessResult {
-        try await runProcess(executable: Self.executable, arguments: arguments, environment: environment, timeout: timeout)
+        try await runProcess(executable: executablePath, arguments: arguments, environment: environment, timeout: timeout)
     }
 
     /// The aws CLI in the stack's region.

@@ -1,0 +1,103 @@
+import CairnEngine
+@testable import CairnCLI
+import Foundation
+import Testing
+import TestSupport
+
+/// examples/my-infra: a package of its own that depends on Cairn by path and lists its own stack in its
+/// `main.swift`, as a team keeping its infrastructure in its own repository does. It is built with
+/// `swift build`, then its executable plans, applies, re-plans, drift-checks and destroys the stack
+/// against moto, each result checked with the aws CLI.
+@Suite struct UserPackageTests {
+    let stack = "my-infra"
+
+    @Test func examplePackageManagesItsOwnStack() async throws {
+        var cairn = try await CairnRunner.make()
+        cairn.executablePath = try await Self.buildExample()
+        let env = uniqueEnvironment("user")
+        let name = "my-infra-\(env)"
+
+        // Its own stacks, not the seed stacks of the `cairn` executable.
+        let stacks = try await cairn.run(["stacks"])
+        #expect(stacks.status == 0, "\(stacks)")
+        #expect(stacks.stdout.hasPrefix("my-infra\teu-north-1\t3 resources\t"), "\(stacks)")
+        #expect(!stacks.stdout.contains("small-business-invoices"))
+
+        let plan = try await cairn.run(["plan", stack, "--env", env, "--detailed-exitcode"])
+        #expect(plan.status == 2, "\(plan)")
+        #expect(plan.stdout.contains("Plan: 3 to create, 0 to update, 0 to replace, 0 to delete."))
+
+        let apply = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"])
+        #expect(apply.status == 0, "\(apply)")
+        #expect(apply.stdout.contains("Apply complete! Resources: 3 added"))
+
+        let repositories = try await cairn.awsJSON(["ecr", "describe-repositories", "--repository-names", name])
+        #expect(repositories["repositories"][0]["imageScanningConfiguration"]["scanOnPush"] == true)
+        // The value that varies by environment: outside production, 10 images are kept.
+        let lifecycle = try await cairn.awsJSON(["ecr", "get-lifecycle-policy", "--repository-name", name])
+        let rules = try JSONValue(parsing: lifecycle["lifecyclePolicyText"].string ?? "")
+        #expect(rules["rules"][0]["selection"]["countNumber"].int == 10, "\(lifecycle)")
+        let versioning = try await cairn.awsJSON(["s3api", "get-bucket-versioning", "--bucket", "\(name)-artifacts"])
+        #expect(versioning["Status"] == "Enabled")
+        let role = try await cairn.awsJSON(["iam", "get-role", "--role-name", "\(name)-ci"])
+        #expect(role["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"] == "codebuild.amazonaws.com")
+
+        let replan = try await cairn.run(["plan", stack, "--env", env, "--detailed-exitcode"])
+        #expect(replan.status == 0, "no changes after apply: \(replan)")
+        let drift = try await cairn.run(["drift", stack, "--env", env])
+        #expect(drift.status == 0, "no drift after apply: \(drift)")
+        let output = try await cairn.run(["output", stack, "--env", env, "--format", "json"])
+        #expect(output.stdout.contains("\"REPOSITORY_URI\": \"123456789012.dkr.ecr.eu-north-1.amazonaws.com/\(name)\""), "\(output)")
+
+        let destroy = try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"])
+        #expect(destroy.status == 0, "\(destroy)")
+        #expect(try await cairn.aws(["ecr", "describe-repositories", "--repository-names", name]).status != 0)
+        #expect(try await cairn.aws(["s3api", "head-bucket", "--bucket", "\(name)-artifacts"]).status != 0)
+        #expect(try await cairn.aws(["iam", "get-role", "--role-name", "\(name)-ci"]).status != 0)
+    }
+
+    /// Builds examples/my-infra and returns its executable. The build has its own scratch directory
+    /// (.build-examples/, ignored by git): this package's .build is locked by the running `swift test`.
+    /// scripts/test builds it before the tests, so this is a no-op there; from clean it compiles all of
+    /// Cairn again, which takes minutes (the bound only catches a hang), niced so that the tests running
+    /// meanwhile keep the CPU they need.
+    static func buildExample() async throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let package = root.appendingPathComponent("examples/my-infra")
+        let scratch = root.appendingPathComponent(".build-examples/my-infra")
+        let build = try await runProcess(
+            executable: "nice",
+            arguments: ["-n", "10", "swift", "build", "--package-path", package.path, "--scratch-path", scratch.path, "--product", "my-infra"],
+            timeout: .seconds(20 * 60))
+        try build.requireSuccess("swift build of examples/my-infra")
+        return scratch.appendingPathComponent("debug/my-infra").path
+    }
+}
+
+/// The registry `CairnMain.main(stacks:)` fills: look-ups by name, and the refusals, each one sentence.
+@Suite struct StackRegistryTests {
+    static func stack(_ name: String) -> StackDefinition {
+        StackDefinition(name: name, summary: "", region: nil) { _ in (resources: [], outputs: [:]) }
+    }
+
+    /// The message of the error `body` throws, nil if it throws none.
+    static func refusal(_ body: () throws -> Void) -> String? {
+        do { try body() } catch { return "\(error)" }
+        return nil
+    }
+
+    // One test, as the registry is the whole process's.
+    @Test func looksStacksUpByNameAndRefusesDuplicatesAndUnknownNames() throws {
+        try StackRegistry.register([])
+        #expect(Self.refusal { _ = try StackRegistry.definition(named: "web") }?.contains("no stacks are registered") == true)
+
+        try StackRegistry.register([Self.stack("web"), Self.stack("data")])
+        #expect(try StackRegistry.definition(named: "data").name == "data")
+        #expect(StackRegistry.stacks.map(\.name) == ["web", "data"])
+        #expect(Self.refusal { _ = try StackRegistry.definition(named: "api") }?.contains("the registered stacks are web, data") == true)
+
+        let duplicate = Self.refusal { try StackRegistry.register([Self.stack("api"), Self.stack("api")]) }
+        #expect(duplicate?.contains("Two stacks are named 'api'") == true)
+        #expect(StackRegistry.stacks.map(\.name) == ["web", "data"], "a refused list replaces nothing")
+    }
+}
