@@ -1,7 +1,6 @@
 import ArgumentParser
 import CairnState
 import Foundation
-import Stacks
 
 extension Cairn {
     /// Releases a stack's lock left by a process that is gone.
@@ -26,9 +25,7 @@ extension Cairn {
 
         func run() async throws {
             try await reportingErrors {
-                guard registeredStacks.contains(where: { $0.name == target.stack }) else {
-                    throw CLIError("There is no stack named '\(target.stack)': see `cairn stacks`.")
-                }
+                _ = try StackRegistry.definition(named: target.stack)
                 guard target.environment.range(of: "^[a-z0-9][a-z0-9-]{0,31}$", options: .regularExpression) != nil else {
                     throw CLIError("--env '\(target.environment)' is not a valid environment name: use up to 32 lower-case letters, digits and hyphens.")
                 }
