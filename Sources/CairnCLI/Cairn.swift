@@ -14,8 +14,9 @@ public struct Cairn: AsyncParsableCommand {
     public init() {}
 
     /// Parses the process's arguments and runs the command. As in Terraform, every error exits 1
-    /// (usage errors too), and 2 is kept for "changes present".
+    /// (usage errors too), and 2 is kept for "changes present". SIGINT and SIGTERM exit 130 and 143 (see `Interrupts`).
     public static func execute(_ arguments: [String]? = nil) async {
+        Interrupts.shared.install()
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -25,7 +26,8 @@ public struct Cairn: AsyncParsableCommand {
             }
         } catch {
             let code = exitCode(for: error)
-            if code == .success || code == .failure || code.rawValue == 2 {
+            // 130 and 143: interrupted by SIGINT or SIGTERM, the summary already printed.
+            if code == .success || code == .failure || code.rawValue == 2 || code.rawValue == 130 || code.rawValue == 143 {
                 exit(withError: error)
             }
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
