@@ -140,9 +140,10 @@ private func conclude(_ plan: Plan, report: ApplyReport, elapsed: Duration, cont
         let operations = Set(plan.resources.filter { $0.action != .noop || $0.adopt }.map(\.address))
         let finished = report.succeeded.filter(operations.contains).count
         let failed = report.failed.isEmpty ? "" : ", \(report.failed.count) failed"
+        let environment = plan.environment == "default" ? "" : " --env \(plan.environment)"
         FileHandle.standardError.write(Data("""
             \(verb) of '\(plan.stack)' (\(plan.environment)) interrupted: \(finished) of \(operations.count) operations finished and are recorded in the state\(failed), \
-            \(report.notStarted.count + report.skipped.count) not started; the lock is released: run `cairn \(command) \(plan.stack)` again to carry on.
+            \(report.notStarted.count + report.skipped.count) not started; the lock is released: run `cairn \(command) \(plan.stack)\(environment)` again to carry on.
 
             """.utf8))
         throw ExitCode(code)

@@ -9,7 +9,7 @@ import Testing
 @Suite struct InterruptTests {
     let cloud = FakeCloud()
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func aStopLetsTheRunningOperationFinishAndStartsNoOther() async throws {
         let gate = Gate()
         let workspace = makeWorkspace(cloud, gates: ["a": gate])
@@ -67,7 +67,7 @@ import Testing
         #expect(report.interrupted)
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func aSecondApplyWaitsForTheLockThenPlansAgainstTheNewState() async throws {
         let gate = Gate()
         let workspace = makeWorkspace(cloud, gates: ["a": gate])
