@@ -14,9 +14,9 @@ public struct Cairn: AsyncParsableCommand {
     public init() {}
 
     /// Parses the process's arguments and runs the command. As in Terraform, every error exits 1
-    /// (usage errors too), and 2 is kept for "changes present". SIGINT and SIGTERM exit 130 and 143 (see `Interrupts`).
+    /// (usage errors too), and 2 is kept for "changes present". An apply or destroy stopped by SIGINT or
+    /// SIGTERM exits 130 or 143 (see `Interrupts`).
     public static func execute(_ arguments: [String]? = nil) async {
-        Interrupts.shared.install()
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -2,13 +2,14 @@ import CairnEngine
 import Dispatch
 import Foundation
 
-/// SIGINT (Ctrl-C) and SIGTERM (a cancelled CI job), as Terraform handles them.
+/// SIGINT (Ctrl-C) and SIGTERM (a cancelled CI job) during an apply or destroy, as Terraform handles them.
 ///
-/// During an apply or destroy the first signal stops it between operations: the running API calls finish
-/// (for up to `grace`) and are recorded, none starts, the lock is released and the command exits 130
-/// (SIGINT) or 143 (SIGTERM). A second signal exits at once, releasing the lock; what the unfinished calls
-/// leave are intents, which the next run resolves. Any other command, or an apply that has not started
-/// changing anything yet (waiting for the lock, planning, asking for confirmation), exits at once.
+/// The first signal stops the apply between operations: the running API calls finish (for up to `grace`)
+/// and are recorded, none starts, the lock is released and the command exits 130 (SIGINT) or 143 (SIGTERM).
+/// A second signal exits at once, releasing the lock; what the unfinished calls leave are intents, which
+/// the next run resolves. An apply that has not started changing anything yet (waiting for the lock,
+/// planning, asking for confirmation) exits at once. Outside `during(_:_:)` the signals keep their default
+/// disposition (other commands end at once; `drift --every` handles them itself).
 final class Interrupts: @unchecked Sendable {
     static let shared = Interrupts()
 
@@ -22,10 +23,10 @@ final class Interrupts: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
     private let queue = DispatchQueue(label: "cairn.signals")
 
-    /// Takes SIGINT and SIGTERM over from their default disposition (which kills the process at once).
-    func install() {
+    /// Runs `body` (an apply or destroy) so that the first signal stops it through `control`.
+    func during<T>(_ control: ApplyControl, _ body: () async throws -> T) async throws -> T {
         locked {
-            guard sources.isEmpty else { return }
+            self.control = control
             for number in [SIGINT, SIGTERM] {
                 // Ignored first, so that the signal only reaches the dispatch source.
                 signal(number, SIG_IGN)
@@ -35,12 +36,14 @@ final class Interrupts: @unchecked Sendable {
                 sources.append(source)
             }
         }
-    }
-
-    /// Runs `body` (an apply or destroy) so that the first signal stops it through `control`.
-    func during<T>(_ control: ApplyControl, _ body: () async throws -> T) async throws -> T {
-        locked { self.control = control }
-        defer { locked { self.control = nil } }
+        defer {
+            locked {
+                self.control = nil
+                for source in sources { source.cancel() }
+                sources = []
+                for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) }
+            }
+        }
         return try await body()
     }
 
@@ -54,16 +57,18 @@ final class Interrupts: @unchecked Sendable {
             defer { if received == nil { received = number } }
             return (received == nil, self.control)
         }
+        // None: `during` has just ended, and the command finishes on its own (exiting with `exitCode`).
+        guard let control else { return }
         let code = 128 + number
         guard first else {
-            control?.releaseLockNow()
+            control.releaseLockNow()
             report("Interrupted again: stopping at once. Operations still running were cut off; the next run resolves what they left.")
             _exit(code)
         }
-        guard let control, let running = control.requestStop() else {
-            // Nothing changed yet (or not an apply): nothing to wait for.
-            control?.releaseLockNow()
-            report(control == nil ? "Interrupted." : "Interrupted before any change was made.")
+        guard let running = control.requestStop() else {
+            // Nothing changed yet: nothing to wait for.
+            control.releaseLockNow()
+            report("Interrupted before any change was made.")
             _exit(code)
         }
         report("Interrupt received: finishing \(running.count) running operation\(running.count == 1 ? "" : "s"), starting no new ones; interrupt again to stop at once.")

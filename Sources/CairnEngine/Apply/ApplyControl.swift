@@ -14,6 +14,7 @@ public final class ApplyControl: @unchecked Sendable {
     private var running: [String] = []
     private var lock: StateLock?
 
+    /// A control with no stop requested, for one apply.
     public init() {}
 
     /// Whether a stop was requested.
