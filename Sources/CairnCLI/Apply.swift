@@ -136,6 +136,7 @@ private func conclude(_ plan: Plan, report: ApplyReport, elapsed: Duration, cont
     let verb = command == "destroy" ? "Destroy" : "Apply"
     if let code = Interrupts.shared.exitCode {
         let printer = ProgressPrinter(style: context.style)
+        for (address, message) in report.failed { printer.failure(address, message) }
         for address in report.notStarted { printer.notStarted(address) }
         let operations = Set(plan.resources.filter { $0.action != .noop || $0.adopt }.map(\.address))
         let finished = report.succeeded.filter(operations.contains).count

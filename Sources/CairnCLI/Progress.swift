@@ -28,6 +28,11 @@ struct ProgressPrinter: Sendable {
         emit("The stack is locked by pid \(holder.pid) on \(holder.host) running '\(holder.command)' since \(since)\(stale): waiting up to \(seconds) s for it…")
     }
 
+    /// Why a resource's change failed, where the closing summary is a single line (an interrupted apply).
+    func failure(_ address: String, _ message: String) {
+        emit(style.red("\(address): \(message)"))
+    }
+
     /// A resource whose change was not started because the apply was interrupted.
     func notStarted(_ address: String) {
         emit(style.yellow("\(address): not started (interrupted)"))
