@@ -61,30 +61,20 @@ extension Cairn {
                     return
                 }
                 let saved = FileManager.default.fileExists(atPath: stackOrPlan) && stackOrPlan.contains(where: { $0 == "/" || $0 == "." })
-                var plan: Plan
-                let target: StackOptions
-                if saved {
-                    guard let text = try? String(contentsOfFile: stackOrPlan, encoding: .utf8) else {
-                        throw CLIError("Cannot read the plan file \(stackOrPlan): check its permissions.")
-                    }
-                    let stateDirectory = URL(fileURLWithPath: stateDir ?? ProcessInfo.processInfo.environment["CAIRN_STATE_DIR"] ?? "state")
-                    plan = try Plan(savedJSON: text, codec: StateCodec.load(environment: ProcessInfo.processInfo.environment,
-                                                                            stateDir: stateDirectory, create: false))
-                    target = try StackOptions.parse([plan.stack, "--env", plan.environment] + (stateDir.map { ["--state-dir", $0] } ?? []))
-                } else {
-                    target = try StackOptions.parse([stackOrPlan, "--env", environment] + (stateDir.map { ["--state-dir", $0] } ?? []))
-                    plan = Plan(stack: "", environment: "", region: "", lineage: nil, serial: 0, resources: [])
+                guard saved else {
+                    let target = try StackOptions.parse([stackOrPlan, "--env", environment] + (stateDir.map { ["--state-dir", $0] } ?? []))
+                    try await planAndApply(context: try StackContext(target, aws: aws), change: change, refresh: refresh, destroy: false)
+                    return
                 }
+                guard let text = try? String(contentsOfFile: stackOrPlan, encoding: .utf8) else {
+                    throw CLIError("Cannot read the plan file \(stackOrPlan): check its permissions.")
+                }
+                let stateDirectory = URL(fileURLWithPath: stateDir ?? ProcessInfo.processInfo.environment["CAIRN_STATE_DIR"] ?? "state")
+                let plan = try Plan(savedJSON: text, codec: StateCodec.load(environment: ProcessInfo.processInfo.environment,
+                                                                            stateDir: stateDirectory, create: false))
+                let target = try StackOptions.parse([plan.stack, "--env", plan.environment] + (stateDir.map { ["--state-dir", $0] } ?? []))
                 let context = try StackContext(target, aws: aws)
-                if !saved {
-                    plan = try await context.workspace.plan(context.stack, region: context.region, refresh: refresh)
-                    say(PlanRenderer(style: context.style).render(plan))
-                    guard plan.hasChanges || plan.resources.contains(where: \.adopt) else { return }
-                    guard try confirm("Do you want to perform these actions on '\(plan.stack)' (\(plan.environment))?", autoApprove: change.autoApprove) else {
-                        say("Apply cancelled.")
-                        throw ExitCode.failure
-                    }
-                } else if plan.region != context.region {
+                guard plan.region == context.region else {
                     throw CLIError("The plan was made for region \(plan.region), but the stack now resolves to \(context.region): make a new plan.")
                 }
                 try await executePlan(plan, context: context, change: change, command: plan.mode == "destroy" ? "destroy" : "apply")
@@ -93,15 +83,72 @@ extension Cairn {
     }
 }
 
-/// Runs a plan with progress output and a closing summary; exits 1 if anything failed.
+/// Takes the stack's lock, plans (`destroy`: the deletion of everything), shows the plan, asks for
+/// confirmation and applies it under that same lock, with progress output and a closing summary.
+func planAndApply(context: StackContext, change: ChangeOptions, refresh: Bool, destroy: Bool) async throws {
+    let printer = ProgressPrinter(style: context.style)
+    let command = destroy ? "destroy" : "apply"
+    let control = ApplyControl()
+    var started = ContinuousClock.now
+    let (plan, report) = try await Interrupts.shared.during(control) {
+        try await context.workspace.apply(
+            context.stack, region: context.region, refresh: refresh, destroy: destroy, parallelism: change.parallelism,
+            lockTimeout: .seconds(change.lockTimeout), command: command, control: control,
+            waiting: { printer.waiting(for: $0, timeout: change.lockTimeout) },
+            approve: { plan in
+                if destroy && !plan.hasChanges {
+                    say("No changes. The stack '\(plan.stack)' (\(plan.environment)) has nothing to destroy.")
+                    return false
+                }
+                say(PlanRenderer(style: context.style).render(plan))
+                guard plan.hasChanges || plan.resources.contains(where: \.adopt) else { return false }
+                let question = destroy
+                    ? "Do you really want to destroy all resources of '\(plan.stack)' (\(plan.environment))?"
+                    : "Do you want to perform these actions on '\(plan.stack)' (\(plan.environment))?"
+                guard try confirm(question, autoApprove: change.autoApprove) else {
+                    say(destroy ? "Destroy cancelled." : "Apply cancelled.")
+                    throw ExitCode.failure
+                }
+                started = ContinuousClock.now
+                return true
+            },
+            events: printer.handle)
+    }
+    guard let report else { return }
+    try conclude(plan, report: report, elapsed: ContinuousClock.now - started, context: context, command: command)
+}
+
+/// Runs a saved plan with progress output and a closing summary.
 func executePlan(_ plan: Plan, context: StackContext, change: ChangeOptions, command: String) async throws {
     let printer = ProgressPrinter(style: context.style)
     let started = ContinuousClock.now
-    let report = try await context.workspace.apply(
-        plan, stack: context.stack, parallelism: change.parallelism, lockTimeout: .seconds(change.lockTimeout), command: command,
-        crashAfterCreate: ProcessInfo.processInfo.environment["CAIRN_CRASH_AFTER_CREATE"], events: printer.handle)
-    let elapsed = ContinuousClock.now - started
+    let control = ApplyControl()
+    let report = try await Interrupts.shared.during(control) {
+        try await context.workspace.apply(
+            plan, stack: context.stack, parallelism: change.parallelism, lockTimeout: .seconds(change.lockTimeout), command: command,
+            control: control, waiting: { printer.waiting(for: $0, timeout: change.lockTimeout) }, events: printer.handle)
+    }
+    try conclude(plan, report: report, elapsed: ContinuousClock.now - started, context: context, command: command)
+}
+
+/// Prints how an apply went; exits 1 if anything failed, 130 or 143 after SIGINT or SIGTERM.
+private func conclude(_ plan: Plan, report: ApplyReport, elapsed: Duration, context: StackContext, command: String) throws {
     let verb = command == "destroy" ? "Destroy" : "Apply"
+    if let code = Interrupts.shared.exitCode {
+        let printer = ProgressPrinter(style: context.style)
+        for (address, message) in report.failed { printer.failure(address, message) }
+        for address in report.notStarted { printer.notStarted(address) }
+        let operations = Set(plan.resources.filter { $0.action != .noop || $0.adopt }.map(\.address))
+        let finished = report.succeeded.filter(operations.contains).count
+        let failed = report.failed.isEmpty ? "" : ", \(report.failed.count) failed"
+        let environment = plan.environment == "default" ? "" : " --env \(plan.environment)"
+        FileHandle.standardError.write(Data("""
+            \(verb) of '\(plan.stack)' (\(plan.environment)) interrupted: \(finished) of \(operations.count) operations finished and are recorded in the state\(failed), \
+            \(report.notStarted.count + report.skipped.count) not started; the lock is released: run `cairn \(command) \(plan.stack)\(environment)` again to carry on.
+
+            """.utf8))
+        throw ExitCode(code)
+    }
     if report.ok {
         let counts = command == "destroy"
             ? "\(plan.count(.delete)) destroyed"

@@ -15,7 +15,8 @@ public struct Cairn: AsyncParsableCommand {
     public init() {}
 
     /// Registers `stacks` (see `StackRegistry`), parses the process's arguments and runs the command.
-    /// As in Terraform, every error exits 1 (usage errors too), and 2 is kept for "changes present".
+    /// As in Terraform, every error exits 1 (usage errors too), and 2 is kept for "changes present". An
+    /// apply or destroy stopped by SIGINT or SIGTERM exits 130 or 143 (see `Interrupts`).
     public static func execute(stacks: [StackDefinition], _ arguments: [String]? = nil) async {
         do {
             try StackRegistry.register(stacks)
@@ -27,7 +28,8 @@ public struct Cairn: AsyncParsableCommand {
             }
         } catch {
             let code = exitCode(for: error)
-            if code == .success || code == .failure || code.rawValue == 2 {
+            // 130 and 143: interrupted by SIGINT or SIGTERM, the summary already printed.
+            if code == .success || code == .failure || code.rawValue == 2 || code.rawValue == 130 || code.rawValue == 143 {
                 exit(withError: error)
             }
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))

@@ -14,18 +14,7 @@ extension Cairn {
 
         func run() async throws {
             try await reportingErrors {
-                let context = try StackContext(target, aws: aws)
-                let plan = try await context.workspace.plan(context.stack, region: context.region, destroy: true)
-                guard plan.hasChanges else {
-                    say("No changes. The stack '\(plan.stack)' (\(plan.environment)) has nothing to destroy.")
-                    return
-                }
-                say(PlanRenderer(style: context.style).render(plan))
-                guard try confirm("Do you really want to destroy all resources of '\(plan.stack)' (\(plan.environment))?", autoApprove: change.autoApprove) else {
-                    say("Destroy cancelled.")
-                    throw ExitCode.failure
-                }
-                try await executePlan(plan, context: context, change: change, command: "destroy")
+                try await planAndApply(context: try StackContext(target, aws: aws), change: change, refresh: true, destroy: true)
             }
         }
     }

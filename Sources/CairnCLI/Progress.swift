@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnState
 import Foundation
 
 /// Prints apply progress as Terraform does: a line when each resource starts and finishes.
@@ -18,6 +19,23 @@ struct ProgressPrinter: Sendable {
         case .skipped(let address, let blocker):
             emit(style.yellow("\(address): not started, because \(blocker) failed"))
         }
+    }
+
+    /// Says that another run holds the stack's lock and that this one waits for it.
+    func waiting(for holder: LockInfo, timeout seconds: Int) {
+        let since = ISO8601DateFormatter().string(from: holder.since)
+        let stale = holder.isStale ? " (that process no longer exists: `cairn force-unlock` clears its lock)" : ""
+        emit("The stack is locked by pid \(holder.pid) on \(holder.host) running '\(holder.command)' since \(since)\(stale): waiting up to \(seconds) s for it…")
+    }
+
+    /// Why a resource's change failed, where the closing summary is a single line (an interrupted apply).
+    func failure(_ address: String, _ message: String) {
+        emit(style.red("\(address): \(message)"))
+    }
+
+    /// A resource whose change was not started because the apply was interrupted.
+    func notStarted(_ address: String) {
+        emit(style.yellow("\(address): not started (interrupted)"))
     }
 
     private func emit(_ line: String) {

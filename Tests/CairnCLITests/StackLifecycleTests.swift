@@ -80,8 +80,16 @@ import TestSupport
         var cairn = try await CairnRunner.make()
         let env = uniqueEnvironment("crash")
         let bucket = "small-business-invoices-\(env)-pipeline-artifacts"
-        cairn.extraEnvironment["CAIRN_CRASH_AFTER_CREATE"] = "aws_s3_bucket.artifacts"
-        let killed = try await cairn.run(["apply", stack, "--env", env, "--auto-approve", "--parallelism", "1"])
+        // A proxy holds the answer to the bucket's create call, which has taken effect in AWS, and the
+        // process is killed from outside before it sees it, as a crash would.
+        let proxy = try await HoldingProxy.start(upstream: cairn.moto.endpoint)
+        defer { proxy.stop() }
+        let hold = try await proxy.hold(.s3CreateBucket(bucket))
+        cairn.extraEnvironment["AWS_ENDPOINT_URL"] = proxy.endpoint.absoluteString
+        let apply = try BackgroundCairn.start(cairn, ["apply", stack, "--env", env, "--auto-approve", "--parallelism", "1"])
+        try await proxy.waitUntilHeld(hold)
+        try await apply.signal(SIGKILL)
+        let killed = try await apply.finish()
         #expect(killed.status == 128 + 9, "SIGKILL right after the bucket's create call: \(killed)")
         #expect(try await cairn.aws(["s3api", "head-bucket", "--bucket", bucket]).status == 0, "the bucket exists in AWS")
         cairn.extraEnvironment = [:]

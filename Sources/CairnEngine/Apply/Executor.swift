@@ -19,12 +19,17 @@ public struct ApplyReport: Sendable {
     public var succeeded: [String] = []
     public var failed: [(address: String, message: String)] = []
     public var skipped: [(address: String, blockedBy: String)] = []
-    public var ok: Bool { failed.isEmpty && skipped.isEmpty }
+    /// Not started because a stop was requested (``ApplyControl/requestStop()``), in plan order.
+    public var notStarted: [String] = []
+    /// A stop was requested before the apply finished.
+    public var interrupted = false
+    public var ok: Bool { failed.isEmpty && skipped.isEmpty && notStarted.isEmpty }
 
     /// One paragraph naming what failed and why, and what was not started.
     public var failureSummary: String {
         var lines = failed.map { "  - \($0.address): \($0.message)" }
         lines += skipped.map { "  - \($0.address): not started, because \($0.blockedBy) failed" }
+        lines += notStarted.map { "  - \($0): not started (interrupted)" }
         return lines.joined(separator: "\n")
     }
 }
@@ -32,6 +37,7 @@ public struct ApplyReport: Sendable {
 /// Runs a plan over the dependency graph: creates and updates after what they depend on, deletes
 /// before what they depend on, up to `parallelism` at once. Every change is committed to the state
 /// the moment its API call returns; before a create, an intent records the planned physical id.
+/// An ``ApplyControl`` can stop it between operations.
 public struct Executor: Sendable {
     public let providers: ProviderRegistry
     public let store: StateStore
@@ -39,9 +45,6 @@ public struct Executor: Sendable {
     public var parallelism: Int
     /// The command recorded in the history (`apply`, `destroy`).
     public var command: String
-    /// Testing aid (`CAIRN_CRASH_AFTER_CREATE`): the process kills itself right after this
-    /// resource's create call returns, before recording it, as a crash would.
-    public var crashAfterCreate: String?
     public var progressInterval: Duration = .seconds(10)
 
     public init(providers: ProviderRegistry, store: StateStore, codec: StateCodec, parallelism: Int = 10, command: String) {
@@ -52,8 +55,10 @@ public struct Executor: Sendable {
         self.command = command
     }
 
-    /// Applies `plan`, reporting progress to `events`.
-    public func apply(_ plan: Plan, events: @escaping @Sendable (ApplyEvent) -> Void) async throws -> ApplyReport {
+    /// Applies `plan`, reporting progress to `events`. Once `control` asks to stop, no new operation
+    /// starts; those running finish and are recorded, the rest are reported as not started.
+    public func apply(_ plan: Plan, control: ApplyControl = ApplyControl(),
+                      events: @escaping @Sendable (ApplyEvent) -> Void) async throws -> ApplyReport {
         var initial: [String: [String: JSON]] = [:]
         for change in plan.resources { initial[change.address] = change.outputs }
         // A plan made before the state existed tags resources with its lineage, known from now on.
@@ -82,11 +87,19 @@ public struct Executor: Sendable {
         let outputs = OutputTable(initial)
         let failures = FailureTable()
         let superseded = FailureTable()
+        let stopped = FailureTable()
         let walked: WalkReport<String>
+        control.beginApplying()
         do {
             walked = try await walk(graph, parallelism: max(1, parallelism)) { address in
                 let change = changes[address]!
                 if change.action == .noop && !change.adopt { return .succeeded }
+                // Not started: its dependents are skipped by the walk, and reported as not started below.
+                guard control.begin(address) else {
+                    await stopped.add(address, "not started (interrupted)")
+                    return .failed
+                }
+                defer { control.end(address) }
                 let started = ContinuousClock.now
                 events(.started(address: address, action: change.action))
                 let ticker = Task {
@@ -114,10 +127,14 @@ public struct Executor: Sendable {
         var report = ApplyReport()
         report.succeeded = walked.succeeded
         report.failed = await failures.entries
-        report.skipped = walked.skipped.map { (address: $0.key, blockedBy: $0.value) }.sorted { $0.address < $1.address }
+        let unstarted = Set(await stopped.entries.map(\.address))
+        report.skipped = walked.skipped.filter { !unstarted.contains($0.value) }
+            .map { (address: $0.key, blockedBy: $0.value) }.sorted { $0.address < $1.address }
+        report.notStarted = plan.resources.map(\.address).filter { unstarted.contains($0) || walked.skipped[$0].map(unstarted.contains) == true }
+        report.interrupted = control.isStopRequested
         for (address, blocker) in report.skipped { events(.skipped(address: address, blockedBy: blocker)) }
         // Old physical resources (task definition revisions) go once every dependent has moved on.
-        let unfinished = Set(report.failed.map(\.address)).union(report.skipped.map(\.address))
+        let unfinished = Set(report.failed.map(\.address)).union(report.skipped.map(\.address)).union(report.notStarted)
         for (address, oldID) in await superseded.entries {
             guard graph.transitiveDependents(of: address).isDisjoint(with: unfinished),
                   let provider = providers[changes[address]!.type] as? any SupersededCleanup else { continue }
@@ -180,7 +197,6 @@ public struct Executor: Sendable {
                 _ = try store.discardIntent(intent.id)
                 throw error
             }
-            if crashAfterCreate == address { kill(getpid(), SIGKILL) }
             await outputs.set(address, applied.outputs)
             if try store.resource(at: address) != nil {
                 // Deleted outside Cairn and re-created: the old record is replaced.

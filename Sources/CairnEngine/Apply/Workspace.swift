@@ -51,10 +51,16 @@ public struct Workspace: Sendable {
     /// and compares. `destroy` plans the deletion of everything in the state instead.
     public func plan(_ stack: Stack, region: String, refresh: Bool = true, destroy: Bool = false,
                      refreshParallelism: Int = 32) async throws -> Plan {
-        let planner = Planner(providers: providers, refreshParallelism: refreshParallelism)
         try StackValidator.validate(stack, providers: providers)
         let store = try self.store(for: stack, create: false)
         defer { store?.close() }
+        return try await plan(stack, store: store, region: region, refresh: refresh, destroy: destroy, refreshParallelism: refreshParallelism)
+    }
+
+    /// Plans a validated `stack` against `store` (nil: no state yet).
+    private func plan(_ stack: Stack, store: StateStore?, region: String, refresh: Bool, destroy: Bool,
+                      refreshParallelism: Int) async throws -> Plan {
+        let planner = Planner(providers: providers, refreshParallelism: refreshParallelism)
         let codec = try self.codec(create: false)
         let (records, intents, sensitive) = try load(store, codec: codec)
         if let store { try checkRegion(store, region: region, records: records) }
@@ -95,23 +101,71 @@ public struct Workspace: Sendable {
         return plan
     }
 
-    /// Applies `plan` under the stack's lock, after checking that it was made against the current state.
+    /// Plans `stack` and applies the plan under one hold of its lock, as Terraform does: takes the lock
+    /// (waiting up to `lockTimeout`, after telling `waiting` who holds it), plans (`destroy`: the deletion
+    /// of everything in the state), asks `approve`, and applies. Nothing can change the state between the
+    /// plan and the apply, so a wait for the lock never makes the plan stale. `approve` sees the plan
+    /// first and returns false to apply nothing (no changes, or declined); so does a stop requested
+    /// through `control` before the first operation.
+    ///
+    /// - Returns: The plan, and the report of its apply (nil when nothing was applied).
+    public func apply(_ stack: Stack, region: String, refresh: Bool = true, destroy: Bool = false, parallelism: Int = 10,
+                      lockTimeout: Duration = .zero, command: String, control: ApplyControl = ApplyControl(),
+                      waiting: (LockInfo) -> Void = { _ in }, approve: (Plan) async throws -> Bool,
+                      events: @escaping @Sendable (ApplyEvent) -> Void) async throws -> (plan: Plan, report: ApplyReport?) {
+        try StackValidator.validate(stack, providers: providers)
+        // A destroy of a stack without state has nothing to lock and nothing to do.
+        guard let store = try self.store(for: stack, create: !destroy) else {
+            let plan = try await plan(stack, store: nil, region: region, refresh: refresh, destroy: destroy, refreshParallelism: 32)
+            _ = try await approve(plan)
+            return (plan, nil)
+        }
+        defer { store.close() }
+        return try await underLock(store, command: command, timeout: lockTimeout, control: control, waiting: waiting) {
+            let plan = try await plan(stack, store: store, region: region, refresh: refresh, destroy: destroy, refreshParallelism: 32)
+            guard !control.isStopRequested, try await approve(plan), !control.isStopRequested else { return (plan, nil) }
+            try recordRegion(store, region: region)
+            let executor = Executor(providers: providers, store: store, codec: try codec(create: true), parallelism: parallelism, command: command)
+            return (plan, try await executor.apply(plan, control: control, events: events))
+        }
+    }
+
+    /// Applies a saved `plan` under the stack's lock, after checking that it was made against the current state.
     public func apply(_ plan: Plan, stack: Stack, parallelism: Int = 10, lockTimeout: Duration = .zero, command: String,
-                      crashAfterCreate: String? = nil, events: @escaping @Sendable (ApplyEvent) -> Void) async throws -> ApplyReport {
+                      control: ApplyControl = ApplyControl(), waiting: (LockInfo) -> Void = { _ in },
+                      events: @escaping @Sendable (ApplyEvent) -> Void) async throws -> ApplyReport {
         guard let store = try self.store(for: stack, create: plan.mode != "destroy") else {
             try plan.checkFresh(lineage: nil, serial: 0)
             return ApplyReport()
         }
         defer { store.close() }
-        let lock = try await store.acquireLock(command: command, timeout: lockTimeout)
-        defer { _ = try? lock.release() }
-        // A brand-new store was created just now, by this apply: it counts as "no state".
-        let snapshot = try store.snapshot()
-        let isFresh = try snapshot.serial == 0 && store.resourceCount() == 0 && store.history(limit: 1).isEmpty
-        try plan.checkFresh(lineage: isFresh && plan.lineage == nil ? nil : snapshot.lineage, serial: snapshot.serial)
-        try recordRegion(store, region: plan.region)
-        var executor = Executor(providers: providers, store: store, codec: try codec(create: true), parallelism: parallelism, command: command)
-        executor.crashAfterCreate = crashAfterCreate
-        return try await executor.apply(plan, events: events)
+        return try await underLock(store, command: command, timeout: lockTimeout, control: control, waiting: waiting) {
+            // A brand-new store was created just now, by this apply: it counts as "no state".
+            let snapshot = try store.snapshot()
+            let isFresh = try snapshot.serial == 0 && store.resourceCount() == 0 && store.history(limit: 1).isEmpty
+            try plan.checkFresh(lineage: isFresh && plan.lineage == nil ? nil : snapshot.lineage, serial: snapshot.serial)
+            try recordRegion(store, region: plan.region)
+            let executor = Executor(providers: providers, store: store, codec: try codec(create: true), parallelism: parallelism, command: command)
+            return try await executor.apply(plan, control: control, events: events)
+        }
+    }
+
+    /// Runs `body` holding the stack lock, which `control` can release at once meanwhile. When another run
+    /// holds the lock and `timeout` allows waiting, tells `waiting` first.
+    private func underLock<T>(_ store: StateStore, command: String, timeout: Duration, control: ApplyControl,
+                              waiting: (LockInfo) -> Void, _ body: () async throws -> T) async throws -> T {
+        let lock: StateLock
+        do {
+            lock = try store.tryAcquireLock(command: command)
+        } catch StateError.locked(let holder) where timeout > .zero {
+            waiting(holder)
+            lock = try await store.acquireLock(command: command, timeout: timeout)
+        }
+        control.holding(lock)
+        defer {
+            control.holding(nil)
+            _ = try? lock.release()
+        }
+        return try await body()
     }
 }
