@@ -14,7 +14,9 @@ public struct StackValidationError: Error, Sendable, CustomStringConvertible {
 /// Checks a stack before anything talks to AWS: duplicate names, unknown types and references,
 /// cycles, and each resource's own rules (names, policies).
 public enum StackValidator {
-    public static func validate(_ stack: Stack, providers: ProviderRegistry) throws(StackValidationError) {
+    /// - Parameter secrets: whether a secret that cannot be read is a problem; commands that only show the
+    ///   stack's shape (`graph`) need no secret.
+    public static func validate(_ stack: Stack, providers: ProviderRegistry, secrets: Bool = true) throws(StackValidationError) {
         var issues: [ValidationIssue] = []
         var addresses: [String: Int] = [:]
         for resource in stack.resources { addresses[resource.address, default: 0] += 1 }
@@ -40,7 +42,7 @@ public enum StackValidator {
                                                   message: "refers to \(reference.address), which is not in the stack: add it to the stack or remove the reference."))
                 }
             }
-            for (attribute, value) in sortedAttributes {
+            for (attribute, value) in sortedAttributes where secrets {
                 for missing in value.missingSecrets(path: attribute) {
                     issues.append(ValidationIssue(address: resource.address, attribute: missing.path,
                                                   message: "is a secret read from \(missing.source), which is not set: set it (secrets never live in the code)."))
