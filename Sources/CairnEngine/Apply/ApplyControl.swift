@@ -47,6 +47,13 @@ public final class ApplyControl: @unchecked Sendable {
         _ = try? lock.release()
     }
 
+    /// Whether the lock this apply took is no longer its own (force-unlocked, maybe taken by another run).
+    /// A failure to read the lock counts as taken: writing on without it is what the lock prevents.
+    func lockWasTaken() -> Bool {
+        guard let lock = withLock({ self.lock }) else { return false }
+        return (try? lock.isHeld()) != true
+    }
+
     /// Records the lock this apply holds (nil once released).
     func holding(_ lock: StateLock?) {
         withLock { self.lock = lock }

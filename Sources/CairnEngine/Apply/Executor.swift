@@ -101,6 +101,14 @@ public struct Executor: Sendable {
                 }
                 defer { control.end(address) }
                 let started = ContinuousClock.now
+                // Someone released the lock (force-unlock from another host): another apply may be writing now.
+                if control.lockWasTaken() {
+                    control.requestStop()
+                    let message = "not started: the stack's lock was released by someone else (cairn force-unlock) while this apply ran, so it stopped changing things; check the state with `cairn plan`, then apply again."
+                    await failures.add(address, message)
+                    events(.failed(address: address, action: change.action, message: message, elapsed: .zero))
+                    return .failed
+                }
                 events(.started(address: address, action: change.action))
                 let ticker = Task {
                     while !Task.isCancelled {

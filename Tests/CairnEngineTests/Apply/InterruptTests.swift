@@ -48,6 +48,36 @@ import Testing
         #expect(cloud.callLog.filter { $0.hasPrefix("create") }.sorted() == ["create a", "create b", "create c"])
     }
 
+    /// A lock force-unlocked from elsewhere while an apply runs: the apply starts nothing more.
+    @Test(.timeLimit(.minutes(10)))
+    func anApplyWhoseLockIsTakenStopsChangingThings() async throws {
+        let gate = Gate()
+        let workspace = makeWorkspace(cloud, gates: ["a": gate])
+        let a = FakeResource("a")
+        var b = FakeResource("b")
+        b.link = .reference(a.arn)
+        let stack = makeStack([a, b])
+        let applying = Task {
+            try await workspace.apply(stack, region: "us-east-1", parallelism: 1, command: "apply", approve: { _ in true }, events: { _ in })
+        }
+        await gate.entered.wait()
+        // As seen from another host, where the holder cannot be checked.
+        let store = try #require(try StateStore.open(stateDir: workspace.stateDir, stack: stack.name, create: false,
+                                                     identity: ProcessIdentity(pid: 1, host: "ci-runner-elsewhere")))
+        defer { store.close() }
+        let holder = try #require(try store.currentLock())
+        _ = try store.forceUnlock(lockID: holder.lockID)
+        let other = try store.tryAcquireLock(command: "apply (another host)")
+        gate.opened.signal()
+        let report = try #require(try await applying.value.report)
+        #expect(!report.ok)
+        #expect(report.succeeded == ["fake_thing.a"], "the call in flight finished and is recorded")
+        #expect(report.failed.first?.message.contains("lock was released by someone else") == true, "\(report.failed)")
+        #expect(!cloud.callLog.contains("create b"))
+        #expect(try store.currentLock()?.lockID == other.lockID, "the other run's lock is left alone")
+        try other.release()
+    }
+
     @Test func aStopBeforeTheApplyStartsNothing() async throws {
         let workspace = makeWorkspace(cloud)
         let stack = makeStack([FakeResource("a")])
