@@ -139,6 +139,9 @@ public struct RecordedRequest: Sendable, Equatable, CustomStringConvertible {
 /// Every request is recorded (`requests()`), including those answered by a reset or a hang.
 /// Keep-alive works: `RecordedRequest.connection` tells which requests shared a TCP connection.
 public final class StubServer: Sendable {
+    /// How long a new stub server may take to answer before starting it counts as failed.
+    static let startupBound: TimeInterval = 120
+
     /// What answers a request when the queue is empty.
     public enum WhenQueueEmpty: Sendable {
         /// The last response served again (a 500 with `X-Stub-Error: no-response-queued` if none was).
@@ -268,7 +271,8 @@ public final class StubServer: Sendable {
                 path: python, arguments: arguments,
                 environment: ProcessInfo.processInfo.environment.merging(["PYTHONUNBUFFERED": "1"]) { $1 },
                 logFile: logFile.path)
-            let deadline = Date().addingTimeInterval(15)
+            // Only a bound against a hang: python can take many seconds to start on a loaded 2-core machine.
+            let deadline = Date().addingTimeInterval(Self.startupBound)
             while Date() < deadline {
                 if let status = process.exitStatus() {
                     lastLog = tailOfFile(logFile.path)
@@ -283,7 +287,7 @@ public final class StubServer: Sendable {
             }
             if process.exitStatus() == nil {
                 process.terminate(grace: 2)
-                throw TestSupportError("stub server did not answer within 15 s:\n\(tailOfFile(logFile.path))")
+                throw TestSupportError("stub server did not answer within \(Int(Self.startupBound)) s:\n\(tailOfFile(logFile.path))")
             }
             try? FileManager.default.removeItem(at: directory)
         }
