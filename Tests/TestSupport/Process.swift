@@ -100,13 +100,37 @@ public func runProcess(
     timeout: Duration = .seconds(120),
     stdin: String? = nil
 ) async throws -> ProcessResult {
+    try await runProcessCancellably(
+        executable: executable, arguments: arguments, environment: environment, currentDirectory: currentDirectory,
+        timeout: timeout, stdin: stdin, cpuTime: nil)
+}
+
+/// Runs a program as `runProcess` does, and also returns the processor time the child used (user + system,
+/// from wait4(2), its reaped descendants included): tests bound busy-waiting with it instead of timing anything.
+public func runProcessMeasuringCPU(
+    executable: String,
+    arguments: [String] = [],
+    environment: [String: String]? = nil,
+    timeout: Duration = .seconds(120)
+) async throws -> (result: ProcessResult, cpuTime: Duration) {
+    let cpuTime = Locked<Duration?>(nil)
+    let result = try await runProcessCancellably(
+        executable: executable, arguments: arguments, environment: environment, currentDirectory: nil,
+        timeout: timeout, stdin: nil, cpuTime: cpuTime)
+    return (result, cpuTime.current ?? .zero)
+}
+
+private func runProcessCancellably(
+    executable: String, arguments: [String], environment: [String: String]?, currentDirectory: URL?,
+    timeout: Duration, stdin: String?, cpuTime: Locked<Duration?>?
+) async throws -> ProcessResult {
     let cancelled = Locked(false)
     return try await withTaskCancellationHandler {
         try await runDetached {
             try runProcessBlocking(
                 executable: executable, arguments: arguments, environment: environment,
                 currentDirectory: currentDirectory?.path, timeout: timeout, stdin: stdin,
-                isCancelled: { cancelled.withLock { $0 } })
+                isCancelled: { cancelled.withLock { $0 } }, cpuTime: cpuTime)
         }
     } onCancel: {
         cancelled.withLock { $0 = true }
@@ -121,7 +145,8 @@ func runProcessBlocking(
     currentDirectory: String? = nil,
     timeout: Duration = .seconds(120),
     stdin: String? = nil,
-    isCancelled: () -> Bool = { false }
+    isCancelled: () -> Bool = { false },
+    cpuTime: Locked<Duration?>? = nil
 ) throws -> ProcessResult {
     ignoreSIGPIPE
     let childEnvironment = environment ?? ProcessInfo.processInfo.environment
@@ -190,9 +215,11 @@ func runProcessBlocking(
         let sliceMilliseconds = Int32(max(0, min(50, remaining / .milliseconds(1))))
         collector.pump(timeoutMilliseconds: max(1, sliceMilliseconds))
 
-        if waitStatus == nil, let status = waitForChild(pid, options: WNOHANG) {
+        var usage = rusage()
+        if waitStatus == nil, let status = waitForChild(pid, options: WNOHANG, usage: &usage) {
             waitStatus = status
             exitedAt = clock.now
+            cpuTime?.withLock { $0 = usage.ru_utime.duration + usage.ru_stime.duration }
         }
         if waitStatus != nil {
             if collector.outputsClosed { break }
@@ -423,13 +450,23 @@ func spawnChild(
 
 /// waitpid, retrying on EINTR. nil: still running (WNOHANG) or not our child any more.
 func waitForChild(_ pid: pid_t, options: Int32) -> Int32? {
+    var usage = rusage()
+    return waitForChild(pid, options: options, usage: &usage)
+}
+
+/// wait4 (waitpid that also reports the child's resource usage), retrying on EINTR.
+func waitForChild(_ pid: pid_t, options: Int32, usage: inout rusage) -> Int32? {
     var status: Int32 = 0
     while true {
-        let result = waitpid(pid, &status, options)
+        let result = wait4(pid, &status, options, &usage)
         if result == pid { return status }
         if result == -1 && errno == EINTR { continue }
         return nil
     }
+}
+
+extension timeval {
+    var duration: Duration { .seconds(Int64(tv_sec)) + .microseconds(Int64(tv_usec)) }
 }
 
 func decodeWaitStatus(_ status: Int32) -> Int32 {
