@@ -102,27 +102,36 @@ public func runProcess(
 ) async throws -> ProcessResult {
     try await runProcessCancellably(
         executable: executable, arguments: arguments, environment: environment, currentDirectory: currentDirectory,
-        timeout: timeout, stdin: stdin, cpuTime: nil)
+        timeout: timeout, stdin: stdin, usage: nil)
 }
 
-/// Runs a program as `runProcess` does, and also returns the processor time the child used (user + system,
-/// from wait4(2), its reaped descendants included): tests bound busy-waiting with it instead of timing anything.
-public func runProcessMeasuringCPU(
+/// What a finished child used, from wait4(2) (its reaped descendants included).
+public struct ProcessUsage: Sendable {
+    /// User plus system processor time.
+    public let cpuTime: Duration
+    /// How often it blocked and gave up the processor (voluntary context switches): a process waiting in
+    /// epoll wakes a few dozen times; one polling in a loop, thousands of times, however little each turn costs.
+    public let wakeUps: Int
+}
+
+/// Runs a program as `runProcess` does, and also returns what the child used: tests bound busy-waiting
+/// with it instead of timing anything.
+public func runProcessMeasuringUsage(
     executable: String,
     arguments: [String] = [],
     environment: [String: String]? = nil,
     timeout: Duration = .seconds(120)
-) async throws -> (result: ProcessResult, cpuTime: Duration) {
-    let cpuTime = Locked<Duration?>(nil)
+) async throws -> (result: ProcessResult, usage: ProcessUsage) {
+    let usage = Locked<ProcessUsage?>(nil)
     let result = try await runProcessCancellably(
         executable: executable, arguments: arguments, environment: environment, currentDirectory: nil,
-        timeout: timeout, stdin: nil, cpuTime: cpuTime)
-    return (result, cpuTime.current ?? .zero)
+        timeout: timeout, stdin: nil, usage: usage)
+    return (result, usage.current ?? ProcessUsage(cpuTime: .zero, wakeUps: 0))
 }
 
 private func runProcessCancellably(
     executable: String, arguments: [String], environment: [String: String]?, currentDirectory: URL?,
-    timeout: Duration, stdin: String?, cpuTime: Locked<Duration?>?
+    timeout: Duration, stdin: String?, usage: Locked<ProcessUsage?>?
 ) async throws -> ProcessResult {
     let cancelled = Locked(false)
     return try await withTaskCancellationHandler {
@@ -130,7 +139,7 @@ private func runProcessCancellably(
             try runProcessBlocking(
                 executable: executable, arguments: arguments, environment: environment,
                 currentDirectory: currentDirectory?.path, timeout: timeout, stdin: stdin,
-                isCancelled: { cancelled.withLock { $0 } }, cpuTime: cpuTime)
+                isCancelled: { cancelled.withLock { $0 } }, usage: usage)
         }
     } onCancel: {
         cancelled.withLock { $0 = true }
@@ -146,7 +155,7 @@ func runProcessBlocking(
     timeout: Duration = .seconds(120),
     stdin: String? = nil,
     isCancelled: () -> Bool = { false },
-    cpuTime: Locked<Duration?>? = nil
+    usage: Locked<ProcessUsage?>? = nil
 ) throws -> ProcessResult {
     ignoreSIGPIPE
     let childEnvironment = environment ?? ProcessInfo.processInfo.environment
@@ -215,11 +224,11 @@ func runProcessBlocking(
         let sliceMilliseconds = Int32(max(0, min(50, remaining / .milliseconds(1))))
         collector.pump(timeoutMilliseconds: max(1, sliceMilliseconds))
 
-        var usage = rusage()
-        if waitStatus == nil, let status = waitForChild(pid, options: WNOHANG, usage: &usage) {
+        var used = rusage()
+        if waitStatus == nil, let status = waitForChild(pid, options: WNOHANG, usage: &used) {
             waitStatus = status
             exitedAt = clock.now
-            cpuTime?.withLock { $0 = usage.ru_utime.duration + usage.ru_stime.duration }
+            usage?.withLock { $0 = ProcessUsage(cpuTime: used.ru_utime.duration + used.ru_stime.duration, wakeUps: used.ru_nvcsw) }
         }
         if waitStatus != nil {
             if collector.outputsClosed { break }
