@@ -83,11 +83,13 @@ public struct HTTPClientSettings: Sendable, Hashable {
     // A later issue adds the proxy (HTTPS_PROXY / NO_PROXY) and the trust roots (AWS_CA_BUNDLE) here, resolved
     // next to the timeouts in AWSConfiguration, and turns them into `proxy` / `tlsConfiguration` below.
 
+    /// The defaults are the AWS CLI's connect timeout and the client's default concurrency bound.
     public init(connectTimeout: Duration = .seconds(60), connectionsPerEndpoint: Int = 32) {
         self.connectTimeout = connectTimeout
         self.connectionsPerEndpoint = connectionsPerEndpoint
     }
 
+    /// The async-http-client configuration these settings make.
     var clientConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,  // a signed request must not be replayed elsewhere; 3xx answers are AWS errors
@@ -103,9 +105,11 @@ public struct HTTPClientSettings: Sendable, Hashable {
 /// The production transport: swift-server's async-http-client on SwiftNIO, which waits for sockets in
 /// epoll rather than polling, keeps connections alive per endpoint, and cancels a request with its task.
 public struct HTTPClientTransport: HTTPTransport {
+    /// What its (shared) client was made with.
     public let settings: HTTPClientSettings
     private let client: HTTPClient
 
+    /// A transport on the process's client for `settings`: cheap, so make one wherever needed.
     public init(settings: HTTPClientSettings = HTTPClientSettings()) {
         self.settings = settings
         client = SharedHTTPClients.client(for: settings)
@@ -114,6 +118,7 @@ public struct HTTPClientTransport: HTTPTransport {
     /// The largest answer read into memory. AWS's API answers are small (a page of a listing).
     static let maxResponseBytes = 64 << 20
 
+    /// Sends `request`; `timeout` bounds the whole attempt, waiting for a connection included.
     public func send(_ request: HTTPRequest, timeout: Duration) async throws(TransportError) -> HTTPResponse {
         var outgoing = HTTPClientRequest(url: request.url.absoluteString)
         outgoing.method = HTTPMethod(rawValue: request.method)
@@ -133,6 +138,7 @@ public struct HTTPClientTransport: HTTPTransport {
         }
     }
 
+    /// Sorts async-http-client's and SwiftNIO's errors into the reasons the retry policy and messages know.
     static func classify(_ error: any Error, url: URL, timeout: Duration, connectTimeout: Duration) -> TransportError {
         let host = url.host.map { h in url.port.map { "\(h):\($0)" } ?? h } ?? url.absoluteString
         switch error {

@@ -11,6 +11,7 @@ public struct AWSConfiguration: Sendable {
     public let credentials: any CredentialProvider
     public let endpoints: EndpointResolver
     public let retry: RetryPolicy
+    /// Per attempt and to connect, with where each came from.
     public let timeouts: HTTPTimeouts
 
     /// Resolves credentials, region, endpoints, retry settings and timeouts.

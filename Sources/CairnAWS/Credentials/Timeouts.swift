@@ -6,15 +6,18 @@ public struct HTTPTimeouts: Sendable, Equatable {
     /// The whole of one attempt, connecting included: `CAIRN_HTTP_TIMEOUT`, else the profile's
     /// `cli_read_timeout`, else 60 s. A call gives up after `RetryPolicy.maxTimedOutAttempts` of these.
     public var request: Duration
+    /// `CAIRN_HTTP_TIMEOUT`, "profile 'NAME' in FILE" or "default".
     public var requestSource: String
     /// Opening a connection (TCP, then TLS): `CAIRN_HTTP_CONNECT_TIMEOUT`, else the profile's
     /// `cli_connect_timeout`, else 60 s. It matters when shorter than `request`.
     public var connect: Duration
+    /// `CAIRN_HTTP_CONNECT_TIMEOUT`, "profile 'NAME' in FILE" or "default".
     public var connectSource: String
 
     /// The AWS CLI's defaults.
     public static let `default` = HTTPTimeouts(request: .seconds(60), requestSource: "default", connect: .seconds(60), connectSource: "default")
 
+    /// Timeouts as given, with where each came from.
     public init(request: Duration, requestSource: String, connect: Duration, connectSource: String) {
         self.request = request
         self.requestSource = requestSource
