@@ -20,13 +20,19 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.100.0"),  // its error and buffer types, which CairnAWS names
     ],
     targets: [
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "CairnJSON"),
         .target(name: "CairnCrypto", dependencies: ["CCrypto"]),
         .target(name: "CairnSigner", dependencies: ["CairnCrypto"]),
-        .target(name: "CairnAWS", dependencies: ["CairnSigner", "CairnCrypto", "CairnJSON"]),
+        .target(name: "CairnAWS", dependencies: [
+            "CairnSigner", "CairnCrypto", "CairnJSON", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .target(name: "CairnGraph"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "CairnState", dependencies: ["CSQLite"]),

@@ -7,7 +7,7 @@ extension Cairn {
     /// Shows which AWS identity, region and endpoint Cairn would use, and where each came from.
     struct Whoami: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the AWS account, identity, region and endpoint Cairn uses, and where each comes from.")
+            abstract: "Show the AWS account, identity, region, endpoint and timeouts Cairn uses, and where each comes from.")
 
         @OptionGroup var aws: AWSOptions
 
@@ -28,6 +28,10 @@ extension Cairn {
                         "region": .string(configuration.region), "regionSource": .string(configuration.regionSource),
                         "credentialsSource": .string(configuration.credentials.source),
                         "endpoint": .string(endpoint.url.absoluteString), "endpointSource": .string(endpoint.source),
+                        "timeoutSeconds": .double(configuration.timeouts.request / .seconds(1)),
+                        "timeoutSource": .string(configuration.timeouts.requestSource),
+                        "connectTimeoutSeconds": .double(configuration.timeouts.connect / .seconds(1)),
+                        "connectTimeoutSource": .string(configuration.timeouts.connectSource),
                     ]
                     say(json.prettyDescription)
                 case .text:
@@ -38,6 +42,7 @@ extension Cairn {
                         Region:       \(configuration.region)  (from \(configuration.regionSource))
                         Credentials:  \(configuration.credentials.source)
                         Endpoint:     \(endpoint.url.absoluteString)  (from \(endpoint.source))
+                        Timeouts:     \(configuration.timeouts.summary)
                         """)
                 }
             }

@@ -39,6 +39,7 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
             Region:       us-east-1  (from AWS_REGION)
             Credentials:  environment variables (AWS_ACCESS_KEY_ID)
             Endpoint:     \(moto.endpoint.absoluteString)  (from AWS_ENDPOINT_URL)
+            Timeouts:     60 s per attempt (default), 60 s to connect (default)
 
             """)
         #expect(result.stderr == "")
@@ -58,8 +59,12 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
         #expect(json["credentialsSource"].string == "environment variables (AWS_ACCESS_KEY_ID)")
         #expect(json["endpoint"].string == moto.endpoint.absoluteString)
         #expect(json["endpointSource"].string == "AWS_ENDPOINT_URL")
-        #expect(json.object?.keys.sorted() == ["account", "arn", "credentialsSource", "endpoint", "endpointSource", "profile", "region",
-                                              "regionSource", "userId"])
+        #expect(json["timeoutSeconds"].int == 60)
+        #expect(json["timeoutSource"].string == "default")
+        #expect(json["connectTimeoutSeconds"].int == 60)
+        #expect(json["connectTimeoutSource"].string == "default")
+        #expect(json.object?.keys.sorted() == ["account", "arn", "connectTimeoutSeconds", "connectTimeoutSource", "credentialsSource", "endpoint",
+                                              "endpointSource", "profile", "region", "regionSource", "timeoutSeconds", "timeoutSource", "userId"])
     }
 
     @Test func profileSources() async throws {

@@ -100,13 +100,46 @@ public func runProcess(
     timeout: Duration = .seconds(120),
     stdin: String? = nil
 ) async throws -> ProcessResult {
+    try await runProcessCancellably(
+        executable: executable, arguments: arguments, environment: environment, currentDirectory: currentDirectory,
+        timeout: timeout, stdin: stdin, usage: nil)
+}
+
+/// What a finished child used, from wait4(2) (its reaped descendants included).
+public struct ProcessUsage: Sendable {
+    /// User plus system processor time.
+    public let cpuTime: Duration
+    /// How often it blocked and gave up the processor (voluntary context switches): a process waiting in
+    /// epoll wakes a few dozen times; one polling in a loop, thousands of times, however little each turn costs.
+    public let wakeUps: Int
+}
+
+/// Runs a program as `runProcess` does, and also returns what the child used: tests bound busy-waiting
+/// with it instead of timing anything.
+public func runProcessMeasuringUsage(
+    executable: String,
+    arguments: [String] = [],
+    environment: [String: String]? = nil,
+    timeout: Duration = .seconds(120)
+) async throws -> (result: ProcessResult, usage: ProcessUsage) {
+    let usage = Locked<ProcessUsage?>(nil)
+    let result = try await runProcessCancellably(
+        executable: executable, arguments: arguments, environment: environment, currentDirectory: nil,
+        timeout: timeout, stdin: nil, usage: usage)
+    return (result, usage.current ?? ProcessUsage(cpuTime: .zero, wakeUps: 0))
+}
+
+private func runProcessCancellably(
+    executable: String, arguments: [String], environment: [String: String]?, currentDirectory: URL?,
+    timeout: Duration, stdin: String?, usage: Locked<ProcessUsage?>?
+) async throws -> ProcessResult {
     let cancelled = Locked(false)
     return try await withTaskCancellationHandler {
         try await runDetached {
             try runProcessBlocking(
                 executable: executable, arguments: arguments, environment: environment,
                 currentDirectory: currentDirectory?.path, timeout: timeout, stdin: stdin,
-                isCancelled: { cancelled.withLock { $0 } })
+                isCancelled: { cancelled.withLock { $0 } }, usage: usage)
         }
     } onCancel: {
         cancelled.withLock { $0 = true }
@@ -121,7 +154,8 @@ func runProcessBlocking(
     currentDirectory: String? = nil,
     timeout: Duration = .seconds(120),
     stdin: String? = nil,
-    isCancelled: () -> Bool = { false }
+    isCancelled: () -> Bool = { false },
+    usage: Locked<ProcessUsage?>? = nil
 ) throws -> ProcessResult {
     ignoreSIGPIPE
     let childEnvironment = environment ?? ProcessInfo.processInfo.environment
@@ -190,9 +224,11 @@ func runProcessBlocking(
         let sliceMilliseconds = Int32(max(0, min(50, remaining / .milliseconds(1))))
         collector.pump(timeoutMilliseconds: max(1, sliceMilliseconds))
 
-        if waitStatus == nil, let status = waitForChild(pid, options: WNOHANG) {
+        var used = rusage()
+        if waitStatus == nil, let status = waitForChild(pid, options: WNOHANG, usage: &used) {
             waitStatus = status
             exitedAt = clock.now
+            usage?.withLock { $0 = ProcessUsage(cpuTime: used.ru_utime.duration + used.ru_stime.duration, wakeUps: used.ru_nvcsw) }
         }
         if waitStatus != nil {
             if collector.outputsClosed { break }
@@ -423,13 +459,23 @@ func spawnChild(
 
 /// waitpid, retrying on EINTR. nil: still running (WNOHANG) or not our child any more.
 func waitForChild(_ pid: pid_t, options: Int32) -> Int32? {
+    var usage = rusage()
+    return waitForChild(pid, options: options, usage: &usage)
+}
+
+/// wait4 (waitpid that also reports the child's resource usage), retrying on EINTR.
+func waitForChild(_ pid: pid_t, options: Int32, usage: inout rusage) -> Int32? {
     var status: Int32 = 0
     while true {
-        let result = waitpid(pid, &status, options)
+        let result = wait4(pid, &status, options, &usage)
         if result == pid { return status }
         if result == -1 && errno == EINTR { continue }
         return nil
     }
+}
+
+extension timeval {
+    var duration: Duration { .seconds(Int64(tv_sec)) + .microseconds(Int64(tv_usec)) }
 }
 
 func decodeWaitStatus(_ status: Int32) -> Int32 {

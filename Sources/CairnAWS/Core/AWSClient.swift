@@ -21,7 +21,7 @@ public final class AWSClient: Sendable {
     public init(
         region: String, credentials: any CredentialProvider, endpoints: EndpointResolver = EndpointResolver(),
         retry: RetryPolicy = .default, timeout: Duration = .seconds(60), maxConcurrency: Int = 32,
-        transport: any HTTPTransport = URLSessionTransport(), clock: any AWSClock = SystemClock(),
+        transport: any HTTPTransport = HTTPClientTransport(), clock: any AWSClock = SystemClock(),
         random: any RandomSource = SystemRandom(), logger: (any AWSLogger)? = nil
     ) {
         self.region = region
@@ -86,6 +86,7 @@ public final class AWSClient: Sendable {
         parseError: @Sendable (HTTPResponse) -> ErrorFields?
     ) async throws -> HTTPResponse {
         var attempt = 0
+        var timeouts = 0
         while true {
             attempt += 1
             // AssumeRoleWithWebIdentity is authorised by its token alone and goes unsigned.
@@ -106,7 +107,8 @@ public final class AWSClient: Sendable {
             switch outcome {
             case .failure(let error):
                 log(service, operation, status: nil, attempt: attempt, latency: latency, requestID: nil, note: "\(error)")
-                guard error.isRetryable, attempt < retry.maxAttempts else {
+                if error.isTimeout { timeouts += 1 }
+                guard error.isRetryable, attempt < retry.maxAttempts, timeouts < retry.maxTimedOutAttempts else {
                     throw AWSRequestError(service: service.serviceID, operation: operation, endpoint: endpoint.url.absoluteString,
                                           attempts: attempt, reason: .transport(error))
                 }

@@ -75,8 +75,10 @@ public struct AWSRequestError: Error, Sendable, CustomStringConvertible {
         switch reason {
         case .transport(.cannotConnect(let host, let detail)):
             return "Cannot reach \(service) at \(endpoint) (\(host): \(detail))\(tries). Check the endpoint (AWS_ENDPOINT_URL, the profile's endpoint_url) and the network."
+        case .transport(.connectTimedOut(let host, let seconds)):
+            return "Cannot connect to \(service) at \(endpoint) (\(host)) within \(formatSeconds(seconds)) s\(tries). Check the endpoint and the network, or raise CAIRN_HTTP_CONNECT_TIMEOUT or the profile's cli_connect_timeout."
         case .transport(.timedOut(let seconds)):
-            return "\(service) \(operation) got no answer from \(endpoint) within \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s\(tries). Check the network, or raise the timeout."
+            return "\(service) \(operation) got no answer from \(endpoint) within \(formatSeconds(seconds)) s\(tries). Check the network, or raise CAIRN_HTTP_TIMEOUT or the profile's cli_read_timeout."
         case .transport(.connectionLost(let detail)):
             return "The connection to \(service) at \(endpoint) broke during \(operation) (\(detail))\(tries). Check the network and run the command again."
         case .transport(.other(let detail)):

@@ -1,7 +1,8 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 
 /// An HTTP request as the client signs and sends it.
 public struct HTTPRequest: Sendable {
@@ -41,6 +42,8 @@ public struct HTTPResponse: Sendable {
 public enum TransportError: Error, Sendable, Equatable {
     /// Nothing listens there, or the name does not resolve.
     case cannotConnect(host: String, detail: String)
+    /// No connection (TCP and TLS) within the connect timeout.
+    case connectTimedOut(host: String, seconds: Double)
     /// The connection broke while the request was in flight (reset, closed early).
     case connectionLost(detail: String)
     /// No answer within the per-request timeout.
@@ -51,8 +54,16 @@ public enum TransportError: Error, Sendable, Equatable {
     /// Failures worth another attempt: the request may never have reached the service.
     public var isRetryable: Bool {
         switch self {
-        case .connectionLost, .timedOut: return true
+        case .connectionLost, .timedOut, .connectTimedOut: return true
         case .cannotConnect, .other: return false
+        }
+    }
+
+    /// Whether the attempt waited out a timeout (the retry policy bounds how many a call may spend).
+    public var isTimeout: Bool {
+        switch self {
+        case .timedOut, .connectTimedOut: return true
+        case .cannotConnect, .connectionLost, .other: return false
         }
     }
 }
@@ -62,114 +73,129 @@ public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequest, timeout: Duration) async throws(TransportError) -> HTTPResponse
 }
 
-/// A URLSessionTask that may be cancelled before or after it starts.
-private final class RunningTask: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task: URLSessionTask?
-    private var cancelled = false
+/// How the process's HTTP client connects. Every connection-level setting lives here, so that one value
+/// decides which shared client (and connection pools) a transport uses.
+public struct HTTPClientSettings: Sendable, Hashable {
+    /// The longest wait for a connection (TCP, then TLS) to open.
+    public var connectTimeout: Duration
+    /// Keep-alive connections per endpoint; matches the client's default concurrency bound.
+    public var connectionsPerEndpoint: Int
+    // A later issue adds the proxy (HTTPS_PROXY / NO_PROXY) and the trust roots (AWS_CA_BUNDLE) here, resolved
+    // next to the timeouts in AWSConfiguration, and turns them into `proxy` / `tlsConfiguration` below.
 
-    func start(_ task: URLSessionTask) {
-        lock.lock()
-        self.task = task
-        let cancelled = self.cancelled
-        lock.unlock()
-        task.resume()
-        if cancelled { task.cancel() }
+    /// The defaults are the AWS CLI's connect timeout and the client's default concurrency bound.
+    public init(connectTimeout: Duration = .seconds(60), connectionsPerEndpoint: Int = 32) {
+        self.connectTimeout = connectTimeout
+        self.connectionsPerEndpoint = connectionsPerEndpoint
     }
 
-    func cancel() {
-        lock.lock()
-        cancelled = true
-        let task = self.task
-        lock.unlock()
-        task?.cancel()
+    /// The async-http-client configuration these settings make.
+    var clientConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,  // a signed request must not be replayed elsewhere; 3xx answers are AWS errors
+            timeout: .init(connect: .nanoseconds(Int64(connectTimeout.seconds * 1e9))))
+        configuration.httpVersion = .http1Only  // as the AWS CLI and SDKs speak to AWS's APIs
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connectionsPerEndpoint
+        // A refused connection fails the attempt at once: Cairn's retry policy decides what happens next.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
     }
 }
 
-/// The production transport: Foundation's `URLSession` (libcurl with the system OpenSSL on Linux),
-/// which keeps connections alive and reuses them across requests to the same host.
-public final class URLSessionTransport: HTTPTransport {
-    private let session: URLSession
+/// The production transport: swift-server's async-http-client on SwiftNIO, which waits for sockets in
+/// epoll rather than polling, keeps connections alive per endpoint, and cancels a request with its task.
+public struct HTTPClientTransport: HTTPTransport {
+    /// What its (shared) client was made with.
+    public let settings: HTTPClientSettings
+    private let client: HTTPClient
 
-    /// - Parameter maxConnectionsPerHost: keep-alive pool size per host; matches the client's concurrency bound.
-    public init(maxConnectionsPerHost: Int = 32) {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = maxConnectionsPerHost
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        configuration.httpShouldSetCookies = false
-        // Proxies come from the environment, as with every AWS tool.
-        session = URLSession(configuration: configuration)
+    /// A transport on the process's client for `settings`: cheap, so make one wherever needed.
+    public init(settings: HTTPClientSettings = HTTPClientSettings()) {
+        self.settings = settings
+        client = SharedHTTPClients.client(for: settings)
     }
 
-    deinit { session.finishTasksAndInvalidate() }
+    /// The largest answer read into memory. AWS's API answers are small (a page of a listing).
+    static let maxResponseBytes = 64 << 20
 
+    /// Sends `request`; `timeout` bounds the whole attempt, waiting for a connection included.
     public func send(_ request: HTTPRequest, timeout: Duration) async throws(TransportError) -> HTTPResponse {
-        var urlRequest = URLRequest(url: request.url)
-        urlRequest.httpMethod = request.method
-        urlRequest.timeoutInterval = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        #if !canImport(Darwin)
-        // swift-corelibs-foundation arms its timer with Int(timeoutInterval) seconds: anything under a second
-        // would time out at once, and 1.5 s would be 1 s. Whole seconds, rounded up, behave as asked.
-        urlRequest.timeoutInterval = max(1, urlRequest.timeoutInterval.rounded(.up))
-        #endif
-        for header in request.headers { urlRequest.addValue(header.value, forHTTPHeaderField: header.name) }
-        if !request.body.isEmpty || ["PUT", "POST"].contains(request.method) { urlRequest.httpBody = request.body }
-        let prepared = urlRequest
-        let running = RunningTask()
-        let outcome: Result<(Data, URLResponse), any Error> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let task = session.dataTask(with: prepared) { data, response, error in
-                    if let error {
-                        continuation.resume(returning: .failure(error))
-                    } else if let response {
-                        continuation.resume(returning: .success((data ?? Data(), response)))
-                    } else {
-                        continuation.resume(returning: .failure(TransportError.other(detail: "no response")))
-                    }
-                }
-                running.start(task)
-            }
-        } onCancel: {
-            // swift-corelibs-foundation's own async `data(for:)` cancels the URLSessionTask right here, under the
-            // Swift task's status lock, and can deadlock with a completion that is resuming at the same moment
-            // (seen as a hung `cairn drift` when a failed read cancelled its siblings). Cancel from elsewhere.
-            DispatchQueue.global().async { running.cancel() }
-        }
+        var outgoing = HTTPClientRequest(url: request.url.absoluteString)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
+        if !request.body.isEmpty || ["PUT", "POST"].contains(request.method) { outgoing.body = .bytes(request.body) }
         do {
-            let (data, response) = try outcome.get()
-            guard let http = response as? HTTPURLResponse else { throw TransportError.other(detail: "not an HTTP response") }
+            let response = try await client.execute(outgoing, timeout: .nanoseconds(Int64(timeout.seconds * 1e9)))
+            let body = try await response.body.collect(upTo: Self.maxResponseBytes)
             var headers: [String: String] = [:]
-            for (key, value) in http.allHeaderFields {
-                if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
+            for (name, value) in response.headers {
+                let key = name.lowercased()
+                headers[key] = headers[key].map { "\($0), \(value)" } ?? value
             }
-            return HTTPResponse(status: http.statusCode, headers: headers, body: data)
-        } catch let error as TransportError {
-            throw error
-        } catch let error as URLError {
-            throw Self.classify(error, url: request.url, timeout: prepared.timeoutInterval)
+            return HTTPResponse(status: Int(response.status.code), headers: headers, body: Data(body.readableBytesView))
         } catch {
-            throw .other(detail: "\(error)")
+            throw Self.classify(error, url: request.url, timeout: timeout, connectTimeout: settings.connectTimeout)
         }
     }
 
-    static func classify(_ error: URLError, url: URL, timeout: Double) -> TransportError {
-        let detail = (error as NSError).userInfo[NSLocalizedDescriptionKey] as? String ?? "\(error.code)"
-        switch error.code {
-        case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet:
-            return .cannotConnect(host: url.host.map { h in url.port.map { "\(h):\($0)" } ?? h } ?? url.absoluteString, detail: detail)
-        case .timedOut:
-            return .timedOut(seconds: timeout)
-        case .networkConnectionLost, .badServerResponse, .cannotParseResponse, .zeroByteResource:
-            return .connectionLost(detail: detail)
-        default:
-            // libcurl reports a reset as a generic failure whose text names it.
-            if detail.localizedCaseInsensitiveContains("reset") || detail.localizedCaseInsensitiveContains("recv failure")
-                || detail.localizedCaseInsensitiveContains("empty reply") {
-                return .connectionLost(detail: detail)
+    /// Sorts async-http-client's and SwiftNIO's errors into the reasons the retry policy and messages know.
+    static func classify(_ error: any Error, url: URL, timeout: Duration, connectTimeout: Duration) -> TransportError {
+        let host = url.host.map { h in url.port.map { "\(h):\($0)" } ?? h } ?? url.absoluteString
+        switch error {
+        case let error as HTTPClientError:
+            switch error {
+            case .deadlineExceeded, .readTimeout:
+                return .timedOut(seconds: timeout.seconds)
+            case .connectTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout:
+                return .connectTimedOut(host: host, seconds: connectTimeout.seconds)
+            case .remoteConnectionClosed:
+                return .connectionLost(detail: "the server closed the connection without an answer")
+            default:
+                return .other(detail: "\(error)")
             }
-            return .other(detail: detail)
+        case let error as NIOConnectionError:
+            if let dns = error.dnsAError ?? error.dnsAAAAError { return .cannotConnect(host: host, detail: "cannot resolve the name (\(dns))") }
+            guard let failure = error.connectionErrors.last?.error else { return .cannotConnect(host: host, detail: "\(error)") }
+            return classify(failure, url: url, timeout: timeout, connectTimeout: connectTimeout)
+        case let error as IOError:
+            let detail = String(cString: strerror(error.errnoCode))
+            switch error.errnoCode {
+            case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL: return .cannotConnect(host: host, detail: detail)
+            case ETIMEDOUT: return .connectTimedOut(host: host, seconds: connectTimeout.seconds)
+            case ECONNRESET, EPIPE, ECONNABORTED: return .connectionLost(detail: detail)
+            default: return .other(detail: detail)
+            }
+        case HTTPParserError.invalidEOFState:
+            return .connectionLost(detail: "the answer was cut short")
+        case is NIOTooManyBytesError:
+            return .other(detail: "an answer larger than \(maxResponseBytes >> 20) MiB")
+        default:
+            return .other(detail: "\(error)")
         }
     }
+}
+
+/// The old name, still used by the drift webhook (Sources/CairnCLI/Drift.swift).
+public typealias URLSessionTransport = HTTPClientTransport
+
+/// The process's HTTP clients, one per distinct settings (in practice one): created on first use and kept
+/// for the life of the process, like `HTTPClient.shared`. They are never released, so never need shutting
+/// down (async-http-client traps when a client is released unshut); idle, they wait in epoll and cost nothing.
+private enum SharedHTTPClients {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var clients: [HTTPClientSettings: HTTPClient] = [:]
+
+    static func client(for settings: HTTPClientSettings) -> HTTPClient {
+        lock.lock()
+        defer { lock.unlock() }
+        if let client = clients[settings] { return client }
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: settings.clientConfiguration)
+        clients[settings] = client
+        return client
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

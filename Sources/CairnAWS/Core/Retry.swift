@@ -8,14 +8,18 @@ public struct RetryPolicy: Sendable, Equatable {
     public var cap: Duration
     /// The longest `Retry-After` honoured; a server asking for more is answered with an error instead.
     public var maxRetryAfter: Duration
+    /// Attempts that may time out before a call gives up, within `maxAttempts`. One retry recovers a dropped
+    /// connection; a second timeout means a stalled endpoint, which 10 × 60 s of waiting would not cure.
+    public var maxTimedOutAttempts: Int
 
     public static let `default` = RetryPolicy(maxAttempts: 10, base: .seconds(1), cap: .seconds(20), maxRetryAfter: .seconds(60))
 
-    public init(maxAttempts: Int, base: Duration, cap: Duration, maxRetryAfter: Duration = .seconds(60)) {
+    public init(maxAttempts: Int, base: Duration, cap: Duration, maxRetryAfter: Duration = .seconds(60), maxTimedOutAttempts: Int = 2) {
         self.maxAttempts = max(1, maxAttempts)
         self.base = base
         self.cap = cap
         self.maxRetryAfter = maxRetryAfter
+        self.maxTimedOutAttempts = max(1, maxTimedOutAttempts)
     }
 
     /// AWS error codes that mean "slow down" in some service.

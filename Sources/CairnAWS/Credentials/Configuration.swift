@@ -11,16 +11,19 @@ public struct AWSConfiguration: Sendable {
     public let credentials: any CredentialProvider
     public let endpoints: EndpointResolver
     public let retry: RetryPolicy
+    /// Per attempt and to connect, with where each came from.
+    public let timeouts: HTTPTimeouts
 
-    /// Resolves credentials, region, endpoints and retry settings.
+    /// Resolves credentials, region, endpoints, retry settings and timeouts.
     ///
     /// - Parameters:
     ///   - profile: an explicit profile (`--profile`). As in the AWS CLI, naming one makes the
     ///     profile win over the `AWS_ACCESS_KEY_ID` environment variables.
     ///   - defaultRegion: used when nothing else names a region (a stack's pinned region).
+    ///   - transport: for credential lookups; by default the shared HTTP client with the resolved connect timeout.
     public static func resolve(
         environment: [String: String] = ProcessInfo.processInfo.environment, profile explicitProfile: String? = nil,
-        region explicitRegion: String? = nil, defaultRegion: String? = nil, transport: any HTTPTransport = URLSessionTransport(),
+        region explicitRegion: String? = nil, defaultRegion: String? = nil, transport: (any HTTPTransport)? = nil,
         clock: any AWSClock = SystemClock(), random: any RandomSource = SystemRandom(), logger: (any AWSLogger)? = nil
     ) throws -> AWSConfiguration {
         let config = try SharedConfig.load(environment: environment)
@@ -56,22 +59,32 @@ public struct AWSConfiguration: Sendable {
             }
             retry.maxAttempts = attempts
         }
+        let timeouts = try HTTPTimeouts.resolve(environment: environment, config: config, profile: profile)
 
         let endpoints = try EndpointResolver.from(environment: environment, config: config, profile: profile)
         let chain = CredentialChain(environment: environment, config: config, profile: profile,
                                     profileIsExplicit: explicitProfile != nil, region: region, endpoints: endpoints,
-                                    transport: transport, clock: clock, random: random, logger: logger)
+                                    transport: transport ?? timeouts.transport(), timeout: timeouts.request,
+                                    clock: clock, random: random, logger: logger)
         let credentials = try chain.provider()
         return AWSConfiguration(profile: profile, region: region, regionSource: regionSource,
-                                credentials: credentials, endpoints: endpoints, retry: retry)
+                                credentials: credentials, endpoints: endpoints, retry: retry, timeouts: timeouts)
     }
 
-    /// A client for this configuration, optionally in another region.
-    public func client(region: String? = nil, transport: any HTTPTransport = URLSessionTransport(), maxConcurrency: Int = 32,
+    /// A client for this configuration, optionally in another region; by default on the shared HTTP client.
+    public func client(region: String? = nil, transport: (any HTTPTransport)? = nil, maxConcurrency: Int = 32,
                        clock: any AWSClock = SystemClock(), random: any RandomSource = SystemRandom(),
                        logger: (any AWSLogger)? = nil) -> AWSClient {
         AWSClient(region: region ?? self.region, credentials: credentials, endpoints: endpoints, retry: retry,
-                  maxConcurrency: maxConcurrency, transport: transport, clock: clock, random: random, logger: logger)
+                  timeout: timeouts.request, maxConcurrency: maxConcurrency, transport: transport ?? timeouts.transport(),
+                  clock: clock, random: random, logger: logger)
+    }
+}
+
+extension HTTPTimeouts {
+    /// The shared HTTP client with this connect timeout.
+    func transport() -> HTTPClientTransport {
+        HTTPClientTransport(settings: HTTPClientSettings(connectTimeout: connect))
     }
 }
 
@@ -85,6 +98,7 @@ struct CredentialChain {
     let region: String
     let endpoints: EndpointResolver
     let transport: any HTTPTransport
+    let timeout: Duration
     let clock: any AWSClock
     let random: any RandomSource
     let logger: (any AWSLogger)?
@@ -195,7 +209,7 @@ struct CredentialChain {
     }
 
     private func stsClient(credentials: any CredentialProvider) -> AWSClient {
-        AWSClient(region: region, credentials: credentials, endpoints: endpoints, transport: transport,
+        AWSClient(region: region, credentials: credentials, endpoints: endpoints, timeout: timeout, transport: transport,
                   clock: clock, random: random, logger: logger)
     }
 

@@ -223,9 +223,11 @@ let signatureAdvice = "The request signature was rejected: check the secret acce
         #expect(error(.transport(.cannotConnect(host: "sts.us-east-1.amazonaws.com", detail: "Could not resolve host"))) ==
                 "Cannot reach STS at https://sts.us-east-1.amazonaws.com (sts.us-east-1.amazonaws.com: Could not resolve host). Check the endpoint (AWS_ENDPOINT_URL, the profile's endpoint_url) and the network.")
         #expect(error(.transport(.timedOut(seconds: 60)), attempts: 10) ==
-                "STS GetCallerIdentity got no answer from https://sts.us-east-1.amazonaws.com within 60 s after 10 attempts. Check the network, or raise the timeout.")
+                "STS GetCallerIdentity got no answer from https://sts.us-east-1.amazonaws.com within 60 s after 10 attempts. Check the network, or raise CAIRN_HTTP_TIMEOUT or the profile's cli_read_timeout.")
         #expect(error(.transport(.timedOut(seconds: 0.25))) ==
-                "STS GetCallerIdentity got no answer from https://sts.us-east-1.amazonaws.com within 0.25 s. Check the network, or raise the timeout.")
+                "STS GetCallerIdentity got no answer from https://sts.us-east-1.amazonaws.com within 0.25 s. Check the network, or raise CAIRN_HTTP_TIMEOUT or the profile's cli_read_timeout.")
+        #expect(error(.transport(.connectTimedOut(host: "sts.us-east-1.amazonaws.com", seconds: 10)), attempts: 2) ==
+                "Cannot connect to STS at https://sts.us-east-1.amazonaws.com (sts.us-east-1.amazonaws.com) within 10 s after 2 attempts. Check the endpoint and the network, or raise CAIRN_HTTP_CONNECT_TIMEOUT or the profile's cli_connect_timeout.")
         #expect(error(.transport(.connectionLost(detail: "Connection reset by peer")), attempts: 3) ==
                 "The connection to STS at https://sts.us-east-1.amazonaws.com broke during GetCallerIdentity (Connection reset by peer) after 3 attempts. Check the network and run the command again.")
         #expect(error(.transport(.other(detail: "SSL certificate problem"))) ==

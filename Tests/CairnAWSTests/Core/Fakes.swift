@@ -144,11 +144,6 @@ final class RecordingLogger: AWSLogger, @unchecked Sendable {
     var lines: [String] { state.current }
 }
 
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
 /// Credentials for offline tests: the AWS documentation's example key.
 let exampleCredentials = Credentials(
     accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
@@ -168,14 +163,14 @@ func makeClient(
               endpoints: endpoints, retry: retry, transport: transport, clock: clock, random: FixedRandom(jitter), logger: logger)
 }
 
-/// A client on the real transport (URLSession) aimed at `endpoint`, with a fake clock (no real backoff waits).
+/// A client on the real transport (async-http-client) aimed at `endpoint`, with a fake clock (no real backoff waits).
 func makeNetworkClient(
     endpoint: URL, clock: FakeClock = FakeClock(), retry: RetryPolicy = .default, timeout: Duration = .seconds(10),
     logger: (any AWSLogger)? = nil
 ) -> AWSClient {
     AWSClient(region: "us-east-1", credentials: StaticCredentialProvider(exampleCredentials, source: "the test's credentials"),
               endpoints: EndpointResolver(globalOverride: (endpoint, "the test")), retry: retry, timeout: timeout,
-              transport: URLSessionTransport(), clock: clock, random: FixedRandom(0.5), logger: logger)
+              transport: HTTPClientTransport(), clock: clock, random: FixedRandom(0.5), logger: logger)
 }
 
 /// Captures the error `body` throws, failing if it returns normally.

@@ -111,14 +111,32 @@ import Testing
         #expect(clock.sleeps == [.milliseconds(500)])
     }
 
-    @Test(arguments: [TransportError.connectionLost(detail: "Connection reset by peer"), .timedOut(seconds: 60)])
+    @Test(arguments: [TransportError.connectionLost(detail: "Connection reset by peer"), .timedOut(seconds: 60),
+                      .connectTimedOut(host: "aws.test:4566", seconds: 60)])
     func connectionResetsAndTimeoutsAreRetried(failure: TransportError) async throws {
-        let transport = FakeTransport([.failure(failure), .failure(failure), .noRepositories])
+        let transport = FakeTransport([.failure(.connectionLost(detail: "Connection reset by peer")), .failure(failure), .noRepositories])
         let clock = FakeClock()
         let result = try await makeClient(transport, clock: clock, jitter: 0.75).json(.ecr, "DescribeRepositories")
         #expect(result == ["repositories": []])
         #expect(await transport.requestCount == 3)
         #expect(clock.sleeps == [.milliseconds(750), .milliseconds(1500)])
+    }
+
+    /// A stalled endpoint costs two timeouts, not ten: the second ends the call whatever AWS_MAX_ATTEMPTS allows.
+    @Test func aCallGivesUpAtItsSecondTimeout() async throws {
+        let transport = FakeTransport([.failure(.timedOut(seconds: 60)), .failure(.connectionLost(detail: "reset")),
+                                       .failure(.connectTimedOut(host: "aws.test:4566", seconds: 60)), .noRepositories])
+        let clock = FakeClock()
+        let error = try #require(await capture(AWSRequestError.self) { try await makeClient(transport, clock: clock).json(.ecr, "DescribeRepositories") })
+        #expect(error.attempts == 3)
+        guard case .transport(.connectTimedOut) = error.reason else { Issue.record("reason \(error.reason)"); return }
+        #expect(await transport.requestCount == 3)
+        #expect(clock.sleeps == [.milliseconds(500), .seconds(1)])
+
+        let patient = FakeTransport([.failure(.timedOut(seconds: 60)), .failure(.timedOut(seconds: 60)), .noRepositories])
+        let retry = RetryPolicy(maxAttempts: 10, base: .seconds(1), cap: .seconds(20), maxTimedOutAttempts: 3)
+        _ = try await makeClient(patient, retry: retry).json(.ecr, "DescribeRepositories")
+        #expect(await patient.requestCount == 3)
     }
 
     @Test(arguments: [TransportError.cannotConnect(host: "aws.test:4566", detail: "Connection refused"), .other(detail: "TLS handshake failed")])

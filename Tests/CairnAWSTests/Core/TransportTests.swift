@@ -1,6 +1,9 @@
 @testable import CairnAWS
 import CairnJSON
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import TestSupport
 
@@ -11,8 +14,8 @@ private let stsOK = StubResponse.xml(200, """
     </GetCallerIdentityResponse>
     """, headers: ["x-amzn-RequestId": "stub-req"])
 
-/// The real transport (URLSession) over a real socket, against the scriptable stub server.
-@Suite struct URLSessionTransportTests {
+/// The real transport (async-http-client) over a real socket, against the scriptable stub server.
+@Suite struct HTTPClientTransportTests {
     @Test func aConnectionResetIsConnectionLostAndRetried() async throws {
         let stub = try await StubServer.start([.resetConnection, stsOK])
         defer { stub.stop() }
@@ -20,7 +23,7 @@ private let stsOK = StubResponse.xml(200, """
         defer { direct.stop() }
 
         do {
-            _ = try await URLSessionTransport().send(HTTPRequest(method: "GET", url: direct.endpoint), timeout: .seconds(10))
+            _ = try await HTTPClientTransport().send(HTTPRequest(method: "GET", url: direct.endpoint), timeout: .seconds(10))
             Issue.record("a reset connection answered")
         } catch {
             guard case .connectionLost = error else { Issue.record("a reset is \(error), not connectionLost"); return }
@@ -67,7 +70,7 @@ private let stsOK = StubResponse.xml(200, """
         guard case .transport(.timedOut(let seconds)) = error.reason else { Issue.record("reason \(error.reason)"); return }
         #expect(seconds == 1)
         #expect(error.attempts == 1)
-        #expect(error.description == "STS GetCallerIdentity got no answer from \(hanging.endpoint.absoluteString) within 1 s. Check the network, or raise the timeout.")
+        #expect(error.description == "STS GetCallerIdentity got no answer from \(hanging.endpoint.absoluteString) within 1 s. Check the network, or raise CAIRN_HTTP_TIMEOUT or the profile's cli_read_timeout.")
         #expect(try await hanging.requests().count == 1)
     }
 
@@ -76,7 +79,7 @@ private let stsOK = StubResponse.xml(200, """
         defer { hanging.stop() }
         let started = ContinuousClock.now
         do {
-            _ = try await URLSessionTransport().send(HTTPRequest(method: "GET", url: hanging.endpoint), timeout: .milliseconds(300))
+            _ = try await HTTPClientTransport().send(HTTPRequest(method: "GET", url: hanging.endpoint), timeout: .milliseconds(300))
             Issue.record("a hung request answered")
         } catch {
             guard case .timedOut = error else { Issue.record("\(error)"); return }
@@ -85,13 +88,14 @@ private let stsOK = StubResponse.xml(200, """
     }
 
     /// Cancelling requests that are failing at that moment once deadlocked inside swift-corelibs-foundation
-    /// (a drift check whose failed read cancelled its siblings never ended). Many rounds, to meet the race.
+    /// (a drift check whose failed read cancelled its siblings never ended). Many rounds, to meet the race;
+    /// kept for the transport that replaced URLSession.
     @Test func cancellingRequestsAsTheyFailNeverHangs() async throws {
         // Held for the whole test: hundreds of requests must not reach a server another test starts meanwhile.
         let closed = try ClosedLoopbackPort()
         defer { closed.close() }
         let port = closed.port
-        let transport = URLSessionTransport()
+        let transport = HTTPClientTransport()
         let rounds = Task {
             for _ in 0..<40 {
                 await withTaskGroup(of: Void.self) { group in
@@ -121,6 +125,34 @@ private let stsOK = StubResponse.xml(200, """
         _ = try? await request.value
         #expect(ContinuousClock.now - started < .seconds(10))
     }
+
+    @Test func requestsToOneEndpointShareAKeptAliveConnection() async throws {
+        let stub = try await StubServer.start([stsOK])
+        defer { stub.stop() }
+        let client = makeNetworkClient(endpoint: stub.endpoint)
+        for _ in 0..<3 { _ = try await client.callerIdentity() }
+        let requests = try await stub.requests()
+        #expect(requests.count == 3)
+        #expect(Set(requests.map(\.connection)).count == 1, "\(requests.map(\.connection))")
+    }
+
+    #if os(Linux)
+    /// A port whose accept queue is full drops new SYNs (Linux), so connecting hangs: the connect timeout
+    /// ends the attempt, however long the request timeout.
+    @Test func aConnectTimeoutNamesItsSetting() async throws {
+        let full = try FullBacklogPort()
+        defer { full.close() }
+        let transport = HTTPClientTransport(settings: HTTPClientSettings(connectTimeout: .seconds(1)))
+        let started = ContinuousClock.now
+        do {
+            _ = try await transport.send(HTTPRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(full.port)/")!), timeout: .seconds(60))
+            Issue.record("a full backlog answered")
+        } catch {
+            #expect(error == .connectTimedOut(host: "127.0.0.1:\(full.port)", seconds: 1))
+        }
+        #expect(ContinuousClock.now - started < .seconds(50))  // bounds a hang only
+    }
+    #endif
 
     @Test func aClosedPortCannotBeReached() async throws {
         let closed = try ClosedLoopbackPort()
@@ -170,3 +202,41 @@ private let stsOK = StubResponse.xml(200, """
         #expect(authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/ecr/aws4_request, SignedHeaders="))
     }
 }
+
+#if os(Linux)
+/// A listening loopback socket (backlog 0) whose accept queue is filled by connections never accepted.
+private final class FullBacklogPort {
+    let port: Int
+    private var descriptors: [Int32] = []
+
+    init() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        descriptors.append(listener)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ready = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 0) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        guard ready else {
+            Glibc.close(listener)
+            throw TestSupportError("cannot listen on loopback: \(String(cString: strerror(errno)))")
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        for _ in 0..<4 {
+            let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            descriptors.append(filler)
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(filler, $0, length) } }
+        }
+        usleep(200_000)  // the fillers' handshakes complete
+    }
+
+    func close() {
+        for fd in descriptors { Glibc.close(fd) }
+        descriptors = []
+    }
+}
+#endif
