@@ -158,7 +158,7 @@ extension Cairn {
                         members["text"] = .string(summary + "\n" + report.markdown)
                         body = .object(members)
                     }
-                    let response = try await URLSessionTransport().send(
+                    let response = try await HTTPClientTransport().send(
                         HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")], body: Data(body.description.utf8)),
                         timeout: .seconds(10))
                     guard (200..<300).contains(response.status) else {

@@ -175,9 +175,6 @@ public struct HTTPClientTransport: HTTPTransport {
     }
 }
 
-/// The old name, still used by the drift webhook (Sources/CairnCLI/Drift.swift).
-public typealias URLSessionTransport = HTTPClientTransport
-
 /// The process's HTTP clients, one per distinct settings (in practice one): created on first use and kept
 /// for the life of the process, like `HTTPClient.shared`. They are never released, so never need shutting
 /// down (async-http-client traps when a client is released unshut); idle, they wait in epoll and cost nothing.
