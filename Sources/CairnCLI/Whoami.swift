@@ -33,7 +33,9 @@ extension Cairn {
                         "connectTimeoutSeconds": .double(configuration.timeouts.connect / .seconds(1)),
                         "connectTimeoutSource": .string(configuration.timeouts.connectSource),
                     ]
-                    say(json.prettyDescription)
+                    var described = json.objectValue ?? [:]
+                    if configuration.proxies.isConfigured { described["network"] = .string(configuration.proxies.summary(for: endpoint.url)) }
+                    say(JSON.object(described).prettyDescription)
                 case .text:
                     say("""
                         Account:      \(identity.account)
@@ -43,7 +45,7 @@ extension Cairn {
                         Credentials:  \(configuration.credentials.source)
                         Endpoint:     \(endpoint.url.absoluteString)  (from \(endpoint.source))
                         Timeouts:     \(configuration.timeouts.summary)
-                        """)
+                        """ + (!configuration.proxies.isConfigured ? "" : "\nNetwork:      \(configuration.proxies.summary(for: endpoint.url))"))
                 }
             }
         }

@@ -80,13 +80,16 @@ public struct HTTPClientSettings: Sendable, Hashable {
     public var connectTimeout: Duration
     /// Keep-alive connections per endpoint; matches the client's default concurrency bound.
     public var connectionsPerEndpoint: Int
-    // A later issue adds the proxy (HTTPS_PROXY / NO_PROXY) and the trust roots (AWS_CA_BUNDLE) here, resolved
-    // next to the timeouts in AWSConfiguration, and turns them into `proxy` / `tlsConfiguration` below.
+    /// The forward proxy this client's connections go through (CONNECT for https), or nil for direct ones.
+    public var proxy: ProxySettings.Proxy?
+    // A later issue adds the trust roots (AWS_CA_BUNDLE) here, resolved next to the timeouts in
+    // AWSConfiguration, and turns them into `tlsConfiguration` below.
 
     /// The defaults are the AWS CLI's connect timeout and the client's default concurrency bound.
-    public init(connectTimeout: Duration = .seconds(60), connectionsPerEndpoint: Int = 32) {
+    public init(connectTimeout: Duration = .seconds(60), connectionsPerEndpoint: Int = 32, proxy: ProxySettings.Proxy? = nil) {
         self.connectTimeout = connectTimeout
         self.connectionsPerEndpoint = connectionsPerEndpoint
+        self.proxy = proxy
     }
 
     /// The async-http-client configuration these settings make.
@@ -98,6 +101,10 @@ public struct HTTPClientSettings: Sendable, Hashable {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connectionsPerEndpoint
         // A refused connection fails the attempt at once: Cairn's retry policy decides what happens next.
         configuration.connectionPool.retryConnectionEstablishment = false
+        if let proxy {
+            let authorization = proxy.username.map { HTTPClient.Authorization.basic(username: $0, password: proxy.password ?? "") }
+            configuration.proxy = .server(host: proxy.host, port: proxy.port, authorization: authorization)
+        }
         return configuration
     }
 }
@@ -105,14 +112,22 @@ public struct HTTPClientSettings: Sendable, Hashable {
 /// The production transport: swift-server's async-http-client on SwiftNIO, which waits for sockets in
 /// epoll rather than polling, keeps connections alive per endpoint, and cancels a request with its task.
 public struct HTTPClientTransport: HTTPTransport {
-    /// What its (shared) client was made with.
+    /// What its (shared) clients are made with; `proxy` is set per request from `proxies`.
     public let settings: HTTPClientSettings
-    private let client: HTTPClient
+    /// Which requests go through a forward proxy.
+    public let proxies: ProxySettings
 
-    /// A transport on the process's client for `settings`: cheap, so make one wherever needed.
-    public init(settings: HTTPClientSettings = HTTPClientSettings()) {
+    /// A transport on the process's clients for `settings`: cheap, so make one wherever needed.
+    public init(settings: HTTPClientSettings = HTTPClientSettings(), proxies: ProxySettings = .none) {
         self.settings = settings
-        client = SharedHTTPClients.client(for: settings)
+        self.proxies = proxies
+    }
+
+    /// The shared client for requests to `url`: the direct one, or the one through its proxy.
+    private func client(for url: URL) -> HTTPClient {
+        var settings = self.settings
+        settings.proxy = proxies.proxy(for: url)
+        return SharedHTTPClients.client(for: settings)
     }
 
     /// The largest answer read into memory. AWS's API answers are small (a page of a listing).
@@ -125,7 +140,7 @@ public struct HTTPClientTransport: HTTPTransport {
         for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
         if !request.body.isEmpty || ["PUT", "POST"].contains(request.method) { outgoing.body = .bytes(request.body) }
         do {
-            let response = try await client.execute(outgoing, timeout: .nanoseconds(Int64(timeout.seconds * 1e9)))
+            let response = try await client(for: request.url).execute(outgoing, timeout: .nanoseconds(Int64(timeout.seconds * 1e9)))
             let body = try await response.body.collect(upTo: Self.maxResponseBytes)
             var headers: [String: String] = [:]
             for (name, value) in response.headers {

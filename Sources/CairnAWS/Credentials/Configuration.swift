@@ -13,6 +13,8 @@ public struct AWSConfiguration: Sendable {
     public let retry: RetryPolicy
     /// Per attempt and to connect, with where each came from.
     public let timeouts: HTTPTimeouts
+    /// The forward proxies from `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`, for every request (credentials too).
+    public let proxies: ProxySettings
 
     /// Resolves credentials, region, endpoints, retry settings and timeouts.
     ///
@@ -60,15 +62,16 @@ public struct AWSConfiguration: Sendable {
             retry.maxAttempts = attempts
         }
         let timeouts = try HTTPTimeouts.resolve(environment: environment, config: config, profile: profile)
+        let proxies = try ProxySettings.resolve(environment: environment)
 
         let endpoints = try EndpointResolver.from(environment: environment, config: config, profile: profile)
         let chain = CredentialChain(environment: environment, config: config, profile: profile,
                                     profileIsExplicit: explicitProfile != nil, region: region, endpoints: endpoints,
-                                    transport: transport ?? timeouts.transport(), timeout: timeouts.request,
+                                    transport: transport ?? timeouts.transport(proxies: proxies), timeout: timeouts.request,
                                     clock: clock, random: random, logger: logger)
         let credentials = try chain.provider()
         return AWSConfiguration(profile: profile, region: region, regionSource: regionSource,
-                                credentials: credentials, endpoints: endpoints, retry: retry, timeouts: timeouts)
+                                credentials: credentials, endpoints: endpoints, retry: retry, timeouts: timeouts, proxies: proxies)
     }
 
     /// A client for this configuration, optionally in another region; by default on the shared HTTP client.
@@ -76,15 +79,15 @@ public struct AWSConfiguration: Sendable {
                        clock: any AWSClock = SystemClock(), random: any RandomSource = SystemRandom(),
                        logger: (any AWSLogger)? = nil) -> AWSClient {
         AWSClient(region: region ?? self.region, credentials: credentials, endpoints: endpoints, retry: retry,
-                  timeout: timeouts.request, maxConcurrency: maxConcurrency, transport: transport ?? timeouts.transport(),
+                  timeout: timeouts.request, maxConcurrency: maxConcurrency, transport: transport ?? timeouts.transport(proxies: proxies),
                   clock: clock, random: random, logger: logger)
     }
 }
 
 extension HTTPTimeouts {
-    /// The shared HTTP client with this connect timeout.
-    func transport() -> HTTPClientTransport {
-        HTTPClientTransport(settings: HTTPClientSettings(connectTimeout: connect))
+    /// The shared HTTP clients with this connect timeout, through `proxies` where they apply.
+    func transport(proxies: ProxySettings = .none) -> HTTPClientTransport {
+        HTTPClientTransport(settings: HTTPClientSettings(connectTimeout: connect), proxies: proxies)
     }
 }
 
