@@ -71,6 +71,7 @@ do {
 defer { store.close() }
 if (try? store.resourceCount()) ?? 0 > 0 { fail("the state of \(stack.name) (\(stack.environment.name)) in \(stateDirPath) already holds resources") }
 
+let ownership = Ownership(stack: stack.name, environment: stack.environment.name, state: store.lineage)
 var known: [String: [String: JSON]] = [:]
 var batch: [Change] = []
 var written = 0
@@ -82,6 +83,8 @@ do {
         for (key, value) in resource.attributes {
             attributes[key] = value.resolve(path: key, sensitivePaths: &sensitive) { known[$0.address]?[$0.output] }
         }
+        // As an apply records them: every taggable resource carries the state's ownership tags.
+        if let tags = attributes["tags"] { attributes["tags"] = ownership.tagging(tags) }
         if Unknown.contains(.object(attributes)) { fail("\(address): an attribute refers to an output this tool does not make up") }
         let name = attributes["name"]?.stringValue ?? resource.logicalName
         let resourceOutputs = outputs(type: resource.typeName, name: name)
