@@ -38,11 +38,12 @@ extension Workspace {
             """)
     }
 
-    /// Records `region` as the state's region (at the first apply), or refuses a different one.
+    /// Records `region` as the state's region (at the first apply), or refuses a different one. The records
+    /// are read only for a state that has no region yet (written before Cairn recorded it).
     func recordRegion(_ store: StateStore, region: String) throws {
-        let records = try load(store, codec: codec(create: true)).records
-        try checkRegion(store, region: region, records: records)
-        if try store.metadata(Self.regionKey) == nil { try store.setMetadata(Self.regionKey, region) }
+        if try store.metadata(Self.regionKey) != nil { return try checkRegion(store, region: region, records: []) }
+        try checkRegion(store, region: region, records: load(store, codec: codec(create: true)).records)
+        try store.setMetadata(Self.regionKey, region)
     }
 
     /// Reads of the names that the stack's new resources would take, so that the plan can stop when one
