@@ -18,9 +18,10 @@ struct AWSOptions: ParsableArguments {
         verbose || ProcessInfo.processInfo.environment["CAIRN_LOG"]?.lowercased() == "debug" ? StandardErrorLogger() : nil
     }
 
-    /// Resolves the configuration; `stackRegion` is used when nothing else names a region.
+    /// Resolves the configuration; a stack's declared region comes after `--region` and before the
+    /// environment and profile (`AWSConfiguration.resolve`).
     func configuration(stackRegion: String? = nil) throws -> AWSConfiguration {
-        try AWSConfiguration.resolve(profile: profile, region: region, defaultRegion: stackRegion, logger: logger)
+        try AWSConfiguration.resolve(profile: profile, region: region, stackRegion: stackRegion, logger: logger)
     }
 }
 

@@ -7,7 +7,11 @@ extension Cairn {
     /// Shows which AWS identity, region and endpoint Cairn would use, and where each came from.
     struct Whoami: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the AWS account, identity, region, endpoint and timeouts Cairn uses, and where each comes from.")
+            abstract: "Show the AWS account, identity, region, endpoint and timeouts Cairn uses, and where each comes from.",
+            discussion: "The region: --region, else the stack's declared region (name the stack), else AWS_REGION, AWS_DEFAULT_REGION, the profile's region.")
+
+        @Argument(help: "A stack: show the region its commands use (its declared region comes after --region, before AWS_REGION).")
+        var stack: String?
 
         @OptionGroup var aws: AWSOptions
 
@@ -16,7 +20,7 @@ extension Cairn {
 
         func run() async throws {
             try await reportingErrors {
-                let configuration = try aws.configuration()
+                let configuration = try aws.configuration(stackRegion: try stack.map { try StackRegistry.definition(named: $0) }?.region)
                 let client = configuration.client(logger: aws.logger)
                 let identity = try await client.callerIdentity()
                 let endpoint = client.endpoint(for: .sts)

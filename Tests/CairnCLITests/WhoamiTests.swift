@@ -94,6 +94,24 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
         }
     }
 
+    /// The one region rule, as every stack command applies it: --region, the stack's declared region,
+    /// then AWS_REGION and the profile.
+    @Test func aStackDeclaredRegionComesAfterTheFlagAndBeforeTheEnvironment() async throws {
+        let moto = try await MotoServer.shared()
+        let environment = moto.environment(extra: ["AWS_REGION": "us-west-2"])
+        let declared = try await cairn(["whoami", "small-business-invoices", "--format", "json"], environment: environment)
+        #expect(declared.status == 0, "\(declared)")
+        #expect(try JSONValue(parsing: declared.stdout)["region"].string == "eu-north-1")
+        #expect(try JSONValue(parsing: declared.stdout)["regionSource"].string == "the stack's declared region")
+        let flag = try await cairn(["whoami", "small-business-invoices", "--format", "json", "--region", "ca-central-1"], environment: environment)
+        #expect(try JSONValue(parsing: flag.stdout)["regionSource"].string == "--region")
+        let none = try await cairn(["whoami", "--format", "json"], environment: environment)
+        #expect(try JSONValue(parsing: none.stdout)["regionSource"].string == "AWS_REGION")
+        let unknown = try await cairn(["whoami", "no-such-stack"], environment: environment)
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("There is no stack named 'no-such-stack'"), "\(unknown)")
+    }
+
     @Test func regionOptionIsNamedAsTheSource() async throws {
         let moto = try await MotoServer.shared()
         let result = try await cairn(["whoami", "--format", "json", "--region", "ca-central-1"], environment: moto.environment())
@@ -170,6 +188,9 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
         let badRegion = try await cairn(["whoami", "--region", "moon-base-one"], environment: moto.environment())
         #expect(badRegion.status == 1)
         #expect(badRegion.stderr.hasPrefix("Error: The region 'moon-base-one' (from "))
-        #expect(badRegion.stderr.hasSuffix(") is not an AWS region name such as us-east-1: fix it.\n"))
+        #expect(badRegion.stderr.hasSuffix(") is not an AWS region name such as us-east-1: fix it, or set CAIRN_SKIP_REGION_VALIDATION=1 for a region AWS opened since.\n"))
+        let typo = try await cairn(["whoami", "--region", "eu-nort-1"], environment: moto.environment())
+        #expect(typo.status == 1)
+        #expect(typo.stderr.contains("(did you mean eu-north-1?)"), "\(typo)")
     }
 }

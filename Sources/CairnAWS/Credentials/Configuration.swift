@@ -21,11 +21,12 @@ public struct AWSConfiguration: Sendable {
     /// - Parameters:
     ///   - profile: an explicit profile (`--profile`). As in the AWS CLI, naming one makes the
     ///     profile win over the `AWS_ACCESS_KEY_ID` environment variables.
-    ///   - defaultRegion: used when nothing else names a region (a stack's pinned region).
+    ///   - stackRegion: the region a stack declares. Cairn's one region rule: `--region`, then the
+    ///     stack's declared region, then `AWS_REGION`, `AWS_DEFAULT_REGION` and the profile's `region`.
     ///   - transport: for credential lookups; by default the shared HTTP client with the resolved connect timeout.
     public static func resolve(
         environment: [String: String] = ProcessInfo.processInfo.environment, profile explicitProfile: String? = nil,
-        region explicitRegion: String? = nil, defaultRegion: String? = nil, transport: (any HTTPTransport)? = nil,
+        region explicitRegion: String? = nil, stackRegion: String? = nil, transport: (any HTTPTransport)? = nil,
         clock: any AWSClock = SystemClock(), random: any RandomSource = SystemRandom(), logger: (any AWSLogger)? = nil
     ) throws -> AWSConfiguration {
         let config = try SharedConfig.load(environment: environment)
@@ -39,19 +40,20 @@ public struct AWSConfiguration: Sendable {
         let (region, regionSource): (String, String)
         if let explicitRegion {
             (region, regionSource) = (explicitRegion, "--region")
+        } else if let stackRegion {
+            (region, regionSource) = (stackRegion, "the stack's declared region")
         } else if let value = environment["AWS_REGION"], !value.isEmpty {
             (region, regionSource) = (value, "AWS_REGION")
         } else if let value = environment["AWS_DEFAULT_REGION"], !value.isEmpty {
             (region, regionSource) = (value, "AWS_DEFAULT_REGION")
         } else if let value = config.value("region", profile: profile) {
             (region, regionSource) = (value, "profile '\(profile)' in \(config.configPath)")
-        } else if let defaultRegion {
-            (region, regionSource) = (defaultRegion, "the stack's region")
         } else {
             throw AWSConfigurationError("No AWS region is set: set AWS_REGION (or AWS_DEFAULT_REGION), or `region` in profile '\(profile)' of \(config.configPath).")
         }
-        guard region.range(of: #"^[a-z]{2}(-[a-z]+)+-\d+$"#, options: .regularExpression) != nil else {
-            throw AWSConfigurationError("The region '\(region)' (from \(regionSource)) is not an AWS region name such as us-east-1: fix it.")
+        // A region AWS opened after this build's endpoint data can be allowed, as Terraform's skip_region_validation does.
+        if let problem = AWSPartition.problem(with: region), environment["CAIRN_SKIP_REGION_VALIDATION"] != "1" {
+            throw AWSConfigurationError("The region '\(region)' (from \(regionSource)) \(problem): fix it, or set CAIRN_SKIP_REGION_VALIDATION=1 for a region AWS opened since.")
         }
 
         var retry = RetryPolicy.default

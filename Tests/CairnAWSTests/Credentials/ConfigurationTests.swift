@@ -18,8 +18,9 @@ import TestSupport
         """
 
     private func resolve(_ home: TemporaryHome, _ environment: [String: String] = [:], profile: String? = nil,
-                         defaultRegion: String? = "us-east-1", transport: FakeTransport = FakeTransport([])) throws -> AWSConfiguration {
-        try AWSConfiguration.resolve(environment: home.environment(environment), profile: profile, defaultRegion: defaultRegion,
+                         region: String? = "us-east-1", transport: FakeTransport = FakeTransport([])) throws -> AWSConfiguration {
+        let environment = region.map { ["AWS_REGION": $0].merging(environment) { $1 } } ?? environment
+        return try AWSConfiguration.resolve(environment: home.environment(environment), profile: profile,
                                      transport: transport, clock: FakeClock(), random: FixedRandom(0.5))
     }
 
@@ -98,7 +99,7 @@ import TestSupport
             aws_secret_access_key = cfg-secret
             region = eu-west-2
             """)
-        let configuration = try resolve(home, ["AWS_PROFILE": "cfg"], defaultRegion: nil)
+        let configuration = try resolve(home, ["AWS_PROFILE": "cfg"], region: nil)
         #expect(try await configuration.credentials.credentials() == Credentials(accessKeyID: "AKIACFG", secretAccessKey: "cfg-secret"))
         #expect(configuration.credentials.source == "profile 'cfg' in \(home.configPath)")
         #expect(configuration.region == "eu-west-2")
@@ -242,11 +243,14 @@ import TestSupport
 }
 
 @Suite struct RegionTests {
-    private func resolve(_ home: TemporaryHome, _ environment: [String: String], profile: String? = nil, defaultRegion: String? = nil) throws -> AWSConfiguration {
+    private func resolve(_ home: TemporaryHome, _ environment: [String: String], profile: String? = nil, region: String? = nil,
+                         stackRegion: String? = nil) throws -> AWSConfiguration {
         try AWSConfiguration.resolve(environment: home.environment(["AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s"].merging(environment) { $1 }),
-                                     profile: profile, defaultRegion: defaultRegion, transport: FakeTransport([]))
+                                     profile: profile, region: region, stackRegion: stackRegion, transport: FakeTransport([]))
     }
 
+    /// One rule, each step tested: `--region`, the stack's declared region, `AWS_REGION`,
+    /// `AWS_DEFAULT_REGION`, the profile's `region`.
     @Test func precedence() throws {
         let home = try TemporaryHome()
         defer { home.remove() }
@@ -254,23 +258,24 @@ import TestSupport
                        credentials: "[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = s\n")
         let all = ["AWS_REGION": "us-west-2", "AWS_DEFAULT_REGION": "us-east-2"]
 
-        let fromRegion = try resolve(home, all, defaultRegion: "sa-east-1")
+        let fromFlag = try resolve(home, all, region: "ca-central-1", stackRegion: "sa-east-1")
+        #expect(fromFlag.region == "ca-central-1")
+        #expect(fromFlag.regionSource == "--region")
+        let fromStack = try resolve(home, all, stackRegion: "sa-east-1")
+        #expect(fromStack.region == "sa-east-1")
+        #expect(fromStack.regionSource == "the stack's declared region")
+        let fromRegion = try resolve(home, all)
         #expect(fromRegion.region == "us-west-2")
         #expect(fromRegion.regionSource == "AWS_REGION")
-        let fromDefault = try resolve(home, ["AWS_DEFAULT_REGION": "us-east-2", "AWS_REGION": ""], defaultRegion: "sa-east-1")
+        let fromDefault = try resolve(home, ["AWS_DEFAULT_REGION": "us-east-2", "AWS_REGION": ""])
         #expect(fromDefault.region == "us-east-2")
         #expect(fromDefault.regionSource == "AWS_DEFAULT_REGION")
-        let fromProfile = try resolve(home, [:], defaultRegion: "sa-east-1")
+        let fromProfile = try resolve(home, [:])
         #expect(fromProfile.region == "eu-west-1")
         #expect(fromProfile.regionSource == "profile 'default' in \(home.configPath)")
         let fromOther = try resolve(home, [:], profile: "other")
         #expect(fromOther.region == "ap-northeast-1")
         #expect(fromOther.regionSource == "profile 'other' in \(home.configPath)")
-
-        try home.write(config: "[default]\n")
-        let fromStack = try resolve(home, [:], defaultRegion: "sa-east-1")
-        #expect(fromStack.region == "sa-east-1")
-        #expect(fromStack.regionSource == "the stack's region")
     }
 
     @Test func noRegionIsAnError() throws {
@@ -285,7 +290,23 @@ import TestSupport
         let home = try TemporaryHome()
         defer { home.remove() }
         let error = #expect(throws: AWSConfigurationError.self) { try resolve(home, ["AWS_REGION": region]) }
-        #expect(error?.message == "The region '\(region)' (from AWS_REGION) is not an AWS region name such as us-east-1: fix it.")
+        #expect(error?.message.hasPrefix("The region '\(region)' (from AWS_REGION) is not an AWS region name such as us-east-1") == true)
+        #expect(error?.message.hasSuffix(": fix it, or set CAIRN_SKIP_REGION_VALIDATION=1 for a region AWS opened since.") == true)
+    }
+
+    /// A name of the right shape that botocore's endpoint data does not list: named with the nearest
+    /// listed regions, from wherever it came; the escape hatch lets a newer region through.
+    @Test func unlistedRegionIsAnError() throws {
+        let home = try TemporaryHome()
+        defer { home.remove() }
+        let typo = #expect(throws: AWSConfigurationError.self) { try resolve(home, [:], stackRegion: "eu-nort-1") }
+        #expect(typo?.message == "The region 'eu-nort-1' (from the stack's declared region) is not one of the aws partition's regions in this build's endpoint data (did you mean eu-north-1?): fix it, or set CAIRN_SKIP_REGION_VALIDATION=1 for a region AWS opened since.")
+        let unknown = #expect(throws: AWSConfigurationError.self) { try resolve(home, [:], region: "us-east-7") }
+        #expect(unknown?.message.hasPrefix("The region 'us-east-7' (from --region) is not one of the aws partition's regions") == true)
+        #expect(try resolve(home, ["CAIRN_SKIP_REGION_VALIDATION": "1"], region: "us-east-7").region == "us-east-7")
+        #expect(AWSPartition.of(region: "cn-north-1")?.dnsSuffix == "amazonaws.com.cn")
+        #expect(AWSPartition.of(region: "us-gov-west-1")?.name == "aws-us-gov")
+        #expect(AWSPartition.of(region: "us-east-7")?.name == "aws")
     }
 
     @Test(arguments: ["us-east-1", "eu-central-2", "ap-southeast-4", "us-gov-west-1", "cn-northwest-1", "il-central-1", "us-isob-east-1"])
