@@ -34,6 +34,12 @@ extension Cairn {
         @Option(help: "Where state databases live (default: $CAIRN_STATE_DIR, else ./state).")
         var stateDir: String?
 
+        @Option(name: .customLong("var"), help: ArgumentHelp("Set a stack variable (repeatable; wins over --var-file and CAIRN_VAR_NAME).", valueName: "NAME=VALUE"))
+        var variables: [String] = []
+
+        @Option(name: .customLong("var-file"), help: ArgumentHelp("Set stack variables from a JSON object of names and values (repeatable; later files win).", valueName: "FILE"))
+        var variableFiles: [String] = []
+
         @Option(help: "Read every resource from AWS before planning (true or false).")
         var refresh: Bool = true
 
@@ -45,8 +51,11 @@ extension Cairn {
 
         func run() async throws {
             try await reportingErrors {
+                // The stack options the plain commands take, rebuilt for the stack named here.
+                let stackArguments = ["--env", environment] + (stateDir.map { ["--state-dir", $0] } ?? [])
+                    + variables.flatMap { ["--var", $0] } + variableFiles.flatMap { ["--var-file", $0] }
                 if refreshOnly {
-                    let target = try StackOptions.parse([stackOrPlan, "--env", environment] + (stateDir.map { ["--state-dir", $0] } ?? []))
+                    let target = try StackOptions.parse([stackOrPlan] + stackArguments)
                     let context = try StackContext(target, aws: aws)
                     let (report, recorded) = try await context.workspace.acceptDrift(context.stack, lockTimeout: .seconds(change.lockTimeout)) { report in
                         say(report.render(style: context.style))
@@ -62,9 +71,12 @@ extension Cairn {
                 }
                 let saved = FileManager.default.fileExists(atPath: stackOrPlan) && stackOrPlan.contains(where: { $0 == "/" || $0 == "." })
                 guard saved else {
-                    let target = try StackOptions.parse([stackOrPlan, "--env", environment] + (stateDir.map { ["--state-dir", $0] } ?? []))
+                    let target = try StackOptions.parse([stackOrPlan] + stackArguments)
                     try await planAndApply(context: try StackContext(target, aws: aws), change: change, refresh: refresh, destroy: false)
                     return
+                }
+                guard variables.isEmpty && variableFiles.isEmpty else {
+                    throw CLIError("A saved plan holds the values its variables had when it was made: apply it without --var or --var-file, or make a new plan with them.")
                 }
                 guard let text = try? String(contentsOfFile: stackOrPlan, encoding: .utf8) else {
                     throw CLIError("Cannot read the plan file \(stackOrPlan): check its permissions.")
@@ -73,7 +85,8 @@ extension Cairn {
                 let plan = try Plan(savedJSON: text, codec: StateCodec.load(environment: ProcessInfo.processInfo.environment,
                                                                             stateDir: stateDirectory, create: false))
                 let target = try StackOptions.parse([plan.stack, "--env", plan.environment] + (stateDir.map { ["--state-dir", $0] } ?? []))
-                let context = try StackContext(target, aws: aws)
+                // The plan holds every value it applies: the stack's variables are not needed again.
+                let context = try StackContext(target, aws: aws, requireVariables: false)
                 guard plan.region == context.region else {
                     throw CLIError("The plan was made for region \(plan.region), but the stack now resolves to \(context.region): make a new plan.")
                 }

@@ -14,6 +14,28 @@ struct StackOptions: ParsableArguments {
 
     @Option(help: "Where state databases live (default: $CAIRN_STATE_DIR, else ./state).")
     var stateDir: String?
+
+    @Option(name: .customLong("var"), help: ArgumentHelp("Set a stack variable (repeatable; wins over --var-file and CAIRN_VAR_NAME).", valueName: "NAME=VALUE"))
+    var variables: [String] = []
+
+    @Option(name: .customLong("var-file"), help: ArgumentHelp("Set stack variables from a JSON object of names and values (repeatable; later files win).", valueName: "FILE"))
+    var variableFiles: [String] = []
+
+    /// The stack in the chosen environment with its variables; `requireAll` false for commands that
+    /// only read the state, which need no variable set.
+    func instantiate(_ definition: StackDefinition, requireAll: Bool = true) throws -> Stack {
+        guard environment.range(of: "^[a-z0-9][a-z0-9-]{0,31}$", options: .regularExpression) != nil else {
+            throw CLIError("--env '\(environment)' is not a valid environment name: use up to 32 lower-case letters, digits and hyphens.")
+        }
+        let files = try variableFiles.map { path in
+            do { return (path: path, contents: try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+                throw CLIError("The variable file \(path) cannot be read (\((error as NSError).localizedDescription)): check the path.")
+            }
+        }
+        let values = try VariableValues.resolve(stack: definition.name, declarations: definition.variables, assignments: variables,
+                                                files: files, environment: ProcessInfo.processInfo.environment)
+        return try definition.instantiate(StackEnvironment(environment), variables: values, requireAll: requireAll)
+    }
 }
 
 /// Everything a stack command needs: the stack, its region, an AWS client and the workspace.
@@ -24,15 +46,12 @@ struct StackContext {
     let workspace: Workspace
     let style: Style
 
-    init(_ options: StackOptions, aws: AWSOptions) throws {
+    /// - Parameter requireVariables: false for commands that only read the state.
+    init(_ options: StackOptions, aws: AWSOptions, requireVariables: Bool = true) throws {
         let definition = try StackRegistry.definition(named: options.stack)
-        guard options.environment.range(of: "^[a-z0-9][a-z0-9-]{0,31}$", options: .regularExpression) != nil else {
-            throw CLIError("--env '\(options.environment)' is not a valid environment name: use up to 32 lower-case letters, digits and hyphens.")
-        }
-        stack = definition.instantiate(StackEnvironment(options.environment))
+        stack = try options.instantiate(definition, requireAll: requireVariables)
         let configuration = try aws.configuration(stackRegion: definition.region)
-        // A stack that pins its region lives there, whatever the shell's default; --region still wins.
-        region = aws.region ?? definition.region ?? configuration.region
+        region = configuration.region
         client = configuration.client(region: region, logger: aws.logger)
         let environment = ProcessInfo.processInfo.environment
         let stateDir = options.stateDir ?? environment["CAIRN_STATE_DIR"] ?? "state"

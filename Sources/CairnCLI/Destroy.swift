@@ -14,7 +14,8 @@ extension Cairn {
 
         func run() async throws {
             try await reportingErrors {
-                try await planAndApply(context: try StackContext(target, aws: aws), change: change, refresh: true, destroy: true)
+                // It deletes what the state holds: the stack's variables are not needed.
+                try await planAndApply(context: try StackContext(target, aws: aws, requireVariables: false), change: change, refresh: true, destroy: true)
             }
         }
     }

@@ -19,7 +19,7 @@ extension Cairn {
 
         func run() async throws {
             try await reportingErrors {
-                let context = try StackContext(target, aws: aws)
+                let context = try StackContext(target, aws: aws, requireVariables: false)
                 guard let store = try context.workspace.store(for: context.stack, create: false) else {
                     throw CLIError("The stack '\(target.stack)' (\(target.environment)) has no state yet: run `cairn apply \(target.stack)` first.")
                 }

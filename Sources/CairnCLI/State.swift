@@ -17,7 +17,7 @@ extension Cairn {
 
             func run() async throws {
                 try await reportingErrors {
-                    let context = try StackContext(target, aws: aws)
+                    let context = try StackContext(target, aws: aws, requireVariables: false)
                     guard let store = try context.workspace.store(for: context.stack, create: false) else { return }
                     defer { store.close() }
                     for record in try store.resources() { say("\(record.address)\t\(record.type)\t\(record.physicalID)") }
@@ -33,7 +33,7 @@ extension Cairn {
 
             func run() async throws {
                 try await reportingErrors {
-                    let context = try StackContext(target, aws: aws)
+                    let context = try StackContext(target, aws: aws, requireVariables: false)
                     guard let store = try context.workspace.store(for: context.stack, create: false),
                           let record = try store.resource(at: address) else {
                         throw CLIError("The state of '\(target.stack)' (\(target.environment)) has no resource at \(address): see `cairn state list \(target.stack)`.")
@@ -58,7 +58,7 @@ extension Cairn {
 
             func run() async throws {
                 try await reportingErrors {
-                    let context = try StackContext(target, aws: aws)
+                    let context = try StackContext(target, aws: aws, requireVariables: false)
                     guard let store = try context.workspace.store(for: context.stack, create: false) else { return }
                     defer { store.close() }
                     let formatter = ISO8601DateFormatter()

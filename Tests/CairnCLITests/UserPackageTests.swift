@@ -23,6 +23,21 @@ import TestSupport
         #expect(stacks.stdout.hasPrefix("my-infra\teu-north-1\t3 resources\t"), "\(stacks)")
         #expect(!stacks.stdout.contains("small-business-invoices"))
 
+        // Bad variables stop every command before any call, naming the variable; nothing is written.
+        let badFile = cairn.stateDir.appendingPathComponent("vars.json")
+        try Data("images_kept: 3".utf8).write(to: badFile)
+        for (arguments, message) in [
+            (["--var", "images_kept=many"], "Error: The variable 'images_kept' must be a whole number, and --var gives something else ('many'): fix the value."),
+            (["--var", "colour=red"], "Error: --var sets 'colour', which stack 'my-infra' does not declare (its variables are images_kept): fix the name, or declare it with Variable(\"colour\")."),
+            (["--var-file", badFile.path], "Error: The variable file \(badFile.path) is not JSON ("),
+        ] {
+            let refused = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"] + arguments)
+            #expect(refused.status == 1, "\(refused)")
+            #expect(refused.stderr.hasPrefix(message), "\(refused)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cairn.stateDir.path) == ["vars.json"], "no state written")
+        #expect(try await cairn.aws(["ecr", "describe-repositories", "--repository-names", name]).status != 0, "nothing created")
+
         let plan = try await cairn.run(["plan", stack, "--env", env, "--detailed-exitcode"])
         #expect(plan.status == 2, "\(plan)")
         #expect(plan.stdout.contains("Plan: 3 to create, 0 to update, 0 to replace, 0 to delete."))
@@ -39,11 +54,32 @@ import TestSupport
         #expect(rules["rules"][0]["selection"]["countNumber"].int == 10, "\(lifecycle)")
         let versioning = try await cairn.awsJSON(["s3api", "get-bucket-versioning", "--bucket", "\(name)-artifacts"])
         #expect(versioning["Status"] == "Enabled")
+        // The stack's tags on every resource, a resource's own added.
+        let tagging = try await cairn.awsJSON(["s3api", "get-bucket-tagging", "--bucket", "\(name)-artifacts"])
+        let tags = Dictionary(uniqueKeysWithValues: (tagging["TagSet"].array ?? []).map { ($0["Key"].string ?? "", $0["Value"].string ?? "") })
+        #expect(tags["project"] == "my-infra" && tags["environment"] == env && tags["contents"] == "build artifacts", "\(tags)")
+        let roleTags = try await cairn.awsJSON(["iam", "list-role-tags", "--role-name", "\(name)-ci"])
+        #expect((roleTags["Tags"].array ?? []).contains { $0["Key"] == "managed-by" && $0["Value"] == "cairn" }, "\(roleTags)")
         let role = try await cairn.awsJSON(["iam", "get-role", "--role-name", "\(name)-ci"])
         #expect(role["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"] == "codebuild.amazonaws.com")
 
         let replan = try await cairn.run(["plan", stack, "--env", env, "--detailed-exitcode"])
         #expect(replan.status == 0, "no changes after apply: \(replan)")
+
+        // A variable set from a file, then from the environment: one in-place change each time.
+        let file = cairn.stateDir.appendingPathComponent("production.json")
+        try Data(#"{"images_kept": 25}"#.utf8).write(to: file)
+        let fromFile = try await cairn.run(["apply", stack, "--env", env, "--auto-approve", "--var-file", file.path])
+        #expect(fromFile.status == 0, "\(fromFile)")
+        #expect(fromFile.stdout.contains("Apply complete! Resources: 0 added, 1 changed, 0 replaced, 0 destroyed."), "\(fromFile)")
+        let kept = try await cairn.awsJSON(["ecr", "get-lifecycle-policy", "--repository-name", name])
+        #expect(try JSONValue(parsing: kept["lifecyclePolicyText"].string ?? "")["rules"][0]["selection"]["countNumber"].int == 25)
+        cairn.extraEnvironment["CAIRN_VAR_images_kept"] = "25"
+        let sameFromEnvironment = try await cairn.run(["plan", stack, "--env", env, "--detailed-exitcode"])
+        #expect(sameFromEnvironment.status == 0, "\(sameFromEnvironment)")
+        cairn.extraEnvironment["CAIRN_VAR_images_kept"] = nil
+        let back = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"])
+        #expect(back.status == 0, "\(back)")
         let drift = try await cairn.run(["drift", stack, "--env", env])
         #expect(drift.status == 0, "no drift after apply: \(drift)")
         let output = try await cairn.run(["output", stack, "--env", env, "--format", "json"])

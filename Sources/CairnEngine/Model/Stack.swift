@@ -18,7 +18,8 @@ public struct Stack: Sendable {
     public let resources: [any ResourceDeclaration]
     /// Values printed by `cairn output`, e.g. the repository URI for a CI variable.
     public let outputs: [String: Value]
-    /// Tags that every resource of the stack carries: drift reports other resources carrying them as unmanaged.
+    /// Tags that every taggable resource of the stack carries (a resource's own tags add to them and win
+    /// on the same key); drift reports other resources carrying them as unmanaged.
     public let tags: [String: String]
 
     public init(name: String, region: String?, environment: StackEnvironment,
@@ -32,27 +33,59 @@ public struct Stack: Sendable {
     }
 }
 
-/// A named stack, registered in `stacks/`, built for an environment on demand.
+/// A named stack, built for an environment and its variables on demand. A package lists its stacks in
+/// `CairnMain.main(stacks:)`.
 public struct StackDefinition: Sendable {
     public let name: String
     public let summary: String
+    /// The region the stack lives in: after `--region`, before `AWS_REGION` and the profile's.
     public let region: String?
-    private let build: @Sendable (StackEnvironment) -> (resources: [any ResourceDeclaration], outputs: [String: Value])
+    /// The variables the stack takes (`--var`, `--var-file`, `CAIRN_VAR_name`).
+    public let variables: [VariableDeclaration]
+    private let build: @Sendable (StackEnvironment, VariableValues) -> (resources: [any ResourceDeclaration], outputs: [String: Value])
     private let tags: @Sendable (StackEnvironment) -> [String: String]
 
-    /// - Parameter tags: the tags every resource of the stack carries in an environment (see `Stack.tags`).
+    /// A stack without variables.
+    ///
+    /// - Parameter tags: the tags every taggable resource of the stack carries in an environment; a
+    ///   resource's own tags add to them and win on the same key (see `Stack.tags`).
     public init(name: String, summary: String, region: String?, tags: @escaping @Sendable (StackEnvironment) -> [String: String] = { _ in [:] },
                 build: @escaping @Sendable (StackEnvironment) -> (resources: [any ResourceDeclaration], outputs: [String: Value])) {
+        self.init(name: name, summary: summary, region: region, tags: tags, variables: []) { environment, _ in build(environment) }
+    }
+
+    /// A stack that takes `variables`; `build` reads them from its second argument: `vars[imagesKept]`.
+    public init(name: String, summary: String, region: String?, tags: @escaping @Sendable (StackEnvironment) -> [String: String] = { _ in [:] },
+                variables: [any StackVariable],
+                build: @escaping @Sendable (StackEnvironment, VariableValues) -> (resources: [any ResourceDeclaration], outputs: [String: Value])) {
         self.name = name
         self.summary = summary
         self.region = region
+        self.variables = variables.map(\.declaration)
         self.tags = tags
         self.build = build
     }
 
-    /// The stack's resources and outputs in `environment`.
+    /// The stack's resources and outputs in `environment`, with its variables' defaults (placeholders
+    /// for required ones): for looking at a stack, never for applying it.
     public func instantiate(_ environment: StackEnvironment = StackEnvironment()) -> Stack {
-        let built = build(environment)
+        let values = (try? VariableValues.resolve(stack: name, declarations: variables))
+            ?? VariableValues(declarations: [:], values: [:], sources: [:])
+        let built = build(environment, values)
+        return Stack(name: name, region: region, environment: environment, resources: built.resources, outputs: built.outputs,
+                     tags: tags(environment))
+    }
+
+    /// The stack's resources and outputs in `environment` with `variables`. Throws, naming the
+    /// variable, when a required one has no value (unless `requireAll` is false: commands that only
+    /// read the state), or the stack's code reads one wrongly (undeclared, or sensitive as plain).
+    public func instantiate(_ environment: StackEnvironment, variables values: VariableValues, requireAll: Bool = true) throws -> Stack {
+        if requireAll, let name = values.missing.first {
+            let declaration = values.declarations[name]!
+            throw VariableError("The variable '\(name)' of stack '\(self.name)' is required (\(declaration.kind)\(declaration.description.isEmpty ? "" : ": \(declaration.description)")): set it with --var \(name)=VALUE, in a --var-file, or as \(declaration.environmentName).")
+        }
+        let built = build(environment, values)
+        if let problem = values.readProblems.first { throw VariableError(problem) }
         return Stack(name: name, region: region, environment: environment, resources: built.resources, outputs: built.outputs,
                      tags: tags(environment))
     }

@@ -91,7 +91,8 @@ public struct Planner: Sendable {
     ///   - lookups: the outputs of the stack's look-ups, evaluated beforehand (see `evaluateLookups`).
     ///   - validated: the caller has just validated `stack` with `StackValidator.validate`.
     ///
-    /// Every taggable resource gets the ownership tags of `stack` and the state `lineage`. A live resource
+    /// Every taggable resource gets `stack.tags` (its own tags win on a shared key) and the ownership
+    /// tags of `stack` and the state `lineage`. A live resource
     /// whose ownership tags name another state stops the plan: it is neither adopted nor changed.
     public func plan(stack: Stack, region: String, records: [RecordedResource], intents: [String: PendingCreate],
                      refreshed: RefreshResults?, lineage: String?, serial: Int, lookups: [String: [String: JSON]] = [:],
@@ -129,7 +130,11 @@ public struct Planner: Sendable {
             for (key, value) in attributes {
                 desired[key] = value.resolve(path: key, sensitivePaths: &sensitive) { knownOutputs[$0.address]?[$0.output] }
             }
-            if let tags = desired["tags"] { desired["tags"] = ownership.tagging(tags) }
+            // The stack's tags under the resource's own (which win on a shared key), then the ownership tags.
+            if case .object(let own)? = desired["tags"] {
+                let stackTags = stack.tags.mapValues { JSON.string($0) }
+                desired["tags"] = ownership.tagging(.object(stackTags.merging(own) { $1 }))
+            }
             var change = ResourceChange(address: address, type: resource.typeName, action: .create, desired: desired,
                                         sensitivePaths: sensitive.sorted(), dependencies: dependencies)
 

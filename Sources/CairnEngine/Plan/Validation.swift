@@ -18,6 +18,11 @@ public enum StackValidator {
     ///   stack's shape (`graph`) need no secret.
     public static func validate(_ stack: Stack, providers: ProviderRegistry, secrets: Bool = true) throws(StackValidationError) {
         var issues: [ValidationIssue] = []
+        for (key, value) in stack.tags.sorted(by: { $0.key < $1.key }) {
+            if let problem = TagRules.problem(key: key, value: value) {
+                issues.append(ValidationIssue(address: stack.name, attribute: "tags.\(key)", message: problem))
+            }
+        }
         var addresses: [String: Int] = [:]
         for resource in stack.resources { addresses[resource.address, default: 0] += 1 }
         for (address, count) in addresses.sorted(by: { $0.key < $1.key }) where count > 1 {
@@ -53,6 +58,11 @@ public enum StackValidator {
                                               message: "names \(dependency), which is not in the stack: add it or remove it from dependsOn."))
             }
             issues += resource.validate()
+            // The stack's tags join the resource's own (see `Planner.plan`): together within AWS's limit.
+            if !stack.tags.isEmpty, case .json(.object(let own))? = attributes["tags"],
+               let problem = TagRules.countProblem(Set(own.keys).union(stack.tags.keys).count), TagRules.countProblem(own.count) == nil {
+                issues.append(ValidationIssue(address: resource.address, attribute: "tags", message: "with the stack's tags, " + problem))
+            }
         }
         for (name, value) in stack.outputs.sorted(by: { $0.key < $1.key }) {
             for reference in value.references.sorted() where addresses[reference.address] == nil {

@@ -102,16 +102,10 @@ func checkName(_ name: Input<String>, address: String, attribute: String, length
 /// Checks tags against AWS's limits.
 func checkTags(_ tags: Tags, address: String) -> [ValidationIssue] {
     var issues: [ValidationIssue] = []
-    // Cairn's three ownership tags count towards AWS's limit of 50.
-    if tags.count > 47 { issues.append(ValidationIssue(address: address, attribute: "tags", message: "\(tags.count) tags and Cairn's 3 ownership tags are more than AWS's 50: remove some.")) }
-    for (key, value) in tags {
-        if key.isEmpty || key.count > 128 || key.hasPrefix("aws:") {
-            issues.append(ValidationIssue(address: address, attribute: "tags.\(key)", message: "tag keys must be 1 to 128 characters and must not start with 'aws:'."))
-        } else if key.hasPrefix(Ownership.reservedPrefix) {
-            issues.append(ValidationIssue(address: address, attribute: "tags.\(key)", message: "tag keys starting with '\(Ownership.reservedPrefix)' are Cairn's ownership tags, set on every resource: remove this one."))
-        }
-        if value.count > 256 {
-            issues.append(ValidationIssue(address: address, attribute: "tags.\(key)", message: "tag values must be at most 256 characters."))
+    if let problem = TagRules.countProblem(tags.count) { issues.append(ValidationIssue(address: address, attribute: "tags", message: problem)) }
+    for (key, value) in tags.sorted(by: { $0.key < $1.key }) {
+        if let problem = TagRules.problem(key: key, value: value) {
+            issues.append(ValidationIssue(address: address, attribute: "tags.\(key)", message: problem))
         }
     }
     return issues

@@ -68,3 +68,9 @@ extension CairnEngine.Value {
     static func int(_ i: Int) -> CairnEngine.Value { .json(.int(i)) }
     static func optional(_ s: String?) -> CairnEngine.Value { s.map { .json(.string($0)) } ?? .null }
 }
+
+extension VariableValues {
+    /// A variable's value as a resource property; a sensitive variable's stays masked in plans and
+    /// output and encrypted in the state.
+    public func input<T>(_ variable: Variable<T>) -> Input<T> { Input(value: value(variable)) }
+}
