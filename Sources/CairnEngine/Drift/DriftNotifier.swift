@@ -57,11 +57,14 @@ public struct DriftNotifier: Sendable {
     /// SNS subjects must stay under 100 characters.
     public static let snsSubjectLimit = 99
 
+    /// Every place a drifted report goes, in order.
     public var targets: [DriftNotificationTarget]
+    /// What carries the notifications.
     public var transport: any DriftNotificationTransport
     /// How long a webhook may take to answer.
     public var webhookTimeout: Duration
 
+    /// A notifier sending to `targets` through `transport`.
     public init(targets: [DriftNotificationTarget], transport: any DriftNotificationTransport, webhookTimeout: Duration = .seconds(10)) {
         self.targets = targets
         self.transport = transport
@@ -148,12 +151,14 @@ public enum DriftNotificationError: Error, Sendable, Equatable, CustomStringConv
         public var target: DriftNotificationTarget
         public var reason: String
 
+        /// A failure to notify `target`, with why.
         public init(target: DriftNotificationTarget, reason: String) {
             self.target = target
             self.reason = reason
         }
     }
 
+    /// One sentence saying what is wrong.
     public var description: String {
         switch self {
         case .badTarget(let text):

@@ -63,10 +63,11 @@ public enum DriftScheduleError: Error, Sendable, Equatable, CustomStringConverti
     /// The maximum number of runs given.
     case tooFewRuns(Int)
 
+    /// One sentence saying what is wrong.
     public var description: String {
         switch self {
         case .notAnInterval(let text): "'\(text)' is not an interval: write it like 30s, 15m or 1h."
-        case .tooFewRuns(let runs): "a watch needs at least 1 run, not \(runs)."
+        case .tooFewRuns(let runs): "A drift watch needs at least 1 run, not \(runs)."
         }
     }
 }

@@ -26,6 +26,7 @@ public struct DriftWatchOutcome: Sendable, Equatable {
     /// Whether it ended because a stop was requested (or its task was cancelled) rather than after `maxRuns`.
     public var stopped: Bool
 
+    /// An outcome, as a watch reports it.
     public init(runs: Int, drifted: Bool, stopped: Bool) {
         self.runs = runs
         self.drifted = drifted
@@ -37,15 +38,18 @@ public struct DriftWatchOutcome: Sendable, Equatable {
 /// whole, later runs log only what appeared or was resolved since the run before, and notifications go
 /// out for the first drifted run and whenever new drift appears.
 public struct DriftWatch: Sendable {
+    /// How often to check, and how many times at most.
     public var schedule: DriftSchedule
     /// Notified on new drift; nil notifies nobody.
     public var notifier: DriftNotifier?
+    /// Waits between runs and says when to stop.
     public var sleeper: any DriftWatchSleeper
     /// The time written on log lines.
     public var now: @Sendable () -> Date
     /// A random number in -1...1 that spreads each wait by the schedule's jitter.
     public var random: @Sendable () -> Double
 
+    /// A watch on `schedule`; `now` and `random` default to the real clock and a random jitter.
     public init(schedule: DriftSchedule, notifier: DriftNotifier? = nil, sleeper: any DriftWatchSleeper,
                 now: @escaping @Sendable () -> Date = { Date() },
                 random: @escaping @Sendable () -> Double = { Double.random(in: -1...1) }) {

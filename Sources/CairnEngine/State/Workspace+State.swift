@@ -9,6 +9,7 @@ public struct RecordedOutputs: Sendable, Hashable {
     /// The names of the sensitive outputs.
     public var sensitive: Set<String>
 
+    /// Outputs of `values`, the ones named in `sensitive` being sensitive.
     public init(values: [String: JSON], sensitive: Set<String>) {
         self.values = values
         self.sensitive = sensitive
