@@ -24,9 +24,7 @@ struct StackOptions: ParsableArguments {
     /// The stack in the chosen environment with its variables; `requireAll` false for commands that
     /// only read the state, which need no variable set.
     func instantiate(_ definition: StackDefinition, requireAll: Bool = true) throws -> Stack {
-        guard environment.range(of: "^[a-z0-9][a-z0-9-]{0,31}$", options: .regularExpression) != nil else {
-            throw CLIError("--env '\(environment)' is not a valid environment name: use up to 32 lower-case letters, digits and hyphens.")
-        }
+        let environment = try checkedEnvironment()
         let files = try variableFiles.map { path in
             do { return (path: path, contents: try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
                 throw CLIError("The variable file \(path) cannot be read (\((error as NSError).localizedDescription)): check the path.")
@@ -34,7 +32,20 @@ struct StackOptions: ParsableArguments {
         }
         let values = try VariableValues.resolve(stack: definition.name, declarations: definition.variables, assignments: variables,
                                                 files: files, environment: ProcessInfo.processInfo.environment)
-        return try definition.instantiate(StackEnvironment(environment), variables: values, requireAll: requireAll)
+        return try definition.instantiate(environment, variables: values, requireAll: requireAll)
+    }
+
+    /// `--env`, refused unless it is a valid environment name.
+    func checkedEnvironment() throws -> StackEnvironment {
+        guard environment.range(of: "^[a-z0-9][a-z0-9-]{0,31}$", options: .regularExpression) != nil else {
+            throw CLIError("--env '\(environment)' is not a valid environment name: use up to 32 lower-case letters, digits and hyphens.")
+        }
+        return StackEnvironment(environment)
+    }
+
+    /// `--state-dir`, else `CAIRN_STATE_DIR`, else `./state`.
+    var stateDirectory: URL {
+        URL(fileURLWithPath: stateDir ?? ProcessInfo.processInfo.environment["CAIRN_STATE_DIR"] ?? "state")
     }
 }
 
@@ -53,10 +64,8 @@ struct StackContext {
         let configuration = try aws.configuration(stackRegion: definition.region)
         region = configuration.region
         client = configuration.client(region: region, logger: aws.logger)
-        let environment = ProcessInfo.processInfo.environment
-        let stateDir = options.stateDir ?? environment["CAIRN_STATE_DIR"] ?? "state"
-        workspace = Workspace(stateDir: URL(fileURLWithPath: stateDir), providers: awsProviders(client: client), environment: environment,
-                              region: region)
+        workspace = Workspace(stateDir: options.stateDirectory, providers: awsProviders(client: client),
+                              environment: ProcessInfo.processInfo.environment, region: region)
         style = Style.forTerminal()
     }
 }

@@ -35,17 +35,15 @@ extension Cairn {
         var notify: [String] = []
 
         func validate() throws {
-            if let every, parseInterval(every) == nil {
-                throw ValidationError("--every '\(every)' is not an interval: write it like 30s, 15m or 1h.")
-            }
-            for target in notify {
-                let isTopic = target.hasPrefix("sns:arn:") && target.split(separator: ":").count >= 7
-                let isWebhook = target.hasPrefix("webhook:") && webhookURL(target) != nil
-                guard isTopic || isWebhook else {
-                    throw ValidationError("--notify '\(target)' must be sns:TOPIC_ARN (arn:aws:sns:REGION:ACCOUNT:NAME) or webhook:URL (http or https).")
-                }
+            if let every, DriftSchedule.parseInterval(every) == nil {
+                throw ValidationError("--every \(DriftScheduleError.notAnInterval(every))")
             }
             if let maxRuns, maxRuns < 1 { throw ValidationError("--max-runs must be at least 1.") }
+            do {
+                _ = try notificationTargets()
+            } catch {
+                throw ValidationError("--notify \(error)")
+            }
         }
 
         func run() async throws {
@@ -55,17 +53,33 @@ extension Cairn {
                     try showHistory(context)
                     return
                 }
-                guard let every, let interval = parseInterval(every) else {
+                let targets = try notificationTargets()
+                let notifier = targets.isEmpty ? nil : DriftNotifier(targets: targets, transport: CLINotificationTransport(client: context.client))
+                guard let every else {
                     let report = try await context.workspace.drift(context.stack)
                     emit(report, context: context)
                     if report.drifted {
-                        try await notifyAll(report, context: context)
+                        try await notifier?.notify(report)
                         throw ExitCode(2)
                     }
                     return
                 }
-                try await loop(context, interval: interval)
+                let watch = DriftWatch(schedule: try DriftSchedule(every: every, maxRuns: maxRuns), notifier: notifier, sleeper: StopSignal())
+                let outcome = await context.workspace.watchDrift(context.stack, with: watch) { event in
+                    switch event {
+                    case .report(let report): emit(report, context: context)
+                    case .log(let line): say(line)
+                    }
+                }
+                if outcome.drifted { throw ExitCode(2) }
             }
+        }
+
+        /// The parsed `--notify` targets.
+        private func notificationTargets() throws(DriftNotificationError) -> [DriftNotificationTarget] {
+            var targets: [DriftNotificationTarget] = []
+            for text in notify { targets.append(try DriftNotificationTarget(parsing: text)) }
+            return targets
         }
 
         private func emit(_ report: DriftReport, context: StackContext) {
@@ -93,114 +107,28 @@ extension Cairn {
                 }
             }
         }
-
-        /// Runs until SIGINT/SIGTERM or `--max-runs`, reporting only what changed since the previous run.
-        private func loop(_ context: StackContext, interval: Duration) async throws {
-            let stop = StopSignal()
-            var previous: Set<String>?
-            var runs = 0
-            var lastDrifted = false
-            while !stop.requested {
-                runs += 1
-                do {
-                    let report = try await context.workspace.drift(context.stack)
-                    let picture = Set(report.resources.flatMap { resource in
-                        resource.attributes.isEmpty ? ["\(resource.address) \(resource.status.rawValue)"]
-                            : resource.attributes.map { "\(resource.address) \(resource.status.rawValue) \($0.path) = \($0.live?.description ?? "absent")" }
-                    })
-                    lastDrifted = report.drifted
-                    if let previous {
-                        let appeared = picture.subtracting(previous).sorted()
-                        let resolved = previous.subtracting(picture).sorted()
-                        if appeared.isEmpty && resolved.isEmpty {
-                            log("run \(runs): drift picture unchanged (\(report.drifted ? "\(report.resources.count) drifted" : "no drift")).")
-                        } else {
-                            for line in appeared { log("run \(runs): new drift: \(line)") }
-                            for line in resolved { log("run \(runs): resolved: \(line)") }
-                            if !appeared.isEmpty { try? await notifyAll(report, context: context) }
-                        }
-                    } else {
-                        emit(report, context: context)
-                        if report.drifted { try? await notifyAll(report, context: context) }
-                    }
-                    previous = picture
-                } catch {
-                    // A transient failure must not end the watch; the next run goes ahead.
-                    log("run \(runs): drift check failed: \(error)")
-                }
-                if let maxRuns, runs >= maxRuns { break }
-                // Spread runs by up to ±10% so many watchers don't hit AWS in step.
-                let jitter = Double.random(in: -0.1...0.1)
-                let wait = interval + interval * jitter
-                await stop.sleep(for: wait)
-            }
-            if stop.requested { log("stopped after \(runs) run\(runs == 1 ? "" : "s").") }
-            if lastDrifted { throw ExitCode(2) }
-        }
-
-        private func log(_ line: String) {
-            say("[\(ISO8601DateFormatter().string(from: Date()))] \(line)")
-        }
-
-        private func notifyAll(_ report: DriftReport, context: StackContext) async throws {
-            for target in notify {
-                let summary = "Cairn drift in \(report.stack) (\(report.environment)): \(report.count(.changed)) changed, \(report.count(.deleted)) deleted, \(report.count(.unmanaged)) unmanaged."
-                if target.hasPrefix("sns:") {
-                    let arn = String(target.dropFirst(4))
-                    let region = arn.split(separator: ":", omittingEmptySubsequences: false).dropFirst(3).first.map(String.init) ?? context.region
-                    _ = try await context.client.withRegion(region).query(.sns, "Publish", [
-                        "TopicArn": arn, "Subject": String(summary.prefix(99)), "Message": report.markdown,
-                    ])
-                } else {
-                    guard let url = webhookURL(target) else { continue }
-                    var body = report.json
-                    if case .object(var members) = body {
-                        members["text"] = .string(summary + "\n" + report.markdown)
-                        body = .object(members)
-                    }
-                    let response = try await HTTPClientTransport().send(
-                        HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")], body: Data(body.description.utf8)),
-                        timeout: .seconds(10))
-                    guard (200..<300).contains(response.status) else {
-                        throw CLIError("The drift webhook \(url.absoluteString) answered HTTP \(response.status): check the URL.")
-                    }
-                }
-            }
-        }
     }
 }
 
-/// The URL of a `webhook:URL` target, if it is a valid http(s) URL.
-func webhookURL(_ target: String) -> URL? {
-    guard let url = URL(string: String(target.dropFirst("webhook:".count))),
-          ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else { return nil }
-    return url
-}
+/// Publishes drift notifications with the stack's AWS client and posts them over HTTP.
+struct CLINotificationTransport: DriftNotificationTransport {
+    let client: AWSClient
 
-/// `30s`, `15m`, `1h`, `1h30m`.
-func parseInterval(_ text: String) -> Duration? {
-    var total = 0.0
-    var number = ""
-    var sawUnit = false
-    for c in text {
-        if c.isNumber || c == "." { number.append(c); continue }
-        guard let value = Double(number) else { return nil }
-        switch c {
-        case "s": total += value
-        case "m": total += value * 60
-        case "h": total += value * 3600
-        case "d": total += value * 86400
-        default: return nil
-        }
-        number = ""
-        sawUnit = true
+    func publish(topicARN: String, region: String, subject: String, message: String) async throws {
+        _ = try await client.withRegion(region).query(.sns, "Publish", [
+            "TopicArn": topicARN, "Subject": subject, "Message": message,
+        ])
     }
-    guard number.isEmpty, sawUnit, total > 0 else { return nil }
-    return .milliseconds(Int64(total * 1000))
+
+    // Through the client's transport, so HTTPS_PROXY / NO_PROXY apply as they do to AWS calls.
+    func post(json body: Data, to url: URL, timeout: Duration) async throws -> Int {
+        try await client.transport.send(
+            HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")], body: body), timeout: timeout).status
+    }
 }
 
 /// SIGINT and SIGTERM end a watch cleanly between runs.
-final class StopSignal: @unchecked Sendable {
+final class StopSignal: DriftWatchSleeper, @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
     private var sources: [DispatchSourceSignal] = []
@@ -216,7 +144,7 @@ final class StopSignal: @unchecked Sendable {
         }
     }
 
-    var requested: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+    var isStopRequested: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
 
     private func trigger() {
         lock.lock()

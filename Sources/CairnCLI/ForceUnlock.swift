@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnEngine
 import CairnState
 import Foundation
 
@@ -26,34 +27,28 @@ extension Cairn {
         func run() async throws {
             try await reportingErrors {
                 _ = try StackRegistry.definition(named: target.stack)
-                guard target.environment.range(of: "^[a-z0-9][a-z0-9-]{0,31}$", options: .regularExpression) != nil else {
-                    throw CLIError("--env '\(target.environment)' is not a valid environment name: use up to 32 lower-case letters, digits and hyphens.")
-                }
-                let stateDir = target.stateDir ?? ProcessInfo.processInfo.environment["CAIRN_STATE_DIR"] ?? "state"
-                guard let store = try StateStore.open(
-                    stateDir: URL(fileURLWithPath: stateDir), stack: target.stack, environment: target.environment, create: false)
-                else {
+                _ = try target.checkedEnvironment()
+                // No providers: releasing a lock reads only the state.
+                let workspace = Workspace(stateDir: target.stateDirectory, providers: ProviderRegistry(),
+                                          environment: ProcessInfo.processInfo.environment)
+                switch try workspace.forceUnlock(stack: target.stack, environment: target.environment, confirmRemote: confirmRemoteRelease) {
+                case .noState:
                     throw CLIError("The stack '\(target.stack)' (\(target.environment)) has no state, so nothing is locked.")
-                }
-                defer { store.close() }
-                guard let holder = try store.currentLock() else {
+                case .notLocked:
                     say("The stack '\(target.stack)' (\(target.environment)) was not locked.")
-                    return
-                }
-                // On this host the library checks the holder itself and refuses a live one.
-                if holder.host != store.identity.host {
-                    try confirmRemoteRelease(of: holder)
-                }
-                guard let released = try store.forceUnlock(lockID: holder.lockID) else {
+                case .declined:
+                    say("Nothing was released.")
+                    throw ExitCode.failure
+                case .changedMeanwhile:
                     say("The lock of '\(target.stack)' (\(target.environment)) was released or taken over meanwhile: nothing was removed.")
-                    return
+                case .released(let released):
+                    say("Released the lock held by pid \(released.pid) on \(released.host) running '\(released.command)'.")
                 }
-                say("Released the lock held by pid \(released.pid) on \(released.host) running '\(released.command)'.")
             }
         }
 
         /// Asks before releasing a lock whose holder runs elsewhere, since it may still be writing.
-        private func confirmRemoteRelease(of holder: LockInfo) throws {
+        private func confirmRemoteRelease(of holder: LockInfo) throws -> Bool {
             if !force && isatty(STDIN_FILENO) != 1 {
                 throw CLIError("""
                     The lock of '\(target.stack)' (\(target.environment)) is held from another host (\(holder.host), pid \(holder.pid), \
@@ -67,10 +62,7 @@ extension Cairn {
                 Cairn cannot check a process on another host: release the lock only if that process is gone.
                 Release it?
                 """
-            guard try confirm(question, autoApprove: force) else {
-                say("Nothing was released.")
-                throw ExitCode.failure
-            }
+            return try confirm(question, autoApprove: force)
         }
     }
 }

@@ -20,19 +20,15 @@ extension Cairn {
         func run() async throws {
             try await reportingErrors {
                 let context = try StackContext(target, aws: aws, requireVariables: false)
-                guard let store = try context.workspace.store(for: context.stack, create: false) else {
+                guard let outputs = try context.workspace.recordedOutputs(context.stack) else {
                     throw CLIError("The stack '\(target.stack)' (\(target.environment)) has no state yet: run `cairn apply \(target.stack)` first.")
                 }
-                defer { store.close() }
-                let codec = try context.workspace.codec(create: false)
-                let (values, sensitive) = try codec.decode(try store.outputs() ?? "{}", address: "outputs")
                 if let name = showSensitive {
-                    guard let value = values[name] else { throw CLIError("The stack has no output named '\(name)'.") }
+                    guard let value = outputs.values[name] else { throw CLIError("The stack has no output named '\(name)'.") }
                     say(value.stringValue ?? value.description)
                     return
                 }
-                var shown: [String: JSON] = [:]
-                for (name, value) in values { shown[name] = sensitive.contains(name) ? "(sensitive)" : value }
+                let shown = outputs.masked
                 switch format {
                 case .json: say(JSON.object(shown).prettyDescription)
                 case .text:

@@ -9,7 +9,8 @@ public final class AWSClient: Sendable {
     public let endpoints: EndpointResolver
     public let retry: RetryPolicy
     public let timeout: Duration
-    let transport: any HTTPTransport
+    /// How requests go out (timeouts and proxies included): also for non-AWS calls such as drift webhooks.
+    public let transport: any HTTPTransport
     let clock: any AWSClock
     let random: any RandomSource
     let logger: (any AWSLogger)?

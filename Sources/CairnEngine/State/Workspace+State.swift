@@ -1,0 +1,106 @@
+import CairnJSON
+import CairnState
+import Foundation
+
+/// A stack's outputs as last applied.
+public struct RecordedOutputs: Sendable, Hashable {
+    /// Every output's value, sensitive ones included.
+    public var values: [String: JSON]
+    /// The names of the sensitive outputs.
+    public var sensitive: Set<String>
+
+    /// Outputs of `values`, the ones named in `sensitive` being sensitive.
+    public init(values: [String: JSON], sensitive: Set<String>) {
+        self.values = values
+        self.sensitive = sensitive
+    }
+
+    /// `values` with each sensitive one replaced by `(sensitive)`.
+    public var masked: [String: JSON] {
+        values.reduce(into: [:]) { shown, output in shown[output.key] = sensitive.contains(output.key) ? "(sensitive)" : output.value }
+    }
+}
+
+/// What `Workspace.forceUnlock` did.
+public enum ForceUnlockOutcome: Sendable, Equatable {
+    /// The stack has no state, so nothing can be locked.
+    case noState
+    /// The stack was not locked.
+    case notLocked
+    /// The lock is held from another host and the release was not confirmed; nothing was removed.
+    case declined(LockInfo)
+    /// The lock was released or taken by someone else between reading and removing it; nothing was removed.
+    case changedMeanwhile
+    /// This lock was removed.
+    case released(LockInfo)
+}
+
+/// Reading the recorded state, for `cairn state`, `cairn output` and `cairn force-unlock`. None of these
+/// take the lock or create a state.
+extension Workspace {
+    /// The resources recorded in the state of `stack`, sealed values still sealed; empty when it has no state.
+    public func recordedResources(_ stack: Stack) throws -> [ResourceRecord] {
+        try reading(stack) { try $0.resources() } ?? []
+    }
+
+    /// The resource recorded at `address`, decoded, with its sensitive values shown as `(sensitive)`;
+    /// nil when the state (or the stack's state itself) has none.
+    public func recordedResource(_ stack: Stack, at address: String) throws -> RecordedResource? {
+        try reading(stack) { store -> RecordedResource? in
+            guard let record = try store.resource(at: address) else { return nil }
+            let (attributes, sensitive) = try codec(create: false).decode(record.attributes, address: address)
+            let masked = sensitive.reduce(JSON.object(attributes)) { Self.mask($0, at: $1) }
+            return RecordedResource(address: record.address, type: record.type, id: record.physicalID,
+                                    attributes: masked.objectValue ?? [:], outputs: (try? JSON(parsing: record.outputs))?.objectValue ?? [:],
+                                    dependencies: record.dependencies)
+        } ?? nil
+    }
+
+    /// The state's change history, newest first, at most `limit` entries; empty when it has no state.
+    public func stateHistory(_ stack: Stack, limit: Int? = nil) throws -> [HistoryEntry] {
+        try reading(stack) { try $0.history(limit: limit) } ?? []
+    }
+
+    /// The stack's outputs as last applied, decoded; nil when it has no state.
+    public func recordedOutputs(_ stack: Stack) throws -> RecordedOutputs? {
+        try reading(stack) { store in
+            let (values, sensitive) = try codec(create: false).decode(try store.outputs() ?? "{}", address: "outputs")
+            return RecordedOutputs(values: values, sensitive: Set(sensitive))
+        }
+    }
+
+    /// Releases the lock of `stack`'s state in `environment`, left by a process that is gone. A holder on
+    /// this host is checked by the state store, which refuses a live one (`StateError.holderRunning`); one on
+    /// another host cannot be checked from here, so `confirmRemote` decides (it may also throw to refuse).
+    /// Only the acquisition that was read is removed.
+    public func forceUnlock(stack: String, environment: String, confirmRemote: (LockInfo) throws -> Bool) throws -> ForceUnlockOutcome {
+        guard let store = try StateStore.open(stateDir: stateDir, stack: stack, environment: environment, create: false) else { return .noState }
+        defer { store.close() }
+        guard let holder = try store.currentLock() else { return .notLocked }
+        if holder.host != store.identity.host, try !confirmRemote(holder) { return .declined(holder) }
+        guard let released = try store.forceUnlock(lockID: holder.lockID) else { return .changedMeanwhile }
+        return .released(released)
+    }
+
+    /// Runs `body` on the stack's store, or returns nil when it has no state.
+    private func reading<T>(_ stack: Stack, _ body: (StateStore) throws -> T) throws -> T? {
+        guard let store = try store(for: stack, create: false) else { return nil }
+        defer { store.close() }
+        return try body(store)
+    }
+
+    /// `value` with what is at `path` (`a.b`, `a[0]`) replaced by `(sensitive)`; an array is masked whole,
+    /// which is enough for display.
+    static func mask(_ value: JSON, at path: String) -> JSON {
+        guard case .object(var members) = value else { return value }
+        guard let separator = path.firstIndex(where: { $0 == "." || $0 == "[" }) else {
+            if members[path] != nil { members[path] = "(sensitive)" }
+            return .object(members)
+        }
+        let head = String(path[..<separator])
+        guard let inner = members[head] else { return value }
+        let rest = String(path[path.index(after: separator)...])
+        members[head] = path[separator] == "[" || rest.hasPrefix("[") ? "(sensitive)" : mask(inner, at: rest)
+        return .object(members)
+    }
+}

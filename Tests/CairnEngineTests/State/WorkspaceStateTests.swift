@@ -1,0 +1,118 @@
+import CairnEngine
+import CairnJSON
+import CairnState
+import Foundation
+import Testing
+
+/// Reading the recorded state as `cairn state`, `cairn output` and `cairn force-unlock` do.
+@Suite struct WorkspaceStateTests {
+    let cloud = FakeCloud()
+
+    /// A workspace where `resources` (and `outputs`) were applied.
+    func applied(_ resources: [any ResourceDeclaration], outputs: [String: Value] = [:]) async throws -> (Workspace, Stack) {
+        let workspace = makeWorkspace(cloud)
+        let stack = makeStack(resources, outputs: outputs)
+        #expect(try await workspace.apply(try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply") { _ in }.ok)
+        return (workspace, stack)
+    }
+
+    @Test func aStackWithoutStateHasNothingRecorded() throws {
+        let workspace = makeWorkspace(cloud)
+        let stack = makeStack([FakeResource("thing")])
+        #expect(try workspace.recordedResources(stack).isEmpty)
+        #expect(try workspace.recordedResource(stack, at: "fake_thing.thing") == nil)
+        #expect(try workspace.stateHistory(stack).isEmpty)
+        #expect(try workspace.recordedOutputs(stack) == nil)
+        #expect(!FileManager.default.fileExists(atPath: workspace.stateDir.appendingPathComponent("test.cairn").path), "reading creates nothing")
+        #expect(try workspace.forceUnlock(stack: "test", environment: "default") { _ in true } == .noState)
+    }
+
+    @Test func resourcesAreListedAndShownWithSensitiveValuesMasked() async throws {
+        var thing = FakeResource("thing")
+        thing.secret = "hunter2"
+        thing.tags = ["owner": "ops"]
+        let (workspace, stack) = try await applied([thing, FakeResource("other")])
+        #expect(try workspace.recordedResources(stack).map(\.address).sorted() == ["fake_thing.other", "fake_thing.thing"])
+        let shown = try #require(try workspace.recordedResource(stack, at: "fake_thing.thing"))
+        #expect(shown.id == "thing")
+        #expect(shown.attributes["secret"] == "(sensitive)")
+        #expect(shown.attributes["tags"]?["owner"] == "ops")
+        #expect(shown.outputs["arn"] == "arn:fake:thing")
+        #expect(!JSON.object(shown.attributes).description.contains("hunter2"))
+        #expect(try workspace.recordedResource(stack, at: "fake_thing.missing") == nil)
+    }
+
+    @Test func historyIsNewestFirstAndLimited() async throws {
+        let (workspace, stack) = try await applied([FakeResource("a"), FakeResource("b")])
+        let all = try workspace.stateHistory(stack)
+        #expect(Set(all.map(\.address)) == ["fake_thing.a", "fake_thing.b"])
+        #expect(all.allSatisfy { $0.action == .create && $0.command == "apply" })
+        #expect(try workspace.stateHistory(stack, limit: 1).count == 1)
+    }
+
+    @Test func outputsKeepTheirValuesAndMaskTheSensitiveOnes() async throws {
+        let thing = FakeResource("thing")
+        let (workspace, stack) = try await applied([thing], outputs: ["arn": .reference(thing.arn), "token": .sensitive(.json("s3cret"))])
+        let outputs = try #require(try workspace.recordedOutputs(stack))
+        #expect(outputs.values == ["arn": "arn:fake:thing", "token": "s3cret"])
+        #expect(outputs.sensitive == ["token"])
+        #expect(outputs.masked == ["arn": "arn:fake:thing", "token": "(sensitive)"])
+    }
+
+    @Test func anUnlockedStackIsLeftAlone() async throws {
+        let (workspace, _) = try await applied([FakeResource("thing")])
+        #expect(try workspace.forceUnlock(stack: "test", environment: "default") { _ in Issue.record("nothing to ask"); return true } == .notLocked)
+    }
+
+    @Test func aLockFromAnotherHostIsReleasedOnlyWhenConfirmed() async throws {
+        let (workspace, _) = try await applied([FakeResource("thing")])
+        let holder = try #require(try StateStore.open(stateDir: workspace.stateDir, stack: "test", create: false,
+                                                     identity: ProcessIdentity(pid: 4242, host: "build-agent-7")))
+        defer { holder.close() }
+        let lock = try holder.tryAcquireLock(command: "apply")
+        var asked: [LockInfo] = []
+        let declined = try workspace.forceUnlock(stack: "test", environment: "default") { asked.append($0); return false }
+        #expect(lockID(declined, ifDeclined: true) == lock.info.lockID)
+        #expect(try holder.currentLock()?.lockID == lock.info.lockID, "still held")
+        let released = try workspace.forceUnlock(stack: "test", environment: "default") { asked.append($0); return true }
+        #expect(lockID(released) == lock.info.lockID)
+        #expect(asked.map(\.host) == ["build-agent-7", "build-agent-7"])
+        #expect(try holder.currentLock() == nil)
+    }
+
+    @Test func aLiveLockOnThisHostIsRefusedWithoutAsking() async throws {
+        let (workspace, _) = try await applied([FakeResource("thing")])
+        let holder = try #require(try StateStore.open(stateDir: workspace.stateDir, stack: "test", create: false))
+        defer { holder.close() }
+        let lock = try holder.tryAcquireLock(command: "apply")
+        let error = #expect(throws: StateError.self) {
+            try workspace.forceUnlock(stack: "test", environment: "default") { _ in Issue.record("a local holder is checked, not asked about"); return true }
+        }
+        guard case .holderRunning(let running)? = error else {
+            Issue.record("expected holderRunning, got \(String(describing: error))")
+            return
+        }
+        #expect(running.lockID == lock.info.lockID)
+        #expect(try holder.currentLock()?.lockID == lock.info.lockID)
+    }
+
+    @Test func aLockLeftOnThisHostByAGoneProcessIsReleased() async throws {
+        let (workspace, _) = try await applied([FakeResource("thing")])
+        // No process has this pid: it is above any pid_max.
+        let ghost = try #require(try StateStore.open(stateDir: workspace.stateDir, stack: "test", create: false,
+                                                    identity: ProcessIdentity(pid: 999_999_999, host: ProcessIdentity.current.host)))
+        let lock = try ghost.tryAcquireLock(command: "apply")
+        ghost.close()
+        let outcome = try workspace.forceUnlock(stack: "test", environment: "default") { _ in Issue.record("a local holder is checked"); return true }
+        #expect(lockID(outcome) == lock.info.lockID)
+    }
+
+    /// The lock a force-unlock released (or, `ifDeclined`, declined to).
+    func lockID(_ outcome: ForceUnlockOutcome, ifDeclined: Bool = false) -> String? {
+        switch outcome {
+        case .released(let info) where !ifDeclined: info.lockID
+        case .declined(let info) where ifDeclined: info.lockID
+        default: nil
+        }
+    }
+}
