@@ -148,7 +148,7 @@ extension Cairn {
                 if target.hasPrefix("sns:") {
                     let arn = String(target.dropFirst(4))
                     let region = arn.split(separator: ":", omittingEmptySubsequences: false).dropFirst(3).first.map(String.init) ?? context.region
-                    _ = try await context.client.withRegion(region).query(.sns, "Publish", [
+                    _ = try await context.client.withRegion(region).query(.sns.publish, [
                         "TopicArn": arn, "Subject": String(summary.prefix(99)), "Message": report.markdown,
                     ])
                 } else {
