@@ -325,7 +325,7 @@ struct SecurityGroupProvider: ResourceProvider {
     /// Revokes the rules AWS has that `attributes` does not, then authorizes the missing ones; returns the group.
     private func syncRules(_ groupID: String, to attributes: [String: JSON]) async throws -> XMLNode {
         guard let group = try await describe(groupID) else {
-            throw AWSServiceError(service: "EC2", operation: "DescribeSecurityGroups", status: 400, code: "InvalidGroup.NotFound",
+            throw AWSServiceError(QueryOperation.ec2.describeSecurityGroups, status: 400, code: "InvalidGroup.NotFound",
                                   message: "The security group '\(groupID)' does not exist", requestID: nil)
         }
         var changed = false

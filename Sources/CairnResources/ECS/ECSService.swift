@@ -382,7 +382,7 @@ struct ECSServiceProvider: ResourceProvider {
         var service: JSON
         if input.isEmpty {
             guard let live = try await describe(cluster: cluster, name: name) else {
-                throw AWSServiceError(service: "ECS", operation: "DescribeServices", status: 400, code: "ServiceNotFoundException",
+                throw AWSServiceError(JSONOperation.ecs.describeServices, status: 400, code: "ServiceNotFoundException",
                                       message: "The service \(id) no longer exists", requestID: nil)
             }
             service = live

@@ -473,7 +473,7 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
         let result = try await client.json(.ecs.registerTaskDefinition, .object(input))
         let definition = result["taskDefinition"] ?? [:]
         guard let arn = definition["taskDefinitionArn"]?.stringValue else {
-            throw AWSServiceError(service: "ECS", operation: "RegisterTaskDefinition", status: 200, code: "MissingTaskDefinitionArn",
+            throw AWSServiceError(JSONOperation.ecs.registerTaskDefinition, status: 200, code: "MissingTaskDefinitionArn",
                                   message: "ECS answered without the new revision's ARN", requestID: nil)
         }
         return Applied(id: arn, outputs: Self.outputs(definition))

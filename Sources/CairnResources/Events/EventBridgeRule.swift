@@ -209,7 +209,7 @@ struct EventBridgeRuleProvider: ResourceProvider {
         let result = try await client.json(.eventBridge.putTargets, ["Rule": .string(rule), "Targets": .array(list)])
         if let failed = result["FailedEntryCount"]?.intValue, failed > 0 {
             let first = result["FailedEntries"]?[0]
-            throw AWSServiceError(service: "EventBridge", operation: "PutTargets", status: 200,
+            throw AWSServiceError(JSONOperation.eventBridge.putTargets, status: 200,
                                   code: first?["ErrorCode"]?.stringValue ?? "FailedEntry",
                                   message: "target \(first?["TargetId"]?.stringValue ?? "?") of rule \(rule): \(first?["ErrorMessage"]?.stringValue ?? "")",
                                   requestID: nil)

@@ -153,7 +153,7 @@ struct LogGroupProvider: ResourceProvider {
             }
         }
         guard let group = try await describe(id) else {
-            throw AWSServiceError(service: "CloudWatch Logs", operation: "DescribeLogGroups", status: 404, code: "ResourceNotFoundException",
+            throw AWSServiceError(JSONOperation.cloudWatchLogs.describeLogGroups, status: 404, code: "ResourceNotFoundException",
                                   message: "The log group \(id) no longer exists", requestID: nil)
         }
         let arn = JSON.string(Self.arn(group))
