@@ -115,7 +115,7 @@ struct CLINotificationTransport: DriftNotificationTransport {
     let client: AWSClient
 
     func publish(topicARN: String, region: String, subject: String, message: String) async throws {
-        _ = try await client.withRegion(region).query(.sns, "Publish", [
+        _ = try await client.withRegion(region).query(.sns.publish, [
             "TopicArn": topicARN, "Subject": subject, "Message": message,
         ])
     }

@@ -18,6 +18,12 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible, Equatab
         self.requestID = requestID
     }
 
+    /// The error AWS would give for `operation`, named by its service id and its name.
+    public init(_ operation: some ServiceOperation, status: Int, code: String, message: String, requestID: String?) {
+        self.init(service: operation.service.serviceID, operation: operation.name, status: status, code: code,
+                  message: message, requestID: requestID)
+    }
+
     /// One sentence: what failed, AWS's own words, and what to do.
     public var description: String {
         var text = "\(service) \(operation) failed: \(code)"

@@ -11,20 +11,30 @@ public enum WireProtocol: String, Sendable {
 }
 
 /// One AWS service as its botocore model describes it, reduced to what the client needs.
+/// Its operations are typed constants on the protocol's operation type (`JSONOperation.ecs.describeClusters`),
+/// generated with the service by scripts/generate-service-models.py.
 public struct ServiceModel: Sendable {
+    /// botocore's `serviceId`, e.g. `ECS`, `CloudWatch Logs`.
     public let serviceID: String
+    /// The wire protocol Cairn speaks to the service.
     public let `protocol`: WireProtocol
+    /// The model's API version, e.g. `2010-05-08`.
     public let apiVersion: String
+    /// The endpoint's host prefix, e.g. `ecs`, `logs`.
     public let endpointPrefix: String
+    /// The SigV4 service name.
     public let signingName: String
+    /// json protocol: the `X-Amz-Target` prefix.
     public let targetPrefix: String?
+    /// json protocol: the `1.0` / `1.1` of the content type.
     public let jsonVersion: String?
+    /// The XML namespace of query and rest-xml documents.
     public let xmlNamespace: String?
-    public let operations: [String: Operation]
 
+    /// A service as the generated table describes it.
     public init(
         serviceID: String, protocol: WireProtocol, apiVersion: String, endpointPrefix: String, signingName: String,
-        targetPrefix: String?, jsonVersion: String?, xmlNamespace: String?, operations: [Operation]
+        targetPrefix: String?, jsonVersion: String?, xmlNamespace: String?
     ) {
         self.serviceID = serviceID
         self.protocol = `protocol`
@@ -34,15 +44,6 @@ public struct ServiceModel: Sendable {
         self.targetPrefix = targetPrefix
         self.jsonVersion = jsonVersion
         self.xmlNamespace = xmlNamespace
-        self.operations = Dictionary(uniqueKeysWithValues: operations.map { ($0.name, $0) })
-    }
-
-    /// The operation named `name`; a name missing from the generated table is a programming error.
-    public func operation(_ name: String) -> Operation {
-        guard let operation = operations[name] else {
-            preconditionFailure("\(serviceID) has no operation \(name) in the generated table: add it to scripts/generate-service-models.py")
-        }
-        return operation
     }
 
     /// The suffix of `AWS_ENDPOINT_URL_<SERVICE>`: the service id upper-cased, spaces as underscores.
@@ -54,6 +55,50 @@ public struct ServiceModel: Sendable {
     public var configSectionKey: String {
         serviceID.lowercased().replacingOccurrences(of: " ", with: "_")
     }
+}
+
+/// One operation of one service, typed by the wire protocol the service speaks, so that the compiler
+/// rejects an unknown operation, an operation of another service and an operation of another protocol.
+/// The constants are generated (scripts/generate-service-models.py): `QueryOperation.iam.getRole`,
+/// written `.iam.getRole` where the protocol's entry point expects one.
+public protocol ServiceOperation: Sendable, CustomStringConvertible {
+    /// The service the operation belongs to.
+    var service: ServiceModel { get }
+    /// The operation's HTTP binding and paginator, from the service's model.
+    var model: Operation { get }
+}
+
+extension ServiceOperation {
+    /// The operation's name as AWS spells it (`DescribeClusters`): the query `Action`, the json target's
+    /// suffix, and what errors and logs name.
+    public var name: String { model.name }
+
+    /// `<service id>.<operation>`, e.g. `ECS.DescribeClusters`.
+    public var description: String { "\(service.serviceID).\(name)" }
+}
+
+/// An operation of a service that speaks the json protocol: `client.json(.ecs.describeClusters, …)`.
+public struct JSONOperation: ServiceOperation {
+    /// The service the operation belongs to.
+    public let service: ServiceModel
+    /// The operation's HTTP binding and paginator.
+    public let model: Operation
+}
+
+/// An operation of a service that speaks the query or the ec2 protocol: `client.query(.iam.getRole, …)`.
+public struct QueryOperation: ServiceOperation {
+    /// The service the operation belongs to.
+    public let service: ServiceModel
+    /// The operation's HTTP binding and paginator.
+    public let model: Operation
+}
+
+/// An operation of a service that speaks rest-xml (S3): `client.restXML(.s3.getBucketVersioning, …)`.
+public struct RestXMLOperation: ServiceOperation {
+    /// The service the operation belongs to.
+    public let service: ServiceModel
+    /// The operation's HTTP binding, member locations and paginator.
+    public let model: Operation
 }
 
 /// One operation: its HTTP binding and, for rest-xml, where each input member goes.

@@ -15,8 +15,8 @@ enum STSCredentials {
         var parameters: QueryParameters = ["RoleArn": roleARN, "RoleSessionName": sessionName]
         parameters["ExternalId"] = externalID
         parameters["DurationSeconds"] = durationSeconds.map(String.init)
-        let result = try await sts.query(.sts, "AssumeRole", parameters)
-        return try parse(result, operation: "AssumeRole")
+        let operation: QueryOperation = .sts.assumeRole
+        return try parse(try await sts.query(operation, parameters), operation: operation)
     }
 
     static func assumeRoleWithWebIdentity(sts: AWSClient, roleARN: String, sessionName: String, tokenFile: String) async throws -> Credentials {
@@ -25,13 +25,13 @@ enum STSCredentials {
             throw CredentialsError("Cannot read the web identity token file \(tokenFile) (AWS_WEB_IDENTITY_TOKEN_FILE or web_identity_token_file): check that it exists and is readable.")
         }
         let parameters: QueryParameters = ["RoleArn": roleARN, "RoleSessionName": sessionName, "WebIdentityToken": token]
-        let result = try await sts.query(.sts, "AssumeRoleWithWebIdentity", parameters)
-        return try parse(result, operation: "AssumeRoleWithWebIdentity")
+        let operation: QueryOperation = .sts.assumeRoleWithWebIdentity
+        return try parse(try await sts.query(operation, parameters), operation: operation)
     }
 
-    static func parse(_ result: XMLNode, operation: String) throws -> Credentials {
+    static func parse(_ result: XMLNode, operation: QueryOperation) throws -> Credentials {
         guard let node = result["Credentials"], let key = node.string("AccessKeyId"), let secret = node.string("SecretAccessKey") else {
-            throw CredentialsError("STS \(operation) answered without credentials.")
+            throw CredentialsError("STS \(operation.name) answered without credentials.")
         }
         return Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: node.string("SessionToken"),
                            expiration: node.string("Expiration").flatMap(parseTimestamp))

@@ -5,297 +5,548 @@ extension ServiceModel {
     public static let sts = ServiceModel(
         serviceID: "STS", protocol: .query, apiVersion: "2011-06-15",
         endpointPrefix: "sts", signingName: "sts",
-        targetPrefix: nil, jsonVersion: nil, xmlNamespace: "https://sts.amazonaws.com/doc/2011-06-15/",
-        operations: [
-            .init(name: "GetCallerIdentity", method: "POST", requestURI: "/"),
-            .init(name: "AssumeRole", method: "POST", requestURI: "/"),
-            .init(name: "AssumeRoleWithWebIdentity", method: "POST", requestURI: "/"),
-        ])
+        targetPrefix: nil, jsonVersion: nil, xmlNamespace: "https://sts.amazonaws.com/doc/2011-06-15/")
 
     /// IAM: query protocol, API version 2010-05-08.
     public static let iam = ServiceModel(
         serviceID: "IAM", protocol: .query, apiVersion: "2010-05-08",
         endpointPrefix: "iam", signingName: "iam",
-        targetPrefix: nil, jsonVersion: nil, xmlNamespace: "https://iam.amazonaws.com/doc/2010-05-08/",
-        operations: [
-            .init(name: "CreateRole", method: "POST", requestURI: "/"),
-            .init(name: "GetRole", method: "POST", requestURI: "/"),
-            .init(name: "UpdateRole", method: "POST", requestURI: "/"),
-            .init(name: "UpdateRoleDescription", method: "POST", requestURI: "/"),
-            .init(name: "DeleteRole", method: "POST", requestURI: "/"),
-            .init(name: "UpdateAssumeRolePolicy", method: "POST", requestURI: "/"),
-            .init(name: "PutRolePolicy", method: "POST", requestURI: "/"),
-            .init(name: "GetRolePolicy", method: "POST", requestURI: "/"),
-            .init(name: "DeleteRolePolicy", method: "POST", requestURI: "/"),
-            .init(name: "ListRolePolicies", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["PolicyNames"], limitKey: "MaxItems")),
-            .init(name: "AttachRolePolicy", method: "POST", requestURI: "/"),
-            .init(name: "DetachRolePolicy", method: "POST", requestURI: "/"),
-            .init(name: "ListAttachedRolePolicies", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["AttachedPolicies"], limitKey: "MaxItems")),
-            .init(name: "TagRole", method: "POST", requestURI: "/"),
-            .init(name: "UntagRole", method: "POST", requestURI: "/"),
-            .init(name: "ListRoleTags", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["Tags"], limitKey: "MaxItems")),
-            .init(name: "ListRoles", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["Roles"], limitKey: "MaxItems")),
-            .init(name: "CreatePolicy", method: "POST", requestURI: "/"),
-            .init(name: "GetPolicy", method: "POST", requestURI: "/"),
-            .init(name: "DeletePolicy", method: "POST", requestURI: "/"),
-            .init(name: "CreatePolicyVersion", method: "POST", requestURI: "/"),
-            .init(name: "DeletePolicyVersion", method: "POST", requestURI: "/"),
-            .init(name: "GetPolicyVersion", method: "POST", requestURI: "/"),
-            .init(name: "ListPolicyVersions", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["Versions"], limitKey: "MaxItems")),
-            .init(name: "SetDefaultPolicyVersion", method: "POST", requestURI: "/"),
-            .init(name: "TagPolicy", method: "POST", requestURI: "/"),
-            .init(name: "UntagPolicy", method: "POST", requestURI: "/"),
-            .init(name: "ListPolicyTags", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["Tags"], limitKey: "MaxItems")),
-            .init(name: "ListPolicies", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["Policies"], limitKey: "MaxItems")),
-            .init(name: "ListEntitiesForPolicy", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["PolicyGroups", "PolicyUsers", "PolicyRoles"], limitKey: "MaxItems")),
-            .init(name: "CreateOpenIDConnectProvider", method: "POST", requestURI: "/"),
-            .init(name: "GetOpenIDConnectProvider", method: "POST", requestURI: "/"),
-            .init(name: "DeleteOpenIDConnectProvider", method: "POST", requestURI: "/"),
-            .init(name: "UpdateOpenIDConnectProviderThumbprint", method: "POST", requestURI: "/"),
-            .init(name: "AddClientIDToOpenIDConnectProvider", method: "POST", requestURI: "/"),
-            .init(name: "RemoveClientIDFromOpenIDConnectProvider", method: "POST", requestURI: "/"),
-            .init(name: "TagOpenIDConnectProvider", method: "POST", requestURI: "/"),
-            .init(name: "UntagOpenIDConnectProvider", method: "POST", requestURI: "/"),
-            .init(name: "ListOpenIDConnectProviders", method: "POST", requestURI: "/"),
-            .init(name: "CreateUser", method: "POST", requestURI: "/"),
-            .init(name: "CreateAccessKey", method: "POST", requestURI: "/"),
-            .init(name: "AttachUserPolicy", method: "POST", requestURI: "/"),
-            .init(name: "DetachUserPolicy", method: "POST", requestURI: "/"),
-            .init(name: "DetachGroupPolicy", method: "POST", requestURI: "/"),
-            .init(name: "ListInstanceProfilesForRole", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["InstanceProfiles"], limitKey: "MaxItems")),
-            .init(name: "RemoveRoleFromInstanceProfile", method: "POST", requestURI: "/"),
-        ])
+        targetPrefix: nil, jsonVersion: nil, xmlNamespace: "https://iam.amazonaws.com/doc/2010-05-08/")
 
     /// S3: rest-xml protocol, API version 2006-03-01.
     public static let s3 = ServiceModel(
         serviceID: "S3", protocol: .restXML, apiVersion: "2006-03-01",
         endpointPrefix: "s3", signingName: "s3",
-        targetPrefix: nil, jsonVersion: nil, xmlNamespace: nil,
-        operations: [
-            .init(name: "CreateBucket", method: "PUT", requestURI: "/{Bucket}", bindings: [.init(member: "ACL", location: .header, name: "x-amz-acl"), .init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "GrantFullControl", location: .header, name: "x-amz-grant-full-control"), .init(member: "GrantRead", location: .header, name: "x-amz-grant-read"), .init(member: "GrantReadACP", location: .header, name: "x-amz-grant-read-acp"), .init(member: "GrantWrite", location: .header, name: "x-amz-grant-write"), .init(member: "GrantWriteACP", location: .header, name: "x-amz-grant-write-acp"), .init(member: "ObjectLockEnabledForBucket", location: .header, name: "x-amz-bucket-object-lock-enabled"), .init(member: "ObjectOwnership", location: .header, name: "x-amz-object-ownership"), .init(member: "BucketNamespace", location: .header, name: "x-amz-bucket-namespace")], payload: .init(member: "CreateBucketConfiguration", rootElement: "CreateBucketConfiguration", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)),
-            .init(name: "HeadBucket", method: "HEAD", requestURI: "/{Bucket}", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "DeleteBucket", method: "DELETE", requestURI: "/{Bucket}", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "GetBucketLocation", method: "GET", requestURI: "/{Bucket}?location", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "ListBuckets", method: "GET", requestURI: "/", bindings: [.init(member: "MaxBuckets", location: .querystring, name: "max-buckets"), .init(member: "ContinuationToken", location: .querystring, name: "continuation-token"), .init(member: "Prefix", location: .querystring, name: "prefix"), .init(member: "BucketRegion", location: .querystring, name: "bucket-region")], paginator: .init(inputTokens: ["ContinuationToken"], outputTokens: ["ContinuationToken"], moreResults: nil, resultKeys: ["Buckets"], limitKey: "MaxBuckets")),
-            .init(name: "PutBucketVersioning", method: "PUT", requestURI: "/{Bucket}?versioning", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "MFA", location: .header, name: "x-amz-mfa"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "VersioningConfiguration", rootElement: "VersioningConfiguration", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)),
-            .init(name: "GetBucketVersioning", method: "GET", requestURI: "/{Bucket}?versioning", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "PutBucketEncryption", method: "PUT", requestURI: "/{Bucket}?encryption", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "ServerSideEncryptionConfiguration", rootElement: "ServerSideEncryptionConfiguration", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)),
-            .init(name: "GetBucketEncryption", method: "GET", requestURI: "/{Bucket}?encryption", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "DeleteBucketEncryption", method: "DELETE", requestURI: "/{Bucket}?encryption", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "PutPublicAccessBlock", method: "PUT", requestURI: "/{Bucket}?publicAccessBlock", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "PublicAccessBlockConfiguration", rootElement: "PublicAccessBlockConfiguration", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)),
-            .init(name: "GetPublicAccessBlock", method: "GET", requestURI: "/{Bucket}?publicAccessBlock", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "DeletePublicAccessBlock", method: "DELETE", requestURI: "/{Bucket}?publicAccessBlock", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "PutBucketOwnershipControls", method: "PUT", requestURI: "/{Bucket}?ownershipControls", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm")], payload: .init(member: "OwnershipControls", rootElement: "OwnershipControls", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)),
-            .init(name: "GetBucketOwnershipControls", method: "GET", requestURI: "/{Bucket}?ownershipControls", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "DeleteBucketOwnershipControls", method: "DELETE", requestURI: "/{Bucket}?ownershipControls", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "PutBucketLifecycleConfiguration", method: "PUT", requestURI: "/{Bucket}?lifecycle", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner"), .init(member: "TransitionDefaultMinimumObjectSize", location: .header, name: "x-amz-transition-default-minimum-object-size")], payload: .init(member: "LifecycleConfiguration", rootElement: "LifecycleConfiguration", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)),
-            .init(name: "GetBucketLifecycleConfiguration", method: "GET", requestURI: "/{Bucket}?lifecycle", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "DeleteBucketLifecycle", method: "DELETE", requestURI: "/{Bucket}?lifecycle", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "PutBucketPolicy", method: "PUT", requestURI: "/{Bucket}?policy", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ConfirmRemoveSelfBucketAccess", location: .header, name: "x-amz-confirm-remove-self-bucket-access"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "Policy", rootElement: "Policy", namespace: nil, isBlob: true)),
-            .init(name: "GetBucketPolicy", method: "GET", requestURI: "/{Bucket}?policy", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "DeleteBucketPolicy", method: "DELETE", requestURI: "/{Bucket}?policy", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "PutBucketCors", method: "PUT", requestURI: "/{Bucket}?cors", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "CORSConfiguration", rootElement: "CORSConfiguration", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)),
-            .init(name: "GetBucketCors", method: "GET", requestURI: "/{Bucket}?cors", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "DeleteBucketCors", method: "DELETE", requestURI: "/{Bucket}?cors", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "PutBucketWebsite", method: "PUT", requestURI: "/{Bucket}?website", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "WebsiteConfiguration", rootElement: "WebsiteConfiguration", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)),
-            .init(name: "GetBucketWebsite", method: "GET", requestURI: "/{Bucket}?website", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "DeleteBucketWebsite", method: "DELETE", requestURI: "/{Bucket}?website", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "PutBucketTagging", method: "PUT", requestURI: "/{Bucket}?tagging", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "Tagging", rootElement: "Tagging", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)),
-            .init(name: "GetBucketTagging", method: "GET", requestURI: "/{Bucket}?tagging", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "DeleteBucketTagging", method: "DELETE", requestURI: "/{Bucket}?tagging", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]),
-            .init(name: "ListObjectsV2", method: "GET", requestURI: "/{Bucket}?list-type=2", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "Delimiter", location: .querystring, name: "delimiter"), .init(member: "EncodingType", location: .querystring, name: "encoding-type"), .init(member: "MaxKeys", location: .querystring, name: "max-keys"), .init(member: "Prefix", location: .querystring, name: "prefix"), .init(member: "ContinuationToken", location: .querystring, name: "continuation-token"), .init(member: "FetchOwner", location: .querystring, name: "fetch-owner"), .init(member: "StartAfter", location: .querystring, name: "start-after"), .init(member: "RequestPayer", location: .header, name: "x-amz-request-payer"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner"), .init(member: "OptionalObjectAttributes", location: .header, name: "x-amz-optional-object-attributes")], paginator: .init(inputTokens: ["ContinuationToken"], outputTokens: ["NextContinuationToken"], moreResults: "IsTruncated", resultKeys: ["Contents", "CommonPrefixes"], limitKey: "MaxKeys")),
-            .init(name: "ListObjectVersions", method: "GET", requestURI: "/{Bucket}?versions", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "Delimiter", location: .querystring, name: "delimiter"), .init(member: "EncodingType", location: .querystring, name: "encoding-type"), .init(member: "KeyMarker", location: .querystring, name: "key-marker"), .init(member: "MaxKeys", location: .querystring, name: "max-keys"), .init(member: "Prefix", location: .querystring, name: "prefix"), .init(member: "VersionIdMarker", location: .querystring, name: "version-id-marker"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner"), .init(member: "RequestPayer", location: .header, name: "x-amz-request-payer"), .init(member: "OptionalObjectAttributes", location: .header, name: "x-amz-optional-object-attributes")], paginator: .init(inputTokens: ["KeyMarker", "VersionIdMarker"], outputTokens: ["NextKeyMarker", "NextVersionIdMarker"], moreResults: "IsTruncated", resultKeys: ["Versions", "DeleteMarkers", "CommonPrefixes"], limitKey: "MaxKeys")),
-            .init(name: "DeleteObjects", method: "POST", requestURI: "/{Bucket}?delete", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "MFA", location: .header, name: "x-amz-mfa"), .init(member: "RequestPayer", location: .header, name: "x-amz-request-payer"), .init(member: "BypassGovernanceRetention", location: .header, name: "x-amz-bypass-governance-retention"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm")], payload: .init(member: "Delete", rootElement: "Delete", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)),
-            .init(name: "PutObject", method: "PUT", requestURI: "/{Bucket}/{Key+}", bindings: [.init(member: "ACL", location: .header, name: "x-amz-acl"), .init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "CacheControl", location: .header, name: "Cache-Control"), .init(member: "ContentDisposition", location: .header, name: "Content-Disposition"), .init(member: "ContentEncoding", location: .header, name: "Content-Encoding"), .init(member: "ContentLanguage", location: .header, name: "Content-Language"), .init(member: "ContentLength", location: .header, name: "Content-Length"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ContentType", location: .header, name: "Content-Type"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ChecksumCRC32", location: .header, name: "x-amz-checksum-crc32"), .init(member: "ChecksumCRC32C", location: .header, name: "x-amz-checksum-crc32c"), .init(member: "ChecksumCRC64NVME", location: .header, name: "x-amz-checksum-crc64nvme"), .init(member: "ChecksumSHA1", location: .header, name: "x-amz-checksum-sha1"), .init(member: "ChecksumSHA256", location: .header, name: "x-amz-checksum-sha256"), .init(member: "ChecksumSHA512", location: .header, name: "x-amz-checksum-sha512"), .init(member: "ChecksumMD5", location: .header, name: "x-amz-checksum-md5"), .init(member: "ChecksumXXHASH64", location: .header, name: "x-amz-checksum-xxhash64"), .init(member: "ChecksumXXHASH3", location: .header, name: "x-amz-checksum-xxhash3"), .init(member: "ChecksumXXHASH128", location: .header, name: "x-amz-checksum-xxhash128"), .init(member: "Expires", location: .header, name: "Expires"), .init(member: "IfMatch", location: .header, name: "If-Match"), .init(member: "IfNoneMatch", location: .header, name: "If-None-Match"), .init(member: "GrantFullControl", location: .header, name: "x-amz-grant-full-control"), .init(member: "GrantRead", location: .header, name: "x-amz-grant-read"), .init(member: "GrantReadACP", location: .header, name: "x-amz-grant-read-acp"), .init(member: "GrantWriteACP", location: .header, name: "x-amz-grant-write-acp"), .init(member: "Key", location: .uri, name: "Key"), .init(member: "WriteOffsetBytes", location: .header, name: "x-amz-write-offset-bytes"), .init(member: "Metadata", location: .headerPrefix, name: "x-amz-meta-"), .init(member: "ServerSideEncryption", location: .header, name: "x-amz-server-side-encryption"), .init(member: "StorageClass", location: .header, name: "x-amz-storage-class"), .init(member: "WebsiteRedirectLocation", location: .header, name: "x-amz-website-redirect-location"), .init(member: "SSECustomerAlgorithm", location: .header, name: "x-amz-server-side-encryption-customer-algorithm"), .init(member: "SSECustomerKey", location: .header, name: "x-amz-server-side-encryption-customer-key"), .init(member: "SSECustomerKeyMD5", location: .header, name: "x-amz-server-side-encryption-customer-key-MD5"), .init(member: "SSEKMSKeyId", location: .header, name: "x-amz-server-side-encryption-aws-kms-key-id"), .init(member: "SSEKMSEncryptionContext", location: .header, name: "x-amz-server-side-encryption-context"), .init(member: "BucketKeyEnabled", location: .header, name: "x-amz-server-side-encryption-bucket-key-enabled"), .init(member: "RequestPayer", location: .header, name: "x-amz-request-payer"), .init(member: "Tagging", location: .header, name: "x-amz-tagging"), .init(member: "ObjectLockMode", location: .header, name: "x-amz-object-lock-mode"), .init(member: "ObjectLockRetainUntilDate", location: .header, name: "x-amz-object-lock-retain-until-date"), .init(member: "ObjectLockLegalHoldStatus", location: .header, name: "x-amz-object-lock-legal-hold"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "Body", rootElement: "Body", namespace: nil, isBlob: true)),
-            .init(name: "DeleteObject", method: "DELETE", requestURI: "/{Bucket}/{Key+}", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "Key", location: .uri, name: "Key"), .init(member: "MFA", location: .header, name: "x-amz-mfa"), .init(member: "VersionId", location: .querystring, name: "versionId"), .init(member: "RequestPayer", location: .header, name: "x-amz-request-payer"), .init(member: "BypassGovernanceRetention", location: .header, name: "x-amz-bypass-governance-retention"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner"), .init(member: "IfMatch", location: .header, name: "If-Match"), .init(member: "IfMatchLastModifiedTime", location: .header, name: "x-amz-if-match-last-modified-time"), .init(member: "IfMatchSize", location: .header, name: "x-amz-if-match-size")]),
-        ])
+        targetPrefix: nil, jsonVersion: nil, xmlNamespace: nil)
 
     /// ECR: json protocol, API version 2015-09-21.
     public static let ecr = ServiceModel(
         serviceID: "ECR", protocol: .json, apiVersion: "2015-09-21",
         endpointPrefix: "api.ecr", signingName: "ecr",
-        targetPrefix: "AmazonEC2ContainerRegistry_V20150921", jsonVersion: "1.1", xmlNamespace: nil,
-        operations: [
-            .init(name: "CreateRepository", method: "POST", requestURI: "/"),
-            .init(name: "DescribeRepositories", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["repositories"], limitKey: "maxResults")),
-            .init(name: "DeleteRepository", method: "POST", requestURI: "/"),
-            .init(name: "PutImageTagMutability", method: "POST", requestURI: "/"),
-            .init(name: "PutImageScanningConfiguration", method: "POST", requestURI: "/"),
-            .init(name: "PutLifecyclePolicy", method: "POST", requestURI: "/"),
-            .init(name: "GetLifecyclePolicy", method: "POST", requestURI: "/"),
-            .init(name: "DeleteLifecyclePolicy", method: "POST", requestURI: "/"),
-            .init(name: "SetRepositoryPolicy", method: "POST", requestURI: "/"),
-            .init(name: "GetRepositoryPolicy", method: "POST", requestURI: "/"),
-            .init(name: "DeleteRepositoryPolicy", method: "POST", requestURI: "/"),
-            .init(name: "TagResource", method: "POST", requestURI: "/"),
-            .init(name: "UntagResource", method: "POST", requestURI: "/"),
-            .init(name: "ListTagsForResource", method: "POST", requestURI: "/"),
-            .init(name: "ListImages", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["imageIds"], limitKey: "maxResults")),
-            .init(name: "BatchDeleteImage", method: "POST", requestURI: "/"),
-            .init(name: "PutImage", method: "POST", requestURI: "/"),
-        ])
+        targetPrefix: "AmazonEC2ContainerRegistry_V20150921", jsonVersion: "1.1", xmlNamespace: nil)
 
     /// ECS: json protocol, API version 2014-11-13.
     public static let ecs = ServiceModel(
         serviceID: "ECS", protocol: .json, apiVersion: "2014-11-13",
         endpointPrefix: "ecs", signingName: "ecs",
-        targetPrefix: "AmazonEC2ContainerServiceV20141113", jsonVersion: "1.1", xmlNamespace: nil,
-        operations: [
-            .init(name: "CreateCluster", method: "POST", requestURI: "/"),
-            .init(name: "DescribeClusters", method: "POST", requestURI: "/"),
-            .init(name: "UpdateCluster", method: "POST", requestURI: "/"),
-            .init(name: "UpdateClusterSettings", method: "POST", requestURI: "/"),
-            .init(name: "DeleteCluster", method: "POST", requestURI: "/"),
-            .init(name: "PutClusterCapacityProviders", method: "POST", requestURI: "/"),
-            .init(name: "ListClusters", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["clusterArns"], limitKey: "maxResults")),
-            .init(name: "RegisterTaskDefinition", method: "POST", requestURI: "/"),
-            .init(name: "DescribeTaskDefinition", method: "POST", requestURI: "/"),
-            .init(name: "DeregisterTaskDefinition", method: "POST", requestURI: "/"),
-            .init(name: "ListTaskDefinitions", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["taskDefinitionArns"], limitKey: "maxResults")),
-            .init(name: "CreateService", method: "POST", requestURI: "/"),
-            .init(name: "DescribeServices", method: "POST", requestURI: "/"),
-            .init(name: "UpdateService", method: "POST", requestURI: "/"),
-            .init(name: "DeleteService", method: "POST", requestURI: "/"),
-            .init(name: "ListServices", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["serviceArns"], limitKey: "maxResults")),
-            .init(name: "TagResource", method: "POST", requestURI: "/"),
-            .init(name: "UntagResource", method: "POST", requestURI: "/"),
-            .init(name: "ListTagsForResource", method: "POST", requestURI: "/"),
-        ])
+        targetPrefix: "AmazonEC2ContainerServiceV20141113", jsonVersion: "1.1", xmlNamespace: nil)
 
     /// CodeBuild: json protocol, API version 2016-10-06.
     public static let codeBuild = ServiceModel(
         serviceID: "CodeBuild", protocol: .json, apiVersion: "2016-10-06",
         endpointPrefix: "codebuild", signingName: "codebuild",
-        targetPrefix: "CodeBuild_20161006", jsonVersion: "1.1", xmlNamespace: nil,
-        operations: [
-            .init(name: "CreateProject", method: "POST", requestURI: "/"),
-            .init(name: "BatchGetProjects", method: "POST", requestURI: "/"),
-            .init(name: "UpdateProject", method: "POST", requestURI: "/"),
-            .init(name: "DeleteProject", method: "POST", requestURI: "/"),
-            .init(name: "ListProjects", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["projects"], limitKey: nil)),
-        ])
+        targetPrefix: "CodeBuild_20161006", jsonVersion: "1.1", xmlNamespace: nil)
 
     /// CodePipeline: json protocol, API version 2015-07-09.
     public static let codePipeline = ServiceModel(
         serviceID: "CodePipeline", protocol: .json, apiVersion: "2015-07-09",
         endpointPrefix: "codepipeline", signingName: "codepipeline",
-        targetPrefix: "CodePipeline_20150709", jsonVersion: "1.1", xmlNamespace: nil,
-        operations: [
-            .init(name: "CreatePipeline", method: "POST", requestURI: "/"),
-            .init(name: "GetPipeline", method: "POST", requestURI: "/"),
-            .init(name: "UpdatePipeline", method: "POST", requestURI: "/"),
-            .init(name: "DeletePipeline", method: "POST", requestURI: "/"),
-            .init(name: "ListPipelines", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["pipelines"], limitKey: "maxResults")),
-            .init(name: "TagResource", method: "POST", requestURI: "/"),
-            .init(name: "UntagResource", method: "POST", requestURI: "/"),
-            .init(name: "ListTagsForResource", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["tags"], limitKey: "maxResults")),
-        ])
+        targetPrefix: "CodePipeline_20150709", jsonVersion: "1.1", xmlNamespace: nil)
 
     /// CloudWatch Logs: json protocol, API version 2014-03-28.
     public static let cloudWatchLogs = ServiceModel(
         serviceID: "CloudWatch Logs", protocol: .json, apiVersion: "2014-03-28",
         endpointPrefix: "logs", signingName: "logs",
-        targetPrefix: "Logs_20140328", jsonVersion: "1.1", xmlNamespace: nil,
-        operations: [
-            .init(name: "CreateLogGroup", method: "POST", requestURI: "/"),
-            .init(name: "DescribeLogGroups", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["logGroups"], limitKey: "limit")),
-            .init(name: "DeleteLogGroup", method: "POST", requestURI: "/"),
-            .init(name: "PutRetentionPolicy", method: "POST", requestURI: "/"),
-            .init(name: "DeleteRetentionPolicy", method: "POST", requestURI: "/"),
-            .init(name: "TagResource", method: "POST", requestURI: "/"),
-            .init(name: "UntagResource", method: "POST", requestURI: "/"),
-            .init(name: "ListTagsForResource", method: "POST", requestURI: "/"),
-            .init(name: "AssociateKmsKey", method: "POST", requestURI: "/"),
-            .init(name: "DisassociateKmsKey", method: "POST", requestURI: "/"),
-        ])
+        targetPrefix: "Logs_20140328", jsonVersion: "1.1", xmlNamespace: nil)
 
     /// SSM: json protocol, API version 2014-11-06.
     public static let ssm = ServiceModel(
         serviceID: "SSM", protocol: .json, apiVersion: "2014-11-06",
         endpointPrefix: "ssm", signingName: "ssm",
-        targetPrefix: "AmazonSSM", jsonVersion: "1.1", xmlNamespace: nil,
-        operations: [
-            .init(name: "GetParameter", method: "POST", requestURI: "/"),
-            .init(name: "GetParameters", method: "POST", requestURI: "/"),
-            .init(name: "PutParameter", method: "POST", requestURI: "/"),
-            .init(name: "DeleteParameter", method: "POST", requestURI: "/"),
-        ])
+        targetPrefix: "AmazonSSM", jsonVersion: "1.1", xmlNamespace: nil)
 
     /// Secrets Manager: json protocol, API version 2017-10-17.
     public static let secretsManager = ServiceModel(
         serviceID: "Secrets Manager", protocol: .json, apiVersion: "2017-10-17",
         endpointPrefix: "secretsmanager", signingName: "secretsmanager",
-        targetPrefix: "secretsmanager", jsonVersion: "1.1", xmlNamespace: nil,
-        operations: [
-            .init(name: "GetSecretValue", method: "POST", requestURI: "/"),
-        ])
+        targetPrefix: "secretsmanager", jsonVersion: "1.1", xmlNamespace: nil)
 
     /// SNS: query protocol, API version 2010-03-31.
     public static let sns = ServiceModel(
         serviceID: "SNS", protocol: .query, apiVersion: "2010-03-31",
         endpointPrefix: "sns", signingName: "sns",
-        targetPrefix: nil, jsonVersion: nil, xmlNamespace: "http://sns.amazonaws.com/doc/2010-03-31/",
-        operations: [
-            .init(name: "CreateTopic", method: "POST", requestURI: "/"),
-            .init(name: "GetTopicAttributes", method: "POST", requestURI: "/"),
-            .init(name: "SetTopicAttributes", method: "POST", requestURI: "/"),
-            .init(name: "DeleteTopic", method: "POST", requestURI: "/"),
-            .init(name: "ListTopics", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Topics"], limitKey: nil)),
-            .init(name: "Subscribe", method: "POST", requestURI: "/"),
-            .init(name: "Unsubscribe", method: "POST", requestURI: "/"),
-            .init(name: "GetSubscriptionAttributes", method: "POST", requestURI: "/"),
-            .init(name: "ListSubscriptionsByTopic", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Subscriptions"], limitKey: nil)),
-            .init(name: "TagResource", method: "POST", requestURI: "/"),
-            .init(name: "UntagResource", method: "POST", requestURI: "/"),
-            .init(name: "ListTagsForResource", method: "POST", requestURI: "/"),
-            .init(name: "Publish", method: "POST", requestURI: "/"),
-        ])
+        targetPrefix: nil, jsonVersion: nil, xmlNamespace: "http://sns.amazonaws.com/doc/2010-03-31/")
 
     /// CloudWatch: query protocol, API version 2010-08-01.
     public static let cloudWatch = ServiceModel(
         serviceID: "CloudWatch", protocol: .query, apiVersion: "2010-08-01",
         endpointPrefix: "monitoring", signingName: "monitoring",
-        targetPrefix: nil, jsonVersion: nil, xmlNamespace: "http://monitoring.amazonaws.com/doc/2010-08-01/",
-        operations: [
-            .init(name: "PutMetricAlarm", method: "POST", requestURI: "/"),
-            .init(name: "DescribeAlarms", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["MetricAlarms", "CompositeAlarms"], limitKey: "MaxRecords")),
-            .init(name: "DeleteAlarms", method: "POST", requestURI: "/"),
-        ])
+        targetPrefix: nil, jsonVersion: nil, xmlNamespace: "http://monitoring.amazonaws.com/doc/2010-08-01/")
 
     /// EC2: ec2 protocol, API version 2016-11-15.
     public static let ec2 = ServiceModel(
         serviceID: "EC2", protocol: .ec2, apiVersion: "2016-11-15",
         endpointPrefix: "ec2", signingName: "ec2",
-        targetPrefix: nil, jsonVersion: nil, xmlNamespace: "http://ec2.amazonaws.com/doc/2016-11-15",
-        operations: [
-            .init(name: "DescribeVpcs", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Vpcs"], limitKey: "MaxResults")),
-            .init(name: "DescribeSubnets", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Subnets"], limitKey: "MaxResults")),
-            .init(name: "DescribeSecurityGroups", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["SecurityGroups"], limitKey: "MaxResults")),
-            .init(name: "DescribeSecurityGroupRules", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["SecurityGroupRules"], limitKey: "MaxResults")),
-            .init(name: "CreateSecurityGroup", method: "POST", requestURI: "/"),
-            .init(name: "DeleteSecurityGroup", method: "POST", requestURI: "/"),
-            .init(name: "AuthorizeSecurityGroupIngress", method: "POST", requestURI: "/"),
-            .init(name: "AuthorizeSecurityGroupEgress", method: "POST", requestURI: "/"),
-            .init(name: "RevokeSecurityGroupIngress", method: "POST", requestURI: "/"),
-            .init(name: "RevokeSecurityGroupEgress", method: "POST", requestURI: "/"),
-            .init(name: "CreateTags", method: "POST", requestURI: "/"),
-            .init(name: "DeleteTags", method: "POST", requestURI: "/"),
-        ])
+        targetPrefix: nil, jsonVersion: nil, xmlNamespace: "http://ec2.amazonaws.com/doc/2016-11-15")
 
     /// EventBridge: json protocol, API version 2015-10-07.
     public static let eventBridge = ServiceModel(
         serviceID: "EventBridge", protocol: .json, apiVersion: "2015-10-07",
         endpointPrefix: "events", signingName: "events",
-        targetPrefix: "AWSEvents", jsonVersion: "1.1", xmlNamespace: nil,
-        operations: [
-            .init(name: "PutRule", method: "POST", requestURI: "/"),
-            .init(name: "DescribeRule", method: "POST", requestURI: "/"),
-            .init(name: "DeleteRule", method: "POST", requestURI: "/"),
-            .init(name: "PutTargets", method: "POST", requestURI: "/"),
-            .init(name: "RemoveTargets", method: "POST", requestURI: "/"),
-            .init(name: "ListTargetsByRule", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Targets"], limitKey: "Limit")),
-            .init(name: "TagResource", method: "POST", requestURI: "/"),
-            .init(name: "UntagResource", method: "POST", requestURI: "/"),
-            .init(name: "ListTagsForResource", method: "POST", requestURI: "/"),
-        ])
+        targetPrefix: "AWSEvents", jsonVersion: "1.1", xmlNamespace: nil)
+}
+
+extension QueryOperation {
+    /// The STS operations Cairn calls, e.g. `.sts.getCallerIdentity`.
+    public static let sts = STSOperations()
+    /// The IAM operations Cairn calls, e.g. `.iam.createRole`.
+    public static let iam = IAMOperations()
+    /// The SNS operations Cairn calls, e.g. `.sns.createTopic`.
+    public static let sns = SNSOperations()
+    /// The CloudWatch operations Cairn calls, e.g. `.cloudWatch.putMetricAlarm`.
+    public static let cloudWatch = CloudWatchOperations()
+    /// The EC2 operations Cairn calls, e.g. `.ec2.describeVpcs`.
+    public static let ec2 = EC2Operations()
+}
+
+extension JSONOperation {
+    /// The ECR operations Cairn calls, e.g. `.ecr.createRepository`.
+    public static let ecr = ECROperations()
+    /// The ECS operations Cairn calls, e.g. `.ecs.createCluster`.
+    public static let ecs = ECSOperations()
+    /// The CodeBuild operations Cairn calls, e.g. `.codeBuild.createProject`.
+    public static let codeBuild = CodeBuildOperations()
+    /// The CodePipeline operations Cairn calls, e.g. `.codePipeline.createPipeline`.
+    public static let codePipeline = CodePipelineOperations()
+    /// The CloudWatch Logs operations Cairn calls, e.g. `.cloudWatchLogs.createLogGroup`.
+    public static let cloudWatchLogs = CloudWatchLogsOperations()
+    /// The SSM operations Cairn calls, e.g. `.ssm.getParameter`.
+    public static let ssm = SSMOperations()
+    /// The Secrets Manager operations Cairn calls, e.g. `.secretsManager.getSecretValue`.
+    public static let secretsManager = SecretsManagerOperations()
+    /// The EventBridge operations Cairn calls, e.g. `.eventBridge.putRule`.
+    public static let eventBridge = EventBridgeOperations()
+}
+
+extension RestXMLOperation {
+    /// The S3 operations Cairn calls, e.g. `.s3.createBucket`.
+    public static let s3 = S3Operations()
+}
+
+/// The STS operations Cairn calls (query protocol): add one in scripts/generate-service-models.py.
+public struct STSOperations: Sendable {
+    /// `sts:GetCallerIdentity`.
+    public let getCallerIdentity = QueryOperation(service: .sts, model: Operation(name: "GetCallerIdentity", method: "POST", requestURI: "/"))
+    /// `sts:AssumeRole`.
+    public let assumeRole = QueryOperation(service: .sts, model: Operation(name: "AssumeRole", method: "POST", requestURI: "/"))
+    /// `sts:AssumeRoleWithWebIdentity`.
+    public let assumeRoleWithWebIdentity = QueryOperation(service: .sts, model: Operation(name: "AssumeRoleWithWebIdentity", method: "POST", requestURI: "/"))
+}
+
+/// The IAM operations Cairn calls (query protocol): add one in scripts/generate-service-models.py.
+public struct IAMOperations: Sendable {
+    /// `iam:CreateRole`.
+    public let createRole = QueryOperation(service: .iam, model: Operation(name: "CreateRole", method: "POST", requestURI: "/"))
+    /// `iam:GetRole`.
+    public let getRole = QueryOperation(service: .iam, model: Operation(name: "GetRole", method: "POST", requestURI: "/"))
+    /// `iam:UpdateRole`.
+    public let updateRole = QueryOperation(service: .iam, model: Operation(name: "UpdateRole", method: "POST", requestURI: "/"))
+    /// `iam:UpdateRoleDescription`.
+    public let updateRoleDescription = QueryOperation(service: .iam, model: Operation(name: "UpdateRoleDescription", method: "POST", requestURI: "/"))
+    /// `iam:DeleteRole`.
+    public let deleteRole = QueryOperation(service: .iam, model: Operation(name: "DeleteRole", method: "POST", requestURI: "/"))
+    /// `iam:UpdateAssumeRolePolicy`.
+    public let updateAssumeRolePolicy = QueryOperation(service: .iam, model: Operation(name: "UpdateAssumeRolePolicy", method: "POST", requestURI: "/"))
+    /// `iam:PutRolePolicy`.
+    public let putRolePolicy = QueryOperation(service: .iam, model: Operation(name: "PutRolePolicy", method: "POST", requestURI: "/"))
+    /// `iam:GetRolePolicy`.
+    public let getRolePolicy = QueryOperation(service: .iam, model: Operation(name: "GetRolePolicy", method: "POST", requestURI: "/"))
+    /// `iam:DeleteRolePolicy`.
+    public let deleteRolePolicy = QueryOperation(service: .iam, model: Operation(name: "DeleteRolePolicy", method: "POST", requestURI: "/"))
+    /// `iam:ListRolePolicies`.
+    public let listRolePolicies = QueryOperation(service: .iam, model: Operation(name: "ListRolePolicies", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["PolicyNames"], limitKey: "MaxItems")))
+    /// `iam:AttachRolePolicy`.
+    public let attachRolePolicy = QueryOperation(service: .iam, model: Operation(name: "AttachRolePolicy", method: "POST", requestURI: "/"))
+    /// `iam:DetachRolePolicy`.
+    public let detachRolePolicy = QueryOperation(service: .iam, model: Operation(name: "DetachRolePolicy", method: "POST", requestURI: "/"))
+    /// `iam:ListAttachedRolePolicies`.
+    public let listAttachedRolePolicies = QueryOperation(service: .iam, model: Operation(name: "ListAttachedRolePolicies", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["AttachedPolicies"], limitKey: "MaxItems")))
+    /// `iam:TagRole`.
+    public let tagRole = QueryOperation(service: .iam, model: Operation(name: "TagRole", method: "POST", requestURI: "/"))
+    /// `iam:UntagRole`.
+    public let untagRole = QueryOperation(service: .iam, model: Operation(name: "UntagRole", method: "POST", requestURI: "/"))
+    /// `iam:ListRoleTags`.
+    public let listRoleTags = QueryOperation(service: .iam, model: Operation(name: "ListRoleTags", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["Tags"], limitKey: "MaxItems")))
+    /// `iam:ListRoles`.
+    public let listRoles = QueryOperation(service: .iam, model: Operation(name: "ListRoles", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["Roles"], limitKey: "MaxItems")))
+    /// `iam:CreatePolicy`.
+    public let createPolicy = QueryOperation(service: .iam, model: Operation(name: "CreatePolicy", method: "POST", requestURI: "/"))
+    /// `iam:GetPolicy`.
+    public let getPolicy = QueryOperation(service: .iam, model: Operation(name: "GetPolicy", method: "POST", requestURI: "/"))
+    /// `iam:DeletePolicy`.
+    public let deletePolicy = QueryOperation(service: .iam, model: Operation(name: "DeletePolicy", method: "POST", requestURI: "/"))
+    /// `iam:CreatePolicyVersion`.
+    public let createPolicyVersion = QueryOperation(service: .iam, model: Operation(name: "CreatePolicyVersion", method: "POST", requestURI: "/"))
+    /// `iam:DeletePolicyVersion`.
+    public let deletePolicyVersion = QueryOperation(service: .iam, model: Operation(name: "DeletePolicyVersion", method: "POST", requestURI: "/"))
+    /// `iam:GetPolicyVersion`.
+    public let getPolicyVersion = QueryOperation(service: .iam, model: Operation(name: "GetPolicyVersion", method: "POST", requestURI: "/"))
+    /// `iam:ListPolicyVersions`.
+    public let listPolicyVersions = QueryOperation(service: .iam, model: Operation(name: "ListPolicyVersions", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["Versions"], limitKey: "MaxItems")))
+    /// `iam:SetDefaultPolicyVersion`.
+    public let setDefaultPolicyVersion = QueryOperation(service: .iam, model: Operation(name: "SetDefaultPolicyVersion", method: "POST", requestURI: "/"))
+    /// `iam:TagPolicy`.
+    public let tagPolicy = QueryOperation(service: .iam, model: Operation(name: "TagPolicy", method: "POST", requestURI: "/"))
+    /// `iam:UntagPolicy`.
+    public let untagPolicy = QueryOperation(service: .iam, model: Operation(name: "UntagPolicy", method: "POST", requestURI: "/"))
+    /// `iam:ListPolicyTags`.
+    public let listPolicyTags = QueryOperation(service: .iam, model: Operation(name: "ListPolicyTags", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["Tags"], limitKey: "MaxItems")))
+    /// `iam:ListPolicies`.
+    public let listPolicies = QueryOperation(service: .iam, model: Operation(name: "ListPolicies", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["Policies"], limitKey: "MaxItems")))
+    /// `iam:ListEntitiesForPolicy`.
+    public let listEntitiesForPolicy = QueryOperation(service: .iam, model: Operation(name: "ListEntitiesForPolicy", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["PolicyGroups", "PolicyUsers", "PolicyRoles"], limitKey: "MaxItems")))
+    /// `iam:CreateOpenIDConnectProvider`.
+    public let createOpenIDConnectProvider = QueryOperation(service: .iam, model: Operation(name: "CreateOpenIDConnectProvider", method: "POST", requestURI: "/"))
+    /// `iam:GetOpenIDConnectProvider`.
+    public let getOpenIDConnectProvider = QueryOperation(service: .iam, model: Operation(name: "GetOpenIDConnectProvider", method: "POST", requestURI: "/"))
+    /// `iam:DeleteOpenIDConnectProvider`.
+    public let deleteOpenIDConnectProvider = QueryOperation(service: .iam, model: Operation(name: "DeleteOpenIDConnectProvider", method: "POST", requestURI: "/"))
+    /// `iam:UpdateOpenIDConnectProviderThumbprint`.
+    public let updateOpenIDConnectProviderThumbprint = QueryOperation(service: .iam, model: Operation(name: "UpdateOpenIDConnectProviderThumbprint", method: "POST", requestURI: "/"))
+    /// `iam:AddClientIDToOpenIDConnectProvider`.
+    public let addClientIDToOpenIDConnectProvider = QueryOperation(service: .iam, model: Operation(name: "AddClientIDToOpenIDConnectProvider", method: "POST", requestURI: "/"))
+    /// `iam:RemoveClientIDFromOpenIDConnectProvider`.
+    public let removeClientIDFromOpenIDConnectProvider = QueryOperation(service: .iam, model: Operation(name: "RemoveClientIDFromOpenIDConnectProvider", method: "POST", requestURI: "/"))
+    /// `iam:TagOpenIDConnectProvider`.
+    public let tagOpenIDConnectProvider = QueryOperation(service: .iam, model: Operation(name: "TagOpenIDConnectProvider", method: "POST", requestURI: "/"))
+    /// `iam:UntagOpenIDConnectProvider`.
+    public let untagOpenIDConnectProvider = QueryOperation(service: .iam, model: Operation(name: "UntagOpenIDConnectProvider", method: "POST", requestURI: "/"))
+    /// `iam:ListOpenIDConnectProviders`.
+    public let listOpenIDConnectProviders = QueryOperation(service: .iam, model: Operation(name: "ListOpenIDConnectProviders", method: "POST", requestURI: "/"))
+    /// `iam:CreateUser`.
+    public let createUser = QueryOperation(service: .iam, model: Operation(name: "CreateUser", method: "POST", requestURI: "/"))
+    /// `iam:CreateAccessKey`.
+    public let createAccessKey = QueryOperation(service: .iam, model: Operation(name: "CreateAccessKey", method: "POST", requestURI: "/"))
+    /// `iam:AttachUserPolicy`.
+    public let attachUserPolicy = QueryOperation(service: .iam, model: Operation(name: "AttachUserPolicy", method: "POST", requestURI: "/"))
+    /// `iam:DetachUserPolicy`.
+    public let detachUserPolicy = QueryOperation(service: .iam, model: Operation(name: "DetachUserPolicy", method: "POST", requestURI: "/"))
+    /// `iam:DetachGroupPolicy`.
+    public let detachGroupPolicy = QueryOperation(service: .iam, model: Operation(name: "DetachGroupPolicy", method: "POST", requestURI: "/"))
+    /// `iam:ListInstanceProfilesForRole`.
+    public let listInstanceProfilesForRole = QueryOperation(service: .iam, model: Operation(name: "ListInstanceProfilesForRole", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["InstanceProfiles"], limitKey: "MaxItems")))
+    /// `iam:RemoveRoleFromInstanceProfile`.
+    public let removeRoleFromInstanceProfile = QueryOperation(service: .iam, model: Operation(name: "RemoveRoleFromInstanceProfile", method: "POST", requestURI: "/"))
+}
+
+/// The S3 operations Cairn calls (rest-xml protocol): add one in scripts/generate-service-models.py.
+public struct S3Operations: Sendable {
+    /// `s3:CreateBucket`.
+    public let createBucket = RestXMLOperation(service: .s3, model: Operation(name: "CreateBucket", method: "PUT", requestURI: "/{Bucket}", bindings: [.init(member: "ACL", location: .header, name: "x-amz-acl"), .init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "GrantFullControl", location: .header, name: "x-amz-grant-full-control"), .init(member: "GrantRead", location: .header, name: "x-amz-grant-read"), .init(member: "GrantReadACP", location: .header, name: "x-amz-grant-read-acp"), .init(member: "GrantWrite", location: .header, name: "x-amz-grant-write"), .init(member: "GrantWriteACP", location: .header, name: "x-amz-grant-write-acp"), .init(member: "ObjectLockEnabledForBucket", location: .header, name: "x-amz-bucket-object-lock-enabled"), .init(member: "ObjectOwnership", location: .header, name: "x-amz-object-ownership"), .init(member: "BucketNamespace", location: .header, name: "x-amz-bucket-namespace")], payload: .init(member: "CreateBucketConfiguration", rootElement: "CreateBucketConfiguration", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)))
+    /// `s3:HeadBucket`.
+    public let headBucket = RestXMLOperation(service: .s3, model: Operation(name: "HeadBucket", method: "HEAD", requestURI: "/{Bucket}", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:DeleteBucket`.
+    public let deleteBucket = RestXMLOperation(service: .s3, model: Operation(name: "DeleteBucket", method: "DELETE", requestURI: "/{Bucket}", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:GetBucketLocation`.
+    public let getBucketLocation = RestXMLOperation(service: .s3, model: Operation(name: "GetBucketLocation", method: "GET", requestURI: "/{Bucket}?location", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:ListBuckets`.
+    public let listBuckets = RestXMLOperation(service: .s3, model: Operation(name: "ListBuckets", method: "GET", requestURI: "/", bindings: [.init(member: "MaxBuckets", location: .querystring, name: "max-buckets"), .init(member: "ContinuationToken", location: .querystring, name: "continuation-token"), .init(member: "Prefix", location: .querystring, name: "prefix"), .init(member: "BucketRegion", location: .querystring, name: "bucket-region")], paginator: .init(inputTokens: ["ContinuationToken"], outputTokens: ["ContinuationToken"], moreResults: nil, resultKeys: ["Buckets"], limitKey: "MaxBuckets")))
+    /// `s3:PutBucketVersioning`.
+    public let putBucketVersioning = RestXMLOperation(service: .s3, model: Operation(name: "PutBucketVersioning", method: "PUT", requestURI: "/{Bucket}?versioning", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "MFA", location: .header, name: "x-amz-mfa"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "VersioningConfiguration", rootElement: "VersioningConfiguration", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)))
+    /// `s3:GetBucketVersioning`.
+    public let getBucketVersioning = RestXMLOperation(service: .s3, model: Operation(name: "GetBucketVersioning", method: "GET", requestURI: "/{Bucket}?versioning", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:PutBucketEncryption`.
+    public let putBucketEncryption = RestXMLOperation(service: .s3, model: Operation(name: "PutBucketEncryption", method: "PUT", requestURI: "/{Bucket}?encryption", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "ServerSideEncryptionConfiguration", rootElement: "ServerSideEncryptionConfiguration", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)))
+    /// `s3:GetBucketEncryption`.
+    public let getBucketEncryption = RestXMLOperation(service: .s3, model: Operation(name: "GetBucketEncryption", method: "GET", requestURI: "/{Bucket}?encryption", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:DeleteBucketEncryption`.
+    public let deleteBucketEncryption = RestXMLOperation(service: .s3, model: Operation(name: "DeleteBucketEncryption", method: "DELETE", requestURI: "/{Bucket}?encryption", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:PutPublicAccessBlock`.
+    public let putPublicAccessBlock = RestXMLOperation(service: .s3, model: Operation(name: "PutPublicAccessBlock", method: "PUT", requestURI: "/{Bucket}?publicAccessBlock", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "PublicAccessBlockConfiguration", rootElement: "PublicAccessBlockConfiguration", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)))
+    /// `s3:GetPublicAccessBlock`.
+    public let getPublicAccessBlock = RestXMLOperation(service: .s3, model: Operation(name: "GetPublicAccessBlock", method: "GET", requestURI: "/{Bucket}?publicAccessBlock", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:DeletePublicAccessBlock`.
+    public let deletePublicAccessBlock = RestXMLOperation(service: .s3, model: Operation(name: "DeletePublicAccessBlock", method: "DELETE", requestURI: "/{Bucket}?publicAccessBlock", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:PutBucketOwnershipControls`.
+    public let putBucketOwnershipControls = RestXMLOperation(service: .s3, model: Operation(name: "PutBucketOwnershipControls", method: "PUT", requestURI: "/{Bucket}?ownershipControls", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm")], payload: .init(member: "OwnershipControls", rootElement: "OwnershipControls", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)))
+    /// `s3:GetBucketOwnershipControls`.
+    public let getBucketOwnershipControls = RestXMLOperation(service: .s3, model: Operation(name: "GetBucketOwnershipControls", method: "GET", requestURI: "/{Bucket}?ownershipControls", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:DeleteBucketOwnershipControls`.
+    public let deleteBucketOwnershipControls = RestXMLOperation(service: .s3, model: Operation(name: "DeleteBucketOwnershipControls", method: "DELETE", requestURI: "/{Bucket}?ownershipControls", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:PutBucketLifecycleConfiguration`.
+    public let putBucketLifecycleConfiguration = RestXMLOperation(service: .s3, model: Operation(name: "PutBucketLifecycleConfiguration", method: "PUT", requestURI: "/{Bucket}?lifecycle", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner"), .init(member: "TransitionDefaultMinimumObjectSize", location: .header, name: "x-amz-transition-default-minimum-object-size")], payload: .init(member: "LifecycleConfiguration", rootElement: "LifecycleConfiguration", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)))
+    /// `s3:GetBucketLifecycleConfiguration`.
+    public let getBucketLifecycleConfiguration = RestXMLOperation(service: .s3, model: Operation(name: "GetBucketLifecycleConfiguration", method: "GET", requestURI: "/{Bucket}?lifecycle", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:DeleteBucketLifecycle`.
+    public let deleteBucketLifecycle = RestXMLOperation(service: .s3, model: Operation(name: "DeleteBucketLifecycle", method: "DELETE", requestURI: "/{Bucket}?lifecycle", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:PutBucketPolicy`.
+    public let putBucketPolicy = RestXMLOperation(service: .s3, model: Operation(name: "PutBucketPolicy", method: "PUT", requestURI: "/{Bucket}?policy", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ConfirmRemoveSelfBucketAccess", location: .header, name: "x-amz-confirm-remove-self-bucket-access"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "Policy", rootElement: "Policy", namespace: nil, isBlob: true)))
+    /// `s3:GetBucketPolicy`.
+    public let getBucketPolicy = RestXMLOperation(service: .s3, model: Operation(name: "GetBucketPolicy", method: "GET", requestURI: "/{Bucket}?policy", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:DeleteBucketPolicy`.
+    public let deleteBucketPolicy = RestXMLOperation(service: .s3, model: Operation(name: "DeleteBucketPolicy", method: "DELETE", requestURI: "/{Bucket}?policy", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:PutBucketCors`.
+    public let putBucketCors = RestXMLOperation(service: .s3, model: Operation(name: "PutBucketCors", method: "PUT", requestURI: "/{Bucket}?cors", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "CORSConfiguration", rootElement: "CORSConfiguration", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)))
+    /// `s3:GetBucketCors`.
+    public let getBucketCors = RestXMLOperation(service: .s3, model: Operation(name: "GetBucketCors", method: "GET", requestURI: "/{Bucket}?cors", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:DeleteBucketCors`.
+    public let deleteBucketCors = RestXMLOperation(service: .s3, model: Operation(name: "DeleteBucketCors", method: "DELETE", requestURI: "/{Bucket}?cors", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:PutBucketWebsite`.
+    public let putBucketWebsite = RestXMLOperation(service: .s3, model: Operation(name: "PutBucketWebsite", method: "PUT", requestURI: "/{Bucket}?website", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "WebsiteConfiguration", rootElement: "WebsiteConfiguration", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)))
+    /// `s3:GetBucketWebsite`.
+    public let getBucketWebsite = RestXMLOperation(service: .s3, model: Operation(name: "GetBucketWebsite", method: "GET", requestURI: "/{Bucket}?website", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:DeleteBucketWebsite`.
+    public let deleteBucketWebsite = RestXMLOperation(service: .s3, model: Operation(name: "DeleteBucketWebsite", method: "DELETE", requestURI: "/{Bucket}?website", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:PutBucketTagging`.
+    public let putBucketTagging = RestXMLOperation(service: .s3, model: Operation(name: "PutBucketTagging", method: "PUT", requestURI: "/{Bucket}?tagging", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "Tagging", rootElement: "Tagging", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)))
+    /// `s3:GetBucketTagging`.
+    public let getBucketTagging = RestXMLOperation(service: .s3, model: Operation(name: "GetBucketTagging", method: "GET", requestURI: "/{Bucket}?tagging", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:DeleteBucketTagging`.
+    public let deleteBucketTagging = RestXMLOperation(service: .s3, model: Operation(name: "DeleteBucketTagging", method: "DELETE", requestURI: "/{Bucket}?tagging", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")]))
+    /// `s3:ListObjectsV2`.
+    public let listObjectsV2 = RestXMLOperation(service: .s3, model: Operation(name: "ListObjectsV2", method: "GET", requestURI: "/{Bucket}?list-type=2", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "Delimiter", location: .querystring, name: "delimiter"), .init(member: "EncodingType", location: .querystring, name: "encoding-type"), .init(member: "MaxKeys", location: .querystring, name: "max-keys"), .init(member: "Prefix", location: .querystring, name: "prefix"), .init(member: "ContinuationToken", location: .querystring, name: "continuation-token"), .init(member: "FetchOwner", location: .querystring, name: "fetch-owner"), .init(member: "StartAfter", location: .querystring, name: "start-after"), .init(member: "RequestPayer", location: .header, name: "x-amz-request-payer"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner"), .init(member: "OptionalObjectAttributes", location: .header, name: "x-amz-optional-object-attributes")], paginator: .init(inputTokens: ["ContinuationToken"], outputTokens: ["NextContinuationToken"], moreResults: "IsTruncated", resultKeys: ["Contents", "CommonPrefixes"], limitKey: "MaxKeys")))
+    /// `s3:ListObjectVersions`.
+    public let listObjectVersions = RestXMLOperation(service: .s3, model: Operation(name: "ListObjectVersions", method: "GET", requestURI: "/{Bucket}?versions", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "Delimiter", location: .querystring, name: "delimiter"), .init(member: "EncodingType", location: .querystring, name: "encoding-type"), .init(member: "KeyMarker", location: .querystring, name: "key-marker"), .init(member: "MaxKeys", location: .querystring, name: "max-keys"), .init(member: "Prefix", location: .querystring, name: "prefix"), .init(member: "VersionIdMarker", location: .querystring, name: "version-id-marker"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner"), .init(member: "RequestPayer", location: .header, name: "x-amz-request-payer"), .init(member: "OptionalObjectAttributes", location: .header, name: "x-amz-optional-object-attributes")], paginator: .init(inputTokens: ["KeyMarker", "VersionIdMarker"], outputTokens: ["NextKeyMarker", "NextVersionIdMarker"], moreResults: "IsTruncated", resultKeys: ["Versions", "DeleteMarkers", "CommonPrefixes"], limitKey: "MaxKeys")))
+    /// `s3:DeleteObjects`.
+    public let deleteObjects = RestXMLOperation(service: .s3, model: Operation(name: "DeleteObjects", method: "POST", requestURI: "/{Bucket}?delete", checksumRequired: true, bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "MFA", location: .header, name: "x-amz-mfa"), .init(member: "RequestPayer", location: .header, name: "x-amz-request-payer"), .init(member: "BypassGovernanceRetention", location: .header, name: "x-amz-bypass-governance-retention"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm")], payload: .init(member: "Delete", rootElement: "Delete", namespace: "http://s3.amazonaws.com/doc/2006-03-01/", isBlob: false)))
+    /// `s3:PutObject`.
+    public let putObject = RestXMLOperation(service: .s3, model: Operation(name: "PutObject", method: "PUT", requestURI: "/{Bucket}/{Key+}", bindings: [.init(member: "ACL", location: .header, name: "x-amz-acl"), .init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "CacheControl", location: .header, name: "Cache-Control"), .init(member: "ContentDisposition", location: .header, name: "Content-Disposition"), .init(member: "ContentEncoding", location: .header, name: "Content-Encoding"), .init(member: "ContentLanguage", location: .header, name: "Content-Language"), .init(member: "ContentLength", location: .header, name: "Content-Length"), .init(member: "ContentMD5", location: .header, name: "Content-MD5"), .init(member: "ContentType", location: .header, name: "Content-Type"), .init(member: "ChecksumAlgorithm", location: .header, name: "x-amz-sdk-checksum-algorithm"), .init(member: "ChecksumCRC32", location: .header, name: "x-amz-checksum-crc32"), .init(member: "ChecksumCRC32C", location: .header, name: "x-amz-checksum-crc32c"), .init(member: "ChecksumCRC64NVME", location: .header, name: "x-amz-checksum-crc64nvme"), .init(member: "ChecksumSHA1", location: .header, name: "x-amz-checksum-sha1"), .init(member: "ChecksumSHA256", location: .header, name: "x-amz-checksum-sha256"), .init(member: "ChecksumSHA512", location: .header, name: "x-amz-checksum-sha512"), .init(member: "ChecksumMD5", location: .header, name: "x-amz-checksum-md5"), .init(member: "ChecksumXXHASH64", location: .header, name: "x-amz-checksum-xxhash64"), .init(member: "ChecksumXXHASH3", location: .header, name: "x-amz-checksum-xxhash3"), .init(member: "ChecksumXXHASH128", location: .header, name: "x-amz-checksum-xxhash128"), .init(member: "Expires", location: .header, name: "Expires"), .init(member: "IfMatch", location: .header, name: "If-Match"), .init(member: "IfNoneMatch", location: .header, name: "If-None-Match"), .init(member: "GrantFullControl", location: .header, name: "x-amz-grant-full-control"), .init(member: "GrantRead", location: .header, name: "x-amz-grant-read"), .init(member: "GrantReadACP", location: .header, name: "x-amz-grant-read-acp"), .init(member: "GrantWriteACP", location: .header, name: "x-amz-grant-write-acp"), .init(member: "Key", location: .uri, name: "Key"), .init(member: "WriteOffsetBytes", location: .header, name: "x-amz-write-offset-bytes"), .init(member: "Metadata", location: .headerPrefix, name: "x-amz-meta-"), .init(member: "ServerSideEncryption", location: .header, name: "x-amz-server-side-encryption"), .init(member: "StorageClass", location: .header, name: "x-amz-storage-class"), .init(member: "WebsiteRedirectLocation", location: .header, name: "x-amz-website-redirect-location"), .init(member: "SSECustomerAlgorithm", location: .header, name: "x-amz-server-side-encryption-customer-algorithm"), .init(member: "SSECustomerKey", location: .header, name: "x-amz-server-side-encryption-customer-key"), .init(member: "SSECustomerKeyMD5", location: .header, name: "x-amz-server-side-encryption-customer-key-MD5"), .init(member: "SSEKMSKeyId", location: .header, name: "x-amz-server-side-encryption-aws-kms-key-id"), .init(member: "SSEKMSEncryptionContext", location: .header, name: "x-amz-server-side-encryption-context"), .init(member: "BucketKeyEnabled", location: .header, name: "x-amz-server-side-encryption-bucket-key-enabled"), .init(member: "RequestPayer", location: .header, name: "x-amz-request-payer"), .init(member: "Tagging", location: .header, name: "x-amz-tagging"), .init(member: "ObjectLockMode", location: .header, name: "x-amz-object-lock-mode"), .init(member: "ObjectLockRetainUntilDate", location: .header, name: "x-amz-object-lock-retain-until-date"), .init(member: "ObjectLockLegalHoldStatus", location: .header, name: "x-amz-object-lock-legal-hold"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner")], payload: .init(member: "Body", rootElement: "Body", namespace: nil, isBlob: true)))
+    /// `s3:DeleteObject`.
+    public let deleteObject = RestXMLOperation(service: .s3, model: Operation(name: "DeleteObject", method: "DELETE", requestURI: "/{Bucket}/{Key+}", bindings: [.init(member: "Bucket", location: .uri, name: "Bucket"), .init(member: "Key", location: .uri, name: "Key"), .init(member: "MFA", location: .header, name: "x-amz-mfa"), .init(member: "VersionId", location: .querystring, name: "versionId"), .init(member: "RequestPayer", location: .header, name: "x-amz-request-payer"), .init(member: "BypassGovernanceRetention", location: .header, name: "x-amz-bypass-governance-retention"), .init(member: "ExpectedBucketOwner", location: .header, name: "x-amz-expected-bucket-owner"), .init(member: "IfMatch", location: .header, name: "If-Match"), .init(member: "IfMatchLastModifiedTime", location: .header, name: "x-amz-if-match-last-modified-time"), .init(member: "IfMatchSize", location: .header, name: "x-amz-if-match-size")]))
+}
+
+/// The ECR operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.
+public struct ECROperations: Sendable {
+    /// `ecr:CreateRepository`.
+    public let createRepository = JSONOperation(service: .ecr, model: Operation(name: "CreateRepository", method: "POST", requestURI: "/"))
+    /// `ecr:DescribeRepositories`.
+    public let describeRepositories = JSONOperation(service: .ecr, model: Operation(name: "DescribeRepositories", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["repositories"], limitKey: "maxResults")))
+    /// `ecr:DeleteRepository`.
+    public let deleteRepository = JSONOperation(service: .ecr, model: Operation(name: "DeleteRepository", method: "POST", requestURI: "/"))
+    /// `ecr:PutImageTagMutability`.
+    public let putImageTagMutability = JSONOperation(service: .ecr, model: Operation(name: "PutImageTagMutability", method: "POST", requestURI: "/"))
+    /// `ecr:PutImageScanningConfiguration`.
+    public let putImageScanningConfiguration = JSONOperation(service: .ecr, model: Operation(name: "PutImageScanningConfiguration", method: "POST", requestURI: "/"))
+    /// `ecr:PutLifecyclePolicy`.
+    public let putLifecyclePolicy = JSONOperation(service: .ecr, model: Operation(name: "PutLifecyclePolicy", method: "POST", requestURI: "/"))
+    /// `ecr:GetLifecyclePolicy`.
+    public let getLifecyclePolicy = JSONOperation(service: .ecr, model: Operation(name: "GetLifecyclePolicy", method: "POST", requestURI: "/"))
+    /// `ecr:DeleteLifecyclePolicy`.
+    public let deleteLifecyclePolicy = JSONOperation(service: .ecr, model: Operation(name: "DeleteLifecyclePolicy", method: "POST", requestURI: "/"))
+    /// `ecr:SetRepositoryPolicy`.
+    public let setRepositoryPolicy = JSONOperation(service: .ecr, model: Operation(name: "SetRepositoryPolicy", method: "POST", requestURI: "/"))
+    /// `ecr:GetRepositoryPolicy`.
+    public let getRepositoryPolicy = JSONOperation(service: .ecr, model: Operation(name: "GetRepositoryPolicy", method: "POST", requestURI: "/"))
+    /// `ecr:DeleteRepositoryPolicy`.
+    public let deleteRepositoryPolicy = JSONOperation(service: .ecr, model: Operation(name: "DeleteRepositoryPolicy", method: "POST", requestURI: "/"))
+    /// `ecr:TagResource`.
+    public let tagResource = JSONOperation(service: .ecr, model: Operation(name: "TagResource", method: "POST", requestURI: "/"))
+    /// `ecr:UntagResource`.
+    public let untagResource = JSONOperation(service: .ecr, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
+    /// `ecr:ListTagsForResource`.
+    public let listTagsForResource = JSONOperation(service: .ecr, model: Operation(name: "ListTagsForResource", method: "POST", requestURI: "/"))
+    /// `ecr:ListImages`.
+    public let listImages = JSONOperation(service: .ecr, model: Operation(name: "ListImages", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["imageIds"], limitKey: "maxResults")))
+    /// `ecr:BatchDeleteImage`.
+    public let batchDeleteImage = JSONOperation(service: .ecr, model: Operation(name: "BatchDeleteImage", method: "POST", requestURI: "/"))
+    /// `ecr:PutImage`.
+    public let putImage = JSONOperation(service: .ecr, model: Operation(name: "PutImage", method: "POST", requestURI: "/"))
+}
+
+/// The ECS operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.
+public struct ECSOperations: Sendable {
+    /// `ecs:CreateCluster`.
+    public let createCluster = JSONOperation(service: .ecs, model: Operation(name: "CreateCluster", method: "POST", requestURI: "/"))
+    /// `ecs:DescribeClusters`.
+    public let describeClusters = JSONOperation(service: .ecs, model: Operation(name: "DescribeClusters", method: "POST", requestURI: "/"))
+    /// `ecs:UpdateCluster`.
+    public let updateCluster = JSONOperation(service: .ecs, model: Operation(name: "UpdateCluster", method: "POST", requestURI: "/"))
+    /// `ecs:UpdateClusterSettings`.
+    public let updateClusterSettings = JSONOperation(service: .ecs, model: Operation(name: "UpdateClusterSettings", method: "POST", requestURI: "/"))
+    /// `ecs:DeleteCluster`.
+    public let deleteCluster = JSONOperation(service: .ecs, model: Operation(name: "DeleteCluster", method: "POST", requestURI: "/"))
+    /// `ecs:PutClusterCapacityProviders`.
+    public let putClusterCapacityProviders = JSONOperation(service: .ecs, model: Operation(name: "PutClusterCapacityProviders", method: "POST", requestURI: "/"))
+    /// `ecs:ListClusters`.
+    public let listClusters = JSONOperation(service: .ecs, model: Operation(name: "ListClusters", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["clusterArns"], limitKey: "maxResults")))
+    /// `ecs:RegisterTaskDefinition`.
+    public let registerTaskDefinition = JSONOperation(service: .ecs, model: Operation(name: "RegisterTaskDefinition", method: "POST", requestURI: "/"))
+    /// `ecs:DescribeTaskDefinition`.
+    public let describeTaskDefinition = JSONOperation(service: .ecs, model: Operation(name: "DescribeTaskDefinition", method: "POST", requestURI: "/"))
+    /// `ecs:DeregisterTaskDefinition`.
+    public let deregisterTaskDefinition = JSONOperation(service: .ecs, model: Operation(name: "DeregisterTaskDefinition", method: "POST", requestURI: "/"))
+    /// `ecs:ListTaskDefinitions`.
+    public let listTaskDefinitions = JSONOperation(service: .ecs, model: Operation(name: "ListTaskDefinitions", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["taskDefinitionArns"], limitKey: "maxResults")))
+    /// `ecs:CreateService`.
+    public let createService = JSONOperation(service: .ecs, model: Operation(name: "CreateService", method: "POST", requestURI: "/"))
+    /// `ecs:DescribeServices`.
+    public let describeServices = JSONOperation(service: .ecs, model: Operation(name: "DescribeServices", method: "POST", requestURI: "/"))
+    /// `ecs:UpdateService`.
+    public let updateService = JSONOperation(service: .ecs, model: Operation(name: "UpdateService", method: "POST", requestURI: "/"))
+    /// `ecs:DeleteService`.
+    public let deleteService = JSONOperation(service: .ecs, model: Operation(name: "DeleteService", method: "POST", requestURI: "/"))
+    /// `ecs:ListServices`.
+    public let listServices = JSONOperation(service: .ecs, model: Operation(name: "ListServices", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["serviceArns"], limitKey: "maxResults")))
+    /// `ecs:TagResource`.
+    public let tagResource = JSONOperation(service: .ecs, model: Operation(name: "TagResource", method: "POST", requestURI: "/"))
+    /// `ecs:UntagResource`.
+    public let untagResource = JSONOperation(service: .ecs, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
+    /// `ecs:ListTagsForResource`.
+    public let listTagsForResource = JSONOperation(service: .ecs, model: Operation(name: "ListTagsForResource", method: "POST", requestURI: "/"))
+}
+
+/// The CodeBuild operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.
+public struct CodeBuildOperations: Sendable {
+    /// `codebuild:CreateProject`.
+    public let createProject = JSONOperation(service: .codeBuild, model: Operation(name: "CreateProject", method: "POST", requestURI: "/"))
+    /// `codebuild:BatchGetProjects`.
+    public let batchGetProjects = JSONOperation(service: .codeBuild, model: Operation(name: "BatchGetProjects", method: "POST", requestURI: "/"))
+    /// `codebuild:UpdateProject`.
+    public let updateProject = JSONOperation(service: .codeBuild, model: Operation(name: "UpdateProject", method: "POST", requestURI: "/"))
+    /// `codebuild:DeleteProject`.
+    public let deleteProject = JSONOperation(service: .codeBuild, model: Operation(name: "DeleteProject", method: "POST", requestURI: "/"))
+    /// `codebuild:ListProjects`.
+    public let listProjects = JSONOperation(service: .codeBuild, model: Operation(name: "ListProjects", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["projects"], limitKey: nil)))
+}
+
+/// The CodePipeline operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.
+public struct CodePipelineOperations: Sendable {
+    /// `codepipeline:CreatePipeline`.
+    public let createPipeline = JSONOperation(service: .codePipeline, model: Operation(name: "CreatePipeline", method: "POST", requestURI: "/"))
+    /// `codepipeline:GetPipeline`.
+    public let getPipeline = JSONOperation(service: .codePipeline, model: Operation(name: "GetPipeline", method: "POST", requestURI: "/"))
+    /// `codepipeline:UpdatePipeline`.
+    public let updatePipeline = JSONOperation(service: .codePipeline, model: Operation(name: "UpdatePipeline", method: "POST", requestURI: "/"))
+    /// `codepipeline:DeletePipeline`.
+    public let deletePipeline = JSONOperation(service: .codePipeline, model: Operation(name: "DeletePipeline", method: "POST", requestURI: "/"))
+    /// `codepipeline:ListPipelines`.
+    public let listPipelines = JSONOperation(service: .codePipeline, model: Operation(name: "ListPipelines", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["pipelines"], limitKey: "maxResults")))
+    /// `codepipeline:TagResource`.
+    public let tagResource = JSONOperation(service: .codePipeline, model: Operation(name: "TagResource", method: "POST", requestURI: "/"))
+    /// `codepipeline:UntagResource`.
+    public let untagResource = JSONOperation(service: .codePipeline, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
+    /// `codepipeline:ListTagsForResource`.
+    public let listTagsForResource = JSONOperation(service: .codePipeline, model: Operation(name: "ListTagsForResource", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["tags"], limitKey: "maxResults")))
+}
+
+/// The CloudWatch Logs operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.
+public struct CloudWatchLogsOperations: Sendable {
+    /// `logs:CreateLogGroup`.
+    public let createLogGroup = JSONOperation(service: .cloudWatchLogs, model: Operation(name: "CreateLogGroup", method: "POST", requestURI: "/"))
+    /// `logs:DescribeLogGroups`.
+    public let describeLogGroups = JSONOperation(service: .cloudWatchLogs, model: Operation(name: "DescribeLogGroups", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["logGroups"], limitKey: "limit")))
+    /// `logs:DeleteLogGroup`.
+    public let deleteLogGroup = JSONOperation(service: .cloudWatchLogs, model: Operation(name: "DeleteLogGroup", method: "POST", requestURI: "/"))
+    /// `logs:PutRetentionPolicy`.
+    public let putRetentionPolicy = JSONOperation(service: .cloudWatchLogs, model: Operation(name: "PutRetentionPolicy", method: "POST", requestURI: "/"))
+    /// `logs:DeleteRetentionPolicy`.
+    public let deleteRetentionPolicy = JSONOperation(service: .cloudWatchLogs, model: Operation(name: "DeleteRetentionPolicy", method: "POST", requestURI: "/"))
+    /// `logs:TagResource`.
+    public let tagResource = JSONOperation(service: .cloudWatchLogs, model: Operation(name: "TagResource", method: "POST", requestURI: "/"))
+    /// `logs:UntagResource`.
+    public let untagResource = JSONOperation(service: .cloudWatchLogs, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
+    /// `logs:ListTagsForResource`.
+    public let listTagsForResource = JSONOperation(service: .cloudWatchLogs, model: Operation(name: "ListTagsForResource", method: "POST", requestURI: "/"))
+    /// `logs:AssociateKmsKey`.
+    public let associateKmsKey = JSONOperation(service: .cloudWatchLogs, model: Operation(name: "AssociateKmsKey", method: "POST", requestURI: "/"))
+    /// `logs:DisassociateKmsKey`.
+    public let disassociateKmsKey = JSONOperation(service: .cloudWatchLogs, model: Operation(name: "DisassociateKmsKey", method: "POST", requestURI: "/"))
+}
+
+/// The SSM operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.
+public struct SSMOperations: Sendable {
+    /// `ssm:GetParameter`.
+    public let getParameter = JSONOperation(service: .ssm, model: Operation(name: "GetParameter", method: "POST", requestURI: "/"))
+    /// `ssm:GetParameters`.
+    public let getParameters = JSONOperation(service: .ssm, model: Operation(name: "GetParameters", method: "POST", requestURI: "/"))
+    /// `ssm:PutParameter`.
+    public let putParameter = JSONOperation(service: .ssm, model: Operation(name: "PutParameter", method: "POST", requestURI: "/"))
+    /// `ssm:DeleteParameter`.
+    public let deleteParameter = JSONOperation(service: .ssm, model: Operation(name: "DeleteParameter", method: "POST", requestURI: "/"))
+}
+
+/// The Secrets Manager operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.
+public struct SecretsManagerOperations: Sendable {
+    /// `secretsmanager:GetSecretValue`.
+    public let getSecretValue = JSONOperation(service: .secretsManager, model: Operation(name: "GetSecretValue", method: "POST", requestURI: "/"))
+}
+
+/// The SNS operations Cairn calls (query protocol): add one in scripts/generate-service-models.py.
+public struct SNSOperations: Sendable {
+    /// `sns:CreateTopic`.
+    public let createTopic = QueryOperation(service: .sns, model: Operation(name: "CreateTopic", method: "POST", requestURI: "/"))
+    /// `sns:GetTopicAttributes`.
+    public let getTopicAttributes = QueryOperation(service: .sns, model: Operation(name: "GetTopicAttributes", method: "POST", requestURI: "/"))
+    /// `sns:SetTopicAttributes`.
+    public let setTopicAttributes = QueryOperation(service: .sns, model: Operation(name: "SetTopicAttributes", method: "POST", requestURI: "/"))
+    /// `sns:DeleteTopic`.
+    public let deleteTopic = QueryOperation(service: .sns, model: Operation(name: "DeleteTopic", method: "POST", requestURI: "/"))
+    /// `sns:ListTopics`.
+    public let listTopics = QueryOperation(service: .sns, model: Operation(name: "ListTopics", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Topics"], limitKey: nil)))
+    /// `sns:Subscribe`.
+    public let subscribe = QueryOperation(service: .sns, model: Operation(name: "Subscribe", method: "POST", requestURI: "/"))
+    /// `sns:Unsubscribe`.
+    public let unsubscribe = QueryOperation(service: .sns, model: Operation(name: "Unsubscribe", method: "POST", requestURI: "/"))
+    /// `sns:GetSubscriptionAttributes`.
+    public let getSubscriptionAttributes = QueryOperation(service: .sns, model: Operation(name: "GetSubscriptionAttributes", method: "POST", requestURI: "/"))
+    /// `sns:ListSubscriptionsByTopic`.
+    public let listSubscriptionsByTopic = QueryOperation(service: .sns, model: Operation(name: "ListSubscriptionsByTopic", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Subscriptions"], limitKey: nil)))
+    /// `sns:TagResource`.
+    public let tagResource = QueryOperation(service: .sns, model: Operation(name: "TagResource", method: "POST", requestURI: "/"))
+    /// `sns:UntagResource`.
+    public let untagResource = QueryOperation(service: .sns, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
+    /// `sns:ListTagsForResource`.
+    public let listTagsForResource = QueryOperation(service: .sns, model: Operation(name: "ListTagsForResource", method: "POST", requestURI: "/"))
+    /// `sns:Publish`.
+    public let publish = QueryOperation(service: .sns, model: Operation(name: "Publish", method: "POST", requestURI: "/"))
+}
+
+/// The CloudWatch operations Cairn calls (query protocol): add one in scripts/generate-service-models.py.
+public struct CloudWatchOperations: Sendable {
+    /// `monitoring:PutMetricAlarm`.
+    public let putMetricAlarm = QueryOperation(service: .cloudWatch, model: Operation(name: "PutMetricAlarm", method: "POST", requestURI: "/"))
+    /// `monitoring:DescribeAlarms`.
+    public let describeAlarms = QueryOperation(service: .cloudWatch, model: Operation(name: "DescribeAlarms", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["MetricAlarms", "CompositeAlarms"], limitKey: "MaxRecords")))
+    /// `monitoring:DeleteAlarms`.
+    public let deleteAlarms = QueryOperation(service: .cloudWatch, model: Operation(name: "DeleteAlarms", method: "POST", requestURI: "/"))
+}
+
+/// The EC2 operations Cairn calls (ec2 protocol): add one in scripts/generate-service-models.py.
+public struct EC2Operations: Sendable {
+    /// `ec2:DescribeVpcs`.
+    public let describeVpcs = QueryOperation(service: .ec2, model: Operation(name: "DescribeVpcs", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Vpcs"], limitKey: "MaxResults")))
+    /// `ec2:DescribeSubnets`.
+    public let describeSubnets = QueryOperation(service: .ec2, model: Operation(name: "DescribeSubnets", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Subnets"], limitKey: "MaxResults")))
+    /// `ec2:DescribeSecurityGroups`.
+    public let describeSecurityGroups = QueryOperation(service: .ec2, model: Operation(name: "DescribeSecurityGroups", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["SecurityGroups"], limitKey: "MaxResults")))
+    /// `ec2:DescribeSecurityGroupRules`.
+    public let describeSecurityGroupRules = QueryOperation(service: .ec2, model: Operation(name: "DescribeSecurityGroupRules", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["SecurityGroupRules"], limitKey: "MaxResults")))
+    /// `ec2:CreateSecurityGroup`.
+    public let createSecurityGroup = QueryOperation(service: .ec2, model: Operation(name: "CreateSecurityGroup", method: "POST", requestURI: "/"))
+    /// `ec2:DeleteSecurityGroup`.
+    public let deleteSecurityGroup = QueryOperation(service: .ec2, model: Operation(name: "DeleteSecurityGroup", method: "POST", requestURI: "/"))
+    /// `ec2:AuthorizeSecurityGroupIngress`.
+    public let authorizeSecurityGroupIngress = QueryOperation(service: .ec2, model: Operation(name: "AuthorizeSecurityGroupIngress", method: "POST", requestURI: "/"))
+    /// `ec2:AuthorizeSecurityGroupEgress`.
+    public let authorizeSecurityGroupEgress = QueryOperation(service: .ec2, model: Operation(name: "AuthorizeSecurityGroupEgress", method: "POST", requestURI: "/"))
+    /// `ec2:RevokeSecurityGroupIngress`.
+    public let revokeSecurityGroupIngress = QueryOperation(service: .ec2, model: Operation(name: "RevokeSecurityGroupIngress", method: "POST", requestURI: "/"))
+    /// `ec2:RevokeSecurityGroupEgress`.
+    public let revokeSecurityGroupEgress = QueryOperation(service: .ec2, model: Operation(name: "RevokeSecurityGroupEgress", method: "POST", requestURI: "/"))
+    /// `ec2:CreateTags`.
+    public let createTags = QueryOperation(service: .ec2, model: Operation(name: "CreateTags", method: "POST", requestURI: "/"))
+    /// `ec2:DeleteTags`.
+    public let deleteTags = QueryOperation(service: .ec2, model: Operation(name: "DeleteTags", method: "POST", requestURI: "/"))
+}
+
+/// The EventBridge operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.
+public struct EventBridgeOperations: Sendable {
+    /// `events:PutRule`.
+    public let putRule = JSONOperation(service: .eventBridge, model: Operation(name: "PutRule", method: "POST", requestURI: "/"))
+    /// `events:DescribeRule`.
+    public let describeRule = JSONOperation(service: .eventBridge, model: Operation(name: "DescribeRule", method: "POST", requestURI: "/"))
+    /// `events:DeleteRule`.
+    public let deleteRule = JSONOperation(service: .eventBridge, model: Operation(name: "DeleteRule", method: "POST", requestURI: "/"))
+    /// `events:PutTargets`.
+    public let putTargets = JSONOperation(service: .eventBridge, model: Operation(name: "PutTargets", method: "POST", requestURI: "/"))
+    /// `events:RemoveTargets`.
+    public let removeTargets = JSONOperation(service: .eventBridge, model: Operation(name: "RemoveTargets", method: "POST", requestURI: "/"))
+    /// `events:ListTargetsByRule`.
+    public let listTargetsByRule = JSONOperation(service: .eventBridge, model: Operation(name: "ListTargetsByRule", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Targets"], limitKey: "Limit")))
+    /// `events:TagResource`.
+    public let tagResource = JSONOperation(service: .eventBridge, model: Operation(name: "TagResource", method: "POST", requestURI: "/"))
+    /// `events:UntagResource`.
+    public let untagResource = JSONOperation(service: .eventBridge, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
+    /// `events:ListTagsForResource`.
+    public let listTagsForResource = JSONOperation(service: .eventBridge, model: Operation(name: "ListTagsForResource", method: "POST", requestURI: "/"))
 }

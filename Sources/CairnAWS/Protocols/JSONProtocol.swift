@@ -3,12 +3,15 @@ import Foundation
 
 extension AWSClient {
     /// Calls an `awsJson1.x` operation: POST / with `X-Amz-Target` and the input as the JSON body.
-    public func json(_ service: ServiceModel, _ operationName: String, _ input: JSON = [:]) async throws -> JSON {
-        precondition(service.protocol == .json, "\(service.serviceID) does not speak the json protocol")
-        let operation = service.operation(operationName)
+    /// - Parameters:
+    ///   - operation: a generated operation of a json-protocol service, e.g. `.ecr.describeRepositories`.
+    ///   - input: the operation's input members.
+    public func json(_ operation: JSONOperation, _ input: JSON = [:]) async throws -> JSON {
+        let service = operation.service
+        let operationName = operation.name
         let endpoint = endpoint(for: service)
         let request = WireRequest(
-            method: operation.method, baseURL: endpoint.url, path: "/", query: nil,
+            method: operation.model.method, baseURL: endpoint.url, path: "/", query: nil,
             headers: [
                 ("Content-Type", "application/x-amz-json-\(service.jsonVersion ?? "1.1")"),
                 ("X-Amz-Target", "\(service.targetPrefix ?? "").\(operationName)"),
@@ -27,15 +30,15 @@ extension AWSClient {
     }
 
     /// Calls a paginated json operation until the last page and returns every page.
-    public func jsonPages(_ service: ServiceModel, _ operationName: String, _ input: JSON = [:], maxPages: Int = 10_000) async throws -> [JSON] {
-        guard let paginator = service.operation(operationName).paginator else {
-            return [try await json(service, operationName, input)]
+    public func jsonPages(_ operation: JSONOperation, _ input: JSON = [:], maxPages: Int = 10_000) async throws -> [JSON] {
+        guard let paginator = operation.model.paginator else {
+            return [try await json(operation, input)]
         }
         var pages: [JSON] = []
         var request = input.objectValue ?? [:]
         var seen = Set<JSON>()
         while pages.count < maxPages {
-            let page = try await json(service, operationName, .object(request))
+            let page = try await json(operation, .object(request))
             pages.append(page)
             let tokens = paginator.outputTokens.map { page[$0] ?? .null }
             guard tokens.contains(where: { !$0.isNull && $0 != "" }), seen.insert(.array(tokens)).inserted else { break }
@@ -45,10 +48,10 @@ extension AWSClient {
     }
 
     /// Every element of the paginator's result key across all pages (e.g. `repositories`).
-    public func jsonAll(_ service: ServiceModel, _ operationName: String, _ input: JSON = [:], key: String? = nil) async throws -> [JSON] {
-        let resultKey = key ?? service.operation(operationName).paginator?.resultKeys.first
-        guard let resultKey else { preconditionFailure("\(operationName) has no result key: pass key:") }
-        return try await jsonPages(service, operationName, input).flatMap { $0[resultKey]?.arrayValue ?? [] }
+    public func jsonAll(_ operation: JSONOperation, _ input: JSON = [:], key: String? = nil) async throws -> [JSON] {
+        let resultKey = key ?? operation.model.paginator?.resultKeys.first
+        guard let resultKey else { preconditionFailure("\(operation) has no result key: pass key:") }
+        return try await jsonPages(operation, input).flatMap { $0[resultKey]?.arrayValue ?? [] }
     }
 
     /// `{"__type": "ns#Code", "message": …}`, or the `x-amzn-ErrorType` header.

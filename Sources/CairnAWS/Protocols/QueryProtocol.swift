@@ -74,14 +74,17 @@ func percentEncode(_ value: String, keepSlash: Bool = false) -> String {
 extension AWSClient {
     /// Calls a query- or ec2-protocol operation and returns the `<OperationResult>` element
     /// (for ec2, the response root, which holds the members directly).
-    public func query(_ service: ServiceModel, _ operationName: String, _ parameters: QueryParameters = QueryParameters()) async throws -> XMLNode {
-        precondition(service.protocol == .query || service.protocol == .ec2, "\(service.serviceID) does not speak the query protocol")
-        let operation = service.operation(operationName)
+    /// - Parameters:
+    ///   - operation: a generated operation of a query- or ec2-protocol service, e.g. `.iam.getRole`.
+    ///   - parameters: the operation's input members.
+    public func query(_ operation: QueryOperation, _ parameters: QueryParameters = QueryParameters()) async throws -> XMLNode {
+        let service = operation.service
+        let operationName = operation.name
         let endpoint = endpoint(for: service)
         var parameters = parameters
         parameters.ec2Style = service.protocol == .ec2
         let request = WireRequest(
-            method: operation.method, baseURL: endpoint.url, path: "/", query: nil,
+            method: operation.model.method, baseURL: endpoint.url, path: "/", query: nil,
             headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
             body: Data(parameters.encoded(action: operationName, version: service.apiVersion).utf8))
         let response = try await send(request, service: service, operation: operationName, endpoint: endpoint, parseError: Self.queryError)
@@ -99,19 +102,19 @@ extension AWSClient {
     }
 
     /// Calls a paginated query operation until the last page and returns every page's result element.
-    public func queryPages(_ service: ServiceModel, _ operationName: String, _ parameters: QueryParameters = QueryParameters(), maxPages: Int = 10_000) async throws -> [XMLNode] {
-        guard let paginator = service.operation(operationName).paginator else {
-            return [try await query(service, operationName, parameters)]
+    public func queryPages(_ operation: QueryOperation, _ parameters: QueryParameters = QueryParameters(), maxPages: Int = 10_000) async throws -> [XMLNode] {
+        guard let paginator = operation.model.paginator else {
+            return [try await query(operation, parameters)]
         }
         var pages: [XMLNode] = []
         var request = parameters
         while pages.count < maxPages {
-            let page = try await query(service, operationName, request)
+            let page = try await query(operation, request)
             pages.append(page)
             if let more = paginator.moreResults, page.string(more) != "true" { break }
             // ec2 answers with lower-camel-case element names (`nextToken` for the model's `NextToken`).
             let tokens = paginator.outputTokens.map { name in
-                page.string(name) ?? (service.protocol == .ec2 ? page.string(name.prefix(1).lowercased() + name.dropFirst()) : nil) ?? ""
+                page.string(name) ?? (operation.service.protocol == .ec2 ? page.string(name.prefix(1).lowercased() + name.dropFirst()) : nil) ?? ""
             }
             guard tokens.contains(where: { !$0.isEmpty }) else { break }
             for (name, token) in zip(paginator.inputTokens, tokens) { request[name] = token }
@@ -120,10 +123,10 @@ extension AWSClient {
     }
 
     /// Every item of the paginator's result list across all pages (e.g. the `member`s of `Roles`).
-    public func queryAll(_ service: ServiceModel, _ operationName: String, _ parameters: QueryParameters = QueryParameters(), key: String? = nil) async throws -> [XMLNode] {
-        let resultKey = key ?? service.operation(operationName).paginator?.resultKeys.first
-        guard let resultKey else { preconditionFailure("\(operationName) has no result key: pass key:") }
-        return try await queryPages(service, operationName, parameters).flatMap { $0.list(resultKey) }
+    public func queryAll(_ operation: QueryOperation, _ parameters: QueryParameters = QueryParameters(), key: String? = nil) async throws -> [XMLNode] {
+        let resultKey = key ?? operation.model.paginator?.resultKeys.first
+        guard let resultKey else { preconditionFailure("\(operation) has no result key: pass key:") }
+        return try await queryPages(operation, parameters).flatMap { $0.list(resultKey) }
     }
 
     /// `<ErrorResponse><Error><Code>…` (query) or `<Response><Errors><Error><Code>…` (ec2).

@@ -21,13 +21,18 @@ public struct RestXMLResponse: Sendable {
 extension AWSClient {
     /// Calls a rest-xml (S3) operation. `members` are the input members bound to the URI, the query
     /// string and headers, by their model names (`Bucket`, `Prefix`, `ExpectedBucketOwner`).
-    public func restXML(_ service: ServiceModel, _ operationName: String, _ members: [String: String] = [:], body: RestXMLBody = .none) async throws -> RestXMLResponse {
-        precondition(service.protocol == .restXML, "\(service.serviceID) does not speak rest-xml")
-        let operation = service.operation(operationName)
+    /// - Parameters:
+    ///   - operation: a generated rest-xml operation, e.g. `.s3.getBucketVersioning`.
+    ///   - members: the input members bound to the URI, the query string and headers.
+    ///   - body: the payload, when the operation takes one.
+    public func restXML(_ operation: RestXMLOperation, _ members: [String: String] = [:], body: RestXMLBody = .none) async throws -> RestXMLResponse {
+        let service = operation.service
+        let operationName = operation.name
+        let model = operation.model
         let endpoint = endpoint(for: service)
         var baseURL = endpoint.url
 
-        let parts = operation.requestURI.split(separator: "?", maxSplits: 1).map(String.init)
+        let parts = model.requestURI.split(separator: "?", maxSplits: 1).map(String.init)
         var template = parts[0]
         var queryItems: [String] = parts.count > 1 ? parts[1].split(separator: "&").map(String.init) : []
 
@@ -51,7 +56,7 @@ extension AWSClient {
         if path.isEmpty { path = "/" }
 
         var headers: [(name: String, value: String)] = []
-        for binding in operation.bindings {
+        for binding in model.bindings {
             guard let value = members[binding.member] else { continue }
             switch binding.location {
             case .querystring: queryItems.append("\(percentEncode(binding.name))=\(percentEncode(value))")
@@ -64,7 +69,7 @@ extension AWSClient {
         switch body {
         case .none: break
         case .xml(let children):
-            guard let payload = operation.payload else { preconditionFailure("\(operationName) takes no XML payload") }
+            guard let payload = model.payload else { preconditionFailure("\(operationName) takes no XML payload") }
             let namespace = payload.namespace ?? service.xmlNamespace
             let root = XMLNode(payload.rootElement, attributes: namespace.map { ["xmlns": $0] } ?? [:], children: children)
             data = Data(root.xmlString().utf8)
@@ -73,11 +78,11 @@ extension AWSClient {
             data = bytes
             headers.append(("Content-Type", contentType))
         }
-        if operation.checksumRequired && members["ContentMD5"] == nil {
+        if model.checksumRequired && members["ContentMD5"] == nil {
             headers.append(("Content-MD5", Data(MD5.hash([UInt8](data))).base64EncodedString()))
         }
 
-        let request = WireRequest(method: operation.method, baseURL: baseURL, path: path,
+        let request = WireRequest(method: model.method, baseURL: baseURL, path: path,
                                   query: queryItems.isEmpty ? nil : queryItems.joined(separator: "&"), headers: headers, body: data)
         let response = try await send(request, service: service, operation: operationName, endpoint: endpoint, parseError: Self.restXMLError)
         var xml: XMLNode?

@@ -493,7 +493,7 @@ struct CodeBuildProjectProvider: ResourceProvider {
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
         let result: JSON
         do {
-            result = try await client.json(.codeBuild, "BatchGetProjects", ["names": [.string(id)]])
+            result = try await client.json(.codeBuild.batchGetProjects, ["names": [.string(id)]])
         } catch let error as AWSServiceError where error.isNotFound(["ResourceNotFoundException"]) {
             return nil
         }
@@ -519,7 +519,7 @@ struct CodeBuildProjectProvider: ResourceProvider {
         var input = Self.projectInput(attributes)
         let tags = attributes.tags()
         if !tags.isEmpty { input["tags"] = tagList(tags) }
-        let result = try await client.json(.codeBuild, "CreateProject", .object(input))
+        let result = try await client.json(.codeBuild.createProject, .object(input))
         return Applied(id: name, outputs: Self.outputs(result["project"] ?? [:], name: name))
     }
 
@@ -530,13 +530,13 @@ struct CodeBuildProjectProvider: ResourceProvider {
         input["name"] = .string(id)
         input["description"] = .string(new.string("description") ?? "")
         input["tags"] = tagList(new.tags())
-        let result = try await client.json(.codeBuild, "UpdateProject", .object(input))
+        let result = try await client.json(.codeBuild.updateProject, .object(input))
         return Applied(id: id, outputs: Self.outputs(result["project"] ?? [:], name: id))
     }
 
     func delete(id: String, attributes: [String: JSON]) async throws {
         try await ignoringNotFound(["ResourceNotFoundException"]) {
-            _ = try await client.json(.codeBuild, "DeleteProject", ["name": .string(id)])
+            _ = try await client.json(.codeBuild.deleteProject, ["name": .string(id)])
         }
     }
 

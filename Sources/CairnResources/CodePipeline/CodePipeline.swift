@@ -255,9 +255,9 @@ struct CodePipelineProvider: ResourceProvider {
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
         let result: JSON, tags: [JSON]
         do {
-            result = try await client.json(.codePipeline, "GetPipeline", ["name": .string(id)])
+            result = try await client.json(.codePipeline.getPipeline, ["name": .string(id)])
             let arn = result["metadata"]?["pipelineArn"] ?? .null
-            tags = try await client.jsonAll(.codePipeline, "ListTagsForResource", ["resourceArn": arn])
+            tags = try await client.jsonAll(.codePipeline.listTagsForResource, ["resourceArn": arn])
         } catch let error as AWSServiceError where error.isNotFound(["PipelineNotFoundException", "ResourceNotFoundException"]) {
             return nil
         }
@@ -293,13 +293,13 @@ struct CodePipelineProvider: ResourceProvider {
         var input: [String: JSON] = ["pipeline": Self.declaration(attributes)]
         let tags = attributes.tags()
         if !tags.isEmpty { input["tags"] = tagList(tags) }
-        _ = try await client.json(.codePipeline, "CreatePipeline", .object(input))
+        _ = try await client.json(.codePipeline.createPipeline, .object(input))
         // CreatePipeline answers with the declaration but not the ARN. The ARN is the pipeline's name in the
         // role's partition and account (the role must be in the pipeline's account), so no read is needed for it.
         if let arn = Self.arn(name: name, region: client.region, roleArn: attributes.string("roleArn")) {
             return Applied(id: name, outputs: ["arn": .string(arn), "name": .string(name)])
         }
-        let result = try await client.json(.codePipeline, "GetPipeline", ["name": .string(name)])
+        let result = try await client.json(.codePipeline.getPipeline, ["name": .string(name)])
         return Applied(id: name, outputs: Self.outputs(result, name: name))
     }
 
@@ -310,9 +310,9 @@ struct CodePipelineProvider: ResourceProvider {
         updated["name"] = .string(id)
         let structure = ["roleArn", "artifactStore", "pipelineType", "variables", "stages"]
         if structure.contains(where: { old[$0] != new[$0] }) {
-            _ = try await client.json(.codePipeline, "UpdatePipeline", ["pipeline": Self.declaration(updated)])
+            _ = try await client.json(.codePipeline.updatePipeline, ["pipeline": Self.declaration(updated)])
         }
-        let result = try await client.json(.codePipeline, "GetPipeline", ["name": .string(id)])
+        let result = try await client.json(.codePipeline.getPipeline, ["name": .string(id)])
         let arn = result["metadata"]?["pipelineArn"] ?? .null
         try await TaggingAPI.codePipeline.sync(client, resource: arn.stringValue ?? "", from: old.tags(), to: new.tags())
         return Applied(id: id, outputs: Self.outputs(result, name: id))
@@ -320,7 +320,7 @@ struct CodePipelineProvider: ResourceProvider {
 
     func delete(id: String, attributes: [String: JSON]) async throws {
         try await ignoringNotFound(["PipelineNotFoundException", "ResourceNotFoundException"]) {
-            _ = try await client.json(.codePipeline, "DeletePipeline", ["name": .string(id)])
+            _ = try await client.json(.codePipeline.deletePipeline, ["name": .string(id)])
         }
     }
 

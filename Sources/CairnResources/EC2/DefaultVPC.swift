@@ -171,7 +171,7 @@ struct DefaultVPCProvider: LookupProvider {
     let typeName = DefaultVPC.typeName
 
     func lookup(_ attributes: [String: JSON]) async throws -> [String: JSON] {
-        let vpcs = try await client.queryAll(.ec2, "DescribeVpcs", ec2Filters([("isDefault", ["true"])]), key: "vpcSet")
+        let vpcs = try await client.queryAll(.ec2.describeVpcs, ec2Filters([("isDefault", ["true"])]), key: "vpcSet")
         guard let vpc = vpcs.first, let id = vpc.string("vpcId") else {
             throw EC2LookupError(description: "region \(client.region) has no default VPC: create one with `aws ec2 create-default-vpc`, or declare the VPC's ids yourself.")
         }
@@ -186,7 +186,7 @@ struct DefaultSubnetsProvider: LookupProvider {
 
     func lookup(_ attributes: [String: JSON]) async throws -> [String: JSON] {
         let vpcId = attributes.string("vpcId") ?? ""
-        let subnets = try await client.queryAll(.ec2, "DescribeSubnets",
+        let subnets = try await client.queryAll(.ec2.describeSubnets,
                                                 ec2Filters([("vpc-id", [vpcId]), ("default-for-az", ["true"])]), key: "subnetSet")
         let ids = Set(subnets.compactMap { $0.string("subnetId") }).sorted()
         guard !ids.isEmpty else {
@@ -203,7 +203,7 @@ struct DefaultSecurityGroupProvider: LookupProvider {
 
     func lookup(_ attributes: [String: JSON]) async throws -> [String: JSON] {
         let vpcId = attributes.string("vpcId") ?? ""
-        let groups = try await client.queryAll(.ec2, "DescribeSecurityGroups",
+        let groups = try await client.queryAll(.ec2.describeSecurityGroups,
                                                ec2Filters([("vpc-id", [vpcId]), ("group-name", ["default"])]), key: "securityGroupInfo")
         guard let id = groups.first?.string("groupId") else {
             throw EC2LookupError(description: "VPC \(vpcId) has no security group named 'default' in region \(client.region): check the VPC id.")

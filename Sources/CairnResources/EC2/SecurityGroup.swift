@@ -285,7 +285,7 @@ struct SecurityGroupProvider: ResourceProvider {
                 parameters["TagSpecification.1.Tag.\(i + 1).Value"] = tags[key]!
             }
         }
-        let result = try await client.query(.ec2, "CreateSecurityGroup", parameters)
+        let result = try await client.query(.ec2.createSecurityGroup, parameters)
         guard let groupID = result.string("groupId") else {
             throw EC2LookupError(description: "EC2 CreateSecurityGroup answered without a group id.")
         }
@@ -310,7 +310,7 @@ struct SecurityGroupProvider: ResourceProvider {
         while true {
             attempt += 1
             do {
-                _ = try await client.query(.ec2, "DeleteSecurityGroup", ["GroupId": id])
+                _ = try await client.query(.ec2.deleteSecurityGroup, ["GroupId": id])
                 return
             } catch let error as AWSServiceError where error.isNotFound(["InvalidGroup.NotFound", "InvalidGroupId.NotFound"]) {
                 return
@@ -325,18 +325,22 @@ struct SecurityGroupProvider: ResourceProvider {
     /// Revokes the rules AWS has that `attributes` does not, then authorizes the missing ones; returns the group.
     private func syncRules(_ groupID: String, to attributes: [String: JSON]) async throws -> XMLNode {
         guard let group = try await describe(groupID) else {
-            throw AWSServiceError(service: "EC2", operation: "DescribeSecurityGroups", status: 400, code: "InvalidGroup.NotFound",
+            throw AWSServiceError(QueryOperation.ec2.describeSecurityGroups, status: 400, code: "InvalidGroup.NotFound",
                                   message: "The security group '\(groupID)' does not exist", requestID: nil)
         }
         var changed = false
-        for (key, element, direction) in [("ingress", "ipPermissions", "Ingress"), ("egress", "ipPermissionsEgress", "Egress")] {
+        let directions: [(String, String, revoke: QueryOperation, authorize: QueryOperation)] = [
+            ("ingress", "ipPermissions", .ec2.revokeSecurityGroupIngress, .ec2.authorizeSecurityGroupIngress),
+            ("egress", "ipPermissionsEgress", .ec2.revokeSecurityGroupEgress, .ec2.authorizeSecurityGroupEgress),
+        ]
+        for (key, element, revokeOperation, authorizeOperation) in directions {
             let live = Set(Self.rules(group.list(element)))
             let desired = Set(attributes[key]?.arrayValue ?? [])
             let revoke = Self.canonical(Array(live.subtracting(desired)))
             let authorize = Self.canonical(Array(desired.subtracting(live)))
             // Revocations first, so that a rule whose description changed can be authorized again.
-            try await apply("RevokeSecurityGroup\(direction)", revoke, groupID: groupID, alreadyDone: "InvalidPermission.NotFound")
-            try await apply("AuthorizeSecurityGroup\(direction)", authorize, groupID: groupID, alreadyDone: "InvalidPermission.Duplicate")
+            try await apply(revokeOperation, revoke, groupID: groupID, alreadyDone: "InvalidPermission.NotFound")
+            try await apply(authorizeOperation, authorize, groupID: groupID, alreadyDone: "InvalidPermission.Duplicate")
             changed = changed || !revoke.isEmpty || !authorize.isEmpty
         }
         return changed ? (try await describe(groupID) ?? group) : group
@@ -344,14 +348,14 @@ struct SecurityGroupProvider: ResourceProvider {
 
     /// Calls `operation` for all `rules` at once. EC2 rejects the whole call when one rule is already in place (or
     /// already gone), as after a concurrent change: then each rule goes on its own, skipping those.
-    private func apply(_ operation: String, _ rules: [JSON], groupID: String, alreadyDone: String) async throws {
+    private func apply(_ operation: QueryOperation, _ rules: [JSON], groupID: String, alreadyDone: String) async throws {
         guard !rules.isEmpty else { return }
         do {
-            _ = try await client.query(.ec2, operation, Self.permissions(rules, groupID: groupID))
+            _ = try await client.query(operation, Self.permissions(rules, groupID: groupID))
         } catch let error as AWSServiceError where error.code == alreadyDone {
             for rule in rules {
                 do {
-                    _ = try await client.query(.ec2, operation, Self.permissions([rule], groupID: groupID))
+                    _ = try await client.query(operation, Self.permissions([rule], groupID: groupID))
                 } catch let error as AWSServiceError where error.code == alreadyDone {
                     continue
                 }
@@ -422,7 +426,7 @@ struct SecurityGroupProvider: ResourceProvider {
             parameters = ec2Filters([("group-name", [id])])
         }
         do {
-            let groups = try await client.queryAll(.ec2, "DescribeSecurityGroups", parameters, key: "securityGroupInfo")
+            let groups = try await client.queryAll(.ec2.describeSecurityGroups, parameters, key: "securityGroupInfo")
             return groups.first
         } catch let error as AWSServiceError where error.isNotFound(["InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidGroupId.Malformed"]) {
             return nil

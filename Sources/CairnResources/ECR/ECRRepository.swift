@@ -282,14 +282,14 @@ struct ECRRepositoryProvider: ResourceProvider {
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
         let repository: JSON, lifecycle: String?, policy: String?, tags: JSON
         do {
-            let result = try await client.json(.ecr, "DescribeRepositories", ["repositoryNames": [.string(id)]])
+            let result = try await client.json(.ecr.describeRepositories, ["repositoryNames": [.string(id)]])
             guard let first = result["repositories"]?[0] else { return nil }
             repository = first
-            lifecycle = try await optionalDocument("GetLifecyclePolicy", key: "lifecyclePolicyText", id: id,
+            lifecycle = try await optionalDocument(.ecr.getLifecyclePolicy, key: "lifecyclePolicyText", id: id,
                                                    notFound: "LifecyclePolicyNotFoundException")
-            policy = try await optionalDocument("GetRepositoryPolicy", key: "policyText", id: id,
+            policy = try await optionalDocument(.ecr.getRepositoryPolicy, key: "policyText", id: id,
                                                 notFound: "RepositoryPolicyNotFoundException")
-            tags = try await client.json(.ecr, "ListTagsForResource", ["resourceArn": repository["repositoryArn"] ?? .null])
+            tags = try await client.json(.ecr.listTagsForResource, ["resourceArn": repository["repositoryArn"] ?? .null])
         } catch let error as AWSServiceError where error.isNotFound(["RepositoryNotFoundException"]) {
             return nil  // gone, possibly between two of these calls
         }
@@ -314,7 +314,7 @@ struct ECRRepositoryProvider: ResourceProvider {
         ]
         let tags = attributes.tags()
         if !tags.isEmpty { input["tags"] = tagList(tags, keyName: "Key", valueName: "Value") }
-        let result = try await client.json(.ecr, "CreateRepository", .object(input))
+        let result = try await client.json(.ecr.createRepository, .object(input))
         if let lifecycle = attributes["lifecyclePolicy"], !lifecycle.isNull {
             try await putLifecycle(lifecycle, id: name)
         }
@@ -325,15 +325,15 @@ struct ECRRepositoryProvider: ResourceProvider {
     }
 
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
-        let result = try await client.json(.ecr, "DescribeRepositories", ["repositoryNames": [.string(id)]])
+        let result = try await client.json(.ecr.describeRepositories, ["repositoryNames": [.string(id)]])
         let repository = result["repositories"]?[0] ?? [:]
         if old["imageTagMutability"] != new["imageTagMutability"] {
-            _ = try await client.json(.ecr, "PutImageTagMutability", [
+            _ = try await client.json(.ecr.putImageTagMutability, [
                 "repositoryName": .string(id), "imageTagMutability": new["imageTagMutability"] ?? "MUTABLE",
             ])
         }
         if old["scanOnPush"] != new["scanOnPush"] {
-            _ = try await client.json(.ecr, "PutImageScanningConfiguration", [
+            _ = try await client.json(.ecr.putImageScanningConfiguration, [
                 "repositoryName": .string(id), "imageScanningConfiguration": ["scanOnPush": new["scanOnPush"] ?? false],
             ])
         }
@@ -341,7 +341,7 @@ struct ECRRepositoryProvider: ResourceProvider {
         if oldLifecycle != newLifecycle {
             if newLifecycle.isNull {
                 try await ignoringNotFound(["LifecyclePolicyNotFoundException"]) {
-                    _ = try await client.json(.ecr, "DeleteLifecyclePolicy", ["repositoryName": .string(id)])
+                    _ = try await client.json(.ecr.deleteLifecyclePolicy, ["repositoryName": .string(id)])
                 }
             } else {
                 try await putLifecycle(newLifecycle, id: id)
@@ -351,7 +351,7 @@ struct ECRRepositoryProvider: ResourceProvider {
         if oldPolicy != newPolicy {
             if newPolicy.isNull {
                 try await ignoringNotFound(["RepositoryPolicyNotFoundException"]) {
-                    _ = try await client.json(.ecr, "DeleteRepositoryPolicy", ["repositoryName": .string(id)])
+                    _ = try await client.json(.ecr.deleteRepositoryPolicy, ["repositoryName": .string(id)])
                 }
             } else {
                 try await setPolicy(newPolicy, id: id)
@@ -364,7 +364,7 @@ struct ECRRepositoryProvider: ResourceProvider {
 
     func delete(id: String, attributes: [String: JSON]) async throws {
         do {
-            _ = try await client.json(.ecr, "DeleteRepository", [
+            _ = try await client.json(.ecr.deleteRepository, [
                 "repositoryName": .string(id), "force": .bool(attributes.bool("forceDestroy") ?? false),
             ])
         } catch let error as AWSServiceError where error.isNotFound(["RepositoryNotFoundException"]) {
@@ -386,21 +386,21 @@ struct ECRRepositoryProvider: ResourceProvider {
     }
 
     private func putLifecycle(_ document: JSON, id: String) async throws {
-        _ = try await client.json(.ecr, "PutLifecyclePolicy", [
+        _ = try await client.json(.ecr.putLifecyclePolicy, [
             "repositoryName": .string(id), "lifecyclePolicyText": .string(document.description),
         ])
     }
 
     private func setPolicy(_ document: JSON, id: String) async throws {
-        _ = try await client.json(.ecr, "SetRepositoryPolicy", [
+        _ = try await client.json(.ecr.setRepositoryPolicy, [
             "repositoryName": .string(id), "policyText": .string(document.description),
         ])
     }
 
     /// The text under `key` of a Get* answer, or nil when ECR says there is none.
-    private func optionalDocument(_ operation: String, key: String, id: String, notFound: String) async throws -> String? {
+    private func optionalDocument(_ operation: JSONOperation, key: String, id: String, notFound: String) async throws -> String? {
         do {
-            return try await client.json(.ecr, operation, ["repositoryName": .string(id)])[key]?.stringValue
+            return try await client.json(operation, ["repositoryName": .string(id)])[key]?.stringValue
         } catch let error as AWSServiceError where error.isNotFound([notFound]) {
             return nil
         }

@@ -17,7 +17,7 @@ extension ECSClusterProvider: UnmanagedDiscovery {
         let found = try await clusters.concurrentMap { cluster -> [DriftedResource] in
             let arns: [String]
             do {
-                arns = try await client.jsonAll(.ecs, "ListServices", ["cluster": .string(cluster)]).compactMap(\.stringValue)
+                arns = try await client.jsonAll(.ecs.listServices, ["cluster": .string(cluster)]).compactMap(\.stringValue)
             } catch let error as AWSServiceError where error.isNotFound(["ClusterNotFoundException"]) {
                 return []  // reported as deleted by the cluster's own drift check
             }
@@ -26,7 +26,7 @@ extension ECSClusterProvider: UnmanagedDiscovery {
             var names: [String] = []
             for start in stride(from: 0, to: arns.count, by: 10) {
                 let batch = arns[start..<min(start + 10, arns.count)]
-                let result = try await client.json(.ecs, "DescribeServices", ["cluster": .string(cluster), "services": .array(batch.map { .string($0) })])
+                let result = try await client.json(.ecs.describeServices, ["cluster": .string(cluster), "services": .array(batch.map { .string($0) })])
                 for service in result["services"]?.arrayValue ?? [] where ["ACTIVE", "DRAINING"].contains(service["status"]?.stringValue ?? "") {
                     if let name = service["serviceName"]?.stringValue { names.append(name) }
                 }

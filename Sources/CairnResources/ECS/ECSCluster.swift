@@ -59,7 +59,7 @@ struct ECSClusterProvider: ResourceProvider {
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }
 
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
-        let result = try await client.json(.ecs, "DescribeClusters", ["clusters": [.string(id)], "include": ["SETTINGS", "TAGS"]])
+        let result = try await client.json(.ecs.describeClusters, ["clusters": [.string(id)], "include": ["SETTINGS", "TAGS"]])
         guard let cluster = result["clusters"]?.arrayValue?.first, cluster["status"]?.stringValue != "INACTIVE",
               let arn = cluster["clusterArn"]?.stringValue else { return nil }
         let insights = cluster["settings"]?.arrayValue?.first { $0["name"]?.stringValue == "containerInsights" }?["value"]?.stringValue ?? "disabled"
@@ -82,21 +82,21 @@ struct ECSClusterProvider: ResourceProvider {
         if !providers.isEmpty { input["capacityProviders"] = .array(providers.map { .string($0) }) }
         let tags = attributes.tags()
         if !tags.isEmpty { input["tags"] = tagList(tags) }
-        let result = try await client.json(.ecs, "CreateCluster", .object(input))
+        let result = try await client.json(.ecs.createCluster, .object(input))
         return Applied(id: name, outputs: ["arn": result["cluster"]?["clusterArn"] ?? .null, "name": .string(name)])
     }
 
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
-        let result = try await client.json(.ecs, "DescribeClusters", ["clusters": [.string(id)]])
+        let result = try await client.json(.ecs.describeClusters, ["clusters": [.string(id)]])
         let arn = result["clusters"]?[0]?["clusterArn"] ?? .null
         if old["containerInsights"] != new["containerInsights"] {
-            _ = try await client.json(.ecs, "UpdateClusterSettings", [
+            _ = try await client.json(.ecs.updateClusterSettings, [
                 "cluster": .string(id),
                 "settings": [["name": "containerInsights", "value": new["containerInsights"] ?? "disabled"]],
             ])
         }
         if old["capacityProviders"] != new["capacityProviders"] {
-            _ = try await client.json(.ecs, "PutClusterCapacityProviders", [
+            _ = try await client.json(.ecs.putClusterCapacityProviders, [
                 "cluster": .string(id), "capacityProviders": new["capacityProviders"] ?? [], "defaultCapacityProviderStrategy": [],
             ])
         }
@@ -106,7 +106,7 @@ struct ECSClusterProvider: ResourceProvider {
 
     func delete(id: String, attributes: [String: JSON]) async throws {
         try await ignoringNotFound(["ClusterNotFoundException"]) {
-            _ = try await client.json(.ecs, "DeleteCluster", ["cluster": .string(id)])
+            _ = try await client.json(.ecs.deleteCluster, ["cluster": .string(id)])
         }
     }
 }

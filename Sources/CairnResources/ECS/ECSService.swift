@@ -364,7 +364,7 @@ struct ECSServiceProvider: ResourceProvider {
         if !tags.isEmpty { input["tags"] = tagList(tags) }
         // The same token on every retry of this call: a create retried after a timeout is not made twice.
         input["clientToken"] = .string(UUID().uuidString)
-        let result = try await client.json(.ecs, "CreateService", .object(input))
+        let result = try await client.json(.ecs.createService, .object(input))
         let service = result["service"] ?? [:]
         return Applied(id: "\(Self.clusterName(cluster))/\(name)", outputs: Self.outputs(service))
     }
@@ -382,14 +382,14 @@ struct ECSServiceProvider: ResourceProvider {
         var service: JSON
         if input.isEmpty {
             guard let live = try await describe(cluster: cluster, name: name) else {
-                throw AWSServiceError(service: "ECS", operation: "DescribeServices", status: 400, code: "ServiceNotFoundException",
+                throw AWSServiceError(JSONOperation.ecs.describeServices, status: 400, code: "ServiceNotFoundException",
                                       message: "The service \(id) no longer exists", requestID: nil)
             }
             service = live
         } else {
             input["cluster"] = .string(cluster)
             input["service"] = .string(name)
-            service = try await client.json(.ecs, "UpdateService", .object(input))["service"] ?? [:]
+            service = try await client.json(.ecs.updateService, .object(input))["service"] ?? [:]
         }
         let arn = service["serviceArn"] ?? .null
         try await TaggingAPI.ecs.sync(client, resource: arn.stringValue ?? "", from: old.tags(), to: new.tags())
@@ -401,8 +401,8 @@ struct ECSServiceProvider: ResourceProvider {
     func delete(id: String, attributes: [String: JSON]) async throws {
         let (cluster, name) = Self.locate(id, prior: attributes)
         do {
-            _ = try await client.json(.ecs, "UpdateService", ["cluster": .string(cluster), "service": .string(name), "desiredCount": 0])
-            let deleted = try await client.json(.ecs, "DeleteService", ["cluster": .string(cluster), "service": .string(name), "force": false])
+            _ = try await client.json(.ecs.updateService, ["cluster": .string(cluster), "service": .string(name), "desiredCount": 0])
+            let deleted = try await client.json(.ecs.deleteService, ["cluster": .string(cluster), "service": .string(name), "force": false])
             // The answer says whether the service is still draining: wait only then.
             if let status = deleted["service"]?["status"]?.stringValue, !["ACTIVE", "DRAINING"].contains(status) { return }
         } catch let error as AWSServiceError where error.isNotFound(Self.goneCodes) {
@@ -424,7 +424,7 @@ struct ECSServiceProvider: ResourceProvider {
     private func describe(cluster: String, name: String, includeDraining: Bool = false) async throws -> JSON? {
         let result: JSON
         do {
-            result = try await client.json(.ecs, "DescribeServices", ["cluster": .string(cluster), "services": [.string(name)], "include": ["TAGS"]])
+            result = try await client.json(.ecs.describeServices, ["cluster": .string(cluster), "services": [.string(name)], "include": ["TAGS"]])
         } catch let error as AWSServiceError where error.isNotFound(Self.goneCodes) {
             return nil
         }

@@ -442,7 +442,7 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
     /// Deregisters the revision (what ECS offers instead of deleting it); a revision already gone or inactive is fine.
     func delete(id: String, attributes: [String: JSON]) async throws {
         do {
-            _ = try await client.json(.ecs, "DeregisterTaskDefinition", ["taskDefinition": .string(id)])
+            _ = try await client.json(.ecs.deregisterTaskDefinition, ["taskDefinition": .string(id)])
         } catch let error as AWSServiceError where error.code == "ClientException" {
             // "Unable to describe task definition." / "Revision is missing.": gone. Otherwise look before failing.
             if let (definition, _) = try await describe(id), definition["status"]?.stringValue == "ACTIVE" { throw error }
@@ -470,10 +470,10 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
         if let role = attributes.string("taskRoleArn") { input["taskRoleArn"] = .string(role) }
         let tags = attributes.tags()
         if !tags.isEmpty { input["tags"] = tagList(tags) }
-        let result = try await client.json(.ecs, "RegisterTaskDefinition", .object(input))
+        let result = try await client.json(.ecs.registerTaskDefinition, .object(input))
         let definition = result["taskDefinition"] ?? [:]
         guard let arn = definition["taskDefinitionArn"]?.stringValue else {
-            throw AWSServiceError(service: "ECS", operation: "RegisterTaskDefinition", status: 200, code: "MissingTaskDefinitionArn",
+            throw AWSServiceError(JSONOperation.ecs.registerTaskDefinition, status: 200, code: "MissingTaskDefinitionArn",
                                   message: "ECS answered without the new revision's ARN", requestID: nil)
         }
         return Applied(id: arn, outputs: Self.outputs(definition))
@@ -482,7 +482,7 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
     /// The task definition and its tags, or nil when ECS does not know it.
     private func describe(_ id: String) async throws -> (JSON, JSON?)? {
         do {
-            let result = try await client.json(.ecs, "DescribeTaskDefinition", ["taskDefinition": .string(id), "include": ["TAGS"]])
+            let result = try await client.json(.ecs.describeTaskDefinition, ["taskDefinition": .string(id), "include": ["TAGS"]])
             guard let definition = result["taskDefinition"] else { return nil }
             return (definition, result["tags"])
         } catch let error as AWSServiceError where error.code == "ClientException"

@@ -132,13 +132,13 @@ struct EventBridgeRuleProvider: ResourceProvider {
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
         let rule: JSON
         do {
-            rule = try await client.json(.eventBridge, "DescribeRule", ["Name": .string(id)])
+            rule = try await client.json(.eventBridge.describeRule, ["Name": .string(id)])
         } catch let error as AWSServiceError where error.code == "ResourceNotFoundException" {
             return nil
         }
         let arn = rule["Arn"] ?? .null
-        let targets = try await client.jsonAll(.eventBridge, "ListTargetsByRule", ["Rule": .string(id)], key: "Targets")
-        let tags = try await client.json(.eventBridge, "ListTagsForResource", ["ResourceARN": arn])
+        let targets = try await client.jsonAll(.eventBridge.listTargetsByRule, ["Rule": .string(id)], key: "Targets")
+        let tags = try await client.json(.eventBridge.listTagsForResource, ["ResourceARN": arn])
         let pattern = rule["EventPattern"]?.stringValue.flatMap { try? JSON(parsing: $0) } ?? .null
         return Observed(id: id, attributes: [
             "name": .string(id),
@@ -161,20 +161,20 @@ struct EventBridgeRuleProvider: ResourceProvider {
         var input = ruleInput(attributes)
         let tags = attributes.tags()
         if !tags.isEmpty { input["Tags"] = tagList(tags, keyName: "Key", valueName: "Value") }
-        let result = try await client.json(.eventBridge, "PutRule", .object(input))
+        let result = try await client.json(.eventBridge.putRule, .object(input))
         try await putTargets(name, attributes["targets"]?.arrayValue ?? [])
         return Applied(id: name, outputs: ["arn": result["RuleArn"] ?? .null, "name": .string(name)])
     }
 
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
-        let result = try await client.json(.eventBridge, "PutRule", .object(ruleInput(new)))
+        let result = try await client.json(.eventBridge.putRule, .object(ruleInput(new)))
         let arn = result["RuleArn"] ?? .null
         let newTargets = new["targets"]?.arrayValue ?? []
         let keep = Set(newTargets.compactMap { $0["id"]?.stringValue })
-        let live = try await client.jsonAll(.eventBridge, "ListTargetsByRule", ["Rule": .string(id)], key: "Targets")
+        let live = try await client.jsonAll(.eventBridge.listTargetsByRule, ["Rule": .string(id)], key: "Targets")
         let stale = live.compactMap { $0["Id"]?.stringValue }.filter { !keep.contains($0) }
         if !stale.isEmpty {
-            _ = try await client.json(.eventBridge, "RemoveTargets", ["Rule": .string(id), "Ids": .array(stale.map { .string($0) })])
+            _ = try await client.json(.eventBridge.removeTargets, ["Rule": .string(id), "Ids": .array(stale.map { .string($0) })])
         }
         try await putTargets(id, newTargets)
         try await TaggingAPI.eventBridge.sync(client, resource: arn.stringValue ?? "", from: old.tags(), to: new.tags())
@@ -183,10 +183,10 @@ struct EventBridgeRuleProvider: ResourceProvider {
 
     func delete(id: String, attributes: [String: JSON]) async throws {
         try await ignoringNotFound(["ResourceNotFoundException"]) {
-            let targets = try await client.jsonAll(.eventBridge, "ListTargetsByRule", ["Rule": .string(id)], key: "Targets")
+            let targets = try await client.jsonAll(.eventBridge.listTargetsByRule, ["Rule": .string(id)], key: "Targets")
             let ids = targets.compactMap { $0["Id"] }
-            if !ids.isEmpty { _ = try await client.json(.eventBridge, "RemoveTargets", ["Rule": .string(id), "Ids": .array(ids)]) }
-            _ = try await client.json(.eventBridge, "DeleteRule", ["Name": .string(id)])
+            if !ids.isEmpty { _ = try await client.json(.eventBridge.removeTargets, ["Rule": .string(id), "Ids": .array(ids)]) }
+            _ = try await client.json(.eventBridge.deleteRule, ["Name": .string(id)])
         }
     }
 
@@ -206,10 +206,10 @@ struct EventBridgeRuleProvider: ResourceProvider {
             if let input = target["input"], !input.isNull { item["Input"] = .string(input.description) }
             return .object(item)
         }
-        let result = try await client.json(.eventBridge, "PutTargets", ["Rule": .string(rule), "Targets": .array(list)])
+        let result = try await client.json(.eventBridge.putTargets, ["Rule": .string(rule), "Targets": .array(list)])
         if let failed = result["FailedEntryCount"]?.intValue, failed > 0 {
             let first = result["FailedEntries"]?[0]
-            throw AWSServiceError(service: "EventBridge", operation: "PutTargets", status: 200,
+            throw AWSServiceError(JSONOperation.eventBridge.putTargets, status: 200,
                                   code: first?["ErrorCode"]?.stringValue ?? "FailedEntry",
                                   message: "target \(first?["TargetId"]?.stringValue ?? "?") of rule \(rule): \(first?["ErrorMessage"]?.stringValue ?? "")",
                                   requestID: nil)

@@ -120,7 +120,7 @@ struct IAMOIDCProviderProvider: ResourceProvider {
         guard let arn = try await resolveARN(id) else { return nil }
         let result: XMLNode
         do {
-            result = try await client.query(.iam, "GetOpenIDConnectProvider", ["OpenIDConnectProviderArn": arn])
+            result = try await client.query(.iam.getOpenIDConnectProvider, ["OpenIDConnectProviderArn": arn])
         } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {
             return nil
         }
@@ -144,7 +144,7 @@ struct IAMOIDCProviderProvider: ResourceProvider {
         if !thumbprints.isEmpty { parameters.list("ThumbprintList", thumbprints) }
         let tags = attributes.tags()
         if !tags.isEmpty { parameters.list("Tags", tags.keys.sorted().map { ["Key": $0, "Value": tags[$0]!] }) }
-        let result = try await client.query(.iam, "CreateOpenIDConnectProvider", parameters)
+        let result = try await client.query(.iam.createOpenIDConnectProvider, parameters)
         let arn = result.string("OpenIDConnectProviderArn") ?? ""
         return Applied(id: arn, outputs: ["arn": .string(arn)])
     }
@@ -154,16 +154,16 @@ struct IAMOIDCProviderProvider: ResourceProvider {
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
         let oldClients = Set(old.strings("clientIdList")), newClients = Set(new.strings("clientIdList"))
         for clientID in newClients.subtracting(oldClients).sorted() {
-            _ = try await client.query(.iam, "AddClientIDToOpenIDConnectProvider", ["OpenIDConnectProviderArn": id, "ClientID": clientID])
+            _ = try await client.query(.iam.addClientIDToOpenIDConnectProvider, ["OpenIDConnectProviderArn": id, "ClientID": clientID])
         }
         for clientID in oldClients.subtracting(newClients).sorted() {
-            _ = try await client.query(.iam, "RemoveClientIDFromOpenIDConnectProvider", ["OpenIDConnectProviderArn": id, "ClientID": clientID])
+            _ = try await client.query(.iam.removeClientIDFromOpenIDConnectProvider, ["OpenIDConnectProviderArn": id, "ClientID": clientID])
         }
         let thumbprints = new.strings("thumbprintList")
         if old["thumbprintList"] != new["thumbprintList"], !thumbprints.isEmpty {
             var parameters: QueryParameters = ["OpenIDConnectProviderArn": id]
             parameters.list("ThumbprintList", thumbprints)
-            _ = try await client.query(.iam, "UpdateOpenIDConnectProviderThumbprint", parameters)
+            _ = try await client.query(.iam.updateOpenIDConnectProviderThumbprint, parameters)
         }
         try await TaggingAPI.iamOIDCProvider.sync(client, resource: id, from: old.tags(), to: new.tags())
         return Applied(id: id, outputs: ["arn": .string(id)])
@@ -172,7 +172,7 @@ struct IAMOIDCProviderProvider: ResourceProvider {
     func delete(id: String, attributes: [String: JSON]) async throws {
         try await ignoringNotFound(["NoSuchEntity"]) {
             guard let arn = try await resolveARN(id) else { return }
-            _ = try await client.query(.iam, "DeleteOpenIDConnectProvider", ["OpenIDConnectProviderArn": arn])
+            _ = try await client.query(.iam.deleteOpenIDConnectProvider, ["OpenIDConnectProviderArn": arn])
         }
     }
 
@@ -181,7 +181,7 @@ struct IAMOIDCProviderProvider: ResourceProvider {
     private func resolveARN(_ id: String) async throws -> String? {
         if id.hasPrefix("arn:") { return id }
         let hostAndPath = id.range(of: "://").map { String(id[$0.upperBound...]) } ?? id
-        let result = try await client.query(.iam, "ListOpenIDConnectProviders")
+        let result = try await client.query(.iam.listOpenIDConnectProviders)
         return result.list("OpenIDConnectProviderList").compactMap { $0.string("Arn") }
             .first { $0.hasSuffix(":oidc-provider/" + hostAndPath) }
     }

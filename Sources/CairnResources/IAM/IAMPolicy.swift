@@ -111,14 +111,14 @@ struct IAMPolicyProvider: ResourceProvider {
         guard let arn = try await resolveARN(id) else { return nil }
         let policy: XMLNode, document: JSON, tags: [String: String]
         do {
-            policy = try await client.query(.iam, "GetPolicy", ["PolicyArn": arn])["Policy"] ?? XMLNode("Policy")
-            let version = try await client.query(.iam, "GetPolicyVersion", [
+            policy = try await client.query(.iam.getPolicy, ["PolicyArn": arn])["Policy"] ?? XMLNode("Policy")
+            let version = try await client.query(.iam.getPolicyVersion, [
                 "PolicyArn": arn, "VersionId": policy.string("DefaultVersionId") ?? "",
             ])
             let text = version["PolicyVersion"]?.string("Document") ?? ""
             document = PolicyNormalizer.parse(text) ?? .string(text)
             tags = policy["Tags"] != nil ? IAMRoleProvider.tags(policy["Tags"])
-                : IAMRoleProvider.tags(XMLNode("Tags", children: try await client.queryAll(.iam, "ListPolicyTags", ["PolicyArn": arn])))
+                : IAMRoleProvider.tags(XMLNode("Tags", children: try await client.queryAll(.iam.listPolicyTags, ["PolicyArn": arn])))
         } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {
             return nil
         }
@@ -141,7 +141,7 @@ struct IAMPolicyProvider: ResourceProvider {
         if let description = attributes.string("description"), !description.isEmpty { parameters["Description"] = description }
         let tags = attributes.tags()
         if !tags.isEmpty { parameters.list("Tags", tags.keys.sorted().map { ["Key": $0, "Value": tags[$0]!] }) }
-        let policy = try await client.query(.iam, "CreatePolicy", parameters)["Policy"] ?? XMLNode("Policy")
+        let policy = try await client.query(.iam.createPolicy, parameters)["Policy"] ?? XMLNode("Policy")
         return Applied(id: policy.string("Arn") ?? "", outputs: Self.outputs(policy))
     }
 
@@ -149,18 +149,18 @@ struct IAMPolicyProvider: ResourceProvider {
     /// five); tags are set and removed in place.
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
         if old["document"] != new["document"] {
-            let versions = try await client.queryAll(.iam, "ListPolicyVersions", ["PolicyArn": id])
+            let versions = try await client.queryAll(.iam.listPolicyVersions, ["PolicyArn": id])
             if versions.count >= Self.versionLimit, let oldest = Self.oldestNonDefault(versions) {
                 try await ignoringNotFound(["NoSuchEntity"]) {
-                    _ = try await client.query(.iam, "DeletePolicyVersion", ["PolicyArn": id, "VersionId": oldest])
+                    _ = try await client.query(.iam.deletePolicyVersion, ["PolicyArn": id, "VersionId": oldest])
                 }
             }
-            _ = try await client.query(.iam, "CreatePolicyVersion", [
+            _ = try await client.query(.iam.createPolicyVersion, [
                 "PolicyArn": id, "PolicyDocument": (new["document"] ?? [:]).description, "SetAsDefault": "true",
             ])
         }
         try await TaggingAPI.iamPolicy.sync(client, resource: id, from: old.tags(), to: new.tags())
-        let policy = try await client.query(.iam, "GetPolicy", ["PolicyArn": id])["Policy"] ?? XMLNode("Policy")
+        let policy = try await client.query(.iam.getPolicy, ["PolicyArn": id])["Policy"] ?? XMLNode("Policy")
         return Applied(id: id, outputs: Self.outputs(policy))
     }
 
@@ -170,28 +170,28 @@ struct IAMPolicyProvider: ResourceProvider {
         try await ignoringNotFound(["NoSuchEntity"]) {
             guard let arn = try await resolveARN(id) else { return }
             var groups: [String] = [], users: [String] = [], roles: [String] = []
-            for page in try await client.queryPages(.iam, "ListEntitiesForPolicy", ["PolicyArn": arn]) {
+            for page in try await client.queryPages(.iam.listEntitiesForPolicy, ["PolicyArn": arn]) {
                 groups += page.list("PolicyGroups").compactMap { $0.string("GroupName") }
                 users += page.list("PolicyUsers").compactMap { $0.string("UserName") }
                 roles += page.list("PolicyRoles").compactMap { $0.string("RoleName") }
             }
             for role in roles {
-                try await ignoringNotFound(["NoSuchEntity"]) { _ = try await client.query(.iam, "DetachRolePolicy", ["RoleName": role, "PolicyArn": arn]) }
+                try await ignoringNotFound(["NoSuchEntity"]) { _ = try await client.query(.iam.detachRolePolicy, ["RoleName": role, "PolicyArn": arn]) }
             }
             for user in users {
-                try await ignoringNotFound(["NoSuchEntity"]) { _ = try await client.query(.iam, "DetachUserPolicy", ["UserName": user, "PolicyArn": arn]) }
+                try await ignoringNotFound(["NoSuchEntity"]) { _ = try await client.query(.iam.detachUserPolicy, ["UserName": user, "PolicyArn": arn]) }
             }
             for group in groups {
-                try await ignoringNotFound(["NoSuchEntity"]) { _ = try await client.query(.iam, "DetachGroupPolicy", ["GroupName": group, "PolicyArn": arn]) }
+                try await ignoringNotFound(["NoSuchEntity"]) { _ = try await client.query(.iam.detachGroupPolicy, ["GroupName": group, "PolicyArn": arn]) }
             }
-            for version in try await client.queryAll(.iam, "ListPolicyVersions", ["PolicyArn": arn])
+            for version in try await client.queryAll(.iam.listPolicyVersions, ["PolicyArn": arn])
             where version.string("IsDefaultVersion") != "true" {
                 guard let versionID = version.string("VersionId") else { continue }
                 try await ignoringNotFound(["NoSuchEntity"]) {
-                    _ = try await client.query(.iam, "DeletePolicyVersion", ["PolicyArn": arn, "VersionId": versionID])
+                    _ = try await client.query(.iam.deletePolicyVersion, ["PolicyArn": arn, "VersionId": versionID])
                 }
             }
-            _ = try await client.query(.iam, "DeletePolicy", ["PolicyArn": arn])
+            _ = try await client.query(.iam.deletePolicy, ["PolicyArn": arn])
         }
     }
 
@@ -203,7 +203,7 @@ struct IAMPolicyProvider: ResourceProvider {
         if id.hasPrefix("arn:") { return id }
         guard let slash = id.lastIndex(of: "/") else { return nil }
         let path = String(id[...slash]), name = String(id[id.index(after: slash)...])
-        let policies = try await client.queryAll(.iam, "ListPolicies", ["Scope": "Local", "PathPrefix": path])
+        let policies = try await client.queryAll(.iam.listPolicies, ["Scope": "Local", "PathPrefix": path])
         return policies.first { $0.string("PolicyName") == name && $0.string("Path") == path }?.string("Arn")
     }
 

@@ -154,11 +154,11 @@ struct IAMRoleProvider: ResourceProvider {
             role = try await getRole(id)
             tags = Self.tags(role["Tags"])
             if role["Tags"] == nil {
-                tags = Self.tags(XMLNode("Tags", children: try await client.queryAll(.iam, "ListRoleTags", ["RoleName": id])))
+                tags = Self.tags(XMLNode("Tags", children: try await client.queryAll(.iam.listRoleTags, ["RoleName": id])))
             }
             for policyName in try await inlinePolicyNames(id) {
                 do {
-                    let result = try await client.query(.iam, "GetRolePolicy", ["RoleName": id, "PolicyName": policyName])
+                    let result = try await client.query(.iam.getRolePolicy, ["RoleName": id, "PolicyName": policyName])
                     let text = result.string("PolicyDocument") ?? ""
                     inline[policyName] = PolicyNormalizer.parse(text) ?? .string(text)
                 } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {
@@ -194,24 +194,24 @@ struct IAMRoleProvider: ResourceProvider {
         if let description = attributes.string("description"), !description.isEmpty { parameters["Description"] = description }
         let tags = attributes.tags()
         if !tags.isEmpty { parameters.list("Tags", tags.keys.sorted().map { ["Key": $0, "Value": tags[$0]!] }) }
-        let result = try await client.query(.iam, "CreateRole", parameters)
+        let result = try await client.query(.iam.createRole, parameters)
         for (policyName, document) in (attributes["inlinePolicies"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             try await putInlinePolicy(role: name, name: policyName, document: document)
         }
         for arn in attributes.strings("managedPolicyArns") {
-            _ = try await client.query(.iam, "AttachRolePolicy", ["RoleName": name, "PolicyArn": arn])
+            _ = try await client.query(.iam.attachRolePolicy, ["RoleName": name, "PolicyArn": arn])
         }
         return Applied(id: name, outputs: Self.outputs(result["Role"] ?? XMLNode("Role")))
     }
 
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
         if old["assumeRolePolicy"] != new["assumeRolePolicy"] {
-            _ = try await client.query(.iam, "UpdateAssumeRolePolicy", [
+            _ = try await client.query(.iam.updateAssumeRolePolicy, [
                 "RoleName": id, "PolicyDocument": (new["assumeRolePolicy"] ?? [:]).description,
             ])
         }
         if (old["description"] ?? .null) != (new["description"] ?? .null) || old["maxSessionDuration"] != new["maxSessionDuration"] {
-            _ = try await client.query(.iam, "UpdateRole", [
+            _ = try await client.query(.iam.updateRole, [
                 "RoleName": id,
                 "Description": new.string("description") ?? "",  // empty clears it
                 "MaxSessionDuration": String(new.int("maxSessionDuration") ?? 3600),
@@ -225,7 +225,7 @@ struct IAMRoleProvider: ResourceProvider {
         let liveInline = Set(try await inlinePolicyNames(id))
         for policyName in liveInline.subtracting(declaredInline.keys).sorted() {
             try await ignoringNotFound(["NoSuchEntity"]) {
-                _ = try await client.query(.iam, "DeleteRolePolicy", ["RoleName": id, "PolicyName": policyName])
+                _ = try await client.query(.iam.deleteRolePolicy, ["RoleName": id, "PolicyName": policyName])
             }
         }
         for (policyName, document) in declaredInline.sorted(by: { $0.key < $1.key })
@@ -237,16 +237,16 @@ struct IAMRoleProvider: ResourceProvider {
         let liveArns = Set(try await attachedPolicyArns(id))
         for arn in liveArns.subtracting(declaredArns).sorted() {
             try await ignoringNotFound(["NoSuchEntity"]) {
-                _ = try await client.query(.iam, "DetachRolePolicy", ["RoleName": id, "PolicyArn": arn])
+                _ = try await client.query(.iam.detachRolePolicy, ["RoleName": id, "PolicyArn": arn])
             }
         }
         for arn in declaredArns.subtracting(liveArns).sorted() {
-            _ = try await client.query(.iam, "AttachRolePolicy", ["RoleName": id, "PolicyArn": arn])
+            _ = try await client.query(.iam.attachRolePolicy, ["RoleName": id, "PolicyArn": arn])
         }
 
         var role = try await getRole(id)
         let liveTags = role["Tags"] != nil ? Self.tags(role["Tags"])
-            : Self.tags(XMLNode("Tags", children: try await client.queryAll(.iam, "ListRoleTags", ["RoleName": id])))
+            : Self.tags(XMLNode("Tags", children: try await client.queryAll(.iam.listRoleTags, ["RoleName": id])))
         let tagsChanged = try await TaggingAPI.iamRole.sync(client, resource: id, from: liveTags, to: new.tags())
         if tagsChanged { role = try await getRole(id) }
         return Applied(id: id, outputs: Self.outputs(role))
@@ -255,11 +255,11 @@ struct IAMRoleProvider: ResourceProvider {
     /// Detaches every managed policy, deletes every inline policy and takes the role out of its instance
     /// profiles (IAM refuses to delete a role with any of these), then deletes it.
     func delete(id: String, attributes: [String: JSON]) async throws {
-        typealias Removal = (action: String, parameters: QueryParameters)
+        typealias Removal = (operation: QueryOperation, parameters: QueryParameters)
         let client = self.client
         @Sendable func remove(_ removals: [Removal]) async throws {
             _ = try await removals.concurrentMap { removal in
-                do { _ = try await client.query(.iam, removal.action, removal.parameters) } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {}
+                do { _ = try await client.query(removal.operation, removal.parameters) } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {}
             }
         }
         try await ignoringNotFound(["NoSuchEntity"]) {
@@ -267,39 +267,39 @@ struct IAMRoleProvider: ResourceProvider {
             // the listings find anything else (attached out of band, or an instance profile); then the role.
             let recordedInline = Set((attributes["inlinePolicies"]?.objectValue ?? [:]).keys)
             let recordedArns = Set(attributes.strings("managedPolicyArns"))
-            async let recorded: Void = remove(recordedInline.sorted().map { ("DeleteRolePolicy", ["RoleName": id, "PolicyName": $0]) }
-                + recordedArns.sorted().map { ("DetachRolePolicy", ["RoleName": id, "PolicyArn": $0]) })
+            async let recorded: Void = remove(recordedInline.sorted().map { (.iam.deleteRolePolicy, ["RoleName": id, "PolicyName": $0]) }
+                + recordedArns.sorted().map { (.iam.detachRolePolicy, ["RoleName": id, "PolicyArn": $0]) })
             async let attached = attachedPolicyArns(id)
             async let inline = inlinePolicyNames(id)
-            async let profiles = client.queryAll(.iam, "ListInstanceProfilesForRole", ["RoleName": id]).compactMap { $0.string("InstanceProfileName") }
+            async let profiles = client.queryAll(.iam.listInstanceProfilesForRole, ["RoleName": id]).compactMap { $0.string("InstanceProfileName") }
             var others: [Removal] = []
-            for arn in try await attached where !recordedArns.contains(arn) { others.append(("DetachRolePolicy", ["RoleName": id, "PolicyArn": arn])) }
-            for name in try await inline where !recordedInline.contains(name) { others.append(("DeleteRolePolicy", ["RoleName": id, "PolicyName": name])) }
+            for arn in try await attached where !recordedArns.contains(arn) { others.append((.iam.detachRolePolicy, ["RoleName": id, "PolicyArn": arn])) }
+            for name in try await inline where !recordedInline.contains(name) { others.append((.iam.deleteRolePolicy, ["RoleName": id, "PolicyName": name])) }
             for name in try await profiles {
-                others.append(("RemoveRoleFromInstanceProfile", ["InstanceProfileName": name, "RoleName": id]))
+                others.append((.iam.removeRoleFromInstanceProfile, ["InstanceProfileName": name, "RoleName": id]))
             }
             try await remove(others)
             try await recorded
-            _ = try await client.query(.iam, "DeleteRole", ["RoleName": id])
+            _ = try await client.query(.iam.deleteRole, ["RoleName": id])
         }
     }
 
     // MARK: Helpers
 
     private func getRole(_ id: String) async throws -> XMLNode {
-        try await client.query(.iam, "GetRole", ["RoleName": id])["Role"] ?? XMLNode("Role")
+        try await client.query(.iam.getRole, ["RoleName": id])["Role"] ?? XMLNode("Role")
     }
 
     private func inlinePolicyNames(_ id: String) async throws -> [String] {
-        try await client.queryAll(.iam, "ListRolePolicies", ["RoleName": id]).map(\.text).sorted()
+        try await client.queryAll(.iam.listRolePolicies, ["RoleName": id]).map(\.text).sorted()
     }
 
     private func attachedPolicyArns(_ id: String) async throws -> [String] {
-        try await client.queryAll(.iam, "ListAttachedRolePolicies", ["RoleName": id]).compactMap { $0.string("PolicyArn") }.sorted()
+        try await client.queryAll(.iam.listAttachedRolePolicies, ["RoleName": id]).compactMap { $0.string("PolicyArn") }.sorted()
     }
 
     private func putInlinePolicy(role: String, name: String, document: JSON) async throws {
-        _ = try await client.query(.iam, "PutRolePolicy", ["RoleName": role, "PolicyName": name, "PolicyDocument": document.description])
+        _ = try await client.query(.iam.putRolePolicy, ["RoleName": role, "PolicyName": name, "PolicyDocument": document.description])
     }
 
     static func outputs(_ role: XMLNode) -> [String: JSON] {

@@ -106,7 +106,7 @@ struct LogGroupProvider: ResourceProvider {
         guard let group = try await describe(id) else { return nil }
         let tags: [String: String]
         do {
-            tags = try await client.json(.cloudWatchLogs, "ListTagsForResource", ["resourceArn": .string(Self.arn(group))])["tags"]?
+            tags = try await client.json(.cloudWatchLogs.listTagsForResource, ["resourceArn": .string(Self.arn(group))])["tags"]?
                 .objectValue?.compactMapValues(\.stringValue) ?? [:]
         } catch let error as AWSServiceError where error.isNotFound(["ResourceNotFoundException"]) {
             return nil
@@ -128,9 +128,9 @@ struct LogGroupProvider: ResourceProvider {
         if logClass != "STANDARD" { input["logGroupClass"] = .string(logClass) }
         let tags = attributes.tags()
         if !tags.isEmpty { input["tags"] = tags.json }
-        _ = try await client.json(.cloudWatchLogs, "CreateLogGroup", .object(input))
+        _ = try await client.json(.cloudWatchLogs.createLogGroup, .object(input))
         if let days = attributes.int("retentionInDays") {
-            _ = try await client.json(.cloudWatchLogs, "PutRetentionPolicy", ["logGroupName": .string(name), "retentionInDays": .int(days)])
+            _ = try await client.json(.cloudWatchLogs.putRetentionPolicy, ["logGroupName": .string(name), "retentionInDays": .int(days)])
         }
         let group = try await describe(name) ?? [:]
         return Applied(id: name, outputs: Self.outputs(group, name: name))
@@ -140,20 +140,20 @@ struct LogGroupProvider: ResourceProvider {
         let name: JSON = .string(id)
         if (old["retentionInDays"] ?? .null) != (new["retentionInDays"] ?? .null) {
             if let days = new.int("retentionInDays") {
-                _ = try await client.json(.cloudWatchLogs, "PutRetentionPolicy", ["logGroupName": name, "retentionInDays": .int(days)])
+                _ = try await client.json(.cloudWatchLogs.putRetentionPolicy, ["logGroupName": name, "retentionInDays": .int(days)])
             } else {
-                _ = try await client.json(.cloudWatchLogs, "DeleteRetentionPolicy", ["logGroupName": name])
+                _ = try await client.json(.cloudWatchLogs.deleteRetentionPolicy, ["logGroupName": name])
             }
         }
         if (old["kmsKeyId"] ?? .null) != (new["kmsKeyId"] ?? .null) {
             if let key = new.string("kmsKeyId") {
-                _ = try await client.json(.cloudWatchLogs, "AssociateKmsKey", ["logGroupName": name, "kmsKeyId": .string(key)])
+                _ = try await client.json(.cloudWatchLogs.associateKmsKey, ["logGroupName": name, "kmsKeyId": .string(key)])
             } else {
-                _ = try await client.json(.cloudWatchLogs, "DisassociateKmsKey", ["logGroupName": name])
+                _ = try await client.json(.cloudWatchLogs.disassociateKmsKey, ["logGroupName": name])
             }
         }
         guard let group = try await describe(id) else {
-            throw AWSServiceError(service: "CloudWatch Logs", operation: "DescribeLogGroups", status: 404, code: "ResourceNotFoundException",
+            throw AWSServiceError(JSONOperation.cloudWatchLogs.describeLogGroups, status: 404, code: "ResourceNotFoundException",
                                   message: "The log group \(id) no longer exists", requestID: nil)
         }
         let arn = JSON.string(Self.arn(group))
@@ -163,7 +163,7 @@ struct LogGroupProvider: ResourceProvider {
 
     func delete(id: String, attributes: [String: JSON]) async throws {
         try await ignoringNotFound(["ResourceNotFoundException"]) {
-            _ = try await client.json(.cloudWatchLogs, "DeleteLogGroup", ["logGroupName": .string(id)])
+            _ = try await client.json(.cloudWatchLogs.deleteLogGroup, ["logGroupName": .string(id)])
         }
     }
 
@@ -171,7 +171,7 @@ struct LogGroupProvider: ResourceProvider {
 
     /// The group named exactly `name`, or nil. DescribeLogGroups matches by prefix, so every page is searched.
     private func describe(_ name: String) async throws -> JSON? {
-        let groups = try await client.jsonAll(.cloudWatchLogs, "DescribeLogGroups", ["logGroupNamePrefix": .string(name)])
+        let groups = try await client.jsonAll(.cloudWatchLogs.describeLogGroups, ["logGroupNamePrefix": .string(name)])
         return groups.first { $0["logGroupName"]?.stringValue == name }
     }
 

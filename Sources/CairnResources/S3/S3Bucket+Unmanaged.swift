@@ -6,14 +6,14 @@ import CairnJSON
 extension S3BucketProvider: TaggedDiscovery {
     func tagged(_ tagSets: [[String: String]], managed: [RecordedResource]) async throws -> [DriftedResource] {
         let known = Set(managed.filter { $0.type == S3Bucket.typeName }.map(\.id))
-        let listing = try await client.restXML(.s3, "ListBuckets")
+        let listing = try await client.restXML(.s3.listBuckets)
         let names = (listing.xml?["Buckets"]?.all("Bucket") ?? []).compactMap { $0.string("Name") }.filter { !known.contains($0) }
         let client = self.client
         // One tag read per bucket the state doesn't know, all at once.
         let found = try await names.sorted().concurrentMap { name -> DriftedResource? in
             let bucketTags: [String: String]
             do {
-                let response = try await client.restXML(.s3, "GetBucketTagging", ["Bucket": name])
+                let response = try await client.restXML(.s3.getBucketTagging, ["Bucket": name])
                 var map: [String: String] = [:]
                 for tag in response.xml?["TagSet"]?.all("Tag") ?? [] {
                     if let key = tag.string("Key") { map[key] = tag.string("Value") ?? "" }

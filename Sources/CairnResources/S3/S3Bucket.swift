@@ -261,14 +261,14 @@ struct S3BucketProvider: ResourceProvider {
     // MARK: Calls
 
     @discardableResult
-    private func call(_ operation: String, _ bucket: String, _ members: [String: String] = [:], body: RestXMLBody = .none) async throws -> RestXMLResponse {
+    private func call(_ operation: RestXMLOperation, _ bucket: String, _ members: [String: String] = [:], body: RestXMLBody = .none) async throws -> RestXMLResponse {
         var members = members
         members["Bucket"] = bucket
-        return try await client.restXML(.s3, operation, members, body: body)
+        return try await client.restXML(operation, members, body: body)
     }
 
     /// The answer's root element, or nil when AWS says the configuration does not exist (`missing`).
-    private func configuration(_ operation: String, _ bucket: String, missing: String) async throws -> XMLNode? {
+    private func configuration(_ operation: RestXMLOperation, _ bucket: String, missing: String) async throws -> XMLNode? {
         do {
             return try await call(operation, bucket).xml
         } catch let error as AWSServiceError where error.code == missing {
@@ -277,7 +277,7 @@ struct S3BucketProvider: ResourceProvider {
     }
 
     /// A Delete* call; a configuration that is already gone is fine.
-    private func remove(_ operation: String, _ bucket: String) async throws {
+    private func remove(_ operation: RestXMLOperation, _ bucket: String) async throws {
         do {
             try await call(operation, bucket)
         } catch let error as AWSServiceError where error.code.hasPrefix("NoSuch") && error.code != "NoSuchBucket" {
@@ -305,15 +305,15 @@ struct S3BucketProvider: ResourceProvider {
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
         do {
             // GetBucketVersioning doubles as the existence check.
-            let versioning = try await call("GetBucketVersioning", id).xml
-            async let encryption = configuration("GetBucketEncryption", id, missing: "ServerSideEncryptionConfigurationNotFoundError")
-            async let publicAccessBlock = configuration("GetPublicAccessBlock", id, missing: "NoSuchPublicAccessBlockConfiguration")
-            async let ownership = configuration("GetBucketOwnershipControls", id, missing: "OwnershipControlsNotFoundError")
-            async let lifecycle = configuration("GetBucketLifecycleConfiguration", id, missing: "NoSuchLifecycleConfiguration")
+            let versioning = try await call(.s3.getBucketVersioning, id).xml
+            async let encryption = configuration(.s3.getBucketEncryption, id, missing: "ServerSideEncryptionConfigurationNotFoundError")
+            async let publicAccessBlock = configuration(.s3.getPublicAccessBlock, id, missing: "NoSuchPublicAccessBlockConfiguration")
+            async let ownership = configuration(.s3.getBucketOwnershipControls, id, missing: "OwnershipControlsNotFoundError")
+            async let lifecycle = configuration(.s3.getBucketLifecycleConfiguration, id, missing: "NoSuchLifecycleConfiguration")
             async let policy = readPolicy(id)
-            async let cors = configuration("GetBucketCors", id, missing: "NoSuchCORSConfiguration")
-            async let website = configuration("GetBucketWebsite", id, missing: "NoSuchWebsiteConfiguration")
-            async let tagging = configuration("GetBucketTagging", id, missing: "NoSuchTagSet")
+            async let cors = configuration(.s3.getBucketCors, id, missing: "NoSuchCORSConfiguration")
+            async let website = configuration(.s3.getBucketWebsite, id, missing: "NoSuchWebsiteConfiguration")
+            async let tagging = configuration(.s3.getBucketTagging, id, missing: "NoSuchTagSet")
             let attributes: [String: JSON] = [
                 "name": .string(id),
                 "versioning": S3BucketWire.versioning(from: versioning),
@@ -336,7 +336,7 @@ struct S3BucketProvider: ResourceProvider {
     /// The policy in IAM's normal form, or null when the bucket has none.
     /// The bucket's CreationDate, from ListBuckets narrowed to its name (the only API that reports it).
     func creationDate(id: String) async throws -> Date? {
-        let listing = try await client.restXML(.s3, "ListBuckets", ["Prefix": id, "MaxBuckets": "1000"])
+        let listing = try await client.restXML(.s3.listBuckets, ["Prefix": id, "MaxBuckets": "1000"])
         let bucket = (listing.xml?["Buckets"]?.all("Bucket") ?? []).first { $0.string("Name") == id }
         return bucket?.string("CreationDate").flatMap { text in
             let formatter = ISO8601DateFormatter()
@@ -347,7 +347,7 @@ struct S3BucketProvider: ResourceProvider {
 
     private func readPolicy(_ bucket: String) async throws -> JSON {
         do {
-            let response = try await call("GetBucketPolicy", bucket)
+            let response = try await call(.s3.getBucketPolicy, bucket)
             let text = String(decoding: response.body, as: UTF8.self)
             return PolicyNormalizer.parse(text) ?? .string(text)
         } catch let error as AWSServiceError where error.code == "NoSuchBucketPolicy" {
@@ -363,7 +363,7 @@ struct S3BucketProvider: ResourceProvider {
         let body: RestXMLBody = client.region == "us-east-1"
             ? .none : .xml([S3BucketWire.element("LocationConstraint", client.region)])
         // Object Ownership goes with the create: buckets without it would behave as ObjectWriter.
-        try await call("CreateBucket", name, ["ObjectOwnership": ownership], body: body)
+        try await call(.s3.createBucket, name, ["ObjectOwnership": ownership], body: body)
         try await apply(name, from: newBucket, to: attributes)
         return Applied(id: name, outputs: outputs(name))
     }
@@ -381,7 +381,7 @@ struct S3BucketProvider: ResourceProvider {
 
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
         if old["ownershipControls"] != new["ownershipControls"] {
-            try await call("PutBucketOwnershipControls", id, body: .xml(S3BucketWire.ownershipXML(new["ownershipControls"] ?? .null)))
+            try await call(.s3.putBucketOwnershipControls, id, body: .xml(S3BucketWire.ownershipXML(new["ownershipControls"] ?? .null)))
         }
         try await apply(id, from: old, to: new)
         return Applied(id: id, outputs: outputs(id))
@@ -400,30 +400,30 @@ struct S3BucketProvider: ResourceProvider {
         if changed("publicAccessBlock") {
             changes.append {
                 if S3BucketWire.blocksNothing(new["publicAccessBlock"]) {
-                    try await remove("DeletePublicAccessBlock", bucket)
+                    try await remove(.s3.deletePublicAccessBlock, bucket)
                 } else {
-                    try await call("PutPublicAccessBlock", bucket, body: .xml(S3BucketWire.publicAccessBlockXML(new["publicAccessBlock"] ?? .null)))
+                    try await call(.s3.putPublicAccessBlock, bucket, body: .xml(S3BucketWire.publicAccessBlockXML(new["publicAccessBlock"] ?? .null)))
                 }
             }
         }
         if changed("versioning") {
             changes.append {
                 let status = new.string("versioning") ?? S3Bucket.Versioning.disabled.rawValue
-                try await call("PutBucketVersioning", bucket, body: .xml([S3BucketWire.element("Status", status)]))
+                try await call(.s3.putBucketVersioning, bucket, body: .xml([S3BucketWire.element("Status", status)]))
             }
         }
         if changed("encryption") {
             changes.append {
-                try await call("PutBucketEncryption", bucket, body: .xml(S3BucketWire.encryptionXML(new["encryption"] ?? S3BucketWire.defaultEncryption)))
+                try await call(.s3.putBucketEncryption, bucket, body: .xml(S3BucketWire.encryptionXML(new["encryption"] ?? S3BucketWire.defaultEncryption)))
             }
         }
         if changed("lifecycleRules") {
             changes.append {
                 let rules = new["lifecycleRules"] ?? []
                 if rules.arrayValue?.isEmpty ?? true {
-                    try await remove("DeleteBucketLifecycle", bucket)
+                    try await remove(.s3.deleteBucketLifecycle, bucket)
                 } else {
-                    try await call("PutBucketLifecycleConfiguration", bucket, body: .xml(S3BucketWire.lifecycleXML(rules)))
+                    try await call(.s3.putBucketLifecycleConfiguration, bucket, body: .xml(S3BucketWire.lifecycleXML(rules)))
                 }
             }
         }
@@ -431,18 +431,18 @@ struct S3BucketProvider: ResourceProvider {
             changes.append {
                 let rules = new["corsRules"] ?? []
                 if rules.arrayValue?.isEmpty ?? true {
-                    try await remove("DeleteBucketCors", bucket)
+                    try await remove(.s3.deleteBucketCors, bucket)
                 } else {
-                    try await call("PutBucketCors", bucket, body: .xml(S3BucketWire.corsXML(rules)))
+                    try await call(.s3.putBucketCors, bucket, body: .xml(S3BucketWire.corsXML(rules)))
                 }
             }
         }
         if changed("website") {
             changes.append {
                 if let website = new["website"], !website.isNull {
-                    try await call("PutBucketWebsite", bucket, body: .xml(S3BucketWire.websiteXML(website)))
+                    try await call(.s3.putBucketWebsite, bucket, body: .xml(S3BucketWire.websiteXML(website)))
                 } else {
-                    try await remove("DeleteBucketWebsite", bucket)
+                    try await remove(.s3.deleteBucketWebsite, bucket)
                 }
             }
         }
@@ -450,18 +450,18 @@ struct S3BucketProvider: ResourceProvider {
             changes.append {
                 let tags = new.tags()
                 if tags.isEmpty {
-                    try await remove("DeleteBucketTagging", bucket)
+                    try await remove(.s3.deleteBucketTagging, bucket)
                 } else {
-                    try await call("PutBucketTagging", bucket, body: .xml(S3BucketWire.taggingXML(tags)))
+                    try await call(.s3.putBucketTagging, bucket, body: .xml(S3BucketWire.taggingXML(tags)))
                 }
             }
         }
         _ = try await changes.concurrentMap { try await $0() }
         if changed("policy") {
             if let policy = new["policy"], !policy.isNull {
-                try await call("PutBucketPolicy", bucket, body: .raw(Data(policy.description.utf8), contentType: "application/json"))
+                try await call(.s3.putBucketPolicy, bucket, body: .raw(Data(policy.description.utf8), contentType: "application/json"))
             } else {
-                try await remove("DeleteBucketPolicy", bucket)
+                try await remove(.s3.deleteBucketPolicy, bucket)
             }
         }
     }
@@ -476,7 +476,7 @@ struct S3BucketProvider: ResourceProvider {
             while true {
                 attempts += 1
                 do {
-                    try await call("DeleteBucket", id)
+                    try await call(.s3.deleteBucket, id)
                     return
                 } catch let error as AWSServiceError where error.code == "BucketNotEmpty" || (force && error.code == "AccessDenied" && attempts == 1) {
                     // Something may write while the bucket is emptied: try again, a few times.
@@ -484,7 +484,7 @@ struct S3BucketProvider: ResourceProvider {
                     guard attempts < 4 else { throw S3BucketNotEmptyError(bucket: id, afterEmptying: true) }
                     if attempts == 1 {
                         // The bucket goes anyway; its policy could deny the deletes that empty it.
-                        try await remove("DeleteBucketPolicy", id)
+                        try await remove(.s3.deleteBucketPolicy, id)
                     }
                     try await empty(id)
                 }
@@ -501,7 +501,7 @@ struct S3BucketProvider: ResourceProvider {
     func empty(_ bucket: String, pageSize: Int? = nil) async throws {
         let members = pageSize.map { ["MaxKeys": String($0)] } ?? [:]
         while true {
-            let page = try await call("ListObjectVersions", bucket, members).xml
+            let page = try await call(.s3.listObjectVersions, bucket, members).xml
             let objects = (page?.children ?? []).compactMap { entry -> (key: String, version: String)? in
                 guard entry.name == "Version" || entry.name == "DeleteMarker", let key = entry.string("Key") else { return nil }
                 return (key, entry.string("VersionId") ?? "null")
@@ -516,7 +516,7 @@ struct S3BucketProvider: ResourceProvider {
     private func deleteObjects(_ bucket: String, _ objects: ArraySlice<(key: String, version: String)>) async throws {
         let children = objects.map { S3BucketWire.element("Object", [S3BucketWire.element("Key", $0.key), S3BucketWire.element("VersionId", $0.version)]) }
             + [S3BucketWire.element("Quiet", "true")]
-        let answer = try await call("DeleteObjects", bucket, body: .xml(children)).xml
+        let answer = try await call(.s3.deleteObjects, bucket, body: .xml(children)).xml
         let errors = answer?.all("Error") ?? []
         guard errors.isEmpty else {
             let failures = errors.prefix(3).map { error in

@@ -116,7 +116,7 @@ struct SNSSubscriptionProvider: ResourceProvider {
         var proto = prior.string("protocol"), endpoint = prior.string("endpoint")
         let subscriptions: [XMLNode]
         do {
-            subscriptions = try await client.queryAll(.sns, "ListSubscriptionsByTopic", ["TopicArn": topicArn])
+            subscriptions = try await client.queryAll(.sns.listSubscriptionsByTopic, ["TopicArn": topicArn])
         } catch let error as AWSServiceError where error.isNotFound(["NotFound"]) {
             return nil  // the topic is gone, and its subscriptions with it
         }
@@ -129,7 +129,7 @@ struct SNSSubscriptionProvider: ResourceProvider {
         if proto == nil || endpoint == nil {
             // An import: SNS knows a pending subscription's protocol and endpoint by its ARN.
             do {
-                let attributes = SNSTopicProvider.entries(try await client.query(.sns, "GetSubscriptionAttributes", ["SubscriptionArn": id])["Attributes"])
+                let attributes = SNSTopicProvider.entries(try await client.query(.sns.getSubscriptionAttributes, ["SubscriptionArn": id])["Attributes"])
                 proto = attributes["Protocol"]
                 endpoint = attributes["Endpoint"]
             } catch let error as AWSServiceError where error.isNotFound(["NotFound", "InvalidParameter"]) {
@@ -142,7 +142,7 @@ struct SNSSubscriptionProvider: ResourceProvider {
 
     /// Subscribes with `ReturnSubscriptionArn`, so that even a subscription pending confirmation has its ARN.
     func create(_ attributes: [String: JSON]) async throws -> Applied {
-        let result = try await client.query(.sns, "Subscribe", [
+        let result = try await client.query(.sns.subscribe, [
             "TopicArn": attributes.string("topicArn") ?? "",
             "Protocol": attributes.string("protocol") ?? "",
             "Endpoint": attributes.string("endpoint") ?? "",
@@ -161,7 +161,7 @@ struct SNSSubscriptionProvider: ResourceProvider {
     /// one already gone needs nothing: neither is an error.
     func delete(id: String, attributes: [String: JSON]) async throws {
         do {
-            _ = try await client.query(.sns, "Unsubscribe", ["SubscriptionArn": id])
+            _ = try await client.query(.sns.unsubscribe, ["SubscriptionArn": id])
         } catch let error as AWSServiceError where error.isNotFound(["NotFound"]) {
             return
         } catch let error as AWSServiceError where error.code == "InvalidParameter" {

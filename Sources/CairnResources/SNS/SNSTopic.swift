@@ -103,8 +103,8 @@ struct SNSTopicProvider: ResourceProvider {
         guard let arn = try await resolveARN(id) else { return nil }
         let attributes: [String: String], tags: [String: String]
         do {
-            attributes = Self.entries(try await client.query(.sns, "GetTopicAttributes", ["TopicArn": arn])["Attributes"])
-            tags = IAMRoleProvider.tags(try await client.query(.sns, "ListTagsForResource", ["ResourceArn": arn])["Tags"])
+            attributes = Self.entries(try await client.query(.sns.getTopicAttributes, ["TopicArn": arn])["Attributes"])
+            tags = IAMRoleProvider.tags(try await client.query(.sns.listTagsForResource, ["ResourceArn": arn])["Tags"])
         } catch let error as AWSServiceError where error.isNotFound(["NotFound", "ResourceNotFound"]) {
             return nil
         }
@@ -133,7 +133,7 @@ struct SNSTopicProvider: ResourceProvider {
         if !topicAttributes.isEmpty { parameters.map("Attributes", topicAttributes) }
         let tags = attributes.tags()
         if !tags.isEmpty { parameters.list("Tags", tags.keys.sorted().map { ["Key": $0, "Value": tags[$0]!] }) }
-        let arn = try await client.query(.sns, "CreateTopic", parameters).string("TopicArn") ?? ""
+        let arn = try await client.query(.sns.createTopic, parameters).string("TopicArn") ?? ""
         return Applied(id: arn, outputs: ["arn": .string(arn), "name": .string(name)])
     }
 
@@ -141,7 +141,7 @@ struct SNSTopicProvider: ResourceProvider {
     /// sets and removes tags.
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
         func set(_ name: String, _ value: String) async throws {
-            _ = try await client.query(.sns, "SetTopicAttributes", ["TopicArn": id, "AttributeName": name, "AttributeValue": value])
+            _ = try await client.query(.sns.setTopicAttributes, ["TopicArn": id, "AttributeName": name, "AttributeValue": value])
         }
         if old["displayName"] != new["displayName"] { try await set("DisplayName", new.string("displayName") ?? "") }
         if (old["kmsMasterKeyId"] ?? .null) != (new["kmsMasterKeyId"] ?? .null) {
@@ -158,7 +158,7 @@ struct SNSTopicProvider: ResourceProvider {
     func delete(id: String, attributes: [String: JSON]) async throws {
         try await ignoringNotFound(["NotFound", "ResourceNotFound"]) {
             guard let arn = try await resolveARN(id) else { return }
-            _ = try await client.query(.sns, "DeleteTopic", ["TopicArn": arn])
+            _ = try await client.query(.sns.deleteTopic, ["TopicArn": arn])
         }
     }
 
@@ -168,7 +168,7 @@ struct SNSTopicProvider: ResourceProvider {
     /// region's topic with that name, or nil when there is none.
     private func resolveARN(_ id: String) async throws -> String? {
         if id.hasPrefix("arn:") { return id }
-        return try await client.queryAll(.sns, "ListTopics").compactMap { $0.string("TopicArn") }.first { Self.name(of: $0) == id }
+        return try await client.queryAll(.sns.listTopics).compactMap { $0.string("TopicArn") }.first { Self.name(of: $0) == id }
     }
 
     /// The last component of a topic ARN (`arn:aws:sns:REGION:ACCOUNT:NAME`).

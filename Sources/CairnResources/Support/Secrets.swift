@@ -61,7 +61,7 @@ struct SSMParameterValueProvider: LookupProvider {
     let typeName = SSMParameterValue.typeName
 
     func lookup(_ attributes: [String: JSON]) async throws -> [String: JSON] {
-        let result = try await client.json(.ssm, "GetParameter", ["Name": attributes["name"] ?? .null, "WithDecryption": true])
+        let result = try await client.json(.ssm.getParameter, ["Name": attributes["name"] ?? .null, "WithDecryption": true])
         return ["value": result["Parameter"]?["Value"] ?? .null, "arn": result["Parameter"]?["ARN"] ?? .null]
     }
 }
@@ -71,7 +71,7 @@ struct SecretsManagerValueProvider: LookupProvider {
     let typeName = SecretsManagerValue.typeName
 
     func lookup(_ attributes: [String: JSON]) async throws -> [String: JSON] {
-        let result = try await client.json(.secretsManager, "GetSecretValue", ["SecretId": attributes["secretId"] ?? .null])
+        let result = try await client.json(.secretsManager.getSecretValue, ["SecretId": attributes["secretId"] ?? .null])
         return ["value": result["SecretString"] ?? .null, "arn": result["ARN"] ?? .null]
     }
 }

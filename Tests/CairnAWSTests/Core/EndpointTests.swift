@@ -171,7 +171,7 @@ import TestSupport
 
     @Test func iamIsSignedForUSEast1FromAnyRegion() async throws {
         let transport = FakeTransport([.xml(200, "<ListRolesResponse><ListRolesResult><Roles/><IsTruncated>false</IsTruncated></ListRolesResult></ListRolesResponse>")])
-        _ = try await makeClient(transport, region: "eu-west-1", endpoints: EndpointResolver()).query(.iam, "ListRoles")
+        _ = try await makeClient(transport, region: "eu-west-1", endpoints: EndpointResolver()).query(.iam.listRoles)
         let request = try #require(await transport.requests.first)
         #expect(request.url.absoluteString == "https://iam.amazonaws.com/")
         #expect(request.header("Authorization")?.contains("/us-east-1/iam/aws4_request") == true)
@@ -180,10 +180,10 @@ import TestSupport
     @Test func s3IsVirtualHostedOnAWSAndPathStyleOnCustomEndpoints() async throws {
         let aws = FakeTransport([.xml(200, "<VersioningConfiguration/>"), .xml(200, "<VersioningConfiguration/>"), .emptyBucketList])
         let onAWS = makeClient(aws, region: "eu-west-1", endpoints: EndpointResolver())
-        _ = try await onAWS.restXML(.s3, "GetBucketVersioning", ["Bucket": "my-bucket"])
+        _ = try await onAWS.restXML(.s3.getBucketVersioning, ["Bucket": "my-bucket"])
         // A name with dots cannot be a TLS host label: path style.
-        _ = try await onAWS.restXML(.s3, "GetBucketVersioning", ["Bucket": "my.dotted.bucket"])
-        _ = try await onAWS.restXML(.s3, "ListBuckets")
+        _ = try await onAWS.restXML(.s3.getBucketVersioning, ["Bucket": "my.dotted.bucket"])
+        _ = try await onAWS.restXML(.s3.listBuckets)
         let awsRequests = await aws.requests
         #expect(awsRequests.map(\.url.absoluteString) == [
             "https://my-bucket.s3.eu-west-1.amazonaws.com/?versioning",
@@ -196,7 +196,7 @@ import TestSupport
 
         let custom = FakeTransport([.xml(200, "<VersioningConfiguration/>")])
         _ = try await makeClient(custom, endpoints: EndpointResolver(globalOverride: (URL(string: "http://127.0.0.1:4566")!, "test")))
-            .restXML(.s3, "GetBucketVersioning", ["Bucket": "my-bucket"])
+            .restXML(.s3.getBucketVersioning, ["Bucket": "my-bucket"])
         let request = try #require(await custom.requests.first)
         #expect(request.url.absoluteString == "http://127.0.0.1:4566/my-bucket?versioning")
         #expect(request.header("Host") == "127.0.0.1:4566")

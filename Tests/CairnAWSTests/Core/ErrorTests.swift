@@ -15,7 +15,7 @@ let signatureAdvice = "The request signature was rejected: check the secret acce
         let message = "The repository with name 'web' does not exist in the registry with id '123456789012'"
         let transport = FakeTransport([.jsonError(400, "com.amazonaws.ecr#RepositoryNotFoundException", message, requestID: "8f2b-41")])
         let error = try #require(await capture(AWSServiceError.self) {
-            try await makeClient(transport).json(.ecr, "DescribeRepositories", ["repositoryNames": ["web"]])
+            try await makeClient(transport).json(.ecr.describeRepositories, ["repositoryNames": ["web"]])
         })
         #expect(error == AWSServiceError(service: "ECR", operation: "DescribeRepositories", status: 400,
                                          code: "RepositoryNotFoundException", message: message, requestID: "8f2b-41"))
@@ -27,20 +27,20 @@ let signatureAdvice = "The request signature was rejected: check the secret acce
             "x-amzn-ErrorType": "ValidationException:http://internal.amazon.com/coral/com.amazon.coral.validate/",
             "x-amzn-RequestId": "hdr-1",
         ])])
-        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).json(.codeBuild, "CreateProject") })
+        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).json(.codeBuild.createProject) })
         #expect(error == AWSServiceError(service: "CodeBuild", operation: "CreateProject", status: 400, code: "ValidationException",
                                          message: "1 validation error detected: Value null at 'name'", requestID: "hdr-1"))
     }
 
     @Test func jsonAdviceForAnInvalidSignature() async throws {
         let transport = FakeTransport([.jsonError(400, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided.", requestID: "sig-1")])
-        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).json(.ecr, "DescribeRepositories") })
+        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).json(.ecr.describeRepositories) })
         #expect(error.description == "ECR DescribeRepositories failed: InvalidSignatureException: The request signature we calculated does not match the signature you provided. \(signatureAdvice) (HTTP 400, request id sig-1)")
     }
 
     @Test func queryErrorBodyBecomesAWSServiceError() async throws {
         let transport = FakeTransport([.queryError(404, "NoSuchEntity", "The role with name missing cannot be found.", requestID: "4d1c-22")])
-        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).query(.iam, "GetRole", ["RoleName": "missing"]) })
+        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).query(.iam.getRole, ["RoleName": "missing"]) })
         #expect(error == AWSServiceError(service: "IAM", operation: "GetRole", status: 404, code: "NoSuchEntity",
                                          message: "The role with name missing cannot be found.", requestID: "4d1c-22"))
         #expect(error.description == "IAM GetRole failed: NoSuchEntity: The role with name missing cannot be found. (HTTP 404, request id 4d1c-22)")
@@ -48,7 +48,7 @@ let signatureAdvice = "The request signature was rejected: check the secret acce
 
     @Test func queryAccessDeniedCarriesAdvice() async throws {
         let transport = FakeTransport([.queryError(403, "AccessDenied", "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: iam:CreateRole", requestID: "ad-1")])
-        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).query(.iam, "CreateRole") })
+        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).query(.iam.createRole) })
         #expect(error.description == "IAM CreateRole failed: AccessDenied: User: arn:aws:iam::123456789012:user/bob is not authorized to perform: iam:CreateRole. Grant the caller the permission this call needs, or use other credentials. (HTTP 403, request id ad-1)")
     }
 
@@ -57,7 +57,7 @@ let signatureAdvice = "The request signature was rejected: check the secret acce
             <?xml version="1.0" encoding="UTF-8"?>
             <Response><Errors><Error><Code>InvalidVpcID.NotFound</Code><Message>The vpc ID 'vpc-1' does not exist</Message></Error></Errors><RequestID>ec2-req-9</RequestID></Response>
             """)])
-        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).query(.ec2, "DescribeVpcs") })
+        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).query(.ec2.describeVpcs) })
         #expect(error == AWSServiceError(service: "EC2", operation: "DescribeVpcs", status: 400, code: "InvalidVpcID.NotFound",
                                          message: "The vpc ID 'vpc-1' does not exist", requestID: "ec2-req-9"))
     }
@@ -65,7 +65,7 @@ let signatureAdvice = "The request signature was rejected: check the secret acce
     @Test func restXMLErrorBodyBecomesAWSServiceError() async throws {
         let transport = FakeTransport([.s3Error(404, "NoSuchBucket", "The specified bucket does not exist", requestID: "TX1234", headers: ["x-amz-request-id": "TX1234"])])
         let error = try #require(await capture(AWSServiceError.self) {
-            try await makeClient(transport).restXML(.s3, "GetBucketVersioning", ["Bucket": "missing-bucket"])
+            try await makeClient(transport).restXML(.s3.getBucketVersioning, ["Bucket": "missing-bucket"])
         })
         #expect(error == AWSServiceError(service: "S3", operation: "GetBucketVersioning", status: 404, code: "NoSuchBucket",
                                          message: "The specified bucket does not exist", requestID: "TX1234"))
@@ -76,7 +76,7 @@ let signatureAdvice = "The request signature was rejected: check the secret acce
         for (status, code) in [(404, "NotFound"), (403, "Forbidden"), (301, "PermanentRedirect"), (400, "BadRequest")] {
             let transport = FakeTransport([.status(status, headers: ["x-amz-request-id": "head-\(status)"])])
             let error = try #require(await capture(AWSServiceError.self) {
-                try await makeClient(transport).restXML(.s3, "HeadBucket", ["Bucket": "some-bucket"])
+                try await makeClient(transport).restXML(.s3.headBucket, ["Bucket": "some-bucket"])
             })
             #expect(error == AWSServiceError(service: "S3", operation: "HeadBucket", status: status, code: code, message: "", requestID: "head-\(status)"))
             #expect(error.description == "S3 HeadBucket failed: \(code). (HTTP \(status), request id head-\(status))")
@@ -120,16 +120,16 @@ let signatureAdvice = "The request signature was rejected: check the secret acce
     @Test func anHTML500PageIsARequestErrorForEveryProtocol() async throws {
         let page = FakeTransport.Outcome.status(500, Self.html500, headers: ["Content-Type": "text/html"])
         let json = FakeTransport([page])
-        let jsonError = await capture(AWSRequestError.self) { try await makeClient(json, retry: twice).json(.ecr, "DescribeRepositories") }
+        let jsonError = await capture(AWSRequestError.self) { try await makeClient(json, retry: twice).json(.ecr.describeRepositories) }
         expectUnexpected(jsonError, service: "ECR", operation: "DescribeRepositories", attempts: 2, status: 500, contentType: "text/html", snippet: Self.html500Snippet)
         #expect(jsonError?.description == "ECR DescribeRepositories answered HTTP 500 with a body that is not an AWS response (text/html) after 2 attempts: \"\(Self.html500Snippet)\". If AWS_ENDPOINT_URL points at a proxy or emulator, check that it serves this operation.")
 
         let query = FakeTransport([page])
-        let queryError = await capture(AWSRequestError.self) { try await makeClient(query, retry: twice).query(.iam, "ListRoles") }
+        let queryError = await capture(AWSRequestError.self) { try await makeClient(query, retry: twice).query(.iam.listRoles) }
         expectUnexpected(queryError, service: "IAM", operation: "ListRoles", attempts: 2, status: 500, contentType: "text/html", snippet: Self.html500Snippet)
 
         let rest = FakeTransport([page])
-        let restError = await capture(AWSRequestError.self) { try await makeClient(rest, retry: twice).restXML(.s3, "ListBuckets") }
+        let restError = await capture(AWSRequestError.self) { try await makeClient(rest, retry: twice).restXML(.s3.listBuckets) }
         expectUnexpected(restError, service: "S3", operation: "ListBuckets", attempts: 2, status: 500, contentType: "text/html", snippet: Self.html500Snippet)
         #expect(await [json.requestCount, query.requestCount, rest.requestCount] == [2, 2, 2])
     }
@@ -155,7 +155,7 @@ let signatureAdvice = "The request signature was rejected: check the secret acce
         }
         // S3 names bodiless answers by status, except those it has no name for.
         let transport = FakeTransport([.status(500)])
-        let error = await capture(AWSRequestError.self) { try await makeClient(transport, retry: once).restXML(.s3, "ListBuckets") }
+        let error = await capture(AWSRequestError.self) { try await makeClient(transport, retry: once).restXML(.s3.listBuckets) }
         expectUnexpected(error, service: "S3", operation: "ListBuckets", attempts: 1, status: 500, contentType: nil, snippet: "(empty body)")
     }
 
@@ -176,7 +176,7 @@ let signatureAdvice = "The request signature was rejected: check the secret acce
 
     @Test func aTruncatedSuccessBodyIsARequestError() async throws {
         let json = FakeTransport([.json(200, #"{"repositories":[{"repositoryName":"web""#, headers: ["x-amzn-RequestId": "ok-1"])])
-        let jsonError = await capture(AWSRequestError.self) { try await makeClient(json).json(.ecr, "DescribeRepositories") }
+        let jsonError = await capture(AWSRequestError.self) { try await makeClient(json).json(.ecr.describeRepositories) }
         expectUnexpected(jsonError, service: "ECR", operation: "DescribeRepositories", attempts: 1, status: 200,
                          contentType: "application/x-amz-json-1.1", snippet: #"{"repositories":[{"repositoryName":"web""#)
         #expect(jsonError?.requestID == "ok-1")
@@ -190,7 +190,7 @@ let signatureAdvice = "The request signature was rejected: check the secret acce
     @Test func aTruncatedRestXMLSuccessBodyIsARequestError() async throws {
         // A 2xx body that starts like XML but does not parse is an error, never an empty answer.
         let transport = FakeTransport([.xml(200, "<ListAllMyBucketsResult><Buckets><Bucket><Name>a")])
-        let error = await capture(AWSRequestError.self) { try await makeClient(transport).restXML(.s3, "ListBuckets") }
+        let error = await capture(AWSRequestError.self) { try await makeClient(transport).restXML(.s3.listBuckets) }
         #expect(error != nil)
     }
 
@@ -207,9 +207,9 @@ let signatureAdvice = "The request signature was rejected: check the secret acce
     }
 
     static let calls: [Call] = [
-        Call(service: "ECR", operation: "DescribeRepositories") { _ = try await $0.json(.ecr, "DescribeRepositories") },
-        Call(service: "IAM", operation: "ListRoles") { _ = try await $0.query(.iam, "ListRoles") },
-        Call(service: "S3", operation: "ListBuckets") { _ = try await $0.restXML(.s3, "ListBuckets") },
+        Call(service: "ECR", operation: "DescribeRepositories") { _ = try await $0.json(.ecr.describeRepositories) },
+        Call(service: "IAM", operation: "ListRoles") { _ = try await $0.query(.iam.listRoles) },
+        Call(service: "S3", operation: "ListBuckets") { _ = try await $0.restXML(.s3.listBuckets) },
     ]
 }
 

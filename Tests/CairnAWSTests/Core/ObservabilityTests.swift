@@ -42,11 +42,11 @@ import TestSupport
 
     @Test func eachProtocolLogsItsRequestID() async throws {
         let logger = RecordingLogger()
-        _ = try await makeClient(FakeTransport([.noRepositories]), logger: logger).json(.ecr, "DescribeRepositories")
-        _ = try await makeClient(FakeTransport([.emptyBucketList]), logger: logger).restXML(.s3, "ListBuckets")
+        _ = try await makeClient(FakeTransport([.noRepositories]), logger: logger).json(.ecr.describeRepositories)
+        _ = try await makeClient(FakeTransport([.emptyBucketList]), logger: logger).restXML(.s3.listBuckets)
         _ = await capture(AWSServiceError.self) {
             try await makeClient(FakeTransport([.s3Error(404, "NoSuchBucket", "gone", requestID: "body-id")]), logger: logger)
-                .restXML(.s3, "GetBucketVersioning", ["Bucket": "gone-bucket"])
+                .restXML(.s3.getBucketVersioning, ["Bucket": "gone-bucket"])
         }
         let parsed = logger.lines.compactMap(parse)
         #expect(parsed.map { "\($0.head) \($0.tail)" } == [
@@ -60,7 +60,7 @@ import TestSupport
         let stub = try await StubServer.start([.delay(seconds: 0.3, then: .json(200, #"{"repositories":[]}"#))])
         defer { stub.stop() }
         let logger = RecordingLogger()
-        _ = try await makeNetworkClient(endpoint: stub.endpoint, logger: logger).json(.ecr, "DescribeRepositories")
+        _ = try await makeNetworkClient(endpoint: stub.endpoint, logger: logger).json(.ecr.describeRepositories)
         let line = try #require(logger.lines.first.flatMap(parse))
         #expect(line.latency >= 290 && line.latency < 5_000, "\(logger.lines)")
     }
@@ -93,8 +93,8 @@ import TestSupport
         let configuration = try AWSConfiguration.resolve(environment: moto.environment(), logger: logger)
         let client = configuration.client(logger: logger)
         _ = try await client.callerIdentity()
-        _ = try await client.json(.ecr, "DescribeRepositories")
-        _ = try await client.restXML(.s3, "ListBuckets")
+        _ = try await client.json(.ecr.describeRepositories)
+        _ = try await client.restXML(.s3.listBuckets)
         let parsed = logger.lines.compactMap(parse)
         #expect(parsed.count == 3, "\(logger.lines)")
         #expect(parsed.map(\.head) == [

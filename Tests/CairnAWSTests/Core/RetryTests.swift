@@ -65,7 +65,7 @@ import Testing
             .noRepositories,
         ])
         let clock = FakeClock()
-        let result = try await makeClient(transport, clock: clock).json(.ecr, "DescribeRepositories", ["maxResults": 5])
+        let result = try await makeClient(transport, clock: clock).json(.ecr.describeRepositories, ["maxResults": 5])
         #expect(result == ["repositories": []])
         let requests = await transport.requests
         #expect(requests.count == 3)
@@ -92,7 +92,7 @@ import Testing
             .emptyBucketList,
         ])
         let clock = FakeClock()
-        let response = try await makeClient(transport, clock: clock, jitter: 1).restXML(.s3, "ListBuckets")
+        let response = try await makeClient(transport, clock: clock, jitter: 1).restXML(.s3.listBuckets)
         #expect(response.status == 200)
         #expect(response.xml?.name == "ListAllMyBucketsResult")
         #expect(await transport.requestCount == 4)
@@ -116,7 +116,7 @@ import Testing
     func connectionResetsAndTimeoutsAreRetried(failure: TransportError) async throws {
         let transport = FakeTransport([.failure(.connectionLost(detail: "Connection reset by peer")), .failure(failure), .noRepositories])
         let clock = FakeClock()
-        let result = try await makeClient(transport, clock: clock, jitter: 0.75).json(.ecr, "DescribeRepositories")
+        let result = try await makeClient(transport, clock: clock, jitter: 0.75).json(.ecr.describeRepositories)
         #expect(result == ["repositories": []])
         #expect(await transport.requestCount == 3)
         #expect(clock.sleeps == [.milliseconds(750), .milliseconds(1500)])
@@ -127,7 +127,7 @@ import Testing
         let transport = FakeTransport([.failure(.timedOut(seconds: 60)), .failure(.connectionLost(detail: "reset")),
                                        .failure(.connectTimedOut(host: "aws.test:4566", seconds: 60)), .noRepositories])
         let clock = FakeClock()
-        let error = try #require(await capture(AWSRequestError.self) { try await makeClient(transport, clock: clock).json(.ecr, "DescribeRepositories") })
+        let error = try #require(await capture(AWSRequestError.self) { try await makeClient(transport, clock: clock).json(.ecr.describeRepositories) })
         #expect(error.attempts == 3)
         guard case .transport(.connectTimedOut) = error.reason else { Issue.record("reason \(error.reason)"); return }
         #expect(await transport.requestCount == 3)
@@ -135,7 +135,7 @@ import Testing
 
         let patient = FakeTransport([.failure(.timedOut(seconds: 60)), .failure(.timedOut(seconds: 60)), .noRepositories])
         let retry = RetryPolicy(maxAttempts: 10, base: .seconds(1), cap: .seconds(20), maxTimedOutAttempts: 3)
-        _ = try await makeClient(patient, retry: retry).json(.ecr, "DescribeRepositories")
+        _ = try await makeClient(patient, retry: retry).json(.ecr.describeRepositories)
         #expect(await patient.requestCount == 3)
     }
 
@@ -143,7 +143,7 @@ import Testing
     func failuresThatNeverReachedAWSAreNotRetried(failure: TransportError) async throws {
         let transport = FakeTransport([.failure(failure), .noRepositories])
         let clock = FakeClock()
-        let error = try #require(await capture(AWSRequestError.self) { try await makeClient(transport, clock: clock).json(.ecr, "DescribeRepositories") })
+        let error = try #require(await capture(AWSRequestError.self) { try await makeClient(transport, clock: clock).json(.ecr.describeRepositories) })
         #expect(error.attempts == 1)
         guard case .transport(let reported) = error.reason else { Issue.record("reason \(error.reason)"); return }
         #expect(reported == failure)
@@ -154,7 +154,7 @@ import Testing
     @Test func jsonValidationErrorsAreNotRetried() async throws {
         let transport = FakeTransport([.jsonError(400, "InvalidParameterException", "Invalid parameter at 'maxResults'"), .noRepositories])
         let clock = FakeClock()
-        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport, clock: clock).json(.ecr, "DescribeRepositories") })
+        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport, clock: clock).json(.ecr.describeRepositories) })
         #expect(error.code == "InvalidParameterException")
         #expect(error.status == 400)
         #expect(await transport.requestCount == 1)
@@ -164,7 +164,7 @@ import Testing
     @Test func queryValidationErrorsAreNotRetried() async throws {
         let transport = FakeTransport([.queryError(400, "ValidationError", "1 validation error detected"), .callerIdentity])
         let clock = FakeClock()
-        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport, clock: clock).query(.iam, "ListRoles") })
+        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport, clock: clock).query(.iam.listRoles) })
         #expect(error.code == "ValidationError")
         #expect(await transport.requestCount == 1)
         #expect(clock.sleeps.isEmpty)
@@ -174,7 +174,7 @@ import Testing
         let transport = FakeTransport([.s3Error(400, "InvalidBucketName", "The specified bucket is not valid."), .emptyBucketList])
         let clock = FakeClock()
         let error = try #require(await capture(AWSServiceError.self) {
-            try await makeClient(transport, clock: clock).restXML(.s3, "GetBucketVersioning", ["Bucket": "Bad_Name"])
+            try await makeClient(transport, clock: clock).restXML(.s3.getBucketVersioning, ["Bucket": "Bad_Name"])
         })
         #expect(error.code == "InvalidBucketName")
         #expect(await transport.requestCount == 1)
@@ -185,7 +185,7 @@ import Testing
         let transport = FakeTransport([.jsonError(503, "ServiceUnavailableException", "Service unavailable")])
         let clock = FakeClock()
         let client = makeClient(transport, clock: clock, retry: RetryPolicy(maxAttempts: 4, base: .seconds(1), cap: .seconds(20)))
-        let error = try #require(await capture(AWSServiceError.self) { try await client.json(.ecr, "DescribeRepositories") })
+        let error = try #require(await capture(AWSServiceError.self) { try await client.json(.ecr.describeRepositories) })
         #expect(error == AWSServiceError(service: "ECR", operation: "DescribeRepositories", status: 503,
                                          code: "ServiceUnavailableException", message: "Service unavailable", requestID: "req-json-1"))
         #expect(await transport.requestCount == 4)
@@ -231,7 +231,7 @@ import Testing
             .noRepositories,
         ])
         let clock = FakeClock()
-        _ = try await makeClient(transport, clock: clock, jitter: 0.5).json(.ecr, "DescribeRepositories")
+        _ = try await makeClient(transport, clock: clock, jitter: 0.5).json(.ecr.describeRepositories)
         #expect(await transport.requestCount == 5)
         #expect(clock.sleeps == [.seconds(7), .seconds(2), .seconds(4)])  // attempt 4's backoff: 8 s × 0.5
     }

@@ -177,7 +177,7 @@ private let stsOK = StubResponse.xml(200, """
         defer { stub.stop() }
         let clock = FakeClock()
         let client = makeNetworkClient(endpoint: stub.endpoint, clock: clock, retry: RetryPolicy(maxAttempts: 3, base: .seconds(1), cap: .seconds(20)))
-        let error = try #require(await capture(AWSRequestError.self) { try await client.json(.ecr, "DescribeRepositories") })
+        let error = try #require(await capture(AWSRequestError.self) { try await client.json(.ecr.describeRepositories) })
         guard case .unexpectedResponse(let status, let contentType, let snippet) = error.reason else { Issue.record("reason \(error.reason)"); return }
         #expect(status == 502)
         #expect(contentType == "text/html")
@@ -190,7 +190,7 @@ private let stsOK = StubResponse.xml(200, """
     @Test func theWireRequestIsSignedAndCarriesTheProtocolHeaders() async throws {
         let stub = try await StubServer.start([.json(200, #"{"repositories":[]}"#)])
         defer { stub.stop() }
-        _ = try await makeNetworkClient(endpoint: stub.endpoint).json(.ecr, "DescribeRepositories", ["maxResults": 2])
+        _ = try await makeNetworkClient(endpoint: stub.endpoint).json(.ecr.describeRepositories, ["maxResults": 2])
         let request = try #require(try await stub.requests().first)
         #expect(request.method == "POST")
         #expect(request.path == "/")

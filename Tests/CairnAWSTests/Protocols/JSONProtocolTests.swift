@@ -8,9 +8,9 @@ import TestSupport
     @Test func requestShape() async throws {
         let transport = FakeTransport([.noRepositories, .json(200, "")])
         let client = makeClient(transport)
-        _ = try await client.json(.ecr, "DescribeRepositories", ["repositoryNames": ["web", "api"], "maxResults": 10, "registryId": "123456789012"])
+        _ = try await client.json(.ecr.describeRepositories, ["repositoryNames": ["web", "api"], "maxResults": 10, "registryId": "123456789012"])
         // An empty 200 body is an empty object.
-        #expect(try await client.json(.cloudWatchLogs, "DeleteLogGroup", ["logGroupName": "/x"]) == [:])
+        #expect(try await client.json(.cloudWatchLogs.deleteLogGroup, ["logGroupName": "/x"]) == [:])
         let requests = await transport.requests
         #expect(requests.map(\.method) == ["POST", "POST"])
         #expect(requests.map(\.url.absoluteString) == ["http://aws.test:4566/", "http://aws.test:4566/"])
@@ -24,7 +24,7 @@ import TestSupport
 
     @Test func anEmptyInputIsAnEmptyObject() async throws {
         let transport = FakeTransport([.noRepositories])
-        _ = try await makeClient(transport).json(.ecr, "DescribeRepositories")
+        _ = try await makeClient(transport).json(.ecr.describeRepositories)
         #expect(await transport.requests.first.map { String(decoding: $0.body, as: UTF8.self) } == "{}")
     }
 
@@ -34,7 +34,7 @@ import TestSupport
             <?xml version="1.0" encoding="utf-8"?>
             <ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message><Type>Sender</Type></Error></Errors></ErrorResponse>
             """, headers: ["x-amzn-RequestId": "xml-1"])])
-        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).json(.ecr, "DescribeRepositories") })
+        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).json(.ecr.describeRepositories) })
         #expect(error == AWSServiceError(service: "ECR", operation: "DescribeRepositories", status: 403, code: "SignatureDoesNotMatch",
                                          message: "The request signature we calculated does not match the signature you provided.", requestID: "xml-1"))
     }
@@ -53,7 +53,7 @@ import TestSupport
 
     @Test func jsonPagesFollowsNextTokenToTheLastPage() async throws {
         let transport = FakeTransport([page(["a"], next: "t1"), page(["b", "c"], next: "t2"), page(["d"], next: nil)])
-        let pages = try await makeClient(transport).jsonPages(.ecr, "DescribeRepositories", ["maxResults": 2])
+        let pages = try await makeClient(transport).jsonPages(.ecr.describeRepositories, ["maxResults": 2])
         #expect(pages.count == 3)
         #expect(pages.map { $0["nextToken"] } == ["t1", "t2", nil])
         #expect(await bodies(transport) == [#"{"maxResults":2}"#, #"{"maxResults":2,"nextToken":"t1"}"#, #"{"maxResults":2,"nextToken":"t2"}"#])
@@ -61,7 +61,7 @@ import TestSupport
 
     @Test func jsonAllCollectsTheResultKeyAcrossPages() async throws {
         let transport = FakeTransport([page(["a"], next: "t1"), page([], next: "t2"), page(["b", "c"], next: nil)])
-        let repositories = try await makeClient(transport).jsonAll(.ecr, "DescribeRepositories")
+        let repositories = try await makeClient(transport).jsonAll(.ecr.describeRepositories)
         #expect(repositories.compactMap { $0["repositoryName"]?.stringValue } == ["a", "b", "c"])
         #expect(await transport.requestCount == 3)
     }
@@ -71,38 +71,38 @@ import TestSupport
             .json(200, #"{"logGroups":[{"logGroupName":"/a"}],"nextToken":"n"}"#),
             .json(200, #"{"logGroups":[{"logGroupName":"/b"}],"nextToken":null}"#),
         ])
-        let groups = try await makeClient(transport).jsonAll(.cloudWatchLogs, "DescribeLogGroups", ["limit": 1], key: "logGroups")
+        let groups = try await makeClient(transport).jsonAll(.cloudWatchLogs.describeLogGroups, ["limit": 1], key: "logGroups")
         #expect(groups.compactMap { $0["logGroupName"]?.stringValue } == ["/a", "/b"])
     }
 
     @Test func anEmptyOrRepeatedTokenEndsThePagination() async throws {
         let empty = FakeTransport([page(["a"], next: "t1"), page(["b"], next: ""), page(["never"], next: nil)])
-        #expect(try await makeClient(empty).jsonPages(.ecr, "DescribeRepositories").count == 2)
+        #expect(try await makeClient(empty).jsonPages(.ecr.describeRepositories).count == 2)
 
         // A server that hands back the same token again would loop for ever.
         let repeating = FakeTransport([page(["a"], next: "same"), page(["b"], next: "same"), page(["never"], next: nil)])
-        #expect(try await makeClient(repeating).jsonPages(.ecr, "DescribeRepositories").count == 2)
+        #expect(try await makeClient(repeating).jsonPages(.ecr.describeRepositories).count == 2)
         #expect(await repeating.requestCount == 2)
     }
 
     @Test func maxPagesBoundsThePagination() async throws {
         let script = (1...10).map { page(["r\($0)"], next: "t\($0)") }
         let transport = FakeTransport(script)
-        let pages = try await makeClient(transport).jsonPages(.ecr, "DescribeRepositories", maxPages: 4)
+        let pages = try await makeClient(transport).jsonPages(.ecr.describeRepositories, maxPages: 4)
         #expect(pages.count == 4)
         #expect(await transport.requestCount == 4)
     }
 
     @Test func anOperationWithoutPaginatorIsOneCall() async throws {
         let transport = FakeTransport([.json(200, #"{"repository":{"repositoryName":"a"},"nextToken":"ignored"}"#)])
-        let pages = try await makeClient(transport).jsonPages(.ecr, "CreateRepository", ["repositoryName": "a"])
+        let pages = try await makeClient(transport).jsonPages(.ecr.createRepository, ["repositoryName": "a"])
         #expect(pages.count == 1)
         #expect(await transport.requestCount == 1)
     }
 
     @Test func anErrorOnALaterPageIsThrown() async throws {
         let transport = FakeTransport([page(["a"], next: "t1"), .jsonError(400, "InvalidParameterException", "Invalid nextToken")])
-        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).jsonAll(.ecr, "DescribeRepositories") })
+        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).jsonAll(.ecr.describeRepositories) })
         #expect(error.code == "InvalidParameterException")
     }
 }
@@ -112,11 +112,11 @@ import TestSupport
     @Test func createAndDescribeARepositoryIsSignedCorrectly() async throws {
         let (moto, client) = try await motoClient()
         let name = uniqueName()
-        let created = try await client.json(.ecr, "CreateRepository", ["repositoryName": .string(name), "imageTagMutability": "IMMUTABLE"])
+        let created = try await client.json(.ecr.createRepository, ["repositoryName": .string(name), "imageTagMutability": "IMMUTABLE"])
         let arn = try #require(created["repository"]?["repositoryArn"]?.stringValue)
         #expect(arn == "arn:aws:ecr:us-east-1:\(moto.account):repository/\(name)")
 
-        let described = try await client.jsonAll(.ecr, "DescribeRepositories", ["repositoryNames": [.string(name)]])
+        let described = try await client.jsonAll(.ecr.describeRepositories, ["repositoryNames": [.string(name)]])
         #expect(described.count == 1)
         #expect(described.first?["repositoryName"]?.stringValue == name)
         #expect(described.first?["imageTagMutability"]?.stringValue == "IMMUTABLE")
@@ -126,9 +126,9 @@ import TestSupport
         #expect(cli["repositories"][0]["repositoryArn"].string == arn)
         #expect(cli["repositories"][0]["imageTagMutability"].string == "IMMUTABLE")
 
-        _ = try await client.json(.ecr, "DeleteRepository", ["repositoryName": .string(name)])
+        _ = try await client.json(.ecr.deleteRepository, ["repositoryName": .string(name)])
         let error = try #require(await capture(AWSServiceError.self) {
-            try await client.json(.ecr, "DescribeRepositories", ["repositoryNames": [.string(name)]])
+            try await client.json(.ecr.describeRepositories, ["repositoryNames": [.string(name)]])
         })
         #expect(error.code == "RepositoryNotFoundException")
         #expect(error.status == 400)
@@ -141,20 +141,20 @@ import TestSupport
         let (moto, client) = try await motoClient()
         let prefix = "/\(uniqueName())/"
         for name in ["a", "b", "c"] {
-            _ = try await client.json(.cloudWatchLogs, "CreateLogGroup", ["logGroupName": .string(prefix + name)])
+            _ = try await client.json(.cloudWatchLogs.createLogGroup, ["logGroupName": .string(prefix + name)])
         }
-        let pages = try await client.jsonPages(.cloudWatchLogs, "DescribeLogGroups", ["logGroupNamePrefix": .string(prefix), "limit": 1])
+        let pages = try await client.jsonPages(.cloudWatchLogs.describeLogGroups, ["logGroupNamePrefix": .string(prefix), "limit": 1])
         #expect(pages.count == 3)
-        let all = try await client.jsonAll(.cloudWatchLogs, "DescribeLogGroups", ["logGroupNamePrefix": .string(prefix), "limit": 1])
+        let all = try await client.jsonAll(.cloudWatchLogs.describeLogGroups, ["logGroupNamePrefix": .string(prefix), "limit": 1])
         #expect(all.compactMap { $0["logGroupName"]?.stringValue } == ["a", "b", "c"].map { prefix + $0 })
         let cli = try await moto.awsJSON(["logs", "describe-log-groups", "--log-group-name-prefix", prefix])
         #expect(cli["logGroups"].array?.count == 3)
-        for name in ["a", "b", "c"] { _ = try await client.json(.cloudWatchLogs, "DeleteLogGroup", ["logGroupName": .string(prefix + name)]) }
+        for name in ["a", "b", "c"] { _ = try await client.json(.cloudWatchLogs.deleteLogGroup, ["logGroupName": .string(prefix + name)]) }
     }
 
     @Test func aWrongSecretIsRejectedWithAdvice() async throws {
         let (_, client) = try await motoClient(["AWS_SECRET_ACCESS_KEY": "not-the-secret"])
-        let error = try #require(await capture(AWSServiceError.self) { try await client.json(.ecr, "DescribeRepositories") })
+        let error = try #require(await capture(AWSServiceError.self) { try await client.json(.ecr.describeRepositories) })
         #expect(["SignatureDoesNotMatch", "InvalidSignatureException"].contains(error.code))
         #expect(error.status == 403)
         #expect(error.description.hasPrefix("ECR DescribeRepositories failed: \(error.code): "))
@@ -163,7 +163,7 @@ import TestSupport
 
     @Test func anUnknownAccessKeyIsRejectedWithAdvice() async throws {
         let (_, client) = try await motoClient(["AWS_ACCESS_KEY_ID": "AKIAUNKNOWNKEY000000"])
-        let error = try #require(await capture(AWSServiceError.self) { try await client.json(.ecr, "DescribeRepositories") })
+        let error = try #require(await capture(AWSServiceError.self) { try await client.json(.ecr.describeRepositories) })
         #expect(["InvalidClientTokenId", "UnrecognizedClientException"].contains(error.code))
         #expect(error.description.contains("The access key id is not valid: check AWS_ACCESS_KEY_ID or the profile's aws_access_key_id."))
     }

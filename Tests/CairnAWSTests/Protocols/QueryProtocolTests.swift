@@ -51,16 +51,16 @@ import TestSupport
             .xml(200, "<DeleteRoleResponse><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DeleteRoleResponse>"),
         ])
         let client = makeClient(transport)
-        let role = try await client.query(.iam, "GetRole", ["RoleName": "a"])
+        let role = try await client.query(.iam.getRole, ["RoleName": "a"])
         #expect(role.name == "GetRoleResult")
         #expect(role.path("Role", "Arn")?.text == "arn:aws:iam::123456789012:role/a")
         var vpcs = QueryParameters()
         vpcs.list("VpcId", ["vpc-1"])
-        let ec2 = try await client.query(.ec2, "DescribeVpcs", vpcs)
+        let ec2 = try await client.query(.ec2.describeVpcs, vpcs)
         #expect(ec2.name == "DescribeVpcsResponse")
         #expect(ec2.list("vpcSet").map { $0.string("vpcId") } == ["vpc-1"])
         // No result element: an empty one.
-        #expect(try await client.query(.iam, "DeleteRole", ["RoleName": "a"]) == XMLNode("DeleteRoleResult"))
+        #expect(try await client.query(.iam.deleteRole, ["RoleName": "a"]) == XMLNode("DeleteRoleResult"))
 
         let requests = await transport.requests
         #expect(requests.map { String(decoding: $0.body, as: UTF8.self) } == [
@@ -81,7 +81,7 @@ import TestSupport
 
     @Test func queryPagesFollowsTheMarkerWhileTruncated() async throws {
         let transport = FakeTransport([rolesPage(["a"], marker: "m1"), rolesPage(["b"], marker: "m/2+"), rolesPage(["c"], marker: nil)])
-        let pages = try await makeClient(transport).queryPages(.iam, "ListRoles", ["MaxItems": "1"])
+        let pages = try await makeClient(transport).queryPages(.iam.listRoles, ["MaxItems": "1"])
         #expect(pages.count == 3)
         #expect(pages.map { $0.string("IsTruncated") } == ["true", "true", "false"])
         #expect(await transport.requests.map { String(decoding: $0.body, as: UTF8.self) } == [
@@ -93,7 +93,7 @@ import TestSupport
 
     @Test func queryAllCollectsTheListMembers() async throws {
         let transport = FakeTransport([rolesPage(["a", "b"], marker: "m1"), rolesPage(["c"], marker: nil)])
-        let roles = try await makeClient(transport).queryAll(.iam, "ListRoles")
+        let roles = try await makeClient(transport).queryAll(.iam.listRoles)
         #expect(roles.map { $0.string("RoleName") } == ["a", "b", "c"])
     }
 
@@ -102,7 +102,7 @@ import TestSupport
             .xml(200, "<ListRolesResponse><ListRolesResult><Roles><member><RoleName>a</RoleName></member></Roles><IsTruncated>true</IsTruncated></ListRolesResult></ListRolesResponse>"),
             rolesPage(["never"], marker: nil),
         ])
-        #expect(try await makeClient(transport).queryAll(.iam, "ListRoles").count == 1)
+        #expect(try await makeClient(transport).queryAll(.iam.listRoles).count == 1)
         #expect(await transport.requestCount == 1)
     }
 
@@ -112,7 +112,7 @@ import TestSupport
             .xml(200, "<ListTopicsResponse><ListTopicsResult><Topics><member><TopicArn>t1</TopicArn></member></Topics><NextToken>n1</NextToken></ListTopicsResult></ListTopicsResponse>"),
             .xml(200, "<ListTopicsResponse><ListTopicsResult><Topics><member><TopicArn>t2</TopicArn></member></Topics></ListTopicsResult></ListTopicsResponse>"),
         ])
-        let topics = try await makeClient(transport).queryAll(.sns, "ListTopics")
+        let topics = try await makeClient(transport).queryAll(.sns.listTopics)
         #expect(topics.map { $0.string("TopicArn") } == ["t1", "t2"])
         #expect(await transport.requests.last.map { String(decoding: $0.body, as: UTF8.self) } == "Action=ListTopics&Version=2010-03-31&NextToken=n1")
     }
@@ -124,7 +124,7 @@ import TestSupport
         ])
         // The generated paginator names the output token `NextToken`; EC2 answers with `nextToken`. The result
         // list's wire name (`vpcSet`) cannot be derived from the model's `Vpcs`: callers pass it as `key:`.
-        let vpcs = try await makeClient(transport).queryAll(.ec2, "DescribeVpcs", ["MaxResults": "5"], key: "vpcSet")
+        let vpcs = try await makeClient(transport).queryAll(.ec2.describeVpcs, ["MaxResults": "5"], key: "vpcSet")
         #expect(vpcs.map { $0.string("vpcId") } == ["vpc-1", "vpc-2"])
         #expect(await transport.requests.map { String(decoding: $0.body, as: UTF8.self) } == [
             "Action=DescribeVpcs&Version=2016-11-15&MaxResults=5",
@@ -134,7 +134,7 @@ import TestSupport
 
     @Test func maxPagesBoundsThePagination() async throws {
         let transport = FakeTransport((1...6).map { rolesPage(["r\($0)"], marker: "m\($0)") })
-        #expect(try await makeClient(transport).queryPages(.iam, "ListRoles", maxPages: 3).count == 3)
+        #expect(try await makeClient(transport).queryPages(.iam.listRoles, maxPages: 3).count == 3)
         #expect(await transport.requestCount == 3)
     }
 }
@@ -154,7 +154,7 @@ import TestSupport
         #expect(client.region == "eu-west-1")
         #expect(try await client.callerIdentity().account == moto.account)
         // IAM signs for us-east-1 even from eu-west-1.
-        _ = try await client.query(.iam, "ListRoles", ["MaxItems": "1"])
+        _ = try await client.query(.iam.listRoles, ["MaxItems": "1"])
     }
 
     @Test func listsRolesAcrossPages() async throws {
@@ -163,18 +163,18 @@ import TestSupport
         let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
         let names = ["one", "two", "three"].map { "\(uniqueName("role"))-\($0)" }
         for name in names {
-            _ = try await client.query(.iam, "CreateRole", ["RoleName": name, "Path": path, "AssumeRolePolicyDocument": trust])
+            _ = try await client.query(.iam.createRole, ["RoleName": name, "Path": path, "AssumeRolePolicyDocument": trust])
         }
-        let pages = try await client.queryPages(.iam, "ListRoles", ["PathPrefix": path, "MaxItems": "1"])
+        let pages = try await client.queryPages(.iam.listRoles, ["PathPrefix": path, "MaxItems": "1"])
         #expect(pages.count == 3)
         #expect(pages.map { $0.list("Roles").count } == [1, 1, 1])
-        let roles = try await client.queryAll(.iam, "ListRoles", ["PathPrefix": path, "MaxItems": "1"])
+        let roles = try await client.queryAll(.iam.listRoles, ["PathPrefix": path, "MaxItems": "1"])
         #expect(Set(roles.compactMap { $0.string("RoleName") }) == Set(names))
         #expect(roles.allSatisfy { $0.string("Path") == path })
 
         let cli = try await moto.awsJSON(["iam", "list-roles", "--path-prefix", path])
         #expect(Set(cli["Roles"].array?.compactMap { $0["RoleName"].string } ?? []) == Set(names))
-        for name in names { _ = try await client.query(.iam, "DeleteRole", ["RoleName": name]) }
+        for name in names { _ = try await client.query(.iam.deleteRole, ["RoleName": name]) }
     }
 
     @Test func aWrongSecretIsRejectedWithAdvice() async throws {
@@ -190,14 +190,14 @@ import TestSupport
 
     @Test func anUnknownAccessKeyIsRejectedWithAdvice() async throws {
         let (_, client) = try await motoClient(["AWS_ACCESS_KEY_ID": "AKIAUNKNOWNKEY000000"])
-        let error = try #require(await capture(AWSServiceError.self) { try await client.query(.iam, "ListRoles") })
+        let error = try #require(await capture(AWSServiceError.self) { try await client.query(.iam.listRoles) })
         #expect(error.code == "InvalidClientTokenId")
         #expect(error.description.contains("The access key id is not valid: check AWS_ACCESS_KEY_ID or the profile's aws_access_key_id."))
     }
 
     @Test func anIAMErrorCarriesItsCode() async throws {
         let (_, client) = try await motoClient()
-        let error = try #require(await capture(AWSServiceError.self) { try await client.query(.iam, "GetRole", ["RoleName": uniqueName("missing")]) })
+        let error = try #require(await capture(AWSServiceError.self) { try await client.query(.iam.getRole, ["RoleName": uniqueName("missing")]) })
         #expect(error.code == "NoSuchEntity")
         #expect(error.status == 404)
         #expect(error.description.hasPrefix("IAM GetRole failed: NoSuchEntity: "))

@@ -7,9 +7,9 @@ import TestSupport
     @Test func requestShape() async throws {
         let transport = FakeTransport([.status(200), .status(200)])
         let client = makeClient(transport)
-        _ = try await client.restXML(.s3, "CreateBucket", ["Bucket": "my-bucket", "ACL": "private", "ObjectOwnership": "BucketOwnerEnforced"],
+        _ = try await client.restXML(.s3.createBucket, ["Bucket": "my-bucket", "ACL": "private", "ObjectOwnership": "BucketOwnerEnforced"],
                                      body: .xml([XMLNode("LocationConstraint", text: "eu-west-1")]))
-        _ = try await client.restXML(.s3, "PutBucketVersioning", ["Bucket": "my-bucket"], body: .xml([XMLNode("Status", text: "Enabled")]))
+        _ = try await client.restXML(.s3.putBucketVersioning, ["Bucket": "my-bucket"], body: .xml([XMLNode("Status", text: "Enabled")]))
         let requests = await transport.requests
         #expect(requests.map(\.method) == ["PUT", "PUT"])
         #expect(requests.map(\.url.absoluteString) == ["http://aws.test:4566/my-bucket", "http://aws.test:4566/my-bucket?versioning"])
@@ -28,7 +28,7 @@ import TestSupport
 
     @Test func queryStringMembersAreEncoded() async throws {
         let transport = FakeTransport([.emptyBucketList])
-        _ = try await makeClient(transport).restXML(.s3, "ListBuckets", ["Prefix": "a b/c", "MaxBuckets": "5"])
+        _ = try await makeClient(transport).restXML(.s3.listBuckets, ["Prefix": "a b/c", "MaxBuckets": "5"])
         let request = try #require(await transport.requests.first)
         let query = try #require(request.url.query)
         #expect(Set(query.split(separator: "&").map(String.init)) == ["max-buckets=5", "prefix=a%20b%2Fc"])
@@ -40,7 +40,7 @@ import TestSupport
     @Test func createAndListBucketsIsSignedCorrectly() async throws {
         let (moto, client) = try await motoClient()
         let bucket = uniqueName()
-        let created = try await client.restXML(.s3, "CreateBucket", ["Bucket": bucket])
+        let created = try await client.restXML(.s3.createBucket, ["Bucket": bucket])
         #expect(created.status == 200)
         #expect(created.headers["location"] == "/\(bucket)")
 
@@ -50,12 +50,12 @@ import TestSupport
         let cli = try await moto.awsJSON(["s3api", "list-buckets"])
         #expect(cli["Buckets"].array?.contains { $0["Name"].string == bucket } == true)
 
-        let listed = try await client.restXML(.s3, "ListBuckets")
+        let listed = try await client.restXML(.s3.listBuckets)
         let names = listed.xml?.list("Buckets").compactMap { $0.string("Name") } ?? []
         #expect(names.contains(bucket))
 
-        _ = try await client.restXML(.s3, "DeleteBucket", ["Bucket": bucket])
-        let error = try #require(await capture(AWSServiceError.self) { try await client.restXML(.s3, "HeadBucket", ["Bucket": bucket]) })
+        _ = try await client.restXML(.s3.deleteBucket, ["Bucket": bucket])
+        let error = try #require(await capture(AWSServiceError.self) { try await client.restXML(.s3.headBucket, ["Bucket": bucket]) })
         #expect(error.code == "NotFound")
         #expect(error.status == 404)
     }
@@ -63,21 +63,21 @@ import TestSupport
     @Test func aBodyAndAChecksumAreSignedCorrectly() async throws {
         let (moto, client) = try await motoClient(region: "eu-west-1")
         let bucket = uniqueName()
-        _ = try await client.restXML(.s3, "CreateBucket", ["Bucket": bucket], body: .xml([XMLNode("LocationConstraint", text: "eu-west-1")]))
-        _ = try await client.restXML(.s3, "PutBucketVersioning", ["Bucket": bucket], body: .xml([XMLNode("Status", text: "Enabled")]))
+        _ = try await client.restXML(.s3.createBucket, ["Bucket": bucket], body: .xml([XMLNode("LocationConstraint", text: "eu-west-1")]))
+        _ = try await client.restXML(.s3.putBucketVersioning, ["Bucket": bucket], body: .xml([XMLNode("Status", text: "Enabled")]))
 
         let location = try await moto.awsJSON(["s3api", "get-bucket-location", "--bucket", bucket], region: "eu-west-1")
         #expect(location["LocationConstraint"].string == "eu-west-1")
         let versioning = try await moto.awsJSON(["s3api", "get-bucket-versioning", "--bucket", bucket], region: "eu-west-1")
         #expect(versioning["Status"].string == "Enabled")
-        let read = try await client.restXML(.s3, "GetBucketVersioning", ["Bucket": bucket])
+        let read = try await client.restXML(.s3.getBucketVersioning, ["Bucket": bucket])
         #expect(read.xml?.string("Status") == "Enabled")
-        _ = try await client.restXML(.s3, "DeleteBucket", ["Bucket": bucket])
+        _ = try await client.restXML(.s3.deleteBucket, ["Bucket": bucket])
     }
 
     @Test func aWrongSecretIsRejectedWithAdvice() async throws {
         let (_, client) = try await motoClient(["AWS_SECRET_ACCESS_KEY": "not-the-secret"])
-        let error = try #require(await capture(AWSServiceError.self) { try await client.restXML(.s3, "ListBuckets") })
+        let error = try #require(await capture(AWSServiceError.self) { try await client.restXML(.s3.listBuckets) })
         #expect(error.code == "SignatureDoesNotMatch")
         #expect(error.status == 403)
         #expect(error.description.hasPrefix("S3 ListBuckets failed: SignatureDoesNotMatch: "))
@@ -87,7 +87,7 @@ import TestSupport
 
     @Test func anUnknownAccessKeyIsRejectedWithAdvice() async throws {
         let (_, client) = try await motoClient(["AWS_ACCESS_KEY_ID": "AKIAUNKNOWNKEY000000"])
-        let error = try #require(await capture(AWSServiceError.self) { try await client.restXML(.s3, "CreateBucket", ["Bucket": uniqueName()]) })
+        let error = try #require(await capture(AWSServiceError.self) { try await client.restXML(.s3.createBucket, ["Bucket": uniqueName()]) })
         #expect(error.code == "InvalidAccessKeyId")
         #expect(error.description.contains("The access key id is not valid: check AWS_ACCESS_KEY_ID or the profile's aws_access_key_id."))
     }
