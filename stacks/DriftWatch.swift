@@ -4,6 +4,14 @@ import Foundation
 /// Runs `cairn drift` inside AWS on a schedule: an EventBridge rule starts a CodeBuild project every
 /// 15 minutes, which checks the invoices stack and publishes drift to an SNS topic. It also lets
 /// GitHub Actions run the same check with OIDC credentials (seed 003's way: no stored keys).
+///
+/// The check runs a prebuilt `cairn`, not a clone and a full `swift build` every 15 minutes: the
+/// `publish` project builds it once (statically linked Swift runtime, on the same Ubuntu 22.04 base
+/// as the check's image) and stores it in the tools bucket; start it after each change to Cairn or
+/// the stacks (`aws codebuild start-build --project-name cairn-drift-watch-publish`, or a pipeline
+/// stage). The check reads the state the team copies to `s3://TOOLS_BUCKET/state/` after an apply
+/// (until the S3 state backend) and the state key from the SSM SecureString parameter
+/// `CAIRN_STATE_KEY_PARAMETER` names.
 public let driftWatch = StackDefinition(
     name: "cairn-drift-watch",
     summary: "Scheduled drift checks of small-business-invoices: EventBridge → CodeBuild → SNS, and a GitHub OIDC role",
@@ -14,6 +22,10 @@ public let driftWatch = StackDefinition(
     let name = env.suffixed("cairn-drift-watch")
     let tags: Tags = ["project": "cairn-drift-watch", "environment": env.name, "managed-by": "cairn"]
     let environment = ProcessInfo.processInfo.environment
+
+    let stateKeyParameter = environment["CAIRN_STATE_KEY_PARAMETER"] ?? "/cairn-drift-watch/state-key"
+    let tools = S3Bucket("tools", name: Input("\(name)-tools"), versioning: .enabled,
+                         lifecycleRules: [.init(id: "old-builds", noncurrentVersionExpirationDays: 30)], tags: tags)
 
     let alerts = SNSTopic("alerts", name: Input("\(name)-alerts"), displayName: "Cairn drift", tags: tags)
     let email = SNSSubscription("oncall", topicArn: alerts.arn.input, protocol: .email,
@@ -33,14 +45,55 @@ public let driftWatch = StackDefinition(
         ]),
         tags: tags)
 
+    let buildLogs = PolicyDocument([
+        PolicyStatement(actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                        resources: ["arn:aws:logs:\(region):*:log-group:/aws/codebuild/\(name)*"]),
+    ])
     let buildRole = IAMRole(
         "build", name: Input("\(name)-codebuild"), description: "Runs cairn drift in CodeBuild",
         assumeRolePolicy: .trust(.service("codebuild.amazonaws.com")),
-        inlinePolicies: ["logs": PolicyDocument([
-            PolicyStatement(actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                            resources: ["arn:aws:logs:\(region):*:log-group:/aws/codebuild/\(name)*"]),
-        ])],
+        inlinePolicies: [
+            "logs": buildLogs,
+            "tools": PolicyDocument([
+                PolicyStatement(sid: "Binary", actions: ["s3:GetObject"], resources: ["\(tools.arn)/releases/*", "\(tools.arn)/state/*"]),
+                PolicyStatement(sid: "StateList", actions: ["s3:ListBucket"], resources: [tools.arn.input]),
+                PolicyStatement(sid: "StateKey", actions: ["ssm:GetParameters"],
+                                resources: ["arn:aws:ssm:\(region):*:parameter/\(stateKeyParameter.drop { $0 == "/" })"]),
+            ]),
+        ],
         managedPolicyArns: [readOnly.arn.input], tags: tags)
+
+    // Builds cairn once per change, not once per check.
+    let publishRole = IAMRole(
+        "publish", name: Input("\(name)-publish"), description: "Builds cairn and stores it for the drift check",
+        assumeRolePolicy: .trust(.service("codebuild.amazonaws.com")),
+        inlinePolicies: [
+            "logs": buildLogs,
+            "store": PolicyDocument([PolicyStatement(actions: ["s3:PutObject"], resources: ["\(tools.arn)/releases/*"])]),
+        ],
+        tags: tags)
+    let publish = CodeBuildProject(
+        "publish", name: Input("\(name)-publish"), description: "Builds cairn for the scheduled drift check",
+        serviceRole: publishRole.arn.input,
+        source: .gitHub(location: environment["CAIRN_REPOSITORY"] ?? "https://github.com/example/cairn-stacks.git", buildspec: .inline("""
+            version: 0.2
+            phases:
+              install:
+                commands:
+                  - apt-get update && apt-get install -y --no-install-recommends libsqlite3-dev libssl-dev
+              build:
+                commands:
+                  - swift build -c release --product cairn --static-swift-stdlib
+                  - mkdir -p out && cp .build/release/cairn out/cairn
+            artifacts:
+              base-directory: out
+              files:
+                - cairn
+            """)),
+        // s3://TOOLS/releases/latest/cairn, replaced by each build (the bucket keeps earlier versions).
+        artifacts: .s3(location: tools.bucketName.input, path: "releases", name: "latest", namespaceType: .none, packaging: .none),
+        environment: .init(image: "swift:6.1-jammy", computeType: .medium),
+        timeoutInMinutes: 60, tags: tags)
 
     let check = CodeBuildProject(
         "drift", name: Input(name), description: "cairn drift small-business-invoices",
@@ -50,17 +103,20 @@ public let driftWatch = StackDefinition(
             phases:
               install:
                 commands:
-                  - git clone --depth 1 "$CAIRN_REPOSITORY" cairn && cd cairn && swift build -c release --product cairn
+                  - aws s3 cp "s3://$TOOLS_BUCKET/releases/latest/cairn" /usr/local/bin/cairn && chmod +x /usr/local/bin/cairn
+                  - aws s3 cp "s3://$TOOLS_BUCKET/state/" state/ --recursive
               build:
                 commands:
-                  - cd cairn && .build/release/cairn drift small-business-invoices --notify "sns:$ALERT_TOPIC"
+                  - cairn drift small-business-invoices --notify "sns:$ALERT_TOPIC"
             """)),
         artifacts: .noArtifacts,
-        environment: .init(image: "swift:6.1", computeType: .small, environmentVariables: [
+        // Ubuntu 22.04 with the aws CLI, as the binary was built on: no Swift toolchain needed.
+        environment: .init(image: "aws/codebuild/standard:7.0", computeType: .small, environmentVariables: [
             .init("ALERT_TOPIC", alerts.arn.input),
-            .init("CAIRN_REPOSITORY", Input(environment["CAIRN_REPOSITORY"] ?? "https://github.com/example/cairn-stacks.git")),
+            .init("TOOLS_BUCKET", tools.bucketName.input),
+            .init("CAIRN_STATE_KEY", Input(stateKeyParameter), type: .parameterStore),
         ]),
-        timeoutInMinutes: 30, tags: tags)
+        timeoutInMinutes: 15, tags: tags)
 
     let eventsRole = IAMRole(
         "events", name: Input("\(name)-events"), description: "Lets EventBridge start the drift check",
@@ -84,7 +140,8 @@ public let driftWatch = StackDefinition(
         managedPolicyArns: [readOnly.arn.input], tags: tags)
 
     return (
-        resources: [alerts, email, readOnly, buildRole, check, eventsRole, schedule, github, githubRole],
-        outputs: ["ALERT_TOPIC_ARN": .reference(alerts.arn.reference), "GITHUB_ROLE_ARN": .reference(githubRole.arn.reference)]
+        resources: [tools, alerts, email, readOnly, buildRole, publishRole, publish, check, eventsRole, schedule, github, githubRole],
+        outputs: ["ALERT_TOPIC_ARN": .reference(alerts.arn.reference), "GITHUB_ROLE_ARN": .reference(githubRole.arn.reference),
+                  "TOOLS_BUCKET": .reference(tools.bucketName.reference)]
     )
 }
