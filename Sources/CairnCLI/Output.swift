@@ -3,6 +3,11 @@ import CairnEngine
 import CairnJSON
 import Foundation
 
+/// `cairn output` formats.
+enum OutputsFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, env
+}
+
 extension Cairn {
     /// Prints a stack's declared outputs as last applied.
     struct Output: AsyncParsableCommand {
@@ -11,8 +16,8 @@ extension Cairn {
         @OptionGroup var target: StackOptions
         @OptionGroup var aws: AWSOptions
 
-        @Option(help: "Output format: text or json.")
-        var format: OutputFormat = .text
+        @Option(help: "Output format: text, json, or env (export lines for eval or source; sensitive outputs left out).")
+        var format: OutputsFormat = .text
 
         @Option(help: "Print this sensitive output's value.")
         var showSensitive: String?
@@ -31,6 +36,7 @@ extension Cairn {
                 let shown = outputs.masked
                 switch format {
                 case .json: say(JSON.object(shown).prettyDescription)
+                case .env: say(try outputs.shellExports(stack: target.stack))
                 case .text:
                     for name in shown.keys.sorted() { say("\(name) = \(shown[name]!.stringValue ?? shown[name]!.description)") }
                 }

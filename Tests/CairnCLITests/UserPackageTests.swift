@@ -84,6 +84,11 @@ import TestSupport
         #expect(drift.status == 0, "no drift after apply: \(drift)")
         let output = try await cairn.run(["output", stack, "--env", env, "--format", "json"])
         #expect(output.stdout.contains("\"REPOSITORY_URI\": \"123456789012.dkr.ecr.eu-north-1.amazonaws.com/\(name)\""), "\(output)")
+        // What a build step does with them: eval the export lines.
+        let exports = try await cairn.run(["output", stack, "--env", env, "--format", "env"])
+        #expect(exports.status == 0, "\(exports)")
+        let shell = try await runProcess(executable: "/bin/sh", arguments: ["-c", "eval \"$1\" && printf '%s %s' \"$REPOSITORY_URI\" \"$ARTIFACT_BUCKET\"", "sh", exports.stdout])
+        #expect(shell.stdout == "123456789012.dkr.ecr.eu-north-1.amazonaws.com/\(name) \(name)-artifacts", "\(shell)")
 
         let destroy = try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"])
         #expect(destroy.status == 0, "\(destroy)")

@@ -19,6 +19,33 @@ public struct RecordedOutputs: Sendable, Hashable {
     public var masked: [String: JSON] {
         values.reduce(into: [:]) { shown, output in shown[output.key] = sensitive.contains(output.key) ? "(sensitive)" : output.value }
     }
+
+    /// One `export NAME='value'` line per output, for `eval "$(cairn output STACK --format env)"` or
+    /// `source`: values single-quoted (nothing in them expands), non-string values as JSON. A
+    /// sensitive output becomes a comment naming how to read it, so a build log never shows it.
+    /// Throws, naming the output, when a name cannot be a shell variable.
+    public func shellExports(stack: String) throws(OutputFormatError) -> String {
+        var lines: [String] = []
+        for name in values.keys.sorted() {
+            guard name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
+                throw OutputFormatError("The output '\(name)' of stack '\(stack)' cannot be a shell variable name: rename it to letters, digits and underscores (e.g. \(name.replacingOccurrences(of: "[^A-Za-z0-9_]", with: "_", options: .regularExpression).uppercased())).")
+            }
+            if sensitive.contains(name) {
+                lines.append("# \(name) is sensitive and not printed: read it with `cairn output \(stack) --show-sensitive \(name)`.")
+                continue
+            }
+            let value = values[name]!
+            let text = value.stringValue ?? value.description
+            lines.append("export \(name)='\(text.replacingOccurrences(of: "'", with: "'\\''"))'")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// An output that a format cannot show, in one sentence.
+public struct OutputFormatError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// What `Workspace.forceUnlock` did.

@@ -116,3 +116,26 @@ import Testing
         }
     }
 }
+
+/// `cairn output --format env`: lines a shell can `eval` or `source`, nothing expanded, no secret shown.
+@Suite struct ShellExportsTests {
+    @Test func quotesEveryValueAndLeavesSensitiveOnesOut() throws {
+        let outputs = RecordedOutputs(
+            values: ["URI": "1.dkr.ecr/app", "QUOTED": "it's $HOME `x`", "COUNT": 3, "LIST": ["a", "b"], "TOKEN": "s3cr3t"],
+            sensitive: ["TOKEN"])
+        #expect(try outputs.shellExports(stack: "web") == """
+            export COUNT='3'
+            export LIST='["a","b"]'
+            export QUOTED='it'\\''s $HOME `x`'
+            # TOKEN is sensitive and not printed: read it with `cairn output web --show-sensitive TOKEN`.
+            export URI='1.dkr.ecr/app'
+            """)
+    }
+
+    @Test func aNameThatCannotBeAShellVariableIsRefused() {
+        let outputs = RecordedOutputs(values: ["repository-uri": "x"], sensitive: [])
+        #expect(throws: OutputFormatError("The output 'repository-uri' of stack 'web' cannot be a shell variable name: rename it to letters, digits and underscores (e.g. REPOSITORY_URI).")) {
+            try outputs.shellExports(stack: "web")
+        }
+    }
+}
