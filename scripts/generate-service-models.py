@@ -90,6 +90,11 @@ SERVICES = {
         "PutRule", "DescribeRule", "DeleteRule", "PutTargets", "RemoveTargets", "ListTargetsByRule",
         "TagResource", "UntagResource", "ListTagsForResource",
     ]),
+    "kms": ("kms", [
+        "CreateKey", "DescribeKey", "UpdateKeyDescription", "GetKeyPolicy", "PutKeyPolicy",
+        "GetKeyRotationStatus", "EnableKeyRotation", "DisableKeyRotation", "EnableKey",
+        "ScheduleKeyDeletion", "CancelKeyDeletion", "TagResource", "UntagResource", "ListResourceTags",
+    ]),
 }
 
 # The protocol Cairn speaks to each service, when a model lists several.
