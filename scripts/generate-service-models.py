@@ -94,6 +94,7 @@ SERVICES = {
         "CreateKey", "DescribeKey", "UpdateKeyDescription", "GetKeyPolicy", "PutKeyPolicy",
         "GetKeyRotationStatus", "EnableKeyRotation", "DisableKeyRotation", "EnableKey",
         "ScheduleKeyDeletion", "CancelKeyDeletion", "TagResource", "UntagResource", "ListResourceTags",
+        "CreateAlias", "UpdateAlias", "DeleteAlias", "ListAliases",
     ]),
 }
 

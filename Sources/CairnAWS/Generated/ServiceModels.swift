@@ -589,4 +589,12 @@ public struct KMSOperations: Sendable {
     public let untagResource = JSONOperation(service: .kms, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
     /// `kms:ListResourceTags`.
     public let listResourceTags = JSONOperation(service: .kms, model: Operation(name: "ListResourceTags", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["NextMarker"], moreResults: "Truncated", resultKeys: ["Tags"], limitKey: "Limit")))
+    /// `kms:CreateAlias`.
+    public let createAlias = JSONOperation(service: .kms, model: Operation(name: "CreateAlias", method: "POST", requestURI: "/"))
+    /// `kms:UpdateAlias`.
+    public let updateAlias = JSONOperation(service: .kms, model: Operation(name: "UpdateAlias", method: "POST", requestURI: "/"))
+    /// `kms:DeleteAlias`.
+    public let deleteAlias = JSONOperation(service: .kms, model: Operation(name: "DeleteAlias", method: "POST", requestURI: "/"))
+    /// `kms:ListAliases`.
+    public let listAliases = JSONOperation(service: .kms, model: Operation(name: "ListAliases", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["NextMarker"], moreResults: "Truncated", resultKeys: ["Aliases"], limitKey: "Limit")))
 }

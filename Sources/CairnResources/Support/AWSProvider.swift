@@ -20,6 +20,7 @@ public func awsProviders(client: AWSClient) -> ProviderRegistry {
         LogGroupProvider(client: client),
         IAMPolicyProvider(client: client),
         IAMRoleProvider(client: client),
+        KMSAliasProvider(client: client),
         KMSKeyProvider(client: client),
         S3BucketProvider(client: client),
         SecurityGroupProvider(client: client),
