@@ -96,6 +96,11 @@ SERVICES = {
         "ScheduleKeyDeletion", "CancelKeyDeletion", "TagResource", "UntagResource", "ListResourceTags",
         "CreateAlias", "UpdateAlias", "DeleteAlias", "ListAliases",
     ]),
+    "dynamodb": ("dynamoDB", [
+        "CreateTable", "DescribeTable", "UpdateTable", "DeleteTable",
+        "DescribeContinuousBackups", "UpdateContinuousBackups",
+        "TagResource", "UntagResource", "ListTagsOfResource",
+    ]),
 }
 
 # The protocol Cairn speaks to each service, when a model lists several.

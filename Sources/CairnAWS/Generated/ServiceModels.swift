@@ -90,6 +90,12 @@ extension ServiceModel {
         serviceID: "KMS", protocol: .json, apiVersion: "2014-11-01",
         endpointPrefix: "kms", signingName: "kms",
         targetPrefix: "TrentService", jsonVersion: "1.1", xmlNamespace: nil)
+
+    /// DynamoDB: json protocol, API version 2012-08-10.
+    public static let dynamoDB = ServiceModel(
+        serviceID: "DynamoDB", protocol: .json, apiVersion: "2012-08-10",
+        endpointPrefix: "dynamodb", signingName: "dynamodb",
+        targetPrefix: "DynamoDB_20120810", jsonVersion: "1.0", xmlNamespace: nil)
 }
 
 extension QueryOperation {
@@ -124,6 +130,8 @@ extension JSONOperation {
     public static let eventBridge = EventBridgeOperations()
     /// The KMS operations Cairn calls, e.g. `.kms.createKey`.
     public static let kms = KMSOperations()
+    /// The DynamoDB operations Cairn calls, e.g. `.dynamoDB.createTable`.
+    public static let dynamoDB = DynamoDBOperations()
 }
 
 extension RestXMLOperation {
@@ -597,4 +605,26 @@ public struct KMSOperations: Sendable {
     public let deleteAlias = JSONOperation(service: .kms, model: Operation(name: "DeleteAlias", method: "POST", requestURI: "/"))
     /// `kms:ListAliases`.
     public let listAliases = JSONOperation(service: .kms, model: Operation(name: "ListAliases", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["NextMarker"], moreResults: "Truncated", resultKeys: ["Aliases"], limitKey: "Limit")))
+}
+
+/// The DynamoDB operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.
+public struct DynamoDBOperations: Sendable {
+    /// `dynamodb:CreateTable`.
+    public let createTable = JSONOperation(service: .dynamoDB, model: Operation(name: "CreateTable", method: "POST", requestURI: "/"))
+    /// `dynamodb:DescribeTable`.
+    public let describeTable = JSONOperation(service: .dynamoDB, model: Operation(name: "DescribeTable", method: "POST", requestURI: "/"))
+    /// `dynamodb:UpdateTable`.
+    public let updateTable = JSONOperation(service: .dynamoDB, model: Operation(name: "UpdateTable", method: "POST", requestURI: "/"))
+    /// `dynamodb:DeleteTable`.
+    public let deleteTable = JSONOperation(service: .dynamoDB, model: Operation(name: "DeleteTable", method: "POST", requestURI: "/"))
+    /// `dynamodb:DescribeContinuousBackups`.
+    public let describeContinuousBackups = JSONOperation(service: .dynamoDB, model: Operation(name: "DescribeContinuousBackups", method: "POST", requestURI: "/"))
+    /// `dynamodb:UpdateContinuousBackups`.
+    public let updateContinuousBackups = JSONOperation(service: .dynamoDB, model: Operation(name: "UpdateContinuousBackups", method: "POST", requestURI: "/"))
+    /// `dynamodb:TagResource`.
+    public let tagResource = JSONOperation(service: .dynamoDB, model: Operation(name: "TagResource", method: "POST", requestURI: "/"))
+    /// `dynamodb:UntagResource`.
+    public let untagResource = JSONOperation(service: .dynamoDB, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
+    /// `dynamodb:ListTagsOfResource`.
+    public let listTagsOfResource = JSONOperation(service: .dynamoDB, model: Operation(name: "ListTagsOfResource", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Tags"], limitKey: nil)))
 }

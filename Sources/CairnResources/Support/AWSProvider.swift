@@ -12,6 +12,7 @@ public func awsProviders(client: AWSClient) -> ProviderRegistry {
         DefaultSecurityGroupProvider(client: client),
         DefaultSubnetsProvider(client: client),
         DefaultVPCProvider(client: client),
+        DynamoDBTableProvider(client: client),
         ECSClusterProvider(client: client),
         ECSServiceProvider(client: client),
         ECSTaskDefinitionProvider(client: client),

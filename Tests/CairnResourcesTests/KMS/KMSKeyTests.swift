@@ -12,8 +12,7 @@ import TestSupport
     }
 
     static func tags(_ moto: MotoServer, _ id: String) async throws -> [String: String] {
-        let list = try await moto.awsJSON(["kms", "list-resource-tags", "--key-id", id])["Tags"].array ?? []
-        return Dictionary(uniqueKeysWithValues: list.map { ($0["TagKey"].string ?? "", $0["TagValue"].string ?? "") })
+        ProviderTesting.tags(try await moto.awsJSON(["kms", "list-resource-tags", "--key-id", id])["Tags"], key: "TagKey", value: "TagValue")
     }
 
     static func rotation(_ moto: MotoServer, _ id: String) async throws -> Bool? {
