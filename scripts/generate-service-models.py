@@ -90,6 +90,17 @@ SERVICES = {
         "PutRule", "DescribeRule", "DeleteRule", "PutTargets", "RemoveTargets", "ListTargetsByRule",
         "TagResource", "UntagResource", "ListTagsForResource",
     ]),
+    "kms": ("kms", [
+        "CreateKey", "DescribeKey", "UpdateKeyDescription", "GetKeyPolicy", "PutKeyPolicy",
+        "GetKeyRotationStatus", "EnableKeyRotation", "DisableKeyRotation", "EnableKey",
+        "ScheduleKeyDeletion", "CancelKeyDeletion", "TagResource", "UntagResource", "ListResourceTags",
+        "CreateAlias", "UpdateAlias", "DeleteAlias", "ListAliases",
+    ]),
+    "dynamodb": ("dynamoDB", [
+        "CreateTable", "DescribeTable", "UpdateTable", "DeleteTable",
+        "DescribeContinuousBackups", "UpdateContinuousBackups",
+        "TagResource", "UntagResource", "ListTagsOfResource",
+    ]),
 }
 
 # The protocol Cairn speaks to each service, when a model lists several.

@@ -87,6 +87,6 @@ extension ServiceModel {
     /// Every service in the generated table.
     public static let all: [ServiceModel] = [
         .sts, .iam, .s3, .ecr, .ecs, .codeBuild, .codePipeline, .cloudWatchLogs, .ssm, .secretsManager, .sns,
-        .cloudWatch, .ec2, .eventBridge,
+        .cloudWatch, .ec2, .eventBridge, .kms, .dynamoDB,
     ]
 }

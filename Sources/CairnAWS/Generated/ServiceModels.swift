@@ -84,6 +84,18 @@ extension ServiceModel {
         serviceID: "EventBridge", protocol: .json, apiVersion: "2015-10-07",
         endpointPrefix: "events", signingName: "events",
         targetPrefix: "AWSEvents", jsonVersion: "1.1", xmlNamespace: nil)
+
+    /// KMS: json protocol, API version 2014-11-01.
+    public static let kms = ServiceModel(
+        serviceID: "KMS", protocol: .json, apiVersion: "2014-11-01",
+        endpointPrefix: "kms", signingName: "kms",
+        targetPrefix: "TrentService", jsonVersion: "1.1", xmlNamespace: nil)
+
+    /// DynamoDB: json protocol, API version 2012-08-10.
+    public static let dynamoDB = ServiceModel(
+        serviceID: "DynamoDB", protocol: .json, apiVersion: "2012-08-10",
+        endpointPrefix: "dynamodb", signingName: "dynamodb",
+        targetPrefix: "DynamoDB_20120810", jsonVersion: "1.0", xmlNamespace: nil)
 }
 
 extension QueryOperation {
@@ -116,6 +128,10 @@ extension JSONOperation {
     public static let secretsManager = SecretsManagerOperations()
     /// The EventBridge operations Cairn calls, e.g. `.eventBridge.putRule`.
     public static let eventBridge = EventBridgeOperations()
+    /// The KMS operations Cairn calls, e.g. `.kms.createKey`.
+    public static let kms = KMSOperations()
+    /// The DynamoDB operations Cairn calls, e.g. `.dynamoDB.createTable`.
+    public static let dynamoDB = DynamoDBOperations()
 }
 
 extension RestXMLOperation {
@@ -549,4 +565,66 @@ public struct EventBridgeOperations: Sendable {
     public let untagResource = JSONOperation(service: .eventBridge, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
     /// `events:ListTagsForResource`.
     public let listTagsForResource = JSONOperation(service: .eventBridge, model: Operation(name: "ListTagsForResource", method: "POST", requestURI: "/"))
+}
+
+/// The KMS operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.
+public struct KMSOperations: Sendable {
+    /// `kms:CreateKey`.
+    public let createKey = JSONOperation(service: .kms, model: Operation(name: "CreateKey", method: "POST", requestURI: "/"))
+    /// `kms:DescribeKey`.
+    public let describeKey = JSONOperation(service: .kms, model: Operation(name: "DescribeKey", method: "POST", requestURI: "/"))
+    /// `kms:UpdateKeyDescription`.
+    public let updateKeyDescription = JSONOperation(service: .kms, model: Operation(name: "UpdateKeyDescription", method: "POST", requestURI: "/"))
+    /// `kms:GetKeyPolicy`.
+    public let getKeyPolicy = JSONOperation(service: .kms, model: Operation(name: "GetKeyPolicy", method: "POST", requestURI: "/"))
+    /// `kms:PutKeyPolicy`.
+    public let putKeyPolicy = JSONOperation(service: .kms, model: Operation(name: "PutKeyPolicy", method: "POST", requestURI: "/"))
+    /// `kms:GetKeyRotationStatus`.
+    public let getKeyRotationStatus = JSONOperation(service: .kms, model: Operation(name: "GetKeyRotationStatus", method: "POST", requestURI: "/"))
+    /// `kms:EnableKeyRotation`.
+    public let enableKeyRotation = JSONOperation(service: .kms, model: Operation(name: "EnableKeyRotation", method: "POST", requestURI: "/"))
+    /// `kms:DisableKeyRotation`.
+    public let disableKeyRotation = JSONOperation(service: .kms, model: Operation(name: "DisableKeyRotation", method: "POST", requestURI: "/"))
+    /// `kms:EnableKey`.
+    public let enableKey = JSONOperation(service: .kms, model: Operation(name: "EnableKey", method: "POST", requestURI: "/"))
+    /// `kms:ScheduleKeyDeletion`.
+    public let scheduleKeyDeletion = JSONOperation(service: .kms, model: Operation(name: "ScheduleKeyDeletion", method: "POST", requestURI: "/"))
+    /// `kms:CancelKeyDeletion`.
+    public let cancelKeyDeletion = JSONOperation(service: .kms, model: Operation(name: "CancelKeyDeletion", method: "POST", requestURI: "/"))
+    /// `kms:TagResource`.
+    public let tagResource = JSONOperation(service: .kms, model: Operation(name: "TagResource", method: "POST", requestURI: "/"))
+    /// `kms:UntagResource`.
+    public let untagResource = JSONOperation(service: .kms, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
+    /// `kms:ListResourceTags`.
+    public let listResourceTags = JSONOperation(service: .kms, model: Operation(name: "ListResourceTags", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["NextMarker"], moreResults: "Truncated", resultKeys: ["Tags"], limitKey: "Limit")))
+    /// `kms:CreateAlias`.
+    public let createAlias = JSONOperation(service: .kms, model: Operation(name: "CreateAlias", method: "POST", requestURI: "/"))
+    /// `kms:UpdateAlias`.
+    public let updateAlias = JSONOperation(service: .kms, model: Operation(name: "UpdateAlias", method: "POST", requestURI: "/"))
+    /// `kms:DeleteAlias`.
+    public let deleteAlias = JSONOperation(service: .kms, model: Operation(name: "DeleteAlias", method: "POST", requestURI: "/"))
+    /// `kms:ListAliases`.
+    public let listAliases = JSONOperation(service: .kms, model: Operation(name: "ListAliases", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["NextMarker"], moreResults: "Truncated", resultKeys: ["Aliases"], limitKey: "Limit")))
+}
+
+/// The DynamoDB operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.
+public struct DynamoDBOperations: Sendable {
+    /// `dynamodb:CreateTable`.
+    public let createTable = JSONOperation(service: .dynamoDB, model: Operation(name: "CreateTable", method: "POST", requestURI: "/"))
+    /// `dynamodb:DescribeTable`.
+    public let describeTable = JSONOperation(service: .dynamoDB, model: Operation(name: "DescribeTable", method: "POST", requestURI: "/"))
+    /// `dynamodb:UpdateTable`.
+    public let updateTable = JSONOperation(service: .dynamoDB, model: Operation(name: "UpdateTable", method: "POST", requestURI: "/"))
+    /// `dynamodb:DeleteTable`.
+    public let deleteTable = JSONOperation(service: .dynamoDB, model: Operation(name: "DeleteTable", method: "POST", requestURI: "/"))
+    /// `dynamodb:DescribeContinuousBackups`.
+    public let describeContinuousBackups = JSONOperation(service: .dynamoDB, model: Operation(name: "DescribeContinuousBackups", method: "POST", requestURI: "/"))
+    /// `dynamodb:UpdateContinuousBackups`.
+    public let updateContinuousBackups = JSONOperation(service: .dynamoDB, model: Operation(name: "UpdateContinuousBackups", method: "POST", requestURI: "/"))
+    /// `dynamodb:TagResource`.
+    public let tagResource = JSONOperation(service: .dynamoDB, model: Operation(name: "TagResource", method: "POST", requestURI: "/"))
+    /// `dynamodb:UntagResource`.
+    public let untagResource = JSONOperation(service: .dynamoDB, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
+    /// `dynamodb:ListTagsOfResource`.
+    public let listTagsOfResource = JSONOperation(service: .dynamoDB, model: Operation(name: "ListTagsOfResource", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Tags"], limitKey: nil)))
 }

@@ -30,6 +30,10 @@ struct TaggingAPI: Sendable {
         tag: .eventBridge.tagResource, untag: .eventBridge.untagResource, tags: "Tags", keys: "TagKeys", key: "Key", value: "Value"))
     static let logs = TaggingAPI(resource: "resourceArn", shape: .jsonMap(
         tag: .cloudWatchLogs.tagResource, untag: .cloudWatchLogs.untagResource, tags: "tags", keys: "tagKeys"))
+    static let kms = TaggingAPI(resource: "KeyId", shape: .jsonList(tag: .kms.tagResource, untag: .kms.untagResource,
+                                                                  tags: "Tags", keys: "TagKeys", key: "TagKey", value: "TagValue"))
+    static let dynamoDB = TaggingAPI(resource: "ResourceArn", shape: .jsonList(
+        tag: .dynamoDB.tagResource, untag: .dynamoDB.untagResource, tags: "Tags", keys: "TagKeys", key: "Key", value: "Value"))
     static let sns = TaggingAPI(resource: "ResourceArn", shape: .queryList(tag: .sns.tagResource, untag: .sns.untagResource))
     static let iamRole = TaggingAPI(resource: "RoleName", shape: .queryList(tag: .iam.tagRole, untag: .iam.untagRole))
     static let iamPolicy = TaggingAPI(resource: "PolicyArn", shape: .queryList(tag: .iam.tagPolicy, untag: .iam.untagPolicy))

@@ -44,7 +44,8 @@ import TestSupport
             (.ecr, operations(JSONOperation.ecr)), (.ecs, operations(JSONOperation.ecs)), (.codeBuild, operations(JSONOperation.codeBuild)),
             (.codePipeline, operations(JSONOperation.codePipeline)), (.cloudWatchLogs, operations(JSONOperation.cloudWatchLogs)),
             (.ssm, operations(JSONOperation.ssm)), (.secretsManager, operations(JSONOperation.secretsManager)),
-            (.eventBridge, operations(JSONOperation.eventBridge)),
+            (.eventBridge, operations(JSONOperation.eventBridge)), (.kms, operations(JSONOperation.kms)),
+            (.dynamoDB, operations(JSONOperation.dynamoDB)),
         ]
         let query: [(ServiceModel, [any ServiceOperation])] = [
             (.sts, operations(QueryOperation.sts)), (.iam, operations(QueryOperation.iam)), (.sns, operations(QueryOperation.sns)),

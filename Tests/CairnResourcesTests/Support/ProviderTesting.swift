@@ -3,6 +3,7 @@ import CairnEngine
 import CairnJSON
 @testable import CairnResources
 import Foundation
+import Testing
 import TestSupport
 
 /// A client for the test process's moto server, and unique names so tests never collide.
@@ -17,6 +18,14 @@ enum ProviderTesting {
     /// A lower-case name unique in this test run.
     static func uniqueName(_ prefix: String) -> String {
         "\(prefix)-\(UInt32.random(in: 0...UInt32.max) % 1_000_000)-\(Int(Date().timeIntervalSince1970) % 100_000)"
+    }
+
+    /// A tag list as the aws CLI prints it (`[{"Key": k, "Value": v}]`, or other member names) as a dictionary; a key
+    /// listed twice (AWS never does) fails the test.
+    static func tags(_ list: JSONValue, key: String = "Key", value: String = "Value") -> [String: String] {
+        let pairs = (list.array ?? []).map { ($0[key].string ?? "", $0[value].string ?? "") }
+        #expect(Set(pairs.map(\.0)).count == pairs.count, "one tag per key: \(pairs)")
+        return Dictionary(pairs) { first, _ in first }
     }
 
     /// Resolves a declaration's attributes with no references, as the engine would.

@@ -5,33 +5,6 @@ import Foundation
 import Testing
 import TestSupport
 
-/// A transport that answers every request from `answer`, by operation (X-Amz-Target's suffix).
-private struct ScriptedTransport: HTTPTransport {
-    let answer: @Sendable (String) -> String
-
-    func send(_ request: HTTPRequest, timeout: Duration) async throws(TransportError) -> HTTPResponse {
-        let target = request.headers.first { $0.name.lowercased() == "x-amz-target" }?.value ?? ""
-        let operation = String(target.split(separator: ".").last ?? "")
-        return HTTPResponse(status: 200, headers: ["content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "req-1"],
-                            body: Data(answer(operation).utf8))
-    }
-}
-
-/// Time that passes only when slept through.
-private final class SteppingClock: AWSClock, @unchecked Sendable {
-    private let lock = NSLock()
-    private var current = Date(timeIntervalSince1970: 1_700_000_000)
-    private(set) var slept: Duration = .zero
-
-    func now() -> Date { lock.withLock { current } }
-    func sleep(for duration: Duration) async throws {
-        lock.withLock {
-            slept += duration
-            current += Double(duration.components.seconds)
-        }
-    }
-}
-
 @Suite struct WaitingTests {
     @Test func aWaitThatRunsOutThrowsNamingWhatItWaitedFor() async throws {
         let clock = SteppingClock()
@@ -66,8 +39,7 @@ private final class SteppingClock: AWSClock, @unchecked Sendable {
             default: return "{}"
             }
         }
-        let client = AWSClient(region: "us-east-1", credentials: StaticCredentialProvider(Credentials(accessKeyID: "AKID", secretAccessKey: "secret"), source: "test"),
-                               transport: transport, clock: clock)
+        let client = AWSClient.scripted(transport, clock: clock)
         let provider = ECSServiceProvider(client: client)
         await #expect(throws: WaitTimeout.self) {
             try await provider.delete(id: "main/web", attributes: ["cluster": "main", "name": "web"])

@@ -1,0 +1,297 @@
+import CairnAWS
+import CairnEngine
+import CairnJSON
+
+/// A symmetric KMS key (`aws kms create-key`) for encryption at rest (S3 SSE-KMS, CodePipeline artifacts, logs).
+///
+/// Attributes (as the state and plans show them):
+/// - `description`: `""` by default; changed in place (UpdateKeyDescription).
+/// - `policy`: the key policy in IAM's normal form, compared as a policy document (key order, whitespace and
+///   one-element lists never show as a difference); null for KMS's default key policy (the account root may use
+///   the key, so IAM policies decide). Changed in place (PutKeyPolicy).
+/// - `enableKeyRotation`: yearly automatic rotation, `false` by default (as in KMS); changed in place.
+/// - `deletionWindowInDays`: local to Cairn (never read from AWS): how many days (7 to 30, default 30) a destroyed
+///   key stays recoverable. Destroy schedules the deletion; the key is deleted by KMS when the window ends.
+/// - `keyState`: always `"Enabled"` in a declaration. A read reports `"Disabled"` or `"PendingDeletion"` when the
+///   key was disabled or scheduled for deletion, and the plan shows the change back: the apply cancels the
+///   deletion and re-enables the key.
+/// - `tags`: an object of strings.
+public struct KMSKey: ResourceDeclaration {
+    /// The type name in addresses and the state.
+    public static let typeName = "aws_kms_key"
+
+    /// The key policy: a typed document, or JSON text (from a file or another tool).
+    public enum KeyPolicy: Sendable {
+        /// A typed policy document; every statement names a principal and a resource (`"*"`, the key itself).
+        case document(PolicyDocument)
+        /// A key policy as JSON text; refused at validation unless it is a JSON object.
+        case json(String)
+
+        /// The policy as an attribute value in IAM's normal form, or the text itself when it is not JSON
+        /// (which validation refuses).
+        var value: Value {
+            switch self {
+            case .document(let document): return document.value
+            case .json(let text): return PolicyNormalizer.parse(text).map { .json($0) } ?? .json(.string(text))
+            }
+        }
+    }
+
+    /// The days KMS allows between ScheduleKeyDeletion and the deletion.
+    public static let deletionWindowDays = 7...30
+
+    /// The name in the stack (`aws_kms_key.<logicalName>`).
+    public let logicalName: String
+    /// What the key is for (`"SSE-KMS for S3 artifacts"`), up to 8192 characters.
+    public var description: String
+    /// The key policy; nil for KMS's default policy (the account root, so that IAM policies grant use of the key).
+    public var policy: KeyPolicy?
+    /// Rotate the key material automatically every year.
+    public var enableKeyRotation: Bool
+    /// Days (7 to 30) that a destroyed key waits, pending deletion and recoverable, before KMS deletes it.
+    public var deletionWindowInDays: Int
+    /// AWS tags.
+    public var tags: Tags
+    /// Dependencies and lifecycle options for the engine.
+    public var options: ResourceOptions
+
+    /// A symmetric encryption key, with KMS's defaults for everything not given.
+    public init(_ logicalName: String, description: String = "", policy: KeyPolicy? = nil, enableKeyRotation: Bool = false,
+                deletionWindowInDays: Int = 30, tags: Tags = [:], options: ResourceOptions = ResourceOptions()) {
+        self.logicalName = logicalName
+        self.description = description
+        self.policy = policy
+        self.enableKeyRotation = enableKeyRotation
+        self.deletionWindowInDays = deletionWindowInDays
+        self.tags = tags
+        self.options = options
+    }
+
+    /// The key's ARN, what S3 bucket encryption, CodePipeline artifact stores and IAM policies take.
+    public var arn: Output<String> { Output(output("arn")) }
+    /// The key id (a UUID).
+    public var keyId: Output<String> { Output(output("keyId")) }
+
+    /// Every managed attribute, with KMS's defaults filled in (see the type's documentation).
+    public var attributes: [String: Value] {
+        [
+            "description": .string(description),
+            "policy": policy?.value ?? .null,
+            "enableKeyRotation": .bool(enableKeyRotation),
+            "deletionWindowInDays": .int(deletionWindowInDays),
+            "keyState": .string("Enabled"),
+            "tags": .json(tags.json),
+        ]
+    }
+
+    /// The description, the key policy (JSON, statements with principals and resources), the deletion window and
+    /// the tags, as KMS checks them.
+    public func validate() -> [ValidationIssue] {
+        var issues: [ValidationIssue] = []
+        func issue(_ attribute: String, _ message: String) {
+            issues.append(ValidationIssue(address: address, attribute: attribute, message: message))
+        }
+        if description.count > 8192 {
+            issue("description", "the description has \(description.count) characters; KMS allows 8192.")
+        }
+        switch policy {
+        case .json(let text)?:
+            if case .object? = try? JSON(parsing: text) {
+                if text.utf8.count > 32768 { issue("policy", "the key policy has \(text.utf8.count) bytes; KMS allows 32768.") }
+            } else {
+                issue("policy", "the key policy is not valid JSON (a policy document object): fix the text, or declare it as .document(PolicyDocument(...)).")
+            }
+        case .document(let document)?:
+            issues += document.validate(address: address, attribute: "policy", requiresResource: true, requiresPrincipal: true)
+        case nil:
+            break
+        }
+        if !Self.deletionWindowDays.contains(deletionWindowInDays) {
+            issue("deletionWindowInDays", "\(deletionWindowInDays) days is outside KMS's deletion window: use 7 to 30 days.")
+        }
+        return issues + checkTags(tags, address: address)
+    }
+}
+
+/// Creates, reads, updates and schedules the deletion of KMS keys; the physical id is the key id.
+struct KMSKeyProvider: ResourceProvider {
+    let client: AWSClient
+    let typeName = KMSKey.typeName
+    /// Adoption proof: the ownership tags; CreateKey takes the tags.
+    let adoptionProof = AdoptionProof.ownershipTags
+    let replaceOnChange: Set<String> = []
+    let localAttributes: Set<String> = ["deletionWindowInDays"]
+
+    /// KMS's answers for a key id that does not exist.
+    static let goneCodes: Set<String> = ["NotFoundException"]
+
+    /// How long a policy naming an IAM principal created moments ago is retried (see `acceptingNewPrincipals`).
+    static let policyPropagationTimeout: Duration = .seconds(60)
+
+    /// None: KMS chooses the key id, so nothing names the key before the create.
+    func physicalID(for attributes: [String: JSON]) -> String? { nil }
+
+    func read(id: String, prior: [String: JSON]) async throws -> Observed? {
+        let metadata: JSON, policyText: String?, rotation: Bool, tags: [JSON]
+        do {
+            metadata = try await client.json(.kms.describeKey, ["KeyId": .string(id)])["KeyMetadata"] ?? [:]
+            let keyID: JSON = metadata["KeyId"] ?? .string(id)
+            policyText = try await client.json(.kms.getKeyPolicy, ["KeyId": keyID, "PolicyName": "default"])["Policy"]?.stringValue
+            rotation = try await rotationEnabled(keyID, state: metadata["KeyState"]?.stringValue, prior: prior)
+            tags = try await client.jsonAll(.kms.listResourceTags, ["KeyId": keyID])
+        } catch let error as AWSServiceError where error.isNotFound(Self.goneCodes) {
+            return nil
+        }
+        let arn = metadata["Arn"]?.stringValue ?? ""
+        return Observed(id: metadata["KeyId"]?.stringValue ?? id, attributes: [
+            "description": metadata["Description"] ?? "",
+            "policy": observedPolicy(policyText, keyARN: arn, prior: prior["policy"]),
+            "enableKeyRotation": .bool(rotation),
+            "deletionWindowInDays": prior["deletionWindowInDays"] ?? .int(30),
+            "keyState": metadata["KeyState"] ?? "Enabled",
+            "tags": tagMap(.array(tags), keyName: "TagKey", valueName: "TagValue").json,
+        ], outputs: Self.outputs(metadata))
+    }
+
+    func create(_ attributes: [String: JSON]) async throws -> Applied {
+        var input: [String: JSON] = ["KeyUsage": "ENCRYPT_DECRYPT", "KeySpec": "SYMMETRIC_DEFAULT"]
+        if let description = attributes.string("description"), !description.isEmpty { input["Description"] = .string(description) }
+        if let policy = attributes["policy"], !policy.isNull { input["Policy"] = .string(policy.description) }
+        let tags = attributes.tags()
+        if !tags.isEmpty { input["Tags"] = tagList(tags, keyName: "TagKey", valueName: "TagValue") }
+        let metadata = try await acceptingNewPrincipals { try await client.json(.kms.createKey, .object(input)) }["KeyMetadata"] ?? [:]
+        let id = metadata["KeyId"]?.stringValue ?? ""
+        if attributes.bool("enableKeyRotation") == true {
+            _ = try await client.json(.kms.enableKeyRotation, ["KeyId": .string(id)])
+        }
+        return Applied(id: id, outputs: Self.outputs(metadata))
+    }
+
+    /// Cancels a scheduled deletion and re-enables the key first (KMS leaves a cancelled key disabled, and refuses
+    /// rotation changes on it), then sets the description, the policy, rotation and tags.
+    func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
+        let key: JSON = .string(id)
+        var metadata = try await client.json(.kms.describeKey, ["KeyId": key])["KeyMetadata"] ?? [:]
+        let state = metadata["KeyState"]?.stringValue ?? "Enabled"
+        if state == "PendingDeletion" {
+            _ = try await client.json(.kms.cancelKeyDeletion, ["KeyId": key])
+        }
+        if state != "Enabled" {
+            _ = try await client.json(.kms.enableKey, ["KeyId": key])
+        }
+        if old["description"] != new["description"] {
+            _ = try await client.json(.kms.updateKeyDescription, ["KeyId": key, "Description": new["description"] ?? ""])
+        }
+        let oldPolicy = old["policy"] ?? .null, newPolicy = new["policy"] ?? .null
+        if oldPolicy != newPolicy {
+            let text = newPolicy.isNull ? Self.defaultPolicy(keyARN: metadata["Arn"]?.stringValue ?? "").description : newPolicy.description
+            _ = try await acceptingNewPrincipals {
+                try await client.json(.kms.putKeyPolicy, ["KeyId": key, "PolicyName": "default", "Policy": .string(text)])
+            }
+        }
+        if old["enableKeyRotation"] != new["enableKeyRotation"] || state != "Enabled" {
+            let rotate = new.bool("enableKeyRotation") == true
+            _ = try await client.json(rotate ? .kms.enableKeyRotation : .kms.disableKeyRotation, ["KeyId": key])
+        }
+        try await TaggingAPI.kms.sync(client, resource: id, from: old.tags(), to: new.tags())
+        if state != "Enabled" { metadata = try await client.json(.kms.describeKey, ["KeyId": key])["KeyMetadata"] ?? metadata }
+        return Applied(id: id, outputs: Self.outputs(metadata))
+    }
+
+    /// Schedules the deletion after `deletionWindowInDays` (KMS never deletes a key at once). A key already pending
+    /// deletion, or gone, counts as deleted.
+    func delete(id: String, attributes: [String: JSON]) async throws {
+        let window = attributes.int("deletionWindowInDays") ?? 30
+        do {
+            _ = try await client.json(.kms.scheduleKeyDeletion, ["KeyId": .string(id), "PendingWindowInDays": .int(window)])
+        } catch let error as AWSServiceError where error.isNotFound(Self.goneCodes) {
+            return
+        } catch let error as AWSServiceError where error.code == "KMSInvalidStateException" {
+            let state = try await nilIfNotFound(Self.goneCodes) {
+                try await client.json(.kms.describeKey, ["KeyId": .string(id)])["KeyMetadata"]?["KeyState"]?.stringValue
+            }
+            if state == nil || state == "PendingDeletion" { return }
+            throw error
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Whether automatic rotation is on. KMS answers only for enabled keys in some states: for a disabled key or one
+    /// pending deletion that refuses, the last applied value stands (the plan re-enables the key first anyway).
+    private func rotationEnabled(_ key: JSON, state: String?, prior: [String: JSON]) async throws -> Bool {
+        do {
+            return try await client.json(.kms.getKeyRotationStatus, ["KeyId": key])["KeyRotationEnabled"]?.boolValue ?? false
+        } catch let error as AWSServiceError where error.code == "KMSInvalidStateException" && state != "Enabled" {
+            return prior.bool("enableKeyRotation") ?? false
+        }
+    }
+
+    /// The live policy in IAM's normal form; null when it is KMS's default policy and the declaration (or an import)
+    /// names none.
+    private func observedPolicy(_ text: String?, keyARN: String, prior: JSON?) -> JSON {
+        guard let text else { return .null }
+        guard let live = PolicyNormalizer.parse(text) else { return .string(text) }
+        if prior?.isNull ?? true, Self.isDefaultPolicy(live, keyARN: keyARN) { return .null }
+        return live
+    }
+
+    /// KMS's default key policy for the key `keyARN`: the account root may do anything with the key, so that IAM
+    /// policies decide who uses it.
+    static func defaultPolicy(keyARN: String) -> JSON {
+        let parts = keyARN.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        let partition = parts.count > 4 ? parts[1] : "aws", account = parts.count > 4 ? parts[4] : ""
+        return [
+            "Version": "2012-10-17",
+            "Id": "key-default-1",
+            "Statement": [[
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": ["AWS": .string("arn:\(partition):iam::\(account):root")],
+                "Action": "kms:*",
+                "Resource": "*",
+            ]],
+        ]
+    }
+
+    /// Whether a normalised policy grants what the default policy grants, and nothing else (its `Id` and `Sid`
+    /// aside, which KMS's console and API word differently).
+    static func isDefaultPolicy(_ policy: JSON, keyARN: String) -> Bool {
+        func essence(_ document: JSON) -> [JSON] {
+            (document["Statement"]?.arrayValue ?? []).map { statement in
+                guard case .object(var members) = statement else { return statement }
+                members["Sid"] = nil
+                return .object(members)
+            }
+        }
+        return essence(policy) == essence(PolicyNormalizer.normalize(defaultPolicy(keyARN: keyARN)))
+    }
+
+    /// Runs a call that sends a key policy. KMS refuses a policy naming an IAM principal created seconds earlier
+    /// (MalformedPolicyDocumentException) until IAM's change reaches it, so that refusal is retried for up to
+    /// `policyPropagationTimeout`; after that KMS's own error stands. Validation has already refused text that is
+    /// not JSON, so a retried refusal is about the principals or the policy's content.
+    private func acceptingNewPrincipals(_ call: () async throws -> JSON) async throws -> JSON {
+        var result: JSON?
+        var refusal: AWSServiceError?
+        do {
+            try await waitUntil("the KMS key policy", "be accepted", clock: client.waitClock, timeout: Self.policyPropagationTimeout,
+                                interval: .seconds(3)) {
+                do {
+                    result = try await call()
+                    return true
+                } catch let error as AWSServiceError where error.code == "MalformedPolicyDocumentException" {
+                    refusal = error
+                    return false
+                }
+            }
+        } catch let timeout as WaitTimeout {
+            throw refusal ?? timeout
+        }
+        return result ?? [:]
+    }
+
+    static func outputs(_ metadata: JSON) -> [String: JSON] {
+        ["arn": metadata["Arn"] ?? .null, "keyId": metadata["KeyId"] ?? .null]
+    }
+}

@@ -1,0 +1,45 @@
+@testable import CairnAWS
+import CairnSigner
+import Foundation
+
+/// A transport that answers every request from `answer`, by operation (X-Amz-Target's suffix): a status and a body.
+struct ScriptedTransport: HTTPTransport {
+    let answer: @Sendable (String) -> (Int, String)
+
+    /// Answers every operation with HTTP 200 and the body `answer` gives.
+    init(_ answer: @escaping @Sendable (String) -> String) { self.answer = { (200, answer($0)) } }
+    /// Answers every operation with the status and body `answer` gives (an error's `__type` in the body).
+    init(status answer: @escaping @Sendable (String) -> (Int, String)) { self.answer = answer }
+
+    func send(_ request: HTTPRequest, timeout: Duration) async throws(TransportError) -> HTTPResponse {
+        let target = request.headers.first { $0.name.lowercased() == "x-amz-target" }?.value ?? ""
+        let (status, body) = answer(String(target.split(separator: ".").last ?? ""))
+        return HTTPResponse(status: status, headers: ["content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "req-1"],
+                            body: Data(body.utf8))
+    }
+}
+
+/// Time that passes only when slept through.
+final class SteppingClock: AWSClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = Date(timeIntervalSince1970: 1_700_000_000)
+    private var sleptSoFar: Duration = .zero
+
+    /// Everything slept so far.
+    var slept: Duration { lock.withLock { sleptSoFar } }
+    func now() -> Date { lock.withLock { current } }
+    func sleep(for duration: Duration) async throws {
+        lock.withLock {
+            sleptSoFar += duration
+            current += Double(duration.components.seconds)
+        }
+    }
+}
+
+extension AWSClient {
+    /// A client in us-east-1 with static credentials that sends every request to `transport` and waits on `clock`.
+    static func scripted(_ transport: ScriptedTransport, clock: SteppingClock) -> AWSClient {
+        AWSClient(region: "us-east-1", credentials: StaticCredentialProvider(Credentials(accessKeyID: "AKID", secretAccessKey: "secret"), source: "test"),
+                  transport: transport, clock: clock)
+    }
+}
