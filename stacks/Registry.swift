@@ -4,6 +4,8 @@ import Cairn
 /// in this folder and listing it here.
 public let registeredStacks: [StackDefinition] = [
     smallBusinessInvoices,
+    b2bEcommercePlatform,
+    productionExperienceShowcase,
     driftWatch,
     benchSynthetic,
 ]

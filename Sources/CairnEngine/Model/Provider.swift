@@ -42,6 +42,9 @@ public protocol ResourceProvider: Sendable {
     /// How a live resource under an interrupted create's planned name is proven to come from that
     /// create (see `AdoptionProof`); `.none`, never adopting, unless the type says otherwise.
     var adoptionProof: AdoptionProof { get }
+    /// True for resources an account holds at most one of, whose name a declaration cannot choose
+    /// (the GitHub Actions OIDC provider): a second stack must share the first's, not rename its own.
+    var onePerAccount: Bool { get }
     /// The physical id a create with these attributes will have, recorded in the intent before the
     /// create call so that a crash can be recovered by finding the resource again.
     func physicalID(for attributes: [String: JSON]) -> String?
@@ -58,6 +61,7 @@ public protocol ResourceProvider: Sendable {
 extension ResourceProvider {
     public var localAttributes: Set<String> { ["forceDestroy"] }
     public var adoptionProof: AdoptionProof { .none }
+    public var onePerAccount: Bool { false }
     public func creationDate(id: String) async throws -> Date? { nil }
 }
 

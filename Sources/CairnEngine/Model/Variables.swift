@@ -132,18 +132,27 @@ public struct Variable<T: VariableType>: StackVariable {
     public let defaultValue: T?
     public let sensitive: Bool
     public let description: String
+    /// What is wrong with a value, as the rest of a sentence ("must be OWNER/REPO"), or nil.
+    public let validation: (@Sendable (T) -> String?)?
 
-    public init(_ name: String, default defaultValue: T? = nil, sensitive: Bool = false, description: String = "") {
+    /// - Parameter validation: checks a value as Terraform's `validation` blocks do: nil when it is
+    ///   fine, else what is wrong ("must look like OWNER/REPO"); a value it refuses stops the command
+    ///   before any API call, naming the variable.
+    public init(_ name: String, default defaultValue: T? = nil, sensitive: Bool = false, description: String = "",
+                validation: (@Sendable (T) -> String?)? = nil) {
         self.name = name
         self.defaultValue = defaultValue
         self.sensitive = sensitive
         self.description = description
+        self.validation = validation
     }
 
     public var declaration: VariableDeclaration {
         let fallback: JSON? = T.self is any OptionalVariableType.Type ? .null : nil
+        let validation = self.validation
         return VariableDeclaration(name: name, kind: T.kind, defaultValue: defaultValue?.json ?? fallback, sensitive: sensitive, description: description,
-                            parseText: { T(text: $0)?.json }, parseJSON: { T(json: $0)?.json })
+                            parseText: { T(text: $0)?.json }, parseJSON: { T(json: $0)?.json },
+                            check: { json in T(json: json).flatMap { value in validation?(value) } })
     }
 }
 
@@ -163,6 +172,7 @@ public struct VariableDeclaration: Sendable {
     public let description: String
     let parseText: @Sendable (String) -> JSON?
     let parseJSON: @Sendable (JSON) -> JSON?
+    let check: @Sendable (JSON) -> String?
 
     /// The environment variable that sets it.
     public var environmentName: String { "CAIRN_VAR_\(name)" }
@@ -245,6 +255,11 @@ public struct VariableValues: Sendable {
             guard let declaration = byName[name] else { throw unknown(name, in: "--var") }
             guard let value = declaration.parseText(text) else { throw wrongType(declaration, in: "--var", given: "'\(text)'") }
             (values[name], sources[name]) = (value, "--var")
+        }
+        for name in values.keys.sorted() {
+            guard let problem = byName[name]!.check(values[name]!) else { continue }
+            let shown = byName[name]!.sensitive ? "" : " (\(values[name]!.stringValue.map { "'\($0)'" } ?? values[name]!.description))"
+            throw VariableError("The variable '\(name)' from \(sources[name]!)\(shown) \(problem): fix the value.")
         }
         return VariableValues(declarations: byName, values: values, sources: sources)
     }

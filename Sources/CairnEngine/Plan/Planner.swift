@@ -185,7 +185,7 @@ public struct Planner: Sendable {
                     if let proof = intent.proves(live, by: provider.adoptionProof, ownership: ownership) {
                         adopt(live, because: "created by an interrupted run (\(proof))")
                     } else if provider.physicalID(for: desired) ?? intent.plannedName == intent.plannedName {
-                        throw notCreatedHere(live, address: address, stack: stack)
+                        throw notCreatedHere(live, address: address, stack: stack, provider: provider)
                     }
                     // Otherwise the declaration now names another resource: the look-alike is left alone, and
                     // the executor discards the stale intent.
@@ -200,7 +200,7 @@ public struct Planner: Sendable {
                 } else {
                     // A create whose name is taken: AWS would refuse it, or (S3 in us-east-1) quietly hand over the
                     // existing bucket, which a later destroy would delete.
-                    throw notCreatedHere(live, address: address, stack: stack)
+                    throw notCreatedHere(live, address: address, stack: stack, provider: provider)
                 }
             } else if case .failure(let error)? = refreshed?[address] {
                 throw PlanError(address: address, message: "cannot check in AWS whether its name is free: \(error)")
@@ -320,8 +320,11 @@ public struct Planner: Sendable {
     }
 
     /// The plan error for a resource that exists in AWS under the name a create would take.
-    private func notCreatedHere(_ live: Observed, address: String, stack: Stack) -> PlanError {
+    private func notCreatedHere(_ live: Observed, address: String, stack: Stack, provider: any ResourceProvider) -> PlanError {
         let importing = "cairn import \(stack.name) \(address) \(live.id)"
+        if let owner = Ownership.owner(of: live.attributes), provider.onePerAccount {
+            return PlanError(address: address, message: "\(live.id) already exists in AWS and belongs to \(owner), and an account holds only one: remove it from this stack and use its ARN, \(live.id), where this stack refers to it (or move it here deliberately with `\(importing) --take-ownership`).")
+        }
         if let owner = Ownership.owner(of: live.attributes) {
             return PlanError(address: address, message: "\(live.id) already exists in AWS and belongs to \(owner): give the resource another name (per environment, say), or take it over deliberately with `\(importing) --take-ownership`.")
         }

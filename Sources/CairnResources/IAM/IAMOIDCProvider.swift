@@ -111,6 +111,8 @@ struct IAMOIDCProviderProvider: ResourceProvider {
     let typeName = IAMOIDCProvider.typeName
     /// Adoption proof: the ownership tags; CreateOpenIDConnectProvider takes the tags.
     let adoptionProof = AdoptionProof.ownershipTags
+    // Its ARN is its URL: an account holds one GitHub Actions provider, shared by every stack that needs it.
+    let onePerAccount = true
     let replaceOnChange: Set<String> = ["url"]
 
     /// The URL, which `read` resolves to the ARN: the ARN holds the account id, unknown before the create.

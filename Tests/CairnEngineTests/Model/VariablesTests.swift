@@ -118,3 +118,23 @@ import Testing
             .hasPrefix("The variable 'db_password' is sensitive: read it with vars.value(db_password)") == true)
     }
 }
+
+/// A variable's own rule, as Terraform's validation blocks: checked wherever the value came from.
+@Suite struct VariableValidationTests {
+    static let repository = Variable<String>("github_repository", description: "OWNER/REPO", validation: { value in
+        value.range(of: "^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$", options: .regularExpression) == nil ? "must look like OWNER/REPO" : nil
+    })
+
+    @Test func aValueTheRuleRefusesStopsNamingTheVariableAndTheSource() throws {
+        func refusal(_ assignments: [String], _ environment: [String: String] = [:]) -> String? {
+            do { _ = try VariableValues.resolve(stack: "web", declarations: [Self.repository.declaration], assignments: assignments, environment: environment) } catch {
+                return "\(error)"
+            }
+            return nil
+        }
+        #expect(refusal(["github_repository=octo/app"]) == nil)
+        #expect(refusal(["github_repository=octo"]) == "The variable 'github_repository' from --var ('octo') must look like OWNER/REPO: fix the value.")
+        #expect(refusal([], ["CAIRN_VAR_github_repository": "a b/c"])
+            == "The variable 'github_repository' from CAIRN_VAR_github_repository ('a b/c') must look like OWNER/REPO: fix the value.")
+    }
+}
