@@ -322,10 +322,25 @@ struct DynamoDBTableProvider: ResourceProvider {
         return table
     }
 
+    /// Turns point-in-time recovery on or off. Right after a create AWS may answer ContinuousBackupsUnavailableException
+    /// while it sets up backups: that answer is retried until `timeout`, then stands.
     private func setPointInTimeRecovery(_ name: String, _ enabled: Bool) async throws {
-        _ = try await client.json(.dynamoDB.updateContinuousBackups, [
-            "TableName": .string(name), "PointInTimeRecoverySpecification": ["PointInTimeRecoveryEnabled": .bool(enabled)],
-        ])
+        var unavailable: AWSServiceError?
+        do {
+            try await waitUntil("DynamoDB table \(name)", "accept point-in-time recovery", clock: client.waitClock, timeout: Self.timeout) {
+                do {
+                    _ = try await client.json(.dynamoDB.updateContinuousBackups, [
+                        "TableName": .string(name), "PointInTimeRecoverySpecification": ["PointInTimeRecoveryEnabled": .bool(enabled)],
+                    ])
+                    return true
+                } catch let error as AWSServiceError where error.code == "ContinuousBackupsUnavailableException" {
+                    unavailable = error
+                    return false
+                }
+            }
+        } catch let timeout as WaitTimeout {
+            throw unavailable ?? timeout
+        }
     }
 
     /// `BillingMode` and, when provisioned, `ProvisionedThroughput`.
