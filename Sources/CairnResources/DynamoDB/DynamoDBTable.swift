@@ -325,21 +325,11 @@ struct DynamoDBTableProvider: ResourceProvider {
     /// Turns point-in-time recovery on or off. Right after a create AWS may answer ContinuousBackupsUnavailableException
     /// while it sets up backups: that answer is retried until `timeout`, then stands.
     private func setPointInTimeRecovery(_ name: String, _ enabled: Bool) async throws {
-        var unavailable: AWSServiceError?
-        do {
-            try await waitUntil("DynamoDB table \(name)", "accept point-in-time recovery", clock: client.waitClock, timeout: Self.timeout) {
-                do {
-                    _ = try await client.json(.dynamoDB.updateContinuousBackups, [
-                        "TableName": .string(name), "PointInTimeRecoverySpecification": ["PointInTimeRecoveryEnabled": .bool(enabled)],
-                    ])
-                    return true
-                } catch let error as AWSServiceError where error.code == "ContinuousBackupsUnavailableException" {
-                    unavailable = error
-                    return false
-                }
-            }
-        } catch let timeout as WaitTimeout {
-            throw unavailable ?? timeout
+        _ = try await retrying(while: ["ContinuousBackupsUnavailableException"], "DynamoDB table \(name)", "accept point-in-time recovery",
+                               clock: client.waitClock, timeout: Self.timeout) {
+            try await client.json(.dynamoDB.updateContinuousBackups, [
+                "TableName": .string(name), "PointInTimeRecoverySpecification": ["PointInTimeRecoveryEnabled": .bool(enabled)],
+            ])
         }
     }
 
