@@ -322,10 +322,15 @@ struct DynamoDBTableProvider: ResourceProvider {
         return table
     }
 
+    /// Turns point-in-time recovery on or off. Right after a create AWS may answer ContinuousBackupsUnavailableException
+    /// while it sets up backups: that answer is retried until `timeout`, then stands.
     private func setPointInTimeRecovery(_ name: String, _ enabled: Bool) async throws {
-        _ = try await client.json(.dynamoDB.updateContinuousBackups, [
-            "TableName": .string(name), "PointInTimeRecoverySpecification": ["PointInTimeRecoveryEnabled": .bool(enabled)],
-        ])
+        _ = try await retrying(while: ["ContinuousBackupsUnavailableException"], "DynamoDB table \(name)", "accept point-in-time recovery",
+                               clock: client.waitClock, timeout: Self.timeout) {
+            try await client.json(.dynamoDB.updateContinuousBackups, [
+                "TableName": .string(name), "PointInTimeRecoverySpecification": ["PointInTimeRecoveryEnabled": .bool(enabled)],
+            ])
+        }
     }
 
     /// `BillingMode` and, when provisioned, `ProvisionedThroughput`.

@@ -272,23 +272,8 @@ struct KMSKeyProvider: ResourceProvider {
     /// `policyPropagationTimeout`; after that KMS's own error stands. Validation has already refused text that is
     /// not JSON, so a retried refusal is about the principals or the policy's content.
     private func acceptingNewPrincipals(_ call: () async throws -> JSON) async throws -> JSON {
-        var result: JSON?
-        var refusal: AWSServiceError?
-        do {
-            try await waitUntil("the KMS key policy", "be accepted", clock: client.waitClock, timeout: Self.policyPropagationTimeout,
-                                interval: .seconds(3)) {
-                do {
-                    result = try await call()
-                    return true
-                } catch let error as AWSServiceError where error.code == "MalformedPolicyDocumentException" {
-                    refusal = error
-                    return false
-                }
-            }
-        } catch let timeout as WaitTimeout {
-            throw refusal ?? timeout
-        }
-        return result ?? [:]
+        try await retrying(while: ["MalformedPolicyDocumentException"], "the KMS key policy", "be accepted", clock: client.waitClock,
+                           timeout: Self.policyPropagationTimeout, interval: .seconds(3), call)
     }
 
     static func outputs(_ metadata: JSON) -> [String: JSON] {

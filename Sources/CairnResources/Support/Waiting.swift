@@ -29,6 +29,30 @@ func waitUntil(_ resource: String, _ condition: String, clock: any AWSClock, tim
     }
 }
 
+/// Runs `call` again while AWS answers with one of `codes`, a refusal that passes by itself (KMS not yet seeing a new
+/// IAM role, DynamoDB still setting up backups), polling every `interval` on `clock` for at most `timeout`; after
+/// that AWS's last refusal stands. Any other error ends it at once.
+func retrying<T>(while codes: Set<String>, _ resource: String, _ condition: String, clock: any AWSClock, timeout: Duration,
+                 interval: Duration = .seconds(5), _ call: () async throws -> T) async throws -> T {
+    var result: T?
+    var refusal: AWSServiceError?
+    do {
+        try await waitUntil(resource, condition, clock: clock, timeout: timeout, interval: interval) {
+            do {
+                result = try await call()
+                return true
+            } catch let error as AWSServiceError where codes.contains(error.code) {
+                refusal = error
+                return false
+            }
+        }
+    } catch let timeout as WaitTimeout {
+        throw refusal ?? timeout
+    }
+    guard let result else { throw refusal ?? WaitTimeout(resource: resource, condition: condition, waited: timeout) }
+    return result
+}
+
 extension Duration {
     /// The duration in seconds, fractional.
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }

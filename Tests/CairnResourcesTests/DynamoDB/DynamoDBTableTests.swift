@@ -145,6 +145,29 @@ import TestSupport
         #expect(clock.slept == DynamoDBTableProvider.timeout * 2)
     }
 
+    /// Right after a create AWS may refuse point-in-time recovery for a while (ContinuousBackupsUnavailableException):
+    /// the create retries on the client's clock, and succeeds once AWS accepts it.
+    @Test func pointInTimeRecoveryIsRetriedWhileBackupsAreUnavailable() async throws {
+        let clock = SteppingClock()
+        let refusals = Locked(3)
+        let transport = ScriptedTransport(status: { operation in
+            switch operation {
+            case "DescribeTable": return (200, #"{"Table": {"TableName": "locks", "TableStatus": "ACTIVE", "TableArn": "arn:aws:dynamodb:us-east-1:123456789012:table/locks"}}"#)
+            case "UpdateContinuousBackups":
+                let refuse = refusals.withLock { count -> Bool in count -= 1; return count >= 0 }
+                return refuse ? (400, #"{"__type": "ContinuousBackupsUnavailableException", "message": "Backups are being enabled for the table"}"#) : (200, "{}")
+            default: return (200, "{}")
+            }
+        })
+        let provider = DynamoDBTableProvider(client: AWSClient.scripted(transport, clock: clock))
+        var table = Self.locks("locks")
+        table.pointInTimeRecovery = true
+        let created = try await provider.create(ProviderTesting.attributes(of: table))
+        #expect(created.outputs["arn"] == "arn:aws:dynamodb:us-east-1:123456789012:table/locks")
+        #expect(clock.slept == .seconds(15))
+        #expect(refusals.current == -1)
+    }
+
     /// Bad input is refused by `validate()`, which makes no API call, in one sentence naming the attribute.
     @Test func validationNamesTheAttribute() {
         let undeclared = DynamoDBTable("bad", name: "locks", attributeDefinitions: [.init("LockId", .string)], hashKey: "LockID")
