@@ -65,12 +65,14 @@ def scan_providers():
             rtype = provider_types.get(name)
             if not rtype:
                 continue
-            services = {norm(svc) for svc in re.findall(r'client\.[A-Za-z]+\(\.([A-Za-z0-9]+)', body)}
+            # Operations are typed constants: `.ecs.describeClusters` names ECS's DescribeClusters.
+            verbs = "|".join(v[0].lower() + v[1:] for v in VERBS)
+            typed = re.findall(r'\.([a-z][A-Za-z0-9]*)\.((?:%s)[A-Z][A-Za-z0-9]*)\b' % verbs, body)
+            services = {norm(svc) for svc, _ in typed}
             for svc in services:
                 by_service[svc].add(rtype)
-            for op in re.findall(r'"((?:%s)[A-Z][A-Za-z0-9]*)(?:"|\\\()' % "|".join(VERBS), body):
-                for svc in services or {""}:
-                    by_op[(svc, op)].add(rtype)
+            for svc, op in typed:
+                by_op[(norm(svc), op[0].upper() + op[1:])].add(rtype)
     return by_op, by_service
 
 
@@ -207,6 +209,9 @@ def main():
             "destroy": res.one(section="seed", what="cairn-destroy", endpoint="direct", rep=1),
         },
     }
+    for seed in sorted({r["stack"] for r in res.select(section="seeds")}):
+        sources[seed] = {cmd: res.one(section="seeds", what=what, endpoint="direct", stack=seed)
+                         for cmd, what in (("create", "apply"), ("plan", "plan"), ("drift", "drift"), ("destroy", "destroy"))}
     if sizes:
         sources["bench-synthetic"] = {cmd: res.one(section="scale", what=what, endpoint="direct", n=sizes[-1])
                                       for cmd, what in (("create", "apply"), ("plan", "plan"), ("drift", "drift"), ("destroy", "destroy"))}
@@ -362,6 +367,27 @@ def main():
                                                           f"{median([r.get('cpu', 0) for r in engine]):.2f} s", len(engine)]]))
         say("")
         targets.append((f"engine alone at {n} resources: ≤ 1 s and ≤ 300 MB", wall <= 1.0 and rss <= 300, f"{wall:.2f} s, {rss:.0f} MB"))
+
+    # 6. Seeds 001 and 003: times side by side, and a no-op plan that only reads.
+    seeds = sorted({r["stack"] for r in res.select(section="seeds")})
+    if seeds:
+        say("## 6. Seeds 001 and 003: apply, no-op plan, drift, destroy\n")
+        rows, writes = [], []
+        for seed in seeds:
+            count = sum(json.loads(meta.get(f"types_{seed}", "{}")).values())
+            for ep in endpoints:
+                cells = [seed, count, ep]
+                for what in ("apply", "plan", "drift", "destroy"):
+                    row = res.one(section="seeds", what=what, endpoint=ep, stack=seed)
+                    cells.append(f"{fmt_s(res.wall(section='seeds', what=what, endpoint=ep, stack=seed))} / {row['calls']}" if row else "-")
+                    if row and what == "plan":
+                        writes += [f"{seed} [{ep}]: {op}" for op in row["ops"]
+                                   if not op.split(".", 1)[1].startswith(("Describe", "Get", "List", "Head", "BatchGet"))]
+                rows.append(cells)
+        say(table(["stack", "resources", "endpoint", "apply (wall / calls)", "no-op plan", "drift", "destroy"], rows))
+        say("")
+        targets.append(("seeds 001 and 003: a no-op plan makes read calls only", not writes,
+                        "; ".join(writes[:4]) if writes else "every call a Describe, Get, List or Head"))
 
     # Targets and the closing line.
     say("## Targets\n")
