@@ -8,7 +8,7 @@ import TestSupport
     let stack = "cairn-drift-watch"
 
     @Test func appliesCleanlyWithNoDriftAndDestroysEverything() async throws {
-        let cairn = try await CairnRunner.make()
+        let cairn = try await CairnRunner.make(executable: CairnRunner.executable)
         let env = uniqueEnvironment("watch")
         let name = "cairn-drift-watch-\(env)"
         let apply = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"])

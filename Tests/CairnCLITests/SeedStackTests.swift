@@ -8,7 +8,7 @@ import TestSupport
     let stack = "small-business-invoices"
 
     @Test func applyNoChangeDestroyLeavesNothingAndTheTokenStaysSecret() async throws {
-        let cairn = try await CairnRunner.make()
+        let cairn = try await CairnRunner.make(executable: CairnRunner.executable)
         let env = uniqueEnvironment("seed")
         let project = "small-business-invoices-\(env)"
         let token = CairnRunner.gitHubToken
