@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "CairnSignerTests", dependencies: ["CairnSigner"]),
         .testTarget(name: "CairnAWSTests", dependencies: ["CairnAWS", "CairnSigner", "CairnJSON", "TestSupport"]),
         .testTarget(name: "CairnGraphTests", dependencies: ["CairnGraph"]),
-        .testTarget(name: "CairnStateTests", dependencies: ["CairnState", "CSQLite"]),
+        .testTarget(name: "CairnStateTests", dependencies: ["CairnState", "CSQLite", "TestSupport"]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnState", "CairnJSON"]),
         .testTarget(name: "CairnCLITests", dependencies: ["CairnCLI", "CairnEngine", "CairnState", "TestSupport", "CairnJSON"]),
         .testTarget(name: "CairnResourcesTests", dependencies: ["CairnResources", "CairnEngine", "CairnAWS", "CairnSigner", "CairnJSON", "TestSupport"]),

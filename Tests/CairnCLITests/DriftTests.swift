@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// `cairn drift` against moto after a clean apply, with every change made out of band by the aws CLI.
-@Suite struct DriftTests {
+@Suite(.integration) struct DriftTests {
     /// The fixture stacks: a repository, a bucket and a role; and one resource of every type drift compares.
     let stack = "fixture-app"
     let service = "fixture-service"

@@ -4,7 +4,7 @@ import TestSupport
 
 /// The scheduled drift-check stack: the resource types seed 000 does not use (SNS topic and
 /// subscription, IAM policy, OIDC provider, EventBridge rule) applied, clean, and destroyed.
-@Suite struct DriftWatchStackTests {
+@Suite(.integration) struct DriftWatchStackTests {
     let stack = "cairn-drift-watch"
 
     @Test func appliesCleanlyWithNoDriftAndDestroysEverything() async throws {

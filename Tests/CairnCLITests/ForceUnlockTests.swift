@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// `cairn force-unlock` and the state key file's permissions, through the `cairn` binary.
-@Suite struct ForceUnlockTests {
+@Suite(.integration) struct ForceUnlockTests {
     let stack = "fixture-app"
 
     @Test func aRunningHolderIsRefusedAndAKilledOneReleased() async throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-@Suite struct GraphTests {
+@Suite(.integration) struct GraphTests {
     @Test func dotHasEveryResourceAndDependency() async throws {
         let cairn = try await CairnRunner.make()
         let result = try await cairn.run(["graph", "fixture-app"])

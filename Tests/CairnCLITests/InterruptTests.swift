@@ -5,7 +5,7 @@ import TestSupport
 /// SIGINT and SIGTERM sent to the real `cairn` binary at a known point of its work: a proxy between cairn
 /// and moto holds the answer of a chosen call (which has taken effect in moto) until the signal was handled.
 /// Also two applies of one stack at once, the second waiting for the lock. Results checked with the aws CLI.
-@Suite struct InterruptTests {
+@Suite(.integration) struct InterruptTests {
     let stack = "fixture-app"
 
     /// A runner whose cairn goes through a fresh proxy to the shared moto.

@@ -5,7 +5,7 @@ import TestSupport
 
 /// The commands that only read the local state or the declarations work with no AWS credentials, no
 /// region and no network: the process gets nothing but PATH, an empty HOME and where the state is.
-@Suite struct LocalCommandsTests {
+@Suite(.integration) struct LocalCommandsTests {
     let stack = "fixture-app"
 
     @Test func localCommandsNeedNoAWS() async throws {

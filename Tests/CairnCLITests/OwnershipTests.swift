@@ -6,7 +6,7 @@ import TestSupport
 /// A stack never adopts, changes or deletes what it did not create: a look-alike made by hand, another
 /// state's resources, or its own resources seen from the wrong region. Each case is reproduced through
 /// the `cairn` binary and checked with the aws CLI.
-@Suite struct OwnershipTests {
+@Suite(.integration) struct OwnershipTests {
     let stack = "fixture-app"
 
     /// A bucket already there under the stack's exact name, holding an object: apply, apply again, destroy.

@@ -5,7 +5,7 @@ import TestSupport
 
 /// The fixture stack `fixture-app` (a repository, a bucket and a role) through the `cairn-fixtures` binary, against a signature-checking moto, each result
 /// checked with the aws CLI. Each test uses its own `--env`, so names never collide.
-@Suite struct StackLifecycleTests {
+@Suite(.integration) struct StackLifecycleTests {
     let stack = "fixture-app"
 
     @Test func planApplyReplanDriftRevertDestroy() async throws {

@@ -7,7 +7,7 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
     try await runProcess(executable: CairnRunner.fixtures, arguments: arguments, environment: environment, timeout: .seconds(120))
 }
 
-@Suite struct WhoamiTests {
+@Suite(.integration) struct WhoamiTests {
     @Test func textOutputNamesEverySource() async throws {
         let moto = try await MotoServer.shared()
         let expected = try await moto.awsJSON(["sts", "get-caller-identity"])

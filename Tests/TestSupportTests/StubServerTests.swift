@@ -5,7 +5,7 @@ import FoundationNetworking
 import Testing
 import TestSupport
 
-@Suite struct StubServerTests {
+@Suite(.integration) struct StubServerTests {
     /// A fresh session per test: no pooled connection is shared between tests.
     private func makeSession() -> URLSession {
         let configuration = URLSessionConfiguration.ephemeral

@@ -56,7 +56,7 @@ import TestSupport
         ])
     }
 
-    @Test func latencyIsMeasured() async throws {
+    @Test(.integration) func latencyIsMeasured() async throws {
         let stub = try await StubServer.start([.delay(seconds: 0.3, then: .json(200, #"{"repositories":[]}"#))])
         defer { stub.stop() }
         let logger = RecordingLogger()
@@ -87,7 +87,7 @@ import TestSupport
         }
     }
 
-    @Test func againstMotoEveryCallLogsAndNoSecretLeaks() async throws {
+    @Test(.integration) func againstMotoEveryCallLogsAndNoSecretLeaks() async throws {
         let moto = try await MotoServer.shared()
         let logger = RecordingLogger()
         let configuration = try AWSConfiguration.resolve(environment: moto.environment(), logger: logger)

@@ -16,7 +16,7 @@ private let stsOK = StubResponse.xml(200, """
 
 /// The real transport (async-http-client) over a real socket, against the scriptable stub server.
 @Suite struct HTTPClientTransportTests {
-    @Test func aConnectionResetIsConnectionLostAndRetried() async throws {
+    @Test(.integration) func aConnectionResetIsConnectionLostAndRetried() async throws {
         let stub = try await StubServer.start([.resetConnection, stsOK])
         defer { stub.stop() }
         let direct = try await StubServer.start([.resetConnection])
@@ -36,7 +36,7 @@ private let stsOK = StubResponse.xml(200, """
         #expect(clock.sleeps == [.milliseconds(500)])
     }
 
-    @Test func aConnectionClosedWithoutAnswerIsRetried() async throws {
+    @Test(.integration) func aConnectionClosedWithoutAnswerIsRetried() async throws {
         let stub = try await StubServer.start([.closeWithoutResponse, stsOK])
         defer { stub.stop() }
         let clock = FakeClock()
@@ -45,7 +45,7 @@ private let stsOK = StubResponse.xml(200, """
         #expect(clock.sleeps == [.milliseconds(500)])
     }
 
-    @Test func aTimeoutIsRetried() async throws {
+    @Test(.integration) func aTimeoutIsRetried() async throws {
         let stub = try await StubServer.start([.hang, stsOK])
         defer { stub.stop() }
         let clock = FakeClock()
@@ -61,7 +61,7 @@ private let stsOK = StubResponse.xml(200, """
         #expect(latency >= 900, "\(first)")
     }
 
-    @Test func aTimeoutIsReportedWithTheEndpointAndTheWait() async throws {
+    @Test(.integration) func aTimeoutIsReportedWithTheEndpointAndTheWait() async throws {
         let hanging = try await StubServer.start([.hang])
         defer { hanging.stop() }
         let client = makeNetworkClient(endpoint: hanging.endpoint, clock: FakeClock(),
@@ -74,7 +74,7 @@ private let stsOK = StubResponse.xml(200, """
         #expect(try await hanging.requests().count == 1)
     }
 
-    @Test func subSecondTimeoutsStillWait() async throws {
+    @Test(.integration) func subSecondTimeoutsStillWait() async throws {
         let hanging = try await StubServer.start([.hang])
         defer { hanging.stop() }
         let started = ContinuousClock.now
@@ -91,7 +91,7 @@ private let stsOK = StubResponse.xml(200, """
     /// Cancelling requests that are failing at that moment once deadlocked inside swift-corelibs-foundation
     /// (a drift check whose failed read cancelled its siblings never ended). Many rounds, to meet the race;
     /// kept for the transport that replaced URLSession.
-    @Test func cancellingRequestsAsTheyFailNeverHangs() async throws {
+    @Test(.integration) func cancellingRequestsAsTheyFailNeverHangs() async throws {
         // Held for the whole test: hundreds of requests must not reach a server another test starts meanwhile.
         let closed = try ClosedLoopbackPort()
         defer { closed.close() }
@@ -128,7 +128,7 @@ private let stsOK = StubResponse.xml(200, """
         #expect(ContinuousClock.now - started < .seconds(25))
     }
 
-    @Test func requestsToOneEndpointShareAKeptAliveConnection() async throws {
+    @Test(.integration) func requestsToOneEndpointShareAKeptAliveConnection() async throws {
         let stub = try await StubServer.start([stsOK])
         defer { stub.stop() }
         let client = makeNetworkClient(endpoint: stub.endpoint)
@@ -171,7 +171,7 @@ private let stsOK = StubResponse.xml(200, """
         #expect(error.description.hasSuffix("). Check the endpoint (AWS_ENDPOINT_URL, the profile's endpoint_url) and the network."))
     }
 
-    @Test func errorPagesOverTheWireBecomeRequestErrors() async throws {
+    @Test(.integration) func errorPagesOverTheWireBecomeRequestErrors() async throws {
         let html = "<html><body><h1>502 Bad Gateway</h1><hr><center>nginx</center></body></html>"
         let stub = try await StubServer.start([.http(status: 502, headers: ["Content-Type": "text/html"], body: html)])
         defer { stub.stop() }
@@ -187,7 +187,7 @@ private let stsOK = StubResponse.xml(200, """
         #expect(clock.sleeps == [.milliseconds(500), .seconds(1)])
     }
 
-    @Test func theWireRequestIsSignedAndCarriesTheProtocolHeaders() async throws {
+    @Test(.integration) func theWireRequestIsSignedAndCarriesTheProtocolHeaders() async throws {
         let stub = try await StubServer.start([.json(200, #"{"repositories":[]}"#)])
         defer { stub.stop() }
         _ = try await makeNetworkClient(endpoint: stub.endpoint).json(.ecr, "DescribeRepositories", ["maxResults": 2])
