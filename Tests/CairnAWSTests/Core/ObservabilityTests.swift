@@ -36,8 +36,10 @@ import TestSupport
             "request-id=- error=connectionLost(detail: \"Connection reset by peer\")",
             "request-id=req-ok",
         ])
-        // The fake transport answers at once.
-        #expect(parsed.allSatisfy { $0.latency < 1_000 })
+        // Every line has its latency in whole milliseconds (parsed above); its value is the transport's time,
+        // which latencyIsMeasured checks against an answer delayed on purpose. No bound on it here: the
+        // fake answers at once, but how long "at once" takes is up to the machine's load.
+        #expect(parsed.allSatisfy { $0.latency >= 0 })
     }
 
     @Test func eachProtocolLogsItsRequestID() async throws {
@@ -62,6 +64,7 @@ import TestSupport
         let logger = RecordingLogger()
         _ = try await makeNetworkClient(endpoint: stub.endpoint, logger: logger).json(.ecr, "DescribeRepositories")
         let line = try #require(logger.lines.first.flatMap(parse))
+        // bound: at least the 300 ms delay (a lower bound, which load only makes easier); under 5 s only bounds a hang.
         #expect(line.latency >= 290 && line.latency < 5_000, "\(logger.lines)")
     }
 
