@@ -138,7 +138,7 @@ import TestSupport
     /// Every resource recorded once, nothing left to do, and (through the aws CLI) nothing created twice.
     private func expectConverged(_ cairn: CairnRunner, env: String) async throws {
         let state = try await cairn.run(["state", "list", stack, "--env", env])
-        #expect(state.stdout.split(separator: "\n").count == 3, "every resource recorded once: \(state.stdout)")
+        #expect(state.stdout.split(separator: "\n").count == 4, "every resource recorded once: \(state.stdout)")
         #expect(try await cairn.run(["plan", stack, "--env", env, "--detailed-exitcode"]).status == 0)
         let name = "fixture-app-\(env)"
         let buckets = try await cairn.awsJSON(["s3api", "list-buckets"])
@@ -147,5 +147,8 @@ import TestSupport
         #expect((repositories["repositories"].array ?? []).filter { $0["repositoryName"].string == name }.count == 1)
         let roles = try await cairn.awsJSON(["iam", "list-roles"])
         #expect((roles["Roles"].array ?? []).filter { $0["RoleName"].string == "\(name)-build" }.count == 1)
+        // A second RegisterTaskDefinition would have made revision 2.
+        let revisions = try await cairn.awsJSON(["ecs", "list-task-definitions", "--family-prefix", name])
+        #expect(revisions["taskDefinitionArns"].array?.count == 1, "\(revisions)")
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The fixture stack `fixture-app` (a repository, a bucket and a role) through the `cairn-fixtures` binary, against a signature-checking moto, each result
+/// The fixture stack `fixture-app` (a repository, a bucket, a role and a task definition) through the `cairn-fixtures` binary, against a signature-checking moto, each result
 /// checked with the aws CLI. Each test uses its own `--env`, so names never collide.
 @Suite(.integration) struct StackLifecycleTests {
     let stack = "fixture-app"
@@ -16,11 +16,11 @@ import TestSupport
 
         let plan = try await cairn.run(["plan", stack, "--env", env, "--detailed-exitcode"])
         #expect(plan.status == 2, "\(plan)")
-        #expect(plan.stdout.contains("Plan: 3 to create, 0 to update, 0 to replace, 0 to delete."))
+        #expect(plan.stdout.contains("Plan: 4 to create, 0 to update, 0 to replace, 0 to delete."))
 
         let apply = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"])
         #expect(apply.status == 0, "\(apply)")
-        #expect(apply.stdout.contains("Apply complete! Resources: 3 added"))
+        #expect(apply.stdout.contains("Apply complete! Resources: 4 added"))
 
         // Checked independently.
         let repositories = try await cairn.awsJSON(["ecr", "describe-repositories", "--repository-names", repository])
@@ -66,7 +66,7 @@ import TestSupport
 
         let destroy = try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"])
         #expect(destroy.status == 0, "\(destroy)")
-        #expect(destroy.stdout.contains("Destroy complete! Resources: 3 destroyed."))
+        #expect(destroy.stdout.contains("Destroy complete! Resources: 4 destroyed."))
         #expect(try await cairn.aws(["ecr", "describe-repositories", "--repository-names", repository]).status != 0)
         #expect(try await cairn.aws(["s3api", "head-bucket", "--bucket", bucket]).status != 0)
         #expect(try await cairn.aws(["iam", "get-role", "--role-name", "\(repository)-build"]).status != 0)
@@ -106,7 +106,7 @@ import TestSupport
         let rerun = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"])
         #expect(rerun.status == 0, "\(rerun)")
         let state = try await cairn.run(["state", "list", stack, "--env", env])
-        #expect(state.stdout.split(separator: "\n").count == 3, "every resource recorded once: \(state.stdout)")
+        #expect(state.stdout.split(separator: "\n").count == 4, "every resource recorded once: \(state.stdout)")
         let buckets = try await cairn.awsJSON(["s3api", "list-buckets"])
         #expect((buckets["Buckets"].array ?? []).filter { $0["Name"].string == bucket }.count == 1)
         let history = try await cairn.run(["state", "history", stack, "--env", env])
@@ -165,7 +165,7 @@ import TestSupport
         #expect(list.stdout.contains("aws_ecr_repository.app\taws_ecr_repository\t\(repository)"))
         let plan = try await cairn.run(["plan", stack, "--env", env])
         #expect(plan.stdout.contains("~ aws_ecr_repository.app"), "the declaration differs (scan on push, tags): \(plan.stdout)")
-        #expect(plan.stdout.contains("2 to create, 1 to update"))
+        #expect(plan.stdout.contains("3 to create, 1 to update"))
         let missing = try await cairn.run(["import", stack, "aws_ecr_repository.app", "no-such-repo", "--env", uniqueEnvironment("none")])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("AWS has no aws_ecr_repository with id 'no-such-repo'"))

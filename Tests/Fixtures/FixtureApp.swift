@@ -1,10 +1,11 @@
 import Cairn
 
-/// The small stack most CLI tests use: an ECR repository, a versioned bucket and a role whose policy names
-/// both (so the role is created after them), plus the default VPC's look-up, a call made while planning
-/// that a test can hold. Three resources to create; `--env NAME` suffixes every name (`fixture-app-NAME`).
+/// The small stack most CLI tests use: an ECR repository, a versioned bucket, a role whose policy names
+/// both (so the role is created after them) and an ECS task definition (creating one twice makes a second
+/// revision rather than failing, so a test sees a duplicate create), plus the default VPC's look-up, a call
+/// made while planning that a test can hold. Four resources to create; `--env NAME` suffixes every name.
 ///
-/// Names: repository `fixture-app[-ENV]`, bucket `…-artifacts`, role `…-build`.
+/// Names: repository and task family `fixture-app[-ENV]`, bucket `…-artifacts`, role `…-build`.
 let fixtureApp = StackDefinition(
     name: "fixture-app",
     summary: "CLI test fixture: an ECR repository, a bucket and a role naming both",
@@ -26,8 +27,12 @@ let fixtureApp = StackDefinition(
             ]),
         ])
 
+    let task = ECSTaskDefinition(
+        "app", family: Input(name), cpu: 256, memory: 512, networkMode: .awsvpc,
+        containers: [.init(name: "app", image: "\(repository.uri):latest")])
+
     return (
-        resources: [vpc, repository, artifacts, build],
+        resources: [vpc, repository, artifacts, build, task],
         outputs: ["ECR_REPOSITORY_URI": .reference(repository.uri.reference)]
     )
 }
