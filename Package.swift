@@ -52,10 +52,13 @@ let package = Package(
         .testTarget(name: "CairnSignerTests", dependencies: ["CairnSigner"]),
         .testTarget(name: "CairnAWSTests", dependencies: ["CairnAWS", "CairnSigner", "CairnJSON", "TestSupport"]),
         .testTarget(name: "CairnGraphTests", dependencies: ["CairnGraph"]),
-        .testTarget(name: "CairnStateTests", dependencies: ["CairnState", "CSQLite"]),
+        .testTarget(name: "CairnStateTests", dependencies: ["CairnState", "CSQLite", "TestSupport"]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnState", "CairnJSON"]),
         .testTarget(name: "CairnCLITests", dependencies: ["CairnCLI", "CairnEngine", "CairnState", "TestSupport", "CairnJSON"]),
         .testTarget(name: "CairnResourcesTests", dependencies: ["CairnResources", "CairnEngine", "CairnAWS", "CairnSigner", "CairnJSON", "TestSupport"]),
+        // The CLI tests' own stacks (Tests/Fixtures), run the way `cairn` runs the seed stacks, so that the tests of
+        // generic CLI behaviour never depend on the seed stacks' names or resource counts.
+        .executableTarget(name: "cairn-fixtures", dependencies: ["Cairn"], path: "Tests/Fixtures"),
         // Shared by the integration tests: a moto server per test process (signature checking on), the aws CLI,
         // a scriptable HTTP stub server and a process runner. Its Python helpers run from the source tree.
         .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["scripts"]),

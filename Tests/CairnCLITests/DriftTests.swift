@@ -4,36 +4,39 @@ import Testing
 import TestSupport
 
 /// `cairn drift` against moto after a clean apply, with every change made out of band by the aws CLI.
-@Suite struct DriftTests {
-    let stack = "small-business-invoices"
+@Suite(.integration) struct DriftTests {
+    /// The fixture stacks: a repository, a bucket and a role; and one resource of every type drift compares.
+    let stack = "fixture-app"
+    let service = "fixture-service"
 
-    /// Applies a fresh copy of the stack and returns its runner, environment and resource names.
-    func applied(_ prefix: String) async throws -> (CairnRunner, String, String) {
+    /// Applies a fresh copy of `stack` and returns its runner, environment and name prefix (its repository's name).
+    func applied(_ prefix: String, stack: String = "fixture-app") async throws -> (CairnRunner, String, String) {
         let cairn = try await CairnRunner.make()
         let env = uniqueEnvironment(prefix)
         try await cairn.run(["apply", stack, "--env", env, "--auto-approve"]).requireSuccess("apply")
-        return (cairn, env, "small-business-invoices-\(env)")
+        return (cairn, env, "\(stack)-\(env)")
     }
 
     @Test func cleanRightAfterApplyThenEveryKindOfChangeIsFound() async throws {
-        let (cairn, env, project) = try await applied("drift")
+        let (cairn, env, project) = try await applied("drift", stack: service)
+        let stack = service
         let clean = try await cairn.run(["drift", stack, "--env", env, "--format", "json"])
         #expect(clean.status == 0, "no false positives right after apply: \(clean.stdout)")
         #expect(try JSONValue(parsing: clean.stdout)["drifted"] == false)
 
         // An attribute, a tag, an inline policy added to a managed role, and a deleted resource.
-        try await cairn.aws(["s3api", "put-bucket-versioning", "--bucket", "\(project)-pipeline-artifacts",
+        try await cairn.aws(["s3api", "put-bucket-versioning", "--bucket", "\(project)-artifacts",
                              "--versioning-configuration", "Status=Suspended"]).requireSuccess()
-        try await cairn.aws(["iam", "tag-role", "--role-name", "\(project)-codebuild", "--tags", "Key=owner,Value=someone"]).requireSuccess()
-        try await cairn.aws(["iam", "put-role-policy", "--role-name", "\(project)-codepipeline", "--policy-name", "extra",
+        try await cairn.aws(["iam", "tag-role", "--role-name", "\(project)-build", "--tags", "Key=owner,Value=someone"]).requireSuccess()
+        try await cairn.aws(["iam", "put-role-policy", "--role-name", "\(project)-deploy", "--policy-name", "extra",
                              "--policy-document", #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#]).requireSuccess()
         try await cairn.aws(["logs", "delete-log-group", "--log-group-name", "/ecs/\(project)"]).requireSuccess()
         // Attributes of the other resource types.
         try await cairn.aws(["ecr", "put-image-scanning-configuration", "--repository-name", project,
                              "--image-scanning-configuration", "scanOnPush=false"]).requireSuccess()
-        try await cairn.aws(["ecs", "update-cluster-settings", "--cluster", "small-business-cluster-\(env)",
+        try await cairn.aws(["ecs", "update-cluster-settings", "--cluster", "\(project)-cluster",
                              "--settings", "name=containerInsights,value=disabled"]).requireSuccess()
-        try await cairn.aws(["ecs", "update-service", "--cluster", "small-business-cluster-\(env)", "--service", "\(project)-service",
+        try await cairn.aws(["ecs", "update-service", "--cluster", "\(project)-cluster", "--service", "\(project)-service",
                              "--desired-count", "3"]).requireSuccess()
         try await cairn.aws(["codebuild", "update-project", "--name", "\(project)-build", "--timeout-in-minutes", "15"]).requireSuccess()
         let group = try await cairn.awsJSON(["ec2", "describe-security-groups", "--filters", "Name=group-name,Values=\(project)-service"])["SecurityGroups"][0]["GroupId"].string ?? ""
@@ -41,13 +44,13 @@ import TestSupport
                              "--cidr", "0.0.0.0/0"]).requireSuccess()
         // A service added by hand to the managed cluster: unmanaged.
         let taskDefinition = try await cairn.awsJSON(["ecs", "describe-task-definition", "--task-definition", project])["taskDefinition"]["taskDefinitionArn"].string ?? ""
-        try await cairn.aws(["ecs", "create-service", "--cluster", "small-business-cluster-\(env)", "--service-name", "handmade",
+        try await cairn.aws(["ecs", "create-service", "--cluster", "\(project)-cluster", "--service-name", "handmade",
                              "--task-definition", taskDefinition, "--desired-count", "0"]).requireSuccess()
         // A bucket made by hand and tagged with the stack: unmanaged.
         let stray = "\(project)-stray"
         try await cairn.aws(["s3api", "create-bucket", "--bucket", stray, "--create-bucket-configuration", "LocationConstraint=eu-north-1"]).requireSuccess()
         try await cairn.aws(["s3api", "put-bucket-tagging", "--bucket", stray, "--tagging",
-                             "TagSet=[{Key=project,Value=small-business-invoices},{Key=environment,Value=\(env)}]"]).requireSuccess()
+                             "TagSet=[{Key=project,Value=fixture-service},{Key=environment,Value=\(env)}]"]).requireSuccess()
 
         let drift = try await cairn.run(["drift", stack, "--env", env, "--format", "json"])
         #expect(drift.status == 2, "\(drift)")
@@ -63,7 +66,7 @@ import TestSupport
         #expect(entry("aws_s3_bucket.artifacts")["attributes"][0]["recorded"] == "Enabled")
         #expect(entry("aws_s3_bucket.artifacts")["attributes"][0]["live"] == "Suspended")
         #expect(entry("aws_iam_role.build")["attributes"][0]["path"] == "tags.owner")
-        #expect(entry("aws_iam_role.pipeline")["attributes"][0]["path"] == "inlinePolicies.extra")
+        #expect(entry("aws_iam_role.deploy")["attributes"][0]["path"] == "inlinePolicies.extra")
         #expect(entry("aws_cloudwatch_log_group.app")["status"] == "deleted")
         #expect(entry("aws_cloudwatch_log_group.app")["type"] == "aws_cloudwatch_log_group")
         #expect(entry("aws_ecs_service[\"handmade\"]")["status"] == "unmanaged")
@@ -77,7 +80,7 @@ import TestSupport
         #expect(entry("aws_security_group.service")["status"] == "changed")
         // Exactly those, and nothing else.
         #expect(Set(resources.compactMap { $0["address"].string }) == [
-            "aws_s3_bucket.artifacts", "aws_iam_role.build", "aws_iam_role.pipeline", "aws_cloudwatch_log_group.app",
+            "aws_s3_bucket.artifacts", "aws_iam_role.build", "aws_iam_role.deploy", "aws_cloudwatch_log_group.app",
             "aws_ecr_repository.app", "aws_ecs_cluster.cluster", "aws_ecs_service.app", "aws_codebuild_project.build",
             "aws_security_group.service", "aws_s3_bucket[\"\(stray)\"]", "aws_ecs_service[\"handmade\"]",
         ])
@@ -100,21 +103,21 @@ import TestSupport
         #expect(plan.stdout.contains("changed outside Cairn"))
         try await cairn.run(["apply", stack, "--env", env, "--auto-approve"]).requireSuccess("revert")
         // Each change reverted, checked with the aws CLI.
-        #expect(try await cairn.awsJSON(["s3api", "get-bucket-versioning", "--bucket", "\(project)-pipeline-artifacts"])["Status"] == "Enabled")
-        #expect(try await cairn.awsJSON(["iam", "list-role-tags", "--role-name", "\(project)-codebuild"])["Tags"].array?.contains { $0["Key"] == "owner" } == false)
+        #expect(try await cairn.awsJSON(["s3api", "get-bucket-versioning", "--bucket", "\(project)-artifacts"])["Status"] == "Enabled")
+        #expect(try await cairn.awsJSON(["iam", "list-role-tags", "--role-name", "\(project)-build"])["Tags"].array?.contains { $0["Key"] == "owner" } == false)
         #expect(try await cairn.awsJSON(["logs", "describe-log-groups", "--log-group-name-prefix", "/ecs/\(project)"])["logGroups"][0]["retentionInDays"] == 30)
         #expect(try await cairn.awsJSON(["ecr", "describe-repositories", "--repository-names", project])["repositories"][0]["imageScanningConfiguration"]["scanOnPush"] == true)
-        let clusterSettings = try await cairn.awsJSON(["ecs", "describe-clusters", "--clusters", "small-business-cluster-\(env)", "--include", "SETTINGS"])
+        let clusterSettings = try await cairn.awsJSON(["ecs", "describe-clusters", "--clusters", "\(project)-cluster", "--include", "SETTINGS"])
         #expect(clusterSettings["clusters"][0]["settings"][0]["value"] == "enabled")
-        let serviceNow = try await cairn.awsJSON(["ecs", "describe-services", "--cluster", "small-business-cluster-\(env)", "--services", "\(project)-service"])
+        let serviceNow = try await cairn.awsJSON(["ecs", "describe-services", "--cluster", "\(project)-cluster", "--services", "\(project)-service"])
         #expect(serviceNow["services"][0]["desiredCount"] == 1)
         #expect(try await cairn.awsJSON(["codebuild", "batch-get-projects", "--names", "\(project)-build"])["projects"][0]["timeoutInMinutes"] == 60)
         let rules = try await cairn.awsJSON(["ec2", "describe-security-groups", "--group-ids", group])["SecurityGroups"][0]["IpPermissions"].array ?? []
         #expect(!rules.contains { $0["FromPort"] == 22 })
         try await cairn.aws(["s3api", "delete-bucket", "--bucket", stray]).requireSuccess()
-        try await cairn.aws(["ecs", "delete-service", "--cluster", "small-business-cluster-\(env)", "--service", "handmade"]).requireSuccess()
+        try await cairn.aws(["ecs", "delete-service", "--cluster", "\(project)-cluster", "--service", "handmade"]).requireSuccess()
         #expect(try await cairn.run(["drift", stack, "--env", env]).status == 0)
-        #expect(try await cairn.aws(["iam", "get-role-policy", "--role-name", "\(project)-codepipeline", "--policy-name", "extra"]).status != 0,
+        #expect(try await cairn.aws(["iam", "get-role-policy", "--role-name", "\(project)-deploy", "--policy-name", "extra"]).status != 0,
                 "inline policies are managed exclusively")
         try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
     }
@@ -160,7 +163,7 @@ import TestSupport
         // Bounded by --max-runs in case SIGTERM is never sent; the waits below don't depend on
         // how long the out-of-band change takes, which varies with the machine's load.
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CairnRunner.executable)
+        process.executableURL = URL(fileURLWithPath: cairn.executablePath)
         process.arguments = ["drift", stack, "--env", env, "--every", "1s", "--max-runs", "120"]
         process.environment = cairn.environment
         let output = Pipe()
@@ -210,7 +213,7 @@ import TestSupport
         #expect(posted.count == 1, "notified once: only when the drift picture changes")
         #expect(posted.first?.method == "POST")
         let body = try JSONValue(parsing: posted.first?.body ?? "")
-        #expect(body["text"].string?.contains("Cairn drift in small-business-invoices") == true)
+        #expect(body["text"].string?.contains("Cairn drift in fixture-app") == true)
         #expect(body["drifted"] == true)
 
         let received = try await cairn.awsJSON(["sqs", "receive-message", "--queue-url", queueURL, "--wait-time-seconds", "2"])

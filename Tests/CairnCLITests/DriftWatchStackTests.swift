@@ -4,11 +4,11 @@ import TestSupport
 
 /// The scheduled drift-check stack: the resource types seed 000 does not use (SNS topic and
 /// subscription, IAM policy, OIDC provider, EventBridge rule) applied, clean, and destroyed.
-@Suite struct DriftWatchStackTests {
+@Suite(.integration) struct DriftWatchStackTests {
     let stack = "cairn-drift-watch"
 
     @Test func appliesCleanlyWithNoDriftAndDestroysEverything() async throws {
-        let cairn = try await CairnRunner.make()
+        let cairn = try await CairnRunner.make(executable: CairnRunner.executable)
         let env = uniqueEnvironment("watch")
         let name = "cairn-drift-watch-\(env)"
         let apply = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"])

@@ -4,8 +4,8 @@ import Testing
 import TestSupport
 
 /// `cairn force-unlock` and the state key file's permissions, through the `cairn` binary.
-@Suite struct ForceUnlockTests {
-    let stack = "small-business-invoices"
+@Suite(.integration) struct ForceUnlockTests {
+    let stack = "fixture-app"
 
     @Test func aRunningHolderIsRefusedAndAKilledOneReleased() async throws {
         let cairn = try await CairnRunner.make()
@@ -13,7 +13,7 @@ import TestSupport
         // A state with one resource, so that `apply --refresh-only` takes the lock and then reads AWS.
         let seeded = try #require(try StateStore.open(stateDir: cairn.stateDir, stack: stack, environment: env, create: true))
         try seeded.commitCreate(ResourceRecord(address: "aws_ecr_repository.app", type: "aws_ecr_repository",
-                                               physicalID: "small-business-invoices-\(env)"), command: "import")
+                                               physicalID: "fixture-app-\(env)"), command: "import")
         seeded.close()
 
         // An endpoint that takes every request and never answers: the holder waits inside its lock.

@@ -6,14 +6,14 @@ import TestSupport
 /// A stack never adopts, changes or deletes what it did not create: a look-alike made by hand, another
 /// state's resources, or its own resources seen from the wrong region. Each case is reproduced through
 /// the `cairn` binary and checked with the aws CLI.
-@Suite struct OwnershipTests {
-    let stack = "small-business-invoices"
+@Suite(.integration) struct OwnershipTests {
+    let stack = "fixture-app"
 
     /// A bucket already there under the stack's exact name, holding an object: apply, apply again, destroy.
     @Test func aLookAlikeBucketIsNeverAdoptedOrDestroyed() async throws {
         let cairn = try await CairnRunner.make()
         let env = uniqueEnvironment("lookalike")
-        let bucket = "small-business-invoices-\(env)-pipeline-artifacts"
+        let bucket = "fixture-app-\(env)-artifacts"
         try await cairn.aws(["s3api", "create-bucket", "--bucket", bucket, "--create-bucket-configuration", "LocationConstraint=eu-north-1"])
             .requireSuccess()
         let file = try makeTemporaryDirectory().appendingPathComponent("ledger.csv")
@@ -26,7 +26,7 @@ import TestSupport
             #expect(apply.stderr.contains("aws_s3_bucket.artifacts: \(bucket) already exists in AWS and was not created by this stack"), "\(apply.stderr)")
             #expect(apply.stderr.contains("cairn import \(stack) aws_s3_bucket.artifacts \(bucket)"))
         }
-        #expect(try await cairn.aws(["ecr", "describe-repositories", "--repository-names", "small-business-invoices-\(env)"]).status != 0,
+        #expect(try await cairn.aws(["ecr", "describe-repositories", "--repository-names", "fixture-app-\(env)"]).status != 0,
                 "the plan stopped before anything was created")
 
         // Without the plan's check (no refresh), S3 itself refuses the create, and its intent goes with the refusal.
@@ -52,7 +52,7 @@ import TestSupport
     @Test func anotherStateAndAnotherRegionCannotTouchTheStack() async throws {
         let first = try await CairnRunner.make()
         let env = uniqueEnvironment("owner")
-        let bucket = "small-business-invoices-\(env)-pipeline-artifacts"
+        let bucket = "fixture-app-\(env)-artifacts"
         try await first.run(["apply", stack, "--env", env, "--auto-approve"]).requireSuccess("first apply")
         let owned = try await first.awsJSON(["s3api", "get-bucket-tagging", "--bucket", bucket])
         let tagKeys = (owned["TagSet"].array ?? []).compactMap { $0["Key"].string }
@@ -85,7 +85,7 @@ import TestSupport
             #expect(away.stderr.contains("is for region eu-north-1, but this run uses us-east-2"), "\(arguments): \(away.stderr)")
         }
         #expect(try await first.run(["state", "history", stack, "--env", env]).stdout == history)
-        #expect(try await first.moto.aws(["ecr", "describe-repositories"], region: "us-east-2").stdout.contains("small-business-invoices") == false)
+        #expect(try await first.moto.aws(["ecr", "describe-repositories"], region: "us-east-2").stdout.contains("fixture-app") == false)
 
         try await first.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess("destroy")
         #expect(try await first.aws(["s3api", "head-bucket", "--bucket", bucket]).status != 0)

@@ -86,7 +86,7 @@ private final class ConnectProxy: @unchecked Sendable {
 
 /// Every AWS request goes through the forward proxy that HTTP_PROXY / HTTPS_PROXY name, except the hosts
 /// NO_PROXY lists; a malformed proxy URL stops before any call, naming the variable.
-@Suite struct ProxyTests {
+@Suite(.integration) struct ProxyTests {
     func whoami(_ moto: MotoServer, _ extra: [String: String]) async throws -> ProcessResult {
         var environment = moto.environment(region: "eu-north-1")
         // The harness keeps every client off proxies for loopback; here the test decides.

@@ -4,11 +4,11 @@ import TestSupport
 
 /// Seed 000's complete system: applied, re-planned with no changes, destroyed leaving nothing in any
 /// service (checked with the aws CLI), and the GitHub token never shown nor stored in clear.
-@Suite struct SeedStackTests {
+@Suite(.integration) struct SeedStackTests {
     let stack = "small-business-invoices"
 
     @Test func applyNoChangeDestroyLeavesNothingAndTheTokenStaysSecret() async throws {
-        let cairn = try await CairnRunner.make()
+        let cairn = try await CairnRunner.make(executable: CairnRunner.executable)
         let env = uniqueEnvironment("seed")
         let project = "small-business-invoices-\(env)"
         let token = CairnRunner.gitHubToken

@@ -4,7 +4,7 @@ import TestSupport
 
 /// Waiting on an endpoint that never answers costs no processor time (URLSession on Linux once burnt a
 /// whole core doing it), ends after `CAIRN_HTTP_TIMEOUT`, and says which setting to raise.
-@Suite struct StalledEndpointTests {
+@Suite(.integration) struct StalledEndpointTests {
     @Test func waitingOnAStalledEndpointDoesNotSpin() async throws {
         let stalled = try await StubServer.start([.hang])
         defer { stalled.stop() }

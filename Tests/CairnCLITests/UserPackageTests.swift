@@ -8,7 +8,7 @@ import TestSupport
 /// `main.swift`, as a team keeping its infrastructure in its own repository does. It is built with
 /// `swift build`, then its executable plans, applies, re-plans, drift-checks and destroys the stack
 /// against moto, each result checked with the aws CLI.
-@Suite struct UserPackageTests {
+@Suite(.integration) struct UserPackageTests {
     let stack = "my-infra"
 
     @Test func examplePackageManagesItsOwnStack() async throws {

@@ -2,31 +2,12 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The `cairn` executable built next to this test bundle (`.build*/debug/cairn`; `swift build --build-tests`
-/// builds every product).
-private func cairnExecutable() throws -> String {
-    var directories: [URL] = []
-    if let first = CommandLine.arguments.first, first.contains("/") {
-        directories.append(URL(fileURLWithPath: first).resolvingSymlinksInPath().deletingLastPathComponent())
-    }
-    if let executable = Bundle.main.executableURL { directories.append(executable.resolvingSymlinksInPath().deletingLastPathComponent()) }
-    // macOS: …/debug/CairnPackageTests.xctest/Contents/MacOS/CairnPackageTests, run by xctest: the bundle's parent.
-    for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-        directories.append(bundle.bundleURL.deletingLastPathComponent())
-    }
-    directories.append(Bundle.main.bundleURL)
-    for directory in directories {
-        let candidate = directory.appendingPathComponent("cairn").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    throw TestSupportError("the cairn executable is not next to the test bundle (looked in \(directories.map(\.path))): build with `swift build --build-tests`.")
-}
-
+/// `whoami` through `cairn-fixtures`, whose stack `fixture-app` declares region eu-north-1.
 private func cairn(_ arguments: [String], environment: [String: String]) async throws -> ProcessResult {
-    try await runProcess(executable: try cairnExecutable(), arguments: arguments, environment: environment, timeout: .seconds(120))
+    try await runProcess(executable: CairnRunner.fixtures, arguments: arguments, environment: environment, timeout: .seconds(120))
 }
 
-@Suite struct WhoamiTests {
+@Suite(.integration) struct WhoamiTests {
     @Test func textOutputNamesEverySource() async throws {
         let moto = try await MotoServer.shared()
         let expected = try await moto.awsJSON(["sts", "get-caller-identity"])
@@ -99,11 +80,11 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
     @Test func aStackDeclaredRegionComesAfterTheFlagAndBeforeTheEnvironment() async throws {
         let moto = try await MotoServer.shared()
         let environment = moto.environment(extra: ["AWS_REGION": "us-west-2"])
-        let declared = try await cairn(["whoami", "small-business-invoices", "--format", "json"], environment: environment)
+        let declared = try await cairn(["whoami", "fixture-app", "--format", "json"], environment: environment)
         #expect(declared.status == 0, "\(declared)")
         #expect(try JSONValue(parsing: declared.stdout)["region"].string == "eu-north-1")
         #expect(try JSONValue(parsing: declared.stdout)["regionSource"].string == "the stack's declared region")
-        let flag = try await cairn(["whoami", "small-business-invoices", "--format", "json", "--region", "ca-central-1"], environment: environment)
+        let flag = try await cairn(["whoami", "fixture-app", "--format", "json", "--region", "ca-central-1"], environment: environment)
         #expect(try JSONValue(parsing: flag.stdout)["regionSource"].string == "--region")
         let none = try await cairn(["whoami", "--format", "json"], environment: environment)
         #expect(try JSONValue(parsing: none.stdout)["regionSource"].string == "AWS_REGION")

@@ -89,7 +89,8 @@ public final class HoldingProxy: Sendable {
 
     /// Starts a proxy to `upstream` (e.g. a `MotoServer`'s endpoint) on a loopback port of its choosing.
     public static func start(upstream: URL) async throws -> HoldingProxy {
-        try await runDetached {
+        try TestTier.requireIntegration("starts the holding proxy (a Python process)")
+        return try await runDetached {
             let directory = try makeTemporaryDirectory(prefix: "cairn-proxy-")
             let logFile = directory.appendingPathComponent("proxy.log")
             let process = try BackgroundProcess(

@@ -77,7 +77,8 @@ public final class MotoServer: Sendable {
     /// (or let it deinit); the watchdog stops it anyway when the test process exits.
     /// - Parameter keepAlive: keep connections open between requests (`MOTO_KEEP_ALIVE=1`, as bench/run runs it).
     public static func start(region: String = "us-east-1", keepAlive: Bool = false) async throws -> MotoServer {
-        try await runDetached { try launch(region: region, keepAlive: keepAlive) }
+        try TestTier.requireIntegration("starts moto")
+        return try await runDetached { try launch(region: region, keepAlive: keepAlive) }
     }
 
     /// Stops the server (SIGTERM, then SIGKILL) and removes its directory. Idempotent.

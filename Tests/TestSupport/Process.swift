@@ -133,6 +133,7 @@ private func runProcessCancellably(
     executable: String, arguments: [String], environment: [String: String]?, currentDirectory: URL?,
     timeout: Duration, stdin: String?, usage: Locked<ProcessUsage?>?
 ) async throws -> ProcessResult {
+    try TestTier.requireIntegration("starts a child process (\(executable))")
     let cancelled = Locked(false)
     return try await withTaskCancellationHandler {
         try await runDetached {

@@ -174,6 +174,7 @@ public final class StubServer: Sendable {
     public static func start(
         _ responses: [StubResponse] = [], whenQueueEmpty: WhenQueueEmpty = .repeatLast
     ) async throws -> StubServer {
+        try TestTier.requireIntegration("starts a stub server (a Python process)")
         let script = try JSONSerialization.data(withJSONObject: responses.map(\.scriptEntry), options: [.sortedKeys])
         var fallback: Data?
         if case .respond(let response) = whenQueueEmpty {

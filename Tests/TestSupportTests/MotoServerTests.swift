@@ -5,7 +5,7 @@ import TestSupport
 import Glibc
 #endif
 
-@Suite struct MotoServerTests {
+@Suite(.integration) struct MotoServerTests {
     @Test func adminKeyWorksAgainstTheSharedServer() async throws {
         let moto = try await MotoServer.shared()
         #expect(moto.account == "123456789012")

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 @Suite struct ProcessTests {
-    @Test func capturesStatusStdoutStderr() async throws {
+    @Test(.integration) func capturesStatusStdoutStderr() async throws {
         let result = try await runProcess(executable: "/bin/sh", arguments: ["-c", "echo out; echo err >&2; exit 7"])
         #expect(result.status == 7)
         #expect(!result.succeeded)
@@ -14,7 +14,7 @@ import Glibc
         #expect(result.stderr == "err\n")
     }
 
-    @Test func findsExecutablesOnPathAndPassesEnvironmentAndStdin() async throws {
+    @Test(.integration) func findsExecutablesOnPathAndPassesEnvironmentAndStdin() async throws {
         let result = try await runProcess(
             executable: "sh", arguments: ["-c", "printf '%s|' \"$GREETING\"; cat"],
             environment: ["PATH": "/usr/bin:/bin", "GREETING": "hello"], stdin: "from stdin")
@@ -22,7 +22,7 @@ import Glibc
         #expect(result.stdout == "hello|from stdin")
     }
 
-    @Test func runsInTheGivenDirectory() async throws {
+    @Test(.integration) func runsInTheGivenDirectory() async throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         try "#!/bin/sh\npwd\n".write(to: directory.appendingPathComponent("where.sh"), atomically: true, encoding: .utf8)
@@ -36,7 +36,7 @@ import Glibc
         }
     }
 
-    @Test func largeOutputOnBothStreamsDoesNotDeadlock() async throws {
+    @Test(.integration) func largeOutputOnBothStreamsDoesNotDeadlock() async throws {
         // 4 MB on stdout and 4 MB on stderr, interleaved, plus 2 MB through stdin.
         let input = String(repeating: "x", count: 2_000_000)
         let result = try await runProcess(
@@ -49,19 +49,19 @@ import Glibc
         #expect(result.stderr.utf8.count == 4_000_000 + "2000000\n".utf8.count)
     }
 
-    @Test func childThatIgnoresStdinDoesNotBreakTheRunner() async throws {
+    @Test(.integration) func childThatIgnoresStdinDoesNotBreakTheRunner() async throws {
         // The child exits without reading 1 MB of input: EPIPE must not kill the test process.
         let result = try await runProcess(
             executable: "/bin/sh", arguments: ["-c", "exit 0"], stdin: String(repeating: "y", count: 1_000_000))
         #expect(result.status == 0)
     }
 
-    @Test func signalDeathIsReportedAs128PlusSignal() async throws {
+    @Test(.integration) func signalDeathIsReportedAs128PlusSignal() async throws {
         let result = try await runProcess(executable: "/bin/sh", arguments: ["-c", "kill -TERM $$"])
         #expect(result.status == 128 + SIGTERM)
     }
 
-    @Test func timeoutKillsTheChildAndItsProcessGroup() async throws {
+    @Test(.integration) func timeoutKillsTheChildAndItsProcessGroup() async throws {
         var grandchild: pid_t = 0
         do {
             // The shell starts a grandchild, prints its pid, then waits forever.
@@ -79,7 +79,7 @@ import Glibc
         }
     }
 
-    @Test func cancellingTheTaskKillsTheChild() async throws {
+    @Test(.integration) func cancellingTheTaskKillsTheChild() async throws {
         let pidFile = try makeTemporaryDirectory().appendingPathComponent("child.pid")
         let task = Task {
             try await runProcess(executable: "/bin/sh", arguments: ["-c", "echo $$ > '\(pidFile.path)'; exec sleep 300"], timeout: .seconds(300))
@@ -96,7 +96,7 @@ import Glibc
         #expect(await waitUntilDead(child, seconds: 60), "the child \(child) survived the cancellation")
     }
 
-    @Test func manyConcurrentProcessesOnTwoCores() async throws {
+    @Test(.integration) func manyConcurrentProcessesOnTwoCores() async throws {
         // More concurrent children than cores: each waits on a thread of its own, nothing starves. Each child
         // marks that it started, then waits for all twelve marks: they can only all finish if all twelve run
         // at once (the timeout only bounds a hang).
@@ -116,14 +116,14 @@ import Glibc
         #expect(results.count == 12 && results.allSatisfy(\.succeeded))
     }
 
-    @Test func missingExecutableThrows() async {
+    @Test(.integration) func missingExecutableThrows() async {
         await #expect(throws: TestSupportError.self) {
             _ = try await runProcess(executable: "definitely-not-a-command-\(UUID().uuidString)")
         }
     }
 
     /// Connections to it are refused, and no server can take it while it is held.
-    @Test func aClosedPortRefusesAndStaysReserved() async throws {
+    @Test(.integration) func aClosedPortRefusesAndStaysReserved() async throws {
         let closed = try ClosedLoopbackPort()
         let python = try #require(findExecutable("python3"))
         let probe = """

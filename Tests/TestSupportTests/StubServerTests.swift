@@ -5,7 +5,7 @@ import FoundationNetworking
 import Testing
 import TestSupport
 
-@Suite struct StubServerTests {
+@Suite(.integration) struct StubServerTests {
     /// A fresh session per test: no pooled connection is shared between tests.
     private func makeSession() -> URLSession {
         let configuration = URLSessionConfiguration.ephemeral
@@ -213,6 +213,7 @@ import TestSupport
         let start = clock.now
         let answer = try await send(session, stub.endpoint)
         #expect(answer.0 == 200 && answer.2 == "late")
+        // bound: a lower bound (the answer waited for its 0.5 s delay); load only makes it easier to pass.
         #expect(clock.now - start >= .milliseconds(450))
     }
 
@@ -228,6 +229,7 @@ import TestSupport
         await #expect(throws: (any Error).self) {
             _ = try await send(session, stub.endpoint.appendingPathComponent("slow"), method: "POST", body: "b")
         }
+        // bound: a lower bound (the client waited for its 1 s timeout); load only makes it easier to pass.
         #expect(clock.now - start >= .milliseconds(900))
         let requests = try await stub.waitForRequests(count: 1)
         #expect(requests.first?.path == "/slow" && requests.first?.body == "b")

@@ -36,8 +36,10 @@ import TestSupport
             "request-id=- error=connectionLost(detail: \"Connection reset by peer\")",
             "request-id=req-ok",
         ])
-        // The fake transport answers at once.
-        #expect(parsed.allSatisfy { $0.latency < 1_000 })
+        // Every line has its latency in whole milliseconds (parsed above); its value is the transport's time,
+        // which latencyIsMeasured checks against an answer delayed on purpose. No bound on it here: the
+        // fake answers at once, but how long "at once" takes is up to the machine's load.
+        #expect(parsed.allSatisfy { $0.latency >= 0 })
     }
 
     @Test func eachProtocolLogsItsRequestID() async throws {
@@ -56,12 +58,13 @@ import TestSupport
         ])
     }
 
-    @Test func latencyIsMeasured() async throws {
+    @Test(.integration) func latencyIsMeasured() async throws {
         let stub = try await StubServer.start([.delay(seconds: 0.3, then: .json(200, #"{"repositories":[]}"#))])
         defer { stub.stop() }
         let logger = RecordingLogger()
         _ = try await makeNetworkClient(endpoint: stub.endpoint, logger: logger).json(.ecr.describeRepositories)
         let line = try #require(logger.lines.first.flatMap(parse))
+        // bound: at least the 300 ms delay (a lower bound, which load only makes easier); under 5 s only bounds a hang.
         #expect(line.latency >= 290 && line.latency < 5_000, "\(logger.lines)")
     }
 
@@ -87,7 +90,7 @@ import TestSupport
         }
     }
 
-    @Test func againstMotoEveryCallLogsAndNoSecretLeaks() async throws {
+    @Test(.integration) func againstMotoEveryCallLogsAndNoSecretLeaks() async throws {
         let moto = try await MotoServer.shared()
         let logger = RecordingLogger()
         let configuration = try AWSConfiguration.resolve(environment: moto.environment(), logger: logger)

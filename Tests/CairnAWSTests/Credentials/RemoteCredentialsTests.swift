@@ -19,7 +19,7 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
 }
 
 @Suite struct ContainerCredentialsTests {
-    @Test func fullURIWithAuthorizationToken() async throws {
+    @Test(.integration) func fullURIWithAuthorizationToken() async throws {
         let stub = try await StubServer.start([.json(200, credentialsJSON, headers: ["Content-Type": "application/json"])])
         defer { stub.stop() }
         let home = try TemporaryHome()
@@ -37,7 +37,7 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         #expect(requests.first?.header("Authorization") == "Basic c2VjcmV0")
     }
 
-    @Test func theTokenFileWinsOverTheTokenVariable() async throws {
+    @Test(.integration) func theTokenFileWinsOverTheTokenVariable() async throws {
         let stub = try await StubServer.start([.json(200, credentialsJSON)])
         defer { stub.stop() }
         let home = try TemporaryHome()
@@ -74,7 +74,7 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         #expect(request.header("Authorization") == nil)
     }
 
-    @Test func anErrorAnswerIsAClearError() async throws {
+    @Test(.integration) func anErrorAnswerIsAClearError() async throws {
         let stub = try await StubServer.start([.http(status: 500, body: "agent not ready")])
         defer { stub.stop() }
         let home = try TemporaryHome()
@@ -90,7 +90,7 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         #expect(parseError.message == "the container credentials endpoint answered without AccessKeyId and SecretAccessKey.")
     }
 
-    @Test func containerCredentialsSignRequests() async throws {
+    @Test(.integration) func containerCredentialsSignRequests() async throws {
         let stub = try await StubServer.start([.json(200, credentialsJSON)])
         defer { stub.stop() }
         let home = try TemporaryHome()
@@ -105,7 +105,7 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
 }
 
 @Suite struct InstanceMetadataCredentialsTests {
-    @Test func imdsV2TokenThenRoleThenCredentials() async throws {
+    @Test(.integration) func imdsV2TokenThenRoleThenCredentials() async throws {
         let stub = try await StubServer.start([
             .http(status: 200, headers: ["Content-Type": "text/plain"], body: "imds-session-token"),
             .http(status: 200, headers: ["Content-Type": "text/plain"], body: "my-instance-role\n"),
@@ -129,7 +129,7 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         #expect(requests[2].header("X-aws-ec2-metadata-token") == "imds-session-token")
     }
 
-    @Test func noInstanceRoleIsAClearError() async throws {
+    @Test(.integration) func noInstanceRoleIsAClearError() async throws {
         let stub = try await StubServer.start([.http(status: 200, body: "tok"), .http(status: 200, body: "")])
         defer { stub.stop() }
         let home = try TemporaryHome()
@@ -174,7 +174,7 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         </AssumeRoleWithWebIdentityResponse>
         """
 
-    @Test func theRequestIsUnsignedAndCarriesTheToken() async throws {
+    @Test(.integration) func theRequestIsUnsignedAndCarriesTheToken() async throws {
         let stub = try await StubServer.start([.xml(200, Self.answer)])
         defer { stub.stop() }
         let home = try TemporaryHome()
@@ -201,7 +201,7 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         ])
     }
 
-    @Test func aProfileWithWebIdentityTokenFile() async throws {
+    @Test(.integration) func aProfileWithWebIdentityTokenFile() async throws {
         let stub = try await StubServer.start([.xml(200, Self.answer)])
         defer { stub.stop() }
         let home = try TemporaryHome()
@@ -231,7 +231,7 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
 
     /// moto checks signatures, and an unsigned request fails its check (HTTP 500), so a private server lets exactly one
     /// unauthenticated call through (`/moto-api/reset-auth`): the web identity call. Everything after it is checked.
-    @Test func againstMotoTheAssumedRoleIsTheIdentity() async throws {
+    @Test(.integration) func againstMotoTheAssumedRoleIsTheIdentity() async throws {
         let moto = try await MotoServer.start()
         defer { moto.stop() }
         var request = URLRequest(url: moto.endpoint.appendingPathComponent("moto-api/reset-auth"))
@@ -262,7 +262,7 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
     }
 }
 
-@Suite struct AssumeRoleMotoTests {
+@Suite(.integration) struct AssumeRoleMotoTests {
     /// Creates a role that the test admin user may assume and returns its ARN.
     private func createRole(_ moto: MotoServer) async throws -> (name: String, arn: String) {
         let name = uniqueName("deploy")

@@ -28,7 +28,7 @@ import TestSupport
         #expect(await transport.requests.first.map { String(decoding: $0.body, as: UTF8.self) } == "{}")
     }
 
-    @Test func anXMLErrorDocumentFromAFrontEndIsRead() async throws {
+    @Test(.integration) func anXMLErrorDocumentFromAFrontEndIsRead() async throws {
         // moto (and some gateways) reject a json-protocol call's signature with a query-style XML document.
         let transport = FakeTransport([.xml(403, """
             <?xml version="1.0" encoding="utf-8"?>
@@ -108,7 +108,7 @@ import TestSupport
 }
 
 /// The json protocol against moto with signature checking on.
-@Suite struct JSONProtocolMotoTests {
+@Suite(.integration) struct JSONProtocolMotoTests {
     @Test func createAndDescribeARepositoryIsSignedCorrectly() async throws {
         let (moto, client) = try await motoClient()
         let name = uniqueName()

@@ -140,7 +140,7 @@ import TestSupport
 }
 
 /// The query protocol against moto with signature checking on.
-@Suite struct QueryProtocolMotoTests {
+@Suite(.integration) struct QueryProtocolMotoTests {
     @Test func getCallerIdentityIsSignedCorrectly() async throws {
         let (moto, client) = try await motoClient()
         let identity = try await client.callerIdentity()

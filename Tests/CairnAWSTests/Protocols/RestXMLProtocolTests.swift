@@ -36,7 +36,7 @@ import TestSupport
 }
 
 /// The rest-xml protocol (S3) against moto with signature checking on.
-@Suite struct RestXMLProtocolMotoTests {
+@Suite(.integration) struct RestXMLProtocolMotoTests {
     @Test func createAndListBucketsIsSignedCorrectly() async throws {
         let (moto, client) = try await motoClient()
         let bucket = uniqueName()

@@ -21,7 +21,7 @@ struct BackgroundCairn {
         let exited = Locked(false)
         let run = Task {
             defer { exited.withLock { $0 = true } }
-            return try await runProcess(executable: "/bin/sh", arguments: ["-c", script, "sh"] + files.map(\.path) + [CairnRunner.executable] + arguments,
+            return try await runProcess(executable: "/bin/sh", arguments: ["-c", script, "sh"] + files.map(\.path) + [runner.executablePath] + arguments,
                                  environment: environment, timeout: .seconds(900))
         }
         return BackgroundCairn(stdoutFile: files[1], stderrFile: files[2], pidFile: files[0], run: run, exited: exited)

@@ -1,27 +1,32 @@
 import Foundation
 import TestSupport
 
-/// Runs the built `cairn` executable against the test process's moto, with its own state directory.
+/// Runs a built Cairn executable against the test process's moto, with its own state directory: by default
+/// `cairn-fixtures`, whose stacks (Tests/Fixtures) are the CLI tests' own; `cairn` for the tests of the seed stacks.
 struct CairnRunner {
     let moto: MotoServer
     let stateDir: URL
     var extraEnvironment: [String: String] = [:]
-    /// What `run` starts: `cairn`, or a user package's executable built by the test (UserPackageTests).
-    var executablePath = CairnRunner.executable
+    /// What `run` starts: `cairn-fixtures`, `cairn`, or a user package's executable built by the test (UserPackageTests).
+    var executablePath = CairnRunner.fixtures
 
-    static func make() async throws -> CairnRunner {
-        CairnRunner(moto: try await MotoServer.shared(), stateDir: try makeTemporaryDirectory())
+    static func make(executable: String = CairnRunner.fixtures) async throws -> CairnRunner {
+        CairnRunner(moto: try await MotoServer.shared(), stateDir: try makeTemporaryDirectory(), executablePath: executable)
     }
 
-    /// The `cairn` executable, built beside this test bundle.
-    static var executable: String {
+    /// The `cairn` executable (the seed stacks), built beside this test bundle.
+    static var executable: String { builtExecutable("cairn") }
+    /// The `cairn-fixtures` executable (the fixture stacks `fixture-app` and `fixture-service`), built beside this test bundle.
+    static var fixtures: String { builtExecutable("cairn-fixtures") }
+
+    private static func builtExecutable(_ name: String) -> String {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("cairn").path
+            let candidate = directory.appendingPathComponent(name).path
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
             directory.deleteLastPathComponent()
         }
-        return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("cairn").path
+        return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent(name).path
     }
 
     var environment: [String: String] {

@@ -52,7 +52,7 @@ enum PipeTesting {
             tags: ["team": "invoices", "env": "test"])
     }
 
-    @Test func createReadUpdateDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadUpdateDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = CodeBuildProjectProvider(client: client)
         #expect(provider.replaceOnChange == ["name"])
@@ -123,7 +123,7 @@ enum PipeTesting {
         try await provider.delete(id: name, attributes: [:])  // deleting what is gone is not an error
     }
 
-    @Test func defaultsReadBackWithoutDrift() async throws {
+    @Test(.integration) func defaultsReadBackWithoutDrift() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = CodeBuildProjectProvider(client: client)
         let name = ProviderTesting.uniqueName("minimal")
@@ -168,7 +168,7 @@ enum PipeTesting {
     }
 
     /// The UpdateProject request on the wire, exactly as real CodeBuild takes it.
-    @Test func updateSendsTheWholeProjectWithUpdateProject() async throws {
+    @Test(.integration) func updateSendsTheWholeProjectWithUpdateProject() async throws {
         let stub = try await StubServer.start([
             .json(200, #"{"project": {"name": "app", "arn": "arn:aws:codebuild:us-east-1:123456789012:project/app"}}"#, headers: ["Content-Type": "application/x-amz-json-1.1"]),
         ])
@@ -212,7 +212,7 @@ enum PipeTesting {
     }
 
     /// CodePipeline sources and artifacts go without a location, as CodeBuild documents them.
-    @Test func createForCodePipelineSendsNoLocation() async throws {
+    @Test(.integration) func createForCodePipelineSendsNoLocation() async throws {
         let stub = try await StubServer.start([.json(200, #"{"project": {"arn": "arn:aws:codebuild:us-east-1:123456789012:project/p"}}"#)])
         defer { stub.stop() }
         let provider = CodeBuildProjectProvider(client: try PipeTesting.stubClient(stub))

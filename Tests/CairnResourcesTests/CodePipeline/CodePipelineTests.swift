@@ -82,7 +82,7 @@ import TestSupport
         #expect(CodePipelineProvider.arn(name: "p", region: "us-east-1", roleArn: nil) == nil)
     }
 
-    @Test func createReadUpdateDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadUpdateDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = CodePipelineProvider(client: client)
         #expect(provider.replaceOnChange == ["name"])
@@ -165,7 +165,7 @@ import TestSupport
     }
 
     /// Real CodePipeline answers the token as `****`: a read keeps the token last applied, so it is no drift.
-    @Test func aMaskedTokenIsNotDrift() async throws {
+    @Test(.integration) func aMaskedTokenIsNotDrift() async throws {
         let pipeline = Self.pipeline("app", roleArn: "arn:aws:iam::123456789012:role/pipeline")
         let declared = Self.resolved(pipeline).attributes
         var wire = CodePipelineProvider.declaration(declared)
@@ -205,7 +205,7 @@ import TestSupport
         #expect(imported.attributes["stages"]?[3]?["actions"]?[1]?["region"] == "us-east-1")
     }
 
-    @Test func updateSendsTheTokenInClear() async throws {
+    @Test(.integration) func updateSendsTheTokenInClear() async throws {
         let old = Self.resolved(Self.pipeline("app", roleArn: "arn:aws:iam::123456789012:role/pipeline")).attributes
         let new = Self.resolved(Self.pipeline("app", roleArn: "arn:aws:iam::123456789012:role/pipeline", token: .sensitive("ghp_new"))).attributes
         let stub = try await StubServer.start([

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 @Suite struct EC2LookupTests {
-    @Test func lookupsReturnMotosDefaultVPC() async throws {
+    @Test(.integration) func lookupsReturnMotosDefaultVPC() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let vpcDeclaration = DefaultVPC("default")
         #expect(vpcDeclaration.attributes.isEmpty)
@@ -36,7 +36,7 @@ import TestSupport
         #expect(error.map { String(describing: $0).contains("vpc-00000000000000000") } == true)
     }
 
-    @Test func lookupsAreLookupProviders() async throws {
+    @Test(.integration) func lookupsAreLookupProviders() async throws {
         let (client, _) = try await ProviderTesting.client()
         let (vpc, subnets, group): (any ResourceProvider, any ResourceProvider, any ResourceProvider) = (
             DefaultVPCProvider(client: client), DefaultSubnetsProvider(client: client), DefaultSecurityGroupProvider(client: client))
@@ -74,7 +74,7 @@ import TestSupport
         return out.map { $0.trimmingCharacters(in: .whitespaces) }.sorted()
     }
 
-    @Test func createReadUpdateDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadUpdateDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = SecurityGroupProvider(client: client)
         #expect(provider.replaceOnChange == ["name", "description", "vpcId"])

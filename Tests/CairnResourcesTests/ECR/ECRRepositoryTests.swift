@@ -24,7 +24,7 @@ import TestSupport
         return attributes
     }
 
-    @Test func createReadUpdateDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadUpdateDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = ECRRepositoryProvider(client: client)
         let name = "cairn/" + ProviderTesting.uniqueName("repo")
@@ -127,7 +127,7 @@ import TestSupport
         try await provider.delete(id: name, attributes: [:])
     }
 
-    @Test func defaultsReadBackWithoutDrift() async throws {
+    @Test(.integration) func defaultsReadBackWithoutDrift() async throws {
         let (client, _) = try await ProviderTesting.client()
         let provider = ECRRepositoryProvider(client: client)
 
@@ -156,7 +156,7 @@ import TestSupport
         try await provider.delete(id: managedID, attributes: managedAttributes)
     }
 
-    @Test func deletingARepositoryWithImagesNeedsForceDestroy() async throws {
+    @Test(.integration) func deletingARepositoryWithImagesNeedsForceDestroy() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = ECRRepositoryProvider(client: client)
         let name = ProviderTesting.uniqueName("images")

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 @Suite struct ECSClusterTests {
-    @Test func createReadUpdateDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadUpdateDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = ECSClusterProvider(client: client)
         let name = ProviderTesting.uniqueName("cluster")

@@ -60,7 +60,7 @@ import TestSupport
 
     static let targetGroup = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"
 
-    @Test func createReadUpdateDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadUpdateDeleteAgainstMoto() async throws {
         var fixture = try await Fixture.make()
         let moto = fixture.moto
         let provider = ECSServiceProvider(client: fixture.client)
@@ -147,7 +147,7 @@ import TestSupport
         try await fixture.tearDown()
     }
 
-    @Test func unmanagedServicesInAManagedClusterAreFound() async throws {
+    @Test(.integration) func unmanagedServicesInAManagedClusterAreFound() async throws {
         let fixture = try await Fixture.make()
         let moto = fixture.moto
         let provider = ECSServiceProvider(client: fixture.client)

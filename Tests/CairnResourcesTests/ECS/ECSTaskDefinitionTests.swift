@@ -10,7 +10,7 @@ import TestSupport
         try await moto.awsJSON(["ecs", "describe-task-definition", "--task-definition", id, "--include", "TAGS"])
     }
 
-    @Test func registerReadReviseRetireDeleteAgainstMoto() async throws {
+    @Test(.integration) func registerReadReviseRetireDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = ECSTaskDefinitionProvider(client: client)
         #expect(provider.replaceOnChange.isEmpty)

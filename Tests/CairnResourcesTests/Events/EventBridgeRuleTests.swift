@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 @Suite struct EventBridgeRuleTests {
-    @Test func scheduledRuleWithTargetsLifecycle() async throws {
+    @Test(.integration) func scheduledRuleWithTargetsLifecycle() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = EventBridgeRuleProvider(client: client)
         let name = ProviderTesting.uniqueName("drift-schedule")

@@ -10,7 +10,7 @@ import TestSupport
     static let thumbprintA = "6938fd4d98bab03faadb97b34396831e3780aea1"
     static let thumbprintB = "1C58A3A8518E8759BF075B76B750D4F2DF264FCD"
 
-    @Test func createReadUpdateDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadUpdateDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = IAMOIDCProviderProvider(client: client)
         #expect(provider.replaceOnChange == ["url"])
@@ -63,7 +63,7 @@ import TestSupport
     }
 
     /// moto does not implement AddClientIDToOpenIDConnectProvider: the client-id changes are checked on the wire.
-    @Test func clientIDsChangeInPlaceAddingBeforeRemoving() async throws {
+    @Test(.integration) func clientIDsChangeInPlaceAddingBeforeRemoving() async throws {
         let empty = #"<?xml version="1.0"?><Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></Response>"#
         let stub = try await StubServer.start([.xml(200, empty)])
         defer { stub.stop() }
@@ -80,7 +80,7 @@ import TestSupport
         #expect(requests.allSatisfy { $0["OpenIDConnectProviderArn"] == arn })
     }
 
-    @Test func thumbprintsLeftToIAMAreNotDrift() async throws {
+    @Test(.integration) func thumbprintsLeftToIAMAreNotDrift() async throws {
         let body = """
             <?xml version="1.0"?><GetOpenIDConnectProviderResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetOpenIDConnectProviderResult>\
             <Url>token.actions.githubusercontent.com</Url><ClientIDList><member>sts.amazonaws.com</member></ClientIDList>\

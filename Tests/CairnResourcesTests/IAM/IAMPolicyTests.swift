@@ -20,7 +20,7 @@ import TestSupport
         try await moto.awsJSON(["iam", "list-policy-versions", "--policy-arn", arn])["Versions"].array ?? []
     }
 
-    @Test func createReadUpdateDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadUpdateDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = IAMPolicyProvider(client: client)
         #expect(provider.replaceOnChange == ["name", "path", "description"])

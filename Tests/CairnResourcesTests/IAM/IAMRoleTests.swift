@@ -44,7 +44,7 @@ import TestSupport
             .compactMap { $0["PolicyArn"].string }.sorted()
     }
 
-    @Test func createReadUpdateDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadUpdateDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = IAMRoleProvider(client: client)
         #expect(provider.replaceOnChange == ["name", "path"])
@@ -155,7 +155,7 @@ import TestSupport
         try await provider.delete(id: name, attributes: [:])
     }
 
-    @Test func inlinePoliciesAndAttachmentsAreManagedExclusively() async throws {
+    @Test(.integration) func inlinePoliciesAndAttachmentsAreManagedExclusively() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = IAMRoleProvider(client: client)
         let name = ProviderTesting.uniqueName("exclusive")
@@ -206,7 +206,7 @@ import TestSupport
 
     /// Spaces in query-protocol values are sent as `+`, as botocore sends them; moto's signature check
     /// rebuilds the form that way, so this proves the encoding.
-    @Test func descriptionsWithSpaces() async throws {
+    @Test(.integration) func descriptionsWithSpaces() async throws {
         let (client, _) = try await ProviderTesting.client()
         let provider = IAMRoleProvider(client: client)
         let name = ProviderTesting.uniqueName("spaces")
@@ -218,7 +218,7 @@ import TestSupport
         try await provider.delete(id: name, attributes: declared)
     }
 
-    @Test func deletingARoleThatIsGoneIsNotAnError() async throws {
+    @Test(.integration) func deletingARoleThatIsGoneIsNotAnError() async throws {
         let (client, _) = try await ProviderTesting.client()
         let provider = IAMRoleProvider(client: client)
         let name = ProviderTesting.uniqueName("never")

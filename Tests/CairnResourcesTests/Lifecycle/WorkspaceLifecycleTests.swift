@@ -8,7 +8,7 @@ import TestSupport
 
 /// The engine with the real providers against moto: update in place, replace, delete by removal,
 /// and validation before any call. Results are checked with the aws CLI.
-@Suite struct WorkspaceLifecycleTests {
+@Suite(.integration) struct WorkspaceLifecycleTests {
     func workspace() async throws -> (Workspace, MotoServer) {
         let (client, moto) = try await ProviderTesting.client()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-lifecycle-\(UUID().uuidString)")

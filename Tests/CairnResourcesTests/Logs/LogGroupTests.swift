@@ -11,7 +11,7 @@ import TestSupport
         return groups.first { $0["logGroupName"].string == name } ?? .null
     }
 
-    @Test func createReadUpdateDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadUpdateDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = LogGroupProvider(client: client)
         #expect(provider.replaceOnChange == ["name", "logGroupClass"])
@@ -63,7 +63,7 @@ import TestSupport
 
     /// A new key is associated in place (AssociateKmsKey). moto 5.2.1 does not implement it: the call must then fail
     /// with a clear error rather than be skipped.
-    @Test func kmsKeyChangeUsesAssociateKmsKey() async throws {
+    @Test(.integration) func kmsKeyChangeUsesAssociateKmsKey() async throws {
         let moto = try await MotoServer.shared()
         // One attempt: moto's not-implemented answer is an HTTP 500, which the default policy retries for a minute.
         let client = try AWSConfiguration.resolve(environment: moto.environment(extra: ["AWS_MAX_ATTEMPTS": "1"])).client()

@@ -38,7 +38,7 @@ import TestSupport
         Dictionary(uniqueKeysWithValues: (json["TagSet"].array ?? []).map { ($0["Key"].string ?? "", $0["Value"].string ?? "") })
     }
 
-    @Test func fullBucketCreateReadUpdateDelete() async throws {
+    @Test(.integration) func fullBucketCreateReadUpdateDelete() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = S3BucketProvider(client: client)
         let name = ProviderTesting.uniqueName("cairn-full")
@@ -160,7 +160,7 @@ import TestSupport
         try await provider.delete(id: name, attributes: [:])
     }
 
-    @Test func minimalBucketReadsAsDeclared() async throws {
+    @Test(.integration) func minimalBucketReadsAsDeclared() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = S3BucketProvider(client: client)
         let name = ProviderTesting.uniqueName("cairn-min")
@@ -189,7 +189,7 @@ import TestSupport
         #expect(try await provider.read(id: name, prior: [:]) == nil)
     }
 
-    @Test func forceDestroyDeletesEveryVersionAndDeleteMarker() async throws {
+    @Test(.integration) func forceDestroyDeletesEveryVersionAndDeleteMarker() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = S3BucketProvider(client: client)
         let name = ProviderTesting.uniqueName("cairn-force")
@@ -237,7 +237,7 @@ import TestSupport
         #expect(!(listing["Buckets"].array ?? []).contains { $0["Name"].string == name })
     }
 
-    @Test func deletingANonEmptyBucketWithoutForceDestroyExplains() async throws {
+    @Test(.integration) func deletingANonEmptyBucketWithoutForceDestroyExplains() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = S3BucketProvider(client: client)
         let name = ProviderTesting.uniqueName("cairn-full-bucket")
@@ -267,7 +267,7 @@ import TestSupport
         #expect(try await provider.read(id: name, prior: [:]) == nil)
     }
 
-    @Test func bucketOutsideUSEast1() async throws {
+    @Test(.integration) func bucketOutsideUSEast1() async throws {
         let (client, moto) = try await ProviderTesting.client(region: "eu-north-1")
         let provider = S3BucketProvider(client: client)
         let name = ProviderTesting.uniqueName("cairn-north")
@@ -371,7 +371,7 @@ import TestSupport
         return try AWSConfiguration.resolve(environment: environment).client()
     }
 
-    @Test func deleteObjectsCarriesContentMD5AndReportsPerKeyErrors() async throws {
+    @Test(.integration) func deleteObjectsCarriesContentMD5AndReportsPerKeyErrors() async throws {
         let listing = """
             <?xml version="1.0" encoding="UTF-8"?><ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">\
             <IsTruncated>false</IsTruncated><Version><Key>a &amp; b.txt</Key><VersionId>v1</VersionId></Version>\

@@ -7,7 +7,7 @@ import Testing
 import TestSupport
 
 @Suite struct SNSSubscriptionTests {
-    @Test func createReadDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let topics = SNSTopicProvider(client: client)
         let provider = SNSSubscriptionProvider(client: client)
@@ -54,7 +54,7 @@ import TestSupport
     }
 
     /// moto confirms every subscription at once; real SNS lists an unconfirmed one as `PendingConfirmation`.
-    @Test func pendingConfirmationIsFoundByListingTheTopic() async throws {
+    @Test(.integration) func pendingConfirmationIsFoundByListingTheTopic() async throws {
         let topicArn = "arn:aws:sns:us-east-1:123456789012:approvals"
         let arn = topicArn + ":0f6d5a2e-1c3b-4b5e-9a7d-2f1e3c4b5a69"
         let listing = """
@@ -95,7 +95,7 @@ import TestSupport
         #expect(requests[3]["SubscriptionArn"] == arn)
     }
 
-    @Test func subscribeAsksForTheArnEvenWhenPending() async throws {
+    @Test(.integration) func subscribeAsksForTheArnEvenWhenPending() async throws {
         let arn = "arn:aws:sns:us-east-1:123456789012:approvals:0f6d5a2e"
         let stub = try await StubServer.start([.xml(200, """
             <SubscribeResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><SubscribeResult><SubscriptionArn>\(arn)</SubscriptionArn>\

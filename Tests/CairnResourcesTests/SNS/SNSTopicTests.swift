@@ -12,7 +12,7 @@ import TestSupport
         return Dictionary(uniqueKeysWithValues: list.map { ($0["Key"].string ?? "", $0["Value"].string ?? "") })
     }
 
-    @Test func createReadUpdateDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadUpdateDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = SNSTopicProvider(client: client)
         #expect(provider.replaceOnChange == ["name", "fifo"])
@@ -62,7 +62,7 @@ import TestSupport
         try await provider.delete(id: arn, attributes: [:])  // deleting what is gone is not an error
     }
 
-    @Test func fifoTopicAgainstMoto() async throws {
+    @Test(.integration) func fifoTopicAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = SNSTopicProvider(client: client)
         let name = ProviderTesting.uniqueName("orders") + ".fifo"

@@ -16,7 +16,7 @@ import TestSupport
         #expect(found[0].source == "the environment variable GITHUB_TOKEN")
     }
 
-    @Test func ssmAndSecretsManagerValuesAreReadAtPlanTime() async throws {
+    @Test(.integration) func ssmAndSecretsManagerValuesAreReadAtPlanTime() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let name = "/cairn/\(ProviderTesting.uniqueName("token"))"
         try await moto.aws(["ssm", "put-parameter", "--name", name, "--type", "SecureString", "--value", "from-ssm"]).requireSuccess()
