@@ -4,9 +4,9 @@
 The partitions AWS publishes (aws, aws-cn, aws-us-gov, ...): each one's DNS suffix, the pattern its
 region names follow and the regions it has. Cairn checks a region against this table before any
 call, so a typo such as `eu-north1` or `us-east-7` is named at once instead of failing as a DNS error.
-Run it again (and commit the result) after upgrading botocore.
+Run it again (and commit the result) after upgrading botocore; `--check` only compares.
 """
-import json, os
+import json, os, sys
 import botocore
 
 DATA = os.path.join(os.path.dirname(botocore.__file__), "data")
@@ -35,8 +35,15 @@ def main():
             f"regionPattern: #\"{partition['regionRegex']}\"#, regions: [{regions}]),"
         )
     lines += ["    ]", "}", ""]
+    text = "\n".join(lines)
+    if "--check" in sys.argv[1:]:
+        with open(OUT) as f:
+            if f.read() != text:
+                print(f"{OUT} is not what this botocore makes: run scripts/generate-partitions.py and commit it", file=sys.stderr)
+                sys.exit(1)
+        return
     with open(OUT, "w") as f:
-        f.write("\n".join(lines))
+        f.write(text)
 
 
 if __name__ == "__main__":

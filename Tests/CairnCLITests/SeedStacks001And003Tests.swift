@@ -5,11 +5,11 @@ import TestSupport
 /// Seed 001's pipeline (`b2b-ecommerce-platform`): applied, its key attributes checked with the aws
 /// CLI, re-planned with no change, out-of-band changes to the key and its alias found by drift and
 /// undone by apply, destroyed to nothing, and the GitHub token never shown nor stored in clear.
-@Suite struct B2BEcommercePlatformStackTests {
+@Suite(.integration) struct B2BEcommercePlatformStackTests {
     let stack = "b2b-ecommerce-platform"
 
     @Test func applyDriftAndDestroy() async throws {
-        let cairn = try await CairnRunner.make()
+        let cairn = try await CairnRunner.make(executable: CairnRunner.executable)
         let env = uniqueEnvironment("b2b")
         let prefix = "b2b-\(env)"
         let token = CairnRunner.gitHubToken
@@ -117,13 +117,13 @@ import TestSupport
 
 /// Seed 003's prerequisites (`production-experience-showcase`), on a moto of their own: the GitHub
 /// OIDC provider exists once per account, and other tests' stacks create it too.
-@Suite struct ProductionExperienceShowcaseStackTests {
+@Suite(.integration) struct ProductionExperienceShowcaseStackTests {
     let stack = "production-experience-showcase"
 
     @Test func applyDriftOwnershipOfTheProviderAndDestroy() async throws {
         let moto = try await MotoServer.start()
         defer { moto.stop() }
-        let cairn = CairnRunner(moto: moto, stateDir: try makeTemporaryDirectory())
+        let cairn = CairnRunner(moto: moto, stateDir: try makeTemporaryDirectory(), executablePath: CairnRunner.executable)
         let env = uniqueEnvironment("show")
         let project = "production-experience-showcase-\(env)"
         func aws(_ arguments: [String]) async throws -> JSONValue { try await moto.awsJSON(arguments, region: "us-east-1") }

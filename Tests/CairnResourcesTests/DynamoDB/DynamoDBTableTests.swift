@@ -27,7 +27,7 @@ import TestSupport
                       encryption: .awsManaged, tags: ["purpose": "terraform-locks"])
     }
 
-    @Test func createReadUpdateReplaceDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadUpdateReplaceDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = DynamoDBTableProvider(client: client)
         #expect(provider.replaceOnChange == ["name", "attributeDefinitions", "hashKey", "rangeKey"])

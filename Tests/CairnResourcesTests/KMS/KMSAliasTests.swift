@@ -18,7 +18,7 @@ import TestSupport
         return (metadata["KeyId"].string ?? "", metadata["Arn"].string ?? "")
     }
 
-    @Test func createReadRepointReplaceDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadRepointReplaceDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = KMSAliasProvider(client: client)
         #expect(provider.replaceOnChange == ["name"])

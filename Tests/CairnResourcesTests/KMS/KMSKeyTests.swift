@@ -33,7 +33,7 @@ import TestSupport
                         actions: ["kms:Decrypt", "kms:GenerateDataKey*"], resources: ["*"]),
     ])
 
-    @Test func createReadUpdateDeleteAgainstMoto() async throws {
+    @Test(.integration) func createReadUpdateDeleteAgainstMoto() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = KMSKeyProvider(client: client)
         #expect(provider.replaceOnChange.isEmpty)
@@ -108,7 +108,7 @@ import TestSupport
     }
 
     /// A key with no policy gets KMS's default one, which reads back as null: no drift, and none on import.
-    @Test func defaultPolicyReadsBackAsNull() async throws {
+    @Test(.integration) func defaultPolicyReadsBackAsNull() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = KMSKeyProvider(client: client)
         let declared = ProviderTesting.attributes(of: KMSKey("plain"))
@@ -123,7 +123,7 @@ import TestSupport
 
     /// Out-of-band changes show as drift, and the apply puts them back: rotation turned off with the aws CLI; the key
     /// scheduled for deletion (re-apply cancels it and re-enables the key, which KMS leaves disabled).
-    @Test func outOfBandChangesAreDetectedAndReverted() async throws {
+    @Test(.integration) func outOfBandChangesAreDetectedAndReverted() async throws {
         let (client, moto) = try await ProviderTesting.client()
         let provider = KMSKeyProvider(client: client)
         let declared = ProviderTesting.attributes(of: KMSKey("drift", description: "drift", enableKeyRotation: true))
