@@ -28,25 +28,31 @@ let package = Package(
         .target(name: "CairnJSON"),
         .target(name: "CairnCrypto", dependencies: ["CCrypto"]),
         .target(name: "CairnSigner", dependencies: ["CairnCrypto"]),
-        .target(name: "CairnAWS", dependencies: [
-            "CairnSigner", "CairnCrypto", "CairnJSON", .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-        ]),
+        .target(
+            name: "CairnAWS",
+            dependencies: [
+                "CairnSigner", "CairnCrypto", "CairnJSON", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .target(name: "CairnGraph"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "CairnState", dependencies: ["CSQLite"]),
         .target(name: "CairnEngine", dependencies: ["CairnGraph", "CairnState", "CairnJSON", "CairnCrypto"]),
         .target(name: "CairnResources", dependencies: ["CairnEngine", "CairnAWS", "CairnJSON"]),
-        .target(name: "CairnCLI", dependencies: [
-            "CairnAWS", "CairnJSON", "CairnEngine", "CairnResources", "CairnState",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "CairnCLI",
+            dependencies: [
+                "CairnAWS", "CairnJSON", "CairnEngine", "CairnResources", "CairnState",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .target(name: "Cairn", dependencies: ["CairnCLI", "CairnEngine", "CairnResources", "CairnJSON"]),
         .target(name: "Stacks", dependencies: ["Cairn"], path: "stacks", exclude: ["cairn"]),
         .executableTarget(name: "cairn", dependencies: ["Cairn", "Stacks"], path: "stacks/cairn"),
         // bench/run: writes a state of N resources directly, for `cairn plan --refresh=false` at 10,000 resources.
-        .executableTarget(name: "cairn-bench-seed-state", dependencies: ["Stacks", "CairnEngine", "CairnGraph", "CairnState", "CairnJSON"], path: "bench/seed-state"),
+        .executableTarget(
+            name: "cairn-bench-seed-state", dependencies: ["Stacks", "CairnEngine", "CairnGraph", "CairnState", "CairnJSON"], path: "bench/seed-state"
+        ),
         .testTarget(name: "CairnJSONTests", dependencies: ["CairnJSON"]),
         .testTarget(name: "CairnCryptoTests", dependencies: ["CairnCrypto"]),
         .testTarget(name: "CairnSignerTests", dependencies: ["CairnSigner"]),
@@ -55,7 +61,8 @@ let package = Package(
         .testTarget(name: "CairnStateTests", dependencies: ["CairnState", "CSQLite", "TestSupport"]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnState", "CairnJSON"]),
         .testTarget(name: "CairnCLITests", dependencies: ["CairnCLI", "CairnEngine", "CairnState", "TestSupport", "CairnJSON"]),
-        .testTarget(name: "CairnResourcesTests", dependencies: ["CairnResources", "CairnEngine", "CairnAWS", "CairnSigner", "CairnJSON", "TestSupport"]),
+        .testTarget(
+            name: "CairnResourcesTests", dependencies: ["CairnResources", "CairnEngine", "CairnAWS", "CairnSigner", "CairnJSON", "TestSupport"]),
         // The CLI tests' own stacks (Tests/Fixtures), run the way `cairn` runs the seed stacks, so that the tests of
         // generic CLI behaviour never depend on the seed stacks' names or resource counts.
         .executableTarget(name: "cairn-fixtures", dependencies: ["Cairn"], path: "Tests/Fixtures"),

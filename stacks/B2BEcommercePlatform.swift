@@ -38,12 +38,14 @@ public let b2bEcommercePlatform = StackDefinition(
     // The account's IAM policies decide who may use the key (the key policy delegates to them).
     let artifactsKey = KMSKey(
         "artifacts", description: "SSE-KMS for the b2b-ecommerce-platform pipeline's artifacts",
-        policy: .document(PolicyDocument([
-            PolicyStatement(sid: "EnableIAMPolicies", principals: [.aws("arn:aws:iam::\(account):root")], actions: ["kms:*"], resources: ["*"]),
-        ])),
+        policy: .document(
+            PolicyDocument([
+                PolicyStatement(sid: "EnableIAMPolicies", principals: [.aws("arn:aws:iam::\(account):root")], actions: ["kms:*"], resources: ["*"])
+            ])),
         enableKeyRotation: true, deletionWindowInDays: 7)
-    let artifactsAlias = KMSAlias("artifacts", name: Input("alias/\(env.suffixed("b2b-ecommerce-artifacts"))"),
-                                  targetKeyId: artifactsKey.keyId.input)
+    let artifactsAlias = KMSAlias(
+        "artifacts", name: Input("alias/\(env.suffixed("b2b-ecommerce-artifacts"))"),
+        targetKeyId: artifactsKey.keyId.input)
 
     let bucketName = env.suffixed("codepipeline-b2b-ecommerce-artifacts")
     let artifacts = S3Bucket(
@@ -51,56 +53,72 @@ public let b2bEcommercePlatform = StackDefinition(
         encryption: .sseKMS(keyID: artifactsKey.arn.input, bucketKey: true), publicAccessBlock: .blockAll,
         lifecycleRules: [.init(id: "automated-cleanup", expirationDays: 30, noncurrentVersionExpirationDays: 7)],
         policy: PolicyDocument([
-            PolicyStatement(sid: "DenyInsecureTransport", effect: .deny, principals: [.anyone], actions: ["s3:*"],
-                            resources: ["arn:aws:s3:::\(bucketName)", "arn:aws:s3:::\(bucketName)/*"],
-                            conditions: [PolicyCondition("Bool", "aws:SecureTransport", ["false"])]),
+            PolicyStatement(
+                sid: "DenyInsecureTransport", effect: .deny, principals: [.anyone], actions: ["s3:*"],
+                resources: ["arn:aws:s3:::\(bucketName)", "arn:aws:s3:::\(bucketName)/*"],
+                conditions: [PolicyCondition("Bool", "aws:SecureTransport", ["false"])])
         ]),
         forceDestroy: true)
 
     // MARK: Builds
 
     let buildNames = ["api-gateway", "user-service", "admin-dashboard", "customer-portal", "integration-tests"]
-    let buildLogs = Dictionary(uniqueKeysWithValues: buildNames.map { service in
-        let project = service == "integration-tests" ? "\(prefix)-integration-tests" : "\(prefix)-\(service)-build"
-        return (service, LogGroup(logName(service), name: Input("/aws/codebuild/\(project)"), retentionInDays: 30))
-    })
+    let buildLogs = Dictionary(
+        uniqueKeysWithValues: buildNames.map { service in
+            let project = service == "integration-tests" ? "\(prefix)-integration-tests" : "\(prefix)-\(service)-build"
+            return (service, LogGroup(logName(service), name: Input("/aws/codebuild/\(project)"), retentionInDays: 30))
+        })
 
     let buildRole = IAMRole(
         "build", name: Input("\(prefix)-ecommerce-codebuild"), description: "Builds and pushes the B2B platform's images",
         assumeRolePolicy: .trust(.service("codebuild.amazonaws.com")),
         inlinePolicies: [
             "build": PolicyDocument([
-                PolicyStatement(sid: "Logs", actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                                resources: ["arn:aws:logs:\(region):\(account):log-group:/aws/codebuild/\(prefix)-*"]),
+                PolicyStatement(
+                    sid: "Logs", actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources: ["arn:aws:logs:\(region):\(account):log-group:/aws/codebuild/\(prefix)-*"]),
                 PolicyStatement(sid: "Login", actions: ["ecr:GetAuthorizationToken"], resources: ["*"]),
-                PolicyStatement(sid: "Push", actions: ["ecr:BatchCheckLayerAvailability", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload",
-                                                       "ecr:PutImage", "ecr:UploadLayerPart", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                                resources: [apiGatewayRepository.arn.input, userServiceRepository.arn.input]),
-                PolicyStatement(sid: "Artifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-                                resources: ["\(artifacts.arn)/*"]),
-                PolicyStatement(sid: "ArtifactsKey", actions: ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                                resources: [artifactsKey.arn.input]),
-            ]),
+                PolicyStatement(
+                    sid: "Push",
+                    actions: [
+                        "ecr:BatchCheckLayerAvailability", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload",
+                        "ecr:PutImage", "ecr:UploadLayerPart", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                    ],
+                    resources: [apiGatewayRepository.arn.input, userServiceRepository.arn.input]),
+                PolicyStatement(
+                    sid: "Artifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                    resources: ["\(artifacts.arn)/*"]),
+                PolicyStatement(
+                    sid: "ArtifactsKey", actions: ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                    resources: [artifactsKey.arn.input]),
+            ])
         ])
 
-    func project(_ logical: String, _ name: String, buildspec: String, privileged: Bool,
-                 variables: [CodeBuildProject.EnvironmentVariable], logs: LogGroup, description: String) -> CodeBuildProject {
+    func project(
+        _ logical: String, _ name: String, buildspec: String, privileged: Bool,
+        variables: [CodeBuildProject.EnvironmentVariable], logs: LogGroup, description: String
+    ) -> CodeBuildProject {
         CodeBuildProject(
             logical, name: Input(name), description: description, serviceRole: buildRole.arn.input,
             source: .codePipeline(buildspec: .inline(buildspec)), artifacts: .codePipeline,
-            environment: .init(image: "aws/codebuild/standard:7.0", computeType: .small, privilegedMode: privileged,
-                               environmentVariables: variables),
+            environment: .init(
+                image: "aws/codebuild/standard:7.0", computeType: .small, privilegedMode: privileged,
+                environmentVariables: variables),
             logsConfig: .init(cloudWatchLogs: .enabled(groupName: logs.logGroupName.input)))
     }
     let apiGatewayBuild = project(
         "apiGatewayBuild", "\(prefix)-api-gateway-build", buildspec: b2bServiceBuildspec, privileged: true,
-        variables: [.init("SERVICE_NAME", "api-gateway"), .init("IMAGE_REPO_NAME", apiGatewayRepository.repositoryName.input),
-                    .init("AWS_ACCOUNT_ID", account.input), .init("CONTAINER_NAME", "api-gateway")],
+        variables: [
+            .init("SERVICE_NAME", "api-gateway"), .init("IMAGE_REPO_NAME", apiGatewayRepository.repositoryName.input),
+            .init("AWS_ACCOUNT_ID", account.input), .init("CONTAINER_NAME", "api-gateway"),
+        ],
         logs: buildLogs["api-gateway"]!, description: "API gateway image to ECR, imagedefinitions.json for the ECS deploys")
     let userServiceBuild = project(
         "userServiceBuild", "\(prefix)-user-service-build", buildspec: b2bServiceBuildspec, privileged: true,
-        variables: [.init("SERVICE_NAME", "user-service"), .init("IMAGE_REPO_NAME", userServiceRepository.repositoryName.input),
-                    .init("AWS_ACCOUNT_ID", account.input), .init("CONTAINER_NAME", "user-service")],
+        variables: [
+            .init("SERVICE_NAME", "user-service"), .init("IMAGE_REPO_NAME", userServiceRepository.repositoryName.input),
+            .init("AWS_ACCOUNT_ID", account.input), .init("CONTAINER_NAME", "user-service"),
+        ],
         logs: buildLogs["user-service"]!, description: "User service image to ECR")
     let adminDashboardBuild = project(
         "adminDashboardBuild", "\(prefix)-admin-dashboard-build", buildspec: b2bFrontendBuildspec, privileged: false,
@@ -136,9 +154,10 @@ public let b2bEcommercePlatform = StackDefinition(
             "\(stage)Task", family: Input("\(prefix)-\(stage)-api-gateway"), cpu: 256, memory: 512, networkMode: .awsvpc,
             requiresCompatibilities: [.fargate], executionRoleArn: .output(taskExecutionRole.arn),
             containers: [
-                .init(name: "api-gateway", image: "\(apiGatewayRepository.uri):latest", portMappings: [.init(containerPort: 3000)],
-                      environment: ["NODE_ENV": Input(stage)],
-                      logConfiguration: .awslogs(group: .output(logs.logGroupName), region: region, streamPrefix: "api-gateway")),
+                .init(
+                    name: "api-gateway", image: "\(apiGatewayRepository.uri):latest", portMappings: [.init(containerPort: 3000)],
+                    environment: ["NODE_ENV": Input(stage)],
+                    logConfiguration: .awslogs(group: .output(logs.logGroupName), region: region, streamPrefix: "api-gateway"))
             ])
         let service = ECSService(
             "\(stage)Service", name: Input("\(prefix)-\(stage)-service"), cluster: .output(cluster.clusterName),
@@ -158,61 +177,89 @@ public let b2bEcommercePlatform = StackDefinition(
         assumeRolePolicy: .trust(.service("codepipeline.amazonaws.com")),
         inlinePolicies: [
             "pipeline": PolicyDocument([
-                PolicyStatement(sid: "Artifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning", "s3:PutObject"],
-                                resources: [artifacts.arn.input, "\(artifacts.arn)/*"]),
-                PolicyStatement(sid: "ArtifactsKey", actions: ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                                resources: [artifactsKey.arn.input]),
+                PolicyStatement(
+                    sid: "Artifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning", "s3:PutObject"],
+                    resources: [artifacts.arn.input, "\(artifacts.arn)/*"]),
+                PolicyStatement(
+                    sid: "ArtifactsKey", actions: ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                    resources: [artifactsKey.arn.input]),
                 PolicyStatement(sid: "Build", actions: ["codebuild:BatchGetBuilds", "codebuild:StartBuild"], resources: builds.map(\.arn.input)),
-                PolicyStatement(sid: "Deploy", actions: ["ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:DescribeTasks",
-                                                         "ecs:ListTasks", "ecs:RegisterTaskDefinition", "ecs:TagResource", "ecs:UpdateService"],
-                                resources: ["*"]),
-                PolicyStatement(sid: "PassRoles", actions: ["iam:PassRole"], resources: [taskExecutionRole.arn.input],
-                                conditions: [PolicyCondition("StringEqualsIfExists", "iam:PassedToService", ["ecs-tasks.amazonaws.com"])]),
-            ]),
+                PolicyStatement(
+                    sid: "Deploy",
+                    actions: [
+                        "ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:DescribeTasks",
+                        "ecs:ListTasks", "ecs:RegisterTaskDefinition", "ecs:TagResource", "ecs:UpdateService",
+                    ],
+                    resources: ["*"]),
+                PolicyStatement(
+                    sid: "PassRoles", actions: ["iam:PassRole"], resources: [taskExecutionRole.arn.input],
+                    conditions: [PolicyCondition("StringEqualsIfExists", "iam:PassedToService", ["ecs-tasks.amazonaws.com"])]),
+            ])
         ])
 
     let pipeline = CodePipeline(
         "pipeline", name: Input("\(prefix)-ecommerce-pipeline"), roleArn: pipelineRole.arn.input,
         artifactStore: .init(bucket: artifacts.bucketName.input, kmsKeyId: artifactsKey.arn.input),
         stages: [
-            .init("Source", [
-                .init("GitHub", .gitHubSource(owner: vars[b2bGitHubOwner], repo: "b2b-ecommerce-platform", branch: "main",
-                                              oauthToken: Secret.environment("GITHUB_TOKEN")),
-                      outputArtifacts: ["SourceOutput"]),
-            ]),
-            .init("Build", [
-                .init("BuildAPIGateway", .codeBuild(projectName: apiGatewayBuild.projectName.input), inputArtifacts: ["SourceOutput"],
-                      outputArtifacts: ["BuildArtifactAPIGateway"]),
-                .init("BuildUserService", .codeBuild(projectName: userServiceBuild.projectName.input), inputArtifacts: ["SourceOutput"],
-                      outputArtifacts: ["BuildArtifactUserService"]),
-                .init("BuildAdminDashboard", .codeBuild(projectName: adminDashboardBuild.projectName.input), inputArtifacts: ["SourceOutput"]),
-                .init("BuildCustomerPortal", .codeBuild(projectName: customerPortalBuild.projectName.input), inputArtifacts: ["SourceOutput"]),
-            ]),
-            .init("DeployStaging", [
-                .init("DeployStaging", .ecsDeploy(clusterName: staging.cluster.clusterName.input, serviceName: staging.service.serviceName.input),
-                      inputArtifacts: ["BuildArtifactAPIGateway"]),
-            ]),
-            .init("Test", [
-                .init("IntegrationTests", .codeBuildTest(projectName: integrationTests.projectName.input), inputArtifacts: ["SourceOutput"]),
-            ]),
-            .init("Approve", [
-                .init("ProductionApproval", .manualApproval(customData: "Staging passed the integration tests: approve the production deployment.")),
-            ]),
-            .init("DeployProduction", [
-                .init("DeployProduction",
-                      .ecsDeploy(clusterName: production.cluster.clusterName.input, serviceName: production.service.serviceName.input),
-                      inputArtifacts: ["BuildArtifactAPIGateway"]),
-            ]),
+            .init(
+                "Source",
+                [
+                    .init(
+                        "GitHub",
+                        .gitHubSource(
+                            owner: vars[b2bGitHubOwner], repo: "b2b-ecommerce-platform", branch: "main",
+                            oauthToken: Secret.environment("GITHUB_TOKEN")),
+                        outputArtifacts: ["SourceOutput"])
+                ]),
+            .init(
+                "Build",
+                [
+                    .init(
+                        "BuildAPIGateway", .codeBuild(projectName: apiGatewayBuild.projectName.input), inputArtifacts: ["SourceOutput"],
+                        outputArtifacts: ["BuildArtifactAPIGateway"]),
+                    .init(
+                        "BuildUserService", .codeBuild(projectName: userServiceBuild.projectName.input), inputArtifacts: ["SourceOutput"],
+                        outputArtifacts: ["BuildArtifactUserService"]),
+                    .init("BuildAdminDashboard", .codeBuild(projectName: adminDashboardBuild.projectName.input), inputArtifacts: ["SourceOutput"]),
+                    .init("BuildCustomerPortal", .codeBuild(projectName: customerPortalBuild.projectName.input), inputArtifacts: ["SourceOutput"]),
+                ]),
+            .init(
+                "DeployStaging",
+                [
+                    .init(
+                        "DeployStaging", .ecsDeploy(clusterName: staging.cluster.clusterName.input, serviceName: staging.service.serviceName.input),
+                        inputArtifacts: ["BuildArtifactAPIGateway"])
+                ]),
+            .init(
+                "Test",
+                [
+                    .init("IntegrationTests", .codeBuildTest(projectName: integrationTests.projectName.input), inputArtifacts: ["SourceOutput"])
+                ]),
+            .init(
+                "Approve",
+                [
+                    .init(
+                        "ProductionApproval", .manualApproval(customData: "Staging passed the integration tests: approve the production deployment."))
+                ]),
+            .init(
+                "DeployProduction",
+                [
+                    .init(
+                        "DeployProduction",
+                        .ecsDeploy(clusterName: production.cluster.clusterName.input, serviceName: production.service.serviceName.input),
+                        inputArtifacts: ["BuildArtifactAPIGateway"])
+                ]),
         ])
 
-    let resources: [any ResourceDeclaration] = [
-        apiGatewayRepository, userServiceRepository, artifactsKey, artifactsAlias, artifacts, buildRole,
-    ] + builds + buildNames.map { buildLogs[$0]! } + [
-        vpc, subnets, serviceSecurityGroup, taskExecutionRole,
-        staging.cluster, staging.logs, staging.task, staging.service,
-        production.cluster, production.logs, production.task, production.service,
-        pipelineRole, pipeline,
-    ]
+    let resources: [any ResourceDeclaration] =
+        [
+            apiGatewayRepository, userServiceRepository, artifactsKey, artifactsAlias, artifacts, buildRole,
+        ] + builds + buildNames.map { buildLogs[$0]! } + [
+            vpc, subnets, serviceSecurityGroup, taskExecutionRole,
+            staging.cluster, staging.logs, staging.task, staging.service,
+            production.cluster, production.logs, production.task, production.service,
+            pipelineRole, pipeline,
+        ]
     return (
         resources: resources,
         outputs: [

@@ -33,13 +33,15 @@ public let benchSynthetic = StackDefinition(
                 "access": PolicyDocument([
                     PolicyStatement(sid: "Pull", actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], resources: [repository.arn.input]),
                     PolicyStatement(sid: "Artifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: ["\(bucket.arn)/*"]),
-                ]),
+                ])
             ],
             tags: tags)
         let rule = EventBridgeRule(
             "rule_\(suffix)", name: Input("\(prefix)-rule-\(suffix)"),
-            trigger: .pattern(["source": ["aws.ecr"], "detail-type": ["ECR Image Action"],
-                               "detail": ["repository-name": [.string("\(prefix)-repo-\(suffix)")]]]),
+            trigger: .pattern([
+                "source": ["aws.ecr"], "detail-type": ["ECR Image Action"],
+                "detail": ["repository-name": [.string("\(prefix)-repo-\(suffix)")]],
+            ]),
             description: "Pushes to \(prefix)-repo-\(suffix)", tags: tags,
             options: ResourceOptions(dependsOn: [repository.address]))
         for resource in [repository, bucket, cluster, role, rule] as [any ResourceDeclaration] where resources.count < count {

@@ -24,30 +24,35 @@ public let driftWatch = StackDefinition(
     let environment = ProcessInfo.processInfo.environment
 
     let stateKeyParameter = environment["CAIRN_STATE_KEY_PARAMETER"] ?? "/cairn-drift-watch/state-key"
-    let tools = S3Bucket("tools", name: Input("\(name)-tools"), versioning: .enabled,
-                         lifecycleRules: [.init(id: "old-builds", noncurrentVersionExpirationDays: 30)], tags: tags)
+    let tools = S3Bucket(
+        "tools", name: Input("\(name)-tools"), versioning: .enabled,
+        lifecycleRules: [.init(id: "old-builds", noncurrentVersionExpirationDays: 30)], tags: tags)
 
     let alerts = SNSTopic("alerts", name: Input("\(name)-alerts"), displayName: "Cairn drift", tags: tags)
-    let email = SNSSubscription("oncall", topicArn: alerts.arn.input, protocol: .email,
-                                endpoint: Input(environment["DRIFT_ALERT_EMAIL"] ?? "platform-oncall@example.com"))
+    let email = SNSSubscription(
+        "oncall", topicArn: alerts.arn.input, protocol: .email,
+        endpoint: Input(environment["DRIFT_ALERT_EMAIL"] ?? "platform-oncall@example.com"))
 
     // What a drift check needs: read every resource of the watched stack, and its state.
     let readOnly = IAMPolicy(
         "driftRead", name: Input("\(name)-read"), description: "Reads the resources Cairn checks for drift",
         document: PolicyDocument([
-            PolicyStatement(sid: "Describe", actions: [
-                "ecr:Describe*", "ecr:Get*", "ecr:List*", "s3:GetBucket*", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
-                "s3:ListAllMyBuckets", "ecs:Describe*", "ecs:List*", "iam:Get*", "iam:List*", "logs:Describe*", "logs:ListTagsForResource",
-                "ec2:Describe*", "codebuild:BatchGetProjects", "codepipeline:GetPipeline", "codepipeline:ListTagsForResource",
-                "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource", "events:Describe*", "events:List*",
-            ], resources: ["*"]),
+            PolicyStatement(
+                sid: "Describe",
+                actions: [
+                    "ecr:Describe*", "ecr:Get*", "ecr:List*", "s3:GetBucket*", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
+                    "s3:ListAllMyBuckets", "ecs:Describe*", "ecs:List*", "iam:Get*", "iam:List*", "logs:Describe*", "logs:ListTagsForResource",
+                    "ec2:Describe*", "codebuild:BatchGetProjects", "codepipeline:GetPipeline", "codepipeline:ListTagsForResource",
+                    "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource", "events:Describe*", "events:List*",
+                ], resources: ["*"]),
             PolicyStatement(sid: "Notify", actions: ["sns:Publish"], resources: [alerts.arn.input]),
         ]),
         tags: tags)
 
     let buildLogs = PolicyDocument([
-        PolicyStatement(actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                        resources: ["arn:aws:logs:\(region):*:log-group:/aws/codebuild/\(name)*"]),
+        PolicyStatement(
+            actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            resources: ["arn:aws:logs:\(region):*:log-group:/aws/codebuild/\(name)*"])
     ])
     let buildRole = IAMRole(
         "build", name: Input("\(name)-codebuild"), description: "Runs cairn drift in CodeBuild",
@@ -57,8 +62,9 @@ public let driftWatch = StackDefinition(
             "tools": PolicyDocument([
                 PolicyStatement(sid: "Binary", actions: ["s3:GetObject"], resources: ["\(tools.arn)/releases/*", "\(tools.arn)/state/*"]),
                 PolicyStatement(sid: "StateList", actions: ["s3:ListBucket"], resources: [tools.arn.input]),
-                PolicyStatement(sid: "StateKey", actions: ["ssm:GetParameters"],
-                                resources: ["arn:aws:ssm:\(region):*:parameter/\(stateKeyParameter.drop { $0 == "/" })"]),
+                PolicyStatement(
+                    sid: "StateKey", actions: ["ssm:GetParameters"],
+                    resources: ["arn:aws:ssm:\(region):*:parameter/\(stateKeyParameter.drop { $0 == "/" })"]),
             ]),
         ],
         managedPolicyArns: [readOnly.arn.input], tags: tags)
@@ -75,21 +81,24 @@ public let driftWatch = StackDefinition(
     let publish = CodeBuildProject(
         "publish", name: Input("\(name)-publish"), description: "Builds cairn for the scheduled drift check",
         serviceRole: publishRole.arn.input,
-        source: .gitHub(location: environment["CAIRN_REPOSITORY"] ?? "https://github.com/example/cairn-stacks.git", buildspec: .inline("""
-            version: 0.2
-            phases:
-              install:
-                commands:
-                  - apt-get update && apt-get install -y --no-install-recommends libsqlite3-dev libssl-dev
-              build:
-                commands:
-                  - swift build -c release --product cairn --static-swift-stdlib
-                  - mkdir -p out && cp .build/release/cairn out/cairn
-            artifacts:
-              base-directory: out
-              files:
-                - cairn
-            """)),
+        source: .gitHub(
+            location: environment["CAIRN_REPOSITORY"] ?? "https://github.com/example/cairn-stacks.git",
+            buildspec: .inline(
+                """
+                version: 0.2
+                phases:
+                  install:
+                    commands:
+                      - apt-get update && apt-get install -y --no-install-recommends libsqlite3-dev libssl-dev
+                  build:
+                    commands:
+                      - swift build -c release --product cairn --static-swift-stdlib
+                      - mkdir -p out && cp .build/release/cairn out/cairn
+                artifacts:
+                  base-directory: out
+                  files:
+                    - cairn
+                """)),
         // s3://TOOLS/releases/latest/cairn, replaced by each build (the bucket keeps earlier versions).
         artifacts: .s3(location: tools.bucketName.input, path: "releases", name: "latest", namespaceType: .none, packaging: .none),
         environment: .init(image: "swift:6.1-jammy", computeType: .medium),
@@ -98,24 +107,28 @@ public let driftWatch = StackDefinition(
     let check = CodeBuildProject(
         "drift", name: Input(name), description: "cairn drift small-business-invoices",
         serviceRole: buildRole.arn.input,
-        source: .noSource(buildspec: .inline("""
-            version: 0.2
-            phases:
-              install:
-                commands:
-                  - aws s3 cp "s3://$TOOLS_BUCKET/releases/latest/cairn" /usr/local/bin/cairn && chmod +x /usr/local/bin/cairn
-                  - aws s3 cp "s3://$TOOLS_BUCKET/state/" state/ --recursive
-              build:
-                commands:
-                  - cairn drift small-business-invoices --notify "sns:$ALERT_TOPIC"
-            """)),
+        source: .noSource(
+            buildspec: .inline(
+                """
+                version: 0.2
+                phases:
+                  install:
+                    commands:
+                      - aws s3 cp "s3://$TOOLS_BUCKET/releases/latest/cairn" /usr/local/bin/cairn && chmod +x /usr/local/bin/cairn
+                      - aws s3 cp "s3://$TOOLS_BUCKET/state/" state/ --recursive
+                  build:
+                    commands:
+                      - cairn drift small-business-invoices --notify "sns:$ALERT_TOPIC"
+                """)),
         artifacts: .noArtifacts,
         // Ubuntu 22.04 with the aws CLI, as the binary was built on: no Swift toolchain needed.
-        environment: .init(image: "aws/codebuild/standard:7.0", computeType: .small, environmentVariables: [
-            .init("ALERT_TOPIC", alerts.arn.input),
-            .init("TOOLS_BUCKET", tools.bucketName.input),
-            .init("CAIRN_STATE_KEY", Input(stateKeyParameter), type: .parameterStore),
-        ]),
+        environment: .init(
+            image: "aws/codebuild/standard:7.0", computeType: .small,
+            environmentVariables: [
+                .init("ALERT_TOPIC", alerts.arn.input),
+                .init("TOOLS_BUCKET", tools.bucketName.input),
+                .init("CAIRN_STATE_KEY", Input(stateKeyParameter), type: .parameterStore),
+            ]),
         timeoutInMinutes: 15, tags: tags)
 
     let eventsRole = IAMRole(
@@ -132,16 +145,21 @@ public let driftWatch = StackDefinition(
     let github = IAMOIDCProvider.gitHubActions("github", tags: tags)
     let githubRole = IAMRole(
         "githubDrift", name: Input("\(name)-github"), description: "Drift checks from GitHub Actions",
-        assumeRolePolicy: .trust(.federated(github.arn.input), conditions: [
-            PolicyCondition("StringEquals", "token.actions.githubusercontent.com:aud", ["sts.amazonaws.com"]),
-            PolicyCondition("StringLike", "token.actions.githubusercontent.com:sub",
-                            [environment["GITHUB_REPOSITORY_FILTER"] ?? "repo:example/cairn-stacks:*"]),
-        ]),
+        assumeRolePolicy: .trust(
+            .federated(github.arn.input),
+            conditions: [
+                PolicyCondition("StringEquals", "token.actions.githubusercontent.com:aud", ["sts.amazonaws.com"]),
+                PolicyCondition(
+                    "StringLike", "token.actions.githubusercontent.com:sub",
+                    [environment["GITHUB_REPOSITORY_FILTER"] ?? "repo:example/cairn-stacks:*"]),
+            ]),
         managedPolicyArns: [readOnly.arn.input], tags: tags)
 
     return (
         resources: [tools, alerts, email, readOnly, buildRole, publishRole, publish, check, eventsRole, schedule, github, githubRole],
-        outputs: ["ALERT_TOPIC_ARN": .reference(alerts.arn.reference), "GITHUB_ROLE_ARN": .reference(githubRole.arn.reference),
-                  "TOOLS_BUCKET": .reference(tools.bucketName.reference)]
+        outputs: [
+            "ALERT_TOPIC_ARN": .reference(alerts.arn.reference), "GITHUB_ROLE_ARN": .reference(githubRole.arn.reference),
+            "TOOLS_BUCKET": .reference(tools.bucketName.reference),
+        ]
     )
 }

@@ -46,9 +46,10 @@ public let productionExperienceShowcase = StackDefinition(
     let terraformState = S3Bucket(
         "terraformState", name: Input(stateBucketName), versioning: .enabled, encryption: .sseS3, publicAccessBlock: .blockAll,
         policy: PolicyDocument([
-            PolicyStatement(sid: "DenyInsecureTransport", effect: .deny, principals: [.anyone], actions: ["s3:*"],
-                            resources: ["arn:aws:s3:::\(stateBucketName)", "arn:aws:s3:::\(stateBucketName)/*"],
-                            conditions: [PolicyCondition("Bool", "aws:SecureTransport", ["false"])]),
+            PolicyStatement(
+                sid: "DenyInsecureTransport", effect: .deny, principals: [.anyone], actions: ["s3:*"],
+                resources: ["arn:aws:s3:::\(stateBucketName)", "arn:aws:s3:::\(stateBucketName)/*"],
+                conditions: [PolicyCondition("Bool", "aws:SecureTransport", ["false"])])
         ]),
         // The CDKTF app's state: never deleted by `cairn destroy` while this option stands.
         options: ResourceOptions(preventDestroy: env.name == "production"))
@@ -65,29 +66,42 @@ public let productionExperienceShowcase = StackDefinition(
         "deploy", name: Input("\(project)-deploy"), description: "What the showcase's GitHub Actions workflow may do",
         document: PolicyDocument([
             PolicyStatement(sid: "Login", actions: ["ecr:GetAuthorizationToken"], resources: ["*"]),
-            PolicyStatement(sid: "Images", actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
-                                                     "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload",
-                                                     "ecr:PutImage", "ecr:UploadLayerPart"],
-                            resources: [backend.arn.input, prometheus.arn.input]),
+            PolicyStatement(
+                sid: "Images",
+                actions: [
+                    "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
+                    "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload",
+                    "ecr:PutImage", "ecr:UploadLayerPart",
+                ],
+                resources: [backend.arn.input, prometheus.arn.input]),
             PolicyStatement(sid: "StateBucket", actions: ["s3:ListBucket", "s3:GetBucketVersioning"], resources: [terraformState.arn.input]),
-            PolicyStatement(sid: "StateObjects", actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources: ["\(terraformState.arn)/*"]),
-            PolicyStatement(sid: "StateLock", actions: ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
-                            resources: [terraformLocks.arn.input]),
-            PolicyStatement(sid: "Describe", actions: ["ecs:Describe*", "ecs:List*", "logs:Describe*", "cloudwatch:Describe*", "ec2:Describe*"],
-                            resources: ["*"]),
-            PolicyStatement(sid: "App", actions: ["ecs:*", "logs:*", "cloudwatch:*"],
-                            resources: ["arn:aws:ecs:\(region):\(account):*/\(project)*", "arn:aws:logs:\(region):\(account):log-group:/ecs/\(project)*",
-                                        "arn:aws:cloudwatch:\(region):\(account):alarm:\(project)*"]),
-            PolicyStatement(sid: "PassAppRoles", actions: ["iam:PassRole"], resources: ["arn:aws:iam::\(account):role/\(project)-*"],
-                            conditions: [PolicyCondition("StringEquals", "iam:PassedToService", ["ecs-tasks.amazonaws.com"])]),
+            PolicyStatement(
+                sid: "StateObjects", actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources: ["\(terraformState.arn)/*"]),
+            PolicyStatement(
+                sid: "StateLock", actions: ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+                resources: [terraformLocks.arn.input]),
+            PolicyStatement(
+                sid: "Describe", actions: ["ecs:Describe*", "ecs:List*", "logs:Describe*", "cloudwatch:Describe*", "ec2:Describe*"],
+                resources: ["*"]),
+            PolicyStatement(
+                sid: "App", actions: ["ecs:*", "logs:*", "cloudwatch:*"],
+                resources: [
+                    "arn:aws:ecs:\(region):\(account):*/\(project)*", "arn:aws:logs:\(region):\(account):log-group:/ecs/\(project)*",
+                    "arn:aws:cloudwatch:\(region):\(account):alarm:\(project)*",
+                ]),
+            PolicyStatement(
+                sid: "PassAppRoles", actions: ["iam:PassRole"], resources: ["arn:aws:iam::\(account):role/\(project)-*"],
+                conditions: [PolicyCondition("StringEquals", "iam:PassedToService", ["ecs-tasks.amazonaws.com"])]),
         ]))
 
     let deployRole = IAMRole(
         "deploy", name: Input("\(project)-github"), description: "Assumed by GitHub Actions on the main branch through OIDC",
-        assumeRolePolicy: .trust(.federated(github.arn.input), conditions: [
-            PolicyCondition("StringEquals", "token.actions.githubusercontent.com:aud", ["sts.amazonaws.com"]),
-            PolicyCondition("StringEquals", "token.actions.githubusercontent.com:sub", ["repo:\(vars[showcaseRepository]):ref:refs/heads/main"]),
-        ]),
+        assumeRolePolicy: .trust(
+            .federated(github.arn.input),
+            conditions: [
+                PolicyCondition("StringEquals", "token.actions.githubusercontent.com:aud", ["sts.amazonaws.com"]),
+                PolicyCondition("StringEquals", "token.actions.githubusercontent.com:sub", ["repo:\(vars[showcaseRepository]):ref:refs/heads/main"]),
+            ]),
         managedPolicyArns: [deployPolicy.arn.input], maxSessionDuration: 3600)
 
     return (

@@ -57,9 +57,10 @@ public let smallBusinessInvoices = StackDefinition(
         "app", family: Input(project), cpu: 512, memory: 1024, networkMode: .awsvpc, requiresCompatibilities: [.fargate],
         executionRoleArn: .output(taskExecutionRole.arn),
         containers: [
-            .init(name: "app", image: "\(repository.uri):latest", portMappings: [.init(containerPort: 8080)],
-                  environment: ["SPRING_PROFILES_ACTIVE": Input(env.name)],
-                  logConfiguration: .awslogs(group: .output(logGroup.logGroupName), region: region, streamPrefix: "app")),
+            .init(
+                name: "app", image: "\(repository.uri):latest", portMappings: [.init(containerPort: 8080)],
+                environment: ["SPRING_PROFILES_ACTIVE": Input(env.name)],
+                logConfiguration: .awslogs(group: .output(logGroup.logGroupName), region: region, streamPrefix: "app"))
         ],
         tags: tags)
 
@@ -79,27 +80,35 @@ public let smallBusinessInvoices = StackDefinition(
         assumeRolePolicy: .trust(.service("codebuild.amazonaws.com")),
         inlinePolicies: [
             "build": PolicyDocument([
-                PolicyStatement(sid: "Logs", actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                                resources: ["arn:aws:logs:\(region):*:log-group:/aws/codebuild/\(project)-build*"]),
+                PolicyStatement(
+                    sid: "Logs", actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources: ["arn:aws:logs:\(region):*:log-group:/aws/codebuild/\(project)-build*"]),
                 PolicyStatement(sid: "Login", actions: ["ecr:GetAuthorizationToken"], resources: ["*"]),
-                PolicyStatement(sid: "Push", actions: ["ecr:BatchCheckLayerAvailability", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload",
-                                                       "ecr:PutImage", "ecr:UploadLayerPart", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                                resources: [repository.arn.input]),
-                PolicyStatement(sid: "Artifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-                                resources: ["\(artifacts.arn)/*"]),
-            ]),
+                PolicyStatement(
+                    sid: "Push",
+                    actions: [
+                        "ecr:BatchCheckLayerAvailability", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload",
+                        "ecr:PutImage", "ecr:UploadLayerPart", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                    ],
+                    resources: [repository.arn.input]),
+                PolicyStatement(
+                    sid: "Artifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                    resources: ["\(artifacts.arn)/*"]),
+            ])
         ],
         tags: tags)
 
     let build = CodeBuildProject(
         "build", name: Input("\(project)-build"), description: "Maven build and test, Docker image to ECR",
         serviceRole: buildRole.arn.input, source: .codePipeline(buildspec: .inline(mavenBuildspec)), artifacts: .codePipeline,
-        environment: .init(image: "aws/codebuild/standard:7.0", computeType: .medium, privilegedMode: true, environmentVariables: [
-            .init("AWS_DEFAULT_REGION", Input(region)),
-            .init("AWS_ACCOUNT_ID", repository.registryId.input),
-            .init("ECR_REPOSITORY_URI", repository.uri.input),
-            .init("CONTAINER_NAME", "app"),
-        ]),
+        environment: .init(
+            image: "aws/codebuild/standard:7.0", computeType: .medium, privilegedMode: true,
+            environmentVariables: [
+                .init("AWS_DEFAULT_REGION", Input(region)),
+                .init("AWS_ACCOUNT_ID", repository.registryId.input),
+                .init("ECR_REPOSITORY_URI", repository.uri.input),
+                .init("CONTAINER_NAME", "app"),
+            ]),
         cache: .local(modes: [.dockerLayer, .source]),
         logsConfig: .init(cloudWatchLogs: .enabled(groupName: Input("/aws/codebuild/\(project)-build"))),
         tags: tags)
@@ -111,15 +120,21 @@ public let smallBusinessInvoices = StackDefinition(
         assumeRolePolicy: .trust(.service("codepipeline.amazonaws.com")),
         inlinePolicies: [
             "pipeline": PolicyDocument([
-                PolicyStatement(sid: "Artifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning", "s3:PutObject"],
-                                resources: [artifacts.arn.input, "\(artifacts.arn)/*"]),
+                PolicyStatement(
+                    sid: "Artifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning", "s3:PutObject"],
+                    resources: [artifacts.arn.input, "\(artifacts.arn)/*"]),
                 PolicyStatement(sid: "Build", actions: ["codebuild:BatchGetBuilds", "codebuild:StartBuild"], resources: [build.arn.input]),
-                PolicyStatement(sid: "Deploy", actions: ["ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:DescribeTasks",
-                                                         "ecs:ListTasks", "ecs:RegisterTaskDefinition", "ecs:UpdateService"],
-                                resources: ["*"]),
-                PolicyStatement(sid: "PassRoles", actions: ["iam:PassRole"], resources: [taskExecutionRole.arn.input],
-                                conditions: [PolicyCondition("StringEqualsIfExists", "iam:PassedToService", ["ecs-tasks.amazonaws.com"])]),
-            ]),
+                PolicyStatement(
+                    sid: "Deploy",
+                    actions: [
+                        "ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:DescribeTasks",
+                        "ecs:ListTasks", "ecs:RegisterTaskDefinition", "ecs:UpdateService",
+                    ],
+                    resources: ["*"]),
+                PolicyStatement(
+                    sid: "PassRoles", actions: ["iam:PassRole"], resources: [taskExecutionRole.arn.input],
+                    conditions: [PolicyCondition("StringEqualsIfExists", "iam:PassedToService", ["ecs-tasks.amazonaws.com"])]),
+            ])
         ],
         tags: tags)
 
@@ -127,24 +142,37 @@ public let smallBusinessInvoices = StackDefinition(
         "app", name: Input("\(project)-pipeline"), roleArn: pipelineRole.arn.input,
         artifactStore: .init(bucket: artifacts.bucketName.input),
         stages: [
-            .init("Source", [
-                .init("GitHub", .gitHubSource(owner: environment["GITHUB_OWNER"] ?? "small-business", repo: "small-business-invoices",
-                                              branch: "main", oauthToken: Secret.environment("GITHUB_TOKEN")),
-                      outputArtifacts: ["SourceOutput"]),
-            ]),
-            .init("Build", [
-                .init("Maven", .codeBuild(projectName: build.projectName.input), inputArtifacts: ["SourceOutput"], outputArtifacts: ["BuildOutput"]),
-            ]),
-            .init("Deploy", [
-                .init("ECS", .ecsDeploy(clusterName: cluster.clusterName.input, serviceName: service.serviceName.input),
-                      inputArtifacts: ["BuildOutput"]),
-            ]),
+            .init(
+                "Source",
+                [
+                    .init(
+                        "GitHub",
+                        .gitHubSource(
+                            owner: environment["GITHUB_OWNER"] ?? "small-business", repo: "small-business-invoices",
+                            branch: "main", oauthToken: Secret.environment("GITHUB_TOKEN")),
+                        outputArtifacts: ["SourceOutput"])
+                ]),
+            .init(
+                "Build",
+                [
+                    .init(
+                        "Maven", .codeBuild(projectName: build.projectName.input), inputArtifacts: ["SourceOutput"], outputArtifacts: ["BuildOutput"])
+                ]),
+            .init(
+                "Deploy",
+                [
+                    .init(
+                        "ECS", .ecsDeploy(clusterName: cluster.clusterName.input, serviceName: service.serviceName.input),
+                        inputArtifacts: ["BuildOutput"])
+                ]),
         ],
         tags: tags)
 
     return (
-        resources: [repository, artifacts, cluster, logGroup, vpc, subnets, serviceSecurityGroup, taskExecutionRole, taskDefinition,
-                    service, buildRole, build, pipelineRole, pipeline],
+        resources: [
+            repository, artifacts, cluster, logGroup, vpc, subnets, serviceSecurityGroup, taskExecutionRole, taskDefinition,
+            service, buildRole, build, pipelineRole, pipeline,
+        ],
         outputs: [
             "AWS_ACCOUNT_ID": .reference(repository.registryId.reference),
             "AWS_DEFAULT_REGION": .json(.string(region)),

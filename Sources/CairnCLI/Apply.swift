@@ -34,10 +34,14 @@ extension Cairn {
         @Option(help: "Where state databases live (default: $CAIRN_STATE_DIR, else ./state).")
         var stateDir: String?
 
-        @Option(name: .customLong("var"), help: ArgumentHelp("Set a stack variable (repeatable; wins over --var-file and CAIRN_VAR_NAME).", valueName: "NAME=VALUE"))
+        @Option(
+            name: .customLong("var"),
+            help: ArgumentHelp("Set a stack variable (repeatable; wins over --var-file and CAIRN_VAR_NAME).", valueName: "NAME=VALUE"))
         var variables: [String] = []
 
-        @Option(name: .customLong("var-file"), help: ArgumentHelp("Set stack variables from a JSON object of names and values (repeatable; later files win).", valueName: "FILE"))
+        @Option(
+            name: .customLong("var-file"),
+            help: ArgumentHelp("Set stack variables from a JSON object of names and values (repeatable; later files win).", valueName: "FILE"))
         var variableFiles: [String] = []
 
         @Option(help: "Read every resource from AWS before planning (true or false).")
@@ -52,18 +56,24 @@ extension Cairn {
         func run() async throws {
             try await reportingErrors {
                 // The stack options the plain commands take, rebuilt for the stack named here.
-                let stackArguments = ["--env", environment] + (stateDir.map { ["--state-dir", $0] } ?? [])
+                let stackArguments =
+                    ["--env", environment] + (stateDir.map { ["--state-dir", $0] } ?? [])
                     + variables.flatMap { ["--var", $0] } + variableFiles.flatMap { ["--var-file", $0] }
                 if refreshOnly {
                     let target = try StackOptions.parse([stackOrPlan] + stackArguments)
                     let context = try StackContext(target, aws: aws)
-                    let (report, recorded) = try await context.workspace.acceptDrift(context.stack, lockTimeout: .seconds(change.lockTimeout)) { report in
+                    let (report, recorded) = try await context.workspace.acceptDrift(context.stack, lockTimeout: .seconds(change.lockTimeout)) {
+                        report in
                         say(report.render(style: context.style))
-                        return try confirm("Record these values in the state of '\(report.stack)' (\(report.environment)), leaving AWS as it is?",
-                                           autoApprove: change.autoApprove)
+                        return try confirm(
+                            "Record these values in the state of '\(report.stack)' (\(report.environment)), leaving AWS as it is?",
+                            autoApprove: change.autoApprove)
                     }
                     if recorded {
-                        say(context.style.green("\nRefresh complete: \(report.resources.count) resource\(report.resources.count == 1 ? "" : "s") recorded as AWS has them."))
+                        say(
+                            context.style.green(
+                                "\nRefresh complete: \(report.resources.count) resource\(report.resources.count == 1 ? "" : "s") recorded as AWS has them."
+                            ))
                     } else if !report.drifted {
                         say(report.render(style: context.style))
                     }
@@ -76,14 +86,19 @@ extension Cairn {
                     return
                 }
                 guard variables.isEmpty && variableFiles.isEmpty else {
-                    throw CLIError("A saved plan holds the values its variables had when it was made: apply it without --var or --var-file, or make a new plan with them.")
+                    throw CLIError(
+                        "A saved plan holds the values its variables had when it was made: apply it without --var or --var-file, or make a new plan with them."
+                    )
                 }
                 guard let text = try? String(contentsOfFile: stackOrPlan, encoding: .utf8) else {
                     throw CLIError("Cannot read the plan file \(stackOrPlan): check its permissions.")
                 }
                 let stateDirectory = URL(fileURLWithPath: stateDir ?? ProcessInfo.processInfo.environment["CAIRN_STATE_DIR"] ?? "state")
-                let plan = try Plan(savedJSON: text, codec: StateCodec.load(environment: ProcessInfo.processInfo.environment,
-                                                                            stateDir: stateDirectory, create: false))
+                let plan = try Plan(
+                    savedJSON: text,
+                    codec: StateCodec.load(
+                        environment: ProcessInfo.processInfo.environment,
+                        stateDir: stateDirectory, create: false))
                 let target = try StackOptions.parse([plan.stack, "--env", plan.environment] + (stateDir.map { ["--state-dir", $0] } ?? []))
                 // The plan holds every value it applies: the stack's variables are not needed again.
                 let context = try StackContext(target, aws: aws, requireVariables: false)
@@ -115,7 +130,8 @@ func planAndApply(context: StackContext, change: ChangeOptions, refresh: Bool, d
                 }
                 say(PlanRenderer(style: context.style).render(plan))
                 guard plan.hasChanges || plan.resources.contains(where: \.adopt) else { return false }
-                let question = destroy
+                let question =
+                    destroy
                     ? "Do you really want to destroy all resources of '\(plan.stack)' (\(plan.environment))?"
                     : "Do you want to perform these actions on '\(plan.stack)' (\(plan.environment))?"
                 guard try confirm(question, autoApprove: change.autoApprove) else {
@@ -155,25 +171,32 @@ private func conclude(_ plan: Plan, report: ApplyReport, elapsed: Duration, cont
         let finished = report.succeeded.filter(operations.contains).count
         let failed = report.failed.isEmpty ? "" : ", \(report.failed.count) failed"
         let environment = plan.environment == "default" ? "" : " --env \(plan.environment)"
-        FileHandle.standardError.write(Data("""
-            \(verb) of '\(plan.stack)' (\(plan.environment)) interrupted: \(finished) of \(operations.count) operations finished and are recorded in the state\(failed), \
-            \(report.notStarted.count + report.skipped.count) not started; the lock is released: run `cairn \(command) \(plan.stack)\(environment)` again to carry on.
+        FileHandle.standardError.write(
+            Data(
+                """
+                \(verb) of '\(plan.stack)' (\(plan.environment)) interrupted: \(finished) of \(operations.count) operations finished and are recorded in the state\(failed), \
+                \(report.notStarted.count + report.skipped.count) not started; the lock is released: run `cairn \(command) \(plan.stack)\(environment)` again to carry on.
 
-            """.utf8))
+                """.utf8))
         throw ExitCode(code)
     }
     if report.ok {
-        let counts = command == "destroy"
+        let counts =
+            command == "destroy"
             ? "\(plan.count(.delete)) destroyed"
             : "\(plan.count(.create)) added, \(plan.count(.update)) changed, \(plan.count(.replace)) replaced, \(plan.count(.delete)) destroyed"
-        say(context.style.green("\n\(verb) complete! Resources: \(counts).") + context.style.dim(" [\(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))]"))
+        say(
+            context.style.green("\n\(verb) complete! Resources: \(counts).")
+                + context.style.dim(" [\(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))]"))
         return
     }
-    FileHandle.standardError.write(Data("""
+    FileHandle.standardError.write(
+        Data(
+            """
 
-        Error: \(verb) of '\(plan.stack)' (\(plan.environment)) did not finish: \(report.failed.count) failed, \(report.skipped.count) not started. What finished is recorded in the state; fix the cause and run `cairn \(command) \(plan.stack)` again to carry on.
-        \(report.failureSummary)
+            Error: \(verb) of '\(plan.stack)' (\(plan.environment)) did not finish: \(report.failed.count) failed, \(report.skipped.count) not started. What finished is recorded in the state; fix the cause and run `cairn \(command) \(plan.stack)` again to carry on.
+            \(report.failureSummary)
 
-        """.utf8))
+            """.utf8))
     throw ExitCode.failure
 }

@@ -8,8 +8,10 @@ public struct Cairn: AsyncParsableCommand {
         commandName: "cairn",
         abstract: "Infrastructure as typed Swift: plan, apply, drift-check and destroy AWS stacks.",
         version: "0.1.0",
-        subcommands: [ListStacks.self, PlanCommand.self, Apply.self, Destroy.self, Drift.self, Output.self, Graph.self, StateCommand.self, Import.self,
-                      ForceUnlock.self, Whoami.self]
+        subcommands: [
+            ListStacks.self, PlanCommand.self, Apply.self, Destroy.self, Drift.self, Output.self, Graph.self, StateCommand.self, Import.self,
+            ForceUnlock.self, Whoami.self,
+        ]
     )
 
     public init() {}

@@ -15,10 +15,14 @@ struct StackOptions: ParsableArguments {
     @Option(help: "Where state databases live (default: $CAIRN_STATE_DIR, else ./state).")
     var stateDir: String?
 
-    @Option(name: .customLong("var"), help: ArgumentHelp("Set a stack variable (repeatable; wins over --var-file and CAIRN_VAR_NAME).", valueName: "NAME=VALUE"))
+    @Option(
+        name: .customLong("var"),
+        help: ArgumentHelp("Set a stack variable (repeatable; wins over --var-file and CAIRN_VAR_NAME).", valueName: "NAME=VALUE"))
     var variables: [String] = []
 
-    @Option(name: .customLong("var-file"), help: ArgumentHelp("Set stack variables from a JSON object of names and values (repeatable; later files win).", valueName: "FILE"))
+    @Option(
+        name: .customLong("var-file"),
+        help: ArgumentHelp("Set stack variables from a JSON object of names and values (repeatable; later files win).", valueName: "FILE"))
     var variableFiles: [String] = []
 
     /// The stack in the chosen environment with its variables; `requireAll` false for commands that
@@ -30,8 +34,9 @@ struct StackOptions: ParsableArguments {
                 throw CLIError("The variable file \(path) cannot be read (\((error as NSError).localizedDescription)): check the path.")
             }
         }
-        let values = try VariableValues.resolve(stack: definition.name, declarations: definition.variables, assignments: variables,
-                                                files: files, environment: ProcessInfo.processInfo.environment)
+        let values = try VariableValues.resolve(
+            stack: definition.name, declarations: definition.variables, assignments: variables,
+            files: files, environment: ProcessInfo.processInfo.environment)
         return try definition.instantiate(environment, variables: values, requireAll: requireAll)
     }
 
@@ -64,8 +69,9 @@ struct StackContext {
         let configuration = try aws.configuration(stackRegion: definition.region)
         region = configuration.region
         client = configuration.client(region: region, logger: aws.logger)
-        workspace = Workspace(stateDir: options.stateDirectory, providers: awsProviders(client: client),
-                              environment: ProcessInfo.processInfo.environment, region: region)
+        workspace = Workspace(
+            stateDir: options.stateDirectory, providers: awsProviders(client: client),
+            environment: ProcessInfo.processInfo.environment, region: region)
         style = Style.forTerminal()
     }
 }

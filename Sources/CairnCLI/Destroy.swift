@@ -15,7 +15,8 @@ extension Cairn {
         func run() async throws {
             try await reportingErrors {
                 // It deletes what the state holds: the stack's variables are not needed.
-                try await planAndApply(context: try StackContext(target, aws: aws, requireVariables: false), change: change, refresh: true, destroy: true)
+                try await planAndApply(
+                    context: try StackContext(target, aws: aws, requireVariables: false), change: change, refresh: true, destroy: true)
             }
         }
     }

@@ -95,10 +95,15 @@ extension Cairn {
             let formatter = ISO8601DateFormatter()
             switch format {
             case .json:
-                say(JSON.array(runs.map {
-                    ["checkedAt": .string(formatter.string(from: $0.checkedAt)), "drifted": .bool($0.drifted),
-                     "changed": .int($0.changed), "deleted": .int($0.deleted), "unmanaged": .int($0.unmanaged)]
-                }).prettyDescription)
+                say(
+                    JSON.array(
+                        runs.map {
+                            [
+                                "checkedAt": .string(formatter.string(from: $0.checkedAt)), "drifted": .bool($0.drifted),
+                                "changed": .int($0.changed), "deleted": .int($0.deleted), "unmanaged": .int($0.unmanaged),
+                            ]
+                        }
+                    ).prettyDescription)
             case .text, .markdown:
                 if runs.isEmpty { say("No drift runs recorded for '\(context.stack.name)' (\(context.stack.environment.name)).") }
                 for run in runs {
@@ -115,15 +120,18 @@ struct CLINotificationTransport: DriftNotificationTransport {
     let client: AWSClient
 
     func publish(topicARN: String, region: String, subject: String, message: String) async throws {
-        _ = try await client.withRegion(region).query(.sns.publish, [
-            "TopicArn": topicARN, "Subject": subject, "Message": message,
-        ])
+        _ = try await client.withRegion(region).query(
+            .sns.publish,
+            [
+                "TopicArn": topicARN, "Subject": subject, "Message": message,
+            ])
     }
 
     // Through the client's transport, so HTTPS_PROXY / NO_PROXY apply as they do to AWS calls.
     func post(json body: Data, to url: URL, timeout: Duration) async throws -> Int {
         try await client.transport.send(
-            HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")], body: body), timeout: timeout).status
+            HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")], body: body), timeout: timeout
+        ).status
     }
 }
 
@@ -144,7 +152,11 @@ final class StopSignal: DriftWatchSleeper, @unchecked Sendable {
         }
     }
 
-    var isStopRequested: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+    var isStopRequested: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
 
     private func trigger() {
         lock.lock()
@@ -166,7 +178,8 @@ final class StopSignal: DriftWatchSleeper, @unchecked Sendable {
             }
             waiter = continuation
             lock.unlock()
-            DispatchQueue.global().asyncAfter(deadline: .now() + Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18) { [weak self] in
+            DispatchQueue.global().asyncAfter(deadline: .now() + Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+            { [weak self] in
                 guard let self else { return }
                 self.lock.lock()
                 let pending = self.waiter

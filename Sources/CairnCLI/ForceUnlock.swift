@@ -29,8 +29,9 @@ extension Cairn {
                 _ = try StackRegistry.definition(named: target.stack)
                 _ = try target.checkedEnvironment()
                 // No providers: releasing a lock reads only the state.
-                let workspace = Workspace(stateDir: target.stateDirectory, providers: ProviderRegistry(),
-                                          environment: ProcessInfo.processInfo.environment)
+                let workspace = Workspace(
+                    stateDir: target.stateDirectory, providers: ProviderRegistry(),
+                    environment: ProcessInfo.processInfo.environment)
                 switch try workspace.forceUnlock(stack: target.stack, environment: target.environment, confirmRemote: confirmRemoteRelease) {
                 case .noState:
                     throw CLIError("The stack '\(target.stack)' (\(target.environment)) has no state, so nothing is locked.")
@@ -50,7 +51,8 @@ extension Cairn {
         /// Asks before releasing a lock whose holder runs elsewhere, since it may still be writing.
         private func confirmRemoteRelease(of holder: LockInfo) throws -> Bool {
             if !force && isatty(STDIN_FILENO) != 1 {
-                throw CLIError("""
+                throw CLIError(
+                    """
                     The lock of '\(target.stack)' (\(target.environment)) is held from another host (\(holder.host), pid \(holder.pid), \
                     running '\(holder.command)' for \(age(since: holder.since))), which Cairn cannot check from here, and there is \
                     no terminal to ask on: pass --force once you know that process is gone.
@@ -70,11 +72,12 @@ extension Cairn {
 /// How long ago `date` was, in the largest whole unit: "45 seconds", "3 hours".
 private func age(since date: Date, now: Date = Date()) -> String {
     let seconds = max(0, Int(now.timeIntervalSince(date)))
-    let (count, unit): (Int, String) = switch seconds {
-    case ..<120: (seconds, "second")
-    case ..<7_200: (seconds / 60, "minute")
-    case ..<172_800: (seconds / 3_600, "hour")
-    default: (seconds / 86_400, "day")
-    }
+    let (count, unit): (Int, String) =
+        switch seconds {
+        case ..<120: (seconds, "second")
+        case ..<7_200: (seconds / 60, "minute")
+        case ..<172_800: (seconds / 3_600, "hour")
+        default: (seconds / 86_400, "day")
+        }
     return "\(count) \(unit)\(count == 1 ? "" : "s")"
 }

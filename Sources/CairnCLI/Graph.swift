@@ -34,7 +34,8 @@ extension Cairn {
                     let process = Process()
                     process.executableURL = URL(fileURLWithPath: dotPath)
                     process.arguments = ["-Tsvg"]
-                    let input = Pipe(), output = Pipe()
+                    let input = Pipe()
+                    let output = Pipe()
                     process.standardInput = input
                     process.standardOutput = output
                     try process.run()

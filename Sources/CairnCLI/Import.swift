@@ -18,9 +18,12 @@ extension Cairn {
         func run() async throws {
             try await reportingErrors {
                 let context = try StackContext(target, aws: aws)
-                let imported = try await context.workspace.importResource(context.stack, address: address, id: id, region: context.region,
-                                                                          takeOwnership: takeOwnership)
-                say(context.style.green("Imported \(imported) as \(address).") + " Run `cairn plan \(target.stack)` to see how it differs from the declaration.")
+                let imported = try await context.workspace.importResource(
+                    context.stack, address: address, id: id, region: context.region,
+                    takeOwnership: takeOwnership)
+                say(
+                    context.style.green("Imported \(imported) as \(address).")
+                        + " Run `cairn plan \(target.stack)` to see how it differs from the declaration.")
             }
         }
     }

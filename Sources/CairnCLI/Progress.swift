@@ -13,7 +13,9 @@ struct ProgressPrinter: Sendable {
         case .stillRunning(let address, let action, let elapsed):
             emit("\(address): still \(verb(action, done: false))… [\(seconds(elapsed))]")
         case .finished(let address, let action, let id, let elapsed):
-            emit(style.action(action, "\(address): \(verb(action, done: true)) after \(seconds(elapsed))") + (id.map { style.dim(" [id=\($0)]") } ?? ""))
+            emit(
+                style.action(action, "\(address): \(verb(action, done: true)) after \(seconds(elapsed))")
+                    + (id.map { style.dim(" [id=\($0)]") } ?? ""))
         case .failed(let address, let action, _, let elapsed):
             emit(style.red("\(address): \(verb(action, done: false)) failed after \(seconds(elapsed))"))
         case .skipped(let address, let blocker):
@@ -25,7 +27,9 @@ struct ProgressPrinter: Sendable {
     func waiting(for holder: LockInfo, timeout seconds: Int) {
         let since = ISO8601DateFormatter().string(from: holder.since)
         let stale = holder.isStale ? " (that process no longer exists: `cairn force-unlock` clears its lock)" : ""
-        emit("The stack is locked by pid \(holder.pid) on \(holder.host) running '\(holder.command)' since \(since)\(stale): waiting up to \(seconds) s for it…")
+        emit(
+            "The stack is locked by pid \(holder.pid) on \(holder.host) running '\(holder.command)' since \(since)\(stale): waiting up to \(seconds) s for it…"
+        )
     }
 
     /// Why a resource's change failed, where the closing summary is a single line (an interrupted apply).

@@ -71,11 +71,14 @@ final class Interrupts: @unchecked Sendable {
             report("Interrupted before any change was made.")
             _exit(code)
         }
-        report("Interrupt received: finishing \(running.count) running operation\(running.count == 1 ? "" : "s"), starting no new ones; interrupt again to stop at once.")
+        report(
+            "Interrupt received: finishing \(running.count) running operation\(running.count == 1 ? "" : "s"), starting no new ones; interrupt again to stop at once."
+        )
         let (seconds, _) = Self.grace.components
         queue.asyncAfter(deadline: .now() + .seconds(Int(seconds))) {
             control.releaseLockNow()
-            self.report("Operations still running \(seconds / 60) minutes after the interrupt: stopping at once; the next run resolves what they left.")
+            self.report(
+                "Operations still running \(seconds / 60) minutes after the interrupt: stopping at once; the next run resolves what they left.")
             _exit(code)
         }
     }

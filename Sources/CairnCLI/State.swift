@@ -18,7 +18,9 @@ extension Cairn {
             func run() async throws {
                 try await reportingErrors {
                     let context = try StackContext(target, aws: aws, requireVariables: false)
-                    for record in try context.workspace.recordedResources(context.stack) { say("\(record.address)\t\(record.type)\t\(record.physicalID)") }
+                    for record in try context.workspace.recordedResources(context.stack) {
+                        say("\(record.address)\t\(record.type)\t\(record.physicalID)")
+                    }
                 }
             }
         }
@@ -33,11 +35,15 @@ extension Cairn {
                 try await reportingErrors {
                     let context = try StackContext(target, aws: aws, requireVariables: false)
                     guard let record = try context.workspace.recordedResource(context.stack, at: address) else {
-                        throw CLIError("The state of '\(target.stack)' (\(target.environment)) has no resource at \(address): see `cairn state list \(target.stack)`.")
+                        throw CLIError(
+                            "The state of '\(target.stack)' (\(target.environment)) has no resource at \(address): see `cairn state list \(target.stack)`."
+                        )
                     }
-                    let json: JSON = ["address": .string(record.address), "type": .string(record.type), "id": .string(record.id),
-                                      "attributes": .object(record.attributes), "outputs": .object(record.outputs),
-                                      "dependencies": .array(record.dependencies.map { .string($0) })]
+                    let json: JSON = [
+                        "address": .string(record.address), "type": .string(record.type), "id": .string(record.id),
+                        "attributes": .object(record.attributes), "outputs": .object(record.outputs),
+                        "dependencies": .array(record.dependencies.map { .string($0) }),
+                    ]
                     say(json.prettyDescription)
                 }
             }

@@ -8,7 +8,8 @@ extension Cairn {
     struct Whoami: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the AWS account, identity, region, endpoint and timeouts Cairn uses, and where each comes from.",
-            discussion: "The region: --region, else the stack's declared region (name the stack), else AWS_REGION, AWS_DEFAULT_REGION, the profile's region.")
+            discussion:
+                "The region: --region, else the stack's declared region (name the stack), else AWS_REGION, AWS_DEFAULT_REGION, the profile's region.")
 
         @Argument(help: "A stack: show the region its commands use (its declared region comes after --region, before AWS_REGION).")
         var stack: String?
@@ -41,7 +42,8 @@ extension Cairn {
                     if configuration.proxies.isConfigured { described["network"] = .string(configuration.proxies.summary(for: endpoint.url)) }
                     say(JSON.object(described).prettyDescription)
                 case .text:
-                    say("""
+                    say(
+                        """
                         Account:      \(identity.account)
                         Identity:     \(identity.arn)
                         User id:      \(identity.userID)

@@ -56,7 +56,7 @@ public enum AESGCM {
         guard key.count == keySize else { throw CryptoError.invalidKeySize }
         guard sealed.count >= nonceSize + tagSize else { throw CryptoError.malformed }
         let nonce = Array(sealed[..<nonceSize])
-        let ciphertext = Array(sealed[nonceSize ..< sealed.count - tagSize])
+        let ciphertext = Array(sealed[nonceSize..<sealed.count - tagSize])
         var tag = Array(sealed.suffix(tagSize))
 
         let cipher = try CipherContext(encrypt: false, key: key, nonce: nonce)
@@ -93,7 +93,7 @@ private final class CipherContext {
         while start < aad.count {
             let end = min(start + Self.chunk, aad.count)
             var written: Int32 = 0
-            try aad[start ..< end].withUnsafeBufferPointer { input in
+            try aad[start..<end].withUnsafeBufferPointer { input in
                 try check(EVP_CipherUpdate(context, nil, &written, input.baseAddress, Int32(input.count)))
             }
             start = end
@@ -107,10 +107,11 @@ private final class CipherContext {
         while start < input.count {
             let end = min(start + Self.chunk, input.count)
             var written: Int32 = 0
-            try input[start ..< end].withUnsafeBufferPointer { source in
-                try out[start ..< end].withUnsafeMutableBufferPointer { destination in
-                    try check(EVP_CipherUpdate(
-                        context, destination.baseAddress, &written, source.baseAddress, Int32(source.count)))
+            try input[start..<end].withUnsafeBufferPointer { source in
+                try out[start..<end].withUnsafeMutableBufferPointer { destination in
+                    try check(
+                        EVP_CipherUpdate(
+                            context, destination.baseAddress, &written, source.baseAddress, Int32(source.count)))
                 }
             }
             start = end

@@ -59,9 +59,10 @@ extension Sequence where Element == UInt8 {
 private func evpDigest(_ bytes: some Sequence<UInt8>, _ md: OpaquePointer?) -> [UInt8] {
     var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
     var length: UInt32 = 0
-    let ok = bytes.withContiguousStorageIfAvailable { buffer in
-        withNonNullBytes(buffer) { EVP_Digest($0, $1, &out, &length, md, nil) }
-    } ?? withNonNullBytes(Array(bytes)) { EVP_Digest($0, $1, &out, &length, md, nil) }
+    let ok =
+        bytes.withContiguousStorageIfAvailable { buffer in
+            withNonNullBytes(buffer) { EVP_Digest($0, $1, &out, &length, md, nil) }
+        } ?? withNonNullBytes(Array(bytes)) { EVP_Digest($0, $1, &out, &length, md, nil) }
     precondition(ok == 1, "EVP_Digest failed: \(openSSLErrorDescription())")
     return Array(out.prefix(Int(length)))
 }

@@ -127,7 +127,9 @@ public struct DependencyGraph<Node: Hashable & Sendable>: Sendable {
     ///
     /// - Returns: The cycle, or `nil` if the graph is acyclic.
     public func findCycle() -> [Node]? {
-        let unvisited: UInt8 = 0, onPath: UInt8 = 1, finished: UInt8 = 2
+        let unvisited: UInt8 = 0
+        let onPath: UInt8 = 1
+        let finished: UInt8 = 2
         var state = [UInt8](repeating: unvisited, count: storage.count)
         var pathPosition = [Int](repeating: -1, count: storage.count)
         // Iterative DFS: `path` is the current root-to-node chain, `cursor[k]` the

@@ -12,7 +12,8 @@ struct AMZDate {
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
         let (days, secondOfDay) = seconds.quotientAndRemainderFloored(by: 86_400)
         let (year, month, day) = Self.civilDate(daysSinceEpoch: days)
-        timestamp = Self.pad(year, 4) + Self.pad(month, 2) + Self.pad(day, 2) + "T"
+        timestamp =
+            Self.pad(year, 4) + Self.pad(month, 2) + Self.pad(day, 2) + "T"
             + Self.pad(secondOfDay / 3600, 2) + Self.pad(secondOfDay % 3600 / 60, 2)
             + Self.pad(secondOfDay % 60, 2) + "Z"
     }

@@ -92,7 +92,8 @@ public struct SigV4Signer: Sendable {
         let prepared = headerSigning(request, amzDate, payload, addContentSHA256Header)
         let signature = signature(
             stringToSign: stringToSign(canonicalRequest: prepared.canonicalRequest, date: amzDate), date: amzDate)
-        let authorization = "\(Self.algorithm) Credential=\(credentials.accessKeyID)/\(scope(amzDate)), "
+        let authorization =
+            "\(Self.algorithm) Credential=\(credentials.accessKeyID)/\(scope(amzDate)), "
             + "SignedHeaders=\(prepared.signedNames), Signature=\(signature)"
         return prepared.headers + [(name: "Authorization", value: authorization)]
     }

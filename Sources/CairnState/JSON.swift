@@ -146,7 +146,8 @@ private struct StringArrayParser {
                     if (0xD800..<0xDC00).contains(scalar) {
                         // A high surrogate must be followed by an escaped low surrogate.
                         guard consume(UInt8(ascii: "\\")), consume(UInt8(ascii: "u")),
-                              let low = parseHex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                            let low = parseHex4(), (0xDC00..<0xE000).contains(low)
+                        else { return nil }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     }
                     guard let u = Unicode.Scalar(scalar) else { return nil }

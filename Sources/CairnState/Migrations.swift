@@ -21,68 +21,74 @@ public struct Migration: Sendable, Equatable {
     /// Every migration this build knows, in order. Append only: never edit or reorder a
     /// released migration, add a new one with the next id.
     public static let all: [Migration] = [
-        Migration(id: 1, name: "initial schema", sql: """
-            CREATE TABLE meta (
-                key   TEXT PRIMARY KEY NOT NULL,
-                value NOT NULL            -- no affinity: serial stays an integer
-            ) WITHOUT ROWID;
+        Migration(
+            id: 1, name: "initial schema",
+            sql: """
+                CREATE TABLE meta (
+                    key   TEXT PRIMARY KEY NOT NULL,
+                    value NOT NULL            -- no affinity: serial stays an integer
+                ) WITHOUT ROWID;
 
-            CREATE TABLE resources (
-                address      TEXT PRIMARY KEY NOT NULL,
-                type         TEXT NOT NULL,
-                physical_id  TEXT NOT NULL,
-                attributes   TEXT NOT NULL,
-                outputs      TEXT NOT NULL,
-                dependencies TEXT NOT NULL DEFAULT '[]',  -- JSON array of addresses
-                created_at   INTEGER NOT NULL,            -- ms since 1970
-                updated_at   INTEGER NOT NULL
-            );
+                CREATE TABLE resources (
+                    address      TEXT PRIMARY KEY NOT NULL,
+                    type         TEXT NOT NULL,
+                    physical_id  TEXT NOT NULL,
+                    attributes   TEXT NOT NULL,
+                    outputs      TEXT NOT NULL,
+                    dependencies TEXT NOT NULL DEFAULT '[]',  -- JSON array of addresses
+                    created_at   INTEGER NOT NULL,            -- ms since 1970
+                    updated_at   INTEGER NOT NULL
+                );
 
-            CREATE TABLE history (
-                id      INTEGER PRIMARY KEY AUTOINCREMENT,
-                at      INTEGER NOT NULL,
-                serial  INTEGER NOT NULL,
-                command TEXT NOT NULL,
-                action  TEXT NOT NULL,
-                address TEXT NOT NULL,
-                record  TEXT                              -- resulting record JSON, NULL on delete
-            );
-            CREATE INDEX history_by_address ON history (address, id);
+                CREATE TABLE history (
+                    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at      INTEGER NOT NULL,
+                    serial  INTEGER NOT NULL,
+                    command TEXT NOT NULL,
+                    action  TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    record  TEXT                              -- resulting record JSON, NULL on delete
+                );
+                CREATE INDEX history_by_address ON history (address, id);
 
-            CREATE TABLE intents (
-                id           INTEGER PRIMARY KEY AUTOINCREMENT,
-                address      TEXT NOT NULL,
-                type         TEXT NOT NULL,
-                planned_name TEXT,
-                command      TEXT NOT NULL,
-                created_at   INTEGER NOT NULL
-            );
+                CREATE TABLE intents (
+                    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+                    address      TEXT NOT NULL,
+                    type         TEXT NOT NULL,
+                    planned_name TEXT,
+                    command      TEXT NOT NULL,
+                    created_at   INTEGER NOT NULL
+                );
 
-            CREATE TABLE lock (
-                id      INTEGER PRIMARY KEY CHECK (id = 1),  -- at most one holder
-                lock_id TEXT NOT NULL,
-                pid     INTEGER NOT NULL,
-                host    TEXT NOT NULL,
-                command TEXT NOT NULL,
-                since   INTEGER NOT NULL
-            );
-            """),
-        Migration(id: 2, name: "drift runs", sql: """
-            CREATE TABLE drift_runs (
-                id         INTEGER PRIMARY KEY AUTOINCREMENT,
-                checked_at INTEGER NOT NULL,
-                drifted    INTEGER NOT NULL CHECK (drifted IN (0, 1)),
-                changed    INTEGER NOT NULL,
-                deleted    INTEGER NOT NULL,
-                unmanaged  INTEGER NOT NULL,
-                report     TEXT NOT NULL
-            );
-            """),
+                CREATE TABLE lock (
+                    id      INTEGER PRIMARY KEY CHECK (id = 1),  -- at most one holder
+                    lock_id TEXT NOT NULL,
+                    pid     INTEGER NOT NULL,
+                    host    TEXT NOT NULL,
+                    command TEXT NOT NULL,
+                    since   INTEGER NOT NULL
+                );
+                """),
+        Migration(
+            id: 2, name: "drift runs",
+            sql: """
+                CREATE TABLE drift_runs (
+                    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                    checked_at INTEGER NOT NULL,
+                    drifted    INTEGER NOT NULL CHECK (drifted IN (0, 1)),
+                    changed    INTEGER NOT NULL,
+                    deleted    INTEGER NOT NULL,
+                    unmanaged  INTEGER NOT NULL,
+                    report     TEXT NOT NULL
+                );
+                """),
         // The holder's start time tells a live holder from a reused pid. Rows written before
         // this migration have none (NULL) and are judged by their pid alone.
-        Migration(id: 3, name: "lock process start time", sql: """
-            ALTER TABLE lock ADD COLUMN process_start INTEGER;
-            """),
+        Migration(
+            id: 3, name: "lock process start time",
+            sql: """
+                ALTER TABLE lock ADD COLUMN process_start INTEGER;
+                """),
     ]
 
     /// The schema version a database has once every known migration is applied.

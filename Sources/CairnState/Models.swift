@@ -285,23 +285,23 @@ func processIsAlive(pid: Int32, startTime: UInt64?) -> Bool {
 func processStartTime(_ pid: Int32) -> UInt64? {
     guard pid > 0 else { return nil }
     #if os(Linux)
-    guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
-          let text = String(data: data, encoding: .utf8),
-          let close = text.lastIndex(of: ")")
-    else { return nil }
-    // The command name (field 2) is in parentheses and may itself hold spaces and ')': count
-    // fields after the last ')'. They start at field 3, so field 22 is the 20th.
-    let fields = text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
-    guard fields.count >= 20 else { return nil }
-    return UInt64(fields[19])
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
+            let text = String(data: data, encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return nil }
+        // The command name (field 2) is in parentheses and may itself hold spaces and ')': count
+        // fields after the last ')'. They start at field 3, so field 22 is the 20th.
+        let fields = text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
+        guard fields.count >= 20 else { return nil }
+        return UInt64(fields[19])
     #elseif canImport(Darwin)
-    var info = kinfo_proc()
-    var size = MemoryLayout<kinfo_proc>.stride
-    var name: [Int32] = [CTL_KERN, KERN_PROC, KERN_PROC_PID, pid]
-    guard sysctl(&name, UInt32(name.count), &info, &size, nil, 0) == 0, size > 0 else { return nil }
-    let start = info.kp_proc.p_un.__p_starttime
-    return UInt64(start.tv_sec) &* 1_000_000 &+ UInt64(start.tv_usec)
+        var info = kinfo_proc()
+        var size = MemoryLayout<kinfo_proc>.stride
+        var name: [Int32] = [CTL_KERN, KERN_PROC, KERN_PROC_PID, pid]
+        guard sysctl(&name, UInt32(name.count), &info, &size, nil, 0) == 0, size > 0 else { return nil }
+        let start = info.kp_proc.p_un.__p_starttime
+        return UInt64(start.tv_sec) &* 1_000_000 &+ UInt64(start.tv_usec)
     #else
-    return nil
+        return nil
     #endif
 }

@@ -39,24 +39,31 @@ public enum StateError: Error, Sendable, Equatable, CustomStringConvertible, Loc
         case .notFound(let url):
             return "There is no Cairn state at \(url.path) — run an apply to create it, or check the state directory, stack and environment names."
         case .notADatabase(let url, let reason):
-            return "\(url.path) is not a Cairn state database (\(reason)) — restore it from a backup or move it away, then run again (Cairn left it untouched)."
+            return
+                "\(url.path) is not a Cairn state database (\(reason)) — restore it from a backup or move it away, then run again (Cairn left it untouched)."
         case .notCairnState(let url, let reason):
-            return "\(url.path) is a SQLite database but not a Cairn state database (\(reason)) — point Cairn at the right state directory or move this file away (Cairn left it untouched)."
+            return
+                "\(url.path) is a SQLite database but not a Cairn state database (\(reason)) — point Cairn at the right state directory or move this file away (Cairn left it untouched)."
         case .corrupt(let url, let detail):
-            return "\(url.path) is a damaged Cairn state database (\(detail)) — restore it from a backup, or try `sqlite3 \(url.path) .recover` on a copy."
+            return
+                "\(url.path) is a damaged Cairn state database (\(detail)) — restore it from a backup, or try `sqlite3 \(url.path) .recover` on a copy."
         case .newerSchema(let url, let found, let supported):
-            return "\(url.path) was written by a newer Cairn (schema \(found), this build knows up to \(supported)): upgrade Cairn to use it (the file was left untouched)."
+            return
+                "\(url.path) was written by a newer Cairn (schema \(found), this build knows up to \(supported)): upgrade Cairn to use it (the file was left untouched)."
         case .wrongStack(let url, let expectedStack, let expectedEnvironment, let foundStack, let foundEnvironment):
-            return "\(url.path) holds the state of stack '\(foundStack)' environment '\(foundEnvironment)', not stack '\(expectedStack)' environment '\(expectedEnvironment)' — check the state directory and names, or move the file back where it belongs."
+            return
+                "\(url.path) holds the state of stack '\(foundStack)' environment '\(foundEnvironment)', not stack '\(expectedStack)' environment '\(expectedEnvironment)' — check the state directory and names, or move the file back where it belongs."
         case .locked(let info):
             let since = ISO8601DateFormatter().string(from: info.since)
-            let hint = info.isStale
+            let hint =
+                info.isStale
                 ? "that process no longer exists, so run `cairn force-unlock` to clear it"
                 : "wait for it to finish, or if that process is gone run `cairn force-unlock`"
             return "\(info.file.path) is locked by pid \(info.pid) on \(info.host) running '\(info.command)' since \(since) — \(hint)."
         case .holderRunning(let info):
             let since = ISO8601DateFormatter().string(from: info.since)
-            return "\(info.file.path) is locked by pid \(info.pid) running '\(info.command)' since \(since), and that process is still running on this host — wait for it to finish or stop it (kill \(info.pid)), then run `cairn force-unlock` again if its lock is left behind."
+            return
+                "\(info.file.path) is locked by pid \(info.pid) running '\(info.command)' since \(since), and that process is still running on this host — wait for it to finish or stop it (kill \(info.pid)), then run `cairn force-unlock` again if its lock is left behind."
         case .resourceExists(let url, let address):
             return "\(url.path) already tracks a resource at '\(address)' — forget or delete it first, or use an update instead of a create."
         case .resourceNotFound(let url, let address):

@@ -82,8 +82,9 @@ public final class StateStore: @unchecked Sendable {
         at url: URL, stack: String, environment: String, create: Bool,
         identity: ProcessIdentity = .current
     ) throws -> StateStore? {
-        try open(at: url, stack: stack, environment: environment, create: create,
-                 identity: identity, migrations: Migration.all)
+        try open(
+            at: url, stack: stack, environment: environment, create: create,
+            identity: identity, migrations: Migration.all)
     }
 
     /// `open` with an explicit migration registry; tests use it to build old schemas.
@@ -105,8 +106,9 @@ public final class StateStore: @unchecked Sendable {
             break
         }
         try inspect(url, stack: stack, environment: environment, migrations: migrations)
-        return try StateStore(url: url, stack: stack, environment: environment,
-                              identity: identity, migrations: migrations)
+        return try StateStore(
+            url: url, stack: stack, environment: environment,
+            identity: identity, migrations: migrations)
     }
 
     static func normalizedEnvironment(_ environment: String?) -> String {
@@ -175,9 +177,11 @@ public final class StateStore: @unchecked Sendable {
         }
         let applicationID = bigEndian32(at: 68)
         guard applicationID == UInt32(bitPattern: Self.applicationID) else {
-            throw StateError.notCairnState(url, reason: applicationID == 0
-                ? "it has no application id"
-                : "its application id is 0x\(String(applicationID, radix: 16))")
+            throw StateError.notCairnState(
+                url,
+                reason: applicationID == 0
+                    ? "it has no application id"
+                    : "its application id is 0x\(String(applicationID, radix: 16))")
         }
         let latest = migrations.last?.id ?? 0
         let userVersion = Int(Int32(bitPattern: bigEndian32(at: 60)))
@@ -247,7 +251,7 @@ public final class StateStore: @unchecked Sendable {
             return names
         }
         guard tables.contains("meta"),
-              try connection.scalarText("SELECT value FROM meta WHERE key = 'format'") == formatMarker
+            try connection.scalarText("SELECT value FROM meta WHERE key = 'format'") == formatMarker
         else {
             throw StateError.notCairnState(url, reason: "it has no format=\(formatMarker) marker")
         }
@@ -267,8 +271,9 @@ public final class StateStore: @unchecked Sendable {
         let foundStack = try connection.scalarText("SELECT value FROM meta WHERE key = 'stack'") ?? ""
         let foundEnvironment = try connection.scalarText("SELECT value FROM meta WHERE key = 'environment'") ?? ""
         guard foundStack == stack, foundEnvironment == environment else {
-            throw StateError.wrongStack(url, expectedStack: stack, expectedEnvironment: environment,
-                                        foundStack: foundStack, foundEnvironment: foundEnvironment)
+            throw StateError.wrongStack(
+                url, expectedStack: stack, expectedEnvironment: environment,
+                foundStack: foundStack, foundEnvironment: foundEnvironment)
         }
         return migrations.filter { !applied.contains($0.id) }
     }
@@ -528,7 +533,8 @@ public final class StateStore: @unchecked Sendable {
 
         case .update:
             guard var record = change.record else { return nil }
-            let createdAt = try connection.withStatement("""
+            let createdAt = try connection.withStatement(
+                """
                 UPDATE resources SET type = ?, physical_id = ?, attributes = ?, outputs = ?,
                     dependencies = ?, updated_at = ?
                 WHERE address = ? RETURNING created_at
@@ -588,9 +594,10 @@ public final class StateStore: @unchecked Sendable {
                     guard let action = ChangeAction(rawValue: s.text(4)) else {
                         throw StateError.corrupt(url, detail: "history row \(s.int64(0)) has unknown action '\(s.text(4))'")
                     }
-                    entries.append(HistoryEntry(
-                        id: s.int64(0), at: date(millis: s.int64(1)), serial: s.int(2), command: s.text(3),
-                        action: action, address: s.text(5), recordJSON: s.optionalText(6)))
+                    entries.append(
+                        HistoryEntry(
+                            id: s.int64(0), at: date(millis: s.int64(1)), serial: s.int(2), command: s.text(3),
+                            action: action, address: s.text(5), recordJSON: s.optionalText(6)))
                 }
                 return entries
             }
@@ -616,8 +623,9 @@ public final class StateStore: @unchecked Sendable {
                 _ = try s.step()
                 return s.int64(0)
             }
-            return ResourceIntent(id: id, address: address, type: type, plannedName: plannedName,
-                                  command: command, createdAt: date(millis: now))
+            return ResourceIntent(
+                id: id, address: address, type: type, plannedName: plannedName,
+                command: command, createdAt: date(millis: now))
         }
     }
 
@@ -630,9 +638,10 @@ public final class StateStore: @unchecked Sendable {
             ) { s in
                 var intents: [ResourceIntent] = []
                 while try s.step() {
-                    intents.append(ResourceIntent(
-                        id: s.int64(0), address: s.text(1), type: s.text(2), plannedName: s.optionalText(3),
-                        command: s.text(4), createdAt: date(millis: s.int64(5))))
+                    intents.append(
+                        ResourceIntent(
+                            id: s.int64(0), address: s.text(1), type: s.text(2), plannedName: s.optionalText(3),
+                            command: s.text(4), createdAt: date(millis: s.int64(5))))
                 }
                 return intents
             }
@@ -679,7 +688,8 @@ public final class StateStore: @unchecked Sendable {
     ) throws -> DriftRun {
         try withConnection { connection in
             let at = millis(checkedAt)
-            let id = try connection.withStatement("""
+            let id = try connection.withStatement(
+                """
                 INSERT INTO drift_runs (checked_at, drifted, changed, deleted, unmanaged, report)
                 VALUES (?, ?, ?, ?, ?, ?) RETURNING id
                 """
@@ -693,15 +703,17 @@ public final class StateStore: @unchecked Sendable {
                 _ = try s.step()
                 return s.int64(0)
             }
-            return DriftRun(id: id, checkedAt: date(millis: at), drifted: drifted, changed: changed,
-                            deleted: deleted, unmanaged: unmanaged, reportJSON: reportJSON)
+            return DriftRun(
+                id: id, checkedAt: date(millis: at), drifted: drifted, changed: changed,
+                deleted: deleted, unmanaged: unmanaged, reportJSON: reportJSON)
         }
     }
 
     /// The most recent drift runs, newest first (all of them when `limit` is nil).
     public func driftRuns(limit: Int? = nil) throws -> [DriftRun] {
         try withConnection { connection in
-            try connection.withStatement("""
+            try connection.withStatement(
+                """
                 SELECT id, checked_at, drifted, changed, deleted, unmanaged, report
                 FROM drift_runs ORDER BY id DESC LIMIT ?
                 """
@@ -709,9 +721,10 @@ public final class StateStore: @unchecked Sendable {
                 try s.bind(1, limit ?? -1)
                 var runs: [DriftRun] = []
                 while try s.step() {
-                    runs.append(DriftRun(
-                        id: s.int64(0), checkedAt: date(millis: s.int64(1)), drifted: s.int64(2) != 0,
-                        changed: s.int(3), deleted: s.int(4), unmanaged: s.int(5), reportJSON: s.text(6)))
+                    runs.append(
+                        DriftRun(
+                            id: s.int64(0), checkedAt: date(millis: s.int64(1)), drifted: s.int64(2) != 0,
+                            changed: s.int(3), deleted: s.int(4), unmanaged: s.int(5), reportJSON: s.text(6)))
                 }
                 return runs
             }

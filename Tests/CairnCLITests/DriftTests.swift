@@ -1,7 +1,7 @@
 import CairnState
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `cairn drift` against moto after a clean apply, with every change made out of band by the aws CLI.
 @Suite(.integration) struct DriftTests {
@@ -25,32 +25,53 @@ import TestSupport
         #expect(try JSONValue(parsing: clean.stdout)["drifted"] == false)
 
         // An attribute, a tag, an inline policy added to a managed role, and a deleted resource.
-        try await cairn.aws(["s3api", "put-bucket-versioning", "--bucket", "\(project)-artifacts",
-                             "--versioning-configuration", "Status=Suspended"]).requireSuccess()
+        try await cairn.aws([
+            "s3api", "put-bucket-versioning", "--bucket", "\(project)-artifacts",
+            "--versioning-configuration", "Status=Suspended",
+        ]).requireSuccess()
         try await cairn.aws(["iam", "tag-role", "--role-name", "\(project)-build", "--tags", "Key=owner,Value=someone"]).requireSuccess()
-        try await cairn.aws(["iam", "put-role-policy", "--role-name", "\(project)-deploy", "--policy-name", "extra",
-                             "--policy-document", #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#]).requireSuccess()
+        try await cairn.aws([
+            "iam", "put-role-policy", "--role-name", "\(project)-deploy", "--policy-name", "extra",
+            "--policy-document", #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        ]).requireSuccess()
         try await cairn.aws(["logs", "delete-log-group", "--log-group-name", "/ecs/\(project)"]).requireSuccess()
         // Attributes of the other resource types.
-        try await cairn.aws(["ecr", "put-image-scanning-configuration", "--repository-name", project,
-                             "--image-scanning-configuration", "scanOnPush=false"]).requireSuccess()
-        try await cairn.aws(["ecs", "update-cluster-settings", "--cluster", "\(project)-cluster",
-                             "--settings", "name=containerInsights,value=disabled"]).requireSuccess()
-        try await cairn.aws(["ecs", "update-service", "--cluster", "\(project)-cluster", "--service", "\(project)-service",
-                             "--desired-count", "3"]).requireSuccess()
+        try await cairn.aws([
+            "ecr", "put-image-scanning-configuration", "--repository-name", project,
+            "--image-scanning-configuration", "scanOnPush=false",
+        ]).requireSuccess()
+        try await cairn.aws([
+            "ecs", "update-cluster-settings", "--cluster", "\(project)-cluster",
+            "--settings", "name=containerInsights,value=disabled",
+        ]).requireSuccess()
+        try await cairn.aws([
+            "ecs", "update-service", "--cluster", "\(project)-cluster", "--service", "\(project)-service",
+            "--desired-count", "3",
+        ]).requireSuccess()
         try await cairn.aws(["codebuild", "update-project", "--name", "\(project)-build", "--timeout-in-minutes", "15"]).requireSuccess()
-        let group = try await cairn.awsJSON(["ec2", "describe-security-groups", "--filters", "Name=group-name,Values=\(project)-service"])["SecurityGroups"][0]["GroupId"].string ?? ""
-        try await cairn.aws(["ec2", "authorize-security-group-ingress", "--group-id", group, "--protocol", "tcp", "--port", "22",
-                             "--cidr", "0.0.0.0/0"]).requireSuccess()
+        let group =
+            try await cairn.awsJSON(["ec2", "describe-security-groups", "--filters", "Name=group-name,Values=\(project)-service"])["SecurityGroups"][
+                0]["GroupId"].string ?? ""
+        try await cairn.aws([
+            "ec2", "authorize-security-group-ingress", "--group-id", group, "--protocol", "tcp", "--port", "22",
+            "--cidr", "0.0.0.0/0",
+        ]).requireSuccess()
         // A service added by hand to the managed cluster: unmanaged.
-        let taskDefinition = try await cairn.awsJSON(["ecs", "describe-task-definition", "--task-definition", project])["taskDefinition"]["taskDefinitionArn"].string ?? ""
-        try await cairn.aws(["ecs", "create-service", "--cluster", "\(project)-cluster", "--service-name", "handmade",
-                             "--task-definition", taskDefinition, "--desired-count", "0"]).requireSuccess()
+        let taskDefinition =
+            try await cairn.awsJSON(["ecs", "describe-task-definition", "--task-definition", project])["taskDefinition"]["taskDefinitionArn"].string
+            ?? ""
+        try await cairn.aws([
+            "ecs", "create-service", "--cluster", "\(project)-cluster", "--service-name", "handmade",
+            "--task-definition", taskDefinition, "--desired-count", "0",
+        ]).requireSuccess()
         // A bucket made by hand and tagged with the stack: unmanaged.
         let stray = "\(project)-stray"
-        try await cairn.aws(["s3api", "create-bucket", "--bucket", stray, "--create-bucket-configuration", "LocationConstraint=eu-north-1"]).requireSuccess()
-        try await cairn.aws(["s3api", "put-bucket-tagging", "--bucket", stray, "--tagging",
-                             "TagSet=[{Key=project,Value=fixture-service},{Key=environment,Value=\(env)}]"]).requireSuccess()
+        try await cairn.aws(["s3api", "create-bucket", "--bucket", stray, "--create-bucket-configuration", "LocationConstraint=eu-north-1"])
+            .requireSuccess()
+        try await cairn.aws([
+            "s3api", "put-bucket-tagging", "--bucket", stray, "--tagging",
+            "TagSet=[{Key=project,Value=fixture-service},{Key=environment,Value=\(env)}]",
+        ]).requireSuccess()
 
         let drift = try await cairn.run(["drift", stack, "--env", env, "--format", "json"])
         #expect(drift.status == 2, "\(drift)")
@@ -79,11 +100,12 @@ import TestSupport
         #expect(entry("aws_codebuild_project.build")["attributes"][0]["path"] == "timeoutInMinutes")
         #expect(entry("aws_security_group.service")["status"] == "changed")
         // Exactly those, and nothing else.
-        #expect(Set(resources.compactMap { $0["address"].string }) == [
-            "aws_s3_bucket.artifacts", "aws_iam_role.build", "aws_iam_role.deploy", "aws_cloudwatch_log_group.app",
-            "aws_ecr_repository.app", "aws_ecs_cluster.cluster", "aws_ecs_service.app", "aws_codebuild_project.build",
-            "aws_security_group.service", "aws_s3_bucket[\"\(stray)\"]", "aws_ecs_service[\"handmade\"]",
-        ])
+        #expect(
+            Set(resources.compactMap { $0["address"].string }) == [
+                "aws_s3_bucket.artifacts", "aws_iam_role.build", "aws_iam_role.deploy", "aws_cloudwatch_log_group.app",
+                "aws_ecr_repository.app", "aws_ecs_cluster.cluster", "aws_ecs_service.app", "aws_codebuild_project.build",
+                "aws_security_group.service", "aws_s3_bucket[\"\(stray)\"]", "aws_ecs_service[\"handmade\"]",
+            ])
 
         let markdown = try await cairn.run(["drift", stack, "--env", env, "--format", "markdown"])
         #expect(markdown.status == 2)
@@ -104,28 +126,38 @@ import TestSupport
         try await cairn.run(["apply", stack, "--env", env, "--auto-approve"]).requireSuccess("revert")
         // Each change reverted, checked with the aws CLI.
         #expect(try await cairn.awsJSON(["s3api", "get-bucket-versioning", "--bucket", "\(project)-artifacts"])["Status"] == "Enabled")
-        #expect(try await cairn.awsJSON(["iam", "list-role-tags", "--role-name", "\(project)-build"])["Tags"].array?.contains { $0["Key"] == "owner" } == false)
-        #expect(try await cairn.awsJSON(["logs", "describe-log-groups", "--log-group-name-prefix", "/ecs/\(project)"])["logGroups"][0]["retentionInDays"] == 30)
-        #expect(try await cairn.awsJSON(["ecr", "describe-repositories", "--repository-names", project])["repositories"][0]["imageScanningConfiguration"]["scanOnPush"] == true)
+        #expect(
+            try await cairn.awsJSON(["iam", "list-role-tags", "--role-name", "\(project)-build"])["Tags"].array?.contains { $0["Key"] == "owner" }
+                == false)
+        #expect(
+            try await cairn.awsJSON(["logs", "describe-log-groups", "--log-group-name-prefix", "/ecs/\(project)"])["logGroups"][0]["retentionInDays"]
+                == 30)
+        #expect(
+            try await cairn.awsJSON(["ecr", "describe-repositories", "--repository-names", project])["repositories"][0]["imageScanningConfiguration"][
+                "scanOnPush"] == true)
         let clusterSettings = try await cairn.awsJSON(["ecs", "describe-clusters", "--clusters", "\(project)-cluster", "--include", "SETTINGS"])
         #expect(clusterSettings["clusters"][0]["settings"][0]["value"] == "enabled")
         let serviceNow = try await cairn.awsJSON(["ecs", "describe-services", "--cluster", "\(project)-cluster", "--services", "\(project)-service"])
         #expect(serviceNow["services"][0]["desiredCount"] == 1)
         #expect(try await cairn.awsJSON(["codebuild", "batch-get-projects", "--names", "\(project)-build"])["projects"][0]["timeoutInMinutes"] == 60)
-        let rules = try await cairn.awsJSON(["ec2", "describe-security-groups", "--group-ids", group])["SecurityGroups"][0]["IpPermissions"].array ?? []
+        let rules =
+            try await cairn.awsJSON(["ec2", "describe-security-groups", "--group-ids", group])["SecurityGroups"][0]["IpPermissions"].array ?? []
         #expect(!rules.contains { $0["FromPort"] == 22 })
         try await cairn.aws(["s3api", "delete-bucket", "--bucket", stray]).requireSuccess()
         try await cairn.aws(["ecs", "delete-service", "--cluster", "\(project)-cluster", "--service", "handmade"]).requireSuccess()
         #expect(try await cairn.run(["drift", stack, "--env", env]).status == 0)
-        #expect(try await cairn.aws(["iam", "get-role-policy", "--role-name", "\(project)-deploy", "--policy-name", "extra"]).status != 0,
-                "inline policies are managed exclusively")
+        #expect(
+            try await cairn.aws(["iam", "get-role-policy", "--role-name", "\(project)-deploy", "--policy-name", "extra"]).status != 0,
+            "inline policies are managed exclusively")
         try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
     }
 
     @Test func refreshOnlyAcceptsDriftIntoTheState() async throws {
         let (cairn, env, project) = try await applied("accept")
-        try await cairn.aws(["ecr", "put-image-scanning-configuration", "--repository-name", project,
-                             "--image-scanning-configuration", "scanOnPush=false"]).requireSuccess()
+        try await cairn.aws([
+            "ecr", "put-image-scanning-configuration", "--repository-name", project,
+            "--image-scanning-configuration", "scanOnPush=false",
+        ]).requireSuccess()
         let accepted = try await cairn.run(["apply", stack, "--env", env, "--refresh-only", "--auto-approve"])
         #expect(accepted.status == 0, "\(accepted)")
         #expect(accepted.stdout.contains("scanOnPush: true → false"))
@@ -199,12 +231,17 @@ import TestSupport
         // An SNS topic with an SQS queue subscribed, to read what Cairn publishes.
         let topic = try await cairn.awsJSON(["sns", "create-topic", "--name", "drift-\(env)"])["TopicArn"].string ?? ""
         let queueURL = try await cairn.awsJSON(["sqs", "create-queue", "--queue-name", "drift-\(env)"])["QueueUrl"].string ?? ""
-        let queueARN = try await cairn.awsJSON(["sqs", "get-queue-attributes", "--queue-url", queueURL, "--attribute-names", "QueueArn"])["Attributes"]["QueueArn"].string ?? ""
+        let queueARN =
+            try await cairn.awsJSON(["sqs", "get-queue-attributes", "--queue-url", queueURL, "--attribute-names", "QueueArn"])["Attributes"][
+                "QueueArn"
+            ].string ?? ""
         try await cairn.aws(["sns", "subscribe", "--topic-arn", topic, "--protocol", "sqs", "--notification-endpoint", queueARN]).requireSuccess()
 
         try await cairn.aws(["ecr", "put-image-tag-mutability", "--repository-name", project, "--image-tag-mutability", "IMMUTABLE"]).requireSuccess()
-        let watch = try await cairn.run(["drift", stack, "--env", env, "--every", "1s", "--max-runs", "2",
-                                         "--notify", "webhook:\(webhook.endpoint.appendingPathComponent("hook").absoluteString)", "--notify", "sns:\(topic)"])
+        let watch = try await cairn.run([
+            "drift", stack, "--env", env, "--every", "1s", "--max-runs", "2",
+            "--notify", "webhook:\(webhook.endpoint.appendingPathComponent("hook").absoluteString)", "--notify", "sns:\(topic)",
+        ])
         #expect(watch.status == 2, "\(watch)")
         #expect(watch.stdout.contains("imageTagMutability"))
         #expect(watch.stdout.contains("run 2: drift picture unchanged"))

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The scheduled drift-check stack: the resource types seed 000 does not use (SNS topic and
 /// subscription, IAM policy, OIDC provider, EventBridge rule) applied, clean, and destroyed.
@@ -38,7 +38,10 @@ import TestSupport
         let targets = try await cairn.awsJSON(["events", "list-targets-by-rule", "--rule", name])
         #expect(targets["Targets"][0]["Arn"] == .string("arn:aws:codebuild:eu-north-1:123456789012:project/\(name)"))
         let providers = try await cairn.awsJSON(["iam", "list-open-id-connect-providers"])
-        #expect((providers["OpenIDConnectProviderList"].array ?? []).contains { $0["Arn"].string?.hasSuffix("token.actions.githubusercontent.com") == true })
+        #expect(
+            (providers["OpenIDConnectProviderList"].array ?? []).contains {
+                $0["Arn"].string?.hasSuffix("token.actions.githubusercontent.com") == true
+            })
         let attached = try await cairn.awsJSON(["iam", "list-attached-role-policies", "--role-name", "\(name)-github"])
         #expect(attached["AttachedPolicies"][0]["PolicyName"] == .string("\(name)-read"))
 

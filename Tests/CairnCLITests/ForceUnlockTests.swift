@@ -1,7 +1,7 @@
 import CairnState
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `cairn force-unlock` and the state key file's permissions, through the `cairn` binary.
 @Suite(.integration) struct ForceUnlockTests {
@@ -12,8 +12,10 @@ import TestSupport
         let env = uniqueEnvironment("unlock")
         // A state with one resource, so that `apply --refresh-only` takes the lock and then reads AWS.
         let seeded = try #require(try StateStore.open(stateDir: cairn.stateDir, stack: stack, environment: env, create: true))
-        try seeded.commitCreate(ResourceRecord(address: "aws_ecr_repository.app", type: "aws_ecr_repository",
-                                               physicalID: "fixture-app-\(env)"), command: "import")
+        try seeded.commitCreate(
+            ResourceRecord(
+                address: "aws_ecr_repository.app", type: "aws_ecr_repository",
+                physicalID: "fixture-app-\(env)"), command: "import")
         seeded.close()
 
         // An endpoint that takes every request and never answers: the holder waits inside its lock.
@@ -36,8 +38,10 @@ import TestSupport
         unlocking.extraEnvironment["AWS_PROFILE"] = "no-such-profile"
         let refused = try await unlocking.run(["force-unlock", stack, "--env", env])
         #expect(refused.status == 1, "\(refused)")
-        for part in ["pid \(lock.pid)", "'apply --refresh-only'", ISO8601DateFormatter().string(from: lock.since),
-                     "wait for it to finish or stop it (kill \(lock.pid))"] {
+        for part in [
+            "pid \(lock.pid)", "'apply --refresh-only'", ISO8601DateFormatter().string(from: lock.since),
+            "wait for it to finish or stop it (kill \(lock.pid))",
+        ] {
             #expect(refused.stderr.contains(part), "\(refused.stderr) does not contain \(part)")
         }
         #expect(refused.stderr.split(separator: "\n").count == 1, "one sentence: \(refused.stderr)")
@@ -56,9 +60,10 @@ import TestSupport
     @Test func aLockFromAnotherHostNeedsForceWithoutATerminal() async throws {
         let cairn = try await CairnRunner.make()
         let env = uniqueEnvironment("remote")
-        let holder = try #require(try StateStore.open(
-            stateDir: cairn.stateDir, stack: stack, environment: env, create: true,
-            identity: ProcessIdentity(pid: 4242, host: "build-agent-7", startTime: 99)))
+        let holder = try #require(
+            try StateStore.open(
+                stateDir: cairn.stateDir, stack: stack, environment: env, create: true,
+                identity: ProcessIdentity(pid: 4242, host: "build-agent-7", startTime: 99)))
         defer { holder.close() }
         let lock = try await holder.acquireLock(command: "destroy")
 

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.integration) struct GraphTests {
     @Test func dotHasEveryResourceAndDependency() async throws {

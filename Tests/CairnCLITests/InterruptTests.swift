@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// SIGINT and SIGTERM sent to the real `cairn` binary at a known point of its work: a proxy between cairn
 /// and moto holds the answer of a chosen call (which has taken effect in moto) until the signal was handled.
@@ -89,13 +89,15 @@ import TestSupport
         let env = uniqueEnvironment("early")
 
         // The default VPC look-up is part of planning: nothing has been changed yet.
-        let stopped = try await signalled(cairn, ["apply", stack, "--env", env, "--auto-approve"], SIGINT,
-                                          whileHolding: .queryAction("DescribeVpcs"), proxy)
+        let stopped = try await signalled(
+            cairn, ["apply", stack, "--env", env, "--auto-approve"], SIGINT,
+            whileHolding: .queryAction("DescribeVpcs"), proxy)
         #expect(stopped.status == 130, "\(stopped)")
         #expect(stopped.stderr.contains("Interrupted before any change was made."))
         #expect(try cairn.lockHolder(stack, environment: env) == nil, "the lock is released")
-        #expect(try await cairn.aws(["ecr", "describe-repositories", "--repository-names", "fixture-app-\(env)"]).status != 0,
-                "nothing was created")
+        #expect(
+            try await cairn.aws(["ecr", "describe-repositories", "--repository-names", "fixture-app-\(env)"]).status != 0,
+            "nothing was created")
 
         let ended = try await signalled(cairn, ["plan", stack, "--env", env], SIGTERM, whileHolding: .queryAction("DescribeVpcs"), proxy)
         #expect(ended.status == 143, "\(ended)")
@@ -124,8 +126,10 @@ import TestSupport
     }
 
     /// Runs `cairn arguments`, sends it `signal` once the proxy holds the answer to `match`, and waits for it to end.
-    private func signalled(_ cairn: CairnRunner, _ arguments: [String], _ signal: Int32, whileHolding match: HoldingProxy.Match,
-                           _ proxy: HoldingProxy) async throws -> ProcessResult {
+    private func signalled(
+        _ cairn: CairnRunner, _ arguments: [String], _ signal: Int32, whileHolding match: HoldingProxy.Match,
+        _ proxy: HoldingProxy
+    ) async throws -> ProcessResult {
         let hold = try await proxy.hold(match)
         let run = try BackgroundCairn.start(cairn, arguments)
         try await proxy.waitUntilHeld(hold)

@@ -1,7 +1,7 @@
 import CairnState
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The commands that only read the local state or the declarations work with no AWS credentials, no
 /// region and no network: the process gets nothing but PATH, an empty HOME and where the state is.
@@ -12,10 +12,11 @@ import TestSupport
         let stateDir = try makeTemporaryDirectory()
         let home = try makeTemporaryDirectory()
         let store = try #require(try StateStore.open(stateDir: stateDir, stack: stack, environment: "default", create: true))
-        let record = ResourceRecord(address: "aws_ecr_repository.app", type: "aws_ecr_repository", physicalID: "fixture-app",
-                                    attributes: #"{"name": "fixture-app"}"#,
-                                    outputs: #"{"uri": "123456789012.dkr.ecr.eu-north-1.amazonaws.com/fixture-app"}"#,
-                                    dependencies: [])
+        let record = ResourceRecord(
+            address: "aws_ecr_repository.app", type: "aws_ecr_repository", physicalID: "fixture-app",
+            attributes: #"{"name": "fixture-app"}"#,
+            outputs: #"{"uri": "123456789012.dkr.ecr.eu-north-1.amazonaws.com/fixture-app"}"#,
+            dependencies: [])
         _ = try store.commit(.import(record), command: "import")
         try store.setOutputs(json: #"{"ECR_REPOSITORY_URI": "123456789012.dkr.ecr.eu-north-1.amazonaws.com/fixture-app"}"#)
         store.close()

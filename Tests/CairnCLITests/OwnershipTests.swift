@@ -1,7 +1,7 @@
 import CairnState
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A stack never adopts, changes or deletes what it did not create: a look-alike made by hand, another
 /// state's resources, or its own resources seen from the wrong region. Each case is reproduced through
@@ -23,11 +23,14 @@ import TestSupport
         for _ in 0..<2 {
             let apply = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"])
             #expect(apply.status == 1, "\(apply)")
-            #expect(apply.stderr.contains("aws_s3_bucket.artifacts: \(bucket) already exists in AWS and was not created by this stack"), "\(apply.stderr)")
+            #expect(
+                apply.stderr.contains("aws_s3_bucket.artifacts: \(bucket) already exists in AWS and was not created by this stack"), "\(apply.stderr)"
+            )
             #expect(apply.stderr.contains("cairn import \(stack) aws_s3_bucket.artifacts \(bucket)"))
         }
-        #expect(try await cairn.aws(["ecr", "describe-repositories", "--repository-names", "fixture-app-\(env)"]).status != 0,
-                "the plan stopped before anything was created")
+        #expect(
+            try await cairn.aws(["ecr", "describe-repositories", "--repository-names", "fixture-app-\(env)"]).status != 0,
+            "the plan stopped before anything was created")
 
         // Without the plan's check (no refresh), S3 itself refuses the create, and its intent goes with the refusal.
         let blind = try await cairn.run(["apply", stack, "--env", env, "--auto-approve", "--refresh=false", "--parallelism", "1"])
@@ -41,8 +44,9 @@ import TestSupport
 
         let destroy = try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"])
         #expect(destroy.status == 0, "\(destroy)")
-        #expect(try await cairn.aws(["s3api", "head-object", "--bucket", bucket, "--key", "ledger.csv"]).status == 0,
-                "the look-alike bucket and its object are still there")
+        #expect(
+            try await cairn.aws(["s3api", "head-object", "--bucket", bucket, "--key", "ledger.csv"]).status == 0,
+            "the look-alike bucket and its object are still there")
         let tags = try await cairn.aws(["s3api", "get-bucket-tagging", "--bucket", bucket])
         #expect(!tags.stdout.contains("cairn:"), "and carry no Cairn tags: \(tags.stdout)")
     }
@@ -78,7 +82,9 @@ import TestSupport
 
         // The first state from another region: refused before any call, nothing written.
         let history = try await first.run(["state", "history", stack, "--env", env]).stdout
-        for command in [["plan"], ["apply", "--auto-approve"], ["destroy", "--auto-approve"], ["drift"], ["import", "aws_s3_bucket.artifacts", bucket]] {
+        for command in [
+            ["plan"], ["apply", "--auto-approve"], ["destroy", "--auto-approve"], ["drift"], ["import", "aws_s3_bucket.artifacts", bucket],
+        ] {
             let arguments = [command[0], stack] + command.dropFirst() + ["--env", env, "--region", "us-east-2"]
             let away = try await first.run(arguments)
             #expect(away.status == 1, "\(arguments): \(away)")

@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
-import Testing
 import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A CONNECT forward proxy on loopback that logs each tunnel it opens (one line, `host:port`) to a file.
 private final class ConnectProxy: @unchecked Sendable {

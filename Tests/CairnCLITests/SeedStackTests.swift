@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Seed 000's complete system: applied, re-planned with no changes, destroyed leaving nothing in any
 /// service (checked with the aws CLI), and the GitHub token never shown nor stored in clear.
@@ -23,16 +23,21 @@ import TestSupport
         #expect(apply.stdout.contains("Apply complete! Resources: 12 added"))
 
         // Every service involved, checked independently.
-        let service = try await cairn.awsJSON(["ecs", "describe-services", "--cluster", "small-business-cluster-\(env)", "--services", "\(project)-service"])
+        let service = try await cairn.awsJSON([
+            "ecs", "describe-services", "--cluster", "small-business-cluster-\(env)", "--services", "\(project)-service",
+        ])
         #expect(service["services"][0]["status"] == "ACTIVE")
         #expect(service["services"][0]["taskDefinition"].string?.contains("task-definition/\(project):1") == true)
         #expect(service["services"][0]["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "ENABLED")
         let taskDefinition = try await cairn.awsJSON(["ecs", "describe-task-definition", "--task-definition", project])
-        #expect(taskDefinition["taskDefinition"]["containerDefinitions"][0]["image"] == .string("123456789012.dkr.ecr.eu-north-1.amazonaws.com/\(project):latest"))
-        #expect(taskDefinition["taskDefinition"]["containerDefinitions"][0]["logConfiguration"]["options"]["awslogs-group"] == .string("/ecs/\(project)"))
-        let project_ = try await cairn.awsJSON(["codebuild", "batch-get-projects", "--names", "\(project)-build"])
-        #expect(project_["projects"][0]["environment"]["privilegedMode"] == true)
-        #expect(project_["projects"][0]["serviceRole"] == .string("arn:aws:iam::123456789012:role/\(project)-codebuild"))
+        #expect(
+            taskDefinition["taskDefinition"]["containerDefinitions"][0]["image"]
+                == .string("123456789012.dkr.ecr.eu-north-1.amazonaws.com/\(project):latest"))
+        #expect(
+            taskDefinition["taskDefinition"]["containerDefinitions"][0]["logConfiguration"]["options"]["awslogs-group"] == .string("/ecs/\(project)"))
+        let buildProjects = try await cairn.awsJSON(["codebuild", "batch-get-projects", "--names", "\(project)-build"])
+        #expect(buildProjects["projects"][0]["environment"]["privilegedMode"] == true)
+        #expect(buildProjects["projects"][0]["serviceRole"] == .string("arn:aws:iam::123456789012:role/\(project)-codebuild"))
         let pipeline = try await cairn.awsJSON(["codepipeline", "get-pipeline", "--name", "\(project)-pipeline"])
         let stages = pipeline["pipeline"]["stages"].array ?? []
         #expect(stages.map { $0["name"].string ?? "" } == ["Source", "Build", "Deploy"])
@@ -73,9 +78,14 @@ import TestSupport
         // Content for destroy to clear.
         let file = try makeTemporaryDirectory().appendingPathComponent("artifact.zip")
         try Data("v1".utf8).write(to: file)
-        for _ in 0..<2 { try await cairn.aws(["s3api", "put-object", "--bucket", "\(project)-pipeline-artifacts", "--key", "a.zip", "--body", file.path]).requireSuccess() }
-        let manifest = #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":7023,"digest":"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7"},"layers":[]}"#
-        try await cairn.aws(["ecr", "put-image", "--repository-name", project, "--image-tag", "latest", "--image-manifest", manifest]).requireSuccess()
+        for _ in 0..<2 {
+            try await cairn.aws(["s3api", "put-object", "--bucket", "\(project)-pipeline-artifacts", "--key", "a.zip", "--body", file.path])
+                .requireSuccess()
+        }
+        let manifest =
+            #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":7023,"digest":"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7"},"layers":[]}"#
+        try await cairn.aws(["ecr", "put-image", "--repository-name", project, "--image-tag", "latest", "--image-manifest", manifest])
+            .requireSuccess()
 
         let destroy = try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"])
         #expect(destroy.status == 0, "\(destroy)")
@@ -88,7 +98,9 @@ import TestSupport
         #expect(try await cairn.aws(["codepipeline", "get-pipeline", "--name", "\(project)-pipeline"]).status != 0)
         let builds = try await cairn.awsJSON(["codebuild", "batch-get-projects", "--names", "\(project)-build"])
         #expect(builds["projects"].array?.isEmpty == true)
-        let gone = try await cairn.awsJSON(["ecs", "describe-services", "--cluster", "small-business-cluster-\(env)", "--services", "\(project)-service"])
+        let gone = try await cairn.awsJSON([
+            "ecs", "describe-services", "--cluster", "small-business-cluster-\(env)", "--services", "\(project)-service",
+        ])
         #expect(gone["services"][0]["status"] != "ACTIVE")
         let clusters = try await cairn.awsJSON(["ecs", "describe-clusters", "--clusters", "small-business-cluster-\(env)"])
         #expect(clusters["clusters"][0]["status"] != "ACTIVE")

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Seed 001's pipeline (`b2b-ecommerce-platform`): applied, its key attributes checked with the aws
 /// CLI, re-planned with no change, out-of-band changes to the key and its alias found by drift and
@@ -22,7 +22,9 @@ import TestSupport
         let refused = try await tokenless.run(["apply", stack, "--env", env, "--auto-approve"])
         #expect(refused.status == 1, "\(refused)")
         #expect(refused.stderr.contains("GITHUB_TOKEN"), "\(refused)")
-        #expect(try await cairn.moto.aws(["ecr", "describe-repositories", "--repository-names", "b2b-api-gateway-\(env)"], region: "us-east-1").status != 0)
+        #expect(
+            try await cairn.moto.aws(["ecr", "describe-repositories", "--repository-names", "b2b-api-gateway-\(env)"], region: "us-east-1").status
+                != 0)
 
         let apply = try await cairn.run(["apply", stack, "--env", env, "--auto-approve", "--var", "github_owner=octo-org"])
         outputs.append(apply)
@@ -43,7 +45,9 @@ import TestSupport
         let policy = try JSONValue(parsing: try await aws(["s3api", "get-bucket-policy", "--bucket", bucket])["Policy"].string ?? "")
         #expect(policy["Statement"][0]["Condition"]["Bool"]["aws:SecureTransport"] == "false")
         for stage in ["staging", "production"] {
-            let services = try await aws(["ecs", "describe-services", "--cluster", "\(prefix)-\(stage)-cluster", "--services", "\(prefix)-\(stage)-service"])
+            let services = try await aws([
+                "ecs", "describe-services", "--cluster", "\(prefix)-\(stage)-cluster", "--services", "\(prefix)-\(stage)-service",
+            ])
             #expect(services["services"][0]["status"] == "ACTIVE", "\(stage)")
             let breaker = services["services"][0]["deploymentConfiguration"]["deploymentCircuitBreaker"]
             #expect(breaker["enable"] == true && breaker["rollback"] == true, "\(stage): \(breaker)")
@@ -69,8 +73,10 @@ import TestSupport
         // Out of band: rotation off, and the alias pointed at another key.
         let otherKey = try #require(try await aws(["kms", "create-key", "--description", "someone else's"])["KeyMetadata"]["Arn"].string)
         try await cairn.moto.aws(["kms", "disable-key-rotation", "--key-id", keyARN], region: "us-east-1").requireSuccess()
-        try await cairn.moto.aws(["kms", "update-alias", "--alias-name", "alias/b2b-ecommerce-artifacts-\(env)", "--target-key-id", otherKey],
-                                 region: "us-east-1").requireSuccess()
+        try await cairn.moto.aws(
+            ["kms", "update-alias", "--alias-name", "alias/b2b-ecommerce-artifacts-\(env)", "--target-key-id", otherKey],
+            region: "us-east-1"
+        ).requireSuccess()
         let drift = try await cairn.run(["drift", stack, "--env", env, "--var", "github_owner=octo-org"])
         outputs.append(drift)
         #expect(drift.status == 2, "\(drift)")
@@ -98,7 +104,8 @@ import TestSupport
         #expect(try await aws(["kms", "describe-key", "--key-id", keyARN])["KeyMetadata"]["KeyState"] == "PendingDeletion")
         #expect(try await aws(["kms", "list-aliases", "--key-id", keyARN])["Aliases"].array?.isEmpty == true)
         #expect(try await cairn.moto.aws(["s3api", "head-bucket", "--bucket", bucket], region: "us-east-1").status != 0)
-        #expect(try await cairn.moto.aws(["codepipeline", "get-pipeline", "--name", "\(prefix)-ecommerce-pipeline"], region: "us-east-1").status != 0)
+        #expect(
+            try await cairn.moto.aws(["codepipeline", "get-pipeline", "--name", "\(prefix)-ecommerce-pipeline"], region: "us-east-1").status != 0)
         let builds = try await aws(["codebuild", "batch-get-projects", "--names", "\(prefix)-api-gateway-build", "\(prefix)-integration-tests"])
         #expect(builds["projects"].array?.isEmpty == true)
         for stage in ["staging", "production"] {
@@ -131,10 +138,12 @@ import TestSupport
         // The variable: required, and of the form OWNER/REPO; nothing is created otherwise.
         let missing = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"])
         #expect(missing.status == 1)
-        #expect(missing.stderr.hasPrefix("Error: The variable 'github_repository' of stack 'production-experience-showcase' is required"), "\(missing)")
+        #expect(
+            missing.stderr.hasPrefix("Error: The variable 'github_repository' of stack 'production-experience-showcase' is required"), "\(missing)")
         let malformed = try await cairn.run(["apply", stack, "--env", env, "--auto-approve", "--var", "github_repository=octo-org"])
         #expect(malformed.status == 1)
-        #expect(malformed.stderr.hasPrefix("Error: The variable 'github_repository' from --var ('octo-org') must look like OWNER/REPO"), "\(malformed)")
+        #expect(
+            malformed.stderr.hasPrefix("Error: The variable 'github_repository' from --var ('octo-org') must look like OWNER/REPO"), "\(malformed)")
         #expect(try await moto.aws(["ecr", "describe-repositories", "--repository-names", "\(project)-backend"], region: "us-east-1").status != 0)
 
         let variable = ["--var", "github_repository=octo-org/showcase"]

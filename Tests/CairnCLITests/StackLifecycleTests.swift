@@ -1,7 +1,7 @@
 import CairnState
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The fixture stack `fixture-app` (a repository, a bucket, a role and a task definition) through the `cairn-fixtures` binary, against a signature-checking moto, each result
 /// checked with the aws CLI. Each test uses its own `--env`, so names never collide.
@@ -40,7 +40,8 @@ import TestSupport
         #expect(output.stdout.contains("\"ECR_REPOSITORY_URI\": \"123456789012.dkr.ecr.eu-north-1.amazonaws.com/\(repository)\""))
 
         // A change made outside Cairn: drift finds it, plan says so, apply reverts it.
-        try await cairn.aws(["ecr", "put-image-tag-mutability", "--repository-name", repository, "--image-tag-mutability", "IMMUTABLE"]).requireSuccess()
+        try await cairn.aws(["ecr", "put-image-tag-mutability", "--repository-name", repository, "--image-tag-mutability", "IMMUTABLE"])
+            .requireSuccess()
         let drift = try await cairn.run(["drift", stack, "--env", env, "--format", "json"])
         #expect(drift.status == 2, "\(drift)")
         let report = try JSONValue(parsing: drift.stdout)
@@ -59,10 +60,14 @@ import TestSupport
         // Content that destroy must clear: object versions, a delete marker, an image.
         let file = try makeTemporaryDirectory().appendingPathComponent("artifact.zip")
         try Data("v1".utf8).write(to: file)
-        for _ in 0..<2 { try await cairn.aws(["s3api", "put-object", "--bucket", bucket, "--key", "build/artifact.zip", "--body", file.path]).requireSuccess() }
+        for _ in 0..<2 {
+            try await cairn.aws(["s3api", "put-object", "--bucket", bucket, "--key", "build/artifact.zip", "--body", file.path]).requireSuccess()
+        }
         try await cairn.aws(["s3api", "delete-object", "--bucket", bucket, "--key", "build/artifact.zip"]).requireSuccess()
-        let manifest = #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":7023,"digest":"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7"},"layers":[]}"#
-        try await cairn.aws(["ecr", "put-image", "--repository-name", repository, "--image-tag", "latest", "--image-manifest", manifest]).requireSuccess()
+        let manifest =
+            #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":7023,"digest":"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7"},"layers":[]}"#
+        try await cairn.aws(["ecr", "put-image", "--repository-name", repository, "--image-tag", "latest", "--image-manifest", manifest])
+            .requireSuccess()
 
         let destroy = try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"])
         #expect(destroy.status == 0, "\(destroy)")
@@ -124,8 +129,9 @@ import TestSupport
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("locked by pid \(ProcessInfo.processInfo.processIdentifier)"))
         #expect(refused.stderr.contains("running 'apply (another terminal)'"))
-        #expect(try await cairn.aws(["ecr", "describe-repositories", "--repository-names", "fixture-app-\(env)"]).status != 0,
-                "nothing was created")
+        #expect(
+            try await cairn.aws(["ecr", "describe-repositories", "--repository-names", "fixture-app-\(env)"]).status != 0,
+            "nothing was created")
 
         let release = Task {
             try await Task.sleep(for: .seconds(2))

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Waiting on an endpoint that never answers costs no processor time (URLSession on Linux once burnt a
 /// whole core doing it), ends after `CAIRN_HTTP_TIMEOUT`, and says which setting to raise.

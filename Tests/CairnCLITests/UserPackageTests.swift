@@ -1,8 +1,9 @@
 import CairnEngine
-@testable import CairnCLI
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnCLI
 
 /// examples/my-infra: a package of its own that depends on Cairn by path and lists its own stack in its
 /// `main.swift`, as a team keeping its infrastructure in its own repository does. It is built with
@@ -27,8 +28,14 @@ import TestSupport
         let badFile = cairn.stateDir.appendingPathComponent("vars.json")
         try Data("images_kept: 3".utf8).write(to: badFile)
         for (arguments, message) in [
-            (["--var", "images_kept=many"], "Error: The variable 'images_kept' must be a whole number, and --var gives something else ('many'): fix the value."),
-            (["--var", "colour=red"], "Error: --var sets 'colour', which stack 'my-infra' does not declare (its variables are images_kept): fix the name, or declare it with Variable(\"colour\")."),
+            (
+                ["--var", "images_kept=many"],
+                "Error: The variable 'images_kept' must be a whole number, and --var gives something else ('many'): fix the value."
+            ),
+            (
+                ["--var", "colour=red"],
+                "Error: --var sets 'colour', which stack 'my-infra' does not declare (its variables are images_kept): fix the name, or declare it with Variable(\"colour\")."
+            ),
             (["--var-file", badFile.path], "Error: The variable file \(badFile.path) is not JSON ("),
         ] {
             let refused = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"] + arguments)
@@ -87,7 +94,8 @@ import TestSupport
         // What a build step does with them: eval the export lines.
         let exports = try await cairn.run(["output", stack, "--env", env, "--format", "env"])
         #expect(exports.status == 0, "\(exports)")
-        let shell = try await runProcess(executable: "/bin/sh", arguments: ["-c", "eval \"$1\" && printf '%s %s' \"$REPOSITORY_URI\" \"$ARTIFACT_BUCKET\"", "sh", exports.stdout])
+        let shell = try await runProcess(
+            executable: "/bin/sh", arguments: ["-c", "eval \"$1\" && printf '%s %s' \"$REPOSITORY_URI\" \"$ARTIFACT_BUCKET\"", "sh", exports.stdout])
         #expect(shell.stdout == "123456789012.dkr.ecr.eu-north-1.amazonaws.com/\(name) \(name)-artifacts", "\(shell)")
 
         let destroy = try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"])

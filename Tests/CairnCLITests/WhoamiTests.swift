@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `whoami` through `cairn-fixtures`, whose stack `fixture-app` declares region eu-north-1.
 private func cairn(_ arguments: [String], environment: [String: String]) async throws -> ProcessResult {
@@ -13,16 +13,17 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
         let expected = try await moto.awsJSON(["sts", "get-caller-identity"])
         let result = try await cairn(["whoami"], environment: moto.environment())
         #expect(result.status == 0, "\(result)")
-        #expect(result.stdout == """
-            Account:      \(moto.account)
-            Identity:     arn:aws:iam::\(moto.account):user/\(moto.userName)
-            User id:      \(expected["UserId"].string ?? "?")
-            Region:       us-east-1  (from AWS_REGION)
-            Credentials:  environment variables (AWS_ACCESS_KEY_ID)
-            Endpoint:     \(moto.endpoint.absoluteString)  (from AWS_ENDPOINT_URL)
-            Timeouts:     60 s per attempt (default), 60 s to connect (default)
+        #expect(
+            result.stdout == """
+                Account:      \(moto.account)
+                Identity:     arn:aws:iam::\(moto.account):user/\(moto.userName)
+                User id:      \(expected["UserId"].string ?? "?")
+                Region:       us-east-1  (from AWS_REGION)
+                Credentials:  environment variables (AWS_ACCESS_KEY_ID)
+                Endpoint:     \(moto.endpoint.absoluteString)  (from AWS_ENDPOINT_URL)
+                Timeouts:     60 s per attempt (default), 60 s to connect (default)
 
-            """)
+                """)
         #expect(result.stderr == "")
     }
 
@@ -44,8 +45,11 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
         #expect(json["timeoutSource"].string == "default")
         #expect(json["connectTimeoutSeconds"].int == 60)
         #expect(json["connectTimeoutSource"].string == "default")
-        #expect(json.object?.keys.sorted() == ["account", "arn", "connectTimeoutSeconds", "connectTimeoutSource", "credentialsSource", "endpoint",
-                                              "endpointSource", "profile", "region", "regionSource", "timeoutSeconds", "timeoutSource", "userId"])
+        #expect(
+            json.object?.keys.sorted() == [
+                "account", "arn", "connectTimeoutSeconds", "connectTimeoutSource", "credentialsSource", "endpoint",
+                "endpointSource", "profile", "region", "regionSource", "timeoutSeconds", "timeoutSource", "userId",
+            ])
     }
 
     @Test func profileSources() async throws {
@@ -125,8 +129,14 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
         let result = try await cairn(["whoami"], environment: moto.environment(extra: ["AWS_SECRET_ACCESS_KEY": "wrong-secret"]))
         #expect(result.status == 1)
         #expect(result.stdout == "")
-        #expect(result.stderr.hasPrefix("Error: STS GetCallerIdentity failed: SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided."))
-        #expect(result.stderr.contains(" The request signature was rejected: check the secret access key (AWS_SECRET_ACCESS_KEY or aws_secret_access_key) and the machine's clock. (HTTP 403"))
+        #expect(
+            result.stderr.hasPrefix(
+                "Error: STS GetCallerIdentity failed: SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided."
+            ))
+        #expect(
+            result.stderr.contains(
+                " The request signature was rejected: check the secret access key (AWS_SECRET_ACCESS_KEY or aws_secret_access_key) and the machine's clock. (HTTP 403"
+            ))
         #expect(result.stderr.hasSuffix(")\n"))
         #expect(result.stderr.split(separator: "\n").count == 1)
         #expect(!result.stderr.contains("wrong-secret"))
@@ -169,7 +179,9 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
         let badRegion = try await cairn(["whoami", "--region", "moon-base-one"], environment: moto.environment())
         #expect(badRegion.status == 1)
         #expect(badRegion.stderr.hasPrefix("Error: The region 'moon-base-one' (from "))
-        #expect(badRegion.stderr.hasSuffix(") is not an AWS region name such as us-east-1: fix it, or set CAIRN_SKIP_REGION_VALIDATION=1 for a region AWS opened since.\n"))
+        #expect(
+            badRegion.stderr.hasSuffix(
+                ") is not an AWS region name such as us-east-1: fix it, or set CAIRN_SKIP_REGION_VALIDATION=1 for a region AWS opened since.\n"))
         let typo = try await cairn(["whoami", "--region", "eu-nort-1"], environment: moto.environment())
         #expect(typo.status == 1)
         #expect(typo.stderr.contains("(did you mean eu-north-1?)"), "\(typo)")

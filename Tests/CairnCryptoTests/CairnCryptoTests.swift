@@ -9,7 +9,7 @@ private func hex(_ text: String) -> [UInt8] {
     var index = text.startIndex
     while index < text.endIndex {
         let next = text.index(index, offsetBy: 2)
-        out.append(UInt8(text[index ..< next], radix: 16)!)
+        out.append(UInt8(text[index..<next], radix: 16)!)
         index = next
     }
     return out
@@ -114,8 +114,9 @@ private func hex(_ text: String) -> [UInt8] {
     @Test func knownVectors() throws {
         let zeroKey = [UInt8](repeating: 0, count: 32)
         let zeroNonce = [UInt8](repeating: 0, count: 12)
-        #expect(try AESGCM.seal([], key: zeroKey, nonce: zeroNonce).suffix(16).hexString
-            == "530f8afbc74536b9a963b4f1c4cb738b")
+        #expect(
+            try AESGCM.seal([], key: zeroKey, nonce: zeroNonce).suffix(16).hexString
+                == "530f8afbc74536b9a963b4f1c4cb738b")
         let sealed = try AESGCM.seal([UInt8](repeating: 0, count: 16), key: zeroKey, nonce: zeroNonce)
         #expect(sealed == zeroNonce + hex("cea7403d4d606b6e074ec5d3baf39d18") + hex("d0d1c8a799996bf0265b98b5d48ab919"))
         #expect(try AESGCM.open(sealed, key: zeroKey) == [UInt8](repeating: 0, count: 16))

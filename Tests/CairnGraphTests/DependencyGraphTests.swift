@@ -1,5 +1,5 @@
-import Testing
 import CairnGraph
+import Testing
 
 /// Builds a graph from nodes (in insertion order) and `(dependent, dependency)` edges.
 func makeGraph(_ nodes: [String], _ edges: [(String, String)]) -> DependencyGraph<String> {
@@ -54,9 +54,11 @@ func isValidCycle<Node>(_ cycle: [Node], in graph: DependencyGraph<Node>) -> Boo
     }
 
     @Test func dependenciesAndDependentsKeepEdgeOrder() {
-        let graph = makeGraph(["app", "db", "net", "dns"], [
-            ("app", "net"), ("app", "db"), ("db", "net"), ("dns", "app"),
-        ])
+        let graph = makeGraph(
+            ["app", "db", "net", "dns"],
+            [
+                ("app", "net"), ("app", "db"), ("db", "net"), ("dns", "app"),
+            ])
         #expect(graph.dependencies(of: "app") == ["net", "db"])
         #expect(graph.dependents(of: "net") == ["app", "db"])
         #expect(graph.dependencies(of: "net") == [])
@@ -89,9 +91,11 @@ func isValidCycle<Node>(_ cycle: [Node], in graph: DependencyGraph<Node>) -> Boo
 
     @Test func transitiveDependents() {
         // net <- subnet <- vm <- dns ; net <- fw ; bucket (independent)
-        let graph = makeGraph(["net", "subnet", "vm", "dns", "fw", "bucket"], [
-            ("subnet", "net"), ("vm", "subnet"), ("dns", "vm"), ("fw", "net"), ("dns", "fw"),
-        ])
+        let graph = makeGraph(
+            ["net", "subnet", "vm", "dns", "fw", "bucket"],
+            [
+                ("subnet", "net"), ("vm", "subnet"), ("dns", "vm"), ("fw", "net"), ("dns", "fw"),
+            ])
         #expect(graph.transitiveDependents(of: "net") == ["subnet", "vm", "dns", "fw"])
         #expect(graph.transitiveDependents(of: "vm") == ["dns"])
         #expect(graph.transitiveDependents(of: "dns") == [])
@@ -108,9 +112,11 @@ func isValidCycle<Node>(_ cycle: [Node], in graph: DependencyGraph<Node>) -> Boo
 @Suite struct TopologicalOrderTests {
     @Test func diamond() throws {
         // top depends on left and right, both depend on base.
-        let graph = makeGraph(["top", "left", "right", "base"], [
-            ("top", "left"), ("top", "right"), ("left", "base"), ("right", "base"),
-        ])
+        let graph = makeGraph(
+            ["top", "left", "right", "base"],
+            [
+                ("top", "left"), ("top", "right"), ("left", "base"), ("right", "base"),
+            ])
         let order = try graph.topologicalOrder()
         #expect(order == ["base", "left", "right", "top"])
         #expect(isValidTopologicalOrder(order, of: graph))
@@ -172,10 +178,12 @@ func isValidCycle<Node>(_ cycle: [Node], in graph: DependencyGraph<Node>) -> Boo
 
     @Test func threeCycleInsideBiggerGraph() throws {
         // An acyclic part (root, leaf, other) around the cycle p -> q -> r -> p.
-        let graph = makeGraph(["root", "leaf", "p", "q", "r", "other"], [
-            ("root", "leaf"), ("root", "p"), ("p", "leaf"), ("p", "q"), ("q", "r"),
-            ("r", "p"), ("other", "q"), ("r", "leaf"),
-        ])
+        let graph = makeGraph(
+            ["root", "leaf", "p", "q", "r", "other"],
+            [
+                ("root", "leaf"), ("root", "p"), ("p", "leaf"), ("p", "q"), ("q", "r"),
+                ("r", "p"), ("other", "q"), ("r", "leaf"),
+            ])
         let cycle = try #require(graph.findCycle())
         #expect(isValidCycle(cycle, in: graph))
         #expect(cycle == ["p", "q", "r", "p"])

@@ -1,5 +1,5 @@
-import Testing
 import CairnGraph
+import Testing
 
 /// Records visit start/finish events in the order they happen.
 actor EventLog<Node: Hashable & Sendable> {
@@ -140,9 +140,11 @@ func layeredGraph(layers: Int, width: Int) -> DependencyGraph<String> {
 
     @Test func failureSkipsExactlyTheTransitiveDependents() async throws {
         // a <- b <- c <- d, a <- g, e <- g, e <- f, h independent.
-        let graph = makeGraph(["a", "b", "c", "d", "e", "f", "g", "h"], [
-            ("b", "a"), ("c", "b"), ("d", "c"), ("g", "a"), ("g", "e"), ("f", "e"),
-        ])
+        let graph = makeGraph(
+            ["a", "b", "c", "d", "e", "f", "g", "h"],
+            [
+                ("b", "a"), ("c", "b"), ("d", "c"), ("g", "a"), ("g", "e"), ("f", "e"),
+            ])
         let log = EventLog<String>()
         let report = try await walk(graph, parallelism: 4) { node in
             await log.record(.start(node))
@@ -217,7 +219,9 @@ func layeredGraph(layers: Int, width: Int) -> DependencyGraph<String> {
     /// distinct nodes of the previous layer: 10,000 nodes, 29,700 edges.
     /// Nodes are inserted in a scrambled order so sorting has real work to do.
     static func largeGraph() -> DependencyGraph<Int> {
-        let layers = 100, width = 100, total = layers * width
+        let layers = 100
+        let width = 100
+        let total = layers * width
         var graph = DependencyGraph<Int>()
         for i in 0..<total { graph.add((i * 7_919) % total) }  // 7919 is coprime with 10,000
         for layer in 1..<layers {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CairnJSON
 
 struct JSONTests {
@@ -25,7 +26,7 @@ struct JSONTests {
     }
 
     @Test func keepsIntegersExact() throws {
-        #expect(try JSON(parsing: "9007199254740993") == .int(9007199254740993))
+        #expect(try JSON(parsing: "9007199254740993") == .int(9_007_199_254_740_993))
         #expect(JSON.double(3).description == "3")
     }
 }

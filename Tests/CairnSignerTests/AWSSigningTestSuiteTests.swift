@@ -34,17 +34,21 @@ import Testing
         let (request, date) = (testCase.request, testCase.date)
         let addHash = testCase.context.sign_body
 
-        #expect(signer.canonicalRequest(request, date: date, addContentSHA256Header: addHash)
-            == testCase.expected("header-canonical-request.txt"))
-        #expect(signer.stringToSign(request, date: date, addContentSHA256Header: addHash)
-            == testCase.expected("header-string-to-sign.txt"))
-        #expect(signer.signature(request, date: date, addContentSHA256Header: addHash)
-            == testCase.expected("header-signature.txt"))
+        #expect(
+            signer.canonicalRequest(request, date: date, addContentSHA256Header: addHash)
+                == testCase.expected("header-canonical-request.txt"))
+        #expect(
+            signer.stringToSign(request, date: date, addContentSHA256Header: addHash)
+                == testCase.expected("header-string-to-sign.txt"))
+        #expect(
+            signer.signature(request, date: date, addContentSHA256Header: addHash)
+                == testCase.expected("header-signature.txt"))
 
         // The whole signed request, header order included.
         let headers = signer.signedHeaders(for: request, date: date, addContentSHA256Header: addHash)
-        #expect(testCase.render(target: testCase.target, headers: headers)
-            == testCase.expected("header-signed-request.txt"))
+        #expect(
+            testCase.render(target: testCase.target, headers: headers)
+                == testCase.expected("header-signed-request.txt"))
     }
 
     @Test(arguments: caseNames)
@@ -56,13 +60,16 @@ import Testing
         #expect(presigned.canonicalRequest == testCase.expected("query-canonical-request.txt"))
         #expect(presigned.stringToSign == testCase.expected("query-string-to-sign.txt"))
         #expect(presigned.signature == testCase.expected("query-signature.txt"))
-        #expect(testCase.render(target: testCase.rawPath + "?" + presigned.query, headers: testCase.request.headers)
-            == testCase.expected("query-signed-request.txt"))
+        #expect(
+            testCase.render(target: testCase.rawPath + "?" + presigned.query, headers: testCase.request.headers)
+                == testCase.expected("query-signed-request.txt"))
     }
 }
 
 /// One folder of the suite: context.json, request.txt and the expected outputs.
 private struct SuiteCase {
+    // The test suite's own JSON names.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     struct Context: Decodable {
         struct Keys: Decodable {
             var access_key_id: String
@@ -96,7 +103,8 @@ private struct SuiteCase {
         // previous value), blank line, body. The path may hold raw spaces or UTF-8: it is
         // passed on exactly as written, and the signer's path encoding must cope.
         let text = try String(contentsOf: directory.appendingPathComponent("request.txt"), encoding: .utf8)
-        let (head, body) = text.range(of: "\n\n").map { (String(text[..<$0.lowerBound]), String(text[$0.upperBound...])) }
+        let (head, body) =
+            text.range(of: "\n\n").map { (String(text[..<$0.lowerBound]), String(text[$0.upperBound...])) }
             ?? (text, "")
         var lines = head.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }

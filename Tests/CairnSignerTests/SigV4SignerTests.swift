@@ -19,28 +19,36 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
 
     /// AWS S3 documentation, "Example: GET Object" (header-based auth).
     @Test func getObjectDocumentationExample() {
-        let request = SigningRequest(method: "GET", path: "/test.txt", headers: [
-            ("Host", "examplebucket.s3.amazonaws.com"), ("Range", "bytes=0-9"),
-        ])
+        let request = SigningRequest(
+            method: "GET", path: "/test.txt",
+            headers: [
+                ("Host", "examplebucket.s3.amazonaws.com"), ("Range", "bytes=0-9"),
+            ])
         let headers = signer.signedHeaders(for: request, date: may2013, addContentSHA256Header: true)
-        #expect(value("x-amz-content-sha256", in: headers)
-            == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(value("Authorization", in: headers)
-            == "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
-            + "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
-            + "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
+        #expect(
+            value("x-amz-content-sha256", in: headers)
+                == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            value("Authorization", in: headers)
+                == "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+                + "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+                + "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
     }
 
     /// AWS S3 documentation, "Example: PUT Object": an encoded key ($ → %24) is signed as sent.
     @Test func putObjectDocumentationExample() {
-        let request = SigningRequest(method: "PUT", path: "/test%24file.text", headers: [
-            ("Host", "examplebucket.s3.amazonaws.com"), ("Date", "Fri, 24 May 2013 00:00:00 GMT"),
-            ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
-        ], body: Array("Welcome to Amazon S3.".utf8))
-        #expect(lines(signer.canonicalRequest(request, date: may2013, addContentSHA256Header: true))[1]
-            == "/test%24file.text")
-        #expect(signer.signature(request, date: may2013, addContentSHA256Header: true)
-            == "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd")
+        let request = SigningRequest(
+            method: "PUT", path: "/test%24file.text",
+            headers: [
+                ("Host", "examplebucket.s3.amazonaws.com"), ("Date", "Fri, 24 May 2013 00:00:00 GMT"),
+                ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+            ], body: Array("Welcome to Amazon S3.".utf8))
+        #expect(
+            lines(signer.canonicalRequest(request, date: may2013, addContentSHA256Header: true))[1]
+                == "/test%24file.text")
+        #expect(
+            signer.signature(request, date: may2013, addContentSHA256Header: true)
+                == "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd")
     }
 
     /// AWS S3 documentation, "Example: presigned URL" (query-string auth, 86400 s).
@@ -53,8 +61,9 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
     }
 
     @Test func unsignedPayloadIsSentAndSigned() {
-        let request = SigningRequest(method: "PUT", path: "/bucket/key", headers: [("Host", "s3.amazonaws.com")],
-                                     body: Array("data".utf8))
+        let request = SigningRequest(
+            method: "PUT", path: "/bucket/key", headers: [("Host", "s3.amazonaws.com")],
+            body: Array("data".utf8))
         let headers = signer.signedHeaders(for: request, date: aug2015, payload: .unsigned, addContentSHA256Header: true)
         #expect(value("x-amz-content-sha256", in: headers) == "UNSIGNED-PAYLOAD")
         #expect(value("Authorization", in: headers)?.contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date,") == true)
@@ -67,8 +76,9 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
         let request = SigningRequest(method: "PUT", path: "/bucket/key", headers: [("Host", "s3.amazonaws.com")])
         let headers = signer.signedHeaders(for: request, date: aug2015, payload: .streaming, addContentSHA256Header: true)
         #expect(value("x-amz-content-sha256", in: headers) == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
-        #expect(lines(signer.canonicalRequest(request, date: aug2015, payload: .streaming, addContentSHA256Header: true))
-            .last == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+        #expect(
+            lines(signer.canonicalRequest(request, date: aug2015, payload: .streaming, addContentSHA256Header: true))
+                .last == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
         let precomputed = signer.signedHeaders(
             for: request, date: aug2015, payload: .precomputed("abc123"), addContentSHA256Header: true)
         #expect(value("x-amz-content-sha256", in: precomputed) == "abc123")
@@ -130,8 +140,9 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
         let signer = SigV4Signer(credentials: credentials, region: "us-east-1", service: "service")
         var queried = request
         queried.query = "b=2&a=x%2fy&a=&flag&c=hello world&d=%7E+"
-        #expect(lines(signer.canonicalRequest(queried, date: aug2015))[2]
-            == "a=&a=x%2Fy&b=2&c=hello%20world&d=~%2B&flag=")
+        #expect(
+            lines(signer.canonicalRequest(queried, date: aug2015))[2]
+                == "a=&a=x%2Fy&b=2&c=hello%20world&d=~%2B&flag=")
     }
 
     @Test(arguments: [
@@ -148,7 +159,7 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
         let signer = SigV4Signer(credentials: credentials, region: "us-east-1", service: "service")
         let expected = signer.signature(request, date: aug2015)
         let results = await withTaskGroup(of: String.self) { group in
-            for offset in 0 ..< 64 {
+            for offset in 0..<64 {
                 group.addTask { [request] in
                     signer.signature(request, date: aug2015.addingTimeInterval(Double(offset % 2) * 86400 * 365))
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CairnState
 
 @Suite("Durability and sharing a file")

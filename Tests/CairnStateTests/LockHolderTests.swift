@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CairnState
 
 /// Who holds a lock: pid and process start time together name one process, and force-unlock

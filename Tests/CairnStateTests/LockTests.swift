@@ -1,11 +1,13 @@
 import Foundation
 import Testing
+
 @testable import CairnState
 
 /// The pid of no process (`kill(pid, 0)` fails with ESRCH): the highest free one below the system's pid limit,
 /// which the kernel hands out last. Found without starting a process, so the unit tier starts none.
 func deadPID() throws -> Int32 {
-    let limit = (try? String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8))
+    let limit =
+        (try? String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8))
         .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 99_998
     let pid = try #require(stride(from: limit - 1, to: 1_000, by: -1).first { kill($0, 0) == -1 && errno == ESRCH })
     return pid

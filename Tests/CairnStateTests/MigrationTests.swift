@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CairnState
 
 @Suite("Schema migrations")
@@ -26,8 +27,9 @@ struct MigrationTests {
         let dir = try TempDirectory()
         let url = dir.file("web.db")
         let old = Array(Migration.all.prefix(1))
-        let v1 = try #require(try StateStore.open(
-            at: url, stack: "web", environment: "default", create: true, identity: .current, migrations: old))
+        let v1 = try #require(
+            try StateStore.open(
+                at: url, stack: "web", environment: "default", create: true, identity: .current, migrations: old))
         #expect(try v1.schemaVersion() == 1)
         let record = try v1.commitCreate(sampleRecord("a.kept"), command: "apply")
         let lineage = v1.lineage
@@ -49,12 +51,16 @@ struct MigrationTests {
         let dir = try TempDirectory()
         let url = dir.file("web.db")
         let old = Array(Migration.all.prefix(2))
-        try #require(try StateStore.open(
-            at: url, stack: "web", environment: "default", create: true, identity: .current, migrations: old)).close()
+        try #require(
+            try StateStore.open(
+                at: url, stack: "web", environment: "default", create: true, identity: .current, migrations: old)
+        ).close()
         // The row as a Cairn of schema 2 wrote it: no process_start column at all.
         let pid = try deadPID()
         let raw = try RawDatabase(url)
-        try raw.exec("INSERT INTO lock (id, lock_id, pid, host, command, since) VALUES (1, 'old', \(pid), '\(ProcessIdentity.current.host)', 'apply', 1700000000000)")
+        try raw.exec(
+            "INSERT INTO lock (id, lock_id, pid, host, command, since) VALUES (1, 'old', \(pid), '\(ProcessIdentity.current.host)', 'apply', 1700000000000)"
+        )
         raw.close()
 
         let upgraded = try #require(try StateStore.open(at: url, stack: "web", environment: "default", create: false))
@@ -77,16 +83,20 @@ struct MigrationTests {
         let dir = try TempDirectory()
         let url = dir.file("web.db")
         let old = Array(Migration.all.prefix(1))
-        try #require(try StateStore.open(
-            at: url, stack: "web", environment: "default", create: true, identity: .current, migrations: old)).close()
+        try #require(
+            try StateStore.open(
+                at: url, stack: "web", environment: "default", create: true, identity: .current, migrations: old)
+        ).close()
         let broken = old + [Migration(id: 2, name: "broken", sql: "CREATE TABLE ok_table (x); THIS IS NOT SQL")]
         let error = expectStateError {
-            _ = try StateStore.open(at: url, stack: "web", environment: "default", create: false,
-                                    identity: .current, migrations: broken)
+            _ = try StateStore.open(
+                at: url, stack: "web", environment: "default", create: false,
+                identity: .current, migrations: broken)
         }
         #expect(error != nil)
-        let reopened = try #require(try StateStore.open(
-            at: url, stack: "web", environment: "default", create: false, identity: .current, migrations: old))
+        let reopened = try #require(
+            try StateStore.open(
+                at: url, stack: "web", environment: "default", create: false, identity: .current, migrations: old))
         #expect(try reopened.schemaVersion() == 1)
         reopened.close()
         let raw = try RawDatabase(url)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CairnState
 
 /// Files that are not usable Cairn state must be refused and left exactly as they were:
@@ -20,8 +21,9 @@ struct RefusalTests {
             let error = expectStateError(sourceLocation: sourceLocation) {
                 _ = try StateStore.open(at: url, stack: stack, environment: environment, create: create)
             }
-            #expect(error?.description.contains(url.path) == true,
-                    "description does not name the file: \(String(describing: error))", sourceLocation: sourceLocation)
+            #expect(
+                error?.description.contains(url.path) == true,
+                "description does not name the file: \(String(describing: error))", sourceLocation: sourceLocation)
             #expect(try fileBytes(url) == before, "file was modified", sourceLocation: sourceLocation)
             #expect(try dir.listing() == listing, "files appeared next to it", sourceLocation: sourceLocation)
             last = error
@@ -33,8 +35,9 @@ struct RefusalTests {
     func makeState(_ dir: TempDirectory, resources: Int = 3) throws -> URL {
         let store = try openStore(dir)
         for i in 0..<resources {
-            try store.commitCreate(sampleRecord("r.\(i)", attributes: #"{"blob":"\#(String(repeating: "x", count: 3000))"}"#),
-                                   command: "apply")
+            try store.commitCreate(
+                sampleRecord("r.\(i)", attributes: #"{"blob":"\#(String(repeating: "x", count: 3000))"}"#),
+                command: "apply")
         }
         store.close()
         #expect(try dir.listing() == ["web.db"])
@@ -138,12 +141,18 @@ struct RefusalTests {
         let dir = try TempDirectory()
         let url = try makeState(dir)
         let error = try expectRefusal(dir, url, stack: "api")
-        #expect(error == .wrongStack(url, expectedStack: "api", expectedEnvironment: "default",
-                                     foundStack: "web", foundEnvironment: "default"))
+        #expect(
+            error
+                == .wrongStack(
+                    url, expectedStack: "api", expectedEnvironment: "default",
+                    foundStack: "web", foundEnvironment: "default"))
         #expect(error?.description.contains("'web'") == true)
         let envError = try expectRefusal(dir, url, environment: "prod")
-        #expect(envError == .wrongStack(url, expectedStack: "web", expectedEnvironment: "prod",
-                                        foundStack: "web", foundEnvironment: "default"))
+        #expect(
+            envError
+                == .wrongStack(
+                    url, expectedStack: "web", expectedEnvironment: "prod",
+                    foundStack: "web", foundEnvironment: "default"))
     }
 
     @Test func renamedStateFileIsRefusedForTheNewName() throws {

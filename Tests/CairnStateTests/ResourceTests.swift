@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CairnState
 
 @Suite("Resources, serial and history")
@@ -94,7 +95,8 @@ struct ResourceTests {
 
         // import and adopt refuse a tracked address too.
         for change in [Change.import(sampleRecord("a.dup")), .adopt(sampleRecord("a.dup"))] {
-            #expect(expectStateError { try store.commit(change, command: "import") }
+            #expect(
+                expectStateError { try store.commit(change, command: "import") }
                     == .resourceExists(store.url, address: "a.dup"))
         }
         #expect(try store.serial() == 1)
@@ -106,9 +108,11 @@ struct ResourceTests {
         let update = expectStateError { try store.commitUpdate(sampleRecord("a.ghost"), command: "apply") }
         #expect(update == .resourceNotFound(store.url, address: "a.ghost"))
         #expect(update?.description.contains(store.url.path) == true)
-        #expect(expectStateError { try store.commitDelete(address: "a.ghost", command: "destroy") }
+        #expect(
+            expectStateError { try store.commitDelete(address: "a.ghost", command: "destroy") }
                 == .resourceNotFound(store.url, address: "a.ghost"))
-        #expect(expectStateError { try store.commit(.forget("a.ghost"), command: "state rm") }
+        #expect(
+            expectStateError { try store.commit(.forget("a.ghost"), command: "state rm") }
                 == .resourceNotFound(store.url, address: "a.ghost"))
         #expect(try store.serial() == 0)
         #expect(try store.history().isEmpty)

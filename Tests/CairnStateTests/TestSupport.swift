@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import Testing
+
 @testable import CairnState
 
 /// A fresh directory under the system temporary directory, removed on deinit.
@@ -8,7 +9,8 @@ final class TempDirectory {
     let url: URL
 
     init() throws {
-        url = FileManager.default.temporaryDirectory
+        url =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("cairn-state-tests-\(UUID().uuidString)", isDirectory: true)
             .standardizedFileURL
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -125,9 +127,10 @@ final class RawDatabase {
             let rc = sqlite3_step(stmt)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else { throw RawError(message: String(cString: sqlite3_errmsg(db))) }
-            rows.append((0..<sqlite3_column_count(stmt)).map { i in
-                sqlite3_column_text(stmt, i).map { String(cString: $0) }
-            })
+            rows.append(
+                (0..<sqlite3_column_count(stmt)).map { i in
+                    sqlite3_column_text(stmt, i).map { String(cString: $0) }
+                })
         }
         return rows
     }

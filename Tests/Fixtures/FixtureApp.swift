@@ -24,7 +24,7 @@ let fixtureApp = StackDefinition(
             "push": PolicyDocument([
                 PolicyStatement(sid: "Images", actions: ["ecr:PutImage"], resources: [repository.arn.input]),
                 PolicyStatement(sid: "Artifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: ["\(artifacts.arn)/*"]),
-            ]),
+            ])
         ])
 
     let task = ECSTaskDefinition(

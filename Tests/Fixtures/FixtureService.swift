@@ -35,8 +35,9 @@ let fixtureService = StackDefinition(
         "app", family: Input(project), cpu: 256, memory: 512, networkMode: .awsvpc, requiresCompatibilities: [.fargate],
         executionRoleArn: .output(taskExecutionRole.arn),
         containers: [
-            .init(name: "app", image: "\(repository.uri):latest", portMappings: [.init(containerPort: 8080)],
-                  logConfiguration: .awslogs(group: .output(logGroup.logGroupName), region: region, streamPrefix: "app")),
+            .init(
+                name: "app", image: "\(repository.uri):latest", portMappings: [.init(containerPort: 8080)],
+                logConfiguration: .awslogs(group: .output(logGroup.logGroupName), region: region, streamPrefix: "app"))
         ])
     let service = ECSService(
         "app", name: Input("\(project)-service"), cluster: .output(cluster.clusterName), taskDefinition: .output(taskDefinition.arn),
@@ -50,7 +51,7 @@ let fixtureService = StackDefinition(
             "build": PolicyDocument([
                 PolicyStatement(sid: "Push", actions: ["ecr:PutImage"], resources: [repository.arn.input]),
                 PolicyStatement(sid: "Artifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: ["\(artifacts.arn)/*"]),
-            ]),
+            ])
         ])
     let build = CodeBuildProject(
         "build", name: Input("\(project)-build"), serviceRole: buildRole.arn.input,
@@ -64,12 +65,14 @@ let fixtureService = StackDefinition(
             "deploy": PolicyDocument([
                 PolicyStatement(sid: "Build", actions: ["codebuild:StartBuild"], resources: [build.arn.input]),
                 PolicyStatement(sid: "Deploy", actions: ["ecs:UpdateService"], resources: ["*"]),
-            ]),
+            ])
         ])
 
     return (
-        resources: [repository, artifacts, cluster, logGroup, vpc, subnets, securityGroup, taskExecutionRole, taskDefinition,
-                    service, buildRole, build, deployRole],
+        resources: [
+            repository, artifacts, cluster, logGroup, vpc, subnets, securityGroup, taskExecutionRole, taskDefinition,
+            service, buildRole, build, deployRole,
+        ],
         outputs: [:]
     )
 }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A loopback proxy between a process under test and moto (`python3 scripts/hold_proxy.py`) that can hold
@@ -95,8 +96,10 @@ public final class HoldingProxy: Sendable {
             let logFile = directory.appendingPathComponent("proxy.log")
             let process = try BackgroundProcess(
                 path: try SupportScripts.python(),
-                arguments: [try SupportScripts.path("hold_proxy.py"), "--upstream", "\(upstream.host ?? "127.0.0.1"):\(upstream.port ?? 80)",
-                            "--parent-pid", String(getpid())],
+                arguments: [
+                    try SupportScripts.path("hold_proxy.py"), "--upstream", "\(upstream.host ?? "127.0.0.1"):\(upstream.port ?? 80)",
+                    "--parent-pid", String(getpid()),
+                ],
                 environment: ProcessInfo.processInfo.environment.merging(["PYTHONUNBUFFERED": "1"]) { $1 },
                 logFile: logFile.path)
             // It binds a port of its own choosing, so there is no race for one: wait for `ready PORT`.

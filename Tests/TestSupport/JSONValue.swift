@@ -79,20 +79,35 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
     /// Whether this is `null` (or a missing member).
     public var isNull: Bool { self == .null }
     /// The string, if this is a string.
-    public var string: String? { if case .string(let value) = self { return value }; return nil }
+    public var string: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
     /// The number, if this is a number.
-    public var double: Double? { if case .number(let value) = self { return value }; return nil }
+    public var double: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
     /// The number, if this is a number with an integral value that fits in `Int`.
     public var int: Int? {
         guard case .number(let value) = self, value.rounded() == value, abs(value) < 9.2e18 else { return nil }
         return Int(value)
     }
     /// The boolean, if this is a boolean.
-    public var bool: Bool? { if case .bool(let value) = self { return value }; return nil }
+    public var bool: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
     /// The elements, if this is an array.
-    public var array: [JSONValue]? { if case .array(let value) = self { return value }; return nil }
+    public var array: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
     /// The members, if this is an object.
-    public var object: [String: JSONValue]? { if case .object(let value) = self { return value }; return nil }
+    public var object: [String: JSONValue]? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
 
     /// The value as `JSONSerialization` objects (`[String: Any]`, `[Any]`, `String`, `NSNumber`, `NSNull`),
     /// for code that wants them (not `Sendable`: use it locally).
@@ -109,8 +124,9 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
 
     /// Compact JSON text with sorted keys.
     public var description: String {
-        guard let data = try? JSONSerialization.data(
-            withJSONObject: foundationObject, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: foundationObject, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
         else { return "<JSON that cannot be serialised (a non-finite number?)>" }
         return String(decoding: data, as: UTF8.self)
     }
@@ -124,7 +140,8 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
 
 /// Literals, so that expectations read `json["Name"] == "x"`, `json["Count"] == 2`, `json == ["a": [1, 2]]`.
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
-    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
+    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
     /// Creates the value of a literal.
     public init(stringLiteral value: String) { self = .string(value) }
     /// Creates the value of a literal.

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A minimal blocking HTTP/1.0 client for 127.0.0.1 (readiness probes and control endpoints),
@@ -46,7 +47,10 @@ func loopbackHTTPRequest(
     var buffer = [UInt8](repeating: 0, count: 65_536)
     while true {
         let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if count > 0 { response.append(contentsOf: buffer[0..<count]); continue }
+        if count > 0 {
+            response.append(contentsOf: buffer[0..<count])
+            continue
+        }
         if count == 0 { break }
         if errno == EINTR { continue }
         if errno == ECONNRESET && !response.isEmpty { break }
@@ -55,9 +59,11 @@ func loopbackHTTPRequest(
     let bytes = response
 
     let separator: [UInt8] = [13, 10, 13, 10]
-    guard let headerEnd = bytes.indices.first(where: { index in
-        index + 4 <= bytes.count && Array(bytes[index..<index + 4]) == separator
-    }) else {
+    guard
+        let headerEnd = bytes.indices.first(where: { index in
+            index + 4 <= bytes.count && Array(bytes[index..<index + 4]) == separator
+        })
+    else {
         throw TestSupportError("malformed HTTP response from 127.0.0.1:\(port): \(String(decoding: bytes.prefix(200), as: UTF8.self))")
     }
     let head = String(decoding: bytes[0..<headerEnd], as: UTF8.self)

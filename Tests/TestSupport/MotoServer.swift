@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A moto server (AWS emulator, `moto_server` from PyPI `moto[server]==5.2.1`) on a free loopback port,
@@ -102,7 +103,8 @@ public final class MotoServer: Sendable {
     /// - `127.0.0.1` and `localhost` prepended to `NO_PROXY`/`no_proxy`, so a proxy of the machine is bypassed;
     /// - finally `extra`, which overrides anything above (e.g. a wrong `AWS_SECRET_ACCESS_KEY`).
     public func environment(region: String? = nil, extra: [String: String] = [:]) -> [String: String] {
-        let home = (try? makeTemporaryDirectory(prefix: "home-", in: directory))
+        let home =
+            (try? makeTemporaryDirectory(prefix: "home-", in: directory))
             ?? directory.appendingPathComponent("home-\(UUID().uuidString)", isDirectory: true)
         var environment = isolatedEnvironment(home: home)
         let region = region ?? self.region
@@ -124,7 +126,8 @@ public final class MotoServer: Sendable {
         timeout: Duration = .seconds(120)
     ) async throws -> ProcessResult {
         let command = try awsCLICommand()
-        let endpointArguments = arguments.contains { $0 == "--endpoint-url" || $0.hasPrefix("--endpoint-url=") }
+        let endpointArguments =
+            arguments.contains { $0 == "--endpoint-url" || $0.hasPrefix("--endpoint-url=") }
             ? [] : ["--endpoint-url", endpoint.absoluteString]
         return try await runProcess(
             executable: command[0], arguments: Array(command.dropFirst()) + endpointArguments + arguments,
@@ -138,7 +141,8 @@ public final class MotoServer: Sendable {
     ) async throws -> JSONValue {
         let result = try await aws(arguments + ["--output", "json"], region: region, extraEnvironment: extraEnvironment)
         guard result.status == 0 else {
-            throw TestSupportError("""
+            throw TestSupportError(
+                """
                 aws \(arguments.joined(separator: " ")) failed (exit status \(result.status)):
                 \(result.stderr)
                 --- end of moto's log ---
@@ -190,7 +194,8 @@ public final class MotoServer: Sendable {
         } else if let python = findExecutable("python3"), pythonCanImport(python, "awscli") {
             command = [python, "-m", "awscli"]
         } else {
-            throw TestSupportError("""
+            throw TestSupportError(
+                """
                 the aws CLI is not installed: no `aws` on PATH and `python3 -m awscli` does not work. \
                 The integration tests need it: run scripts/install-deps (pip awscli).
                 """)
@@ -208,7 +213,8 @@ public final class MotoServer: Sendable {
         if let python = findExecutable("python3"), pythonCanImport(python, "moto.server") {
             return [python, extended]
         }
-        throw TestSupportError("""
+        throw TestSupportError(
+            """
             moto_server is not installed: not on PATH and `python3 -m moto.server` does not work. \
             The integration tests need it: run scripts/install-deps (installs moto[server]==5.2.1, awscli, boto3 with pip).
             """)
@@ -254,7 +260,8 @@ public final class MotoServer: Sendable {
                     throw TestSupportError("moto_server exited with status \(status) while starting. Its output (\(logFile.path)):\n\(log)")
                 }
                 if let response = try? loopbackHTTPRequest(port: port, path: "/moto-api/", timeoutSeconds: 2),
-                   response.status == 200 {
+                    response.status == 200
+                {
                     ready = true
                     break
                 }
@@ -266,7 +273,8 @@ public final class MotoServer: Sendable {
                     continue
                 }
                 process.terminate(grace: 5)
-                throw TestSupportError("moto_server did not answer GET /moto-api/ within 30 s. Its output (\(logFile.path)):\n\(tailOfFile(logFile.path))")
+                throw TestSupportError(
+                    "moto_server did not answer GET /moto-api/ within 30 s. Its output (\(logFile.path)):\n\(tailOfFile(logFile.path))")
             }
 
             // Create the admin user with exactly `bootstrapCallCount` unauthenticated calls.
@@ -280,12 +288,14 @@ public final class MotoServer: Sendable {
                 throw TestSupportError("bootstrapping moto's admin user failed: \(error)")
             }
             guard result.status == 0,
-                  let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
-                  let keyID = object["AccessKeyId"] as? String,
-                  let secret = object["SecretAccessKey"] as? String,
-                  let account = object["Account"] as? String else {
+                let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+                let keyID = object["AccessKeyId"] as? String,
+                let secret = object["SecretAccessKey"] as? String,
+                let account = object["Account"] as? String
+            else {
                 process.terminate(grace: 5)
-                throw TestSupportError("""
+                throw TestSupportError(
+                    """
                     bootstrapping moto's admin user failed (\(bootstrap), status \(result.status)):
                     \(result.stderr)\(result.stdout)
                     moto's output (\(logFile.path)):

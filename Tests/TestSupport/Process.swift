@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a finished child process left behind.
@@ -67,7 +68,8 @@ public func findExecutable(_ name: String, searchPath: String? = nil) -> String?
         let candidate = "\(directory)/\(name)"
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
-           access(candidate, X_OK) == 0 {
+            access(candidate, X_OK) == 0
+        {
             return candidate
         }
     }
@@ -163,7 +165,8 @@ func runProcessBlocking(
     if let currentDirectory {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: currentDirectory, isDirectory: &isDirectory),
-              isDirectory.boolValue else {
+            isDirectory.boolValue
+        else {
             throw TestSupportError("runProcess: working directory '\(currentDirectory)' does not exist")
         }
     }
@@ -171,17 +174,26 @@ func runProcessBlocking(
     if let currentDirectory, executable.contains("/"), !executable.hasPrefix("/") {
         lookup = URL(fileURLWithPath: currentDirectory).appendingPathComponent(executable).path
     }
-    guard let path = findExecutable(lookup, searchPath: environment?["PATH"])
-        ?? findExecutable(lookup) else {
+    guard
+        let path = findExecutable(lookup, searchPath: environment?["PATH"])
+            ?? findExecutable(lookup)
+    else {
         throw TestSupportError("runProcess: executable '\(executable)' not found (PATH=\(childEnvironment["PATH"] ?? ""))")
     }
 
     let stdoutPipe = try makePipe()
     let stderrPipe: (read: Int32, write: Int32)
-    do { stderrPipe = try makePipe() } catch { closePipe(stdoutPipe); throw error }
+    do { stderrPipe = try makePipe() } catch {
+        closePipe(stdoutPipe)
+        throw error
+    }
     var stdinPipe: (read: Int32, write: Int32)?
     if stdin != nil {
-        do { stdinPipe = try makePipe() } catch { closePipe(stdoutPipe); closePipe(stderrPipe); throw error }
+        do { stdinPipe = try makePipe() } catch {
+            closePipe(stdoutPipe)
+            closePipe(stderrPipe)
+            throw error
+        }
     }
 
     let pid: pid_t
@@ -192,7 +204,9 @@ func runProcessBlocking(
             stdout: .duplicate(stdoutPipe.write), stderr: .duplicate(stderrPipe.write),
             newProcessGroup: true, currentDirectory: currentDirectory)
     } catch {
-        closePipe(stdoutPipe); closePipe(stderrPipe); if let stdinPipe { closePipe(stdinPipe) }
+        closePipe(stdoutPipe)
+        closePipe(stderrPipe)
+        if let stdinPipe { closePipe(stdinPipe) }
         throw error
     }
     close(stdoutPipe.write)
@@ -261,7 +275,10 @@ private struct OutputCollector {
         setNonBlocking(stderr)
         if let stdin {
             setNonBlocking(stdin)
-            if input.isEmpty { close(stdin); stdinFD = nil }
+            if input.isEmpty {
+                close(stdin)
+                stdinFD = nil
+            }
         }
     }
 
@@ -271,7 +288,9 @@ private struct OutputCollector {
 
     mutating func closeAll() {
         for fd in [stdoutFD, stderrFD, stdinFD].compactMap({ $0 }) { close(fd) }
-        stdoutFD = nil; stderrFD = nil; stdinFD = nil
+        stdoutFD = nil
+        stderrFD = nil
+        stdinFD = nil
     }
 
     mutating func pump(timeoutMilliseconds: Int32) {
@@ -287,9 +306,15 @@ private struct OutputCollector {
         if ready <= 0 { return }  // timeout, or EINTR: the caller loops
         for entry in fds where entry.revents != 0 {
             if entry.fd == stdoutFD {
-                if !drain(entry.fd, into: &stdoutData) { close(entry.fd); stdoutFD = nil }
+                if !drain(entry.fd, into: &stdoutData) {
+                    close(entry.fd)
+                    stdoutFD = nil
+                }
             } else if entry.fd == stderrFD {
-                if !drain(entry.fd, into: &stderrData) { close(entry.fd); stderrFD = nil }
+                if !drain(entry.fd, into: &stderrData) {
+                    close(entry.fd)
+                    stderrFD = nil
+                }
             } else if entry.fd == stdinFD {
                 feedInput(entry.fd)
             }
@@ -316,7 +341,10 @@ private struct OutputCollector {
             let written = input.withUnsafeBytes {
                 write(fd, $0.baseAddress! + inputOffset, min(65_536, input.count - inputOffset))
             }
-            if written > 0 { inputOffset += written; continue }
+            if written > 0 {
+                inputOffset += written
+                continue
+            }
             if written < 0 && errno == EINTR { continue }
             if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
             break  // EPIPE (the child closed its stdin) or another error: stop feeding
@@ -334,8 +362,10 @@ private let ignoreSIGPIPE: Void = {
 
 private typealias Pipe2Function = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
 private typealias CloseFromFunction = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-private typealias AddChdirFunction = @convention(c) (
-    UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+private typealias AddChdirFunction =
+    @convention(c) (
+        UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
+    ) -> Int32
 
 /// GNU extensions that the Glibc module does not import; looked up at run time
 /// (glibc ≥ 2.34 has all three; addchdir_np since 2.29).
@@ -447,8 +477,8 @@ func spawnChild(
     let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
     let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {
-        argv.forEach { free($0) }
-        envp.forEach { free($0) }
+        for pointer in argv { free(pointer) }
+        for pointer in envp { free(pointer) }
     }
     var pid = pid_t()
     let result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)

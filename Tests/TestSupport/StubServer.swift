@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the stub server does with one incoming request.
@@ -244,7 +245,8 @@ public final class StubServer: Sendable {
             try loopbackHTTPRequest(port: port, method: method, path: path, body: body, timeoutSeconds: 10)
         }
         guard response.status == 200 else {
-            throw TestSupportError("""
+            throw TestSupportError(
+                """
                 stub server: \(method) \(path) answered \(response.status): \(String(decoding: response.body, as: UTF8.self))
                 """)
         }
@@ -281,7 +283,8 @@ public final class StubServer: Sendable {
                     throw TestSupportError("stub server exited with status \(status) while starting:\n\(lastLog)")
                 }
                 if let response = try? loopbackHTTPRequest(port: port, path: "/__stub/health", timeoutSeconds: 2),
-                   response.status == 200 {
+                    response.status == 200
+                {
                     return StubServer(port: port, directory: directory, logFile: logFile, process: process)
                 }
                 usleep(50_000)

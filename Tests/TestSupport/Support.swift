@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The error thrown by every TestSupport helper: one readable message (shown as is by Swift Testing).
@@ -98,9 +99,9 @@ private func closeSocket(_ fd: Int32) { close(fd) }
 /// A TCP socket bound to 127.0.0.1 on a port the kernel picks, and that port.
 private func boundLoopbackSocket() throws -> (Int32, Int) {
     #if canImport(Glibc)
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #else
-    let fd = socket(AF_INET, SOCK_STREAM, 0)
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
     #endif
     guard fd >= 0 else { throw TestSupportError("socket() failed: \(String(cString: strerror(errno)))") }
     var address = loopbackAddress(port: 0)

@@ -16,7 +16,8 @@ public enum TestTier {
     /// server process, so that an integration test left unmarked fails the unit tier rather than slipping in.
     public static func requireIntegration(_ what: String) throws {
         if isUnitOnly {
-            throw TestSupportError("""
+            throw TestSupportError(
+                """
                 this test \(what), which the unit tier (CAIRN_TEST_TIER=unit) does not allow: \
                 mark it, or its suite, .integration (`@Suite(.integration)`, `@Test(.integration)`)
                 """)

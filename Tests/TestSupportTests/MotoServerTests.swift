@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite(.integration) struct MotoServerTests {
@@ -66,7 +67,8 @@ import Glibc
         #expect(try await moto.aws(["ecr", "describe-repositories"]).succeeded)
         let ecr = try await moto.aws(["ecr", "describe-repositories"], extraEnvironment: wrongSecret)
         #expect(ecr.status != 0)
-        #expect(ecr.stderr.contains("SignatureDoesNotMatch") || ecr.stderr.contains("UnrecognizedClient")
+        #expect(
+            ecr.stderr.contains("SignatureDoesNotMatch") || ecr.stderr.contains("UnrecognizedClient")
                 || ecr.stderr.contains("InvalidSignature"), "\(ecr)")
 
         // A key moto does not know (moto's default "any key works" is off).
@@ -74,8 +76,9 @@ import Glibc
             ["s3api", "list-buckets"],
             extraEnvironment: ["AWS_ACCESS_KEY_ID": "AKIAUNKNOWNUNKNOWN00", "AWS_SECRET_ACCESS_KEY": "x"])
         #expect(unknown.status != 0)
-        #expect(unknown.stderr.contains("InvalidAccessKeyId") || unknown.stderr.contains("InvalidClientTokenId"),
-                "\(unknown)")
+        #expect(
+            unknown.stderr.contains("InvalidAccessKeyId") || unknown.stderr.contains("InvalidClientTokenId"),
+            "\(unknown)")
     }
 
     @Test func environmentIsolatesChildProcesses() async throws {
@@ -125,7 +128,8 @@ import Glibc
         let ls = try await moto.aws(["s3", "ls"])
         #expect(ls.succeeded && ls.stdout.contains(bucket), "\(ls)")
 
-        // Decoding into a Decodable type.
+        // Decoding into a Decodable type, its members named as the JSON's.
+        // swift-format-ignore: AlwaysUseLowerCamelCase
         struct Buckets: Decodable {
             struct Bucket: Decodable { let Name: String }
             let Buckets: [Bucket]
@@ -142,8 +146,10 @@ import Glibc
         let moto = try await MotoServer.shared()
         let bucket = "cairn-harness-\(UUID().uuidString.lowercased().prefix(12))"
         _ = try await moto.awsJSON(
-            ["s3api", "create-bucket", "--bucket", bucket,
-             "--create-bucket-configuration", "LocationConstraint=eu-north-1"],
+            [
+                "s3api", "create-bucket", "--bucket", bucket,
+                "--create-bucket-configuration", "LocationConstraint=eu-north-1",
+            ],
             region: "eu-north-1")
         let location = try await moto.awsJSON(["s3api", "get-bucket-location", "--bucket", bucket], region: "eu-north-1")
         #expect(location["LocationConstraint"] == "eu-north-1")
@@ -163,7 +169,8 @@ import Glibc
 
     @Test func boto3EscapeHatch() async throws {
         let moto = try await MotoServer.shared()
-        let result = try await moto.python("""
+        let result = try await moto.python(
+            """
             import boto3, json
             sts = boto3.client("sts")
             print(json.dumps({"arn": sts.get_caller_identity()["Arn"], "region": sts.meta.region_name}))
@@ -225,7 +232,6 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: cleanup.path))
     }
 }
-
 
 /// Whether something listens on 127.0.0.1:`port`.
 func portAcceptsConnections(_ port: Int) throws -> Bool {

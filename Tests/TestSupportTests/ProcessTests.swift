@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct ProcessTests {
@@ -104,11 +105,16 @@ import Glibc
         let results = try await withThrowingTaskGroup(of: ProcessResult.self) { group in
             for index in 0..<12 {
                 group.addTask {
-                    try await runProcess(executable: "/bin/sh", arguments: ["-c", """
-                        touch '\(barrier.path)/\(index)'
-                        while [ "$(ls '\(barrier.path)' | wc -l)" -lt 12 ]; do sleep 0.1; done
-                        echo \(index)
-                        """], timeout: .seconds(300))
+                    try await runProcess(
+                        executable: "/bin/sh",
+                        arguments: [
+                            "-c",
+                            """
+                            touch '\(barrier.path)/\(index)'
+                            while [ "$(ls '\(barrier.path)' | wc -l)" -lt 12 ]; do sleep 0.1; done
+                            echo \(index)
+                            """,
+                        ], timeout: .seconds(300))
                 }
             }
             return try await group.reduce(into: [ProcessResult]()) { $0.append($1) }
@@ -176,7 +182,8 @@ func waitUntilDead(_ pid: pid_t, seconds: Double) async -> Bool {
 func isAlive(_ pid: pid_t) -> Bool {
     guard kill(pid, 0) == 0 else { return false }
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return true }
+        let close = stat.lastIndex(of: ")")
+    else { return true }
     let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
     return state != "Z" && state != "X"
 }

@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-import Testing
 import TestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 @Suite(.integration) struct StubServerTests {
     /// A fresh session per test: no pooled connection is shared between tests.
@@ -14,8 +15,10 @@ import TestSupport
         return URLSession(configuration: configuration)
     }
 
-    private func send(_ session: URLSession, _ url: URL, method: String = "GET", body: String? = nil,
-                      headers: [String: String] = [:]) async throws -> (Int, [AnyHashable: Any], String) {
+    private func send(
+        _ session: URLSession, _ url: URL, method: String = "GET", body: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> (Int, [AnyHashable: Any], String) {
         var request = URLRequest(url: url)
         request.httpMethod = method
         if let body { request.httpBody = Data(body.utf8) }
@@ -36,8 +39,9 @@ import TestSupport
         defer { session.finishTasksAndInvalidate() }
         let url = stub.endpoint.appendingPathComponent("service/op")
 
-        let first = try await send(session, url, method: "POST", body: #"{"n":1}"#,
-                                   headers: ["X-Amz-Target": "Svc.Op", "Content-Type": "application/json"])
+        let first = try await send(
+            session, url, method: "POST", body: #"{"n":1}"#,
+            headers: ["X-Amz-Target": "Svc.Op", "Content-Type": "application/json"])
         #expect(first.0 == 503 && first.2 == "busy")
         let second = try await send(session, url, method: "POST", body: #"{"n":2}"#)
         #expect(second.0 == 503)
@@ -118,16 +122,21 @@ import TestSupport
             .http(status: 200, headers: ["Connection": "close"], body: "c"),
         ])
         defer { stub.stop() }
-        let result = try await runProcess(executable: "python3", arguments: ["-c", """
-            import http.client
-            c = http.client.HTTPConnection("127.0.0.1", \(stub.port), timeout=5)
-            out = []
-            for i in range(3):
-                c.request("POST", "/k%d" % i, body=b"x" * i)
-                r = c.getresponse()
-                out.append(r.read().decode())
-            print(",".join(out), c.sock is None)
-            """])
+        let result = try await runProcess(
+            executable: "python3",
+            arguments: [
+                "-c",
+                """
+                import http.client
+                c = http.client.HTTPConnection("127.0.0.1", \(stub.port), timeout=5)
+                out = []
+                for i in range(3):
+                    c.request("POST", "/k%d" % i, body=b"x" * i)
+                    r = c.getresponse()
+                    out.append(r.read().decode())
+                print(",".join(out), c.sock is None)
+                """,
+            ])
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "a,b,c True", "\(result)")
         let requests = try await stub.requests()
         #expect(requests.map(\.connection) == [1, 1, 1])
@@ -170,16 +179,21 @@ import TestSupport
         // Independent of URLSession: a raw socket must see ECONNRESET, not a clean end of file.
         let stub = try await StubServer.start([.resetConnection])
         defer { stub.stop() }
-        let result = try await runProcess(executable: "python3", arguments: ["-c", """
-            import socket, sys
-            s = socket.create_connection(("127.0.0.1", \(stub.port)), timeout=5)
-            s.sendall(b"GET /reset HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 0\\r\\n\\r\\n")
-            try:
-                data = s.recv(100)
-                print("EOF" if data == b"" else "DATA")
-            except ConnectionResetError:
-                print("RESET")
-            """])
+        let result = try await runProcess(
+            executable: "python3",
+            arguments: [
+                "-c",
+                """
+                import socket, sys
+                s = socket.create_connection(("127.0.0.1", \(stub.port)), timeout=5)
+                s.sendall(b"GET /reset HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 0\\r\\n\\r\\n")
+                try:
+                    data = s.recv(100)
+                    print("EOF" if data == b"" else "DATA")
+                except ConnectionResetError:
+                    print("RESET")
+                """,
+            ])
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "RESET", "\(result)")
     }
 

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 /// The unit tier's guard: in it (CAIRN_TEST_TIER=unit) whatever starts a process fails the test, naming the
 /// trait to add; in a full run nothing is refused.

@@ -39,8 +39,10 @@ let stateDir = URL(fileURLWithPath: stateDirPath)
 func outputs(type: String, name: String) -> [String: JSON] {
     switch type {
     case "aws_ecr_repository":
-        return ["arn": .string("arn:aws:ecr:\(region):\(account):repository/\(name)"), "name": .string(name),
-                "uri": .string("\(account).dkr.ecr.\(region).amazonaws.com/\(name)"), "registryId": .string(account)]
+        return [
+            "arn": .string("arn:aws:ecr:\(region):\(account):repository/\(name)"), "name": .string(name),
+            "uri": .string("\(account).dkr.ecr.\(region).amazonaws.com/\(name)"), "registryId": .string(account),
+        ]
     case "aws_s3_bucket":
         return ["arn": .string("arn:aws:s3:::\(name)"), "name": .string(name), "regionalDomainName": .string("\(name).s3.\(region).amazonaws.com")]
     case "aws_ecs_cluster":
@@ -111,4 +113,6 @@ do {
     }
     try store.setOutputs(json: codec.encode(stackOutputs, sensitivePaths: sensitiveOutputs.sorted(), address: "outputs"))
 } catch { fail("\(error)") }
-print("wrote \(written) resources of \(stack.name) (\(stack.environment.name)) to \(store.url.path) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+print(
+    "wrote \(written) resources of \(stack.name) (\(stack.environment.name)) to \(store.url.path) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
+)

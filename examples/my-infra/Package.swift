@@ -7,9 +7,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     dependencies: [
         // Your repository names Cairn by its Git URL and a version instead of this relative path.
-        .package(name: "Cairn", path: "../.."),
+        .package(name: "Cairn", path: "../..")
     ],
     targets: [
-        .executableTarget(name: "my-infra", dependencies: [.product(name: "Cairn", package: "Cairn")]),
+        .executableTarget(name: "my-infra", dependencies: [.product(name: "Cairn", package: "Cairn")])
     ]
 )

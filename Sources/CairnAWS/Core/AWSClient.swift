@@ -110,8 +110,9 @@ public final class AWSClient: Sendable {
                 log(service, operation, status: nil, attempt: attempt, latency: latency, requestID: nil, note: "\(error)")
                 if error.isTimeout { timeouts += 1 }
                 guard error.isRetryable, attempt < retry.maxAttempts, timeouts < retry.maxTimedOutAttempts else {
-                    throw AWSRequestError(service: service.serviceID, operation: operation, endpoint: endpoint.url.absoluteString,
-                                          attempts: attempt, reason: .transport(error))
+                    throw AWSRequestError(
+                        service: service.serviceID, operation: operation, endpoint: endpoint.url.absoluteString,
+                        attempts: attempt, reason: .transport(error))
                 }
                 retryDelay = retry.delay(afterAttempt: attempt, jitter: random.unit())
             case .success(let response):
@@ -121,14 +122,17 @@ public final class AWSClient: Sendable {
                     return response
                 }
                 let fields = parseError(response)
-                log(service, operation, status: response.status, attempt: attempt, latency: latency,
+                log(
+                    service, operation, status: response.status, attempt: attempt, latency: latency,
                     requestID: fields?.requestID ?? requestID, note: fields?.code)
                 let retryAfter = response.headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
                 // A server asking to wait longer than maxRetryAfter gets an error rather than a (shortened) wait.
                 guard retry.isRetryable(status: response.status, code: fields?.code), attempt < retry.maxAttempts,
-                      retryAfter.map({ !($0 >= 0) || retry.honours(retryAfter: $0) }) ?? true else {
-                    throw Self.error(for: response, fields: fields, service: service, operation: operation,
-                                     endpoint: endpoint, attempts: attempt, requestID: requestID)
+                    retryAfter.map({ !($0 >= 0) || retry.honours(retryAfter: $0) }) ?? true
+                else {
+                    throw Self.error(
+                        for: response, fields: fields, service: service, operation: operation,
+                        endpoint: endpoint, attempts: attempt, requestID: requestID)
                 }
                 retryDelay = retry.delay(afterAttempt: attempt, jitter: random.unit(), retryAfter: retryAfter)
             }
@@ -141,16 +145,19 @@ public final class AWSClient: Sendable {
         endpoint: ResolvedEndpoint, attempts: Int, requestID: String?
     ) -> any Error {
         if let fields {
-            return AWSServiceError(service: service.serviceID, operation: operation, status: response.status,
-                                   code: fields.code, message: fields.message, requestID: fields.requestID ?? requestID)
+            return AWSServiceError(
+                service: service.serviceID, operation: operation, status: response.status,
+                code: fields.code, message: fields.message, requestID: fields.requestID ?? requestID)
         }
         let snippet = String(decoding: response.body.prefix(200), as: UTF8.self)
             .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
-        return AWSRequestError(service: service.serviceID, operation: operation, endpoint: endpoint.url.absoluteString,
-                               attempts: attempts,
-                               reason: .unexpectedResponse(status: response.status, contentType: response.headers["content-type"],
-                                                           snippet: snippet.isEmpty ? "(empty body)" : snippet),
-                               requestID: requestID)
+        return AWSRequestError(
+            service: service.serviceID, operation: operation, endpoint: endpoint.url.absoluteString,
+            attempts: attempts,
+            reason: .unexpectedResponse(
+                status: response.status, contentType: response.headers["content-type"],
+                snippet: snippet.isEmpty ? "(empty body)" : snippet),
+            requestID: requestID)
     }
 
     static func requestID(_ response: HTTPResponse) -> String? {
@@ -168,11 +175,13 @@ public final class AWSClient: Sendable {
         var headers = [(name: "Host", value: host)] + request.headers
         let isS3 = service.signingName == "s3"
         if let credentials {
-        let signer = isS3
-            ? SigV4Signer.s3(credentials: credentials, region: endpoint.signingRegion)
-            : SigV4Signer(credentials: credentials, region: endpoint.signingRegion, service: service.signingName)
-        let signingRequest = SigningRequest(method: request.method, path: path, query: request.query, headers: headers, body: [UInt8](request.body))
-        headers = signer.signedHeaders(for: signingRequest, date: clock.now(), payload: request.payload, addContentSHA256Header: isS3)
+            let signer =
+                isS3
+                ? SigV4Signer.s3(credentials: credentials, region: endpoint.signingRegion)
+                : SigV4Signer(credentials: credentials, region: endpoint.signingRegion, service: service.signingName)
+            let signingRequest = SigningRequest(
+                method: request.method, path: path, query: request.query, headers: headers, body: [UInt8](request.body))
+            headers = signer.signedHeaders(for: signingRequest, date: clock.now(), payload: request.payload, addContentSHA256Header: isS3)
         }
         var text = "\(base.scheme ?? "https")://\(host)\(path.isEmpty ? "/" : path)"
         if let query = request.query, !query.isEmpty { text += "?" + query }
@@ -182,7 +191,8 @@ public final class AWSClient: Sendable {
     private func log(_ service: ServiceModel, _ operation: String, status: Int?, attempt: Int, latency: Duration, requestID: String?, note: String?) {
         guard let logger else { return }
         let ms = Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15
-        var line = "cairn: aws \(service.serviceID).\(operation) status=\(status.map(String.init) ?? "-") attempt=\(attempt) latency=\(String(format: "%.0f", ms))ms request-id=\(requestID ?? "-")"
+        var line =
+            "cairn: aws \(service.serviceID).\(operation) status=\(status.map(String.init) ?? "-") attempt=\(attempt) latency=\(String(format: "%.0f", ms))ms request-id=\(requestID ?? "-")"
         if let note { line += " error=\(note)" }
         logger.log(line)
     }

@@ -22,10 +22,12 @@ public struct EndpointResolver: Sendable {
     }
 
     /// Reads the overrides from the environment and the profile.
-    public static func from(environment: [String: String], config: SharedConfig?, profile: String?) throws(AWSConfigurationError) -> EndpointResolver {
+    public static func from(environment: [String: String], config: SharedConfig?, profile: String?) throws(AWSConfigurationError) -> EndpointResolver
+    {
         var resolver = EndpointResolver()
         // As in botocore: the variable, else the profile's ignore_configured_endpoint_urls.
-        let ignore = environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"].flatMap { $0.isEmpty ? nil : $0 }
+        let ignore =
+            environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"].flatMap { $0.isEmpty ? nil : $0 }
             ?? profile.flatMap { config?.value("ignore_configured_endpoint_urls", profile: $0) }
         if ["true", "1"].contains(ignore?.lowercased()) { return resolver }
         func parse(_ value: String, _ source: String) throws(AWSConfigurationError) -> URL {
@@ -46,7 +48,8 @@ public struct EndpointResolver: Sendable {
             for model in ServiceModel.all {
                 let suffix = model.endpointEnvironmentSuffix
                 if resolver.serviceOverrides[suffix] == nil,
-                   let value = config.serviceEndpoint(profile: profile, serviceKey: model.configSectionKey) {
+                    let value = config.serviceEndpoint(profile: profile, serviceKey: model.configSectionKey)
+                {
                     let source = "endpoint_url for \(model.configSectionKey) in profile \(profile)'s services (\(config.configPath))"
                     resolver.serviceOverrides[suffix] = (try parse(value, source), source)
                 }
@@ -71,7 +74,8 @@ public struct EndpointResolver: Sendable {
         } else {
             host = "\(service.endpointPrefix).\(region).\(suffix)"
         }
-        return ResolvedEndpoint(url: URL(string: "https://\(host)")!, isCustom: false, signingRegion: signingRegion, source: "AWS's standard endpoint")
+        return ResolvedEndpoint(
+            url: URL(string: "https://\(host)")!, isCustom: false, signingRegion: signingRegion, source: "AWS's standard endpoint")
     }
 
     /// IAM signs with its partition's home region whatever the configured region.

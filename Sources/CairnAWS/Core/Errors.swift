@@ -20,8 +20,9 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible, Equatab
 
     /// The error AWS would give for `operation`, named by its service id and its name.
     public init(_ operation: some ServiceOperation, status: Int, code: String, message: String, requestID: String?) {
-        self.init(service: operation.service.serviceID, operation: operation.name, status: status, code: code,
-                  message: message, requestID: requestID)
+        self.init(
+            service: operation.service.serviceID, operation: operation.name, status: status, code: code,
+            message: message, requestID: requestID)
     }
 
     /// One sentence: what failed, AWS's own words, and what to do.
@@ -39,9 +40,12 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible, Equatab
         "InvalidClientTokenId": "The access key id is not valid: check AWS_ACCESS_KEY_ID or the profile's aws_access_key_id.",
         "UnrecognizedClientException": "The access key id is not valid: check AWS_ACCESS_KEY_ID or the profile's aws_access_key_id.",
         "InvalidAccessKeyId": "The access key id is not valid: check AWS_ACCESS_KEY_ID or the profile's aws_access_key_id.",
-        "AuthFailure": "AWS could not validate the credentials: check the access key id and the secret access key (AWS_SECRET_ACCESS_KEY or aws_secret_access_key), and the machine's clock.",
-        "SignatureDoesNotMatch": "The request signature was rejected: check the secret access key (AWS_SECRET_ACCESS_KEY or aws_secret_access_key) and the machine's clock.",
-        "InvalidSignatureException": "The request signature was rejected: check the secret access key (AWS_SECRET_ACCESS_KEY or aws_secret_access_key) and the machine's clock.",
+        "AuthFailure":
+            "AWS could not validate the credentials: check the access key id and the secret access key (AWS_SECRET_ACCESS_KEY or aws_secret_access_key), and the machine's clock.",
+        "SignatureDoesNotMatch":
+            "The request signature was rejected: check the secret access key (AWS_SECRET_ACCESS_KEY or aws_secret_access_key) and the machine's clock.",
+        "InvalidSignatureException":
+            "The request signature was rejected: check the secret access key (AWS_SECRET_ACCESS_KEY or aws_secret_access_key) and the machine's clock.",
         "IncompleteSignature": "The request signature was incomplete: check the credentials' configuration.",
         "ExpiredToken": "The session token has expired: obtain fresh credentials (for example `aws sso login` or a new role session).",
         "ExpiredTokenException": "The session token has expired: obtain fresh credentials (for example `aws sso login` or a new role session).",
@@ -80,19 +84,24 @@ public struct AWSRequestError: Error, Sendable, CustomStringConvertible {
         let tries = attempts > 1 ? " after \(attempts) attempts" : ""
         switch reason {
         case .transport(.cannotConnect(let host, let detail)):
-            return "Cannot reach \(service) at \(endpoint) (\(host): \(detail))\(tries). Check the endpoint (AWS_ENDPOINT_URL, the profile's endpoint_url) and the network."
+            return
+                "Cannot reach \(service) at \(endpoint) (\(host): \(detail))\(tries). Check the endpoint (AWS_ENDPOINT_URL, the profile's endpoint_url) and the network."
         case .transport(.connectTimedOut(let host, let seconds)):
-            return "Cannot connect to \(service) at \(endpoint) (\(host)) within \(formatSeconds(seconds)) s\(tries). Check the endpoint and the network, or raise CAIRN_HTTP_CONNECT_TIMEOUT or the profile's cli_connect_timeout."
+            return
+                "Cannot connect to \(service) at \(endpoint) (\(host)) within \(formatSeconds(seconds)) s\(tries). Check the endpoint and the network, or raise CAIRN_HTTP_CONNECT_TIMEOUT or the profile's cli_connect_timeout."
         case .transport(.timedOut(let seconds)):
-            return "\(service) \(operation) got no answer from \(endpoint) within \(formatSeconds(seconds)) s\(tries). Check the network, or raise CAIRN_HTTP_TIMEOUT or the profile's cli_read_timeout."
+            return
+                "\(service) \(operation) got no answer from \(endpoint) within \(formatSeconds(seconds)) s\(tries). Check the network, or raise CAIRN_HTTP_TIMEOUT or the profile's cli_read_timeout."
         case .transport(.connectionLost(let detail)):
-            return "The connection to \(service) at \(endpoint) broke during \(operation) (\(detail))\(tries). Check the network and run the command again."
+            return
+                "The connection to \(service) at \(endpoint) broke during \(operation) (\(detail))\(tries). Check the network and run the command again."
         case .transport(.other(let detail)):
             return "\(service) \(operation) to \(endpoint) failed below HTTP (\(detail))\(tries). Check the endpoint and TLS settings."
         case .unexpectedResponse(let status, let contentType, let snippet):
             let kind = contentType.map { " (\($0))" } ?? ""
             let id = requestID.map { ", request id \($0)" } ?? ""
-            return "\(service) \(operation) answered HTTP \(status) with a body that is not an AWS response\(kind)\(tries)\(id): \"\(snippet)\". If AWS_ENDPOINT_URL points at a proxy or emulator, check that it serves this operation."
+            return
+                "\(service) \(operation) answered HTTP \(status) with a body that is not an AWS response\(kind)\(tries)\(id): \"\(snippet)\". If AWS_ENDPOINT_URL points at a proxy or emulator, check that it serves this operation."
         }
     }
 }

@@ -41,7 +41,8 @@ public struct AWSPartition: Sendable, Hashable {
 
 /// Levenshtein distance, for "did you mean" hints on short names.
 private func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     var previous = Array(0...b.count)
     for i in 1...max(a.count, 1) where !a.isEmpty {
         var current = [i] + Array(repeating: 0, count: b.count)

@@ -46,13 +46,17 @@ public struct ProxySettings: Sendable, Hashable {
             // Like the SDKs, a proxy given without a scheme is an http one.
             let withScheme = text.contains("://") ? text : "http://\(text)"
             guard let url = URLComponents(string: withScheme), url.scheme?.lowercased() == "http",
-                  let host = url.host, !host.isEmpty, url.path.isEmpty || url.path == "/", url.query == nil else {
-                throw AWSConfigurationError("\(source) is '\(text)', which is not a proxy URL: use http://HOST:PORT (with USER:PASSWORD@ before the host if it needs them).")
+                let host = url.host, !host.isEmpty, url.path.isEmpty || url.path == "/", url.query == nil
+            else {
+                throw AWSConfigurationError(
+                    "\(source) is '\(text)', which is not a proxy URL: use http://HOST:PORT (with USER:PASSWORD@ before the host if it needs them).")
             }
-            return Proxy(host: host, port: url.port ?? 80, username: url.user?.removingPercentEncoding,
-                         password: url.password?.removingPercentEncoding, source: source)
+            return Proxy(
+                host: host, port: url.port ?? 80, username: url.user?.removingPercentEncoding,
+                password: url.password?.removingPercentEncoding, source: source)
         }
-        let exclusions = variable("NO_PROXY")?.value.split(separator: ",")
+        let exclusions =
+            variable("NO_PROXY")?.value.split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty } ?? []
         return ProxySettings(https: try proxy("HTTPS_PROXY"), http: try proxy("HTTP_PROXY"), noProxy: exclusions)
     }

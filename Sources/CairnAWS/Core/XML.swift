@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// An XML element as AWS's query and rest-xml protocols use it: a name, attributes, child elements
@@ -49,7 +50,10 @@ public struct XMLNode: Sendable, Hashable {
     private func write(to out: inout String) {
         out += "<" + name
         for key in attributes.keys.sorted() { out += " \(key)=\"\(XMLNode.escape(attributes[key]!))\"" }
-        if children.isEmpty && text.isEmpty { out += "/>"; return }
+        if children.isEmpty && text.isEmpty {
+            out += "/>"
+            return
+        }
         out += ">"
         out += XMLNode.escape(text)
         for child in children { child.write(to: &out) }
@@ -98,8 +102,10 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
     var stack: [XMLNode] = []
     var root: XMLNode?
 
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+        qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]
+    ) {
         stack.append(XMLNode(elementName, attributes: attributeDict))
     }
 
@@ -108,9 +114,9 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
         stack[stack.count - 1].text += string
     }
 
-    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+    func parser(_ parser: XMLParser, foundCDATA block: Data) {
         guard !stack.isEmpty else { return }
-        stack[stack.count - 1].text += String(decoding: CDATABlock, as: UTF8.self)
+        stack[stack.count - 1].text += String(decoding: block, as: UTF8.self)
     }
 
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {

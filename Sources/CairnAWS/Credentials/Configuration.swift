@@ -34,7 +34,9 @@ public struct AWSConfiguration: Sendable {
         let profile = explicitProfile ?? envProfile ?? "default"
         if profile != "default", !config.hasProfile(profile) {
             let origin = explicitProfile != nil ? "--profile" : "AWS_PROFILE"
-            throw AWSConfigurationError("The profile '\(profile)' (from \(origin)) is not in \(config.configPath) or \(config.credentialsPath): add it with `aws configure --profile \(profile)`, or name an existing profile.")
+            throw AWSConfigurationError(
+                "The profile '\(profile)' (from \(origin)) is not in \(config.configPath) or \(config.credentialsPath): add it with `aws configure --profile \(profile)`, or name an existing profile."
+            )
         }
 
         let (region, regionSource): (String, String)
@@ -49,11 +51,14 @@ public struct AWSConfiguration: Sendable {
         } else if let value = config.value("region", profile: profile) {
             (region, regionSource) = (value, "profile '\(profile)' in \(config.configPath)")
         } else {
-            throw AWSConfigurationError("No AWS region is set: set AWS_REGION (or AWS_DEFAULT_REGION), or `region` in profile '\(profile)' of \(config.configPath).")
+            throw AWSConfigurationError(
+                "No AWS region is set: set AWS_REGION (or AWS_DEFAULT_REGION), or `region` in profile '\(profile)' of \(config.configPath).")
         }
         // A region AWS opened after this build's endpoint data can be allowed, as Terraform's skip_region_validation does.
         if let problem = AWSPartition.problem(with: region), environment["CAIRN_SKIP_REGION_VALIDATION"] != "1" {
-            throw AWSConfigurationError("The region '\(region)' (from \(regionSource)) \(problem): fix it, or set CAIRN_SKIP_REGION_VALIDATION=1 for a region AWS opened since.")
+            throw AWSConfigurationError(
+                "The region '\(region)' (from \(regionSource)) \(problem): fix it, or set CAIRN_SKIP_REGION_VALIDATION=1 for a region AWS opened since."
+            )
         }
 
         var retry = RetryPolicy.default
@@ -67,22 +72,27 @@ public struct AWSConfiguration: Sendable {
         let proxies = try ProxySettings.resolve(environment: environment)
 
         let endpoints = try EndpointResolver.from(environment: environment, config: config, profile: profile)
-        let chain = CredentialChain(environment: environment, config: config, profile: profile,
-                                    profileIsExplicit: explicitProfile != nil, region: region, endpoints: endpoints,
-                                    transport: transport ?? timeouts.transport(proxies: proxies), timeout: timeouts.request,
-                                    clock: clock, random: random, logger: logger)
+        let chain = CredentialChain(
+            environment: environment, config: config, profile: profile,
+            profileIsExplicit: explicitProfile != nil, region: region, endpoints: endpoints,
+            transport: transport ?? timeouts.transport(proxies: proxies), timeout: timeouts.request,
+            clock: clock, random: random, logger: logger)
         let credentials = try chain.provider()
-        return AWSConfiguration(profile: profile, region: region, regionSource: regionSource,
-                                credentials: credentials, endpoints: endpoints, retry: retry, timeouts: timeouts, proxies: proxies)
+        return AWSConfiguration(
+            profile: profile, region: region, regionSource: regionSource,
+            credentials: credentials, endpoints: endpoints, retry: retry, timeouts: timeouts, proxies: proxies)
     }
 
     /// A client for this configuration, optionally in another region; by default on the shared HTTP client.
-    public func client(region: String? = nil, transport: (any HTTPTransport)? = nil, maxConcurrency: Int = 32,
-                       clock: any AWSClock = SystemClock(), random: any RandomSource = SystemRandom(),
-                       logger: (any AWSLogger)? = nil) -> AWSClient {
-        AWSClient(region: region ?? self.region, credentials: credentials, endpoints: endpoints, retry: retry,
-                  timeout: timeouts.request, maxConcurrency: maxConcurrency, transport: transport ?? timeouts.transport(proxies: proxies),
-                  clock: clock, random: random, logger: logger)
+    public func client(
+        region: String? = nil, transport: (any HTTPTransport)? = nil, maxConcurrency: Int = 32,
+        clock: any AWSClock = SystemClock(), random: any RandomSource = SystemRandom(),
+        logger: (any AWSLogger)? = nil
+    ) -> AWSClient {
+        AWSClient(
+            region: region ?? self.region, credentials: credentials, endpoints: endpoints, retry: retry,
+            timeout: timeouts.request, maxConcurrency: maxConcurrency, transport: transport ?? timeouts.transport(proxies: proxies),
+            clock: clock, random: random, logger: logger)
     }
 }
 
@@ -111,11 +121,13 @@ struct CredentialChain {
     func provider() throws -> any CredentialProvider {
         if !profileIsExplicit, let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty {
             guard let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
-                throw CredentialsError("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set both, or unset AWS_ACCESS_KEY_ID to use a profile.")
+                throw CredentialsError(
+                    "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set both, or unset AWS_ACCESS_KEY_ID to use a profile.")
             }
             let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-            return StaticCredentialProvider(Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: token),
-                                            source: "environment variables (AWS_ACCESS_KEY_ID)")
+            return StaticCredentialProvider(
+                Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: token),
+                source: "environment variables (AWS_ACCESS_KEY_ID)")
         }
         if let provider = try profileProvider(profile, visited: []) { return provider }
         if let tokenFile = environment["AWS_WEB_IDENTITY_TOKEN_FILE"], !tokenFile.isEmpty {
@@ -123,10 +135,14 @@ struct CredentialChain {
                 throw CredentialsError("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not: set the role to assume with the token.")
             }
             let session = environment["AWS_ROLE_SESSION_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultSessionName()
-            return webIdentity(roleARN: roleARN, tokenFile: tokenFile, session: session,
-                               source: "web identity (AWS_WEB_IDENTITY_TOKEN_FILE, role \(roleARN))")
+            return webIdentity(
+                roleARN: roleARN, tokenFile: tokenFile, session: session,
+                source: "web identity (AWS_WEB_IDENTITY_TOKEN_FILE, role \(roleARN))")
         }
-        return try metadataProvider(whenMissing: "No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, set AWS_PROFILE to a profile in \(config.credentialsPath) or \(config.configPath), or run where a container or instance role provides them.")
+        return try metadataProvider(
+            whenMissing:
+                "No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, set AWS_PROFILE to a profile in \(config.credentialsPath) or \(config.configPath), or run where a container or instance role provides them."
+        )
     }
 
     /// The container endpoint when its variables are set, otherwise IMDS (unless disabled).
@@ -151,18 +167,22 @@ struct CredentialChain {
     /// A profile's credentials, or nil when the profile defines none (so the chain goes on).
     private func profileProvider(_ name: String, visited: [String]) throws -> (any CredentialProvider)? {
         guard !visited.contains(name) else {
-            throw CredentialsError("The profiles \((visited + [name]).joined(separator: " → ")) form a source_profile loop: break it in \(config.configPath).")
+            throw CredentialsError(
+                "The profiles \((visited + [name]).joined(separator: " → ")) form a source_profile loop: break it in \(config.configPath).")
         }
         if let roleARN = config.value("role_arn", profile: name) {
             let session = config.value("role_session_name", profile: name) ?? defaultSessionName()
             if let tokenFile = config.value("web_identity_token_file", profile: name) {
-                return webIdentity(roleARN: roleARN, tokenFile: tokenFile, session: session,
-                                   source: "profile '\(name)': web identity for role \(roleARN)")
+                return webIdentity(
+                    roleARN: roleARN, tokenFile: tokenFile, session: session,
+                    source: "profile '\(name)': web identity for role \(roleARN)")
             }
             let base: any CredentialProvider
             if let sourceProfile = config.value("source_profile", profile: name) {
                 guard config.hasProfile(sourceProfile) else {
-                    throw CredentialsError("Profile '\(name)' names source_profile '\(sourceProfile)', which is not defined: add it to \(config.credentialsPath) or fix the name.")
+                    throw CredentialsError(
+                        "Profile '\(name)' names source_profile '\(sourceProfile)', which is not defined: add it to \(config.credentialsPath) or fix the name."
+                    )
                 }
                 // A role profile's source uses its own keys even when it also assumes a role (as the CLI does for the first hop).
                 if sourceProfile == name, let keys = staticKeys(name) {
@@ -170,29 +190,36 @@ struct CredentialChain {
                 } else if let provider = try profileProvider(sourceProfile, visited: visited + [name]) {
                     base = provider
                 } else {
-                    throw CredentialsError("Profile '\(sourceProfile)' (source_profile of '\(name)') has no credentials: add aws_access_key_id and aws_secret_access_key to it.")
+                    throw CredentialsError(
+                        "Profile '\(sourceProfile)' (source_profile of '\(name)') has no credentials: add aws_access_key_id and aws_secret_access_key to it."
+                    )
                 }
             } else if let source = config.value("credential_source", profile: name) {
                 switch source {
                 case "Environment":
                     guard let key = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"] else {
-                        throw CredentialsError("Profile '\(name)' has credential_source = Environment but AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set.")
+                        throw CredentialsError(
+                            "Profile '\(name)' has credential_source = Environment but AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set.")
                     }
-                    base = StaticCredentialProvider(Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"]),
-                                                    source: "environment variables")
+                    base = StaticCredentialProvider(
+                        Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"]),
+                        source: "environment variables")
                 case "EcsContainer", "Ec2InstanceMetadata":
                     base = try metadataProvider(whenMissing: "Profile '\(name)' takes its credentials from \(source), which is not available here.")
                 default:
-                    throw CredentialsError("Profile '\(name)' has credential_source = \(source): use Environment, EcsContainer or Ec2InstanceMetadata.")
+                    throw CredentialsError(
+                        "Profile '\(name)' has credential_source = \(source): use Environment, EcsContainer or Ec2InstanceMetadata.")
                 }
             } else {
-                throw CredentialsError("Profile '\(name)' sets role_arn without source_profile or credential_source: add one of them to \(config.configPath).")
+                throw CredentialsError(
+                    "Profile '\(name)' sets role_arn without source_profile or credential_source: add one of them to \(config.configPath).")
             }
             let externalID = config.value("external_id", profile: name)
             let duration = config.value("duration_seconds", profile: name).flatMap(Int.init)
             let sts = stsClient(credentials: base)
             return RefreshingCredentialProvider(source: "profile '\(name)': role \(roleARN) assumed with \(base.source)", clock: clock) {
-                try await STSCredentials.assumeRole(sts: sts, roleARN: roleARN, sessionName: session, externalID: externalID, durationSeconds: duration)
+                try await STSCredentials.assumeRole(
+                    sts: sts, roleARN: roleARN, sessionName: session, externalID: externalID, durationSeconds: duration)
             }
         }
         return staticKeys(name)
@@ -201,8 +228,9 @@ struct CredentialChain {
     private func staticKeys(_ name: String) -> (any CredentialProvider)? {
         guard let key = config.value("aws_access_key_id", profile: name) else { return nil }
         guard let secret = config.value("aws_secret_access_key", profile: name) else { return nil }
-        let credentials = Credentials(accessKeyID: key, secretAccessKey: secret,
-                                      sessionToken: config.value("aws_session_token", profile: name))
+        let credentials = Credentials(
+            accessKeyID: key, secretAccessKey: secret,
+            sessionToken: config.value("aws_session_token", profile: name))
         return StaticCredentialProvider(credentials, source: "profile '\(name)' in \(config.file(definingKey: "aws_access_key_id", profile: name))")
     }
 
@@ -214,8 +242,9 @@ struct CredentialChain {
     }
 
     private func stsClient(credentials: any CredentialProvider) -> AWSClient {
-        AWSClient(region: region, credentials: credentials, endpoints: endpoints, timeout: timeout, transport: transport,
-                  clock: clock, random: random, logger: logger)
+        AWSClient(
+            region: region, credentials: credentials, endpoints: endpoints, timeout: timeout, transport: transport,
+            clock: clock, random: random, logger: logger)
     }
 
     private func defaultSessionName() -> String {

@@ -36,8 +36,10 @@ public actor RefreshingCredentialProvider: CredentialProvider {
     private var inFlight: Task<Credentials, any Error>?
 
     /// - Parameter refreshMargin: how long before expiry credentials count as stale (the SDKs use 5 to 15 minutes).
-    public init(source: String, clock: any AWSClock = SystemClock(), refreshMargin: TimeInterval = 300,
-                fetch: @escaping @Sendable () async throws -> Credentials) {
+    public init(
+        source: String, clock: any AWSClock = SystemClock(), refreshMargin: TimeInterval = 300,
+        fetch: @escaping @Sendable () async throws -> Credentials
+    ) {
         self.source = source
         self.fetch = fetch
         self.clock = clock

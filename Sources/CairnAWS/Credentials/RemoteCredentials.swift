@@ -11,7 +11,9 @@ public struct AnonymousCredentialProvider: CredentialProvider {
 
 /// Temporary credentials from STS.
 enum STSCredentials {
-    static func assumeRole(sts: AWSClient, roleARN: String, sessionName: String, externalID: String?, durationSeconds: Int?) async throws -> Credentials {
+    static func assumeRole(
+        sts: AWSClient, roleARN: String, sessionName: String, externalID: String?, durationSeconds: Int?
+    ) async throws -> Credentials {
         var parameters: QueryParameters = ["RoleArn": roleARN, "RoleSessionName": sessionName]
         parameters["ExternalId"] = externalID
         parameters["DurationSeconds"] = durationSeconds.map(String.init)
@@ -21,8 +23,11 @@ enum STSCredentials {
 
     static func assumeRoleWithWebIdentity(sts: AWSClient, roleARN: String, sessionName: String, tokenFile: String) async throws -> Credentials {
         guard let data = FileManager.default.contents(atPath: tokenFile),
-              let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
-            throw CredentialsError("Cannot read the web identity token file \(tokenFile) (AWS_WEB_IDENTITY_TOKEN_FILE or web_identity_token_file): check that it exists and is readable.")
+            let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+        else {
+            throw CredentialsError(
+                "Cannot read the web identity token file \(tokenFile) (AWS_WEB_IDENTITY_TOKEN_FILE or web_identity_token_file): check that it exists and is readable."
+            )
         }
         let parameters: QueryParameters = ["RoleArn": roleARN, "RoleSessionName": sessionName, "WebIdentityToken": token]
         let operation: QueryOperation = .sts.assumeRoleWithWebIdentity
@@ -33,8 +38,9 @@ enum STSCredentials {
         guard let node = result["Credentials"], let key = node.string("AccessKeyId"), let secret = node.string("SecretAccessKey") else {
             throw CredentialsError("STS \(operation.name) answered without credentials.")
         }
-        return Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: node.string("SessionToken"),
-                           expiration: node.string("Expiration").flatMap(parseTimestamp))
+        return Credentials(
+            accessKeyID: key, secretAccessKey: secret, sessionToken: node.string("SessionToken"),
+            expiration: node.string("Expiration").flatMap(parseTimestamp))
     }
 }
 
@@ -82,8 +88,9 @@ enum MetadataCredentials {
         let tokenResponse: HTTPResponse
         do {
             tokenResponse = try await transport.send(
-                HTTPRequest(method: "PUT", url: URL(string: base + "/latest/api/token")!,
-                            headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")]), timeout: timeout)
+                HTTPRequest(
+                    method: "PUT", url: URL(string: base + "/latest/api/token")!,
+                    headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")]), timeout: timeout)
         } catch {
             throw CredentialsError("\(what) did not answer (\(error)).")
         }
@@ -91,15 +98,20 @@ enum MetadataCredentials {
             throw CredentialsError("\(what) refused a session token (HTTP \(tokenResponse.status)).")
         }
         let headers = [(name: "X-aws-ec2-metadata-token", value: token)]
-        let roles = try await get(URL(string: base + "/latest/meta-data/iam/security-credentials/")!, headers: headers, transport: transport, what: what, timeout: timeout)
+        let roles = try await get(
+            URL(string: base + "/latest/meta-data/iam/security-credentials/")!, headers: headers, transport: transport, what: what, timeout: timeout)
         guard let role = String(data: roles, encoding: .utf8)?.split(separator: "\n").first.map(String.init), !role.isEmpty else {
             throw CredentialsError("\(what) lists no instance role: attach an instance profile to the instance.")
         }
-        let body = try await get(URL(string: base + "/latest/meta-data/iam/security-credentials/" + role)!, headers: headers, transport: transport, what: what, timeout: timeout)
+        let body = try await get(
+            URL(string: base + "/latest/meta-data/iam/security-credentials/" + role)!, headers: headers, transport: transport, what: what,
+            timeout: timeout)
         return try parseJSON(body, what: what)
     }
 
-    private static func get(_ url: URL, headers: [(name: String, value: String)], transport: any HTTPTransport, what: String, timeout: Duration = .seconds(5)) async throws -> Data {
+    private static func get(
+        _ url: URL, headers: [(name: String, value: String)], transport: any HTTPTransport, what: String, timeout: Duration = .seconds(5)
+    ) async throws -> Data {
         let response: HTTPResponse
         do {
             response = try await transport.send(HTTPRequest(method: "GET", url: url, headers: headers), timeout: timeout)
@@ -114,10 +126,12 @@ enum MetadataCredentials {
 
     private static func parseJSON(_ data: Data, what: String) throws -> Credentials {
         guard let json = try? JSON(parsing: [UInt8](data)), let key = json["AccessKeyId"]?.stringValue,
-              let secret = json["SecretAccessKey"]?.stringValue else {
+            let secret = json["SecretAccessKey"]?.stringValue
+        else {
             throw CredentialsError("\(what) answered without AccessKeyId and SecretAccessKey.")
         }
-        return Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: json["Token"]?.stringValue,
-                           expiration: json["Expiration"]?.stringValue.flatMap(parseTimestamp))
+        return Credentials(
+            accessKeyID: key, secretAccessKey: secret, sessionToken: json["Token"]?.stringValue,
+            expiration: json["Expiration"]?.stringValue.flatMap(parseTimestamp))
     }
 }

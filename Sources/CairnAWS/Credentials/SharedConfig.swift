@@ -28,7 +28,8 @@ public struct INIFile: Sendable, Equatable {
             let indented = line.first == " " || line.first == "\t"
             if trimmed.hasPrefix("[") {
                 guard trimmed.hasSuffix("]"), trimmed.count > 2 else {
-                    throw AWSConfigurationError("Cannot parse \(path), line \(number + 1): \"\(trimmed)\" is not a valid section header: write it as [name]; fix the file.")
+                    throw AWSConfigurationError(
+                        "Cannot parse \(path), line \(number + 1): \"\(trimmed)\" is not a valid section header: write it as [name]; fix the file.")
                 }
                 let name = trimmed.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
                 current = name
@@ -37,7 +38,8 @@ public struct INIFile: Sendable, Equatable {
                 continue
             }
             guard let section = current else {
-                throw AWSConfigurationError("Cannot parse \(path), line \(number + 1): \"\(trimmed)\" comes before any [section] header; fix the file.")
+                throw AWSConfigurationError(
+                    "Cannot parse \(path), line \(number + 1): \"\(trimmed)\" comes before any [section] header; fix the file.")
             }
             guard let equals = trimmed.firstIndex(of: "=") else {
                 throw AWSConfigurationError("Cannot parse \(path), line \(number + 1): \"\(trimmed)\" is not of the form key = value; fix the file.")
@@ -120,7 +122,8 @@ public struct SharedConfig: Sendable {
     /// The `endpoint_url` for one service from the profile's `services` section.
     public func serviceEndpoint(profile: String, serviceKey: String) -> String? {
         guard let name = value("services", profile: profile),
-              let section = config.sections["services \(name)"] else { return nil }
+            let section = config.sections["services \(name)"]
+        else { return nil }
         return section.nested[serviceKey]?["endpoint_url"]
     }
 }

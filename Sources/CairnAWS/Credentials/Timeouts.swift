@@ -52,7 +52,8 @@ public struct HTTPTimeouts: Sendable, Equatable {
     /// One line: "60 s per attempt (default), 10 s to connect (from CAIRN_HTTP_CONNECT_TIMEOUT)".
     public var summary: String {
         func origin(_ source: String) -> String { source == "default" ? "(default)" : "(from \(source))" }
-        return "\(formatSeconds(request.seconds)) s per attempt \(origin(requestSource)), \(formatSeconds(connect.seconds)) s to connect \(origin(connectSource))"
+        return
+            "\(formatSeconds(request.seconds)) s per attempt \(origin(requestSource)), \(formatSeconds(connect.seconds)) s to connect \(origin(connectSource))"
     }
 }
 

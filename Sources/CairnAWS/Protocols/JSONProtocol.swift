@@ -22,10 +22,12 @@ extension AWSClient {
         do {
             return try JSON(parsing: [UInt8](response.body))
         } catch {
-            throw AWSRequestError(service: service.serviceID, operation: operationName, endpoint: endpoint.url.absoluteString, attempts: 1,
-                                  reason: .unexpectedResponse(status: response.status, contentType: response.headers["content-type"],
-                                                              snippet: String(decoding: response.body.prefix(200), as: UTF8.self)),
-                                  requestID: Self.requestID(response))
+            throw AWSRequestError(
+                service: service.serviceID, operation: operationName, endpoint: endpoint.url.absoluteString, attempts: 1,
+                reason: .unexpectedResponse(
+                    status: response.status, contentType: response.headers["content-type"],
+                    snippet: String(decoding: response.body.prefix(200), as: UTF8.self)),
+                requestID: Self.requestID(response))
         }
     }
 

@@ -60,7 +60,7 @@ func percentEncode(_ value: String, keepSlash: Bool = false) -> String {
     for byte in value.utf8 {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+            UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
             out.unicodeScalars.append(UnicodeScalar(byte))
         case UInt8(ascii: "/") where keepSlash:
             out += "/"
@@ -92,17 +92,21 @@ extension AWSClient {
         do {
             root = try XMLNode.parse(response.body)
         } catch {
-            throw AWSRequestError(service: service.serviceID, operation: operationName, endpoint: endpoint.url.absoluteString, attempts: 1,
-                                  reason: .unexpectedResponse(status: response.status, contentType: response.headers["content-type"],
-                                                              snippet: String(decoding: response.body.prefix(200), as: UTF8.self)),
-                                  requestID: Self.requestID(response))
+            throw AWSRequestError(
+                service: service.serviceID, operation: operationName, endpoint: endpoint.url.absoluteString, attempts: 1,
+                reason: .unexpectedResponse(
+                    status: response.status, contentType: response.headers["content-type"],
+                    snippet: String(decoding: response.body.prefix(200), as: UTF8.self)),
+                requestID: Self.requestID(response))
         }
         if service.protocol == .ec2 { return root }
         return root["\(operationName)Result"] ?? XMLNode("\(operationName)Result")
     }
 
     /// Calls a paginated query operation until the last page and returns every page's result element.
-    public func queryPages(_ operation: QueryOperation, _ parameters: QueryParameters = QueryParameters(), maxPages: Int = 10_000) async throws -> [XMLNode] {
+    public func queryPages(
+        _ operation: QueryOperation, _ parameters: QueryParameters = QueryParameters(), maxPages: Int = 10_000
+    ) async throws -> [XMLNode] {
         guard let paginator = operation.model.paginator else {
             return [try await query(operation, parameters)]
         }
@@ -123,7 +127,8 @@ extension AWSClient {
     }
 
     /// Every item of the paginator's result list across all pages (e.g. the `member`s of `Roles`).
-    public func queryAll(_ operation: QueryOperation, _ parameters: QueryParameters = QueryParameters(), key: String? = nil) async throws -> [XMLNode] {
+    public func queryAll(_ operation: QueryOperation, _ parameters: QueryParameters = QueryParameters(), key: String? = nil) async throws -> [XMLNode]
+    {
         let resultKey = key ?? operation.model.paginator?.resultKeys.first
         guard let resultKey else { preconditionFailure("\(operation) has no result key: pass key:") }
         return try await queryPages(operation, parameters).flatMap { $0.list(resultKey) }
@@ -134,7 +139,8 @@ extension AWSClient {
         guard let root = try? XMLNode.parse(response.body) else { return nil }
         let error = root["Error"] ?? root.path("Errors", "Error")
         guard let code = error?.string("Code"), !code.isEmpty else { return nil }
-        return ErrorFields(code: code, message: error?.string("Message") ?? "",
-                           requestID: root.string("RequestId") ?? root.string("RequestID") ?? requestID(response))
+        return ErrorFields(
+            code: code, message: error?.string("Message") ?? "",
+            requestID: root.string("RequestId") ?? root.string("RequestID") ?? requestID(response))
     }
 }

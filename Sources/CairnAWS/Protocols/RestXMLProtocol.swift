@@ -82,8 +82,9 @@ extension AWSClient {
             headers.append(("Content-MD5", Data(MD5.hash([UInt8](data))).base64EncodedString()))
         }
 
-        let request = WireRequest(method: model.method, baseURL: baseURL, path: path,
-                                  query: queryItems.isEmpty ? nil : queryItems.joined(separator: "&"), headers: headers, body: data)
+        let request = WireRequest(
+            method: model.method, baseURL: baseURL, path: path,
+            query: queryItems.isEmpty ? nil : queryItems.joined(separator: "&"), headers: headers, body: data)
         let response = try await send(request, service: service, operation: operationName, endpoint: endpoint, parseError: Self.restXMLError)
         var xml: XMLNode?
         if response.body.first == UInt8(ascii: "<") {
@@ -92,9 +93,10 @@ extension AWSClient {
             } catch {
                 // A truncated or garbled answer must not pass for an empty one.
                 let snippet = String(decoding: response.body.prefix(200), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
-                throw AWSRequestError(service: service.serviceID, operation: operationName, endpoint: endpoint.url.absoluteString, attempts: 1,
-                                      reason: .unexpectedResponse(status: response.status, contentType: response.headers["content-type"], snippet: snippet),
-                                      requestID: Self.requestID(response))
+                throw AWSRequestError(
+                    service: service.serviceID, operation: operationName, endpoint: endpoint.url.absoluteString, attempts: 1,
+                    reason: .unexpectedResponse(status: response.status, contentType: response.headers["content-type"], snippet: snippet),
+                    requestID: Self.requestID(response))
             }
         }
         return RestXMLResponse(status: response.status, headers: response.headers, body: response.body, xml: xml)

@@ -40,10 +40,12 @@ public final class ApplyControl: @unchecked Sendable {
     /// without unwinding (a second interrupt), so that the next run needs no `force-unlock`. What the
     /// operations still running leave behind are intents, which the next plan resolves.
     public func releaseLockNow() {
-        guard let lock = withLock({ () -> StateLock? in
-            defer { self.lock = nil }
-            return self.lock
-        }) else { return }
+        guard
+            let lock = withLock({ () -> StateLock? in
+                defer { self.lock = nil }
+                return self.lock
+            })
+        else { return }
         _ = try? lock.release()
     }
 

@@ -57,8 +57,10 @@ public struct Executor: Sendable {
 
     /// Applies `plan`, reporting progress to `events`. Once `control` asks to stop, no new operation
     /// starts; those running finish and are recorded, the rest are reported as not started.
-    public func apply(_ plan: Plan, control: ApplyControl = ApplyControl(),
-                      events: @escaping @Sendable (ApplyEvent) -> Void) async throws -> ApplyReport {
+    public func apply(
+        _ plan: Plan, control: ApplyControl = ApplyControl(),
+        events: @escaping @Sendable (ApplyEvent) -> Void
+    ) async throws -> ApplyReport {
         var initial: [String: [String: JSON]] = [:]
         for change in plan.resources { initial[change.address] = change.outputs }
         // A plan made before the state existed tags resources with its lineage, known from now on.
@@ -104,7 +106,8 @@ public struct Executor: Sendable {
                 // Someone released the lock (force-unlock from another host): another apply may be writing now.
                 if control.lockWasTaken() {
                     control.requestStop()
-                    let message = "not started: the stack's lock was released by someone else (cairn force-unlock) while this apply ran, so it stopped changing things; check the state with `cairn plan`, then apply again."
+                    let message =
+                        "not started: the stack's lock was released by someone else (cairn force-unlock) while this apply ran, so it stopped changing things; check the state with `cairn plan`, then apply again."
                     await failures.add(address, message)
                     events(.failed(address: address, action: change.action, message: message, elapsed: .zero))
                     return .failed
@@ -145,7 +148,8 @@ public struct Executor: Sendable {
         let unfinished = Set(report.failed.map(\.address)).union(report.skipped.map(\.address)).union(report.notStarted)
         for (address, oldID) in await superseded.entries {
             guard graph.transitiveDependents(of: address).isDisjoint(with: unfinished),
-                  let provider = providers[changes[address]!.type] as? any SupersededCleanup else { continue }
+                let provider = providers[changes[address]!.type] as? any SupersededCleanup
+            else { continue }
             do {
                 try await provider.retire(id: oldID, attributes: changes[address]!.prior ?? [:])
             } catch {
@@ -165,10 +169,11 @@ public struct Executor: Sendable {
         }
         let address = change.address
         if change.adopt, let id = change.id, let prior = change.prior {
-            let record = ResourceRecord(address: address, type: change.type, physicalID: id,
-                                        attributes: try codec.encode(prior, sensitivePaths: change.sensitivePaths, address: address),
-                                        outputs: JSON.object(await outputs.outputs(of: address) ?? [:]).description,
-                                        dependencies: change.dependencies)
+            let record = ResourceRecord(
+                address: address, type: change.type, physicalID: id,
+                attributes: try codec.encode(prior, sensitivePaths: change.sensitivePaths, address: address),
+                outputs: JSON.object(await outputs.outputs(of: address) ?? [:]).description,
+                dependencies: change.dependencies)
             _ = try store.commit(.adopt(record), command: command, resolvingIntent: intents.first)
             for extra in intents.dropFirst() { _ = try store.discardIntent(extra) }
             if change.action == .noop { return id }
@@ -195,8 +200,9 @@ public struct Executor: Sendable {
                 await outputs.remove(address)
             }
             for stale in intents where !change.adopt { _ = try store.discardIntent(stale) }
-            let intent = try store.recordIntent(address: address, type: change.type,
-                                                plannedName: provider.physicalID(for: desired), command: command)
+            let intent = try store.recordIntent(
+                address: address, type: change.type,
+                plannedName: provider.physicalID(for: desired), command: command)
             let applied: Applied
             do {
                 applied = try await provider.create(desired)
@@ -211,8 +217,9 @@ public struct Executor: Sendable {
                 try store.commitUpdate(record(change, id: applied.id, attributes: desired, outputs: applied.outputs), command: command)
                 _ = try store.discardIntent(intent.id)
             } else {
-                try store.commitCreate(record(change, id: applied.id, attributes: desired, outputs: applied.outputs),
-                                       command: command, resolvingIntent: intent.id)
+                try store.commitCreate(
+                    record(change, id: applied.id, attributes: desired, outputs: applied.outputs),
+                    command: command, resolvingIntent: intent.id)
             }
             return applied.id
         }
@@ -225,7 +232,8 @@ public struct Executor: Sendable {
         for (key, value) in change.desired ?? [:] {
             let substituted = Unknown.substitute(value) { snapshot[$0.address]?[$0.output] }
             if Unknown.contains(substituted) {
-                throw PlanError(address: change.address, message: "\(key) depends on an output that is still unknown; apply the resources it refers to first.")
+                throw PlanError(
+                    address: change.address, message: "\(key) depends on an output that is still unknown; apply the resources it refers to first.")
             }
             result[key] = substituted
         }
@@ -233,9 +241,10 @@ public struct Executor: Sendable {
     }
 
     private func record(_ change: ResourceChange, id: String, attributes: [String: JSON], outputs: [String: JSON]) throws -> ResourceRecord {
-        ResourceRecord(address: change.address, type: change.type, physicalID: id,
-                       attributes: try codec.encode(attributes, sensitivePaths: change.sensitivePaths, address: change.address),
-                       outputs: JSON.object(outputs).description, dependencies: change.dependencies)
+        ResourceRecord(
+            address: change.address, type: change.type, physicalID: id,
+            attributes: try codec.encode(attributes, sensitivePaths: change.sensitivePaths, address: change.address),
+            outputs: JSON.object(outputs).description, dependencies: change.dependencies)
     }
 
     private func recordStackOutputs(_ plan: Plan, outputs: OutputTable) async throws {

@@ -31,11 +31,13 @@ extension Workspace {
     /// the wrong region every regional resource looks deleted, and an apply would build a second copy.
     public func checkRegion(_ store: StateStore, region: String, records: [RecordedResource]) throws {
         guard let recorded = try recordedRegion(store, records: records), recorded != region else { return }
-        throw PlanError(address: "\(store.stack) (\(store.environment))", message: """
-            the state in \(store.url.path) is for region \(recorded), but this run uses \(region); nothing was read or changed. \
-            Run with --region \(recorded), or keep a copy of the stack in \(region) under another environment (--env NAME). \
-            To move the stack, destroy it in \(recorded) first.
-            """)
+        throw PlanError(
+            address: "\(store.stack) (\(store.environment))",
+            message: """
+                the state in \(store.url.path) is for region \(recorded), but this run uses \(region); nothing was read or changed. \
+                Run with --region \(recorded), or keep a copy of the stack in \(region) under another environment (--env NAME). \
+                To move the stack, destroy it in \(recorded) first.
+                """)
     }
 
     /// Records `region` as the state's region (at the first apply), or refuses a different one. The records
@@ -66,8 +68,9 @@ extension Workspace {
         let types = Dictionary(stack.resources.map { ($0.address, $0.typeName) }, uniquingKeysWith: { a, _ in a })
         for (address, _) in intents {
             guard case .success(var live?)? = refreshed?[address], live.createdAt == nil,
-                  let provider = types[address].flatMap({ providers[$0] }),
-                  [.creationTime, .ownershipTagsOrCreationTime].contains(provider.adoptionProof) else { continue }
+                let provider = types[address].flatMap({ providers[$0] }),
+                [.creationTime, .ownershipTagsOrCreationTime].contains(provider.adoptionProof)
+            else { continue }
             live.createdAt = try await provider.creationDate(id: live.id)
             refreshed?[address] = .success(live)
         }
@@ -80,8 +83,10 @@ extension Workspace {
     ///
     /// - Returns: the physical id recorded.
     @discardableResult
-    public func importResource(_ stack: Stack, address: String, id: String, region: String, takeOwnership: Bool = false,
-                               lockTimeout: Duration = .zero) async throws -> String {
+    public func importResource(
+        _ stack: Stack, address: String, id: String, region: String, takeOwnership: Bool = false,
+        lockTimeout: Duration = .zero
+    ) async throws -> String {
         guard let resource = stack.resources.first(where: { $0.address == address }) else {
             let known = stack.resources.map(\.address).joined(separator: ", ")
             throw PlanError(address: address, message: "the stack '\(stack.name)' declares no such resource: declare it first (declared: \(known)).")
@@ -104,19 +109,27 @@ extension Workspace {
         defer { _ = try? lock.release() }
         let ownership = Ownership(stack: stack.name, environment: stack.environment.name, state: store.lineage)
         if let owner = Ownership.owner(of: live.attributes), ownership.isForeign(owner), !takeOwnership {
-            throw PlanError(address: address, message: "\(live.id) belongs to \(owner), so it was not imported: manage it from that state, or move it here deliberately with --take-ownership (then destroy it only from here).")
+            throw PlanError(
+                address: address,
+                message:
+                    "\(live.id) belongs to \(owner), so it was not imported: manage it from that state, or move it here deliberately with --take-ownership (then destroy it only from here)."
+            )
         }
         let existing = try store.resource(at: address)
         if let existing, !(takeOwnership && existing.physicalID == live.id) {
-            throw PlanError(address: address, message: "it is already in the state (as \(existing.physicalID)): import under another address, or remove it from the declaration first.")
+            throw PlanError(
+                address: address,
+                message:
+                    "it is already in the state (as \(existing.physicalID)): import under another address, or remove it from the declaration first.")
         }
         try recordRegion(store, region: region)
         var attributes = live.attributes
         for key in provider.localAttributes { attributes[key] = declared[key] }
         let codec = try self.codec(create: true)
-        let record = ResourceRecord(address: address, type: resource.typeName, physicalID: live.id,
-                                    attributes: try codec.encode(attributes, sensitivePaths: sensitive.sorted(), address: address),
-                                    outputs: JSON.object(live.outputs).description, dependencies: resource.dependencies.sorted())
+        let record = ResourceRecord(
+            address: address, type: resource.typeName, physicalID: live.id,
+            attributes: try codec.encode(attributes, sensitivePaths: sensitive.sorted(), address: address),
+            outputs: JSON.object(live.outputs).description, dependencies: resource.dependencies.sorted())
         let command = takeOwnership ? "import --take-ownership" : "import"
         if existing != nil {
             _ = try store.commitUpdate(record, command: command)

@@ -31,13 +31,16 @@ public struct DriftDetector: Sendable {
     ///   - stackTags: sets of tags that mark the stack's resources (its declared tags, its ownership tags);
     ///     resources of the stack's types that carry every tag of one set but are not in the state are
     ///     reported as unmanaged.
-    public func check(stack: String, environment: String, records: [RecordedResource], ignore: [String: [String]] = [:],
-                      sensitive: [String: [String]] = [:], stackTags: [[String: String]] = [], managedTypes: Set<String> = [],
-                      now: Date = Date()) async throws -> DriftReport {
+    public func check(
+        stack: String, environment: String, records: [RecordedResource], ignore: [String: [String]] = [:],
+        sensitive: [String: [String]] = [:], stackTags: [[String: String]] = [], managedTypes: Set<String> = [],
+        now: Date = Date()
+    ) async throws -> DriftReport {
         let planner = Planner(providers: providers, refreshParallelism: parallelism)
         // The search for unmanaged resources is independent of the reads: it runs alongside them.
-        async let discovered = unmanaged(records: records, stack: stack, environment: environment,
-                                         stackTags: stackTags, managedTypes: managedTypes)
+        async let discovered = unmanaged(
+            records: records, stack: stack, environment: environment,
+            stackTags: stackTags, managedTypes: managedTypes)
         let results = await planner.refresh(records.map { ($0.address, $0.type, $0.id, $0.attributes) })
         var drifted: [DriftedResource] = []
         for record in records {
@@ -67,8 +70,10 @@ public struct DriftDetector: Sendable {
         return DriftReport(stack: stack, environment: environment, checkedAt: now, resources: drifted, checked: records.count)
     }
 
-    private func unmanaged(records: [RecordedResource], stack: String, environment: String, stackTags: [[String: String]],
-                           managedTypes: Set<String>) async throws -> [DriftedResource] {
+    private func unmanaged(
+        records: [RecordedResource], stack: String, environment: String, stackTags: [[String: String]],
+        managedTypes: Set<String>
+    ) async throws -> [DriftedResource] {
         var searches: [@Sendable () async throws -> [DriftedResource]] = []
         for provider in providers.providers.values.sorted(by: { $0.typeName < $1.typeName }) {
             guard let discovery = provider as? any UnmanagedDiscovery else { continue }

@@ -16,7 +16,7 @@ public enum DriftNotificationTarget: Sendable, Hashable, CustomStringConvertible
             self = .snsTopic(arn: arn)
         } else if text.hasPrefix("webhook:") {
             guard let url = URL(string: String(text.dropFirst("webhook:".count))),
-                  ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false
+                ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false
             else { throw .badTarget(text) }
             self = .webhook(url)
         } else {
@@ -36,7 +36,8 @@ public enum DriftNotificationTarget: Sendable, Hashable, CustomStringConvertible
     static func region(ofTopic arn: String) -> String? {
         let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "arn", !parts[1].isEmpty, parts[2] == "sns", !parts[3].isEmpty,
-              !parts[4].isEmpty, parts[4].allSatisfy(\.isNumber), !parts[5].isEmpty else { return nil }
+            !parts[4].isEmpty, parts[4].allSatisfy(\.isNumber), !parts[5].isEmpty
+        else { return nil }
         return String(parts[3])
     }
 }
@@ -110,7 +111,8 @@ public struct DriftNotifier: Sendable {
     public static func snsMessage(_ report: DriftReport, limit: Int = snsMessageLimit) -> String {
         let markdown = report.markdown
         guard markdown.utf8.count > limit else { return markdown }
-        let note = "\n\n(Truncated to fit SNS's \(limit / 1024) KiB limit: \(report.resources.count) resources drifted; run `cairn drift \(report.stack) --env \(report.environment)` for the whole report.)"
+        let note =
+            "\n\n(Truncated to fit SNS's \(limit / 1024) KiB limit: \(report.resources.count) resources drifted; run `cairn drift \(report.stack) --env \(report.environment)` for the whole report.)"
         let budget = max(0, limit - note.utf8.count)
         var kept = ""
         var size = 0

@@ -66,19 +66,21 @@ public struct DriftReport: Sendable, Hashable {
             "stack": .string(stack), "environment": .string(environment), "checkedAt": .string(formatter.string(from: checkedAt)),
             "drifted": .bool(drifted), "checked": .int(checked),
             "counts": ["changed": .int(count(.changed)), "deleted": .int(count(.deleted)), "unmanaged": .int(count(.unmanaged))],
-            "resources": .array(resources.map { resource in
-                [
-                    "address": .string(resource.address), "type": .string(resource.type), "id": .string(resource.id),
-                    "status": .string(resource.status.rawValue),
-                    "attributes": .array(resource.attributes.map { attribute in
-                        [
-                            "path": .string(attribute.path),
-                            "recorded": attribute.sensitive ? "(sensitive)" : (attribute.recorded ?? .null),
-                            "live": attribute.sensitive ? "(sensitive)" : (attribute.live ?? .null),
-                        ]
-                    }),
-                ]
-            }),
+            "resources": .array(
+                resources.map { resource in
+                    [
+                        "address": .string(resource.address), "type": .string(resource.type), "id": .string(resource.id),
+                        "status": .string(resource.status.rawValue),
+                        "attributes": .array(
+                            resource.attributes.map { attribute in
+                                [
+                                    "path": .string(attribute.path),
+                                    "recorded": attribute.sensitive ? "(sensitive)" : (attribute.recorded ?? .null),
+                                    "live": attribute.sensitive ? "(sensitive)" : (attribute.live ?? .null),
+                                ]
+                            }),
+                    ]
+                }),
         ]
     }
 
@@ -104,7 +106,9 @@ public struct DriftReport: Sendable, Hashable {
                 lines.append("| `\(resource.address)` | \(resource.status.rawValue) | | | |")
             }
             for attribute in resource.attributes {
-                lines.append("| `\(resource.address)` | \(resource.status.rawValue) | `\(attribute.path)` | \(cell(attribute.recorded, attribute.sensitive)) | \(cell(attribute.live, attribute.sensitive)) |")
+                lines.append(
+                    "| `\(resource.address)` | \(resource.status.rawValue) | `\(attribute.path)` | \(cell(attribute.recorded, attribute.sensitive)) | \(cell(attribute.live, attribute.sensitive)) |"
+                )
             }
         }
         return lines.joined(separator: "\n")
@@ -115,7 +119,9 @@ public struct DriftReport: Sendable, Hashable {
         guard drifted else {
             return style.green("No drift.") + " All \(checked) resources of '\(stack)' (\(environment)) match what Cairn last applied."
         }
-        var lines = ["Drift in '\(stack)' (\(environment)): \(count(.changed)) changed, \(count(.deleted)) deleted, \(count(.unmanaged)) unmanaged.", ""]
+        var lines = [
+            "Drift in '\(stack)' (\(environment)): \(count(.changed)) changed, \(count(.deleted)) deleted, \(count(.unmanaged)) unmanaged.", "",
+        ]
         for resource in resources {
             switch resource.status {
             case .changed: lines.append(style.yellow("  ~ \(resource.address)") + style.dim("  (changed outside Cairn)"))

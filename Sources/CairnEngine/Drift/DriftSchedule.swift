@@ -32,7 +32,10 @@ public struct DriftSchedule: Sendable, Hashable {
         var number = ""
         var sawUnit = false
         for c in text {
-            if c.isASCII && (c.isNumber || c == ".") { number.append(c); continue }
+            if c.isASCII && (c.isNumber || c == ".") {
+                number.append(c)
+                continue
+            }
             guard let value = Double(number) else { return nil }
             switch c {
             case "s": total += value

@@ -50,9 +50,11 @@ public struct DriftWatch: Sendable {
     public var random: @Sendable () -> Double
 
     /// A watch on `schedule`; `now` and `random` default to the real clock and a random jitter.
-    public init(schedule: DriftSchedule, notifier: DriftNotifier? = nil, sleeper: any DriftWatchSleeper,
-                now: @escaping @Sendable () -> Date = { Date() },
-                random: @escaping @Sendable () -> Double = { Double.random(in: -1...1) }) {
+    public init(
+        schedule: DriftSchedule, notifier: DriftNotifier? = nil, sleeper: any DriftWatchSleeper,
+        now: @escaping @Sendable () -> Date = { Date() },
+        random: @escaping @Sendable () -> Double = { Double.random(in: -1...1) }
+    ) {
         self.schedule = schedule
         self.notifier = notifier
         self.sleeper = sleeper
@@ -114,13 +116,14 @@ public struct DriftWatch: Sendable {
     /// One line per drifted resource or attribute, compared between runs. Sensitive values stay masked,
     /// as in the report.
     static func picture(of report: DriftReport) -> Set<String> {
-        Set(report.resources.flatMap { resource in
-            guard !resource.attributes.isEmpty else { return ["\(resource.address) \(resource.status.rawValue)"] }
-            return resource.attributes.map { attribute in
-                let live = attribute.sensitive ? "(sensitive)" : attribute.live?.description ?? "absent"
-                return "\(resource.address) \(resource.status.rawValue) \(attribute.path) = \(live)"
-            }
-        })
+        Set(
+            report.resources.flatMap { resource in
+                guard !resource.attributes.isEmpty else { return ["\(resource.address) \(resource.status.rawValue)"] }
+                return resource.attributes.map { attribute in
+                    let live = attribute.sensitive ? "(sensitive)" : attribute.live?.description ?? "absent"
+                    return "\(resource.address) \(resource.status.rawValue) \(attribute.path) = \(live)"
+                }
+            })
     }
 }
 

@@ -7,7 +7,9 @@ extension Workspace {
     /// a plan or an apply runs.
     public func drift(_ stack: Stack, now: Date = Date(), parallelism: Int = 32) async throws -> DriftReport {
         guard let store = try self.store(for: stack, create: false) else {
-            throw PlanError(address: stack.name, message: "has no state in \(stateDir.path) (environment \(stack.environment.name)): apply it first, or check --state-dir and --env.")
+            throw PlanError(
+                address: stack.name,
+                message: "has no state in \(stateDir.path) (environment \(stack.environment.name)): apply it first, or check --state-dir and --env.")
         }
         defer { store.close() }
         let (records, _, sensitive) = try load(store, codec: try codec(create: false))
@@ -17,11 +19,13 @@ extension Workspace {
             ignore[resource.address] = resource.options.ignoreDrift
         }
         let report = try await DriftDetector(providers: providers, parallelism: parallelism)
-            .check(stack: stack.name, environment: stack.environment.name, records: records, ignore: ignore, sensitive: sensitive,
-                   stackTags: [stack.tags, Ownership(stack: stack.name, environment: stack.environment.name, state: store.lineage).discoveryTags],
-                   managedTypes: Set(stack.resources.map(\.typeName)), now: now)
-        _ = try store.recordDriftRun(drifted: report.drifted, changed: report.count(.changed), deleted: report.count(.deleted),
-                                     unmanaged: report.count(.unmanaged), reportJSON: report.json.description, checkedAt: now)
+            .check(
+                stack: stack.name, environment: stack.environment.name, records: records, ignore: ignore, sensitive: sensitive,
+                stackTags: [stack.tags, Ownership(stack: stack.name, environment: stack.environment.name, state: store.lineage).discoveryTags],
+                managedTypes: Set(stack.resources.map(\.typeName)), now: now)
+        _ = try store.recordDriftRun(
+            drifted: report.drifted, changed: report.count(.changed), deleted: report.count(.deleted),
+            unmanaged: report.count(.unmanaged), reportJSON: report.json.description, checkedAt: now)
         return report
     }
 
@@ -34,8 +38,10 @@ extension Workspace {
 
     /// Accepts drift: records the live values of every resource in the state without changing AWS
     /// (`apply --refresh-only`), once `confirm` approves the report. Returns the report and whether it was recorded.
-    public func acceptDrift(_ stack: Stack, lockTimeout: Duration = .zero,
-                            confirm: (DriftReport) throws -> Bool) async throws -> (report: DriftReport, recorded: Bool) {
+    public func acceptDrift(
+        _ stack: Stack, lockTimeout: Duration = .zero,
+        confirm: (DriftReport) throws -> Bool
+    ) async throws -> (report: DriftReport, recorded: Bool) {
         guard let store = try self.store(for: stack, create: false) else {
             throw PlanError(address: stack.name, message: "has no state: there is nothing to refresh.")
         }
@@ -60,19 +66,23 @@ extension Workspace {
                 let merged = planner.merge(live: live.attributes, recorded: record.attributes, local: providers[record.type]?.localAttributes ?? [])
                 let diff = AttributeDiff.changes(from: record.attributes, to: merged)
                 guard !diff.isEmpty || JSON.object(live.outputs) != JSON.object(record.outputs) else { continue }
-                let updated = ResourceRecord(address: record.address, type: record.type, physicalID: live.id,
-                                             attributes: try codec.encode(merged, sensitivePaths: sensitive[record.address] ?? [], address: record.address),
-                                             outputs: JSON.object(live.outputs).description, dependencies: record.dependencies)
+                let updated = ResourceRecord(
+                    address: record.address, type: record.type, physicalID: live.id,
+                    attributes: try codec.encode(merged, sensitivePaths: sensitive[record.address] ?? [], address: record.address),
+                    outputs: JSON.object(live.outputs).description, dependencies: record.dependencies)
                 changes.append(.update(updated))
                 if !diff.isEmpty {
-                    drifted.append(DriftedResource(address: record.address, type: record.type, id: live.id, status: .changed,
-                                                   attributes: diff.map { DriftedAttribute(path: $0.path, recorded: $0.old, live: $0.new, sensitive: $0.sensitive) }))
+                    drifted.append(
+                        DriftedResource(
+                            address: record.address, type: record.type, id: live.id, status: .changed,
+                            attributes: diff.map { DriftedAttribute(path: $0.path, recorded: $0.old, live: $0.new, sensitive: $0.sensitive) }))
                 }
             case nil:
                 continue
             }
         }
-        let report = DriftReport(stack: stack.name, environment: stack.environment.name, checkedAt: Date(), resources: drifted, checked: records.count)
+        let report = DriftReport(
+            stack: stack.name, environment: stack.environment.name, checkedAt: Date(), resources: drifted, checked: records.count)
         guard !changes.isEmpty, try confirm(report) else { return (report, false) }
         try store.commit(changes, command: "apply --refresh-only")
         return (report, true)

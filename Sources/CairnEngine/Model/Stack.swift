@@ -22,8 +22,10 @@ public struct Stack: Sendable {
     /// on the same key); drift reports other resources carrying them as unmanaged.
     public let tags: [String: String]
 
-    public init(name: String, region: String?, environment: StackEnvironment,
-                resources: [any ResourceDeclaration], outputs: [String: Value] = [:], tags: [String: String] = [:]) {
+    public init(
+        name: String, region: String?, environment: StackEnvironment,
+        resources: [any ResourceDeclaration], outputs: [String: Value] = [:], tags: [String: String] = [:]
+    ) {
         self.name = name
         self.region = region
         self.environment = environment
@@ -49,15 +51,19 @@ public struct StackDefinition: Sendable {
     ///
     /// - Parameter tags: the tags every taggable resource of the stack carries in an environment; a
     ///   resource's own tags add to them and win on the same key (see `Stack.tags`).
-    public init(name: String, summary: String, region: String?, tags: @escaping @Sendable (StackEnvironment) -> [String: String] = { _ in [:] },
-                build: @escaping @Sendable (StackEnvironment) -> (resources: [any ResourceDeclaration], outputs: [String: Value])) {
+    public init(
+        name: String, summary: String, region: String?, tags: @escaping @Sendable (StackEnvironment) -> [String: String] = { _ in [:] },
+        build: @escaping @Sendable (StackEnvironment) -> (resources: [any ResourceDeclaration], outputs: [String: Value])
+    ) {
         self.init(name: name, summary: summary, region: region, tags: tags, variables: []) { environment, _ in build(environment) }
     }
 
     /// A stack that takes `variables`; `build` reads them from its second argument: `vars[imagesKept]`.
-    public init(name: String, summary: String, region: String?, tags: @escaping @Sendable (StackEnvironment) -> [String: String] = { _ in [:] },
-                variables: [any StackVariable],
-                build: @escaping @Sendable (StackEnvironment, VariableValues) -> (resources: [any ResourceDeclaration], outputs: [String: Value])) {
+    public init(
+        name: String, summary: String, region: String?, tags: @escaping @Sendable (StackEnvironment) -> [String: String] = { _ in [:] },
+        variables: [any StackVariable],
+        build: @escaping @Sendable (StackEnvironment, VariableValues) -> (resources: [any ResourceDeclaration], outputs: [String: Value])
+    ) {
         self.name = name
         self.summary = summary
         self.region = region
@@ -69,11 +75,13 @@ public struct StackDefinition: Sendable {
     /// The stack's resources and outputs in `environment`, with its variables' defaults (placeholders
     /// for required ones): for looking at a stack, never for applying it.
     public func instantiate(_ environment: StackEnvironment = StackEnvironment()) -> Stack {
-        let values = (try? VariableValues.resolve(stack: name, declarations: variables))
+        let values =
+            (try? VariableValues.resolve(stack: name, declarations: variables))
             ?? VariableValues(declarations: [:], values: [:], sources: [:])
         let built = build(environment, values)
-        return Stack(name: name, region: region, environment: environment, resources: built.resources, outputs: built.outputs,
-                     tags: tags(environment))
+        return Stack(
+            name: name, region: region, environment: environment, resources: built.resources, outputs: built.outputs,
+            tags: tags(environment))
     }
 
     /// The stack's resources and outputs in `environment` with `variables`. Throws, naming the
@@ -82,11 +90,14 @@ public struct StackDefinition: Sendable {
     public func instantiate(_ environment: StackEnvironment, variables values: VariableValues, requireAll: Bool = true) throws -> Stack {
         if requireAll, let name = values.missing.first {
             let declaration = values.declarations[name]!
-            throw VariableError("The variable '\(name)' of stack '\(self.name)' is required (\(declaration.kind)\(declaration.description.isEmpty ? "" : ": \(declaration.description)")): set it with --var \(name)=VALUE, in a --var-file, or as \(declaration.environmentName).")
+            throw VariableError(
+                "The variable '\(name)' of stack '\(self.name)' is required (\(declaration.kind)\(declaration.description.isEmpty ? "" : ": \(declaration.description)")): set it with --var \(name)=VALUE, in a --var-file, or as \(declaration.environmentName)."
+            )
         }
         let built = build(environment, values)
         if let problem = values.readProblems.first { throw VariableError(problem) }
-        return Stack(name: name, region: region, environment: environment, resources: built.resources, outputs: built.outputs,
-                     tags: tags(environment))
+        return Stack(
+            name: name, region: region, environment: environment, resources: built.resources, outputs: built.outputs,
+            tags: tags(environment))
     }
 }

@@ -121,8 +121,9 @@ public enum Unknown {
     /// The reference a marker stands for, or nil when `value` is not a marker.
     public static func reference(in value: JSON) -> Reference? {
         guard case .object(let members) = value, members.count == 1 || (members.count == 2 && members[concatKey] != nil),
-              let text = members[key]?.stringValue,
-              let hash = text.lastIndex(of: "#") else { return nil }
+            let text = members[key]?.stringValue,
+            let hash = text.lastIndex(of: "#")
+        else { return nil }
         return Reference(address: String(text[..<hash]), output: String(text[text.index(after: hash)...]))
     }
 

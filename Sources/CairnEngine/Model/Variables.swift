@@ -138,8 +138,10 @@ public struct Variable<T: VariableType>: StackVariable {
     /// - Parameter validation: checks a value as Terraform's `validation` blocks do: nil when it is
     ///   fine, else what is wrong ("must look like OWNER/REPO"); a value it refuses stops the command
     ///   before any API call, naming the variable.
-    public init(_ name: String, default defaultValue: T? = nil, sensitive: Bool = false, description: String = "",
-                validation: (@Sendable (T) -> String?)? = nil) {
+    public init(
+        _ name: String, default defaultValue: T? = nil, sensitive: Bool = false, description: String = "",
+        validation: (@Sendable (T) -> String?)? = nil
+    ) {
         self.name = name
         self.defaultValue = defaultValue
         self.sensitive = sensitive
@@ -150,9 +152,10 @@ public struct Variable<T: VariableType>: StackVariable {
     public var declaration: VariableDeclaration {
         let fallback: JSON? = T.self is any OptionalVariableType.Type ? .null : nil
         let validation = self.validation
-        return VariableDeclaration(name: name, kind: T.kind, defaultValue: defaultValue?.json ?? fallback, sensitive: sensitive, description: description,
-                            parseText: { T(text: $0)?.json }, parseJSON: { T(json: $0)?.json },
-                            check: { json in T(json: json).flatMap { value in validation?(value) } })
+        return VariableDeclaration(
+            name: name, kind: T.kind, defaultValue: defaultValue?.json ?? fallback, sensitive: sensitive, description: description,
+            parseText: { T(text: $0)?.json }, parseJSON: { T(json: $0)?.json },
+            check: { json in T(json: json).flatMap { value in validation?(value) } })
     }
 }
 
@@ -199,12 +202,16 @@ public struct VariableValues: Sendable {
     /// Unknown names in files or `--var`, text that is not `NAME=VALUE`, a file that is not a JSON
     /// object, and values of the wrong type throw, naming the variable and the source. A required
     /// variable without a value is not an error here: `StackDefinition.instantiate` decides.
-    public static func resolve(stack: String, declarations: [VariableDeclaration], assignments: [String] = [],
-                               files: [(path: String, contents: Data)] = [], environment: [String: String] = [:]) throws -> VariableValues {
+    public static func resolve(
+        stack: String, declarations: [VariableDeclaration], assignments: [String] = [],
+        files: [(path: String, contents: Data)] = [], environment: [String: String] = [:]
+    ) throws -> VariableValues {
         var byName: [String: VariableDeclaration] = [:]
         for declaration in declarations {
             guard declaration.name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
-                throw VariableError("Stack '\(stack)' declares a variable named '\(declaration.name)': a variable name is letters, digits and underscores, starting with a letter or underscore.")
+                throw VariableError(
+                    "Stack '\(stack)' declares a variable named '\(declaration.name)': a variable name is letters, digits and underscores, starting with a letter or underscore."
+                )
             }
             guard byName.updateValue(declaration, forKey: declaration.name) == nil else {
                 throw VariableError("Stack '\(stack)' declares the variable '\(declaration.name)' twice: give each variable its own name.")
@@ -213,11 +220,14 @@ public struct VariableValues: Sendable {
         func unknown(_ name: String, in source: String) -> VariableError {
             let known = byName.keys.sorted()
             let list = known.isEmpty ? "it declares none" : "its variables are \(known.joined(separator: ", "))"
-            return VariableError("\(source) sets '\(name)', which stack '\(stack)' does not declare (\(list)): fix the name, or declare it with Variable(\"\(name)\").")
+            return VariableError(
+                "\(source) sets '\(name)', which stack '\(stack)' does not declare (\(list)): fix the name, or declare it with Variable(\"\(name)\")."
+            )
         }
         func wrongType(_ declaration: VariableDeclaration, in source: String, given: String) -> VariableError {
             let shown = declaration.sensitive ? "" : " (\(given))"
-            return VariableError("The variable '\(declaration.name)' must be \(declaration.kind), and \(source) gives something else\(shown): fix the value.")
+            return VariableError(
+                "The variable '\(declaration.name)' must be \(declaration.kind), and \(source) gives something else\(shown): fix the value.")
         }
 
         var values: [String: JSON] = [:]
@@ -234,10 +244,14 @@ public struct VariableValues: Sendable {
         for file in files {
             let json: JSON
             do { json = try JSON(parsing: Array(file.contents)) } catch {
-                throw VariableError("The variable file \(file.path) is not JSON (\(error)): write one object of variable names and values, e.g. {\"images_kept\": 20}.")
+                throw VariableError(
+                    "The variable file \(file.path) is not JSON (\(error)): write one object of variable names and values, e.g. {\"images_kept\": 20}."
+                )
             }
             guard case .object(let members) = json else {
-                throw VariableError("The variable file \(file.path) holds JSON that is not an object: write one object of variable names and values, e.g. {\"images_kept\": 20}.")
+                throw VariableError(
+                    "The variable file \(file.path) holds JSON that is not an object: write one object of variable names and values, e.g. {\"images_kept\": 20}."
+                )
             }
             for (name, given) in members.sorted(by: { $0.key < $1.key }) {
                 guard let declaration = byName[name] else { throw unknown(name, in: "The variable file \(file.path)") }
@@ -251,7 +265,8 @@ public struct VariableValues: Sendable {
             guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
                 throw VariableError("--var '\(assignment)' is not NAME=VALUE: write it like --var images_kept=20.")
             }
-            let name = String(assignment[..<equals]), text = String(assignment[assignment.index(after: equals)...])
+            let name = String(assignment[..<equals])
+            let text = String(assignment[assignment.index(after: equals)...])
             guard let declaration = byName[name] else { throw unknown(name, in: "--var") }
             guard let value = declaration.parseText(text) else { throw wrongType(declaration, in: "--var", given: "'\(text)'") }
             (values[name], sources[name]) = (value, "--var")
@@ -269,7 +284,10 @@ public struct VariableValues: Sendable {
     /// naming it; the read itself returns a placeholder so the stack's code can run on.
     public subscript<T>(_ variable: Variable<T>) -> T {
         if variable.sensitive {
-            reads.problem(variable.name, "The variable '\(variable.name)' is sensitive: read it with vars.value(\(variable.name)) or vars.input(\(variable.name)), which keep it masked in plans and encrypted in the state.")
+            reads.problem(
+                variable.name,
+                "The variable '\(variable.name)' is sensitive: read it with vars.value(\(variable.name)) or vars.input(\(variable.name)), which keep it masked in plans and encrypted in the state."
+            )
             return T.placeholder
         }
         return read(variable)
@@ -284,7 +302,8 @@ public struct VariableValues: Sendable {
 
     private func read<T>(_ variable: Variable<T>) -> T {
         guard declarations[variable.name] != nil else {
-            reads.problem(variable.name, "The stack reads the variable '\(variable.name)' but does not declare it: add it to StackDefinition(variables:).")
+            reads.problem(
+                variable.name, "The stack reads the variable '\(variable.name)' but does not declare it: add it to StackDefinition(variables:).")
             return variable.defaultValue ?? T.placeholder
         }
         // A required variable without a value: `instantiate` names it (or, for commands that only

@@ -5,8 +5,10 @@ import CairnJSON
 /// equal length element by element, other values whole; policy documents are kept as data in IAM's
 /// normal form, so they differ only where their meaning does.
 public enum AttributeDiff {
-    public static func changes(from old: [String: JSON], to new: [String: JSON], replaceOnChange: Set<String> = [],
-                               sensitivePaths: Set<String> = []) -> [AttributeChange] {
+    public static func changes(
+        from old: [String: JSON], to new: [String: JSON], replaceOnChange: Set<String> = [],
+        sensitivePaths: Set<String> = []
+    ) -> [AttributeChange] {
         var out: [AttributeChange] = []
         for key in Set(old.keys).union(new.keys).sorted() {
             diff(path: key, old: old[key], new: new[key], into: &out)

@@ -63,9 +63,11 @@ public struct ResourceChange: Sendable, Hashable {
     /// A look-up evaluated at plan time: nothing to apply, outputs only.
     public var isLookup: Bool = false
 
-    public init(address: String, type: String, action: Action, id: String? = nil, reason: String? = nil,
-                changes: [AttributeChange] = [], desired: [String: JSON]? = nil, prior: [String: JSON]? = nil,
-                sensitivePaths: [String] = [], dependencies: [String] = []) {
+    public init(
+        address: String, type: String, action: Action, id: String? = nil, reason: String? = nil,
+        changes: [AttributeChange] = [], desired: [String: JSON]? = nil, prior: [String: JSON]? = nil,
+        sensitivePaths: [String] = [], dependencies: [String] = []
+    ) {
         self.address = address
         self.type = type
         self.action = action
@@ -97,8 +99,10 @@ public struct Plan: Sendable, Hashable {
     public var outputs: [String: JSON]
     public var sensitiveOutputs: [String]
 
-    public init(stack: String, environment: String, region: String, lineage: String?, serial: Int, mode: String = "apply",
-                resources: [ResourceChange], outputs: [String: JSON] = [:], sensitiveOutputs: [String] = []) {
+    public init(
+        stack: String, environment: String, region: String, lineage: String?, serial: Int, mode: String = "apply",
+        resources: [ResourceChange], outputs: [String: JSON] = [:], sensitiveOutputs: [String] = []
+    ) {
         self.stack = stack
         self.environment = environment
         self.region = region

@@ -7,7 +7,8 @@ public struct StackValidationError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         let lines = issues.map { "  - \($0)" }.joined(separator: "\n")
-        return "The stack '\(stack)' has \(issues.count) problem\(issues.count == 1 ? "" : "s"); fix \(issues.count == 1 ? "it" : "them") in its declaration:\n\(lines)"
+        return
+            "The stack '\(stack)' has \(issues.count) problem\(issues.count == 1 ? "" : "s"); fix \(issues.count == 1 ? "it" : "them") in its declaration:\n\(lines)"
     }
 }
 
@@ -32,10 +33,16 @@ public enum StackValidator {
         let declaredAttributes = stack.resources.map(\.attributes)
         for (resource, attributes) in zip(stack.resources, declaredAttributes) {
             if providers[resource.typeName] == nil {
-                issues.append(ValidationIssue(address: resource.address, message: "has type \(resource.typeName), which no provider registers: register it in awsProviders(client:)."))
+                issues.append(
+                    ValidationIssue(
+                        address: resource.address,
+                        message: "has type \(resource.typeName), which no provider registers: register it in awsProviders(client:)."))
             }
             if resource.logicalName.isEmpty || !resource.logicalName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) {
-                issues.append(ValidationIssue(address: resource.address, message: "the logical name '\(resource.logicalName)' may contain only letters, digits, '_' and '-'."))
+                issues.append(
+                    ValidationIssue(
+                        address: resource.address,
+                        message: "the logical name '\(resource.logicalName)' may contain only letters, digits, '_' and '-'."))
             }
             let sortedAttributes = attributes.sorted(by: { $0.key < $1.key })
             for (attribute, value) in sortedAttributes {
@@ -43,35 +50,49 @@ public enum StackValidator {
                 collectReferencedAddresses(value, into: &referenced)
                 guard referenced.contains(where: { addresses[$0] == nil }) else { continue }
                 for reference in value.references.sorted() where addresses[reference.address] == nil {
-                    issues.append(ValidationIssue(address: resource.address, attribute: attribute,
-                                                  message: "refers to \(reference.address), which is not in the stack: add it to the stack or remove the reference."))
+                    issues.append(
+                        ValidationIssue(
+                            address: resource.address, attribute: attribute,
+                            message: "refers to \(reference.address), which is not in the stack: add it to the stack or remove the reference."))
                 }
             }
             for (attribute, value) in sortedAttributes where secrets {
                 for missing in value.missingSecrets(path: attribute) {
-                    issues.append(ValidationIssue(address: resource.address, attribute: missing.path,
-                                                  message: "is a secret read from \(missing.source), which is not set: set it (secrets never live in the code)."))
+                    issues.append(
+                        ValidationIssue(
+                            address: resource.address, attribute: missing.path,
+                            message: "is a secret read from \(missing.source), which is not set: set it (secrets never live in the code)."))
                 }
             }
             for dependency in resource.options.dependsOn where addresses[dependency] == nil {
-                issues.append(ValidationIssue(address: resource.address, attribute: "dependsOn",
-                                              message: "names \(dependency), which is not in the stack: add it or remove it from dependsOn."))
+                issues.append(
+                    ValidationIssue(
+                        address: resource.address, attribute: "dependsOn",
+                        message: "names \(dependency), which is not in the stack: add it or remove it from dependsOn."))
             }
             issues += resource.validate()
             // The stack's tags join the resource's own (see `Planner.plan`): together within AWS's limit.
             if !stack.tags.isEmpty, case .json(.object(let own))? = attributes["tags"],
-               let problem = TagRules.countProblem(Set(own.keys).union(stack.tags.keys).count), TagRules.countProblem(own.count) == nil {
+                let problem = TagRules.countProblem(Set(own.keys).union(stack.tags.keys).count), TagRules.countProblem(own.count) == nil
+            {
                 issues.append(ValidationIssue(address: resource.address, attribute: "tags", message: "with the stack's tags, " + problem))
             }
         }
         for (name, value) in stack.outputs.sorted(by: { $0.key < $1.key }) {
             for reference in value.references.sorted() where addresses[reference.address] == nil {
-                issues.append(ValidationIssue(address: stack.name, attribute: "outputs.\(name)",
-                                              message: "refers to \(reference.address), which is not in the stack."))
+                issues.append(
+                    ValidationIssue(
+                        address: stack.name, attribute: "outputs.\(name)",
+                        message: "refers to \(reference.address), which is not in the stack."))
             }
         }
         if issues.isEmpty, let cycle = dependencyGraph(stack, attributes: declaredAttributes).findCycle() {
-            issues.append(ValidationIssue(address: cycle[0], message: "is part of a dependency cycle: \((cycle + [cycle[0]]).joined(separator: " → ")); break it by removing one reference or dependsOn."))
+            issues.append(
+                ValidationIssue(
+                    address: cycle[0],
+                    message:
+                        "is part of a dependency cycle: \((cycle + [cycle[0]]).joined(separator: " → ")); break it by removing one reference or dependsOn."
+                ))
         }
         if !issues.isEmpty { throw StackValidationError(stack: stack.name, issues: issues) }
     }

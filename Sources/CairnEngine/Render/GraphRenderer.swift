@@ -2,7 +2,9 @@
 /// logical name), one edge from each resource to what it depends on.
 public enum GraphRenderer {
     public static func dot(_ stack: Stack) -> String {
-        var lines = ["digraph \"\(escape(stack.name))\" {", "  rankdir = \"RL\";", "  node [shape = box, style = rounded, fontname = \"Helvetica\"];"]
+        var lines = [
+            "digraph \"\(escape(stack.name))\" {", "  rankdir = \"RL\";", "  node [shape = box, style = rounded, fontname = \"Helvetica\"];",
+        ]
         for resource in stack.resources.sorted(by: { $0.address < $1.address }) {
             lines.append("  \"\(escape(resource.address))\" [label = \"\(escape(resource.typeName))\\n\(escape(resource.logicalName))\"];")
         }

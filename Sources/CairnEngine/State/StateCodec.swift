@@ -34,8 +34,10 @@ public struct StateCodec: Sendable {
         let file = stateDir.appendingPathComponent(".cairn-state.key")
         if let data = try readKeyFile(file) {
             guard let text = String(data: data, encoding: .utf8), let bytes = hexBytes(text.trimmingCharacters(in: .whitespacesAndNewlines)),
-                  bytes.count == AESGCM.keySize else {
-                throw StateKeyError(message: "The state key file \(file.path) is not 64 hex digits: restore it from a backup, or set CAIRN_STATE_KEY.")
+                bytes.count == AESGCM.keySize
+            else {
+                throw StateKeyError(
+                    message: "The state key file \(file.path) is not 64 hex digits: restore it from a backup, or set CAIRN_STATE_KEY.")
             }
             return StateCodec(key: bytes, source: file.path)
         }
@@ -60,7 +62,10 @@ public struct StateCodec: Sendable {
         var info = stat()
         guard stat(file.path, &info) == 0 else {
             if errno == ENOENT { return nil }
-            throw StateKeyError(message: "Cannot read the state key file \(file.path) (\(String(cString: strerror(errno)))): check its permissions, or set CAIRN_STATE_KEY.")
+            throw StateKeyError(
+                message:
+                    "Cannot read the state key file \(file.path) (\(String(cString: strerror(errno)))): check its permissions, or set CAIRN_STATE_KEY."
+            )
         }
         let mode = info.st_mode & 0o777
         if mode & 0o077 != 0 {
@@ -93,7 +98,8 @@ public struct StateCodec: Sendable {
     public func decode(_ text: String, address: String) throws -> (attributes: [String: JSON], sensitivePaths: [String]) {
         let parsed: JSON
         do { parsed = try JSON(parsing: text) } catch {
-            throw StateKeyError(message: "\(address): its recorded attributes are not valid JSON (\(error)): the state file is damaged; restore it from a backup.")
+            throw StateKeyError(
+                message: "\(address): its recorded attributes are not valid JSON (\(error)): the state file is damaged; restore it from a backup.")
         }
         var paths: [String] = []
         let opened = try open(parsed, path: "", address: address, paths: &paths)
@@ -106,12 +112,19 @@ public struct StateCodec: Sendable {
             if members.count == 1, let box = members[Self.sensitiveKey]?.stringValue {
                 paths.append(path)
                 guard let key else {
-                    throw StateKeyError(message: "\(address): \(path) is encrypted in the state, and no key was found at \(keySource): set CAIRN_STATE_KEY to the key the state was written with.")
+                    throw StateKeyError(
+                        message:
+                            "\(address): \(path) is encrypted in the state, and no key was found at \(keySource): set CAIRN_STATE_KEY to the key the state was written with."
+                    )
                 }
                 guard let bytes = Data(base64Encoded: box),
-                      let plain = try? AESGCM.open([UInt8](bytes), key: key, authenticating: Array(address.utf8)),
-                      let json = try? JSON(parsing: plain) else {
-                    throw StateKeyError(message: "\(address): \(path) cannot be decrypted with the key from \(keySource): it is the wrong key; set CAIRN_STATE_KEY to the key the state was written with.")
+                    let plain = try? AESGCM.open([UInt8](bytes), key: key, authenticating: Array(address.utf8)),
+                    let json = try? JSON(parsing: plain)
+                else {
+                    throw StateKeyError(
+                        message:
+                            "\(address): \(path) cannot be decrypted with the key from \(keySource): it is the wrong key; set CAIRN_STATE_KEY to the key the state was written with."
+                    )
                 }
                 return json
             }
@@ -143,7 +156,10 @@ public struct StateCodec: Sendable {
 
 /// Reads and writes values at the paths `Value.resolve` produces: `a.b`, `a[0].c`.
 enum JSONPath {
-    enum Step { case key(String), index(Int) }
+    enum Step {
+        case key(String)
+        case index(Int)
+    }
 
     static func steps(_ path: String) -> [Step] {
         var steps: [Step] = []
@@ -152,9 +168,15 @@ enum JSONPath {
         while i < path.endIndex {
             let c = path[i]
             if c == "." {
-                if !current.isEmpty { steps.append(.key(current)); current = "" }
+                if !current.isEmpty {
+                    steps.append(.key(current))
+                    current = ""
+                }
             } else if c == "[" {
-                if !current.isEmpty { steps.append(.key(current)); current = "" }
+                if !current.isEmpty {
+                    steps.append(.key(current))
+                    current = ""
+                }
                 let close = path[i...].firstIndex(of: "]") ?? path.endIndex
                 steps.append(.index(Int(path[path.index(after: i)..<close]) ?? 0))
                 i = close

@@ -28,7 +28,9 @@ public struct RecordedOutputs: Sendable, Hashable {
         var lines: [String] = []
         for name in values.keys.sorted() {
             guard name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
-                throw OutputFormatError("The output '\(name)' of stack '\(stack)' cannot be a shell variable name: rename it to letters, digits and underscores (e.g. \(name.replacingOccurrences(of: "[^A-Za-z0-9_]", with: "_", options: .regularExpression).uppercased())).")
+                throw OutputFormatError(
+                    "The output '\(name)' of stack '\(stack)' cannot be a shell variable name: rename it to letters, digits and underscores (e.g. \(name.replacingOccurrences(of: "[^A-Za-z0-9_]", with: "_", options: .regularExpression).uppercased()))."
+                )
             }
             if sensitive.contains(name) {
                 lines.append("# \(name) is sensitive and not printed: read it with `cairn output \(stack) --show-sensitive \(name)`.")
@@ -77,9 +79,10 @@ extension Workspace {
             guard let record = try store.resource(at: address) else { return nil }
             let (attributes, sensitive) = try codec(create: false).decode(record.attributes, address: address)
             let masked = sensitive.reduce(JSON.object(attributes)) { Self.mask($0, at: $1) }
-            return RecordedResource(address: record.address, type: record.type, id: record.physicalID,
-                                    attributes: masked.objectValue ?? [:], outputs: (try? JSON(parsing: record.outputs))?.objectValue ?? [:],
-                                    dependencies: record.dependencies)
+            return RecordedResource(
+                address: record.address, type: record.type, id: record.physicalID,
+                attributes: masked.objectValue ?? [:], outputs: (try? JSON(parsing: record.outputs))?.objectValue ?? [:],
+                dependencies: record.dependencies)
         } ?? nil
     }
 

@@ -106,8 +106,9 @@ public struct CodeBuildProject: ResourceDeclaration {
         /// To the CodePipeline action's output artifacts.
         case codePipeline
         /// To the S3 bucket `location`, under `path`, named `name` (CodeBuild's default name when nil).
-        case s3(location: Input<String>, path: String? = nil, name: String? = nil, namespaceType: NamespaceType = .none,
-                packaging: Packaging = .none, encryptionDisabled: Bool = false)
+        case s3(
+            location: Input<String>, path: String? = nil, name: String? = nil, namespaceType: NamespaceType = .none,
+            packaging: Packaging = .none, encryptionDisabled: Bool = false)
         /// Nowhere: the build produces no artifacts.
         case noArtifacts
 
@@ -230,8 +231,10 @@ public struct CodeBuildProject: ResourceDeclaration {
         public var environmentVariables: [EnvironmentVariable]
 
         /// A Linux container environment on `image` unless told otherwise.
-        public init(type: EnvironmentType = .linuxContainer, image: String, computeType: ComputeType = .small,
-                    privilegedMode: Bool = false, environmentVariables: [EnvironmentVariable] = []) {
+        public init(
+            type: EnvironmentType = .linuxContainer, image: String, computeType: ComputeType = .small,
+            privilegedMode: Bool = false, environmentVariables: [EnvironmentVariable] = []
+        ) {
             self.type = type
             self.image = image
             self.computeType = computeType
@@ -361,10 +364,12 @@ public struct CodeBuildProject: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// A project named `name`, with CodeBuild's defaults for everything not given.
-    public init(_ logicalName: String, name: Input<String>, description: String? = nil, serviceRole: Input<String>,
-                source: Source, artifacts: Artifacts, environment: Environment, cache: Cache = .noCache,
-                logsConfig: LogsConfig = LogsConfig(), timeoutInMinutes: Int = 60, queuedTimeoutInMinutes: Int = 480,
-                tags: Tags = [:], options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, name: Input<String>, description: String? = nil, serviceRole: Input<String>,
+        source: Source, artifacts: Artifacts, environment: Environment, cache: Cache = .noCache,
+        logsConfig: LogsConfig = LogsConfig(), timeoutInMinutes: Int = 60, queuedTimeoutInMinutes: Int = 480,
+        tags: Tags = [:], options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.name = name
         self.description = description
@@ -407,8 +412,9 @@ public struct CodeBuildProject: ResourceDeclaration {
 
     /// The name, description, role, source, environment, cache, logs, timeouts and tags, as CodeBuild checks them.
     public func validate() -> [ValidationIssue] {
-        var issues = checkName(name, address: address, attribute: "name", length: 2...150, pattern: Self.namePattern,
-                               rule: "project names are 2 to 150 letters, digits, hyphens and underscores, starting with a letter or digit")
+        var issues = checkName(
+            name, address: address, attribute: "name", length: 2...150, pattern: Self.namePattern,
+            rule: "project names are 2 to 150 letters, digits, hyphens and underscores, starting with a letter or digit")
         func issue(_ attribute: String, _ message: String) {
             issues.append(ValidationIssue(address: address, attribute: attribute, message: message))
         }
@@ -420,7 +426,9 @@ public struct CodeBuildProject: ResourceDeclaration {
         }
         switch source {
         case .noSource(.path(let path)):
-            issue("source.buildspec", "a project without source has no file '\(path)' to read: give the buildspec inline (.inline(\"version: 0.2 …\")).")
+            issue(
+                "source.buildspec", "a project without source has no file '\(path)' to read: give the buildspec inline (.inline(\"version: 0.2 …\"))."
+            )
         case .gitHub(let location, _) where !location.hasPrefix("https://"):
             issue("source.location", "'\(location)' is not a repository URL: write it like https://github.com/owner/repo.git.")
         default:
@@ -439,9 +447,11 @@ public struct CodeBuildProject: ResourceDeclaration {
             issue("environment.image", "name an image, like aws/codebuild/standard:7.0.")
         }
         if environment.computeType.isLambda != environment.type.isLambda {
-            issue("environment.computeType", environment.type.isLambda
-                  ? "a Lambda environment (\(environment.type.rawValue)) takes a BUILD_LAMBDA_* compute type, not \(environment.computeType.rawValue)."
-                  : "\(environment.computeType.rawValue) is for Lambda environments only (LINUX_LAMBDA_CONTAINER, ARM_LAMBDA_CONTAINER).")
+            issue(
+                "environment.computeType",
+                environment.type.isLambda
+                    ? "a Lambda environment (\(environment.type.rawValue)) takes a BUILD_LAMBDA_* compute type, not \(environment.computeType.rawValue)."
+                    : "\(environment.computeType.rawValue) is for Lambda environments only (LINUX_LAMBDA_CONTAINER, ARM_LAMBDA_CONTAINER).")
         }
         if environment.privilegedMode && environment.type.isLambda {
             issue("environment.privilegedMode", "Lambda environments cannot run Docker: turn privilegedMode off, or use a container environment.")
@@ -456,7 +466,9 @@ public struct CodeBuildProject: ResourceDeclaration {
                 issue("environment.environmentVariables[\(i)].name", "'\(variable.name)' is defined twice: define each variable once.")
             }
             if variable.type != .plaintext, variable.value.literal?.isEmpty == true {
-                issue("environment.environmentVariables[\(i)].value", "a \(variable.type.rawValue) variable's value names the parameter or secret: it cannot be empty.")
+                issue(
+                    "environment.environmentVariables[\(i)].value",
+                    "a \(variable.type.rawValue) variable's value names the parameter or secret: it cannot be empty.")
             }
         }
         switch cache {
@@ -499,19 +511,21 @@ struct CodeBuildProjectProvider: ResourceProvider {
         }
         guard let project = result["projects"]?.arrayValue?.first(where: { $0["name"]?.stringValue == id }) else { return nil }
         let description = project["description"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-        return Observed(id: id, attributes: [
-            "name": .string(id),
-            "description": description.map { .string($0) } ?? .null,
-            "serviceRole": project["serviceRole"] ?? .null,
-            "source": Self.source(project["source"]),
-            "artifacts": Self.artifacts(project["artifacts"], projectName: id, prior: prior["artifacts"]),
-            "environment": Self.environment(project["environment"]),
-            "cache": Self.cache(project["cache"]),
-            "logsConfig": Self.logsConfig(project["logsConfig"]),
-            "timeoutInMinutes": .int(project["timeoutInMinutes"]?.intValue ?? 60),
-            "queuedTimeoutInMinutes": .int(project["queuedTimeoutInMinutes"]?.intValue ?? 480),
-            "tags": tagMap(project["tags"]).json,
-        ], outputs: Self.outputs(project, name: id))
+        return Observed(
+            id: id,
+            attributes: [
+                "name": .string(id),
+                "description": description.map { .string($0) } ?? .null,
+                "serviceRole": project["serviceRole"] ?? .null,
+                "source": Self.source(project["source"]),
+                "artifacts": Self.artifacts(project["artifacts"], projectName: id, prior: prior["artifacts"]),
+                "environment": Self.environment(project["environment"]),
+                "cache": Self.cache(project["cache"]),
+                "logsConfig": Self.logsConfig(project["logsConfig"]),
+                "timeoutInMinutes": .int(project["timeoutInMinutes"]?.intValue ?? 60),
+                "queuedTimeoutInMinutes": .int(project["queuedTimeoutInMinutes"]?.intValue ?? 480),
+                "tags": tagMap(project["tags"]).json,
+            ], outputs: Self.outputs(project, name: id))
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {

@@ -41,9 +41,11 @@ public struct CodePipeline: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// A pipeline `name` of `stages`.
-    public init(_ logicalName: String, name: Input<String>, roleArn: Input<String>, artifactStore: ArtifactStore,
-                pipelineType: PipelineType = .v1, variables: [Variable] = [], stages: [Stage], tags: Tags = [:],
-                options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, name: Input<String>, roleArn: Input<String>, artifactStore: ArtifactStore,
+        pipelineType: PipelineType = .v1, variables: [Variable] = [], stages: [Stage], tags: Tags = [:],
+        options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.name = name
         self.roleArn = roleArn
@@ -84,8 +86,9 @@ public struct CodePipeline: ResourceDeclaration {
     /// a lower run order in the same stage); run orders from 1 to 999; each action type's artifact counts; names
     /// as CodePipeline spells them; variables only on V2 pipelines.
     public func validate() -> [ValidationIssue] {
-        var issues = checkName(name, address: address, attribute: "name", length: 1...100, pattern: Self.namePattern,
-                               rule: "pipeline names are 1 to 100 letters, digits and . @ - _")
+        var issues = checkName(
+            name, address: address, attribute: "name", length: 1...100, pattern: Self.namePattern,
+            rule: "pipeline names are 1 to 100 letters, digits and . @ - _")
         func issue(_ attribute: String, _ message: String) {
             issues.append(ValidationIssue(address: address, attribute: attribute, message: message))
         }
@@ -140,22 +143,33 @@ public struct CodePipeline: ResourceDeclaration {
                 if !matches(action.name, Self.namePattern) {
                     issue("\(path).name", "'\(action.name)' is not an action name: use 1 to 100 letters, digits and . @ - _.")
                 } else if !actionNames.insert(action.name).inserted {
-                    issue("\(path).name", "the stage '\(stage.name)' already has an action named '\(action.name)': action names must be unique within a stage.")
+                    issue(
+                        "\(path).name",
+                        "the stage '\(stage.name)' already has an action named '\(action.name)': action names must be unique within a stage.")
                 }
                 if !(1...999).contains(action.runOrder) {
                     issue("\(path).runOrder", "run order \(action.runOrder) is outside CodePipeline's range of 1 to 999.")
                 }
                 if i == 0 && !action.kind.isSource {
-                    issue(path, "the first stage may hold only source actions; '\(action.name)' is a \(action.kind.typeID.category) action: move it to a later stage.")
+                    issue(
+                        path,
+                        "the first stage may hold only source actions; '\(action.name)' is a \(action.kind.typeID.category) action: move it to a later stage."
+                    )
                 } else if i > 0 && action.kind.isSource {
                     issue(path, "source actions belong in the first stage only; move '\(action.name)' there.")
                 }
                 let counts = action.kind.artifactCounts
                 if !counts.inputs.contains(action.inputArtifacts.count) {
-                    issue("\(path).inputArtifacts", "a \(action.kind.typeID.provider) \(action.kind.typeID.category) action takes \(Self.describe(counts.inputs)) input artifacts, not \(action.inputArtifacts.count).")
+                    issue(
+                        "\(path).inputArtifacts",
+                        "a \(action.kind.typeID.provider) \(action.kind.typeID.category) action takes \(Self.describe(counts.inputs)) input artifacts, not \(action.inputArtifacts.count)."
+                    )
                 }
                 if !counts.outputs.contains(action.outputArtifacts.count) {
-                    issue("\(path).outputArtifacts", "a \(action.kind.typeID.provider) \(action.kind.typeID.category) action produces \(Self.describe(counts.outputs)) output artifacts, not \(action.outputArtifacts.count).")
+                    issue(
+                        "\(path).outputArtifacts",
+                        "a \(action.kind.typeID.provider) \(action.kind.typeID.category) action produces \(Self.describe(counts.outputs)) output artifacts, not \(action.outputArtifacts.count)."
+                    )
                 }
                 // Available to this action: earlier stages' outputs, and this stage's outputs of lower run orders.
                 var available = producedBefore
@@ -165,7 +179,10 @@ public struct CodePipeline: ResourceDeclaration {
                     if !matches(input, Self.artifactPattern) {
                         issue("\(path).inputArtifacts", "'\(input)' is not an artifact name: use 1 to 100 letters, digits, - and _.")
                     } else if !available.contains(input) {
-                        issue("\(path).inputArtifacts", "no earlier action produces the artifact '\(input)': an input must be an output of an action in an earlier stage, or of a lower run order in this stage.")
+                        issue(
+                            "\(path).inputArtifacts",
+                            "no earlier action produces the artifact '\(input)': an input must be an output of an action in an earlier stage, or of a lower run order in this stage."
+                        )
                     } else if !seenInputs.insert(input).inserted {
                         issue("\(path).inputArtifacts", "'\(input)' is listed twice.")
                     }
@@ -174,14 +191,17 @@ public struct CodePipeline: ResourceDeclaration {
                     if !matches(output, Self.artifactPattern) {
                         issue("\(path).outputArtifacts", "'\(output)' is not an artifact name: use 1 to 100 letters, digits, - and _.")
                     } else if !outputs.insert(output).inserted {
-                        issue("\(path).outputArtifacts", "another action already produces an artifact named '\(output)': output artifact names must be unique in the pipeline.")
+                        issue(
+                            "\(path).outputArtifacts",
+                            "another action already produces an artifact named '\(output)': output artifact names must be unique in the pipeline.")
                     }
                 }
                 if let namespace = action.namespace {
                     if !matches(namespace, Self.namespacePattern) {
                         issue("\(path).namespace", "'\(namespace)' is not a namespace: use 1 to 100 letters, digits and @ - _.")
                     } else if !namespaces.insert(namespace).inserted {
-                        issue("\(path).namespace", "the namespace '\(namespace)' is used by another action: namespaces must be unique in the pipeline.")
+                        issue(
+                            "\(path).namespace", "the namespace '\(namespace)' is used by another action: namespaces must be unique in the pipeline.")
                     }
                 }
                 if let region = action.region, !matches(region, #"\A[a-z]{2}(-[a-z]+)+-[0-9]+\z"#) {
@@ -206,7 +226,11 @@ public struct CodePipeline: ResourceDeclaration {
             if branch.isEmpty { issue("Branch", "name the branch.") }
             if token.literal?.isEmpty == true { issue("OAuthToken", "the OAuth token is empty.") }
         case .codeStarSource(let connection, let repository, let branch, _, _):
-            if let arn = connection.literal, arn.range(of: #"\Aarn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:[0-9]{12}:connection/\S+\z"#, options: .regularExpression) == nil {
+            if let arn = connection.literal,
+                arn.range(
+                    of: #"\Aarn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:[0-9]{12}:connection/\S+\z"#, options: .regularExpression
+                ) == nil
+            {
                 issue("ConnectionArn", "'\(arn)' is not a connection ARN, like arn:aws:codeconnections:us-east-1:123456789012:connection/ID.")
             }
             if repository.split(separator: "/").count < 2 { issue("FullRepositoryId", "'\(repository)' is not owner/repository.") }
@@ -253,7 +277,8 @@ struct CodePipelineProvider: ResourceProvider {
     /// GetPipeline masks GitHub OAuth tokens (`****`): a masked token is reported as the token last applied,
     /// so that it never shows as drift.
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
-        let result: JSON, tags: [JSON]
+        let result: JSON
+        let tags: [JSON]
         do {
             result = try await client.json(.codePipeline.getPipeline, ["name": .string(id)])
             let arn = result["metadata"]?["pipelineArn"] ?? .null
@@ -277,15 +302,17 @@ struct CodePipelineProvider: ResourceProvider {
             if let description = variable["description"]?.stringValue, !description.isEmpty { members["description"] = .string(description) }
             return .object(members)
         }
-        return Observed(id: id, attributes: [
-            "name": pipeline["name"] ?? .string(id),
-            "roleArn": pipeline["roleArn"] ?? .null,
-            "artifactStore": Self.artifactStore(pipeline["artifactStore"]),
-            "pipelineType": pipeline["pipelineType"] ?? "V1",
-            "variables": .array(variables),
-            "stages": .array(stages),
-            "tags": tagMap(.array(tags)).json,
-        ], outputs: Self.outputs(result, name: id))
+        return Observed(
+            id: id,
+            attributes: [
+                "name": pipeline["name"] ?? .string(id),
+                "roleArn": pipeline["roleArn"] ?? .null,
+                "artifactStore": Self.artifactStore(pipeline["artifactStore"]),
+                "pipelineType": pipeline["pipelineType"] ?? "V1",
+                "variables": .array(variables),
+                "stages": .array(stages),
+                "tags": tagMap(.array(tags)).json,
+            ], outputs: Self.outputs(result, name: id))
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
@@ -363,7 +390,8 @@ struct CodePipelineProvider: ResourceProvider {
     func observedAction(_ action: JSON, prior: JSON?) -> JSON {
         var configuration = action["configuration"]?.objectValue ?? [:]
         if let token = configuration["OAuthToken"]?.stringValue, Self.isMasked(token),
-           let priorToken = prior?["configuration"]?["OAuthToken"] {
+            let priorToken = prior?["configuration"]?["OAuthToken"]
+        {
             configuration["OAuthToken"] = priorToken
         }
         let type = action["actionTypeId"]
@@ -377,7 +405,8 @@ struct CodePipelineProvider: ResourceProvider {
             "outputArtifacts": .array((action["outputArtifacts"]?.arrayValue ?? []).map { $0["name"] ?? "" }),
         ]
         if let region = action["region"]?.stringValue, !region.isEmpty,
-           !(region == client.region && prior != nil && prior?["region"] == nil) {
+            !(region == client.region && prior != nil && prior?["region"] == nil)
+        {
             members["region"] = .string(region)
         }
         if let namespace = action["namespace"]?.stringValue, !namespace.isEmpty { members["namespace"] = .string(namespace) }

@@ -86,11 +86,13 @@ extension CodePipeline {
         /// it is masked in plans and encrypted in the state.
         case gitHubSource(owner: String, repo: String, branch: String, oauthToken: Input<String>, pollForSourceChanges: Bool = true)
         /// A source through a CodeStar (CodeConnections) connection: GitHub, GitLab or Bitbucket.
-        case codeStarSource(connectionArn: Input<String>, fullRepositoryId: String, branchName: String,
-                            outputArtifactFormat: OutputArtifactFormat = .codeZip, detectChanges: Bool = true)
+        case codeStarSource(
+            connectionArn: Input<String>, fullRepositoryId: String, branchName: String,
+            outputArtifactFormat: OutputArtifactFormat = .codeZip, detectChanges: Bool = true)
         /// A CodeCommit repository's branch.
-        case codeCommitSource(repositoryName: Input<String>, branchName: String, pollForSourceChanges: Bool = true,
-                              outputArtifactFormat: OutputArtifactFormat = .codeZip)
+        case codeCommitSource(
+            repositoryName: Input<String>, branchName: String, pollForSourceChanges: Bool = true,
+            outputArtifactFormat: OutputArtifactFormat = .codeZip)
         /// An S3 object (a ZIP), in a versioned bucket.
         case s3Source(bucket: Input<String>, objectKey: String, pollForSourceChanges: Bool = true)
         /// A CodeBuild build (category Build).
@@ -136,14 +138,20 @@ extension CodePipeline {
             func flag(_ value: Bool) -> Value { .string(value ? "true" : "false") }
             switch self {
             case .gitHubSource(let owner, let repo, let branch, let token, let poll):
-                return ["Owner": .string(owner), "Repo": .string(repo), "Branch": .string(branch),
-                        "OAuthToken": Self.sensitive(token.value), "PollForSourceChanges": flag(poll)]
+                return [
+                    "Owner": .string(owner), "Repo": .string(repo), "Branch": .string(branch),
+                    "OAuthToken": Self.sensitive(token.value), "PollForSourceChanges": flag(poll),
+                ]
             case .codeStarSource(let connection, let repository, let branch, let format, let detect):
-                return ["ConnectionArn": connection.value, "FullRepositoryId": .string(repository), "BranchName": .string(branch),
-                        "OutputArtifactFormat": .string(format.rawValue), "DetectChanges": flag(detect)]
+                return [
+                    "ConnectionArn": connection.value, "FullRepositoryId": .string(repository), "BranchName": .string(branch),
+                    "OutputArtifactFormat": .string(format.rawValue), "DetectChanges": flag(detect),
+                ]
             case .codeCommitSource(let repository, let branch, let poll, let format):
-                return ["RepositoryName": repository.value, "BranchName": .string(branch), "PollForSourceChanges": flag(poll),
-                        "OutputArtifactFormat": .string(format.rawValue)]
+                return [
+                    "RepositoryName": repository.value, "BranchName": .string(branch), "PollForSourceChanges": flag(poll),
+                    "OutputArtifactFormat": .string(format.rawValue),
+                ]
             case .s3Source(let bucket, let key, let poll):
                 return ["S3Bucket": bucket.value, "S3ObjectKey": .string(key), "PollForSourceChanges": flag(poll)]
             case .codeBuild(let project), .codeBuildTest(let project):
@@ -188,8 +196,10 @@ extension CodePipeline {
         public var namespace: String?
 
         /// An action `name` doing `kind`.
-        public init(_ name: String, _ kind: ActionKind, runOrder: Int = 1, inputArtifacts: [String] = [],
-                    outputArtifacts: [String] = [], region: String? = nil, namespace: String? = nil) {
+        public init(
+            _ name: String, _ kind: ActionKind, runOrder: Int = 1, inputArtifacts: [String] = [],
+            outputArtifacts: [String] = [], region: String? = nil, namespace: String? = nil
+        ) {
             self.name = name
             self.kind = kind
             self.runOrder = runOrder

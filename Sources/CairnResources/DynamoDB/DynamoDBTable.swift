@@ -26,7 +26,9 @@ public struct DynamoDBTable: ResourceDeclaration {
 
     /// A key attribute's scalar type.
     public enum AttributeType: String, Sendable {
-        case string = "S", number = "N", binary = "B"
+        case string = "S"
+        case number = "N"
+        case binary = "B"
     }
 
     /// A key attribute: its name and type.
@@ -93,10 +95,12 @@ public struct DynamoDBTable: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// A table named `name` keyed by `hashKey` (and `rangeKey`), on demand, with DynamoDB's defaults otherwise.
-    public init(_ logicalName: String, name: Input<String>, attributeDefinitions: [AttributeDefinition], hashKey: String,
-                rangeKey: String? = nil, billingMode: BillingMode = .payPerRequest, encryption: Encryption = .awsOwned,
-                pointInTimeRecovery: Bool = false, deletionProtection: Bool = false, tags: Tags = [:],
-                options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, name: Input<String>, attributeDefinitions: [AttributeDefinition], hashKey: String,
+        rangeKey: String? = nil, billingMode: BillingMode = .payPerRequest, encryption: Encryption = .awsOwned,
+        pointInTimeRecovery: Bool = false, deletionProtection: Bool = false, tags: Tags = [:],
+        options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.name = name
         self.attributeDefinitions = attributeDefinitions
@@ -117,13 +121,15 @@ public struct DynamoDBTable: ResourceDeclaration {
 
     /// Every managed attribute, with DynamoDB's defaults filled in (see the type's documentation).
     public var attributes: [String: Value] {
-        var mode = "PAY_PER_REQUEST", capacity: (read: Value, write: Value) = (.null, .null)
+        var mode = "PAY_PER_REQUEST"
+        var capacity: (read: Value, write: Value) = (.null, .null)
         if case .provisioned(let read, let write) = billingMode { (mode, capacity) = ("PROVISIONED", (.int(read), .int(write))) }
         return [
             "name": name.value,
-            "attributeDefinitions": .array(attributeDefinitions.sorted { $0.name < $1.name }.map {
-                .object(["name": .string($0.name), "type": .string($0.type.rawValue)])
-            }),
+            "attributeDefinitions": .array(
+                attributeDefinitions.sorted { $0.name < $1.name }.map {
+                    .object(["name": .string($0.name), "type": .string($0.type.rawValue)])
+                }),
             "hashKey": .string(hashKey),
             "rangeKey": rangeKey.map { .string($0) } ?? .null,
             "billingMode": .string(mode),
@@ -139,16 +145,19 @@ public struct DynamoDBTable: ResourceDeclaration {
     /// The name, the key schema against the attribute definitions, the capacity, the KMS key and the tags, as
     /// DynamoDB checks them.
     public func validate() -> [ValidationIssue] {
-        var issues = checkName(name, address: address, attribute: "name", length: 3...255, pattern: #"\A[A-Za-z0-9_.-]+\z"#,
-                               rule: "table names are 3 to 255 letters, digits, '_', '-' and '.'")
+        var issues = checkName(
+            name, address: address, attribute: "name", length: 3...255, pattern: #"\A[A-Za-z0-9_.-]+\z"#,
+            rule: "table names are 3 to 255 letters, digits, '_', '-' and '.'")
         func issue(_ attribute: String, _ message: String) {
             issues.append(ValidationIssue(address: address, attribute: attribute, message: message))
         }
         let declared = Set(attributeDefinitions.map(\.name))
         for (attribute, key) in [("hashKey", hashKey), ("rangeKey", rangeKey)] {
             guard let key, !declared.contains(key) else { continue }
-            issue(attribute, "the key attribute '\(key)' is not declared in attributeDefinitions: add .init(\"\(key)\", .string) "
-                + "(or .number, .binary) to it.")
+            issue(
+                attribute,
+                "the key attribute '\(key)' is not declared in attributeDefinitions: add .init(\"\(key)\", .string) "
+                    + "(or .number, .binary) to it.")
         }
         if rangeKey == hashKey {
             issue("rangeKey", "the sort key '\(hashKey)' is also the partition key: name another attribute, or remove rangeKey.")
@@ -156,8 +165,10 @@ public struct DynamoDBTable: ResourceDeclaration {
         let keys = Set([hashKey, rangeKey].compactMap { $0 })
         for (i, definition) in attributeDefinitions.enumerated() {
             if !keys.contains(definition.name) {
-                issue("attributeDefinitions[\(i)]", "'\(definition.name)' is not a key attribute, and without secondary indexes "
-                    + "DynamoDB accepts only key attributes here: remove it (items may hold any attribute without declaring it).")
+                issue(
+                    "attributeDefinitions[\(i)]",
+                    "'\(definition.name)' is not a key attribute, and without secondary indexes "
+                        + "DynamoDB accepts only key attributes here: remove it (items may hold any attribute without declaring it).")
             }
             if definition.name.isEmpty || definition.name.utf8.count > 255 {
                 issue("attributeDefinitions[\(i)]", "attribute names are 1 to 255 bytes long.")
@@ -167,8 +178,10 @@ public struct DynamoDBTable: ResourceDeclaration {
             }
         }
         if case .provisioned(let read, let write) = billingMode, read < 1 || write < 1 {
-            issue("billingMode", "provisioned capacity is at least 1 read and 1 write unit, not \(read) and \(write): raise them, "
-                + "or use .payPerRequest.")
+            issue(
+                "billingMode",
+                "provisioned capacity is at least 1 read and 1 write unit, not \(read) and \(write): raise them, "
+                    + "or use .payPerRequest.")
         }
         if case .kms(let key) = encryption, let text = key.literal, text.isEmpty || text.count > 2048 {
             issue("encryption.kmsKey", "a KMS key is named by 1 to 2048 characters (an ARN, key id or alias): fix it, or use .awsManaged.")
@@ -205,7 +218,9 @@ struct DynamoDBTableProvider: ResourceProvider {
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }
 
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
-        let table: JSON, pitr: JSON, tags: [JSON]
+        let table: JSON
+        let pitr: JSON
+        let tags: [JSON]
         do {
             guard let described = try await describe(id), described["TableStatus"]?.stringValue != "DELETING" else { return nil }
             table = described
@@ -219,21 +234,24 @@ struct DynamoDBTableProvider: ResourceProvider {
         let billing = table["BillingModeSummary"]?["BillingMode"]?.stringValue ?? "PROVISIONED"
         let throughput = table["ProvisionedThroughput"]
         let status = pitr["ContinuousBackupsDescription"]?["PointInTimeRecoveryDescription"]?["PointInTimeRecoveryStatus"]
-        return Observed(id: id, attributes: [
-            "name": .string(id),
-            "attributeDefinitions": .array((table["AttributeDefinitions"]?.arrayValue ?? [])
-                .map { JSON.object(["name": $0["AttributeName"] ?? .null, "type": $0["AttributeType"] ?? .null]) }
-                .sorted { ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "") }),
-            "hashKey": key("HASH"),
-            "rangeKey": key("RANGE"),
-            "billingMode": .string(billing),
-            "readCapacity": billing == "PROVISIONED" ? throughput?["ReadCapacityUnits"] ?? .null : .null,
-            "writeCapacity": billing == "PROVISIONED" ? throughput?["WriteCapacityUnits"] ?? .null : .null,
-            "encryption": Self.observedEncryption(table["SSEDescription"], declared: prior["encryption"]),
-            "pointInTimeRecovery": .bool(status?.stringValue == "ENABLED"),
-            "deletionProtection": table["DeletionProtectionEnabled"] ?? false,
-            "tags": tagMap(.array(tags), keyName: "Key", valueName: "Value").json,
-        ], outputs: Self.outputs(table))
+        return Observed(
+            id: id,
+            attributes: [
+                "name": .string(id),
+                "attributeDefinitions": .array(
+                    (table["AttributeDefinitions"]?.arrayValue ?? [])
+                        .map { JSON.object(["name": $0["AttributeName"] ?? .null, "type": $0["AttributeType"] ?? .null]) }
+                        .sorted { ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "") }),
+                "hashKey": key("HASH"),
+                "rangeKey": key("RANGE"),
+                "billingMode": .string(billing),
+                "readCapacity": billing == "PROVISIONED" ? throughput?["ReadCapacityUnits"] ?? .null : .null,
+                "writeCapacity": billing == "PROVISIONED" ? throughput?["WriteCapacityUnits"] ?? .null : .null,
+                "encryption": Self.observedEncryption(table["SSEDescription"], declared: prior["encryption"]),
+                "pointInTimeRecovery": .bool(status?.stringValue == "ENABLED"),
+                "deletionProtection": table["DeletionProtectionEnabled"] ?? false,
+                "tags": tagMap(.array(tags), keyName: "Key", valueName: "Value").json,
+            ], outputs: Self.outputs(table))
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
@@ -242,9 +260,10 @@ struct DynamoDBTableProvider: ResourceProvider {
         if let range = attributes["rangeKey"], !range.isNull { keySchema.append(["AttributeName": range, "KeyType": "RANGE"]) }
         var input: [String: JSON] = [
             "TableName": .string(name),
-            "AttributeDefinitions": .array((attributes["attributeDefinitions"]?.arrayValue ?? []).map {
-                ["AttributeName": $0["name"] ?? .null, "AttributeType": $0["type"] ?? .null]
-            }),
+            "AttributeDefinitions": .array(
+                (attributes["attributeDefinitions"]?.arrayValue ?? []).map {
+                    ["AttributeName": $0["name"] ?? .null, "AttributeType": $0["type"] ?? .null]
+                }),
             "KeySchema": .array(keySchema),
             "DeletionProtectionEnabled": .bool(attributes.bool("deletionProtection") ?? false),
         ]
@@ -278,8 +297,9 @@ struct DynamoDBTableProvider: ResourceProvider {
         }
         if changed("pointInTimeRecovery") { try await setPointInTimeRecovery(id, new.bool("pointInTimeRecovery") ?? false) }
         guard let table = try await describe(id) else {
-            throw AWSServiceError(JSONOperation.dynamoDB.describeTable, status: 400, code: "ResourceNotFoundException",
-                                  message: "The DynamoDB table \(id) no longer exists", requestID: nil)
+            throw AWSServiceError(
+                JSONOperation.dynamoDB.describeTable, status: 400, code: "ResourceNotFoundException",
+                message: "The DynamoDB table \(id) no longer exists", requestID: nil)
         }
         try await TaggingAPI.dynamoDB.sync(client, resource: table["TableArn"]?.stringValue ?? "", from: old.tags(), to: new.tags())
         return Applied(id: id, outputs: Self.outputs(table))
@@ -325,20 +345,27 @@ struct DynamoDBTableProvider: ResourceProvider {
     /// Turns point-in-time recovery on or off. Right after a create AWS may answer ContinuousBackupsUnavailableException
     /// while it sets up backups: that answer is retried until `timeout`, then stands.
     private func setPointInTimeRecovery(_ name: String, _ enabled: Bool) async throws {
-        _ = try await retrying(while: ["ContinuousBackupsUnavailableException"], "DynamoDB table \(name)", "accept point-in-time recovery",
-                               clock: client.waitClock, timeout: Self.timeout) {
-            try await client.json(.dynamoDB.updateContinuousBackups, [
-                "TableName": .string(name), "PointInTimeRecoverySpecification": ["PointInTimeRecoveryEnabled": .bool(enabled)],
-            ])
+        _ = try await retrying(
+            while: ["ContinuousBackupsUnavailableException"], "DynamoDB table \(name)", "accept point-in-time recovery",
+            clock: client.waitClock, timeout: Self.timeout
+        ) {
+            try await client.json(
+                .dynamoDB.updateContinuousBackups,
+                [
+                    "TableName": .string(name), "PointInTimeRecoverySpecification": ["PointInTimeRecoveryEnabled": .bool(enabled)],
+                ])
         }
     }
 
     /// `BillingMode` and, when provisioned, `ProvisionedThroughput`.
     static func billing(_ attributes: [String: JSON]) -> [String: JSON] {
         guard attributes.string("billingMode") == "PROVISIONED" else { return ["BillingMode": "PAY_PER_REQUEST"] }
-        return ["BillingMode": "PROVISIONED", "ProvisionedThroughput": [
-            "ReadCapacityUnits": attributes["readCapacity"] ?? 1, "WriteCapacityUnits": attributes["writeCapacity"] ?? 1,
-        ]]
+        return [
+            "BillingMode": "PROVISIONED",
+            "ProvisionedThroughput": [
+                "ReadCapacityUnits": attributes["readCapacity"] ?? 1, "WriteCapacityUnits": attributes["writeCapacity"] ?? 1,
+            ],
+        ]
     }
 
     /// The SSESpecification for an `encryption` attribute; for a key DynamoDB owns, nothing at creation (the default)
@@ -354,7 +381,8 @@ struct DynamoDBTableProvider: ResourceProvider {
     /// managed key, or of this key by id, ARN or alias, is reported as declared.
     static func observedEncryption(_ sse: JSON?, declared: JSON?) -> JSON {
         guard let sse, ["ENABLED", "UPDATING"].contains(sse["Status"]?.stringValue ?? ""),
-              let liveKey = sse["KMSMasterKeyArn"]?.stringValue else { return ["sseType": "AWS_OWNED"] }
+            let liveKey = sse["KMSMasterKeyArn"]?.stringValue
+        else { return ["sseType": "AWS_OWNED"] }
         guard declared?["sseType"]?.stringValue == "KMS" else { return ["sseType": "KMS", "kmsKey": .string(liveKey)] }
         guard let key = declared?["kmsKey"]?.stringValue else { return ["sseType": "KMS"] }
         let same = key == liveKey || liveKey.hasSuffix(":key/\(key)") || key.hasPrefix("alias/")

@@ -91,7 +91,11 @@ public struct DefaultSecurityGroup: ResourceDeclaration {
 func checkVPCId(_ vpcId: Input<String>, address: String) -> [ValidationIssue] {
     guard let text = vpcId.literal else { return [] }
     if text.range(of: #"\Avpc-[0-9a-f]{8,17}\z"#, options: .regularExpression) == nil {
-        return [ValidationIssue(address: address, attribute: "vpcId", message: "'\(text)' is not a VPC id (vpc- and 8 or 17 hex digits): use DefaultVPC's id or a literal id.")]
+        return [
+            ValidationIssue(
+                address: address, attribute: "vpcId",
+                message: "'\(text)' is not a VPC id (vpc- and 8 or 17 hex digits): use DefaultVPC's id or a literal id.")
+        ]
     }
     return []
 }
@@ -173,7 +177,9 @@ struct DefaultVPCProvider: LookupProvider {
     func lookup(_ attributes: [String: JSON]) async throws -> [String: JSON] {
         let vpcs = try await client.queryAll(.ec2.describeVpcs, ec2Filters([("isDefault", ["true"])]), key: "vpcSet")
         guard let vpc = vpcs.first, let id = vpc.string("vpcId") else {
-            throw EC2LookupError(description: "region \(client.region) has no default VPC: create one with `aws ec2 create-default-vpc`, or declare the VPC's ids yourself.")
+            throw EC2LookupError(
+                description:
+                    "region \(client.region) has no default VPC: create one with `aws ec2 create-default-vpc`, or declare the VPC's ids yourself.")
         }
         return ["id": .string(id), "cidrBlock": vpc.string("cidrBlock").map { .string($0) } ?? .null]
     }
@@ -186,11 +192,15 @@ struct DefaultSubnetsProvider: LookupProvider {
 
     func lookup(_ attributes: [String: JSON]) async throws -> [String: JSON] {
         let vpcId = attributes.string("vpcId") ?? ""
-        let subnets = try await client.queryAll(.ec2.describeSubnets,
-                                                ec2Filters([("vpc-id", [vpcId]), ("default-for-az", ["true"])]), key: "subnetSet")
+        let subnets = try await client.queryAll(
+            .ec2.describeSubnets,
+            ec2Filters([("vpc-id", [vpcId]), ("default-for-az", ["true"])]), key: "subnetSet")
         let ids = Set(subnets.compactMap { $0.string("subnetId") }).sorted()
         guard !ids.isEmpty else {
-            throw EC2LookupError(description: "VPC \(vpcId) has no default subnets in region \(client.region): create them with `aws ec2 create-default-subnet`, or list the subnet ids yourself.")
+            throw EC2LookupError(
+                description:
+                    "VPC \(vpcId) has no default subnets in region \(client.region): create them with `aws ec2 create-default-subnet`, or list the subnet ids yourself."
+            )
         }
         return ["ids": .array(ids.map { .string($0) })]
     }
@@ -203,8 +213,9 @@ struct DefaultSecurityGroupProvider: LookupProvider {
 
     func lookup(_ attributes: [String: JSON]) async throws -> [String: JSON] {
         let vpcId = attributes.string("vpcId") ?? ""
-        let groups = try await client.queryAll(.ec2.describeSecurityGroups,
-                                               ec2Filters([("vpc-id", [vpcId]), ("group-name", ["default"])]), key: "securityGroupInfo")
+        let groups = try await client.queryAll(
+            .ec2.describeSecurityGroups,
+            ec2Filters([("vpc-id", [vpcId]), ("group-name", ["default"])]), key: "securityGroupInfo")
         guard let id = groups.first?.string("groupId") else {
             throw EC2LookupError(description: "VPC \(vpcId) has no security group named 'default' in region \(client.region): check the VPC id.")
         }

@@ -29,8 +29,10 @@ public struct SecurityGroupRule: Sendable {
     public var description: String?
 
     /// A rule for `ipProtocol` and ports, allowing the sources (or destinations) given.
-    public init(_ ipProtocol: IPProtocol, fromPort: Int? = nil, toPort: Int? = nil, cidrBlocks: [Input<String>] = [],
-                ipv6CidrBlocks: [Input<String>] = [], sourceSecurityGroupId: Input<String>? = nil, description: String? = nil) {
+    public init(
+        _ ipProtocol: IPProtocol, fromPort: Int? = nil, toPort: Int? = nil, cidrBlocks: [Input<String>] = [],
+        ipv6CidrBlocks: [Input<String>] = [], sourceSecurityGroupId: Input<String>? = nil, description: String? = nil
+    ) {
         self.ipProtocol = ipProtocol
         self.fromPort = fromPort
         self.toPort = toPort
@@ -41,10 +43,13 @@ public struct SecurityGroupRule: Sendable {
     }
 
     /// TCP on `ports` (one port: `80...80`).
-    public static func tcp(_ ports: ClosedRange<Int>, cidrBlocks: [Input<String>] = [], ipv6CidrBlocks: [Input<String>] = [],
-                           sourceSecurityGroupId: Input<String>? = nil, description: String? = nil) -> SecurityGroupRule {
-        SecurityGroupRule(.tcp, fromPort: ports.lowerBound, toPort: ports.upperBound, cidrBlocks: cidrBlocks,
-                          ipv6CidrBlocks: ipv6CidrBlocks, sourceSecurityGroupId: sourceSecurityGroupId, description: description)
+    public static func tcp(
+        _ ports: ClosedRange<Int>, cidrBlocks: [Input<String>] = [], ipv6CidrBlocks: [Input<String>] = [],
+        sourceSecurityGroupId: Input<String>? = nil, description: String? = nil
+    ) -> SecurityGroupRule {
+        SecurityGroupRule(
+            .tcp, fromPort: ports.lowerBound, toPort: ports.upperBound, cidrBlocks: cidrBlocks,
+            ipv6CidrBlocks: ipv6CidrBlocks, sourceSecurityGroupId: sourceSecurityGroupId, description: description)
     }
 
     /// Everything to anywhere over IPv4: the egress rule AWS gives every new group.
@@ -109,9 +114,11 @@ public struct SecurityGroup: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// A group named `name` in `vpcId`, allowing `ingress` in and `egress` out.
-    public init(_ logicalName: String, name: Input<String>, description: String = "Managed by Cairn", vpcId: Input<String>,
-                ingress: [SecurityGroupRule] = [], egress: [SecurityGroupRule] = [.allowAllOutbound], tags: Tags = [:],
-                options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, name: Input<String>, description: String = "Managed by Cairn", vpcId: Input<String>,
+        ingress: [SecurityGroupRule] = [], egress: [SecurityGroupRule] = [.allowAllOutbound], tags: Tags = [:],
+        options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.name = name
         self.description = description
@@ -154,8 +161,9 @@ public struct SecurityGroup: ResourceDeclaration {
 
     /// The name, the description, the VPC id, each rule and the tags, as EC2 checks them.
     public func validate() -> [ValidationIssue] {
-        var issues = checkName(name, address: address, attribute: "name", length: 1...255, pattern: Self.textPattern,
-                               rule: "security group names are 1 to 255 letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*")
+        var issues = checkName(
+            name, address: address, attribute: "name", length: 1...255, pattern: Self.textPattern,
+            rule: "security group names are 1 to 255 letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*")
         func issue(_ attribute: String, _ message: String) {
             issues.append(ValidationIssue(address: address, attribute: attribute, message: message))
         }
@@ -216,7 +224,8 @@ public struct SecurityGroup: ResourceDeclaration {
             issue(".sourceSecurityGroupId", "'\(source)' is not a security group id (sg-…).")
         }
         if let description = rule.description,
-           description.count > 255 || description.range(of: textPattern, options: .regularExpression) == nil {
+            description.count > 255 || description.range(of: textPattern, options: .regularExpression) == nil
+        {
             issue(".description", "rule descriptions are up to 255 letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*.")
         }
         return issues
@@ -261,14 +270,16 @@ struct SecurityGroupProvider: ResourceProvider {
         let groupID = group.string("groupId") ?? id
         let ingress = Self.rules(group.list("ipPermissions"))
         let egress = Self.rules(group.list("ipPermissionsEgress"))
-        return Observed(id: groupID, attributes: [
-            "name": .string(group.string("groupName") ?? ""),
-            "description": .string(group.string("groupDescription") ?? ""),
-            "vpcId": group.string("vpcId").map { .string($0) } ?? .null,
-            "ingress": .array(orderedLike(ingress, prior: prior["ingress"]?.arrayValue ?? [], key: \.description)),
-            "egress": .array(orderedLike(egress, prior: prior["egress"]?.arrayValue ?? [], key: \.description)),
-            "tags": Self.tags(group.list("tagSet")).json,
-        ], outputs: outputs(group))
+        return Observed(
+            id: groupID,
+            attributes: [
+                "name": .string(group.string("groupName") ?? ""),
+                "description": .string(group.string("groupDescription") ?? ""),
+                "vpcId": group.string("vpcId").map { .string($0) } ?? .null,
+                "ingress": .array(orderedLike(ingress, prior: prior["ingress"]?.arrayValue ?? [], key: \.description)),
+                "egress": .array(orderedLike(egress, prior: prior["egress"]?.arrayValue ?? [], key: \.description)),
+                "tags": Self.tags(group.list("tagSet")).json,
+            ], outputs: outputs(group))
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
@@ -325,8 +336,9 @@ struct SecurityGroupProvider: ResourceProvider {
     /// Revokes the rules AWS has that `attributes` does not, then authorizes the missing ones; returns the group.
     private func syncRules(_ groupID: String, to attributes: [String: JSON]) async throws -> XMLNode {
         guard let group = try await describe(groupID) else {
-            throw AWSServiceError(QueryOperation.ec2.describeSecurityGroups, status: 400, code: "InvalidGroup.NotFound",
-                                  message: "The security group '\(groupID)' does not exist", requestID: nil)
+            throw AWSServiceError(
+                QueryOperation.ec2.describeSecurityGroups, status: 400, code: "InvalidGroup.NotFound",
+                message: "The security group '\(groupID)' does not exist", requestID: nil)
         }
         var changed = false
         let directions: [(String, String, revoke: QueryOperation, authorize: QueryOperation)] = [
@@ -394,8 +406,10 @@ struct SecurityGroupProvider: ResourceProvider {
                 if let from = permission.string("fromPort").flatMap({ Int($0) }) { base["fromPort"] = .int(from) }
                 if let to = permission.string("toPort").flatMap({ Int($0) }) { base["toPort"] = .int(to) }
             }
-            for (list, member, key) in [("ipRanges", "cidrIp", "cidrBlock"), ("ipv6Ranges", "cidrIpv6", "ipv6CidrBlock"),
-                                        ("groups", "groupId", "sourceSecurityGroupId"), ("prefixListIds", "prefixListId", "prefixListId")] {
+            for (list, member, key) in [
+                ("ipRanges", "cidrIp", "cidrBlock"), ("ipv6Ranges", "cidrIpv6", "ipv6CidrBlock"),
+                ("groups", "groupId", "sourceSecurityGroupId"), ("prefixListIds", "prefixListId", "prefixListId"),
+            ] {
                 for item in permission.list(list) {
                     guard let value = item.string(member) else { continue }
                     var rule = base
@@ -428,7 +442,8 @@ struct SecurityGroupProvider: ResourceProvider {
         do {
             let groups = try await client.queryAll(.ec2.describeSecurityGroups, parameters, key: "securityGroupInfo")
             return groups.first
-        } catch let error as AWSServiceError where error.isNotFound(["InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidGroupId.Malformed"]) {
+        } catch let error as AWSServiceError where error.isNotFound(["InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidGroupId.Malformed"])
+        {
             return nil
         }
     }

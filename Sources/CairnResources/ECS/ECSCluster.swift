@@ -19,8 +19,10 @@ public struct ECSCluster: ResourceDeclaration {
     public var tags: Tags
     public var options: ResourceOptions
 
-    public init(_ logicalName: String, name: Input<String>, containerInsights: ContainerInsights = .disabled,
-                capacityProviders: [String] = [], tags: Tags = [:], options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, name: Input<String>, containerInsights: ContainerInsights = .disabled,
+        capacityProviders: [String] = [], tags: Tags = [:], options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.name = name
         self.containerInsights = containerInsights
@@ -42,8 +44,9 @@ public struct ECSCluster: ResourceDeclaration {
     }
 
     public func validate() -> [ValidationIssue] {
-        checkName(name, address: address, attribute: "name", length: 1...255, pattern: "^[A-Za-z0-9_-]+$",
-                  rule: "cluster names are 1 to 255 letters, digits, hyphens and underscores")
+        checkName(
+            name, address: address, attribute: "name", length: 1...255, pattern: "^[A-Za-z0-9_-]+$",
+            rule: "cluster names are 1 to 255 letters, digits, hyphens and underscores")
             + checkTags(tags, address: address)
     }
 }
@@ -61,15 +64,18 @@ struct ECSClusterProvider: ResourceProvider {
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
         let result = try await client.json(.ecs.describeClusters, ["clusters": [.string(id)], "include": ["SETTINGS", "TAGS"]])
         guard let cluster = result["clusters"]?.arrayValue?.first, cluster["status"]?.stringValue != "INACTIVE",
-              let arn = cluster["clusterArn"]?.stringValue else { return nil }
+            let arn = cluster["clusterArn"]?.stringValue
+        else { return nil }
         let insights = cluster["settings"]?.arrayValue?.first { $0["name"]?.stringValue == "containerInsights" }?["value"]?.stringValue ?? "disabled"
         let providers = (cluster["capacityProviders"]?.arrayValue ?? []).compactMap(\.stringValue).sorted()
-        return Observed(id: id, attributes: [
-            "name": .string(cluster["clusterName"]?.stringValue ?? id),
-            "containerInsights": .string(insights),
-            "capacityProviders": .array(providers.map { .string($0) }),
-            "tags": tagMap(cluster["tags"]).json,
-        ], outputs: ["arn": .string(arn), "name": .string(id)])
+        return Observed(
+            id: id,
+            attributes: [
+                "name": .string(cluster["clusterName"]?.stringValue ?? id),
+                "containerInsights": .string(insights),
+                "capacityProviders": .array(providers.map { .string($0) }),
+                "tags": tagMap(cluster["tags"]).json,
+            ], outputs: ["arn": .string(arn), "name": .string(id)])
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
@@ -90,15 +96,19 @@ struct ECSClusterProvider: ResourceProvider {
         let result = try await client.json(.ecs.describeClusters, ["clusters": [.string(id)]])
         let arn = result["clusters"]?[0]?["clusterArn"] ?? .null
         if old["containerInsights"] != new["containerInsights"] {
-            _ = try await client.json(.ecs.updateClusterSettings, [
-                "cluster": .string(id),
-                "settings": [["name": "containerInsights", "value": new["containerInsights"] ?? "disabled"]],
-            ])
+            _ = try await client.json(
+                .ecs.updateClusterSettings,
+                [
+                    "cluster": .string(id),
+                    "settings": [["name": "containerInsights", "value": new["containerInsights"] ?? "disabled"]],
+                ])
         }
         if old["capacityProviders"] != new["capacityProviders"] {
-            _ = try await client.json(.ecs.putClusterCapacityProviders, [
-                "cluster": .string(id), "capacityProviders": new["capacityProviders"] ?? [], "defaultCapacityProviderStrategy": [],
-            ])
+            _ = try await client.json(
+                .ecs.putClusterCapacityProviders,
+                [
+                    "cluster": .string(id), "capacityProviders": new["capacityProviders"] ?? [], "defaultCapacityProviderStrategy": [],
+                ])
         }
         try await TaggingAPI.ecs.sync(client, resource: arn.stringValue ?? "", from: old.tags(), to: new.tags())
         return Applied(id: id, outputs: ["arn": arn, "name": .string(id)])

@@ -1,7 +1,7 @@
-import Foundation
 import CairnAWS
 import CairnEngine
 import CairnJSON
+import Foundation
 
 /// An ECS service (`aws ecs create-service`): keeps `desiredCount` tasks of a task definition running in a cluster.
 ///
@@ -172,10 +172,12 @@ public struct ECSService: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// A service running `desiredCount` tasks of `taskDefinition` in `cluster`.
-    public init(_ logicalName: String, name: Input<String>, cluster: Input<String>, taskDefinition: Input<String>,
-                desiredCount: Int = 1, compute: Compute = .launchType(.fargate), networkConfiguration: NetworkConfiguration? = nil,
-                deploymentConfiguration: DeploymentConfiguration = DeploymentConfiguration(), loadBalancers: [LoadBalancer] = [],
-                tags: Tags = [:], options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, name: Input<String>, cluster: Input<String>, taskDefinition: Input<String>,
+        desiredCount: Int = 1, compute: Compute = .launchType(.fargate), networkConfiguration: NetworkConfiguration? = nil,
+        deploymentConfiguration: DeploymentConfiguration = DeploymentConfiguration(), loadBalancers: [LoadBalancer] = [],
+        tags: Tags = [:], options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.name = name
         self.cluster = cluster
@@ -220,8 +222,9 @@ public struct ECSService: ResourceDeclaration {
 
     /// The name, the counts and percentages, the strategy, the network, the load balancers and the tags, as ECS checks them.
     public func validate() -> [ValidationIssue] {
-        var issues = checkName(name, address: address, attribute: "name", length: 1...255, pattern: #"\A[A-Za-z0-9_-]+\z"#,
-                               rule: "service names are 1 to 255 letters, digits, hyphens and underscores")
+        var issues = checkName(
+            name, address: address, attribute: "name", length: 1...255, pattern: #"\A[A-Za-z0-9_-]+\z"#,
+            rule: "service names are 1 to 255 letters, digits, hyphens and underscores")
         func issue(_ attribute: String, _ message: String) {
             issues.append(ValidationIssue(address: address, attribute: attribute, message: message))
         }
@@ -231,7 +234,9 @@ public struct ECSService: ResourceDeclaration {
         if case .capacityProviderStrategy(let items) = compute {
             if items.isEmpty { issue("capacityProviderStrategy", "the strategy names no capacity provider: add one, or use a launch type.") }
             if items.count > 20 { issue("capacityProviderStrategy", "a strategy has at most 20 capacity providers.") }
-            if items.filter({ $0.base > 0 }).count > 1 { issue("capacityProviderStrategy", "only one capacity provider of a strategy may have a base.") }
+            if items.filter({ $0.base > 0 }).count > 1 {
+                issue("capacityProviderStrategy", "only one capacity provider of a strategy may have a base.")
+            }
             if !items.isEmpty && !items.contains(where: { $0.weight > 0 }) {
                 issue("capacityProviderStrategy", "at least one capacity provider needs a weight above 0.")
             }
@@ -304,39 +309,53 @@ struct ECSServiceProvider: ResourceProvider {
         let serviceName = service["serviceName"]?.stringValue ?? name
 
         let strategy = (service["capacityProviderStrategy"]?.arrayValue ?? []).map { item -> JSON in
-            ["capacityProvider": item["capacityProvider"] ?? .null, "weight": .int(item["weight"]?.intValue ?? 0), "base": .int(item["base"]?.intValue ?? 0)]
+            [
+                "capacityProvider": item["capacityProvider"] ?? .null, "weight": .int(item["weight"]?.intValue ?? 0),
+                "base": .int(item["base"]?.intValue ?? 0),
+            ]
         }
         var network: JSON = .null
         if let vpc = service["networkConfiguration"]?["awsvpcConfiguration"] {
             let priorNetwork = prior["networkConfiguration"]
             network = [
-                "subnets": .array(orderedLike(vpc["subnets"]?.arrayValue ?? [], prior: priorNetwork?["subnets"]?.arrayValue ?? [], key: \.description)),
-                "securityGroups": .array(orderedLike(vpc["securityGroups"]?.arrayValue ?? [], prior: priorNetwork?["securityGroups"]?.arrayValue ?? [],
-                                                     key: \.description)),
+                "subnets": .array(
+                    orderedLike(vpc["subnets"]?.arrayValue ?? [], prior: priorNetwork?["subnets"]?.arrayValue ?? [], key: \.description)),
+                "securityGroups": .array(
+                    orderedLike(
+                        vpc["securityGroups"]?.arrayValue ?? [], prior: priorNetwork?["securityGroups"]?.arrayValue ?? [],
+                        key: \.description)),
                 "assignPublicIp": vpc["assignPublicIp"] ?? "DISABLED",
             ]
         }
         let deployment = service["deploymentConfiguration"]
         let breaker = deployment?["deploymentCircuitBreaker"]
         let balancers = (service["loadBalancers"]?.arrayValue ?? []).map { item -> JSON in
-            ["targetGroupArn": item["targetGroupArn"] ?? .null, "containerName": item["containerName"] ?? .null, "containerPort": item["containerPort"] ?? .null]
+            [
+                "targetGroupArn": item["targetGroupArn"] ?? .null, "containerName": item["containerName"] ?? .null,
+                "containerPort": item["containerPort"] ?? .null,
+            ]
         }
-        return Observed(id: "\(clusterName)/\(serviceName)", attributes: [
-            "name": .string(serviceName),
-            "cluster": .string(Self.sameCluster(prior.string("cluster"), clusterName) ? prior.string("cluster")! : clusterName),
-            "taskDefinition": Self.taskDefinition(service["taskDefinition"]?.stringValue, prior: prior.string("taskDefinition")),
-            "desiredCount": .int(service["desiredCount"]?.intValue ?? 0),
-            "launchType": strategy.isEmpty ? (service["launchType"] ?? .null) : .null,
-            "capacityProviderStrategy": .array(orderedLike(strategy, prior: prior["capacityProviderStrategy"]?.arrayValue ?? [], key: \.description)),
-            "networkConfiguration": network,
-            "deploymentConfiguration": [
-                "minimumHealthyPercent": .int(deployment?["minimumHealthyPercent"]?.intValue ?? 100),
-                "maximumPercent": .int(deployment?["maximumPercent"]?.intValue ?? 200),
-                "deploymentCircuitBreaker": ["enable": .bool(breaker?["enable"]?.boolValue ?? false), "rollback": .bool(breaker?["rollback"]?.boolValue ?? false)],
-            ],
-            "loadBalancers": .array(orderedLike(balancers, prior: prior["loadBalancers"]?.arrayValue ?? [], key: \.description)),
-            "tags": tagMap(service["tags"]).json,
-        ], outputs: Self.outputs(service))
+        return Observed(
+            id: "\(clusterName)/\(serviceName)",
+            attributes: [
+                "name": .string(serviceName),
+                "cluster": .string(Self.sameCluster(prior.string("cluster"), clusterName) ? prior.string("cluster")! : clusterName),
+                "taskDefinition": Self.taskDefinition(service["taskDefinition"]?.stringValue, prior: prior.string("taskDefinition")),
+                "desiredCount": .int(service["desiredCount"]?.intValue ?? 0),
+                "launchType": strategy.isEmpty ? (service["launchType"] ?? .null) : .null,
+                "capacityProviderStrategy": .array(
+                    orderedLike(strategy, prior: prior["capacityProviderStrategy"]?.arrayValue ?? [], key: \.description)),
+                "networkConfiguration": network,
+                "deploymentConfiguration": [
+                    "minimumHealthyPercent": .int(deployment?["minimumHealthyPercent"]?.intValue ?? 100),
+                    "maximumPercent": .int(deployment?["maximumPercent"]?.intValue ?? 200),
+                    "deploymentCircuitBreaker": [
+                        "enable": .bool(breaker?["enable"]?.boolValue ?? false), "rollback": .bool(breaker?["rollback"]?.boolValue ?? false),
+                    ],
+                ],
+                "loadBalancers": .array(orderedLike(balancers, prior: prior["loadBalancers"]?.arrayValue ?? [], key: \.description)),
+                "tags": tagMap(service["tags"]).json,
+            ], outputs: Self.outputs(service))
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
@@ -382,8 +401,9 @@ struct ECSServiceProvider: ResourceProvider {
         var service: JSON
         if input.isEmpty {
             guard let live = try await describe(cluster: cluster, name: name) else {
-                throw AWSServiceError(JSONOperation.ecs.describeServices, status: 400, code: "ServiceNotFoundException",
-                                      message: "The service \(id) no longer exists", requestID: nil)
+                throw AWSServiceError(
+                    JSONOperation.ecs.describeServices, status: 400, code: "ServiceNotFoundException",
+                    message: "The service \(id) no longer exists", requestID: nil)
             }
             service = live
         } else {
@@ -409,8 +429,10 @@ struct ECSServiceProvider: ResourceProvider {
             return
         }
         // Draining takes as long as the tasks' deregistration delay; AWS's own waiter allows 10 minutes.
-        try await waitUntil("ECS service \(name) in cluster \(cluster)", "finish draining after DeleteService", clock: client.waitClock,
-                            timeout: Self.drainTimeout) {
+        try await waitUntil(
+            "ECS service \(name) in cluster \(cluster)", "finish draining after DeleteService", clock: client.waitClock,
+            timeout: Self.drainTimeout
+        ) {
             try await describe(cluster: cluster, name: name, includeDraining: true) == nil
         }
     }

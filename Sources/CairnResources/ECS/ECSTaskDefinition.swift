@@ -146,10 +146,12 @@ public struct ECSTaskDefinition: ResourceDeclaration {
         public var command: [String]?
 
         /// A container running `image`.
-        public init(name: String, image: Input<String>, essential: Bool = true, cpu: Int = 0, memory: Int? = nil,
-                    memoryReservation: Int? = nil, portMappings: [PortMapping] = [], environment: [String: Input<String>] = [:],
-                    secrets: [String: Input<String>] = [:], logConfiguration: LogConfiguration? = nil,
-                    healthCheck: HealthCheck? = nil, command: [String]? = nil) {
+        public init(
+            name: String, image: Input<String>, essential: Bool = true, cpu: Int = 0, memory: Int? = nil,
+            memoryReservation: Int? = nil, portMappings: [PortMapping] = [], environment: [String: Input<String>] = [:],
+            secrets: [String: Input<String>] = [:], logConfiguration: LogConfiguration? = nil,
+            healthCheck: HealthCheck? = nil, command: [String]? = nil
+        ) {
             self.name = name
             self.image = image
             self.essential = essential
@@ -173,13 +175,14 @@ public struct ECSTaskDefinition: ResourceDeclaration {
                 "cpu": .int(cpu),
                 "memory": memory.map { .int($0) } ?? .null,
                 "memoryReservation": memoryReservation.map { .int($0) } ?? .null,
-                "portMappings": .array(portMappings.map { mapping in
-                    .object([
-                        "containerPort": .int(mapping.containerPort),
-                        "hostPort": .int(mapping.hostPort ?? (staticPorts ? mapping.containerPort : 0)),
-                        "protocol": .string(mapping.protocol.rawValue),
-                    ])
-                }),
+                "portMappings": .array(
+                    portMappings.map { mapping in
+                        .object([
+                            "containerPort": .int(mapping.containerPort),
+                            "hostPort": .int(mapping.hostPort ?? (staticPorts ? mapping.containerPort : 0)),
+                            "protocol": .string(mapping.protocol.rawValue),
+                        ])
+                    }),
                 "environment": .object(environment.mapValues(\.value)),
                 "secrets": .object(secrets.mapValues(\.value)),
                 "logConfiguration": logConfiguration?.value ?? .null,
@@ -213,10 +216,12 @@ public struct ECSTaskDefinition: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// A task definition of `family` running `containers`.
-    public init(_ logicalName: String, family: Input<String>, cpu: Int? = nil, memory: Int? = nil, networkMode: NetworkMode? = nil,
-                requiresCompatibilities: [Compatibility] = [.fargate], executionRoleArn: Input<String>? = nil,
-                taskRoleArn: Input<String>? = nil, containers: [Container], tags: Tags = [:],
-                options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, family: Input<String>, cpu: Int? = nil, memory: Int? = nil, networkMode: NetworkMode? = nil,
+        requiresCompatibilities: [Compatibility] = [.fargate], executionRoleArn: Input<String>? = nil,
+        taskRoleArn: Input<String>? = nil, containers: [Container], tags: Tags = [:],
+        options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.family = family
         self.cpu = cpu
@@ -274,8 +279,9 @@ public struct ECSTaskDefinition: ResourceDeclaration {
 
     /// The family, Fargate's sizes and network mode, each container, and the tags, as ECS checks them.
     public func validate() -> [ValidationIssue] {
-        var issues = checkName(family, address: address, attribute: "family", length: 1...255, pattern: Self.namePattern,
-                               rule: "families are 1 to 255 letters, digits, hyphens and underscores")
+        var issues = checkName(
+            family, address: address, attribute: "family", length: 1...255, pattern: Self.namePattern,
+            rule: "families are 1 to 255 letters, digits, hyphens and underscores")
         func issue(_ attribute: String, _ message: String) {
             issues.append(ValidationIssue(address: address, attribute: attribute, message: message))
         }
@@ -288,8 +294,10 @@ public struct ECSTaskDefinition: ResourceDeclaration {
             if let cpu, let memory {
                 if let size = Self.fargateSizes.first(where: { $0.cpu == cpu }) {
                     if !size.memory.contains(memory) {
-                        issue("memory", "Fargate has no \(cpu) CPU / \(memory) MiB size: with cpu \(cpu), memory must be one of "
-                            + "\(size.memory.map(String.init).joined(separator: ", ")).")
+                        issue(
+                            "memory",
+                            "Fargate has no \(cpu) CPU / \(memory) MiB size: with cpu \(cpu), memory must be one of "
+                                + "\(size.memory.map(String.init).joined(separator: ", ")).")
                     }
                 } else {
                     issue("cpu", "\(cpu) is not a Fargate CPU size: use one of \(Self.fargateSizes.map { String($0.cpu) }.joined(separator: ", ")).")
@@ -307,11 +315,18 @@ public struct ECSTaskDefinition: ResourceDeclaration {
         for (i, container) in containers.enumerated() {
             issues += validate(container, path: "containers[\(i)]", fargate: fargate, mode: mode, names: &names)
         }
-        let needsExecutionRole = containers.contains { !$0.secrets.isEmpty }
-            || (fargate && containers.contains { if case .awslogs? = $0.logConfiguration { return true }; return false })
+        let needsExecutionRole =
+            containers.contains { !$0.secrets.isEmpty }
+            || (fargate
+                && containers.contains {
+                    if case .awslogs? = $0.logConfiguration { return true }
+                    return false
+                })
         if needsExecutionRole && executionRoleArn == nil {
-            issue("executionRoleArn", "containers with secrets (or awslogs on Fargate) need an execution role: set executionRoleArn to a role "
-                + "that ECS tasks may assume, with AmazonECSTaskExecutionRolePolicy attached.")
+            issue(
+                "executionRoleArn",
+                "containers with secrets (or awslogs on Fargate) need an execution role: set executionRoleArn to a role "
+                    + "that ECS tasks may assume, with AmazonECSTaskExecutionRolePolicy attached.")
         }
         return issues + checkTags(tags, address: address)
     }
@@ -356,7 +371,10 @@ public struct ECSTaskDefinition: ResourceDeclaration {
             if let host = mapping.hostPort {
                 if !(0...65535).contains(host) { issue("\(at).hostPort", "ports are 0 to 65535, not \(host).") }
                 if (mode == .awsvpc || mode == .host) && host != mapping.containerPort {
-                    issue("\(at).hostPort", "with the \(mode.rawValue) network mode the host port must equal the container port (\(mapping.containerPort)): remove hostPort.")
+                    issue(
+                        "\(at).hostPort",
+                        "with the \(mode.rawValue) network mode the host port must equal the container port (\(mapping.containerPort)): remove hostPort."
+                    )
                 }
             }
             if !seen.insert("\(mapping.containerPort)/\(mapping.protocol.rawValue)").inserted {
@@ -383,12 +401,16 @@ public struct ECSTaskDefinition: ResourceDeclaration {
         }
         if let check = container.healthCheck {
             if check.command.isEmpty || !["CMD", "CMD-SHELL"].contains(check.command[0]) {
-                issue(".healthCheck.command", "the command must start with \"CMD\" or \"CMD-SHELL\", like [\"CMD-SHELL\", \"curl -f http://localhost/ || exit 1\"].")
+                issue(
+                    ".healthCheck.command",
+                    "the command must start with \"CMD\" or \"CMD-SHELL\", like [\"CMD-SHELL\", \"curl -f http://localhost/ || exit 1\"].")
             }
             if !(5...300).contains(check.interval) { issue(".healthCheck.interval", "the interval must be 5 to 300 seconds, not \(check.interval).") }
             if !(2...60).contains(check.timeout) { issue(".healthCheck.timeout", "the timeout must be 2 to 60 seconds, not \(check.timeout).") }
             if !(1...10).contains(check.retries) { issue(".healthCheck.retries", "retries must be 1 to 10, not \(check.retries).") }
-            if !(0...300).contains(check.startPeriod) { issue(".healthCheck.startPeriod", "the start period must be 0 to 300 seconds, not \(check.startPeriod).") }
+            if !(0...300).contains(check.startPeriod) {
+                issue(".healthCheck.startPeriod", "the start period must be 0 to 300 seconds, not \(check.startPeriod).")
+            }
         }
         return issues
     }
@@ -408,20 +430,24 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
 
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
         guard let (definition, tags) = try await describe(id), definition["status"]?.stringValue == "ACTIVE",
-              let arn = definition["taskDefinitionArn"]?.stringValue else { return nil }
+            let arn = definition["taskDefinitionArn"]?.stringValue
+        else { return nil }
         let mode = definition["networkMode"]?.stringValue ?? "bridge"
         let staticPorts = mode == "awsvpc" || mode == "host"
-        return Observed(id: arn, attributes: [
-            "family": definition["family"] ?? .null,
-            "cpu": Self.integer(definition["cpu"]),
-            "memory": Self.integer(definition["memory"]),
-            "networkMode": .string(mode),
-            "requiresCompatibilities": .array(Set((definition["requiresCompatibilities"]?.arrayValue ?? []).compactMap(\.stringValue)).sorted().map { .string($0) }),
-            "executionRoleArn": definition["executionRoleArn"] ?? .null,
-            "taskRoleArn": definition["taskRoleArn"] ?? .null,
-            "containers": .array((definition["containerDefinitions"]?.arrayValue ?? []).map { Self.container($0, staticPorts: staticPorts) }),
-            "tags": tagMap(tags).json,
-        ], outputs: Self.outputs(definition))
+        return Observed(
+            id: arn,
+            attributes: [
+                "family": definition["family"] ?? .null,
+                "cpu": Self.integer(definition["cpu"]),
+                "memory": Self.integer(definition["memory"]),
+                "networkMode": .string(mode),
+                "requiresCompatibilities": .array(
+                    Set((definition["requiresCompatibilities"]?.arrayValue ?? []).compactMap(\.stringValue)).sorted().map { .string($0) }),
+                "executionRoleArn": definition["executionRoleArn"] ?? .null,
+                "taskRoleArn": definition["taskRoleArn"] ?? .null,
+                "containers": .array((definition["containerDefinitions"]?.arrayValue ?? []).map { Self.container($0, staticPorts: staticPorts) }),
+                "tags": tagMap(tags).json,
+            ], outputs: Self.outputs(definition))
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
@@ -430,7 +456,8 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
 
     /// Tags alone change in place; anything else registers a new revision.
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
-        var oldRest = old, newRest = new
+        var oldRest = old
+        var newRest = new
         oldRest["tags"] = nil
         newRest["tags"] = nil
         guard oldRest == newRest else { return try await register(new) }
@@ -473,8 +500,9 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
         let result = try await client.json(.ecs.registerTaskDefinition, .object(input))
         let definition = result["taskDefinition"] ?? [:]
         guard let arn = definition["taskDefinitionArn"]?.stringValue else {
-            throw AWSServiceError(JSONOperation.ecs.registerTaskDefinition, status: 200, code: "MissingTaskDefinitionArn",
-                                  message: "ECS answered without the new revision's ARN", requestID: nil)
+            throw AWSServiceError(
+                JSONOperation.ecs.registerTaskDefinition, status: 200, code: "MissingTaskDefinitionArn",
+                message: "ECS answered without the new revision's ARN", requestID: nil)
         }
         return Applied(id: arn, outputs: Self.outputs(definition))
     }
@@ -485,8 +513,10 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
             let result = try await client.json(.ecs.describeTaskDefinition, ["taskDefinition": .string(id), "include": ["TAGS"]])
             guard let definition = result["taskDefinition"] else { return nil }
             return (definition, result["tags"])
-        } catch let error as AWSServiceError where error.code == "ClientException"
-            && ["unable to describe", "not found", "does not exist", "missing"].contains(where: error.message.lowercased().contains) {
+        } catch let error as AWSServiceError
+            where error.code == "ClientException"
+            && ["unable to describe", "not found", "does not exist", "missing"].contains(where: error.message.lowercased().contains)
+        {
             return nil
         }
     }
@@ -502,11 +532,12 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
         for key in ["memory", "memoryReservation", "command"] {
             if let value = container[key], !value.isNull { out[key] = value }
         }
-        out["portMappings"] = .array((container["portMappings"]?.arrayValue ?? []).map { mapping in
-            var item: [String: JSON] = ["containerPort": mapping["containerPort"] ?? .null, "protocol": mapping["protocol"] ?? "tcp"]
-            if let host = mapping["hostPort"]?.intValue, host != 0 { item["hostPort"] = .int(host) }
-            return .object(item)
-        })
+        out["portMappings"] = .array(
+            (container["portMappings"]?.arrayValue ?? []).map { mapping in
+                var item: [String: JSON] = ["containerPort": mapping["containerPort"] ?? .null, "protocol": mapping["protocol"] ?? "tcp"]
+                if let host = mapping["hostPort"]?.intValue, host != 0 { item["hostPort"] = .int(host) }
+                return .object(item)
+            })
         let environment = container["environment"]?.objectValue ?? [:]
         out["environment"] = .array(environment.keys.sorted().map { ["name": .string($0), "value": environment[$0]!] })
         let secrets = container["secrets"]?.objectValue ?? [:]
@@ -550,14 +581,15 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
             "cpu": .int(live["cpu"]?.intValue ?? 0),
             "memory": live["memory"]?.intValue.map { .int($0) } ?? .null,
             "memoryReservation": live["memoryReservation"]?.intValue.map { .int($0) } ?? .null,
-            "portMappings": .array((live["portMappings"]?.arrayValue ?? []).map { mapping in
-                let port = mapping["containerPort"]?.intValue ?? 0
-                return [
-                    "containerPort": .int(port),
-                    "hostPort": .int(mapping["hostPort"]?.intValue ?? (staticPorts ? port : 0)),
-                    "protocol": mapping["protocol"] ?? "tcp",
-                ]
-            }),
+            "portMappings": .array(
+                (live["portMappings"]?.arrayValue ?? []).map { mapping in
+                    let port = mapping["containerPort"]?.intValue ?? 0
+                    return [
+                        "containerPort": .int(port),
+                        "hostPort": .int(mapping["hostPort"]?.intValue ?? (staticPorts ? port : 0)),
+                        "protocol": mapping["protocol"] ?? "tcp",
+                    ]
+                }),
             "environment": .object(environment),
             "secrets": .object(secrets),
             "logConfiguration": log,

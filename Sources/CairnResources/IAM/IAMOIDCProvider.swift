@@ -34,8 +34,10 @@ public struct IAMOIDCProvider: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// A provider for the issuer at `url`.
-    public init(_ logicalName: String, url: String, clientIdList: [String] = ["sts.amazonaws.com"],
-                thumbprintList: [String] = [], tags: Tags = [:], options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, url: String, clientIdList: [String] = ["sts.amazonaws.com"],
+        thumbprintList: [String] = [], tags: Tags = [:], options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.url = url
         self.clientIdList = clientIdList
@@ -45,8 +47,10 @@ public struct IAMOIDCProvider: ResourceDeclaration {
     }
 
     /// GitHub Actions' provider (`https://token.actions.githubusercontent.com`, audience `sts.amazonaws.com`).
-    public static func gitHubActions(_ logicalName: String, thumbprintList: [String] = [], tags: Tags = [:],
-                                     options: ResourceOptions = ResourceOptions()) -> IAMOIDCProvider {
+    public static func gitHubActions(
+        _ logicalName: String, thumbprintList: [String] = [], tags: Tags = [:],
+        options: ResourceOptions = ResourceOptions()
+    ) -> IAMOIDCProvider {
         IAMOIDCProvider(logicalName, url: gitHubActionsURL, thumbprintList: thumbprintList, tags: tags, options: options)
     }
 
@@ -70,14 +74,19 @@ public struct IAMOIDCProvider: ResourceDeclaration {
             issues.append(ValidationIssue(address: address, attribute: attribute, message: message))
         }
         let rest = url.hasPrefix("https://") ? url.dropFirst("https://".count) : nil
-        if url.count > 255 || rest == nil || rest!.isEmpty || rest!.hasPrefix("/") || rest!.contains(where: { "?#".contains($0) || $0.isWhitespace }) {
-            issue("url", "'\(url)' is not an OpenID Connect issuer URL: write it as https://host[/path] (no query or fragment), "
-                + "up to 255 characters, like \(Self.gitHubActionsURL).")
+        if url.count > 255 || rest == nil || rest!.isEmpty || rest!.hasPrefix("/") || rest!.contains(where: { "?#".contains($0) || $0.isWhitespace })
+        {
+            issue(
+                "url",
+                "'\(url)' is not an OpenID Connect issuer URL: write it as https://host[/path] (no query or fragment), "
+                    + "up to 255 characters, like \(Self.gitHubActionsURL).")
         } else if rest!.hasSuffix("/") {
             issue("url", "'\(url)' ends with '/': write the issuer URL without it, as the tokens' `iss` claim does.")
         }
         if clientIdList.isEmpty {
-            issue("clientIdList", "list at least one audience, like \"sts.amazonaws.com\" (what GitHub Actions' aws-actions/configure-aws-credentials requests).")
+            issue(
+                "clientIdList",
+                "list at least one audience, like \"sts.amazonaws.com\" (what GitHub Actions' aws-actions/configure-aws-credentials requests).")
         }
         if clientIdList.count > 100 {
             issue("clientIdList", "\(clientIdList.count) client ids is more than IAM's 100.")
@@ -131,12 +140,14 @@ struct IAMOIDCProviderProvider: ResourceProvider {
         var thumbprints = Set(result.list("ThumbprintList").map { $0.text.lowercased() }).sorted()
         // Declared empty: IAM fills in (and rotates) the thumbprints of issuers it trusts itself.
         if prior["thumbprintList"]?.arrayValue?.isEmpty == true { thumbprints = [] }
-        return Observed(id: arn, attributes: [
-            "url": .string(url),
-            "clientIdList": .array(Set(result.list("ClientIDList").map(\.text)).sorted().map { .string($0) }),
-            "thumbprintList": .array(thumbprints.map { .string($0) }),
-            "tags": IAMRoleProvider.tags(result["Tags"]).json,
-        ], outputs: ["arn": .string(arn)])
+        return Observed(
+            id: arn,
+            attributes: [
+                "url": .string(url),
+                "clientIdList": .array(Set(result.list("ClientIDList").map(\.text)).sorted().map { .string($0) }),
+                "thumbprintList": .array(thumbprints.map { .string($0) }),
+                "tags": IAMRoleProvider.tags(result["Tags"]).json,
+            ], outputs: ["arn": .string(arn)])
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
@@ -154,7 +165,8 @@ struct IAMOIDCProviderProvider: ResourceProvider {
     /// Adds new client ids before removing old ones (so that there is always one), replaces the thumbprints,
     /// and sets and removes tags.
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
-        let oldClients = Set(old.strings("clientIdList")), newClients = Set(new.strings("clientIdList"))
+        let oldClients = Set(old.strings("clientIdList"))
+        let newClients = Set(new.strings("clientIdList"))
         for clientID in newClients.subtracting(oldClients).sorted() {
             _ = try await client.query(.iam.addClientIDToOpenIDConnectProvider, ["OpenIDConnectProviderArn": id, "ClientID": clientID])
         }

@@ -33,8 +33,10 @@ public struct IAMPolicy: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// A policy named `name` granting `document`.
-    public init(_ logicalName: String, name: Input<String>, path: String = "/", description: String? = nil,
-                document: PolicyDocument, tags: Tags = [:], options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, name: Input<String>, path: String = "/", description: String? = nil,
+        document: PolicyDocument, tags: Tags = [:], options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.name = name
         self.path = path
@@ -67,14 +69,17 @@ public struct IAMPolicy: ResourceDeclaration {
 
     /// The name, path, description, document and tags, as IAM checks them.
     public func validate() -> [ValidationIssue] {
-        var issues = checkName(name, address: address, attribute: "name", length: 1...128, pattern: Self.namePattern,
-                               rule: "policy names are 1 to 128 letters, digits and + = , . @ _ -")
+        var issues = checkName(
+            name, address: address, attribute: "name", length: 1...128, pattern: Self.namePattern,
+            rule: "policy names are 1 to 128 letters, digits and + = , . @ _ -")
         func issue(_ attribute: String, _ message: String) {
             issues.append(ValidationIssue(address: address, attribute: attribute, message: message))
         }
         if path.count > 512 || path.range(of: Self.pathPattern, options: .regularExpression) == nil {
-            issue("path", "'\(path)' is not an IAM policy path: it must be '/' or start and end with '/' (like '/ci/'), "
-                + "with letters, digits and . , + @ = _ - between, up to 512 characters.")
+            issue(
+                "path",
+                "'\(path)' is not an IAM policy path: it must be '/' or start and end with '/' (like '/ci/'), "
+                    + "with letters, digits and . , + @ = _ - between, up to 512 characters.")
         }
         if let description {
             if description.count > 1000 {
@@ -109,27 +114,35 @@ struct IAMPolicyProvider: ResourceProvider {
 
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
         guard let arn = try await resolveARN(id) else { return nil }
-        let policy: XMLNode, document: JSON, tags: [String: String]
+        let policy: XMLNode
+        let document: JSON
+        let tags: [String: String]
         do {
             policy = try await client.query(.iam.getPolicy, ["PolicyArn": arn])["Policy"] ?? XMLNode("Policy")
-            let version = try await client.query(.iam.getPolicyVersion, [
-                "PolicyArn": arn, "VersionId": policy.string("DefaultVersionId") ?? "",
-            ])
+            let version = try await client.query(
+                .iam.getPolicyVersion,
+                [
+                    "PolicyArn": arn, "VersionId": policy.string("DefaultVersionId") ?? "",
+                ])
             let text = version["PolicyVersion"]?.string("Document") ?? ""
             document = PolicyNormalizer.parse(text) ?? .string(text)
-            tags = policy["Tags"] != nil ? IAMRoleProvider.tags(policy["Tags"])
+            tags =
+                policy["Tags"] != nil
+                ? IAMRoleProvider.tags(policy["Tags"])
                 : IAMRoleProvider.tags(XMLNode("Tags", children: try await client.queryAll(.iam.listPolicyTags, ["PolicyArn": arn])))
         } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {
             return nil
         }
         let description = policy.string("Description").flatMap { $0.isEmpty ? nil : $0 }
-        return Observed(id: arn, attributes: [
-            "name": .string(policy.string("PolicyName") ?? ""),
-            "path": .string(policy.string("Path") ?? "/"),
-            "description": description.map { .string($0) } ?? .null,
-            "document": document,
-            "tags": tags.json,
-        ], outputs: Self.outputs(policy))
+        return Observed(
+            id: arn,
+            attributes: [
+                "name": .string(policy.string("PolicyName") ?? ""),
+                "path": .string(policy.string("Path") ?? "/"),
+                "description": description.map { .string($0) } ?? .null,
+                "document": document,
+                "tags": tags.json,
+            ], outputs: Self.outputs(policy))
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
@@ -155,9 +168,11 @@ struct IAMPolicyProvider: ResourceProvider {
                     _ = try await client.query(.iam.deletePolicyVersion, ["PolicyArn": id, "VersionId": oldest])
                 }
             }
-            _ = try await client.query(.iam.createPolicyVersion, [
-                "PolicyArn": id, "PolicyDocument": (new["document"] ?? [:]).description, "SetAsDefault": "true",
-            ])
+            _ = try await client.query(
+                .iam.createPolicyVersion,
+                [
+                    "PolicyArn": id, "PolicyDocument": (new["document"] ?? [:]).description, "SetAsDefault": "true",
+                ])
         }
         try await TaggingAPI.iamPolicy.sync(client, resource: id, from: old.tags(), to: new.tags())
         let policy = try await client.query(.iam.getPolicy, ["PolicyArn": id])["Policy"] ?? XMLNode("Policy")
@@ -169,20 +184,28 @@ struct IAMPolicyProvider: ResourceProvider {
     func delete(id: String, attributes: [String: JSON]) async throws {
         try await ignoringNotFound(["NoSuchEntity"]) {
             guard let arn = try await resolveARN(id) else { return }
-            var groups: [String] = [], users: [String] = [], roles: [String] = []
+            var groups: [String] = []
+            var users: [String] = []
+            var roles: [String] = []
             for page in try await client.queryPages(.iam.listEntitiesForPolicy, ["PolicyArn": arn]) {
                 groups += page.list("PolicyGroups").compactMap { $0.string("GroupName") }
                 users += page.list("PolicyUsers").compactMap { $0.string("UserName") }
                 roles += page.list("PolicyRoles").compactMap { $0.string("RoleName") }
             }
             for role in roles {
-                try await ignoringNotFound(["NoSuchEntity"]) { _ = try await client.query(.iam.detachRolePolicy, ["RoleName": role, "PolicyArn": arn]) }
+                try await ignoringNotFound(["NoSuchEntity"]) {
+                    _ = try await client.query(.iam.detachRolePolicy, ["RoleName": role, "PolicyArn": arn])
+                }
             }
             for user in users {
-                try await ignoringNotFound(["NoSuchEntity"]) { _ = try await client.query(.iam.detachUserPolicy, ["UserName": user, "PolicyArn": arn]) }
+                try await ignoringNotFound(["NoSuchEntity"]) {
+                    _ = try await client.query(.iam.detachUserPolicy, ["UserName": user, "PolicyArn": arn])
+                }
             }
             for group in groups {
-                try await ignoringNotFound(["NoSuchEntity"]) { _ = try await client.query(.iam.detachGroupPolicy, ["GroupName": group, "PolicyArn": arn]) }
+                try await ignoringNotFound(["NoSuchEntity"]) {
+                    _ = try await client.query(.iam.detachGroupPolicy, ["GroupName": group, "PolicyArn": arn])
+                }
             }
             for version in try await client.queryAll(.iam.listPolicyVersions, ["PolicyArn": arn])
             where version.string("IsDefaultVersion") != "true" {
@@ -202,7 +225,8 @@ struct IAMPolicyProvider: ResourceProvider {
     private func resolveARN(_ id: String) async throws -> String? {
         if id.hasPrefix("arn:") { return id }
         guard let slash = id.lastIndex(of: "/") else { return nil }
-        let path = String(id[...slash]), name = String(id[id.index(after: slash)...])
+        let path = String(id[...slash])
+        let name = String(id[id.index(after: slash)...])
         let policies = try await client.queryAll(.iam.listPolicies, ["Scope": "Local", "PathPrefix": path])
         return policies.first { $0.string("PolicyName") == name && $0.string("Path") == path }?.string("Arn")
     }

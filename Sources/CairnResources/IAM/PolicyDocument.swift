@@ -14,10 +14,16 @@ public struct PolicyDocument: Sendable {
     /// A trust policy that lets `principals` assume a role (`sts:AssumeRole`, or
     /// `sts:AssumeRoleWithWebIdentity` for federated principals).
     public static func trust(_ principals: Principal..., conditions: [PolicyCondition] = []) -> PolicyDocument {
-        let federated = principals.contains { if case .federated = $0 { return true }; return false }
-        return PolicyDocument([PolicyStatement(effect: .allow, principals: principals,
-                                               actions: [federated ? "sts:AssumeRoleWithWebIdentity" : "sts:AssumeRole"],
-                                               conditions: conditions)])
+        let federated = principals.contains {
+            if case .federated = $0 { return true }
+            return false
+        }
+        return PolicyDocument([
+            PolicyStatement(
+                effect: .allow, principals: principals,
+                actions: [federated ? "sts:AssumeRoleWithWebIdentity" : "sts:AssumeRole"],
+                conditions: conditions)
+        ])
     }
 
     /// The document as an attribute value, in IAM's normal form (see `PolicyNormalizer`).
@@ -30,7 +36,9 @@ public struct PolicyDocument: Sendable {
     public func validate(address: String, attribute: String, requiresResource: Bool, requiresPrincipal: Bool) -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
         if !["2012-10-17", "2008-10-17"].contains(version) {
-            issues.append(ValidationIssue(address: address, attribute: "\(attribute).Version", message: "'\(version)' is not an IAM policy version: use 2012-10-17."))
+            issues.append(
+                ValidationIssue(
+                    address: address, attribute: "\(attribute).Version", message: "'\(version)' is not an IAM policy version: use 2012-10-17."))
         }
         if statements.isEmpty {
             issues.append(ValidationIssue(address: address, attribute: attribute, message: "the policy has no statements: add at least one."))
@@ -40,31 +48,47 @@ public struct PolicyDocument: Sendable {
             let path = "\(attribute).Statement[\(i)]"
             if let sid = statement.sid {
                 if !sid.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
-                    issues.append(ValidationIssue(address: address, attribute: "\(path).Sid", message: "'\(sid)' may contain only letters and digits."))
+                    issues.append(
+                        ValidationIssue(address: address, attribute: "\(path).Sid", message: "'\(sid)' may contain only letters and digits."))
                 }
                 if !sids.insert(sid).inserted {
-                    issues.append(ValidationIssue(address: address, attribute: "\(path).Sid", message: "'\(sid)' is used by two statements: Sids must be unique."))
+                    issues.append(
+                        ValidationIssue(
+                            address: address, attribute: "\(path).Sid", message: "'\(sid)' is used by two statements: Sids must be unique."))
                 }
             }
             if statement.actions.isEmpty && statement.notActions.isEmpty {
-                issues.append(ValidationIssue(address: address, attribute: "\(path).Action", message: "the statement has no actions: add some, like \"s3:GetObject\"."))
+                issues.append(
+                    ValidationIssue(
+                        address: address, attribute: "\(path).Action", message: "the statement has no actions: add some, like \"s3:GetObject\"."))
             }
             for action in statement.actions + statement.notActions where action != "*" {
                 let parts = action.split(separator: ":", omittingEmptySubsequences: false)
                 if parts.count != 2 || parts[0].isEmpty || parts[1].isEmpty
                     || !parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })
-                    || !parts[1].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "*" || $0 == "?" }) {
-                    issues.append(ValidationIssue(address: address, attribute: "\(path).Action", message: "'\(action)' is not an IAM action: write it as service:Action, like \"ecr:GetAuthorizationToken\"."))
+                    || !parts[1].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "*" || $0 == "?" })
+                {
+                    issues.append(
+                        ValidationIssue(
+                            address: address, attribute: "\(path).Action",
+                            message: "'\(action)' is not an IAM action: write it as service:Action, like \"ecr:GetAuthorizationToken\"."))
                 }
             }
             if requiresResource && statement.resources.isEmpty && statement.notResources.isEmpty {
-                issues.append(ValidationIssue(address: address, attribute: "\(path).Resource", message: "the statement names no resource: add one (\"*\" for all)."))
+                issues.append(
+                    ValidationIssue(
+                        address: address, attribute: "\(path).Resource", message: "the statement names no resource: add one (\"*\" for all)."))
             }
             if requiresPrincipal && statement.principals.isEmpty {
-                issues.append(ValidationIssue(address: address, attribute: "\(path).Principal", message: "the statement names no principal: add one, like .service(\"codebuild.amazonaws.com\")."))
+                issues.append(
+                    ValidationIssue(
+                        address: address, attribute: "\(path).Principal",
+                        message: "the statement names no principal: add one, like .service(\"codebuild.amazonaws.com\")."))
             }
             if !requiresPrincipal && !statement.principals.isEmpty {
-                issues.append(ValidationIssue(address: address, attribute: "\(path).Principal", message: "an identity policy cannot name principals: remove them."))
+                issues.append(
+                    ValidationIssue(
+                        address: address, attribute: "\(path).Principal", message: "an identity policy cannot name principals: remove them."))
             }
         }
         return issues
@@ -73,7 +97,8 @@ public struct PolicyDocument: Sendable {
 
 /// Allow or Deny.
 public enum Effect: String, Sendable {
-    case allow = "Allow", deny = "Deny"
+    case allow = "Allow"
+    case deny = "Deny"
 }
 
 /// Who a trust or resource policy applies to.
@@ -127,9 +152,11 @@ public struct PolicyStatement: Sendable {
     public var notResources: [Input<String>]
     public var conditions: [PolicyCondition]
 
-    public init(sid: String? = nil, effect: Effect = .allow, principals: [Principal] = [], actions: [String] = [],
-                notActions: [String] = [], resources: [Input<String>] = [], notResources: [Input<String>] = [],
-                conditions: [PolicyCondition] = []) {
+    public init(
+        sid: String? = nil, effect: Effect = .allow, principals: [Principal] = [], actions: [String] = [],
+        notActions: [String] = [], resources: [Input<String>] = [], notResources: [Input<String>] = [],
+        conditions: [PolicyCondition] = []
+    ) {
         self.sid = sid
         self.effect = effect
         self.principals = principals
@@ -204,10 +231,11 @@ public enum PolicyNormalizer {
             members["Principal"] = .object(kinds.mapValues(collapse))
         }
         if let condition = members["Condition"], case .object(let tests) = condition {
-            members["Condition"] = .object(tests.mapValues { test in
-                guard case .object(let keys) = test else { return test }
-                return .object(keys.mapValues { collapse(conditionValues($0)) })
-            })
+            members["Condition"] = .object(
+                tests.mapValues { test in
+                    guard case .object(let keys) = test else { return test }
+                    return .object(keys.mapValues { collapse(conditionValues($0)) })
+                })
         }
         return .object(members)
     }

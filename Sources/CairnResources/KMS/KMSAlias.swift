@@ -43,19 +43,26 @@ public struct KMSAlias: ResourceDeclaration {
 
     /// The alias name and the target key, as KMS checks them.
     public func validate() -> [ValidationIssue] {
-        var issues = checkName(name, address: address, attribute: "name", length: 7...256, pattern: #"\Aalias/[A-Za-z0-9/_-]+\z"#,
-                               rule: "alias names are 'alias/' followed by letters, digits, '/', '_' and '-', 256 characters in all")
+        var issues = checkName(
+            name, address: address, attribute: "name", length: 7...256, pattern: #"\Aalias/[A-Za-z0-9/_-]+\z"#,
+            rule: "alias names are 'alias/' followed by letters, digits, '/', '_' and '-', 256 characters in all")
         if let text = name.literal, text.hasPrefix("alias/aws/") {
-            issues.append(ValidationIssue(address: address, attribute: "name",
-                                          message: "'\(text)' starts with 'alias/aws/', which AWS keeps for its own keys: choose another name."))
+            issues.append(
+                ValidationIssue(
+                    address: address, attribute: "name",
+                    message: "'\(text)' starts with 'alias/aws/', which AWS keeps for its own keys: choose another name."))
         }
         if let key = targetKeyId.literal {
             if key.isEmpty || key.count > 2048 {
-                issues.append(ValidationIssue(address: address, attribute: "targetKeyId",
-                                              message: "a key is named by 1 to 2048 characters (its key id or ARN): use the key's arn or keyId output."))
+                issues.append(
+                    ValidationIssue(
+                        address: address, attribute: "targetKeyId",
+                        message: "a key is named by 1 to 2048 characters (its key id or ARN): use the key's arn or keyId output."))
             } else if key.hasPrefix("alias/") || key.contains(":alias/") {
-                issues.append(ValidationIssue(address: address, attribute: "targetKeyId",
-                                              message: "'\(key)' is an alias, and an alias must name a key: use the key's key id or ARN."))
+                issues.append(
+                    ValidationIssue(
+                        address: address, attribute: "targetKeyId",
+                        message: "'\(key)' is an alias, and an alias must name a key: use the key's key id or ARN."))
             }
         }
         return issues
@@ -74,10 +81,12 @@ struct KMSAliasProvider: ResourceProvider {
 
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
         guard let alias = try await find(id), let liveKey = alias["TargetKeyId"]?.stringValue else { return nil }
-        return Observed(id: id, attributes: [
-            "name": .string(id),
-            "targetKeyId": .string(Self.declaredForm(of: liveKey, declared: prior.string("targetKeyId"))),
-        ], outputs: Self.outputs(alias, name: id), createdAt: alias["CreationDate"]?.doubleValue.map(Date.init(timeIntervalSince1970:)))
+        return Observed(
+            id: id,
+            attributes: [
+                "name": .string(id),
+                "targetKeyId": .string(Self.declaredForm(of: liveKey, declared: prior.string("targetKeyId"))),
+            ], outputs: Self.outputs(alias, name: id), createdAt: alias["CreationDate"]?.doubleValue.map(Date.init(timeIntervalSince1970:)))
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {

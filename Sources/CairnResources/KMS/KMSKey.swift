@@ -56,8 +56,10 @@ public struct KMSKey: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// A symmetric encryption key, with KMS's defaults for everything not given.
-    public init(_ logicalName: String, description: String = "", policy: KeyPolicy? = nil, enableKeyRotation: Bool = false,
-                deletionWindowInDays: Int = 30, tags: Tags = [:], options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, description: String = "", policy: KeyPolicy? = nil, enableKeyRotation: Bool = false,
+        deletionWindowInDays: Int = 30, tags: Tags = [:], options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.description = description
         self.policy = policy
@@ -99,7 +101,9 @@ public struct KMSKey: ResourceDeclaration {
             if case .object? = try? JSON(parsing: text) {
                 if text.utf8.count > 32768 { issue("policy", "the key policy has \(text.utf8.count) bytes; KMS allows 32768.") }
             } else {
-                issue("policy", "the key policy is not valid JSON (a policy document object): fix the text, or declare it as .document(PolicyDocument(...)).")
+                issue(
+                    "policy",
+                    "the key policy is not valid JSON (a policy document object): fix the text, or declare it as .document(PolicyDocument(...)).")
             }
         case .document(let document)?:
             issues += document.validate(address: address, attribute: "policy", requiresResource: true, requiresPrincipal: true)
@@ -132,7 +136,10 @@ struct KMSKeyProvider: ResourceProvider {
     func physicalID(for attributes: [String: JSON]) -> String? { nil }
 
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
-        let metadata: JSON, policyText: String?, rotation: Bool, tags: [JSON]
+        let metadata: JSON
+        let policyText: String?
+        let rotation: Bool
+        let tags: [JSON]
         do {
             metadata = try await client.json(.kms.describeKey, ["KeyId": .string(id)])["KeyMetadata"] ?? [:]
             let keyID: JSON = metadata["KeyId"] ?? .string(id)
@@ -143,14 +150,16 @@ struct KMSKeyProvider: ResourceProvider {
             return nil
         }
         let arn = metadata["Arn"]?.stringValue ?? ""
-        return Observed(id: metadata["KeyId"]?.stringValue ?? id, attributes: [
-            "description": metadata["Description"] ?? "",
-            "policy": observedPolicy(policyText, keyARN: arn, prior: prior["policy"]),
-            "enableKeyRotation": .bool(rotation),
-            "deletionWindowInDays": prior["deletionWindowInDays"] ?? .int(30),
-            "keyState": metadata["KeyState"] ?? "Enabled",
-            "tags": tagMap(.array(tags), keyName: "TagKey", valueName: "TagValue").json,
-        ], outputs: Self.outputs(metadata))
+        return Observed(
+            id: metadata["KeyId"]?.stringValue ?? id,
+            attributes: [
+                "description": metadata["Description"] ?? "",
+                "policy": observedPolicy(policyText, keyARN: arn, prior: prior["policy"]),
+                "enableKeyRotation": .bool(rotation),
+                "deletionWindowInDays": prior["deletionWindowInDays"] ?? .int(30),
+                "keyState": metadata["KeyState"] ?? "Enabled",
+                "tags": tagMap(.array(tags), keyName: "TagKey", valueName: "TagValue").json,
+            ], outputs: Self.outputs(metadata))
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
@@ -182,7 +191,8 @@ struct KMSKeyProvider: ResourceProvider {
         if old["description"] != new["description"] {
             _ = try await client.json(.kms.updateKeyDescription, ["KeyId": key, "Description": new["description"] ?? ""])
         }
-        let oldPolicy = old["policy"] ?? .null, newPolicy = new["policy"] ?? .null
+        let oldPolicy = old["policy"] ?? .null
+        let newPolicy = new["policy"] ?? .null
         if oldPolicy != newPolicy {
             let text = newPolicy.isNull ? Self.defaultPolicy(keyARN: metadata["Arn"]?.stringValue ?? "").description : newPolicy.description
             _ = try await acceptingNewPrincipals {
@@ -240,17 +250,20 @@ struct KMSKeyProvider: ResourceProvider {
     /// policies decide who uses it.
     static func defaultPolicy(keyARN: String) -> JSON {
         let parts = keyARN.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        let partition = parts.count > 4 ? parts[1] : "aws", account = parts.count > 4 ? parts[4] : ""
+        let partition = parts.count > 4 ? parts[1] : "aws"
+        let account = parts.count > 4 ? parts[4] : ""
         return [
             "Version": "2012-10-17",
             "Id": "key-default-1",
-            "Statement": [[
-                "Sid": "Enable IAM User Permissions",
-                "Effect": "Allow",
-                "Principal": ["AWS": .string("arn:\(partition):iam::\(account):root")],
-                "Action": "kms:*",
-                "Resource": "*",
-            ]],
+            "Statement": [
+                [
+                    "Sid": "Enable IAM User Permissions",
+                    "Effect": "Allow",
+                    "Principal": ["AWS": .string("arn:\(partition):iam::\(account):root")],
+                    "Action": "kms:*",
+                    "Resource": "*",
+                ]
+            ],
         ]
     }
 
@@ -272,8 +285,9 @@ struct KMSKeyProvider: ResourceProvider {
     /// `policyPropagationTimeout`; after that KMS's own error stands. Validation has already refused text that is
     /// not JSON, so a retried refusal is about the principals or the policy's content.
     private func acceptingNewPrincipals(_ call: () async throws -> JSON) async throws -> JSON {
-        try await retrying(while: ["MalformedPolicyDocumentException"], "the KMS key policy", "be accepted", clock: client.waitClock,
-                           timeout: Self.policyPropagationTimeout, interval: .seconds(3), call)
+        try await retrying(
+            while: ["MalformedPolicyDocumentException"], "the KMS key policy", "be accepted", clock: client.waitClock,
+            timeout: Self.policyPropagationTimeout, interval: .seconds(3), call)
     }
 
     static func outputs(_ metadata: JSON) -> [String: JSON] {

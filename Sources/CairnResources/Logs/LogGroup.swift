@@ -47,8 +47,10 @@ public struct LogGroup: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// A log group named `name`, with CloudWatch Logs' defaults for everything not given.
-    public init(_ logicalName: String, name: Input<String>, retentionInDays: Int? = nil, kmsKeyId: Input<String>? = nil,
-                logGroupClass: LogGroupClass = .standard, tags: Tags = [:], options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, name: Input<String>, retentionInDays: Int? = nil, kmsKeyId: Input<String>? = nil,
+        logGroupClass: LogGroupClass = .standard, tags: Tags = [:], options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.name = name
         self.retentionInDays = retentionInDays
@@ -76,17 +78,22 @@ public struct LogGroup: ResourceDeclaration {
 
     /// The name, the retention period, the KMS key and the tags, as CloudWatch Logs checks them.
     public func validate() -> [ValidationIssue] {
-        var issues = checkName(name, address: address, attribute: "name", length: 1...512, pattern: #"\A[.\-_/#A-Za-z0-9]+\z"#,
-                               rule: "log group names are 1 to 512 letters, digits and . - _ / #")
+        var issues = checkName(
+            name, address: address, attribute: "name", length: 1...512, pattern: #"\A[.\-_/#A-Za-z0-9]+\z"#,
+            rule: "log group names are 1 to 512 letters, digits and . - _ / #")
         if let retentionInDays, !Self.allowedRetentionDays.contains(retentionInDays) {
             let nearest = Self.allowedRetentionDays.min { abs($0 - retentionInDays) < abs($1 - retentionInDays) }!
-            issues.append(ValidationIssue(address: address, attribute: "retentionInDays",
-                                          message: "\(retentionInDays) days is not a retention period CloudWatch Logs accepts (the nearest is \(nearest)); "
-                                              + "use one of \(Self.allowedRetentionDays.map(String.init).joined(separator: ", ")), or nil to keep events forever."))
+            issues.append(
+                ValidationIssue(
+                    address: address, attribute: "retentionInDays",
+                    message: "\(retentionInDays) days is not a retention period CloudWatch Logs accepts (the nearest is \(nearest)); "
+                        + "use one of \(Self.allowedRetentionDays.map(String.init).joined(separator: ", ")), or nil to keep events forever."))
         }
         if let key = kmsKeyId?.literal, key.isEmpty || key.count > 256 {
-            issues.append(ValidationIssue(address: address, attribute: "kmsKeyId",
-                                          message: "a KMS key ARN is 1 to 256 characters; set kmsKeyId to nil for CloudWatch Logs' own encryption."))
+            issues.append(
+                ValidationIssue(
+                    address: address, attribute: "kmsKeyId",
+                    message: "a KMS key ARN is 1 to 256 characters; set kmsKeyId to nil for CloudWatch Logs' own encryption."))
         }
         return issues + checkTags(tags, address: address)
     }
@@ -106,18 +113,21 @@ struct LogGroupProvider: ResourceProvider {
         guard let group = try await describe(id) else { return nil }
         let tags: [String: String]
         do {
-            tags = try await client.json(.cloudWatchLogs.listTagsForResource, ["resourceArn": .string(Self.arn(group))])["tags"]?
+            tags =
+                try await client.json(.cloudWatchLogs.listTagsForResource, ["resourceArn": .string(Self.arn(group))])["tags"]?
                 .objectValue?.compactMapValues(\.stringValue) ?? [:]
         } catch let error as AWSServiceError where error.isNotFound(["ResourceNotFoundException"]) {
             return nil
         }
-        return Observed(id: id, attributes: [
-            "name": .string(id),
-            "retentionInDays": group["retentionInDays"]?.intValue.map { .int($0) } ?? .null,
-            "kmsKeyId": group["kmsKeyId"]?.stringValue.map { .string($0) } ?? .null,
-            "logGroupClass": group["logGroupClass"] ?? "STANDARD",
-            "tags": tags.json,
-        ], outputs: Self.outputs(group, name: id))
+        return Observed(
+            id: id,
+            attributes: [
+                "name": .string(id),
+                "retentionInDays": group["retentionInDays"]?.intValue.map { .int($0) } ?? .null,
+                "kmsKeyId": group["kmsKeyId"]?.stringValue.map { .string($0) } ?? .null,
+                "logGroupClass": group["logGroupClass"] ?? "STANDARD",
+                "tags": tags.json,
+            ], outputs: Self.outputs(group, name: id))
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
@@ -153,8 +163,9 @@ struct LogGroupProvider: ResourceProvider {
             }
         }
         guard let group = try await describe(id) else {
-            throw AWSServiceError(JSONOperation.cloudWatchLogs.describeLogGroups, status: 404, code: "ResourceNotFoundException",
-                                  message: "The log group \(id) no longer exists", requestID: nil)
+            throw AWSServiceError(
+                JSONOperation.cloudWatchLogs.describeLogGroups, status: 404, code: "ResourceNotFoundException",
+                message: "The log group \(id) no longer exists", requestID: nil)
         }
         let arn = JSON.string(Self.arn(group))
         try await TaggingAPI.logs.sync(client, resource: arn.stringValue ?? "", from: old.tags(), to: new.tags())

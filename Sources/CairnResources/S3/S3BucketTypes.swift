@@ -56,9 +56,11 @@ extension S3Bucket {
         }
 
         /// All four on: AWS's default for new buckets, and the right choice for almost every bucket.
-        public static let blockAll = PublicAccessBlock(blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true)
+        public static let blockAll = PublicAccessBlock(
+            blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true)
         /// All four off: the bucket has no public access block configuration at all.
-        public static let blockNone = PublicAccessBlock(blockPublicAcls: false, ignorePublicAcls: false, blockPublicPolicy: false, restrictPublicBuckets: false)
+        public static let blockNone = PublicAccessBlock(
+            blockPublicAcls: false, ignorePublicAcls: false, blockPublicPolicy: false, restrictPublicBuckets: false)
 
         var value: Value {
             .object([
@@ -94,8 +96,10 @@ extension S3Bucket {
         public var abortIncompleteMultipartUploadDays: Int?
 
         /// A rule; give it at least one of the three actions.
-        public init(id: String, prefix: String = "", enabled: Bool = true, expirationDays: Int? = nil,
-                    noncurrentVersionExpirationDays: Int? = nil, abortIncompleteMultipartUploadDays: Int? = nil) {
+        public init(
+            id: String, prefix: String = "", enabled: Bool = true, expirationDays: Int? = nil,
+            noncurrentVersionExpirationDays: Int? = nil, abortIncompleteMultipartUploadDays: Int? = nil
+        ) {
             self.id = id
             self.prefix = prefix
             self.enabled = enabled
@@ -117,7 +121,11 @@ extension S3Bucket {
     /// An HTTP method a CORS rule allows.
     public enum CORSMethod: String, Sendable {
         /// `GET`, `PUT`, `POST`, `DELETE` or `HEAD`.
-        case get = "GET", put = "PUT", post = "POST", delete = "DELETE", head = "HEAD"
+        case get = "GET"
+        case put = "PUT"
+        case post = "POST"
+        case delete = "DELETE"
+        case head = "HEAD"
     }
 
     /// One CORS rule. Rules are matched in order; within a rule, each list is a set.
@@ -136,8 +144,10 @@ extension S3Bucket {
         public var maxAgeSeconds: Int?
 
         /// A rule; `allowedMethods` and `allowedOrigins` must not be empty.
-        public init(id: String? = nil, allowedMethods: [CORSMethod], allowedOrigins: [String], allowedHeaders: [String] = [],
-                    exposeHeaders: [String] = [], maxAgeSeconds: Int? = nil) {
+        public init(
+            id: String? = nil, allowedMethods: [CORSMethod], allowedOrigins: [String], allowedHeaders: [String] = [],
+            exposeHeaders: [String] = [], maxAgeSeconds: Int? = nil
+        ) {
             self.id = id
             self.allowedMethods = allowedMethods
             self.allowedOrigins = allowedOrigins
@@ -201,16 +211,21 @@ enum S3BucketWire {
     static func encryptionXML(_ value: JSON) -> [XMLNode] {
         var byDefault = [element("SSEAlgorithm", value["algorithm"]?.stringValue ?? "AES256")]
         if let key = value["kmsKeyID"]?.stringValue { byDefault.append(element("KMSMasterKeyID", key)) }
-        return [element("Rule", [
-            element("ApplyServerSideEncryptionByDefault", byDefault),
-            element("BucketKeyEnabled", value["bucketKey"]?.boolValue == true ? "true" : "false"),
-        ])]
+        return [
+            element(
+                "Rule",
+                [
+                    element("ApplyServerSideEncryptionByDefault", byDefault),
+                    element("BucketKeyEnabled", value["bucketKey"]?.boolValue == true ? "true" : "false"),
+                ])
+        ]
     }
 
     /// The first rule's default encryption; nil (no configuration) reads as AWS's default, SSE-S3.
     static func encryption(from root: XMLNode?) -> JSON {
         guard let rule = root?["Rule"], let byDefault = rule["ApplyServerSideEncryptionByDefault"],
-              let algorithm = byDefault.string("SSEAlgorithm") else { return defaultEncryption }
+            let algorithm = byDefault.string("SSEAlgorithm")
+        else { return defaultEncryption }
         return .object([
             "algorithm": .string(algorithm),
             "kmsKeyID": byDefault.string("KMSMasterKeyID").map(JSON.string) ?? .null,
@@ -292,8 +307,10 @@ enum S3BucketWire {
         (value.arrayValue ?? []).map { rule in
             var children: [XMLNode] = []
             if let id = rule["id"]?.stringValue { children.append(element("ID", id)) }
-            for (key, name) in [("allowedHeaders", "AllowedHeader"), ("allowedMethods", "AllowedMethod"),
-                                ("allowedOrigins", "AllowedOrigin"), ("exposeHeaders", "ExposeHeader")] {
+            for (key, name) in [
+                ("allowedHeaders", "AllowedHeader"), ("allowedMethods", "AllowedMethod"),
+                ("allowedOrigins", "AllowedOrigin"), ("exposeHeaders", "ExposeHeader"),
+            ] {
                 for item in rule[key]?.arrayValue ?? [] { children.append(element(name, item.stringValue ?? "")) }
             }
             if let age = rule["maxAgeSeconds"]?.intValue { children.append(element("MaxAgeSeconds", String(age))) }
@@ -303,17 +320,18 @@ enum S3BucketWire {
 
     /// The rules in AWS's order, each list sorted as declarations sort them; none means no rules.
     static func corsRules(from root: XMLNode?) -> JSON {
-        .array((root?.all("CORSRule") ?? []).map { rule in
-            func list(_ name: String) -> JSON { .array(Array(Set(rule.all(name).map(\.text))).sorted().map(JSON.string)) }
-            return .object([
-                "id": rule.string("ID").map(JSON.string) ?? .null,
-                "allowedMethods": list("AllowedMethod"),
-                "allowedOrigins": list("AllowedOrigin"),
-                "allowedHeaders": list("AllowedHeader"),
-                "exposeHeaders": list("ExposeHeader"),
-                "maxAgeSeconds": rule.string("MaxAgeSeconds").flatMap { Int($0) }.map(JSON.int) ?? .null,
-            ])
-        })
+        .array(
+            (root?.all("CORSRule") ?? []).map { rule in
+                func list(_ name: String) -> JSON { .array(Array(Set(rule.all(name).map(\.text))).sorted().map(JSON.string)) }
+                return .object([
+                    "id": rule.string("ID").map(JSON.string) ?? .null,
+                    "allowedMethods": list("AllowedMethod"),
+                    "allowedOrigins": list("AllowedOrigin"),
+                    "allowedHeaders": list("AllowedHeader"),
+                    "exposeHeaders": list("ExposeHeader"),
+                    "maxAgeSeconds": rule.string("MaxAgeSeconds").flatMap { Int($0) }.map(JSON.int) ?? .null,
+                ])
+            })
     }
 
     // MARK: Website

@@ -43,8 +43,10 @@ public struct SNSSubscription: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// A subscription of `endpoint` to the topic `topicArn`.
-    public init(_ logicalName: String, topicArn: Input<String>, protocol: DeliveryProtocol, endpoint: Input<String>,
-                options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, topicArn: Input<String>, protocol: DeliveryProtocol, endpoint: Input<String>,
+        options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.topicArn = topicArn
         self.protocol = `protocol`
@@ -72,8 +74,12 @@ public struct SNSSubscription: ResourceDeclaration {
         func issue(_ attribute: String, _ message: String) {
             issues.append(ValidationIssue(address: address, attribute: attribute, message: message))
         }
-        if let topic = topicArn.literal, topic.range(of: #"\Aarn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+\z"#, options: .regularExpression) == nil {
-            issue("topicArn", "'\(topic)' is not an SNS topic ARN: use the topic's arn output, or write it like arn:aws:sns:us-east-1:123456789012:alerts.")
+        if let topic = topicArn.literal,
+            topic.range(of: #"\Aarn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+\z"#, options: .regularExpression) == nil
+        {
+            issue(
+                "topicArn",
+                "'\(topic)' is not an SNS topic ARN: use the topic's arn output, or write it like arn:aws:sns:us-east-1:123456789012:alerts.")
         }
         guard let text = endpoint.literal else { return issues }
         switch `protocol` {
@@ -113,7 +119,8 @@ struct SNSSubscriptionProvider: ResourceProvider {
     /// and endpoint. Nil when neither is there (or the topic is gone).
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
         let topicArn = prior.string("topicArn") ?? Self.topicArn(of: id)
-        var proto = prior.string("protocol"), endpoint = prior.string("endpoint")
+        var proto = prior.string("protocol")
+        var endpoint = prior.string("endpoint")
         let subscriptions: [XMLNode]
         do {
             subscriptions = try await client.queryAll(.sns.listSubscriptionsByTopic, ["TopicArn": topicArn])
@@ -121,15 +128,17 @@ struct SNSSubscriptionProvider: ResourceProvider {
             return nil  // the topic is gone, and its subscriptions with it
         }
         if let confirmed = subscriptions.first(where: { $0.string("SubscriptionArn") == id }) {
-            return observed(id: id, topicArn: confirmed.string("TopicArn") ?? topicArn, protocol: confirmed.string("Protocol") ?? "",
-                            endpoint: confirmed.string("Endpoint") ?? "", pending: false)
+            return observed(
+                id: id, topicArn: confirmed.string("TopicArn") ?? topicArn, protocol: confirmed.string("Protocol") ?? "",
+                endpoint: confirmed.string("Endpoint") ?? "", pending: false)
         }
         let pendingEntries = subscriptions.filter { $0.string("SubscriptionArn") == Self.pending }
         guard !pendingEntries.isEmpty else { return nil }
         if proto == nil || endpoint == nil {
             // An import: SNS knows a pending subscription's protocol and endpoint by its ARN.
             do {
-                let attributes = SNSTopicProvider.entries(try await client.query(.sns.getSubscriptionAttributes, ["SubscriptionArn": id])["Attributes"])
+                let attributes = SNSTopicProvider.entries(
+                    try await client.query(.sns.getSubscriptionAttributes, ["SubscriptionArn": id])["Attributes"])
                 proto = attributes["Protocol"]
                 endpoint = attributes["Endpoint"]
             } catch let error as AWSServiceError where error.isNotFound(["NotFound", "InvalidParameter"]) {
@@ -142,12 +151,14 @@ struct SNSSubscriptionProvider: ResourceProvider {
 
     /// Subscribes with `ReturnSubscriptionArn`, so that even a subscription pending confirmation has its ARN.
     func create(_ attributes: [String: JSON]) async throws -> Applied {
-        let result = try await client.query(.sns.subscribe, [
-            "TopicArn": attributes.string("topicArn") ?? "",
-            "Protocol": attributes.string("protocol") ?? "",
-            "Endpoint": attributes.string("endpoint") ?? "",
-            "ReturnSubscriptionArn": "true",
-        ])
+        let result = try await client.query(
+            .sns.subscribe,
+            [
+                "TopicArn": attributes.string("topicArn") ?? "",
+                "Protocol": attributes.string("protocol") ?? "",
+                "Endpoint": attributes.string("endpoint") ?? "",
+                "ReturnSubscriptionArn": "true",
+            ])
         let arn = result.string("SubscriptionArn") ?? ""
         return Applied(id: arn, outputs: ["arn": .string(arn)])
     }
@@ -172,11 +183,13 @@ struct SNSSubscriptionProvider: ResourceProvider {
     }
 
     private func observed(id: String, topicArn: String, protocol proto: String, endpoint: String, pending: Bool) -> Observed {
-        Observed(id: id, attributes: [
-            "topicArn": .string(topicArn),
-            "protocol": .string(proto),
-            "endpoint": .string(endpoint),
-        ], outputs: ["arn": .string(id), "pendingConfirmation": .bool(pending)])
+        Observed(
+            id: id,
+            attributes: [
+                "topicArn": .string(topicArn),
+                "protocol": .string(proto),
+                "endpoint": .string(endpoint),
+            ], outputs: ["arn": .string(id), "pendingConfirmation": .bool(pending)])
     }
 
     /// The topic of a subscription ARN (`TOPIC_ARN:ID`).

@@ -33,9 +33,11 @@ public struct SNSTopic: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// A topic named `name`, with SNS's defaults for everything not given.
-    public init(_ logicalName: String, name: Input<String>, displayName: String = "", kmsMasterKeyId: Input<String>? = nil,
-                fifo: Bool = false, contentBasedDeduplication: Bool = false, tags: Tags = [:],
-                options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, name: Input<String>, displayName: String = "", kmsMasterKeyId: Input<String>? = nil,
+        fifo: Bool = false, contentBasedDeduplication: Bool = false, tags: Tags = [:],
+        options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.name = name
         self.displayName = displayName
@@ -74,8 +76,10 @@ public struct SNSTopic: ResourceDeclaration {
             if fifo && !text.hasSuffix(".fifo") {
                 issue("name", "'\(text)' is a FIFO topic's name, so it must end with '.fifo'.")
             } else if base.isEmpty || base.count > 256 || base.range(of: #"\A[A-Za-z0-9_-]+\z"#, options: .regularExpression) == nil {
-                issue("name", "'\(text)' breaks SNS's naming rule: topic names are 1 to 256 letters, digits, hyphens and underscores"
-                    + (fifo ? ", followed by '.fifo'." : " (only FIFO topics end with '.fifo')."))
+                issue(
+                    "name",
+                    "'\(text)' breaks SNS's naming rule: topic names are 1 to 256 letters, digits, hyphens and underscores"
+                        + (fifo ? ", followed by '.fifo'." : " (only FIFO topics end with '.fifo')."))
             }
         }
         if displayName.count > 100 {
@@ -101,7 +105,8 @@ struct SNSTopicProvider: ResourceProvider {
 
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
         guard let arn = try await resolveARN(id) else { return nil }
-        let attributes: [String: String], tags: [String: String]
+        let attributes: [String: String]
+        let tags: [String: String]
         do {
             attributes = Self.entries(try await client.query(.sns.getTopicAttributes, ["TopicArn": arn])["Attributes"])
             tags = IAMRoleProvider.tags(try await client.query(.sns.listTagsForResource, ["ResourceArn": arn])["Tags"])
@@ -110,14 +115,16 @@ struct SNSTopicProvider: ResourceProvider {
         }
         let name = Self.name(of: arn)
         let kmsKey = attributes["KmsMasterKeyId"].flatMap { $0.isEmpty ? nil : $0 }
-        return Observed(id: arn, attributes: [
-            "name": .string(name),
-            "displayName": .string(attributes["DisplayName"] ?? ""),
-            "kmsMasterKeyId": kmsKey.map { .string($0) } ?? .null,
-            "fifo": .bool(attributes["FifoTopic"] == "true"),
-            "contentBasedDeduplication": .bool(attributes["ContentBasedDeduplication"] == "true"),
-            "tags": tags.json,
-        ], outputs: ["arn": .string(arn), "name": .string(name)])
+        return Observed(
+            id: arn,
+            attributes: [
+                "name": .string(name),
+                "displayName": .string(attributes["DisplayName"] ?? ""),
+                "kmsMasterKeyId": kmsKey.map { .string($0) } ?? .null,
+                "fifo": .bool(attributes["FifoTopic"] == "true"),
+                "contentBasedDeduplication": .bool(attributes["ContentBasedDeduplication"] == "true"),
+                "tags": tags.json,
+            ], outputs: ["arn": .string(arn), "name": .string(name)])
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {

@@ -93,8 +93,10 @@ func tagMap(_ list: JSON?, keyName: String = "key", valueName: String = "value")
 }
 
 /// Checks a name against a pattern and length, as AWS documents them.
-func checkName(_ name: Input<String>, address: String, attribute: String, length: ClosedRange<Int>,
-               pattern: String, rule: String) -> [ValidationIssue] {
+func checkName(
+    _ name: Input<String>, address: String, attribute: String, length: ClosedRange<Int>,
+    pattern: String, rule: String
+) -> [ValidationIssue] {
     guard let text = name.literal else { return [] }
     if !length.contains(text.count) || text.range(of: pattern, options: .regularExpression) == nil {
         return [ValidationIssue(address: address, attribute: attribute, message: "'\(text)' breaks AWS's naming rule: \(rule).")]

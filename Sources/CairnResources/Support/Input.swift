@@ -20,7 +20,8 @@ public struct Input<T: Sendable>: Sendable {
 }
 
 extension Input: ExpressibleByUnicodeScalarLiteral, ExpressibleByExtendedGraphemeClusterLiteral, ExpressibleByStringLiteral,
-    ExpressibleByStringInterpolation where T == String {
+    ExpressibleByStringInterpolation
+where T == String {
     public init(stringLiteral value: String) { self.value = .json(.string(value)) }
     public init(_ text: String) { self.value = .json(.string(text)) }
     public init(stringInterpolation: Interpolation) {
@@ -45,7 +46,10 @@ extension Input: ExpressibleByIntegerLiteral where T == Int {
 
 extension Input where T == String {
     /// The literal text, or nil when the value comes from another resource.
-    public var literal: String? { if case .json(.string(let s)) = value { return s }; return nil }
+    public var literal: String? {
+        if case .json(.string(let s)) = value { return s }
+        return nil
+    }
 }
 
 extension Output where T == String {

@@ -20,25 +20,44 @@ struct TaggingAPI: Sendable {
     let resource: String
     let shape: Shape
 
-    static let ecs = TaggingAPI(resource: "resourceArn", shape: .jsonList(tag: .ecs.tagResource, untag: .ecs.untagResource,
-                                                                         tags: "tags", keys: "tagKeys", key: "key", value: "value"))
-    static let ecr = TaggingAPI(resource: "resourceArn", shape: .jsonList(tag: .ecr.tagResource, untag: .ecr.untagResource,
-                                                                         tags: "tags", keys: "tagKeys", key: "Key", value: "Value"))
-    static let codePipeline = TaggingAPI(resource: "resourceArn", shape: .jsonList(
-        tag: .codePipeline.tagResource, untag: .codePipeline.untagResource, tags: "tags", keys: "tagKeys", key: "key", value: "value"))
-    static let eventBridge = TaggingAPI(resource: "ResourceARN", shape: .jsonList(
-        tag: .eventBridge.tagResource, untag: .eventBridge.untagResource, tags: "Tags", keys: "TagKeys", key: "Key", value: "Value"))
-    static let logs = TaggingAPI(resource: "resourceArn", shape: .jsonMap(
-        tag: .cloudWatchLogs.tagResource, untag: .cloudWatchLogs.untagResource, tags: "tags", keys: "tagKeys"))
-    static let kms = TaggingAPI(resource: "KeyId", shape: .jsonList(tag: .kms.tagResource, untag: .kms.untagResource,
-                                                                  tags: "Tags", keys: "TagKeys", key: "TagKey", value: "TagValue"))
-    static let dynamoDB = TaggingAPI(resource: "ResourceArn", shape: .jsonList(
-        tag: .dynamoDB.tagResource, untag: .dynamoDB.untagResource, tags: "Tags", keys: "TagKeys", key: "Key", value: "Value"))
+    static let ecs = TaggingAPI(
+        resource: "resourceArn",
+        shape: .jsonList(
+            tag: .ecs.tagResource, untag: .ecs.untagResource,
+            tags: "tags", keys: "tagKeys", key: "key", value: "value"))
+    static let ecr = TaggingAPI(
+        resource: "resourceArn",
+        shape: .jsonList(
+            tag: .ecr.tagResource, untag: .ecr.untagResource,
+            tags: "tags", keys: "tagKeys", key: "Key", value: "Value"))
+    static let codePipeline = TaggingAPI(
+        resource: "resourceArn",
+        shape: .jsonList(
+            tag: .codePipeline.tagResource, untag: .codePipeline.untagResource, tags: "tags", keys: "tagKeys", key: "key", value: "value"))
+    static let eventBridge = TaggingAPI(
+        resource: "ResourceARN",
+        shape: .jsonList(
+            tag: .eventBridge.tagResource, untag: .eventBridge.untagResource, tags: "Tags", keys: "TagKeys", key: "Key", value: "Value"))
+    static let logs = TaggingAPI(
+        resource: "resourceArn",
+        shape: .jsonMap(
+            tag: .cloudWatchLogs.tagResource, untag: .cloudWatchLogs.untagResource, tags: "tags", keys: "tagKeys"))
+    static let kms = TaggingAPI(
+        resource: "KeyId",
+        shape: .jsonList(
+            tag: .kms.tagResource, untag: .kms.untagResource,
+            tags: "Tags", keys: "TagKeys", key: "TagKey", value: "TagValue"))
+    static let dynamoDB = TaggingAPI(
+        resource: "ResourceArn",
+        shape: .jsonList(
+            tag: .dynamoDB.tagResource, untag: .dynamoDB.untagResource, tags: "Tags", keys: "TagKeys", key: "Key", value: "Value"))
     static let sns = TaggingAPI(resource: "ResourceArn", shape: .queryList(tag: .sns.tagResource, untag: .sns.untagResource))
     static let iamRole = TaggingAPI(resource: "RoleName", shape: .queryList(tag: .iam.tagRole, untag: .iam.untagRole))
     static let iamPolicy = TaggingAPI(resource: "PolicyArn", shape: .queryList(tag: .iam.tagPolicy, untag: .iam.untagPolicy))
-    static let iamOIDCProvider = TaggingAPI(resource: "OpenIDConnectProviderArn", shape: .queryList(
-        tag: .iam.tagOpenIDConnectProvider, untag: .iam.untagOpenIDConnectProvider))
+    static let iamOIDCProvider = TaggingAPI(
+        resource: "OpenIDConnectProviderArn",
+        shape: .queryList(
+            tag: .iam.tagOpenIDConnectProvider, untag: .iam.untagOpenIDConnectProvider))
     static let ec2 = TaggingAPI(resource: "ResourceId.1", shape: .ec2(tag: .ec2.createTags, untag: .ec2.deleteTags))
 
     /// Makes the resource's tags `new` where they were `old`: removes what went, sets what is new or changed.
@@ -52,16 +71,20 @@ struct TaggingAPI: Sendable {
     }
 
     /// Sets `tags`, or, when `keys` is not empty, removes `keys`.
-    private func send(_ client: AWSClient, _ id: String, setting tags: [String: String] = [:],
-                      removing keys: [String] = []) async throws {
+    private func send(
+        _ client: AWSClient, _ id: String, setting tags: [String: String] = [:],
+        removing keys: [String] = []
+    ) async throws {
         switch shape {
         case .jsonList(let tag, let untag, let tagsMember, let keysMember, let key, let value):
-            let input: JSON = keys.isEmpty
+            let input: JSON =
+                keys.isEmpty
                 ? [resource: .string(id), tagsMember: tagList(tags, keyName: key, valueName: value)]
                 : [resource: .string(id), keysMember: .array(keys.map { .string($0) })]
             _ = try await client.json(keys.isEmpty ? tag : untag, input)
         case .jsonMap(let tag, let untag, let tagsMember, let keysMember):
-            let input: JSON = keys.isEmpty
+            let input: JSON =
+                keys.isEmpty
                 ? [resource: .string(id), tagsMember: tags.json]
                 : [resource: .string(id), keysMember: .array(keys.map { .string($0) })]
             _ = try await client.json(keys.isEmpty ? tag : untag, input)

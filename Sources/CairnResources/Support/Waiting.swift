@@ -12,14 +12,17 @@ public struct WaitTimeout: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         let minutes = Int((waited.seconds / 60).rounded(.up))
-        return "gave up after \(minutes) minute\(minutes == 1 ? "" : "s") waiting for \(resource) to \(condition): check it in the AWS console, then run the command again to carry on."
+        return
+            "gave up after \(minutes) minute\(minutes == 1 ? "" : "s") waiting for \(resource) to \(condition): check it in the AWS console, then run the command again to carry on."
     }
 }
 
 /// Polls `done` every `interval` until it returns true, or throws `WaitTimeout` once `timeout` has passed
 /// on `clock` (the client's, so that tests run without sleeping). The check runs at least once.
-func waitUntil(_ resource: String, _ condition: String, clock: any AWSClock, timeout: Duration, interval: Duration = .seconds(5),
-               _ done: () async throws -> Bool) async throws {
+func waitUntil(
+    _ resource: String, _ condition: String, clock: any AWSClock, timeout: Duration, interval: Duration = .seconds(5),
+    _ done: () async throws -> Bool
+) async throws {
     let started = clock.now()
     while true {
         if try await done() { return }
@@ -32,8 +35,10 @@ func waitUntil(_ resource: String, _ condition: String, clock: any AWSClock, tim
 /// Runs `call` again while AWS answers with one of `codes`, a refusal that passes by itself (KMS not yet seeing a new
 /// IAM role, DynamoDB still setting up backups), polling every `interval` on `clock` for at most `timeout`; after
 /// that AWS's last refusal stands. Any other error ends it at once.
-func retrying<T>(while codes: Set<String>, _ resource: String, _ condition: String, clock: any AWSClock, timeout: Duration,
-                 interval: Duration = .seconds(5), _ call: () async throws -> T) async throws -> T {
+func retrying<T>(
+    while codes: Set<String>, _ resource: String, _ condition: String, clock: any AWSClock, timeout: Duration,
+    interval: Duration = .seconds(5), _ call: () async throws -> T
+) async throws -> T {
     var result: T?
     var refusal: AWSServiceError?
     do {

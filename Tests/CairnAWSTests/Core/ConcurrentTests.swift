@@ -31,6 +31,9 @@ import Testing
 private actor Gauge {
     private var current = 0
     private(set) var peak = 0
-    func enter() { current += 1; peak = max(peak, current) }
+    func enter() {
+        current += 1
+        peak = max(peak, current)
+    }
     func leave() { current -= 1 }
 }

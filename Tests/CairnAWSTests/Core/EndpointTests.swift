@@ -1,7 +1,8 @@
-@testable import CairnAWS
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnAWS
 
 @Suite struct EndpointResolutionTests {
     private func resolver(_ environment: [String: String], config: String? = nil, profile: String? = "default") throws -> EndpointResolver {
@@ -51,8 +52,10 @@ import TestSupport
             "AWS_ENDPOINT_URL": "http://localhost:4566", "AWS_ENDPOINT_URL_S3": "http://localhost:9000",
             "AWS_ENDPOINT_URL_CODEBUILD": "https://codebuild.internal.example",
         ])
-        #expect(endpoints.resolve(.s3, region: "us-east-1") == ResolvedEndpoint(
-            url: URL(string: "http://localhost:9000")!, isCustom: true, signingRegion: "us-east-1", source: "AWS_ENDPOINT_URL_S3"))
+        #expect(
+            endpoints.resolve(.s3, region: "us-east-1")
+                == ResolvedEndpoint(
+                    url: URL(string: "http://localhost:9000")!, isCustom: true, signingRegion: "us-east-1", source: "AWS_ENDPOINT_URL_S3"))
         #expect(endpoints.resolve(.codeBuild, region: "us-east-1").url.absoluteString == "https://codebuild.internal.example")
         #expect(endpoints.resolve(.sts, region: "us-east-1").url.absoluteString == "http://localhost:4566")
         #expect(endpoints.resolve(.sts, region: "us-east-1").source == "AWS_ENDPOINT_URL")
@@ -82,7 +85,8 @@ import TestSupport
         #expect(sts.isCustom)
 
         // The environment outranks the profile, as in botocore: service variable, global variable, then the profile.
-        let overridden = try resolver(["AWS_ENDPOINT_URL_S3": "http://env-s3:1", "AWS_ENDPOINT_URL": "http://env-all:2"], config: config, profile: "dev")
+        let overridden = try resolver(
+            ["AWS_ENDPOINT_URL_S3": "http://env-s3:1", "AWS_ENDPOINT_URL": "http://env-all:2"], config: config, profile: "dev")
         #expect(overridden.resolve(.s3, region: "eu-west-1").url.absoluteString == "http://env-s3:1")
         #expect(overridden.resolve(.cloudWatchLogs, region: "eu-west-1").url.absoluteString == "http://env-all:2")
         #expect(overridden.resolve(.sts, region: "eu-west-1").url.absoluteString == "http://env-all:2")
@@ -99,8 +103,11 @@ import TestSupport
     @Test func ignoreConfiguredEndpointURLs() throws {
         let config = "[default]\nendpoint_url = http://localhost:4566\n"
         for value in ["true", "TRUE", "1"] {
-            let endpoints = try resolver(["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": value, "AWS_ENDPOINT_URL": "http://localhost:1",
-                                          "AWS_ENDPOINT_URL_S3": "http://localhost:2"], config: config)
+            let endpoints = try resolver(
+                [
+                    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": value, "AWS_ENDPOINT_URL": "http://localhost:1",
+                    "AWS_ENDPOINT_URL_S3": "http://localhost:2",
+                ], config: config)
             #expect(endpoints.resolve(.s3, region: "us-east-1").url.absoluteString == "https://s3.us-east-1.amazonaws.com")
             #expect(endpoints.resolve(.sts, region: "us-east-1").url.absoluteString == "https://sts.us-east-1.amazonaws.com")
             #expect(!endpoints.resolve(.sts, region: "us-east-1").isCustom)
@@ -110,23 +117,32 @@ import TestSupport
         // The profile setting, as in botocore; the variable outranks it.
         let ignoringProfile = "[default]\nendpoint_url = http://localhost:4566\nignore_configured_endpoint_urls = true\n"
         #expect(!(try resolver(["AWS_ENDPOINT_URL": "http://localhost:1"], config: ignoringProfile).resolve(.sts, region: "us-east-1").isCustom))
-        #expect(try resolver(["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "false"], config: ignoringProfile)
-                    .resolve(.sts, region: "us-east-1").url.absoluteString == "http://localhost:4566")
+        #expect(
+            try resolver(["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "false"], config: ignoringProfile)
+                .resolve(.sts, region: "us-east-1").url.absoluteString == "http://localhost:4566")
     }
 
     @Test func awsStandardEndpoints() {
         let endpoints = EndpointResolver()
-        #expect(endpoints.resolve(.sts, region: "eu-central-1") == ResolvedEndpoint(
-            url: URL(string: "https://sts.eu-central-1.amazonaws.com")!, isCustom: false, signingRegion: "eu-central-1", source: "AWS's standard endpoint"))
+        #expect(
+            endpoints.resolve(.sts, region: "eu-central-1")
+                == ResolvedEndpoint(
+                    url: URL(string: "https://sts.eu-central-1.amazonaws.com")!, isCustom: false, signingRegion: "eu-central-1",
+                    source: "AWS's standard endpoint"))
         #expect(endpoints.resolve(.ecr, region: "ap-southeast-2").url.absoluteString == "https://api.ecr.ap-southeast-2.amazonaws.com")
         #expect(endpoints.resolve(.cloudWatch, region: "us-west-2").url.absoluteString == "https://monitoring.us-west-2.amazonaws.com")
         #expect(endpoints.resolve(.cloudWatchLogs, region: "us-west-2").url.absoluteString == "https://logs.us-west-2.amazonaws.com")
         // S3 is regional.
-        #expect(endpoints.resolve(.s3, region: "eu-west-1") == ResolvedEndpoint(
-            url: URL(string: "https://s3.eu-west-1.amazonaws.com")!, isCustom: false, signingRegion: "eu-west-1", source: "AWS's standard endpoint"))
+        #expect(
+            endpoints.resolve(.s3, region: "eu-west-1")
+                == ResolvedEndpoint(
+                    url: URL(string: "https://s3.eu-west-1.amazonaws.com")!, isCustom: false, signingRegion: "eu-west-1",
+                    source: "AWS's standard endpoint"))
         // IAM is global and signs for us-east-1 whatever the region.
-        #expect(endpoints.resolve(.iam, region: "eu-west-1") == ResolvedEndpoint(
-            url: URL(string: "https://iam.amazonaws.com")!, isCustom: false, signingRegion: "us-east-1", source: "AWS's standard endpoint"))
+        #expect(
+            endpoints.resolve(.iam, region: "eu-west-1")
+                == ResolvedEndpoint(
+                    url: URL(string: "https://iam.amazonaws.com")!, isCustom: false, signingRegion: "us-east-1", source: "AWS's standard endpoint"))
         // Other partitions.
         #expect(endpoints.resolve(.iam, region: "cn-northwest-1").url.absoluteString == "https://iam.cn-northwest-1.amazonaws.com.cn")
         #expect(endpoints.resolve(.iam, region: "cn-northwest-1").signingRegion == "cn-north-1")
@@ -135,7 +151,9 @@ import TestSupport
     }
 
     @Test func aMalformedEndpointIsAConfigurationError() throws {
-        for (key, value) in [("AWS_ENDPOINT_URL", "localhost:4566"), ("AWS_ENDPOINT_URL_S3", "ftp://files.example.com"), ("AWS_ENDPOINT_URL", "not a url")] {
+        for (key, value) in [
+            ("AWS_ENDPOINT_URL", "localhost:4566"), ("AWS_ENDPOINT_URL_S3", "ftp://files.example.com"), ("AWS_ENDPOINT_URL", "not a url"),
+        ] {
             let error = #expect(throws: AWSConfigurationError.self) { try resolver([key: value]) }
             #expect(error?.message == "\(key) is \"\(value)\", which is not an http(s) URL: set it to something like https://host:port.")
         }
@@ -171,7 +189,9 @@ import TestSupport
     }
 
     @Test func iamIsSignedForUSEast1FromAnyRegion() async throws {
-        let transport = FakeTransport([.xml(200, "<ListRolesResponse><ListRolesResult><Roles/><IsTruncated>false</IsTruncated></ListRolesResult></ListRolesResponse>")])
+        let transport = FakeTransport([
+            .xml(200, "<ListRolesResponse><ListRolesResult><Roles/><IsTruncated>false</IsTruncated></ListRolesResult></ListRolesResponse>")
+        ])
         _ = try await makeClient(transport, region: "eu-west-1", endpoints: EndpointResolver()).query(.iam.listRoles)
         let request = try #require(await transport.requests.first)
         #expect(request.url.absoluteString == "https://iam.amazonaws.com/")
@@ -186,11 +206,12 @@ import TestSupport
         _ = try await onAWS.restXML(.s3.getBucketVersioning, ["Bucket": "my.dotted.bucket"])
         _ = try await onAWS.restXML(.s3.listBuckets)
         let awsRequests = await aws.requests
-        #expect(awsRequests.map(\.url.absoluteString) == [
-            "https://my-bucket.s3.eu-west-1.amazonaws.com/?versioning",
-            "https://s3.eu-west-1.amazonaws.com/my.dotted.bucket?versioning",
-            "https://s3.eu-west-1.amazonaws.com/",
-        ])
+        #expect(
+            awsRequests.map(\.url.absoluteString) == [
+                "https://my-bucket.s3.eu-west-1.amazonaws.com/?versioning",
+                "https://s3.eu-west-1.amazonaws.com/my.dotted.bucket?versioning",
+                "https://s3.eu-west-1.amazonaws.com/",
+            ])
         #expect(awsRequests[0].header("Host") == "my-bucket.s3.eu-west-1.amazonaws.com")
         #expect(awsRequests[0].header("Authorization")?.contains("/eu-west-1/s3/aws4_request") == true)
         #expect(awsRequests[0].header("x-amz-content-sha256") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")

@@ -1,8 +1,9 @@
-@testable import CairnAWS
 import CairnSigner
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnAWS
 
 // Test doubles shared by the CairnAWS tests: a scripted transport, a clock that records sleeps instead
 // of sleeping, fixed jitter and a recording logger, so that retries and logs are asserted exactly.
@@ -54,7 +55,8 @@ extension FakeTransport.Outcome {
     }
 
     /// A json-protocol error: `{"__type": type, "message": message}` with a request id header.
-    static func jsonError(_ status: Int, _ type: String, _ message: String, requestID: String = "req-json-1", headers: [String: String] = [:]) -> Self {
+    static func jsonError(_ status: Int, _ type: String, _ message: String, requestID: String = "req-json-1", headers: [String: String] = [:]) -> Self
+    {
         json(status, #"{"__type":"\#(type)","message":"\#(message)"}"#, headers: ["x-amzn-RequestId": requestID].merging(headers) { $1 })
     }
 
@@ -64,8 +66,12 @@ extension FakeTransport.Outcome {
     }
 
     /// A query-protocol error document.
-    static func queryError(_ status: Int, _ code: String, _ message: String, requestID: String = "req-query-1", headers: [String: String] = [:]) -> Self {
-        xml(status, """
+    static func queryError(
+        _ status: Int, _ code: String, _ message: String, requestID: String = "req-query-1", headers: [String: String] = [:]
+    ) -> Self {
+        xml(
+            status,
+            """
             <ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
               <Error><Type>Sender</Type><Code>\(code)</Code><Message>\(message)</Message></Error>
               <RequestId>\(requestID)</RequestId>
@@ -75,13 +81,17 @@ extension FakeTransport.Outcome {
 
     /// An S3 (rest-xml) error document.
     static func s3Error(_ status: Int, _ code: String, _ message: String, requestID: String = "req-s3-1", headers: [String: String] = [:]) -> Self {
-        xml(status, """
+        xml(
+            status,
+            """
             <?xml version="1.0" encoding="UTF-8"?>
             <Error><Code>\(code)</Code><Message>\(message)</Message><RequestId>\(requestID)</RequestId><HostId>host-id</HostId></Error>
             """, headers: ["Content-Type": "application/xml"].merging(headers) { $1 })
     }
 
-    static let callerIdentity: Self = xml(200, """
+    static let callerIdentity: Self = xml(
+        200,
+        """
         <GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
           <GetCallerIdentityResult>
             <Arn>arn:aws:iam::123456789012:user/alice</Arn>
@@ -92,7 +102,9 @@ extension FakeTransport.Outcome {
         </GetCallerIdentityResponse>
         """, headers: ["x-amzn-RequestId": "req-ok"])
 
-    static let emptyBucketList: Self = xml(200, """
+    static let emptyBucketList: Self = xml(
+        200,
+        """
         <?xml version="1.0" encoding="UTF-8"?>
         <ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>o</ID></Owner><Buckets></Buckets></ListAllMyBucketsResult>
         """, headers: ["x-amz-request-id": "req-s3-ok"])
@@ -159,8 +171,9 @@ func makeClient(
     endpoints: EndpointResolver = EndpointResolver(globalOverride: (fakeEndpoint, "the test")),
     credentials: Credentials = exampleCredentials
 ) -> AWSClient {
-    AWSClient(region: region, credentials: StaticCredentialProvider(credentials, source: "the test's credentials"),
-              endpoints: endpoints, retry: retry, transport: transport, clock: clock, random: FixedRandom(jitter), logger: logger)
+    AWSClient(
+        region: region, credentials: StaticCredentialProvider(credentials, source: "the test's credentials"),
+        endpoints: endpoints, retry: retry, transport: transport, clock: clock, random: FixedRandom(jitter), logger: logger)
 }
 
 /// A client on the real transport (async-http-client) aimed at `endpoint`, with a fake clock (no real backoff waits).
@@ -168,9 +181,10 @@ func makeNetworkClient(
     endpoint: URL, clock: FakeClock = FakeClock(), retry: RetryPolicy = .default, timeout: Duration = .seconds(10),
     logger: (any AWSLogger)? = nil
 ) -> AWSClient {
-    AWSClient(region: "us-east-1", credentials: StaticCredentialProvider(exampleCredentials, source: "the test's credentials"),
-              endpoints: EndpointResolver(globalOverride: (endpoint, "the test")), retry: retry, timeout: timeout,
-              transport: HTTPClientTransport(), clock: clock, random: FixedRandom(0.5), logger: logger)
+    AWSClient(
+        region: "us-east-1", credentials: StaticCredentialProvider(exampleCredentials, source: "the test's credentials"),
+        endpoints: EndpointResolver(globalOverride: (endpoint, "the test")), retry: retry, timeout: timeout,
+        transport: HTTPClientTransport(), clock: clock, random: FixedRandom(0.5), logger: logger)
 }
 
 /// Captures the error `body` throws, failing if it returns normally.

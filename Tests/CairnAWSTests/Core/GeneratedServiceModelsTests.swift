@@ -1,7 +1,8 @@
-@testable import CairnAWS
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnAWS
 
 /// The generated table (Sources/CairnAWS/Generated/ServiceModels.swift): what the generator makes of the
 /// installed botocore, and typed operations that belong to a service of their protocol.
@@ -15,16 +16,20 @@ import TestSupport
     @Test(.integration) func theCommittedTableIsWhatTheGeneratorMakes() async throws {
         let generated = try String(contentsOf: Self.root.appendingPathComponent("Sources/CairnAWS/Generated/ServiceModels.swift"), encoding: .utf8)
         let header = String(generated.split(separator: "\n").first ?? "")
-        let version = try await runProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", "import botocore; print(botocore.__version__)"],
-                                           timeout: .seconds(60))
+        let version = try await runProcess(
+            executable: "/usr/bin/env", arguments: ["python3", "-c", "import botocore; print(botocore.__version__)"],
+            timeout: .seconds(60))
         try version.requireSuccess("python3 -c 'import botocore' (scripts/install-deps installs it)")
         let installed = version.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        try #require(header.contains("from botocore \(installed)'s"),
-                     "the table was generated from another botocore than the installed \(installed) (\(header)): run scripts/install-deps, or regenerate with this one")
+        try #require(
+            header.contains("from botocore \(installed)'s"),
+            "the table was generated from another botocore than the installed \(installed) (\(header)): run scripts/install-deps, or regenerate with this one"
+        )
         let result = try await runProcess(executable: "/usr/bin/env", arguments: ["python3", Self.script, "--check"], timeout: .seconds(60))
         #expect(result.status == 0, "run scripts/generate-service-models.py and commit the result: \(result)")
-        let partitions = try await runProcess(executable: "/usr/bin/env", arguments: ["python3", Self.root.appendingPathComponent("scripts/generate-partitions.py").path, "--check"],
-                                              timeout: .seconds(60))
+        let partitions = try await runProcess(
+            executable: "/usr/bin/env", arguments: ["python3", Self.root.appendingPathComponent("scripts/generate-partitions.py").path, "--check"],
+            timeout: .seconds(60))
         #expect(partitions.status == 0, "run scripts/generate-partitions.py and commit the result: \(partitions)")
     }
 
@@ -59,7 +64,8 @@ import TestSupport
         }
         for (_, operations) in restXML { #expect(operations.allSatisfy { $0 is RestXMLOperation && $0.service.protocol == .restXML }) }
         #expect(QueryOperation.iam.getRole.description == "IAM.GetRole")
-        #expect(AWSServiceError(QueryOperation.iam.getRole, status: 404, code: "NoSuchEntity", message: "m", requestID: nil)
-            == AWSServiceError(service: "IAM", operation: "GetRole", status: 404, code: "NoSuchEntity", message: "m", requestID: nil))
+        #expect(
+            AWSServiceError(QueryOperation.iam.getRole, status: 404, code: "NoSuchEntity", message: "m", requestID: nil)
+                == AWSServiceError(service: "IAM", operation: "GetRole", status: 404, code: "NoSuchEntity", message: "m", requestID: nil))
     }
 }

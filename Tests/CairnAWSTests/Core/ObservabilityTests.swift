@@ -1,8 +1,9 @@
-@testable import CairnAWS
 import CairnSigner
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnAWS
 
 @Suite struct ObservabilityTests {
     /// `cairn: aws <Service>.<Operation> status=<n|-> attempt=<n> latency=<n>ms request-id=<id|->[ error=<code or failure>]`
@@ -24,18 +25,20 @@ import TestSupport
         #expect(lines.count == 4)
         let parsed = lines.compactMap(parse)
         #expect(parsed.count == 4, "\(lines)")
-        #expect(parsed.map(\.head) == [
-            "cairn: aws STS.GetCallerIdentity status=400 attempt=1",
-            "cairn: aws STS.GetCallerIdentity status=502 attempt=2",
-            "cairn: aws STS.GetCallerIdentity status=- attempt=3",
-            "cairn: aws STS.GetCallerIdentity status=200 attempt=4",
-        ])
-        #expect(parsed.map(\.tail) == [
-            "request-id=req-a error=Throttling",
-            "request-id=req-b",
-            "request-id=- error=connectionLost(detail: \"Connection reset by peer\")",
-            "request-id=req-ok",
-        ])
+        #expect(
+            parsed.map(\.head) == [
+                "cairn: aws STS.GetCallerIdentity status=400 attempt=1",
+                "cairn: aws STS.GetCallerIdentity status=502 attempt=2",
+                "cairn: aws STS.GetCallerIdentity status=- attempt=3",
+                "cairn: aws STS.GetCallerIdentity status=200 attempt=4",
+            ])
+        #expect(
+            parsed.map(\.tail) == [
+                "request-id=req-a error=Throttling",
+                "request-id=req-b",
+                "request-id=- error=connectionLost(detail: \"Connection reset by peer\")",
+                "request-id=req-ok",
+            ])
         // Every line has its latency in whole milliseconds (parsed above); its value is the transport's time,
         // which latencyIsMeasured checks against an answer delayed on purpose. No bound on it here: the
         // fake answers at once, but how long "at once" takes is up to the machine's load.
@@ -51,11 +54,12 @@ import TestSupport
                 .restXML(.s3.getBucketVersioning, ["Bucket": "gone-bucket"])
         }
         let parsed = logger.lines.compactMap(parse)
-        #expect(parsed.map { "\($0.head) \($0.tail)" } == [
-            "cairn: aws ECR.DescribeRepositories status=200 attempt=1 request-id=req-ecr-ok",
-            "cairn: aws S3.ListBuckets status=200 attempt=1 request-id=req-s3-ok",
-            "cairn: aws S3.GetBucketVersioning status=404 attempt=1 request-id=body-id error=NoSuchBucket",
-        ])
+        #expect(
+            parsed.map { "\($0.head) \($0.tail)" } == [
+                "cairn: aws ECR.DescribeRepositories status=200 attempt=1 request-id=req-ecr-ok",
+                "cairn: aws S3.ListBuckets status=200 attempt=1 request-id=req-s3-ok",
+                "cairn: aws S3.GetBucketVersioning status=404 attempt=1 request-id=body-id error=NoSuchBucket",
+            ])
     }
 
     @Test(.integration) func latencyIsMeasured() async throws {
@@ -72,12 +76,14 @@ import TestSupport
         let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
         let token = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"
         let transport = FakeTransport([
-            .queryError(403, "SignatureDoesNotMatch", "The request signature we calculated does not match", requestID: "r1"),
+            .queryError(403, "SignatureDoesNotMatch", "The request signature we calculated does not match", requestID: "r1")
         ])
         let logger = RecordingLogger()
         let error = await capture(AWSServiceError.self) {
-            try await makeClient(transport, logger: logger, credentials: Credentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: secret, sessionToken: token))
-                .callerIdentity()
+            try await makeClient(
+                transport, logger: logger, credentials: Credentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: secret, sessionToken: token)
+            )
+            .callerIdentity()
         }
         _ = await capture(AWSRequestError.self) {
             try await makeClient(FakeTransport([.failure(.other(detail: "TLS"))]), logger: logger).callerIdentity()
@@ -100,11 +106,12 @@ import TestSupport
         _ = try await client.restXML(.s3.listBuckets)
         let parsed = logger.lines.compactMap(parse)
         #expect(parsed.count == 3, "\(logger.lines)")
-        #expect(parsed.map(\.head) == [
-            "cairn: aws STS.GetCallerIdentity status=200 attempt=1",
-            "cairn: aws ECR.DescribeRepositories status=200 attempt=1",
-            "cairn: aws S3.ListBuckets status=200 attempt=1",
-        ])
+        #expect(
+            parsed.map(\.head) == [
+                "cairn: aws STS.GetCallerIdentity status=200 attempt=1",
+                "cairn: aws ECR.DescribeRepositories status=200 attempt=1",
+                "cairn: aws S3.ListBuckets status=200 attempt=1",
+            ])
         #expect(parsed.allSatisfy { $0.tail.hasPrefix("request-id=") && $0.tail != "request-id=-" }, "\(logger.lines)")
         #expect(logger.lines.allSatisfy { !$0.contains(moto.secretAccessKey) })
     }

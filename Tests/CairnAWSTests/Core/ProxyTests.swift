@@ -1,6 +1,7 @@
-@testable import CairnAWS
 import Foundation
 import Testing
+
+@testable import CairnAWS
 
 @Suite struct ProxySettingsTests {
     let https = URL(string: "https://ecr.eu-north-1.amazonaws.com/")!
@@ -29,8 +30,9 @@ import Testing
         #expect(try direct("127.0.0.1:5000", "http://127.0.0.1:5000/"))
         #expect(try !direct("127.0.0.1:6000", "http://127.0.0.1:5000/"), "another port")
         #expect(try direct("", "http://169.254.169.254/latest/api/token"), "instance metadata is never proxied")
-        #expect(try ProxySettings.resolve(environment: ["HTTPS_PROXY": "http://p:1", "NO_PROXY": "example.com"])
-            .summary(for: URL(string: "https://api.example.com")!) == "direct (NO_PROXY)")
+        #expect(
+            try ProxySettings.resolve(environment: ["HTTPS_PROXY": "http://p:1", "NO_PROXY": "example.com"])
+                .summary(for: URL(string: "https://api.example.com")!) == "direct (NO_PROXY)")
     }
 
     @Test func aMalformedProxyURLNamesItsVariable() {

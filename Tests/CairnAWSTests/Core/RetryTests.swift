@@ -1,7 +1,8 @@
-@testable import CairnAWS
 import CairnJSON
 import Foundation
 import Testing
+
+@testable import CairnAWS
 
 @Suite struct RetryPolicyTests {
     @Test func backoffIsFullJitterDoublingFromOneSecondCappedAtTwentySeconds() {
@@ -10,7 +11,8 @@ import Testing
         // The ceiling (jitter 1): 1, 2, 4, 8, 16, then 20 s for ever.
         #expect((1...9).map { policy.delay(afterAttempt: $0, jitter: 1) } == [1, 2, 4, 8, 16, 20, 20, 20, 20].map { Duration.seconds($0) })
         // Full jitter scales the ceiling.
-        #expect((1...7).map { policy.delay(afterAttempt: $0, jitter: 0.25) }
+        #expect(
+            (1...7).map { policy.delay(afterAttempt: $0, jitter: 0.25) }
                 == [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(5), .seconds(5)])
         #expect(policy.delay(afterAttempt: 4, jitter: 0) == .zero)
         // A huge attempt number neither overflows nor exceeds the cap.
@@ -36,15 +38,19 @@ import Testing
 
     @Test func whatIsRetryable() {
         let policy = RetryPolicy.default
-        for code in ["Throttling", "ThrottlingException", "SlowDown", "RequestLimitExceeded", "TooManyRequestsException",
-                     "InternalError", "ServiceUnavailable", "RequestTimeout"] {
+        for code in [
+            "Throttling", "ThrottlingException", "SlowDown", "RequestLimitExceeded", "TooManyRequestsException",
+            "InternalError", "ServiceUnavailable", "RequestTimeout",
+        ] {
             #expect(policy.isRetryable(status: 400, code: code), "\(code)")
         }
         for status in [429, 500, 502, 503, 504] {
             #expect(policy.isRetryable(status: status, code: nil), "\(status)")
         }
-        for (status, code) in [(400, "ValidationException"), (400, "ValidationError"), (404, "NoSuchEntity"),
-                               (403, "AccessDenied"), (400, "InvalidParameterException"), (409, "BucketAlreadyExists")] {
+        for (status, code) in [
+            (400, "ValidationException"), (400, "ValidationError"), (404, "NoSuchEntity"),
+            (403, "AccessDenied"), (400, "InvalidParameterException"), (409, "BucketAlreadyExists"),
+        ] {
             #expect(!policy.isRetryable(status: status, code: code), "\(status) \(code)")
         }
         #expect(!policy.isRetryable(status: 400, code: nil))
@@ -111,8 +117,10 @@ import Testing
         #expect(clock.sleeps == [.milliseconds(500)])
     }
 
-    @Test(arguments: [TransportError.connectionLost(detail: "Connection reset by peer"), .timedOut(seconds: 60),
-                      .connectTimedOut(host: "aws.test:4566", seconds: 60)])
+    @Test(arguments: [
+        TransportError.connectionLost(detail: "Connection reset by peer"), .timedOut(seconds: 60),
+        .connectTimedOut(host: "aws.test:4566", seconds: 60),
+    ])
     func connectionResetsAndTimeoutsAreRetried(failure: TransportError) async throws {
         let transport = FakeTransport([.failure(.connectionLost(detail: "Connection reset by peer")), .failure(failure), .noRepositories])
         let clock = FakeClock()
@@ -124,12 +132,18 @@ import Testing
 
     /// A stalled endpoint costs two timeouts, not ten: the second ends the call whatever AWS_MAX_ATTEMPTS allows.
     @Test func aCallGivesUpAtItsSecondTimeout() async throws {
-        let transport = FakeTransport([.failure(.timedOut(seconds: 60)), .failure(.connectionLost(detail: "reset")),
-                                       .failure(.connectTimedOut(host: "aws.test:4566", seconds: 60)), .noRepositories])
+        let transport = FakeTransport([
+            .failure(.timedOut(seconds: 60)), .failure(.connectionLost(detail: "reset")),
+            .failure(.connectTimedOut(host: "aws.test:4566", seconds: 60)), .noRepositories,
+        ])
         let clock = FakeClock()
-        let error = try #require(await capture(AWSRequestError.self) { try await makeClient(transport, clock: clock).json(.ecr.describeRepositories) })
+        let error = try #require(
+            await capture(AWSRequestError.self) { try await makeClient(transport, clock: clock).json(.ecr.describeRepositories) })
         #expect(error.attempts == 3)
-        guard case .transport(.connectTimedOut) = error.reason else { Issue.record("reason \(error.reason)"); return }
+        guard case .transport(.connectTimedOut) = error.reason else {
+            Issue.record("reason \(error.reason)")
+            return
+        }
         #expect(await transport.requestCount == 3)
         #expect(clock.sleeps == [.milliseconds(500), .seconds(1)])
 
@@ -143,9 +157,13 @@ import Testing
     func failuresThatNeverReachedAWSAreNotRetried(failure: TransportError) async throws {
         let transport = FakeTransport([.failure(failure), .noRepositories])
         let clock = FakeClock()
-        let error = try #require(await capture(AWSRequestError.self) { try await makeClient(transport, clock: clock).json(.ecr.describeRepositories) })
+        let error = try #require(
+            await capture(AWSRequestError.self) { try await makeClient(transport, clock: clock).json(.ecr.describeRepositories) })
         #expect(error.attempts == 1)
-        guard case .transport(let reported) = error.reason else { Issue.record("reason \(error.reason)"); return }
+        guard case .transport(let reported) = error.reason else {
+            Issue.record("reason \(error.reason)")
+            return
+        }
         #expect(reported == failure)
         #expect(await transport.requestCount == 1)
         #expect(clock.sleeps.isEmpty)
@@ -154,7 +172,8 @@ import Testing
     @Test func jsonValidationErrorsAreNotRetried() async throws {
         let transport = FakeTransport([.jsonError(400, "InvalidParameterException", "Invalid parameter at 'maxResults'"), .noRepositories])
         let clock = FakeClock()
-        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport, clock: clock).json(.ecr.describeRepositories) })
+        let error = try #require(
+            await capture(AWSServiceError.self) { try await makeClient(transport, clock: clock).json(.ecr.describeRepositories) })
         #expect(error.code == "InvalidParameterException")
         #expect(error.status == 400)
         #expect(await transport.requestCount == 1)
@@ -173,9 +192,10 @@ import Testing
     @Test func restXMLClientErrorsAreNotRetried() async throws {
         let transport = FakeTransport([.s3Error(400, "InvalidBucketName", "The specified bucket is not valid."), .emptyBucketList])
         let clock = FakeClock()
-        let error = try #require(await capture(AWSServiceError.self) {
-            try await makeClient(transport, clock: clock).restXML(.s3.getBucketVersioning, ["Bucket": "Bad_Name"])
-        })
+        let error = try #require(
+            await capture(AWSServiceError.self) {
+                try await makeClient(transport, clock: clock).restXML(.s3.getBucketVersioning, ["Bucket": "Bad_Name"])
+            })
         #expect(error.code == "InvalidBucketName")
         #expect(await transport.requestCount == 1)
         #expect(clock.sleeps.isEmpty)
@@ -186,8 +206,11 @@ import Testing
         let clock = FakeClock()
         let client = makeClient(transport, clock: clock, retry: RetryPolicy(maxAttempts: 4, base: .seconds(1), cap: .seconds(20)))
         let error = try #require(await capture(AWSServiceError.self) { try await client.json(.ecr.describeRepositories) })
-        #expect(error == AWSServiceError(service: "ECR", operation: "DescribeRepositories", status: 503,
-                                         code: "ServiceUnavailableException", message: "Service unavailable", requestID: "req-json-1"))
+        #expect(
+            error
+                == AWSServiceError(
+                    service: "ECR", operation: "DescribeRepositories", status: 503,
+                    code: "ServiceUnavailableException", message: "Service unavailable", requestID: "req-json-1"))
         #expect(await transport.requestCount == 4)
         #expect(clock.sleeps == [.milliseconds(500), .seconds(1), .seconds(2)])
     }
@@ -209,8 +232,11 @@ import Testing
         #expect(error.code == "Throttling")
         #expect(await transport.requestCount == 10)
         // min(20 s, 2^(n-1) s) × 0.75
-        #expect(clock.sleeps == [.milliseconds(750), .milliseconds(1500), .seconds(3), .seconds(6), .seconds(12),
-                                 .seconds(15), .seconds(15), .seconds(15), .seconds(15)])
+        #expect(
+            clock.sleeps == [
+                .milliseconds(750), .milliseconds(1500), .seconds(3), .seconds(6), .seconds(12),
+                .seconds(15), .seconds(15), .seconds(15), .seconds(15),
+            ])
     }
 
     @Test func zeroJitterRetriesWithoutSleeping() async throws {
@@ -238,7 +264,9 @@ import Testing
 
     @Test func aRetryAfterLongerThanMaxRetryAfterIsAnErrorNotAWait() async throws {
         for header in ["61", "3600", "1e30", "inf"] {
-            let transport = FakeTransport([.queryError(503, "ServiceUnavailable", "Come back later", headers: ["Retry-After": header]), .callerIdentity])
+            let transport = FakeTransport([
+                .queryError(503, "ServiceUnavailable", "Come back later", headers: ["Retry-After": header]), .callerIdentity,
+            ])
             let clock = FakeClock()
             let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport, clock: clock).callerIdentity() })
             #expect(error.code == "ServiceUnavailable")
@@ -259,7 +287,10 @@ import Testing
         let requests = await transport.requests
         // 2023-11-14T22:13:20Z, then one second of backoff later.
         #expect(requests.map { $0.header("X-Amz-Date") } == ["20231114T221320Z", "20231114T221321Z"])
-        #expect(requests.allSatisfy { $0.header("Authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/sts/aws4_request") == true })
+        #expect(
+            requests.allSatisfy {
+                $0.header("Authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/sts/aws4_request") == true
+            })
         #expect(Set(requests.map { $0.header("Authorization") }).count == 2)
     }
 }
@@ -267,8 +298,11 @@ import Testing
 @Suite struct MaxAttemptsConfigurationTests {
     private func resolve(_ home: TemporaryHome, _ extra: [String: String], transport: FakeTransport) throws -> AWSConfiguration {
         try AWSConfiguration.resolve(
-            environment: home.environment(["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1",
-                                           "AWS_ENDPOINT_URL": fakeEndpoint.absoluteString].merging(extra) { $1 }),
+            environment: home.environment(
+                [
+                    "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1",
+                    "AWS_ENDPOINT_URL": fakeEndpoint.absoluteString,
+                ].merging(extra) { $1 }),
             transport: transport, clock: FakeClock(), random: FixedRandom(0.5))
     }
 

@@ -1,13 +1,17 @@
-@testable import CairnAWS
 import CairnJSON
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
-import Testing
 import TestSupport
+import Testing
 
-private let stsOK = StubResponse.xml(200, """
+@testable import CairnAWS
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+private let stsOK = StubResponse.xml(
+    200,
+    """
     <GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
       <GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/stub</Arn><UserId>AIDASTUB</UserId><Account>123456789012</Account></GetCallerIdentityResult>
       <ResponseMetadata><RequestId>stub-req</RequestId></ResponseMetadata>
@@ -26,7 +30,10 @@ private let stsOK = StubResponse.xml(200, """
             _ = try await HTTPClientTransport().send(HTTPRequest(method: "GET", url: direct.endpoint), timeout: .seconds(10))
             Issue.record("a reset connection answered")
         } catch {
-            guard case .connectionLost = error else { Issue.record("a reset is \(error), not connectionLost"); return }
+            guard case .connectionLost = error else {
+                Issue.record("a reset is \(error), not connectionLost")
+                return
+            }
         }
 
         let clock = FakeClock()
@@ -65,13 +72,20 @@ private let stsOK = StubResponse.xml(200, """
     @Test(.integration) func aTimeoutIsReportedWithTheEndpointAndTheWait() async throws {
         let hanging = try await StubServer.start([.hang])
         defer { hanging.stop() }
-        let client = makeNetworkClient(endpoint: hanging.endpoint, clock: FakeClock(),
-                                       retry: RetryPolicy(maxAttempts: 1, base: .seconds(1), cap: .seconds(20)), timeout: .seconds(1))
+        let client = makeNetworkClient(
+            endpoint: hanging.endpoint, clock: FakeClock(),
+            retry: RetryPolicy(maxAttempts: 1, base: .seconds(1), cap: .seconds(20)), timeout: .seconds(1))
         let error = try #require(await capture(AWSRequestError.self) { try await client.callerIdentity() })
-        guard case .transport(.timedOut(let seconds)) = error.reason else { Issue.record("reason \(error.reason)"); return }
+        guard case .transport(.timedOut(let seconds)) = error.reason else {
+            Issue.record("reason \(error.reason)")
+            return
+        }
         #expect(seconds == 1)
         #expect(error.attempts == 1)
-        #expect(error.description == "STS GetCallerIdentity got no answer from \(hanging.endpoint.absoluteString) within 1 s. Check the network, or raise CAIRN_HTTP_TIMEOUT or the profile's cli_read_timeout.")
+        #expect(
+            error.description
+                == "STS GetCallerIdentity got no answer from \(hanging.endpoint.absoluteString) within 1 s. Check the network, or raise CAIRN_HTTP_TIMEOUT or the profile's cli_read_timeout."
+        )
         #expect(try await hanging.requests().count == 1)
     }
 
@@ -83,7 +97,10 @@ private let stsOK = StubResponse.xml(200, """
             _ = try await HTTPClientTransport().send(HTTPRequest(method: "GET", url: hanging.endpoint), timeout: .milliseconds(300))
             Issue.record("a hung request answered")
         } catch {
-            guard case .timedOut = error else { Issue.record("\(error)"); return }
+            guard case .timedOut = error else {
+                Issue.record("\(error)")
+                return
+            }
         }
         // bound: a lower bound (the 300 ms timeout was not rounded down to nothing); a slow machine only passes it more easily.
         #expect(ContinuousClock.now - started >= .milliseconds(290))
@@ -102,7 +119,10 @@ private let stsOK = StubResponse.xml(200, """
             for _ in 0..<40 {
                 await withTaskGroup(of: Void.self) { group in
                     for _ in 0..<8 {
-                        group.addTask { _ = try? await transport.send(HTTPRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(port)")!), timeout: .seconds(5)) }
+                        group.addTask {
+                            _ = try? await transport.send(
+                                HTTPRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(port)")!), timeout: .seconds(5))
+                        }
                     }
                     await group.next()
                     group.cancelAll()
@@ -110,8 +130,14 @@ private let stsOK = StubResponse.xml(200, """
             }
         }
         let finished = await withTaskGroup(of: Bool.self) { race in
-            race.addTask { await rounds.value; return true }
-            race.addTask { try? await Task.sleep(for: .seconds(60)); return false }
+            race.addTask {
+                await rounds.value
+                return true
+            }
+            race.addTask {
+                try? await Task.sleep(for: .seconds(60))
+                return false
+            }
             let first = await race.next() ?? false
             race.cancelAll()
             return first
@@ -140,22 +166,22 @@ private let stsOK = StubResponse.xml(200, """
     }
 
     #if os(Linux)
-    /// A port whose accept queue is full drops new SYNs (Linux), so connecting hangs: the connect timeout
-    /// ends the attempt, however long the request timeout.
-    @Test func aConnectTimeoutNamesItsSetting() async throws {
-        let full = try FullBacklogPort()
-        defer { full.close() }
-        let transport = HTTPClientTransport(settings: HTTPClientSettings(connectTimeout: .seconds(1)))
-        let started = ContinuousClock.now
-        do {
-            _ = try await transport.send(HTTPRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(full.port)/")!), timeout: .seconds(60))
-            Issue.record("a full backlog answered")
-        } catch {
-            #expect(error == .connectTimedOut(host: "127.0.0.1:\(full.port)", seconds: 1))
+        /// A port whose accept queue is full drops new SYNs (Linux), so connecting hangs: the connect timeout
+        /// ends the attempt, however long the request timeout.
+        @Test func aConnectTimeoutNamesItsSetting() async throws {
+            let full = try FullBacklogPort()
+            defer { full.close() }
+            let transport = HTTPClientTransport(settings: HTTPClientSettings(connectTimeout: .seconds(1)))
+            let started = ContinuousClock.now
+            do {
+                _ = try await transport.send(HTTPRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(full.port)/")!), timeout: .seconds(60))
+                Issue.record("a full backlog answered")
+            } catch {
+                #expect(error == .connectTimedOut(host: "127.0.0.1:\(full.port)", seconds: 1))
+            }
+            // bound: the connect timeout is 1 s, the request's 60 s; 50 s only bounds a hang.
+            #expect(ContinuousClock.now - started < .seconds(50))
         }
-        // bound: the connect timeout is 1 s, the request's 60 s; 50 s only bounds a hang.
-        #expect(ContinuousClock.now - started < .seconds(50))
-    }
     #endif
 
     @Test func aClosedPortCannotBeReached() async throws {
@@ -164,8 +190,12 @@ private let stsOK = StubResponse.xml(200, """
         let port = closed.port
         let endpoint = closed.endpoint
         let clock = FakeClock()
-        let error = try #require(await capture(AWSRequestError.self) { try await makeNetworkClient(endpoint: endpoint, clock: clock).callerIdentity() })
-        guard case .transport(.cannotConnect(let host, _)) = error.reason else { Issue.record("reason \(error.reason)"); return }
+        let error = try #require(
+            await capture(AWSRequestError.self) { try await makeNetworkClient(endpoint: endpoint, clock: clock).callerIdentity() })
+        guard case .transport(.cannotConnect(let host, _)) = error.reason else {
+            Issue.record("reason \(error.reason)")
+            return
+        }
         #expect(host == "127.0.0.1:\(port)")
         #expect(error.attempts == 1)
         #expect(clock.sleeps.isEmpty)
@@ -178,9 +208,13 @@ private let stsOK = StubResponse.xml(200, """
         let stub = try await StubServer.start([.http(status: 502, headers: ["Content-Type": "text/html"], body: html)])
         defer { stub.stop() }
         let clock = FakeClock()
-        let client = makeNetworkClient(endpoint: stub.endpoint, clock: clock, retry: RetryPolicy(maxAttempts: 3, base: .seconds(1), cap: .seconds(20)))
+        let client = makeNetworkClient(
+            endpoint: stub.endpoint, clock: clock, retry: RetryPolicy(maxAttempts: 3, base: .seconds(1), cap: .seconds(20)))
         let error = try #require(await capture(AWSRequestError.self) { try await client.json(.ecr.describeRepositories) })
-        guard case .unexpectedResponse(let status, let contentType, let snippet) = error.reason else { Issue.record("reason \(error.reason)"); return }
+        guard case .unexpectedResponse(let status, let contentType, let snippet) = error.reason else {
+            Issue.record("reason \(error.reason)")
+            return
+        }
         #expect(status == 502)
         #expect(contentType == "text/html")
         #expect(snippet == html)
@@ -208,39 +242,39 @@ private let stsOK = StubResponse.xml(200, """
 }
 
 #if os(Linux)
-/// A listening loopback socket (backlog 0) whose accept queue is filled by connections never accepted.
-private final class FullBacklogPort {
-    let port: Int
-    private var descriptors: [Int32] = []
+    /// A listening loopback socket (backlog 0) whose accept queue is filled by connections never accepted.
+    private final class FullBacklogPort {
+        let port: Int
+        private var descriptors: [Int32] = []
 
-    init() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        descriptors.append(listener)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ready = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, length) == 0 && listen(listener, 0) == 0 && getsockname(listener, $0, &length) == 0
+        init() throws {
+            let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            descriptors.append(listener)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let ready = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(listener, $0, length) == 0 && listen(listener, 0) == 0 && getsockname(listener, $0, &length) == 0
+                }
             }
+            guard ready else {
+                Glibc.close(listener)
+                throw TestSupportError("cannot listen on loopback: \(String(cString: strerror(errno)))")
+            }
+            port = Int(UInt16(bigEndian: address.sin_port))
+            for _ in 0..<4 {
+                let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+                descriptors.append(filler)
+                _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(filler, $0, length) } }
+            }
+            usleep(200_000)  // the fillers' handshakes complete
         }
-        guard ready else {
-            Glibc.close(listener)
-            throw TestSupportError("cannot listen on loopback: \(String(cString: strerror(errno)))")
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
-        for _ in 0..<4 {
-            let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-            descriptors.append(filler)
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(filler, $0, length) } }
-        }
-        usleep(200_000)  // the fillers' handshakes complete
-    }
 
-    func close() {
-        for fd in descriptors { Glibc.close(fd) }
-        descriptors = []
+        func close() {
+            for fd in descriptors { Glibc.close(fd) }
+            descriptors = []
+        }
     }
-}
 #endif

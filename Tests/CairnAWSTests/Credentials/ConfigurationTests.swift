@@ -1,8 +1,9 @@
-@testable import CairnAWS
 import CairnSigner
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnAWS
 
 /// `AWSConfiguration.resolve`: the credential chain, the region and where each came from, offline.
 @Suite struct CredentialChainTests {
@@ -17,18 +18,24 @@ import TestSupport
         aws_session_token = dev-token
         """
 
-    private func resolve(_ home: TemporaryHome, _ environment: [String: String] = [:], profile: String? = nil,
-                         region: String? = "us-east-1", transport: FakeTransport = FakeTransport([])) throws -> AWSConfiguration {
+    private func resolve(
+        _ home: TemporaryHome, _ environment: [String: String] = [:], profile: String? = nil,
+        region: String? = "us-east-1", transport: FakeTransport = FakeTransport([])
+    ) throws -> AWSConfiguration {
         let environment = region.map { ["AWS_REGION": $0].merging(environment) { $1 } } ?? environment
-        return try AWSConfiguration.resolve(environment: home.environment(environment), profile: profile,
-                                     transport: transport, clock: FakeClock(), random: FixedRandom(0.5))
+        return try AWSConfiguration.resolve(
+            environment: home.environment(environment), profile: profile,
+            transport: transport, clock: FakeClock(), random: FixedRandom(0.5))
     }
 
     @Test func environmentKeys() async throws {
         let home = try TemporaryHome()
         defer { home.remove() }
-        let configuration = try resolve(home, ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_SESSION_TOKEN": "env-token"])
-        #expect(try await configuration.credentials.credentials() == Credentials(accessKeyID: "AKIAENV", secretAccessKey: "env-secret", sessionToken: "env-token"))
+        let configuration = try resolve(
+            home, ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_SESSION_TOKEN": "env-token"])
+        #expect(
+            try await configuration.credentials.credentials()
+                == Credentials(accessKeyID: "AKIAENV", secretAccessKey: "env-secret", sessionToken: "env-token"))
         #expect(configuration.credentials.source == "environment variables (AWS_ACCESS_KEY_ID)")
         #expect(configuration.profile == "default")
 
@@ -58,7 +65,9 @@ import TestSupport
         // --profile wins over them.
         let explicit = try resolve(home, keys, profile: "dev")
         #expect(explicit.profile == "dev")
-        #expect(try await explicit.credentials.credentials() == Credentials(accessKeyID: "AKIADEV", secretAccessKey: "dev-secret", sessionToken: "dev-token"))
+        #expect(
+            try await explicit.credentials.credentials()
+                == Credentials(accessKeyID: "AKIADEV", secretAccessKey: "dev-secret", sessionToken: "dev-token"))
         #expect(explicit.credentials.source == "profile 'dev' in \(home.credentialsPath)")
         // --profile also wins over AWS_PROFILE.
         #expect(try resolve(home, keys.merging(["AWS_PROFILE": "nope"]) { $1 }, profile: "default").profile == "default")
@@ -83,22 +92,29 @@ import TestSupport
         defer { home.remove() }
         try home.write(credentials: Self.profiles)
         let fromVariable = #expect(throws: AWSConfigurationError.self) { try resolve(home, ["AWS_PROFILE": "staging"]) }
-        #expect(fromVariable?.message == "The profile 'staging' (from AWS_PROFILE) is not in \(home.configPath) or \(home.credentialsPath): add it with `aws configure --profile staging`, or name an existing profile.")
+        #expect(
+            fromVariable?.message
+                == "The profile 'staging' (from AWS_PROFILE) is not in \(home.configPath) or \(home.credentialsPath): add it with `aws configure --profile staging`, or name an existing profile."
+        )
         let fromFlag = #expect(throws: AWSConfigurationError.self) {
             try resolve(home, ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "s"], profile: "staging")
         }
-        #expect(fromFlag?.message == "The profile 'staging' (from --profile) is not in \(home.configPath) or \(home.credentialsPath): add it with `aws configure --profile staging`, or name an existing profile.")
+        #expect(
+            fromFlag?.message
+                == "The profile 'staging' (from --profile) is not in \(home.configPath) or \(home.credentialsPath): add it with `aws configure --profile staging`, or name an existing profile."
+        )
     }
 
     @Test func profileKeysFromTheConfigFile() async throws {
         let home = try TemporaryHome()
         defer { home.remove() }
-        try home.write(config: """
-            [profile cfg]
-            aws_access_key_id = AKIACFG
-            aws_secret_access_key = cfg-secret
-            region = eu-west-2
-            """)
+        try home.write(
+            config: """
+                [profile cfg]
+                aws_access_key_id = AKIACFG
+                aws_secret_access_key = cfg-secret
+                region = eu-west-2
+                """)
         let configuration = try resolve(home, ["AWS_PROFILE": "cfg"], region: nil)
         #expect(try await configuration.credentials.credentials() == Credentials(accessKeyID: "AKIACFG", secretAccessKey: "cfg-secret"))
         #expect(configuration.credentials.source == "profile 'cfg' in \(home.configPath)")
@@ -110,38 +126,45 @@ import TestSupport
         let home = try TemporaryHome()
         defer { home.remove() }
         let role = "role_arn = arn:aws:iam::123456789012:role/deploy"
-        try home.write(config: """
-            [profile loop-a]
-            \(role)
-            source_profile = loop-b
-            [profile loop-b]
-            \(role)
-            source_profile = loop-a
-            [profile self]
-            \(role)
-            source_profile = self
-            [profile dangling]
-            \(role)
-            source_profile = missing
-            [profile empty-source]
-            \(role)
-            source_profile = nothing-here
-            [profile nothing-here]
-            region = us-east-1
-            [profile no-source]
-            \(role)
-            [profile bad-source]
-            \(role)
-            credential_source = Laptop
-            [profile env-source]
-            \(role)
-            credential_source = Environment
-            """)
+        try home.write(
+            config: """
+                [profile loop-a]
+                \(role)
+                source_profile = loop-b
+                [profile loop-b]
+                \(role)
+                source_profile = loop-a
+                [profile self]
+                \(role)
+                source_profile = self
+                [profile dangling]
+                \(role)
+                source_profile = missing
+                [profile empty-source]
+                \(role)
+                source_profile = nothing-here
+                [profile nothing-here]
+                region = us-east-1
+                [profile no-source]
+                \(role)
+                [profile bad-source]
+                \(role)
+                credential_source = Laptop
+                [profile env-source]
+                \(role)
+                credential_source = Environment
+                """)
         let cases: [(String, String)] = [
             ("loop-a", "The profiles loop-a → loop-b → loop-a form a source_profile loop: break it in \(home.configPath)."),
             ("self", "The profiles self → self form a source_profile loop: break it in \(home.configPath)."),
-            ("dangling", "Profile 'dangling' names source_profile 'missing', which is not defined: add it to \(home.credentialsPath) or fix the name."),
-            ("empty-source", "Profile 'nothing-here' (source_profile of 'empty-source') has no credentials: add aws_access_key_id and aws_secret_access_key to it."),
+            (
+                "dangling",
+                "Profile 'dangling' names source_profile 'missing', which is not defined: add it to \(home.credentialsPath) or fix the name."
+            ),
+            (
+                "empty-source",
+                "Profile 'nothing-here' (source_profile of 'empty-source') has no credentials: add aws_access_key_id and aws_secret_access_key to it."
+            ),
             ("no-source", "Profile 'no-source' sets role_arn without source_profile or credential_source: add one of them to \(home.configPath)."),
             ("bad-source", "Profile 'bad-source' has credential_source = Laptop: use Environment, EcsContainer or Ec2InstanceMetadata."),
             ("env-source", "Profile 'env-source' has credential_source = Environment but AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set."),
@@ -160,12 +183,18 @@ import TestSupport
             credentials: "[ops]\naws_access_key_id = AKIAOPS\naws_secret_access_key = ops-secret\n")
         let transport = FakeTransport([.xml(200, Self.assumeRoleAnswer)])
         let configuration = try resolve(home, ["AWS_PROFILE": "ops", "AWS_ENDPOINT_URL": "http://sts.test"], transport: transport)
-        #expect(configuration.credentials.source == "profile 'ops': role arn:aws:iam::123456789012:role/ops assumed with profile 'ops' in \(home.credentialsPath)")
+        #expect(
+            configuration.credentials.source
+                == "profile 'ops': role arn:aws:iam::123456789012:role/ops assumed with profile 'ops' in \(home.credentialsPath)")
         let credentials = try await configuration.credentials.credentials()
-        #expect(credentials == Credentials(accessKeyID: "ASIAASSUMED", secretAccessKey: "assumed-secret", sessionToken: "assumed-token",
-                                           expiration: Date(timeIntervalSince1970: 1_700_003_600)))
+        #expect(
+            credentials
+                == Credentials(
+                    accessKeyID: "ASIAASSUMED", secretAccessKey: "assumed-secret", sessionToken: "assumed-token",
+                    expiration: Date(timeIntervalSince1970: 1_700_003_600)))
         let request = try #require(await transport.requests.first)
-        #expect(String(decoding: request.body, as: UTF8.self)
+        #expect(
+            String(decoding: request.body, as: UTF8.self)
                 == "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fops&RoleSessionName=me")
         #expect(request.header("Authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIAOPS/20231114/us-east-1/sts/aws4_request") == true)
     }
@@ -187,8 +216,13 @@ import TestSupport
         _ = try await configuration.credentials.credentials()
         let request = try #require(await transport.requests.first)
         // The default session name is cairn-<unix time> at the injected clock.
-        #expect(String(decoding: request.body, as: UTF8.self) == "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdeploy&RoleSessionName=cairn-1700000000&ExternalId=ext-42&DurationSeconds=1800")
-        #expect(configuration.credentials.source == "profile 'deploy': role arn:aws:iam::123456789012:role/deploy assumed with profile 'base' in \(home.credentialsPath)")
+        #expect(
+            String(decoding: request.body, as: UTF8.self)
+                == "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdeploy&RoleSessionName=cairn-1700000000&ExternalId=ext-42&DurationSeconds=1800"
+        )
+        #expect(
+            configuration.credentials.source
+                == "profile 'deploy': role arn:aws:iam::123456789012:role/deploy assumed with profile 'base' in \(home.credentialsPath)")
     }
 
     @Test func aChainOfRolesAssumesEachInTurn() async throws {
@@ -221,7 +255,10 @@ import TestSupport
         let home = try TemporaryHome()
         defer { home.remove() }
         let error = #expect(throws: CredentialsError.self) { try resolve(home) }
-        #expect(error?.message == "No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, set AWS_PROFILE to a profile in \(home.credentialsPath) or \(home.configPath), or run where a container or instance role provides them.")
+        #expect(
+            error?.message
+                == "No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, set AWS_PROFILE to a profile in \(home.credentialsPath) or \(home.configPath), or run where a container or instance role provides them."
+        )
         // A profile without keys falls through the chain to the same message.
         try home.write(config: "[default]\nregion = us-east-1\n")
         #expect(throws: CredentialsError.self) { try resolve(home) }
@@ -243,10 +280,13 @@ import TestSupport
 }
 
 @Suite struct RegionTests {
-    private func resolve(_ home: TemporaryHome, _ environment: [String: String], profile: String? = nil, region: String? = nil,
-                         stackRegion: String? = nil) throws -> AWSConfiguration {
-        try AWSConfiguration.resolve(environment: home.environment(["AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s"].merging(environment) { $1 }),
-                                     profile: profile, region: region, stackRegion: stackRegion, transport: FakeTransport([]))
+    private func resolve(
+        _ home: TemporaryHome, _ environment: [String: String], profile: String? = nil, region: String? = nil,
+        stackRegion: String? = nil
+    ) throws -> AWSConfiguration {
+        try AWSConfiguration.resolve(
+            environment: home.environment(["AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s"].merging(environment) { $1 }),
+            profile: profile, region: region, stackRegion: stackRegion, transport: FakeTransport([]))
     }
 
     /// One rule, each step tested: `--region`, the stack's declared region, `AWS_REGION`,
@@ -254,8 +294,9 @@ import TestSupport
     @Test func precedence() throws {
         let home = try TemporaryHome()
         defer { home.remove() }
-        try home.write(config: "[default]\nregion = eu-west-1\n[profile other]\nregion = ap-northeast-1\n",
-                       credentials: "[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = s\n")
+        try home.write(
+            config: "[default]\nregion = eu-west-1\n[profile other]\nregion = ap-northeast-1\n",
+            credentials: "[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = s\n")
         let all = ["AWS_REGION": "us-west-2", "AWS_DEFAULT_REGION": "us-east-2"]
 
         let fromFlag = try resolve(home, all, region: "ca-central-1", stackRegion: "sa-east-1")
@@ -282,7 +323,8 @@ import TestSupport
         let home = try TemporaryHome()
         defer { home.remove() }
         let error = #expect(throws: AWSConfigurationError.self) { try resolve(home, [:]) }
-        #expect(error?.message == "No AWS region is set: set AWS_REGION (or AWS_DEFAULT_REGION), or `region` in profile 'default' of \(home.configPath).")
+        #expect(
+            error?.message == "No AWS region is set: set AWS_REGION (or AWS_DEFAULT_REGION), or `region` in profile 'default' of \(home.configPath).")
     }
 
     @Test(arguments: ["us-east", "US-EAST-1", "us_east_1", "useast1", "us-east-1 ", "eu-west-1a"])
@@ -300,7 +342,10 @@ import TestSupport
         let home = try TemporaryHome()
         defer { home.remove() }
         let typo = #expect(throws: AWSConfigurationError.self) { try resolve(home, [:], stackRegion: "eu-nort-1") }
-        #expect(typo?.message == "The region 'eu-nort-1' (from the stack's declared region) is not one of the aws partition's regions in this build's endpoint data (did you mean eu-north-1?): fix it, or set CAIRN_SKIP_REGION_VALIDATION=1 for a region AWS opened since.")
+        #expect(
+            typo?.message
+                == "The region 'eu-nort-1' (from the stack's declared region) is not one of the aws partition's regions in this build's endpoint data (did you mean eu-north-1?): fix it, or set CAIRN_SKIP_REGION_VALIDATION=1 for a region AWS opened since."
+        )
         let unknown = #expect(throws: AWSConfigurationError.self) { try resolve(home, [:], region: "us-east-7") }
         #expect(unknown?.message.hasPrefix("The region 'us-east-7' (from --region) is not one of the aws partition's regions") == true)
         #expect(try resolve(home, ["CAIRN_SKIP_REGION_VALIDATION": "1"], region: "us-east-7").region == "us-east-7")

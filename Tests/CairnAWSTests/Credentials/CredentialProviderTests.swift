@@ -1,8 +1,9 @@
-@testable import CairnAWS
 import CairnSigner
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnAWS
 
 /// Counts fetches and hands out numbered credentials expiring at a given offset from the clock's time.
 private final class Fetcher: @unchecked Sendable {
@@ -48,8 +49,9 @@ private final class Fetcher: @unchecked Sendable {
             }
         }
         if fail { throw CredentialsError("STS is down") }
-        return Credentials(accessKeyID: "ASIA\(number)", secretAccessKey: "secret-\(number)", sessionToken: "token-\(number)",
-                           expiration: lifetime.map { clock.now().addingTimeInterval($0) })
+        return Credentials(
+            accessKeyID: "ASIA\(number)", secretAccessKey: "secret-\(number)", sessionToken: "token-\(number)",
+            expiration: lifetime.map { clock.now().addingTimeInterval($0) })
     }
 }
 
@@ -132,8 +134,9 @@ private final class Fetcher: @unchecked Sendable {
         let fetcher = Fetcher(clock: clock, lifetime: 900)
         let provider = RefreshingCredentialProvider(source: "test", clock: clock) { try await fetcher.fetch() }
         let transport = FakeTransport([.callerIdentity])
-        let client = AWSClient(region: "us-east-1", credentials: provider, endpoints: EndpointResolver(globalOverride: (fakeEndpoint, "test")),
-                               transport: transport, clock: clock, random: FixedRandom(0.5))
+        let client = AWSClient(
+            region: "us-east-1", credentials: provider, endpoints: EndpointResolver(globalOverride: (fakeEndpoint, "test")),
+            transport: transport, clock: clock, random: FixedRandom(0.5))
         _ = try await client.callerIdentity()
         clock.advance(by: 601)
         _ = try await client.callerIdentity()

@@ -1,21 +1,26 @@
-@testable import CairnAWS
 import CairnSigner
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-import Testing
 import TestSupport
+import Testing
 
-private let credentialsJSON = #"{"AccessKeyId":"ASIAREMOTE","SecretAccessKey":"remote-secret","Token":"remote-token","Expiration":"2023-11-15T04:13:20Z"}"#
-private let remoteCredentials = Credentials(accessKeyID: "ASIAREMOTE", secretAccessKey: "remote-secret", sessionToken: "remote-token",
-                                            expiration: Date(timeIntervalSince1970: 1_700_021_600))
+@testable import CairnAWS
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+private let credentialsJSON =
+    #"{"AccessKeyId":"ASIAREMOTE","SecretAccessKey":"remote-secret","Token":"remote-token","Expiration":"2023-11-15T04:13:20Z"}"#
+private let remoteCredentials = Credentials(
+    accessKeyID: "ASIAREMOTE", secretAccessKey: "remote-secret", sessionToken: "remote-token",
+    expiration: Date(timeIntervalSince1970: 1_700_021_600))
 
 /// Resolves with the real transport (these tests talk to stub servers and moto).
 /// The clock is fixed (2023-11-14T22:13:20Z) so that the fixtures' expiry times lie ahead; jitter 0 means a retry never sleeps.
 private func resolve(_ home: TemporaryHome, _ environment: [String: String], profile: String? = nil) throws -> AWSConfiguration {
-    try AWSConfiguration.resolve(environment: home.environment(["AWS_REGION": "us-east-1"].merging(environment) { $1 }), profile: profile,
-                                 clock: FakeClock(), random: FixedRandom(0))
+    try AWSConfiguration.resolve(
+        environment: home.environment(["AWS_REGION": "us-east-1"].merging(environment) { $1 }), profile: profile,
+        clock: FakeClock(), random: FixedRandom(0))
 }
 
 @Suite struct ContainerCredentialsTests {
@@ -43,10 +48,12 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         let home = try TemporaryHome()
         defer { home.remove() }
         let tokenFile = try home.file("eks-token", "token-from-file\n")
-        let configuration = try resolve(home, [
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI": stub.endpoint.absoluteString + "/creds",
-            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile, "AWS_CONTAINER_AUTHORIZATION_TOKEN": "token-from-variable",
-        ])
+        let configuration = try resolve(
+            home,
+            [
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": stub.endpoint.absoluteString + "/creds",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile, "AWS_CONTAINER_AUTHORIZATION_TOKEN": "token-from-variable",
+            ])
         #expect(try await configuration.credentials.credentials().accessKeyID == "ASIAREMOTE")
         #expect(try await stub.requests().first?.header("Authorization") == "token-from-file")
     }
@@ -54,9 +61,11 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
     @Test func anUnreadableTokenFileIsAnError() async throws {
         let home = try TemporaryHome()
         defer { home.remove() }
-        let configuration = try resolve(home, [
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:1/creds", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": home.path + "/missing",
-        ])
+        let configuration = try resolve(
+            home,
+            [
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:1/creds", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": home.path + "/missing",
+            ])
         let error = try #require(await capture(CredentialsError.self) { try await configuration.credentials.credentials() })
         #expect(error.message == "Cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \(home.path)/missing: check that it exists and is readable.")
     }
@@ -114,15 +123,17 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         defer { stub.stop() }
         let home = try TemporaryHome()
         defer { home.remove() }
-        let configuration = try resolve(home, ["AWS_EC2_METADATA_DISABLED": "false", "AWS_EC2_METADATA_SERVICE_ENDPOINT": stub.endpoint.absoluteString])
+        let configuration = try resolve(
+            home, ["AWS_EC2_METADATA_DISABLED": "false", "AWS_EC2_METADATA_SERVICE_ENDPOINT": stub.endpoint.absoluteString])
         #expect(configuration.credentials.source == "EC2 instance metadata (IMDSv2)")
         #expect(try await configuration.credentials.credentials() == remoteCredentials)
         let requests = try await stub.requests()
-        #expect(requests.map { "\($0.method) \($0.target)" } == [
-            "PUT /latest/api/token",
-            "GET /latest/meta-data/iam/security-credentials/",
-            "GET /latest/meta-data/iam/security-credentials/my-instance-role",
-        ])
+        #expect(
+            requests.map { "\($0.method) \($0.target)" } == [
+                "PUT /latest/api/token",
+                "GET /latest/meta-data/iam/security-credentials/",
+                "GET /latest/meta-data/iam/security-credentials/my-instance-role",
+            ])
         #expect(requests[0].header("X-aws-ec2-metadata-token-ttl-seconds") == "21600")
         #expect(requests[0].header("X-aws-ec2-metadata-token") == nil)
         #expect(requests[1].header("X-aws-ec2-metadata-token") == "imds-session-token")
@@ -137,7 +148,10 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         let configuration = try resolve(home, ["AWS_EC2_METADATA_DISABLED": "", "AWS_EC2_METADATA_SERVICE_ENDPOINT": stub.endpoint.absoluteString])
         let error = try #require(await capture(CredentialsError.self) { try await configuration.credentials.credentials() })
         #expect(error.message.hasPrefix("No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "))
-        #expect(error.message.hasSuffix("(the EC2 instance metadata service at \(stub.endpoint.absoluteString) lists no instance role: attach an instance profile to the instance.)"))
+        #expect(
+            error.message.hasSuffix(
+                "(the EC2 instance metadata service at \(stub.endpoint.absoluteString) lists no instance role: attach an instance profile to the instance.)"
+            ))
     }
 
     @Test func anUnreachableMetadataServiceSaysSo() async throws {
@@ -146,9 +160,13 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         let port = closed.port
         let home = try TemporaryHome()
         defer { home.remove() }
-        let configuration = try resolve(home, ["AWS_EC2_METADATA_DISABLED": "false", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(port)"])
+        let configuration = try resolve(
+            home, ["AWS_EC2_METADATA_DISABLED": "false", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(port)"])
         let error = try #require(await capture(CredentialsError.self) { try await configuration.credentials.credentials() })
-        #expect(error.message.hasPrefix("No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, set AWS_PROFILE to a profile in \(home.credentialsPath) or \(home.configPath), or run where a container or instance role provides them. (the EC2 instance metadata service at http://127.0.0.1:\(port) did not answer ("))
+        #expect(
+            error.message.hasPrefix(
+                "No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, set AWS_PROFILE to a profile in \(home.credentialsPath) or \(home.configPath), or run where a container or instance role provides them. (the EC2 instance metadata service at http://127.0.0.1:\(port) did not answer ("
+            ))
         #expect(error.message.components(separatedBy: "No AWS credentials found").count == 2)  // said once
     }
 
@@ -180,10 +198,12 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         let home = try TemporaryHome()
         defer { home.remove() }
         let tokenFile = try home.file("token", "eyJhbGciOiJSUzI1NiJ9.payload.sig\n")
-        let configuration = try resolve(home, [
-            "AWS_ENDPOINT_URL": stub.endpoint.absoluteString, "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile,
-            "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ci", "AWS_ROLE_SESSION_NAME": "build-7",
-        ])
+        let configuration = try resolve(
+            home,
+            [
+                "AWS_ENDPOINT_URL": stub.endpoint.absoluteString, "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile,
+                "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ci", "AWS_ROLE_SESSION_NAME": "build-7",
+            ])
         #expect(configuration.credentials.source == "web identity (AWS_WEB_IDENTITY_TOKEN_FILE, role arn:aws:iam::123456789012:role/ci)")
         let credentials = try await configuration.credentials.credentials()
         #expect(credentials.accessKeyID == "ASIAWEB")
@@ -195,10 +215,11 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         let request = try #require(try await stub.requests().first)
         #expect(request.header("Authorization") == nil)
         #expect(request.header("X-Amz-Security-Token") == nil)
-        #expect(request.formParameters == [
-            "Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15", "RoleArn": "arn:aws:iam::123456789012:role/ci",
-            "RoleSessionName": "build-7", "WebIdentityToken": "eyJhbGciOiJSUzI1NiJ9.payload.sig",
-        ])
+        #expect(
+            request.formParameters == [
+                "Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15", "RoleArn": "arn:aws:iam::123456789012:role/ci",
+                "RoleSessionName": "build-7", "WebIdentityToken": "eyJhbGciOiJSUzI1NiJ9.payload.sig",
+            ])
     }
 
     @Test(.integration) func aProfileWithWebIdentityTokenFile() async throws {
@@ -207,7 +228,9 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         let home = try TemporaryHome()
         defer { home.remove() }
         let tokenFile = try home.file("token", "profile-token")
-        try home.write(config: "[profile oidc]\nrole_arn = arn:aws:iam::123456789012:role/oidc\nweb_identity_token_file = \(tokenFile)\nrole_session_name = s1\n")
+        try home.write(
+            config: "[profile oidc]\nrole_arn = arn:aws:iam::123456789012:role/oidc\nweb_identity_token_file = \(tokenFile)\nrole_session_name = s1\n"
+        )
         let configuration = try resolve(home, ["AWS_PROFILE": "oidc", "AWS_ENDPOINT_URL": stub.endpoint.absoluteString])
         #expect(configuration.credentials.source == "profile 'oidc': web identity for role arn:aws:iam::123456789012:role/oidc")
         #expect(try await configuration.credentials.credentials().accessKeyID == "ASIAWEB")
@@ -223,10 +246,17 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         let noRole = #expect(throws: CredentialsError.self) { try resolve(home, ["AWS_WEB_IDENTITY_TOKEN_FILE": home.path + "/token"]) }
         #expect(noRole?.message == "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not: set the role to assume with the token.")
 
-        let configuration = try resolve(home, ["AWS_WEB_IDENTITY_TOKEN_FILE": home.path + "/missing", "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ci",
-                                               "AWS_ENDPOINT_URL": "http://127.0.0.1:1"])
+        let configuration = try resolve(
+            home,
+            [
+                "AWS_WEB_IDENTITY_TOKEN_FILE": home.path + "/missing", "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ci",
+                "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+            ])
         let error = try #require(await capture(CredentialsError.self) { try await configuration.credentials.credentials() })
-        #expect(error.message == "Cannot read the web identity token file \(home.path)/missing (AWS_WEB_IDENTITY_TOKEN_FILE or web_identity_token_file): check that it exists and is readable.")
+        #expect(
+            error.message
+                == "Cannot read the web identity token file \(home.path)/missing (AWS_WEB_IDENTITY_TOKEN_FILE or web_identity_token_file): check that it exists and is readable."
+        )
     }
 
     /// moto checks signatures, and an unsigned request fails its check (HTTP 500), so a private server lets exactly one
@@ -244,10 +274,12 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
         let home = try TemporaryHome()
         defer { home.remove() }
         let tokenFile = try home.file("token", "any-token-moto-accepts")
-        let configuration = try resolve(home, [
-            "AWS_ENDPOINT_URL": moto.endpoint.absoluteString, "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile,
-            "AWS_ROLE_ARN": "arn:aws:iam::\(moto.account):role/github-actions", "AWS_ROLE_SESSION_NAME": "run-42",
-        ])
+        let configuration = try resolve(
+            home,
+            [
+                "AWS_ENDPOINT_URL": moto.endpoint.absoluteString, "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile,
+                "AWS_ROLE_ARN": "arn:aws:iam::\(moto.account):role/github-actions", "AWS_ROLE_SESSION_NAME": "run-42",
+            ])
         let identity = try await configuration.client(clock: FakeClock(), random: FixedRandom(0)).callerIdentity()
         #expect(identity.arn == "arn:aws:sts::\(moto.account):assumed-role/github-actions/run-42")
         #expect(identity.account == moto.account)
@@ -266,7 +298,8 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
     /// Creates a role that the test admin user may assume and returns its ARN.
     private func createRole(_ moto: MotoServer) async throws -> (name: String, arn: String) {
         let name = uniqueName("deploy")
-        let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::\#(moto.account):user/\#(moto.userName)"},"Action":"sts:AssumeRole"}]}"#
+        let trust =
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::\#(moto.account):user/\#(moto.userName)"},"Action":"sts:AssumeRole"}]}"#
         let created = try await moto.awsJSON(["iam", "create-role", "--role-name", name, "--assume-role-policy-document", trust])
         let arn = try #require(created["Role"]["Arn"].string)
         return (name, arn)
@@ -295,7 +328,9 @@ private func resolve(_ home: TemporaryHome, _ environment: [String: String], pro
             config: "[profile deploy]\nrole_arn = \(role.arn)\nsource_profile = base\nrole_session_name = cairn-test\n",
             credentials: "[base]\naws_access_key_id = \(moto.accessKeyID)\naws_secret_access_key = \(moto.secretAccessKey)\n")
         let configuration = try AWSConfiguration.resolve(environment: environment.merging(["AWS_PROFILE": "deploy"]) { $1 })
-        #expect(configuration.credentials.source == "profile 'deploy': role \(role.arn) assumed with profile 'base' in \(environment["AWS_SHARED_CREDENTIALS_FILE"]!)")
+        #expect(
+            configuration.credentials.source
+                == "profile 'deploy': role \(role.arn) assumed with profile 'base' in \(environment["AWS_SHARED_CREDENTIALS_FILE"]!)")
         let credentials = try await configuration.credentials.credentials()
         #expect(credentials.accessKeyID.hasPrefix("ASIA"))
         #expect(credentials.sessionToken?.isEmpty == false)

@@ -1,7 +1,8 @@
-@testable import CairnAWS
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnAWS
 
 @Suite struct INIFileTests {
     @Test func sectionsKeysValuesAndComments() throws {
@@ -25,7 +26,8 @@ import TestSupport
         let ini = try INIFile(parsing: text, path: "/tmp/config")
         #expect(Set(ini.sections.keys) == ["default", "profile dev", "profile spaced"])
         // Keys are lower-cased, values trimmed; '=' inside a value is kept; a repeated section merges.
-        #expect(ini.sections["default"]?.values == ["region": "us-east-1", "output": "json", "aws_secret_access_key": "abc=def/ghi+jkl", "cli_pager": ""])
+        #expect(
+            ini.sections["default"]?.values == ["region": "us-east-1", "output": "json", "aws_secret_access_key": "abc=def/ghi+jkl", "cli_pager": ""])
         #expect(ini.sections["profile dev"]?.values == ["region": "eu-west-1", "role_arn": "arn:aws:iam::123456789012:role/deploy", "empty": ""])
         #expect(ini.sections["profile spaced"]?.values == ["region": "ap-south-1"])
     }
@@ -53,10 +55,11 @@ import TestSupport
         #expect(dev.values == ["services": "local", "s3": "", "region": "us-east-1"])
         #expect(dev.nested == ["s3": ["addressing_style": "path", "max_concurrent_requests": "20"]])
         let services = try #require(ini.sections["services local"])
-        #expect(services.nested == [
-            "s3": ["endpoint_url": "http://localhost:9000", "dummy": "tab-indented"],
-            "cloudwatch_logs": ["endpoint_url": "http://localhost:9001"],
-        ])
+        #expect(
+            services.nested == [
+                "s3": ["endpoint_url": "http://localhost:9000", "dummy": "tab-indented"],
+                "cloudwatch_logs": ["endpoint_url": "http://localhost:9001"],
+            ])
         // An indented line under a key that has a value is an ordinary key.
         #expect(services.values["ecr"] == "http://not-nested")
         #expect(services.values["endpoint_url"] == "http://ignored-parent-has-a-value")
@@ -64,15 +67,23 @@ import TestSupport
 
     @Test func malformedLinesAreErrorsWithTheirLineNumber() {
         let cases: [(String, String)] = [
-            ("[default]\nregion = us-east-1\nthis is not a setting\n",
-             "Cannot parse /home/u/.aws/config, line 3: \"this is not a setting\" is not of the form key = value; fix the file."),
-            ("# header\n\n[profile dev\nregion = x\n",
-             "Cannot parse /home/u/.aws/config, line 3: \"[profile dev\" is not a valid section header: write it as [name]; fix the file."),
+            (
+                "[default]\nregion = us-east-1\nthis is not a setting\n",
+                "Cannot parse /home/u/.aws/config, line 3: \"this is not a setting\" is not of the form key = value; fix the file."
+            ),
+            (
+                "# header\n\n[profile dev\nregion = x\n",
+                "Cannot parse /home/u/.aws/config, line 3: \"[profile dev\" is not a valid section header: write it as [name]; fix the file."
+            ),
             ("[]\n", "Cannot parse /home/u/.aws/config, line 1: \"[]\" is not a valid section header: write it as [name]; fix the file."),
-            ("region = us-east-1\n[default]\n",
-             "Cannot parse /home/u/.aws/config, line 1: \"region = us-east-1\" comes before any [section] header; fix the file."),
-            ("[default]\r\nregion = us-east-1\r\n = value\r\n",
-             "Cannot parse /home/u/.aws/config, line 3: the key before '=' is empty; fix the file."),
+            (
+                "region = us-east-1\n[default]\n",
+                "Cannot parse /home/u/.aws/config, line 1: \"region = us-east-1\" comes before any [section] header; fix the file."
+            ),
+            (
+                "[default]\r\nregion = us-east-1\r\n = value\r\n",
+                "Cannot parse /home/u/.aws/config, line 3: the key before '=' is empty; fix the file."
+            ),
         ]
         for (text, message) in cases {
             let error = #expect(throws: AWSConfigurationError.self) { try INIFile(parsing: text, path: "/home/u/.aws/config") }
@@ -151,7 +162,9 @@ import TestSupport
         defer { home.remove() }
         let configFile = try home.file("my-config", "[profile x]\nregion = ca-central-1\n")
         let credentialsFile = try home.file("my-credentials", "[x]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n")
-        let config = try SharedConfig.load(environment: ["HOME": "/nonexistent", "AWS_CONFIG_FILE": configFile, "AWS_SHARED_CREDENTIALS_FILE": credentialsFile])
+        let config = try SharedConfig.load(environment: [
+            "HOME": "/nonexistent", "AWS_CONFIG_FILE": configFile, "AWS_SHARED_CREDENTIALS_FILE": credentialsFile,
+        ])
         #expect(config.configPath == configFile)
         #expect(config.value("region", profile: "x") == "ca-central-1")
         #expect(config.value("aws_access_key_id", profile: "x") == "AKIAX")
@@ -177,7 +190,8 @@ import TestSupport
         defer { home.remove() }
         try home.write(credentials: "[default]\naws_access_key_id = AKIA\naws_secret_access_key\n")
         let error = #expect(throws: AWSConfigurationError.self) { try SharedConfig.load(environment: home.environment()) }
-        #expect(error?.message == "Cannot parse \(home.credentialsPath), line 3: \"aws_secret_access_key\" is not of the form key = value; fix the file.")
+        #expect(
+            error?.message == "Cannot parse \(home.credentialsPath), line 3: \"aws_secret_access_key\" is not of the form key = value; fix the file.")
     }
 
     @Test func aFileThatIsNotUTF8IsAnError() throws {

@@ -1,15 +1,21 @@
-@testable import CairnAWS
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnAWS
 
 /// `CAIRN_HTTP_TIMEOUT` / `CAIRN_HTTP_CONNECT_TIMEOUT` and the profile's `cli_read_timeout` / `cli_connect_timeout`, offline.
 @Suite struct TimeoutsTests {
-    private func resolve(_ home: TemporaryHome, _ extra: [String: String] = [:], profile: String? = nil,
-                         transport: FakeTransport = FakeTransport([])) throws -> AWSConfiguration {
+    private func resolve(
+        _ home: TemporaryHome, _ extra: [String: String] = [:], profile: String? = nil,
+        transport: FakeTransport = FakeTransport([])
+    ) throws -> AWSConfiguration {
         try AWSConfiguration.resolve(
-            environment: home.environment(["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1",
-                                           "AWS_ENDPOINT_URL": fakeEndpoint.absoluteString].merging(extra) { $1 }),
+            environment: home.environment(
+                [
+                    "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1",
+                    "AWS_ENDPOINT_URL": fakeEndpoint.absoluteString,
+                ].merging(extra) { $1 }),
             profile: profile, transport: transport, clock: FakeClock(), random: FixedRandom(0.5))
     }
 
@@ -29,11 +35,16 @@ import TestSupport
         #expect(fromProfile.request == .seconds(30))
         #expect(fromProfile.requestSource == "profile 'default' in \(home.configPath)")
         #expect(fromProfile.connect == .seconds(5))
-        #expect(fromProfile.summary == "30 s per attempt (from profile 'default' in \(home.configPath)), 5 s to connect (from profile 'default' in \(home.configPath))")
+        #expect(
+            fromProfile.summary
+                == "30 s per attempt (from profile 'default' in \(home.configPath)), 5 s to connect (from profile 'default' in \(home.configPath))")
 
         let fromEnvironment = try resolve(home, ["CAIRN_HTTP_TIMEOUT": "10", "CAIRN_HTTP_CONNECT_TIMEOUT": "2.5"]).timeouts
-        #expect(fromEnvironment == HTTPTimeouts(request: .seconds(10), requestSource: "CAIRN_HTTP_TIMEOUT",
-                                                connect: .milliseconds(2500), connectSource: "CAIRN_HTTP_CONNECT_TIMEOUT"))
+        #expect(
+            fromEnvironment
+                == HTTPTimeouts(
+                    request: .seconds(10), requestSource: "CAIRN_HTTP_TIMEOUT",
+                    connect: .milliseconds(2500), connectSource: "CAIRN_HTTP_CONNECT_TIMEOUT"))
         #expect(fromEnvironment.summary == "10 s per attempt (from CAIRN_HTTP_TIMEOUT), 2.5 s to connect (from CAIRN_HTTP_CONNECT_TIMEOUT)")
 
         // Another profile: its own setting, the default for what it does not set; an empty variable counts as unset.
@@ -71,6 +82,9 @@ import TestSupport
         defer { home.remove() }
         try home.write(config: "[profile ops]\n\(key) = \(value)\n")
         let error = #expect(throws: AWSConfigurationError.self) { try resolve(home, profile: "ops") }
-        #expect(error?.message == "\(key) in profile 'ops' in \(home.configPath) is '\(value)': set it to a number of seconds above 0 and at most 86400, such as 60.")
+        #expect(
+            error?.message
+                == "\(key) in profile 'ops' in \(home.configPath) is '\(value)': set it to a number of seconds above 0 and at most 86400, such as 60."
+        )
     }
 }

@@ -1,8 +1,9 @@
-@testable import CairnAWS
 import CairnJSON
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnAWS
 
 @Suite struct JSONProtocolTests {
     @Test func requestShape() async throws {
@@ -14,7 +15,8 @@ import TestSupport
         let requests = await transport.requests
         #expect(requests.map(\.method) == ["POST", "POST"])
         #expect(requests.map(\.url.absoluteString) == ["http://aws.test:4566/", "http://aws.test:4566/"])
-        #expect(String(decoding: requests[0].body, as: UTF8.self) == #"{"maxResults":10,"registryId":"123456789012","repositoryNames":["web","api"]}"#)
+        #expect(
+            String(decoding: requests[0].body, as: UTF8.self) == #"{"maxResults":10,"registryId":"123456789012","repositoryNames":["web","api"]}"#)
         #expect(requests[0].header("Content-Type") == "application/x-amz-json-1.1")
         #expect(requests[0].header("X-Amz-Target") == "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories")
         #expect(requests[1].header("X-Amz-Target") == "Logs_20140328.DeleteLogGroup")
@@ -30,13 +32,20 @@ import TestSupport
 
     @Test(.integration) func anXMLErrorDocumentFromAFrontEndIsRead() async throws {
         // moto (and some gateways) reject a json-protocol call's signature with a query-style XML document.
-        let transport = FakeTransport([.xml(403, """
-            <?xml version="1.0" encoding="utf-8"?>
-            <ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message><Type>Sender</Type></Error></Errors></ErrorResponse>
-            """, headers: ["x-amzn-RequestId": "xml-1"])])
+        let transport = FakeTransport([
+            .xml(
+                403,
+                """
+                <?xml version="1.0" encoding="utf-8"?>
+                <ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message><Type>Sender</Type></Error></Errors></ErrorResponse>
+                """, headers: ["x-amzn-RequestId": "xml-1"])
+        ])
         let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).json(.ecr.describeRepositories) })
-        #expect(error == AWSServiceError(service: "ECR", operation: "DescribeRepositories", status: 403, code: "SignatureDoesNotMatch",
-                                         message: "The request signature we calculated does not match the signature you provided.", requestID: "xml-1"))
+        #expect(
+            error
+                == AWSServiceError(
+                    service: "ECR", operation: "DescribeRepositories", status: 403, code: "SignatureDoesNotMatch",
+                    message: "The request signature we calculated does not match the signature you provided.", requestID: "xml-1"))
     }
 }
 
@@ -127,9 +136,10 @@ import TestSupport
         #expect(cli["repositories"][0]["imageTagMutability"].string == "IMMUTABLE")
 
         _ = try await client.json(.ecr.deleteRepository, ["repositoryName": .string(name)])
-        let error = try #require(await capture(AWSServiceError.self) {
-            try await client.json(.ecr.describeRepositories, ["repositoryNames": [.string(name)]])
-        })
+        let error = try #require(
+            await capture(AWSServiceError.self) {
+                try await client.json(.ecr.describeRepositories, ["repositoryNames": [.string(name)]])
+            })
         #expect(error.code == "RepositoryNotFoundException")
         #expect(error.status == 400)
         #expect(error.service == "ECR")

@@ -1,7 +1,8 @@
-@testable import CairnAWS
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnAWS
 
 @Suite struct QueryProtocolTests {
     @Test func formEncoding() {
@@ -9,15 +10,17 @@ import TestSupport
         parameters.list("Tags", [["Value": "v1", "Key": "k1"], ["Key": "k2", "Value": "v2"]])
         parameters.list("ClientIDList", ["x", "y"])
         parameters.map("Attributes", ["DisplayName": "Ops", "Policy": "{}"])
-        #expect(parameters.encoded(action: "CreateRole", version: "2010-05-08") == [
-            "Action=CreateRole", "Version=2010-05-08",
-            // Spaces as `+` (as botocore sends forms); everything but RFC 3986's unreserved characters escaped.
-            "RoleName=a+b%2Fc%2Bd~e_f.g-h", "Description=caf%C3%A9+%26+co",
-            "Tags.member.1.Key=k1", "Tags.member.1.Value=v1", "Tags.member.2.Key=k2", "Tags.member.2.Value=v2",
-            "ClientIDList.member.1=x", "ClientIDList.member.2=y",
-            "Attributes.entry.1.key=DisplayName", "Attributes.entry.1.value=Ops",
-            "Attributes.entry.2.key=Policy", "Attributes.entry.2.value=%7B%7D",
-        ].joined(separator: "&"))
+        #expect(
+            parameters.encoded(action: "CreateRole", version: "2010-05-08")
+                == [
+                    "Action=CreateRole", "Version=2010-05-08",
+                    // Spaces as `+` (as botocore sends forms); everything but RFC 3986's unreserved characters escaped.
+                    "RoleName=a+b%2Fc%2Bd~e_f.g-h", "Description=caf%C3%A9+%26+co",
+                    "Tags.member.1.Key=k1", "Tags.member.1.Value=v1", "Tags.member.2.Key=k2", "Tags.member.2.Value=v2",
+                    "ClientIDList.member.1=x", "ClientIDList.member.2=y",
+                    "Attributes.entry.1.key=DisplayName", "Attributes.entry.1.value=Ops",
+                    "Attributes.entry.2.key=Policy", "Attributes.entry.2.value=%7B%7D",
+                ].joined(separator: "&"))
 
         var ec2 = QueryParameters()
         ec2.ec2Style = true
@@ -29,7 +32,9 @@ import TestSupport
         late.list("SubnetId", ["subnet-1"])
         late.list("Filter", [["Name": "vpc-id"]])
         late.ec2Style = true
-        #expect(late.encoded(action: "DescribeSubnets", version: "2016-11-15") == "Action=DescribeSubnets&Version=2016-11-15&SubnetId.1=subnet-1&Filter.1.Name=vpc-id")
+        #expect(
+            late.encoded(action: "DescribeSubnets", version: "2016-11-15")
+                == "Action=DescribeSubnets&Version=2016-11-15&SubnetId.1=subnet-1&Filter.1.Name=vpc-id")
 
         // Setting a name again replaces it; nil removes it.
         var replaced: QueryParameters = ["Marker": "a"]
@@ -41,13 +46,18 @@ import TestSupport
 
     @Test func requestShapeAndResultElement() async throws {
         let transport = FakeTransport([
-            .xml(200, """
+            .xml(
+                200,
+                """
                 <GetRoleResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
                   <GetRoleResult><Role><RoleName>a</RoleName><Arn>arn:aws:iam::123456789012:role/a</Arn></Role></GetRoleResult>
                   <ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>
                 </GetRoleResponse>
                 """),
-            .xml(200, #"<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>e</requestId><vpcSet><item><vpcId>vpc-1</vpcId></item></vpcSet></DescribeVpcsResponse>"#),
+            .xml(
+                200,
+                #"<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>e</requestId><vpcSet><item><vpcId>vpc-1</vpcId></item></vpcSet></DescribeVpcsResponse>"#
+            ),
             .xml(200, "<DeleteRoleResponse><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DeleteRoleResponse>"),
         ])
         let client = makeClient(transport)
@@ -63,11 +73,12 @@ import TestSupport
         #expect(try await client.query(.iam.deleteRole, ["RoleName": "a"]) == XMLNode("DeleteRoleResult"))
 
         let requests = await transport.requests
-        #expect(requests.map { String(decoding: $0.body, as: UTF8.self) } == [
-            "Action=GetRole&Version=2010-05-08&RoleName=a",
-            "Action=DescribeVpcs&Version=2016-11-15&VpcId.1=vpc-1",
-            "Action=DeleteRole&Version=2010-05-08&RoleName=a",
-        ])
+        #expect(
+            requests.map { String(decoding: $0.body, as: UTF8.self) } == [
+                "Action=GetRole&Version=2010-05-08&RoleName=a",
+                "Action=DescribeVpcs&Version=2016-11-15&VpcId.1=vpc-1",
+                "Action=DeleteRole&Version=2010-05-08&RoleName=a",
+            ])
         #expect(requests.allSatisfy { $0.method == "POST" && $0.header("Content-Type") == "application/x-www-form-urlencoded; charset=utf-8" })
     }
 }
@@ -84,11 +95,12 @@ import TestSupport
         let pages = try await makeClient(transport).queryPages(.iam.listRoles, ["MaxItems": "1"])
         #expect(pages.count == 3)
         #expect(pages.map { $0.string("IsTruncated") } == ["true", "true", "false"])
-        #expect(await transport.requests.map { String(decoding: $0.body, as: UTF8.self) } == [
-            "Action=ListRoles&Version=2010-05-08&MaxItems=1",
-            "Action=ListRoles&Version=2010-05-08&MaxItems=1&Marker=m1",
-            "Action=ListRoles&Version=2010-05-08&MaxItems=1&Marker=m%2F2%2B",
-        ])
+        #expect(
+            await transport.requests.map { String(decoding: $0.body, as: UTF8.self) } == [
+                "Action=ListRoles&Version=2010-05-08&MaxItems=1",
+                "Action=ListRoles&Version=2010-05-08&MaxItems=1&Marker=m1",
+                "Action=ListRoles&Version=2010-05-08&MaxItems=1&Marker=m%2F2%2B",
+            ])
     }
 
     @Test func queryAllCollectsTheListMembers() async throws {
@@ -99,7 +111,10 @@ import TestSupport
 
     @Test func aTruncatedPageWithoutMarkerEndsThePagination() async throws {
         let transport = FakeTransport([
-            .xml(200, "<ListRolesResponse><ListRolesResult><Roles><member><RoleName>a</RoleName></member></Roles><IsTruncated>true</IsTruncated></ListRolesResult></ListRolesResponse>"),
+            .xml(
+                200,
+                "<ListRolesResponse><ListRolesResult><Roles><member><RoleName>a</RoleName></member></Roles><IsTruncated>true</IsTruncated></ListRolesResult></ListRolesResponse>"
+            ),
             rolesPage(["never"], marker: nil),
         ])
         #expect(try await makeClient(transport).queryAll(.iam.listRoles).count == 1)
@@ -109,8 +124,14 @@ import TestSupport
     @Test func tokenPaginatorsWithoutMoreResultsFollowTheToken() async throws {
         // SNS ListTopics: NextToken, no IsTruncated.
         let transport = FakeTransport([
-            .xml(200, "<ListTopicsResponse><ListTopicsResult><Topics><member><TopicArn>t1</TopicArn></member></Topics><NextToken>n1</NextToken></ListTopicsResult></ListTopicsResponse>"),
-            .xml(200, "<ListTopicsResponse><ListTopicsResult><Topics><member><TopicArn>t2</TopicArn></member></Topics></ListTopicsResult></ListTopicsResponse>"),
+            .xml(
+                200,
+                "<ListTopicsResponse><ListTopicsResult><Topics><member><TopicArn>t1</TopicArn></member></Topics><NextToken>n1</NextToken></ListTopicsResult></ListTopicsResponse>"
+            ),
+            .xml(
+                200,
+                "<ListTopicsResponse><ListTopicsResult><Topics><member><TopicArn>t2</TopicArn></member></Topics></ListTopicsResult></ListTopicsResponse>"
+            ),
         ])
         let topics = try await makeClient(transport).queryAll(.sns.listTopics)
         #expect(topics.map { $0.string("TopicArn") } == ["t1", "t2"])
@@ -126,10 +147,11 @@ import TestSupport
         // list's wire name (`vpcSet`) cannot be derived from the model's `Vpcs`: callers pass it as `key:`.
         let vpcs = try await makeClient(transport).queryAll(.ec2.describeVpcs, ["MaxResults": "5"], key: "vpcSet")
         #expect(vpcs.map { $0.string("vpcId") } == ["vpc-1", "vpc-2"])
-        #expect(await transport.requests.map { String(decoding: $0.body, as: UTF8.self) } == [
-            "Action=DescribeVpcs&Version=2016-11-15&MaxResults=5",
-            "Action=DescribeVpcs&Version=2016-11-15&MaxResults=5&NextToken=n1",
-        ])
+        #expect(
+            await transport.requests.map { String(decoding: $0.body, as: UTF8.self) } == [
+                "Action=DescribeVpcs&Version=2016-11-15&MaxResults=5",
+                "Action=DescribeVpcs&Version=2016-11-15&MaxResults=5&NextToken=n1",
+            ])
     }
 
     @Test func maxPagesBoundsThePagination() async throws {
@@ -160,7 +182,8 @@ import TestSupport
     @Test func listsRolesAcrossPages() async throws {
         let (moto, client) = try await motoClient()
         let path = "/\(uniqueName())/"
-        let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
+        let trust =
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
         let names = ["one", "two", "three"].map { "\(uniqueName("role"))-\($0)" }
         for name in names {
             _ = try await client.query(.iam.createRole, ["RoleName": name, "Path": path, "AssumeRolePolicyDocument": trust])
@@ -184,7 +207,10 @@ import TestSupport
         #expect(error.status == 403)
         #expect(error.service == "STS")
         #expect(error.operation == "GetCallerIdentity")
-        #expect(error.description.hasPrefix("STS GetCallerIdentity failed: SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided."))
+        #expect(
+            error.description.hasPrefix(
+                "STS GetCallerIdentity failed: SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided.")
+        )
         #expect(error.description.contains(signatureAdvice))
     }
 

@@ -1,14 +1,16 @@
-@testable import CairnAWS
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnAWS
 
 @Suite struct RestXMLProtocolTests {
     @Test func requestShape() async throws {
         let transport = FakeTransport([.status(200), .status(200)])
         let client = makeClient(transport)
-        _ = try await client.restXML(.s3.createBucket, ["Bucket": "my-bucket", "ACL": "private", "ObjectOwnership": "BucketOwnerEnforced"],
-                                     body: .xml([XMLNode("LocationConstraint", text: "eu-west-1")]))
+        _ = try await client.restXML(
+            .s3.createBucket, ["Bucket": "my-bucket", "ACL": "private", "ObjectOwnership": "BucketOwnerEnforced"],
+            body: .xml([XMLNode("LocationConstraint", text: "eu-west-1")]))
         _ = try await client.restXML(.s3.putBucketVersioning, ["Bucket": "my-bucket"], body: .xml([XMLNode("Status", text: "Enabled")]))
         let requests = await transport.requests
         #expect(requests.map(\.method) == ["PUT", "PUT"])
@@ -16,12 +18,14 @@ import TestSupport
         #expect(requests[0].header("x-amz-acl") == "private")
         #expect(requests[0].header("x-amz-object-ownership") == "BucketOwnerEnforced")
         #expect(requests[0].header("Content-Type") == "application/xml")
-        let createBody = #"<?xml version="1.0" encoding="UTF-8"?><CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>"#
+        let createBody =
+            #"<?xml version="1.0" encoding="UTF-8"?><CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>"#
         #expect(String(decoding: requests[0].body, as: UTF8.self) == createBody)
         // The body hash is signed and sent.
         #expect(requests[0].header("x-amz-content-sha256") == "e8321bc68dd323b82b9258cacc2e3f4d491fc443cc1d58569d56c4c359e9ccc7")  // sha256sum
         // PutBucketVersioning requires a checksum: Content-MD5 of the body.
-        let versioningBody = #"<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>"#
+        let versioningBody =
+            #"<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>"#
         #expect(String(decoding: requests[1].body, as: UTF8.self) == versioningBody)
         #expect(requests[1].header("Content-MD5") == "IjhtHf5gnkMYmEeiwoaHWg==")  // openssl md5 -binary | base64
     }

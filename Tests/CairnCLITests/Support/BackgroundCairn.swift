@@ -21,8 +21,9 @@ struct BackgroundCairn {
         let exited = Locked(false)
         let run = Task {
             defer { exited.withLock { $0 = true } }
-            return try await runProcess(executable: "/bin/sh", arguments: ["-c", script, "sh"] + files.map(\.path) + [runner.executablePath] + arguments,
-                                 environment: environment, timeout: .seconds(900))
+            return try await runProcess(
+                executable: "/bin/sh", arguments: ["-c", script, "sh"] + files.map(\.path) + [runner.executablePath] + arguments,
+                environment: environment, timeout: .seconds(900))
         }
         return BackgroundCairn(stdoutFile: files[1], stderrFile: files[2], pidFile: files[0], run: run, exited: exited)
     }
@@ -34,7 +35,9 @@ struct BackgroundCairn {
 
     /// The process id of `cairn`.
     func pid() async throws -> pid_t {
-        try await until("cairn's pid file") { Int32(((try? String(contentsOf: pidFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) }
+        try await until("cairn's pid file") {
+            Int32(((try? String(contentsOf: pidFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+        }
     }
 
     /// Sends `signal` to `cairn`.

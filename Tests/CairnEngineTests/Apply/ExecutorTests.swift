@@ -18,8 +18,11 @@ import Testing
         let plan = try await workspace.plan(stack, region: "us-east-1")
         let report = try await workspace.apply(plan, stack: stack, parallelism: 8, command: "apply", events: events.add)
         #expect(report.ok)
-        #expect(events.all == ["start create fake_thing.a", "done create fake_thing.a", "start create fake_thing.b",
-                               "done create fake_thing.b", "start create fake_thing.c", "done create fake_thing.c"])
+        #expect(
+            events.all == [
+                "start create fake_thing.a", "done create fake_thing.a", "start create fake_thing.b",
+                "done create fake_thing.b", "start create fake_thing.c", "done create fake_thing.c",
+            ])
         #expect(cloud.attributes("c")?["link"] == "arn:fake:b")
     }
 

@@ -20,8 +20,9 @@ import Testing
         let stack = makeStack([a, b, c])
         let control = ApplyControl()
         let applying = Task {
-            try await workspace.apply(stack, region: "us-east-1", parallelism: 1, command: "apply", control: control,
-                                      approve: { _ in true }, events: { _ in })
+            try await workspace.apply(
+                stack, region: "us-east-1", parallelism: 1, command: "apply", control: control,
+                approve: { _ in true }, events: { _ in })
         }
         await gate.entered.wait()
         #expect(control.requestStop() == ["fake_thing.a"], "the create of a is in flight")
@@ -62,8 +63,10 @@ import Testing
         }
         await gate.entered.wait()
         // As seen from another host, where the holder cannot be checked.
-        let store = try #require(try StateStore.open(stateDir: workspace.stateDir, stack: stack.name, create: false,
-                                                     identity: ProcessIdentity(pid: 1, host: "ci-runner-elsewhere")))
+        let store = try #require(
+            try StateStore.open(
+                stateDir: workspace.stateDir, stack: stack.name, create: false,
+                identity: ProcessIdentity(pid: 1, host: "ci-runner-elsewhere")))
         defer { store.close() }
         let holder = try #require(try store.currentLock())
         _ = try store.forceUnlock(lockID: holder.lockID)
@@ -84,8 +87,12 @@ import Testing
         let control = ApplyControl()
         #expect(control.requestStop() == nil, "no operation has started")
         let approved = Locked(false)
-        let result = try await workspace.apply(stack, region: "us-east-1", command: "apply", control: control,
-                                               approve: { _ in approved.set(true); return true }, events: { _ in })
+        let result = try await workspace.apply(
+            stack, region: "us-east-1", command: "apply", control: control,
+            approve: { _ in
+                approved.set(true)
+                return true
+            }, events: { _ in })
         #expect(result.report == nil)
         #expect(result.plan.count(.create) == 1)
         #expect(!approved.value, "no confirmation is asked for an apply that will not run")
@@ -111,8 +118,12 @@ import Testing
         let waiting = Latch()
         let holder = Locked<LockInfo?>(nil)
         let second = Task {
-            try await workspace.apply(makeStack([a, FakeResource("d")]), region: "us-east-1", lockTimeout: .seconds(120), command: "apply",
-                                      waiting: { holder.set($0); waiting.signal() }, approve: { _ in true }, events: { _ in })
+            try await workspace.apply(
+                makeStack([a, FakeResource("d")]), region: "us-east-1", lockTimeout: .seconds(120), command: "apply",
+                waiting: {
+                    holder.set($0)
+                    waiting.signal()
+                }, approve: { _ in true }, events: { _ in })
         }
         await waiting.wait()
         #expect(holder.value?.command == "apply")
@@ -133,8 +144,9 @@ import Testing
         let lock = try await store.acquireLock(command: "apply (elsewhere)")
         let called = Locked(false)
         await #expect(throws: StateError.self) {
-            _ = try await workspace.apply(stack, region: "us-east-1", command: "apply", waiting: { _ in called.set(true) },
-                                          approve: { _ in true }, events: { _ in })
+            _ = try await workspace.apply(
+                stack, region: "us-east-1", command: "apply", waiting: { _ in called.set(true) },
+                approve: { _ in true }, events: { _ in })
         }
         #expect(!called.value)
         #expect(cloud.callLog.isEmpty, "nothing was read or planned")
@@ -188,8 +200,16 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: Value
     init(_ value: Value) { stored = value }
-    var value: Value { lock.lock(); defer { lock.unlock() }; return stored }
-    func set(_ value: Value) { lock.lock(); stored = value; lock.unlock() }
+    var value: Value {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
+    func set(_ value: Value) {
+        lock.lock()
+        stored = value
+        lock.unlock()
+    }
 }
 
 /// `FakeProvider` whose create or delete of a gated id waits at its gate.

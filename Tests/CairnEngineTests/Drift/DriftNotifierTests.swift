@@ -7,7 +7,11 @@ import Testing
 /// when `publishError` is set.
 final class StubTransport: DriftNotificationTransport, @unchecked Sendable {
     struct Publish: Equatable { var topicARN, region, subject, message: String }
-    struct Post { var body: Data; var url: URL; var timeout: Duration }
+    struct Post {
+        var body: Data
+        var url: URL
+        var timeout: Duration
+    }
 
     private let lock = NSLock()
     private var published: [Publish] = []
@@ -39,7 +43,9 @@ final class StubTransport: DriftNotificationTransport, @unchecked Sendable {
 
     @Test func targetsAreParsed() throws {
         #expect(try DriftNotificationTarget(parsing: "sns:\(topic)") == .snsTopic(arn: topic))
-        #expect(try DriftNotificationTarget(parsing: "webhook:https://hooks.example.com/x?y=1") == .webhook(URL(string: "https://hooks.example.com/x?y=1")!))
+        #expect(
+            try DriftNotificationTarget(parsing: "webhook:https://hooks.example.com/x?y=1")
+                == .webhook(URL(string: "https://hooks.example.com/x?y=1")!))
         #expect(try DriftNotificationTarget(parsing: "webhook:HTTP://127.0.0.1:8080/hook") == .webhook(URL(string: "HTTP://127.0.0.1:8080/hook")!))
         for text in ["sns:\(topic)", "webhook:https://hooks.example.com/x"] {
             #expect(try DriftNotificationTarget(parsing: text).description == text)
@@ -48,22 +54,27 @@ final class StubTransport: DriftNotificationTransport, @unchecked Sendable {
 
     @Test(arguments: [
         "", "email:ops@example.com", "sns:", "sns:drift", "sns:arn:aws:sns:eu-north-1:123456789012", "sns:arn:aws:sns::123456789012:drift",
-        "sns:arn:aws:sqs:eu-north-1:123456789012:drift", "sns:arn:aws:sns:eu-north-1:acct:drift", "sns:arn:aws:sns:eu-north-1:123456789012:drift:extra",
+        "sns:arn:aws:sqs:eu-north-1:123456789012:drift", "sns:arn:aws:sns:eu-north-1:acct:drift",
+        "sns:arn:aws:sns:eu-north-1:123456789012:drift:extra",
         "webhook:", "webhook:ftp://example.com/x", "webhook:hooks.example.com/x", "webhook:https://",
     ])
     func badTargetsAreRefusedSayingWhatIsExpected(_ text: String) {
         #expect(throws: DriftNotificationError.badTarget(text)) { try DriftNotificationTarget(parsing: text) }
-        #expect(DriftNotificationError.badTarget(text).description
-            == "'\(text)' must be sns:TOPIC_ARN (arn:aws:sns:REGION:ACCOUNT:NAME) or webhook:URL (http or https).")
+        #expect(
+            DriftNotificationError.badTarget(text).description
+                == "'\(text)' must be sns:TOPIC_ARN (arn:aws:sns:REGION:ACCOUNT:NAME) or webhook:URL (http or https).")
     }
 
     @Test func snsGetsTheSummaryAsSubjectAndTheMarkdownInTheTopicsRegion() async throws {
         let transport = StubTransport()
         let report = driftReport([resized(2)])
         try await DriftNotifier(targets: [.snsTopic(arn: topic)], transport: transport).notify(report)
-        #expect(transport.publishes == [StubTransport.Publish(
-            topicARN: topic, region: "eu-north-1", subject: "Cairn drift in app (prod): 1 changed, 0 deleted, 0 unmanaged.",
-            message: report.markdown)])
+        #expect(
+            transport.publishes == [
+                StubTransport.Publish(
+                    topicARN: topic, region: "eu-north-1", subject: "Cairn drift in app (prod): 1 changed, 0 deleted, 0 unmanaged.",
+                    message: report.markdown)
+            ])
     }
 
     @Test func theSubjectStaysUnderSNSsLimit() {
@@ -76,8 +87,9 @@ final class StubTransport: DriftNotificationTransport, @unchecked Sendable {
         let transport = StubTransport()
         // About 3,000 rows of some 120 bytes, with multi-byte characters: well over 256 KiB.
         let resources = (0..<3_000).map { index in
-            DriftedResource(address: "fake_thing.item\(index)", type: "fake_thing", id: "\(index)", status: .changed,
-                            attributes: [DriftedAttribute(path: "description", recorded: "ancien — été", live: .string("nouveau — hiver \(index)"))])
+            DriftedResource(
+                address: "fake_thing.item\(index)", type: "fake_thing", id: "\(index)", status: .changed,
+                attributes: [DriftedAttribute(path: "description", recorded: "ancien — été", live: .string("nouveau — hiver \(index)"))])
         }
         let report = driftReport(resources)
         #expect(report.markdown.utf8.count > DriftNotifier.snsMessageLimit)
@@ -117,13 +129,17 @@ final class StubTransport: DriftNotificationTransport, @unchecked Sendable {
         let transport = StubTransport(status: 404, publishError: DriftCheckFailed())
         let url = URL(string: "https://hooks.example.com/gone")!
         let notifier = DriftNotifier(targets: [.webhook(url), .snsTopic(arn: topic)], transport: transport)
-        await #expect(throws: DriftNotificationError.failed([
-            .init(target: .webhook(url), reason: "it answered HTTP 404: check the URL"),
-            .init(target: .snsTopic(arn: topic), reason: "AWS was unreachable."),
-        ])) { try await notifier.notify(driftReport([resized(2)])) }
+        await #expect(
+            throws: DriftNotificationError.failed([
+                .init(target: .webhook(url), reason: "it answered HTTP 404: check the URL"),
+                .init(target: .snsTopic(arn: topic), reason: "AWS was unreachable."),
+            ])
+        ) { try await notifier.notify(driftReport([resized(2)])) }
         #expect(transport.posts.count == 1)
         #expect(transport.publishes.count == 1)
         let error = DriftNotificationError.failed([.init(target: .webhook(url), reason: "it answered HTTP 404: check the URL")])
-        #expect(error.description == "The drift notification could not be sent to webhook:https://hooks.example.com/gone (it answered HTTP 404: check the URL).")
+        #expect(
+            error.description
+                == "The drift notification could not be sent to webhook:https://hooks.example.com/gone (it answered HTTP 404: check the URL).")
     }
 }

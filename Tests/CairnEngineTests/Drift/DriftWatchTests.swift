@@ -37,27 +37,30 @@ func driftReport(_ resources: [DriftedResource] = []) -> DriftReport {
 
 /// A resource whose `size` went from 1 to `size`.
 func resized(_ size: Int, sensitive: Bool = false) -> DriftedResource {
-    DriftedResource(address: "fake_thing.a", type: "fake_thing", id: "a", status: .changed,
-                    attributes: [DriftedAttribute(path: "size", recorded: 1, live: .int(size), sensitive: sensitive)])
+    DriftedResource(
+        address: "fake_thing.a", type: "fake_thing", id: "a", status: .changed,
+        attributes: [DriftedAttribute(path: "size", recorded: 1, live: .int(size), sensitive: sensitive)])
 }
 
 @Suite struct DriftWatchTests {
     let stamp = "[1970-01-01T00:00:00Z]"
 
     func watch(maxRuns: Int? = nil, sleeper: StubSleeper, notifier: DriftNotifier? = nil, random: Double = 0) throws -> DriftWatch {
-        DriftWatch(schedule: try DriftSchedule(interval: .seconds(60), maxRuns: maxRuns), notifier: notifier, sleeper: sleeper,
-                   now: { Date(timeIntervalSince1970: 0) }, random: { random })
+        DriftWatch(
+            schedule: try DriftSchedule(interval: .seconds(60), maxRuns: maxRuns), notifier: notifier, sleeper: sleeper,
+            now: { Date(timeIntervalSince1970: 0) }, random: { random })
     }
 
     /// Runs `watch` over `reports` in turn (the last one repeated); a nil report is a failed check.
     func run(_ watch: DriftWatch, _ reports: [DriftReport?]) async -> (DriftWatchOutcome, [DriftWatchEvent]) {
         var events: [DriftWatchEvent] = []
         var index = 0
-        let outcome = await watch.run(check: {
-            defer { index += 1 }
-            guard let report = reports[min(index, reports.count - 1)] else { throw DriftCheckFailed() }
-            return report
-        }, events: { events.append($0) })
+        let outcome = await watch.run(
+            check: {
+                defer { index += 1 }
+                guard let report = reports[min(index, reports.count - 1)] else { throw DriftCheckFailed() }
+                return report
+            }, events: { events.append($0) })
         return (outcome, events)
     }
 
@@ -66,8 +69,11 @@ func resized(_ size: Int, sensitive: Bool = false) -> DriftedResource {
         let (outcome, events) = await run(try watch(maxRuns: 3, sleeper: sleeper), [driftReport()])
         #expect(outcome == DriftWatchOutcome(runs: 3, drifted: false, stopped: false))
         #expect(sleeper.slept == [.seconds(60), .seconds(60)], "no wait after the last run")
-        #expect(events == [.report(driftReport()), .log("\(stamp) run 2: drift picture unchanged (no drift)."),
-                           .log("\(stamp) run 3: drift picture unchanged (no drift).")])
+        #expect(
+            events == [
+                .report(driftReport()), .log("\(stamp) run 2: drift picture unchanged (no drift)."),
+                .log("\(stamp) run 3: drift picture unchanged (no drift)."),
+            ])
     }
 
     @Test func waitsAreSpreadByTheJitter() async throws {
@@ -84,14 +90,15 @@ func resized(_ size: Int, sensitive: Bool = false) -> DriftedResource {
         let reports = [driftReport(), driftReport([resized(2)]), driftReport([resized(2)]), driftReport([resized(3)]), driftReport()]
         let (outcome, events) = await run(try watch(maxRuns: 5, sleeper: StubSleeper()), reports)
         #expect(outcome == DriftWatchOutcome(runs: 5, drifted: false, stopped: false))
-        #expect(events == [
-            .report(driftReport()),
-            .log("\(stamp) run 2: new drift: fake_thing.a changed size = 2"),
-            .log("\(stamp) run 3: drift picture unchanged (1 drifted)."),
-            .log("\(stamp) run 4: new drift: fake_thing.a changed size = 3"),
-            .log("\(stamp) run 4: resolved: fake_thing.a changed size = 2"),
-            .log("\(stamp) run 5: resolved: fake_thing.a changed size = 3"),
-        ])
+        #expect(
+            events == [
+                .report(driftReport()),
+                .log("\(stamp) run 2: new drift: fake_thing.a changed size = 2"),
+                .log("\(stamp) run 3: drift picture unchanged (1 drifted)."),
+                .log("\(stamp) run 4: new drift: fake_thing.a changed size = 3"),
+                .log("\(stamp) run 4: resolved: fake_thing.a changed size = 2"),
+                .log("\(stamp) run 5: resolved: fake_thing.a changed size = 3"),
+            ])
     }
 
     @Test func aStopRequestEndsTheWatchAfterTheWait() async throws {
@@ -111,8 +118,11 @@ func resized(_ size: Int, sensitive: Bool = false) -> DriftedResource {
     @Test func aFailedRunIsLoggedAndTheWatchGoesOn() async throws {
         let (outcome, events) = await run(try watch(maxRuns: 3, sleeper: StubSleeper()), [nil, driftReport([resized(2)]), nil])
         #expect(outcome == DriftWatchOutcome(runs: 3, drifted: true, stopped: false), "the last run that succeeded decides")
-        #expect(events == [.log("\(stamp) run 1: drift check failed: AWS was unreachable."), .report(driftReport([resized(2)])),
-                           .log("\(stamp) run 3: drift check failed: AWS was unreachable.")])
+        #expect(
+            events == [
+                .log("\(stamp) run 1: drift check failed: AWS was unreachable."), .report(driftReport([resized(2)])),
+                .log("\(stamp) run 3: drift check failed: AWS was unreachable."),
+            ])
     }
 
     @Test func notifiesOnTheFirstDriftAndOnNewDriftOnly() async throws {
@@ -131,7 +141,11 @@ func resized(_ size: Int, sensitive: Bool = false) -> DriftedResource {
         let notifier = DriftNotifier(targets: [.webhook(URL(string: "https://hooks.example.com/a")!)], transport: transport)
         let (outcome, events) = await run(try watch(maxRuns: 2, sleeper: StubSleeper(), notifier: notifier), [driftReport([resized(2)])])
         #expect(outcome.runs == 2)
-        #expect(events.contains(.log("\(stamp) run 1: The drift notification could not be sent to webhook:https://hooks.example.com/a (it answered HTTP 500: check the URL).")))
+        #expect(
+            events.contains(
+                .log(
+                    "\(stamp) run 1: The drift notification could not be sent to webhook:https://hooks.example.com/a (it answered HTTP 500: check the URL)."
+                )))
     }
 
     @Test func sensitiveValuesStayOutOfTheLog() async throws {

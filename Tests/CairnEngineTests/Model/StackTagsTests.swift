@@ -46,6 +46,8 @@ import Testing
         let issues = error?.issues.map(\.description) ?? []
         #expect(issues.contains { $0.hasPrefix("test: tags.aws:x: tag keys must be 1 to 128 characters") }, "\(issues)")
         #expect(issues.contains { $0.hasPrefix("test: tags.cairn:owner: tag keys starting with 'cairn:'") }, "\(issues)")
-        #expect(issues.contains { $0.contains("fake_thing.crowded") && $0.contains("with the stack's tags, 52 tags and Cairn's 3 ownership tags") }, "\(issues)")
+        #expect(
+            issues.contains { $0.contains("fake_thing.crowded") && $0.contains("with the stack's tags, 52 tags and Cairn's 3 ownership tags") },
+            "\(issues)")
     }
 }

@@ -128,12 +128,13 @@ import Testing
         thing.policy = try JSON(parsing: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#)
         _ = try await applied(workspace, makeStack([thing]))
         var live = try #require(cloud.attributes("thing"))
-        live["policy"] = try JSON(parsing: """
-            {
-              "Statement": [ { "Resource": "*",   "Action": "s3:GetObject", "Effect": "Allow" } ],
-              "Version": "2012-10-17"
-            }
-            """)
+        live["policy"] = try JSON(
+            parsing: """
+                {
+                  "Statement": [ { "Resource": "*",   "Action": "s3:GetObject", "Effect": "Allow" } ],
+                  "Version": "2012-10-17"
+                }
+                """)
         cloud.put("thing", live)
         #expect(try await workspace.plan(makeStack([thing]), region: "us-east-1").hasChanges == false)
     }

@@ -51,7 +51,8 @@ import Testing
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file.path)
         for create in [false, true] {
             let octal = "0" + String(mode, radix: 8)
-            #expect(refusal(stateDir: stateDir, create: create)
+            #expect(
+                refusal(stateDir: stateDir, create: create)
                     == "\(file.path) is \(access) by others (mode \(octal)): run `chmod 600 \(file.path)`.")
         }
         #expect(try Data(contentsOf: file) == before)

@@ -61,20 +61,32 @@ import Testing
 
     @Test func anUnlockedStackIsLeftAlone() async throws {
         let (workspace, _) = try await applied([FakeResource("thing")])
-        #expect(try workspace.forceUnlock(stack: "test", environment: "default") { _ in Issue.record("nothing to ask"); return true } == .notLocked)
+        #expect(
+            try workspace.forceUnlock(stack: "test", environment: "default") { _ in
+                Issue.record("nothing to ask")
+                return true
+            } == .notLocked)
     }
 
     @Test func aLockFromAnotherHostIsReleasedOnlyWhenConfirmed() async throws {
         let (workspace, _) = try await applied([FakeResource("thing")])
-        let holder = try #require(try StateStore.open(stateDir: workspace.stateDir, stack: "test", create: false,
-                                                     identity: ProcessIdentity(pid: 4242, host: "build-agent-7")))
+        let holder = try #require(
+            try StateStore.open(
+                stateDir: workspace.stateDir, stack: "test", create: false,
+                identity: ProcessIdentity(pid: 4242, host: "build-agent-7")))
         defer { holder.close() }
         let lock = try holder.tryAcquireLock(command: "apply")
         var asked: [LockInfo] = []
-        let declined = try workspace.forceUnlock(stack: "test", environment: "default") { asked.append($0); return false }
+        let declined = try workspace.forceUnlock(stack: "test", environment: "default") {
+            asked.append($0)
+            return false
+        }
         #expect(lockID(declined, ifDeclined: true) == lock.info.lockID)
         #expect(try holder.currentLock()?.lockID == lock.info.lockID, "still held")
-        let released = try workspace.forceUnlock(stack: "test", environment: "default") { asked.append($0); return true }
+        let released = try workspace.forceUnlock(stack: "test", environment: "default") {
+            asked.append($0)
+            return true
+        }
         #expect(lockID(released) == lock.info.lockID)
         #expect(asked.map(\.host) == ["build-agent-7", "build-agent-7"])
         #expect(try holder.currentLock() == nil)
@@ -86,7 +98,10 @@ import Testing
         defer { holder.close() }
         let lock = try holder.tryAcquireLock(command: "apply")
         let error = #expect(throws: StateError.self) {
-            try workspace.forceUnlock(stack: "test", environment: "default") { _ in Issue.record("a local holder is checked, not asked about"); return true }
+            try workspace.forceUnlock(stack: "test", environment: "default") { _ in
+                Issue.record("a local holder is checked, not asked about")
+                return true
+            }
         }
         guard case .holderRunning(let running)? = error else {
             Issue.record("expected holderRunning, got \(String(describing: error))")
@@ -99,11 +114,16 @@ import Testing
     @Test func aLockLeftOnThisHostByAGoneProcessIsReleased() async throws {
         let (workspace, _) = try await applied([FakeResource("thing")])
         // No process has this pid: it is above any pid_max.
-        let ghost = try #require(try StateStore.open(stateDir: workspace.stateDir, stack: "test", create: false,
-                                                    identity: ProcessIdentity(pid: 999_999_999, host: ProcessIdentity.current.host)))
+        let ghost = try #require(
+            try StateStore.open(
+                stateDir: workspace.stateDir, stack: "test", create: false,
+                identity: ProcessIdentity(pid: 999_999_999, host: ProcessIdentity.current.host)))
         let lock = try ghost.tryAcquireLock(command: "apply")
         ghost.close()
-        let outcome = try workspace.forceUnlock(stack: "test", environment: "default") { _ in Issue.record("a local holder is checked"); return true }
+        let outcome = try workspace.forceUnlock(stack: "test", environment: "default") { _ in
+            Issue.record("a local holder is checked")
+            return true
+        }
         #expect(lockID(outcome) == lock.info.lockID)
     }
 
@@ -123,18 +143,23 @@ import Testing
         let outputs = RecordedOutputs(
             values: ["URI": "1.dkr.ecr/app", "QUOTED": "it's $HOME `x`", "COUNT": 3, "LIST": ["a", "b"], "TOKEN": "s3cr3t"],
             sensitive: ["TOKEN"])
-        #expect(try outputs.shellExports(stack: "web") == """
-            export COUNT='3'
-            export LIST='["a","b"]'
-            export QUOTED='it'\\''s $HOME `x`'
-            # TOKEN is sensitive and not printed: read it with `cairn output web --show-sensitive TOKEN`.
-            export URI='1.dkr.ecr/app'
-            """)
+        #expect(
+            try outputs.shellExports(stack: "web") == """
+                export COUNT='3'
+                export LIST='["a","b"]'
+                export QUOTED='it'\\''s $HOME `x`'
+                # TOKEN is sensitive and not printed: read it with `cairn output web --show-sensitive TOKEN`.
+                export URI='1.dkr.ecr/app'
+                """)
     }
 
     @Test func aNameThatCannotBeAShellVariableIsRefused() {
         let outputs = RecordedOutputs(values: ["repository-uri": "x"], sensitive: [])
-        #expect(throws: OutputFormatError("The output 'repository-uri' of stack 'web' cannot be a shell variable name: rename it to letters, digits and underscores (e.g. REPOSITORY_URI).")) {
+        #expect(
+            throws: OutputFormatError(
+                "The output 'repository-uri' of stack 'web' cannot be a shell variable name: rename it to letters, digits and underscores (e.g. REPOSITORY_URI)."
+            )
+        ) {
             try outputs.shellExports(stack: "web")
         }
     }

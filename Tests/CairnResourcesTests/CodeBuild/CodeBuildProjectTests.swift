@@ -1,10 +1,11 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 /// Helpers for the CI/CD resources' tests.
 enum PipeTesting {
@@ -39,15 +40,17 @@ enum PipeTesting {
             serviceRole: Input("arn:aws:iam::\(account):role/cairn/build"),
             source: .gitHub(location: "https://github.com/acme/app.git", buildspec: .inline(buildspec)),
             artifacts: .s3(location: "acme-artifacts", path: "builds", name: "app.zip", namespaceType: .buildID, packaging: .zip),
-            environment: .init(type: .linuxContainer, image: "aws/codebuild/standard:7.0", computeType: .medium, privilegedMode: true,
-                               environmentVariables: [
-                                   .init("STAGE", "prod"),
-                                   .init("DB_PASSWORD", "/app/db-password", type: .parameterStore),
-                                   .init("API_KEY", "app/api:key", type: .secretsManager),
-                               ]),
+            environment: .init(
+                type: .linuxContainer, image: "aws/codebuild/standard:7.0", computeType: .medium, privilegedMode: true,
+                environmentVariables: [
+                    .init("STAGE", "prod"),
+                    .init("DB_PASSWORD", "/app/db-password", type: .parameterStore),
+                    .init("API_KEY", "app/api:key", type: .secretsManager),
+                ]),
             cache: .local(modes: [.source, .dockerLayer]),
-            logsConfig: .init(cloudWatchLogs: .enabled(groupName: "/cairn/build", streamName: "app"),
-                              s3Logs: .enabled(location: "acme-logs/build", encryptionDisabled: true)),
+            logsConfig: .init(
+                cloudWatchLogs: .enabled(groupName: "/cairn/build", streamName: "app"),
+                s3Logs: .enabled(location: "acme-logs/build", encryptionDisabled: true)),
             timeoutInMinutes: 30, queuedTimeoutInMinutes: 120,
             tags: ["team": "invoices", "env": "test"])
     }
@@ -72,20 +75,25 @@ enum PipeTesting {
         #expect(got["serviceRole"].string == "arn:aws:iam::\(moto.account):role/cairn/build")
         #expect(got["source"]["type"].string == "GITHUB" && got["source"]["location"].string == "https://github.com/acme/app.git")
         #expect(got["source"]["buildspec"].string == Self.buildspec)
-        #expect(got["artifacts"] == ["type": "S3", "location": "acme-artifacts", "path": "builds", "name": "app.zip",
-                                     "namespaceType": "BUILD_ID", "packaging": "ZIP", "encryptionDisabled": false])
+        #expect(
+            got["artifacts"] == [
+                "type": "S3", "location": "acme-artifacts", "path": "builds", "name": "app.zip",
+                "namespaceType": "BUILD_ID", "packaging": "ZIP", "encryptionDisabled": false,
+            ])
         #expect(got["environment"]["type"].string == "LINUX_CONTAINER" && got["environment"]["image"].string == "aws/codebuild/standard:7.0")
         #expect(got["environment"]["computeType"].string == "BUILD_GENERAL1_MEDIUM" && got["environment"]["privilegedMode"].bool == true)
-        #expect(got["environment"]["environmentVariables"] == [
-            ["name": "STAGE", "value": "prod", "type": "PLAINTEXT"],
-            ["name": "DB_PASSWORD", "value": "/app/db-password", "type": "PARAMETER_STORE"],
-            ["name": "API_KEY", "value": "app/api:key", "type": "SECRETS_MANAGER"],
-        ])
+        #expect(
+            got["environment"]["environmentVariables"] == [
+                ["name": "STAGE", "value": "prod", "type": "PLAINTEXT"],
+                ["name": "DB_PASSWORD", "value": "/app/db-password", "type": "PARAMETER_STORE"],
+                ["name": "API_KEY", "value": "app/api:key", "type": "SECRETS_MANAGER"],
+            ])
         #expect(got["cache"] == ["type": "LOCAL", "modes": ["LOCAL_DOCKER_LAYER_CACHE", "LOCAL_SOURCE_CACHE"]])
         #expect(got["logsConfig"]["cloudWatchLogs"] == ["status": "ENABLED", "groupName": "/cairn/build", "streamName": "app"])
         #expect(got["logsConfig"]["s3Logs"] == ["status": "ENABLED", "location": "acme-logs/build", "encryptionDisabled": true])
         #expect(got["timeoutInMinutes"].int == 30 && got["queuedTimeoutInMinutes"].int == 120)
-        #expect(Dictionary(uniqueKeysWithValues: (got["tags"].array ?? []).map { ($0["key"].string ?? "", $0["value"].string ?? "") })
+        #expect(
+            Dictionary(uniqueKeysWithValues: (got["tags"].array ?? []).map { ($0["key"].string ?? "", $0["value"].string ?? "") })
                 == ["team": "invoices", "env": "test"])
 
         // No false drift, with or without prior attributes (an import).
@@ -127,10 +135,11 @@ enum PipeTesting {
         let (client, moto) = try await ProviderTesting.client()
         let provider = CodeBuildProjectProvider(client: client)
         let name = ProviderTesting.uniqueName("minimal")
-        let project = CodeBuildProject("minimal", name: Input(name), serviceRole: Input("arn:aws:iam::\(moto.account):role/build"),
-                                       source: .codeCommit(location: "https://git-codecommit.us-east-1.amazonaws.com/v1/repos/app"),
-                                       artifacts: .noArtifacts, environment: .init(type: .armContainer, image: "aws/codebuild/amazonlinux2-aarch64-standard:3.0"),
-                                       cache: .s3(location: "acme-cache/app"))
+        let project = CodeBuildProject(
+            "minimal", name: Input(name), serviceRole: Input("arn:aws:iam::\(moto.account):role/build"),
+            source: .codeCommit(location: "https://git-codecommit.us-east-1.amazonaws.com/v1/repos/app"),
+            artifacts: .noArtifacts, environment: .init(type: .armContainer, image: "aws/codebuild/amazonlinux2-aarch64-standard:3.0"),
+            cache: .s3(location: "acme-cache/app"))
         let declared = ProviderTesting.attributes(of: project)
         #expect(declared["timeoutInMinutes"] == 60 && declared["queuedTimeoutInMinutes"] == 480)
         #expect(declared["description"] == .null)
@@ -150,13 +159,16 @@ enum PipeTesting {
             "name": "app",
             "source": ["type": "CODEPIPELINE", "insecureSsl": false, "gitCloneDepth": 1],
             "artifacts": ["type": "S3", "location": "bucket", "name": "app", "path": "", "encryptionDisabled": false],
-            "environment": ["type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0", "computeType": "BUILD_GENERAL1_SMALL",
-                            "imagePullCredentialsType": "CODEBUILD"],
+            "environment": [
+                "type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0", "computeType": "BUILD_GENERAL1_SMALL",
+                "imagePullCredentialsType": "CODEBUILD",
+            ],
             "cache": ["type": "NO_CACHE"],
             "logsConfig": ["cloudWatchLogs": ["status": "ENABLED"], "s3Logs": ["status": "DISABLED", "encryptionDisabled": false]],
         ]
-        let project = CodeBuildProject("app", name: "app", serviceRole: "arn:aws:iam::123456789012:role/build", source: .codePipeline(),
-                                       artifacts: .s3(location: "bucket"), environment: .init(image: "aws/codebuild/standard:7.0"))
+        let project = CodeBuildProject(
+            "app", name: "app", serviceRole: "arn:aws:iam::123456789012:role/build", source: .codePipeline(),
+            artifacts: .s3(location: "bucket"), environment: .init(image: "aws/codebuild/standard:7.0"))
         let declared = ProviderTesting.attributes(of: project)
         #expect(CodeBuildProjectProvider.source(live["source"]) == declared["source"])
         #expect(CodeBuildProjectProvider.artifacts(live["artifacts"], projectName: "app", prior: declared["artifacts"]) == declared["artifacts"])
@@ -164,13 +176,17 @@ enum PipeTesting {
         #expect(CodeBuildProjectProvider.cache(live["cache"]) == declared["cache"])
         #expect(CodeBuildProjectProvider.logsConfig(live["logsConfig"]) == declared["logsConfig"])
         // An artifact name that was not declared is drift when it is not CodeBuild's default.
-        #expect(CodeBuildProjectProvider.artifacts(["type": "S3", "location": "bucket", "name": "other"], projectName: "app", prior: declared["artifacts"])["name"] == "other")
+        #expect(
+            CodeBuildProjectProvider.artifacts(
+                ["type": "S3", "location": "bucket", "name": "other"], projectName: "app", prior: declared["artifacts"])["name"] == "other")
     }
 
     /// The UpdateProject request on the wire, exactly as real CodeBuild takes it.
     @Test(.integration) func updateSendsTheWholeProjectWithUpdateProject() async throws {
         let stub = try await StubServer.start([
-            .json(200, #"{"project": {"name": "app", "arn": "arn:aws:codebuild:us-east-1:123456789012:project/app"}}"#, headers: ["Content-Type": "application/x-amz-json-1.1"]),
+            .json(
+                200, #"{"project": {"name": "app", "arn": "arn:aws:codebuild:us-east-1:123456789012:project/app"}}"#,
+                headers: ["Content-Type": "application/x-amz-json-1.1"])
         ])
         defer { stub.stop() }
         let provider = CodeBuildProjectProvider(client: try PipeTesting.stubClient(stub))
@@ -194,21 +210,26 @@ enum PipeTesting {
         #expect(request.header("X-Amz-Target") == "CodeBuild_20161006.UpdateProject")
         #expect(request.header("Content-Type") == "application/x-amz-json-1.1")
         let body = try PipeTesting.body(request)
-        #expect(body == [
-            "name": "app",
-            "description": "",  // clears it
-            "serviceRole": "arn:aws:iam::123456789012:role/cairn/build",
-            "source": ["type": "CODEPIPELINE", "buildspec": "ci/buildspec.yml"],
-            "artifacts": ["type": "CODEPIPELINE"],
-            "environment": ["type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0", "computeType": "BUILD_GENERAL1_LARGE",
-                            "privilegedMode": true, "environmentVariables": [["name": "STAGE", "value": "staging", "type": "PLAINTEXT"]]],
-            "cache": ["type": "NO_CACHE"],
-            "logsConfig": ["cloudWatchLogs": ["status": "ENABLED", "groupName": "/cairn/build", "streamName": "app"],
-                           "s3Logs": ["status": "ENABLED", "location": "acme-logs/build", "encryptionDisabled": true]],
-            "timeoutInMinutes": 90,
-            "queuedTimeoutInMinutes": 120,
-            "tags": [],  // removes them all
-        ])
+        #expect(
+            body == [
+                "name": "app",
+                "description": "",  // clears it
+                "serviceRole": "arn:aws:iam::123456789012:role/cairn/build",
+                "source": ["type": "CODEPIPELINE", "buildspec": "ci/buildspec.yml"],
+                "artifacts": ["type": "CODEPIPELINE"],
+                "environment": [
+                    "type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0", "computeType": "BUILD_GENERAL1_LARGE",
+                    "privilegedMode": true, "environmentVariables": [["name": "STAGE", "value": "staging", "type": "PLAINTEXT"]],
+                ],
+                "cache": ["type": "NO_CACHE"],
+                "logsConfig": [
+                    "cloudWatchLogs": ["status": "ENABLED", "groupName": "/cairn/build", "streamName": "app"],
+                    "s3Logs": ["status": "ENABLED", "location": "acme-logs/build", "encryptionDisabled": true],
+                ],
+                "timeoutInMinutes": 90,
+                "queuedTimeoutInMinutes": 120,
+                "tags": [],  // removes them all
+            ])
     }
 
     /// CodePipeline sources and artifacts go without a location, as CodeBuild documents them.
@@ -216,9 +237,10 @@ enum PipeTesting {
         let stub = try await StubServer.start([.json(200, #"{"project": {"arn": "arn:aws:codebuild:us-east-1:123456789012:project/p"}}"#)])
         defer { stub.stop() }
         let provider = CodeBuildProjectProvider(client: try PipeTesting.stubClient(stub))
-        let project = CodeBuildProject("p", name: "p", serviceRole: "arn:aws:iam::123456789012:role/build",
-                                       source: .codePipeline(), artifacts: .codePipeline,
-                                       environment: .init(image: "aws/codebuild/standard:7.0"))
+        let project = CodeBuildProject(
+            "p", name: "p", serviceRole: "arn:aws:iam::123456789012:role/build",
+            source: .codePipeline(), artifacts: .codePipeline,
+            environment: .init(image: "aws/codebuild/standard:7.0"))
         _ = try await provider.create(ProviderTesting.attributes(of: project))
         let body = try PipeTesting.body(try #require(try await stub.requests().first))
         #expect(body["source"] == ["type": "CODEPIPELINE"])
@@ -231,17 +253,19 @@ enum PipeTesting {
         let bad = CodeBuildProject(
             "bad", name: "-bad name", description: String(repeating: "d", count: 256), serviceRole: "build-role",
             source: .noSource(buildspec: .path("buildspec.yml")), artifacts: .s3(location: ""),
-            environment: .init(type: .linuxLambdaContainer, image: "", computeType: .small, privilegedMode: true,
-                               environmentVariables: [.init("A", "1"), .init("A", "2"), .init("CODEBUILD_X", "3"), .init("S", "", type: .secretsManager)]),
+            environment: .init(
+                type: .linuxLambdaContainer, image: "", computeType: .small, privilegedMode: true,
+                environmentVariables: [.init("A", "1"), .init("A", "2"), .init("CODEBUILD_X", "3"), .init("S", "", type: .secretsManager)]),
             cache: .local(modes: []), logsConfig: .init(s3Logs: .enabled(location: "")),
             timeoutInMinutes: 4, queuedTimeoutInMinutes: 481)
         let attributes = bad.validate().compactMap(\.attribute)
-        #expect(attributes == [
-            "name", "description", "serviceRole", "source.buildspec", "artifacts.location", "environment.image",
-            "environment.computeType", "environment.privilegedMode", "environment.environmentVariables[1].name",
-            "environment.environmentVariables[2].name", "environment.environmentVariables[3].value", "cache.modes",
-            "logsConfig.s3Logs.location", "timeoutInMinutes", "queuedTimeoutInMinutes",
-        ])
+        #expect(
+            attributes == [
+                "name", "description", "serviceRole", "source.buildspec", "artifacts.location", "environment.image",
+                "environment.computeType", "environment.privilegedMode", "environment.environmentVariables[1].name",
+                "environment.environmentVariables[2].name", "environment.environmentVariables[3].value", "cache.modes",
+                "logsConfig.s3Logs.location", "timeoutInMinutes", "queuedTimeoutInMinutes",
+            ])
         #expect(bad.validate().allSatisfy { $0.address == "aws_codebuild_project.bad" })
         #expect(Self.project("good", account: "123456789012").validate().isEmpty)
     }

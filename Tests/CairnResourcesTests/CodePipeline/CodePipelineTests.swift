@@ -1,10 +1,11 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct CodePipelineTests {
     static let tokenPath = "stages[0].actions[0].configuration.OAuthToken"
@@ -15,36 +16,54 @@ import TestSupport
             artifactStore: .init(bucket: "acme-pipeline-artifacts", kmsKeyId: "alias/aws/s3"),
             pipelineType: .v2, variables: [.init("DEPLOY_ENV", defaultValue: "staging", description: "Where to deploy")],
             stages: [
-                .init("Source", [
-                    .init("App", .gitHubSource(owner: "acme", repo: "app", branch: "main", oauthToken: token),
-                          outputArtifacts: ["app_source"], namespace: "SourceVariables"),
-                    .init("Infra", .codeStarSource(connectionArn: "arn:aws:codeconnections:us-east-1:123456789012:connection/0c2e",
-                                                   fullRepositoryId: "acme/infra", branchName: "main", outputArtifactFormat: .codeBuildCloneRef),
-                          outputArtifacts: ["infra_source"]),
-                    .init("Assets", .s3Source(bucket: "acme-assets", objectKey: "site/assets.zip", pollForSourceChanges: false),
-                          outputArtifacts: ["assets"]),
-                    .init("Lib", .codeCommitSource(repositoryName: "lib", branchName: "release"), outputArtifacts: ["lib"]),
-                ]),
-                .init("Build", [
-                    .init("Image", .codeBuild(projectName: "app-build"), inputArtifacts: ["app_source", "lib"], outputArtifacts: ["image"]),
-                    .init("UnitTests", .codeBuildTest(projectName: "app-test"), runOrder: 2, inputArtifacts: ["app_source", "image"]),
-                ]),
-                .init("Approve", [
-                    .init("Release", .manualApproval(notificationArn: "arn:aws:sns:us-east-1:123456789012:approvals",
-                                                     customData: "Release #{SourceVariables.CommitId}?")),
-                ]),
-                .init("Deploy", [
-                    .init("Service", .ecsDeploy(clusterName: "main", serviceName: "app"), inputArtifacts: ["image"], region: "us-east-1"),
-                    .init("Site", .s3Deploy(bucketName: "acme-site", extract: true), inputArtifacts: ["assets"]),
-                ]),
+                .init(
+                    "Source",
+                    [
+                        .init(
+                            "App", .gitHubSource(owner: "acme", repo: "app", branch: "main", oauthToken: token),
+                            outputArtifacts: ["app_source"], namespace: "SourceVariables"),
+                        .init(
+                            "Infra",
+                            .codeStarSource(
+                                connectionArn: "arn:aws:codeconnections:us-east-1:123456789012:connection/0c2e",
+                                fullRepositoryId: "acme/infra", branchName: "main", outputArtifactFormat: .codeBuildCloneRef),
+                            outputArtifacts: ["infra_source"]),
+                        .init(
+                            "Assets", .s3Source(bucket: "acme-assets", objectKey: "site/assets.zip", pollForSourceChanges: false),
+                            outputArtifacts: ["assets"]),
+                        .init("Lib", .codeCommitSource(repositoryName: "lib", branchName: "release"), outputArtifacts: ["lib"]),
+                    ]),
+                .init(
+                    "Build",
+                    [
+                        .init("Image", .codeBuild(projectName: "app-build"), inputArtifacts: ["app_source", "lib"], outputArtifacts: ["image"]),
+                        .init("UnitTests", .codeBuildTest(projectName: "app-test"), runOrder: 2, inputArtifacts: ["app_source", "image"]),
+                    ]),
+                .init(
+                    "Approve",
+                    [
+                        .init(
+                            "Release",
+                            .manualApproval(
+                                notificationArn: "arn:aws:sns:us-east-1:123456789012:approvals",
+                                customData: "Release #{SourceVariables.CommitId}?"))
+                    ]),
+                .init(
+                    "Deploy",
+                    [
+                        .init("Service", .ecsDeploy(clusterName: "main", serviceName: "app"), inputArtifacts: ["image"], region: "us-east-1"),
+                        .init("Site", .s3Deploy(bucketName: "acme-site", extract: true), inputArtifacts: ["assets"]),
+                    ]),
             ],
             tags: ["team": "invoices", "env": "test"])
     }
 
     static func createRole(_ moto: MotoServer) async throws -> String {
         let name = ProviderTesting.uniqueName("pipeline-role")
-        let role = try await moto.awsJSON(["iam", "create-role", "--role-name", name, "--assume-role-policy-document",
-                                           #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codepipeline.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#])
+        let role = try await moto.awsJSON([
+            "iam", "create-role", "--role-name", name, "--assume-role-policy-document",
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codepipeline.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        ])
         return try #require(role["Role"]["Arn"].string)
     }
 
@@ -66,16 +85,19 @@ import TestSupport
         #expect(marked.attributes == plain.attributes)
         let action = Self.pipeline("p", roleArn: "r").stages[0].actions[0].value
         guard case .object(let members) = action, case .object(let configuration)? = members["configuration"],
-              case .sensitive? = configuration["OAuthToken"] else {
+            case .sensitive? = configuration["OAuthToken"]
+        else {
             Issue.record("the token is not a .sensitive value: \(action)")
             return
         }
     }
 
     @Test func theARNIsTheNameInTheRolesPartitionAndAccount() {
-        #expect(CodePipelineProvider.arn(name: "p", region: "eu-north-1", roleArn: "arn:aws:iam::123456789012:role/ci/p")
+        #expect(
+            CodePipelineProvider.arn(name: "p", region: "eu-north-1", roleArn: "arn:aws:iam::123456789012:role/ci/p")
                 == "arn:aws:codepipeline:eu-north-1:123456789012:p")
-        #expect(CodePipelineProvider.arn(name: "p", region: "cn-north-1", roleArn: "arn:aws-cn:iam::123456789012:role/p")
+        #expect(
+            CodePipelineProvider.arn(name: "p", region: "cn-north-1", roleArn: "arn:aws-cn:iam::123456789012:role/p")
                 == "arn:aws-cn:codepipeline:cn-north-1:123456789012:p")
         // Anything else is read back from AWS instead.
         #expect(CodePipelineProvider.arn(name: "p", region: "us-east-1", roleArn: "r") == nil)
@@ -104,27 +126,38 @@ import TestSupport
         #expect(got["metadata"]["pipelineArn"].string == arn)
         #expect(live["roleArn"].string == roleArn)
         #expect(live["pipelineType"].string == "V2")
-        #expect(live["artifactStore"] == ["type": "S3", "location": "acme-pipeline-artifacts", "encryptionKey": ["id": "alias/aws/s3", "type": "KMS"]])
+        #expect(
+            live["artifactStore"] == ["type": "S3", "location": "acme-pipeline-artifacts", "encryptionKey": ["id": "alias/aws/s3", "type": "KMS"]])
         #expect(live["variables"] == [["name": "DEPLOY_ENV", "defaultValue": "staging", "description": "Where to deploy"]])
         #expect((live["stages"].array ?? []).compactMap { $0["name"].string } == ["Source", "Build", "Approve", "Deploy"])
         let github = live["stages"][0]["actions"][0]
         #expect(github["actionTypeId"] == ["category": "Source", "owner": "ThirdParty", "provider": "GitHub", "version": "1"])
-        #expect(github["configuration"] == ["Owner": "acme", "Repo": "app", "Branch": "main", "OAuthToken": "ghp_0123456789abcdef",
-                                            "PollForSourceChanges": "true"])
+        #expect(
+            github["configuration"] == [
+                "Owner": "acme", "Repo": "app", "Branch": "main", "OAuthToken": "ghp_0123456789abcdef",
+                "PollForSourceChanges": "true",
+            ])
         #expect(github["outputArtifacts"] == [["name": "app_source"]] && github["namespace"].string == "SourceVariables")
-        #expect(live["stages"][0]["actions"][1]["configuration"] == [
-            "ConnectionArn": "arn:aws:codeconnections:us-east-1:123456789012:connection/0c2e", "FullRepositoryId": "acme/infra",
-            "BranchName": "main", "OutputArtifactFormat": "CODEBUILD_CLONE_REF", "DetectChanges": "true"])
+        #expect(
+            live["stages"][0]["actions"][1]["configuration"] == [
+                "ConnectionArn": "arn:aws:codeconnections:us-east-1:123456789012:connection/0c2e", "FullRepositoryId": "acme/infra",
+                "BranchName": "main", "OutputArtifactFormat": "CODEBUILD_CLONE_REF", "DetectChanges": "true",
+            ])
         let build = live["stages"][1]["actions"]
         #expect(build[0]["actionTypeId"]["category"].string == "Build" && build[0]["configuration"] == ["ProjectName": "app-build"])
         #expect(build[0]["inputArtifacts"] == [["name": "app_source"], ["name": "lib"]])
         #expect(build[1]["actionTypeId"]["category"].string == "Test" && build[1]["runOrder"].int == 2)
-        #expect(live["stages"][2]["actions"][0]["configuration"] == ["NotificationArn": "arn:aws:sns:us-east-1:123456789012:approvals",
-                                                                     "CustomData": "Release #{SourceVariables.CommitId}?"])
-        #expect(live["stages"][3]["actions"][0]["configuration"] == ["ClusterName": "main", "ServiceName": "app", "FileName": "imagedefinitions.json"])
+        #expect(
+            live["stages"][2]["actions"][0]["configuration"] == [
+                "NotificationArn": "arn:aws:sns:us-east-1:123456789012:approvals",
+                "CustomData": "Release #{SourceVariables.CommitId}?",
+            ])
+        #expect(
+            live["stages"][3]["actions"][0]["configuration"] == ["ClusterName": "main", "ServiceName": "app", "FileName": "imagedefinitions.json"])
         #expect(live["stages"][3]["actions"][1]["configuration"] == ["BucketName": "acme-site", "Extract": "true"])
         let tags = try await moto.awsJSON(["codepipeline", "list-tags-for-resource", "--resource-arn", arn])["tags"].array ?? []
-        #expect(Dictionary(uniqueKeysWithValues: tags.map { ($0["key"].string ?? "", $0["value"].string ?? "") }) == ["team": "invoices", "env": "test"])
+        #expect(
+            Dictionary(uniqueKeysWithValues: tags.map { ($0["key"].string ?? "", $0["value"].string ?? "") }) == ["team": "invoices", "env": "test"])
 
         // No false drift, with or without prior attributes (an import).
         let read = try #require(try await provider.read(id: name, prior: declared))
@@ -133,7 +166,8 @@ import TestSupport
         #expect(try await provider.read(id: name, prior: [:])?.attributes == declared)
 
         // Update in place: a new token, another test action, a changed deploy, tags.
-        pipeline.stages[0].actions[0].kind = .gitHubSource(owner: "acme", repo: "app", branch: "main", oauthToken: "ghp_rotated", pollForSourceChanges: false)
+        pipeline.stages[0].actions[0].kind = .gitHubSource(
+            owner: "acme", repo: "app", branch: "main", oauthToken: "ghp_rotated", pollForSourceChanges: false)
         pipeline.stages[1].actions.append(.init("Lint", .codeBuildTest(projectName: "app-lint"), runOrder: 2, inputArtifacts: ["app_source"]))
         pipeline.stages[3].actions[1].kind = .s3Deploy(bucketName: "acme-site", extract: false, objectKey: "site.zip")
         pipeline.tags = ["team": "billing"]
@@ -171,9 +205,10 @@ import TestSupport
         var wire = CodePipelineProvider.declaration(declared)
         // As AWS answers: the token masked, the version, and the pipeline's region on an action that declared none.
         guard case .object(var members) = wire, case .array(var stages)? = members["stages"],
-              case .object(var source) = stages[0], case .array(var actions)? = source["actions"],
-              case .object(var github) = actions[0], case .object(var configuration)? = github["configuration"],
-              case .object(var site) = (stages[3]["actions"]?[1] ?? .null) else {
+            case .object(var source) = stages[0], case .array(var actions)? = source["actions"],
+            case .object(var github) = actions[0], case .object(var configuration)? = github["configuration"],
+            case .object(var site) = (stages[3]["actions"]?[1] ?? .null)
+        else {
             Issue.record("unexpected declaration shape: \(wire)")
             return
         }
@@ -219,7 +254,10 @@ import TestSupport
         #expect(requests.map { $0.header("X-Amz-Target") } == ["CodePipeline_20150709.UpdatePipeline", "CodePipeline_20150709.GetPipeline"])
         let body = try PipeTesting.body(requests[0])
         #expect(body["pipeline"]?["stages"]?[0]?["actions"]?[0]?["configuration"]?["OAuthToken"] == "ghp_new")
-        #expect(body["pipeline"]?["stages"]?[0]?["actions"]?[0]?["actionTypeId"] == ["category": "Source", "owner": "ThirdParty", "provider": "GitHub", "version": "1"])
+        #expect(
+            body["pipeline"]?["stages"]?[0]?["actions"]?[0]?["actionTypeId"] == [
+                "category": "Source", "owner": "ThirdParty", "provider": "GitHub", "version": "1",
+            ])
         #expect(body["pipeline"]?["name"] == "app" && body["pipeline"]?["pipelineType"] == "V2")
     }
 
@@ -232,16 +270,24 @@ import TestSupport
         }
 
         // Duplicate action names within a stage.
-        #expect(issues([source, .init("Build", [
-            .init("Build", .codeBuild(projectName: "a"), inputArtifacts: ["src"]),
-            .init("Build", .codeBuild(projectName: "b"), inputArtifacts: ["src"]),
-        ])]) == ["stages[1].actions[1].name"])
+        #expect(
+            issues([
+                source,
+                .init(
+                    "Build",
+                    [
+                        .init("Build", .codeBuild(projectName: "a"), inputArtifacts: ["src"]),
+                        .init("Build", .codeBuild(projectName: "b"), inputArtifacts: ["src"]),
+                    ]),
+            ]) == ["stages[1].actions[1].name"])
         // An input artifact no action produces.
-        #expect(issues([source, .init("Build", [.init("Build", .codeBuild(projectName: "a"), inputArtifacts: ["missing"])])])
-            == ["stages[1].actions[0].inputArtifacts"])
+        #expect(
+            issues([source, .init("Build", [.init("Build", .codeBuild(projectName: "a"), inputArtifacts: ["missing"])])])
+                == ["stages[1].actions[0].inputArtifacts"])
         // A bad run order.
-        #expect(issues([source, .init("Build", [.init("Build", .codeBuild(projectName: "a"), runOrder: 0, inputArtifacts: ["src"])])])
-            == ["stages[1].actions[0].runOrder"])
+        #expect(
+            issues([source, .init("Build", [.init("Build", .codeBuild(projectName: "a"), runOrder: 0, inputArtifacts: ["src"])])])
+                == ["stages[1].actions[0].runOrder"])
         // Produced in the same stage: only a lower run order counts.
         let sameStage: [CodePipeline.Action] = [
             .init("Build", .codeBuild(projectName: "a"), inputArtifacts: ["src"], outputArtifacts: ["out"]),
@@ -252,27 +298,39 @@ import TestSupport
         ordered[1].runOrder = 2
         #expect(issues([source, .init("Build", ordered)]).isEmpty)
         // Produced only by a later stage.
-        #expect(issues([source, .init("Deploy", [.init("Ecs", .ecsDeploy(clusterName: "c", serviceName: "s"), inputArtifacts: ["image"])]),
-                        .init("Build", [.init("Build", .codeBuild(projectName: "a"), inputArtifacts: ["src"], outputArtifacts: ["image"])])])
-            == ["stages[1].actions[0].inputArtifacts"])
+        #expect(
+            issues([
+                source, .init("Deploy", [.init("Ecs", .ecsDeploy(clusterName: "c", serviceName: "s"), inputArtifacts: ["image"])]),
+                .init("Build", [.init("Build", .codeBuild(projectName: "a"), inputArtifacts: ["src"], outputArtifacts: ["image"])]),
+            ])
+                == ["stages[1].actions[0].inputArtifacts"])
         // Output artifact names are unique in the pipeline; stage names too.
-        #expect(issues([source, .init("Source", [.init("Build", .codeBuild(projectName: "a"), inputArtifacts: ["src"], outputArtifacts: ["src"])])])
-            == ["stages[1].name", "stages[1].actions[0].outputArtifacts"])
+        #expect(
+            issues([source, .init("Source", [.init("Build", .codeBuild(projectName: "a"), inputArtifacts: ["src"], outputArtifacts: ["src"])])])
+                == ["stages[1].name", "stages[1].actions[0].outputArtifacts"])
         // At least two stages; the first only of source actions, source actions only there.
         #expect(issues([source]) == ["stages"])
-        #expect(issues([.init("Build", [.init("Build", .codeBuild(projectName: "a"), inputArtifacts: ["src"])]), source])
-            == ["stages[0].actions[0]", "stages[0].actions[0].inputArtifacts", "stages[1].actions[0]"])
+        #expect(
+            issues([.init("Build", [.init("Build", .codeBuild(projectName: "a"), inputArtifacts: ["src"])]), source])
+                == ["stages[0].actions[0]", "stages[0].actions[0].inputArtifacts", "stages[1].actions[0]"])
         // Each action type's artifact counts, and its configuration.
-        #expect(issues([source, .init("Approve", [.init("Ok", .manualApproval(), inputArtifacts: ["src"])]),
-                        .init("Deploy", [.init("Site", .s3Deploy(bucketName: "site", extract: false), inputArtifacts: ["src"])])])
-            == ["stages[1].actions[0].inputArtifacts", "stages[2].actions[0].configuration.ObjectKey"])
+        #expect(
+            issues([
+                source, .init("Approve", [.init("Ok", .manualApproval(), inputArtifacts: ["src"])]),
+                .init("Deploy", [.init("Site", .s3Deploy(bucketName: "site", extract: false), inputArtifacts: ["src"])]),
+            ])
+                == ["stages[1].actions[0].inputArtifacts", "stages[2].actions[0].configuration.ObjectKey"])
         // Variables need V2.
         #expect(issues([source, .init("Approve", [.init("Ok", .manualApproval())])], variables: [.init("ENV")]) == ["variables"])
-        #expect(CodePipeline("p", name: "p", roleArn: role, artifactStore: store, pipelineType: .v2, variables: [.init("ENV"), .init("ENV")],
-                             stages: [source, .init("Approve", [.init("Ok", .manualApproval())])]).validate().compactMap(\.attribute) == ["variables[1].name"])
+        #expect(
+            CodePipeline(
+                "p", name: "p", roleArn: role, artifactStore: store, pipelineType: .v2, variables: [.init("ENV"), .init("ENV")],
+                stages: [source, .init("Approve", [.init("Ok", .manualApproval())])]
+            ).validate().compactMap(\.attribute) == ["variables[1].name"])
         // Every issue names the resource.
-        #expect(CodePipeline("bad", name: "bad name", roleArn: "role", artifactStore: store, stages: []).validate()
-            .allSatisfy { $0.address == "aws_codepipeline.bad" })
+        #expect(
+            CodePipeline("bad", name: "bad name", roleArn: "role", artifactStore: store, stages: []).validate()
+                .allSatisfy { $0.address == "aws_codepipeline.bad" })
         #expect(Self.pipeline("p", roleArn: "arn:aws:iam::123456789012:role/p").validate().isEmpty)
     }
 }

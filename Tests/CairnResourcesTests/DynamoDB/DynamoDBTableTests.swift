@@ -1,10 +1,11 @@
-@testable import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnAWS
+@testable import CairnResources
 
 @Suite struct DynamoDBTableTests {
     static func describe(_ moto: MotoServer, _ name: String) async throws -> JSONValue {
@@ -23,8 +24,9 @@ import TestSupport
 
     /// Terraform's state lock table, as seed 002 declares it.
     static func locks(_ name: String) -> DynamoDBTable {
-        DynamoDBTable("locks", name: Input(name), attributeDefinitions: [.init("LockID", .string)], hashKey: "LockID",
-                      encryption: .awsManaged, tags: ["purpose": "terraform-locks"])
+        DynamoDBTable(
+            "locks", name: Input(name), attributeDefinitions: [.init("LockID", .string)], hashKey: "LockID",
+            encryption: .awsManaged, tags: ["purpose": "terraform-locks"])
     }
 
     @Test(.integration) func createReadUpdateReplaceDeleteAgainstMoto() async throws {
@@ -104,8 +106,10 @@ import TestSupport
         table.hashKey = "pk"
         table.rangeKey = "sk"
         let rekeyed = ProviderTesting.attributes(of: table)
-        #expect(Set(AttributeDiff.changes(from: unprotected, to: rekeyed, replaceOnChange: provider.replaceOnChange)
-            .filter { $0.forcesReplacement }.map(\.path)) == ["attributeDefinitions", "hashKey", "rangeKey"])
+        #expect(
+            Set(
+                AttributeDiff.changes(from: unprotected, to: rekeyed, replaceOnChange: provider.replaceOnChange)
+                    .filter { $0.forcesReplacement }.map(\.path)) == ["attributeDefinitions", "hashKey", "rangeKey"])
         try await provider.delete(id: name, attributes: unprotected)
         #expect(try await provider.read(id: name, prior: [:]) == nil)
         _ = try await provider.create(rekeyed)
@@ -152,10 +156,19 @@ import TestSupport
         let refusals = Locked(3)
         let transport = ScriptedTransport(status: { operation in
             switch operation {
-            case "DescribeTable": return (200, #"{"Table": {"TableName": "locks", "TableStatus": "ACTIVE", "TableArn": "arn:aws:dynamodb:us-east-1:123456789012:table/locks"}}"#)
+            case "DescribeTable":
+                return (
+                    200,
+                    #"{"Table": {"TableName": "locks", "TableStatus": "ACTIVE", "TableArn": "arn:aws:dynamodb:us-east-1:123456789012:table/locks"}}"#
+                )
             case "UpdateContinuousBackups":
-                let refuse = refusals.withLock { count -> Bool in count -= 1; return count >= 0 }
-                return refuse ? (400, #"{"__type": "ContinuousBackupsUnavailableException", "message": "Backups are being enabled for the table"}"#) : (200, "{}")
+                let refuse = refusals.withLock { count -> Bool in
+                    count -= 1
+                    return count >= 0
+                }
+                return refuse
+                    ? (400, #"{"__type": "ContinuousBackupsUnavailableException", "message": "Backups are being enabled for the table"}"#)
+                    : (200, "{}")
             default: return (200, "{}")
             }
         })
@@ -179,10 +192,14 @@ import TestSupport
         let range = DynamoDBTable("range", name: "orders", attributeDefinitions: [.init("pk", .string)], hashKey: "pk", rangeKey: "sk")
         #expect(range.validate().map(\.attribute) == ["rangeKey"])
         #expect(DynamoDBTable("n", name: "ab", attributeDefinitions: [.init("k", .string)], hashKey: "k").validate().map(\.attribute) == ["name"])
-        #expect(DynamoDBTable("c", name: "abc", attributeDefinitions: [.init("k", .string)], hashKey: "k",
-                              billingMode: .provisioned(readCapacity: 0, writeCapacity: 1)).validate().map(\.attribute) == ["billingMode"])
-        #expect(DynamoDBTable("d", name: "abc", attributeDefinitions: [.init("k", .string), .init("k", .number)], hashKey: "k")
-            .validate().map(\.attribute) == ["attributeDefinitions[1]"])
+        #expect(
+            DynamoDBTable(
+                "c", name: "abc", attributeDefinitions: [.init("k", .string)], hashKey: "k",
+                billingMode: .provisioned(readCapacity: 0, writeCapacity: 1)
+            ).validate().map(\.attribute) == ["billingMode"])
+        #expect(
+            DynamoDBTable("d", name: "abc", attributeDefinitions: [.init("k", .string), .init("k", .number)], hashKey: "k")
+                .validate().map(\.attribute) == ["attributeDefinitions[1]"])
         #expect(Self.locks("terraform-locks").validate().isEmpty)
     }
 }

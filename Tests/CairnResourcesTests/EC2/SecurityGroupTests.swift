@@ -1,9 +1,10 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct EC2LookupTests {
     @Test(.integration) func lookupsReturnMotosDefaultVPC() async throws {
@@ -22,24 +23,31 @@ import TestSupport
         let input = LinkedResourceTesting.attributes(of: subnetsDeclaration, outputs: ["aws_default_vpc.default": vpc])
         #expect(input == ["vpcId": .string(vpcId)])
         let subnets = try await DefaultSubnetsProvider(client: client).lookup(input)
-        let cliSubnets = try await moto.awsJSON(["ec2", "describe-subnets", "--filters", "Name=vpc-id,Values=\(vpcId)", "Name=default-for-az,Values=true"])
+        let cliSubnets = try await moto.awsJSON([
+            "ec2", "describe-subnets", "--filters", "Name=vpc-id,Values=\(vpcId)", "Name=default-for-az,Values=true",
+        ])
         let expected = (cliSubnets["Subnets"].array ?? []).compactMap { $0["SubnetId"].string }.sorted()
         #expect(!expected.isEmpty)
         #expect(subnets["ids"] == .array(expected.map { .string($0) }))
 
         let group = try await DefaultSecurityGroupProvider(client: client).lookup(["vpcId": .string(vpcId)])
-        let cliGroup = try await moto.awsJSON(["ec2", "describe-security-groups", "--filters", "Name=vpc-id,Values=\(vpcId)", "Name=group-name,Values=default"])
+        let cliGroup = try await moto.awsJSON([
+            "ec2", "describe-security-groups", "--filters", "Name=vpc-id,Values=\(vpcId)", "Name=group-name,Values=default",
+        ])
         #expect(group["id"]?.stringValue == cliGroup["SecurityGroups"][0]["GroupId"].string)
 
         // An unknown VPC has no default subnets: the look-up fails, naming the VPC.
-        let error = await LinkedResourceTesting.error { _ = try await DefaultSubnetsProvider(client: client).lookup(["vpcId": "vpc-00000000000000000"]) }
+        let error = await LinkedResourceTesting.error {
+            _ = try await DefaultSubnetsProvider(client: client).lookup(["vpcId": "vpc-00000000000000000"])
+        }
         #expect(error.map { String(describing: $0).contains("vpc-00000000000000000") } == true)
     }
 
     @Test(.integration) func lookupsAreLookupProviders() async throws {
         let (client, _) = try await ProviderTesting.client()
         let (vpc, subnets, group): (any ResourceProvider, any ResourceProvider, any ResourceProvider) = (
-            DefaultVPCProvider(client: client), DefaultSubnetsProvider(client: client), DefaultSecurityGroupProvider(client: client))
+            DefaultVPCProvider(client: client), DefaultSubnetsProvider(client: client), DefaultSecurityGroupProvider(client: client)
+        )
         #expect(vpc is any LookupProvider && subnets is any LookupProvider && group is any LookupProvider)
         #expect([vpc.typeName, subnets.typeName, group.typeName] == ["aws_default_vpc", "aws_default_subnets", "aws_default_security_group"])
         #expect(DefaultSubnets("s", vpcId: "not-a-vpc").validate().map(\.attribute) == ["vpcId"])
@@ -67,9 +75,15 @@ import TestSupport
         for permission in permissions.array ?? [] {
             let ports = permission["IpProtocol"].string == "-1" ? "" : " \(permission["FromPort"].int ?? 0)-\(permission["ToPort"].int ?? 0)"
             let head = "\(permission["IpProtocol"].string ?? "")\(ports)"
-            for range in permission["IpRanges"].array ?? [] { out.append("\(head) \(range["CidrIp"].string ?? "") \(range["Description"].string ?? "")") }
-            for range in permission["Ipv6Ranges"].array ?? [] { out.append("\(head) \(range["CidrIpv6"].string ?? "") \(range["Description"].string ?? "")") }
-            for pair in permission["UserIdGroupPairs"].array ?? [] { out.append("\(head) \(pair["GroupId"].string ?? "") \(pair["Description"].string ?? "")") }
+            for range in permission["IpRanges"].array ?? [] {
+                out.append("\(head) \(range["CidrIp"].string ?? "") \(range["Description"].string ?? "")")
+            }
+            for range in permission["Ipv6Ranges"].array ?? [] {
+                out.append("\(head) \(range["CidrIpv6"].string ?? "") \(range["Description"].string ?? "")")
+            }
+            for pair in permission["UserIdGroupPairs"].array ?? [] {
+                out.append("\(head) \(pair["GroupId"].string ?? "") \(pair["Description"].string ?? "")")
+            }
         }
         return out.map { $0.trimmingCharacters(in: .whitespaces) }.sorted()
     }
@@ -86,11 +100,13 @@ import TestSupport
         let vpc = DefaultVPC("default")
         let lookupGroup = DefaultSecurityGroup("default", vpcId: vpc.id.input)
         let name = ProviderTesting.uniqueName("web")
-        var group = SecurityGroup("web", name: Input(name), description: "Web tier (HTTPS)", vpcId: vpc.id.input, ingress: [
-            .tcp(443...443, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"], description: "HTTPS"),
-            SecurityGroupRule(.tcp, fromPort: 8080, toPort: 8090, cidrBlocks: ["\(vpc.cidrBlock)"], sourceSecurityGroupId: lookupGroup.id.input),
-            SecurityGroupRule(.icmp, fromPort: 8, cidrBlocks: ["10.0.0.0/8"]),
-        ], tags: ["team": "web"])
+        var group = SecurityGroup(
+            "web", name: Input(name), description: "Web tier (HTTPS)", vpcId: vpc.id.input,
+            ingress: [
+                .tcp(443...443, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"], description: "HTTPS"),
+                SecurityGroupRule(.tcp, fromPort: 8080, toPort: 8090, cidrBlocks: ["\(vpc.cidrBlock)"], sourceSecurityGroupId: lookupGroup.id.input),
+                SecurityGroupRule(.icmp, fromPort: 8, cidrBlocks: ["10.0.0.0/8"]),
+            ], tags: ["team": "web"])
         #expect(group.validate().isEmpty)
         #expect(group.dependencies == ["aws_default_vpc.default", "aws_default_security_group.default"])
         let declared = LinkedResourceTesting.attributes(of: group, outputs: outputs)
@@ -108,10 +124,11 @@ import TestSupport
         #expect(live["Description"].string == "Web tier (HTTPS)")
         #expect(live["VpcId"].string == vpcOutputs["id"]?.stringValue)
         #expect(live["Tags"] == [["Key": "team", "Value": "web"]])
-        #expect(Self.flat(live["IpPermissions"]) == [
-            "icmp 8--1 10.0.0.0/8", "tcp 443-443 0.0.0.0/0 HTTPS", "tcp 443-443 ::/0 HTTPS",
-            "tcp 8080-8090 172.31.0.0/16", "tcp 8080-8090 \(defaultGroupId)",
-        ])
+        #expect(
+            Self.flat(live["IpPermissions"]) == [
+                "icmp 8--1 10.0.0.0/8", "tcp 443-443 0.0.0.0/0 HTTPS", "tcp 443-443 ::/0 HTTPS",
+                "tcp 8080-8090 172.31.0.0/16", "tcp 8080-8090 \(defaultGroupId)",
+            ])
         #expect(Self.flat(live["IpPermissionsEgress"]) == ["-1 0.0.0.0/0"])
 
         let read = try #require(try await provider.read(id: created.id, prior: declared))
@@ -137,15 +154,18 @@ import TestSupport
         let updated = try await provider.update(id: created.id, from: old, to: desired)
         #expect(updated.id == created.id)
         let afterUpdate = try await Self.describe(moto, created.id)
-        #expect(Self.flat(afterUpdate["IpPermissions"]) == [
-            "tcp 443-443 0.0.0.0/0 HTTPS in", "tcp 443-443 ::/0 HTTPS in", "tcp 8080-8090 172.31.0.0/16", "udp 53-53 10.0.0.0/8 DNS",
-        ])
+        #expect(
+            Self.flat(afterUpdate["IpPermissions"]) == [
+                "tcp 443-443 0.0.0.0/0 HTTPS in", "tcp 443-443 ::/0 HTTPS in", "tcp 8080-8090 172.31.0.0/16", "udp 53-53 10.0.0.0/8 DNS",
+            ])
         #expect(Self.flat(afterUpdate["IpPermissionsEgress"]) == ["tcp 443-443 0.0.0.0/0"])
         #expect(afterUpdate["Tags"] == [["Key": "team", "Value": "platform"]])
         #expect(try await provider.read(id: created.id, prior: desired)?.attributes == desired)
 
         // A rule added outside Cairn shows as drift and is revoked by the next update.
-        _ = try await moto.awsJSON(["ec2", "authorize-security-group-ingress", "--group-id", created.id, "--protocol", "tcp", "--port", "22", "--cidr", "0.0.0.0/0"])
+        _ = try await moto.awsJSON([
+            "ec2", "authorize-security-group-ingress", "--group-id", created.id, "--protocol", "tcp", "--port", "22", "--cidr", "0.0.0.0/0",
+        ])
         let drifted = try #require(try await provider.read(id: created.id, prior: desired))
         #expect(drifted.attributes != desired)
         old = drifted.attributes
@@ -161,26 +181,36 @@ import TestSupport
     }
 
     @Test func literalRulesAreSortedCanonically() {
-        let a = SecurityGroup("a", name: "a", vpcId: "vpc-0123456789abcdef0", ingress: [
-            .tcp(80...80, cidrBlocks: ["10.0.0.0/8", "0.0.0.0/0"]), SecurityGroupRule(.all, cidrBlocks: ["10.1.0.0/16"]),
-        ])
-        let b = SecurityGroup("b", name: "a", vpcId: "vpc-0123456789abcdef0", ingress: [
-            SecurityGroupRule(.all, cidrBlocks: ["10.1.0.0/16"]), .tcp(80...80, cidrBlocks: ["0.0.0.0/0"]), .tcp(80...80, cidrBlocks: ["10.0.0.0/8", "10.0.0.0/8"]),
-        ])
+        let a = SecurityGroup(
+            "a", name: "a", vpcId: "vpc-0123456789abcdef0",
+            ingress: [
+                .tcp(80...80, cidrBlocks: ["10.0.0.0/8", "0.0.0.0/0"]), SecurityGroupRule(.all, cidrBlocks: ["10.1.0.0/16"]),
+            ])
+        let b = SecurityGroup(
+            "b", name: "a", vpcId: "vpc-0123456789abcdef0",
+            ingress: [
+                SecurityGroupRule(.all, cidrBlocks: ["10.1.0.0/16"]), .tcp(80...80, cidrBlocks: ["0.0.0.0/0"]),
+                .tcp(80...80, cidrBlocks: ["10.0.0.0/8", "10.0.0.0/8"]),
+            ])
         #expect(a.attributes["ingress"] == b.attributes["ingress"])
         #expect(ProviderTesting.attributes(of: a)["ingress"]?.arrayValue?.count == 3)
     }
 
     @Test func validationNamesTheAttribute() {
-        let group = SecurityGroup("bad", name: "sg-web", description: "", vpcId: "vpc-0123456789abcdef0", ingress: [
-            SecurityGroupRule(.tcp, cidrBlocks: ["0.0.0.0/0"]),
-            .tcp(80...80, cidrBlocks: ["10.0.0/8"]),
-            SecurityGroupRule(.udp, fromPort: 70000, cidrBlocks: ["0.0.0.0/0"]),
-            SecurityGroupRule(.all, fromPort: 1),
-        ])
+        let group = SecurityGroup(
+            "bad", name: "sg-web", description: "", vpcId: "vpc-0123456789abcdef0",
+            ingress: [
+                SecurityGroupRule(.tcp, cidrBlocks: ["0.0.0.0/0"]),
+                .tcp(80...80, cidrBlocks: ["10.0.0/8"]),
+                SecurityGroupRule(.udp, fromPort: 70000, cidrBlocks: ["0.0.0.0/0"]),
+                SecurityGroupRule(.all, fromPort: 1),
+            ])
         let attributes = Set(group.validate().compactMap(\.attribute))
-        #expect(attributes == ["name", "description", "ingress[0].fromPort", "ingress[1].cidrBlocks[0]", "ingress[2].fromPort",
-                               "ingress[2].toPort", "ingress[3].fromPort", "ingress[3]"])
+        #expect(
+            attributes == [
+                "name", "description", "ingress[0].fromPort", "ingress[1].cidrBlocks[0]", "ingress[2].fromPort",
+                "ingress[2].toPort", "ingress[3].fromPort", "ingress[3]",
+            ])
         #expect(group.validate().allSatisfy { $0.address == "aws_security_group.bad" })
     }
 }

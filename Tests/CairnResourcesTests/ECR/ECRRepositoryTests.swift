@@ -1,20 +1,23 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct ECRRepositoryTests {
     static let pullPolicy = PolicyDocument([
-        PolicyStatement(sid: "pull", principals: [.aws("arn:aws:iam::123456789012:root")],
-                        actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]),
+        PolicyStatement(
+            sid: "pull", principals: [.aws("arn:aws:iam::123456789012:root")],
+            actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"])
     ])
 
     static let lifecycle: ECRRepository.LifecyclePolicy = [
         .init(priority: 2, description: "expire untagged", tagStatus: .untagged, countType: .sinceImagePushed(days: 14)),
-        .init(priority: 1, description: "keep 10 releases", tagStatus: .tagged, tagPrefixList: ["v", "release-"],
-              countType: .imageCountMoreThan(10)),
+        .init(
+            priority: 1, description: "keep 10 releases", tagStatus: .tagged, tagPrefixList: ["v", "release-"],
+            countType: .imageCountMoreThan(10)),
     ]
 
     /// The attributes a read can return: all but the local ones.
@@ -61,7 +64,8 @@ import TestSupport
         #expect(policy["Statement"][0]["Principal"]["AWS"].string == "arn:aws:iam::123456789012:root")
         let arn = try #require(created.outputs["arn"]?.stringValue)
         let tags = try await moto.awsJSON(["ecr", "list-tags-for-resource", "--resource-arn", arn])["tags"].array ?? []
-        #expect(Dictionary(uniqueKeysWithValues: tags.map { ($0["Key"].string ?? "", $0["Value"].string ?? "") })
+        #expect(
+            Dictionary(uniqueKeysWithValues: tags.map { ($0["Key"].string ?? "", $0["Value"].string ?? "") })
                 == ["team": "invoices", "env": "test"])
 
         // No false drift: a read gives back exactly what was declared.
@@ -70,15 +74,20 @@ import TestSupport
         #expect(read.outputs == created.outputs)
 
         // The same documents, written differently by another tool, still read as equal.
-        _ = try await moto.awsJSON(["ecr", "set-repository-policy", "--repository-name", name, "--policy-text", """
+        _ = try await moto.awsJSON([
+            "ecr", "set-repository-policy", "--repository-name", name, "--policy-text",
+            """
             {
               "Statement": [ { "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
                                "Principal": { "AWS": ["arn:aws:iam::123456789012:root"] },
                                "Effect": "Allow", "Sid": "pull" } ],
               "Version": "2012-10-17"
             }
-            """])
-        _ = try await moto.awsJSON(["ecr", "put-lifecycle-policy", "--repository-name", name, "--lifecycle-policy-text", """
+            """,
+        ])
+        _ = try await moto.awsJSON([
+            "ecr", "put-lifecycle-policy", "--repository-name", name, "--lifecycle-policy-text",
+            """
             {"rules": [
               {"action": {"type": "expire"}, "selection": {"countNumber": 14, "countUnit": "days", "countType": "sinceImagePushed",
                "tagStatus": "untagged"}, "description": "expire untagged", "rulePriority": 2},
@@ -86,7 +95,8 @@ import TestSupport
                "selection": {"tagStatus": "tagged", "tagPrefixList": ["v", "release-"], "countType": "imageCountMoreThan", "countNumber": 10},
                "action": {"type": "expire"}}
             ]}
-            """])
+            """,
+        ])
         let reread = try #require(try await provider.read(id: name, prior: declared))
         #expect(reread.attributes == Self.readable(repository))
 
@@ -106,7 +116,8 @@ import TestSupport
         let noPolicy = try await moto.aws(["ecr", "get-repository-policy", "--repository-name", name])
         #expect(noPolicy.status != 0 && noPolicy.stderr.contains("RepositoryPolicyNotFoundException"))
         let newTags = try await moto.awsJSON(["ecr", "list-tags-for-resource", "--resource-arn", arn])["tags"].array ?? []
-        #expect(Dictionary(uniqueKeysWithValues: newTags.map { ($0["Key"].string ?? "", $0["Value"].string ?? "") })
+        #expect(
+            Dictionary(uniqueKeysWithValues: newTags.map { ($0["Key"].string ?? "", $0["Value"].string ?? "") })
                 == ["team": "billing", "owner": "ops"])
         let readUpdated = try #require(try await provider.read(id: name, prior: ProviderTesting.attributes(of: repository)))
         #expect(readUpdated.attributes == Self.readable(repository))
@@ -189,12 +200,18 @@ import TestSupport
             .init(priority: 3, tagStatus: .any, countType: .imageCountMoreThan(100)),
             .init(priority: 1, description: "old", tagStatus: .untagged, countType: .sinceImagePushed(days: 7)),
         ]
-        let expected: JSON = ["rules": [
-            ["rulePriority": 1, "description": "old", "action": ["type": "expire"],
-             "selection": ["tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7]],
-            ["rulePriority": 3, "action": ["type": "expire"],
-             "selection": ["tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 100]],
-        ]]
+        let expected: JSON = [
+            "rules": [
+                [
+                    "rulePriority": 1, "description": "old", "action": ["type": "expire"],
+                    "selection": ["tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7],
+                ],
+                [
+                    "rulePriority": 3, "action": ["type": "expire"],
+                    "selection": ["tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 100],
+                ],
+            ]
+        ]
         #expect(policy.json == expected)
         let repository = ECRRepository("r", name: "r1", lifecyclePolicy: policy)
         #expect(ProviderTesting.attributes(of: repository)["lifecyclePolicy"] == expected)
@@ -219,14 +236,15 @@ import TestSupport
             .init(priority: 2, tagStatus: .untagged, tagPrefixList: ["v"], countType: .imageCountMoreThan(0)),
             .init(priority: 1, tagStatus: .any, countType: .imageCountMoreThan(5)),
         ]
-        #expect(attributes(ECRRepository("r", name: "repo", lifecyclePolicy: lifecycle)) == [
-            "lifecyclePolicy.rules[0].rulePriority",
-            "lifecyclePolicy.rules[1].selection.tagPrefixList",
-            "lifecyclePolicy.rules[2].rulePriority",
-            "lifecyclePolicy.rules[2].selection.countNumber",
-            "lifecyclePolicy.rules[2].selection.tagPrefixList",
-            "lifecyclePolicy.rules[3].rulePriority",
-        ])
+        #expect(
+            attributes(ECRRepository("r", name: "repo", lifecyclePolicy: lifecycle)) == [
+                "lifecyclePolicy.rules[0].rulePriority",
+                "lifecyclePolicy.rules[1].selection.tagPrefixList",
+                "lifecyclePolicy.rules[2].rulePriority",
+                "lifecyclePolicy.rules[2].selection.countNumber",
+                "lifecyclePolicy.rules[2].selection.tagPrefixList",
+                "lifecyclePolicy.rules[3].rulePriority",
+            ])
         #expect(attributes(ECRRepository("r", name: "repo", lifecyclePolicy: [])) == ["lifecyclePolicy"])
 
         let noPrincipal = PolicyDocument([PolicyStatement(actions: ["ecr:BatchGetImage"])])

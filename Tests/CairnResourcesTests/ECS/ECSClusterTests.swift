@@ -1,9 +1,10 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct ECSClusterTests {
     @Test(.integration) func createReadUpdateDeleteAgainstMoto() async throws {
@@ -26,7 +27,8 @@ import TestSupport
         cluster.tags = ["team": "billing", "env": "dev"]
         _ = try await provider.update(id: name, from: old, to: ProviderTesting.attributes(of: cluster))
         let tags = try await moto.awsJSON(["ecs", "describe-clusters", "--clusters", name, "--include", "TAGS"])
-        let tagMap = Dictionary(uniqueKeysWithValues: (tags["clusters"][0]["tags"].array ?? []).map { ($0["key"].string ?? "", $0["value"].string ?? "") })
+        let tagMap = Dictionary(
+            uniqueKeysWithValues: (tags["clusters"][0]["tags"].array ?? []).map { ($0["key"].string ?? "", $0["value"].string ?? "") })
         #expect(tagMap == ["team": "billing", "env": "dev"])
 
         try await provider.delete(id: name, attributes: ProviderTesting.attributes(of: cluster))

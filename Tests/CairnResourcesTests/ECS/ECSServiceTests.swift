@@ -1,9 +1,10 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct ECSServiceTests {
     /// A cluster, a Fargate task definition and the default VPC's look-ups, for a service to run in.
@@ -23,22 +24,26 @@ import TestSupport
             let (client, moto) = try await ProviderTesting.client()
             let clusterName = ProviderTesting.uniqueName("cluster")
             let cluster = ECSCluster("main", name: Input(clusterName), tags: ["team": "web"])
-            let definition = ECSTaskDefinition("web", family: Input(ProviderTesting.uniqueName("web")), cpu: 256, memory: 512, containers: [
-                .init(name: "web", image: "public.ecr.aws/nginx/nginx:1.27", portMappings: [.init(containerPort: 80)]),
-            ])
+            let definition = ECSTaskDefinition(
+                "web", family: Input(ProviderTesting.uniqueName("web")), cpu: 256, memory: 512,
+                containers: [
+                    .init(name: "web", image: "public.ecr.aws/nginx/nginx:1.27", portMappings: [.init(containerPort: 80)])
+                ])
             let vpc = DefaultVPC("default")
             let subnets = DefaultSubnets("default", vpcId: vpc.id.input)
             let defaultGroup = DefaultSecurityGroup("default", vpcId: vpc.id.input)
             var outputs: [String: [String: JSON]] = [:]
             outputs[vpc.address] = try await DefaultVPCProvider(client: client).lookup([:])
-            outputs[subnets.address] = try await DefaultSubnetsProvider(client: client).lookup(LinkedResourceTesting.attributes(of: subnets, outputs: outputs))
+            outputs[subnets.address] = try await DefaultSubnetsProvider(client: client).lookup(
+                LinkedResourceTesting.attributes(of: subnets, outputs: outputs))
             outputs[defaultGroup.address] = try await DefaultSecurityGroupProvider(client: client)
                 .lookup(LinkedResourceTesting.attributes(of: defaultGroup, outputs: outputs))
             outputs[cluster.address] = try await ECSClusterProvider(client: client).create(ProviderTesting.attributes(of: cluster)).outputs
             let registered = try await ECSTaskDefinitionProvider(client: client).create(ProviderTesting.attributes(of: definition))
             outputs[definition.address] = registered.outputs
-            return Fixture(client: client, moto: moto, cluster: cluster, definition: definition, subnets: subnets, defaultGroup: defaultGroup,
-                           outputs: outputs, clusterName: clusterName, definitionArn: registered.id)
+            return Fixture(
+                client: client, moto: moto, cluster: cluster, definition: definition, subnets: subnets, defaultGroup: defaultGroup,
+                outputs: outputs, clusterName: clusterName, definitionArn: registered.id)
         }
 
         func resolve(_ declaration: some ResourceDeclaration) -> [String: JSON] {
@@ -66,18 +71,23 @@ import TestSupport
         let provider = ECSServiceProvider(client: fixture.client)
         #expect(provider.replaceOnChange == ["name", "cluster", "launchType"])
         let name = ProviderTesting.uniqueName("web")
-        var service = ECSService("web", name: Input(name), cluster: fixture.cluster.clusterName.input, taskDefinition: fixture.definition.arn.input,
-                                 desiredCount: 2,
-                                 networkConfiguration: .init(subnets: .all(fixture.subnets.ids), securityGroups: [fixture.defaultGroup.id.input],
-                                                             assignPublicIp: .enabled),
-                                 loadBalancers: [.init(targetGroupArn: Input(Self.targetGroup), containerName: "web", containerPort: 80)],
-                                 tags: ["team": "web"], options: ResourceOptions(ignoreDrift: ["desiredCount"]))
+        var service = ECSService(
+            "web", name: Input(name), cluster: fixture.cluster.clusterName.input, taskDefinition: fixture.definition.arn.input,
+            desiredCount: 2,
+            networkConfiguration: .init(
+                subnets: .all(fixture.subnets.ids), securityGroups: [fixture.defaultGroup.id.input],
+                assignPublicIp: .enabled),
+            loadBalancers: [.init(targetGroupArn: Input(Self.targetGroup), containerName: "web", containerPort: 80)],
+            tags: ["team": "web"], options: ResourceOptions(ignoreDrift: ["desiredCount"]))
         #expect(service.validate().isEmpty)
-        #expect(service.dependencies == Set([fixture.cluster.address, fixture.definition.address, fixture.subnets.address, fixture.defaultGroup.address]))
+        #expect(
+            service.dependencies == Set([fixture.cluster.address, fixture.definition.address, fixture.subnets.address, fixture.defaultGroup.address]))
         let declared = fixture.resolve(service)
         #expect(declared["networkConfiguration"]?["subnets"] == .array(fixture.subnetIds.map { .string($0) }))
-        #expect(declared["deploymentConfiguration"] == [
-            "minimumHealthyPercent": 100, "maximumPercent": 200, "deploymentCircuitBreaker": ["enable": false, "rollback": false]])
+        #expect(
+            declared["deploymentConfiguration"] == [
+                "minimumHealthyPercent": 100, "maximumPercent": 200, "deploymentCircuitBreaker": ["enable": false, "rollback": false],
+            ])
         #expect(provider.physicalID(for: declared) == "\(fixture.clusterName)/\(name)")
 
         let created = try await provider.create(declared)
@@ -109,8 +119,9 @@ import TestSupport
         var definition = fixture.definition
         definition.containers[0].image = "public.ecr.aws/nginx/nginx:1.28"
         let oldDefinition = fixture.definitionArn
-        let revised = try await revisions.update(id: oldDefinition, from: ProviderTesting.attributes(of: fixture.definition),
-                                                 to: ProviderTesting.attributes(of: definition))
+        let revised = try await revisions.update(
+            id: oldDefinition, from: ProviderTesting.attributes(of: fixture.definition),
+            to: ProviderTesting.attributes(of: definition))
         fixture.outputs[fixture.definition.address] = revised.outputs
         fixture.definitionArn = revised.id
         service.desiredCount = 3
@@ -125,8 +136,10 @@ import TestSupport
         let afterUpdate = try await Self.describe(moto, cluster: fixture.clusterName, service: name)
         #expect(afterUpdate["desiredCount"] == 3)
         #expect(afterUpdate["taskDefinition"].string == revised.id)
-        #expect(afterUpdate["deploymentConfiguration"] == [
-            "minimumHealthyPercent": 50, "maximumPercent": 150, "deploymentCircuitBreaker": ["enable": true, "rollback": true]])
+        #expect(
+            afterUpdate["deploymentConfiguration"] == [
+                "minimumHealthyPercent": 50, "maximumPercent": 150, "deploymentCircuitBreaker": ["enable": true, "rollback": true],
+            ])
         #expect(afterUpdate["loadBalancers"] == [])
         let tags = Set((afterUpdate["tags"].array ?? []).map { "\($0["key"].string ?? "")=\($0["value"].string ?? "")" })
         #expect(tags == ["team=platform", "env=dev"])
@@ -134,7 +147,8 @@ import TestSupport
 
         // The engine retires the old revision once the service runs the new one.
         try await revisions.retire(id: oldDefinition, attributes: [:])
-        #expect(try await moto.awsJSON(["ecs", "describe-task-definition", "--task-definition", oldDefinition])["taskDefinition"]["status"] == "INACTIVE")
+        #expect(
+            try await moto.awsJSON(["ecs", "describe-task-definition", "--task-definition", oldDefinition])["taskDefinition"]["status"] == "INACTIVE")
 
         try await provider.delete(id: created.id, attributes: desired)
         let deleted = try await Self.describe(moto, cluster: fixture.clusterName, service: name)
@@ -152,9 +166,10 @@ import TestSupport
         let moto = fixture.moto
         let provider = ECSServiceProvider(client: fixture.client)
         let managedName = ProviderTesting.uniqueName("managed")
-        let service = ECSService("managed", name: Input(managedName), cluster: fixture.cluster.clusterName.input,
-                                 taskDefinition: fixture.definition.arn.input, desiredCount: 0,
-                                 networkConfiguration: .init(subnets: .all(fixture.subnets.ids), securityGroups: [fixture.defaultGroup.id.input]))
+        let service = ECSService(
+            "managed", name: Input(managedName), cluster: fixture.cluster.clusterName.input,
+            taskDefinition: fixture.definition.arn.input, desiredCount: 0,
+            networkConfiguration: .init(subnets: .all(fixture.subnets.ids), securityGroups: [fixture.defaultGroup.id.input]))
         let declared = fixture.resolve(service)
         let created = try await provider.create(declared)
 
@@ -162,23 +177,32 @@ import TestSupport
         let handmade = ProviderTesting.uniqueName("handmade")
         let gone = ProviderTesting.uniqueName("gone")
         for name in [handmade, gone] {
-            _ = try await moto.awsJSON(["ecs", "create-service", "--cluster", fixture.clusterName, "--service-name", name,
-                                        "--task-definition", fixture.definitionArn, "--desired-count", "0", "--launch-type", "FARGATE",
-                                        "--network-configuration",
-                                        "awsvpcConfiguration={subnets=[\(fixture.subnetIds[0])],securityGroups=[\(fixture.defaultGroupId)]}"])
+            _ = try await moto.awsJSON([
+                "ecs", "create-service", "--cluster", fixture.clusterName, "--service-name", name,
+                "--task-definition", fixture.definitionArn, "--desired-count", "0", "--launch-type", "FARGATE",
+                "--network-configuration",
+                "awsvpcConfiguration={subnets=[\(fixture.subnetIds[0])],securityGroups=[\(fixture.defaultGroupId)]}",
+            ])
         }
         _ = try await moto.awsJSON(["ecs", "delete-service", "--cluster", fixture.clusterName, "--service", gone])
 
         let records = [
-            RecordedResource(address: fixture.cluster.address, type: ECSCluster.typeName, id: fixture.clusterName,
-                             attributes: ProviderTesting.attributes(of: fixture.cluster), outputs: fixture.outputs[fixture.cluster.address] ?? [:], dependencies: []),
-            RecordedResource(address: service.address, type: ECSService.typeName, id: created.id, attributes: declared, outputs: created.outputs,
-                             dependencies: [fixture.cluster.address]),
+            RecordedResource(
+                address: fixture.cluster.address, type: ECSCluster.typeName, id: fixture.clusterName,
+                attributes: ProviderTesting.attributes(of: fixture.cluster), outputs: fixture.outputs[fixture.cluster.address] ?? [:],
+                dependencies: []),
+            RecordedResource(
+                address: service.address, type: ECSService.typeName, id: created.id, attributes: declared, outputs: created.outputs,
+                dependencies: [fixture.cluster.address]),
         ]
         let cluster = ECSClusterProvider(client: fixture.client)
         let found = try await cluster.unmanaged(managed: records, stack: "web", environment: "default")
-        #expect(found == [DriftedResource(address: "aws_ecs_service[\"\(handmade)\"]", type: "aws_ecs_service",
-                                          id: "\(fixture.clusterName)/\(handmade)", status: .unmanaged)])
+        #expect(
+            found == [
+                DriftedResource(
+                    address: "aws_ecs_service[\"\(handmade)\"]", type: "aws_ecs_service",
+                    id: "\(fixture.clusterName)/\(handmade)", status: .unmanaged)
+            ])
         // The id reported is one `read` takes, for an import.
         let importable = try #require(try await provider.read(id: found[0].id, prior: [:]))
         #expect(importable.attributes["name"] == .string(handmade))
@@ -192,33 +216,42 @@ import TestSupport
     }
 
     @Test func capacityProviderStrategyAttributes() {
-        let service = ECSService("spot", name: "web", cluster: "main", taskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3",
-                                 compute: .capacityProviderStrategy([.init("FARGATE", base: 1), .init("FARGATE_SPOT", weight: 3)]),
-                                 networkConfiguration: .init(subnets: ["subnet-b", "subnet-a"], securityGroups: ["sg-1"]))
+        let service = ECSService(
+            "spot", name: "web", cluster: "main", taskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3",
+            compute: .capacityProviderStrategy([.init("FARGATE", base: 1), .init("FARGATE_SPOT", weight: 3)]),
+            networkConfiguration: .init(subnets: ["subnet-b", "subnet-a"], securityGroups: ["sg-1"]))
         #expect(service.validate().isEmpty)
         let attributes = ProviderTesting.attributes(of: service)
         #expect(attributes["launchType"] == .null)
-        #expect(attributes["capacityProviderStrategy"] == [
-            ["capacityProvider": "FARGATE", "weight": 1, "base": 1], ["capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0],
-        ])
-        #expect(attributes["networkConfiguration"] == ["subnets": ["subnet-a", "subnet-b"], "securityGroups": ["sg-1"], "assignPublicIp": "DISABLED"])
-        #expect(ECSServiceProvider.networkInput(attributes["networkConfiguration"]) == [
-            "awsvpcConfiguration": ["subnets": ["subnet-a", "subnet-b"], "securityGroups": ["sg-1"], "assignPublicIp": "DISABLED"]])
+        #expect(
+            attributes["capacityProviderStrategy"] == [
+                ["capacityProvider": "FARGATE", "weight": 1, "base": 1], ["capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0],
+            ])
+        #expect(
+            attributes["networkConfiguration"] == ["subnets": ["subnet-a", "subnet-b"], "securityGroups": ["sg-1"], "assignPublicIp": "DISABLED"])
+        #expect(
+            ECSServiceProvider.networkInput(attributes["networkConfiguration"]) == [
+                "awsvpcConfiguration": ["subnets": ["subnet-a", "subnet-b"], "securityGroups": ["sg-1"], "assignPublicIp": "DISABLED"]
+            ])
     }
 
     @Test func physicalIdsAndTheirForms() {
         #expect(ECSServiceProvider.locate("main/web", prior: [:]) == ("main", "web"))
         #expect(ECSServiceProvider.locate("arn:aws:ecs:us-east-1:123456789012:service/main/web", prior: [:]) == ("main", "web"))
         #expect(ECSServiceProvider.locate("arn:aws:ecs:us-east-1:123456789012:service/web", prior: ["cluster": "main"]) == ("main", "web"))
-        #expect(ECSServiceProvider.locate("arn:aws:ecs:us-east-1:123456789012:cluster/main/web", prior: [:])
-            == ("arn:aws:ecs:us-east-1:123456789012:cluster/main", "web"))
+        #expect(
+            ECSServiceProvider.locate("arn:aws:ecs:us-east-1:123456789012:cluster/main/web", prior: [:])
+                == ("arn:aws:ecs:us-east-1:123456789012:cluster/main", "web"))
         #expect(ECSServiceProvider.clusterName("arn:aws:ecs:us-east-1:123456789012:cluster/main") == "main")
         let arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3"
         #expect(ECSServiceProvider.taskDefinition(arn, prior: "web:3") == "web:3")
         #expect(ECSServiceProvider.taskDefinition(arn, prior: "web") == "web")
         #expect(ECSServiceProvider.taskDefinition(arn, prior: "web:2") == .string(arn))
-        #expect(ECSServiceProvider(client: ECSServiceTests.client).physicalID(for: ["cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/main", "name": "web"])
-            == "main/web")
+        #expect(
+            ECSServiceProvider(client: ECSServiceTests.client).physicalID(for: [
+                "cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/main", "name": "web",
+            ])
+                == "main/web")
     }
 
     static let client = AWSClient(region: "us-east-1", credentials: AnonymousCredentialProvider())
@@ -233,14 +266,16 @@ import TestSupport
         bad.deploymentConfiguration = .init(minimumHealthyPercent: 150, maximumPercent: 50, circuitBreaker: .init(enable: false, rollback: true))
         bad.networkConfiguration = .init(subnets: [], securityGroups: ["sg-1", "sg-2", "sg-3", "sg-4", "sg-5", "sg-6"])
         bad.loadBalancers = [.init(targetGroupArn: "arn:aws:iam::123456789012:role/x", containerName: "web", containerPort: 0)]
-        #expect(attributes(bad) == [
-            "name", "desiredCount", "networkConfiguration.subnets", "networkConfiguration.securityGroups",
-            "deploymentConfiguration.minimumHealthyPercent", "deploymentConfiguration.maximumPercent",
-            "deploymentConfiguration.deploymentCircuitBreaker.rollback", "loadBalancers[0].containerPort", "loadBalancers[0].targetGroupArn",
-        ])
+        #expect(
+            attributes(bad) == [
+                "name", "desiredCount", "networkConfiguration.subnets", "networkConfiguration.securityGroups",
+                "deploymentConfiguration.minimumHealthyPercent", "deploymentConfiguration.maximumPercent",
+                "deploymentConfiguration.deploymentCircuitBreaker.rollback", "loadBalancers[0].containerPort", "loadBalancers[0].targetGroupArn",
+            ])
         #expect(bad.validate().allSatisfy { $0.address == "aws_ecs_service.bad" })
-        let strategy = ECSService("s", name: "web", cluster: "main", taskDefinition: "web:1",
-                                  compute: .capacityProviderStrategy([.init("FARGATE", weight: 0, base: 1), .init("FARGATE_SPOT", weight: 0, base: 2)]))
+        let strategy = ECSService(
+            "s", name: "web", cluster: "main", taskDefinition: "web:1",
+            compute: .capacityProviderStrategy([.init("FARGATE", weight: 0, base: 1), .init("FARGATE_SPOT", weight: 0, base: 2)]))
         #expect(attributes(strategy) == ["capacityProviderStrategy", "capacityProviderStrategy"])
     }
 }

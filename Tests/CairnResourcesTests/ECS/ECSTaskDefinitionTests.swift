@@ -1,9 +1,10 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct ECSTaskDefinitionTests {
     static func describe(_ moto: MotoServer, _ id: String) async throws -> JSONValue {
@@ -21,7 +22,9 @@ import TestSupport
         let taskRole = IAMRole("task", name: Input("\(family)-task"), assumeRolePolicy: .trust(.service("ecs-tasks.amazonaws.com")))
         let repository = ECRRepository("app", name: Input(family))
         let logGroup = LogGroup("app", name: Input("/ecs/\(family)"), retentionInDays: 7)
-        let roles = IAMRoleProvider(client: client), repositories = ECRRepositoryProvider(client: client), logs = LogGroupProvider(client: client)
+        let roles = IAMRoleProvider(client: client)
+        let repositories = ECRRepositoryProvider(client: client)
+        let logs = LogGroupProvider(client: client)
         var outputs: [String: [String: JSON]] = [:]
         outputs[execution.address] = try await roles.create(ProviderTesting.attributes(of: execution)).outputs
         outputs[taskRole.address] = try await roles.create(ProviderTesting.attributes(of: taskRole)).outputs
@@ -30,27 +33,35 @@ import TestSupport
         let executionArn = try #require(outputs[execution.address]?["arn"]?.stringValue)
         let uri = try #require(outputs[repository.address]?["uri"]?.stringValue)
 
-        var definition = ECSTaskDefinition("app", family: Input(family), cpu: 512, memory: 1024,
-                                           executionRoleArn: execution.arn.input, taskRoleArn: taskRole.arn.input, containers: [
-            .init(name: "web", image: "\(repository.uri):latest", cpu: 256, memory: 768, memoryReservation: 512,
-                  portMappings: [.init(containerPort: 8080), .init(containerPort: 8125, protocol: .udp)],
-                  environment: ["STAGE": "test", "LOG_GROUP": "\(logGroup.logGroupName)"],
-                  secrets: ["DB_PASSWORD": "arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password",
-                            "API_KEY": "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-key-AbCdEf"],
-                  logConfiguration: .awslogs(group: logGroup.logGroupName.input, region: "us-east-1", streamPrefix: "web"),
-                  healthCheck: .init(command: ["CMD-SHELL", "curl -f http://localhost:8080/health || exit 1"], interval: 15, retries: 5, startPeriod: 30),
-                  command: ["./serve", "--port", "8080"]),
-            .init(name: "sidecar", image: "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0", essential: false,
-                  healthCheck: .init(command: ["CMD", "/healthcheck"])),
-        ], tags: ["team": "invoices"])
+        var definition = ECSTaskDefinition(
+            "app", family: Input(family), cpu: 512, memory: 1024,
+            executionRoleArn: execution.arn.input, taskRoleArn: taskRole.arn.input,
+            containers: [
+                .init(
+                    name: "web", image: "\(repository.uri):latest", cpu: 256, memory: 768, memoryReservation: 512,
+                    portMappings: [.init(containerPort: 8080), .init(containerPort: 8125, protocol: .udp)],
+                    environment: ["STAGE": "test", "LOG_GROUP": "\(logGroup.logGroupName)"],
+                    secrets: [
+                        "DB_PASSWORD": "arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password",
+                        "API_KEY": "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-key-AbCdEf",
+                    ],
+                    logConfiguration: .awslogs(group: logGroup.logGroupName.input, region: "us-east-1", streamPrefix: "web"),
+                    healthCheck: .init(
+                        command: ["CMD-SHELL", "curl -f http://localhost:8080/health || exit 1"], interval: 15, retries: 5, startPeriod: 30),
+                    command: ["./serve", "--port", "8080"]),
+                .init(
+                    name: "sidecar", image: "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0", essential: false,
+                    healthCheck: .init(command: ["CMD", "/healthcheck"])),
+            ], tags: ["team": "invoices"])
         #expect(definition.validate().isEmpty)
         #expect(definition.dependencies == Set([execution.address, taskRole.address, repository.address, logGroup.address]))
         let declared = LinkedResourceTesting.attributes(of: definition, outputs: outputs)
         #expect(declared["networkMode"] == "awsvpc")
         #expect(declared["requiresCompatibilities"] == ["FARGATE"])
-        #expect(declared["containers"]?[0]?["portMappings"] == [
-            ["containerPort": 8080, "hostPort": 8080, "protocol": "tcp"], ["containerPort": 8125, "hostPort": 8125, "protocol": "udp"],
-        ])
+        #expect(
+            declared["containers"]?[0]?["portMappings"] == [
+                ["containerPort": 8080, "hostPort": 8080, "protocol": "tcp"], ["containerPort": 8125, "hostPort": 8125, "protocol": "udp"],
+            ])
         #expect(provider.physicalID(for: declared) == family)
 
         let created = try await provider.create(declared)
@@ -75,8 +86,13 @@ import TestSupport
         #expect(web["portMappings"][1]["protocol"] == "udp")
         #expect(web["environment"] == [["name": "LOG_GROUP", "value": .string("/ecs/\(family)")], ["name": "STAGE", "value": "test"]])
         #expect(web["secrets"][1] == ["name": "DB_PASSWORD", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password"])
-        #expect(web["logConfiguration"] == ["logDriver": "awslogs", "options": [
-            "awslogs-group": .string("/ecs/\(family)"), "awslogs-region": "us-east-1", "awslogs-stream-prefix": "web"]])
+        #expect(
+            web["logConfiguration"] == [
+                "logDriver": "awslogs",
+                "options": [
+                    "awslogs-group": .string("/ecs/\(family)"), "awslogs-region": "us-east-1", "awslogs-stream-prefix": "web",
+                ],
+            ])
         #expect(web["healthCheck"]["startPeriod"] == 30)
         #expect(web["command"] == ["./serve", "--port", "8080"])
         #expect(registered["containerDefinitions"][1]["essential"] == false)
@@ -131,20 +147,26 @@ import TestSupport
     }
 
     @Test func bridgeModeDefaultsForEC2() {
-        let definition = ECSTaskDefinition("ec2", family: "worker", requiresCompatibilities: [.ec2], containers: [
-            .init(name: "worker", image: "busybox", memory: 128, portMappings: [.init(containerPort: 80), .init(containerPort: 81, hostPort: 8081)]),
-        ])
+        let definition = ECSTaskDefinition(
+            "ec2", family: "worker", requiresCompatibilities: [.ec2],
+            containers: [
+                .init(
+                    name: "worker", image: "busybox", memory: 128, portMappings: [.init(containerPort: 80), .init(containerPort: 81, hostPort: 8081)])
+            ])
         #expect(definition.validate().isEmpty)
         let attributes = ProviderTesting.attributes(of: definition)
         #expect(attributes["networkMode"] == "bridge")
-        #expect(attributes["containers"]?[0]?["portMappings"] == [
-            ["containerPort": 80, "hostPort": 0, "protocol": "tcp"], ["containerPort": 81, "hostPort": 8081, "protocol": "tcp"],
-        ])
+        #expect(
+            attributes["containers"]?[0]?["portMappings"] == [
+                ["containerPort": 80, "hostPort": 0, "protocol": "tcp"], ["containerPort": 81, "hostPort": 8081, "protocol": "tcp"],
+            ])
         // What RegisterTaskDefinition gets: no hostPort for a dynamic port, no startPeriod when off.
         let input = ECSTaskDefinitionProvider.containerInput(attributes["containers"]![0]!)
         #expect(input["portMappings"] == [["containerPort": 80, "protocol": "tcp"], ["containerPort": 81, "hostPort": 8081, "protocol": "tcp"]])
         // And what ECS answers (without the defaults it fills in) reads back as declared.
-        let live: JSON = ["name": "worker", "image": "busybox", "memory": 128, "portMappings": [["containerPort": 80], ["containerPort": 81, "hostPort": 8081]]]
+        let live: JSON = [
+            "name": "worker", "image": "busybox", "memory": 128, "portMappings": [["containerPort": 80], ["containerPort": 81, "hostPort": 8081]],
+        ]
         #expect(ECSTaskDefinitionProvider.container(live, staticPorts: false) == attributes["containers"]![0]!)
     }
 
@@ -163,7 +185,8 @@ import TestSupport
             for memory in size.memory {
                 #expect(attributes(ECSTaskDefinition("a", family: "app", cpu: size.cpu, memory: memory, containers: [web])).isEmpty)
             }
-            #expect(attributes(ECSTaskDefinition("a", family: "app", cpu: size.cpu, memory: size.memory.last! + 1024, containers: [web])) == ["memory"])
+            #expect(
+                attributes(ECSTaskDefinition("a", family: "app", cpu: size.cpu, memory: size.memory.last! + 1024, containers: [web])) == ["memory"])
         }
         #expect(attributes(ECSTaskDefinition("a", family: "app", cpu: 8192, memory: 17408, containers: [web])) == ["memory"])
 
@@ -173,13 +196,19 @@ import TestSupport
         let secret = ECSTaskDefinition.Container(name: "web", image: "nginx", secrets: ["KEY": "arn:aws:ssm:us-east-1:123456789012:parameter/k"])
         #expect(attributes(ECSTaskDefinition("a", family: "app", cpu: 256, memory: 512, containers: [secret])) == ["executionRoleArn"])
         let logged = ECSTaskDefinition.Container(name: "web", image: "nginx", logConfiguration: .awslogs(group: "g", region: "us-east-1"))
-        #expect(attributes(ECSTaskDefinition("a", family: "app", cpu: 256, memory: 512, executionRoleArn: "arn:aws:iam::123456789012:role/x",
-                                             containers: [logged])) == ["containers[0].logConfiguration.awslogs-stream-prefix"])
-        let checked = ECSTaskDefinition.Container(name: "web", image: "nginx", portMappings: [.init(containerPort: 80, hostPort: 8080)],
-                                                  healthCheck: .init(command: ["curl"], timeout: 100))
-        #expect(attributes(ECSTaskDefinition("a", family: "app", cpu: 256, memory: 512, containers: [checked, web])) == [
-            "containers[0].portMappings[0].hostPort", "containers[0].healthCheck.command", "containers[0].healthCheck.timeout", "containers[1].name",
-        ])
+        #expect(
+            attributes(
+                ECSTaskDefinition(
+                    "a", family: "app", cpu: 256, memory: 512, executionRoleArn: "arn:aws:iam::123456789012:role/x",
+                    containers: [logged])) == ["containers[0].logConfiguration.awslogs-stream-prefix"])
+        let checked = ECSTaskDefinition.Container(
+            name: "web", image: "nginx", portMappings: [.init(containerPort: 80, hostPort: 8080)],
+            healthCheck: .init(command: ["curl"], timeout: 100))
+        #expect(
+            attributes(ECSTaskDefinition("a", family: "app", cpu: 256, memory: 512, containers: [checked, web])) == [
+                "containers[0].portMappings[0].hostPort", "containers[0].healthCheck.command", "containers[0].healthCheck.timeout",
+                "containers[1].name",
+            ])
         let noMemory = ECSTaskDefinition("a", family: "app", requiresCompatibilities: [.ec2], containers: [web])
         #expect(attributes(noMemory) == ["containers[0].memory"])
     }

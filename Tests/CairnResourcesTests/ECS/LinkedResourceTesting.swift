@@ -1,8 +1,9 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
 import Foundation
+
+@testable import CairnResources
 
 /// Resolves declarations that refer to other resources, as the engine does once their outputs are known.
 enum LinkedResourceTesting {

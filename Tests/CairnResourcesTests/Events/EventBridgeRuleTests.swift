@@ -1,9 +1,10 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct EventBridgeRuleTests {
     @Test(.integration) func scheduledRuleWithTargetsLifecycle() async throws {
@@ -11,9 +12,10 @@ import TestSupport
         let provider = EventBridgeRuleProvider(client: client)
         let name = ProviderTesting.uniqueName("drift-schedule")
         let topic = try await moto.awsJSON(["sns", "create-topic", "--name", name])["TopicArn"].string ?? ""
-        var rule = EventBridgeRule("schedule", name: Input(name), trigger: .rate(15, .minutes), description: "Runs cairn drift",
-                                   targets: [.init(id: "drift", arn: Input(topic), input: ["stack": "small-business-invoices"])],
-                                   tags: ["team": "platform"])
+        var rule = EventBridgeRule(
+            "schedule", name: Input(name), trigger: .rate(15, .minutes), description: "Runs cairn drift",
+            targets: [.init(id: "drift", arn: Input(topic), input: ["stack": "small-business-invoices"])],
+            tags: ["team": "platform"])
         let declared = ProviderTesting.attributes(of: rule)
         let created = try await provider.create(declared)
         #expect(created.outputs["arn"]?.stringValue?.hasSuffix(":rule/\(name)") == true)
@@ -43,8 +45,9 @@ import TestSupport
     }
 
     @Test func validationNamesTheAttribute() {
-        let rule = EventBridgeRule("bad", name: "has space", trigger: .cron("0 6 * *"),
-                                   targets: [.init(id: "a", arn: "x"), .init(id: "a", arn: "y")])
+        let rule = EventBridgeRule(
+            "bad", name: "has space", trigger: .cron("0 6 * *"),
+            targets: [.init(id: "a", arn: "x"), .init(id: "a", arn: "y")])
         let attributes = Set(rule.validate().compactMap(\.attribute))
         #expect(attributes == ["name", "scheduleExpression", "targets[1].id"])
     }

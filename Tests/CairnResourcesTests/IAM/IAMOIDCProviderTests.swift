@@ -1,10 +1,11 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct IAMOIDCProviderTests {
     static let thumbprintA = "6938fd4d98bab03faadb97b34396831e3780aea1"
@@ -50,8 +51,10 @@ import TestSupport
         let updated = try await provider.update(id: arn, from: declared, to: next)
         #expect(updated.id == arn)
         let after = try await moto.awsJSON(["iam", "get-open-id-connect-provider", "--open-id-connect-provider-arn", arn])
-        #expect(Set((after["ThumbprintList"].array ?? []).compactMap { $0.string?.lowercased() }) == [Self.thumbprintA, Self.thumbprintB.lowercased()])
-        #expect(Dictionary(uniqueKeysWithValues: (after["Tags"].array ?? []).map { ($0["Key"].string ?? "", $0["Value"].string ?? "") })
+        #expect(
+            Set((after["ThumbprintList"].array ?? []).compactMap { $0.string?.lowercased() }) == [Self.thumbprintA, Self.thumbprintB.lowercased()])
+        #expect(
+            Dictionary(uniqueKeysWithValues: (after["Tags"].array ?? []).map { ($0["Key"].string ?? "", $0["Value"].string ?? "") })
                 == ["team": "release", "env": "prod"])
         #expect(try await provider.read(id: arn, prior: next)?.attributes == next)
 
@@ -64,18 +67,24 @@ import TestSupport
 
     /// moto does not implement AddClientIDToOpenIDConnectProvider: the client-id changes are checked on the wire.
     @Test(.integration) func clientIDsChangeInPlaceAddingBeforeRemoving() async throws {
-        let empty = #"<?xml version="1.0"?><Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></Response>"#
+        let empty =
+            #"<?xml version="1.0"?><Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></Response>"#
         let stub = try await StubServer.start([.xml(200, empty)])
         defer { stub.stop() }
         let provider = IAMOIDCProviderProvider(client: try PipeTesting.stubClient(stub))
         let arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
         let old = ProviderTesting.attributes(of: IAMOIDCProvider.gitHubActions("gh", thumbprintList: [Self.thumbprintA]))
-        let new = ProviderTesting.attributes(of: IAMOIDCProvider("gh", url: IAMOIDCProvider.gitHubActionsURL,
-                                                                  clientIdList: ["github-actions", "urn:example"], thumbprintList: [Self.thumbprintA]))
+        let new = ProviderTesting.attributes(
+            of: IAMOIDCProvider(
+                "gh", url: IAMOIDCProvider.gitHubActionsURL,
+                clientIdList: ["github-actions", "urn:example"], thumbprintList: [Self.thumbprintA]))
         _ = try await provider.update(id: arn, from: old, to: new)
         let requests = try await stub.requests().map(\.formParameters)
-        #expect(requests.map { $0["Action"] } == ["AddClientIDToOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider",
-                                                  "RemoveClientIDFromOpenIDConnectProvider"])
+        #expect(
+            requests.map { $0["Action"] } == [
+                "AddClientIDToOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider",
+                "RemoveClientIDFromOpenIDConnectProvider",
+            ])
         #expect(requests.map { $0["ClientID"] } == ["github-actions", "urn:example", "sts.amazonaws.com"])
         #expect(requests.allSatisfy { $0["OpenIDConnectProviderArn"] == arn })
     }
@@ -97,8 +106,9 @@ import TestSupport
     }
 
     @Test func validationNamesTheAttribute() {
-        let bad = IAMOIDCProvider("bad", url: "http://issuer.example.com/?x=1", clientIdList: ["a", "a", ""],
-                                  thumbprintList: ["abc", Self.thumbprintA, Self.thumbprintA.uppercased()])
+        let bad = IAMOIDCProvider(
+            "bad", url: "http://issuer.example.com/?x=1", clientIdList: ["a", "a", ""],
+            thumbprintList: ["abc", Self.thumbprintA, Self.thumbprintA.uppercased()])
         let issues = bad.validate()
         #expect(issues.map(\.attribute) == ["url", "clientIdList[1]", "clientIdList[2]", "thumbprintList[0]", "thumbprintList[2]"])
         #expect(IAMOIDCProvider("trailing", url: "https://issuer.example.com/").validate().map(\.attribute) == ["url"])

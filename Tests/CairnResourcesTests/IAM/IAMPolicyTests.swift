@@ -1,18 +1,21 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct IAMPolicyTests {
     static func document(_ bucket: String) -> PolicyDocument {
         PolicyDocument([
-            PolicyStatement(sid: "Read", actions: ["s3:GetObject", "s3:ListBucket"],
-                            resources: ["arn:aws:s3:::\(bucket)", "arn:aws:s3:::\(bucket)/*"]),
-            PolicyStatement(actions: ["ecr:GetAuthorizationToken"], resources: ["*"],
-                            conditions: [PolicyCondition("Bool", "aws:SecureTransport", ["true"])]),
+            PolicyStatement(
+                sid: "Read", actions: ["s3:GetObject", "s3:ListBucket"],
+                resources: ["arn:aws:s3:::\(bucket)", "arn:aws:s3:::\(bucket)/*"]),
+            PolicyStatement(
+                actions: ["ecr:GetAuthorizationToken"], resources: ["*"],
+                conditions: [PolicyCondition("Bool", "aws:SecureTransport", ["true"])]),
         ])
     }
 
@@ -25,8 +28,9 @@ import TestSupport
         let provider = IAMPolicyProvider(client: client)
         #expect(provider.replaceOnChange == ["name", "path", "description"])
         let name = ProviderTesting.uniqueName("policy")
-        var policy = IAMPolicy("deploy", name: Input(name), path: "/cairn/ci/", description: "Deploy: read artifacts",
-                               document: Self.document("artifacts-0"), tags: ["team": "invoices", "env": "test"])
+        var policy = IAMPolicy(
+            "deploy", name: Input(name), path: "/cairn/ci/", description: "Deploy: read artifacts",
+            document: Self.document("artifacts-0"), tags: ["team": "invoices", "env": "test"])
         #expect(policy.validate().isEmpty)
         let declared = ProviderTesting.attributes(of: policy)
         #expect(provider.physicalID(for: declared) == "/cairn/ci/\(name)")
@@ -40,7 +44,8 @@ import TestSupport
         let got = try await moto.awsJSON(["iam", "get-policy", "--policy-arn", arn])["Policy"]
         #expect(got["Path"].string == "/cairn/ci/")
         #expect(got["Description"].string == "Deploy: read artifacts")
-        #expect(Dictionary(uniqueKeysWithValues: (got["Tags"].array ?? []).map { ($0["Key"].string ?? "", $0["Value"].string ?? "") })
+        #expect(
+            Dictionary(uniqueKeysWithValues: (got["Tags"].array ?? []).map { ($0["Key"].string ?? "", $0["Value"].string ?? "") })
                 == ["team": "invoices", "env": "test"])
         let version = try await moto.awsJSON(["iam", "get-policy-version", "--policy-arn", arn, "--version-id", got["DefaultVersionId"].string ?? ""])
         #expect(version["PolicyVersion"]["Document"]["Statement"][0]["Resource"] == ["arn:aws:s3:::artifacts-0", "arn:aws:s3:::artifacts-0/*"])
@@ -65,7 +70,9 @@ import TestSupport
             let versions = try await Self.versions(moto, arn)
             #expect(versions.count == min(i + 1, 5), "after change \(i): \(versions)")
             let defaultVersion = try #require(versions.first { $0["IsDefaultVersion"].bool == true })
-            let document = try await moto.awsJSON(["iam", "get-policy-version", "--policy-arn", arn, "--version-id", defaultVersion["VersionId"].string ?? ""])
+            let document = try await moto.awsJSON([
+                "iam", "get-policy-version", "--policy-arn", arn, "--version-id", defaultVersion["VersionId"].string ?? "",
+            ])
             #expect(document["PolicyVersion"]["Document"]["Statement"][0]["Resource"][0].string == "arn:aws:s3:::artifacts-\(i)")
             #expect(defaultVersion["VersionId"].string == "v\(i + 1)")
             #expect(try await provider.read(id: arn, prior: next)?.attributes == next)
@@ -78,13 +85,18 @@ import TestSupport
         policy.tags = ["team": "billing", "owner": "ops"]
         _ = try await provider.update(id: arn, from: previous, to: ProviderTesting.attributes(of: policy))
         let tags = try await moto.awsJSON(["iam", "list-policy-tags", "--policy-arn", arn])["Tags"].array ?? []
-        #expect(Dictionary(uniqueKeysWithValues: tags.map { ($0["Key"].string ?? "", $0["Value"].string ?? "") }) == ["team": "billing", "owner": "ops"])
+        #expect(
+            Dictionary(uniqueKeysWithValues: tags.map { ($0["Key"].string ?? "", $0["Value"].string ?? "") }) == ["team": "billing", "owner": "ops"])
         #expect(try await provider.read(id: arn, prior: [:])?.attributes == ProviderTesting.attributes(of: policy))
 
         // Delete detaches it from the roles, users and groups it is attached to first.
-        let role = ProviderTesting.uniqueName("policy-role"), user = ProviderTesting.uniqueName("policy-user"), group = ProviderTesting.uniqueName("policy-group")
-        _ = try await moto.awsJSON(["iam", "create-role", "--role-name", role, "--assume-role-policy-document",
-                                    #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#])
+        let role = ProviderTesting.uniqueName("policy-role")
+        let user = ProviderTesting.uniqueName("policy-user")
+        let group = ProviderTesting.uniqueName("policy-group")
+        _ = try await moto.awsJSON([
+            "iam", "create-role", "--role-name", role, "--assume-role-policy-document",
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        ])
         _ = try await moto.awsJSON(["iam", "create-user", "--user-name", user])
         _ = try await moto.awsJSON(["iam", "create-group", "--group-name", group])
         _ = try await moto.aws(["iam", "attach-role-policy", "--role-name", role, "--policy-arn", arn])
@@ -109,17 +121,22 @@ import TestSupport
         func version(_ id: String, _ isDefault: Bool) -> XMLNode {
             XMLNode("member", children: [XMLNode("VersionId", text: id), XMLNode("IsDefaultVersion", text: isDefault ? "true" : "false")])
         }
-        #expect(IAMPolicyProvider.oldestNonDefault([version("v10", false), version("v9", false), version("v2", true), version("v11", false)]) == "v9")
+        #expect(
+            IAMPolicyProvider.oldestNonDefault([version("v10", false), version("v9", false), version("v2", true), version("v11", false)]) == "v9")
         #expect(IAMPolicyProvider.oldestNonDefault([version("v3", true)]) == nil)
     }
 
     @Test func validationNamesTheAttribute() {
-        let bad = IAMPolicy("bad", name: "no spaces", path: "ci", description: String(repeating: "x", count: 1001),
-                            document: PolicyDocument([PolicyStatement(principals: [.service("ec2.amazonaws.com")], actions: ["s3:GetObject"])]),
-                            tags: ["aws:reserved": "x"])
+        let bad = IAMPolicy(
+            "bad", name: "no spaces", path: "ci", description: String(repeating: "x", count: 1001),
+            document: PolicyDocument([PolicyStatement(principals: [.service("ec2.amazonaws.com")], actions: ["s3:GetObject"])]),
+            tags: ["aws:reserved": "x"])
         let issues = bad.validate()
-        #expect(Set(issues.compactMap(\.attribute)) == ["name", "path", "description", "document.Statement[0].Resource",
-                                                         "document.Statement[0].Principal", "tags.aws:reserved"])
+        #expect(
+            Set(issues.compactMap(\.attribute)) == [
+                "name", "path", "description", "document.Statement[0].Resource",
+                "document.Statement[0].Principal", "tags.aws:reserved",
+            ])
         #expect(issues.allSatisfy { $0.address == "aws_iam_policy.bad" })
         #expect(IAMPolicy("ok", name: "deploy", path: "/", document: Self.document("b")).validate().isEmpty)
     }

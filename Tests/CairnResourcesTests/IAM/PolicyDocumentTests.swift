@@ -1,8 +1,9 @@
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
 import Foundation
 import Testing
+
+@testable import CairnResources
 
 @Suite struct PolicyDocumentTests {
     static func resolved(_ document: PolicyDocument) -> JSON {
@@ -13,39 +14,52 @@ import Testing
     @Test func normalFormWritesOneElementListsAsTheirElement() {
         let document = PolicyDocument([
             PolicyStatement(sid: "One", actions: ["s3:GetObject"], resources: ["arn:aws:s3:::b/*"]),
-            PolicyStatement(effect: .deny, notActions: ["iam:*", "sts:*"], notResources: ["*"],
-                            conditions: [PolicyCondition("Bool", "aws:SecureTransport", ["false"]),
-                                         PolicyCondition("StringEquals", "aws:RequestedRegion", ["eu-west-1", "eu-central-1"]),
-                                         PolicyCondition("StringEquals", "aws:PrincipalAccount", ["123456789012"])]),
+            PolicyStatement(
+                effect: .deny, notActions: ["iam:*", "sts:*"], notResources: ["*"],
+                conditions: [
+                    PolicyCondition("Bool", "aws:SecureTransport", ["false"]),
+                    PolicyCondition("StringEquals", "aws:RequestedRegion", ["eu-west-1", "eu-central-1"]),
+                    PolicyCondition("StringEquals", "aws:PrincipalAccount", ["123456789012"]),
+                ]),
         ])
-        #expect(Self.resolved(document) == [
-            "Version": "2012-10-17",
-            "Statement": [
-                ["Sid": "One", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"],
-                ["Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "NotResource": "*",
-                 "Condition": ["Bool": ["aws:SecureTransport": "false"],
-                               "StringEquals": ["aws:RequestedRegion": ["eu-west-1", "eu-central-1"], "aws:PrincipalAccount": "123456789012"]]],
-            ],
-        ])
+        #expect(
+            Self.resolved(document) == [
+                "Version": "2012-10-17",
+                "Statement": [
+                    ["Sid": "One", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"],
+                    [
+                        "Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "NotResource": "*",
+                        "Condition": [
+                            "Bool": ["aws:SecureTransport": "false"],
+                            "StringEquals": ["aws:RequestedRegion": ["eu-west-1", "eu-central-1"], "aws:PrincipalAccount": "123456789012"],
+                        ],
+                    ],
+                ],
+            ])
     }
 
     @Test func principalsAreGroupedByKind() {
-        let statement = PolicyStatement(principals: [.service("a.amazonaws.com"), .aws("arn:aws:iam::123456789012:root"),
-                                                     .service("b.amazonaws.com"), .federated("arn:aws:iam::123456789012:oidc-provider/x")],
-                                        actions: ["sts:AssumeRole"])
-        #expect(Self.resolved(PolicyDocument([statement]))["Statement"]?[0]?["Principal"] == [
-            "Service": ["a.amazonaws.com", "b.amazonaws.com"],
-            "AWS": "arn:aws:iam::123456789012:root",
-            "Federated": "arn:aws:iam::123456789012:oidc-provider/x",
-        ])
+        let statement = PolicyStatement(
+            principals: [
+                .service("a.amazonaws.com"), .aws("arn:aws:iam::123456789012:root"),
+                .service("b.amazonaws.com"), .federated("arn:aws:iam::123456789012:oidc-provider/x"),
+            ],
+            actions: ["sts:AssumeRole"])
+        #expect(
+            Self.resolved(PolicyDocument([statement]))["Statement"]?[0]?["Principal"] == [
+                "Service": ["a.amazonaws.com", "b.amazonaws.com"],
+                "AWS": "arn:aws:iam::123456789012:root",
+                "Federated": "arn:aws:iam::123456789012:oidc-provider/x",
+            ])
         let anyone = PolicyStatement(principals: [.anyone], actions: ["ecr:BatchGetImage"])
         #expect(Self.resolved(PolicyDocument([anyone]))["Statement"]?[0]?["Principal"] == "*")
     }
 
     @Test func trustPoliciesPickTheAction() {
         #expect(Self.resolved(.trust(.service("codebuild.amazonaws.com")))["Statement"]?[0]?["Action"] == "sts:AssumeRole")
-        let oidc = PolicyDocument.trust(.federated("arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"),
-                                        conditions: [PolicyCondition("StringEquals", "token.actions.githubusercontent.com:aud", ["sts.amazonaws.com"])])
+        let oidc = PolicyDocument.trust(
+            .federated("arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"),
+            conditions: [PolicyCondition("StringEquals", "token.actions.githubusercontent.com:aud", ["sts.amazonaws.com"])])
         let statement = Self.resolved(oidc)["Statement"]?[0]
         #expect(statement?["Action"] == "sts:AssumeRoleWithWebIdentity")
         #expect(statement?["Condition"] == ["StringEquals": ["token.actions.githubusercontent.com:aud": "sts.amazonaws.com"]])
@@ -61,11 +75,15 @@ import Testing
     }
 
     @Test func normalizerMakesEquivalentTextsEqual() throws {
-        let declared = Self.resolved(PolicyDocument([
-            PolicyStatement(sid: "Read", actions: ["s3:GetObject", "s3:ListBucket"], resources: ["*"],
-                            conditions: [PolicyCondition("Bool", "aws:SecureTransport", ["true"]),
-                                         PolicyCondition("NumericLessThan", "s3:max-keys", ["10"])]),
-        ]))
+        let declared = Self.resolved(
+            PolicyDocument([
+                PolicyStatement(
+                    sid: "Read", actions: ["s3:GetObject", "s3:ListBucket"], resources: ["*"],
+                    conditions: [
+                        PolicyCondition("Bool", "aws:SecureTransport", ["true"]),
+                        PolicyCondition("NumericLessThan", "s3:max-keys", ["10"]),
+                    ])
+            ]))
         let reordered = """
             {
               "Statement" : {
@@ -98,11 +116,17 @@ import Testing
     }
 
     @Test func normalizerLeavesMultiElementListsAndPrincipalStar() {
-        let text = #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":["a:B","a:C"],"Resource":["x"],"Condition":{"StringEquals":{"k":["1","2"]}}}]}"#
-        #expect(PolicyNormalizer.parse(text) == [
-            "Statement": [["Effect": "Allow", "Principal": "*", "Action": ["a:B", "a:C"], "Resource": "x",
-                           "Condition": ["StringEquals": ["k": ["1", "2"]]]]],
-        ])
+        let text =
+            #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":["a:B","a:C"],"Resource":["x"],"Condition":{"StringEquals":{"k":["1","2"]}}}]}"#
+        #expect(
+            PolicyNormalizer.parse(text) == [
+                "Statement": [
+                    [
+                        "Effect": "Allow", "Principal": "*", "Action": ["a:B", "a:C"], "Resource": "x",
+                        "Condition": ["StringEquals": ["k": ["1", "2"]]],
+                    ]
+                ]
+            ])
     }
 
     @Test func validationNamesTheAttribute() {
@@ -113,24 +137,30 @@ import Testing
         let good = PolicyDocument([PolicyStatement(sid: "Ok1", actions: ["s3:Get*", "ecr:BatchGetImage", "*"], resources: ["*"])])
         #expect(attributes(good).isEmpty)
 
-        #expect(attributes(PolicyDocument(version: "2020-01-01", [PolicyStatement(actions: ["s3:GetObject"], resources: ["*"])]))
+        #expect(
+            attributes(PolicyDocument(version: "2020-01-01", [PolicyStatement(actions: ["s3:GetObject"], resources: ["*"])]))
                 == ["inlinePolicies.p.Version"])
         #expect(attributes(PolicyDocument([])) == ["inlinePolicies.p"])
-        #expect(attributes(PolicyDocument([
-            PolicyStatement(sid: "has-dash", actions: ["s3:GetObject"], resources: ["*"]),
-            PolicyStatement(sid: "Same", actions: ["s3:GetObject"], resources: ["*"]),
-            PolicyStatement(sid: "Same", actions: ["s3:GetObject"], resources: ["*"]),
-        ])) == ["inlinePolicies.p.Statement[0].Sid", "inlinePolicies.p.Statement[2].Sid"])
+        #expect(
+            attributes(
+                PolicyDocument([
+                    PolicyStatement(sid: "has-dash", actions: ["s3:GetObject"], resources: ["*"]),
+                    PolicyStatement(sid: "Same", actions: ["s3:GetObject"], resources: ["*"]),
+                    PolicyStatement(sid: "Same", actions: ["s3:GetObject"], resources: ["*"]),
+                ])) == ["inlinePolicies.p.Statement[0].Sid", "inlinePolicies.p.Statement[2].Sid"])
         #expect(attributes(PolicyDocument([PolicyStatement(resources: ["*"])])) == ["inlinePolicies.p.Statement[0].Action"])
-        #expect(attributes(PolicyDocument([PolicyStatement(actions: ["s3GetObject", "s3:", ":x", "s3:Get Object"], resources: ["*"])]))
+        #expect(
+            attributes(PolicyDocument([PolicyStatement(actions: ["s3GetObject", "s3:", ":x", "s3:Get Object"], resources: ["*"])]))
                 == Array(repeating: "inlinePolicies.p.Statement[0].Action", count: 4))
         #expect(attributes(PolicyDocument([PolicyStatement(actions: ["s3:GetObject"])])) == ["inlinePolicies.p.Statement[0].Resource"])
         #expect(attributes(PolicyDocument([PolicyStatement(notActions: ["iam:*"], notResources: ["*"])])).isEmpty)
-        #expect(attributes(PolicyDocument([PolicyStatement(principals: [.anyone], actions: ["s3:GetObject"], resources: ["*"])]))
+        #expect(
+            attributes(PolicyDocument([PolicyStatement(principals: [.anyone], actions: ["s3:GetObject"], resources: ["*"])]))
                 == ["inlinePolicies.p.Statement[0].Principal"])
 
         // Trust and resource policies need principals, not resources.
-        #expect(attributes(PolicyDocument([PolicyStatement(actions: ["sts:AssumeRole"])]), resource: false, principal: true)
+        #expect(
+            attributes(PolicyDocument([PolicyStatement(actions: ["sts:AssumeRole"])]), resource: false, principal: true)
                 == ["inlinePolicies.p.Statement[0].Principal"])
         #expect(attributes(.trust(.service("ecs-tasks.amazonaws.com")), resource: false, principal: true).isEmpty)
 

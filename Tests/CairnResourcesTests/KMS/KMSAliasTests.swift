@@ -1,10 +1,11 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct KMSAliasTests {
     /// The alias as the aws CLI lists it, or null.
@@ -23,7 +24,8 @@ import TestSupport
         let provider = KMSAliasProvider(client: client)
         #expect(provider.replaceOnChange == ["name"])
         #expect(provider.adoptionProof == .creationTime)
-        let first = try await Self.newKey(moto), second = try await Self.newKey(moto)
+        let first = try await Self.newKey(moto)
+        let second = try await Self.newKey(moto)
         let name = "alias/\(ProviderTesting.uniqueName("artifacts"))"
         var alias = KMSAlias("artifacts", name: Input(name), targetKeyId: Input(first.arn))
         #expect(alias.validate().isEmpty)

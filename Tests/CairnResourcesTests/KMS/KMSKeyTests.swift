@@ -1,10 +1,11 @@
-@testable import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnAWS
+@testable import CairnResources
 
 @Suite struct KMSKeyTests {
     static func describe(_ moto: MotoServer, _ id: String) async throws -> JSONValue {
@@ -29,8 +30,9 @@ import TestSupport
     /// The seed's key policy: the account root (IAM delegation) plus CodePipeline's use of the key.
     static let document = PolicyDocument([
         PolicyStatement(sid: "Root", principals: [.aws(Input(root))], actions: ["kms:*"], resources: ["*"]),
-        PolicyStatement(sid: "Pipeline", principals: [.service("codepipeline.amazonaws.com")],
-                        actions: ["kms:Decrypt", "kms:GenerateDataKey*"], resources: ["*"]),
+        PolicyStatement(
+            sid: "Pipeline", principals: [.service("codepipeline.amazonaws.com")],
+            actions: ["kms:Decrypt", "kms:GenerateDataKey*"], resources: ["*"]),
     ])
 
     @Test(.integration) func createReadUpdateDeleteAgainstMoto() async throws {
@@ -38,8 +40,9 @@ import TestSupport
         let provider = KMSKeyProvider(client: client)
         #expect(provider.replaceOnChange.isEmpty)
         #expect(provider.localAttributes == ["deletionWindowInDays"])
-        var key = KMSKey("artifacts", description: "SSE-KMS for S3 artifacts", policy: .document(Self.document),
-                         enableKeyRotation: true, deletionWindowInDays: 7, tags: ["team": "platform"])
+        var key = KMSKey(
+            "artifacts", description: "SSE-KMS for S3 artifacts", policy: .document(Self.document),
+            enableKeyRotation: true, deletionWindowInDays: 7, tags: ["team": "platform"])
         #expect(key.validate().isEmpty)
         let declared = ProviderTesting.attributes(of: key)
         #expect(declared["keyState"] == "Enabled")
@@ -137,7 +140,8 @@ import TestSupport
         #expect(try await Self.rotation(moto, id) == true)
 
         _ = try await moto.awsJSON(["kms", "schedule-key-deletion", "--key-id", id, "--pending-window-in-days", "7"])
-        let pending = try #require(try await provider.read(id: id, prior: declared), "a key pending deletion is still read, so that a re-apply can recover it")
+        let pending = try #require(
+            try await provider.read(id: id, prior: declared), "a key pending deletion is still read, so that a re-apply can recover it")
         #expect(pending.attributes["keyState"] == "PendingDeletion")
         #expect(AttributeDiff.changes(from: pending.attributes, to: declared).map(\.path) == ["keyState"])
         _ = try await provider.update(id: id, from: pending.attributes, to: declared)
@@ -178,8 +182,15 @@ import TestSupport
         let refusals = Locked(2)
         let transport = ScriptedTransport(status: { operation in
             guard operation == "CreateKey" else { return (200, "{}") }
-            let refuse = refusals.withLock { count -> Bool in count -= 1; return count >= 0 }
-            return refuse ? (400, #"{"__type": "MalformedPolicyDocumentException", "message": "Policy contains a statement with one or more invalid principals."}"#)
+            let refuse = refusals.withLock { count -> Bool in
+                count -= 1
+                return count >= 0
+            }
+            return refuse
+                ? (
+                    400,
+                    #"{"__type": "MalformedPolicyDocumentException", "message": "Policy contains a statement with one or more invalid principals."}"#
+                )
                 : (200, #"{"KeyMetadata": {"KeyId": "k-1", "Arn": "arn:aws:kms:us-east-1:123456789012:key/k-1"}}"#)
         })
         let client = AWSClient.scripted(transport, clock: clock)

@@ -1,10 +1,11 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 /// The engine with the real providers against moto: update in place, replace, delete by removal,
 /// and validation before any call. Results are checked with the aws CLI.
@@ -31,13 +32,15 @@ import TestSupport
         let name = ProviderTesting.uniqueName("repo")
         let roleName = ProviderTesting.uniqueName("role")
         var repository = ECRRepository("app", name: Input(name), tags: ["team": "a"])
-        let role = IAMRole("pusher", name: Input(roleName), assumeRolePolicy: .trust(.service("codebuild.amazonaws.com")),
-                           inlinePolicies: ["push": PolicyDocument([PolicyStatement(actions: ["ecr:PutImage"], resources: [repository.arn.input])])])
+        let role = IAMRole(
+            "pusher", name: Input(roleName), assumeRolePolicy: .trust(.service("codebuild.amazonaws.com")),
+            inlinePolicies: ["push": PolicyDocument([PolicyStatement(actions: ["ecr:PutImage"], resources: [repository.arn.input])])])
         let created = try await apply(workspace, stack([repository, role]))
         #expect(created.count(.create) == 2)
         let policy = try await moto.awsJSON(["iam", "get-role-policy", "--role-name", roleName, "--policy-name", "push"])
-        #expect(policy["PolicyDocument"]["Statement"][0]["Resource"].string?.hasSuffix(":repository/\(name)") == true,
-                "the role's policy got the repository's ARN")
+        #expect(
+            policy["PolicyDocument"]["Statement"][0]["Resource"].string?.hasSuffix(":repository/\(name)") == true,
+            "the role's policy got the repository's ARN")
 
         // Update in place.
         repository.scanOnPush = true
@@ -46,7 +49,9 @@ import TestSupport
         #expect(update.resources.first { $0.address == "aws_ecr_repository.app" }?.action == .update)
         let described = try await moto.awsJSON(["ecr", "describe-repositories", "--repository-names", name])
         #expect(described["repositories"][0]["imageScanningConfiguration"]["scanOnPush"] == true)
-        let tags = try await moto.awsJSON(["ecr", "list-tags-for-resource", "--resource-arn", described["repositories"][0]["repositoryArn"].string ?? ""])
+        let tags = try await moto.awsJSON([
+            "ecr", "list-tags-for-resource", "--resource-arn", described["repositories"][0]["repositoryArn"].string ?? "",
+        ])
         let team = (tags["tags"].array ?? []).first { $0["Key"] == "team" }
         #expect(team?["Value"] == "b")
         #expect((tags["tags"].array ?? []).contains { $0["Key"] == "cairn:state" }, "the ownership tags stay")
@@ -77,8 +82,9 @@ import TestSupport
             "AWS_ENDPOINT_URL": stub.endpoint.absoluteString, "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret",
             "AWS_REGION": "us-east-1", "HOME": "/nonexistent",
         ])
-        let workspace = Workspace(stateDir: FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString),
-                                  providers: awsProviders(client: configuration.client()), environment: [:])
+        let workspace = Workspace(
+            stateDir: FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString),
+            providers: awsProviders(client: configuration.client()), environment: [:])
         let bucket = S3Bucket("artifacts", name: "Not_A_Valid_Bucket")
         let repository = ECRRepository("app", name: "UPPER")
         let role = IAMRole("build", name: "has space", assumeRolePolicy: PolicyDocument([PolicyStatement(actions: ["not-an-action"])]))

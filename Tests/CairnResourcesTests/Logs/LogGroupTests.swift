@@ -1,9 +1,10 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct LogGroupTests {
     static func describe(_ moto: MotoServer, _ name: String) async throws -> JSONValue {
@@ -30,7 +31,9 @@ import TestSupport
         let live = try await Self.describe(moto, name)
         #expect(live["retentionInDays"] == 30)
         #expect(live["kmsKeyId"].string == key)
-        let tags = try await moto.awsJSON(["logs", "list-tags-for-resource", "--resource-arn", "arn:aws:logs:us-east-1:123456789012:log-group:\(name)"])
+        let tags = try await moto.awsJSON([
+            "logs", "list-tags-for-resource", "--resource-arn", "arn:aws:logs:us-east-1:123456789012:log-group:\(name)",
+        ])
         #expect(tags["tags"] == ["team": "invoices"])
 
         // Read right after create, and an import by name alone, give exactly the declared attributes.
@@ -44,7 +47,9 @@ import TestSupport
         group.tags = ["team": "billing", "env": "dev"]
         _ = try await provider.update(id: name, from: old, to: ProviderTesting.attributes(of: group))
         #expect(try await Self.describe(moto, name)["retentionInDays"] == 90)
-        let retagged = try await moto.awsJSON(["logs", "list-tags-for-resource", "--resource-arn", "arn:aws:logs:us-east-1:123456789012:log-group:\(name)"])
+        let retagged = try await moto.awsJSON([
+            "logs", "list-tags-for-resource", "--resource-arn", "arn:aws:logs:us-east-1:123456789012:log-group:\(name)",
+        ])
         #expect(retagged["tags"] == ["team": "billing", "env": "dev"])
         #expect(try await provider.read(id: name, prior: old)?.attributes == ProviderTesting.attributes(of: group))
 
@@ -79,7 +84,10 @@ import TestSupport
         if let error {
             let request = try #require(error as? AWSRequestError, "not moto's not-implemented answer: \(error)")
             #expect(request.operation == "AssociateKmsKey")
-            guard case .unexpectedResponse(let status, _, _) = request.reason else { Issue.record("\(error)"); return }
+            guard case .unexpectedResponse(let status, _, _) = request.reason else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(status == 500)
         } else {
             #expect(try await Self.describe(moto, name)["kmsKeyId"].string == group.kmsKeyId?.literal)

@@ -1,10 +1,11 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct S3BucketTests {
     static let kmsKey = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -14,20 +15,23 @@ import TestSupport
         S3Bucket(
             "full", name: Input(name), versioning: .enabled,
             encryption: .sseKMS(keyID: Input(kmsKey), bucketKey: true),
-            publicAccessBlock: S3Bucket.PublicAccessBlock(blockPublicAcls: true, ignorePublicAcls: false, blockPublicPolicy: true, restrictPublicBuckets: false),
+            publicAccessBlock: S3Bucket.PublicAccessBlock(
+                blockPublicAcls: true, ignorePublicAcls: false, blockPublicPolicy: true, restrictPublicBuckets: false),
             ownershipControls: .bucketOwnerPreferred,
             lifecycleRules: [
                 S3Bucket.LifecycleRule(id: "logs", prefix: "logs/", expirationDays: 30, noncurrentVersionExpirationDays: 7),
                 S3Bucket.LifecycleRule(id: "abort-uploads", enabled: false, abortIncompleteMultipartUploadDays: 3),
             ],
             policy: PolicyDocument([
-                PolicyStatement(sid: "AccountReads", principals: [.aws("arn:aws:iam::123456789012:root")],
-                                actions: ["s3:GetObject", "s3:ListBucket"],
-                                resources: [Input("arn:aws:s3:::\(name)"), Input("arn:aws:s3:::\(name)/*")]),
+                PolicyStatement(
+                    sid: "AccountReads", principals: [.aws("arn:aws:iam::123456789012:root")],
+                    actions: ["s3:GetObject", "s3:ListBucket"],
+                    resources: [Input("arn:aws:s3:::\(name)"), Input("arn:aws:s3:::\(name)/*")])
             ]),
             corsRules: [
-                S3Bucket.CORSRule(id: "web", allowedMethods: [.put, .get], allowedOrigins: ["https://app.example.com"],
-                                  allowedHeaders: ["*"], exposeHeaders: ["ETag"], maxAgeSeconds: 300),
+                S3Bucket.CORSRule(
+                    id: "web", allowedMethods: [.put, .get], allowedOrigins: ["https://app.example.com"],
+                    allowedHeaders: ["*"], exposeHeaders: ["ETag"], maxAgeSeconds: 300),
                 S3Bucket.CORSRule(allowedMethods: [.get], allowedOrigins: ["*"]),
             ],
             website: S3Bucket.Website(indexDocument: "index.html", errorDocument: "error.html"),
@@ -102,8 +106,9 @@ import TestSupport
         bucket.encryption = .sseS3
         bucket.tags = ["team": "billing", "cost-center": "42"]
         bucket.policy = PolicyDocument([
-            PolicyStatement(sid: "AccountWrites", principals: [.aws("arn:aws:iam::123456789012:root")],
-                            actions: ["s3:PutObject"], resources: [Input("arn:aws:s3:::\(name)/*")]),
+            PolicyStatement(
+                sid: "AccountWrites", principals: [.aws("arn:aws:iam::123456789012:root")],
+                actions: ["s3:PutObject"], resources: [Input("arn:aws:s3:::\(name)/*")])
         ])
         bucket.lifecycleRules = [S3Bucket.LifecycleRule(id: "tmp", prefix: "tmp/", expirationDays: 1)]
         bucket.corsRules = []
@@ -146,7 +151,8 @@ import TestSupport
         let stripped = ProviderTesting.attributes(of: bucket)
         _ = try await provider.update(id: name, from: updated, to: stripped)
         #expect(try await moto.aws(["s3api", "get-bucket-policy", "--bucket", name]).stderr.contains("NoSuchBucketPolicy"))
-        #expect(try await moto.aws(["s3api", "get-bucket-lifecycle-configuration", "--bucket", name]).stderr.contains("NoSuchLifecycleConfiguration"))
+        #expect(
+            try await moto.aws(["s3api", "get-bucket-lifecycle-configuration", "--bucket", name]).stderr.contains("NoSuchLifecycleConfiguration"))
         #expect(try await moto.aws(["s3api", "get-public-access-block", "--bucket", name]).stderr.contains("NoSuchPublicAccessBlockConfiguration"))
         let ownership2 = try await moto.awsJSON(["s3api", "get-bucket-ownership-controls", "--bucket", name])
         #expect(ownership2["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "ObjectWriter")
@@ -224,8 +230,9 @@ import TestSupport
         // A policy denying deletes to everyone (moto ignores conditions, so such policies bite there):
         // forceDestroy removes the policy before emptying.
         bucket.policy = PolicyDocument([
-            PolicyStatement(sid: "NoDeletes", effect: .deny, principals: [.anyone],
-                            actions: ["s3:DeleteObject", "s3:DeleteObjectVersion"], resources: [Input("arn:aws:s3:::\(name)/*")]),
+            PolicyStatement(
+                sid: "NoDeletes", effect: .deny, principals: [.anyone],
+                actions: ["s3:DeleteObject", "s3:DeleteObjectVersion"], resources: [Input("arn:aws:s3:::\(name)/*")])
         ])
         let withPolicy = ProviderTesting.attributes(of: bucket)
         _ = try await provider.update(id: name, from: declared, to: withPolicy)
@@ -320,43 +327,64 @@ import TestSupport
             website: S3Bucket.Website(indexDocument: "pages/index.html"),
             tags: ["aws:reserved": "x"])
         let attributes = Set(bucket.validate().compactMap(\.attribute))
-        #expect(attributes == [
-            "encryption.kmsKeyID",
-            "lifecycleRules[1].id", "lifecycleRules[2]", "lifecycleRules[3].id", "lifecycleRules[3].expirationDays",
-            "policy.Statement[0].Resource", "policy.Statement[0].Principal",
-            "corsRules[0].allowedMethods", "corsRules[0].allowedOrigins",
-            "website.indexDocument",
-            "tags.aws:reserved",
-        ])
+        #expect(
+            attributes == [
+                "encryption.kmsKeyID",
+                "lifecycleRules[1].id", "lifecycleRules[2]", "lifecycleRules[3].id", "lifecycleRules[3].expirationDays",
+                "policy.Statement[0].Resource", "policy.Statement[0].Principal",
+                "corsRules[0].allowedMethods", "corsRules[0].allowedOrigins",
+                "website.indexDocument",
+                "tags.aws:reserved",
+            ])
         #expect(Self.fullBucket("cairn-valid").validate().isEmpty)
     }
 
     @Test func readsLegacyAndSparseXML() throws {
-        let lifecycle = try XMLNode.parse(Data("""
-            <LifecycleConfiguration><Rule><ID>b</ID><Prefix>old/</Prefix><Status>Enabled</Status>\
-            <Expiration><Days>9</Days></Expiration></Rule><Rule><ID>a</ID><Filter/><Status>Disabled</Status>\
-            <AbortIncompleteMultipartUpload><DaysAfterInitiation>2</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule>\
-            </LifecycleConfiguration>
-            """.utf8))
-        #expect(S3BucketWire.lifecycleRules(from: lifecycle) == [
-            ["id": "a", "prefix": "", "enabled": false, "expirationDays": nil, "noncurrentVersionExpirationDays": nil, "abortIncompleteMultipartUploadDays": 2],
-            ["id": "b", "prefix": "old/", "enabled": true, "expirationDays": 9, "noncurrentVersionExpirationDays": nil, "abortIncompleteMultipartUploadDays": nil],
-        ])
-        let tags = try XMLNode.parse(Data("<Tagging><TagSet><Tag><Key>empty</Key></Tag><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>".utf8))
+        let lifecycle = try XMLNode.parse(
+            Data(
+                """
+                <LifecycleConfiguration><Rule><ID>b</ID><Prefix>old/</Prefix><Status>Enabled</Status>\
+                <Expiration><Days>9</Days></Expiration></Rule><Rule><ID>a</ID><Filter/><Status>Disabled</Status>\
+                <AbortIncompleteMultipartUpload><DaysAfterInitiation>2</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule>\
+                </LifecycleConfiguration>
+                """.utf8))
+        #expect(
+            S3BucketWire.lifecycleRules(from: lifecycle) == [
+                [
+                    "id": "a", "prefix": "", "enabled": false, "expirationDays": nil, "noncurrentVersionExpirationDays": nil,
+                    "abortIncompleteMultipartUploadDays": 2,
+                ],
+                [
+                    "id": "b", "prefix": "old/", "enabled": true, "expirationDays": 9, "noncurrentVersionExpirationDays": nil,
+                    "abortIncompleteMultipartUploadDays": nil,
+                ],
+            ])
+        let tags = try XMLNode.parse(
+            Data("<Tagging><TagSet><Tag><Key>empty</Key></Tag><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>".utf8))
         #expect(S3BucketWire.tags(from: tags) == ["empty": "", "k": "v"])
         #expect(S3BucketWire.encryption(from: nil) == S3BucketWire.defaultEncryption)
-        #expect(S3BucketWire.publicAccessBlock(from: nil) == ["blockPublicAcls": false, "ignorePublicAcls": false, "blockPublicPolicy": false, "restrictPublicBuckets": false])
+        #expect(
+            S3BucketWire.publicAccessBlock(from: nil) == [
+                "blockPublicAcls": false, "ignorePublicAcls": false, "blockPublicPolicy": false, "restrictPublicBuckets": false,
+            ])
         #expect(S3BucketWire.ownership(from: nil) == "ObjectWriter")
         #expect(S3BucketWire.versioning(from: XMLNode("VersioningConfiguration")) == "Disabled")
 
         // The attribute form round-trips through the wire form.
         let declared = ProviderTesting.attributes(of: Self.fullBucket("cairn-roundtrip"))
         func root(_ name: String, _ children: [XMLNode]) -> XMLNode { XMLNode(name, children: children) }
-        #expect(S3BucketWire.lifecycleRules(from: root("LifecycleConfiguration", S3BucketWire.lifecycleXML(declared["lifecycleRules"]!))) == declared["lifecycleRules"])
+        #expect(
+            S3BucketWire.lifecycleRules(from: root("LifecycleConfiguration", S3BucketWire.lifecycleXML(declared["lifecycleRules"]!)))
+                == declared["lifecycleRules"])
         #expect(S3BucketWire.corsRules(from: root("CORSConfiguration", S3BucketWire.corsXML(declared["corsRules"]!))) == declared["corsRules"])
-        #expect(S3BucketWire.encryption(from: root("ServerSideEncryptionConfiguration", S3BucketWire.encryptionXML(declared["encryption"]!))) == declared["encryption"])
+        #expect(
+            S3BucketWire.encryption(from: root("ServerSideEncryptionConfiguration", S3BucketWire.encryptionXML(declared["encryption"]!)))
+                == declared["encryption"])
         #expect(S3BucketWire.website(from: root("WebsiteConfiguration", S3BucketWire.websiteXML(declared["website"]!))) == declared["website"])
-        #expect(S3BucketWire.publicAccessBlock(from: root("PublicAccessBlockConfiguration", S3BucketWire.publicAccessBlockXML(declared["publicAccessBlock"]!))) == declared["publicAccessBlock"])
+        #expect(
+            S3BucketWire.publicAccessBlock(
+                from: root("PublicAccessBlockConfiguration", S3BucketWire.publicAccessBlockXML(declared["publicAccessBlock"]!)))
+                == declared["publicAccessBlock"])
     }
 
     /// A client for a stub server, with fixed credentials and no profile files.
@@ -380,7 +408,10 @@ import TestSupport
             """
         let stub = try await StubServer.start([
             // The delete is tried first; only a bucket S3 calls non-empty is emptied.
-            .xml(409, #"<?xml version="1.0" encoding="UTF-8"?><Error><Code>BucketNotEmpty</Code><Message>The bucket you tried to delete is not empty</Message></Error>"#),
+            .xml(
+                409,
+                #"<?xml version="1.0" encoding="UTF-8"?><Error><Code>BucketNotEmpty</Code><Message>The bucket you tried to delete is not empty</Message></Error>"#
+            ),
             .http(status: 204),  // DeleteBucketPolicy
             .xml(200, listing),
             .xml(200, #"<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>"#),
@@ -398,13 +429,19 @@ import TestSupport
         #expect(delete.path == "/stub-bucket" && delete.query == "delete")
         let body = try XMLNode.parse(delete.bodyData)
         #expect(body.name == "Delete" && body.attributes["xmlns"] == "http://s3.amazonaws.com/doc/2006-03-01/")
-        #expect(body.all("Object").map { "\($0.string("Key") ?? "")@\($0.string("VersionId") ?? "")" } == ["a & b.txt@v1", "a & b.txt@v2", "plain.txt@null"])
+        #expect(
+            body.all("Object").map { "\($0.string("Key") ?? "")@\($0.string("VersionId") ?? "")" } == [
+                "a & b.txt@v1", "a & b.txt@v2", "plain.txt@null",
+            ])
         #expect(body.string("Quiet") == "true")
         // Content-MD5 is the base64 MD5 of exactly the bytes sent, as S3 requires for DeleteObjects.
         let python = try #require(findExecutable("python3"))
         let md5 = try await runProcess(
-            executable: python, arguments: ["-c", "import sys,hashlib,base64;print(base64.b64encode(hashlib.md5(bytes.fromhex(sys.argv[1])).digest()).decode())",
-                                            delete.bodyData.map { String(format: "%02x", $0) }.joined()])
+            executable: python,
+            arguments: [
+                "-c", "import sys,hashlib,base64;print(base64.b64encode(hashlib.md5(bytes.fromhex(sys.argv[1])).digest()).decode())",
+                delete.bodyData.map { String(format: "%02x", $0) }.joined(),
+            ])
         #expect(delete.header("Content-MD5") == md5.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(delete.header("Authorization")?.contains("content-md5") == true)
 
@@ -412,7 +449,9 @@ import TestSupport
         try await stub.reset()
         try await stub.enqueue(
             .xml(200, listing),
-            .xml(200, """
+            .xml(
+                200,
+                """
                 <?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">\
                 <Error><Key>plain.txt</Key><VersionId>null</VersionId><Code>AccessDenied</Code><Message>Access Denied</Message></Error>\
                 </DeleteResult>

@@ -1,10 +1,11 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct SNSSubscriptionTests {
     @Test(.integration) func createReadDeleteAgainstMoto() async throws {
@@ -15,10 +16,12 @@ import TestSupport
         let topicArn = try await topics.create(ProviderTesting.attributes(of: SNSTopic("t", name: Input(ProviderTesting.uniqueName("approvals"))))).id
 
         let email = SNSSubscription("oncall", topicArn: Input(topicArn), protocol: .email, endpoint: "oncall@example.com")
-        let queue = SNSSubscription("queue", topicArn: Input(topicArn), protocol: .sqs,
-                                    endpoint: "arn:aws:sqs:us-east-1:\(moto.account):approvals")
+        let queue = SNSSubscription(
+            "queue", topicArn: Input(topicArn), protocol: .sqs,
+            endpoint: "arn:aws:sqs:us-east-1:\(moto.account):approvals")
         #expect(email.validate().isEmpty && queue.validate().isEmpty)
-        let emailAttributes = ProviderTesting.attributes(of: email), queueAttributes = ProviderTesting.attributes(of: queue)
+        let emailAttributes = ProviderTesting.attributes(of: email)
+        let queueAttributes = ProviderTesting.attributes(of: queue)
         #expect(emailAttributes == ["topicArn": .string(topicArn), "protocol": "email", "endpoint": "oncall@example.com"])
         #expect(provider.physicalID(for: emailAttributes) == nil)
 
@@ -77,7 +80,8 @@ import TestSupport
         let stub = try await StubServer.start([.xml(200, listing), .xml(200, listing), .xml(200, attributes), .xml(400, invalid), .xml(200, listing)])
         defer { stub.stop() }
         let provider = SNSSubscriptionProvider(client: try PipeTesting.stubClient(stub))
-        let declared = ProviderTesting.attributes(of: SNSSubscription("oncall", topicArn: Input(topicArn), protocol: .email, endpoint: "oncall@example.com"))
+        let declared = ProviderTesting.attributes(
+            of: SNSSubscription("oncall", topicArn: Input(topicArn), protocol: .email, endpoint: "oncall@example.com"))
 
         let read = try #require(try await provider.read(id: arn, prior: declared))
         #expect(read.id == arn)
@@ -89,21 +93,30 @@ import TestSupport
         try await provider.delete(id: arn, attributes: declared)
 
         let requests = try await stub.requests().map(\.formParameters)
-        #expect(requests.map { $0["Action"] } == ["ListSubscriptionsByTopic", "ListSubscriptionsByTopic", "GetSubscriptionAttributes",
-                                                  "Unsubscribe", "ListSubscriptionsByTopic"])
+        #expect(
+            requests.map { $0["Action"] } == [
+                "ListSubscriptionsByTopic", "ListSubscriptionsByTopic", "GetSubscriptionAttributes",
+                "Unsubscribe", "ListSubscriptionsByTopic",
+            ])
         #expect(requests[0]["TopicArn"] == topicArn)
         #expect(requests[3]["SubscriptionArn"] == arn)
     }
 
     @Test(.integration) func subscribeAsksForTheArnEvenWhenPending() async throws {
         let arn = "arn:aws:sns:us-east-1:123456789012:approvals:0f6d5a2e"
-        let stub = try await StubServer.start([.xml(200, """
-            <SubscribeResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><SubscribeResult><SubscriptionArn>\(arn)</SubscriptionArn>\
-            </SubscribeResult></SubscribeResponse>
-            """)])
+        let stub = try await StubServer.start([
+            .xml(
+                200,
+                """
+                <SubscribeResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><SubscribeResult><SubscriptionArn>\(arn)</SubscriptionArn>\
+                </SubscribeResult></SubscribeResponse>
+                """)
+        ])
         defer { stub.stop() }
         let provider = SNSSubscriptionProvider(client: try PipeTesting.stubClient(stub))
-        let created = try await provider.create(["topicArn": "arn:aws:sns:us-east-1:123456789012:approvals", "protocol": "https", "endpoint": "https://hooks.example.com/sns"])
+        let created = try await provider.create([
+            "topicArn": "arn:aws:sns:us-east-1:123456789012:approvals", "protocol": "https", "endpoint": "https://hooks.example.com/sns",
+        ])
         #expect(created.id == arn)
         let form = try #require(try await stub.requests().first?.formParameters)
         #expect(form["ReturnSubscriptionArn"] == "true" && form["Protocol"] == "https" && form["Endpoint"] == "https://hooks.example.com/sns")
@@ -113,10 +126,17 @@ import TestSupport
         let topic: Input<String> = "arn:aws:sns:us-east-1:123456789012:alerts"
         #expect(SNSSubscription("a", topicArn: "alerts", protocol: .email, endpoint: "x@example.com").validate().map(\.attribute) == ["topicArn"])
         #expect(SNSSubscription("b", topicArn: topic, protocol: .emailJSON, endpoint: "not-an-address").validate().map(\.attribute) == ["endpoint"])
-        #expect(SNSSubscription("c", topicArn: topic, protocol: .https, endpoint: "http://insecure.example.com").validate().map(\.attribute) == ["endpoint"])
-        #expect(SNSSubscription("d", topicArn: topic, protocol: .sqs, endpoint: "arn:aws:lambda:us-east-1:123456789012:function:f").validate().map(\.attribute) == ["endpoint"])
-        #expect(SNSSubscription("e", topicArn: topic, protocol: .lambda, endpoint: "arn:aws:lambda:us-east-1:123456789012:function:f").validate().isEmpty)
+        #expect(
+            SNSSubscription("c", topicArn: topic, protocol: .https, endpoint: "http://insecure.example.com").validate().map(\.attribute) == [
+                "endpoint"
+            ])
+        #expect(
+            SNSSubscription("d", topicArn: topic, protocol: .sqs, endpoint: "arn:aws:lambda:us-east-1:123456789012:function:f").validate().map(
+                \.attribute) == ["endpoint"])
+        #expect(
+            SNSSubscription("e", topicArn: topic, protocol: .lambda, endpoint: "arn:aws:lambda:us-east-1:123456789012:function:f").validate().isEmpty)
         #expect(SNSSubscription("f", topicArn: topic, protocol: .http, endpoint: "http://hooks.example.com/x").validate().isEmpty)
-        #expect(SNSSubscription("g", topicArn: "x", protocol: .sqs, endpoint: "y").validate().allSatisfy { $0.address == "aws_sns_topic_subscription.g" })
+        #expect(
+            SNSSubscription("g", topicArn: "x", protocol: .sqs, endpoint: "y").validate().allSatisfy { $0.address == "aws_sns_topic_subscription.g" })
     }
 }

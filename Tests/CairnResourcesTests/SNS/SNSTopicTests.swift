@@ -1,10 +1,11 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct SNSTopicTests {
     static func tags(_ moto: MotoServer, _ arn: String) async throws -> [String: String] {
@@ -17,8 +18,9 @@ import TestSupport
         let provider = SNSTopicProvider(client: client)
         #expect(provider.replaceOnChange == ["name", "fifo"])
         let name = ProviderTesting.uniqueName("alerts")
-        var topic = SNSTopic("alerts", name: Input(name), displayName: "Cairn alerts", kmsMasterKeyId: "alias/aws/sns",
-                             tags: ["team": "ops", "env": "test"])
+        var topic = SNSTopic(
+            "alerts", name: Input(name), displayName: "Cairn alerts", kmsMasterKeyId: "alias/aws/sns",
+            tags: ["team": "ops", "env": "test"])
         #expect(topic.validate().isEmpty)
         let declared = ProviderTesting.attributes(of: topic)
         #expect(provider.physicalID(for: declared) == name)
@@ -86,8 +88,9 @@ import TestSupport
         #expect(SNSTopic("a", name: "bad name").validate().map(\.attribute) == ["name"])
         #expect(SNSTopic("b", name: "orders", fifo: true).validate().map(\.attribute) == ["name"])
         #expect(SNSTopic("c", name: "orders.fifo").validate().map(\.attribute) == ["name"])
-        #expect(SNSTopic("d", name: "alerts", displayName: String(repeating: "x", count: 101), contentBasedDeduplication: true)
-            .validate().map(\.attribute) == ["displayName", "contentBasedDeduplication"])
+        #expect(
+            SNSTopic("d", name: "alerts", displayName: String(repeating: "x", count: 101), contentBasedDeduplication: true)
+                .validate().map(\.attribute) == ["displayName", "contentBasedDeduplication"])
         #expect(SNSTopic("e", name: "orders.fifo", fifo: true).validate().isEmpty)
         #expect(SNSTopic("f", name: "bad", tags: ["aws:x": "y"]).validate().first?.address == "aws_sns_topic.f")
     }

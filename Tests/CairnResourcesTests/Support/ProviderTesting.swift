@@ -1,10 +1,11 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 /// A client for the test process's moto server, and unique names so tests never collide.
 enum ProviderTesting {

@@ -1,6 +1,7 @@
-@testable import CairnAWS
 import CairnSigner
 import Foundation
+
+@testable import CairnAWS
 
 /// A transport that answers every request from `answer`, by operation (X-Amz-Target's suffix): a status and a body.
 struct ScriptedTransport: HTTPTransport {
@@ -14,8 +15,9 @@ struct ScriptedTransport: HTTPTransport {
     func send(_ request: HTTPRequest, timeout: Duration) async throws(TransportError) -> HTTPResponse {
         let target = request.headers.first { $0.name.lowercased() == "x-amz-target" }?.value ?? ""
         let (status, body) = answer(String(target.split(separator: ".").last ?? ""))
-        return HTTPResponse(status: status, headers: ["content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "req-1"],
-                            body: Data(body.utf8))
+        return HTTPResponse(
+            status: status, headers: ["content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "req-1"],
+            body: Data(body.utf8))
     }
 }
 
@@ -39,7 +41,8 @@ final class SteppingClock: AWSClock, @unchecked Sendable {
 extension AWSClient {
     /// A client in us-east-1 with static credentials that sends every request to `transport` and waits on `clock`.
     static func scripted(_ transport: ScriptedTransport, clock: SteppingClock) -> AWSClient {
-        AWSClient(region: "us-east-1", credentials: StaticCredentialProvider(Credentials(accessKeyID: "AKID", secretAccessKey: "secret"), source: "test"),
-                  transport: transport, clock: clock)
+        AWSClient(
+            region: "us-east-1", credentials: StaticCredentialProvider(Credentials(accessKeyID: "AKID", secretAccessKey: "secret"), source: "test"),
+            transport: transport, clock: clock)
     }
 }

@@ -1,9 +1,10 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
-@testable import CairnResources
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnResources
 
 @Suite struct SecretsTests {
     @Test func environmentSecretsAreSensitiveAndMissingOnesAreNamed() {

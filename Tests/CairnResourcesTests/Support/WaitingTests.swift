@@ -1,9 +1,10 @@
-@testable import CairnAWS
-@testable import CairnResources
 import CairnSigner
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CairnAWS
+@testable import CairnResources
 
 @Suite struct WaitingTests {
     @Test func aWaitThatRunsOutThrowsNamingWhatItWaitedFor() async throws {
@@ -25,7 +26,12 @@ import TestSupport
     @Test func aWaitEndsAsSoonAsTheConditionHolds() async throws {
         let clock = SteppingClock()
         let checks = Locked(0)
-        try await waitUntil("it", "be ready", clock: clock, timeout: .seconds(60)) { checks.withLock { $0 += 1; return $0 == 3 } }
+        try await waitUntil("it", "be ready", clock: clock, timeout: .seconds(60)) {
+            checks.withLock {
+                $0 += 1
+                return $0 == 3
+            }
+        }
         #expect(clock.slept == .seconds(10))
     }
 

@@ -19,20 +19,28 @@ let myInfra = StackDefinition(
 
     let repository = ECRRepository(
         "app", name: Input(name), scanOnPush: true,
-        lifecyclePolicy: [.init(priority: 1, description: "Keep the last \(kept) images", tagStatus: .any,
-                                countType: .imageCountMoreThan(kept))],
+        lifecyclePolicy: [
+            .init(
+                priority: 1, description: "Keep the last \(kept) images", tagStatus: .any,
+                countType: .imageCountMoreThan(kept))
+        ],
         forceDestroy: true)
-    let artifacts = S3Bucket("artifacts", name: Input("\(name)-artifacts"), versioning: .enabled, tags: ["contents": "build artifacts"],
-                             forceDestroy: true)
+    let artifacts = S3Bucket(
+        "artifacts", name: Input("\(name)-artifacts"), versioning: .enabled, tags: ["contents": "build artifacts"],
+        forceDestroy: true)
     let ci = IAMRole(
         "ci", name: Input("\(name)-ci"), assumeRolePolicy: .trust(.service("codebuild.amazonaws.com")),
         inlinePolicies: [
             "push": PolicyDocument([
-                PolicyStatement(sid: "Images", actions: ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-                                                         "ecr:CompleteLayerUpload", "ecr:PutImage"],
-                                resources: [repository.arn.input]),
+                PolicyStatement(
+                    sid: "Images",
+                    actions: [
+                        "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+                        "ecr:CompleteLayerUpload", "ecr:PutImage",
+                    ],
+                    resources: [repository.arn.input]),
                 PolicyStatement(sid: "Artifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: ["\(artifacts.arn)/*"]),
-            ]),
+            ])
         ])
 
     return (
