@@ -28,6 +28,8 @@ PRIMARY_READ = {
     "aws_iam_role": "IAM.GetRole",
     "aws_cloudwatch_event_rule": "EventBridge.DescribeRule",
 }
+# A destroy reads only existence and tags (`ownershipRead`): for a bucket, its tagging.
+DESTROY_READ = dict(PRIMARY_READ, aws_s3_bucket="S3.GetBucketTagging")
 
 
 def norm(service):
@@ -240,7 +242,7 @@ def main():
         trows.append(totals)
         call_sections.append((stack, trows))
         for cmd, row in rows.items():
-            for rtype, op in PRIMARY_READ.items():
+            for rtype, op in (DESTROY_READ if cmd == "destroy" else PRIMARY_READ).items():
                 if rtype not in counts:
                     continue
                 expected = counts[rtype]
@@ -250,7 +252,7 @@ def main():
                     double.append(f"{stack} {cmd}: {op} {got}× for {expected}")
     for row in res.select(section="scale"):
         counts = BenchTypes.counts(row["n"])
-        for rtype, op in PRIMARY_READ.items():
+        for rtype, op in (DESTROY_READ if row["what"] == "destroy" else PRIMARY_READ).items():
             expected = counts.get(rtype, 0)
             got = row["ops"].get(op, 0)
             checked += 1

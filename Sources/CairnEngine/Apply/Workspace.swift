@@ -28,15 +28,19 @@ public struct Workspace: Sendable {
     }
 
     /// The state's resources, decoded, and the creates that were interrupted.
-    public func load(_ store: StateStore?, codec: StateCodec) throws -> (records: [RecordedResource], intents: [String: PendingCreate], sensitive: [String: [String]]) {
+    public func load(
+        _ store: StateStore?, codec: StateCodec
+    ) throws -> (records: [RecordedResource], intents: [String: PendingCreate], sensitive: [String: [String]]) {
         guard let store else { return ([], [:], [:]) }
         var records: [RecordedResource] = []
         var sensitive: [String: [String]] = [:]
         for record in try store.resources() {
             let (attributes, paths) = try codec.decode(record.attributes, address: record.address)
             let outputs = (try? JSON(parsing: record.outputs))?.objectValue ?? [:]
-            records.append(RecordedResource(address: record.address, type: record.type, id: record.physicalID,
-                                            attributes: attributes, outputs: outputs, dependencies: record.dependencies))
+            records.append(
+                RecordedResource(
+                    address: record.address, type: record.type, id: record.physicalID,
+                    attributes: attributes, outputs: outputs, dependencies: record.dependencies))
             if !paths.isEmpty { sensitive[record.address] = paths }
         }
         let tracked = Set(records.map(\.address))
@@ -49,8 +53,10 @@ public struct Workspace: Sendable {
 
     /// Plans `stack`: validates it, reads the state, refreshes from AWS unless `refresh` is false,
     /// and compares. `destroy` plans the deletion of everything in the state instead.
-    public func plan(_ stack: Stack, region: String, refresh: Bool = true, destroy: Bool = false,
-                     refreshParallelism: Int = 32) async throws -> Plan {
+    public func plan(
+        _ stack: Stack, region: String, refresh: Bool = true, destroy: Bool = false,
+        refreshParallelism: Int = 32
+    ) async throws -> Plan {
         try StackValidator.validate(stack, providers: providers)
         let store = try self.store(for: stack, create: false)
         defer { store?.close() }
@@ -58,17 +64,20 @@ public struct Workspace: Sendable {
     }
 
     /// Plans a validated `stack` against `store` (nil: no state yet).
-    private func plan(_ stack: Stack, store: StateStore?, region: String, refresh: Bool, destroy: Bool,
-                      refreshParallelism: Int) async throws -> Plan {
+    private func plan(
+        _ stack: Stack, store: StateStore?, region: String, refresh: Bool, destroy: Bool,
+        refreshParallelism: Int
+    ) async throws -> Plan {
         let planner = Planner(providers: providers, refreshParallelism: refreshParallelism)
         let codec = try self.codec(create: false)
         let (records, intents, sensitive) = try load(store, codec: codec)
         if let store { try checkRegion(store, region: region, records: records) }
         let snapshot = try store?.snapshot()
         if destroy {
-            let refreshed = refresh ? await planner.refresh(records.map { ($0.address, $0.type, $0.id, $0.attributes) }) : nil
-            var plan = try planner.destroyPlan(stack: stack, region: region, records: records, lineage: snapshot?.lineage,
-                                               serial: snapshot?.serial ?? 0, refreshed: refreshed)
+            let refreshed = refresh ? await planner.refresh(records.map { ($0.address, $0.type, $0.id, $0.attributes) }, ownershipOnly: true) : nil
+            var plan = try planner.destroyPlan(
+                stack: stack, region: region, records: records, lineage: snapshot?.lineage,
+                serial: snapshot?.serial ?? 0, refreshed: refreshed)
             for i in plan.resources.indices { plan.resources[i].sensitivePaths = sensitive[plan.resources[i].address] ?? [] }
             return plan
         }
@@ -87,8 +96,9 @@ public struct Workspace: Sendable {
             try await addCreationDates(to: &refreshed, intents: intents, stack: stack)
         }
         let lookups = try await evaluatedLookups
-        var plan = try planner.plan(stack: stack, region: region, records: records, intents: intents, refreshed: refreshed,
-                                    lineage: snapshot?.lineage, serial: snapshot?.serial ?? 0, lookups: lookups, validated: true)
+        var plan = try planner.plan(
+            stack: stack, region: region, records: records, intents: intents, refreshed: refreshed,
+            lineage: snapshot?.lineage, serial: snapshot?.serial ?? 0, lookups: lookups, validated: true)
         // Values sealed in the state stay masked in the plan even where the declaration no longer marks them.
         for i in plan.resources.indices {
             guard let paths = sensitive[plan.resources[i].address] else { continue }
@@ -109,10 +119,12 @@ public struct Workspace: Sendable {
     /// through `control` before the first operation.
     ///
     /// - Returns: The plan, and the report of its apply (nil when nothing was applied).
-    public func apply(_ stack: Stack, region: String, refresh: Bool = true, destroy: Bool = false, parallelism: Int = 10,
-                      lockTimeout: Duration = .zero, command: String, control: ApplyControl = ApplyControl(),
-                      waiting: (LockInfo) -> Void = { _ in }, approve: (Plan) async throws -> Bool,
-                      events: @escaping @Sendable (ApplyEvent) -> Void) async throws -> (plan: Plan, report: ApplyReport?) {
+    public func apply(
+        _ stack: Stack, region: String, refresh: Bool = true, destroy: Bool = false, parallelism: Int = 10,
+        lockTimeout: Duration = .zero, command: String, control: ApplyControl = ApplyControl(),
+        waiting: (LockInfo) -> Void = { _ in }, approve: (Plan) async throws -> Bool,
+        events: @escaping @Sendable (ApplyEvent) -> Void
+    ) async throws -> (plan: Plan, report: ApplyReport?) {
         try StackValidator.validate(stack, providers: providers)
         // A destroy of a stack without state has nothing to lock and nothing to do.
         guard let store = try self.store(for: stack, create: !destroy) else {
@@ -131,9 +143,11 @@ public struct Workspace: Sendable {
     }
 
     /// Applies a saved `plan` under the stack's lock, after checking that it was made against the current state.
-    public func apply(_ plan: Plan, stack: Stack, parallelism: Int = 10, lockTimeout: Duration = .zero, command: String,
-                      control: ApplyControl = ApplyControl(), waiting: (LockInfo) -> Void = { _ in },
-                      events: @escaping @Sendable (ApplyEvent) -> Void) async throws -> ApplyReport {
+    public func apply(
+        _ plan: Plan, stack: Stack, parallelism: Int = 10, lockTimeout: Duration = .zero, command: String,
+        control: ApplyControl = ApplyControl(), waiting: (LockInfo) -> Void = { _ in },
+        events: @escaping @Sendable (ApplyEvent) -> Void
+    ) async throws -> ApplyReport {
         guard let store = try self.store(for: stack, create: plan.mode != "destroy") else {
             try plan.checkFresh(lineage: nil, serial: 0)
             return ApplyReport()
@@ -152,8 +166,10 @@ public struct Workspace: Sendable {
 
     /// Runs `body` holding the stack lock, which `control` can release at once meanwhile. When another run
     /// holds the lock and `timeout` allows waiting, tells `waiting` first.
-    private func underLock<T>(_ store: StateStore, command: String, timeout: Duration, control: ApplyControl,
-                              waiting: (LockInfo) -> Void, _ body: () async throws -> T) async throws -> T {
+    private func underLock<T>(
+        _ store: StateStore, command: String, timeout: Duration, control: ApplyControl,
+        waiting: (LockInfo) -> Void, _ body: () async throws -> T
+    ) async throws -> T {
         let lock: StateLock
         do {
             lock = try store.tryAcquireLock(command: command)

@@ -51,6 +51,10 @@ public protocol ResourceProvider: Sendable {
     /// The live resource, or nil when it no longer exists. `prior` holds the attributes last applied,
     /// for resources whose read needs them (the cluster of a service).
     func read(id: String, prior: [String: JSON]) async throws -> Observed?
+    /// What `destroy` reads before deleting: whether the resource still exists (nil when gone) and its
+    /// `tags`, whose ownership tags say which state it belongs to. By default the full `read`; a type
+    /// whose tags come from one cheaper call reads only that, so a destroy reads each resource once.
+    func ownershipRead(id: String, prior: [String: JSON]) async throws -> Observed?
     /// When AWS created `id`, for types whose `read` does not return it but whose proof uses it; nil by default.
     func creationDate(id: String) async throws -> Date?
     func create(_ attributes: [String: JSON]) async throws -> Applied
@@ -62,6 +66,7 @@ extension ResourceProvider {
     public var localAttributes: Set<String> { ["forceDestroy"] }
     public var adoptionProof: AdoptionProof { .none }
     public var onePerAccount: Bool { false }
+    public func ownershipRead(id: String, prior: [String: JSON]) async throws -> Observed? { try await read(id: id, prior: prior) }
     public func creationDate(id: String) async throws -> Date? { nil }
 }
 

@@ -53,15 +53,28 @@ public struct Planner: Sendable {
     }
 
     /// Reads every recorded resource (and every resource whose create was interrupted) from AWS, in parallel.
-    public func refresh(_ targets: [(address: String, type: String, id: String, prior: [String: JSON])]) async -> RefreshResults {
+    /// - Parameter ownershipOnly: read only what `destroy` checks, existence and tags (`ownershipRead`).
+    public func refresh(
+        _ targets: [(address: String, type: String, id: String, prior: [String: JSON])], ownershipOnly: Bool = false
+    ) async
+        -> RefreshResults
+    {
         let providers = self.providers
         @Sendable func read(_ target: (address: String, type: String, id: String, prior: [String: JSON])) async -> RefreshResult {
             guard let provider = providers[target.type] else {
-                return RefreshResult(address: target.address, result: .failure(PlanError(
-                    address: target.address, message: "the state holds type \(target.type), which this Cairn does not know: upgrade Cairn.")))
+                return RefreshResult(
+                    address: target.address,
+                    result: .failure(
+                        PlanError(
+                            address: target.address, message: "the state holds type \(target.type), which this Cairn does not know: upgrade Cairn.")))
             }
             do {
-                return RefreshResult(address: target.address, result: .success(try await provider.read(id: target.id, prior: target.prior)))
+                return RefreshResult(
+                    address: target.address,
+                    result: .success(
+                        try await
+                            (ownershipOnly
+                            ? provider.ownershipRead(id: target.id, prior: target.prior) : provider.read(id: target.id, prior: target.prior))))
             } catch {
                 return RefreshResult(address: target.address, result: .failure(error))
             }
@@ -94,9 +107,11 @@ public struct Planner: Sendable {
     /// Every taggable resource gets `stack.tags` (its own tags win on a shared key) and the ownership
     /// tags of `stack` and the state `lineage`. A live resource
     /// whose ownership tags name another state stops the plan: it is neither adopted nor changed.
-    public func plan(stack: Stack, region: String, records: [RecordedResource], intents: [String: PendingCreate],
-                     refreshed: RefreshResults?, lineage: String?, serial: Int, lookups: [String: [String: JSON]] = [:],
-                     validated: Bool = false) throws -> Plan {
+    public func plan(
+        stack: Stack, region: String, records: [RecordedResource], intents: [String: PendingCreate],
+        refreshed: RefreshResults?, lineage: String?, serial: Int, lookups: [String: [String: JSON]] = [:],
+        validated: Bool = false
+    ) throws -> Plan {
         let ownership = Ownership(stack: stack.name, environment: stack.environment.name, state: lineage)
         if !validated { try StackValidator.validate(stack, providers: providers) }
         // Declarations build their attributes on every access: each is built once here.
@@ -135,8 +150,9 @@ public struct Planner: Sendable {
                 let stackTags = stack.tags.mapValues { JSON.string($0) }
                 desired["tags"] = ownership.tagging(.object(stackTags.merging(own) { $1 }))
             }
-            var change = ResourceChange(address: address, type: resource.typeName, action: .create, desired: desired,
-                                        sensitivePaths: sensitive.sorted(), dependencies: dependencies)
+            var change = ResourceChange(
+                address: address, type: resource.typeName, action: .create, desired: desired,
+                sensitivePaths: sensitive.sorted(), dependencies: dependencies)
 
             var prior: [String: JSON]?
             var priorOutputs: [String: JSON] = [:]
@@ -163,7 +179,11 @@ public struct Planner: Sendable {
                         // with --take-ownership, whose apply now puts this state's tags on.
                         let owner = Ownership.owner(of: live.attributes)
                         if ownership.isForeign(owner), let owner, Ownership.owner(of: record.attributes) != owner {
-                            throw PlanError(address: address, message: "\(live.id) carries the ownership tags of \(owner), not of this state, so Cairn will not change it from here: remove it from this stack, or take it over deliberately with `cairn import \(stack.name) \(address) \(live.id) --take-ownership`.")
+                            throw PlanError(
+                                address: address,
+                                message:
+                                    "\(live.id) carries the ownership tags of \(owner), not of this state, so Cairn will not change it from here: remove it from this stack, or take it over deliberately with `cairn import \(stack.name) \(address) \(live.id) --take-ownership`."
+                            )
                         }
                         let merged = merge(live: live.attributes, recorded: record.attributes, local: provider.localAttributes)
                         if !AttributeDiff.changes(from: record.attributes, to: merged).isEmpty { change.reason = "changed outside Cairn" }
@@ -176,19 +196,26 @@ public struct Planner: Sendable {
                 // A create that died before it was recorded: adopt what AWS has under the planned name, but
                 // only with proof that it came from that create (see `AdoptionProof`).
                 guard let refreshed else {
-                    throw PlanError(address: address, message: "a create of it (as \(intent.plannedName)) was interrupted; plan with refresh so Cairn can find it in AWS and adopt it.")
+                    throw PlanError(
+                        address: address,
+                        message:
+                            "a create of it (as \(intent.plannedName)) was interrupted; plan with refresh so Cairn can find it in AWS and adopt it.")
                 }
                 switch refreshed[address] {
                 case .failure(let error)?:
-                    throw PlanError(address: address, message: "a create of it (as \(intent.plannedName)) was interrupted, and reading it from AWS failed, so Cairn cannot tell whether it exists: \(error)")
+                    throw PlanError(
+                        address: address,
+                        message:
+                            "a create of it (as \(intent.plannedName)) was interrupted, and reading it from AWS failed, so Cairn cannot tell whether it exists: \(error)"
+                    )
                 case .success(let live?)?:
                     if let proof = intent.proves(live, by: provider.adoptionProof, ownership: ownership) {
                         adopt(live, because: "created by an interrupted run (\(proof))")
                     } else if provider.physicalID(for: desired) ?? intent.plannedName == intent.plannedName {
                         throw notCreatedHere(live, address: address, stack: stack, provider: provider)
                     }
-                    // Otherwise the declaration now names another resource: the look-alike is left alone, and
-                    // the executor discards the stale intent.
+                // Otherwise the declaration now names another resource: the look-alike is left alone, and
+                // the executor discards the stale intent.
                 case .success(nil)?, nil:
                     break
                 }
@@ -235,7 +262,9 @@ public struct Planner: Sendable {
             }
             if change.action == .replace, resource.options.preventDestroy {
                 let forcing = change.changes.filter(\.forcesReplacement).map(\.path).joined(separator: ", ")
-                throw PlanError(address: address, message: "has preventDestroy, but a change to \(forcing) would replace it: revert that change, or remove preventDestroy first.")
+                throw PlanError(
+                    address: address,
+                    message: "has preventDestroy, but a change to \(forcing) would replace it: revert that change, or remove preventDestroy first.")
             }
             changes.append(change)
         }
@@ -243,8 +272,9 @@ public struct Planner: Sendable {
         // Recorded but no longer declared: delete, dependents first.
         let removed = records.filter { declared[$0.address] == nil }
         for record in removed {
-            var change = ResourceChange(address: record.address, type: record.type, action: .delete, id: record.id,
-                                        prior: record.attributes, dependencies: record.dependencies)
+            var change = ResourceChange(
+                address: record.address, type: record.type, action: .delete, id: record.id,
+                prior: record.attributes, dependencies: record.dependencies)
             change.outputs = record.outputs
             if case .success(nil)? = refreshed?[record.address] { change.reason = "already deleted outside Cairn" }
             changes.append(change)
@@ -255,29 +285,41 @@ public struct Planner: Sendable {
         for (name, value) in stack.outputs {
             outputs[name] = value.resolve(path: name, sensitivePaths: &sensitiveOutputs) { knownOutputs[$0.address]?[$0.output] }
         }
-        return Plan(stack: stack.name, environment: stack.environment.name, region: region, lineage: lineage, serial: serial,
-                    resources: changes, outputs: outputs, sensitiveOutputs: sensitiveOutputs.sorted())
+        return Plan(
+            stack: stack.name, environment: stack.environment.name, region: region, lineage: lineage, serial: serial,
+            resources: changes, outputs: outputs, sensitiveOutputs: sensitiveOutputs.sorted())
     }
 
     /// The plan that deletes everything in the state. Stops, naming them, if any declared resource has
     /// `preventDestroy`, or if a live read (`refreshed`) says a resource belongs to another state.
-    public func destroyPlan(stack: Stack, region: String, records: [RecordedResource], lineage: String?, serial: Int,
-                            refreshed: RefreshResults? = nil) throws -> Plan {
+    public func destroyPlan(
+        stack: Stack, region: String, records: [RecordedResource], lineage: String?, serial: Int,
+        refreshed: RefreshResults? = nil
+    ) throws -> Plan {
         let declared = Dictionary(stack.resources.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
         let protected = records.filter { declared[$0.address]?.options.preventDestroy == true }.map(\.address)
         if !protected.isEmpty {
-            throw PlanError(address: protected.joined(separator: ", "), message: "has preventDestroy, so nothing was destroyed: remove preventDestroy from the declaration first if you really mean to destroy it.")
+            throw PlanError(
+                address: protected.joined(separator: ", "),
+                message:
+                    "has preventDestroy, so nothing was destroyed: remove preventDestroy from the declaration first if you really mean to destroy it."
+            )
         }
         let ownership = Ownership(stack: stack.name, environment: stack.environment.name, state: lineage)
         let changes = try records.map { record in
-            var change = ResourceChange(address: record.address, type: record.type, action: .delete, id: record.id,
-                                        prior: record.attributes, dependencies: record.dependencies)
+            var change = ResourceChange(
+                address: record.address, type: record.type, action: .delete, id: record.id,
+                prior: record.attributes, dependencies: record.dependencies)
             switch refreshed?[record.address] {
             case .failure(let error)?:
                 throw PlanError(address: record.address, message: "cannot read it from AWS, so nothing was destroyed: \(error)")
             case .success(let live?)?:
                 if let owner = Ownership.owner(of: live.attributes), ownership.isForeign(owner), Ownership.owner(of: record.attributes) != owner {
-                    throw PlanError(address: record.address, message: "\(live.id) carries the ownership tags of \(owner), not of this state, so nothing was destroyed: destroy it from the state that owns it, or take it over first with `cairn import \(stack.name) \(record.address) \(live.id) --take-ownership`.")
+                    throw PlanError(
+                        address: record.address,
+                        message:
+                            "\(live.id) carries the ownership tags of \(owner), not of this state, so nothing was destroyed: destroy it from the state that owns it, or take it over first with `cairn import \(stack.name) \(record.address) \(live.id) --take-ownership`."
+                    )
                 }
             case .success(nil)?:
                 change.reason = "already deleted outside Cairn"
@@ -286,8 +328,9 @@ public struct Planner: Sendable {
             }
             return change
         }
-        return Plan(stack: stack.name, environment: stack.environment.name, region: region, lineage: lineage, serial: serial,
-                    mode: "destroy", resources: changes)
+        return Plan(
+            stack: stack.name, environment: stack.environment.name, region: region, lineage: lineage, serial: serial,
+            mode: "destroy", resources: changes)
     }
 
     /// Evaluates the stack's look-ups in dependency order. A look-up may refer only to other look-ups,
@@ -306,7 +349,11 @@ public struct Planner: Sendable {
             for (key, value) in resource.attributes {
                 let resolved = value.resolve(path: key, sensitivePaths: &sensitive) { results[$0.address]?[$0.output] }
                 if Unknown.contains(resolved) {
-                    throw PlanError(address: address, message: "\(key) refers to a resource that is not a look-up; look-ups are evaluated at plan time and can only use literal values and other look-ups.")
+                    throw PlanError(
+                        address: address,
+                        message:
+                            "\(key) refers to a resource that is not a look-up; look-ups are evaluated at plan time and can only use literal values and other look-ups."
+                    )
                 }
                 attributes[key] = resolved
             }
@@ -323,12 +370,24 @@ public struct Planner: Sendable {
     private func notCreatedHere(_ live: Observed, address: String, stack: Stack, provider: any ResourceProvider) -> PlanError {
         let importing = "cairn import \(stack.name) \(address) \(live.id)"
         if let owner = Ownership.owner(of: live.attributes), provider.onePerAccount {
-            return PlanError(address: address, message: "\(live.id) already exists in AWS and belongs to \(owner), and an account holds only one: remove it from this stack and use its ARN, \(live.id), where this stack refers to it (or move it here deliberately with `\(importing) --take-ownership`).")
+            return PlanError(
+                address: address,
+                message:
+                    "\(live.id) already exists in AWS and belongs to \(owner), and an account holds only one: remove it from this stack and use its ARN, \(live.id), where this stack refers to it (or move it here deliberately with `\(importing) --take-ownership`)."
+            )
         }
         if let owner = Ownership.owner(of: live.attributes) {
-            return PlanError(address: address, message: "\(live.id) already exists in AWS and belongs to \(owner): give the resource another name (per environment, say), or take it over deliberately with `\(importing) --take-ownership`.")
+            return PlanError(
+                address: address,
+                message:
+                    "\(live.id) already exists in AWS and belongs to \(owner): give the resource another name (per environment, say), or take it over deliberately with `\(importing) --take-ownership`."
+            )
         }
-        return PlanError(address: address, message: "\(live.id) already exists in AWS and was not created by this stack (it carries no Cairn ownership tags): manage it here with `\(importing)`, or give the resource another name.")
+        return PlanError(
+            address: address,
+            message:
+                "\(live.id) already exists in AWS and was not created by this stack (it carries no Cairn ownership tags): manage it here with `\(importing)`, or give the resource another name."
+        )
     }
 
     /// Live attributes, with the attributes only Cairn knows taken from the record.

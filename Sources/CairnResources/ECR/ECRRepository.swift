@@ -82,8 +82,10 @@ public struct ECRRepository: ResourceDeclaration {
         public var countType: CountType
 
         /// A rule; `tagPrefixList` only for `tagStatus: .tagged`.
-        public init(priority: Int, description: String? = nil, tagStatus: TagStatus, tagPrefixList: [String] = [],
-                    countType: CountType) {
+        public init(
+            priority: Int, description: String? = nil, tagStatus: TagStatus, tagPrefixList: [String] = [],
+            countType: CountType
+        ) {
             self.priority = priority
             self.description = description
             self.tagStatus = tagStatus
@@ -152,10 +154,12 @@ public struct ECRRepository: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// A repository named `name`, with ECR's defaults for everything not given.
-    public init(_ logicalName: String, name: Input<String>, imageTagMutability: ImageTagMutability = .mutable,
-                scanOnPush: Bool = false, encryption: Encryption = .aes256, lifecyclePolicy: LifecyclePolicy? = nil,
-                repositoryPolicy: PolicyDocument? = nil, tags: Tags = [:], forceDestroy: Bool = false,
-                options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, name: Input<String>, imageTagMutability: ImageTagMutability = .mutable,
+        scanOnPush: Bool = false, encryption: Encryption = .aes256, lifecyclePolicy: LifecyclePolicy? = nil,
+        repositoryPolicy: PolicyDocument? = nil, tags: Tags = [:], forceDestroy: Bool = false,
+        options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.name = name
         self.imageTagMutability = imageTagMutability
@@ -197,12 +201,16 @@ public struct ECRRepository: ResourceDeclaration {
 
     /// The repository name, the KMS key, the lifecycle rules, the repository policy and the tags, as ECR checks them.
     public func validate() -> [ValidationIssue] {
-        var issues = checkName(name, address: address, attribute: "name", length: 2...256, pattern: Self.namePattern,
-                               rule: "repository names are 2 to 256 lower-case letters and digits, separated by '.', '_', '-' "
-                                   + "or '/' (for namespaces), starting and ending with a letter or digit")
+        var issues = checkName(
+            name, address: address, attribute: "name", length: 2...256, pattern: Self.namePattern,
+            rule: "repository names are 2 to 256 lower-case letters and digits, separated by '.', '_', '-' "
+                + "or '/' (for namespaces), starting and ending with a letter or digit")
         if let kmsKey = kmsKeyLiteral, kmsKey.isEmpty || kmsKey.count > 2048 {
-            issues.append(ValidationIssue(address: address, attribute: "encryption.kmsKey",
-                                          message: "a KMS key is named by 1 to 2048 characters (an ARN, key id or alias): fix it, or use .kms() for ECR's AWS-managed key."))
+            issues.append(
+                ValidationIssue(
+                    address: address, attribute: "encryption.kmsKey",
+                    message: "a KMS key is named by 1 to 2048 characters (an ARN, key id or alias): fix it, or use .kms() for ECR's AWS-managed key.")
+            )
         }
         if let lifecyclePolicy { issues += validateLifecycle(lifecyclePolicy) }
         if let repositoryPolicy {
@@ -250,7 +258,9 @@ public struct ECRRepository: ResourceDeclaration {
                 issue("\(path).selection.tagPrefixList", "a tag prefix cannot be empty.")
             }
             if rule.tagStatus == .any && rule.priority != highest {
-                issue("\(path).rulePriority", "a rule for any image must have the highest priority number (\(highest) or more), as ECR evaluates it last.")
+                issue(
+                    "\(path).rulePriority",
+                    "a rule for any image must have the highest priority number (\(highest) or more), as ECR evaluates it last.")
             }
         }
         return issues
@@ -279,29 +289,50 @@ struct ECRRepositoryProvider: ResourceProvider {
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }
 
+    /// Destroy's check: the repository and its tags, without its policies.
+    func ownershipRead(id: String, prior: [String: JSON]) async throws -> Observed? {
+        do {
+            let result = try await client.json(.ecr.describeRepositories, ["repositoryNames": [.string(id)]])
+            guard let repository = result["repositories"]?[0] else { return nil }
+            let tags = try await client.json(.ecr.listTagsForResource, ["resourceArn": repository["repositoryArn"] ?? .null])
+            return Observed(
+                id: id, attributes: ["name": .string(id), "tags": tagMap(tags["tags"], keyName: "Key", valueName: "Value").json],
+                outputs: [:])
+        } catch let error as AWSServiceError where error.isNotFound(["RepositoryNotFoundException"]) {
+            return nil
+        }
+    }
+
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
-        let repository: JSON, lifecycle: String?, policy: String?, tags: JSON
+        let repository: JSON
+        let lifecycle: String?
+        let policy: String?
+        let tags: JSON
         do {
             let result = try await client.json(.ecr.describeRepositories, ["repositoryNames": [.string(id)]])
             guard let first = result["repositories"]?[0] else { return nil }
             repository = first
-            lifecycle = try await optionalDocument(.ecr.getLifecyclePolicy, key: "lifecyclePolicyText", id: id,
-                                                   notFound: "LifecyclePolicyNotFoundException")
-            policy = try await optionalDocument(.ecr.getRepositoryPolicy, key: "policyText", id: id,
-                                                notFound: "RepositoryPolicyNotFoundException")
+            lifecycle = try await optionalDocument(
+                .ecr.getLifecyclePolicy, key: "lifecyclePolicyText", id: id,
+                notFound: "LifecyclePolicyNotFoundException")
+            policy = try await optionalDocument(
+                .ecr.getRepositoryPolicy, key: "policyText", id: id,
+                notFound: "RepositoryPolicyNotFoundException")
             tags = try await client.json(.ecr.listTagsForResource, ["resourceArn": repository["repositoryArn"] ?? .null])
         } catch let error as AWSServiceError where error.isNotFound(["RepositoryNotFoundException"]) {
             return nil  // gone, possibly between two of these calls
         }
-        return Observed(id: id, attributes: [
-            "name": repository["repositoryName"] ?? .string(id),
-            "imageTagMutability": repository["imageTagMutability"] ?? "MUTABLE",
-            "scanOnPush": repository["imageScanningConfiguration"]?["scanOnPush"] ?? false,
-            "encryption": observedEncryption(repository["encryptionConfiguration"], prior: prior["encryption"]),
-            "lifecyclePolicy": lifecycle.map { text in Self.parseLifecycle(text).map(Self.normalizeLifecycle) ?? .string(text) } ?? .null,
-            "repositoryPolicy": policy.map { text in PolicyNormalizer.parse(text) ?? .string(text) } ?? .null,
-            "tags": tagMap(tags["tags"], keyName: "Key", valueName: "Value").json,
-        ], outputs: outputs(repository))
+        return Observed(
+            id: id,
+            attributes: [
+                "name": repository["repositoryName"] ?? .string(id),
+                "imageTagMutability": repository["imageTagMutability"] ?? "MUTABLE",
+                "scanOnPush": repository["imageScanningConfiguration"]?["scanOnPush"] ?? false,
+                "encryption": observedEncryption(repository["encryptionConfiguration"], prior: prior["encryption"]),
+                "lifecyclePolicy": lifecycle.map { text in Self.parseLifecycle(text).map(Self.normalizeLifecycle) ?? .string(text) } ?? .null,
+                "repositoryPolicy": policy.map { text in PolicyNormalizer.parse(text) ?? .string(text) } ?? .null,
+                "tags": tagMap(tags["tags"], keyName: "Key", valueName: "Value").json,
+            ], outputs: outputs(repository))
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
@@ -328,16 +359,21 @@ struct ECRRepositoryProvider: ResourceProvider {
         let result = try await client.json(.ecr.describeRepositories, ["repositoryNames": [.string(id)]])
         let repository = result["repositories"]?[0] ?? [:]
         if old["imageTagMutability"] != new["imageTagMutability"] {
-            _ = try await client.json(.ecr.putImageTagMutability, [
-                "repositoryName": .string(id), "imageTagMutability": new["imageTagMutability"] ?? "MUTABLE",
-            ])
+            _ = try await client.json(
+                .ecr.putImageTagMutability,
+                [
+                    "repositoryName": .string(id), "imageTagMutability": new["imageTagMutability"] ?? "MUTABLE",
+                ])
         }
         if old["scanOnPush"] != new["scanOnPush"] {
-            _ = try await client.json(.ecr.putImageScanningConfiguration, [
-                "repositoryName": .string(id), "imageScanningConfiguration": ["scanOnPush": new["scanOnPush"] ?? false],
-            ])
+            _ = try await client.json(
+                .ecr.putImageScanningConfiguration,
+                [
+                    "repositoryName": .string(id), "imageScanningConfiguration": ["scanOnPush": new["scanOnPush"] ?? false],
+                ])
         }
-        let oldLifecycle = old["lifecyclePolicy"] ?? .null, newLifecycle = new["lifecyclePolicy"] ?? .null
+        let oldLifecycle = old["lifecyclePolicy"] ?? .null
+        let newLifecycle = new["lifecyclePolicy"] ?? .null
         if oldLifecycle != newLifecycle {
             if newLifecycle.isNull {
                 try await ignoringNotFound(["LifecyclePolicyNotFoundException"]) {
@@ -347,7 +383,8 @@ struct ECRRepositoryProvider: ResourceProvider {
                 try await putLifecycle(newLifecycle, id: id)
             }
         }
-        let oldPolicy = old["repositoryPolicy"] ?? .null, newPolicy = new["repositoryPolicy"] ?? .null
+        let oldPolicy = old["repositoryPolicy"] ?? .null
+        let newPolicy = new["repositoryPolicy"] ?? .null
         if oldPolicy != newPolicy {
             if newPolicy.isNull {
                 try await ignoringNotFound(["RepositoryPolicyNotFoundException"]) {
@@ -364,9 +401,11 @@ struct ECRRepositoryProvider: ResourceProvider {
 
     func delete(id: String, attributes: [String: JSON]) async throws {
         do {
-            _ = try await client.json(.ecr.deleteRepository, [
-                "repositoryName": .string(id), "force": .bool(attributes.bool("forceDestroy") ?? false),
-            ])
+            _ = try await client.json(
+                .ecr.deleteRepository,
+                [
+                    "repositoryName": .string(id), "force": .bool(attributes.bool("forceDestroy") ?? false),
+                ])
         } catch let error as AWSServiceError where error.isNotFound(["RepositoryNotFoundException"]) {
             return
         } catch let error as AWSServiceError where error.code == "RepositoryNotEmptyException" {
@@ -386,15 +425,19 @@ struct ECRRepositoryProvider: ResourceProvider {
     }
 
     private func putLifecycle(_ document: JSON, id: String) async throws {
-        _ = try await client.json(.ecr.putLifecyclePolicy, [
-            "repositoryName": .string(id), "lifecyclePolicyText": .string(document.description),
-        ])
+        _ = try await client.json(
+            .ecr.putLifecyclePolicy,
+            [
+                "repositoryName": .string(id), "lifecyclePolicyText": .string(document.description),
+            ])
     }
 
     private func setPolicy(_ document: JSON, id: String) async throws {
-        _ = try await client.json(.ecr.setRepositoryPolicy, [
-            "repositoryName": .string(id), "policyText": .string(document.description),
-        ])
+        _ = try await client.json(
+            .ecr.setRepositoryPolicy,
+            [
+                "repositoryName": .string(id), "policyText": .string(document.description),
+            ])
     }
 
     /// The text under `key` of a Get* answer, or nil when ECR says there is none.

@@ -22,7 +22,8 @@ public struct EventBridgeRule: ResourceDeclaration {
     }
 
     public enum State: String, Sendable {
-        case enabled = "ENABLED", disabled = "DISABLED"
+        case enabled = "ENABLED"
+        case disabled = "DISABLED"
     }
 
     /// What the rule invokes.
@@ -51,8 +52,10 @@ public struct EventBridgeRule: ResourceDeclaration {
     public var tags: Tags
     public var options: ResourceOptions
 
-    public init(_ logicalName: String, name: Input<String>, trigger: Trigger, state: State = .enabled, description: String? = nil,
-                targets: [Target] = [], tags: Tags = [:], options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, name: Input<String>, trigger: Trigger, state: State = .enabled, description: String? = nil,
+        targets: [Target] = [], tags: Tags = [:], options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.name = name
         self.trigger = trigger
@@ -85,32 +88,37 @@ public struct EventBridgeRule: ResourceDeclaration {
             "eventPattern": pattern,
             "state": .string(state.rawValue),
             "description": .optional(description),
-            "targets": .array(targets.sorted { $0.id < $1.id }.map { target in
-                .object([
-                    "id": .string(target.id), "arn": target.arn.value, "roleArn": target.roleArn?.value ?? .null,
-                    "input": target.input.map { .json($0) } ?? .null,
-                ])
-            }),
+            "targets": .array(
+                targets.sorted { $0.id < $1.id }.map { target in
+                    .object([
+                        "id": .string(target.id), "arn": target.arn.value, "roleArn": target.roleArn?.value ?? .null,
+                        "input": target.input.map { .json($0) } ?? .null,
+                    ])
+                }),
             "tags": .json(tags.json),
         ]
     }
 
     public func validate() -> [ValidationIssue] {
-        var issues = checkName(name, address: address, attribute: "name", length: 1...64, pattern: #"^[\.\-_A-Za-z0-9]+$"#,
-                               rule: "rule names are 1 to 64 letters, digits, '.', '-' and '_'")
+        var issues = checkName(
+            name, address: address, attribute: "name", length: 1...64, pattern: #"^[\.\-_A-Za-z0-9]+$"#,
+            rule: "rule names are 1 to 64 letters, digits, '.', '-' and '_'")
         if case .rate(let count, _) = trigger, count < 1 {
             issues.append(ValidationIssue(address: address, attribute: "scheduleExpression", message: "a rate must be at least 1."))
         }
         if case .cron(let expression) = trigger, expression.split(separator: " ").count != 6 {
-            issues.append(ValidationIssue(address: address, attribute: "scheduleExpression",
-                                          message: "'cron(\(expression))' needs six fields: minutes hours day-of-month month day-of-week year."))
+            issues.append(
+                ValidationIssue(
+                    address: address, attribute: "scheduleExpression",
+                    message: "'cron(\(expression))' needs six fields: minutes hours day-of-month month day-of-week year."))
         }
         if let description, description.count > 512 {
             issues.append(ValidationIssue(address: address, attribute: "description", message: "must be at most 512 characters."))
         }
         var ids = Set<String>()
         for (i, target) in targets.enumerated() where !ids.insert(target.id).inserted || target.id.isEmpty || target.id.count > 64 {
-            issues.append(ValidationIssue(address: address, attribute: "targets[\(i)].id", message: "'\(target.id)' must be unique and 1 to 64 characters."))
+            issues.append(
+                ValidationIssue(address: address, attribute: "targets[\(i)].id", message: "'\(target.id)' must be unique and 1 to 64 characters."))
         }
         if targets.count > 5 {
             issues.append(ValidationIssue(address: address, attribute: "targets", message: "a rule takes at most 5 targets."))
@@ -129,6 +137,19 @@ struct EventBridgeRuleProvider: ResourceProvider {
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }
 
+    /// Destroy's check: the rule and its tags, without its targets.
+    func ownershipRead(id: String, prior: [String: JSON]) async throws -> Observed? {
+        let rule: JSON
+        do {
+            rule = try await client.json(.eventBridge.describeRule, ["Name": .string(id)])
+        } catch let error as AWSServiceError where error.code == "ResourceNotFoundException" {
+            return nil
+        }
+        let tags = try await client.json(.eventBridge.listTagsForResource, ["ResourceARN": rule["Arn"] ?? .null])
+        return Observed(
+            id: id, attributes: ["name": .string(id), "tags": tagMap(tags["Tags"], keyName: "Key", valueName: "Value").json], outputs: [:])
+    }
+
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
         let rule: JSON
         do {
@@ -140,20 +161,23 @@ struct EventBridgeRuleProvider: ResourceProvider {
         let targets = try await client.jsonAll(.eventBridge.listTargetsByRule, ["Rule": .string(id)], key: "Targets")
         let tags = try await client.json(.eventBridge.listTagsForResource, ["ResourceARN": arn])
         let pattern = rule["EventPattern"]?.stringValue.flatMap { try? JSON(parsing: $0) } ?? .null
-        return Observed(id: id, attributes: [
-            "name": .string(id),
-            "scheduleExpression": rule["ScheduleExpression"] ?? .null,
-            "eventPattern": pattern,
-            "state": rule["State"] ?? "ENABLED",
-            "description": rule["Description"].flatMap { $0.stringValue?.isEmpty == false ? $0 : nil } ?? .null,
-            "targets": .array(targets.sorted { ($0["Id"]?.stringValue ?? "") < ($1["Id"]?.stringValue ?? "") }.map { target in
-                .object([
-                    "id": target["Id"] ?? .null, "arn": target["Arn"] ?? .null, "roleArn": target["RoleArn"] ?? .null,
-                    "input": target["Input"]?.stringValue.flatMap { try? JSON(parsing: $0) } ?? .null,
-                ])
-            }),
-            "tags": tagMap(tags["Tags"], keyName: "Key", valueName: "Value").json,
-        ], outputs: ["arn": arn, "name": .string(id)])
+        return Observed(
+            id: id,
+            attributes: [
+                "name": .string(id),
+                "scheduleExpression": rule["ScheduleExpression"] ?? .null,
+                "eventPattern": pattern,
+                "state": rule["State"] ?? "ENABLED",
+                "description": rule["Description"].flatMap { $0.stringValue?.isEmpty == false ? $0 : nil } ?? .null,
+                "targets": .array(
+                    targets.sorted { ($0["Id"]?.stringValue ?? "") < ($1["Id"]?.stringValue ?? "") }.map { target in
+                        .object([
+                            "id": target["Id"] ?? .null, "arn": target["Arn"] ?? .null, "roleArn": target["RoleArn"] ?? .null,
+                            "input": target["Input"]?.stringValue.flatMap { try? JSON(parsing: $0) } ?? .null,
+                        ])
+                    }),
+                "tags": tagMap(tags["Tags"], keyName: "Key", valueName: "Value").json,
+            ], outputs: ["arn": arn, "name": .string(id)])
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
@@ -209,10 +233,11 @@ struct EventBridgeRuleProvider: ResourceProvider {
         let result = try await client.json(.eventBridge.putTargets, ["Rule": .string(rule), "Targets": .array(list)])
         if let failed = result["FailedEntryCount"]?.intValue, failed > 0 {
             let first = result["FailedEntries"]?[0]
-            throw AWSServiceError(JSONOperation.eventBridge.putTargets, status: 200,
-                                  code: first?["ErrorCode"]?.stringValue ?? "FailedEntry",
-                                  message: "target \(first?["TargetId"]?.stringValue ?? "?") of rule \(rule): \(first?["ErrorMessage"]?.stringValue ?? "")",
-                                  requestID: nil)
+            throw AWSServiceError(
+                JSONOperation.eventBridge.putTargets, status: 200,
+                code: first?["ErrorCode"]?.stringValue ?? "FailedEntry",
+                message: "target \(first?["TargetId"]?.stringValue ?? "?") of rule \(rule): \(first?["ErrorMessage"]?.stringValue ?? "")",
+                requestID: nil)
         }
     }
 }

@@ -40,10 +40,12 @@ public struct IAMRole: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// A role named `name` that the principals of `assumeRolePolicy` may assume.
-    public init(_ logicalName: String, name: Input<String>, path: String = "/", description: String? = nil,
-                assumeRolePolicy: PolicyDocument, inlinePolicies: [String: PolicyDocument] = [:],
-                managedPolicyArns: [Input<String>] = [], maxSessionDuration: Int = 3600, tags: Tags = [:],
-                options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, name: Input<String>, path: String = "/", description: String? = nil,
+        assumeRolePolicy: PolicyDocument, inlinePolicies: [String: PolicyDocument] = [:],
+        managedPolicyArns: [Input<String>] = [], maxSessionDuration: Int = 3600, tags: Tags = [:],
+        options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.name = name
         self.path = path
@@ -92,14 +94,17 @@ public struct IAMRole: ResourceDeclaration {
 
     /// The name, path, description, session length, policies, managed policy ARNs and tags, as IAM checks them.
     public func validate() -> [ValidationIssue] {
-        var issues = checkName(name, address: address, attribute: "name", length: 1...64, pattern: Self.namePattern,
-                               rule: "role names are 1 to 64 letters, digits and + = , . @ _ -")
+        var issues = checkName(
+            name, address: address, attribute: "name", length: 1...64, pattern: Self.namePattern,
+            rule: "role names are 1 to 64 letters, digits and + = , . @ _ -")
         func issue(_ attribute: String, _ message: String) {
             issues.append(ValidationIssue(address: address, attribute: attribute, message: message))
         }
         if path.count > 512 || path.range(of: Self.pathPattern, options: .regularExpression) == nil {
-            issue("path", "'\(path)' is not an IAM path: it must be '/' or start and end with '/' (like '/service-roles/'), "
-                + "with printable ASCII characters between, up to 512 characters.")
+            issue(
+                "path",
+                "'\(path)' is not an IAM path: it must be '/' or start and end with '/' (like '/service-roles/'), "
+                    + "with printable ASCII characters between, up to 512 characters.")
         }
         if let description {
             if description.count > 1000 {
@@ -145,6 +150,20 @@ struct IAMRoleProvider: ResourceProvider {
 
     /// Everything AWS has, including inline policies and attachments the declaration does not name, so that
     /// a plan shows them (and an update removes them).
+    /// Destroy's check: GetRole, which carries the tags (ListRoleTags where it does not).
+    func ownershipRead(id: String, prior: [String: JSON]) async throws -> Observed? {
+        do {
+            let role = try await getRole(id)
+            var tags = Self.tags(role["Tags"])
+            if role["Tags"] == nil {
+                tags = Self.tags(XMLNode("Tags", children: try await client.queryAll(.iam.listRoleTags, ["RoleName": id])))
+            }
+            return Observed(id: id, attributes: ["name": .string(id), "tags": tags.json], outputs: [:])
+        } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {
+            return nil
+        }
+    }
+
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
         let role: XMLNode
         var inline: [String: JSON] = [:]
@@ -171,16 +190,18 @@ struct IAMRoleProvider: ResourceProvider {
         }
         let trustText = role.string("AssumeRolePolicyDocument") ?? ""
         let description = role.string("Description").flatMap { $0.isEmpty ? nil : $0 }
-        return Observed(id: id, attributes: [
-            "name": .string(role.string("RoleName") ?? id),
-            "path": .string(role.string("Path") ?? "/"),
-            "description": description.map { .string($0) } ?? .null,
-            "assumeRolePolicy": PolicyNormalizer.parse(trustText) ?? .string(trustText),
-            "inlinePolicies": .object(inline),
-            "managedPolicyArns": .array(Self.ordered(attached, like: prior.strings("managedPolicyArns")).map { .string($0) }),
-            "maxSessionDuration": .int(role.string("MaxSessionDuration").flatMap { Int($0) } ?? 3600),
-            "tags": tags.json,
-        ], outputs: Self.outputs(role))
+        return Observed(
+            id: id,
+            attributes: [
+                "name": .string(role.string("RoleName") ?? id),
+                "path": .string(role.string("Path") ?? "/"),
+                "description": description.map { .string($0) } ?? .null,
+                "assumeRolePolicy": PolicyNormalizer.parse(trustText) ?? .string(trustText),
+                "inlinePolicies": .object(inline),
+                "managedPolicyArns": .array(Self.ordered(attached, like: prior.strings("managedPolicyArns")).map { .string($0) }),
+                "maxSessionDuration": .int(role.string("MaxSessionDuration").flatMap { Int($0) } ?? 3600),
+                "tags": tags.json,
+            ], outputs: Self.outputs(role))
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
@@ -206,16 +227,20 @@ struct IAMRoleProvider: ResourceProvider {
 
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
         if old["assumeRolePolicy"] != new["assumeRolePolicy"] {
-            _ = try await client.query(.iam.updateAssumeRolePolicy, [
-                "RoleName": id, "PolicyDocument": (new["assumeRolePolicy"] ?? [:]).description,
-            ])
+            _ = try await client.query(
+                .iam.updateAssumeRolePolicy,
+                [
+                    "RoleName": id, "PolicyDocument": (new["assumeRolePolicy"] ?? [:]).description,
+                ])
         }
         if (old["description"] ?? .null) != (new["description"] ?? .null) || old["maxSessionDuration"] != new["maxSessionDuration"] {
-            _ = try await client.query(.iam.updateRole, [
-                "RoleName": id,
-                "Description": new.string("description") ?? "",  // empty clears it
-                "MaxSessionDuration": String(new.int("maxSessionDuration") ?? 3600),
-            ])
+            _ = try await client.query(
+                .iam.updateRole,
+                [
+                    "RoleName": id,
+                    "Description": new.string("description") ?? "",  // empty clears it
+                    "MaxSessionDuration": String(new.int("maxSessionDuration") ?? 3600),
+                ])
         }
 
         // Inline policies and attachments are exclusive: what AWS has now decides what to remove.
@@ -245,7 +270,9 @@ struct IAMRoleProvider: ResourceProvider {
         }
 
         var role = try await getRole(id)
-        let liveTags = role["Tags"] != nil ? Self.tags(role["Tags"])
+        let liveTags =
+            role["Tags"] != nil
+            ? Self.tags(role["Tags"])
             : Self.tags(XMLNode("Tags", children: try await client.queryAll(.iam.listRoleTags, ["RoleName": id])))
         let tagsChanged = try await TaggingAPI.iamRole.sync(client, resource: id, from: liveTags, to: new.tags())
         if tagsChanged { role = try await getRole(id) }
@@ -259,7 +286,9 @@ struct IAMRoleProvider: ResourceProvider {
         let client = self.client
         @Sendable func remove(_ removals: [Removal]) async throws {
             _ = try await removals.concurrentMap { removal in
-                do { _ = try await client.query(removal.operation, removal.parameters) } catch let error as AWSServiceError where error.isNotFound(["NoSuchEntity"]) {}
+                do { _ = try await client.query(removal.operation, removal.parameters) } catch let error as AWSServiceError
+                    where error.isNotFound(["NoSuchEntity"])
+                {}
             }
         }
         try await ignoringNotFound(["NoSuchEntity"]) {
@@ -267,14 +296,19 @@ struct IAMRoleProvider: ResourceProvider {
             // the listings find anything else (attached out of band, or an instance profile); then the role.
             let recordedInline = Set((attributes["inlinePolicies"]?.objectValue ?? [:]).keys)
             let recordedArns = Set(attributes.strings("managedPolicyArns"))
-            async let recorded: Void = remove(recordedInline.sorted().map { (.iam.deleteRolePolicy, ["RoleName": id, "PolicyName": $0]) }
-                + recordedArns.sorted().map { (.iam.detachRolePolicy, ["RoleName": id, "PolicyArn": $0]) })
+            async let recorded: Void = remove(
+                recordedInline.sorted().map { (.iam.deleteRolePolicy, ["RoleName": id, "PolicyName": $0]) }
+                    + recordedArns.sorted().map { (.iam.detachRolePolicy, ["RoleName": id, "PolicyArn": $0]) })
             async let attached = attachedPolicyArns(id)
             async let inline = inlinePolicyNames(id)
             async let profiles = client.queryAll(.iam.listInstanceProfilesForRole, ["RoleName": id]).compactMap { $0.string("InstanceProfileName") }
             var others: [Removal] = []
-            for arn in try await attached where !recordedArns.contains(arn) { others.append((.iam.detachRolePolicy, ["RoleName": id, "PolicyArn": arn])) }
-            for name in try await inline where !recordedInline.contains(name) { others.append((.iam.deleteRolePolicy, ["RoleName": id, "PolicyName": name])) }
+            for arn in try await attached where !recordedArns.contains(arn) {
+                others.append((.iam.detachRolePolicy, ["RoleName": id, "PolicyArn": arn]))
+            }
+            for name in try await inline where !recordedInline.contains(name) {
+                others.append((.iam.deleteRolePolicy, ["RoleName": id, "PolicyName": name]))
+            }
             for name in try await profiles {
                 others.append((.iam.removeRoleFromInstanceProfile, ["InstanceProfileName": name, "RoleName": id]))
             }

@@ -42,10 +42,12 @@ public struct S3Bucket: ResourceDeclaration {
     public var options: ResourceOptions
 
     /// Declares a bucket; everything but the name defaults to what AWS gives a new bucket.
-    public init(_ logicalName: String, name: Input<String>, versioning: Versioning = .disabled, encryption: Encryption = .sseS3,
-                publicAccessBlock: PublicAccessBlock = .blockAll, ownershipControls: ObjectOwnership? = nil,
-                lifecycleRules: [LifecycleRule] = [], policy: PolicyDocument? = nil, corsRules: [CORSRule] = [],
-                website: Website? = nil, tags: Tags = [:], forceDestroy: Bool = false, options: ResourceOptions = ResourceOptions()) {
+    public init(
+        _ logicalName: String, name: Input<String>, versioning: Versioning = .disabled, encryption: Encryption = .sseS3,
+        publicAccessBlock: PublicAccessBlock = .blockAll, ownershipControls: ObjectOwnership? = nil,
+        lifecycleRules: [LifecycleRule] = [], policy: PolicyDocument? = nil, corsRules: [CORSRule] = [],
+        website: Website? = nil, tags: Tags = [:], forceDestroy: Bool = false, options: ResourceOptions = ResourceOptions()
+    ) {
         self.logicalName = logicalName
         self.name = name
         self.versioning = versioning
@@ -104,7 +106,10 @@ public struct S3Bucket: ResourceDeclaration {
             issues.append(ValidationIssue(address: address, attribute: "name", message: "'\(text)' is not a valid bucket name: \(problem)."))
         }
         if case .sseKMS(let keyID?, _) = encryption, keyID.literal?.isEmpty == true {
-            issues.append(ValidationIssue(address: address, attribute: "encryption.kmsKeyID", message: "the KMS key id is empty: give a key id or ARN, or nil for the AWS managed key aws/s3."))
+            issues.append(
+                ValidationIssue(
+                    address: address, attribute: "encryption.kmsKeyID",
+                    message: "the KMS key id is empty: give a key id or ARN, or nil for the AWS managed key aws/s3."))
         }
         issues += validateLifecycle()
         if let policy {
@@ -113,10 +118,16 @@ public struct S3Bucket: ResourceDeclaration {
         issues += validateCORS()
         if let website {
             if website.indexDocument.isEmpty || website.indexDocument.contains("/") {
-                issues.append(ValidationIssue(address: address, attribute: "website.indexDocument", message: "'\(website.indexDocument)' must be a non-empty suffix without slashes, like \"index.html\"."))
+                issues.append(
+                    ValidationIssue(
+                        address: address, attribute: "website.indexDocument",
+                        message: "'\(website.indexDocument)' must be a non-empty suffix without slashes, like \"index.html\"."))
             }
             if let error = website.errorDocument, error.isEmpty {
-                issues.append(ValidationIssue(address: address, attribute: "website.errorDocument", message: "the error document key is empty: give an object key like \"error.html\", or nil."))
+                issues.append(
+                    ValidationIssue(
+                        address: address, attribute: "website.errorDocument",
+                        message: "the error document key is empty: give an object key like \"error.html\", or nil."))
             }
         }
         return issues + checkTags(tags, address: address)
@@ -125,7 +136,9 @@ public struct S3Bucket: ResourceDeclaration {
     private func validateLifecycle() -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
         if lifecycleRules.count > 1000 {
-            issues.append(ValidationIssue(address: address, attribute: "lifecycleRules", message: "\(lifecycleRules.count) rules is more than S3's 1000: merge some."))
+            issues.append(
+                ValidationIssue(
+                    address: address, attribute: "lifecycleRules", message: "\(lifecycleRules.count) rules is more than S3's 1000: merge some."))
         }
         var ids = Set<String>()
         for (i, rule) in lifecycleRules.enumerated() {
@@ -134,15 +147,25 @@ public struct S3Bucket: ResourceDeclaration {
                 issues.append(ValidationIssue(address: address, attribute: "\(path).id", message: "rule ids must be 1 to 255 characters."))
             }
             if !ids.insert(rule.id).inserted {
-                issues.append(ValidationIssue(address: address, attribute: "\(path).id", message: "'\(rule.id)' is the id of two rules: ids must be unique."))
+                issues.append(
+                    ValidationIssue(address: address, attribute: "\(path).id", message: "'\(rule.id)' is the id of two rules: ids must be unique."))
             }
             if rule.expirationDays == nil && rule.noncurrentVersionExpirationDays == nil && rule.abortIncompleteMultipartUploadDays == nil {
-                issues.append(ValidationIssue(address: address, attribute: path, message: "rule '\(rule.id)' has no action: set expirationDays, noncurrentVersionExpirationDays or abortIncompleteMultipartUploadDays."))
+                issues.append(
+                    ValidationIssue(
+                        address: address, attribute: path,
+                        message:
+                            "rule '\(rule.id)' has no action: set expirationDays, noncurrentVersionExpirationDays or abortIncompleteMultipartUploadDays."
+                    ))
             }
-            for (name, days) in [("expirationDays", rule.expirationDays), ("noncurrentVersionExpirationDays", rule.noncurrentVersionExpirationDays),
-                                 ("abortIncompleteMultipartUploadDays", rule.abortIncompleteMultipartUploadDays)] {
+            for (name, days) in [
+                ("expirationDays", rule.expirationDays), ("noncurrentVersionExpirationDays", rule.noncurrentVersionExpirationDays),
+                ("abortIncompleteMultipartUploadDays", rule.abortIncompleteMultipartUploadDays),
+            ] {
                 if let days, days < 1 {
-                    issues.append(ValidationIssue(address: address, attribute: "\(path).\(name)", message: "\(days) is not a number of days S3 accepts: use 1 or more."))
+                    issues.append(
+                        ValidationIssue(
+                            address: address, attribute: "\(path).\(name)", message: "\(days) is not a number of days S3 accepts: use 1 or more."))
                 }
             }
             if rule.prefix.utf8.count > 1024 {
@@ -155,7 +178,8 @@ public struct S3Bucket: ResourceDeclaration {
     private func validateCORS() -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
         if corsRules.count > 100 {
-            issues.append(ValidationIssue(address: address, attribute: "corsRules", message: "\(corsRules.count) rules is more than S3's 100: merge some."))
+            issues.append(
+                ValidationIssue(address: address, attribute: "corsRules", message: "\(corsRules.count) rules is more than S3's 100: merge some."))
         }
         for (i, rule) in corsRules.enumerated() {
             let path = "corsRules[\(i)]"
@@ -163,18 +187,26 @@ public struct S3Bucket: ResourceDeclaration {
                 issues.append(ValidationIssue(address: address, attribute: "\(path).id", message: "rule ids must be 1 to 255 characters (or nil)."))
             }
             if rule.allowedMethods.isEmpty {
-                issues.append(ValidationIssue(address: address, attribute: "\(path).allowedMethods", message: "the rule allows no method: add some, like .get."))
+                issues.append(
+                    ValidationIssue(address: address, attribute: "\(path).allowedMethods", message: "the rule allows no method: add some, like .get.")
+                )
             }
             if rule.allowedOrigins.isEmpty {
-                issues.append(ValidationIssue(address: address, attribute: "\(path).allowedOrigins", message: "the rule allows no origin: add some, like \"https://www.example.com\" (or \"*\")."))
+                issues.append(
+                    ValidationIssue(
+                        address: address, attribute: "\(path).allowedOrigins",
+                        message: "the rule allows no origin: add some, like \"https://www.example.com\" (or \"*\")."))
             }
             for (name, items) in [("allowedOrigins", rule.allowedOrigins), ("allowedHeaders", rule.allowedHeaders)] {
                 for item in items where item.isEmpty || item.filter({ $0 == "*" }).count > 1 {
-                    issues.append(ValidationIssue(address: address, attribute: "\(path).\(name)", message: "'\(item)' must be non-empty and hold at most one '*'."))
+                    issues.append(
+                        ValidationIssue(
+                            address: address, attribute: "\(path).\(name)", message: "'\(item)' must be non-empty and hold at most one '*'."))
                 }
             }
             if let age = rule.maxAgeSeconds, age < 0 {
-                issues.append(ValidationIssue(address: address, attribute: "\(path).maxAgeSeconds", message: "\(age) is negative: use 0 or more seconds."))
+                issues.append(
+                    ValidationIssue(address: address, attribute: "\(path).maxAgeSeconds", message: "\(age) is negative: use 0 or more seconds."))
             }
         }
         return issues
@@ -219,9 +251,11 @@ public struct S3BucketNotEmptyError: Error, Sendable, CustomStringConvertible {
     /// One paragraph: what failed and the two ways out.
     public var description: String {
         if afterEmptying {
-            return "S3 bucket '\(bucket)' is still not empty after Cairn deleted every object version in it (BucketNotEmpty): something keeps writing to it. Stop the writers and destroy again."
+            return
+                "S3 bucket '\(bucket)' is still not empty after Cairn deleted every object version in it (BucketNotEmpty): something keeps writing to it. Stop the writers and destroy again."
         }
-        return "S3 bucket '\(bucket)' is not empty, so AWS refuses to delete it (BucketNotEmpty). Empty it first (every object version and delete marker, e.g. `aws s3 rm s3://\(bucket) --recursive` for an unversioned bucket), or set forceDestroy: true on the bucket and apply, so that Cairn deletes its contents with it."
+        return
+            "S3 bucket '\(bucket)' is not empty, so AWS refuses to delete it (BucketNotEmpty). Empty it first (every object version and delete marker, e.g. `aws s3 rm s3://\(bucket) --recursive` for an unversioned bucket), or set forceDestroy: true on the bucket and apply, so that Cairn deletes its contents with it."
     }
 }
 
@@ -261,7 +295,9 @@ struct S3BucketProvider: ResourceProvider {
     // MARK: Calls
 
     @discardableResult
-    private func call(_ operation: RestXMLOperation, _ bucket: String, _ members: [String: String] = [:], body: RestXMLBody = .none) async throws -> RestXMLResponse {
+    private func call(
+        _ operation: RestXMLOperation, _ bucket: String, _ members: [String: String] = [:], body: RestXMLBody = .none
+    ) async throws -> RestXMLResponse {
         var members = members
         members["Bucket"] = bucket
         return try await client.restXML(operation, members, body: body)
@@ -345,6 +381,16 @@ struct S3BucketProvider: ResourceProvider {
         }
     }
 
+    /// Destroy's check: the tags alone, one call (a missing bucket is gone).
+    func ownershipRead(id: String, prior: [String: JSON]) async throws -> Observed? {
+        do {
+            let tagging = try await configuration(.s3.getBucketTagging, id, missing: "NoSuchTagSet")
+            return Observed(id: id, attributes: ["name": .string(id), "tags": S3BucketWire.tags(from: tagging)], outputs: outputs(id))
+        } catch let error as AWSServiceError where Self.isMissingBucket(error) {
+            return nil
+        }
+    }
+
     private func readPolicy(_ bucket: String) async throws -> JSON {
         do {
             let response = try await call(.s3.getBucketPolicy, bucket)
@@ -360,7 +406,8 @@ struct S3BucketProvider: ResourceProvider {
     func create(_ attributes: [String: JSON]) async throws -> Applied {
         let name = attributes.string("name") ?? ""
         let ownership = attributes.string("ownershipControls") ?? S3Bucket.ObjectOwnership.bucketOwnerEnforced.rawValue
-        let body: RestXMLBody = client.region == "us-east-1"
+        let body: RestXMLBody =
+            client.region == "us-east-1"
             ? .none : .xml([S3BucketWire.element("LocationConstraint", client.region)])
         // Object Ownership goes with the create: buckets without it would behave as ObjectWriter.
         try await call(.s3.createBucket, name, ["ObjectOwnership": ownership], body: body)
@@ -414,7 +461,8 @@ struct S3BucketProvider: ResourceProvider {
         }
         if changed("encryption") {
             changes.append {
-                try await call(.s3.putBucketEncryption, bucket, body: .xml(S3BucketWire.encryptionXML(new["encryption"] ?? S3BucketWire.defaultEncryption)))
+                try await call(
+                    .s3.putBucketEncryption, bucket, body: .xml(S3BucketWire.encryptionXML(new["encryption"] ?? S3BucketWire.defaultEncryption)))
             }
         }
         if changed("lifecycleRules") {
@@ -478,7 +526,8 @@ struct S3BucketProvider: ResourceProvider {
                 do {
                     try await call(.s3.deleteBucket, id)
                     return
-                } catch let error as AWSServiceError where error.code == "BucketNotEmpty" || (force && error.code == "AccessDenied" && attempts == 1) {
+                } catch let error as AWSServiceError where error.code == "BucketNotEmpty" || (force && error.code == "AccessDenied" && attempts == 1)
+                {
                     // Something may write while the bucket is emptied: try again, a few times.
                     guard force else { throw S3BucketNotEmptyError(bucket: id, afterEmptying: false) }
                     guard attempts < 4 else { throw S3BucketNotEmptyError(bucket: id, afterEmptying: true) }
@@ -514,7 +563,8 @@ struct S3BucketProvider: ResourceProvider {
     }
 
     private func deleteObjects(_ bucket: String, _ objects: ArraySlice<(key: String, version: String)>) async throws {
-        let children = objects.map { S3BucketWire.element("Object", [S3BucketWire.element("Key", $0.key), S3BucketWire.element("VersionId", $0.version)]) }
+        let children =
+            objects.map { S3BucketWire.element("Object", [S3BucketWire.element("Key", $0.key), S3BucketWire.element("VersionId", $0.version)]) }
             + [S3BucketWire.element("Quiet", "true")]
         let answer = try await call(.s3.deleteObjects, bucket, body: .xml(children)).xml
         let errors = answer?.all("Error") ?? []

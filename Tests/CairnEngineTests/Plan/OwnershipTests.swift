@@ -11,8 +11,9 @@ import Testing
     func workspace(proof: AdoptionProof = .ownershipTags, stateDir: URL = temporaryDirectory(), region: String? = nil) -> Workspace {
         var provider = FakeProvider(typeName: FakeResource.typeName, cloud: cloud)
         provider.adoptionProof = proof
-        return Workspace(stateDir: stateDir, providers: ProviderRegistry([provider]), environment: ["CAIRN_STATE_KEY": "test passphrase"],
-                         region: region)
+        return Workspace(
+            stateDir: stateDir, providers: ProviderRegistry([provider]), environment: ["CAIRN_STATE_KEY": "test passphrase"],
+            region: region)
     }
 
     /// What a crash between a create call and its commit leaves: an intent for `name`. Returns the state's lineage.
@@ -43,7 +44,8 @@ import Testing
         let store = try #require(try workspace.store(for: stack, create: false))
         let lineage = store.lineage
         store.close()
-        #expect(cloud.attributes("thing")?["tags"] == ["team": "web", "cairn:stack": "test", "cairn:env": "default", "cairn:state": .string(lineage)])
+        #expect(
+            cloud.attributes("thing")?["tags"] == ["team": "web", "cairn:stack": "test", "cairn:env": "default", "cairn:state": .string(lineage)])
         #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
     }
 
@@ -140,8 +142,12 @@ import Testing
         let lineage = store.lineage
         store.close()
         // A create whose answer was lost, and whose retry AWS refused as a duplicate: the intent went with the refusal.
-        cloud.put("thing", ["name": "thing", "kind": "basic", "size": 1,
-                            "tags": .object(Ownership(stack: "test", environment: "default", state: lineage).tagValues)])
+        cloud.put(
+            "thing",
+            [
+                "name": "thing", "kind": "basic", "size": 1,
+                "tags": .object(Ownership(stack: "test", environment: "default", state: lineage).tagValues),
+            ])
         let both = makeStack([FakeResource("other"), FakeResource("thing")])
         let plan = try await workspace.plan(both, region: "us-east-1")
         let thing = try #require(plan.resources.first { $0.address == "fake_thing.thing" })
@@ -161,8 +167,10 @@ import Testing
         thing.size = 2
         let changed = await message { try await workspace.plan(makeStack([thing]), region: "us-east-1") }
         #expect(changed.contains("carries the ownership tags of stack 'other'"), "\(changed)")
+        let before = cloud.callLog.count
         let destroyed = await message { try await workspace.plan(stack, region: "us-east-1", destroy: true) }
         #expect(destroyed.contains("so nothing was destroyed"), "\(destroyed)")
+        #expect(Array(cloud.callLog.dropFirst(before)) == ["owner thing"], "a destroy checks existence and tags only, once")
         #expect(!cloud.callLog.contains { $0.hasPrefix("delete") || $0.hasPrefix("update") })
         #expect(cloud.ids == ["thing"])
     }
@@ -171,11 +179,19 @@ import Testing
         let workspace = workspace()
         let thing = FakeResource("thing")
         let stack = makeStack([thing])
-        cloud.put("thing", ["name": "thing", "kind": "basic", "size": 1,
-                            "tags": .object(Ownership(stack: "other", environment: "default", state: "feedfacefeedface").tagValues)])
+        cloud.put(
+            "thing",
+            [
+                "name": "thing", "kind": "basic", "size": 1,
+                "tags": .object(Ownership(stack: "other", environment: "default", state: "feedfacefeedface").tagValues),
+            ])
         let refused = await message { try await workspace.importResource(stack, address: thing.address, id: "thing", region: "us-east-1") }
         #expect(refused.contains("belongs to stack 'other'"), "\(refused)")
-        #expect(try workspace.store(for: stack, create: false).map { store in defer { store.close() }; return try store.resourceCount() } ?? 0 == 0)
+        #expect(
+            try workspace.store(for: stack, create: false).map { store in
+                defer { store.close() }
+                return try store.resourceCount()
+            } ?? 0 == 0)
 
         try await workspace.importResource(stack, address: thing.address, id: "thing", region: "us-east-1", takeOwnership: true)
         let plan = try await workspace.plan(stack, region: "us-east-1")
@@ -214,9 +230,12 @@ import Testing
         let stack = makeStack([FakeResource("thing")])
         let store = try #require(try workspace.store(for: stack, create: true))
         defer { store.close() }
-        _ = try store.commit(.import(.init(address: "fake_thing.thing", type: FakeResource.typeName, physicalID: "thing",
-                                           attributes: "{}", outputs: #"{"arn": "arn:aws:ecr:eu-north-1:123456789012:repository/thing"}"#,
-                                           dependencies: [])), command: "import")
+        _ = try store.commit(
+            .import(
+                .init(
+                    address: "fake_thing.thing", type: FakeResource.typeName, physicalID: "thing",
+                    attributes: "{}", outputs: #"{"arn": "arn:aws:ecr:eu-north-1:123456789012:repository/thing"}"#,
+                    dependencies: [])), command: "import")
         #expect(try workspace.recordedRegion(store, records: workspace.load(store, codec: workspace.codec(create: true)).records) == "eu-north-1")
     }
 }

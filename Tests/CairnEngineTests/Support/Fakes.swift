@@ -51,8 +51,16 @@ struct FakeProvider: ResourceProvider {
         cloud.record("read \(id)")
         guard var attributes = cloud.attributes(id) else { return nil }
         attributes["forceDestroy"] = nil
-        return Observed(id: id, attributes: attributes, outputs: ["arn": .string("arn:fake:\(id)"), "name": .string(id)],
-                        createdAt: cloud.withLock { cloud.creationDates[id] })
+        return Observed(
+            id: id, attributes: attributes, outputs: ["arn": .string("arn:fake:\(id)"), "name": .string(id)],
+            createdAt: cloud.withLock { cloud.creationDates[id] })
+    }
+
+    /// Destroy's cheaper check, logged apart from full reads.
+    func ownershipRead(id: String, prior: [String: JSON]) async throws -> Observed? {
+        cloud.record("owner \(id)")
+        guard let attributes = cloud.attributes(id) else { return nil }
+        return Observed(id: id, attributes: ["name": .string(id), "tags": attributes["tags"] ?? [:]], outputs: [:])
     }
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
@@ -130,8 +138,9 @@ func temporaryDirectory() -> URL {
 
 /// A workspace over a fake cloud, in a fresh state directory, with a fixed key.
 func makeWorkspace(_ cloud: FakeCloud) -> Workspace {
-    Workspace(stateDir: temporaryDirectory(), providers: ProviderRegistry([FakeProvider(typeName: FakeResource.typeName, cloud: cloud)]),
-              environment: ["CAIRN_STATE_KEY": "test passphrase"])
+    Workspace(
+        stateDir: temporaryDirectory(), providers: ProviderRegistry([FakeProvider(typeName: FakeResource.typeName, cloud: cloud)]),
+        environment: ["CAIRN_STATE_KEY": "test passphrase"])
 }
 
 /// Events collected during an apply.
@@ -149,5 +158,9 @@ final class EventLog: @unchecked Sendable {
         case .stillRunning: break
         }
     }
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return events }
+    var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return events
+    }
 }
