@@ -62,6 +62,24 @@ extension Workspace {
         return checks
     }
 
+    /// Reads of the new names of recorded resources that the declaration renames (a replace), so that the
+    /// plan stops when the new name is taken, as for a create. Keyed by `Planner.renameCheckKey`.
+    func renameChecks(_ stack: Stack, records: [RecordedResource]) -> [(address: String, type: String, id: String, prior: [String: JSON])] {
+        let recorded = Dictionary(records.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+        var checks: [(address: String, type: String, id: String, prior: [String: JSON])] = []
+        for resource in stack.resources {
+            guard let record = recorded[resource.address], let provider = providers[resource.typeName],
+                !(provider is any LookupProvider)
+            else { continue }
+            var sensitive = Set<String>()
+            let attributes = resource.attributes.mapValues { $0.resolve(sensitivePaths: &sensitive) { _ in nil } }
+            guard let newID = provider.physicalID(for: attributes), let oldID = provider.physicalID(for: record.attributes), newID != oldID
+            else { continue }
+            checks.append((Planner.renameCheckKey(resource.address), resource.typeName, newID, attributes))
+        }
+        return checks
+    }
+
     /// Asks AWS when each interrupted create's look-alike was created, for the types whose proof needs
     /// it and whose read does not say.
     func addCreationDates(to refreshed: inout RefreshResults?, intents: [String: PendingCreate], stack: Stack) async throws {

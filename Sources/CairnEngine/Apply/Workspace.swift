@@ -92,6 +92,7 @@ public struct Workspace: Sendable {
                 if let resource = declared[address] { targets.append((address, resource.typeName, intent.plannedName, [:])) }
             }
             targets += creationChecks(stack, skipping: Set(recordsByAddress.keys).union(intents.keys))
+            targets += renameChecks(stack, records: records)
             refreshed = await planner.refresh(targets)
             try await addCreationDates(to: &refreshed, intents: intents, stack: stack)
         }

@@ -52,6 +52,9 @@ public struct Planner: Sendable {
         self.refreshParallelism = refreshParallelism
     }
 
+    /// The refresh key of the check that a recorded resource's new name (a rename, so a replace) is free.
+    public static func renameCheckKey(_ address: String) -> String { "\(address) (new name)" }
+
     /// Reads every recorded resource (and every resource whose create was interrupted) from AWS, in parallel.
     /// - Parameter ownershipOnly: read only what `destroy` checks, existence and tags (`ownershipRead`).
     public func refresh(
@@ -191,6 +194,16 @@ public struct Planner: Sendable {
                         priorOutputs = live.outputs
                         change.id = live.id
                     }
+                }
+                // Renamed by the declaration: the new name must be free, as for a create (an S3 bucket in
+                // us-east-1 would otherwise be handed over, and a later destroy would delete it).
+                switch refreshed?[Self.renameCheckKey(address)] {
+                case .failure(let error)?:
+                    throw PlanError(address: address, message: "cannot check in AWS whether its new name is free: \(error)")
+                case .success(let live?)?:
+                    throw notCreatedHere(live, address: address, stack: stack, provider: provider)
+                case .success(nil)?, nil:
+                    break
                 }
             } else if let intent = intents[address] {
                 // A create that died before it was recorded: adopt what AWS has under the planned name, but

@@ -239,3 +239,30 @@ import Testing
         #expect(try workspace.recordedRegion(store, records: workspace.load(store, codec: workspace.codec(create: true)).records) == "eu-north-1")
     }
 }
+
+/// A rename replaces the resource, so its new name is checked as a create's is.
+@Suite struct RenameCheckTests {
+    let cloud = FakeCloud()
+
+    @Test func aRenameToATakenNameStopsThePlanAndAFreeOneIsAReplace() async throws {
+        let workspace = makeWorkspace(cloud)
+        let stack = makeStack([FakeResource("thing", name: "old")])
+        #expect(try await workspace.apply(try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply") { _ in }.ok)
+        cloud.put("taken", ["name": "taken", "kind": "basic", "size": 1, "tags": [:]])
+
+        let before = cloud.callLog.count
+        do {
+            _ = try await workspace.plan(makeStack([FakeResource("thing", name: "taken")]), region: "us-east-1")
+            Issue.record("a rename to a taken name was planned")
+        } catch {
+            #expect("\(error)".contains("taken already exists in AWS and was not created by this stack"), "\(error)")
+        }
+        #expect(cloud.callLog.dropFirst(before).sorted() == ["read old", "read taken"], "the old name refreshed, the new one checked")
+
+        let free = try await workspace.plan(makeStack([FakeResource("thing", name: "fresh")]), region: "us-east-1")
+        #expect(free.resources.map(\.action) == [.replace])
+        let unchanged = try await workspace.plan(stack, region: "us-east-1")
+        #expect(!unchanged.hasChanges)
+        #expect(!cloud.callLog.contains("read old (new name)"))
+    }
+}
