@@ -34,15 +34,7 @@ extension Cairn {
         @Option(help: "Where state databases live (default: $CAIRN_STATE_DIR, else ./state).")
         var stateDir: String?
 
-        @Option(
-            name: .customLong("var"),
-            help: ArgumentHelp("Set a stack variable (repeatable; wins over --var-file and CAIRN_VAR_NAME).", valueName: "NAME=VALUE"))
-        var variables: [String] = []
-
-        @Option(
-            name: .customLong("var-file"),
-            help: ArgumentHelp("Set stack variables from a JSON object of names and values (repeatable; later files win).", valueName: "FILE"))
-        var variableFiles: [String] = []
+        @OptionGroup var variables: VariableOptions
 
         @Option(help: "Read every resource from AWS before planning (true or false).")
         var refresh: Bool = true
@@ -58,7 +50,7 @@ extension Cairn {
                 // The stack options the plain commands take, rebuilt for the stack named here.
                 let stackArguments =
                     ["--env", environment] + (stateDir.map { ["--state-dir", $0] } ?? [])
-                    + variables.flatMap { ["--var", $0] } + variableFiles.flatMap { ["--var-file", $0] }
+                    + variables.arguments
                 if refreshOnly {
                     let target = try StackOptions.parse([stackOrPlan] + stackArguments)
                     let context = try StackContext(target, aws: aws)
@@ -85,7 +77,7 @@ extension Cairn {
                     try await planAndApply(context: try StackContext(target, aws: aws), change: change, refresh: refresh, destroy: false)
                     return
                 }
-                guard variables.isEmpty && variableFiles.isEmpty else {
+                guard variables.arguments.isEmpty else {
                     throw CLIError(
                         "A saved plan holds the values its variables had when it was made: apply it without --var or --var-file, or make a new plan with them."
                     )

@@ -15,27 +15,19 @@ struct StackOptions: ParsableArguments {
     @Option(help: "Where state databases live (default: $CAIRN_STATE_DIR, else ./state).")
     var stateDir: String?
 
-    @Option(
-        name: .customLong("var"),
-        help: ArgumentHelp("Set a stack variable (repeatable; wins over --var-file and CAIRN_VAR_NAME).", valueName: "NAME=VALUE"))
-    var variables: [String] = []
-
-    @Option(
-        name: .customLong("var-file"),
-        help: ArgumentHelp("Set stack variables from a JSON object of names and values (repeatable; later files win).", valueName: "FILE"))
-    var variableFiles: [String] = []
+    @OptionGroup var variables: VariableOptions
 
     /// The stack in the chosen environment with its variables; `requireAll` false for commands that
     /// only read the state, which need no variable set.
     func instantiate(_ definition: StackDefinition, requireAll: Bool = true) throws -> Stack {
         let environment = try checkedEnvironment()
-        let files = try variableFiles.map { path in
+        let files = try variables.files.map { path in
             do { return (path: path, contents: try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
                 throw CLIError("The variable file \(path) cannot be read (\((error as NSError).localizedDescription)): check the path.")
             }
         }
         let values = try VariableValues.resolve(
-            stack: definition.name, declarations: definition.variables, assignments: variables,
+            stack: definition.name, declarations: definition.variables, assignments: variables.assignments,
             files: files, environment: ProcessInfo.processInfo.environment)
         return try definition.instantiate(environment, variables: values, requireAll: requireAll)
     }
@@ -52,6 +44,22 @@ struct StackOptions: ParsableArguments {
     var stateDirectory: URL {
         URL(fileURLWithPath: stateDir ?? ProcessInfo.processInfo.environment["CAIRN_STATE_DIR"] ?? "state")
     }
+}
+
+/// `--var` and `--var-file`: the values of a stack's variables.
+struct VariableOptions: ParsableArguments {
+    @Option(
+        name: .customLong("var"),
+        help: ArgumentHelp("Set a stack variable (repeatable; wins over --var-file and CAIRN_VAR_NAME).", valueName: "NAME=VALUE"))
+    var assignments: [String] = []
+
+    @Option(
+        name: .customLong("var-file"),
+        help: ArgumentHelp("Set stack variables from a JSON object of names and values (repeatable; later files win).", valueName: "FILE"))
+    var files: [String] = []
+
+    /// The options as they were given, to pass on to another parse.
+    var arguments: [String] { assignments.flatMap { ["--var", $0] } + files.flatMap { ["--var-file", $0] } }
 }
 
 /// Everything a stack command needs: the stack, its region, an AWS client and the workspace.

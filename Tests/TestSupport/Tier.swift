@@ -4,7 +4,7 @@ import Testing
 /// The two test tiers. Unit tests start no moto, no child process and touch no network; they are every test
 /// not marked `.integration`, and the whole tier runs in well under a minute (`scripts/test --unit`).
 /// Integration tests (moto, the aws CLI, the `cairn` executables, the Python stub servers) are marked
-/// `.integration`, on their suite or on the test. `scripts/test` runs both tiers; nothing is ever skipped there.
+/// `.integration`, on their suite or on the test. `scripts/test` runs both tiers; no test is ever skipped.
 public enum TestTier {
     /// Whether this test process runs the unit tier only: `CAIRN_TEST_TIER=unit`, as `scripts/test --unit` sets it.
     /// Without the variable (`scripts/test`, CI, a plain `swift test`) every test runs.
@@ -25,24 +25,18 @@ public enum TestTier {
     }
 }
 
-/// The `.integration` trait: leaves a suite (all its tests) or a test out of the unit tier.
+/// The `.integration` trait: marks a suite (all its tests) or a test as an integration test. It changes
+/// nothing when tests run: `scripts/test --unit` leaves the marked tests out by name (scripts/integration-tests
+/// reads the marks), so no test is ever skipped, in CI or elsewhere.
 public struct IntegrationTrait: SuiteTrait, TestTrait {
     /// The suite's tests are integration tests too.
     public var isRecursive: Bool { true }
-
-    private static let condition: ConditionTrait = .disabled(
-        if: TestTier.isUnitOnly, "an integration test: not part of the unit tier (CAIRN_TEST_TIER=unit)")
-
-    /// Skips the test in the unit tier (with the reason above).
-    public func prepare(for test: Test) async throws {
-        try await Self.condition.prepare(for: test)
-    }
 
     public var comments: [Comment] { ["integration test"] }
 }
 
 extension Trait where Self == IntegrationTrait {
-    /// Marks an integration test (moto, a child process, a server process): skipped by `scripts/test --unit`,
+    /// Marks an integration test (moto, a child process, a server process): left out by `scripts/test --unit`,
     /// run by `scripts/test` and CI.
     public static var integration: IntegrationTrait { IntegrationTrait() }
 }

@@ -103,7 +103,7 @@ private let stsOK = StubResponse.xml(
             }
         }
         // bound: a lower bound (the 300 ms timeout was not rounded down to nothing); a slow machine only passes it more easily.
-        #expect(ContinuousClock.now - started >= .milliseconds(290))
+        #expect(ContinuousClock.now - started >= .milliseconds(290))  // bound: see the line above
     }
 
     /// Cancelling requests that are failing at that moment once deadlocked inside swift-corelibs-foundation
@@ -152,7 +152,7 @@ private let stsOK = StubResponse.xml(
         request.cancel()
         _ = try? await request.value
         // bound: the request's own timeout is 30 s; ending before 25 s shows the cancel took effect, however loaded the machine.
-        #expect(ContinuousClock.now - started < .seconds(25))
+        #expect(ContinuousClock.now - started < .seconds(25))  // bound: see the line above
     }
 
     @Test(.integration) func requestsToOneEndpointShareAKeptAliveConnection() async throws {
@@ -180,7 +180,7 @@ private let stsOK = StubResponse.xml(
                 #expect(error == .connectTimedOut(host: "127.0.0.1:\(full.port)", seconds: 1))
             }
             // bound: the connect timeout is 1 s, the request's 60 s; 50 s only bounds a hang.
-            #expect(ContinuousClock.now - started < .seconds(50))
+            #expect(ContinuousClock.now - started < .seconds(50))  // bound: see the line above
         }
     #endif
 
