@@ -91,7 +91,7 @@ SERVICES = {
         "TagResource", "UntagResource", "ListTagsForResource",
     ]),
     "kms": ("kms", [
-        "CreateKey", "DescribeKey", "UpdateKeyDescription", "GetKeyPolicy", "PutKeyPolicy",
+        "CreateKey", "DescribeKey", "ListKeys", "UpdateKeyDescription", "GetKeyPolicy", "PutKeyPolicy",
         "GetKeyRotationStatus", "EnableKeyRotation", "DisableKeyRotation", "EnableKey",
         "ScheduleKeyDeletion", "CancelKeyDeletion", "TagResource", "UntagResource", "ListResourceTags",
         "CreateAlias", "UpdateAlias", "DeleteAlias", "ListAliases",

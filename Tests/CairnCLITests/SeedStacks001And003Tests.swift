@@ -122,6 +122,57 @@ import Testing
     }
 }
 
+extension B2BEcommercePlatformStackTests {
+    /// kill -9 while KMS's answer to CreateKey is held back by a proxy (the key exists; cairn never learnt its id)
+    /// and while the other creates of the first wave run: the next apply finds the key by its ownership tags, adopts
+    /// what the others left, and ends with every resource once.
+    @Test func anApplyKilledMidwayConvergesWithEachResourceOnce() async throws {
+        var cairn = try await CairnRunner.make(executable: CairnRunner.executable)
+        let env = uniqueEnvironment("b2bkill")
+        let owner = ["--var", "github_owner=octo-org"]
+        func aws(_ arguments: [String]) async throws -> JSONValue { try await cairn.moto.awsJSON(arguments, region: "us-east-1") }
+        /// The live keys, not pending deletion, that carry this environment's ownership tag.
+        func keys() async throws -> [String] {
+            var found: [String] = []
+            for key in try await aws(["kms", "list-keys"])["Keys"].array ?? [] {
+                guard let id = key["KeyId"].string,
+                    try await aws(["kms", "describe-key", "--key-id", id])["KeyMetadata"]["KeyState"] != "PendingDeletion"
+                else { continue }
+                let tags = try await aws(["kms", "list-resource-tags", "--key-id", id])["Tags"].array ?? []
+                if tags.contains(where: { $0["TagKey"] == "cairn:env" && $0["TagValue"] == .string(env) }) { found.append(id) }
+            }
+            return found
+        }
+
+        let proxy = try await HoldingProxy.start(upstream: cairn.moto.endpoint)
+        defer { proxy.stop() }
+        let hold = try await proxy.hold(.jsonTarget("TrentService.CreateKey"))
+        cairn.extraEnvironment["AWS_ENDPOINT_URL"] = proxy.endpoint.absoluteString
+        let apply = try BackgroundCairn.start(cairn, ["apply", stack, "--env", env, "--auto-approve"] + owner)
+        try await proxy.waitUntilHeld(hold)
+        try await apply.signal(SIGKILL)
+        #expect(try await apply.finish().status == 128 + 9)
+        cairn.extraEnvironment = [:]
+        let made = try await keys()
+        #expect(made.count == 1, "CreateKey took effect before the kill: \(made)")
+        let listed = try await cairn.run(["state", "list", stack, "--env", env])
+        #expect(!listed.stdout.contains("aws_kms_key.artifacts\t"), "the kill came before its commit: \(listed)")
+
+        try await cairn.run(["force-unlock", stack, "--env", env]).requireSuccess()
+        let plan = try await cairn.run(["plan", stack, "--env", env] + owner)
+        #expect(
+            plan.stdout.contains("adopting \(made.first ?? "?"), created by an interrupted run (it carries this state's ownership tag)"), "\(plan)")
+        let rerun = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"] + owner)
+        #expect(rerun.status == 0, "\(rerun)")
+        let state = try await cairn.run(["state", "list", stack, "--env", env])
+        #expect(state.stdout.split(separator: "\n").count == 28, "every resource recorded once: \(state.stdout)")
+        #expect(try await keys() == made, "one key, the one the killed run made")
+        #expect(try await cairn.run(["plan", stack, "--env", env, "--detailed-exitcode"] + owner).status == 0)
+        try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
+        #expect(try await keys().isEmpty)
+    }
+}
+
 /// Seed 003's prerequisites (`production-experience-showcase`), on a moto of their own: the GitHub
 /// OIDC provider exists once per account, and other tests' stacks create it too.
 @Suite(.integration) struct ProductionExperienceShowcaseStackTests {

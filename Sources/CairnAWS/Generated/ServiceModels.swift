@@ -573,6 +573,8 @@ public struct KMSOperations: Sendable {
     public let createKey = JSONOperation(service: .kms, model: Operation(name: "CreateKey", method: "POST", requestURI: "/"))
     /// `kms:DescribeKey`.
     public let describeKey = JSONOperation(service: .kms, model: Operation(name: "DescribeKey", method: "POST", requestURI: "/"))
+    /// `kms:ListKeys`.
+    public let listKeys = JSONOperation(service: .kms, model: Operation(name: "ListKeys", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["NextMarker"], moreResults: "Truncated", resultKeys: ["Keys"], limitKey: "Limit")))
     /// `kms:UpdateKeyDescription`.
     public let updateKeyDescription = JSONOperation(service: .kms, model: Operation(name: "UpdateKeyDescription", method: "POST", requestURI: "/"))
     /// `kms:GetKeyPolicy`.

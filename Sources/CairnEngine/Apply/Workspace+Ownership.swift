@@ -94,6 +94,31 @@ extension Workspace {
         }
     }
 
+    /// Searches AWS for what each interrupted create without a planned name made (see `UnnamedCreateRecovery`),
+    /// and files the answer as that address's read: found (the planner checks the proof and adopts it), none
+    /// (created again), or the error (the plan stops: more than one candidate, or the search failed).
+    func findUnnamedCreates(
+        into refreshed: inout RefreshResults?, intents: [String: PendingCreate], stack: Stack, records: [RecordedResource],
+        ownership: Ownership
+    ) async {
+        let recordedIDs = Set(records.map(\.id))
+        for resource in stack.resources {
+            guard let intent = intents[resource.address], intent.plannedName == nil,
+                let provider = providers[resource.typeName] as? any UnnamedCreateRecovery
+            else { continue }
+            var sensitive = Set<String>()
+            let attributes = resource.attributes.mapValues { $0.resolve(sensitivePaths: &sensitive) { _ in nil } }
+            do {
+                let found = try await provider.findInterruptedCreate(
+                    attributes, ownership: ownership, since: intent.recordedAt.addingTimeInterval(-PendingCreate.clockTolerance),
+                    excluding: recordedIDs)
+                refreshed?[resource.address] = .success(found)
+            } catch {
+                refreshed?[resource.address] = .failure(error)
+            }
+        }
+    }
+
     /// Adopts the existing resource `id` into the state at `address` (`cairn import`), under the stack's lock.
     /// A resource whose ownership tags name another state is refused unless `takeOwnership` is set, the
     /// deliberate way to move a resource between states; then an existing record of the same resource

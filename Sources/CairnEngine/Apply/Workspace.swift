@@ -46,7 +46,10 @@ public struct Workspace: Sendable {
         let tracked = Set(records.map(\.address))
         var intents: [String: PendingCreate] = [:]
         for intent in try store.pendingIntents() where !tracked.contains(intent.address) {
-            if let name = intent.plannedName { intents[intent.address] = PendingCreate(plannedName: name, recordedAt: intent.createdAt) }
+            // An intent with no name is kept only where the type can search for what the create made; other
+            // unnamed creates (an SNS subscription) are idempotent in AWS, and the executor discards the intent.
+            guard intent.plannedName != nil || providers[intent.type] is any UnnamedCreateRecovery else { continue }
+            intents[intent.address] = PendingCreate(plannedName: intent.plannedName, recordedAt: intent.createdAt)
         }
         return (records, intents, sensitive)
     }
@@ -89,12 +92,15 @@ public struct Workspace: Sendable {
             var targets = records.map { (address: $0.address, type: $0.type, id: $0.id, prior: $0.attributes) }
             let declared = Dictionary(uniqueKeysWithValues: stack.resources.map { ($0.address, $0) })
             for (address, intent) in intents.sorted(by: { $0.key < $1.key }) where recordsByAddress[address] == nil {
-                if let resource = declared[address] { targets.append((address, resource.typeName, intent.plannedName, [:])) }
+                if let resource = declared[address], let name = intent.plannedName { targets.append((address, resource.typeName, name, [:])) }
             }
             targets += creationChecks(stack, skipping: Set(recordsByAddress.keys).union(intents.keys))
             targets += renameChecks(stack, records: records)
             refreshed = await planner.refresh(targets)
             try await addCreationDates(to: &refreshed, intents: intents, stack: stack)
+            await findUnnamedCreates(
+                into: &refreshed, intents: intents, stack: stack, records: records,
+                ownership: Ownership(stack: stack.name, environment: stack.environment.name, state: snapshot?.lineage))
         }
         let lookups = try await evaluatedLookups
         var plan = try planner.plan(

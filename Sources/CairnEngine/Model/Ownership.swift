@@ -93,12 +93,12 @@ public enum AdoptionProof: Sendable, Hashable {
 
 /// A create that was started but never recorded: the process died, or AWS's answer was lost.
 public struct PendingCreate: Sendable, Hashable {
-    /// The physical id the create was to have.
-    public var plannedName: String
+    /// The physical id the create was to have; nil for types whose id AWS chooses (see `UnnamedCreateRecovery`).
+    public var plannedName: String?
     /// When the intent was recorded, just before the create call.
     public var recordedAt: Date
 
-    public init(plannedName: String, recordedAt: Date) {
+    public init(plannedName: String?, recordedAt: Date) {
         self.plannedName = plannedName
         self.recordedAt = recordedAt
     }
@@ -122,6 +122,28 @@ public struct PendingCreate: Sendable, Hashable {
         case .none:
             return nil
         }
+    }
+
+    /// `" (as NAME)"`, or nothing when the create had no name of its own, for messages.
+    var asPlannedName: String { plannedName.map { " (as \($0))" } ?? "" }
+}
+
+/// More than one live resource could be what an interrupted create made (see `UnnamedCreateRecovery`): Cairn
+/// adopts none of them, since adopting the wrong one would leave the other unmanaged and billed.
+public struct RecoveryAmbiguity: Error, CustomStringConvertible, Sendable {
+    public var typeName: String
+    public var candidates: [String]
+    /// What the user does about it, one sentence.
+    public var advice: String
+
+    public init(typeName: String, candidates: [String], advice: String) {
+        self.typeName = typeName
+        self.candidates = candidates
+        self.advice = advice
+    }
+
+    public var description: String {
+        "\(candidates.count) \(typeName) resources carry this state's ownership tags and were created since the interrupted create (\(candidates.joined(separator: ", "))), so Cairn cannot tell which one it made: \(advice)"
     }
 }
 

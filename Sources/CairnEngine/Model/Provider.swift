@@ -77,6 +77,18 @@ public protocol SupersededCleanup: ResourceProvider {
     func retire(id: String, attributes: [String: JSON]) async throws
 }
 
+/// A resource type whose physical id AWS chooses at create (a KMS key id): an interrupted create's intent names
+/// nothing to read, so the next plan searches for what it may have made, by the ownership tags the create call set.
+public protocol UnnamedCreateRecovery: ResourceProvider {
+    /// The resource an interrupted create of `attributes` made, if any: one carrying `ownership`'s tags (this
+    /// state's), created at or after `since`, and not among `excluding` (the ids the state already holds). Nil
+    /// when there is none; throws, naming the candidates, when more than one fits: adopting the wrong one would
+    /// leave the other unmanaged.
+    func findInterruptedCreate(
+        _ attributes: [String: JSON], ownership: Ownership, since: Date, excluding: Set<String>
+    ) async throws -> Observed?
+}
+
 /// A read-only look-up (the default VPC, its subnets), evaluated at plan time so that its outputs
 /// are known in the plan. Look-ups are never recorded, changed or deleted; `create`, `update` and
 /// `delete` are never called.

@@ -212,19 +212,19 @@ public struct Planner: Sendable {
                     throw PlanError(
                         address: address,
                         message:
-                            "a create of it (as \(intent.plannedName)) was interrupted; plan with refresh so Cairn can find it in AWS and adopt it.")
+                            "a create of it\(intent.asPlannedName) was interrupted; plan with refresh so Cairn can find it in AWS and adopt it.")
                 }
                 switch refreshed[address] {
                 case .failure(let error)?:
                     throw PlanError(
                         address: address,
                         message:
-                            "a create of it (as \(intent.plannedName)) was interrupted, and reading it from AWS failed, so Cairn cannot tell whether it exists: \(error)"
+                            "a create of it\(intent.asPlannedName) was interrupted, and reading it from AWS failed, so Cairn cannot tell whether it exists: \(error)"
                     )
                 case .success(let live?)?:
                     if let proof = intent.proves(live, by: provider.adoptionProof, ownership: ownership) {
                         adopt(live, because: "created by an interrupted run (\(proof))")
-                    } else if provider.physicalID(for: desired) ?? intent.plannedName == intent.plannedName {
+                    } else if let planned = intent.plannedName, provider.physicalID(for: desired) ?? planned == planned {
                         throw notCreatedHere(live, address: address, stack: stack, provider: provider)
                     }
                 // Otherwise the declaration now names another resource: the look-alike is left alone, and

@@ -1,6 +1,7 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
+import Foundation
 
 /// A symmetric KMS key (`aws kms create-key`) for encryption at rest (S3 SSE-KMS, CodePipeline artifacts, logs).
 ///
@@ -118,7 +119,7 @@ public struct KMSKey: ResourceDeclaration {
 }
 
 /// Creates, reads, updates and schedules the deletion of KMS keys; the physical id is the key id.
-struct KMSKeyProvider: ResourceProvider {
+struct KMSKeyProvider: UnnamedCreateRecovery {
     let client: AWSClient
     let typeName = KMSKey.typeName
     /// Adoption proof: the ownership tags; CreateKey takes the tags.
@@ -288,6 +289,42 @@ struct KMSKeyProvider: ResourceProvider {
         try await retrying(
             while: ["MalformedPolicyDocumentException"], "the KMS key policy", "be accepted", clock: client.waitClock,
             timeout: Self.policyPropagationTimeout, interval: .seconds(3), call)
+    }
+
+    /// KMS's answer for the key that a create interrupted by a crash made (the intent has no key id): among the
+    /// account's customer keys, those created since the intent, not pending deletion, with the declared description
+    /// and this state's ownership tags (CreateKey sets them), less the keys the state already holds. One read per key
+    /// in the region: a recovery only, never part of a normal plan.
+    func findInterruptedCreate(
+        _ attributes: [String: JSON], ownership: Ownership, since: Date, excluding: Set<String>
+    ) async throws -> Observed? {
+        guard let state = ownership.state else { return nil }
+        var candidates: [String] = []
+        for key in try await client.jsonAll(.kms.listKeys) {
+            guard let id = key["KeyId"]?.stringValue, !excluding.contains(id) else { continue }
+            guard
+                let metadata = try await nilIfNotFound(
+                    Self.goneCodes,
+                    {
+                        try await client.json(.kms.describeKey, ["KeyId": .string(id)])["KeyMetadata"]
+                    }) ?? nil,
+                metadata["KeyManager"]?.stringValue == "CUSTOMER", metadata["KeyState"]?.stringValue != "PendingDeletion",
+                let created = metadata["CreationDate"]?.doubleValue, Date(timeIntervalSince1970: created) >= since,
+                attributes.string("description").map({ $0 == metadata["Description"]?.stringValue ?? "" }) ?? true
+            else { continue }
+            let tags = try await nilIfNotFound(Self.goneCodes) { try await client.jsonAll(.kms.listResourceTags, ["KeyId": .string(id)]) }
+            let owner = Ownership.owner(of: ["tags": tagMap(.array(tags ?? []), keyName: "TagKey", valueName: "TagValue").json])
+            if owner?.state == state, owner?.stack == ownership.stack, owner?.environment == ownership.environment { candidates.append(id) }
+        }
+        guard candidates.count <= 1 else {
+            throw RecoveryAmbiguity(
+                typeName: typeName, candidates: candidates,
+                advice:
+                    "import the one to keep (`cairn import STACK ADDRESS KEY_ID`) and schedule the other's deletion (`aws kms schedule-key-deletion --key-id KEY_ID`)."
+            )
+        }
+        guard let id = candidates.first else { return nil }
+        return try await read(id: id, prior: attributes)
     }
 
     static func outputs(_ metadata: JSON) -> [String: JSON] {

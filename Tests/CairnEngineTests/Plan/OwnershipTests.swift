@@ -266,3 +266,114 @@ import Testing
         #expect(!cloud.callLog.contains("read old (new name)"))
     }
 }
+
+/// Types whose id AWS chooses (a KMS key): an interrupted create's intent names nothing, and the next plan
+/// searches by the ownership tags instead.
+@Suite struct UnnamedCreateRecoveryTests {
+    let cloud = FakeCloud()
+
+    /// `FakeProvider`, except that the cloud picks the id (`<name>-N`) and the intent records none.
+    struct UnnamedProvider: UnnamedCreateRecovery {
+        var base: FakeProvider
+        var typeName: String { base.typeName }
+        var replaceOnChange: Set<String> { [] }
+        var adoptionProof: AdoptionProof { .ownershipTags }
+        func physicalID(for attributes: [String: JSON]) -> String? { nil }
+        func read(id: String, prior: [String: JSON]) async throws -> Observed? { try await base.read(id: id, prior: prior) }
+        func create(_ attributes: [String: JSON]) async throws -> Applied {
+            let id = "\(attributes["name"]?.stringValue ?? "")-\(base.cloud.ids.count + 1)"
+            base.cloud.record("create \(id)")
+            base.cloud.put(id, attributes.filter { $0.key != "forceDestroy" })
+            return Applied(id: id, outputs: [:])
+        }
+        func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
+            base.cloud.record("update \(id)")
+            base.cloud.put(id, new.filter { $0.key != "forceDestroy" })
+            return Applied(id: id, outputs: [:])
+        }
+        func delete(id: String, attributes: [String: JSON]) async throws { try await base.delete(id: id, attributes: attributes) }
+        func findInterruptedCreate(
+            _ attributes: [String: JSON], ownership: Ownership, since: Date, excluding: Set<String>
+        ) async throws -> Observed? {
+            base.cloud.record("search")
+            let found = base.cloud.ids.filter { id in
+                !excluding.contains(id) && Ownership.owner(of: base.cloud.attributes(id) ?? [:])?.state == ownership.state
+            }
+            guard found.count <= 1 else {
+                throw RecoveryAmbiguity(typeName: typeName, candidates: found, advice: "import the one to keep.")
+            }
+            guard let id = found.first else { return nil }
+            return try await read(id: id, prior: [:])
+        }
+    }
+
+    func workspace() -> Workspace {
+        Workspace(
+            stateDir: temporaryDirectory(),
+            providers: ProviderRegistry([UnnamedProvider(base: FakeProvider(typeName: FakeResource.typeName, cloud: cloud))]),
+            environment: ["CAIRN_STATE_KEY": "test passphrase"])
+    }
+
+    /// A crash after the create call of `address`: its intent, with no name. Returns the state's lineage.
+    func interruptedCreate(_ workspace: Workspace, _ stack: Stack, address: String) throws -> String {
+        let store = try #require(try workspace.store(for: stack, create: true))
+        defer { store.close() }
+        _ = try store.recordIntent(address: address, type: FakeResource.typeName, plannedName: nil, command: "apply")
+        return store.lineage
+    }
+
+    func madeByTheCrash(_ id: String, lineage: String) {
+        let tags = Ownership(stack: "test", environment: "default", state: lineage).tagValues
+        cloud.put(id, ["name": "thing", "kind": "basic", "size": 1, "tags": .object(tags)])
+    }
+
+    @Test func theOneResourceCarryingThisStatesTagsIsAdoptedOnce() async throws {
+        let workspace = workspace()
+        let stack = makeStack([FakeResource("thing")])
+        let lineage = try interruptedCreate(workspace, stack, address: "fake_thing.thing")
+        madeByTheCrash("thing-1", lineage: lineage)
+        let plan = try await workspace.plan(stack, region: "us-east-1")
+        #expect(plan.resources[0].adopt)
+        #expect(plan.resources[0].id == "thing-1")
+        #expect(plan.resources[0].reason?.contains("it carries this state's ownership tag") == true, "\(plan.resources[0])")
+        #expect(try await workspace.apply(plan, stack: stack, command: "apply") { _ in }.ok)
+        #expect(cloud.ids == ["thing-1"], "not created a second time")
+        #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
+        let store = try #require(try workspace.store(for: stack, create: false))
+        defer { store.close() }
+        #expect(try store.pendingIntents().isEmpty)
+    }
+
+    @Test func nothingFoundIsCreatedAndTwoCandidatesStopThePlan() async throws {
+        let workspace = workspace()
+        let stack = makeStack([FakeResource("thing")])
+        let lineage = try interruptedCreate(workspace, stack, address: "fake_thing.thing")
+        let plan = try await workspace.plan(stack, region: "us-east-1")
+        #expect(plan.resources.map(\.action) == [.create], "the crash came before AWS made anything")
+        #expect(cloud.callLog == ["search"])
+
+        madeByTheCrash("thing-1", lineage: lineage)
+        madeByTheCrash("thing-2", lineage: lineage)
+        do {
+            _ = try await workspace.plan(stack, region: "us-east-1")
+            Issue.record("two candidates were not refused")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("fake_thing.thing: a create of it was interrupted"), "\(text)")
+            #expect(text.contains("(thing-1, thing-2), so Cairn cannot tell which one it made: import the one to keep."), "\(text)")
+        }
+        #expect(cloud.callLog.allSatisfy { $0 == "search" || $0.hasPrefix("read ") }, "the plan changed nothing")
+    }
+
+    @Test func withoutRefreshThePlanAsksForOne() async throws {
+        let workspace = workspace()
+        let stack = makeStack([FakeResource("thing")])
+        _ = try interruptedCreate(workspace, stack, address: "fake_thing.thing")
+        do {
+            _ = try await workspace.plan(stack, region: "us-east-1", refresh: false)
+            Issue.record("planned without looking")
+        } catch {
+            #expect("\(error)".contains("a create of it was interrupted; plan with refresh"), "\(error)")
+        }
+    }
+}
