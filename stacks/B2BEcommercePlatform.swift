@@ -48,17 +48,8 @@ public let b2bEcommercePlatform = StackDefinition(
         targetKeyId: artifactsKey.keyId.input)
 
     let bucketName = env.suffixed("codepipeline-b2b-ecommerce-artifacts")
-    let artifacts = S3Bucket(
-        "artifacts", name: Input(bucketName), versioning: .enabled,
-        encryption: .sseKMS(keyID: artifactsKey.arn.input, bucketKey: true), publicAccessBlock: .blockAll,
-        lifecycleRules: [.init(id: "automated-cleanup", expirationDays: 30, noncurrentVersionExpirationDays: 7)],
-        policy: PolicyDocument([
-            PolicyStatement(
-                sid: "DenyInsecureTransport", effect: .deny, principals: [.anyone], actions: ["s3:*"],
-                resources: ["arn:aws:s3:::\(bucketName)", "arn:aws:s3:::\(bucketName)/*"],
-                conditions: [PolicyCondition("Bool", "aws:SecureTransport", ["false"])])
-        ]),
-        forceDestroy: true)
+    let artifacts = S3Bucket.pipelineArtifacts(
+        "artifacts", name: bucketName, encryption: .sseKMS(keyID: artifactsKey.arn.input, bucketKey: true))
 
     // MARK: Builds
 

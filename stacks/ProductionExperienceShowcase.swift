@@ -42,20 +42,11 @@ public let productionExperienceShowcase = StackDefinition(
     let backend = repository("backend", "backend")
     let prometheus = repository("prometheus", "prometheus")
 
-    let stateBucketName = "\(project)-tfstate"
-    let terraformState = S3Bucket(
-        "terraformState", name: Input(stateBucketName), versioning: .enabled, encryption: .sseS3, publicAccessBlock: .blockAll,
-        policy: PolicyDocument([
-            PolicyStatement(
-                sid: "DenyInsecureTransport", effect: .deny, principals: [.anyone], actions: ["s3:*"],
-                resources: ["arn:aws:s3:::\(stateBucketName)", "arn:aws:s3:::\(stateBucketName)/*"],
-                conditions: [PolicyCondition("Bool", "aws:SecureTransport", ["false"])])
-        ]),
-        // The CDKTF app's state: never deleted by `cairn destroy` while this option stands.
-        options: ResourceOptions(preventDestroy: env.name == "production"))
-    let terraformLocks = DynamoDBTable(
-        "terraformLocks", name: Input("\(project)-tflocks"), attributeDefinitions: [.init("LockID", .string)], hashKey: "LockID",
-        billingMode: .payPerRequest, pointInTimeRecovery: true)
+    // The CDKTF app's state: never deleted by `cairn destroy` in production while this option stands.
+    let stateBackend = TerraformStateBackend(
+        bucket: "terraformState", name: "\(project)-tfstate", lockTable: "terraformLocks", tableName: "\(project)-tflocks",
+        preventDestroy: env.name == "production")
+    let (terraformState, terraformLocks) = (stateBackend.bucket, stateBackend.lockTable)
 
     let github = IAMOIDCProvider.gitHubActions("github")
     let account = backend.registryId

@@ -30,9 +30,7 @@ public let smallBusinessInvoices = StackDefinition(
         tags: tags, forceDestroy: true)
 
     // `aws s3 rb --force` in the seed's cleanup: emptied, every version included, before deletion.
-    let artifacts = S3Bucket(
-        "artifacts", name: Input("\(project)-pipeline-artifacts"), versioning: .enabled, encryption: .sseS3,
-        publicAccessBlock: .blockAll, tags: tags, forceDestroy: true)
+    let artifacts = S3Bucket.pipelineArtifacts("artifacts", name: "\(project)-pipeline-artifacts", tags: tags)
 
     // MARK: The service
 

@@ -75,13 +75,18 @@ import Testing
         }
         #expect(pipeline["pipeline"]["stages"][0]["actions"][0]["configuration"]["OAuthToken"].string != nil, "AWS got the token")
 
-        // Content for destroy to clear.
+        // Content for destroy to clear. moto ignores the bucket policy's aws:SecureTransport condition, so its
+        // deny-insecure-transport statement denies every write: lifted for the writes, then put back as it was.
+        let artifactsBucket = "\(project)-pipeline-artifacts"
+        let bucketPolicy = try #require(try await cairn.awsJSON(["s3api", "get-bucket-policy", "--bucket", artifactsBucket])["Policy"].string)
+        #expect(bucketPolicy.contains("aws:SecureTransport"))
+        try await cairn.aws(["s3api", "delete-bucket-policy", "--bucket", artifactsBucket]).requireSuccess()
         let file = try makeTemporaryDirectory().appendingPathComponent("artifact.zip")
         try Data("v1".utf8).write(to: file)
         for _ in 0..<2 {
-            try await cairn.aws(["s3api", "put-object", "--bucket", "\(project)-pipeline-artifacts", "--key", "a.zip", "--body", file.path])
-                .requireSuccess()
+            try await cairn.aws(["s3api", "put-object", "--bucket", artifactsBucket, "--key", "a.zip", "--body", file.path]).requireSuccess()
         }
+        try await cairn.aws(["s3api", "put-bucket-policy", "--bucket", artifactsBucket, "--policy", bucketPolicy]).requireSuccess()
         let manifest =
             #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":7023,"digest":"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7"},"layers":[]}"#
         try await cairn.aws(["ecr", "put-image", "--repository-name", project, "--image-tag", "latest", "--image-manifest", manifest])
