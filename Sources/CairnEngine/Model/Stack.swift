@@ -91,7 +91,7 @@ public struct StackDefinition: Sendable {
         if requireAll, let name = values.missing.first {
             let declaration = values.declarations[name]!
             throw VariableError(
-                "The variable '\(name)' of stack '\(self.name)' is required (\(declaration.kind)\(declaration.description.isEmpty ? "" : ": \(declaration.description)")): set it with --var \(name)=VALUE, in a --var-file, or as \(declaration.environmentName)."
+                "The variable '\(name)' of stack '\(self.name)' is required (\(declaration.kind)\(declaration.description.isEmpty ? "" : ": \(declaration.description)")): set it with --var \(name)=VALUE, in a --var-file, or as \(declaration.environmentHint)."
             )
         }
         let built = build(environment, values)

@@ -132,20 +132,26 @@ public struct Variable<T: VariableType>: StackVariable {
     public let defaultValue: T?
     public let sensitive: Bool
     public let description: String
+    /// An environment variable the value may also come from (`DEV_APPROVAL_EMAIL`), for the names a
+    /// team's scripts already export; `CAIRN_VAR_name` always works too, and wins over it.
+    public let environment: String?
     /// What is wrong with a value, as the rest of a sentence ("must be OWNER/REPO"), or nil.
     public let validation: (@Sendable (T) -> String?)?
 
-    /// - Parameter validation: checks a value as Terraform's `validation` blocks do: nil when it is
-    ///   fine, else what is wrong ("must look like OWNER/REPO"); a value it refuses stops the command
-    ///   before any API call, naming the variable.
+    /// - Parameters:
+    ///   - environment: another environment variable that sets it, ranked just above the default.
+    ///   - validation: checks a value as Terraform's `validation` blocks do: nil when it is fine,
+    ///     else what is wrong ("must look like OWNER/REPO"); a value it refuses stops the command
+    ///     before any API call, naming the variable.
     public init(
         _ name: String, default defaultValue: T? = nil, sensitive: Bool = false, description: String = "",
-        validation: (@Sendable (T) -> String?)? = nil
+        environment: String? = nil, validation: (@Sendable (T) -> String?)? = nil
     ) {
         self.name = name
         self.defaultValue = defaultValue
         self.sensitive = sensitive
         self.description = description
+        self.environment = environment
         self.validation = validation
     }
 
@@ -154,7 +160,7 @@ public struct Variable<T: VariableType>: StackVariable {
         let validation = self.validation
         return VariableDeclaration(
             name: name, kind: T.kind, defaultValue: defaultValue?.json ?? fallback, sensitive: sensitive, description: description,
-            parseText: { T(text: $0)?.json }, parseJSON: { T(json: $0)?.json },
+            alias: environment, parseText: { T(text: $0)?.json }, parseJSON: { T(json: $0)?.json },
             check: { json in T(json: json).flatMap { value in validation?(value) } })
     }
 }
@@ -173,12 +179,18 @@ public struct VariableDeclaration: Sendable {
     public let defaultValue: JSON?
     public let sensitive: Bool
     public let description: String
+    /// Another environment variable that sets it (see `Variable.environment`).
+    public let alias: String?
     let parseText: @Sendable (String) -> JSON?
     let parseJSON: @Sendable (JSON) -> JSON?
     let check: @Sendable (JSON) -> String?
 
     /// The environment variable that sets it.
     public var environmentName: String { "CAIRN_VAR_\(name)" }
+    /// The environment variables that set it, lowest rank first.
+    var environmentNames: [String] { (alias.map { [$0] } ?? []) + [environmentName] }
+    /// How to set it from the environment, for messages: `CAIRN_VAR_x` or `DEV_X (or CAIRN_VAR_x)`.
+    public var environmentHint: String { alias.map { "\($0) (or \(environmentName))" } ?? environmentName }
 }
 
 /// Why a stack's variables cannot be set: one sentence naming the variable and what to do.
@@ -234,11 +246,10 @@ public struct VariableValues: Sendable {
         var sources: [String: String] = [:]
         for declaration in declarations {
             if let value = declaration.defaultValue { (values[declaration.name], sources[declaration.name]) = (value, "its default") }
-            if let text = environment[declaration.environmentName] {
-                guard let value = declaration.parseText(text) else {
-                    throw wrongType(declaration, in: declaration.environmentName, given: "'\(text)'")
-                }
-                (values[declaration.name], sources[declaration.name]) = (value, declaration.environmentName)
+            for variable in declaration.environmentNames {
+                guard let text = environment[variable] else { continue }
+                guard let value = declaration.parseText(text) else { throw wrongType(declaration, in: variable, given: "'\(text)'") }
+                (values[declaration.name], sources[declaration.name]) = (value, variable)
             }
         }
         for file in files {

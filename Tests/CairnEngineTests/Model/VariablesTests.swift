@@ -54,6 +54,25 @@ import Testing
         #expect(try resolve(["subnets=[\"s-9\"]", "owner=a=b"])[Self.owner] == "a=b", "only the first = splits")
     }
 
+    @Test func aVariableCanAlsoComeFromTheNameATeamsScriptsExport() throws {
+        let email = Variable<String>("approval_email", environment: "APPROVAL_EMAIL")
+        func values(_ environment: [String: String], _ assignments: [String] = []) throws -> VariableValues {
+            try VariableValues.resolve(stack: "web", declarations: [email.declaration], assignments: assignments, environment: environment)
+        }
+        #expect(try values(["APPROVAL_EMAIL": "ops@example.com"])[email] == "ops@example.com")
+        #expect(try values(["APPROVAL_EMAIL": "ops@example.com"]).sources["approval_email"] == "APPROVAL_EMAIL")
+        #expect(try values(["APPROVAL_EMAIL": "a@example.com", "CAIRN_VAR_approval_email": "b@example.com"])[email] == "b@example.com")
+        #expect(try values(["APPROVAL_EMAIL": "a@example.com"], ["approval_email=c@example.com"])[email] == "c@example.com")
+        let definition = StackDefinition(name: "web", summary: "", region: nil, variables: [email]) { _, vars in
+            _ = vars[email]
+            return (resources: [], outputs: [:])
+        }
+        #expect(
+            refusal { _ = try definition.instantiate(StackEnvironment("dev"), variables: try values([:])) }
+                == "The variable 'approval_email' of stack 'web' is required (a string): set it with --var approval_email=VALUE, in a --var-file, or as APPROVAL_EMAIL (or CAIRN_VAR_approval_email)."
+        )
+    }
+
     @Test func badInputNamesTheVariableAndTheSource() throws {
         #expect(refusal { _ = try resolve(["images_kept"]) } == "--var 'images_kept' is not NAME=VALUE: write it like --var images_kept=20.")
         #expect(
