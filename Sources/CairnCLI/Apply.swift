@@ -105,14 +105,15 @@ extension Cairn {
 
 /// Takes the stack's lock, plans (`destroy`: the deletion of everything), shows the plan, asks for
 /// confirmation and applies it under that same lock, with progress output and a closing summary.
-func planAndApply(context: StackContext, change: ChangeOptions, refresh: Bool, destroy: Bool) async throws {
+func planAndApply(context: StackContext, change: ChangeOptions, refresh: Bool, destroy: Bool, excludeProtected: Bool = false) async throws {
     let printer = ProgressPrinter(style: context.style)
     let command = destroy ? "destroy" : "apply"
     let control = ApplyControl()
     var started = ContinuousClock.now
     let (plan, report) = try await Interrupts.shared.during(control) {
         try await context.workspace.apply(
-            context.stack, region: context.region, refresh: refresh, destroy: destroy, parallelism: change.parallelism,
+            context.stack, region: context.region, refresh: refresh, destroy: destroy, excludeProtected: excludeProtected,
+            parallelism: change.parallelism,
             lockTimeout: .seconds(change.lockTimeout), command: command, control: control,
             waiting: { printer.waiting(for: $0, timeout: change.lockTimeout) },
             approve: { plan in
@@ -124,7 +125,7 @@ func planAndApply(context: StackContext, change: ChangeOptions, refresh: Bool, d
                 guard plan.hasChanges || plan.resources.contains(where: \.adopt) else { return false }
                 let question =
                     destroy
-                    ? "Do you really want to destroy all resources of '\(plan.stack)' (\(plan.environment))?"
+                    ? "Do you really want to destroy \(excludeProtected ? "all but the protected" : "all") resources of '\(plan.stack)' (\(plan.environment))?"
                     : "Do you want to perform these actions on '\(plan.stack)' (\(plan.environment))?"
                 guard try confirm(question, autoApprove: change.autoApprove) else {
                     say(destroy ? "Destroy cancelled." : "Apply cancelled.")

@@ -12,11 +12,15 @@ extension Cairn {
         @OptionGroup var change: ChangeOptions
         @OptionGroup var aws: AWSOptions
 
+        @Flag(help: "Destroy everything but the resources with preventDestroy and what they depend on, which stay in the state.")
+        var excludeProtected = false
+
         func run() async throws {
             try await reportingErrors {
                 // It deletes what the state holds: the stack's variables are not needed.
                 try await planAndApply(
-                    context: try StackContext(target, aws: aws, requireVariables: false), change: change, refresh: true, destroy: true)
+                    context: try StackContext(target, aws: aws, requireVariables: false), change: change, refresh: true, destroy: true,
+                    excludeProtected: excludeProtected)
             }
         }
     }

@@ -27,10 +27,19 @@ extension Cairn {
         @Flag(help: "Plan the destruction of everything in the state.")
         var destroy = false
 
+        @Flag(help: "With --destroy: keep the resources with preventDestroy and what they depend on.")
+        var excludeProtected = false
+
+        func validate() throws {
+            if excludeProtected && !destroy { throw ValidationError("--exclude-protected goes with --destroy.") }
+        }
+
         func run() async throws {
             try await reportingErrors {
                 let context = try StackContext(target, aws: aws)
-                let plan = try await context.workspace.plan(context.stack, region: context.region, refresh: refresh, destroy: destroy)
+                let plan = try await context.workspace.plan(
+                    context.stack, region: context.region, refresh: refresh, destroy: destroy,
+                    excludeProtected: excludeProtected)
                 switch format {
                 case .json: say(plan.json().prettyDescription)
                 case .text: say(PlanRenderer(style: context.style).render(plan))

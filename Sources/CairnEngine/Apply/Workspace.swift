@@ -55,20 +55,23 @@ public struct Workspace: Sendable {
     }
 
     /// Plans `stack`: validates it, reads the state, refreshes from AWS unless `refresh` is false,
-    /// and compares. `destroy` plans the deletion of everything in the state instead.
+    /// and compares. `destroy` plans the deletion of everything in the state instead (but the resources
+    /// with `preventDestroy` and what they depend on, with `excludeProtected`).
     public func plan(
-        _ stack: Stack, region: String, refresh: Bool = true, destroy: Bool = false,
+        _ stack: Stack, region: String, refresh: Bool = true, destroy: Bool = false, excludeProtected: Bool = false,
         refreshParallelism: Int = 32
     ) async throws -> Plan {
         try StackValidator.validate(stack, providers: providers)
         let store = try self.store(for: stack, create: false)
         defer { store?.close() }
-        return try await plan(stack, store: store, region: region, refresh: refresh, destroy: destroy, refreshParallelism: refreshParallelism)
+        return try await plan(
+            stack, store: store, region: region, refresh: refresh, destroy: destroy, excludeProtected: excludeProtected,
+            refreshParallelism: refreshParallelism)
     }
 
     /// Plans a validated `stack` against `store` (nil: no state yet).
     private func plan(
-        _ stack: Stack, store: StateStore?, region: String, refresh: Bool, destroy: Bool,
+        _ stack: Stack, store: StateStore?, region: String, refresh: Bool, destroy: Bool, excludeProtected: Bool = false,
         refreshParallelism: Int
     ) async throws -> Plan {
         let planner = Planner(providers: providers, refreshParallelism: refreshParallelism)
@@ -80,7 +83,7 @@ public struct Workspace: Sendable {
             let refreshed = refresh ? await planner.refresh(records.map { ($0.address, $0.type, $0.id, $0.attributes) }, ownershipOnly: true) : nil
             var plan = try planner.destroyPlan(
                 stack: stack, region: region, records: records, lineage: snapshot?.lineage,
-                serial: snapshot?.serial ?? 0, refreshed: refreshed)
+                serial: snapshot?.serial ?? 0, refreshed: refreshed, excludeProtected: excludeProtected)
             for i in plan.resources.indices { plan.resources[i].sensitivePaths = sensitive[plan.resources[i].address] ?? [] }
             return plan
         }
@@ -127,7 +130,8 @@ public struct Workspace: Sendable {
     ///
     /// - Returns: The plan, and the report of its apply (nil when nothing was applied).
     public func apply(
-        _ stack: Stack, region: String, refresh: Bool = true, destroy: Bool = false, parallelism: Int = 10,
+        _ stack: Stack, region: String, refresh: Bool = true, destroy: Bool = false, excludeProtected: Bool = false,
+        parallelism: Int = 10,
         lockTimeout: Duration = .zero, command: String, control: ApplyControl = ApplyControl(),
         waiting: (LockInfo) -> Void = { _ in }, approve: (Plan) async throws -> Bool,
         events: @escaping @Sendable (ApplyEvent) -> Void
@@ -141,7 +145,9 @@ public struct Workspace: Sendable {
         }
         defer { store.close() }
         return try await underLock(store, command: command, timeout: lockTimeout, control: control, waiting: waiting) {
-            let plan = try await plan(stack, store: store, region: region, refresh: refresh, destroy: destroy, refreshParallelism: 32)
+            let plan = try await plan(
+                stack, store: store, region: region, refresh: refresh, destroy: destroy, excludeProtected: excludeProtected,
+                refreshParallelism: 32)
             guard !control.isStopRequested, try await approve(plan), !control.isStopRequested else { return (plan, nil) }
             try recordRegion(store, region: region)
             let executor = Executor(providers: providers, store: store, codec: try codec(create: true), parallelism: parallelism, command: command)

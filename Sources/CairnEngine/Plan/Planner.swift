@@ -305,24 +305,40 @@ public struct Planner: Sendable {
 
     /// The plan that deletes everything in the state. Stops, naming them, if any declared resource has
     /// `preventDestroy`, or if a live read (`refreshed`) says a resource belongs to another state.
+    /// With `excludeProtected` (Pulumi's `destroy --exclude-protected`) it deletes the rest instead, and
+    /// keeps the protected resources and what they depend on, as no-ops saying why.
     public func destroyPlan(
         stack: Stack, region: String, records: [RecordedResource], lineage: String?, serial: Int,
-        refreshed: RefreshResults? = nil
+        refreshed: RefreshResults? = nil, excludeProtected: Bool = false
     ) throws -> Plan {
         let declared = Dictionary(stack.resources.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
         let protected = records.filter { declared[$0.address]?.options.preventDestroy == true }.map(\.address)
-        if !protected.isEmpty {
+        if !protected.isEmpty && !excludeProtected {
             throw PlanError(
                 address: protected.joined(separator: ", "),
                 message:
-                    "has preventDestroy, so nothing was destroyed: remove preventDestroy from the declaration first if you really mean to destroy it."
+                    "has preventDestroy, so nothing was destroyed: destroy the rest with --exclude-protected, or remove preventDestroy from the declaration first if you really mean to destroy it."
             )
+        }
+        // A kept resource's dependencies stay too: deleting them would break it.
+        let recorded = Dictionary(records.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+        var kept: [String: String] = [:]
+        var pending = protected.map { ($0, "it has preventDestroy (--exclude-protected)") }
+        while let (address, reason) = pending.popLast() {
+            guard kept[address] == nil else { continue }
+            kept[address] = reason
+            pending += (recorded[address]?.dependencies ?? []).map { ($0, "\(address), which is kept, depends on it") }
         }
         let ownership = Ownership(stack: stack.name, environment: stack.environment.name, state: lineage)
         let changes = try records.map { record in
             var change = ResourceChange(
                 address: record.address, type: record.type, action: .delete, id: record.id,
                 prior: record.attributes, dependencies: record.dependencies)
+            if let reason = kept[record.address] {
+                change.action = .noop
+                change.reason = "kept: \(reason)"
+                return change
+            }
             switch refreshed?[record.address] {
             case .failure(let error)?:
                 throw PlanError(address: record.address, message: "cannot read it from AWS, so nothing was destroyed: \(error)")

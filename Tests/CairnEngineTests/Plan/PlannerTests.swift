@@ -187,4 +187,32 @@ import Testing
         }
         #expect(cloud.ids == ["keep", "other"])
     }
+
+    @Test func excludeProtectedDestroysTheRestAndKeepsWhatTheProtectedNeed() async throws {
+        let workspace = makeWorkspace(cloud)
+        let base = FakeResource("base")
+        var keep = FakeResource("keep")
+        keep.options.preventDestroy = true
+        keep.link = .reference(base.arn)
+        let other = FakeResource("other")
+        let stack = makeStack([base, keep, other])
+        _ = try await applied(workspace, stack)
+        do {
+            _ = try await workspace.plan(stack, region: "us-east-1", destroy: true)
+            Issue.record("destroyed a protected resource")
+        } catch {
+            #expect("\(error)".contains("fake_thing.keep: has preventDestroy, so nothing was destroyed: destroy the rest with --exclude-protected"))
+        }
+        let plan = try await workspace.plan(stack, region: "us-east-1", destroy: true, excludeProtected: true)
+        let actions = Dictionary(uniqueKeysWithValues: plan.resources.map { ($0.address, $0.action) })
+        #expect(actions == ["fake_thing.base": .noop, "fake_thing.keep": .noop, "fake_thing.other": .delete])
+        #expect(plan.resources.first { $0.address == "fake_thing.keep" }?.reason == "kept: it has preventDestroy (--exclude-protected)")
+        #expect(
+            plan.resources.first { $0.address == "fake_thing.base" }?.reason == "kept: fake_thing.keep, which is kept, depends on it")
+        #expect(try await workspace.apply(plan, stack: stack, command: "destroy") { _ in }.ok)
+        #expect(cloud.ids == ["base", "keep"])
+        let store = try #require(try workspace.store(for: stack, create: false))
+        defer { store.close() }
+        #expect(try store.resources().map(\.address).sorted() == ["fake_thing.base", "fake_thing.keep"], "still managed")
+    }
 }
