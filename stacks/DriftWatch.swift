@@ -151,7 +151,7 @@ public let driftWatch = StackDefinition(
                 PolicyCondition("StringEquals", "token.actions.githubusercontent.com:aud", ["sts.amazonaws.com"]),
                 PolicyCondition(
                     "StringLike", "token.actions.githubusercontent.com:sub",
-                    [environment["GITHUB_REPOSITORY_FILTER"] ?? "repo:example/cairn-stacks:*"]),
+                    [Input(environment["GITHUB_REPOSITORY_FILTER"] ?? "repo:example/cairn-stacks:*")]),
             ]),
         managedPolicyArns: [readOnly.arn.input], tags: tags)
 

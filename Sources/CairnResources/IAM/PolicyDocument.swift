@@ -130,11 +130,12 @@ public enum Principal: Sendable {
 }
 
 /// One condition: `StringEquals` / `token.actions.githubusercontent.com:aud` / `["sts.amazonaws.com"]`.
+/// Values may name other resources' outputs (`aws:SourceAccount` from an account id).
 public struct PolicyCondition: Sendable {
     public var test: String
     public var key: String
-    public var values: [String]
-    public init(_ test: String, _ key: String, _ values: [String]) {
+    public var values: [Input<String>]
+    public init(_ test: String, _ key: String, _ values: [Input<String>]) {
         self.test = test
         self.key = key
         self.values = values
@@ -186,7 +187,7 @@ public struct PolicyStatement: Sendable {
         if !conditions.isEmpty {
             var tests: [String: [String: Value]] = [:]
             for condition in conditions {
-                tests[condition.test, default: [:]][condition.key] = Self.scalarOrArray(condition.values.map { .string($0) })
+                tests[condition.test, default: [:]][condition.key] = Self.scalarOrArray(condition.values.map(\.value))
             }
             members["Condition"] = .object(tests.mapValues { .object($0) })
         }

@@ -31,10 +31,32 @@ extension S3Bucket {
     }
 }
 
-/// Terraform's (or OpenTofu's, or CDKTF's) S3 backend: a bucket for the state, versioned so that every
-/// state written can be recovered, encrypted, private and TLS only, and a DynamoDB lock table keyed by
-/// `LockID` as the backend's `dynamodb_table` setting expects. Lifecycle rules given for the bucket must
-/// leave the state's prefix alone: an expired state is a lost one.
+extension S3Bucket {
+    /// A bucket for Terraform's (or OpenTofu's, or CDKTF's) state: versioned, so that every state written can be
+    /// recovered, encrypted, private and TLS only. Lifecycle rules given must leave the state's prefix alone: an
+    /// expired state is a lost one. `forceDestroy` lets destroy empty it (every state version) first.
+    public static func terraformState(
+        _ logicalName: String, name: String, lifecycleRules: [LifecycleRule] = [], preventDestroy: Bool = false,
+        forceDestroy: Bool = false, tags: Tags = [:]
+    ) -> S3Bucket {
+        S3Bucket(
+            logicalName, name: Input(name), versioning: .enabled, encryption: .sseS3, publicAccessBlock: .blockAll,
+            lifecycleRules: lifecycleRules, policy: PolicyDocument([.denyInsecureTransport(bucket: name)]), tags: tags,
+            forceDestroy: forceDestroy, options: ResourceOptions(preventDestroy: preventDestroy))
+    }
+}
+
+extension DynamoDBTable {
+    /// The lock table of Terraform's S3 backend (`dynamodb_table`): keyed by the string `LockID`, paid per request.
+    public static func terraformLocks(_ logicalName: String, name: String, pointInTimeRecovery: Bool = true, tags: Tags = [:]) -> DynamoDBTable {
+        DynamoDBTable(
+            logicalName, name: Input(name), attributeDefinitions: [.init("LockID", .string)], hashKey: "LockID",
+            billingMode: .payPerRequest, pointInTimeRecovery: pointInTimeRecovery, tags: tags)
+    }
+}
+
+/// Terraform's (or OpenTofu's, or CDKTF's) S3 backend: a state bucket (`S3Bucket.terraformState`) and its lock
+/// table (`DynamoDBTable.terraformLocks`).
 public struct TerraformStateBackend: Sendable {
     /// The state bucket.
     public var bucket: S3Bucket
@@ -49,15 +71,44 @@ public struct TerraformStateBackend: Sendable {
         lifecycleRules: [S3Bucket.LifecycleRule] = [], pointInTimeRecovery: Bool = true, preventDestroy: Bool = false,
         forceDestroy: Bool = false, tags: Tags = [:]
     ) {
-        bucket = S3Bucket(
-            logicalBucket, name: Input(name), versioning: .enabled, encryption: .sseS3, publicAccessBlock: .blockAll,
-            lifecycleRules: lifecycleRules, policy: PolicyDocument([.denyInsecureTransport(bucket: name)]), tags: tags,
-            forceDestroy: forceDestroy, options: ResourceOptions(preventDestroy: preventDestroy))
-        lockTable = DynamoDBTable(
-            logicalTable, name: Input(tableName), attributeDefinitions: [.init("LockID", .string)], hashKey: "LockID",
-            billingMode: .payPerRequest, pointInTimeRecovery: pointInTimeRecovery, tags: tags)
+        bucket = .terraformState(
+            logicalBucket, name: name, lifecycleRules: lifecycleRules, preventDestroy: preventDestroy, forceDestroy: forceDestroy, tags: tags)
+        lockTable = .terraformLocks(logicalTable, name: tableName, pointInTimeRecovery: pointInTimeRecovery, tags: tags)
     }
 
     /// The bucket and the table.
     public var resources: [any ResourceDeclaration] { [bucket, lockTable] }
+}
+
+extension PolicyDocument {
+    /// An SNS topic policy letting EventBridge rules of `account` publish to the topic `topicArn` (a topic with AWS's
+    /// default policy drops their events). The account's own principals publish through their IAM policies, as with
+    /// the default policy's owner statement, which a declared policy replaces. The ARN is spelt out by the caller:
+    /// the topic's own `arn` output would make the topic depend on itself.
+    public static func eventBridgeCanPublish(topicArn: Input<String>, account: Input<String>) -> PolicyDocument {
+        PolicyDocument([
+            PolicyStatement(
+                sid: "EventBridgeCanPublish", principals: [.service("events.amazonaws.com")], actions: ["sns:Publish"],
+                resources: [topicArn], conditions: [PolicyCondition("StringEquals", "aws:SourceAccount", [account])])
+        ])
+    }
+}
+
+extension EventBridgeRule {
+    /// A rule on the failed executions of the pipeline `pipelineName` (`CodePipeline Pipeline Execution State Change`,
+    /// state `FAILED`) that publishes each to `topics`, whose policies must let EventBridge publish
+    /// (`PolicyDocument.eventBridgeCanPublish`).
+    public static func pipelineFailed(
+        _ logicalName: String, name: Input<String>, pipelineName: String, topics: [Input<String>], tags: Tags = [:]
+    ) -> EventBridgeRule {
+        EventBridgeRule(
+            logicalName, name: name,
+            trigger: .pattern([
+                "source": ["aws.codepipeline"],
+                "detail-type": ["CodePipeline Pipeline Execution State Change"],
+                "detail": ["state": ["FAILED"], "pipeline": .array([.string(pipelineName)])],
+            ]),
+            description: "Failed executions of \(pipelineName), to the alert topics",
+            targets: topics.enumerated().map { .init(id: "alert-\($0.offset + 1)", arn: $0.element) }, tags: tags)
+    }
 }

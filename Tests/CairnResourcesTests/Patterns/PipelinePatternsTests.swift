@@ -43,4 +43,25 @@ import Testing
         #expect(table["billingMode"] == "PAY_PER_REQUEST")
         #expect(table["pointInTimeRecovery"] == true)
     }
+
+    @Test func failureAlertsReachTopicsThatLetEventBridgePublish() {
+        let repository = ECRRepository("images", name: "app")
+        let policy = PolicyDocument.eventBridgeCanPublish(
+            topicArn: "arn:aws:sns:us-east-1:\(repository.registryId):alerts", account: repository.registryId.input)
+        var sensitive = Set<String>()
+        let document = policy.value.resolve(sensitivePaths: &sensitive) { $0.output == "registryId" ? "123456789012" : nil }
+        #expect(document["Statement"]?[0]?["Principal"] == ["Service": "events.amazonaws.com"])
+        #expect(document["Statement"]?[0]?["Action"] == "sns:Publish")
+        #expect(document["Statement"]?[0]?["Resource"] == "arn:aws:sns:us-east-1:123456789012:alerts")
+        #expect(document["Statement"]?[0]?["Condition"] == ["StringEquals": ["aws:SourceAccount": "123456789012"]], "an output in a condition")
+
+        let rule = EventBridgeRule.pipelineFailed(
+            "failed", name: "app-pipeline-failed", pipelineName: "app-pipeline", topics: ["arn:aws:sns:us-east-1:1:a", "arn:aws:sns:us-east-1:1:b"])
+        #expect(rule.validate().isEmpty, "\(rule.validate())")
+        let attributes = ProviderTesting.attributes(of: rule)
+        let pattern = attributes["eventPattern"].flatMap { $0.stringValue.flatMap { try? JSON(parsing: $0) } ?? $0 }
+        #expect(pattern?["detail"] == ["state": ["FAILED"], "pipeline": ["app-pipeline"]], "\(attributes)")
+        #expect(pattern?["detail-type"] == ["CodePipeline Pipeline Execution State Change"])
+        #expect(attributes["targets"]?.arrayValue?.count == 2)
+    }
 }
