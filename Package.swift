@@ -47,7 +47,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "Cairn", dependencies: ["CairnCLI", "CairnEngine", "CairnResources", "CairnJSON"]),
-        .target(name: "Stacks", dependencies: ["Cairn"], path: "stacks", exclude: ["cairn"]),
+        .target(
+            name: "Stacks", dependencies: ["Cairn"], path: "stacks",
+            exclude: ["cairn", "b2b-ecommerce-platform.md", "production-experience-showcase.md", "ecommerce-ai-platform.md"]),
         .executableTarget(name: "cairn", dependencies: ["Cairn", "Stacks"], path: "stacks/cairn"),
         // bench/run: writes a state of N resources directly, for `cairn plan --refresh=false` at 10,000 resources.
         .executableTarget(
