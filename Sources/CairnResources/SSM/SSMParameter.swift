@@ -123,7 +123,7 @@ public struct SSMParameter: ResourceDeclaration {
     }
 
     /// The most a value may hold, in bytes: 4 KB in the Standard tier, 8 KB otherwise.
-    public var maxValueBytes: Int { tier == .standard ? 4096 : 8192 }
+    var maxValueBytes: Int { tier == .standard ? 4096 : 8192 }
 
     /// The name, the value (its secrecy, size and `allowedPattern`), the key, the description and the tags, as
     /// Parameter Store checks them; a value is never quoted.
@@ -155,7 +155,8 @@ public struct SSMParameter: ResourceDeclaration {
             if pattern.count > 1024 {
                 issue("allowedPattern", "the pattern has \(pattern.count) characters; AWS allows 1024.")
             } else if let regex = try? NSRegularExpression(pattern: pattern) {
-                // Matched anywhere in the value, as `^…$` in AWS's examples pins it down.
+                // Searched for anywhere in the value (AWS's examples anchor theirs, `^\d+$`): the looser reading never
+                // refuses a value AWS would take.
                 if let text = knownValue, !text.isEmpty,
                     regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil
                 {
