@@ -72,7 +72,10 @@ SERVICES = {
         "DeleteRetentionPolicy", "TagResource", "UntagResource", "ListTagsForResource",
         "AssociateKmsKey", "DisassociateKmsKey",
     ]),
-    "ssm": ("ssm", ["GetParameter", "GetParameters", "PutParameter", "DeleteParameter"]),
+    "ssm": ("ssm", [
+        "GetParameter", "GetParameters", "PutParameter", "DeleteParameter", "DescribeParameters",
+        "AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource",
+    ]),
     "secretsmanager": ("secretsManager", ["GetSecretValue"]),
     "sns": ("sns", [
         "CreateTopic", "GetTopicAttributes", "SetTopicAttributes", "DeleteTopic", "ListTopics",

@@ -469,6 +469,14 @@ public struct SSMOperations: Sendable {
     public let putParameter = JSONOperation(service: .ssm, model: Operation(name: "PutParameter", method: "POST", requestURI: "/"))
     /// `ssm:DeleteParameter`.
     public let deleteParameter = JSONOperation(service: .ssm, model: Operation(name: "DeleteParameter", method: "POST", requestURI: "/"))
+    /// `ssm:DescribeParameters`.
+    public let describeParameters = JSONOperation(service: .ssm, model: Operation(name: "DescribeParameters", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Parameters"], limitKey: "MaxResults")))
+    /// `ssm:AddTagsToResource`.
+    public let addTagsToResource = JSONOperation(service: .ssm, model: Operation(name: "AddTagsToResource", method: "POST", requestURI: "/"))
+    /// `ssm:RemoveTagsFromResource`.
+    public let removeTagsFromResource = JSONOperation(service: .ssm, model: Operation(name: "RemoveTagsFromResource", method: "POST", requestURI: "/"))
+    /// `ssm:ListTagsForResource`.
+    public let listTagsForResource = JSONOperation(service: .ssm, model: Operation(name: "ListTagsForResource", method: "POST", requestURI: "/"))
 }
 
 /// The Secrets Manager operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.

@@ -130,7 +130,10 @@ public struct DriftReport: Sendable, Hashable {
             }
             for attribute in resource.attributes {
                 let show: (JSON?) -> String = { attribute.sensitive ? "(sensitive)" : ($0.map(PlanRenderer.compact) ?? "(absent)") }
-                lines.append("      \(attribute.path): \(show(attribute.recorded)) → \(show(attribute.live))")
+                let changed = attribute.sensitive && attribute.recorded != nil && attribute.live != nil
+                lines.append(
+                    "      \(attribute.path): "
+                        + (changed ? PlanRenderer.sensitiveChange : "\(show(attribute.recorded)) → \(show(attribute.live))"))
             }
         }
         return lines.joined(separator: "\n")

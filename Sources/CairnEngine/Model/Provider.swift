@@ -37,6 +37,10 @@ public protocol ResourceProvider: Sendable {
     var typeName: String { get }
     /// Attributes that AWS cannot change in place: a change replaces the resource.
     var replaceOnChange: Set<String> { get }
+    /// Whether the change of the attribute at `path` from `old` to `new` replaces the resource although the attribute
+    /// is not in `replaceOnChange`: for what AWS changes in place one way only (an SSM parameter's tier goes up to
+    /// Advanced in place, never back down). False unless the type says otherwise.
+    func forcesReplacement(_ path: String, from old: JSON?, to new: JSON?) -> Bool
     /// Attributes that only steer Cairn (`forceDestroy`): not read from AWS, never drift.
     var localAttributes: Set<String> { get }
     /// How a live resource under an interrupted create's planned name is proven to come from that
@@ -65,6 +69,7 @@ public protocol ResourceProvider: Sendable {
 extension ResourceProvider {
     public var localAttributes: Set<String> { ["forceDestroy"] }
     public var adoptionProof: AdoptionProof { .none }
+    public func forcesReplacement(_ path: String, from old: JSON?, to new: JSON?) -> Bool { false }
     public var onePerAccount: Bool { false }
     public func ownershipRead(id: String, prior: [String: JSON]) async throws -> Observed? { try await read(id: id, prior: prior) }
     public func creationDate(id: String) async throws -> Date? { nil }

@@ -256,6 +256,10 @@ public struct Planner: Sendable {
                 }
                 change.desired = desired
                 change.changes = AttributeDiff.changes(from: prior, to: desired, replaceOnChange: provider.replaceOnChange, sensitivePaths: sensitive)
+                for i in change.changes.indices where !change.changes[i].forcesReplacement {
+                    let attribute = change.changes[i]
+                    change.changes[i].forcesReplacement = provider.forcesReplacement(attribute.path, from: attribute.old, to: attribute.new)
+                }
                 if change.changes.isEmpty {
                     change.action = .noop
                 } else if change.changes.contains(where: \.forcesReplacement) {

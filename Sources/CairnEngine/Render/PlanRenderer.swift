@@ -79,11 +79,16 @@ public struct PlanRenderer: Sendable {
         case (_, nil):
             text = style.red("-") + " \(change.path) = \(show(change.old))"
         default:
-            text = style.yellow("~") + " \(change.path): \(show(change.old)) → \(show(change.new))"
+            // Two masks side by side would not say that anything changed, nor may they say how.
+            let shown = change.sensitive ? Self.sensitiveChange : "\(show(change.old)) → \(show(change.new))"
+            text = style.yellow("~") + " \(change.path): \(shown)"
         }
         if change.forcesReplacement { text += style.red("  # forces replacement") }
         return text
     }
+
+    /// How a change of a sensitive value shows: that it changed, never either value.
+    public static let sensitiveChange = "(sensitive value changed)"
 
     /// Short values on one line; long ones cut, for the terminal.
     public static func compact(_ value: JSON) -> String {

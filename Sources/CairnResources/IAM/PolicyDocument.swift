@@ -95,6 +95,50 @@ public struct PolicyDocument: Sendable {
     }
 }
 
+/// A resource's own policy (a KMS key policy, an SNS topic policy): a typed document, or JSON text (from a file or
+/// another tool).
+public enum ResourcePolicy: Sendable {
+    /// A typed policy document; every statement names a principal.
+    case document(PolicyDocument)
+    /// A policy as JSON text; refused at validation unless it is a JSON object with statements.
+    case json(String)
+
+    /// The policy as an attribute value in IAM's normal form, or the text itself when it is not JSON (which
+    /// validation refuses).
+    public var value: Value {
+        switch self {
+        case .document(let document): return document.value
+        case .json(let text): return PolicyNormalizer.parse(text).map { .json($0) } ?? .json(.string(text))
+        }
+    }
+
+    /// What `service` would refuse: text that is not a JSON object with statements, or longer than `maxBytes`; a
+    /// document's own problems (`PolicyDocument.validate`, principals required). `noun` names it: "key policy".
+    func validate(
+        address: String, attribute: String, noun: String, service: String, maxBytes: Int, requiresResource: Bool
+    ) -> [ValidationIssue] {
+        switch self {
+        case .document(let document):
+            return document.validate(address: address, attribute: attribute, requiresResource: requiresResource, requiresPrincipal: true)
+        case .json(let text):
+            let message: String
+            if case .object(let members)? = try? JSON(parsing: text) {
+                let statement = members["Statement"] ?? .null
+                if statement.isNull || statement.arrayValue?.isEmpty == true {
+                    message = "the \(noun) has no Statement: add at least one statement (an Effect, a Principal and an Action)."
+                } else if text.utf8.count > maxBytes {
+                    message = "the \(noun) has \(text.utf8.count) bytes; \(service) allows \(maxBytes)."
+                } else {
+                    return []
+                }
+            } else {
+                message = "the \(noun) is not valid JSON (a policy document object): fix the text, or declare it as .document(PolicyDocument(...))."
+            }
+            return [ValidationIssue(address: address, attribute: attribute, message: message)]
+        }
+    }
+}
+
 /// Allow or Deny.
 public enum Effect: String, Sendable {
     case allow = "Allow"
@@ -221,6 +265,23 @@ public enum PolicyNormalizer {
             members["Statement"] = .array(list.map(normalizeStatement))
         }
         return .object(members)
+    }
+
+    /// Whether two normalised documents grant the same: the same statements in the same order, each one's actions in
+    /// any order, with the `Version`, the `Id` and the `Sid`s aside (which services word differently in their default
+    /// policies).
+    public static func grantsAlike(_ a: JSON, _ b: JSON) -> Bool {
+        func essence(_ document: JSON) -> [JSON] {
+            (document["Statement"]?.arrayValue ?? []).map { statement in
+                guard case .object(var members) = statement else { return statement }
+                members["Sid"] = nil
+                for key in ["Action", "NotAction"] {
+                    if case .array(let actions)? = members[key] { members[key] = .array(actions.sorted { $0.description < $1.description }) }
+                }
+                return .object(members)
+            }
+        }
+        return essence(a) == essence(b)
     }
 
     static func normalizeStatement(_ statement: JSON) -> JSON {

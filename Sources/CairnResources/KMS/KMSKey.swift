@@ -21,22 +21,9 @@ public struct KMSKey: ResourceDeclaration {
     /// The type name in addresses and the state.
     public static let typeName = "aws_kms_key"
 
-    /// The key policy: a typed document, or JSON text (from a file or another tool).
-    public enum KeyPolicy: Sendable {
-        /// A typed policy document; every statement names a principal and a resource (`"*"`, the key itself).
-        case document(PolicyDocument)
-        /// A key policy as JSON text; refused at validation unless it is a JSON object.
-        case json(String)
-
-        /// The policy as an attribute value in IAM's normal form, or the text itself when it is not JSON
-        /// (which validation refuses).
-        var value: Value {
-            switch self {
-            case .document(let document): return document.value
-            case .json(let text): return PolicyNormalizer.parse(text).map { .json($0) } ?? .json(.string(text))
-            }
-        }
-    }
+    /// The key policy: a typed document (every statement names a principal and a resource, `"*"` for the key
+    /// itself), or JSON text (from a file or another tool).
+    public typealias KeyPolicy = ResourcePolicy
 
     /// The days KMS allows between ScheduleKeyDeletion and the deletion.
     public static let deletionWindowDays = 7...30
@@ -97,20 +84,9 @@ public struct KMSKey: ResourceDeclaration {
         if description.count > 8192 {
             issue("description", "the description has \(description.count) characters; KMS allows 8192.")
         }
-        switch policy {
-        case .json(let text)?:
-            if case .object? = try? JSON(parsing: text) {
-                if text.utf8.count > 32768 { issue("policy", "the key policy has \(text.utf8.count) bytes; KMS allows 32768.") }
-            } else {
-                issue(
-                    "policy",
-                    "the key policy is not valid JSON (a policy document object): fix the text, or declare it as .document(PolicyDocument(...)).")
-            }
-        case .document(let document)?:
-            issues += document.validate(address: address, attribute: "policy", requiresResource: true, requiresPrincipal: true)
-        case nil:
-            break
-        }
+        issues +=
+            policy?.validate(address: address, attribute: "policy", noun: "key policy", service: "KMS", maxBytes: 32768, requiresResource: true)
+            ?? []
         if !Self.deletionWindowDays.contains(deletionWindowInDays) {
             issue("deletionWindowInDays", "\(deletionWindowInDays) days is outside KMS's deletion window: use 7 to 30 days.")
         }
@@ -271,14 +247,7 @@ struct KMSKeyProvider: UnnamedCreateRecovery {
     /// Whether a normalised policy grants what the default policy grants, and nothing else (its `Id` and `Sid`
     /// aside, which KMS's console and API word differently).
     static func isDefaultPolicy(_ policy: JSON, keyARN: String) -> Bool {
-        func essence(_ document: JSON) -> [JSON] {
-            (document["Statement"]?.arrayValue ?? []).map { statement in
-                guard case .object(var members) = statement else { return statement }
-                members["Sid"] = nil
-                return .object(members)
-            }
-        }
-        return essence(policy) == essence(PolicyNormalizer.normalize(defaultPolicy(keyARN: keyARN)))
+        PolicyNormalizer.grantsAlike(policy, PolicyNormalizer.normalize(defaultPolicy(keyARN: keyARN)))
     }
 
     /// Runs a call that sends a key policy. KMS refuses a policy naming an IAM principal created seconds earlier

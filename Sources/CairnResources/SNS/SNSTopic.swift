@@ -10,6 +10,11 @@ import CairnJSON
 /// - `displayName`: `""` by default (the `From` name of email notifications).
 /// - `kmsMasterKeyId`: the KMS key for encryption at rest, or null for none.
 /// - `contentBasedDeduplication`: `false` by default; FIFO topics only.
+/// - `policy`: the access policy in IAM's normal form, compared as a policy document (key order, whitespace and
+///   one-element lists never show as a difference); null for SNS's default policy (the account's own principals may
+///   use the topic). A statement naming no resource applies to the topic itself: Cairn writes the topic's ARN there
+///   (unknown until the topic exists) and shows it without. Changed in place (SetTopicAttributes); removing it writes
+///   the default policy back.
 /// - `tags`: an object of strings.
 public struct SNSTopic: ResourceDeclaration {
     /// The type name in addresses and the state.
@@ -27,6 +32,9 @@ public struct SNSTopic: ResourceDeclaration {
     public var fifo: Bool
     /// FIFO topics only: deduplicate by a hash of the message body when no deduplication id is given.
     public var contentBasedDeduplication: Bool
+    /// Who may do what with the topic, such as EventBridge publishing to it; statements that name no resource apply to
+    /// this topic. Nil for SNS's default policy: principals of the topic's own account only.
+    public var policy: ResourcePolicy?
     /// AWS tags.
     public var tags: Tags
     /// Dependencies and lifecycle options for the engine.
@@ -35,7 +43,7 @@ public struct SNSTopic: ResourceDeclaration {
     /// A topic named `name`, with SNS's defaults for everything not given.
     public init(
         _ logicalName: String, name: Input<String>, displayName: String = "", kmsMasterKeyId: Input<String>? = nil,
-        fifo: Bool = false, contentBasedDeduplication: Bool = false, tags: Tags = [:],
+        fifo: Bool = false, contentBasedDeduplication: Bool = false, policy: ResourcePolicy? = nil, tags: Tags = [:],
         options: ResourceOptions = ResourceOptions()
     ) {
         self.logicalName = logicalName
@@ -44,6 +52,7 @@ public struct SNSTopic: ResourceDeclaration {
         self.kmsMasterKeyId = kmsMasterKeyId
         self.fifo = fifo
         self.contentBasedDeduplication = contentBasedDeduplication
+        self.policy = policy
         self.tags = tags
         self.options = options
     }
@@ -61,11 +70,13 @@ public struct SNSTopic: ResourceDeclaration {
             "kmsMasterKeyId": kmsMasterKeyId.map { $0.literal == "" ? .null : $0.value } ?? .null,
             "fifo": .bool(fifo),
             "contentBasedDeduplication": .bool(contentBasedDeduplication),
+            "policy": policy?.value ?? .null,
             "tags": .json(tags.json),
         ]
     }
 
-    /// The name, display name, FIFO settings and tags, as SNS checks them.
+    /// The name, display name, FIFO settings, policy (JSON with statements, each naming a principal) and tags, as SNS
+    /// checks them.
     public func validate() -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
         func issue(_ attribute: String, _ message: String) {
@@ -88,6 +99,10 @@ public struct SNSTopic: ResourceDeclaration {
         if contentBasedDeduplication && !fifo {
             issue("contentBasedDeduplication", "content-based deduplication applies only to FIFO topics: set fifo: true, or remove it.")
         }
+        issues +=
+            policy?.validate(
+                address: address, attribute: "policy", noun: "topic policy", service: "SNS", maxBytes: 30 * 1024, requiresResource: false)
+            ?? []
         return issues + checkTags(tags, address: address)
     }
 }
@@ -123,6 +138,7 @@ struct SNSTopicProvider: ResourceProvider {
                 "kmsMasterKeyId": kmsKey.map { .string($0) } ?? .null,
                 "fifo": .bool(attributes["FifoTopic"] == "true"),
                 "contentBasedDeduplication": .bool(attributes["ContentBasedDeduplication"] == "true"),
+                "policy": Self.observedPolicy(attributes["Policy"], topicARN: arn, declared: prior["policy"]),
                 "tags": tags.json,
             ], outputs: ["arn": .string(arn), "name": .string(name)])
     }
@@ -137,15 +153,22 @@ struct SNSTopicProvider: ResourceProvider {
             topicAttributes["FifoTopic"] = "true"
             topicAttributes["ContentBasedDeduplication"] = attributes.bool("contentBasedDeduplication") == true ? "true" : "false"
         }
+        // A policy whose statements all name their resource goes with the create; one that leaves this topic's ARN
+        // to Cairn follows it, once the ARN is known.
+        let policy: JSON? = attributes["policy"]?.isNull == false ? attributes["policy"] : nil
+        if let policy, Self.namesEveryResource(policy) { topicAttributes["Policy"] = policy.description }
         if !topicAttributes.isEmpty { parameters.map("Attributes", topicAttributes) }
         let tags = attributes.tags()
         if !tags.isEmpty { parameters.list("Tags", tags.keys.sorted().map { ["Key": $0, "Value": tags[$0]!] }) }
         let arn = try await client.query(.sns.createTopic, parameters).string("TopicArn") ?? ""
+        if let policy, topicAttributes["Policy"] == nil {
+            try await setPolicy(arn, Self.policyText(policy, topicARN: arn))
+        }
         return Applied(id: arn, outputs: ["arn": .string(arn), "name": .string(name)])
     }
 
-    /// Sets each changed attribute with `SetTopicAttributes` (an empty KMS key turns encryption off), and
-    /// sets and removes tags.
+    /// Sets each changed attribute with `SetTopicAttributes` (an empty KMS key turns encryption off; no policy is the
+    /// default policy, written back, since SNS takes no empty one), and sets and removes tags.
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
         func set(_ name: String, _ value: String) async throws {
             _ = try await client.query(.sns.setTopicAttributes, ["TopicArn": id, "AttributeName": name, "AttributeValue": value])
@@ -156,6 +179,10 @@ struct SNSTopicProvider: ResourceProvider {
         }
         if old["contentBasedDeduplication"] != new["contentBasedDeduplication"], new.bool("fifo") == true {
             try await set("ContentBasedDeduplication", new.bool("contentBasedDeduplication") == true ? "true" : "false")
+        }
+        let newPolicy = new["policy"] ?? .null
+        if (old["policy"] ?? .null) != newPolicy {
+            try await setPolicy(id, newPolicy.isNull ? Self.defaultPolicy(topicARN: id).description : Self.policyText(newPolicy, topicARN: id))
         }
         try await TaggingAPI.sns.sync(client, resource: id, from: old.tags(), to: new.tags())
         return Applied(id: id, outputs: ["arn": .string(id), "name": .string(Self.name(of: id))])
@@ -170,6 +197,87 @@ struct SNSTopicProvider: ResourceProvider {
     }
 
     // MARK: Helpers
+
+    private func setPolicy(_ arn: String, _ text: String) async throws {
+        _ = try await client.query(.sns.setTopicAttributes, ["TopicArn": arn, "AttributeName": "Policy", "AttributeValue": text])
+    }
+
+    /// Whether every statement names its resource (`Resource` or `NotResource`), so the policy needs no topic ARN.
+    static func namesEveryResource(_ policy: JSON) -> Bool {
+        (policy["Statement"]?.arrayValue ?? []).allSatisfy { $0["Resource"] != nil || $0["NotResource"] != nil }
+    }
+
+    /// The policy as SNS takes it: statements naming no resource get the topic's ARN.
+    static func policyText(_ policy: JSON, topicARN: String) -> String {
+        guard case .object(var members) = policy, let statements = members["Statement"]?.arrayValue else { return policy.description }
+        members["Statement"] = .array(
+            statements.map { statement in
+                guard case .object(var fields) = statement, fields["Resource"] == nil, fields["NotResource"] == nil else { return statement }
+                fields["Resource"] = .string(topicARN)
+                return .object(fields)
+            })
+        return JSON.object(members).description
+    }
+
+    /// The live policy as the declaration writes it: null for SNS's default policy when the declaration names none,
+    /// and a statement's `Resource` left out where it is this topic and the declaration's statement names none.
+    ///
+    /// Undeclared is the default policy, not "whatever AWS has" (Terraform's `aws_sns_topic` reads an undeclared
+    /// policy as no drift): a policy is who may publish and subscribe, and one added by hand is reported, then undone
+    /// by the next apply, as any other change to a managed attribute.
+    static func observedPolicy(_ text: String?, topicARN: String, declared: JSON?) -> JSON {
+        guard let text, !text.isEmpty else { return .null }
+        guard let live = PolicyNormalizer.parse(text) else { return .string(text) }
+        let declared = declared ?? .null
+        if declared.isNull {
+            return isDefaultPolicy(live, topicARN: topicARN) ? .null : live
+        }
+        guard case .object(var members) = live, let statements = members["Statement"]?.arrayValue else { return live }
+        let declaredStatements = declared["Statement"]?.arrayValue ?? []
+        members["Statement"] = .array(
+            statements.enumerated().map { index, statement in
+                guard index < declaredStatements.count, declaredStatements[index]["Resource"] == nil,
+                    declaredStatements[index]["NotResource"] == nil, case .object(var fields) = statement,
+                    fields["Resource"] == .string(topicARN)
+                else { return statement }
+                fields["Resource"] = nil
+                return .object(fields)
+            })
+        return .object(members)
+    }
+
+    /// Whether a normalised policy is SNS's default for the topic, today's or the one older topics have (which also
+    /// grants `SNS:Receive`), its `Id` and `Sid` aside.
+    static func isDefaultPolicy(_ policy: JSON, topicARN: String) -> Bool {
+        [false, true].contains { receive in
+            PolicyNormalizer.grantsAlike(policy, PolicyNormalizer.normalize(defaultPolicy(topicARN: topicARN, receive: receive)))
+        }
+    }
+
+    /// SNS's default policy for the topic `topicARN`, what CreateTopic gives it: principals of the topic's own account
+    /// may manage it, subscribe and publish (and, in the older wording, receive).
+    static func defaultPolicy(topicARN: String, receive: Bool = false) -> JSON {
+        let parts = topicARN.split(separator: ":", omittingEmptySubsequences: false)
+        let account = parts.count > 4 ? String(parts[4]) : ""
+        let actions: [JSON] = [
+            "SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission", "SNS:RemovePermission",
+            "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic", "SNS:Publish",
+        ]
+        return [
+            "Version": "2008-10-17",
+            "Id": "__default_policy_ID",
+            "Statement": [
+                [
+                    "Sid": "__default_statement_ID",
+                    "Effect": "Allow",
+                    "Principal": ["AWS": "*"],
+                    "Action": .array(actions + (receive ? ["SNS:Receive"] : [])),
+                    "Resource": .string(topicARN),
+                    "Condition": ["StringEquals": ["AWS:SourceOwner": .string(account)]],
+                ]
+            ],
+        ]
+    }
 
     /// `id` itself when it is an ARN; for a planned id (the name, from an interrupted create), the ARN of the
     /// region's topic with that name, or nil when there is none.

@@ -27,6 +27,7 @@ public func awsProviders(client: AWSClient) -> ProviderRegistry {
         SecurityGroupProvider(client: client),
         SNSSubscriptionProvider(client: client),
         SNSTopicProvider(client: client),
+        SSMParameterProvider(client: client),
         SSMParameterValueProvider(client: client),
         SecretsManagerValueProvider(client: client),
     ])

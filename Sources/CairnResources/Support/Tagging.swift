@@ -19,6 +19,8 @@ struct TaggingAPI: Sendable {
     /// The input member naming the resource (`resourceArn`, `RoleName`).
     let resource: String
     let shape: Shape
+    /// Members every call of a json shape carries as well (SSM's `ResourceType`, one tagging API for many kinds).
+    var fixed: [String: JSON] = [:]
 
     static let ecs = TaggingAPI(
         resource: "resourceArn",
@@ -51,6 +53,11 @@ struct TaggingAPI: Sendable {
         resource: "ResourceArn",
         shape: .jsonList(
             tag: .dynamoDB.tagResource, untag: .dynamoDB.untagResource, tags: "Tags", keys: "TagKeys", key: "Key", value: "Value"))
+    static let ssmParameter = TaggingAPI(
+        resource: "ResourceId",
+        shape: .jsonList(
+            tag: .ssm.addTagsToResource, untag: .ssm.removeTagsFromResource, tags: "Tags", keys: "TagKeys", key: "Key", value: "Value"),
+        fixed: ["ResourceType": "Parameter"])
     static let sns = TaggingAPI(resource: "ResourceArn", shape: .queryList(tag: .sns.tagResource, untag: .sns.untagResource))
     static let iamRole = TaggingAPI(resource: "RoleName", shape: .queryList(tag: .iam.tagRole, untag: .iam.untagRole))
     static let iamPolicy = TaggingAPI(resource: "PolicyArn", shape: .queryList(tag: .iam.tagPolicy, untag: .iam.untagPolicy))
@@ -77,17 +84,19 @@ struct TaggingAPI: Sendable {
     ) async throws {
         switch shape {
         case .jsonList(let tag, let untag, let tagsMember, let keysMember, let key, let value):
-            let input: JSON =
-                keys.isEmpty
-                ? [resource: .string(id), tagsMember: tagList(tags, keyName: key, valueName: value)]
-                : [resource: .string(id), keysMember: .array(keys.map { .string($0) })]
-            _ = try await client.json(keys.isEmpty ? tag : untag, input)
+            var input = fixed
+            input[resource] = .string(id)
+            if keys.isEmpty {
+                input[tagsMember] = tagList(tags, keyName: key, valueName: value)
+            } else {
+                input[keysMember] = .array(keys.map { .string($0) })
+            }
+            _ = try await client.json(keys.isEmpty ? tag : untag, .object(input))
         case .jsonMap(let tag, let untag, let tagsMember, let keysMember):
-            let input: JSON =
-                keys.isEmpty
-                ? [resource: .string(id), tagsMember: tags.json]
-                : [resource: .string(id), keysMember: .array(keys.map { .string($0) })]
-            _ = try await client.json(keys.isEmpty ? tag : untag, input)
+            var input = fixed
+            input[resource] = .string(id)
+            if keys.isEmpty { input[tagsMember] = tags.json } else { input[keysMember] = .array(keys.map { .string($0) }) }
+            _ = try await client.json(keys.isEmpty ? tag : untag, .object(input))
         case .queryList(let tag, let untag):
             var parameters: QueryParameters = [resource: id]
             if keys.isEmpty {

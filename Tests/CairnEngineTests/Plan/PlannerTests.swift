@@ -168,6 +168,26 @@ import Testing
         }
         // With the right key the secret is read back, and no change is planned.
         #expect(try await workspace.plan(makeStack([thing]), region: "us-east-1").hasChanges == false)
+
+        // A new value shows that it changed, neither value.
+        thing.secret = "ghp_rotated"
+        let rotation = PlanRenderer(style: Style(enabled: false)).render(try await workspace.plan(makeStack([thing]), region: "us-east-1"))
+        #expect(rotation.contains("~ secret: (sensitive value changed)"))
+        #expect(!rotation.contains("ghp_"))
+    }
+
+    @Test func aProviderCanForceReplacementForOneWayChanges() async throws {
+        let workspace = makeWorkspace(cloud)
+        var thing = FakeResource("thing")
+        thing.size = 3
+        _ = try await applied(workspace, makeStack([thing]))
+        thing.size = 5
+        #expect(try await workspace.plan(makeStack([thing]), region: "us-east-1").resources[0].action == .update)
+        thing.size = 0
+        let plan = try await workspace.plan(makeStack([thing]), region: "us-east-1")
+        #expect(plan.resources[0].action == .replace)
+        #expect(plan.resources[0].changes.map(\.forcesReplacement) == [true])
+        #expect(PlanRenderer(style: Style(enabled: false)).render(plan).contains("~ size: 3 → 0  # forces replacement"))
     }
 
     @Test func preventDestroyStopsDestroyAndReplace() async throws {

@@ -38,7 +38,8 @@ struct FakeRefusal: RefusalError, CustomStringConvertible {
     var isRefusal: Bool { true }
 }
 
-/// A provider whose physical id is the `name` attribute, and whose `kind` attribute forces replacement.
+/// A provider whose physical id is the `name` attribute, and whose `kind` attribute forces replacement, as does a
+/// `size` going to 0 (a change made in place one way only).
 struct FakeProvider: ResourceProvider {
     let typeName: String
     let cloud: FakeCloud
@@ -46,6 +47,8 @@ struct FakeProvider: ResourceProvider {
     var adoptionProof = AdoptionProof.ownershipTags
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes["name"]?.stringValue }
+
+    func forcesReplacement(_ path: String, from old: JSON?, to new: JSON?) -> Bool { path == "size" && new == 0 }
 
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
         cloud.record("read \(id)")

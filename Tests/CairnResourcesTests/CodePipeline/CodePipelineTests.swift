@@ -68,19 +68,13 @@ import Testing
     }
 
     /// The attributes and the paths the engine would encrypt, resolved as the planner does.
-    static func resolved(_ pipeline: CodePipeline) -> (attributes: [String: JSON], sensitive: Set<String>) {
-        var sensitive = Set<String>()
-        var attributes: [String: JSON] = [:]
-        for (key, value) in pipeline.attributes { attributes[key] = value.resolve(path: key, sensitivePaths: &sensitive) { _ in nil } }
-        return (attributes, sensitive)
-    }
-
     @Test func theOAuthTokenIsSensitiveByType() {
-        let plain = Self.resolved(Self.pipeline("p", roleArn: "arn:aws:iam::123456789012:role/p"))
+        let plain = ProviderTesting.resolved(Self.pipeline("p", roleArn: "arn:aws:iam::123456789012:role/p"))
         #expect(plain.sensitive == [Self.tokenPath])
         #expect(plain.attributes["stages"]?[0]?["actions"]?[0]?["configuration"]?["OAuthToken"] == "ghp_0123456789abcdef")
         // Already marked sensitive: still one sensitive path, the same value.
-        let marked = Self.resolved(Self.pipeline("p", roleArn: "arn:aws:iam::123456789012:role/p", token: .sensitive("ghp_0123456789abcdef")))
+        let marked = ProviderTesting.resolved(
+            Self.pipeline("p", roleArn: "arn:aws:iam::123456789012:role/p", token: .sensitive("ghp_0123456789abcdef")))
         #expect(marked.sensitive == [Self.tokenPath])
         #expect(marked.attributes == plain.attributes)
         let action = Self.pipeline("p", roleArn: "r").stages[0].actions[0].value
@@ -112,7 +106,7 @@ import Testing
         let name = ProviderTesting.uniqueName("pipeline")
         var pipeline = Self.pipeline(name, roleArn: roleArn)
         #expect(pipeline.validate().isEmpty)
-        let declared = Self.resolved(pipeline).attributes
+        let declared = ProviderTesting.resolved(pipeline).attributes
         #expect(provider.physicalID(for: declared) == name)
 
         let created = try await provider.create(declared)
@@ -172,7 +166,7 @@ import Testing
         pipeline.stages[3].actions[1].kind = .s3Deploy(bucketName: "acme-site", extract: false, objectKey: "site.zip")
         pipeline.tags = ["team": "billing"]
         #expect(pipeline.validate().isEmpty)
-        let next = Self.resolved(pipeline).attributes
+        let next = ProviderTesting.resolved(pipeline).attributes
         let updated = try await provider.update(id: name, from: read.attributes, to: next)
         #expect(updated.outputs == created.outputs)
         let after = try await moto.awsJSON(["codepipeline", "get-pipeline", "--name", name])["pipeline"]
@@ -187,7 +181,7 @@ import Testing
 
         // Tags alone do not touch the pipeline's structure (no new version).
         pipeline.tags = [:]
-        _ = try await provider.update(id: name, from: next, to: Self.resolved(pipeline).attributes)
+        _ = try await provider.update(id: name, from: next, to: ProviderTesting.resolved(pipeline).attributes)
         #expect(try await moto.awsJSON(["codepipeline", "get-pipeline", "--name", name])["pipeline"]["version"].int == 2)
         #expect(try await moto.awsJSON(["codepipeline", "list-tags-for-resource", "--resource-arn", arn])["tags"].array?.isEmpty == true)
 
@@ -201,7 +195,7 @@ import Testing
     /// Real CodePipeline answers the token as `****`: a read keeps the token last applied, so it is no drift.
     @Test(.integration) func aMaskedTokenIsNotDrift() async throws {
         let pipeline = Self.pipeline("app", roleArn: "arn:aws:iam::123456789012:role/pipeline")
-        let declared = Self.resolved(pipeline).attributes
+        let declared = ProviderTesting.resolved(pipeline).attributes
         var wire = CodePipelineProvider.declaration(declared)
         // As AWS answers: the token masked, the version, and the pipeline's region on an action that declared none.
         guard case .object(var members) = wire, case .array(var stages)? = members["stages"],
@@ -241,8 +235,9 @@ import Testing
     }
 
     @Test(.integration) func updateSendsTheTokenInClear() async throws {
-        let old = Self.resolved(Self.pipeline("app", roleArn: "arn:aws:iam::123456789012:role/pipeline")).attributes
-        let new = Self.resolved(Self.pipeline("app", roleArn: "arn:aws:iam::123456789012:role/pipeline", token: .sensitive("ghp_new"))).attributes
+        let old = ProviderTesting.resolved(Self.pipeline("app", roleArn: "arn:aws:iam::123456789012:role/pipeline")).attributes
+        let new = ProviderTesting.resolved(Self.pipeline("app", roleArn: "arn:aws:iam::123456789012:role/pipeline", token: .sensitive("ghp_new")))
+            .attributes
         let stub = try await StubServer.start([
             .json(200, #"{"pipeline": {}}"#),
             .json(200, #"{"pipeline": {}, "metadata": {"pipelineArn": "arn:aws:codepipeline:us-east-1:123456789012:app"}}"#),

@@ -169,4 +169,36 @@ import Testing
         #expect(issue.address == "aws_iam_role.r")
         #expect(issue.description.contains("inlinePolicies.p.Statement[0].Resource"))
     }
+
+    /// A resource's own policy as text: a JSON object with statements, within the service's size.
+    @Test func resourcePolicyTextIsAnObjectWithStatements() {
+        func messages(_ text: String) -> [String] {
+            ResourcePolicy.json(text).validate(
+                address: "aws_sns_topic.t", attribute: "policy", noun: "topic policy", service: "SNS", maxBytes: 100, requiresResource: false
+            ).map(\.message)
+        }
+        #expect(messages("not json").first?.contains("the topic policy is not valid JSON") == true)
+        #expect(messages("[]").first?.contains("not valid JSON") == true)
+        #expect(messages(#"{"Version": "2012-10-17"}"#).first?.contains("has no Statement") == true)
+        #expect(messages(#"{"Version": "2012-10-17", "Statement": []}"#).first?.contains("has no Statement") == true)
+        let statement = #"{"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Padding": "\#(String(repeating: "x", count: 100))"}"#
+        let long = #"{"Statement": [\#(statement)]}"#
+        #expect(messages(long) == ["the topic policy has \(long.utf8.count) bytes; SNS allows 100."])
+        #expect(messages(#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "sns:Publish"}}"#).isEmpty)
+        // A typed document is checked as one: here for its missing principal.
+        let document = ResourcePolicy.document(PolicyDocument([PolicyStatement(actions: ["sns:Publish"])]))
+        #expect(
+            document.validate(address: "a", attribute: "policy", noun: "topic policy", service: "SNS", maxBytes: 100, requiresResource: false)
+                .map(\.attribute) == ["policy.Statement[0].Principal"])
+    }
+
+    @Test func grantsAlikeIgnoresIdsSidsAndActionOrder() throws {
+        let a = try #require(
+            PolicyNormalizer.parse(#"{"Version": "2008-10-17", "Id": "x", "Statement": [{"Sid": "s", "Effect": "Allow", "Action": ["a:B", "a:C"]}]}"#)
+        )
+        let b = try #require(PolicyNormalizer.parse(#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["a:C", "a:B"]}]}"#))
+        let c = try #require(PolicyNormalizer.parse(#"{"Statement": [{"Effect": "Deny", "Action": ["a:C", "a:B"]}]}"#))
+        #expect(PolicyNormalizer.grantsAlike(a, b))
+        #expect(!PolicyNormalizer.grantsAlike(a, c))
+    }
 }

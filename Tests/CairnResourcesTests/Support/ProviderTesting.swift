@@ -30,8 +30,13 @@ enum ProviderTesting {
     }
 
     /// Resolves a declaration's attributes with no references, as the engine would.
-    static func attributes(of declaration: some ResourceDeclaration) -> [String: JSON] {
+    static func attributes(of declaration: some ResourceDeclaration) -> [String: JSON] { resolved(declaration).attributes }
+
+    /// The attributes as the engine resolves them (no references), and the paths it seals in the state.
+    static func resolved(_ declaration: some ResourceDeclaration) -> (attributes: [String: JSON], sensitive: Set<String>) {
         var sensitive = Set<String>()
-        return declaration.attributes.mapValues { $0.resolve(sensitivePaths: &sensitive) { _ in nil } }
+        var attributes: [String: JSON] = [:]
+        for (key, value) in declaration.attributes { attributes[key] = value.resolve(path: key, sensitivePaths: &sensitive) { _ in nil } }
+        return (attributes, sensitive)
     }
 }

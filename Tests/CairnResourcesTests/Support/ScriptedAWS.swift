@@ -5,16 +5,18 @@ import Foundation
 
 /// A transport that answers every request from `answer`, by operation (X-Amz-Target's suffix): a status and a body.
 struct ScriptedTransport: HTTPTransport {
-    let answer: @Sendable (String) -> (Int, String)
+    let answer: @Sendable (String, Data) -> (Int, String)
 
     /// Answers every operation with HTTP 200 and the body `answer` gives.
-    init(_ answer: @escaping @Sendable (String) -> String) { self.answer = { (200, answer($0)) } }
+    init(_ answer: @escaping @Sendable (String) -> String) { self.answer = { operation, _ in (200, answer(operation)) } }
     /// Answers every operation with the status and body `answer` gives (an error's `__type` in the body).
-    init(status answer: @escaping @Sendable (String) -> (Int, String)) { self.answer = answer }
+    init(status answer: @escaping @Sendable (String) -> (Int, String)) { self.answer = { operation, _ in answer(operation) } }
+    /// Answers from `answer`, which also gets the request's body (to record what was sent).
+    init(reading answer: @escaping @Sendable (String, Data) -> (Int, String)) { self.answer = answer }
 
     func send(_ request: HTTPRequest, timeout: Duration) async throws(TransportError) -> HTTPResponse {
         let target = request.headers.first { $0.name.lowercased() == "x-amz-target" }?.value ?? ""
-        let (status, body) = answer(String(target.split(separator: ".").last ?? ""))
+        let (status, body) = answer(String(target.split(separator: ".").last ?? ""), request.body)
         return HTTPResponse(
             status: status, headers: ["content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "req-1"],
             body: Data(body.utf8))
