@@ -370,10 +370,10 @@ def main():
         say("")
         targets.append((f"engine alone at {n} resources: ≤ 1 s and ≤ 300 MB", wall <= 1.0 and rss <= 300, f"{wall:.2f} s, {rss:.0f} MB"))
 
-    # 6. Seeds 001 and 003: times side by side, and a no-op plan that only reads.
+    # 6. Seeds 001, 002 and 003: times side by side, and a no-op plan that only reads.
     seeds = sorted({r["stack"] for r in res.select(section="seeds")})
     if seeds:
-        say("## 6. Seeds 001 and 003: apply, no-op plan, drift, destroy\n")
+        say("## 6. Seeds 001, 002 and 003: apply, no-op plan, drift, destroy\n")
         rows, writes = [], []
         for seed in seeds:
             count = sum(json.loads(meta.get(f"types_{seed}", "{}")).values())
@@ -388,7 +388,7 @@ def main():
                 rows.append(cells)
         say(table(["stack", "resources", "endpoint", "apply (wall / calls)", "no-op plan", "drift", "destroy"], rows))
         say("")
-        targets.append(("seeds 001 and 003: a no-op plan makes read calls only", not writes,
+        targets.append(("seeds 001, 002 and 003: a no-op plan makes read calls only", not writes,
                         "; ".join(writes[:4]) if writes else "every call a Describe, Get, List or Head"))
 
     # Targets and the closing line.

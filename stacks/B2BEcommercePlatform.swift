@@ -68,14 +68,8 @@ public let b2bEcommercePlatform = StackDefinition(
                 PolicyStatement(
                     sid: "Logs", actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                     resources: ["arn:aws:logs:\(region):\(account):log-group:/aws/codebuild/\(prefix)-*"]),
-                PolicyStatement(sid: "Login", actions: ["ecr:GetAuthorizationToken"], resources: ["*"]),
-                PolicyStatement(
-                    sid: "Push",
-                    actions: [
-                        "ecr:BatchCheckLayerAvailability", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload",
-                        "ecr:PutImage", "ecr:UploadLayerPart", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-                    ],
-                    resources: [apiGatewayRepository.arn.input, userServiceRepository.arn.input]),
+                .ecrLogin,
+                .ecrPush([apiGatewayRepository.arn.input, userServiceRepository.arn.input]),
                 PolicyStatement(
                     sid: "Artifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
                     resources: ["\(artifacts.arn)/*"]),
@@ -168,13 +162,11 @@ public let b2bEcommercePlatform = StackDefinition(
         assumeRolePolicy: .trust(.service("codepipeline.amazonaws.com")),
         inlinePolicies: [
             "pipeline": PolicyDocument([
-                PolicyStatement(
-                    sid: "Artifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning", "s3:PutObject"],
-                    resources: [artifacts.arn.input, "\(artifacts.arn)/*"]),
+                .pipelineArtifacts(artifacts),
                 PolicyStatement(
                     sid: "ArtifactsKey", actions: ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
                     resources: [artifactsKey.arn.input]),
-                PolicyStatement(sid: "Build", actions: ["codebuild:BatchGetBuilds", "codebuild:StartBuild"], resources: builds.map(\.arn.input)),
+                .startBuilds(builds.map(\.arn.input)),
                 PolicyStatement(
                     sid: "Deploy",
                     actions: [

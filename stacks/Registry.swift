@@ -6,6 +6,7 @@ public let registeredStacks: [StackDefinition] = [
     smallBusinessInvoices,
     b2bEcommercePlatform,
     productionExperienceShowcase,
+    ecommerceAIPlatform,
     driftWatch,
     benchSynthetic,
 ]

@@ -81,14 +81,8 @@ public let smallBusinessInvoices = StackDefinition(
                 PolicyStatement(
                     sid: "Logs", actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                     resources: ["arn:aws:logs:\(region):*:log-group:/aws/codebuild/\(project)-build*"]),
-                PolicyStatement(sid: "Login", actions: ["ecr:GetAuthorizationToken"], resources: ["*"]),
-                PolicyStatement(
-                    sid: "Push",
-                    actions: [
-                        "ecr:BatchCheckLayerAvailability", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload",
-                        "ecr:PutImage", "ecr:UploadLayerPart", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-                    ],
-                    resources: [repository.arn.input]),
+                .ecrLogin,
+                .ecrPush([repository.arn.input]),
                 PolicyStatement(
                     sid: "Artifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
                     resources: ["\(artifacts.arn)/*"]),
@@ -118,10 +112,8 @@ public let smallBusinessInvoices = StackDefinition(
         assumeRolePolicy: .trust(.service("codepipeline.amazonaws.com")),
         inlinePolicies: [
             "pipeline": PolicyDocument([
-                PolicyStatement(
-                    sid: "Artifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning", "s3:PutObject"],
-                    resources: [artifacts.arn.input, "\(artifacts.arn)/*"]),
-                PolicyStatement(sid: "Build", actions: ["codebuild:BatchGetBuilds", "codebuild:StartBuild"], resources: [build.arn.input]),
+                .pipelineArtifacts(artifacts),
+                .startBuilds([build.arn.input]),
                 PolicyStatement(
                     sid: "Deploy",
                     actions: [

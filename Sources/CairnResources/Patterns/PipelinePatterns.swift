@@ -15,6 +15,34 @@ extension PolicyStatement {
     }
 }
 
+extension PolicyStatement {
+    /// `docker login` to ECR (`ecr:GetAuthorizationToken`, which names no repository).
+    public static let ecrLogin = PolicyStatement(sid: "Login", actions: ["ecr:GetAuthorizationToken"], resources: ["*"])
+
+    /// `docker push` and `docker pull` of the images in `repositories` (their ARNs); give `ecrLogin` too.
+    public static func ecrPush(_ repositories: [Input<String>]) -> PolicyStatement {
+        PolicyStatement(
+            sid: "Push",
+            actions: [
+                "ecr:BatchCheckLayerAvailability", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload",
+                "ecr:PutImage", "ecr:UploadLayerPart", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+            ],
+            resources: repositories)
+    }
+
+    /// What a pipeline role needs of its artifact store `bucket`: read and write the artifacts, and check versioning.
+    public static func pipelineArtifacts(_ bucket: S3Bucket) -> PolicyStatement {
+        PolicyStatement(
+            sid: "Artifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning", "s3:PutObject"],
+            resources: [bucket.arn.input, "\(bucket.arn)/*"])
+    }
+
+    /// What a pipeline role needs to run the CodeBuild `projects` (their ARNs) in its actions.
+    public static func startBuilds(_ projects: [Input<String>]) -> PolicyStatement {
+        PolicyStatement(sid: "Build", actions: ["codebuild:BatchGetBuilds", "codebuild:StartBuild"], resources: projects)
+    }
+}
+
 extension S3Bucket {
     /// A CodePipeline artifact bucket: versioned (CodePipeline requires it), encrypted (SSE-S3, or the KMS key
     /// given), private, TLS only, and cleaned up: objects expire after `expirationDays` and their old versions a
@@ -80,17 +108,18 @@ public struct TerraformStateBackend: Sendable {
     public var resources: [any ResourceDeclaration] { [bucket, lockTable] }
 }
 
-extension PolicyDocument {
-    /// An SNS topic policy letting EventBridge rules of `account` publish to the topic `topicArn` (a topic with AWS's
-    /// default policy drops their events). The account's own principals publish through their IAM policies, as with
-    /// the default policy's owner statement, which a declared policy replaces. The ARN is spelt out by the caller:
-    /// the topic's own `arn` output would make the topic depend on itself.
-    public static func eventBridgeCanPublish(topicArn: Input<String>, account: Input<String>) -> PolicyDocument {
-        PolicyDocument([
-            PolicyStatement(
-                sid: "EventBridgeCanPublish", principals: [.service("events.amazonaws.com")], actions: ["sns:Publish"],
-                resources: [topicArn], conditions: [PolicyCondition("StringEquals", "aws:SourceAccount", [account])])
-        ])
+extension ResourcePolicy {
+    /// An SNS topic policy (`SNSTopic(policy:)`) letting EventBridge rules of `account` publish to the topic: a topic
+    /// with AWS's default policy drops their events. The statement names no resource, so the topic fills in its own
+    /// ARN. The account's principals publish through their IAM policies, as with the default policy's owner
+    /// statement, which a declared policy replaces.
+    public static func eventBridgeCanPublish(account: Input<String>) -> ResourcePolicy {
+        .document(
+            PolicyDocument([
+                PolicyStatement(
+                    sid: "EventBridgeCanPublish", principals: [.service("events.amazonaws.com")], actions: ["sns:Publish"],
+                    conditions: [PolicyCondition("StringEquals", "aws:SourceAccount", [account])])
+            ]))
     }
 }
 
