@@ -82,7 +82,9 @@ SERVICES = {
         "Subscribe", "Unsubscribe", "GetSubscriptionAttributes", "ListSubscriptionsByTopic",
         "TagResource", "UntagResource", "ListTagsForResource", "Publish",
     ]),
-    "cloudwatch": ("cloudWatch", ["PutMetricAlarm", "DescribeAlarms", "DeleteAlarms"]),
+    "cloudwatch": ("cloudWatch", [
+        "PutMetricAlarm", "DescribeAlarms", "DeleteAlarms", "TagResource", "UntagResource", "ListTagsForResource",
+    ]),
     "ec2": ("ec2", [
         "DescribeVpcs", "DescribeSubnets", "DescribeSecurityGroups", "DescribeSecurityGroupRules",
         "CreateSecurityGroup", "DeleteSecurityGroup",
@@ -103,6 +105,10 @@ SERVICES = {
         "CreateTable", "DescribeTable", "UpdateTable", "DeleteTable",
         "DescribeContinuousBackups", "UpdateContinuousBackups",
         "TagResource", "UntagResource", "ListTagsOfResource",
+    ]),
+    "codecommit": ("codeCommit", [
+        "CreateRepository", "GetRepository", "UpdateRepositoryDescription", "UpdateRepositoryEncryptionKey",
+        "DeleteRepository", "TagResource", "UntagResource", "ListTagsForResource",
     ]),
 }
 

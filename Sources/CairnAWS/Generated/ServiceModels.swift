@@ -96,6 +96,12 @@ extension ServiceModel {
         serviceID: "DynamoDB", protocol: .json, apiVersion: "2012-08-10",
         endpointPrefix: "dynamodb", signingName: "dynamodb",
         targetPrefix: "DynamoDB_20120810", jsonVersion: "1.0", xmlNamespace: nil)
+
+    /// CodeCommit: json protocol, API version 2015-04-13.
+    public static let codeCommit = ServiceModel(
+        serviceID: "CodeCommit", protocol: .json, apiVersion: "2015-04-13",
+        endpointPrefix: "codecommit", signingName: "codecommit",
+        targetPrefix: "CodeCommit_20150413", jsonVersion: "1.1", xmlNamespace: nil)
 }
 
 extension QueryOperation {
@@ -132,6 +138,8 @@ extension JSONOperation {
     public static let kms = KMSOperations()
     /// The DynamoDB operations Cairn calls, e.g. `.dynamoDB.createTable`.
     public static let dynamoDB = DynamoDBOperations()
+    /// The CodeCommit operations Cairn calls, e.g. `.codeCommit.createRepository`.
+    public static let codeCommit = CodeCommitOperations()
 }
 
 extension RestXMLOperation {
@@ -523,6 +531,12 @@ public struct CloudWatchOperations: Sendable {
     public let describeAlarms = QueryOperation(service: .cloudWatch, model: Operation(name: "DescribeAlarms", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["MetricAlarms", "CompositeAlarms"], limitKey: "MaxRecords")))
     /// `monitoring:DeleteAlarms`.
     public let deleteAlarms = QueryOperation(service: .cloudWatch, model: Operation(name: "DeleteAlarms", method: "POST", requestURI: "/"))
+    /// `monitoring:TagResource`.
+    public let tagResource = QueryOperation(service: .cloudWatch, model: Operation(name: "TagResource", method: "POST", requestURI: "/"))
+    /// `monitoring:UntagResource`.
+    public let untagResource = QueryOperation(service: .cloudWatch, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
+    /// `monitoring:ListTagsForResource`.
+    public let listTagsForResource = QueryOperation(service: .cloudWatch, model: Operation(name: "ListTagsForResource", method: "POST", requestURI: "/"))
 }
 
 /// The EC2 operations Cairn calls (ec2 protocol): add one in scripts/generate-service-models.py.
@@ -637,4 +651,24 @@ public struct DynamoDBOperations: Sendable {
     public let untagResource = JSONOperation(service: .dynamoDB, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
     /// `dynamodb:ListTagsOfResource`.
     public let listTagsOfResource = JSONOperation(service: .dynamoDB, model: Operation(name: "ListTagsOfResource", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Tags"], limitKey: nil)))
+}
+
+/// The CodeCommit operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.
+public struct CodeCommitOperations: Sendable {
+    /// `codecommit:CreateRepository`.
+    public let createRepository = JSONOperation(service: .codeCommit, model: Operation(name: "CreateRepository", method: "POST", requestURI: "/"))
+    /// `codecommit:GetRepository`.
+    public let getRepository = JSONOperation(service: .codeCommit, model: Operation(name: "GetRepository", method: "POST", requestURI: "/"))
+    /// `codecommit:UpdateRepositoryDescription`.
+    public let updateRepositoryDescription = JSONOperation(service: .codeCommit, model: Operation(name: "UpdateRepositoryDescription", method: "POST", requestURI: "/"))
+    /// `codecommit:UpdateRepositoryEncryptionKey`.
+    public let updateRepositoryEncryptionKey = JSONOperation(service: .codeCommit, model: Operation(name: "UpdateRepositoryEncryptionKey", method: "POST", requestURI: "/"))
+    /// `codecommit:DeleteRepository`.
+    public let deleteRepository = JSONOperation(service: .codeCommit, model: Operation(name: "DeleteRepository", method: "POST", requestURI: "/"))
+    /// `codecommit:TagResource`.
+    public let tagResource = JSONOperation(service: .codeCommit, model: Operation(name: "TagResource", method: "POST", requestURI: "/"))
+    /// `codecommit:UntagResource`.
+    public let untagResource = JSONOperation(service: .codeCommit, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
+    /// `codecommit:ListTagsForResource`.
+    public let listTagsForResource = JSONOperation(service: .codeCommit, model: Operation(name: "ListTagsForResource", method: "POST", requestURI: "/"))
 }

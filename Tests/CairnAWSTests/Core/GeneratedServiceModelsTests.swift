@@ -44,7 +44,7 @@ import Testing
             (.codePipeline, operations(JSONOperation.codePipeline)), (.cloudWatchLogs, operations(JSONOperation.cloudWatchLogs)),
             (.ssm, operations(JSONOperation.ssm)), (.secretsManager, operations(JSONOperation.secretsManager)),
             (.eventBridge, operations(JSONOperation.eventBridge)), (.kms, operations(JSONOperation.kms)),
-            (.dynamoDB, operations(JSONOperation.dynamoDB)),
+            (.dynamoDB, operations(JSONOperation.dynamoDB)), (.codeCommit, operations(JSONOperation.codeCommit)),
         ]
         let query: [(ServiceModel, [any ServiceOperation])] = [
             (.sts, operations(QueryOperation.sts)), (.iam, operations(QueryOperation.iam)), (.sns, operations(QueryOperation.sns)),
