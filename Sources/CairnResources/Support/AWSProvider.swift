@@ -7,6 +7,7 @@ import CairnJSON
 public func awsProviders(client: AWSClient) -> ProviderRegistry {
     ProviderRegistry([
         CodeBuildProjectProvider(client: client),
+        CodeCommitRepositoryProvider(client: client),
         CodePipelineProvider(client: client),
         ECRRepositoryProvider(client: client),
         DefaultSecurityGroupProvider(client: client),

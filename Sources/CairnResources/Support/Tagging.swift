@@ -58,6 +58,9 @@ struct TaggingAPI: Sendable {
         shape: .jsonList(
             tag: .ssm.addTagsToResource, untag: .ssm.removeTagsFromResource, tags: "Tags", keys: "TagKeys", key: "Key", value: "Value"),
         fixed: ["ResourceType": "Parameter"])
+    static let codeCommit = TaggingAPI(
+        resource: "resourceArn",
+        shape: .jsonMap(tag: .codeCommit.tagResource, untag: .codeCommit.untagResource, tags: "tags", keys: "tagKeys"))
     static let sns = TaggingAPI(resource: "ResourceArn", shape: .queryList(tag: .sns.tagResource, untag: .sns.untagResource))
     static let iamRole = TaggingAPI(resource: "RoleName", shape: .queryList(tag: .iam.tagRole, untag: .iam.untagRole))
     static let iamPolicy = TaggingAPI(resource: "PolicyArn", shape: .queryList(tag: .iam.tagPolicy, untag: .iam.untagPolicy))

@@ -1,11 +1,15 @@
 import CairnSigner
 import Foundation
+import TestSupport
 
 @testable import CairnAWS
 
-/// A transport that answers every request from `answer`, by operation (X-Amz-Target's suffix): a status and a body.
+/// A transport that answers every request from `answer`, by operation (X-Amz-Target's suffix, or the query protocol's
+/// `Action`): a status and a body (XML bodies go as text/xml). Every request is kept in `sent`, in order.
 struct ScriptedTransport: HTTPTransport {
     let answer: @Sendable (String, Data) -> (Int, String)
+    /// Each request sent: its operation and its body as text.
+    let sent = Locked<[(operation: String, body: String)]>([])
 
     /// Answers every operation with HTTP 200 and the body `answer` gives.
     init(_ answer: @escaping @Sendable (String) -> String) { self.answer = { operation, _ in (200, answer(operation)) } }
@@ -14,12 +18,18 @@ struct ScriptedTransport: HTTPTransport {
     /// Answers from `answer`, which also gets the request's body (to record what was sent).
     init(reading answer: @escaping @Sendable (String, Data) -> (Int, String)) { self.answer = answer }
 
+    /// The bodies of the requests sent for `operation`.
+    func bodies(_ operation: String) -> [String] { sent.withLock { $0.filter { $0.operation == operation }.map(\.body) } }
+
     func send(_ request: HTTPRequest, timeout: Duration) async throws(TransportError) -> HTTPResponse {
-        let target = request.headers.first { $0.name.lowercased() == "x-amz-target" }?.value ?? ""
-        let (status, body) = answer(String(target.split(separator: ".").last ?? ""), request.body)
-        return HTTPResponse(
-            status: status, headers: ["content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "req-1"],
-            body: Data(body.utf8))
+        let text = String(decoding: request.body, as: UTF8.self)
+        let target = request.headers.first { $0.name.lowercased() == "x-amz-target" }?.value
+        let action = text.split(separator: "&").first { $0.hasPrefix("Action=") }?.dropFirst("Action=".count)
+        let operation = target.map { String($0.split(separator: ".").last ?? "") } ?? action.map(String.init) ?? ""
+        sent.withLock { $0.append((operation, text)) }
+        let (status, body) = answer(operation, request.body)
+        let type = body.hasPrefix("<") ? "text/xml" : "application/x-amz-json-1.1"
+        return HTTPResponse(status: status, headers: ["content-type": type, "x-amzn-requestid": "req-1"], body: Data(body.utf8))
     }
 }
 
