@@ -6,6 +6,7 @@ import CairnJSON
 /// plus one line here.
 public func awsProviders(client: AWSClient) -> ProviderRegistry {
     ProviderRegistry([
+        CallerIdentityProvider(client: client),
         CodeBuildProjectProvider(client: client),
         CodeCommitRepositoryProvider(client: client),
         CodePipelineProvider(client: client),
