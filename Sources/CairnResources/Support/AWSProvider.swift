@@ -7,6 +7,7 @@ import CairnJSON
 public func awsProviders(client: AWSClient) -> ProviderRegistry {
     ProviderRegistry([
         CallerIdentityProvider(client: client),
+        CloudWatchMetricAlarmProvider(client: client),
         CodeBuildProjectProvider(client: client),
         CodeCommitRepositoryProvider(client: client),
         CodePipelineProvider(client: client),

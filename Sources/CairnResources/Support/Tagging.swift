@@ -61,6 +61,8 @@ struct TaggingAPI: Sendable {
     static let codeCommit = TaggingAPI(
         resource: "resourceArn",
         shape: .jsonMap(tag: .codeCommit.tagResource, untag: .codeCommit.untagResource, tags: "tags", keys: "tagKeys"))
+    static let cloudWatch = TaggingAPI(
+        resource: "ResourceARN", shape: .queryList(tag: .cloudWatch.tagResource, untag: .cloudWatch.untagResource))
     static let sns = TaggingAPI(resource: "ResourceArn", shape: .queryList(tag: .sns.tagResource, untag: .sns.untagResource))
     static let iamRole = TaggingAPI(resource: "RoleName", shape: .queryList(tag: .iam.tagRole, untag: .iam.untagRole))
     static let iamPolicy = TaggingAPI(resource: "PolicyArn", shape: .queryList(tag: .iam.tagPolicy, untag: .iam.untagPolicy))
