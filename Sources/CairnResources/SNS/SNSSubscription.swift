@@ -9,8 +9,8 @@ import CairnJSON
 /// subscription is still a live subscription to Cairn: it is found by listing the topic's subscriptions, and
 /// not re-created.
 ///
-/// Attributes (as the state and plans show them): `topicArn`, `protocol` (`email`, `email-json`, `http`,
-/// `https`, `sqs`, `lambda`) and `endpoint`. SNS cannot change any of them: a change replaces the subscription.
+/// SMS subscriptions need no confirmation. Attributes (as the state and plans show them): `topicArn`, `protocol`
+/// (`email`, `email-json`, `http`, `https`, `sqs`, `lambda`, `sms`) and `endpoint`. SNS cannot change any of them: a change replaces the subscription.
 public struct SNSSubscription: ResourceDeclaration {
     /// The type name in addresses and the state.
     public static let typeName = "aws_sns_topic_subscription"
@@ -29,6 +29,8 @@ public struct SNSSubscription: ResourceDeclaration {
         case sqs
         /// A Lambda function (endpoint: the function ARN).
         case lambda
+        /// A text message to a phone (endpoint: the number in E.164 form, such as `+12065550100`); no confirmation.
+        case sms
     }
 
     /// The name in the stack (`aws_sns_topic_subscription.<logicalName>`).
@@ -37,7 +39,7 @@ public struct SNSSubscription: ResourceDeclaration {
     public var topicArn: Input<String>
     /// How SNS delivers.
     public var `protocol`: DeliveryProtocol
-    /// Where SNS delivers: an email address, a URL, or a queue or function ARN, as the protocol requires.
+    /// Where SNS delivers: an email address, a URL, a queue or function ARN, or a phone number, as the protocol requires.
     public var endpoint: Input<String>
     /// Dependencies and lifecycle options for the engine.
     public var options: ResourceOptions
@@ -81,20 +83,36 @@ public struct SNSSubscription: ResourceDeclaration {
                 "topicArn",
                 "'\(topic)' is not an SNS topic ARN: use the topic's arn output, or write it like arn:aws:sns:us-east-1:123456789012:alerts.")
         }
-        guard let text = endpoint.literal else { return issues }
+        // A sensitive endpoint (a phone number from the environment) is checked too, without showing it.
+        let text: String
+        let shown: String
+        if let literal = endpoint.literal {
+            (text, shown) = (literal, "'\(literal)'")
+        } else if case .sensitive(.json(.string(let secret))) = endpoint.value {
+            (text, shown) = (secret, "the endpoint (sensitive, not shown)")
+        } else {
+            return issues
+        }
         switch `protocol` {
         case .email, .emailJSON:
             if text.range(of: #"\A[^@\s]+@[^@\s]+\.[^@\s]+\z"#, options: .regularExpression) == nil {
-                issue("endpoint", "'\(text)' is not an email address, which the \(`protocol`.rawValue) protocol needs.")
+                issue("endpoint", "\(shown) is not an email address, which the \(`protocol`.rawValue) protocol needs.")
             }
         case .http, .https:
             if !text.hasPrefix("\(`protocol`.rawValue)://") || text.count <= "\(`protocol`.rawValue)://".count {
-                issue("endpoint", "the \(`protocol`.rawValue) protocol needs a URL starting with \(`protocol`.rawValue)://, not '\(text)'.")
+                issue("endpoint", "the \(`protocol`.rawValue) protocol needs a URL starting with \(`protocol`.rawValue)://, not \(shown).")
+            }
+        case .sms:
+            if text.range(of: #"\A\+[1-9][0-9]{0,14}\z"#, options: .regularExpression) == nil {
+                issue(
+                    "endpoint",
+                    "\(shown) is not a phone number in E.164 form, which the sms protocol needs: '+', the country code and the number, "
+                        + "15 digits at most, without spaces or dashes (such as +12065550100).")
             }
         case .sqs, .lambda:
             let service = `protocol`.rawValue
             if text.range(of: #"\Aarn:aws[a-z-]*:\#(service):[a-z0-9-]+:[0-9]{12}:\S+\z"#, options: .regularExpression) == nil {
-                issue("endpoint", "the \(service) protocol needs an \(service == "sqs" ? "SQS queue" : "Lambda function") ARN, not '\(text)'.")
+                issue("endpoint", "the \(service) protocol needs an \(service == "sqs" ? "SQS queue" : "Lambda function") ARN, not \(shown).")
             }
         }
         return issues

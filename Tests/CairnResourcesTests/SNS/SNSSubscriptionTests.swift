@@ -122,6 +122,52 @@ import Testing
         #expect(form["ReturnSubscriptionArn"] == "true" && form["Protocol"] == "https" && form["Endpoint"] == "https://hooks.example.com/sns")
     }
 
+    /// Seed 004's SMS alerts: an E.164 number, subscribed without confirmation, read back as declared; deleted by
+    /// Unsubscribe. The aws CLI sees the same subscription.
+    @Test(.integration) func smsSubscriptionAgainstMoto() async throws {
+        let (client, moto) = try await ProviderTesting.client()
+        let topics = SNSTopicProvider(client: client)
+        let provider = SNSSubscriptionProvider(client: client)
+        let topicArn = try await topics.create(ProviderTesting.attributes(of: SNSTopic("t", name: Input(ProviderTesting.uniqueName("alerts"))))).id
+        let sms = SNSSubscription("smsAlerts", topicArn: Input(topicArn), protocol: .sms, endpoint: "+12065550100")
+        #expect(sms.validate().isEmpty)
+        let declared = ProviderTesting.attributes(of: sms)
+        #expect(declared["protocol"] == "sms")
+        let created = try await provider.create(declared)
+        #expect(created.id.hasPrefix(topicArn + ":"))
+        let attributes = try await moto.awsJSON(["sns", "get-subscription-attributes", "--subscription-arn", created.id])["Attributes"]
+        #expect(attributes["Protocol"].string == "sms" && attributes["Endpoint"].string == "+12065550100")
+        #expect(attributes["PendingConfirmation"].string == "false")
+        let read = try #require(try await provider.read(id: created.id, prior: declared))
+        #expect(read.attributes == declared)
+        #expect(read.outputs["pendingConfirmation"] == false)
+        #expect(try await provider.read(id: created.id, prior: [:])?.attributes == declared)
+        try await provider.delete(id: created.id, attributes: declared)
+        #expect(try await provider.read(id: created.id, prior: declared) == nil)
+        try await topics.delete(id: topicArn, attributes: [:])
+    }
+
+    /// An SMS endpoint must be E.164: '+', then 1 to 15 digits, the first not 0.
+    @Test func smsEndpointsAreE164() {
+        let topic: Input<String> = "arn:aws:sns:us-east-1:123456789012:alerts"
+        for number in ["+12065550100", "+447700900123", "+1", "+123456789012345"] {
+            #expect(SNSSubscription("ok", topicArn: topic, protocol: .sms, endpoint: Input(number)).validate().isEmpty, "\(number)")
+        }
+        for number in ["12065550100", "+1 206 555 0100", "+1-206-555-0100", "+1234567890123456", "+0123", "+", "+1234567890abc", "(206) 555-0100"] {
+            let issues = SNSSubscription("bad", topicArn: topic, protocol: .sms, endpoint: Input(number)).validate()
+            #expect(issues.map(\.attribute) == ["endpoint"], "\(number)")
+            #expect(issues.first?.message.contains("E.164") == true)
+        }
+        // A number from the environment (sensitive) is checked too, and the message does not show it.
+        let secret = SNSSubscription(
+            "env", topicArn: topic, protocol: .sms, endpoint: Secret.environment("ALERT_PHONE", in: ["ALERT_PHONE": "555-0100"]))
+        #expect(secret.validate().map(\.attribute) == ["endpoint"])
+        #expect(secret.validate().first?.message.contains("555-0100") == false)
+        #expect(
+            SNSSubscription("env", topicArn: topic, protocol: .sms, endpoint: Secret.environment("ALERT_PHONE", in: ["ALERT_PHONE": "+12065550100"]))
+                .validate().isEmpty)
+    }
+
     @Test func validationNamesTheAttribute() {
         let topic: Input<String> = "arn:aws:sns:us-east-1:123456789012:alerts"
         #expect(SNSSubscription("a", topicArn: "alerts", protocol: .email, endpoint: "x@example.com").validate().map(\.attribute) == ["topicArn"])
