@@ -250,10 +250,16 @@ public struct CodePipeline: ResourceDeclaration {
             if cluster.literal?.isEmpty == true { issue("ClusterName", "name the ECS cluster.") }
             if service.literal?.isEmpty == true { issue("ServiceName", "name the ECS service.") }
             if file.isEmpty { issue("FileName", "name the image definitions file, like imagedefinitions.json.") }
-        case .s3Deploy(let bucket, let extract, let key):
+        case .s3Deploy(let bucket, let extract, let key, let cacheControl, _, let kmsKey):
             if bucket.literal?.isEmpty == true { issue("BucketName", "name the bucket.") }
             if !extract && (key ?? "").isEmpty {
                 issue("ObjectKey", "without extraction the artifact is written as one object: give its key (objectKey), or set extract: true.")
+            }
+            if let cacheControl, cacheControl.isEmpty || cacheControl.contains(where: { $0.isNewline }) {
+                issue("CacheControl", "give a Cache-Control header value on one line (such as no-cache or max-age=3600), or leave it out.")
+            }
+            if let arn = kmsKey?.literal, arn.range(of: #"\Aarn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/\S+\z"#, options: .regularExpression) == nil {
+                issue("KMSEncryptionKeyARN", "'\(arn)' is not a KMS key ARN (the S3 deploy action takes no key id or alias): use KMSKey.arn.")
             }
         }
         return issues

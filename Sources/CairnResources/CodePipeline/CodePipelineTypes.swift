@@ -80,6 +80,18 @@ extension CodePipeline {
         case codeBuildCloneRef = "CODEBUILD_CLONE_REF"
     }
 
+    /// The canned ACL an S3 deploy action gives the objects it writes.
+    public enum CannedACL: String, Sendable {
+        case `private` = "private"
+        case publicRead = "public-read"
+        case publicReadWrite = "public-read-write"
+        case awsExecRead = "aws-exec-read"
+        case authenticatedRead = "authenticated-read"
+        case bucketOwnerRead = "bucket-owner-read"
+        case bucketOwnerFullControl = "bucket-owner-full-control"
+        case logDeliveryWrite = "log-delivery-write"
+    }
+
     /// What an action does, with the configuration its provider takes.
     public enum ActionKind: Sendable {
         /// A GitHub (version 1) source, authorised by an OAuth token. The token is sensitive whatever its input:
@@ -103,8 +115,13 @@ extension CodePipeline {
         case manualApproval(notificationArn: Input<String>? = nil, customData: String? = nil, externalEntityLink: String? = nil)
         /// A rolling deployment of an ECS service from an image definitions file in the input artifact.
         case ecsDeploy(clusterName: Input<String>, serviceName: Input<String>, fileName: String = "imagedefinitions.json")
-        /// A copy of the input artifact to an S3 bucket: extracted, or as one object at `objectKey`.
-        case s3Deploy(bucketName: Input<String>, extract: Bool, objectKey: String? = nil)
+        /// A copy of the input artifact to an S3 bucket: extracted (under `objectKey` when given), or as one object at
+        /// `objectKey`. `cacheControl` is the Cache-Control header of every object written (`no-cache` keeps a site's
+        /// `index.html` from being cached for a day behind CloudFront); `cannedACL` their ACL; `kmsEncryptionKeyARN` the
+        /// KMS key (its ARN) that encrypts them.
+        case s3Deploy(
+            bucketName: Input<String>, extract: Bool, objectKey: String? = nil, cacheControl: String? = nil, cannedACL: CannedACL? = nil,
+            kmsEncryptionKeyARN: Input<String>? = nil)
 
         /// CodePipeline's action type: category, owner, provider, version.
         var typeID: (category: String, owner: String, provider: String, version: String) {
@@ -164,9 +181,12 @@ extension CodePipeline {
                 return members
             case .ecsDeploy(let cluster, let service, let file):
                 return ["ClusterName": cluster.value, "ServiceName": service.value, "FileName": .string(file)]
-            case .s3Deploy(let bucket, let extract, let key):
+            case .s3Deploy(let bucket, let extract, let key, let cacheControl, let acl, let kmsKey):
                 var members: [String: Value] = ["BucketName": bucket.value, "Extract": flag(extract)]
                 if let key { members["ObjectKey"] = .string(key) }
+                if let cacheControl { members["CacheControl"] = .string(cacheControl) }
+                if let acl { members["CannedACL"] = .string(acl.rawValue) }
+                if let kmsKey { members["KMSEncryptionKeyARN"] = kmsKey.value }
                 return members
             }
         }

@@ -52,11 +52,13 @@ import Testing
                     "Deploy",
                     [
                         .init("Service", .ecsDeploy(clusterName: "main", serviceName: "app"), inputArtifacts: ["image"], region: "us-east-1"),
-                        .init("Site", .s3Deploy(bucketName: "acme-site", extract: true), inputArtifacts: ["assets"]),
+                        .init("Site", .s3Deploy(bucketName: "acme-site", extract: true, cacheControl: "no-cache"), inputArtifacts: ["assets"]),
                     ]),
             ],
             tags: ["team": "invoices", "env": "test"])
     }
+
+    static let siteKey = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
     static func createRole(_ moto: MotoServer) async throws -> String {
         let name = ProviderTesting.uniqueName("pipeline-role")
@@ -148,7 +150,7 @@ import Testing
             ])
         #expect(
             live["stages"][3]["actions"][0]["configuration"] == ["ClusterName": "main", "ServiceName": "app", "FileName": "imagedefinitions.json"])
-        #expect(live["stages"][3]["actions"][1]["configuration"] == ["BucketName": "acme-site", "Extract": "true"])
+        #expect(live["stages"][3]["actions"][1]["configuration"] == ["BucketName": "acme-site", "Extract": "true", "CacheControl": "no-cache"])
         let tags = try await moto.awsJSON(["codepipeline", "list-tags-for-resource", "--resource-arn", arn])["tags"].array ?? []
         #expect(
             Dictionary(uniqueKeysWithValues: tags.map { ($0["key"].string ?? "", $0["value"].string ?? "") }) == ["team": "invoices", "env": "test"])
@@ -163,7 +165,9 @@ import Testing
         pipeline.stages[0].actions[0].kind = .gitHubSource(
             owner: "acme", repo: "app", branch: "main", oauthToken: "ghp_rotated", pollForSourceChanges: false)
         pipeline.stages[1].actions.append(.init("Lint", .codeBuildTest(projectName: "app-lint"), runOrder: 2, inputArtifacts: ["app_source"]))
-        pipeline.stages[3].actions[1].kind = .s3Deploy(bucketName: "acme-site", extract: false, objectKey: "site.zip")
+        pipeline.stages[3].actions[1].kind = .s3Deploy(
+            bucketName: "acme-site", extract: false, objectKey: "site.zip", cacheControl: "public, max-age=3600", cannedACL: .bucketOwnerFullControl,
+            kmsEncryptionKeyARN: Input(Self.siteKey))
         pipeline.tags = ["team": "billing"]
         #expect(pipeline.validate().isEmpty)
         let next = ProviderTesting.resolved(pipeline).attributes
@@ -174,7 +178,11 @@ import Testing
         #expect(after["stages"][0]["actions"][0]["configuration"]["OAuthToken"].string == "ghp_rotated")
         #expect(after["stages"][0]["actions"][0]["configuration"]["PollForSourceChanges"].string == "false")
         #expect((after["stages"][1]["actions"].array ?? []).compactMap { $0["name"].string } == ["Image", "UnitTests", "Lint"])
-        #expect(after["stages"][3]["actions"][1]["configuration"] == ["BucketName": "acme-site", "Extract": "false", "ObjectKey": "site.zip"])
+        #expect(
+            after["stages"][3]["actions"][1]["configuration"] == [
+                "BucketName": "acme-site", "Extract": "false", "ObjectKey": "site.zip", "CacheControl": "public, max-age=3600",
+                "CannedACL": "bucket-owner-full-control", "KMSEncryptionKeyARN": .string(Self.siteKey),
+            ])
         let afterTags = try await moto.awsJSON(["codepipeline", "list-tags-for-resource", "--resource-arn", arn])["tags"].array ?? []
         #expect(afterTags.map { "\($0["key"].string ?? "")=\($0["value"].string ?? "")" } == ["team=billing"])
         #expect(try await provider.read(id: name, prior: next)?.attributes == next)
@@ -315,6 +323,21 @@ import Testing
                 .init("Deploy", [.init("Site", .s3Deploy(bucketName: "site", extract: false), inputArtifacts: ["src"])]),
             ])
                 == ["stages[1].actions[0].inputArtifacts", "stages[2].actions[0].configuration.ObjectKey"])
+        // The S3 deploy action's Cache-Control is one line; its KMS key an ARN.
+        #expect(
+            issues([
+                source,
+                .init(
+                    "Deploy",
+                    [
+                        .init("Site", .s3Deploy(bucketName: "site", extract: true, cacheControl: ""), inputArtifacts: ["src"]),
+                        .init("Key", .s3Deploy(bucketName: "site", extract: true, kmsEncryptionKeyARN: "alias/site"), inputArtifacts: ["src"]),
+                        .init(
+                            "Ok", .s3Deploy(bucketName: "site", extract: true, cacheControl: "no-cache", kmsEncryptionKeyARN: Input(Self.siteKey)),
+                            inputArtifacts: ["src"]),
+                    ]),
+            ])
+                == ["stages[1].actions[0].configuration.CacheControl", "stages[1].actions[1].configuration.KMSEncryptionKeyARN"])
         // Variables need V2.
         #expect(issues([source, .init("Approve", [.init("Ok", .manualApproval())])], variables: [.init("ENV")]) == ["variables"])
         #expect(
