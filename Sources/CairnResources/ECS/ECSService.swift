@@ -17,7 +17,8 @@ import Foundation
 /// - `capacityProviderStrategy`: `[{capacityProvider, weight, base}]`, empty with a launch type.
 /// - `networkConfiguration`: `{subnets, securityGroups, assignPublicIp ("DISABLED")}` (awsvpc tasks), or null.
 /// - `deploymentConfiguration`: `{minimumHealthyPercent (100), maximumPercent (200),
-///   deploymentCircuitBreaker: {enable (false), rollback (false)}}`.
+///   deploymentCircuitBreaker: {enable (false), rollback (false)}}`, with `alarms: {alarmNames, enable, rollback}` only
+///   when deployment alarms are declared (a service without them reads back without the member).
 /// - `loadBalancers`: `[{targetGroupArn, containerName, containerPort}]` (changed in place, with a new deployment).
 /// - `tags`: an object of strings.
 public struct ECSService: ResourceDeclaration {
@@ -102,6 +103,30 @@ public struct ECSService: ResourceDeclaration {
         public static let disabled = CircuitBreaker()
     }
 
+    /// CloudWatch alarms that fail a deployment when one goes to ALARM while it runs (and optionally roll it back).
+    public struct DeploymentAlarms: Sendable {
+        /// The alarms' names (`CloudWatchMetricAlarm.alarmName`), at least one while enabled.
+        public var alarmNames: [Input<String>]
+        /// Whether the alarms are watched during deployments.
+        public var enable: Bool
+        /// Whether a deployment failed by an alarm rolls back to the last one that completed.
+        public var rollback: Bool
+
+        /// Deployments watched by `alarmNames`, rolled back on failure when `rollback` is set.
+        public init(alarmNames: [Input<String>], enable: Bool = true, rollback: Bool = false) {
+            self.alarmNames = alarmNames
+            self.enable = enable
+            self.rollback = rollback
+        }
+
+        var value: Value {
+            .object(["alarmNames": IDList.ids(alarmNames).value, "enable": .bool(enable), "rollback": .bool(rollback)])
+        }
+
+        /// What UpdateService is sent to stop watching alarms (ECS's own reading of a service without them).
+        static let off: JSON = ["alarmNames": [], "enable": false, "rollback": false]
+    }
+
     /// How deployments replace tasks.
     public struct DeploymentConfiguration: Sendable {
         /// The lowest share of `desiredCount` kept running during a deployment, 0 to 100 (default 100).
@@ -110,20 +135,28 @@ public struct ECSService: ResourceDeclaration {
         public var maximumPercent: Int
         /// The deployment circuit breaker (default off).
         public var circuitBreaker: CircuitBreaker
+        /// CloudWatch alarms that fail deployments (default none).
+        public var alarms: DeploymentAlarms?
 
         /// ECS's defaults unless given.
-        public init(minimumHealthyPercent: Int = 100, maximumPercent: Int = 200, circuitBreaker: CircuitBreaker = .disabled) {
+        public init(
+            minimumHealthyPercent: Int = 100, maximumPercent: Int = 200, circuitBreaker: CircuitBreaker = .disabled,
+            alarms: DeploymentAlarms? = nil
+        ) {
             self.minimumHealthyPercent = minimumHealthyPercent
             self.maximumPercent = maximumPercent
             self.circuitBreaker = circuitBreaker
+            self.alarms = alarms
         }
 
         var value: Value {
-            .object([
+            var members: [String: Value] = [
                 "minimumHealthyPercent": .int(minimumHealthyPercent),
                 "maximumPercent": .int(maximumPercent),
                 "deploymentCircuitBreaker": .object(["enable": .bool(circuitBreaker.enable), "rollback": .bool(circuitBreaker.rollback)]),
-            ])
+            ]
+            if let alarms { members["alarms"] = alarms.value }
+            return .object(members)
         }
     }
 
@@ -273,6 +306,21 @@ public struct ECSService: ResourceDeclaration {
         if deployment.circuitBreaker.rollback && !deployment.circuitBreaker.enable {
             issue("deploymentConfiguration.deploymentCircuitBreaker.rollback", "rollback needs the circuit breaker enabled: set enable: true.")
         }
+        if let alarms = deployment.alarms {
+            if alarms.enable && alarms.alarmNames.isEmpty {
+                issue("deploymentConfiguration.alarms.alarmNames", "name at least one CloudWatch alarm to watch, or leave alarms out.")
+            }
+            if alarms.rollback && !alarms.enable {
+                issue("deploymentConfiguration.alarms.rollback", "rollback needs the alarms enabled: set enable: true.")
+            }
+            for (i, name) in alarms.alarmNames.enumerated() {
+                if let text = name.literal, !(1...255).contains(text.count) {
+                    issue(
+                        "deploymentConfiguration.alarms.alarmNames[\(i)]", "alarm names are 1 to 255 characters: use CloudWatchMetricAlarm.alarmName."
+                    )
+                }
+            }
+        }
         for (i, balancer) in loadBalancers.enumerated() {
             if balancer.containerName.isEmpty { issue("loadBalancers[\(i)].containerName", "name the container that receives the traffic.") }
             if !(1...65535).contains(balancer.containerPort) {
@@ -329,6 +377,16 @@ struct ECSServiceProvider: ResourceProvider {
         }
         let deployment = service["deploymentConfiguration"]
         let breaker = deployment?["deploymentCircuitBreaker"]
+        var deploymentAttribute: [String: JSON] = [
+            "minimumHealthyPercent": .int(deployment?["minimumHealthyPercent"]?.intValue ?? 100),
+            "maximumPercent": .int(deployment?["maximumPercent"]?.intValue ?? 200),
+            "deploymentCircuitBreaker": [
+                "enable": .bool(breaker?["enable"]?.boolValue ?? false), "rollback": .bool(breaker?["rollback"]?.boolValue ?? false),
+            ],
+        ]
+        if let alarms = Self.observedAlarms(deployment?["alarms"], prior: prior["deploymentConfiguration"]?["alarms"]) {
+            deploymentAttribute["alarms"] = alarms
+        }
         let balancers = (service["loadBalancers"]?.arrayValue ?? []).map { item -> JSON in
             [
                 "targetGroupArn": item["targetGroupArn"] ?? .null, "containerName": item["containerName"] ?? .null,
@@ -346,13 +404,7 @@ struct ECSServiceProvider: ResourceProvider {
                 "capacityProviderStrategy": .array(
                     orderedLike(strategy, prior: prior["capacityProviderStrategy"]?.arrayValue ?? [], key: \.description)),
                 "networkConfiguration": network,
-                "deploymentConfiguration": [
-                    "minimumHealthyPercent": .int(deployment?["minimumHealthyPercent"]?.intValue ?? 100),
-                    "maximumPercent": .int(deployment?["maximumPercent"]?.intValue ?? 200),
-                    "deploymentCircuitBreaker": [
-                        "enable": .bool(breaker?["enable"]?.boolValue ?? false), "rollback": .bool(breaker?["rollback"]?.boolValue ?? false),
-                    ],
-                ],
+                "deploymentConfiguration": .object(deploymentAttribute),
                 "loadBalancers": .array(orderedLike(balancers, prior: prior["loadBalancers"]?.arrayValue ?? [], key: \.description)),
                 "tags": tagMap(service["tags"]).json,
             ], outputs: Self.outputs(service))
@@ -394,7 +446,14 @@ struct ECSServiceProvider: ResourceProvider {
         func changed(_ key: String) -> Bool { (old[key] ?? .null) != (new[key] ?? .null) }
         if changed("taskDefinition") { input["taskDefinition"] = new["taskDefinition"] ?? .null }
         if changed("desiredCount") { input["desiredCount"] = .int(new.int("desiredCount") ?? 1) }
-        if changed("deploymentConfiguration") { input["deploymentConfiguration"] = new["deploymentConfiguration"] ?? [:] }
+        if changed("deploymentConfiguration") {
+            var deployment = new["deploymentConfiguration"]?.objectValue ?? [:]
+            // Without the member UpdateService would keep the alarms: removing them is an explicit "off".
+            if deployment["alarms"] == nil, old["deploymentConfiguration"]?["alarms"] != nil {
+                deployment["alarms"] = ECSService.DeploymentAlarms.off
+            }
+            input["deploymentConfiguration"] = .object(deployment)
+        }
         if changed("capacityProviderStrategy") { input["capacityProviderStrategy"] = new["capacityProviderStrategy"] ?? [] }
         if changed("networkConfiguration"), let network = Self.networkInput(new["networkConfiguration"]) { input["networkConfiguration"] = network }
         if changed("loadBalancers") { input["loadBalancers"] = new["loadBalancers"] ?? [] }
@@ -456,6 +515,20 @@ struct ECSServiceProvider: ResourceProvider {
         case "DRAINING": return includeDraining ? service : nil
         default: return nil
         }
+    }
+
+    /// The deployment alarms as the attribute shows them: nil when ECS reports none watched (no names, off), the names
+    /// ordered as last applied.
+    static func observedAlarms(_ live: JSON?, prior: JSON?) -> JSON? {
+        guard let live, !live.isNull else { return nil }
+        let names = live["alarmNames"]?.arrayValue ?? []
+        let enable = live["enable"]?.boolValue ?? false
+        let rollback = live["rollback"]?.boolValue ?? false
+        if names.isEmpty && !enable && !rollback { return nil }
+        return [
+            "alarmNames": .array(orderedLike(names, prior: prior?["alarmNames"]?.arrayValue ?? [], key: \.description)),
+            "enable": .bool(enable), "rollback": .bool(rollback),
+        ]
     }
 
     /// The `networkConfiguration` CreateService and UpdateService take, from the attribute form.

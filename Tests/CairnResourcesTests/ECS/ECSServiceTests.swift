@@ -46,6 +46,13 @@ import Testing
                 outputs: outputs, clusterName: clusterName, definitionArn: registered.id)
         }
 
+        /// A service of no tasks in the cluster, on the default subnets with the default security group.
+        func idleService(_ logicalName: String, name: String) -> ECSService {
+            ECSService(
+                logicalName, name: Input(name), cluster: cluster.clusterName.input, taskDefinition: definition.arn.input, desiredCount: 0,
+                networkConfiguration: .init(subnets: .all(subnets.ids), securityGroups: [defaultGroup.id.input]))
+        }
+
         func resolve(_ declaration: some ResourceDeclaration) -> [String: JSON] {
             LinkedResourceTesting.attributes(of: declaration, outputs: outputs)
         }
@@ -161,15 +168,71 @@ import Testing
         try await fixture.tearDown()
     }
 
+    /// Deployment alarms (seed 004: fail and roll back a deployment when an alarm fires) set by an update, changed,
+    /// turned off out of band, and removed: each read back as the aws CLI sees it. moto 5.2.1 alone returns no
+    /// deploymentConfiguration until an UpdateService sets one; scripts/moto-server keeps what CreateService is given,
+    /// as AWS does, so the service created without alarms reads back as declared before the update sets them.
+    @Test(.integration) func deploymentAlarmsThroughAnUpdate() async throws {
+        let fixture = try await Fixture.make()
+        let moto = fixture.moto
+        let provider = ECSServiceProvider(client: fixture.client)
+        let name = ProviderTesting.uniqueName("backend-service")
+        var service = fixture.idleService("backend", name: name)
+        let declared = fixture.resolve(service)
+        #expect(declared["deploymentConfiguration"]?["alarms"] == nil)
+        let created = try await provider.create(declared)
+        #expect(try await provider.read(id: created.id, prior: declared)?.attributes == declared)
+
+        service.deploymentConfiguration = .init(
+            circuitBreaker: .init(enable: true, rollback: true),
+            alarms: .init(alarmNames: ["backend-build-duration", "backend-errors"], rollback: true))
+        #expect(service.validate().isEmpty)
+        let alarmed = fixture.resolve(service)
+        #expect(
+            alarmed["deploymentConfiguration"]?["alarms"] == [
+                "alarmNames": ["backend-build-duration", "backend-errors"], "enable": true, "rollback": true,
+            ])
+        _ = try await provider.update(id: created.id, from: declared, to: alarmed)
+        let live = try await Self.describe(moto, cluster: fixture.clusterName, service: name)
+        #expect(live["deploymentConfiguration"]["alarms"]["enable"].bool == true)
+        #expect(live["deploymentConfiguration"]["alarms"]["rollback"].bool == true)
+        #expect(
+            Set((live["deploymentConfiguration"]["alarms"]["alarmNames"].array ?? []).compactMap(\.string)) == [
+                "backend-build-duration", "backend-errors",
+            ])
+        #expect(try await provider.read(id: created.id, prior: alarmed)?.attributes == alarmed)
+
+        // Turned off outside Cairn: drift, and the apply turns them back on.
+        _ = try await moto.awsJSON([
+            "ecs", "update-service", "--cluster", fixture.clusterName, "--service", name, "--deployment-configuration",
+            #"{"maximumPercent": 200, "minimumHealthyPercent": 100, "deploymentCircuitBreaker": {"enable": true, "rollback": true}, "alarms": {"alarmNames": ["backend-errors"], "enable": false, "rollback": false}}"#,
+        ])
+        let drifted = try #require(try await provider.read(id: created.id, prior: alarmed)).attributes
+        #expect(
+            AttributeDiff.changes(from: drifted, to: alarmed).map(\.path).sorted() == [
+                "deploymentConfiguration.alarms.alarmNames", "deploymentConfiguration.alarms.enable", "deploymentConfiguration.alarms.rollback",
+            ])
+        _ = try await provider.update(id: created.id, from: drifted, to: alarmed)
+        #expect(try await provider.read(id: created.id, prior: alarmed)?.attributes == alarmed)
+
+        // Removed from the declaration: UpdateService turns them off, and the service reads back without them.
+        service.deploymentConfiguration.alarms = nil
+        let plain = fixture.resolve(service)
+        _ = try await provider.update(id: created.id, from: alarmed, to: plain)
+        let off = try await Self.describe(moto, cluster: fixture.clusterName, service: name)
+        #expect(off["deploymentConfiguration"]["alarms"] == ["alarmNames": [], "enable": false, "rollback": false])
+        #expect(try await provider.read(id: created.id, prior: plain)?.attributes == plain)
+
+        try await provider.delete(id: created.id, attributes: plain)
+        try await fixture.tearDown()
+    }
+
     @Test(.integration) func unmanagedServicesInAManagedClusterAreFound() async throws {
         let fixture = try await Fixture.make()
         let moto = fixture.moto
         let provider = ECSServiceProvider(client: fixture.client)
         let managedName = ProviderTesting.uniqueName("managed")
-        let service = ECSService(
-            "managed", name: Input(managedName), cluster: fixture.cluster.clusterName.input,
-            taskDefinition: fixture.definition.arn.input, desiredCount: 0,
-            networkConfiguration: .init(subnets: .all(fixture.subnets.ids), securityGroups: [fixture.defaultGroup.id.input]))
+        let service = fixture.idleService("managed", name: managedName)
         let declared = fixture.resolve(service)
         let created = try await provider.create(declared)
 
@@ -277,5 +340,40 @@ import Testing
             "s", name: "web", cluster: "main", taskDefinition: "web:1",
             compute: .capacityProviderStrategy([.init("FARGATE", weight: 0, base: 1), .init("FARGATE_SPOT", weight: 0, base: 2)]))
         #expect(attributes(strategy) == ["capacityProviderStrategy", "capacityProviderStrategy"])
+        var alarms = base
+        alarms.deploymentConfiguration.alarms = .init(alarmNames: [], rollback: true)
+        #expect(attributes(alarms) == ["deploymentConfiguration.alarms.alarmNames"])
+        alarms.deploymentConfiguration.alarms = .init(alarmNames: ["a", ""], enable: false, rollback: true)
+        #expect(attributes(alarms) == ["deploymentConfiguration.alarms.rollback", "deploymentConfiguration.alarms.alarmNames[1]"])
+        alarms.deploymentConfiguration.alarms = .init(alarmNames: ["errors"], enable: false)
+        #expect(attributes(alarms).isEmpty)
+    }
+
+    /// Deployment alarms appear in the attribute only when declared (a service without them keeps the attribute it
+    /// had); their literal names are sorted. Removing them sends ECS's "off" explicitly, since UpdateService without
+    /// the member would keep them.
+    @Test func deploymentAlarmsAttributesAndUpdates() async throws {
+        var service = ECSService("web", name: "web", cluster: "main", taskDefinition: "web:1")
+        #expect(
+            ProviderTesting.attributes(of: service)["deploymentConfiguration"] == [
+                "minimumHealthyPercent": 100, "maximumPercent": 200, "deploymentCircuitBreaker": ["enable": false, "rollback": false],
+            ])
+        let plain = ProviderTesting.attributes(of: service)
+        service.deploymentConfiguration.alarms = .init(alarmNames: ["b", "a", "b"], rollback: true)
+        let alarmed = ProviderTesting.attributes(of: service)
+        #expect(alarmed["deploymentConfiguration"]?["alarms"] == ["alarmNames": ["a", "b"], "enable": true, "rollback": true])
+
+        let transport = ScriptedTransport { _ in #"{"service": {"serviceArn": "arn:aws:ecs:us-east-1:123456789012:service/main/web"}}"# }
+        let provider = ECSServiceProvider(client: .scripted(transport, clock: SteppingClock()))
+        _ = try await provider.update(id: "main/web", from: plain, to: alarmed)
+        _ = try await provider.update(id: "main/web", from: alarmed, to: plain)
+        let bodies = try transport.bodies("UpdateService").compactMap { try JSON(parsing: $0)["deploymentConfiguration"]?["alarms"] }
+        #expect(bodies == [["alarmNames": ["a", "b"], "enable": true, "rollback": true], ["alarmNames": [], "enable": false, "rollback": false]])
+
+        // What ECS reports for a service without alarms reads as none; names keep the order last applied.
+        #expect(ECSServiceProvider.observedAlarms(["alarmNames": [], "enable": false, "rollback": false], prior: nil) == nil)
+        #expect(
+            ECSServiceProvider.observedAlarms(["alarmNames": ["b", "a"], "enable": true, "rollback": false], prior: ["alarmNames": ["a", "b"]])
+                == ["alarmNames": ["a", "b"], "enable": true, "rollback": false])
     }
 }
