@@ -143,10 +143,12 @@ import Testing
             endpoints.resolve(.iam, region: "eu-west-1")
                 == ResolvedEndpoint(
                     url: URL(string: "https://iam.amazonaws.com")!, isCustom: false, signingRegion: "us-east-1", source: "AWS's standard endpoint"))
-        // Other partitions.
-        #expect(endpoints.resolve(.iam, region: "cn-northwest-1").url.absoluteString == "https://iam.cn-northwest-1.amazonaws.com.cn")
+        // Other partitions: each global service has one host there, as botocore's endpoints.json lists it.
+        #expect(endpoints.resolve(.iam, region: "cn-northwest-1").url.absoluteString == "https://iam.cn-north-1.amazonaws.com.cn")
         #expect(endpoints.resolve(.iam, region: "cn-northwest-1").signingRegion == "cn-north-1")
+        #expect(endpoints.resolve(.iam, region: "us-gov-east-1").url.absoluteString == "https://iam.us-gov.amazonaws.com")
         #expect(endpoints.resolve(.iam, region: "us-gov-east-1").signingRegion == "us-gov-west-1")
+        #expect(endpoints.resolve(.ecr, region: "us-iso-east-1").url.absoluteString == "https://api.ecr.us-iso-east-1.c2s.ic.gov")
         #expect(endpoints.resolve(.s3, region: "cn-north-1").url.absoluteString == "https://s3.cn-north-1.amazonaws.com.cn")
     }
 
