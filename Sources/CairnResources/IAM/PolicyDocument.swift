@@ -133,11 +133,21 @@ public enum Principal: Sendable {
 public struct PolicyCondition: Sendable {
     public var test: String
     public var key: String
-    public var values: [String]
+    /// The values, any of which matches (literals, or outputs of other resources).
+    public var inputs: [Input<String>]
+    /// The literal values (those from other resources' outputs left out).
+    public var values: [String] { inputs.compactMap(\.literal) }
+
     public init(_ test: String, _ key: String, _ values: [String]) {
+        self.init(test, key, inputs: values.map { Input($0) })
+    }
+
+    /// A condition on values that other resources' outputs give, such as a bucket policy's `AWS:SourceArn` naming a
+    /// CloudFront distribution: `PolicyCondition("StringEquals", "AWS:SourceArn", inputs: [distribution.arn.input])`.
+    public init(_ test: String, _ key: String, inputs: [Input<String>]) {
         self.test = test
         self.key = key
-        self.values = values
+        self.inputs = inputs
     }
 }
 
@@ -186,7 +196,7 @@ public struct PolicyStatement: Sendable {
         if !conditions.isEmpty {
             var tests: [String: [String: Value]] = [:]
             for condition in conditions {
-                tests[condition.test, default: [:]][condition.key] = Self.scalarOrArray(condition.values.map { .string($0) })
+                tests[condition.test, default: [:]][condition.key] = Self.scalarOrArray(condition.inputs.map(\.value))
             }
             members["Condition"] = .object(tests.mapValues { .object($0) })
         }
