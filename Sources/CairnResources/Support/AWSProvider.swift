@@ -60,6 +60,23 @@ func nilIfNotFound<T>(_ codes: Set<String>, _ body: () async throws -> T) async 
     do { return try await body() } catch let error as AWSServiceError where error.isNotFound(codes) { return nil }
 }
 
+/// What the types that find an interrupted create again (`UnnamedCreateRecovery`) share: whose tags count, and the
+/// refusal to choose among several candidates.
+enum InterruptedCreate {
+    /// Whether `tags` name this state (its stack, environment and lineage) as the owner.
+    static func isOurs(_ tags: [String: String], _ ownership: Ownership) -> Bool {
+        let owner = Ownership.owner(of: ["tags": tags.json])
+        return ownership.state != nil && owner?.state == ownership.state && owner?.stack == ownership.stack
+            && owner?.environment == ownership.environment
+    }
+
+    /// The one id in `candidates`, nil for none; more than one is a `RecoveryAmbiguity` naming them, with `advice`.
+    static func single(_ candidates: [String], typeName: String, advice: String) throws -> String? {
+        guard candidates.count <= 1 else { throw RecoveryAmbiguity(typeName: typeName, candidates: candidates, advice: advice) }
+        return candidates.first
+    }
+}
+
 extension AWSServiceError: RefusalError {
     /// A 4xx answer: AWS refused and did nothing. After a 5xx the work may have been done.
     public var isRefusal: Bool { (400..<500).contains(status) }
