@@ -23,6 +23,7 @@ public func awsProviders(client: AWSClient) -> ProviderRegistry {
         IAMRoleProvider(client: client),
         KMSAliasProvider(client: client),
         KMSKeyProvider(client: client),
+        S3BucketPolicyProvider(client: client),
         S3BucketProvider(client: client),
         SecurityGroupProvider(client: client),
         SNSSubscriptionProvider(client: client),
