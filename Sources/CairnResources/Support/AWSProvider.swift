@@ -6,6 +6,7 @@ import CairnJSON
 /// plus one line here.
 public func awsProviders(client: AWSClient) -> ProviderRegistry {
     ProviderRegistry([
+        CloudFrontDistributionProvider(client: client),
         CloudFrontOriginAccessControlProvider(client: client),
         CodeBuildProjectProvider(client: client),
         CodePipelineProvider(client: client),
