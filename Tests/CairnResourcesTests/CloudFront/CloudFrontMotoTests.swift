@@ -111,6 +111,43 @@ import Testing
         try await bucketProvider.delete(id: name, attributes: [:])
     }
 
+    /// Through the engine: the chain applies in dependency order, a second plan has nothing to do (the bucket leaves its
+    /// policy to the policy resource), and destroy removes everything, the OAC after the distribution.
+    @Test func theChainAppliesPlansNoChangeAndDestroys() async throws {
+        let (client, moto) = try await ProviderTesting.client()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-cloudfront-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let workspace = Workspace(stateDir: directory, providers: awsProviders(client: client), environment: ["CAIRN_STATE_KEY": "cloudfront"])
+        let name = ProviderTesting.uniqueName("cairn-chain")
+        let bucket = S3Bucket("frontend", name: Input(name), options: ResourceOptions(ignoreDrift: ["policy"]))
+        let oac = CloudFrontOriginAccessControl("frontend", name: Input(name))
+        var distribution = CloudFrontDistributionTests.frontend()
+        distribution.comment = name
+        distribution.origins = [.s3(id: "frontend-s3", domainName: bucket.regionalDomainName.input, originAccessControl: oac.id.input)]
+        let policy = S3BucketPolicy(
+            "frontendPolicy", bucket: bucket, policy: S3BucketPolicyTests.document(bucket: name, distributionARN: distribution.arn.input))
+        let stack = Stack(
+            name: "cloudfront-chain", region: "us-east-1", environment: StackEnvironment(), resources: [bucket, oac, distribution, policy])
+
+        let plan = try await workspace.plan(stack, region: "us-east-1")
+        #expect(plan.count(.create) == 4)
+        let report = try await workspace.apply(plan, stack: stack, command: "apply") { _ in }
+        #expect(report.ok, "\(report.failureSummary)")
+        let again = try await workspace.plan(stack, region: "us-east-1")
+        #expect(
+            again.resources.allSatisfy { $0.action == .noop }, "\(again.resources.filter { $0.action != .noop }.map { ($0.address, $0.changes) })")
+        let id = try #require(again.resources.first { $0.address == distribution.address }?.id)
+        let policyText = try await moto.awsJSON(["s3api", "get-bucket-policy", "--bucket", name])["Policy"].string ?? ""
+        #expect(policyText.contains("arn:aws:cloudfront::\(moto.account):distribution/\(id)"))
+
+        let destroy = try await workspace.plan(stack, region: "us-east-1", destroy: true)
+        #expect(try await workspace.apply(destroy, stack: stack, command: "destroy") { _ in }.ok)
+        #expect(try await moto.aws(["cloudfront", "get-distribution", "--id", id]).status != 0)
+        let controls = try await moto.awsJSON(["cloudfront", "list-origin-access-controls"])["OriginAccessControlList"]["Items"].array ?? []
+        #expect(!controls.contains { $0["Name"].string == name })
+        #expect(try await moto.aws(["s3api", "head-bucket", "--bucket", name]).status != 0)
+    }
+
     /// An interrupted create is found again by its comment, its time and this state's tags, and a second search that
     /// excludes it (the state now holds it) finds nothing.
     @Test func anInterruptedCreateIsFoundAgain() async throws {
