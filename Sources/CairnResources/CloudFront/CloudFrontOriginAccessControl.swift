@@ -87,13 +87,9 @@ public struct CloudFrontOriginAccessControl: ResourceDeclaration {
 
     /// The name and the description, as CloudFront limits them.
     public func validate() -> [ValidationIssue] {
-        var issues: [ValidationIssue] = []
-        if let text = name.literal, text.isEmpty || text.count > 64 {
-            issues.append(
-                ValidationIssue(
-                    address: address, attribute: "name",
-                    message: "an origin access control's name is 1 to 64 characters, '\(text)' has \(text.count)."))
-        }
+        var issues = checkName(
+            name, address: address, attribute: "name", length: 1...64, pattern: #"\A.+\z"#,
+            rule: "an origin access control's name is 1 to 64 characters on one line")
         if description.count > 256 {
             issues.append(
                 ValidationIssue(

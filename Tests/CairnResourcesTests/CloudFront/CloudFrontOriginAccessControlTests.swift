@@ -96,13 +96,13 @@ import Testing
         #expect(Self.control().validate().isEmpty)
         #expect(
             Self.control(String(repeating: "n", count: 65)).validate().map(\.description) == [
-                "aws_cloudfront_origin_access_control.frontend: name: an origin access control's name is 1 to 64 characters, '\(String(repeating: "n", count: 65))' has 65."
+                "aws_cloudfront_origin_access_control.frontend: name: '\(String(repeating: "n", count: 65))' breaks AWS's naming rule: an origin access control's name is 1 to 64 characters on one line."
             ])
         var control = Self.control("")
         control.description = String(repeating: "d", count: 257)
         #expect(
             control.validate().map(\.description) == [
-                "aws_cloudfront_origin_access_control.frontend: name: an origin access control's name is 1 to 64 characters, '' has 0.",
+                "aws_cloudfront_origin_access_control.frontend: name: '' breaks AWS's naming rule: an origin access control's name is 1 to 64 characters on one line.",
                 "aws_cloudfront_origin_access_control.frontend: description: the description has 257 characters; CloudFront allows 256.",
             ])
         #expect(ProviderTesting.attributes(of: Self.control())["signingBehavior"] == "always")
