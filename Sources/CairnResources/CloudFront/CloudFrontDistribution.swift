@@ -68,7 +68,7 @@ public struct CloudFrontDistribution: ResourceDeclaration {
         /// An HTTP server as origin.
         public static func custom(
             id: String, domainName: Input<String>, protocolPolicy: OriginProtocolPolicy = .httpsOnly, httpPort: Int = 80, httpsPort: Int = 443,
-            sslProtocols: [SSLProtocol] = [.tlsV1_2], originPath: String = "", originAccessControl: Input<String>? = nil
+            sslProtocols: [SSLProtocol] = [.tlsV12], originPath: String = "", originAccessControl: Input<String>? = nil
         ) -> Origin {
             Origin(
                 id: id, domainName: domainName,
@@ -104,7 +104,7 @@ public struct CloudFrontDistribution: ResourceDeclaration {
 
         /// HTTPS on 443 with TLS 1.2 unless said otherwise.
         public init(
-            protocolPolicy: OriginProtocolPolicy = .httpsOnly, httpPort: Int = 80, httpsPort: Int = 443, sslProtocols: [SSLProtocol] = [.tlsV1_2]
+            protocolPolicy: OriginProtocolPolicy = .httpsOnly, httpPort: Int = 80, httpsPort: Int = 443, sslProtocols: [SSLProtocol] = [.tlsV12]
         ) {
             self.protocolPolicy = protocolPolicy
             self.httpPort = httpPort
@@ -131,8 +131,8 @@ public struct CloudFrontDistribution: ResourceDeclaration {
     public enum SSLProtocol: String, Sendable, CaseIterable {
         case sslV3 = "SSLv3"
         case tlsV1 = "TLSv1"
-        case tlsV1_1 = "TLSv1.1"
-        case tlsV1_2 = "TLSv1.2"
+        case tlsV11 = "TLSv1.1"
+        case tlsV12 = "TLSv1.2"
     }
 
     /// How viewers may reach the distribution (botocore's `ViewerProtocolPolicy`).
@@ -257,7 +257,7 @@ public struct CloudFrontDistribution: ResourceDeclaration {
     /// The TLS certificate for the aliases, an ACM certificate in us-east-1.
     public enum Certificate: Sendable {
         /// An ACM certificate by ARN, served by SNI.
-        case acm(arn: Input<String>, minimumProtocolVersion: MinimumProtocolVersion = .tlsV1_2_2021)
+        case acm(arn: Input<String>, minimumProtocolVersion: MinimumProtocolVersion = .tlsV12Of2021)
 
         var value: Value {
             switch self {
@@ -273,13 +273,13 @@ public struct CloudFrontDistribution: ResourceDeclaration {
     public enum MinimumProtocolVersion: String, Sendable, CaseIterable {
         case sslV3 = "SSLv3"
         case tlsV1 = "TLSv1"
-        case tlsV1_2016 = "TLSv1_2016"
-        case tlsV1_1_2016 = "TLSv1.1_2016"
-        case tlsV1_2_2018 = "TLSv1.2_2018"
-        case tlsV1_2_2019 = "TLSv1.2_2019"
-        case tlsV1_2_2021 = "TLSv1.2_2021"
-        case tlsV1_3_2025 = "TLSv1.3_2025"
-        case tlsV1_2_2025 = "TLSv1.2_2025"
+        case tlsV1Of2016 = "TLSv1_2016"
+        case tlsV11Of2016 = "TLSv1.1_2016"
+        case tlsV12Of2018 = "TLSv1.2_2018"
+        case tlsV12Of2019 = "TLSv1.2_2019"
+        case tlsV12Of2021 = "TLSv1.2_2021"
+        case tlsV13Of2025 = "TLSv1.3_2025"
+        case tlsV12Of2025 = "TLSv1.2_2025"
     }
 
     /// Which edge locations serve it, by price (botocore's `PriceClass`).
@@ -294,7 +294,7 @@ public struct CloudFrontDistribution: ResourceDeclaration {
 
     /// The highest HTTP version viewers may use (botocore's `HttpVersion`).
     public enum HTTPVersion: String, Sendable, CaseIterable {
-        case http1_1 = "http1.1"
+        case http11 = "http1.1"
         case http2
         case http3
         case http2and3
@@ -461,7 +461,7 @@ public struct CloudFrontDistribution: ResourceDeclaration {
                     issue("\(path).customOriginConfig.\(name)", "\(port) is not a port CloudFront connects to: use 80, 443, or 1024 to 65535.")
                 }
                 if config.sslProtocols.isEmpty {
-                    issue("\(path).customOriginConfig.sslProtocols", "no TLS version is allowed: add one, like .tlsV1_2.")
+                    issue("\(path).customOriginConfig.sslProtocols", "no TLS version is allowed: add one, like .tlsV12.")
                 }
             }
         }

@@ -468,7 +468,7 @@ import Testing
             issues { $0.origins = [.custom(id: "frontend-s3", domainName: "https://api.example.com", httpsPort: 444, sslProtocols: [])] } == [
                 "\(address): origins[0].domainName: 'https://api.example.com' is not a host name: give the origin's host alone, like \"bucket.s3.us-east-1.amazonaws.com\".",
                 "\(address): origins[0].customOriginConfig.httpsPort: 444 is not a port CloudFront connects to: use 80, 443, or 1024 to 65535.",
-                "\(address): origins[0].customOriginConfig.sslProtocols: no TLS version is allowed: add one, like .tlsV1_2.",
+                "\(address): origins[0].customOriginConfig.sslProtocols: no TLS version is allowed: add one, like .tlsV12.",
             ])
         #expect(issues { $0.tags = ["cairn:stack": "x"] }.count == 1)
     }
