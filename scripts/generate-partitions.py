@@ -4,6 +4,8 @@
 The partitions AWS publishes (aws, aws-cn, aws-us-gov, ...): each one's DNS suffix, the pattern its
 region names follow and the regions it has. Cairn checks a region against this table before any
 call, so a typo such as `eu-north1` or `us-east-7` is named at once instead of failing as a DNS error.
+Each partition also lists its global services (`isRegionalized: false`: IAM, CloudFront, ...) with the
+one host they answer on and the region their requests are signed for, whatever the configured region.
 Run it again (and commit the result) after upgrading botocore; `--check` only compares.
 """
 import json, os, sys
@@ -15,6 +17,19 @@ OUT = os.path.join(os.path.dirname(__file__), "..", "Sources", "CairnAWS", "Gene
 
 def swift_string(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def global_endpoints(partition):
+    """The partition's non-regional services: endpoint prefix -> (host, signing region)."""
+    found = {}
+    for service, data in partition["services"].items():
+        if data.get("isRegionalized") is not False or "partitionEndpoint" not in data:
+            continue
+        endpoint = data["endpoints"].get(data["partitionEndpoint"], {})
+        host, region = endpoint.get("hostname"), endpoint.get("credentialScope", {}).get("region")
+        if host and region:  # one without a signing region (bearer-token services) is not SigV4
+            found[service] = (host, region)
+    return found
 
 
 def main():
@@ -29,10 +44,15 @@ def main():
     ]
     for partition in endpoints["partitions"]:
         regions = ", ".join(swift_string(r) for r in sorted(partition["regions"]))
+        globals_ = global_endpoints(partition)
+        endpoints_text = ", ".join(
+            f"{swift_string(name)}: GlobalEndpoint(hostname: {swift_string(host)}, signingRegion: {swift_string(region)})"
+            for name, (host, region) in sorted(globals_.items()))
         lines.append(
             f"        AWSPartition(name: {swift_string(partition['partition'])}, "
             f"dnsSuffix: {swift_string(partition['dnsSuffix'])}, "
-            f"regionPattern: #\"{partition['regionRegex']}\"#, regions: [{regions}]),"
+            f"regionPattern: #\"{partition['regionRegex']}\"#, regions: [{regions}], "
+            f"globalEndpoints: [{endpoints_text or ':'}]),"
         )
     lines += ["    ]", "}", ""]
     text = "\n".join(lines)

@@ -101,6 +101,12 @@ SERVICES = {
         "ScheduleKeyDeletion", "CancelKeyDeletion", "TagResource", "UntagResource", "ListResourceTags",
         "CreateAlias", "UpdateAlias", "DeleteAlias", "ListAliases",
     ]),
+    "cloudfront": ("cloudFront", [
+        "CreateOriginAccessControl", "GetOriginAccessControl", "UpdateOriginAccessControl", "DeleteOriginAccessControl",
+        "ListOriginAccessControls",
+        "CreateDistributionWithTags", "GetDistribution", "GetDistributionConfig", "UpdateDistribution", "DeleteDistribution",
+        "ListDistributions", "TagResource", "UntagResource", "ListTagsForResource",
+    ]),
     "dynamodb": ("dynamoDB", [
         "CreateTable", "DescribeTable", "UpdateTable", "DeleteTable",
         "DescribeContinuousBackups", "UpdateContinuousBackups",
@@ -173,6 +179,10 @@ def operation_fields(model, protocol, paginators, name):
             fields.append("payload: .init(member: %s, rootElement: %s, namespace: %s, isBlob: %s)" % (
                 s(payload[0]), s(payload[1]), s(payload[2]),
                 "true" if payload[3] in ("blob", "string") else "false"))
+        output = model["shapes"][op["output"]["shape"]] if "output" in op else {}
+        if "payload" in output and name in paginators:
+            # The paginator's paths (`DistributionList.NextMarker`) start at this member: the answer's root element.
+            fields.append("outputPayload: %s" % s(output["payload"]))
     pag = paginators.get(name)
     if pag:
         tokens_in = pag["input_token"] if isinstance(pag["input_token"], list) else [pag["input_token"]]

@@ -62,28 +62,19 @@ public struct EndpointResolver: Sendable {
         return resolver
     }
 
+    /// Where `service`'s requests go from `region`: an override, else the partition's global endpoint for a global
+    /// service (IAM, CloudFront: one host, signed for the partition's home region), else the regional host.
     public func resolve(_ service: ServiceModel, region: String) -> ResolvedEndpoint {
-        let signingRegion = Self.signingRegion(service, region: region)
+        let partition = AWSPartition.of(region: region)
+        let global = partition?.globalEndpoints[service.endpointPrefix]
+        // A custom endpoint (an emulator) is signed as AWS's own would be.
+        let signingRegion = global?.signingRegion ?? region
         if let custom = serviceOverrides[service.endpointEnvironmentSuffix] ?? globalOverride {
             return ResolvedEndpoint(url: custom.url, isCustom: true, signingRegion: signingRegion, source: custom.source)
         }
-        let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
-        let host: String
-        if service.endpointPrefix == "iam" && !region.hasPrefix("cn-") && !region.hasPrefix("us-gov-") {
-            host = "iam.amazonaws.com"  // IAM is global in the aws partition.
-        } else {
-            host = "\(service.endpointPrefix).\(region).\(suffix)"
-        }
+        let host = global?.hostname ?? "\(service.endpointPrefix).\(region).\(partition?.dnsSuffix ?? "amazonaws.com")"
         return ResolvedEndpoint(
             url: URL(string: "https://\(host)")!, isCustom: false, signingRegion: signingRegion, source: "AWS's standard endpoint")
-    }
-
-    /// IAM signs with its partition's home region whatever the configured region.
-    static func signingRegion(_ service: ServiceModel, region: String) -> String {
-        guard service.endpointPrefix == "iam" else { return region }
-        if region.hasPrefix("cn-") { return "cn-north-1" }
-        if region.hasPrefix("us-gov-") { return "us-gov-west-1" }
-        return "us-east-1"
     }
 }
 
@@ -91,6 +82,6 @@ extension ServiceModel {
     /// Every service in the generated table.
     public static let all: [ServiceModel] = [
         .sts, .iam, .s3, .ecr, .ecs, .codeBuild, .codePipeline, .cloudWatchLogs, .ssm, .secretsManager, .sns,
-        .cloudWatch, .ec2, .eventBridge, .kms, .dynamoDB, .codeCommit,
+        .cloudWatch, .ec2, .eventBridge, .kms, .dynamoDB, .codeCommit, .cloudFront,
     ]
 }

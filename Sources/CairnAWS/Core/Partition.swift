@@ -11,12 +11,15 @@ public struct AWSPartition: Sendable, Hashable {
     public let regionPattern: String
     /// The regions botocore's data lists for it.
     public let regions: [String]
+    /// Its global services (IAM, CloudFront, …) by endpoint prefix: one host for every region, signed for one region.
+    public let globalEndpoints: [String: GlobalEndpoint]
 
-    public init(name: String, dnsSuffix: String, regionPattern: String, regions: [String]) {
+    public init(name: String, dnsSuffix: String, regionPattern: String, regions: [String], globalEndpoints: [String: GlobalEndpoint] = [:]) {
         self.name = name
         self.dnsSuffix = dnsSuffix
         self.regionPattern = regionPattern
         self.regions = regions
+        self.globalEndpoints = globalEndpoints
     }
 
     /// The partition listing `region`, else the one whose pattern it matches, else nil.
@@ -36,6 +39,20 @@ public struct AWSPartition: Sendable, Hashable {
             return "is not one of the \(partition.name) partition's regions in this build's endpoint data\(hint)"
         }
         return "is not an AWS region name such as us-east-1\(hint)"
+    }
+}
+
+/// Where a partition's global service answers (botocore's `partitionEndpoint`): `cloudfront.amazonaws.com`, signed for
+/// `us-east-1`, whatever region the client is configured for.
+public struct GlobalEndpoint: Sendable, Hashable {
+    /// The service's one host in the partition.
+    public let hostname: String
+    /// The region SigV4 signs its requests for (the endpoint's credential scope).
+    public let signingRegion: String
+
+    public init(hostname: String, signingRegion: String) {
+        self.hostname = hostname
+        self.signingRegion = signingRegion
     }
 }
 

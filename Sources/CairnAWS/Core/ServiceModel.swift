@@ -111,11 +111,14 @@ public struct Operation: Sendable {
     public let checksumRequired: Bool
     public let bindings: [Binding]
     public let payload: Payload?
+    /// rest-xml: the output member that is the answer's body, for paginated operations whose paginator paths start
+    /// with it (CloudFront's `DistributionList.NextMarker`: `DistributionList` is the root element).
+    public let outputPayload: String?
     public let paginator: Paginator?
 
     public init(
         name: String, method: String, requestURI: String, checksumRequired: Bool = false,
-        bindings: [Binding] = [], payload: Payload? = nil, paginator: Paginator? = nil
+        bindings: [Binding] = [], payload: Payload? = nil, outputPayload: String? = nil, paginator: Paginator? = nil
     ) {
         self.name = name
         self.method = method
@@ -123,6 +126,7 @@ public struct Operation: Sendable {
         self.checksumRequired = checksumRequired
         self.bindings = bindings
         self.payload = payload
+        self.outputPayload = outputPayload
         self.paginator = paginator
     }
 

@@ -45,7 +45,7 @@ enum STSCredentials {
 }
 
 /// ISO 8601 timestamps as AWS writes them, with or without fractional seconds.
-func parseTimestamp(_ text: String) -> Date? {
+public func parseTimestamp(_ text: String) -> Date? {
     let formatter = ISO8601DateFormatter()
     if let date = formatter.date(from: text) { return date }
     formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

@@ -91,6 +91,12 @@ extension ServiceModel {
         endpointPrefix: "kms", signingName: "kms",
         targetPrefix: "TrentService", jsonVersion: "1.1", xmlNamespace: nil)
 
+    /// CloudFront: rest-xml protocol, API version 2020-05-31.
+    public static let cloudFront = ServiceModel(
+        serviceID: "CloudFront", protocol: .restXML, apiVersion: "2020-05-31",
+        endpointPrefix: "cloudfront", signingName: "cloudfront",
+        targetPrefix: nil, jsonVersion: nil, xmlNamespace: nil)
+
     /// DynamoDB: json protocol, API version 2012-08-10.
     public static let dynamoDB = ServiceModel(
         serviceID: "DynamoDB", protocol: .json, apiVersion: "2012-08-10",
@@ -145,6 +151,8 @@ extension JSONOperation {
 extension RestXMLOperation {
     /// The S3 operations Cairn calls, e.g. `.s3.createBucket`.
     public static let s3 = S3Operations()
+    /// The CloudFront operations Cairn calls, e.g. `.cloudFront.createOriginAccessControl`.
+    public static let cloudFront = CloudFrontOperations()
 }
 
 /// The STS operations Cairn calls (query protocol): add one in scripts/generate-service-models.py.
@@ -629,6 +637,38 @@ public struct KMSOperations: Sendable {
     public let deleteAlias = JSONOperation(service: .kms, model: Operation(name: "DeleteAlias", method: "POST", requestURI: "/"))
     /// `kms:ListAliases`.
     public let listAliases = JSONOperation(service: .kms, model: Operation(name: "ListAliases", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["NextMarker"], moreResults: "Truncated", resultKeys: ["Aliases"], limitKey: "Limit")))
+}
+
+/// The CloudFront operations Cairn calls (rest-xml protocol): add one in scripts/generate-service-models.py.
+public struct CloudFrontOperations: Sendable {
+    /// `cloudfront:CreateOriginAccessControl`.
+    public let createOriginAccessControl = RestXMLOperation(service: .cloudFront, model: Operation(name: "CreateOriginAccessControl", method: "POST", requestURI: "/2020-05-31/origin-access-control", payload: .init(member: "OriginAccessControlConfig", rootElement: "OriginAccessControlConfig", namespace: "http://cloudfront.amazonaws.com/doc/2020-05-31/", isBlob: false)))
+    /// `cloudfront:GetOriginAccessControl`.
+    public let getOriginAccessControl = RestXMLOperation(service: .cloudFront, model: Operation(name: "GetOriginAccessControl", method: "GET", requestURI: "/2020-05-31/origin-access-control/{Id}", bindings: [.init(member: "Id", location: .uri, name: "Id")]))
+    /// `cloudfront:UpdateOriginAccessControl`.
+    public let updateOriginAccessControl = RestXMLOperation(service: .cloudFront, model: Operation(name: "UpdateOriginAccessControl", method: "PUT", requestURI: "/2020-05-31/origin-access-control/{Id}/config", bindings: [.init(member: "Id", location: .uri, name: "Id"), .init(member: "IfMatch", location: .header, name: "If-Match")], payload: .init(member: "OriginAccessControlConfig", rootElement: "OriginAccessControlConfig", namespace: "http://cloudfront.amazonaws.com/doc/2020-05-31/", isBlob: false)))
+    /// `cloudfront:DeleteOriginAccessControl`.
+    public let deleteOriginAccessControl = RestXMLOperation(service: .cloudFront, model: Operation(name: "DeleteOriginAccessControl", method: "DELETE", requestURI: "/2020-05-31/origin-access-control/{Id}", bindings: [.init(member: "Id", location: .uri, name: "Id"), .init(member: "IfMatch", location: .header, name: "If-Match")]))
+    /// `cloudfront:ListOriginAccessControls`.
+    public let listOriginAccessControls = RestXMLOperation(service: .cloudFront, model: Operation(name: "ListOriginAccessControls", method: "GET", requestURI: "/2020-05-31/origin-access-control", bindings: [.init(member: "Marker", location: .querystring, name: "Marker"), .init(member: "MaxItems", location: .querystring, name: "MaxItems")], outputPayload: "OriginAccessControlList", paginator: .init(inputTokens: ["Marker"], outputTokens: ["OriginAccessControlList.NextMarker"], moreResults: nil, resultKeys: ["OriginAccessControlList.Items"], limitKey: "MaxItems")))
+    /// `cloudfront:CreateDistributionWithTags`.
+    public let createDistributionWithTags = RestXMLOperation(service: .cloudFront, model: Operation(name: "CreateDistributionWithTags", method: "POST", requestURI: "/2020-05-31/distribution?WithTags", payload: .init(member: "DistributionConfigWithTags", rootElement: "DistributionConfigWithTags", namespace: "http://cloudfront.amazonaws.com/doc/2020-05-31/", isBlob: false)))
+    /// `cloudfront:GetDistribution`.
+    public let getDistribution = RestXMLOperation(service: .cloudFront, model: Operation(name: "GetDistribution", method: "GET", requestURI: "/2020-05-31/distribution/{Id}", bindings: [.init(member: "Id", location: .uri, name: "Id")]))
+    /// `cloudfront:GetDistributionConfig`.
+    public let getDistributionConfig = RestXMLOperation(service: .cloudFront, model: Operation(name: "GetDistributionConfig", method: "GET", requestURI: "/2020-05-31/distribution/{Id}/config", bindings: [.init(member: "Id", location: .uri, name: "Id")]))
+    /// `cloudfront:UpdateDistribution`.
+    public let updateDistribution = RestXMLOperation(service: .cloudFront, model: Operation(name: "UpdateDistribution", method: "PUT", requestURI: "/2020-05-31/distribution/{Id}/config", bindings: [.init(member: "Id", location: .uri, name: "Id"), .init(member: "IfMatch", location: .header, name: "If-Match")], payload: .init(member: "DistributionConfig", rootElement: "DistributionConfig", namespace: "http://cloudfront.amazonaws.com/doc/2020-05-31/", isBlob: false)))
+    /// `cloudfront:DeleteDistribution`.
+    public let deleteDistribution = RestXMLOperation(service: .cloudFront, model: Operation(name: "DeleteDistribution", method: "DELETE", requestURI: "/2020-05-31/distribution/{Id}", bindings: [.init(member: "Id", location: .uri, name: "Id"), .init(member: "IfMatch", location: .header, name: "If-Match")]))
+    /// `cloudfront:ListDistributions`.
+    public let listDistributions = RestXMLOperation(service: .cloudFront, model: Operation(name: "ListDistributions", method: "GET", requestURI: "/2020-05-31/distribution", bindings: [.init(member: "Marker", location: .querystring, name: "Marker"), .init(member: "MaxItems", location: .querystring, name: "MaxItems")], outputPayload: "DistributionList", paginator: .init(inputTokens: ["Marker"], outputTokens: ["DistributionList.NextMarker"], moreResults: "DistributionList.IsTruncated", resultKeys: ["DistributionList.Items"], limitKey: "MaxItems")))
+    /// `cloudfront:TagResource`.
+    public let tagResource = RestXMLOperation(service: .cloudFront, model: Operation(name: "TagResource", method: "POST", requestURI: "/2020-05-31/tagging?Operation=Tag", bindings: [.init(member: "Resource", location: .querystring, name: "Resource")], payload: .init(member: "Tags", rootElement: "Tags", namespace: "http://cloudfront.amazonaws.com/doc/2020-05-31/", isBlob: false)))
+    /// `cloudfront:UntagResource`.
+    public let untagResource = RestXMLOperation(service: .cloudFront, model: Operation(name: "UntagResource", method: "POST", requestURI: "/2020-05-31/tagging?Operation=Untag", bindings: [.init(member: "Resource", location: .querystring, name: "Resource")], payload: .init(member: "TagKeys", rootElement: "TagKeys", namespace: "http://cloudfront.amazonaws.com/doc/2020-05-31/", isBlob: false)))
+    /// `cloudfront:ListTagsForResource`.
+    public let listTagsForResource = RestXMLOperation(service: .cloudFront, model: Operation(name: "ListTagsForResource", method: "GET", requestURI: "/2020-05-31/tagging", bindings: [.init(member: "Resource", location: .querystring, name: "Resource")]))
 }
 
 /// The DynamoDB operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.

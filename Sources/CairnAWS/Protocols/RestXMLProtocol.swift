@@ -16,6 +16,9 @@ public struct RestXMLResponse: Sendable {
     public let headers: [String: String]
     public let body: Data
     public let xml: XMLNode?
+
+    /// The `ETag` header: the version of what was read or written (CloudFront wants it back in `If-Match`).
+    public var etag: String? { headers["etag"] }
 }
 
 extension AWSClient {
@@ -102,13 +105,57 @@ extension AWSClient {
         return RestXMLResponse(status: response.status, headers: response.headers, body: response.body, xml: xml)
     }
 
+    /// Calls a paginated rest-xml operation until the last page and returns every page's root element. The
+    /// paginator's paths (`DistributionList.NextMarker`) start at the answer's root element when the operation has an
+    /// output payload (`Operation.outputPayload`), else at its children.
+    public func restXMLPages(_ operation: RestXMLOperation, _ members: [String: String] = [:], maxPages: Int = 10_000) async throws -> [XMLNode] {
+        guard let paginator = operation.model.paginator else {
+            return [try await restXML(operation, members).xml].compactMap { $0 }
+        }
+        var pages: [XMLNode] = []
+        var request = members
+        var seen = Set<[String]>()
+        while pages.count < maxPages {
+            guard let page = try await restXML(operation, request).xml else { break }
+            pages.append(page)
+            if let more = paginator.moreResults, Self.node(page, at: more, payload: operation.model.outputPayload)?.text != "true" { break }
+            let tokens = paginator.outputTokens.map { Self.node(page, at: $0, payload: operation.model.outputPayload)?.text ?? "" }
+            // An answer that repeats its marker would loop forever.
+            guard tokens.contains(where: { !$0.isEmpty }), seen.insert(tokens).inserted else { break }
+            for (name, token) in zip(paginator.inputTokens, tokens) { request[name] = token }
+        }
+        return pages
+    }
+
+    /// Every item of the paginator's result list across all pages: the children of a wrapped list such as
+    /// CloudFront's `DistributionList.Items` (S3's flattened lists repeat their element instead: read those pages
+    /// with `restXMLPages`).
+    public func restXMLAll(_ operation: RestXMLOperation, _ members: [String: String] = [:], key: String? = nil) async throws -> [XMLNode] {
+        let resultKey = key ?? operation.model.paginator?.resultKeys.first
+        guard let resultKey else { preconditionFailure("\(operation) has no result key: pass key:") }
+        return try await restXMLPages(operation, members).flatMap {
+            Self.node($0, at: resultKey, payload: operation.model.outputPayload)?.children ?? []
+        }
+    }
+
+    /// The element at a paginator path (`DistributionList.IsTruncated`): the first name is the root itself when
+    /// it is the output payload.
+    static func node(_ root: XMLNode, at path: String, payload: String?) -> XMLNode? {
+        var names = path.split(separator: ".").map(String.init)
+        if let payload, names.first == payload { names.removeFirst() }
+        var node: XMLNode? = root
+        for name in names { node = node?[name] }
+        return node
+    }
+
     /// A bucket name usable as a TLS host label: lower-case letters, digits and hyphens, no dots.
     static func isVirtualHostable(_ bucket: String) -> Bool {
         (3...63).contains(bucket.count) && bucket.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" }
             && bucket.first != "-" && bucket.last != "-"
     }
 
-    /// `<Error><Code>…</Code><Message>…</Message><RequestId>…</RequestId></Error>`; answers without
+    /// `<Error><Code>…</Code><Message>…</Message><RequestId>…</RequestId></Error>` (S3), or the same `<Error>` inside
+    /// `<ErrorResponse>` (CloudFront); answers without
     /// a body (HEAD) are named by their status, as the SDKs do.
     @Sendable static func restXMLError(_ response: HTTPResponse) -> ErrorFields? {
         if response.body.isEmpty {
@@ -125,8 +172,12 @@ extension AWSClient {
             return ErrorFields(code: code, message: "", requestID: requestID(response))
         }
         guard let root = try? XMLNode.parse(response.body) else { return nil }
-        let error = root.name == "Error" ? root : root["Error"]
+        // A front end that checks signatures before the service (moto's) writes `<ErrorResponse><Errors><Error>`.
+        let error = root.name == "Error" ? root : root["Error"] ?? root.path("Errors", "Error")
         guard let code = error?.string("Code"), !code.isEmpty else { return nil }
-        return ErrorFields(code: code, message: error?.string("Message") ?? "", requestID: error?.string("RequestId") ?? requestID(response))
+        // S3 puts the request id in <Error>, CloudFront next to it in <ErrorResponse>.
+        return ErrorFields(
+            code: code, message: error?.string("Message") ?? "",
+            requestID: error?.string("RequestId") ?? root.string("RequestId") ?? requestID(response))
     }
 }

@@ -267,7 +267,7 @@ struct KMSKeyProvider: UnnamedCreateRecovery {
     func findInterruptedCreate(
         _ attributes: [String: JSON], ownership: Ownership, since: Date, excluding: Set<String>
     ) async throws -> Observed? {
-        guard let state = ownership.state else { return nil }
+        guard ownership.state != nil else { return nil }
         var candidates: [String] = []
         for key in try await client.jsonAll(.kms.listKeys) {
             guard let id = key["KeyId"]?.stringValue, !excluding.contains(id) else { continue }
@@ -282,17 +282,11 @@ struct KMSKeyProvider: UnnamedCreateRecovery {
                 attributes.string("description").map({ $0 == metadata["Description"]?.stringValue ?? "" }) ?? true
             else { continue }
             let tags = try await nilIfNotFound(Self.goneCodes) { try await client.jsonAll(.kms.listResourceTags, ["KeyId": .string(id)]) }
-            let owner = Ownership.owner(of: ["tags": tagMap(.array(tags ?? []), keyName: "TagKey", valueName: "TagValue").json])
-            if owner?.state == state, owner?.stack == ownership.stack, owner?.environment == ownership.environment { candidates.append(id) }
+            if InterruptedCreate.isOurs(tagMap(.array(tags ?? []), keyName: "TagKey", valueName: "TagValue"), ownership) { candidates.append(id) }
         }
-        guard candidates.count <= 1 else {
-            throw RecoveryAmbiguity(
-                typeName: typeName, candidates: candidates,
-                advice:
-                    "import the one to keep (`cairn import STACK ADDRESS KEY_ID`) and schedule the other's deletion (`aws kms schedule-key-deletion --key-id KEY_ID`)."
-            )
-        }
-        guard let id = candidates.first else { return nil }
+        let advice =
+            "import the one to keep (`cairn import STACK ADDRESS KEY_ID`) and schedule the other's deletion (`aws kms schedule-key-deletion --key-id KEY_ID`)."
+        guard let id = try InterruptedCreate.single(candidates, typeName: typeName, advice: advice) else { return nil }
         return try await read(id: id, prior: attributes)
     }
 

@@ -346,7 +346,7 @@ struct S3BucketProvider: ResourceProvider {
             async let publicAccessBlock = configuration(.s3.getPublicAccessBlock, id, missing: "NoSuchPublicAccessBlockConfiguration")
             async let ownership = configuration(.s3.getBucketOwnershipControls, id, missing: "OwnershipControlsNotFoundError")
             async let lifecycle = configuration(.s3.getBucketLifecycleConfiguration, id, missing: "NoSuchLifecycleConfiguration")
-            async let policy = readPolicy(id)
+            async let policy = S3BucketPolicyCalls(client: client).read(id)
             async let cors = configuration(.s3.getBucketCors, id, missing: "NoSuchCORSConfiguration")
             async let website = configuration(.s3.getBucketWebsite, id, missing: "NoSuchWebsiteConfiguration")
             async let tagging = configuration(.s3.getBucketTagging, id, missing: "NoSuchTagSet")
@@ -369,16 +369,11 @@ struct S3BucketProvider: ResourceProvider {
         }
     }
 
-    /// The policy in IAM's normal form, or null when the bucket has none.
     /// The bucket's CreationDate, from ListBuckets narrowed to its name (the only API that reports it).
     func creationDate(id: String) async throws -> Date? {
         let listing = try await client.restXML(.s3.listBuckets, ["Prefix": id, "MaxBuckets": "1000"])
         let bucket = (listing.xml?["Buckets"]?.all("Bucket") ?? []).first { $0.string("Name") == id }
-        return bucket?.string("CreationDate").flatMap { text in
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = text.contains(".") ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
-            return formatter.date(from: text)
-        }
+        return bucket?.string("CreationDate").flatMap(parseTimestamp)
     }
 
     /// Destroy's check: the tags alone, one call (a missing bucket is gone).
@@ -388,16 +383,6 @@ struct S3BucketProvider: ResourceProvider {
             return Observed(id: id, attributes: ["name": .string(id), "tags": S3BucketWire.tags(from: tagging)], outputs: outputs(id))
         } catch let error as AWSServiceError where Self.isMissingBucket(error) {
             return nil
-        }
-    }
-
-    private func readPolicy(_ bucket: String) async throws -> JSON {
-        do {
-            let response = try await call(.s3.getBucketPolicy, bucket)
-            let text = String(decoding: response.body, as: UTF8.self)
-            return PolicyNormalizer.parse(text) ?? .string(text)
-        } catch let error as AWSServiceError where error.code == "NoSuchBucketPolicy" {
-            return .null
         }
     }
 
@@ -505,13 +490,7 @@ struct S3BucketProvider: ResourceProvider {
             }
         }
         _ = try await changes.concurrentMap { try await $0() }
-        if changed("policy") {
-            if let policy = new["policy"], !policy.isNull {
-                try await call(.s3.putBucketPolicy, bucket, body: .raw(Data(policy.description.utf8), contentType: "application/json"))
-            } else {
-                try await remove(.s3.deleteBucketPolicy, bucket)
-            }
-        }
+        if changed("policy") { try await S3BucketPolicyCalls(client: client).write(bucket, new["policy"] ?? .null) }
     }
 
     // MARK: Delete
@@ -533,7 +512,7 @@ struct S3BucketProvider: ResourceProvider {
                     guard attempts < 4 else { throw S3BucketNotEmptyError(bucket: id, afterEmptying: true) }
                     if attempts == 1 {
                         // The bucket goes anyway; its policy could deny the deletes that empty it.
-                        try await remove(.s3.deleteBucketPolicy, id)
+                        try await S3BucketPolicyCalls(client: client).write(id, .null)
                     }
                     try await empty(id)
                 }

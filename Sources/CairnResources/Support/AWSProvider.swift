@@ -8,6 +8,8 @@ public func awsProviders(client: AWSClient) -> ProviderRegistry {
     ProviderRegistry([
         CallerIdentityProvider(client: client),
         CloudWatchMetricAlarmProvider(client: client),
+        CloudFrontDistributionProvider(client: client),
+        CloudFrontOriginAccessControlProvider(client: client),
         CodeBuildProjectProvider(client: client),
         CodeCommitRepositoryProvider(client: client),
         CodePipelineProvider(client: client),
@@ -26,6 +28,7 @@ public func awsProviders(client: AWSClient) -> ProviderRegistry {
         IAMRoleProvider(client: client),
         KMSAliasProvider(client: client),
         KMSKeyProvider(client: client),
+        S3BucketPolicyProvider(client: client),
         S3BucketProvider(client: client),
         SecurityGroupProvider(client: client),
         SNSSubscriptionProvider(client: client),
@@ -62,6 +65,23 @@ func ignoringNotFound(_ codes: Set<String>, _ body: () async throws -> Void) asy
 /// read of something deleted outside Cairn.
 func nilIfNotFound<T>(_ codes: Set<String>, _ body: () async throws -> T) async throws -> T? {
     do { return try await body() } catch let error as AWSServiceError where error.isNotFound(codes) { return nil }
+}
+
+/// What the types that find an interrupted create again (`UnnamedCreateRecovery`) share: whose tags count, and the
+/// refusal to choose among several candidates.
+enum InterruptedCreate {
+    /// Whether `tags` name this state (its stack, environment and lineage) as the owner.
+    static func isOurs(_ tags: [String: String], _ ownership: Ownership) -> Bool {
+        let owner = Ownership.owner(of: ["tags": tags.json])
+        return ownership.state != nil && owner?.state == ownership.state && owner?.stack == ownership.stack
+            && owner?.environment == ownership.environment
+    }
+
+    /// The one id in `candidates`, nil for none; more than one is a `RecoveryAmbiguity` naming them, with `advice`.
+    static func single(_ candidates: [String], typeName: String, advice: String) throws -> String? {
+        guard candidates.count <= 1 else { throw RecoveryAmbiguity(typeName: typeName, candidates: candidates, advice: advice) }
+        return candidates.first
+    }
 }
 
 extension AWSServiceError: RefusalError {

@@ -14,6 +14,9 @@ struct TaggingAPI: Sendable {
         case queryList(tag: QueryOperation, untag: QueryOperation)
         /// EC2: `ResourceId.1`, `Tag.N.Key/Value`.
         case ec2(tag: QueryOperation, untag: QueryOperation)
+        /// rest-xml with CloudFront's wrapped lists: `<Tags><Items><Tag><Key/><Value/></Tag></Items></Tags>` and
+        /// `<TagKeys><Items><Key/></Items></TagKeys>`, the resource's ARN in the query string.
+        case restXMLItems(tag: RestXMLOperation, untag: RestXMLOperation)
     }
 
     /// The input member naming the resource (`resourceArn`, `RoleName`).
@@ -71,6 +74,8 @@ struct TaggingAPI: Sendable {
         shape: .queryList(
             tag: .iam.tagOpenIDConnectProvider, untag: .iam.untagOpenIDConnectProvider))
     static let ec2 = TaggingAPI(resource: "ResourceId.1", shape: .ec2(tag: .ec2.createTags, untag: .ec2.deleteTags))
+    static let cloudFront = TaggingAPI(
+        resource: "Resource", shape: .restXMLItems(tag: .cloudFront.tagResource, untag: .cloudFront.untagResource))
 
     /// Makes the resource's tags `new` where they were `old`: removes what went, sets what is new or changed.
     /// - Returns: whether anything was sent.
@@ -117,6 +122,11 @@ struct TaggingAPI: Sendable {
                 if keys.isEmpty { parameters["Tag.\(i + 1).Value"] = tags[key]! }
             }
             _ = try await client.query(keys.isEmpty ? tag : untag, parameters)
+        case .restXMLItems(let tag, let untag):
+            let items =
+                keys.isEmpty
+                ? CloudFrontWire.tagsXML(tags) : [XMLNode("Items", children: keys.map { XMLNode("Key", text: $0) })]
+            _ = try await client.restXML(keys.isEmpty ? tag : untag, [resource: id], body: .xml(items))
         }
     }
 }

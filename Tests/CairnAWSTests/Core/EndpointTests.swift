@@ -32,7 +32,7 @@ import Testing
             (.sts, "STS"), (.iam, "IAM"), (.s3, "S3"), (.ecr, "ECR"), (.ecs, "ECS"), (.codeBuild, "CODEBUILD"),
             (.codePipeline, "CODEPIPELINE"), (.cloudWatchLogs, "CLOUDWATCH_LOGS"), (.ssm, "SSM"), (.secretsManager, "SECRETS_MANAGER"),
             (.sns, "SNS"), (.cloudWatch, "CLOUDWATCH"), (.ec2, "EC2"), (.eventBridge, "EVENTBRIDGE"), (.kms, "KMS"),
-            (.dynamoDB, "DYNAMODB"), (.codeCommit, "CODECOMMIT"),
+            (.dynamoDB, "DYNAMODB"), (.codeCommit, "CODECOMMIT"), (.cloudFront, "CLOUDFRONT"),
         ]
         #expect(expected.count == ServiceModel.all.count)
         for (service, suffix) in expected {
@@ -143,11 +143,35 @@ import Testing
             endpoints.resolve(.iam, region: "eu-west-1")
                 == ResolvedEndpoint(
                     url: URL(string: "https://iam.amazonaws.com")!, isCustom: false, signingRegion: "us-east-1", source: "AWS's standard endpoint"))
-        // Other partitions.
-        #expect(endpoints.resolve(.iam, region: "cn-northwest-1").url.absoluteString == "https://iam.cn-northwest-1.amazonaws.com.cn")
+        // Other partitions: each global service has one host there, as botocore's endpoints.json lists it.
+        #expect(endpoints.resolve(.iam, region: "cn-northwest-1").url.absoluteString == "https://iam.cn-north-1.amazonaws.com.cn")
         #expect(endpoints.resolve(.iam, region: "cn-northwest-1").signingRegion == "cn-north-1")
+        #expect(endpoints.resolve(.iam, region: "us-gov-east-1").url.absoluteString == "https://iam.us-gov.amazonaws.com")
         #expect(endpoints.resolve(.iam, region: "us-gov-east-1").signingRegion == "us-gov-west-1")
+        #expect(endpoints.resolve(.ecr, region: "us-iso-east-1").url.absoluteString == "https://api.ecr.us-iso-east-1.c2s.ic.gov")
         #expect(endpoints.resolve(.s3, region: "cn-north-1").url.absoluteString == "https://s3.cn-north-1.amazonaws.com.cn")
+    }
+
+    /// CloudFront is global: cloudfront.amazonaws.com signed for us-east-1 from any region of the aws partition, and
+    /// its China endpoint (in cn-northwest-1) from either Chinese region; an emulator is signed the same way.
+    @Test func cloudFrontIsGlobalInEachPartition() {
+        let endpoints = EndpointResolver()
+        for region in ["us-east-1", "eu-west-3", "ap-southeast-2"] {
+            #expect(
+                endpoints.resolve(.cloudFront, region: region)
+                    == ResolvedEndpoint(
+                        url: URL(string: "https://cloudfront.amazonaws.com")!, isCustom: false, signingRegion: "us-east-1",
+                        source: "AWS's standard endpoint"))
+        }
+        for region in ["cn-north-1", "cn-northwest-1"] {
+            let endpoint = endpoints.resolve(.cloudFront, region: region)
+            #expect(endpoint.url.absoluteString == "https://cloudfront.cn-northwest-1.amazonaws.com.cn")
+            #expect(endpoint.signingRegion == "cn-northwest-1")
+        }
+        let custom = EndpointResolver(globalOverride: (URL(string: "http://127.0.0.1:4566")!, "test")).resolve(.cloudFront, region: "eu-west-1")
+        #expect(custom.isCustom && custom.signingRegion == "us-east-1")
+        // Regional services stay regional.
+        #expect(endpoints.resolve(.sts, region: "eu-west-3").url.absoluteString == "https://sts.eu-west-3.amazonaws.com")
     }
 
     @Test func aMalformedEndpointIsAConfigurationError() throws {

@@ -50,7 +50,9 @@ import Testing
             (.sts, operations(QueryOperation.sts)), (.iam, operations(QueryOperation.iam)), (.sns, operations(QueryOperation.sns)),
             (.cloudWatch, operations(QueryOperation.cloudWatch)), (.ec2, operations(QueryOperation.ec2)),
         ]
-        let restXML: [(ServiceModel, [any ServiceOperation])] = [(.s3, operations(RestXMLOperation.s3))]
+        let restXML: [(ServiceModel, [any ServiceOperation])] = [
+            (.s3, operations(RestXMLOperation.s3)), (.cloudFront, operations(RestXMLOperation.cloudFront)),
+        ]
         #expect(Set((json + query + restXML).map(\.0.serviceID)) == Set(ServiceModel.all.map(\.serviceID)))
         for (service, operations) in json + query + restXML {
             #expect(!operations.isEmpty, "\(service.serviceID)")

@@ -37,6 +37,87 @@ import Testing
         let query = try #require(request.url.query)
         #expect(Set(query.split(separator: "&").map(String.init)) == ["max-buckets=5", "prefix=a%20b%2Fc"])
     }
+
+    /// CloudFront on AWS: its one global host, signed for us-east-1 from another region, a query-only member from the
+    /// model's URI (`?WithTags`), the payload's namespace from the model, If-Match as a header and the ETag read back.
+    @Test func cloudFrontRequestsFollowTheModel() async throws {
+        let transport = FakeTransport([
+            .xml(201, "<Distribution><Id>E1</Id></Distribution>", headers: ["ETag": "E2QWRUHAPOMQZL"]),
+            .xml(200, "<Distribution><Id>E1</Id></Distribution>", headers: ["ETag": "E3"]),
+        ])
+        let client = makeClient(transport, region: "eu-west-1", endpoints: EndpointResolver())
+        let created = try await client.restXML(
+            .cloudFront.createDistributionWithTags, body: .xml([XMLNode("DistributionConfig", children: [XMLNode("Comment", text: "hi")])]))
+        #expect(created.etag == "E2QWRUHAPOMQZL")
+        let updated = try await client.restXML(
+            .cloudFront.updateDistribution, ["Id": "E1", "IfMatch": "E2QWRUHAPOMQZL"], body: .xml([XMLNode("Comment", text: "hi")]))
+        #expect(updated.etag == "E3")
+        let requests = await transport.requests
+        #expect(requests.map(\.method) == ["POST", "PUT"])
+        #expect(
+            requests.map(\.url.absoluteString) == [
+                "https://cloudfront.amazonaws.com/2020-05-31/distribution?WithTags",
+                "https://cloudfront.amazonaws.com/2020-05-31/distribution/E1/config",
+            ])
+        #expect(requests[0].header("Authorization")?.contains("/us-east-1/cloudfront/aws4_request") == true)
+        #expect(
+            String(decoding: requests[0].body, as: UTF8.self)
+                == #"<?xml version="1.0" encoding="UTF-8"?><DistributionConfigWithTags xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><DistributionConfig><Comment>hi</Comment></DistributionConfig></DistributionConfigWithTags>"#
+        )
+        #expect(requests[1].header("If-Match") == "E2QWRUHAPOMQZL")
+        #expect(requests[1].header("Content-Type") == "application/xml")
+    }
+
+    /// CloudFront's errors wrap `<Error>` in `<ErrorResponse>`, with the request id beside it.
+    @Test func cloudFrontErrorsAreRead() async throws {
+        let transport = FakeTransport([
+            .xml(
+                412,
+                """
+                <?xml version="1.0"?>
+                <ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Error><Type>Sender</Type><Code>PreconditionFailed</Code><Message>The If-Match version is missing or not valid for the resource.</Message></Error><RequestId>req-cf-1</RequestId></ErrorResponse>
+                """)
+        ])
+        let error = try #require(
+            await capture(AWSServiceError.self) {
+                try await makeClient(transport).restXML(.cloudFront.deleteDistribution, ["Id": "E1", "IfMatch": "old"])
+            })
+        #expect(error.code == "PreconditionFailed")
+        #expect(error.status == 412)
+        #expect(error.requestID == "req-cf-1")
+        #expect(error.message == "The If-Match version is missing or not valid for the resource.")
+
+        // A signature checked in front of the service (moto's) is refused in the query protocol's shape.
+        let refused = FakeTransport([
+            .xml(
+                403,
+                #"<?xml version="1.0" encoding="utf-8"?><ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match.</Message><Type>Sender</Type></Error></Errors></ErrorResponse>"#
+            )
+        ])
+        let signature = try #require(
+            await capture(AWSServiceError.self) { try await makeClient(refused).restXML(.cloudFront.listDistributions) })
+        #expect(signature.code == "SignatureDoesNotMatch" && signature.status == 403)
+    }
+
+    /// A paginated CloudFront list: the paginator's paths start at the root element (the output payload), pages follow
+    /// NextMarker while IsTruncated is true, and the items are the children of each page's wrapped `Items`.
+    @Test func cloudFrontListsArePaginated() async throws {
+        func page(_ ids: [String], next: String?) -> FakeTransport.Outcome {
+            let items = ids.map { "<DistributionSummary><Id>\($0)</Id></DistributionSummary>" }.joined()
+            let marker = next.map { "<NextMarker>\($0)</NextMarker>" } ?? ""
+            return .xml(
+                200,
+                """
+                <?xml version="1.0"?>
+                <DistributionList xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Marker></Marker>\(marker)<MaxItems>2</MaxItems><IsTruncated>\(next != nil)</IsTruncated><Quantity>\(ids.count)</Quantity><Items>\(items)</Items></DistributionList>
+                """)
+        }
+        let transport = FakeTransport([page(["E1", "E2"], next: "E2"), page(["E3"], next: nil)])
+        let items = try await makeClient(transport).restXMLAll(.cloudFront.listDistributions, ["MaxItems": "2"])
+        #expect(items.map { $0.string("Id") } == ["E1", "E2", "E3"])
+        let queries = await transport.requests.map { Set(($0.url.query ?? "").split(separator: "&").map(String.init)) }
+        #expect(queries == [["MaxItems=2"], ["MaxItems=2", "Marker=E2"]])
+    }
 }
 
 /// The rest-xml protocol (S3) against moto with signature checking on.

@@ -74,6 +74,28 @@ import Testing
         #expect(resolved["Statement"]?[0]?["Resource"] == "arn:aws:s3:::artifacts")
     }
 
+    /// A condition may name another resource's output (a bucket policy's `AWS:SourceArn` naming a CloudFront
+    /// distribution): a dependency, resolved like any other; literal conditions are written as before.
+    @Test func conditionsTakeOutputs() {
+        let reference = Reference(address: "aws_cloudfront_distribution.frontend", output: "arn")
+        let condition = PolicyCondition("StringEquals", "AWS:SourceArn", [Input<String>.output(Output(reference))])
+        let document = PolicyDocument([
+            PolicyStatement(
+                principals: [.service("cloudfront.amazonaws.com")], actions: ["s3:GetObject"], resources: ["arn:aws:s3:::site/*"],
+                conditions: [condition, PolicyCondition("Bool", "aws:SecureTransport", ["true"])])
+        ])
+        #expect(document.value.references == [reference])
+        #expect(
+            condition.values.map(\.literal) == [nil] && PolicyCondition("Bool", "aws:SecureTransport", ["true"]).values.map(\.literal) == ["true"])
+        var sensitive = Set<String>()
+        let resolved = document.value.resolve(sensitivePaths: &sensitive) {
+            $0 == reference ? "arn:aws:cloudfront::123456789012:distribution/E1" : nil
+        }
+        #expect(
+            resolved["Statement"]?[0]?["Condition"]
+                == ["StringEquals": ["AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/E1"], "Bool": ["aws:SecureTransport": "true"]])
+    }
+
     @Test func normalizerMakesEquivalentTextsEqual() throws {
         let declared = Self.resolved(
             PolicyDocument([

@@ -58,3 +58,55 @@ extension AWSClient {
             transport: transport, clock: clock)
     }
 }
+
+/// A transport for rest-xml services (CloudFront) that answers each call from `answer` by `"METHOD /path?query"` and how
+/// many times that call came before (0 for the first), and keeps every request in order.
+final class ScriptedRESTTransport: HTTPTransport, @unchecked Sendable {
+    /// An answer: status, headers and body.
+    typealias Answer = (status: Int, headers: [String: String], body: String)
+
+    private let lock = NSLock()
+    private var recorded: [HTTPRequest] = []
+    private let answer: @Sendable (_ call: String, _ count: Int) -> Answer
+
+    init(_ answer: @escaping @Sendable (_ call: String, _ count: Int) -> Answer) { self.answer = answer }
+
+    /// Every request so far.
+    var requests: [HTTPRequest] { lock.withLock { recorded } }
+    /// `"METHOD /path?query"` of every request so far.
+    var calls: [String] { requests.map(Self.call) }
+
+    static func call(_ request: HTTPRequest) -> String {
+        request.method + " " + request.url.path + (request.url.query.map { "?" + $0 } ?? "")
+    }
+
+    func send(_ request: HTTPRequest, timeout: Duration) async throws(TransportError) -> HTTPResponse {
+        let call = Self.call(request)
+        let count = lock.withLock {
+            recorded.append(request)
+            return recorded.filter { Self.call($0) == call }.count - 1
+        }
+        let (status, headers, body) = answer(call, count)
+        return HTTPResponse(
+            status: status, headers: ["content-type": "text/xml", "x-amzn-requestid": "req-1"].merging(headers) { $1 }, body: Data(body.utf8))
+    }
+}
+
+/// The same number every time, for a fixed CallerReference.
+struct FixedRandom: RandomSource {
+    let value: Double
+    func unit() -> Double { value }
+}
+
+extension AWSClient {
+    /// A client in `region` with static credentials over `transport`, waiting on `clock` and drawing from `random`.
+    static func scripted(
+        _ transport: some HTTPTransport, clock: SteppingClock, random: any RandomSource = FixedRandom(value: 0.5), region: String = "us-east-1"
+    )
+        -> AWSClient
+    {
+        AWSClient(
+            region: region, credentials: StaticCredentialProvider(Credentials(accessKeyID: "AKID", secretAccessKey: "secret"), source: "test"),
+            transport: transport, clock: clock, random: random)
+    }
+}
