@@ -49,13 +49,16 @@ extension Workspace {
     }
 
     /// Reads of the names that the stack's new resources would take, so that the plan can stop when one
-    /// is taken: by a look-alike made by hand, or by another state. Names not known before apply are skipped.
-    func creationChecks(_ stack: Stack, skipping: Set<String>) -> [(address: String, type: String, id: String, prior: [String: JSON])] {
+    /// is taken: by a look-alike made by hand, or by another state. Names not known before apply are skipped;
+    /// names made of `lookups` outputs are known.
+    func creationChecks(
+        _ stack: Stack, skipping: Set<String>, lookups: [String: [String: JSON]] = [:]
+    ) -> [(address: String, type: String, id: String, prior: [String: JSON])] {
         var checks: [(address: String, type: String, id: String, prior: [String: JSON])] = []
         for resource in stack.resources where !skipping.contains(resource.address) {
             guard let provider = providers[resource.typeName], !(provider is any LookupProvider) else { continue }
             var sensitive = Set<String>()
-            let attributes = resource.attributes.mapValues { $0.resolve(sensitivePaths: &sensitive) { _ in nil } }
+            let attributes = resource.attributes.mapValues { $0.resolve(sensitivePaths: &sensitive) { lookups[$0.address]?[$0.output] } }
             guard let id = provider.physicalID(for: attributes) else { continue }
             checks.append((resource.address, resource.typeName, id, attributes))
         }
@@ -64,7 +67,9 @@ extension Workspace {
 
     /// Reads of the new names of recorded resources that the declaration renames (a replace), so that the
     /// plan stops when the new name is taken, as for a create. Keyed by `Planner.renameCheckKey`.
-    func renameChecks(_ stack: Stack, records: [RecordedResource]) -> [(address: String, type: String, id: String, prior: [String: JSON])] {
+    func renameChecks(
+        _ stack: Stack, records: [RecordedResource], lookups: [String: [String: JSON]] = [:]
+    ) -> [(address: String, type: String, id: String, prior: [String: JSON])] {
         let recorded = Dictionary(records.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
         var checks: [(address: String, type: String, id: String, prior: [String: JSON])] = []
         for resource in stack.resources {
@@ -72,7 +77,7 @@ extension Workspace {
                 !(provider is any LookupProvider)
             else { continue }
             var sensitive = Set<String>()
-            let attributes = resource.attributes.mapValues { $0.resolve(sensitivePaths: &sensitive) { _ in nil } }
+            let attributes = resource.attributes.mapValues { $0.resolve(sensitivePaths: &sensitive) { lookups[$0.address]?[$0.output] } }
             guard let newID = provider.physicalID(for: attributes), let oldID = provider.physicalID(for: record.attributes), newID != oldID
             else { continue }
             checks.append((Planner.renameCheckKey(resource.address), resource.typeName, newID, attributes))

@@ -97,9 +97,16 @@ public struct Workspace: Sendable {
             for (address, intent) in intents.sorted(by: { $0.key < $1.key }) where recordsByAddress[address] == nil {
                 if let resource = declared[address], let name = intent.plannedName { targets.append((address, resource.typeName, name, [:])) }
             }
-            targets += creationChecks(stack, skipping: Set(recordsByAddress.keys).union(intents.keys))
+            let skipping = Set(recordsByAddress.keys).union(intents.keys)
+            targets += creationChecks(stack, skipping: skipping)
             targets += renameChecks(stack, records: records)
             refreshed = await planner.refresh(targets)
+            // Names made of look-up outputs (a bucket named after the account id) are checked once those are known.
+            let checked = Set(targets.map(\.address))
+            let lookups = try await evaluatedLookups
+            let later = (creationChecks(stack, skipping: skipping, lookups: lookups) + renameChecks(stack, records: records, lookups: lookups))
+                .filter { !checked.contains($0.address) }
+            if !later.isEmpty { refreshed?.merge(await planner.refresh(later)) { $1 } }
             try await addCreationDates(to: &refreshed, intents: intents, stack: stack)
             await findUnnamedCreates(
                 into: &refreshed, intents: intents, stack: stack, records: records,

@@ -377,3 +377,55 @@ import Testing
         }
     }
 }
+
+/// A new resource whose name is made of a look-up's output (a bucket named after the account id): its name is
+/// checked once the look-up is known, like any other.
+@Suite struct LookupNamedCreationTests {
+    let cloud = FakeCloud()
+
+    struct Account: ResourceDeclaration {
+        static let typeName = "fake_account"
+        let logicalName = "current"
+        let options = ResourceOptions()
+        var attributes: [String: Value] { [:] }
+        func validate() -> [ValidationIssue] { [] }
+    }
+
+    struct AccountProvider: LookupProvider {
+        let typeName = Account.typeName
+        func lookup(_ attributes: [String: JSON]) async throws -> [String: JSON] { ["accountId": "123456789012"] }
+    }
+
+    /// A fake resource named `artifacts-<account id>`.
+    struct Named: ResourceDeclaration {
+        static let typeName = FakeResource.typeName
+        let logicalName = "artifacts"
+        let options = ResourceOptions()
+        var attributes: [String: Value] {
+            [
+                "name": .concat([.json("artifacts-"), .reference(Account().output("accountId"))]), "kind": .json("basic"),
+                "size": .json(1), "tags": .json([:]), "forceDestroy": .json(false),
+            ]
+        }
+        func validate() -> [ValidationIssue] { [] }
+    }
+
+    @Test func aNameTakenUnderTheLookedUpAccountStopsThePlan() async throws {
+        let workspace = Workspace(
+            stateDir: temporaryDirectory(),
+            providers: ProviderRegistry([FakeProvider(typeName: FakeResource.typeName, cloud: cloud), AccountProvider()]),
+            environment: ["CAIRN_STATE_KEY": "test passphrase"])
+        let stack = makeStack([Account(), Named()])
+        let free = try await workspace.plan(stack, region: "us-east-1")
+        #expect(free.resources.first { $0.address == "fake_thing.artifacts" }?.action == .create)
+        #expect(cloud.callLog == ["read artifacts-123456789012"], "the name was checked, with the account id in it")
+
+        cloud.put("artifacts-123456789012", ["name": "artifacts-123456789012", "kind": "basic", "size": 1, "tags": ["owner": "a colleague"]])
+        do {
+            _ = try await workspace.plan(stack, region: "us-east-1")
+            Issue.record("planned a create over a look-alike")
+        } catch {
+            #expect("\(error)".contains("artifacts-123456789012 already exists in AWS and was not created by this stack"), "\(error)")
+        }
+    }
+}
