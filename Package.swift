@@ -49,7 +49,10 @@ let package = Package(
         .target(name: "Cairn", dependencies: ["CairnCLI", "CairnEngine", "CairnResources", "CairnJSON"]),
         .target(
             name: "Stacks", dependencies: ["Cairn"], path: "stacks",
-            exclude: ["cairn", "b2b-ecommerce-platform.md", "production-experience-showcase.md", "ecommerce-ai-platform.md"]),
+            exclude: [
+                "cairn", "b2b-ecommerce-platform.md", "production-experience-showcase.md", "ecommerce-ai-platform.md",
+                "cloud-health-dashboard.md",
+            ]),
         .executableTarget(name: "cairn", dependencies: ["Cairn", "Stacks"], path: "stacks/cairn"),
         // bench/run: writes a state of N resources directly, for `cairn plan --refresh=false` at 10,000 resources.
         .executableTarget(

@@ -49,7 +49,7 @@ public let b2bEcommercePlatform = StackDefinition(
 
     let bucketName = env.suffixed("codepipeline-b2b-ecommerce-artifacts")
     let artifacts = S3Bucket.pipelineArtifacts(
-        "artifacts", name: bucketName, encryption: .sseKMS(keyID: artifactsKey.arn.input, bucketKey: true))
+        "artifacts", name: Input(bucketName), encryption: .sseKMS(keyID: artifactsKey.arn.input, bucketKey: true))
 
     // MARK: Builds
 

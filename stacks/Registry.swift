@@ -7,6 +7,7 @@ public let registeredStacks: [StackDefinition] = [
     b2bEcommercePlatform,
     productionExperienceShowcase,
     ecommerceAIPlatform,
+    cloudHealthDashboard,
     driftWatch,
     benchSynthetic,
 ]

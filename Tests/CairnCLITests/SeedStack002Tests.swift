@@ -156,14 +156,6 @@ import Testing
         #expect(try await run(["state", "list", stack, "--env", env]).stdout.isEmpty)
 
         // No secret value in anything printed, nor in any byte under the state directory.
-        let secretValues = Array(secrets.values) + [rotated, CairnRunner.gitHubToken]
-        for result in outputs {
-            for value in secretValues { #expect(!result.stdout.contains(value) && !result.stderr.contains(value), "\(value) leaked: \(result)") }
-        }
-        let files = FileManager.default.enumerator(atPath: cairn.stateDir.path)?.compactMap { $0 as? String } ?? []
-        for file in files {
-            guard let bytes = FileManager.default.contents(atPath: cairn.stateDir.appendingPathComponent(file).path) else { continue }
-            for value in secretValues { #expect(bytes.range(of: Data(value.utf8)) == nil, "\(file) holds a secret in clear") }
-        }
+        expectNoSecrets(Array(secrets.values) + [rotated, CairnRunner.gitHubToken], printedBy: outputs, stateDir: cairn.stateDir)
     }
 }

@@ -7,7 +7,7 @@ import CairnJSON
 extension PolicyStatement {
     /// Denies every request to the bucket `name` and its objects that does not use TLS (what AWS Security
     /// Hub's S3.5 control asks for); S3 otherwise accepts plain HTTP.
-    public static func denyInsecureTransport(bucket name: String) -> PolicyStatement {
+    public static func denyInsecureTransport(bucket name: Input<String>) -> PolicyStatement {
         PolicyStatement(
             sid: "DenyInsecureTransport", effect: .deny, principals: [.anyone], actions: ["s3:*"],
             resources: ["arn:aws:s3:::\(name)", "arn:aws:s3:::\(name)/*"],
@@ -48,11 +48,11 @@ extension S3Bucket {
     /// given), private, TLS only, and cleaned up: objects expire after `expirationDays` and their old versions a
     /// week later. `forceDestroy` empties it on destroy, since artifacts are rebuilt by the next run.
     public static func pipelineArtifacts(
-        _ logicalName: String, name: String, encryption: Encryption = .sseS3, expirationDays: Int = 30, tags: Tags = [:],
+        _ logicalName: String, name: Input<String>, encryption: Encryption = .sseS3, expirationDays: Int = 30, tags: Tags = [:],
         forceDestroy: Bool = true, options: ResourceOptions = ResourceOptions()
     ) -> S3Bucket {
         S3Bucket(
-            logicalName, name: Input(name), versioning: .enabled, encryption: encryption, publicAccessBlock: .blockAll,
+            logicalName, name: name, versioning: .enabled, encryption: encryption, publicAccessBlock: .blockAll,
             lifecycleRules: [.init(id: "expire-artifacts", expirationDays: expirationDays, noncurrentVersionExpirationDays: 7)],
             policy: PolicyDocument([.denyInsecureTransport(bucket: name)]), tags: tags, forceDestroy: forceDestroy,
             options: options)
@@ -69,7 +69,7 @@ extension S3Bucket {
     ) -> S3Bucket {
         S3Bucket(
             logicalName, name: Input(name), versioning: .enabled, encryption: .sseS3, publicAccessBlock: .blockAll,
-            lifecycleRules: lifecycleRules, policy: PolicyDocument([.denyInsecureTransport(bucket: name)]), tags: tags,
+            lifecycleRules: lifecycleRules, policy: PolicyDocument([.denyInsecureTransport(bucket: Input(name))]), tags: tags,
             forceDestroy: forceDestroy, options: ResourceOptions(preventDestroy: preventDestroy))
     }
 }
