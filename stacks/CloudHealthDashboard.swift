@@ -303,7 +303,7 @@ public let cloudHealthDashboard = StackDefinition(
 
     let notifications = SNSTopic(
         "notifications", name: Input(env.suffixed("cloud-health-pipeline-notifications")), displayName: "Cloud Health Dashboard",
-        policy: .eventBridgeCanPublish(account: accountId.input))
+        policy: .alertsCanPublish(account: accountId.input))
     var alerts: [any ResourceDeclaration] = [
         notifications,
         SNSSubscription("email", topicArn: notifications.arn.input, protocol: .email, endpoint: Input(vars[healthAlertEmail])),

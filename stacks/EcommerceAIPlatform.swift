@@ -113,7 +113,7 @@ public let ecommerceAIPlatform = StackDefinition(
         // which an SNS topic refuses unless its policy lets it publish.
         let topic = SNSTopic(
             "\(stage)Approvals", name: Input(topicName), displayName: "\(project) \(stage) approvals",
-            policy: .eventBridgeCanPublish(account: account.input))
+            policy: .alertsCanPublish(account: account.input))
         let subscription = SNSSubscription(
             "\(stage)ApprovalEmail", topicArn: topic.arn.input, protocol: .email, endpoint: Input(vars[email]))
         return Environment(stage: stage, bucket: bucket, parameters: parameters, topic: topic, subscription: subscription)

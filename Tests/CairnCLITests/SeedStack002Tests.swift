@@ -69,7 +69,7 @@ import Testing
         #expect(exports.stdout.contains("export AWS_ACCOUNT_ID='123456789012'"), "\(exports)")
         let topicPolicy = try JSONValue(
             parsing: try await aws(["sns", "get-topic-attributes", "--topic-arn", devTopic])["Attributes"]["Policy"].string ?? "")
-        #expect(topicPolicy["Statement"][0]["Principal"]["Service"] == "events.amazonaws.com", "\(topicPolicy)")
+        #expect(topicPolicy["Statement"][0]["Principal"]["Service"] == ["cloudwatch.amazonaws.com", "events.amazonaws.com"], "\(topicPolicy)")
         let rule = try await aws(["events", "describe-rule", "--name", "\(project)-pipeline-failed"])
         let pattern = try JSONValue(parsing: rule["EventPattern"].string ?? "")
         #expect(pattern["detail"]["state"] == ["FAILED"])
@@ -132,7 +132,7 @@ import Testing
         #expect(secret["Parameter"]["Value"] == .string(secrets["DEV_JWT_SECRET"]!), "the declared secret is back")
         let restored = try JSONValue(
             parsing: try await aws(["sns", "get-topic-attributes", "--topic-arn", devTopic])["Attributes"]["Policy"].string ?? "")
-        #expect(restored["Statement"][0]["Principal"]["Service"] == "events.amazonaws.com")
+        #expect(restored["Statement"][0]["Principal"]["Service"] == ["cloudwatch.amazonaws.com", "events.amazonaws.com"])
         #expect(try await run(["drift", stack, "--env", env]).status == 0)
 
         // Destroy: refused whole while prod's state bucket is protected; --exclude-protected leaves only it;

@@ -206,6 +206,16 @@ public struct Executor: Sendable {
             let applied: Applied
             do {
                 applied = try await provider.create(desired)
+            } catch let partial as PartialCreate {
+                // It exists: recorded, so that the next plan reads it and finishes it.
+                let made = try record(change, id: partial.applied.id, attributes: desired, outputs: partial.applied.outputs)
+                if try store.resource(at: address) != nil {
+                    try store.commitUpdate(made, command: command)
+                    _ = try store.discardIntent(intent.id)
+                } else {
+                    try store.commitCreate(made, command: command, resolvingIntent: intent.id)
+                }
+                throw partial
             } catch let error as any RefusalError where error.isRefusal {
                 // AWS answered no: nothing was created, and nothing under that name may be adopted later.
                 _ = try store.discardIntent(intent.id)

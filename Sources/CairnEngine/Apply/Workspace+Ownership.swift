@@ -107,6 +107,7 @@ extension Workspace {
         ownership: Ownership
     ) async {
         let recordedIDs = Set(records.map(\.id))
+        var claimed: [String: [String]] = [:]  // found id → the addresses whose search found it
         for resource in stack.resources {
             guard let intent = intents[resource.address], intent.plannedName == nil,
                 let provider = providers[resource.typeName] as? any UnnamedCreateRecovery
@@ -118,8 +119,20 @@ extension Workspace {
                     attributes, ownership: ownership, since: intent.recordedAt.addingTimeInterval(-PendingCreate.clockTolerance),
                     excluding: recordedIDs)
                 refreshed?[resource.address] = .success(found)
+                if let found { claimed[found.id, default: []].append(resource.address) }
             } catch {
                 refreshed?[resource.address] = .failure(error)
+            }
+        }
+        // Two interrupted creates that both find the same resource: only one made it, and nothing says which.
+        for (id, addresses) in claimed where addresses.count > 1 {
+            for address in addresses {
+                refreshed?[address] = .failure(
+                    RecoveryAmbiguity(
+                        typeName: stack.resources.first { $0.address == address }?.typeName ?? "", candidates: [id],
+                        advice:
+                            "the interrupted creates of \(addresses.sorted().joined(separator: " and ")) could each have made it: import it at the address it belongs to (`cairn import \(stack.name) ADDRESS \(id)`), and the next apply creates the other."
+                    ))
             }
         }
     }

@@ -143,7 +143,11 @@ public struct RecoveryAmbiguity: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String {
-        "\(candidates.count) \(typeName) resources carry this state's ownership tags and were created since the interrupted create (\(candidates.joined(separator: ", "))), so Cairn cannot tell which one it made: \(advice)"
+        let found =
+            candidates.count == 1
+            ? "the \(typeName) \(candidates[0]) carries this state's ownership tags and was created since the interrupted create"
+            : "\(candidates.count) \(typeName) resources carry this state's ownership tags and were created since the interrupted create (\(candidates.joined(separator: ", ")))"
+        return "\(found), so Cairn cannot tell which one it made: \(advice)"
     }
 }
 

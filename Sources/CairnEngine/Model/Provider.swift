@@ -31,6 +31,33 @@ public struct Applied: Sendable, Hashable {
     }
 }
 
+/// A create whose resource exists (its first call succeeded) but whose later steps failed: a policy, a setting, a
+/// read of its outputs. The executor records the resource, so that the next plan reads it and makes the update that
+/// finishes the job, and reports `underlying` as the create's failure; nothing made is ever forgotten.
+public struct PartialCreate: Error, CustomStringConvertible {
+    /// The resource as far as it was made.
+    public let applied: Applied
+    /// Why the rest failed.
+    public let underlying: any Error
+
+    public init(_ applied: Applied, underlying: any Error) {
+        self.applied = applied
+        self.underlying = underlying
+    }
+
+    public var description: String { "\(underlying) (\(applied.id) was created; the next apply finishes it)" }
+
+    /// Runs `steps`, the rest of a create that made `applied`: a failure among them becomes a `PartialCreate`.
+    public static func completing(_ applied: Applied, _ steps: () async throws -> Void) async throws -> Applied {
+        do {
+            try await steps()
+        } catch {
+            throw PartialCreate(applied, underlying: error)
+        }
+        return applied
+    }
+}
+
 /// Reads, creates, updates and deletes one resource type. Everything it sees is concrete data: the
 /// engine has resolved references before calling it.
 public protocol ResourceProvider: Sendable {

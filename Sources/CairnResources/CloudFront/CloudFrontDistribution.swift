@@ -686,7 +686,7 @@ struct CloudFrontDistributionProvider: UnnamedCreateRecovery {
             if InterruptedCreate.isOurs(CloudFrontWire.tags(from: tags ?? nil), ownership) { candidates.append(id) }
         }
         let advice =
-            "import the one to keep (`cairn import STACK ADDRESS DISTRIBUTION_ID`), then disable and delete the other (`aws cloudfront get-distribution-config`, `update-distribution` with Enabled false, `delete-distribution`)."
+            "import the one this address made (`cairn import STACK ADDRESS DISTRIBUTION_ID`); another distribution that this stack declares may have made the other, so import it at its own address, and disable and delete any left over (`aws cloudfront update-distribution` with Enabled false, then `delete-distribution`)."
         guard let id = try InterruptedCreate.single(candidates, typeName: typeName, advice: advice) else { return nil }
         return try await read(id: id, prior: attributes)
     }

@@ -350,7 +350,7 @@ struct CloudWatchMetricAlarmProvider: ResourceProvider {
         guard let alarm = try await describe(id) else {
             throw AWSServiceError(
                 QueryOperation.cloudWatch.describeAlarms, status: 404, code: "ResourceNotFound",
-                message: "The alarm \(id) no longer exists", requestID: nil)
+                message: "The alarm \(id) was deleted while Cairn updated it: run apply again, which re-creates it", requestID: nil)
         }
         try await TaggingAPI.cloudWatch.sync(client, resource: alarm.string("AlarmArn") ?? "", from: old.tags(), to: new.tags())
         return Applied(id: id, outputs: Self.outputs(alarm))

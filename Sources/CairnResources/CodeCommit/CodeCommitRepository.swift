@@ -187,7 +187,10 @@ struct CodeCommitRepositoryProvider: ResourceProvider {
     static func observedKey(_ live: String?, declared: JSON?) -> JSON {
         guard let declared = declared?.stringValue else { return .null }
         guard let live else { return .null }
-        let same = live == declared || live.hasSuffix(":key/\(declared)") || declared.hasPrefix("alias/") || declared.contains(":alias/")
+        // An id and an ARN of one key name it either way round; an alias cannot be compared without a look-up.
+        let same =
+            live == declared || live.hasSuffix(":key/\(declared)") || declared.hasSuffix(":key/\(live)") || declared.hasPrefix("alias/")
+            || declared.contains(":alias/")
         return .string(same ? declared : live)
     }
 

@@ -216,13 +216,14 @@ struct IAMRoleProvider: ResourceProvider {
         let tags = attributes.tags()
         if !tags.isEmpty { parameters.list("Tags", tags.keys.sorted().map { ["Key": $0, "Value": tags[$0]!] }) }
         let result = try await client.query(.iam.createRole, parameters)
-        for (policyName, document) in (attributes["inlinePolicies"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
-            try await putInlinePolicy(role: name, name: policyName, document: document)
+        return try await PartialCreate.completing(Applied(id: name, outputs: Self.outputs(result["Role"] ?? XMLNode("Role")))) {
+            for (policyName, document) in (attributes["inlinePolicies"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                try await putInlinePolicy(role: name, name: policyName, document: document)
+            }
+            for arn in attributes.strings("managedPolicyArns") {
+                _ = try await client.query(.iam.attachRolePolicy, ["RoleName": name, "PolicyArn": arn])
+            }
         }
-        for arn in attributes.strings("managedPolicyArns") {
-            _ = try await client.query(.iam.attachRolePolicy, ["RoleName": name, "PolicyArn": arn])
-        }
-        return Applied(id: name, outputs: Self.outputs(result["Role"] ?? XMLNode("Role")))
     }
 
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {

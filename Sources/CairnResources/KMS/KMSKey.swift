@@ -147,10 +147,14 @@ struct KMSKeyProvider: UnnamedCreateRecovery {
         if !tags.isEmpty { input["Tags"] = tagList(tags, keyName: "TagKey", valueName: "TagValue") }
         let metadata = try await acceptingNewPrincipals { try await client.json(.kms.createKey, .object(input)) }["KeyMetadata"] ?? [:]
         let id = metadata["KeyId"]?.stringValue ?? ""
-        if attributes.bool("enableKeyRotation") == true {
-            _ = try await client.json(.kms.enableKeyRotation, ["KeyId": .string(id)])
+        return try await PartialCreate.completing(Applied(id: id, outputs: Self.outputs(metadata))) {
+            guard attributes.bool("enableKeyRotation") == true else { return }
+            // A key just made may not be visible to every KMS host yet.
+            _ = try await retrying(
+                while: ["NotFoundException", "DisabledException"], "the new KMS key \(id)", "accept rotation", clock: client.waitClock,
+                timeout: Self.policyPropagationTimeout, interval: .seconds(2)
+            ) { try await client.json(.kms.enableKeyRotation, ["KeyId": .string(id)]) }
         }
-        return Applied(id: id, outputs: Self.outputs(metadata))
     }
 
     /// Cancels a scheduled deletion and re-enables the key first (KMS leaves a cancelled key disabled, and refuses
@@ -271,21 +275,24 @@ struct KMSKeyProvider: UnnamedCreateRecovery {
         var candidates: [String] = []
         for key in try await client.jsonAll(.kms.listKeys) {
             guard let id = key["KeyId"]?.stringValue, !excluding.contains(id) else { continue }
-            guard
-                let metadata = try await nilIfNotFound(
-                    Self.goneCodes,
-                    {
-                        try await client.json(.kms.describeKey, ["KeyId": .string(id)])["KeyMetadata"]
-                    }) ?? nil,
-                metadata["KeyManager"]?.stringValue == "CUSTOMER", metadata["KeyState"]?.stringValue != "PendingDeletion",
-                let created = metadata["CreationDate"]?.doubleValue, Date(timeIntervalSince1970: created) >= since,
-                attributes.string("description").map({ $0 == metadata["Description"]?.stringValue ?? "" }) ?? true
-            else { continue }
-            let tags = try await nilIfNotFound(Self.goneCodes) { try await client.jsonAll(.kms.listResourceTags, ["KeyId": .string(id)]) }
-            if InterruptedCreate.isOurs(tagMap(.array(tags ?? []), keyName: "TagKey", valueName: "TagValue"), ownership) { candidates.append(id) }
+            // Keys whose policy shuts this caller out (another team's) cannot be this stack's: skipped, not fatal.
+            do {
+                guard
+                    let metadata = try await nilIfNotFound(
+                        Self.goneCodes, { try await client.json(.kms.describeKey, ["KeyId": .string(id)])["KeyMetadata"] })
+                        ?? nil,
+                    metadata["KeyManager"]?.stringValue == "CUSTOMER", metadata["KeyState"]?.stringValue != "PendingDeletion",
+                    let created = metadata["CreationDate"]?.doubleValue, Date(timeIntervalSince1970: created) >= since,
+                    attributes.string("description").map({ $0 == metadata["Description"]?.stringValue ?? "" }) ?? true
+                else { continue }
+                let tags = try await nilIfNotFound(Self.goneCodes) { try await client.jsonAll(.kms.listResourceTags, ["KeyId": .string(id)]) }
+                if InterruptedCreate.isOurs(tagMap(.array(tags ?? []), keyName: "TagKey", valueName: "TagValue"), ownership) { candidates.append(id) }
+            } catch let error as AWSServiceError where error.code == "AccessDeniedException" {
+                continue
+            }
         }
         let advice =
-            "import the one to keep (`cairn import STACK ADDRESS KEY_ID`) and schedule the other's deletion (`aws kms schedule-key-deletion --key-id KEY_ID`)."
+            "import the one this address made (`cairn import STACK ADDRESS KEY_ID`); another key that this stack declares may have made the other, so import it at its own address, and schedule the deletion of any left over (`aws kms schedule-key-deletion --key-id KEY_ID`)."
         guard let id = try InterruptedCreate.single(candidates, typeName: typeName, advice: advice) else { return nil }
         return try await read(id: id, prior: attributes)
     }

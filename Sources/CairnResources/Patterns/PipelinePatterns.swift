@@ -6,11 +6,12 @@ import CairnJSON
 
 extension PolicyStatement {
     /// Denies every request to the bucket `name` and its objects that does not use TLS (what AWS Security
-    /// Hub's S3.5 control asks for); S3 otherwise accepts plain HTTP.
-    public static func denyInsecureTransport(bucket name: Input<String>) -> PolicyStatement {
+    /// Hub's S3.5 control asks for); S3 otherwise accepts plain HTTP. The ARNs are in the `aws` partition unless
+    /// `partition` says otherwise (`aws-cn`, `aws-us-gov`).
+    public static func denyInsecureTransport(bucket name: Input<String>, partition: String = "aws") -> PolicyStatement {
         PolicyStatement(
             sid: "DenyInsecureTransport", effect: .deny, principals: [.anyone], actions: ["s3:*"],
-            resources: ["arn:aws:s3:::\(name)", "arn:aws:s3:::\(name)/*"],
+            resources: ["arn:\(partition):s3:::\(name)", "arn:\(partition):s3:::\(name)/*"],
             conditions: [PolicyCondition("Bool", "aws:SecureTransport", ["false"])])
     }
 }
@@ -109,16 +110,16 @@ public struct TerraformStateBackend: Sendable {
 }
 
 extension ResourcePolicy {
-    /// An SNS topic policy (`SNSTopic(policy:)`) letting EventBridge rules of `account` publish to the topic: a topic
-    /// with AWS's default policy drops their events. The statement names no resource, so the topic fills in its own
-    /// ARN. The account's principals publish through their IAM policies, as with the default policy's owner
-    /// statement, which a declared policy replaces.
-    public static func eventBridgeCanPublish(account: Input<String>) -> ResourcePolicy {
+    /// An SNS topic policy (`SNSTopic(policy:)`) letting EventBridge rules and CloudWatch alarms of `account` publish
+    /// to the topic. A declared policy replaces SNS's default one, whose owner statement is what lets alarms publish,
+    /// and EventBridge needs a statement of its own in any case. The statement names no resource, so the topic fills
+    /// in its own ARN. The account's principals publish through their IAM policies.
+    public static func alertsCanPublish(account: Input<String>) -> ResourcePolicy {
         .document(
             PolicyDocument([
                 PolicyStatement(
-                    sid: "EventBridgeCanPublish", principals: [.service("events.amazonaws.com")], actions: ["sns:Publish"],
-                    conditions: [PolicyCondition("StringEquals", "aws:SourceAccount", [account])])
+                    sid: "AlertsCanPublish", principals: [.service("cloudwatch.amazonaws.com"), .service("events.amazonaws.com")],
+                    actions: ["sns:Publish"], conditions: [PolicyCondition("StringEquals", "aws:SourceAccount", [account])])
             ]))
     }
 }
@@ -126,7 +127,7 @@ extension ResourcePolicy {
 extension EventBridgeRule {
     /// A rule on the failed executions of the pipeline `pipelineName` (`CodePipeline Pipeline Execution State Change`,
     /// state `FAILED`) that publishes each to `topics`, whose policies must let EventBridge publish
-    /// (`PolicyDocument.eventBridgeCanPublish`).
+    /// (`ResourcePolicy.alertsCanPublish`).
     public static func pipelineFailed(
         _ logicalName: String, name: Input<String>, pipelineName: String, topics: [Input<String>], tags: Tags = [:]
     ) -> EventBridgeRule {

@@ -396,8 +396,9 @@ struct S3BucketProvider: ResourceProvider {
             ? .none : .xml([S3BucketWire.element("LocationConstraint", client.region)])
         // Object Ownership goes with the create: buckets without it would behave as ObjectWriter.
         try await call(.s3.createBucket, name, ["ObjectOwnership": ownership], body: body)
-        try await apply(name, from: newBucket, to: attributes)
-        return Applied(id: name, outputs: outputs(name))
+        return try await PartialCreate.completing(Applied(id: name, outputs: outputs(name))) {
+            try await apply(name, from: newBucket, to: attributes)
+        }
     }
 
     /// What a new bucket is, as far as `apply` needs to know: what it must change after CreateBucket.

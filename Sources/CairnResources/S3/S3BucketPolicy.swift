@@ -142,8 +142,15 @@ struct S3BucketPolicyCalls {
     /// Puts `policy` on the bucket; null deletes the bucket's policy (none there is fine).
     func write(_ bucket: String, _ policy: JSON) async throws {
         if !policy.isNull {
-            _ = try await client.restXML(
-                .s3.putBucketPolicy, ["Bucket": bucket], body: .raw(Data(policy.description.utf8), contentType: "application/json"))
+            // S3 refuses a principal that IAM created seconds ago ("Invalid principal in policy") until IAM's change
+            // reaches it: retried for a minute, as KMS key policies are.
+            _ = try await retrying(
+                while: ["MalformedPolicy"], "the policy of S3 bucket \(bucket)", "be accepted", clock: client.waitClock, timeout: .seconds(60),
+                interval: .seconds(3)
+            ) {
+                try await client.restXML(
+                    .s3.putBucketPolicy, ["Bucket": bucket], body: .raw(Data(policy.description.utf8), contentType: "application/json"))
+            }
             return
         }
         do {

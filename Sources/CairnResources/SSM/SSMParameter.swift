@@ -250,9 +250,10 @@ struct SSMParameterProvider: ResourceProvider {
 
     /// Back to Standard replaces the parameter: AWS never moves one down from Advanced (where Intelligent-Tiering may
     /// have put it). Any other tier change is made in place.
+    /// AWS never moves a parameter from Advanced back to Standard: that replaces it. From Intelligent-Tiering (which
+    /// shows as declared) it is updated in place, since AWS may well hold it at Standard.
     func forcesReplacement(_ path: String, from old: JSON?, to new: JSON?) -> Bool {
-        let standard = JSON.string(SSMParameter.Tier.standard.rawValue)
-        return path == "tier" && new == standard && old != standard
+        path == "tier" && new == .string(SSMParameter.Tier.standard.rawValue) && old == .string(SSMParameter.Tier.advanced.rawValue)
     }
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }
@@ -306,7 +307,16 @@ struct SSMParameterProvider: ResourceProvider {
         let tags = attributes.tags()
         if !tags.isEmpty { input["Tags"] = tagList(tags, keyName: "Key", valueName: "Value") }
         _ = try await client.json(.ssm.putParameter, .object(input))
-        return Applied(id: name, outputs: try await outputs(name))
+        do {
+            // An aws:ec2:image value is validated after the put: the parameter shows once that is done.
+            let read = try await retrying(
+                while: ["ParameterNotFound"], "the new SSM parameter \(name)", "be readable", clock: client.waitClock, timeout: .seconds(120),
+                interval: .seconds(3)
+            ) { try await outputs(name) }
+            return Applied(id: name, outputs: read)
+        } catch {
+            throw PartialCreate(Applied(id: name, outputs: [:]), underlying: error)
+        }
     }
 
     /// A new version with every attribute (PutParameter with Overwrite) when anything but the tags changed; then the

@@ -134,6 +134,29 @@ import Testing
         #expect(try store.pendingIntents().map(\.plannedName) == ["thing"])
     }
 
+    @Test func aCreateWhoseLaterStepIsRefusedIsRecordedAndFinishedNextTime() async throws {
+        let workspace = workspace()
+        var thing = FakeResource("thing")
+        thing.size = 3
+        let stack = makeStack([thing])
+        cloud.partial = ["thing"]
+        let report = try await workspace.apply(try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply") { _ in }
+        #expect(!report.ok)
+        #expect(report.failed.first?.message.contains("setting the size of thing refused (thing was created") == true, "\(report.failed)")
+        let store = try #require(try workspace.store(for: stack, create: false))
+        defer { store.close() }
+        #expect(try store.resource(at: thing.address)?.physicalID == "thing", "made, so recorded")
+        #expect(try store.pendingIntents().isEmpty)
+
+        cloud.partial = []
+        let plan = try await workspace.plan(stack, region: "us-east-1")
+        #expect(plan.resources.map(\.action) == [.update])
+        #expect(plan.resources[0].changes.map(\.path) == ["size"])
+        #expect(try await workspace.apply(plan, stack: stack, command: "apply") { _ in }.ok)
+        #expect(cloud.attributes("thing")?["size"] == 3)
+        #expect(cloud.callLog.filter { $0.hasPrefix("create") } == ["create thing"], "created once")
+    }
+
     @Test func aResourceCarryingThisStatesTagIsAdoptedWithoutAnIntent() async throws {
         let workspace = workspace()
         let first = makeStack([FakeResource("other")])
@@ -363,6 +386,23 @@ import Testing
             #expect(text.contains("(thing-1, thing-2), so Cairn cannot tell which one it made: import the one to keep."), "\(text)")
         }
         #expect(cloud.callLog.allSatisfy { $0 == "search" || $0.hasPrefix("read ") }, "the plan changed nothing")
+    }
+
+    @Test func oneResourceFoundByTwoInterruptedCreatesIsAdoptedByNeither() async throws {
+        let workspace = workspace()
+        let stack = makeStack([FakeResource("one", name: "thing"), FakeResource("two", name: "thing")])
+        let lineage = try interruptedCreate(workspace, stack, address: "fake_thing.one")
+        _ = try interruptedCreate(workspace, stack, address: "fake_thing.two")
+        madeByTheCrash("thing-1", lineage: lineage)
+        do {
+            _ = try await workspace.plan(stack, region: "us-east-1")
+            Issue.record("adopted one resource at two addresses")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("the fake_thing thing-1 carries this state's ownership tags"), "\(text)")
+            #expect(text.contains("the interrupted creates of fake_thing.one and fake_thing.two could each have made it"), "\(text)")
+            #expect(text.contains("cairn import test ADDRESS thing-1"), "\(text)")
+        }
     }
 
     @Test func withoutRefreshThePlanAsksForOne() async throws {

@@ -11,6 +11,8 @@ final class FakeCloud: @unchecked Sendable {
     var failing: Set<String> = []
     /// Ids whose create is refused with a 4xx-like answer (`FakeRefusal`).
     var refusing: Set<String> = []
+    /// Ids whose create makes the resource but refuses its later step (its `size`): a `PartialCreate`.
+    var partial: Set<String> = []
     /// When each resource was created, as AWS would report it.
     var creationDates: [String: Date] = [:]
 
@@ -73,8 +75,14 @@ struct FakeProvider: ResourceProvider {
         if cloud.refusing.contains(id) { throw FakeRefusal(description: "create of \(id) refused: AlreadyExists") }
         var stored = attributes
         stored["forceDestroy"] = nil
+        let applied = Applied(id: id, outputs: ["arn": .string("arn:fake:\(id)"), "name": .string(id)])
+        if cloud.partial.contains(id) {
+            stored["size"] = 0
+            cloud.put(id, stored)
+            throw PartialCreate(applied, underlying: FakeRefusal(description: "setting the size of \(id) refused"))
+        }
         cloud.put(id, stored)
-        return Applied(id: id, outputs: ["arn": .string("arn:fake:\(id)"), "name": .string(id)])
+        return applied
     }
 
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {

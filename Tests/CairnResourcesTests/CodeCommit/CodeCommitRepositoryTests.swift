@@ -180,6 +180,9 @@ import Testing
         #expect(
             CodeCommitRepositoryProvider.observedKey(arn, declared: "1234abcd-12ab-34cd-56ef-1234567890ab") == "1234abcd-12ab-34cd-56ef-1234567890ab")
         #expect(CodeCommitRepositoryProvider.observedKey(arn, declared: "alias/repos") == "alias/repos")
+        #expect(
+            CodeCommitRepositoryProvider.observedKey("1234abcd-12ab-34cd-56ef-1234567890ab", declared: .string(arn)) == .string(arn),
+            "a bare id read back for a declared ARN")
         #expect(CodeCommitRepositoryProvider.observedKey(arn, declared: .null) == .null)
         #expect(CodeCommitRepositoryProvider.observedKey(nil, declared: "alias/repos") == .null)
         #expect(

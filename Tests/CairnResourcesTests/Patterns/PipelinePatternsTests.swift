@@ -46,11 +46,11 @@ import Testing
 
     @Test func failureAlertsReachTopicsThatLetEventBridgePublish() {
         let repository = ECRRepository("images", name: "app")
-        let policy = ResourcePolicy.eventBridgeCanPublish(account: repository.registryId.input)
+        let policy = ResourcePolicy.alertsCanPublish(account: repository.registryId.input)
         #expect(SNSTopic("alerts", name: "alerts", policy: policy).validate().isEmpty)
         var sensitive = Set<String>()
         let document = policy.value.resolve(sensitivePaths: &sensitive) { $0.output == "registryId" ? "123456789012" : nil }
-        #expect(document["Statement"]?[0]?["Principal"] == ["Service": "events.amazonaws.com"])
+        #expect(document["Statement"]?[0]?["Principal"] == ["Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]], "alarms and rules")
         #expect(document["Statement"]?[0]?["Action"] == "sns:Publish")
         #expect(document["Statement"]?[0]?["Resource"] == nil, "the topic fills in its own ARN")
         #expect(document["Statement"]?[0]?["Condition"] == ["StringEquals": ["aws:SourceAccount": "123456789012"]], "an output in a condition")
