@@ -96,6 +96,18 @@ extension ServiceModel {
         serviceID: "DynamoDB", protocol: .json, apiVersion: "2012-08-10",
         endpointPrefix: "dynamodb", signingName: "dynamodb",
         targetPrefix: "DynamoDB_20120810", jsonVersion: "1.0", xmlNamespace: nil)
+
+    /// SSO: rest-json protocol, API version 2019-06-10.
+    public static let sso = ServiceModel(
+        serviceID: "SSO", protocol: .restJSON, apiVersion: "2019-06-10",
+        endpointPrefix: "portal.sso", signingName: "awsssoportal",
+        targetPrefix: nil, jsonVersion: "1.1", xmlNamespace: nil)
+
+    /// SSO OIDC: rest-json protocol, API version 2019-06-10.
+    public static let ssoOIDC = ServiceModel(
+        serviceID: "SSO OIDC", protocol: .restJSON, apiVersion: "2019-06-10",
+        endpointPrefix: "oidc", signingName: "sso-oauth",
+        targetPrefix: nil, jsonVersion: "1.1", xmlNamespace: nil)
 }
 
 extension QueryOperation {
@@ -139,6 +151,13 @@ extension RestXMLOperation {
     public static let s3 = S3Operations()
 }
 
+extension RestJSONOperation {
+    /// The SSO operations Cairn calls, e.g. `.sso.getRoleCredentials`.
+    public static let sso = SSOOperations()
+    /// The SSO OIDC operations Cairn calls, e.g. `.ssoOIDC.createToken`.
+    public static let ssoOIDC = SSOOIDCOperations()
+}
+
 /// The STS operations Cairn calls (query protocol): add one in scripts/generate-service-models.py.
 public struct STSOperations: Sendable {
     /// `sts:GetCallerIdentity`.
@@ -146,7 +165,7 @@ public struct STSOperations: Sendable {
     /// `sts:AssumeRole`.
     public let assumeRole = QueryOperation(service: .sts, model: Operation(name: "AssumeRole", method: "POST", requestURI: "/"))
     /// `sts:AssumeRoleWithWebIdentity`.
-    public let assumeRoleWithWebIdentity = QueryOperation(service: .sts, model: Operation(name: "AssumeRoleWithWebIdentity", method: "POST", requestURI: "/"))
+    public let assumeRoleWithWebIdentity = QueryOperation(service: .sts, model: Operation(name: "AssumeRoleWithWebIdentity", method: "POST", requestURI: "/", unsigned: true))
 }
 
 /// The IAM operations Cairn calls (query protocol): add one in scripts/generate-service-models.py.
@@ -637,4 +656,16 @@ public struct DynamoDBOperations: Sendable {
     public let untagResource = JSONOperation(service: .dynamoDB, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
     /// `dynamodb:ListTagsOfResource`.
     public let listTagsOfResource = JSONOperation(service: .dynamoDB, model: Operation(name: "ListTagsOfResource", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Tags"], limitKey: nil)))
+}
+
+/// The SSO operations Cairn calls (rest-json protocol): add one in scripts/generate-service-models.py.
+public struct SSOOperations: Sendable {
+    /// `awsssoportal:GetRoleCredentials`.
+    public let getRoleCredentials = RestJSONOperation(service: .sso, model: Operation(name: "GetRoleCredentials", method: "GET", requestURI: "/federation/credentials", unsigned: true, bindings: [.init(member: "roleName", location: .querystring, name: "role_name"), .init(member: "accountId", location: .querystring, name: "account_id"), .init(member: "accessToken", location: .header, name: "x-amz-sso_bearer_token")]))
+}
+
+/// The SSO OIDC operations Cairn calls (rest-json protocol): add one in scripts/generate-service-models.py.
+public struct SSOOIDCOperations: Sendable {
+    /// `sso-oauth:CreateToken`.
+    public let createToken = RestJSONOperation(service: .ssoOIDC, model: Operation(name: "CreateToken", method: "POST", requestURI: "/token", unsigned: true, jsonBody: true))
 }
