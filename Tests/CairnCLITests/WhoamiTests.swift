@@ -186,4 +186,98 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
         #expect(typo.status == 1)
         #expect(typo.stderr.contains("(did you mean eu-north-1?)"), "\(typo)")
     }
+
+    /// Each kind of profile the credentials issue added, through the `cairn` executable: whoami names its source,
+    /// and a bad one exits 1 with one sentence.
+    @Test func credentialProcessSSOAndCABundleSources() async throws {
+        let moto = try await MotoServer.shared()
+        var environment = moto.environment()
+        environment["AWS_ACCESS_KEY_ID"] = nil
+        environment["AWS_SECRET_ACCESS_KEY"] = nil
+        let home = try #require(environment["HOME"])
+        let configFile = try #require(environment["AWS_CONFIG_FILE"])
+        try FileManager.default.createDirectory(atPath: (configFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let script = home + "/creds.sh"
+        try Data(
+            "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"\(moto.accessKeyID)\", \"SecretAccessKey\": \"\(moto.secretAccessKey)\"}'\n".utf8
+        ).write(to: URL(fileURLWithPath: script))
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: script)
+        let failing = home + "/fail.sh"
+        try Data("#!/bin/sh\necho 'helper: session locked' >&2\nexit 2\n".utf8).write(to: URL(fileURLWithPath: failing))
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: failing)
+        try Data(
+            """
+            [profile ops]
+            credential_process = \(script)
+            [profile broken]
+            credential_process = \(failing)
+            [profile dev]
+            sso_session = corp
+            sso_account_id = 1
+            sso_role_name = R
+            [profile lost]
+            sso_session = nowhere
+            sso_account_id = 1
+            sso_role_name = R
+            [sso-session corp]
+            sso_start_url = https://corp.awsapps.com/start
+            sso_region = eu-central-1
+
+            """.utf8
+        ).write(to: URL(fileURLWithPath: configFile))
+
+        let ops = try await cairn(["whoami", "--profile", "ops"], environment: environment)
+        #expect(ops.status == 0, "\(ops)")
+        #expect(ops.stdout.contains("\nCredentials:  credential_process of profile 'ops'\n"), "\(ops)")
+
+        let pem = home + "/ca.pem"
+        try Data(CABundlePEM.example.utf8).write(to: URL(fileURLWithPath: pem))
+        let withBundle = try await cairn(
+            ["whoami", "--profile", "ops"], environment: environment.merging(["AWS_CA_BUNDLE": pem, "HTTPS_PROXY": "http://proxy:3128"]) { $1 })
+        #expect(withBundle.status == 0, "\(withBundle)")
+        // moto is an http endpoint, so HTTPS_PROXY does not apply to it.
+        #expect(withBundle.stdout.hasSuffix("\nNetwork:      direct; CA bundle \(pem) from AWS_CA_BUNDLE\n"), "\(withBundle)")
+
+        let cases: [([String], [String: String], String)] = [
+            (["--profile", "broken"], [:], "Error: The credential_process of profile 'broken' exited with status 2: helper: session locked.\n"),
+            (
+                ["--profile", "dev"], [:],
+                "Error: The SSO session associated with profile 'dev' has expired or is otherwise invalid (no cached token in \(home)/.aws/sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json): to refresh it, run `aws sso login --profile dev`.\n"
+            ),
+            (
+                ["--profile", "lost"], [:],
+                "Error: Profile 'lost' names sso_session 'nowhere', which is not defined: add an [sso-session nowhere] section to \(configFile) (`aws configure sso-session` writes one) or fix the name.\n"
+            ),
+            (
+                ["--profile", "ops"], ["AWS_CA_BUNDLE": home + "/missing.pem"],
+                "Error: Cannot read the CA bundle \(home)/missing.pem (from AWS_CA_BUNDLE): check that the file exists and is readable.\n"
+            ),
+            (
+                ["--profile", "ops"], ["HTTPS_PROXY": "ftp://proxy"],
+                "Error: HTTPS_PROXY is 'ftp://proxy', which is not a proxy URL: use http://HOST:PORT (with USER:PASSWORD@ before the host if it needs them).\n"
+            ),
+        ]
+        for (arguments, extra, expected) in cases {
+            let result = try await cairn(["whoami"] + arguments, environment: environment.merging(extra) { $1 })
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stdout == "")
+            #expect(result.stderr == expected)
+        }
+    }
+}
+
+/// A self-signed certificate, for a CA bundle that parses.
+private enum CABundlePEM {
+    static let example = """
+        -----BEGIN CERTIFICATE-----
+        MIIBezCCASGgAwIBAgIUWfs1PT/ZSmzO3B5ZSn6r1cSTeKUwCgYIKoZIzj0EAwIw
+        EjEQMA4GA1UEAwwHZXhhbXBsZTAgFw0yNjEyMDUwMjUyMDFaGA8yMTI2MTExMTAy
+        NTIwMVowEjEQMA4GA1UEAwwHZXhhbXBsZTBZMBMGByqGSM49AgEGCCqGSM49AwEH
+        A0IABBWySYxJ8Do7R2+Cv6slTt8sD10yc22MxbT0SiRXF0bnBW191zfHPjS0zjOa
+        rLSZsVCWhsqJTTURNHbpDyMNDDejUzBRMB0GA1UdDgQWBBSeDXQrLE7FZKn5FcoO
+        8QMyKwWmyDAfBgNVHSMEGDAWgBSeDXQrLE7FZKn5FcoO8QMyKwWmyDAPBgNVHRMB
+        Af8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQDZ4hfiPJUXhe6hU39OMdEPoq2G
+        DawPEfxfJno2Cny5xQIgNfIGrTvaY4WtGDk+tTJHEd4vOJc2H1YCVtTgkdukNLY=
+        -----END CERTIFICATE-----
+        """
 }
