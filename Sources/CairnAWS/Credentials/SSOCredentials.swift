@@ -21,7 +21,7 @@ struct SSOProfile: Sendable, Equatable {
         guard sessionName != nil || config.value("sso_start_url", profile: profile) != nil else { return nil }
         var startURL = config.value("sso_start_url", profile: profile)
         var region = config.value("sso_region", profile: profile)
-        var where_ = "profile '\(profile)'"
+        var definedIn = "profile '\(profile)'"
         if let sessionName {
             guard let section = config.ssoSession(sessionName) else {
                 throw CredentialsError(
@@ -31,12 +31,12 @@ struct SSOProfile: Sendable, Equatable {
             // As botocore: the session's settings win; a profile may repeat them.
             startURL = section.values["sso_start_url"].flatMap { $0.isEmpty ? nil : $0 } ?? startURL
             region = section.values["sso_region"].flatMap { $0.isEmpty ? nil : $0 } ?? region
-            where_ = "sso-session '\(sessionName)'"
+            definedIn = "sso-session '\(sessionName)'"
         }
         let accountID = config.value("sso_account_id", profile: profile)
         let roleName = config.value("sso_role_name", profile: profile)
         let missing = [
-            startURL == nil ? "sso_start_url in \(where_)" : nil, region == nil ? "sso_region in \(where_)" : nil,
+            startURL == nil ? "sso_start_url in \(definedIn)" : nil, region == nil ? "sso_region in \(definedIn)" : nil,
             accountID == nil ? "sso_account_id" : nil, roleName == nil ? "sso_role_name" : nil,
         ].compactMap { $0 }
         guard let startURL, let region, let accountID, let roleName else {
