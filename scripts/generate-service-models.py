@@ -116,6 +116,9 @@ SERVICES = {
         "CreateRepository", "GetRepository", "UpdateRepositoryDescription", "UpdateRepositoryEncryptionKey",
         "DeleteRepository", "TagResource", "UntagResource", "ListTagsForResource",
     ]),
+    # IAM Identity Center sign-in (the credential chain's sso profiles): both unsigned, authorised by tokens.
+    "sso": ("sso", ["GetRoleCredentials"]),
+    "sso-oidc": ("ssoOIDC", ["CreateToken"]),
 }
 
 # The protocol Cairn speaks to each service, when a model lists several.
@@ -156,7 +159,19 @@ def bindings(model, op):
     return out, payload
 
 
-OPERATION_TYPE = {"query": "QueryOperation", "ec2": "QueryOperation", "json": "JSONOperation", "rest-xml": "RestXMLOperation"}
+OPERATION_TYPE = {
+    "query": "QueryOperation", "ec2": "QueryOperation", "json": "JSONOperation", "rest-xml": "RestXMLOperation",
+    "rest-json": "RestJSONOperation",
+}
+
+
+def has_body_members(model, op):
+    """rest-json: whether the input has members outside the URI, query string and headers (botocore then sends
+    a JSON body, `{}` when none is given)."""
+    shape_name = op.get("input", {}).get("shape")
+    if not shape_name:
+        return False
+    return any("location" not in ref for ref in model["shapes"][shape_name].get("members", {}).values())
 
 
 def operation_fields(model, protocol, paginators, name):
@@ -169,13 +184,18 @@ def operation_fields(model, protocol, paginators, name):
     fields = ["name: %s" % s(name), "method: %s" % s(http["method"]), "requestURI: %s" % s(http["requestUri"])]
     if checksum:
         fields.append("checksumRequired: true")
-    if protocol == "rest-xml":
+    # Authorised by a token in the request itself (web identity, IAM Identity Center), so sent unsigned.
+    if op.get("authtype") == "none" or op.get("auth") == ["smithy.api#noAuth"]:
+        fields.append("unsigned: true")
+    if protocol in ("rest-xml", "rest-json"):
         binds, payload = bindings(model, op)
         if binds:
             fields.append("bindings: [%s]" % ", ".join(
                 ".init(member: %s, location: .%s, name: %s)" % (s(m), {"headers": "headerPrefix"}.get(l, l), s(n))
                 for m, l, n in binds))
-        if payload:
+        if protocol == "rest-json" and has_body_members(model, op):
+            fields.append("jsonBody: true")
+        if payload and protocol == "rest-xml":
             fields.append("payload: .init(member: %s, rootElement: %s, namespace: %s, isBlob: %s)" % (
                 s(payload[0]), s(payload[1]), s(payload[2]),
                 "true" if payload[3] in ("blob", "string") else "false"))
@@ -204,13 +224,13 @@ def generate():
         meta = model["metadata"]
         protocol = PREFERRED.get(service, meta["protocol"])
         assert protocol in meta.get("protocols", [meta["protocol"]]), (service, protocol)
-        proto_case = {"query": ".query", "ec2": ".ec2", "json": ".json", "rest-xml": ".restXML"}[protocol]
+        proto_case = {"query": ".query", "ec2": ".ec2", "json": ".json", "rest-xml": ".restXML", "rest-json": ".restJSON"}[protocol]
         models.append("    /// %s: %s protocol, API version %s." % (meta["serviceId"], protocol, meta["apiVersion"]))
         models.append("    public static let %s = ServiceModel(" % swift_name)
         models.append("        serviceID: %s, protocol: %s, apiVersion: %s," % (s(meta["serviceId"]), proto_case, s(meta["apiVersion"])))
         models.append("        endpointPrefix: %s, signingName: %s," % (s(meta["endpointPrefix"]), s(meta.get("signingName", meta["endpointPrefix"]))))
         target = meta.get("targetPrefix") if protocol == "json" else None
-        json_version = meta.get("jsonVersion") if protocol == "json" else None
+        json_version = meta.get("jsonVersion") if protocol in ("json", "rest-json") else None
         models.append("        targetPrefix: %s, jsonVersion: %s, xmlNamespace: %s)" % (s(target), s(json_version), s(meta.get("xmlNamespace"))))
         models.append("")
 
@@ -238,7 +258,7 @@ def generate():
         "",
         "extension ServiceModel {",
     ] + models[:-1] + ["}", ""]
-    for op_type in ("QueryOperation", "JSONOperation", "RestXMLOperation"):
+    for op_type in ("QueryOperation", "JSONOperation", "RestXMLOperation", "RestJSONOperation"):
         lines += ["extension %s {" % op_type] + accessors[op_type] + ["}", ""]
     lines += namespaces[:-1]
     return "\n".join(lines) + "\n"

@@ -39,7 +39,7 @@ extension Cairn {
                         "connectTimeoutSource": .string(configuration.timeouts.connectSource),
                     ]
                     var described = json.objectValue ?? [:]
-                    if configuration.proxies.isConfigured { described["network"] = .string(configuration.proxies.summary(for: endpoint.url)) }
+                    if let network = configuration.networkSummary(for: endpoint.url) { described["network"] = .string(network) }
                     say(JSON.object(described).prettyDescription)
                 case .text:
                     say(
@@ -51,7 +51,7 @@ extension Cairn {
                         Credentials:  \(configuration.credentials.source)
                         Endpoint:     \(endpoint.url.absoluteString)  (from \(endpoint.source))
                         Timeouts:     \(configuration.timeouts.summary)
-                        """ + (!configuration.proxies.isConfigured ? "" : "\nNetwork:      \(configuration.proxies.summary(for: endpoint.url))"))
+                        """ + (configuration.networkSummary(for: endpoint.url).map { "\nNetwork:      \($0)" } ?? ""))
                 }
             }
         }

@@ -22,6 +22,18 @@ public enum MD5 {
     }
 }
 
+/// SHA-1, only where AWS's tools name files by it (the IAM Identity Center token cache, the CLI's credential cache);
+/// it is not a secure hash.
+public enum SHA1 {
+    /// The digest length in bytes.
+    public static let byteCount = 20
+
+    /// Returns the 20-byte SHA-1 digest of `bytes`.
+    public static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+        evpDigest(bytes, EVP_sha1())
+    }
+}
+
 /// HMAC-SHA256 (RFC 2104), as used by AWS Signature Version 4.
 public enum HMACSHA256 {
     /// Returns the 32-byte HMAC-SHA256 of `message` under `key` (any key length is allowed).

@@ -186,4 +186,152 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
         #expect(typo.status == 1)
         #expect(typo.stderr.contains("(did you mean eu-north-1?)"), "\(typo)")
     }
+
+    /// Each kind of profile the credentials issue added, through the `cairn` executable: whoami names its source,
+    /// and a bad one exits 1 with one sentence.
+    @Test func credentialProcessSSOAndCABundleSources() async throws {
+        let moto = try await MotoServer.shared()
+        var environment = moto.environment()
+        environment["AWS_ACCESS_KEY_ID"] = nil
+        environment["AWS_SECRET_ACCESS_KEY"] = nil
+        let home = try #require(environment["HOME"])
+        let configFile = try #require(environment["AWS_CONFIG_FILE"])
+        try FileManager.default.createDirectory(atPath: (configFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let script = home + "/creds.sh"
+        try Data(
+            "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"\(moto.accessKeyID)\", \"SecretAccessKey\": \"\(moto.secretAccessKey)\"}'\n".utf8
+        ).write(to: URL(fileURLWithPath: script))
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: script)
+        let failing = home + "/fail.sh"
+        try Data("#!/bin/sh\necho 'helper: session locked' >&2\nexit 2\n".utf8).write(to: URL(fileURLWithPath: failing))
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: failing)
+        try Data(
+            """
+            [profile ops]
+            credential_process = \(script)
+            [profile broken]
+            credential_process = \(failing)
+            [profile dev]
+            sso_session = corp
+            sso_account_id = 1
+            sso_role_name = R
+            [profile lost]
+            sso_session = nowhere
+            sso_account_id = 1
+            sso_role_name = R
+            [sso-session corp]
+            sso_start_url = https://corp.awsapps.com/start
+            sso_region = eu-central-1
+
+            """.utf8
+        ).write(to: URL(fileURLWithPath: configFile))
+
+        let ops = try await cairn(["whoami", "--profile", "ops"], environment: environment)
+        #expect(ops.status == 0, "\(ops)")
+        #expect(ops.stdout.contains("\nCredentials:  credential_process of profile 'ops'\n"), "\(ops)")
+
+        let pem = home + "/ca.pem"
+        try Data(CABundlePEM.example.utf8).write(to: URL(fileURLWithPath: pem))
+        let withBundle = try await cairn(
+            ["whoami", "--profile", "ops"], environment: environment.merging(["AWS_CA_BUNDLE": pem, "HTTPS_PROXY": "http://proxy:3128"]) { $1 })
+        #expect(withBundle.status == 0, "\(withBundle)")
+        // moto is an http endpoint, so HTTPS_PROXY does not apply to it.
+        #expect(withBundle.stdout.hasSuffix("\nNetwork:      direct; CA bundle \(pem) from AWS_CA_BUNDLE\n"), "\(withBundle)")
+
+        let cases: [([String], [String: String], String)] = [
+            (["--profile", "broken"], [:], "Error: The credential_process of profile 'broken' exited with status 2: helper: session locked.\n"),
+            (
+                ["--profile", "dev"], [:],
+                "Error: The SSO session associated with profile 'dev' has expired or is otherwise invalid (no cached token in \(home)/.aws/sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json): to refresh it, run `aws sso login --profile dev`.\n"
+            ),
+            (
+                ["--profile", "lost"], [:],
+                "Error: Profile 'lost' names sso_session 'nowhere', which is not defined: add an [sso-session nowhere] section to \(configFile) (`aws configure sso-session` writes one) or fix the name.\n"
+            ),
+            (
+                ["--profile", "ops"], ["AWS_CA_BUNDLE": home + "/missing.pem"],
+                "Error: Cannot read the CA bundle \(home)/missing.pem (from AWS_CA_BUNDLE): check that the file exists and is readable.\n"
+            ),
+            (
+                ["--profile", "ops"], ["HTTPS_PROXY": "ftp://proxy"],
+                "Error: HTTPS_PROXY is 'ftp://proxy', which is not a proxy URL: use http://HOST:PORT (with USER:PASSWORD@ before the host if it needs them).\n"
+            ),
+        ]
+        for (arguments, extra, expected) in cases {
+            let result = try await cairn(["whoami"] + arguments, environment: environment.merging(extra) { $1 })
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stdout == "")
+            #expect(result.stderr == expected)
+        }
+    }
+}
+
+/// A self-signed certificate, for a CA bundle that parses.
+private enum CABundlePEM {
+    static let example = """
+        -----BEGIN CERTIFICATE-----
+        MIIBezCCASGgAwIBAgIUWfs1PT/ZSmzO3B5ZSn6r1cSTeKUwCgYIKoZIzj0EAwIw
+        EjEQMA4GA1UEAwwHZXhhbXBsZTAgFw0yNjEyMDUwMjUyMDFaGA8yMTI2MTExMTAy
+        NTIwMVowEjEQMA4GA1UEAwwHZXhhbXBsZTBZMBMGByqGSM49AgEGCCqGSM49AwEH
+        A0IABBWySYxJ8Do7R2+Cv6slTt8sD10yc22MxbT0SiRXF0bnBW191zfHPjS0zjOa
+        rLSZsVCWhsqJTTURNHbpDyMNDDejUzBRMB0GA1UdDgQWBBSeDXQrLE7FZKn5FcoO
+        8QMyKwWmyDAfBgNVHSMEGDAWgBSeDXQrLE7FZKn5FcoO8QMyKwWmyDAPBgNVHRMB
+        Af8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQDZ4hfiPJUXhe6hU39OMdEPoq2G
+        DawPEfxfJno2Cny5xQIgNfIGrTvaY4WtGDk+tTJHEd4vOJc2H1YCVtTgkdukNLY=
+        -----END CERTIFICATE-----
+        """
+}
+
+/// `AWS_CA_BUNDLE` on a real TLS connection: a self-signed HTTPS endpoint (openssl, Python's ssl) that answers
+/// STS, trusted with the bundle and refused without it. One shell runs the server and both `cairn whoami`s, so
+/// nothing outlives the test.
+@Suite(.integration) struct CABundleEndToEndTests {
+    @Test func theBundleIsTrustedAndNothingElse() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = directory.appendingPathComponent("sts.py")
+        try Data(
+            """
+            import http.server, ssl, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    self.rfile.read(int(self.headers.get('Content-Length', 0)))
+                    body = b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::111122223333:user/tls</Arn><UserId>AIDATLS</UserId><Account>111122223333</Account></GetCallerIdentityResult></GetCallerIdentityResponse>'
+                    self.send_response(200); self.send_header('Content-Type', 'text/xml'); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)
+                def log_message(self, *a): pass
+            s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+            c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain(sys.argv[1], sys.argv[2])
+            s.socket = c.wrap_socket(s.socket, server_side=True)
+            open(sys.argv[3] + '.tmp', 'w').write(str(s.server_address[1])); __import__('os').rename(sys.argv[3] + '.tmp', sys.argv[3])
+            s.serve_forever()
+            """.utf8
+        ).write(to: server)
+        let script = """
+            set -eu
+            cd "$1"
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+            python3 sts.py cert.pem key.pem port & server=$!
+            trap 'kill $server' EXIT
+            for _ in $(seq 100); do [ -f port ] && break; sleep 0.1; done
+            export AWS_ENDPOINT_URL="https://127.0.0.1:$(cat port)"
+            echo "--- trusted"
+            AWS_CA_BUNDLE="$1/cert.pem" "$2" whoami 2>&1 || echo "exit $?"
+            echo "--- untrusted"
+            AWS_MAX_ATTEMPTS=1 "$2" whoami 2>&1 || echo "exit $?"
+            """
+        let home = directory.appendingPathComponent("home").path
+        let result = try await runProcess(
+            executable: "/bin/bash", arguments: ["-c", script, "bash", directory.path, CairnRunner.fixtures],
+            environment: [
+                "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": home, "AWS_REGION": "us-east-1",
+                "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_CONFIG_FILE": "\(home)/config",
+                "AWS_SHARED_CREDENTIALS_FILE": "\(home)/credentials", "NO_PROXY": "127.0.0.1",
+            ], timeout: .seconds(120))
+        let parts = result.stdout.components(separatedBy: "--- untrusted")
+        let trusted = parts.first ?? ""
+        let untrusted = parts.count > 1 ? parts[1] : ""
+        #expect(trusted.contains("Account:      111122223333"), "\(result)")
+        #expect(trusted.contains("Network:      CA bundle \(directory.path)/cert.pem from AWS_CA_BUNDLE"), "\(result)")
+        #expect(untrusted.contains("CERTIFICATE_VERIFY_FAILED") && untrusted.contains("exit 1"), "\(result)")
+    }
 }

@@ -71,6 +71,8 @@ public final class AWSClient: Sendable {
         var headers: [(name: String, value: String)]
         var body: Data
         var payload: PayloadHash = .body
+        /// Sent without a signature: the operation is authorised by a token it carries.
+        var unsigned = false
     }
 
     /// What a protocol extracts from an error answer.
@@ -91,7 +93,8 @@ public final class AWSClient: Sendable {
         while true {
             attempt += 1
             // AssumeRoleWithWebIdentity is authorised by its token alone and goes unsigned.
-            let credentials: Credentials? = self.credentials is AnonymousCredentialProvider ? nil : try await self.credentials.credentials()
+            let credentials: Credentials? =
+                request.unsigned || self.credentials is AnonymousCredentialProvider ? nil : try await self.credentials.credentials()
             let signed = sign(request, credentials: credentials, service: service, endpoint: endpoint)
             let started = ContinuousClock.now
             let outcome: Result<HTTPResponse, TransportError>

@@ -82,6 +82,6 @@ extension ServiceModel {
     /// Every service in the generated table.
     public static let all: [ServiceModel] = [
         .sts, .iam, .s3, .ecr, .ecs, .codeBuild, .codePipeline, .cloudWatchLogs, .ssm, .secretsManager, .sns,
-        .cloudWatch, .ec2, .eventBridge, .kms, .dynamoDB, .codeCommit, .cloudFront,
+        .cloudWatch, .ec2, .eventBridge, .kms, .dynamoDB, .codeCommit, .cloudFront, .sso, .ssoOIDC,
     ]
 }

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// An HTTP request as the client signs and sends it.
 public struct HTTPRequest: Sendable {
@@ -82,14 +83,17 @@ public struct HTTPClientSettings: Sendable, Hashable {
     public var connectionsPerEndpoint: Int
     /// The forward proxy this client's connections go through (CONNECT for https), or nil for direct ones.
     public var proxy: ProxySettings.Proxy?
-    // A later issue adds the trust roots (AWS_CA_BUNDLE) here, resolved next to the timeouts in
-    // AWSConfiguration, and turns them into `tlsConfiguration` below.
+    /// A PEM file of certificates trusted besides the system's (`AWS_CA_BUNDLE` / `ca_bundle`), checked by `CABundle.resolve`.
+    public var caBundle: String?
 
     /// The defaults are the AWS CLI's connect timeout and the client's default concurrency bound.
-    public init(connectTimeout: Duration = .seconds(60), connectionsPerEndpoint: Int = 32, proxy: ProxySettings.Proxy? = nil) {
+    public init(
+        connectTimeout: Duration = .seconds(60), connectionsPerEndpoint: Int = 32, proxy: ProxySettings.Proxy? = nil, caBundle: String? = nil
+    ) {
         self.connectTimeout = connectTimeout
         self.connectionsPerEndpoint = connectionsPerEndpoint
         self.proxy = proxy
+        self.caBundle = caBundle
     }
 
     /// The async-http-client configuration these settings make.
@@ -104,6 +108,12 @@ public struct HTTPClientSettings: Sendable, Hashable {
         if let proxy {
             let authorization = proxy.username.map { HTTPClient.Authorization.basic(username: $0, password: proxy.password ?? "") }
             configuration.proxy = .server(host: proxy.host, port: proxy.port, authorization: authorization)
+        }
+        if let caBundle {
+            // A TLS-inspecting proxy's or a private endpoint's CA: trusted for every connection, credential calls included.
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.file(caBundle)]
+            configuration.tlsConfiguration = tls
         }
         return configuration
     }

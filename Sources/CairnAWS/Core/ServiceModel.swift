@@ -8,6 +8,8 @@ public enum WireProtocol: String, Sendable {
     case ec2
     /// `rest-xml`: REST routes with members bound to the URI, query string, headers and an XML body (S3).
     case restXML = "rest-xml"
+    /// `rest-json`: REST routes with members bound to the URI, query string and headers, the rest as a JSON body.
+    case restJSON = "rest-json"
 }
 
 /// One AWS service as its botocore model describes it, reduced to what the client needs.
@@ -101,7 +103,15 @@ public struct RestXMLOperation: ServiceOperation {
     public let model: Operation
 }
 
-/// One operation: its HTTP binding and, for rest-xml, where each input member goes.
+/// An operation of a service that speaks rest-json (IAM Identity Center): `client.restJSON(.sso.getRoleCredentials, …)`.
+public struct RestJSONOperation: ServiceOperation {
+    /// The service the operation belongs to.
+    public let service: ServiceModel
+    /// The operation's HTTP binding and member locations.
+    public let model: Operation
+}
+
+/// One operation: its HTTP binding and, for rest-xml and rest-json, where each input member goes.
 public struct Operation: Sendable {
     public let name: String
     public let method: String
@@ -109,7 +119,11 @@ public struct Operation: Sendable {
     public let requestURI: String
     /// AWS requires a body checksum (S3 answers `InvalidRequest` without `Content-MD5` or a checksum header).
     public let checksumRequired: Bool
+    /// The model marks it unauthenticated (a token in the request authorises it): it is sent unsigned.
+    public let unsigned: Bool
     public let bindings: [Binding]
+    /// rest-json: the input has members outside the URI, query string and headers, sent as a JSON body.
+    public let jsonBody: Bool
     public let payload: Payload?
     /// rest-xml: the output member that is the answer's body, for paginated operations whose paginator paths start
     /// with it (CloudFront's `DistributionList.NextMarker`: `DistributionList` is the root element).
@@ -117,14 +131,17 @@ public struct Operation: Sendable {
     public let paginator: Paginator?
 
     public init(
-        name: String, method: String, requestURI: String, checksumRequired: Bool = false,
-        bindings: [Binding] = [], payload: Payload? = nil, outputPayload: String? = nil, paginator: Paginator? = nil
+        name: String, method: String, requestURI: String, checksumRequired: Bool = false, unsigned: Bool = false,
+        bindings: [Binding] = [], jsonBody: Bool = false, payload: Payload? = nil, outputPayload: String? = nil,
+        paginator: Paginator? = nil
     ) {
         self.name = name
         self.method = method
         self.requestURI = requestURI
         self.checksumRequired = checksumRequired
+        self.unsigned = unsigned
         self.bindings = bindings
+        self.jsonBody = jsonBody
         self.payload = payload
         self.outputPayload = outputPayload
         self.paginator = paginator

@@ -15,6 +15,8 @@ public struct AWSConfiguration: Sendable {
     public let timeouts: HTTPTimeouts
     /// The forward proxies from `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`, for every request (credentials too).
     public let proxies: ProxySettings
+    /// The extra certificate authorities from `AWS_CA_BUNDLE` or the profile's `ca_bundle`, for every request too.
+    public let caBundle: CABundle?
 
     /// Resolves credentials, region, endpoints, retry settings and timeouts.
     ///
@@ -24,10 +26,12 @@ public struct AWSConfiguration: Sendable {
     ///   - stackRegion: the region a stack declares. Cairn's one region rule: `--region`, then the
     ///     stack's declared region, then `AWS_REGION`, `AWS_DEFAULT_REGION` and the profile's `region`.
     ///   - transport: for credential lookups; by default the shared HTTP client with the resolved connect timeout.
+    ///   - helpers: how `credential_process` commands run and MFA codes are asked for.
     public static func resolve(
         environment: [String: String] = ProcessInfo.processInfo.environment, profile explicitProfile: String? = nil,
         region explicitRegion: String? = nil, stackRegion: String? = nil, transport: (any HTTPTransport)? = nil,
-        clock: any AWSClock = SystemClock(), random: any RandomSource = SystemRandom(), logger: (any AWSLogger)? = nil
+        clock: any AWSClock = SystemClock(), random: any RandomSource = SystemRandom(), logger: (any AWSLogger)? = nil,
+        helpers: CredentialHelpers = CredentialHelpers()
     ) throws -> AWSConfiguration {
         let config = try SharedConfig.load(environment: environment)
         let envProfile = environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 }
@@ -70,17 +74,25 @@ public struct AWSConfiguration: Sendable {
         }
         let timeouts = try HTTPTimeouts.resolve(environment: environment, config: config, profile: profile)
         let proxies = try ProxySettings.resolve(environment: environment)
+        let caBundle = try CABundle.resolve(environment: environment, config: config, profile: profile)
 
         let endpoints = try EndpointResolver.from(environment: environment, config: config, profile: profile)
         let chain = CredentialChain(
             environment: environment, config: config, profile: profile,
             profileIsExplicit: explicitProfile != nil, region: region, endpoints: endpoints,
-            transport: transport ?? timeouts.transport(proxies: proxies), timeout: timeouts.request,
-            clock: clock, random: random, logger: logger)
+            transport: transport ?? timeouts.transport(proxies: proxies, caBundle: caBundle), timeout: timeouts.request,
+            clock: clock, random: random, logger: logger, helpers: helpers)
         let credentials = try chain.provider()
         return AWSConfiguration(
             profile: profile, region: region, regionSource: regionSource,
-            credentials: credentials, endpoints: endpoints, retry: retry, timeouts: timeouts, proxies: proxies)
+            credentials: credentials, endpoints: endpoints, retry: retry, timeouts: timeouts, proxies: proxies, caBundle: caBundle)
+    }
+
+    /// How requests to `url` travel, when anything is set: "proxy http://proxy:3128 from HTTPS_PROXY; CA bundle /path from
+    /// AWS_CA_BUNDLE" (for `cairn whoami`); nil for a direct connection trusting the system's authorities only.
+    public func networkSummary(for url: URL) -> String? {
+        let parts = [proxies.isConfigured ? proxies.summary(for: url) : nil, caBundle?.summary].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
     /// A client for this configuration, optionally in another region; by default on the shared HTTP client.
@@ -91,15 +103,16 @@ public struct AWSConfiguration: Sendable {
     ) -> AWSClient {
         AWSClient(
             region: region ?? self.region, credentials: credentials, endpoints: endpoints, retry: retry,
-            timeout: timeouts.request, maxConcurrency: maxConcurrency, transport: transport ?? timeouts.transport(proxies: proxies),
+            timeout: timeouts.request, maxConcurrency: maxConcurrency,
+            transport: transport ?? timeouts.transport(proxies: proxies, caBundle: caBundle),
             clock: clock, random: random, logger: logger)
     }
 }
 
 extension HTTPTimeouts {
-    /// The shared HTTP clients with this connect timeout, through `proxies` where they apply.
-    func transport(proxies: ProxySettings = .none) -> HTTPClientTransport {
-        HTTPClientTransport(settings: HTTPClientSettings(connectTimeout: connect), proxies: proxies)
+    /// The shared HTTP clients with this connect timeout, through `proxies` where they apply, trusting `caBundle` too.
+    func transport(proxies: ProxySettings = .none, caBundle: CABundle? = nil) -> HTTPClientTransport {
+        HTTPClientTransport(settings: HTTPClientSettings(connectTimeout: connect, caBundle: caBundle?.path), proxies: proxies)
     }
 }
 
@@ -117,6 +130,7 @@ struct CredentialChain {
     let clock: any AWSClock
     let random: any RandomSource
     let logger: (any AWSLogger)?
+    let helpers: CredentialHelpers
 
     func provider() throws -> any CredentialProvider {
         if !profileIsExplicit, let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty {
@@ -191,7 +205,7 @@ struct CredentialChain {
                     base = provider
                 } else {
                     throw CredentialsError(
-                        "Profile '\(sourceProfile)' (source_profile of '\(name)') has no credentials: add aws_access_key_id and aws_secret_access_key to it."
+                        "Profile '\(sourceProfile)' (source_profile of '\(name)') has no credentials: add aws_access_key_id and aws_secret_access_key, credential_process or an IAM Identity Center sign-in to it."
                     )
                 }
             } else if let source = config.value("credential_source", profile: name) {
@@ -217,12 +231,44 @@ struct CredentialChain {
             let externalID = config.value("external_id", profile: name)
             let duration = config.value("duration_seconds", profile: name).flatMap(Int.init)
             let sts = stsClient(credentials: base)
-            return RefreshingCredentialProvider(source: "profile '\(name)': role \(roleARN) assumed with \(base.source)", clock: clock) {
-                try await STSCredentials.assumeRole(
-                    sts: sts, roleARN: roleARN, sessionName: session, externalID: externalID, durationSeconds: duration)
+            guard let serial = config.value("mfa_serial", profile: name) else {
+                return RefreshingCredentialProvider(source: "profile '\(name)': role \(roleARN) assumed with \(base.source)", clock: clock) {
+                    try await STSCredentials.assumeRole(
+                        sts: sts, roleARN: roleARN, sessionName: session, externalID: externalID, durationSeconds: duration)
+                }
+            }
+            let cache = AssumeRoleCache(
+                directory: (environment["HOME"] ?? NSHomeDirectory()) + "/.aws/cli/cache", roleARN: roleARN,
+                sessionName: config.value("role_session_name", profile: name), serial: serial, externalID: externalID,
+                durationSeconds: duration)
+            let (prompt, clock) = (helpers.mfaPrompt, self.clock)
+            return RefreshingCredentialProvider(
+                source: "profile '\(name)': role \(roleARN) assumed with \(base.source) and MFA device \(serial)", clock: clock
+            ) {
+                if let cached = cache.read(now: clock.now()) { return cached }
+                let code = try await prompt.code(serial: serial, profile: name)
+                let credentials = try await STSCredentials.assumeRole(
+                    sts: sts, roleARN: roleARN, sessionName: session, externalID: externalID, durationSeconds: duration,
+                    mfa: (serial, code))
+                cache.write(credentials)
+                return credentials
             }
         }
-        return staticKeys(name)
+        if let sso = try SSOProfile.from(config, profile: name) {
+            return SSOCredentialProvider(
+                sso, home: environment["HOME"] ?? NSHomeDirectory(), client: { stsClient(credentials: AnonymousCredentialProvider(), region: $0) },
+                clock: clock)
+        }
+        if let keys = staticKeys(name) { return keys }
+        if let command = config.value("credential_process", profile: name) {
+            let (environment, helpers, clock) = (self.environment, self.helpers, self.clock)
+            return RefreshingCredentialProvider(source: "credential_process of profile '\(name)'", clock: clock) {
+                try await CredentialProcess.credentials(
+                    command: command, profile: name, runner: helpers.commands, environment: environment,
+                    timeout: helpers.commandTimeout, now: clock.now())
+            }
+        }
+        return nil
     }
 
     private func staticKeys(_ name: String) -> (any CredentialProvider)? {
@@ -241,9 +287,10 @@ struct CredentialChain {
         }
     }
 
-    private func stsClient(credentials: any CredentialProvider) -> AWSClient {
+    /// A client for the credential calls (STS, IAM Identity Center), on the chain's transport.
+    private func stsClient(credentials: any CredentialProvider, region: String? = nil) -> AWSClient {
         AWSClient(
-            region: region, credentials: credentials, endpoints: endpoints, timeout: timeout, transport: transport,
+            region: region ?? self.region, credentials: credentials, endpoints: endpoints, timeout: timeout, transport: transport,
             clock: clock, random: random, logger: logger)
     }
 

@@ -62,3 +62,24 @@ public actor RefreshingCredentialProvider: CredentialProvider {
         return expiration.timeIntervalSince(clock.now()) < refreshMargin
     }
 }
+
+/// How the credential chain reaches outside Cairn: the commands `credential_process` names (and how long one may
+/// run), and the person asked for MFA codes. Injected so that tests script them.
+public struct CredentialHelpers: Sendable {
+    /// Runs `credential_process` commands.
+    public var commands: any CommandRunner
+    /// How long a `credential_process` command may run before it is stopped and counts as hung.
+    public var commandTimeout: Duration
+    /// Asks for the MFA code of a profile with `mfa_serial`.
+    public var mfaPrompt: any MFAPrompt
+
+    /// By default commands run as child processes with a minute to finish (a helper may wait for a touch or a prompt),
+    /// and MFA codes are asked for on the terminal.
+    public init(
+        commands: any CommandRunner = SystemCommandRunner(), commandTimeout: Duration = .seconds(60), mfaPrompt: any MFAPrompt = TerminalMFAPrompt()
+    ) {
+        self.commands = commands
+        self.commandTimeout = commandTimeout
+        self.mfaPrompt = mfaPrompt
+    }
+}

@@ -12,11 +12,14 @@ public struct AnonymousCredentialProvider: CredentialProvider {
 /// Temporary credentials from STS.
 enum STSCredentials {
     static func assumeRole(
-        sts: AWSClient, roleARN: String, sessionName: String, externalID: String?, durationSeconds: Int?
+        sts: AWSClient, roleARN: String, sessionName: String, externalID: String?, durationSeconds: Int?,
+        mfa: (serial: String, code: String)? = nil
     ) async throws -> Credentials {
         var parameters: QueryParameters = ["RoleArn": roleARN, "RoleSessionName": sessionName]
         parameters["ExternalId"] = externalID
         parameters["DurationSeconds"] = durationSeconds.map(String.init)
+        parameters["SerialNumber"] = mfa?.serial
+        parameters["TokenCode"] = mfa?.code
         let operation: QueryOperation = .sts.assumeRole
         return try parse(try await sts.query(operation, parameters), operation: operation)
     }

@@ -119,6 +119,11 @@ public struct SharedConfig: Sendable {
         credentials.sections[profile]?.values[key] != nil ? credentialsPath : configPath
     }
 
+    /// An `[sso-session NAME]` section of the config file (IAM Identity Center sign-ins shared by profiles).
+    public func ssoSession(_ name: String) -> INIFile.Section? {
+        config.sections["sso-session \(name)"]
+    }
+
     /// The `endpoint_url` for one service from the profile's `services` section.
     public func serviceEndpoint(profile: String, serviceKey: String) -> String? {
         guard let name = value("services", profile: profile),

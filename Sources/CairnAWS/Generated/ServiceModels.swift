@@ -108,6 +108,18 @@ extension ServiceModel {
         serviceID: "CodeCommit", protocol: .json, apiVersion: "2015-04-13",
         endpointPrefix: "codecommit", signingName: "codecommit",
         targetPrefix: "CodeCommit_20150413", jsonVersion: "1.1", xmlNamespace: nil)
+
+    /// SSO: rest-json protocol, API version 2019-06-10.
+    public static let sso = ServiceModel(
+        serviceID: "SSO", protocol: .restJSON, apiVersion: "2019-06-10",
+        endpointPrefix: "portal.sso", signingName: "awsssoportal",
+        targetPrefix: nil, jsonVersion: "1.1", xmlNamespace: nil)
+
+    /// SSO OIDC: rest-json protocol, API version 2019-06-10.
+    public static let ssoOIDC = ServiceModel(
+        serviceID: "SSO OIDC", protocol: .restJSON, apiVersion: "2019-06-10",
+        endpointPrefix: "oidc", signingName: "sso-oauth",
+        targetPrefix: nil, jsonVersion: "1.1", xmlNamespace: nil)
 }
 
 extension QueryOperation {
@@ -155,6 +167,13 @@ extension RestXMLOperation {
     public static let cloudFront = CloudFrontOperations()
 }
 
+extension RestJSONOperation {
+    /// The SSO operations Cairn calls, e.g. `.sso.getRoleCredentials`.
+    public static let sso = SSOOperations()
+    /// The SSO OIDC operations Cairn calls, e.g. `.ssoOIDC.createToken`.
+    public static let ssoOIDC = SSOOIDCOperations()
+}
+
 /// The STS operations Cairn calls (query protocol): add one in scripts/generate-service-models.py.
 public struct STSOperations: Sendable {
     /// `sts:GetCallerIdentity`.
@@ -162,7 +181,7 @@ public struct STSOperations: Sendable {
     /// `sts:AssumeRole`.
     public let assumeRole = QueryOperation(service: .sts, model: Operation(name: "AssumeRole", method: "POST", requestURI: "/"))
     /// `sts:AssumeRoleWithWebIdentity`.
-    public let assumeRoleWithWebIdentity = QueryOperation(service: .sts, model: Operation(name: "AssumeRoleWithWebIdentity", method: "POST", requestURI: "/"))
+    public let assumeRoleWithWebIdentity = QueryOperation(service: .sts, model: Operation(name: "AssumeRoleWithWebIdentity", method: "POST", requestURI: "/", unsigned: true))
 }
 
 /// The IAM operations Cairn calls (query protocol): add one in scripts/generate-service-models.py.
@@ -711,4 +730,16 @@ public struct CodeCommitOperations: Sendable {
     public let untagResource = JSONOperation(service: .codeCommit, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
     /// `codecommit:ListTagsForResource`.
     public let listTagsForResource = JSONOperation(service: .codeCommit, model: Operation(name: "ListTagsForResource", method: "POST", requestURI: "/"))
+}
+
+/// The SSO operations Cairn calls (rest-json protocol): add one in scripts/generate-service-models.py.
+public struct SSOOperations: Sendable {
+    /// `awsssoportal:GetRoleCredentials`.
+    public let getRoleCredentials = RestJSONOperation(service: .sso, model: Operation(name: "GetRoleCredentials", method: "GET", requestURI: "/federation/credentials", unsigned: true, bindings: [.init(member: "roleName", location: .querystring, name: "role_name"), .init(member: "accountId", location: .querystring, name: "account_id"), .init(member: "accessToken", location: .header, name: "x-amz-sso_bearer_token")]))
+}
+
+/// The SSO OIDC operations Cairn calls (rest-json protocol): add one in scripts/generate-service-models.py.
+public struct SSOOIDCOperations: Sendable {
+    /// `sso-oauth:CreateToken`.
+    public let createToken = RestJSONOperation(service: .ssoOIDC, model: Operation(name: "CreateToken", method: "POST", requestURI: "/token", unsigned: true, jsonBody: true))
 }

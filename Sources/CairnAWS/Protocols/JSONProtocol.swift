@@ -18,12 +18,17 @@ extension AWSClient {
             ],
             body: Data(input.description.utf8))
         let response = try await send(request, service: service, operation: operationName, endpoint: endpoint, parseError: Self.jsonError)
+        return try Self.decodeJSON(response, service: service, operation: operationName, endpoint: endpoint)
+    }
+
+    /// A JSON answer's body (`{}` when empty); one that does not parse is an unexpected answer, not an empty one.
+    static func decodeJSON(_ response: HTTPResponse, service: ServiceModel, operation: String, endpoint: ResolvedEndpoint) throws -> JSON {
         if response.body.isEmpty { return [:] }
         do {
             return try JSON(parsing: [UInt8](response.body))
         } catch {
             throw AWSRequestError(
-                service: service.serviceID, operation: operationName, endpoint: endpoint.url.absoluteString, attempts: 1,
+                service: service.serviceID, operation: operation, endpoint: endpoint.url.absoluteString, attempts: 1,
                 reason: .unexpectedResponse(
                     status: response.status, contentType: response.headers["content-type"],
                     snippet: String(decoding: response.body.prefix(200), as: UTF8.self)),

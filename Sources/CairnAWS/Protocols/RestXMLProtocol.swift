@@ -44,29 +44,8 @@ extension AWSClient {
             baseURL = URL(string: "https://\(bucket).\(endpoint.url.host ?? "")")!
             template.removeFirst("/{Bucket}".count)
         }
-        var path = ""
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-            path += rest[..<open]
-            var label = String(rest[rest.index(after: open)..<close])
-            let greedy = label.hasSuffix("+")
-            if greedy { label.removeLast() }
-            guard let value = members[label] else { preconditionFailure("\(operationName) needs the URI member \(label)") }
-            path += percentEncode(value, keepSlash: greedy)
-            rest = rest[rest.index(after: close)...]
-        }
-        path += rest
-        if path.isEmpty { path = "/" }
-
-        var headers: [(name: String, value: String)] = []
-        for binding in model.bindings {
-            guard let value = members[binding.member] else { continue }
-            switch binding.location {
-            case .querystring: queryItems.append("\(percentEncode(binding.name))=\(percentEncode(value))")
-            case .header: headers.append((binding.name, value))
-            case .uri, .headerPrefix: break
-            }
-        }
+        let (path, boundHeaders) = Self.bind(members, template: template, bindings: model.bindings, query: &queryItems, operation: operationName)
+        var headers = boundHeaders
 
         var data = Data()
         switch body {
@@ -146,6 +125,35 @@ extension AWSClient {
         var node: XMLNode? = root
         for name in names { node = node?[name] }
         return node
+    }
+
+    /// Puts the members a REST operation binds into its URI template, query string and headers (rest-xml and rest-json).
+    static func bind(
+        _ members: [String: String], template: String, bindings: [Operation.Binding], query: inout [String], operation: String
+    ) -> (path: String, headers: [(name: String, value: String)]) {
+        var path = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            path += rest[..<open]
+            var label = String(rest[rest.index(after: open)..<close])
+            let greedy = label.hasSuffix("+")
+            if greedy { label.removeLast() }
+            guard let value = members[label] else { preconditionFailure("\(operation) needs the URI member \(label)") }
+            path += percentEncode(value, keepSlash: greedy)
+            rest = rest[rest.index(after: close)...]
+        }
+        path += rest
+        if path.isEmpty { path = "/" }
+        var headers: [(name: String, value: String)] = []
+        for binding in bindings {
+            guard let value = members[binding.member] else { continue }
+            switch binding.location {
+            case .querystring: query.append("\(percentEncode(binding.name))=\(percentEncode(value))")
+            case .header: headers.append((binding.name, value))
+            case .uri, .headerPrefix: break
+            }
+        }
+        return (path, headers)
     }
 
     /// A bucket name usable as a TLS host label: lower-case letters, digits and hyphens, no dots.

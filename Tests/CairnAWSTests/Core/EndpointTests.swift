@@ -32,7 +32,7 @@ import Testing
             (.sts, "STS"), (.iam, "IAM"), (.s3, "S3"), (.ecr, "ECR"), (.ecs, "ECS"), (.codeBuild, "CODEBUILD"),
             (.codePipeline, "CODEPIPELINE"), (.cloudWatchLogs, "CLOUDWATCH_LOGS"), (.ssm, "SSM"), (.secretsManager, "SECRETS_MANAGER"),
             (.sns, "SNS"), (.cloudWatch, "CLOUDWATCH"), (.ec2, "EC2"), (.eventBridge, "EVENTBRIDGE"), (.kms, "KMS"),
-            (.dynamoDB, "DYNAMODB"), (.codeCommit, "CODECOMMIT"), (.cloudFront, "CLOUDFRONT"),
+            (.dynamoDB, "DYNAMODB"), (.codeCommit, "CODECOMMIT"), (.cloudFront, "CLOUDFRONT"), (.sso, "SSO"), (.ssoOIDC, "SSO_OIDC"),
         ]
         #expect(expected.count == ServiceModel.all.count)
         for (service, suffix) in expected {

@@ -53,8 +53,11 @@ import Testing
         let restXML: [(ServiceModel, [any ServiceOperation])] = [
             (.s3, operations(RestXMLOperation.s3)), (.cloudFront, operations(RestXMLOperation.cloudFront)),
         ]
-        #expect(Set((json + query + restXML).map(\.0.serviceID)) == Set(ServiceModel.all.map(\.serviceID)))
-        for (service, operations) in json + query + restXML {
+        let restJSON: [(ServiceModel, [any ServiceOperation])] = [
+            (.sso, operations(RestJSONOperation.sso)), (.ssoOIDC, operations(RestJSONOperation.ssoOIDC)),
+        ]
+        #expect(Set((json + query + restXML + restJSON).map(\.0.serviceID)) == Set(ServiceModel.all.map(\.serviceID)))
+        for (service, operations) in json + query + restXML + restJSON {
             #expect(!operations.isEmpty, "\(service.serviceID)")
             for operation in operations {
                 #expect(operation.service.serviceID == service.serviceID, "\(operation)")
@@ -65,6 +68,10 @@ import Testing
             #expect(operations.allSatisfy { $0 is QueryOperation && [.query, .ec2].contains($0.service.protocol) })
         }
         for (_, operations) in restXML { #expect(operations.allSatisfy { $0 is RestXMLOperation && $0.service.protocol == .restXML }) }
+        for (_, operations) in restJSON { #expect(operations.allSatisfy { $0 is RestJSONOperation && $0.service.protocol == .restJSON }) }
+        // botocore marks these operations unauthenticated: they carry their own token and go unsigned.
+        #expect(RestJSONOperation.sso.getRoleCredentials.model.unsigned && RestJSONOperation.ssoOIDC.createToken.model.unsigned)
+        #expect(QueryOperation.sts.assumeRoleWithWebIdentity.model.unsigned && !QueryOperation.sts.assumeRole.model.unsigned)
         #expect(QueryOperation.iam.getRole.description == "IAM.GetRole")
         #expect(
             AWSServiceError(QueryOperation.iam.getRole, status: 404, code: "NoSuchEntity", message: "m", requestID: nil)

@@ -163,7 +163,7 @@ import Testing
             ),
             (
                 "empty-source",
-                "Profile 'nothing-here' (source_profile of 'empty-source') has no credentials: add aws_access_key_id and aws_secret_access_key to it."
+                "Profile 'nothing-here' (source_profile of 'empty-source') has no credentials: add aws_access_key_id and aws_secret_access_key, credential_process or an IAM Identity Center sign-in to it."
             ),
             ("no-source", "Profile 'no-source' sets role_arn without source_profile or credential_source: add one of them to \(home.configPath)."),
             ("bad-source", "Profile 'bad-source' has credential_source = Laptop: use Environment, EcsContainer or Ec2InstanceMetadata."),
