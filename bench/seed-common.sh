@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # names the sourcing scripts use
 # Sourced by bench/seed-setup.sh and bench/seed-cleanup.sh: the names `small-business-invoices` gives
 # its resources in environment ENV ($1), `aws_`, which runs one aws process per command, and the
 # helpers both seeds' scripts share (bench/seed004-common.sh sources this file too).

@@ -64,6 +64,7 @@ setup_aws_default_vpc_default() {
 
 setup_aws_default_subnets_default() {
     # resource: aws_default_subnets.default (a look-up: the default VPC's subnets)
+    # shellcheck disable=SC2034 # create_service (seed-common.sh) uses it
     SUBNETS="$(aws_ ec2 describe-subnets --filters "Name=vpc-id,Values=$VPC_ID" Name=default-for-az,Values=true \
         --query 'Subnets[].SubnetId' --output text | tr '\t' ',')"
 }

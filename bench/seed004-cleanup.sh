@@ -8,7 +8,7 @@
 #
 # Extending it: as bench/seed004-setup.sh, one `# resource: ADDRESS` line per address a function deletes.
 set -euo pipefail
-
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/seed004-common.sh"
 ACCOUNT_ID=""
 

@@ -1,6 +1,8 @@
+# shellcheck shell=bash disable=SC2034 # names the sourcing scripts use
 # Sourced by bench/seed004-setup.sh and bench/seed004-cleanup.sh: the names `cloud-health-dashboard`
 # (stacks/CloudHealthDashboard.swift) gives its resources in environment ENV ($1). `aws_`, `suffixed`
 # and SEED_TRACE come from seed-common.sh; its seed-000 names are replaced here.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/seed-common.sh"
 # The stack's declared region, whatever AWS_REGION says (bench/run exports eu-north-1 for seed 000).
 REGION=us-east-1

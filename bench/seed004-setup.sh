@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2086 # the TAGS_* lists are split into words on purpose (one Key=…,Value=… argument each)
 # Seed 004's way, written out: the seed's nine aws CLI commands (its "Migration Steps": codecommit
 # create-repository and get-repository, two codebuild create-project, codepipeline create-pipeline, ecs
 # create-cluster and create-service, s3 mb, cloudfront create-distribution), in the seed's order, completed
@@ -18,7 +19,7 @@
 # markers with `cairn graph` and warns about any declared resource without one. Keep values identical to
 # stacks/CloudHealthDashboard.swift.
 set -euo pipefail
-
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/seed004-common.sh"
 : "${ALERT_EMAIL:?set ALERT_EMAIL}" "${JWT_SECRET_KEY:?set JWT_SECRET_KEY}" "${ENCRYPTION_KEY:?set ENCRYPTION_KEY}"
 TAGS_KV="Key=project,Value=cloud-health-dashboard Key=environment,Value=$ENV_NAME Key=managed-by,Value=cairn"
@@ -242,6 +243,7 @@ setup_default_network() {
     # resource: aws_default_vpc.default (a look-up: the default VPC's id)
     # resource: aws_default_subnets.default (a look-up: its default subnets)
     VPC_ID="$(aws_ ec2 describe-vpcs --filters Name=isDefault,Values=true --query 'Vpcs[0].VpcId' --output text)"
+    # shellcheck disable=SC2034 # create_service (seed-common.sh) uses it
     SUBNETS="$(aws_ ec2 describe-subnets --filters "Name=vpc-id,Values=$VPC_ID" Name=default-for-az,Values=true \
         --query 'Subnets[].SubnetId' --output text | tr '\t' ',')"
 }
