@@ -64,21 +64,25 @@ def scan_providers():
             match = re.search(r'let typeName\s*=\s*([A-Za-z0-9_]+)\.typeName', body)
             if match and match.group(1) in literal_types:
                 provider_types[name] = literal_types[match.group(1)]
+    # Operations are typed constants: `.ecs.describeClusters` names ECS's DescribeClusters.
+    verbs = "|".join(v[0].lower() + v[1:] for v in VERBS)
+    declarations = [(name, body, re.findall(r'\.([a-z][A-Za-z0-9]*)\.((?:%s)[A-Z][A-Za-z0-9]*)\b' % verbs, body))
+                    for text in texts.values() for name, body in split_declarations(text)]
+    # A helper that is no provider (S3BucketPolicyCalls) makes its calls for each provider that uses it.
+    helpers = collections.defaultdict(list)
+    for name, _, typed in declarations:
+        if name not in provider_types:
+            helpers[name] += typed
     by_op = collections.defaultdict(set)
     by_service = collections.defaultdict(set)
-    for text in texts.values():
-        for name, body in split_declarations(text):
-            rtype = provider_types.get(name)
-            if not rtype:
-                continue
-            # Operations are typed constants: `.ecs.describeClusters` names ECS's DescribeClusters.
-            verbs = "|".join(v[0].lower() + v[1:] for v in VERBS)
-            typed = re.findall(r'\.([a-z][A-Za-z0-9]*)\.((?:%s)[A-Z][A-Za-z0-9]*)\b' % verbs, body)
-            services = {norm(svc) for svc, _ in typed}
-            for svc in services:
-                by_service[svc].add(rtype)
-            for svc, op in typed:
-                by_op[(norm(svc), op[0].upper() + op[1:])].add(rtype)
+    for name, body, typed in declarations:
+        rtype = provider_types.get(name)
+        if not rtype:
+            continue
+        typed = typed + [op for helper, ops in helpers.items() if ops and re.search(r'\b%s\(' % helper, body) for op in ops]
+        for svc, op in typed:
+            by_service[norm(svc)].add(rtype)
+            by_op[(norm(svc), op[0].upper() + op[1:])].add(rtype)
     return by_op, by_service
 
 
