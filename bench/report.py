@@ -18,6 +18,10 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROXY_DELAY = 0.050
+# Seed 004's target: its (aws CLI setup ÷ cairn apply) at least this share of seed 000's, on each endpoint, in the
+# same run: "the same margin", less what two medians of sub-second runs move between runs.
+SAME_MARGIN = 0.9
+EP_TITLE = {"direct": "direct to moto", "proxy": "through the 50 ms proxy"}
 
 # The read every provider starts with: exactly one per resource in every command: a plan, a drift check, a
 # fresh apply (the check that each new name is free) and a destroy (the check that each resource is this state's).
@@ -60,21 +64,25 @@ def scan_providers():
             match = re.search(r'let typeName\s*=\s*([A-Za-z0-9_]+)\.typeName', body)
             if match and match.group(1) in literal_types:
                 provider_types[name] = literal_types[match.group(1)]
+    # Operations are typed constants: `.ecs.describeClusters` names ECS's DescribeClusters.
+    verbs = "|".join(v[0].lower() + v[1:] for v in VERBS)
+    declarations = [(name, body, re.findall(r'\.([a-z][A-Za-z0-9]*)\.((?:%s)[A-Z][A-Za-z0-9]*)\b' % verbs, body))
+                    for text in texts.values() for name, body in split_declarations(text)]
+    # A helper that is no provider (S3BucketPolicyCalls) makes its calls for each provider that uses it.
+    helpers = collections.defaultdict(list)
+    for name, _, typed in declarations:
+        if name not in provider_types:
+            helpers[name] += typed
     by_op = collections.defaultdict(set)
     by_service = collections.defaultdict(set)
-    for text in texts.values():
-        for name, body in split_declarations(text):
-            rtype = provider_types.get(name)
-            if not rtype:
-                continue
-            # Operations are typed constants: `.ecs.describeClusters` names ECS's DescribeClusters.
-            verbs = "|".join(v[0].lower() + v[1:] for v in VERBS)
-            typed = re.findall(r'\.([a-z][A-Za-z0-9]*)\.((?:%s)[A-Z][A-Za-z0-9]*)\b' % verbs, body)
-            services = {norm(svc) for svc, _ in typed}
-            for svc in services:
-                by_service[svc].add(rtype)
-            for svc, op in typed:
-                by_op[(norm(svc), op[0].upper() + op[1:])].add(rtype)
+    for name, body, typed in declarations:
+        rtype = provider_types.get(name)
+        if not rtype:
+            continue
+        typed = typed + [op for helper, ops in helpers.items() if ops and re.search(r'\b%s\(' % helper, body) for op in ops]
+        for svc, op in typed:
+            by_service[norm(svc)].add(rtype)
+            by_op[(norm(svc), op[0].upper() + op[1:])].add(rtype)
     return by_op, by_service
 
 
@@ -155,40 +163,11 @@ def main():
     targets = []  # (name, ok or None, detail)
     say = out.append
     endpoints = [e for e in ("direct", "proxy") if res.select(endpoint=e)]
-    ep_title = {"direct": "direct to moto", "proxy": "through the 50 ms proxy"}
 
     # 1 + 2. The seed's way, and the lower bound.
-    seed_rows = []
-    ratios = {}
-    for label, what, note in [
-        ("aws CLI setup (bench/seed-setup.sh)", "cli-setup", "cli_setup"),
-        ("cairn apply small-business-invoices", "cairn-apply", "apply"),
-        ("boto3 creates, one process (bench/boto3-create.py)", "boto3-create", "boto3"),
-        ("seed cleanup (bench/seed-cleanup.sh)", "cli-cleanup", "cli_cleanup"),
-        ("cairn destroy small-business-invoices", "cairn-destroy", "destroy"),
-    ]:
-        row = [label]
-        for ep in endpoints:
-            value = res.wall(section="seed", what=what, endpoint=ep)
-            ratios[(note, ep)] = value
-            row.append(fmt_s(value))
-        seed_rows.append(row)
-    for label, a, b in [("  aws CLI setup ÷ cairn apply", "cli_setup", "apply"),
-                        ("  seed cleanup ÷ cairn destroy", "cli_cleanup", "destroy"),
-                        ("  cairn apply ÷ boto3 creates", "apply", "boto3")]:
-        row = [label]
-        for ep in endpoints:
-            x, y = ratios.get((a, ep)), ratios.get((b, ep))
-            row.append(fmt_x(x / y) if x and y else "-")
-        seed_rows.append(row)
-    if seed_rows and endpoints and res.select(section="seed"):
-        reps = max((r.get("rep", 1) for r in res.select(section="seed")), default=1)
-        commands = res.one(section="seed", what="cli-setup")
-        cli_cmds = meta.get("cli_setup_commands", "?")
-        say(f"## 1-2. Seed 000's way vs Cairn (small-business-invoices; median of {reps} run{'s' if reps > 1 else ''})\n")
-        say(table(["", *[ep_title[e] for e in endpoints]], seed_rows))
-        boto = res.one(section="seed", what="boto3-create")
-        say(f"\naws CLI setup: {cli_cmds} processes; cleanup: {meta.get('cli_cleanup_commands', '?')} processes; "
+    ratios = seed_table(res, say, endpoints, "seed", "000", "small-business-invoices", "", boto3=True)
+    if ratios:
+        say(f"\naws CLI setup: {meta.get('cli_setup_commands', '?')} processes; cleanup: {meta.get('cli_cleanup_commands', '?')} processes; "
             f"boto3: {meta.get('boto3_calls', '?')} calls in one process.\n")
         for ep in endpoints:
             a, c = ratios.get(("apply", ep)), ratios.get(("cli_setup", ep))
@@ -200,6 +179,19 @@ def main():
         a, b = ratios.get(("apply", "proxy")), ratios.get(("boto3", "proxy"))
         if a and b:
             targets.append(("through the proxy, cairn apply ≤ 0.6× the sequential boto3 script", a / b <= 0.6, f"{a / b:.2f}×"))
+
+    # 1. Seed 004's way, and its margin against seed 000's.
+    ratios004 = seed_table(res, say, endpoints, "seed004", "004", "cloud-health-dashboard", "004")
+    if ratios004:
+        say(f"\naws CLI setup: {meta.get('cli004_setup_commands', '?')} processes; cleanup: "
+            f"{meta.get('cli004_cleanup_commands', '?')} processes. Margin = aws CLI setup ÷ cairn apply; the target asks seed 004's "
+            f"to be at least {SAME_MARGIN:.0%} of seed 000's on each endpoint.\n")
+        for ep in endpoints:
+            m000, m004 = margin(ratios, ep), margin(ratios004, ep)
+            if m000 and m004:
+                targets.append((f"seed 004: cairn apply stays ahead of the aws CLI script by seed 000's margin ({ep}): "
+                                f"(CLI setup ÷ apply) ≥ {SAME_MARGIN:.0%} of seed 000's", m004 >= SAME_MARGIN * m000,
+                                f"{m004:.1f}× vs {m000:.1f}× ({m004 / m000:.0%})"))
 
     # 3. API calls per resource type, and one read per resource per command.
     sizes = sorted({r["n"] for r in res.select(section="scale")})
@@ -370,10 +362,10 @@ def main():
         say("")
         targets.append((f"engine alone at {n} resources: ≤ 1 s and ≤ 300 MB", wall <= 1.0 and rss <= 300, f"{wall:.2f} s, {rss:.0f} MB"))
 
-    # 6. Seeds 001, 002 and 003: times side by side, and a no-op plan that only reads.
+    # 6. Seeds 001 to 004: times side by side, and a no-op plan that only reads.
     seeds = sorted({r["stack"] for r in res.select(section="seeds")})
     if seeds:
-        say("## 6. Seeds 001, 002 and 003: apply, no-op plan, drift, destroy\n")
+        say("## 6. Seeds 001 to 004: apply, no-op plan, drift, destroy (wall / API calls)\n")
         rows, writes = [], []
         for seed in seeds:
             count = sum(json.loads(meta.get(f"types_{seed}", "{}")).values())
@@ -388,7 +380,7 @@ def main():
                 rows.append(cells)
         say(table(["stack", "resources", "endpoint", "apply (wall / calls)", "no-op plan", "drift", "destroy"], rows))
         say("")
-        targets.append(("seeds 001, 002 and 003: a no-op plan makes read calls only", not writes,
+        targets.append(("seeds 001 to 004: a no-op plan makes read calls only", not writes,
                         "; ".join(writes[:4]) if writes else "every call a Describe, Get, List or Head"))
 
     # Targets and the closing line.
@@ -407,6 +399,8 @@ def main():
             bits.append(f"cleanup/destroy {k / d:.1f}×")
         if a and b:
             bits.append(f"apply/boto3 {a / b:.2f}×")
+        if margin(ratios004, ep):
+            bits.append(f"seed 004 aws CLI/apply {margin(ratios004, ep):.1f}×")
         if bits:
             parts.append(f"{ep}: " + ", ".join(bits))
     top = sizes[-1] if sizes else None
@@ -428,6 +422,45 @@ def main():
         with open(args.markdown, "w") as f:
             f.write(text + "\n")
     sys.exit(0 if met == evaluated else 3)
+
+
+def seed_table(res, say, endpoints, section, seed, stack, suffix, boto3=False):
+    """Prints a seed's aws CLI scripts (bench/seed{suffix}-setup.sh, -cleanup.sh) against cairn apply and destroy
+    of its stack, and the boto3 lower bound when asked; returns the median walls by (what, endpoint)."""
+    if not endpoints or not res.select(section=section):
+        return {}
+    lines = [(f"aws CLI setup (bench/seed{suffix}-setup.sh)", "cli-setup", "cli_setup"),
+             (f"cairn apply {stack}", "cairn-apply", "apply")]
+    if boto3:
+        lines.append(("boto3 creates, one process (bench/boto3-create.py)", "boto3-create", "boto3"))
+    lines += [(f"seed cleanup (bench/seed{suffix}-cleanup.sh)", "cli-cleanup", "cli_cleanup"),
+              (f"cairn destroy {stack}", "cairn-destroy", "destroy")]
+    rows, ratios = [], {}
+    for label, what, note in lines:
+        row = [label]
+        for ep in endpoints:
+            ratios[(note, ep)] = res.wall(section=section, what=what, endpoint=ep)
+            row.append(fmt_s(ratios[(note, ep)]))
+        rows.append(row)
+    quotients = [("  aws CLI setup ÷ cairn apply", "cli_setup", "apply"), ("  seed cleanup ÷ cairn destroy", "cli_cleanup", "destroy")]
+    if boto3:
+        quotients.append(("  cairn apply ÷ boto3 creates", "apply", "boto3"))
+    for label, a, b in quotients:
+        row = [label]
+        for ep in endpoints:
+            x, y = ratios.get((a, ep)), ratios.get((b, ep))
+            row.append(fmt_x(x / y) if x and y else "-")
+        rows.append(row)
+    reps = max((r.get("rep", 1) for r in res.select(section=section)), default=1)
+    say(f"## 1{'-2' if boto3 else ''}. Seed {seed}'s way vs Cairn ({stack}; median of {reps} run{'s' if reps > 1 else ''})\n")
+    say(table(["", *[EP_TITLE[e] for e in endpoints]], rows))
+    return ratios
+
+
+def margin(ratios, ep):
+    """aws CLI setup ÷ cairn apply on the endpoint, or None."""
+    c, a = ratios.get(("cli_setup", ep)), ratios.get(("apply", ep))
+    return c / a if c and a else None
 
 
 class BenchTypes:

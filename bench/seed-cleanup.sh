@@ -18,8 +18,7 @@ cleanup_aws_codepipeline_app() {
 
 cleanup_aws_iam_role_pipeline() {
     # resource: aws_iam_role.pipeline
-    aws_ iam delete-role-policy --role-name "$PROJECT-codepipeline" --policy-name pipeline
-    aws_ iam delete-role --role-name "$PROJECT-codepipeline"
+    delete_role "$PROJECT-codepipeline" pipeline
 }
 
 cleanup_aws_codebuild_project_build() {
@@ -29,8 +28,7 @@ cleanup_aws_codebuild_project_build() {
 
 cleanup_aws_iam_role_build() {
     # resource: aws_iam_role.build
-    aws_ iam delete-role-policy --role-name "$PROJECT-codebuild" --policy-name build
-    aws_ iam delete-role --role-name "$PROJECT-codebuild"
+    delete_role "$PROJECT-codebuild" build
 }
 
 cleanup_aws_ecs_service_app() {
@@ -47,7 +45,7 @@ cleanup_aws_iam_role_taskExecution() {
     # resource: aws_iam_role.taskExecution
     aws_ iam detach-role-policy --role-name "$PROJECT-task-execution" \
         --policy-arn arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy
-    aws_ iam delete-role --role-name "$PROJECT-task-execution"
+    delete_role "$PROJECT-task-execution"
 }
 
 cleanup_aws_security_group_service() {

@@ -20,7 +20,6 @@ set -euo pipefail
 . "$(dirname "$0")/seed-common.sh"
 TAGS_KV="Key=project,Value=small-business-invoices Key=environment,Value=$ENV_NAME Key=managed-by,Value=cairn"
 TAGS_LOWER="key=project,value=small-business-invoices key=environment,value=$ENV_NAME key=managed-by,value=cairn"
-trust() { printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"%s"},"Action":"sts:AssumeRole"}]}' "$1"; }
 
 # Filled in as the commands answer.
 REPOSITORY_ARN="" REPOSITORY_URI="" ACCOUNT_ID="" VPC_ID="" SUBNETS="" SECURITY_GROUP_ID=""
@@ -65,6 +64,7 @@ setup_aws_default_vpc_default() {
 
 setup_aws_default_subnets_default() {
     # resource: aws_default_subnets.default (a look-up: the default VPC's subnets)
+    # shellcheck disable=SC2034 # create_service (seed-common.sh) uses it
     SUBNETS="$(aws_ ec2 describe-subnets --filters "Name=vpc-id,Values=$VPC_ID" Name=default-for-az,Values=true \
         --query 'Subnets[].SubnetId' --output text | tr '\t' ',')"
 }
@@ -81,9 +81,8 @@ setup_aws_security_group_service() {
 
 setup_aws_iam_role_taskExecution() {
     # resource: aws_iam_role.taskExecution
-    TASK_EXECUTION_ROLE_ARN="$(aws_ iam create-role --role-name "$PROJECT-task-execution" \
-        --description "Pulls images and writes logs for the invoices service" \
-        --assume-role-policy-document "$(trust ecs-tasks.amazonaws.com)" --tags $TAGS_KV --query Role.Arn --output text)"
+    TASK_EXECUTION_ROLE_ARN="$(create_role "$PROJECT-task-execution" "Pulls images and writes logs for the invoices service" \
+        ecs-tasks.amazonaws.com)"
     aws_ iam attach-role-policy --role-name "$PROJECT-task-execution" \
         --policy-arn arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy
 }
@@ -103,17 +102,12 @@ EOF
 
 setup_aws_ecs_service_app() {
     # resource: aws_ecs_service.app
-    aws_ ecs create-service --cluster "$CLUSTER" --service-name "$PROJECT-service" --task-definition "$TASK_DEFINITION_ARN" \
-        --desired-count 1 --launch-type FARGATE \
-        --network-configuration "awsvpcConfiguration={subnets=[$SUBNETS],securityGroups=[$SECURITY_GROUP_ID],assignPublicIp=ENABLED}" \
-        --deployment-configuration "deploymentCircuitBreaker={enable=true,rollback=true},maximumPercent=200,minimumHealthyPercent=100" \
-        --tags $TAGS_LOWER >/dev/null
+    create_service "$CLUSTER" "$PROJECT-service" "$TASK_DEFINITION_ARN"
 }
 
 setup_aws_iam_role_build() {
     # resource: aws_iam_role.build
-    BUILD_ROLE_ARN="$(aws_ iam create-role --role-name "$PROJECT-codebuild" --description "Builds, tests and pushes the invoices image" \
-        --assume-role-policy-document "$(trust codebuild.amazonaws.com)" --tags $TAGS_KV --query Role.Arn --output text)"
+    BUILD_ROLE_ARN="$(create_role "$PROJECT-codebuild" "Builds, tests and pushes the invoices image" codebuild.amazonaws.com)"
     aws_ iam put-role-policy --role-name "$PROJECT-codebuild" --policy-name build --policy-document "$(cat <<EOF
 {"Version":"2012-10-17","Statement":[
  {"Sid":"Logs","Effect":"Allow","Action":["logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:$REGION:*:log-group:/aws/codebuild/$PROJECT-build*"},
@@ -143,8 +137,7 @@ EOF
 
 setup_aws_iam_role_pipeline() {
     # resource: aws_iam_role.pipeline
-    PIPELINE_ROLE_ARN="$(aws_ iam create-role --role-name "$PROJECT-codepipeline" --description "Runs the invoices pipeline" \
-        --assume-role-policy-document "$(trust codepipeline.amazonaws.com)" --tags $TAGS_KV --query Role.Arn --output text)"
+    PIPELINE_ROLE_ARN="$(create_role "$PROJECT-codepipeline" "Runs the invoices pipeline" codepipeline.amazonaws.com)"
     aws_ iam put-role-policy --role-name "$PROJECT-codepipeline" --policy-name pipeline --policy-document "$(cat <<EOF
 {"Version":"2012-10-17","Statement":[
  {"Sid":"Artifacts","Effect":"Allow","Action":["s3:GetObject","s3:GetObjectVersion","s3:GetBucketVersioning","s3:PutObject"],"Resource":["arn:aws:s3:::$BUCKET","arn:aws:s3:::$BUCKET/*"]},
