@@ -137,9 +137,12 @@ import Testing
 
         // Destroy: refused whole while prod's state bucket is protected; --exclude-protected leaves only it;
         // with the protection off it goes too.
-        let refused = try await run(["destroy", stack, "--env", env, "--auto-approve"])
+        // Destroy works from the state: no variable, secret or token needed.
+        var bare = cairn
+        bare.extraEnvironment = ["GITHUB_TOKEN": ""]
+        let refused = try await run(["destroy", stack, "--env", env, "--auto-approve"], bare)
         #expect(refused.status == 1 && refused.stderr.contains("--exclude-protected"), "\(refused)")
-        let destroy = try await run(["destroy", stack, "--env", env, "--auto-approve", "--exclude-protected"])
+        let destroy = try await run(["destroy", stack, "--env", env, "--auto-approve", "--exclude-protected"], bare)
         #expect(destroy.status == 0, "\(destroy)")
         #expect(destroy.stdout.contains("Resources: 24 destroyed"), "\(destroy)")
         let left = try await run(["state", "list", stack, "--env", env])
@@ -150,7 +153,7 @@ import Testing
         let remaining = try await aws(["ssm", "describe-parameters", "--parameter-filters", "Key=Name,Option=BeginsWith,Values=/\(project)/"])
         #expect(remaining["Parameters"].array?.isEmpty == true)
         #expect(try await cairn.moto.aws(["sns", "get-topic-attributes", "--topic-arn", devTopic], region: "us-east-1").status != 0)
-        let unprotected = try await run(["destroy", stack, "--env", env, "--auto-approve", "--var", "protect_prod_state=false"])
+        let unprotected = try await run(["destroy", stack, "--env", env, "--auto-approve", "--var", "protect_prod_state=false"], bare)
         #expect(unprotected.status == 0, "\(unprotected)")
         #expect(try await cairn.moto.aws(["s3api", "head-bucket", "--bucket", "\(project)-artifacts-prod"], region: "us-east-1").status != 0)
         #expect(try await run(["state", "list", stack, "--env", env]).stdout.isEmpty)

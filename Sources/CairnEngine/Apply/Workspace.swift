@@ -61,7 +61,8 @@ public struct Workspace: Sendable {
         _ stack: Stack, region: String, refresh: Bool = true, destroy: Bool = false, excludeProtected: Bool = false,
         refreshParallelism: Int = 32
     ) async throws -> Plan {
-        try StackValidator.validate(stack, providers: providers)
+        // A destroy works from the state: a declaration it cannot instantiate (variables and secrets left unset) is fine.
+        if !destroy { try StackValidator.validate(stack, providers: providers) }
         let store = try self.store(for: stack, create: false)
         defer { store?.close() }
         return try await plan(
@@ -143,7 +144,7 @@ public struct Workspace: Sendable {
         waiting: (LockInfo) -> Void = { _ in }, approve: (Plan) async throws -> Bool,
         events: @escaping @Sendable (ApplyEvent) -> Void
     ) async throws -> (plan: Plan, report: ApplyReport?) {
-        try StackValidator.validate(stack, providers: providers)
+        if !destroy { try StackValidator.validate(stack, providers: providers) }
         // A destroy of a stack without state has nothing to lock and nothing to do.
         guard let store = try self.store(for: stack, create: !destroy) else {
             let plan = try await plan(stack, store: nil, region: region, refresh: refresh, destroy: destroy, refreshParallelism: 32)

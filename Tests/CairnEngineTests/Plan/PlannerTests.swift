@@ -208,6 +208,18 @@ import Testing
         #expect(cloud.ids == ["keep", "other"])
     }
 
+    @Test func destroyWorksFromTheStateWhateverTheDeclarationSays() async throws {
+        let workspace = makeWorkspace(cloud)
+        _ = try await applied(workspace, makeStack([FakeResource("thing")]))
+        // Instantiated without its variables, a declaration may not validate: destroy does not need it to.
+        let unvalidatable = makeStack([FakeResource("thing", name: "a name with spaces")])
+        await #expect(throws: (any Error).self) { _ = try await workspace.plan(unvalidatable, region: "us-east-1") }
+        let plan = try await workspace.plan(unvalidatable, region: "us-east-1", destroy: true)
+        #expect(plan.resources.map(\.action) == [.delete])
+        #expect(try await workspace.apply(plan, stack: unvalidatable, command: "destroy") { _ in }.ok)
+        #expect(cloud.ids.isEmpty)
+    }
+
     @Test func excludeProtectedDestroysTheRestAndKeepsWhatTheProtectedNeed() async throws {
         let workspace = makeWorkspace(cloud)
         let base = FakeResource("base")
