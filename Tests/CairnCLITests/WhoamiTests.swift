@@ -154,8 +154,8 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
         let port = closed.port
         let started = ContinuousClock.now
         let result = try await cairn(["whoami"], environment: moto.environment(extra: ["AWS_ENDPOINT_URL": "http://127.0.0.1:\(port)"]))
-        // bound: ten retried attempts with backoff would take minutes; a hang-sized bound shows there was no retry loop.
-        #expect(ContinuousClock.now - started < .seconds(60))
+        // Ten retried attempts with backoff would take minutes; a hang-sized bound shows there was no retry loop.
+        #expect(ContinuousClock.now - started < .seconds(60))  // bound: only a retry loop takes this long
         #expect(result.status == 1)
         #expect(result.stdout == "")
         #expect(result.stderr.hasPrefix("Error: Cannot reach STS at http://127.0.0.1:\(port) (127.0.0.1:\(port): "), "\(result)")
@@ -231,7 +231,7 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
         #expect(ops.stdout.contains("\nCredentials:  credential_process of profile 'ops'\n"), "\(ops)")
 
         let pem = home + "/ca.pem"
-        try Data(CABundlePEM.example.utf8).write(to: URL(fileURLWithPath: pem))
+        try Data(TestCertificates.selfSignedPEM.utf8).write(to: URL(fileURLWithPath: pem))
         let withBundle = try await cairn(
             ["whoami", "--profile", "ops"], environment: environment.merging(["AWS_CA_BUNDLE": pem, "HTTPS_PROXY": "http://proxy:3128"]) { $1 })
         #expect(withBundle.status == 0, "\(withBundle)")
@@ -264,22 +264,6 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
             #expect(result.stderr == expected)
         }
     }
-}
-
-/// A self-signed certificate, for a CA bundle that parses.
-private enum CABundlePEM {
-    static let example = """
-        -----BEGIN CERTIFICATE-----
-        MIIBezCCASGgAwIBAgIUWfs1PT/ZSmzO3B5ZSn6r1cSTeKUwCgYIKoZIzj0EAwIw
-        EjEQMA4GA1UEAwwHZXhhbXBsZTAgFw0yNjEyMDUwMjUyMDFaGA8yMTI2MTExMTAy
-        NTIwMVowEjEQMA4GA1UEAwwHZXhhbXBsZTBZMBMGByqGSM49AgEGCCqGSM49AwEH
-        A0IABBWySYxJ8Do7R2+Cv6slTt8sD10yc22MxbT0SiRXF0bnBW191zfHPjS0zjOa
-        rLSZsVCWhsqJTTURNHbpDyMNDDejUzBRMB0GA1UdDgQWBBSeDXQrLE7FZKn5FcoO
-        8QMyKwWmyDAfBgNVHSMEGDAWgBSeDXQrLE7FZKn5FcoO8QMyKwWmyDAPBgNVHRMB
-        Af8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQDZ4hfiPJUXhe6hU39OMdEPoq2G
-        DawPEfxfJno2Cny5xQIgNfIGrTvaY4WtGDk+tTJHEd4vOJc2H1YCVtTgkdukNLY=
-        -----END CERTIFICATE-----
-        """
 }
 
 /// `AWS_CA_BUNDLE` on a real TLS connection: a self-signed HTTPS endpoint (openssl, Python's ssl) that answers

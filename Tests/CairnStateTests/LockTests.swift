@@ -100,7 +100,7 @@ struct LockTests {
         let acquired = try await second.acquireLock(
             command: "destroy", timeout: .seconds(10), pollInterval: .milliseconds(20), clock: clock)
         #expect(clock.sleeps == 3)
-        #expect(clock.elapsed == .milliseconds(60))
+        #expect(clock.elapsed == .milliseconds(60))  // the injected clock's time, exact: no wall time is measured
         #expect(try first.currentLock()?.lockID == acquired.lockID)
         #expect(try first.currentLock()?.command == "destroy")
         try acquired.release()
@@ -118,7 +118,7 @@ struct LockTests {
         #expect(error == .locked(lock.info))
         // Polls at 0, 80, 160, 240 and, its last sleep cut short to the deadline, at 300 ms.
         #expect(clock.sleeps == 4)
-        #expect(clock.elapsed == .milliseconds(300))
+        #expect(clock.elapsed == .milliseconds(300))  // the injected clock's time, exact: no wall time is measured
     }
 
     @Test func cancellingAWaiterStopsIt() async throws {

@@ -14,9 +14,7 @@ extension PolicyStatement {
             resources: ["arn:\(partition):s3:::\(name)", "arn:\(partition):s3:::\(name)/*"],
             conditions: [PolicyCondition("Bool", "aws:SecureTransport", ["false"])])
     }
-}
 
-extension PolicyStatement {
     /// `docker login` to ECR (`ecr:GetAuthorizationToken`, which names no repository).
     public static let ecrLogin = PolicyStatement(sid: "Login", actions: ["ecr:GetAuthorizationToken"], resources: ["*"])
 

@@ -43,7 +43,7 @@ import Testing
     @Test func theNetworkLineNamesProxyAndBundle() throws {
         let home = try TemporaryHome()
         defer { home.remove() }
-        let pem = try home.file("ca.pem", Self.examplePEM)
+        let pem = try home.file("ca.pem", TestCertificates.selfSignedPEM)
         let configuration = try resolve(home, ["AWS_CA_BUNDLE": pem, "HTTPS_PROXY": "http://proxy:3128"])
         #expect(configuration.caBundle == CABundle(path: pem, source: "AWS_CA_BUNDLE"))
         #expect(
@@ -51,18 +51,4 @@ import Testing
                 == "proxy http://proxy:3128 from HTTPS_PROXY; CA bundle \(pem) from AWS_CA_BUNDLE")
         #expect(try resolve(home, [:]).networkSummary(for: URL(string: "https://sts.us-east-1.amazonaws.com")!) == nil)
     }
-
-    /// A self-signed certificate (openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -subj /CN=example -days 36500).
-    static let examplePEM = """
-        -----BEGIN CERTIFICATE-----
-        MIIBezCCASGgAwIBAgIUWfs1PT/ZSmzO3B5ZSn6r1cSTeKUwCgYIKoZIzj0EAwIw
-        EjEQMA4GA1UEAwwHZXhhbXBsZTAgFw0yNjEyMDUwMjUyMDFaGA8yMTI2MTExMTAy
-        NTIwMVowEjEQMA4GA1UEAwwHZXhhbXBsZTBZMBMGByqGSM49AgEGCCqGSM49AwEH
-        A0IABBWySYxJ8Do7R2+Cv6slTt8sD10yc22MxbT0SiRXF0bnBW191zfHPjS0zjOa
-        rLSZsVCWhsqJTTURNHbpDyMNDDejUzBRMB0GA1UdDgQWBBSeDXQrLE7FZKn5FcoO
-        8QMyKwWmyDAfBgNVHSMEGDAWgBSeDXQrLE7FZKn5FcoO8QMyKwWmyDAPBgNVHRMB
-        Af8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQDZ4hfiPJUXhe6hU39OMdEPoq2G
-        DawPEfxfJno2Cny5xQIgNfIGrTvaY4WtGDk+tTJHEd4vOJc2H1YCVtTgkdukNLY=
-        -----END CERTIFICATE-----
-        """
 }
