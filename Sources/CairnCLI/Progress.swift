@@ -18,6 +18,8 @@ struct ProgressPrinter: Sendable {
                     + (id.map { style.dim(" [id=\($0)]") } ?? ""))
         case .failed(let address, let action, _, let elapsed):
             emit(style.red("\(address): \(verb(action, done: false)) failed after \(seconds(elapsed))"))
+        case .waiting(let address, let message):
+            emit(style.dim("\(address): \(message)"))
         case .skipped(let address, let blocker):
             emit(style.yellow("\(address): not started, because \(blocker) failed"))
         }

@@ -15,6 +15,8 @@ public final class AWSClient: Sendable {
     let random: any RandomSource
     let logger: (any AWSLogger)?
     let limiter: ConcurrencyLimiter
+    /// Paces the APIs AWS throttles (adaptive retry mode); shared by the client's copies in other regions.
+    let rates: AdaptiveRateLimiter?
 
     /// - Parameters:
     ///   - timeout: per request, per attempt.
@@ -35,6 +37,7 @@ public final class AWSClient: Sendable {
         self.random = random
         self.logger = logger
         self.limiter = ConcurrencyLimiter(limit: maxConcurrency)
+        self.rates = retry.mode == .adaptive ? AdaptiveRateLimiter(clock: clock) : nil
     }
 
     private init(copying other: AWSClient, region: String) {
@@ -48,6 +51,7 @@ public final class AWSClient: Sendable {
         random = other.random
         logger = other.logger
         limiter = other.limiter
+        rates = other.rates
     }
 
     /// The same client (credentials, connections, concurrency bound) in another region.
@@ -88,10 +92,22 @@ public final class AWSClient: Sendable {
         _ request: WireRequest, service: ServiceModel, operation: String, endpoint: ResolvedEndpoint,
         parseError: @Sendable (HTTPResponse) -> ErrorFields?
     ) async throws -> HTTPResponse {
+        // `attempt` counts every try (for the log); `counted` those that use up `maxAttempts`: in adaptive mode
+        // throttling does not, it is bounded by `throttledFor` instead.
         var attempt = 0
+        var counted = 0
         var timeouts = 0
+        var throttledSince: Date?
+        var consecutiveThrottles = 0
+        // Regions have their own limits; the operation is the unit AWS throttles.
+        let api = "\(region)/\(service.serviceID).\(operation)"
         while true {
             attempt += 1
+            counted += 1
+            if let rates {
+                while case let wait = await rates.acquire(api), wait > .zero { try await clock.sleep(for: wait) }
+            }
+            let sent = clock.now()
             // AssumeRoleWithWebIdentity is authorised by its token alone and goes unsigned.
             let credentials: Credentials? =
                 request.unsigned || self.credentials is AnonymousCredentialProvider ? nil : try await self.credentials.credentials()
@@ -112,32 +128,53 @@ public final class AWSClient: Sendable {
             case .failure(let error):
                 log(service, operation, status: nil, attempt: attempt, latency: latency, requestID: nil, note: "\(error)")
                 if error.isTimeout { timeouts += 1 }
-                guard error.isRetryable, attempt < retry.maxAttempts, timeouts < retry.maxTimedOutAttempts else {
+                consecutiveThrottles = 0
+                guard error.isRetryable, counted < retry.maxAttempts, timeouts < retry.maxTimedOutAttempts else {
                     throw AWSRequestError(
                         service: service.serviceID, operation: operation, endpoint: endpoint.url.absoluteString,
                         attempts: attempt, reason: .transport(error))
                 }
-                retryDelay = retry.delay(afterAttempt: attempt, jitter: random.unit())
+                retryDelay = retry.delay(afterAttempt: counted, jitter: random.unit())
             case .success(let response):
                 let requestID = Self.requestID(response)
                 if (200..<300).contains(response.status) {
                     log(service, operation, status: response.status, attempt: attempt, latency: latency, requestID: requestID, note: nil)
+                    await rates?.record(api, throttled: false, sent: sent)
                     return response
                 }
                 let fields = parseError(response)
                 log(
                     service, operation, status: response.status, attempt: attempt, latency: latency,
                     requestID: fields?.requestID ?? requestID, note: fields?.code)
+                let throttled = retry.isThrottling(status: response.status, code: fields?.code)
+                await rates?.record(api, throttled: throttled, sent: sent)
                 let retryAfter = response.headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-                // A server asking to wait longer than maxRetryAfter gets an error rather than a (shortened) wait.
-                guard retry.isRetryable(status: response.status, code: fields?.code), attempt < retry.maxAttempts,
-                    retryAfter.map({ !($0 >= 0) || retry.honours(retryAfter: $0) }) ?? true
-                else {
-                    throw Self.error(
-                        for: response, fields: fields, service: service, operation: operation,
-                        endpoint: endpoint, attempts: attempt, requestID: requestID)
+                // Adaptive mode: throttling uses up no attempt, only time (AWS_MAX_ATTEMPTS=1 still means one try).
+                if throttled, rates != nil, retry.maxAttempts > 1 {
+                    let since = throttledSince ?? clock.now()
+                    throttledSince = since
+                    consecutiveThrottles += 1
+                    counted -= 1
+                    let throttledFor = clock.now().timeIntervalSince(since)
+                    guard throttledFor < retry.throttledFor.seconds, retryAfter.map({ !($0 >= 0) || retry.honours(retryAfter: $0) }) ?? true
+                    else {
+                        throw Self.error(
+                            for: response, fields: fields, service: service, operation: operation,
+                            endpoint: endpoint, attempts: attempt, requestID: requestID)
+                    }
+                    retryDelay = retry.delay(afterAttempt: consecutiveThrottles, jitter: random.unit(), retryAfter: retryAfter)
+                } else {
+                    consecutiveThrottles = 0
+                    // A server asking to wait longer than maxRetryAfter gets an error rather than a (shortened) wait.
+                    guard retry.isRetryable(status: response.status, code: fields?.code), counted < retry.maxAttempts,
+                        retryAfter.map({ !($0 >= 0) || retry.honours(retryAfter: $0) }) ?? true
+                    else {
+                        throw Self.error(
+                            for: response, fields: fields, service: service, operation: operation,
+                            endpoint: endpoint, attempts: attempt, requestID: requestID)
+                    }
+                    retryDelay = retry.delay(afterAttempt: counted, jitter: random.unit(), retryAfter: retryAfter)
                 }
-                retryDelay = retry.delay(afterAttempt: attempt, jitter: random.unit(), retryAfter: retryAfter)
             }
             if let retryDelay, retryDelay > .zero { try await clock.sleep(for: retryDelay) }
         }

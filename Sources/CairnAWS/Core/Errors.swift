@@ -30,10 +30,18 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible, Equatab
         var text = "\(service) \(operation) failed: \(code)"
         if !message.isEmpty { text += ": \(message)" }
         if !text.hasSuffix(".") { text += "." }
-        if let advice = AWSServiceError.advice[code] { text += " " + advice }
+        if let advice = AWSServiceError.advice[code] {
+            text += " " + advice
+        } else if RetryPolicy.quotaCodes.contains(code) {
+            text += " " + AWSServiceError.quotaAdvice
+        }
         if let requestID { text += " (HTTP \(status), request id \(requestID))" } else { text += " (HTTP \(status))" }
         return text
     }
+
+    /// What to do about a quota (AWS's message names it): waiting does not help, so Cairn does not retry.
+    static let quotaAdvice =
+        "This is an AWS quota on how many such resources or settings the account may have, not a request rate, so Cairn did not retry: remove ones no longer needed, or request an increase in the Service Quotas console (https://console.aws.amazon.com/servicequotas/)."
 
     /// What a user can do about the codes that mean the same thing in every service.
     static let advice: [String: String] = [

@@ -11,23 +11,41 @@ public struct RetryPolicy: Sendable, Equatable {
     /// Attempts that may time out before a call gives up, within `maxAttempts`. One retry recovers a dropped
     /// connection; a second timeout means a stalled endpoint, which 10 × 60 s of waiting would not cure.
     public var maxTimedOutAttempts: Int
+    /// Whether the client learns each API's allowed rate from throttling (`AWS_RETRY_MODE`, `retry_mode`).
+    public var mode: RetryMode
+    /// In adaptive mode, how long one call keeps retrying answers that only say "slow down". There throttling does not
+    /// use up `maxAttempts`: at AWS's rate limits a long apply is throttled often, and giving up on it would leave the
+    /// work half done. This only bounds a service that never lets the call through.
+    public var throttledFor: Duration
 
     public static let `default` = RetryPolicy(maxAttempts: 10, base: .seconds(1), cap: .seconds(20), maxRetryAfter: .seconds(60))
 
-    public init(maxAttempts: Int, base: Duration, cap: Duration, maxRetryAfter: Duration = .seconds(60), maxTimedOutAttempts: Int = 2) {
+    public init(
+        maxAttempts: Int, base: Duration, cap: Duration, maxRetryAfter: Duration = .seconds(60), maxTimedOutAttempts: Int = 2,
+        mode: RetryMode = .adaptive, throttledFor: Duration = .seconds(900)
+    ) {
         self.maxAttempts = max(1, maxAttempts)
         self.base = base
         self.cap = cap
         self.maxRetryAfter = maxRetryAfter
         self.maxTimedOutAttempts = max(1, maxTimedOutAttempts)
+        self.mode = mode
+        self.throttledFor = throttledFor
     }
 
     /// AWS error codes that mean "slow down" in some service.
     public static let throttlingCodes: Set<String> = [
         "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
         "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
-        "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
-        "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
+        "RequestLimitExceeded", "BandwidthLimitExceeded", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    ]
+
+    /// AWS error codes for a quota (how many roles, repositories, rules an account may have): retrying cannot help,
+    /// so they fail at once, with the quota AWS names. (Only EC2's `RequestLimitExceeded` is a request rate.)
+    public static let quotaCodes: Set<String> = [
+        "LimitExceeded", "LimitExceededException", "ServiceQuotaExceededException", "AccountLimitExceededException",
+        "ResourceLimitExceeded", "ResourceLimitExceededException", "TooManyBuckets", "QuotaExceededException",
     ]
 
     /// AWS error codes for transient faults on AWS's side.
@@ -41,9 +59,15 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// Whether an answer with this status and error code deserves another attempt.
     public func isRetryable(status: Int, code: String?) -> Bool {
+        if let code, Self.quotaCodes.contains(code) { return false }
         if let code, Self.throttlingCodes.contains(code) || Self.transientCodes.contains(code) { return true }
-        // IAM answers some throttling as 400 LimitExceeded; everything else at 4xx is final.
         return Self.retryableStatuses.contains(status)
+    }
+
+    /// Whether an answer says "slow down": a throttling code, or HTTP 429 whatever the code.
+    public func isThrottling(status: Int, code: String?) -> Bool {
+        if let code, Self.quotaCodes.contains(code) { return false }
+        return status == 429 || code.map(Self.throttlingCodes.contains) == true
     }
 
     /// Whether a server's `Retry-After` (in seconds) is short enough to wait for; a longer one is answered with an error.
@@ -62,4 +86,13 @@ public struct RetryPolicy: Sendable, Equatable {
         let ceiling = min(cap, base * (1 << exponent))
         return ceiling * min(max(jitter, 0), 1)
     }
+}
+
+/// How the client retries, as the AWS SDKs name it (`AWS_RETRY_MODE`, the profile's `retry_mode`).
+public enum RetryMode: String, Sendable, Equatable {
+    /// Retries with backoff only.
+    case standard
+    /// Retries with backoff, and paces each API AWS has throttled at the rate it learns AWS allows
+    /// (``AdaptiveRateLimiter``). Cairn's default: provisioning sends bursts that IAM and CodeBuild throttle.
+    case adaptive
 }

@@ -72,6 +72,13 @@ public struct AWSConfiguration: Sendable {
             }
             retry.maxAttempts = attempts
         }
+        if let text = environment["AWS_RETRY_MODE"] ?? config.value("retry_mode", profile: profile) {
+            // The SDKs' `legacy` mode is their old `standard`: backoff without pacing.
+            guard let mode = text == "legacy" ? .standard : RetryMode(rawValue: text) else {
+                throw AWSConfigurationError("AWS_RETRY_MODE / retry_mode is '\(text)': set it to adaptive (Cairn's default), standard or legacy.")
+            }
+            retry.mode = mode
+        }
         let timeouts = try HTTPTimeouts.resolve(environment: environment, config: config, profile: profile)
         let proxies = try ProxySettings.resolve(environment: environment)
         let caBundle = try CABundle.resolve(environment: environment, config: config, profile: profile)

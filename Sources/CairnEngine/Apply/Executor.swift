@@ -10,6 +10,8 @@ public enum ApplyEvent: Sendable {
     case stillRunning(address: String, action: Action, elapsed: Duration)
     case finished(address: String, action: Action, id: String?, elapsed: Duration)
     case failed(address: String, action: Action, message: String, elapsed: Duration)
+    /// The operation is waiting on AWS, and says for what (an IAM role not yet visible to another service).
+    case waiting(address: String, message: String)
     /// Not started because something it depends on failed.
     case skipped(address: String, blockedBy: String)
 }
@@ -121,7 +123,9 @@ public struct Executor: Sendable {
                 }
                 defer { ticker.cancel() }
                 do {
-                    let id = try await run(change, outputs: outputs, intents: intents[address] ?? [])
+                    let id = try await ProviderProgress.$receiver.withValue({ events(.waiting(address: address, message: $0)) }) {
+                        try await run(change, outputs: outputs, intents: intents[address] ?? [])
+                    }
                     if change.action == .update, let old = change.id, let id, id != old { await superseded.add(address, old) }
                     events(.finished(address: address, action: change.action, id: id, elapsed: ContinuousClock.now - started))
                     return .succeeded

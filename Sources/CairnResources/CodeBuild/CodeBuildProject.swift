@@ -533,7 +533,7 @@ struct CodeBuildProjectProvider: ResourceProvider {
         var input = Self.projectInput(attributes)
         let tags = attributes.tags()
         if !tags.isEmpty { input["tags"] = tagList(tags) }
-        let result = try await client.json(.codeBuild.createProject, .object(input))
+        let result = try await acceptingNewRole(attributes) { try await client.json(.codeBuild.createProject, .object(input)) }
         return Applied(id: name, outputs: Self.outputs(result["project"] ?? [:], name: name))
     }
 
@@ -544,8 +544,17 @@ struct CodeBuildProjectProvider: ResourceProvider {
         input["name"] = .string(id)
         input["description"] = .string(new.string("description") ?? "")
         input["tags"] = tagList(new.tags())
-        let result = try await client.json(.codeBuild.updateProject, .object(input))
+        let result = try await acceptingNewRole(new) { try await client.json(.codeBuild.updateProject, .object(input)) }
         return Applied(id: id, outputs: Self.outputs(result["project"] ?? [:], name: id))
+    }
+
+    /// CodeBuild checks that it can assume the service role; a role created seconds earlier is refused
+    /// ("CodeBuild is not authorized to perform: sts:AssumeRole") until IAM's change reaches it.
+    private func acceptingNewRole(_ attributes: [String: JSON], _ call: () async throws -> JSON) async throws -> JSON {
+        try await awaitingPropagation(
+            of: roleDescription(attributes.string("serviceRole")), to: "CodeBuild",
+            refusals: [Refusal("InvalidInputException", messageContains: ["not authorized to perform"])], clock: client.waitClock,
+            hint: "Check that the role exists and that its trust policy lets codebuild.amazonaws.com assume it.", call)
     }
 
     func delete(id: String, attributes: [String: JSON]) async throws {

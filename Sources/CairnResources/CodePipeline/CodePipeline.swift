@@ -326,7 +326,7 @@ struct CodePipelineProvider: ResourceProvider {
         var input: [String: JSON] = ["pipeline": Self.declaration(attributes)]
         let tags = attributes.tags()
         if !tags.isEmpty { input["tags"] = tagList(tags) }
-        _ = try await client.json(.codePipeline.createPipeline, .object(input))
+        _ = try await acceptingNewRole(attributes) { try await client.json(.codePipeline.createPipeline, .object(input)) }
         // CreatePipeline answers with the declaration but not the ARN. The ARN is the pipeline's name in the
         // role's partition and account (the role must be in the pipeline's account), so no read is needed for it.
         if let arn = Self.arn(name: name, region: client.region, roleArn: attributes.string("roleArn")) {
@@ -336,6 +336,16 @@ struct CodePipelineProvider: ResourceProvider {
         return Applied(id: name, outputs: Self.outputs(result, name: name))
     }
 
+    /// CodePipeline checks that it can assume the pipeline's role; a role created seconds earlier is refused
+    /// (InvalidStructureException "CodePipeline is not authorized to perform AssumeRole on role ...") until IAM's change
+    /// reaches it.
+    private func acceptingNewRole(_ attributes: [String: JSON], _ call: () async throws -> JSON) async throws -> JSON {
+        try await awaitingPropagation(
+            of: roleDescription(attributes.string("roleArn")), to: "CodePipeline",
+            refusals: [Refusal("InvalidStructureException", messageContains: ["not authorized"])], clock: client.waitClock,
+            hint: "Check that the role exists and that its trust policy lets codepipeline.amazonaws.com assume it.", call)
+    }
+
     /// `UpdatePipeline` with the whole declared structure (including the token in clear: CodePipeline needs it);
     /// tags are set and removed with `TagResource` / `UntagResource`.
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
@@ -343,7 +353,7 @@ struct CodePipelineProvider: ResourceProvider {
         updated["name"] = .string(id)
         let structure = ["roleArn", "artifactStore", "pipelineType", "variables", "stages"]
         if structure.contains(where: { old[$0] != new[$0] }) {
-            _ = try await client.json(.codePipeline.updatePipeline, ["pipeline": Self.declaration(updated)])
+            _ = try await acceptingNewRole(new) { try await client.json(.codePipeline.updatePipeline, ["pipeline": Self.declaration(updated)]) }
         }
         let result = try await client.json(.codePipeline.getPipeline, ["name": .string(id)])
         let arn = result["metadata"]?["pipelineArn"] ?? .null

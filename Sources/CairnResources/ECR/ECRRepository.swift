@@ -432,12 +432,16 @@ struct ECRRepositoryProvider: ResourceProvider {
             ])
     }
 
+    /// ECR refuses a policy naming an IAM principal created seconds earlier ("Invalid repository policy provided")
+    /// until IAM's change reaches it.
     private func setPolicy(_ document: JSON, id: String) async throws {
-        _ = try await client.json(
-            .ecr.setRepositoryPolicy,
-            [
-                "repositoryName": .string(id), "policyText": .string(document.description),
-            ])
+        _ = try await awaitingPropagation(
+            of: "the principals of repository \(id)'s policy", to: "ECR",
+            refusals: [Refusal("InvalidParameterException", messageContains: ["Invalid repository policy provided"])],
+            clock: client.waitClock, hint: "Check that every principal the policy names exists."
+        ) {
+            try await client.json(.ecr.setRepositoryPolicy, ["repositoryName": .string(id), "policyText": .string(document.description)])
+        }
     }
 
     /// The text under `key` of a Get* answer, or nil when ECR says there is none.

@@ -435,9 +435,26 @@ struct ECSServiceProvider: ResourceProvider {
         if !tags.isEmpty { input["tags"] = tagList(tags) }
         // The same token on every retry of this call: a create retried after a timeout is not made twice.
         input["clientToken"] = .string(UUID().uuidString)
-        let result = try await client.json(.ecs.createService, .object(input))
+        let result = try await acceptingNewRoles { try await client.json(.ecs.createService, .object(input)) }
         let service = result["service"] ?? [:]
         return Applied(id: "\(Self.clusterName(cluster))/\(name)", outputs: Self.outputs(service))
+    }
+
+    /// ECS assumes its service-linked role (and a load balancer's role) when a service is created or changed; in an
+    /// account where the role was just made, or a role just changed, ECS refuses until IAM's change reaches it.
+    private func acceptingNewRoles(_ call: () async throws -> JSON) async throws -> JSON {
+        try await awaitingPropagation(
+            of: "the ECS service roles", to: "ECS",
+            refusals: [
+                Refusal(
+                    "InvalidParameterException",
+                    messageContains: [
+                        "Unable to assume the service linked role", "verify that the ECS service role being passed has the proper permissions",
+                    ])
+            ], clock: client.waitClock,
+            hint:
+                "Check that the account has the AWSServiceRoleForECS role (`aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com`).",
+            call)
     }
 
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
@@ -468,7 +485,7 @@ struct ECSServiceProvider: ResourceProvider {
         } else {
             input["cluster"] = .string(cluster)
             input["service"] = .string(name)
-            service = try await client.json(.ecs.updateService, .object(input))["service"] ?? [:]
+            service = try await acceptingNewRoles { try await client.json(.ecs.updateService, .object(input)) }["service"] ?? [:]
         }
         let arn = service["serviceArn"] ?? .null
         try await TaggingAPI.ecs.sync(client, resource: arn.stringValue ?? "", from: old.tags(), to: new.tags())

@@ -497,7 +497,13 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
         if let role = attributes.string("taskRoleArn") { input["taskRoleArn"] = .string(role) }
         let tags = attributes.tags()
         if !tags.isEmpty { input["tags"] = tagList(tags) }
-        let result = try await client.json(.ecs.registerTaskDefinition, .object(input))
+        // ECS checks the roles it is given; one created seconds earlier is "not valid" until IAM's change reaches ECS.
+        let roles = [attributes.string("executionRoleArn"), attributes.string("taskRoleArn")].compactMap { $0 }.map(roleDescription)
+        let result = try await awaitingPropagation(
+            of: roles.isEmpty ? "the task's IAM roles" : roles.joined(separator: " and "), to: "ECS",
+            refusals: [Refusal("ClientException", messageContains: ["Role is not valid"])], clock: client.waitClock,
+            hint: "Check that the roles exist and that their trust policies let ecs-tasks.amazonaws.com assume them."
+        ) { try await client.json(.ecs.registerTaskDefinition, .object(input)) }
         let definition = result["taskDefinition"] ?? [:]
         guard let arn = definition["taskDefinitionArn"]?.stringValue else {
             throw AWSServiceError(

@@ -215,24 +215,40 @@ struct IAMRoleProvider: ResourceProvider {
         if let description = attributes.string("description"), !description.isEmpty { parameters["Description"] = description }
         let tags = attributes.tags()
         if !tags.isEmpty { parameters.list("Tags", tags.keys.sorted().map { ["Key": $0, "Value": tags[$0]!] }) }
-        let result = try await client.query(.iam.createRole, parameters)
+        let result = try await acceptingNewPrincipals(name) { try await client.query(.iam.createRole, parameters) }
         return try await PartialCreate.completing(Applied(id: name, outputs: Self.outputs(result["Role"] ?? XMLNode("Role")))) {
             for (policyName, document) in (attributes["inlinePolicies"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
-                try await putInlinePolicy(role: name, name: policyName, document: document)
+                try await untilVisible(name) { try await putInlinePolicy(role: name, name: policyName, document: document) }
             }
             for arn in attributes.strings("managedPolicyArns") {
-                _ = try await client.query(.iam.attachRolePolicy, ["RoleName": name, "PolicyArn": arn])
+                try await untilVisible(name) { _ = try await client.query(.iam.attachRolePolicy, ["RoleName": name, "PolicyArn": arn]) }
             }
         }
     }
 
+    /// IAM refuses a trust policy naming a principal created seconds earlier ("Invalid principal in policy") until
+    /// the new principal is visible everywhere in IAM.
+    private func acceptingNewPrincipals<T>(_ role: String, _ call: () async throws -> T) async throws -> T {
+        try await awaitingPropagation(
+            of: "the principals of role \(role)'s trust policy", to: "IAM",
+            refusals: [Refusal("MalformedPolicyDocument", messageContains: ["Invalid principal"])], clock: client.waitClock,
+            hint: "Check that every principal the trust policy names exists.", call)
+    }
+
+    /// IAM is eventually consistent: a role (or a managed policy) created a moment ago can answer NoSuchEntity to the
+    /// next call on another IAM host.
+    private func untilVisible(_ role: String, _ call: () async throws -> Void) async throws {
+        try await retrying(
+            while: ["NoSuchEntity"], "IAM role \(role) and its policies", "be visible throughout IAM", clock: client.waitClock,
+            timeout: Propagation.timeout, interval: Propagation.interval, call)
+    }
+
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
         if old["assumeRolePolicy"] != new["assumeRolePolicy"] {
-            _ = try await client.query(
-                .iam.updateAssumeRolePolicy,
-                [
-                    "RoleName": id, "PolicyDocument": (new["assumeRolePolicy"] ?? [:]).description,
-                ])
+            _ = try await acceptingNewPrincipals(id) {
+                try await client.query(
+                    .iam.updateAssumeRolePolicy, ["RoleName": id, "PolicyDocument": (new["assumeRolePolicy"] ?? [:]).description])
+            }
         }
         if (old["description"] ?? .null) != (new["description"] ?? .null) || old["maxSessionDuration"] != new["maxSessionDuration"] {
             _ = try await client.query(

@@ -160,7 +160,8 @@ struct SNSTopicProvider: ResourceProvider {
         if !topicAttributes.isEmpty { parameters.map("Attributes", topicAttributes) }
         let tags = attributes.tags()
         if !tags.isEmpty { parameters.list("Tags", tags.keys.sorted().map { ["Key": $0, "Value": tags[$0]!] }) }
-        let arn = try await client.query(.sns.createTopic, parameters).string("TopicArn") ?? ""
+        // CreateTopic is idempotent for one name and the same attributes, so a refused policy can be sent again.
+        let arn = try await acceptingNewPrincipals(name) { try await client.query(.sns.createTopic, parameters) }.string("TopicArn") ?? ""
         if let policy, topicAttributes["Policy"] == nil {
             try await setPolicy(arn, Self.policyText(policy, topicARN: arn))
         }
@@ -199,7 +200,18 @@ struct SNSTopicProvider: ResourceProvider {
     // MARK: Helpers
 
     private func setPolicy(_ arn: String, _ text: String) async throws {
-        _ = try await client.query(.sns.setTopicAttributes, ["TopicArn": arn, "AttributeName": "Policy", "AttributeValue": text])
+        _ = try await acceptingNewPrincipals(Self.name(of: arn)) {
+            try await client.query(.sns.setTopicAttributes, ["TopicArn": arn, "AttributeName": "Policy", "AttributeValue": text])
+        }
+    }
+
+    /// SNS refuses a policy naming an IAM principal created seconds earlier ("Policy Error: PrincipalNotFound") until
+    /// IAM's change reaches it.
+    private func acceptingNewPrincipals<T>(_ topic: String, _ call: () async throws -> T) async throws -> T {
+        try await awaitingPropagation(
+            of: "the principals of topic \(topic)'s policy", to: "SNS",
+            refusals: [Refusal("InvalidParameter", messageContains: ["PrincipalNotFound"])], clock: client.waitClock,
+            hint: "Check that every principal the policy names exists.", call)
     }
 
     /// Whether every statement names its resource (`Resource` or `NotResource`), so the policy needs no topic ARN.

@@ -1,4 +1,5 @@
 import CairnAWS
+import CairnEngine
 import Foundation
 
 /// A wait for AWS that ran out of time: names the resource, what Cairn waited for, and what to do.
@@ -32,30 +33,103 @@ func waitUntil(
     }
 }
 
-/// Runs `call` again while AWS answers with one of `codes`, a refusal that passes by itself (KMS not yet seeing a new
-/// IAM role, DynamoDB still setting up backups), polling every `interval` on `clock` for at most `timeout`; after
-/// that AWS's last refusal stands. Any other error ends it at once.
+/// An AWS refusal that passes by itself: an error code and, where the same code also reports a real mistake, the
+/// words its message must contain (any of them, case aside). A bare string literal is a code whatever the message.
+struct Refusal: Sendable, ExpressibleByStringLiteral {
+    let code: String
+    let messageContains: [String]
+
+    init(_ code: String, messageContains: [String] = []) {
+        self.code = code
+        self.messageContains = messageContains
+    }
+
+    init(stringLiteral code: String) { self.init(code) }
+
+    func matches(_ error: AWSServiceError) -> Bool {
+        guard error.code == code else { return false }
+        let message = error.message.lowercased()
+        return messageContains.isEmpty || messageContains.contains { message.contains($0.lowercased()) }
+    }
+}
+
+/// A refusal that was meant to pass by itself and did not within the bound: names what Cairn waited for, AWS's last
+/// answer, and what to check.
+public struct StillRefused: Error, CustomStringConvertible, Sendable {
+    /// What was waited on (`IAM role deploy`).
+    public let resource: String
+    /// What it was to do (`reach CodeBuild`).
+    public let condition: String
+    public let waited: Duration
+    public let attempts: Int
+    /// AWS's last answer.
+    public let refusal: AWSServiceError
+    /// What to check when the wait was not the cause (the role's trust policy).
+    public let hint: String?
+
+    public var description: String {
+        let minutes = Int((waited.seconds / 60).rounded(.up))
+        var text =
+            "gave up after \(minutes) minute\(minutes == 1 ? "" : "s") (\(attempts) attempts) waiting for \(resource) to \(condition); AWS's last answer: \(refusal)"
+        if let hint { text += " " + hint }
+        return text + " Then run the command again."
+    }
+}
+
+/// How long Cairn waits for an IAM change to reach another service (Terraform's AWS provider waits as long), and how
+/// often it tries again meanwhile.
+enum Propagation {
+    static let timeout: Duration = .seconds(120)
+    static let interval: Duration = .seconds(3)
+}
+
+/// Runs `call` again while AWS answers with one of `refusals` (KMS or CodeBuild not yet seeing a new IAM role, DynamoDB
+/// still setting up backups), every `interval` on `clock`, saying so on the apply's progress ("waiting for IAM role
+/// deploy to reach CodeBuild (attempt 2)"); after `timeout` it throws ``StillRefused`` with AWS's last answer. Any
+/// other error ends it at once.
 func retrying<T>(
-    while codes: Set<String>, _ resource: String, _ condition: String, clock: any AWSClock, timeout: Duration,
-    interval: Duration = .seconds(5), _ call: () async throws -> T
+    while refusals: [Refusal], _ resource: String, _ condition: String, clock: any AWSClock, timeout: Duration,
+    interval: Duration = .seconds(5), hint: String? = nil, _ call: () async throws -> T
 ) async throws -> T {
     var result: T?
     var refusal: AWSServiceError?
+    var attempts = 0
     do {
         try await waitUntil(resource, condition, clock: clock, timeout: timeout, interval: interval) {
+            attempts += 1
+            if attempts > 1 { ProviderProgress.note("waiting for \(resource) to \(condition) (attempt \(attempts))") }
             do {
                 result = try await call()
                 return true
-            } catch let error as AWSServiceError where codes.contains(error.code) {
+            } catch let error as AWSServiceError where refusals.contains(where: { $0.matches(error) }) {
                 refusal = error
                 return false
             }
         }
     } catch let timeout as WaitTimeout {
-        throw refusal ?? timeout
+        guard let refusal else { throw timeout }
+        throw StillRefused(resource: resource, condition: condition, waited: timeout.waited, attempts: attempts, refusal: refusal, hint: hint)
     }
-    guard let result else { throw refusal ?? WaitTimeout(resource: resource, condition: condition, waited: timeout) }
+    guard let result else { throw WaitTimeout(resource: resource, condition: condition, waited: timeout) }
     return result
+}
+
+/// Runs a call that names an IAM role (or another principal) which may have been created moments ago: while the
+/// service answers with one of `refusals` (it cannot assume the role yet), it is tried again for up to two minutes,
+/// shown as "waiting for IAM role deploy to reach CodeBuild (attempt 2)".
+func awaitingPropagation<T>(
+    of principal: String, to service: String, refusals: [Refusal], clock: any AWSClock, hint: String? = nil,
+    _ call: () async throws -> T
+) async throws -> T {
+    try await retrying(
+        while: refusals, principal, "reach \(service)", clock: clock, timeout: Propagation.timeout, interval: Propagation.interval,
+        hint: hint, call)
+}
+
+/// "IAM role deploy" for a role ARN, for the progress line; the ARN itself if it is not a role's.
+func roleDescription(_ arn: String?) -> String {
+    guard let arn, let range = arn.range(of: ":role/") else { return arn.map { "IAM principal \($0)" } ?? "the IAM role" }
+    return "IAM role \(arn[range.upperBound...].split(separator: "/").last.map(String.init) ?? arn)"
 }
 
 extension Duration {

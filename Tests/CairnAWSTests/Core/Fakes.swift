@@ -246,3 +246,12 @@ func motoClient(_ extra: [String: String] = [:], region: String? = nil, logger: 
 func uniqueName(_ prefix: String = "cairn-test") -> String {
     "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
 }
+
+extension RetryPolicy {
+    /// The default policy without the adaptive mode's pacing: backoff alone, so a test sees the backoff schedule exactly.
+    static var standardMode: RetryPolicy {
+        var policy = RetryPolicy.default
+        policy.mode = .standard
+        return policy
+    }
+}

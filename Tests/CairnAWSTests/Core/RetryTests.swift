@@ -71,7 +71,7 @@ import Testing
             .noRepositories,
         ])
         let clock = FakeClock()
-        let result = try await makeClient(transport, clock: clock).json(.ecr.describeRepositories, ["maxResults": 5])
+        let result = try await makeClient(transport, clock: clock, retry: .standardMode).json(.ecr.describeRepositories, ["maxResults": 5])
         #expect(result == ["repositories": []])
         let requests = await transport.requests
         #expect(requests.count == 3)
@@ -84,7 +84,7 @@ import Testing
     @Test func queryThrottlingIsRetried() async throws {
         let transport = FakeTransport([.queryError(400, "Throttling", "Rate exceeded"), .callerIdentity])
         let clock = FakeClock()
-        let identity = try await makeClient(transport, clock: clock).callerIdentity()
+        let identity = try await makeClient(transport, clock: clock, retry: .standardMode).callerIdentity()
         #expect(identity == CallerIdentity(account: "123456789012", arn: "arn:aws:iam::123456789012:user/alice", userID: "AIDAEXAMPLE"))
         #expect(await transport.requestCount == 2)
         #expect(clock.sleeps == [.milliseconds(500)])
@@ -98,7 +98,7 @@ import Testing
             .emptyBucketList,
         ])
         let clock = FakeClock()
-        let response = try await makeClient(transport, clock: clock, jitter: 1).restXML(.s3.listBuckets)
+        let response = try await makeClient(transport, clock: clock, jitter: 1, retry: .standardMode).restXML(.s3.listBuckets)
         #expect(response.status == 200)
         #expect(response.xml?.name == "ListAllMyBucketsResult")
         #expect(await transport.requestCount == 4)
@@ -228,7 +228,9 @@ import Testing
     @Test func theDefaultPolicyWaitsTheFullJitterScheduleOverTenAttempts() async throws {
         let transport = FakeTransport([.queryError(400, "Throttling", "Rate exceeded")])
         let clock = FakeClock()
-        let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport, clock: clock, jitter: 0.75).callerIdentity() })
+        let error = try #require(
+            await capture(AWSServiceError.self) { try await makeClient(transport, clock: clock, jitter: 0.75, retry: .standardMode).callerIdentity() }
+        )
         #expect(error.code == "Throttling")
         #expect(await transport.requestCount == 10)
         // min(20 s, 2^(n-1) s) × 0.75
@@ -257,7 +259,7 @@ import Testing
             .noRepositories,
         ])
         let clock = FakeClock()
-        _ = try await makeClient(transport, clock: clock, jitter: 0.5).json(.ecr.describeRepositories)
+        _ = try await makeClient(transport, clock: clock, jitter: 0.5, retry: .standardMode).json(.ecr.describeRepositories)
         #expect(await transport.requestCount == 5)
         #expect(clock.sleeps == [.seconds(7), .seconds(2), .seconds(4)])  // attempt 4's backoff: 8 s × 0.5
     }

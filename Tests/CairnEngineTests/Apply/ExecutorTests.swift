@@ -26,6 +26,18 @@ import Testing
         #expect(cloud.attributes("c")?["link"] == "arn:fake:b")
     }
 
+    /// What a provider says it waits for reaches the apply's progress, under the address of the change.
+    @Test func aProvidersWaitingLinesAreReportedForItsChange() async throws {
+        let workspace = makeWorkspace(cloud)
+        let stack = makeStack([FakeResource("a"), FakeResource("b")])
+        cloud.waiting = ["b"]
+        let events = EventLog()
+        let report = try await workspace.apply(
+            try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply", events: events.add)
+        #expect(report.ok)
+        #expect(events.all.filter { $0.hasPrefix("waiting") } == ["waiting fake_thing.b: waiting for the role of b to reach Fake (attempt 2)"])
+    }
+
     @Test func aFailureStopsItsDependentsOnlyAndARerunCarriesOn() async throws {
         let workspace = makeWorkspace(cloud)
         let base = FakeResource("base")

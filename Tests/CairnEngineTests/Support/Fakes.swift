@@ -13,6 +13,8 @@ final class FakeCloud: @unchecked Sendable {
     var refusing: Set<String> = []
     /// Ids whose create makes the resource but refuses its later step (its `size`): a `PartialCreate`.
     var partial: Set<String> = []
+    /// Ids whose create reports that it waits on AWS (an IAM role not yet visible), as a provider does.
+    var waiting: Set<String> = []
     /// When each resource was created, as AWS would report it.
     var creationDates: [String: Date] = [:]
 
@@ -73,6 +75,7 @@ struct FakeProvider: ResourceProvider {
         cloud.record("create \(id)")
         if cloud.failing.contains(id) { throw FakeError(description: "create of \(id) refused") }
         if cloud.refusing.contains(id) { throw FakeRefusal(description: "create of \(id) refused: AlreadyExists") }
+        if cloud.waiting.contains(id) { ProviderProgress.note("waiting for the role of \(id) to reach Fake (attempt 2)") }
         var stored = attributes
         stored["forceDestroy"] = nil
         let applied = Applied(id: id, outputs: ["arn": .string("arn:fake:\(id)"), "name": .string(id)])
@@ -166,6 +169,7 @@ final class EventLog: @unchecked Sendable {
         case .finished(let address, let action, _, _): events.append("done \(action.rawValue) \(address)")
         case .failed(let address, _, _, _): events.append("failed \(address)")
         case .skipped(let address, let blocker): events.append("skipped \(address) by \(blocker)")
+        case .waiting(let address, let message): events.append("waiting \(address): \(message)")
         case .stillRunning: break
         }
     }

@@ -176,17 +176,13 @@ import Testing
     }
 
     /// On AWS a policy naming a just-created IAM role is refused for a few seconds (MalformedPolicyDocumentException):
-    /// the create retries it on the client's clock, then succeeds; a refusal that lasts ends with KMS's own error.
+    /// the create retries it on the client's clock, then succeeds; a refusal that lasts ends with an error naming the wait and KMS's answer.
     @Test func aPolicyNamingANewPrincipalIsRetried() async throws {
         let clock = SteppingClock()
-        let refusals = Locked(2)
+        let refusals = Countdown(2)
         let transport = ScriptedTransport(status: { operation in
             guard operation == "CreateKey" else { return (200, "{}") }
-            let refuse = refusals.withLock { count -> Bool in
-                count -= 1
-                return count >= 0
-            }
-            return refuse
+            return refusals.next()
                 ? (
                     400,
                     #"{"__type": "MalformedPolicyDocumentException", "message": "Policy contains a statement with one or more invalid principals."}"#
@@ -199,12 +195,16 @@ import Testing
         #expect(try await provider.create(declared).id == "k-1")
         #expect(clock.slept == .seconds(6))
 
-        refusals.withLock { $0 = 1_000 }
+        refusals.reset(1_000)
         do {
             _ = try await provider.create(declared)
             Issue.record("a policy KMS keeps refusing was accepted")
-        } catch let error as AWSServiceError {
-            #expect(error.code == "MalformedPolicyDocumentException")
+        } catch let error as StillRefused {
+            #expect(error.refusal.code == "MalformedPolicyDocumentException")
+            #expect(
+                error.description.hasPrefix(
+                    "gave up after 1 minute (21 attempts) waiting for the KMS key policy to be accepted; AWS's last answer: KMS CreateKey failed: MalformedPolicyDocumentException"
+                ), "\(error)")
         }
         #expect(clock.slept == .seconds(6) + KMSKeyProvider.policyPropagationTimeout)
     }

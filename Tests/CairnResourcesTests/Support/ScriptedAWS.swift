@@ -33,6 +33,21 @@ struct ScriptedTransport: HTTPTransport {
     }
 }
 
+/// True the first `times` times it is asked, then false: for an answer that refuses a few times, then accepts.
+struct Countdown: Sendable {
+    private let left: Locked<Int>
+    init(_ times: Int) { left = Locked(times) }
+    /// Whether this call is still within the first `times`.
+    func next() -> Bool {
+        left.withLock { count -> Bool in
+            count -= 1
+            return count >= 0
+        }
+    }
+    /// Starts again with `times` left.
+    func reset(_ times: Int) { left.withLock { $0 = times } }
+}
+
 /// Time that passes only when slept through.
 final class SteppingClock: AWSClock, @unchecked Sendable {
     private let lock = NSLock()
