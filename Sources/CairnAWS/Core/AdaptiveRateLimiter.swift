@@ -10,8 +10,8 @@ import Foundation
 /// Time comes from the client's clock, so tests drive it exactly; the caller sleeps for what `acquire` returns.
 actor AdaptiveRateLimiter {
     /// CUBIC's multiplicative decrease and scaling constant, and the smallest fill rate (one request every 2 s). The
-    /// SDKs use a scale of 0.4; 0.1 makes the curve stay longer near the rate AWS allows, which halves the requests
-    /// throttled when ten operations run at once (bench/adaptive-rate-sim.py compares them).
+    /// SDKs use a scale of 0.4; 0.1 makes the curve stay longer near the rate AWS allows, so that about a quarter
+    /// fewer requests are throttled when ten operations run at once (bench/adaptive-rate-sim.py compares them).
     static let beta = 0.7
     static let scale = 0.1
     static let minimumRate = 0.5

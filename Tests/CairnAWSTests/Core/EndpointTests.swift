@@ -150,6 +150,17 @@ import Testing
         #expect(endpoints.resolve(.iam, region: "us-gov-east-1").signingRegion == "us-gov-west-1")
         #expect(endpoints.resolve(.ecr, region: "us-iso-east-1").url.absoluteString == "https://api.ecr.us-iso-east-1.c2s.ic.gov")
         #expect(endpoints.resolve(.s3, region: "cn-north-1").url.absoluteString == "https://s3.cn-north-1.amazonaws.com.cn")
+        // The AWS European Sovereign Cloud: its own partition and DNS suffix, no global hosts in botocore's data.
+        #expect(AWSPartition.of(region: "eusc-de-east-1")?.name == "aws-eusc")
+        #expect(endpoints.resolve(.ecr, region: "eusc-de-east-1").url.absoluteString == "https://api.ecr.eusc-de-east-1.amazonaws.eu")
+        #expect(endpoints.resolve(.iam, region: "eusc-de-east-1").url.absoluteString == "https://iam.eusc-de-east-1.amazonaws.eu")
+        #expect(endpoints.resolve(.iam, region: "eusc-de-east-1").signingRegion == "eusc-de-east-1")
+        #expect(endpoints.resolve(.s3, region: "eusc-de-east-1").url.absoluteString == "https://s3.eusc-de-east-1.amazonaws.eu")
+        // Each partition's name is the ARN prefix its resources carry.
+        #expect(
+            ["us-east-1", "cn-north-1", "us-gov-west-1", "eusc-de-east-1"].map { AWSPartition.of(region: $0)?.name } == [
+                "aws", "aws-cn", "aws-us-gov", "aws-eusc",
+            ])
     }
 
     /// CloudFront is global: cloudfront.amazonaws.com signed for us-east-1 from any region of the aws partition, and
