@@ -99,6 +99,8 @@ public final class AWSClient: Sendable {
         var timeouts = 0
         var throttledSince: Date?
         var consecutiveThrottles = 0
+        // Whether an earlier attempt may have been carried out though no answer said so.
+        var uncertain = false
         // Regions have their own limits; the operation is the unit AWS throttles.
         let api = "\(region)/\(service.serviceID).\(operation)"
         while true {
@@ -128,6 +130,7 @@ public final class AWSClient: Sendable {
             case .failure(let error):
                 log(service, operation, status: nil, attempt: attempt, latency: latency, requestID: nil, note: "\(error)")
                 if error.isTimeout { timeouts += 1 }
+                if error.mayHaveReachedService { uncertain = true }
                 consecutiveThrottles = 0
                 guard error.isRetryable, counted < retry.maxAttempts, timeouts < retry.maxTimedOutAttempts else {
                     throw AWSRequestError(
@@ -160,7 +163,7 @@ public final class AWSClient: Sendable {
                     else {
                         throw Self.error(
                             for: response, fields: fields, service: service, operation: operation,
-                            endpoint: endpoint, attempts: attempt, requestID: requestID)
+                            endpoint: endpoint, attempts: attempt, requestID: requestID, uncertain: uncertain)
                     }
                     retryDelay = retry.delay(afterAttempt: consecutiveThrottles, jitter: random.unit(), retryAfter: retryAfter)
                 } else {
@@ -171,9 +174,10 @@ public final class AWSClient: Sendable {
                     else {
                         throw Self.error(
                             for: response, fields: fields, service: service, operation: operation,
-                            endpoint: endpoint, attempts: attempt, requestID: requestID)
+                            endpoint: endpoint, attempts: attempt, requestID: requestID, uncertain: uncertain)
                     }
                     retryDelay = retry.delay(afterAttempt: counted, jitter: random.unit(), retryAfter: retryAfter)
+                    if response.status >= 500 { uncertain = true }
                 }
             }
             if let retryDelay, retryDelay > .zero { try await clock.sleep(for: retryDelay) }
@@ -182,12 +186,13 @@ public final class AWSClient: Sendable {
 
     private static func error(
         for response: HTTPResponse, fields: ErrorFields?, service: ServiceModel, operation: String,
-        endpoint: ResolvedEndpoint, attempts: Int, requestID: String?
+        endpoint: ResolvedEndpoint, attempts: Int, requestID: String?, uncertain: Bool
     ) -> any Error {
         if let fields {
             return AWSServiceError(
                 service: service.serviceID, operation: operation, status: response.status,
-                code: fields.code, message: fields.message, requestID: fields.requestID ?? requestID)
+                code: fields.code, message: fields.message, requestID: fields.requestID ?? requestID,
+                earlierAttemptMayHaveSucceeded: uncertain)
         }
         let snippet = String(decoding: response.body.prefix(200), as: UTF8.self)
             .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)

@@ -8,14 +8,21 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible, Equatab
     public let code: String
     public let message: String
     public let requestID: String?
+    /// An earlier attempt of the same call got no answer, or a 5xx, after its request may have reached AWS: AWS may
+    /// have carried it out, and this answer (`EntityAlreadyExists` to a retried create) may be about that.
+    public let earlierAttemptMayHaveSucceeded: Bool
 
-    public init(service: String, operation: String, status: Int, code: String, message: String, requestID: String?) {
+    public init(
+        service: String, operation: String, status: Int, code: String, message: String, requestID: String?,
+        earlierAttemptMayHaveSucceeded: Bool = false
+    ) {
         self.service = service
         self.operation = operation
         self.status = status
         self.code = code
         self.message = message
         self.requestID = requestID
+        self.earlierAttemptMayHaveSucceeded = earlierAttemptMayHaveSucceeded
     }
 
     /// The error AWS would give for `operation`, named by its service id and its name.

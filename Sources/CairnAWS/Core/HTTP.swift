@@ -60,6 +60,14 @@ public enum TransportError: Error, Sendable, Equatable {
         }
     }
 
+    /// Whether the request may have reached the service before the failure, so that it may have been carried out.
+    public var mayHaveReachedService: Bool {
+        switch self {
+        case .connectionLost, .timedOut: return true
+        case .cannotConnect, .connectTimedOut, .other: return false
+        }
+    }
+
     /// Whether the attempt waited out a timeout (the retry policy bounds how many a call may spend).
     public var isTimeout: Bool {
         switch self {

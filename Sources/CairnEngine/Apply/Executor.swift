@@ -88,6 +88,7 @@ public struct Executor: Sendable {
             }
         }
         let intents = try Dictionary(store.pendingIntents().map { ($0.address, [$0.id]) }, uniquingKeysWith: +)
+        let ownership = Ownership(stack: plan.stack, environment: plan.environment, state: store.lineage)
         let outputs = OutputTable(initial)
         let failures = FailureTable()
         let superseded = FailureTable()
@@ -124,7 +125,7 @@ public struct Executor: Sendable {
                 defer { ticker.cancel() }
                 do {
                     let id = try await ProviderProgress.$receiver.withValue({ events(.waiting(address: address, message: $0)) }) {
-                        try await run(change, outputs: outputs, intents: intents[address] ?? [])
+                        try await run(change, outputs: outputs, intents: intents[address] ?? [], ownership: ownership)
                     }
                     if change.action == .update, let old = change.id, let id, id != old { await superseded.add(address, old) }
                     events(.finished(address: address, action: change.action, id: id, elapsed: ContinuousClock.now - started))
@@ -167,7 +168,7 @@ public struct Executor: Sendable {
     }
 
     /// Applies one change; returns the physical id it ends with.
-    private func run(_ change: ResourceChange, outputs: OutputTable, intents: [Int64]) async throws -> String? {
+    private func run(_ change: ResourceChange, outputs: OutputTable, intents: [Int64], ownership: Ownership) async throws -> String? {
         guard let provider = providers[change.type] else {
             throw PlanError(address: change.address, message: "its type \(change.type) is not known to this Cairn.")
         }
@@ -224,6 +225,10 @@ public struct Executor: Sendable {
                 // AWS answered no: nothing was created, and nothing under that name may be adopted later.
                 _ = try store.discardIntent(intent.id)
                 throw error
+            } catch {
+                // The create may have happened: its answer was lost, or a retry was refused as a duplicate of it.
+                guard let found = try await lostCreate(intent, provider: provider, desired: desired, ownership: ownership) else { throw error }
+                applied = found
             }
             await outputs.set(address, applied.outputs)
             if try store.resource(at: address) != nil {
@@ -237,6 +242,23 @@ public struct Executor: Sendable {
             }
             return applied.id
         }
+    }
+
+    /// What a create whose answer was lost made, brought to the declaration: AWS's resource under the planned name,
+    /// adopted only with the proof the next plan would ask (this state's ownership tag, or a creation time after the
+    /// intent), then updated where it falls short of `desired` (a multi-call create stopped after its first call).
+    /// Nil when there is nothing to prove it: the intent stays, and the next plan looks again.
+    private func lostCreate(
+        _ intent: ResourceIntent, provider: any ResourceProvider, desired: [String: JSON], ownership: Ownership
+    ) async throws -> Applied? {
+        guard let name = intent.plannedName, ownership.state != nil,
+            let live = try? await provider.read(id: name, prior: [:]),
+            PendingCreate(plannedName: name, recordedAt: intent.createdAt).proves(live, by: provider.adoptionProof, ownership: ownership) != nil
+        else { return nil }
+        ProviderProgress.note("its create's answer was lost, but AWS made it: adopting \(live.id)")
+        let differences = AttributeDiff.changes(from: live.attributes, to: desired, replaceOnChange: provider.replaceOnChange, sensitivePaths: [])
+        if differences.isEmpty { return Applied(id: live.id, outputs: live.outputs) }
+        return try await provider.update(id: live.id, from: live.attributes, to: desired)
     }
 
     /// The desired attributes with every output they reference now known.

@@ -85,8 +85,9 @@ enum InterruptedCreate {
 }
 
 extension AWSServiceError: RefusalError {
-    /// A 4xx answer: AWS refused and did nothing. After a 5xx the work may have been done.
-    public var isRefusal: Bool { (400..<500).contains(status) }
+    /// A 4xx answer: AWS refused and did nothing. After a 5xx the work may have been done, and so it may after an
+    /// earlier attempt that got no answer (the 4xx is then likely "already exists", about that attempt's work).
+    public var isRefusal: Bool { (400..<500).contains(status) && !earlierAttemptMayHaveSucceeded }
 }
 
 /// Tag changes as the APIs take them: what to set, what to remove.

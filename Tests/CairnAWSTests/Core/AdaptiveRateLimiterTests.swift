@@ -279,3 +279,34 @@ private struct SplitMix {
         #expect(makeClient(FakeTransport([])).rates != nil)
     }
 }
+
+/// An answer after an attempt that may have been carried out says so, so that "already exists" is not taken for a
+/// refusal of work that the earlier attempt did.
+@Suite struct UncertainAttemptTests {
+    @Test(arguments: [
+        (TransportError.connectionLost(detail: "reset"), true), (.timedOut(seconds: 60), true),
+        (.connectTimedOut(host: "aws.test:4566", seconds: 60), false),
+    ])
+    func aRetriedCreateRefusedAsADuplicateSaysAnEarlierAttemptMayHaveSucceeded(failure: TransportError, uncertain: Bool) async throws {
+        let transport = FakeTransport([
+            .failure(failure), .jsonError(400, "RepositoryAlreadyExistsException", "The repository already exists"),
+        ])
+        let error = try #require(
+            await capture(AWSServiceError.self) { try await makeClient(transport).json(.ecr.createRepository, ["repositoryName": "app"]) })
+        #expect(error.code == "RepositoryAlreadyExistsException")
+        #expect(error.earlierAttemptMayHaveSucceeded == uncertain)
+    }
+
+    @Test func aServerErrorBeforeTheRefusalMakesItUncertainButThrottlingDoesNot() async throws {
+        let afterFault = FakeTransport([
+            .jsonError(500, "InternalFailure", "oops"), .jsonError(400, "RepositoryAlreadyExistsException", "exists"),
+        ])
+        let first = try #require(await capture(AWSServiceError.self) { try await makeClient(afterFault).json(.ecr.createRepository) })
+        #expect(first.earlierAttemptMayHaveSucceeded)
+        let afterThrottle = FakeTransport([
+            .jsonError(400, "ThrottlingException", "slow"), .jsonError(400, "RepositoryAlreadyExistsException", "exists"),
+        ])
+        let second = try #require(await capture(AWSServiceError.self) { try await makeClient(afterThrottle).json(.ecr.createRepository) })
+        #expect(!second.earlierAttemptMayHaveSucceeded)
+    }
+}

@@ -210,7 +210,8 @@ import Testing
             error
                 == AWSServiceError(
                     service: "ECR", operation: "DescribeRepositories", status: 503,
-                    code: "ServiceUnavailableException", message: "Service unavailable", requestID: "req-json-1"))
+                    code: "ServiceUnavailableException", message: "Service unavailable", requestID: "req-json-1",
+                    earlierAttemptMayHaveSucceeded: true))
         #expect(await transport.requestCount == 4)
         #expect(clock.sleeps == [.milliseconds(500), .seconds(1), .seconds(2)])
     }

@@ -90,6 +90,48 @@ import Testing
         #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
     }
 
+    /// A create whose answer was lost (AWS made the resource, a reset hid it) is found in the same apply, proved this
+    /// state's by its ownership tag, adopted and finished, rather than failing or being made twice.
+    @Test func aCreateWhoseAnswerWasLostIsAdoptedAndFinishedInTheSameApply() async throws {
+        let workspace = makeWorkspace(cloud)
+        let stack = makeStack([FakeResource("thing")])
+        cloud.losingAnswers = ["thing"]
+        let events = EventLog()
+        let report = try await workspace.apply(
+            try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply", events: events.add)
+        #expect(report.ok, "\(report.failureSummary)")
+        #expect(cloud.callLog.filter { $0.hasPrefix("create") } == ["create thing"])
+        #expect(cloud.callLog.contains("update thing"), "the step the lost create never ran is done by an update")
+        #expect(cloud.attributes("thing")?["size"] == 1)
+        #expect(events.all.contains("waiting fake_thing.thing: its create's answer was lost, but AWS made it: adopting thing"))
+        let store = try #require(try workspace.store(for: stack, create: false))
+        #expect(try store.pendingIntents().isEmpty)
+        #expect(try store.resource(at: "fake_thing.thing")?.physicalID == "thing")
+        store.close()
+        #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
+    }
+
+    /// Without proof that the resource found is this create's (another stack's tag), nothing is adopted: the create
+    /// fails and its intent stays for the next plan to decide.
+    @Test func aLostAnswerWithoutProofAdoptsNothing() async throws {
+        let workspace = makeWorkspace(cloud)
+        let stack = makeStack([FakeResource("thing")])
+        let foreign: JSON = ["cairn:stack": "other", "cairn:env": "default", "cairn:state": "someone-else"]
+        cloud.put("thing", ["name": "thing", "tags": foreign])
+        // A plan without refresh does not see the name taken; the create fails without an answer.
+        let plan = try await workspace.plan(stack, region: "us-east-1", refresh: false)
+        cloud.failing = ["thing"]
+        let report = try await workspace.apply(plan, stack: stack, command: "apply") { _ in }
+        #expect(report.failed.map(\.address) == ["fake_thing.thing"])
+        #expect(report.failed.first?.message.contains("create of thing refused") == true)
+        #expect(cloud.attributes("thing")?["tags"] == foreign)
+        #expect(!cloud.callLog.contains("update thing"))
+        let store = try #require(try workspace.store(for: stack, create: false))
+        #expect(try store.pendingIntents().map(\.plannedName) == ["thing"], "the intent stays for the next plan to decide")
+        #expect(try store.resource(at: "fake_thing.thing") == nil)
+        store.close()
+    }
+
     @Test func anIntentWhoseCreateNeverHappenedIsCreatedOnce() async throws {
         let workspace = makeWorkspace(cloud)
         let thing = FakeResource("thing")

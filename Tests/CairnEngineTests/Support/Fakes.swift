@@ -13,6 +13,9 @@ final class FakeCloud: @unchecked Sendable {
     var refusing: Set<String> = []
     /// Ids whose create makes the resource but refuses its later step (its `size`): a `PartialCreate`.
     var partial: Set<String> = []
+    /// Ids whose create makes the resource (without its `size`, a later step) and then loses the answer, as a
+    /// connection reset after AWS acted does.
+    var losingAnswers: Set<String> = []
     /// Ids whose create reports that it waits on AWS (an IAM role not yet visible), as a provider does.
     var waiting: Set<String> = []
     /// When each resource was created, as AWS would report it.
@@ -79,6 +82,11 @@ struct FakeProvider: ResourceProvider {
         var stored = attributes
         stored["forceDestroy"] = nil
         let applied = Applied(id: id, outputs: ["arn": .string("arn:fake:\(id)"), "name": .string(id)])
+        if cloud.losingAnswers.contains(id) {
+            stored["size"] = nil
+            cloud.put(id, stored)
+            throw FakeError(description: "the connection was reset before the answer to the create of \(id)")
+        }
         if cloud.partial.contains(id) {
             stored["size"] = 0
             cloud.put(id, stored)
