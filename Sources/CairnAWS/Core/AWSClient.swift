@@ -103,6 +103,7 @@ public final class AWSClient: Sendable {
         var uncertain = false
         // Regions have their own limits; the operation is the unit AWS throttles.
         let api = "\(region)/\(service.serviceID).\(operation)"
+        let repeatable = !RetryPolicy.notRepeatedWhenUncertain.contains("\(service.serviceID).\(operation)")
         while true {
             attempt += 1
             counted += 1
@@ -132,7 +133,9 @@ public final class AWSClient: Sendable {
                 if error.isTimeout { timeouts += 1 }
                 if error.mayHaveReachedService { uncertain = true }
                 consecutiveThrottles = 0
-                guard error.isRetryable, counted < retry.maxAttempts, timeouts < retry.maxTimedOutAttempts else {
+                guard error.isRetryable, counted < retry.maxAttempts, timeouts < retry.maxTimedOutAttempts,
+                    repeatable || !error.mayHaveReachedService
+                else {
                     throw AWSRequestError(
                         service: service.serviceID, operation: operation, endpoint: endpoint.url.absoluteString,
                         attempts: attempt, reason: .transport(error))
@@ -170,7 +173,7 @@ public final class AWSClient: Sendable {
                     consecutiveThrottles = 0
                     // A server asking to wait longer than maxRetryAfter gets an error rather than a (shortened) wait.
                     guard retry.isRetryable(status: response.status, code: fields?.code), counted < retry.maxAttempts,
-                        retryAfter.map({ !($0 >= 0) || retry.honours(retryAfter: $0) }) ?? true
+                        retryAfter.map({ !($0 >= 0) || retry.honours(retryAfter: $0) }) ?? true, repeatable || response.status < 500
                     else {
                         throw Self.error(
                             for: response, fields: fields, service: service, operation: operation,

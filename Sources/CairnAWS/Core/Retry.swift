@@ -54,6 +54,11 @@ public struct RetryPolicy: Sendable, Equatable {
         "ServiceUnavailable", "ServiceUnavailableException",
     ]
 
+    /// Operations (`SERVICE.Operation`, by service id) that make something new each time and take no idempotency token:
+    /// after an attempt that may have been carried out (no answer, or a 5xx) they are not sent again, since that
+    /// could make a second one; the caller checks what AWS has instead.
+    public static let notRepeatedWhenUncertain: Set<String> = ["KMS.CreateKey", "ECS.RegisterTaskDefinition"]
+
     /// HTTP statuses retried whatever the body says.
     public static let retryableStatuses: Set<Int> = [429, 500, 502, 503, 504, 509]
 

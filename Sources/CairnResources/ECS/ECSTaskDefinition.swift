@@ -499,12 +499,29 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
         if !tags.isEmpty { input["tags"] = tagList(tags) }
         // ECS checks the roles it is given; one created seconds earlier is "not valid" until IAM's change reaches ECS.
         let roles = [attributes.string("executionRoleArn"), attributes.string("taskRoleArn")].compactMap { $0 }.map(roleDescription)
-        let result = try await awaitingPropagation(
-            of: roles.isEmpty ? "the task's IAM roles" : roles.joined(separator: " and "), to: "ECS",
-            refusals: [Refusal("ClientException", messageContains: ["Role is not valid"])], clock: client.waitClock,
-            hint: "Check that the roles exist and that their trust policies let ecs-tasks.amazonaws.com assume them."
-        ) { try await client.json(.ecs.registerTaskDefinition, .object(input)) }
-        let definition = result["taskDefinition"] ?? [:]
+        func send() async throws -> JSON {
+            try await awaitingPropagation(
+                of: roles.isEmpty ? "the task's IAM roles" : roles.joined(separator: " and "), to: "ECS",
+                refusals: [Refusal("ClientException", messageContains: ["Role is not valid"])], clock: client.waitClock,
+                hint: "Check that the roles exist and that their trust policies let ecs-tasks.amazonaws.com assume them."
+            ) { try await client.json(.ecs.registerTaskDefinition, .object(input)) }
+        }
+        // Each RegisterTaskDefinition makes a revision, and the client does not repeat one whose answer was lost; so the
+        // family's latest revision is noted first, and after a lost answer a newer one with this state's tags is it.
+        let family = attributes.string("family") ?? ""
+        let before = try await describe(family).flatMap { $0.0["revision"]?.intValue } ?? 0
+        let definition: JSON
+        do {
+            definition = try await send()["taskDefinition"] ?? [:]
+        } catch  where mayHaveBeenCarriedOut(error) {
+            if let (latest, latestTags) = try await describe(family), (latest["revision"]?.intValue ?? 0) > before,
+                tagMap(latestTags) == tags
+            {
+                definition = latest
+            } else {
+                definition = try await send()["taskDefinition"] ?? [:]
+            }
+        }
         guard let arn = definition["taskDefinitionArn"]?.stringValue else {
             throw AWSServiceError(
                 JSONOperation.ecs.registerTaskDefinition, status: 200, code: "MissingTaskDefinitionArn",

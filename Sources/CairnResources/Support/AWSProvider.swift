@@ -67,6 +67,20 @@ func nilIfNotFound<T>(_ codes: Set<String>, _ body: () async throws -> T) async 
     do { return try await body() } catch let error as AWSServiceError where error.isNotFound(codes) { return nil }
 }
 
+/// Whether a call that failed with `error` may nevertheless have been carried out by AWS: no answer after the request
+/// may have reached it, or a 5xx.
+func mayHaveBeenCarriedOut(_ error: any Error) -> Bool {
+    switch error {
+    case let error as AWSRequestError:
+        if case .transport(let failure) = error.reason { return failure.mayHaveReachedService }
+        return true
+    case let error as AWSServiceError:
+        return error.status >= 500 || error.earlierAttemptMayHaveSucceeded
+    default:
+        return false
+    }
+}
+
 /// What the types that find an interrupted create again (`UnnamedCreateRecovery`) share: whose tags count, and the
 /// refusal to choose among several candidates.
 enum InterruptedCreate {

@@ -310,3 +310,32 @@ private struct SplitMix {
         #expect(!second.earlierAttemptMayHaveSucceeded)
     }
 }
+
+/// Operations that make something new each time are not sent again after an attempt that may have been carried out.
+@Suite struct NotRepeatedTests {
+    @Test func kmsCreateKeyIsNotRepeatedAfterAResetOrA500() async throws {
+        let reset = FakeTransport([.failure(.connectionLost(detail: "reset")), .json(200, #"{"KeyMetadata": {"KeyId": "k"}}"#)])
+        let error = try #require(await capture(AWSRequestError.self) { try await makeClient(reset).json(.kms.createKey) })
+        #expect(error.attempts == 1)
+        #expect(await reset.requestCount == 1)
+        let fault = FakeTransport([.jsonError(500, "KMSInternalException", "oops"), .json(200, #"{"KeyMetadata": {"KeyId": "k"}}"#)])
+        let serviceError = try #require(await capture(AWSServiceError.self) { try await makeClient(fault).json(.kms.createKey) })
+        #expect(serviceError.status == 500)
+        #expect(await fault.requestCount == 1)
+    }
+
+    @Test func itIsRepeatedAfterAFailureThatNeverReachedAWSAndAfterThrottling() async throws {
+        let transport = FakeTransport([
+            .failure(.connectTimedOut(host: "aws.test:4566", seconds: 60)), .jsonError(400, "ThrottlingException", "slow"),
+            .json(200, #"{"KeyMetadata": {"KeyId": "k"}}"#),
+        ])
+        #expect(try await makeClient(transport).json(.kms.createKey)["KeyMetadata"]?["KeyId"] == "k")
+        #expect(await transport.requestCount == 3)
+    }
+
+    @Test func otherCreatesAreRepeated() async throws {
+        let transport = FakeTransport([.failure(.connectionLost(detail: "reset")), .json(200, #"{"repository": {}}"#)])
+        _ = try await makeClient(transport).json(.ecr.createRepository, ["repositoryName": "app"])
+        #expect(await transport.requestCount == 2)
+    }
+}

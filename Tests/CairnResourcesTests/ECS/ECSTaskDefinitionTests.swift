@@ -213,3 +213,52 @@ import Testing
         #expect(attributes(noMemory) == ["containers[0].memory"])
     }
 }
+
+/// RegisterTaskDefinition makes a revision each time, so after a lost answer (here a 500, which the client does not
+/// repeat for it) the provider looks at the family instead of registering blindly again.
+@Suite struct ECSTaskDefinitionLostAnswerTests {
+    static let declared: [String: JSON] = [
+        "family": "web", "networkMode": "awsvpc", "containers": [], "tags": ["cairn:state": "lineage-1"],
+    ]
+
+    static func revision(_ number: Int, tags: String) -> String {
+        #"{"taskDefinition": {"taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:\#(number)", "family": "web", "revision": \#(number), "status": "ACTIVE"}, "tags": \#(tags)}"#
+    }
+
+    /// ECS answers Describe with revision 3 until a register has been carried out, then with 4.
+    static func transport(registerCarriedOut: Bool) -> (ScriptedTransport, Locked<Int>) {
+        let registers = Locked(0)
+        let transport = ScriptedTransport(status: { operation in
+            switch operation {
+            case "RegisterTaskDefinition":
+                let count = registers.withLock { count -> Int in
+                    count += 1
+                    return count
+                }
+                if count == 1 { return (500, #"{"__type": "ServerException", "message": "internal error"}"#) }
+                return (200, revision(4, tags: #"[{"key": "cairn:state", "value": "lineage-1"}]"#))
+            case "DescribeTaskDefinition":
+                let made = registerCarriedOut ? registers.current >= 1 : registers.current >= 2
+                return (200, made ? revision(4, tags: #"[{"key": "cairn:state", "value": "lineage-1"}]"#) : revision(3, tags: "[]"))
+            default: return (200, "{}")
+            }
+        })
+        return (transport, registers)
+    }
+
+    @Test func aRevisionRegisteredDespiteTheErrorIsTakenNotRegisteredTwice() async throws {
+        let (transport, registers) = Self.transport(registerCarriedOut: true)
+        let provider = ECSTaskDefinitionProvider(client: AWSClient.scripted(transport, clock: SteppingClock()))
+        let applied = try await provider.create(Self.declared)
+        #expect(applied.id == "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4")
+        #expect(registers.current == 1)
+    }
+
+    @Test func aRegisterThatDidNotHappenIsSentOnceMore() async throws {
+        let (transport, registers) = Self.transport(registerCarriedOut: false)
+        let provider = ECSTaskDefinitionProvider(client: AWSClient.scripted(transport, clock: SteppingClock()))
+        let applied = try await provider.create(Self.declared)
+        #expect(applied.id == "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4")
+        #expect(registers.current == 2)
+    }
+}
