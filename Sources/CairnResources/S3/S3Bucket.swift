@@ -371,8 +371,7 @@ struct S3BucketProvider: ResourceProvider {
 
     /// The bucket's CreationDate, from ListBuckets narrowed to its name (the only API that reports it).
     func creationDate(id: String) async throws -> Date? {
-        let listing = try await client.restXML(.s3.listBuckets, ["Prefix": id, "MaxBuckets": "1000"])
-        let bucket = (listing.xml?["Buckets"]?.all("Bucket") ?? []).first { $0.string("Name") == id }
+        let bucket = try await client.restXMLAll(.s3.listBuckets, ["Prefix": id, "MaxBuckets": "1000"]).first { $0.string("Name") == id }
         return bucket?.string("CreationDate").flatMap(parseTimestamp)
     }
 
