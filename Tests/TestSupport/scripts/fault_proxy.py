@@ -220,6 +220,16 @@ class Models:
         self._index_ready = threading.Event()
 
     def build_index(self):
+        """Indexes every service's signing name, target prefix and protocols (run once, on a thread of its own)."""
+        try:
+            self._index = self._build_index()
+        except Exception as error:  # identification then falls back to "unknown"; requests must not wait forever
+            sys.stderr.write("fault_proxy: indexing botocore's models failed: %r\n" % (error,))
+            self._index = {}
+        finally:
+            self._index_ready.set()
+
+    def _build_index(self):
         path = os.path.join(
             tempfile.gettempdir(),
             "fault-proxy-index-%s-%s.json"
@@ -253,8 +263,7 @@ class Models:
                 os.replace(handle.name, path)
             except OSError:
                 pass
-        self._index = index
-        self._index_ready.set()
+        return index
 
     def index(self):
         self._index_ready.wait()
