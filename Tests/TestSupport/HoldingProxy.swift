@@ -73,18 +73,16 @@ public final class HoldingProxy: Sendable {
         public let status: Int
     }
 
+    private let server: HelperServer
+
     /// The TCP port on 127.0.0.1.
-    public let port: Int
+    public var port: Int { server.port }
     /// The proxy's output (one line per request, and each hold), alone in a directory of its own.
-    public let logFile: URL
-    private let process: BackgroundProcess
-
+    public var logFile: URL { server.logFile }
     /// `http://127.0.0.1:PORT`
-    public var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    public var endpoint: URL { server.endpoint }
 
-    private init(port: Int, logFile: URL, process: BackgroundProcess) {
-        (self.port, self.logFile, self.process) = (port, logFile, process)
-    }
+    private init(server: HelperServer) { self.server = server }
 
     deinit { stop() }
 
@@ -94,28 +92,14 @@ public final class HoldingProxy: Sendable {
         return try await runDetached {
             let directory = try makeTemporaryDirectory(prefix: "cairn-proxy-")
             let logFile = directory.appendingPathComponent("proxy.log")
-            let process = try BackgroundProcess(
-                path: try SupportScripts.python(),
+            let server = try HelperServer(
+                "hold_proxy.py",
                 arguments: [
                     try SupportScripts.path("hold_proxy.py"), "--upstream", "\(upstream.host ?? "127.0.0.1"):\(upstream.port ?? 80)",
                     "--parent-pid", String(getpid()),
                 ],
-                environment: ProcessInfo.processInfo.environment.merging(["PYTHONUNBUFFERED": "1"]) { $1 },
-                logFile: logFile.path)
-            // It binds a port of its own choosing, so there is no race for one: wait for `ready PORT`.
-            let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline {
-                let log = tailOfFile(logFile.path)
-                if let line = log.split(separator: "\n").first(where: { $0.hasPrefix("ready ") }), let port = Int(line.dropFirst(6)) {
-                    return HoldingProxy(port: port, logFile: logFile, process: process)
-                }
-                if let status = process.exitStatus() {
-                    throw TestSupportError("hold_proxy.py exited with status \(status) while starting:\n\(log)")
-                }
-                usleep(50_000)
-            }
-            process.terminate(grace: 2)
-            throw TestSupportError("hold_proxy.py did not start within 60 s:\n\(tailOfFile(logFile.path))")
+                environment: ProcessInfo.processInfo.environment.merging(["PYTHONUNBUFFERED": "1"]) { $1 }, logFile: logFile)
+            return HoldingProxy(server: server)
         }
     }
 
@@ -158,19 +142,9 @@ public final class HoldingProxy: Sendable {
     }
 
     /// Stops the proxy and removes its directory. Idempotent.
-    public func stop() {
-        process.terminate(grace: 2)
-        if !keepTestLogs { try? FileManager.default.removeItem(at: logFile.deletingLastPathComponent()) }
-    }
+    public func stop() { server.stop() }
 
     private func control(method: String, path: String, body: Data) async throws -> Data {
-        let port = self.port
-        let response = try await runDetached {
-            try loopbackHTTPRequest(port: port, method: method, path: path, body: body, timeoutSeconds: 30)
-        }
-        guard response.status == 200 || response.status == 204 else {
-            throw TestSupportError("hold_proxy: \(method) \(path) answered \(response.status): \(String(decoding: response.body, as: UTF8.self))")
-        }
-        return response.body
+        try await server.control(method: method, path: path, body: body)
     }
 }

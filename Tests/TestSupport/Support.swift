@@ -157,6 +157,59 @@ enum SupportScripts {
     }
 }
 
+/// One of the Python helpers that bind a loopback port of their own choosing and print `ready PORT` first (the
+/// proxies): its port, its output and its process, and requests to its control endpoints.
+final class HelperServer: Sendable {
+    /// The script's name, for messages.
+    let name: String
+    /// The TCP port on 127.0.0.1.
+    let port: Int
+    /// Its output, alone in a directory of its own.
+    let logFile: URL
+    private let process: BackgroundProcess
+
+    /// Starts it (`arguments` begin with the script, or with the watchdog that runs it) and waits for `ready PORT`:
+    /// there is no race for a port.
+    init(_ name: String, arguments: [String], environment: [String: String], logFile: URL) throws {
+        let process = try BackgroundProcess(path: try SupportScripts.python(), arguments: arguments, environment: environment, logFile: logFile.path)
+        let deadline = Date().addingTimeInterval(60)  // bound: a start takes about a second
+        while Date() < deadline {
+            let log = tailOfFile(logFile.path)
+            if let line = log.split(separator: "\n").first(where: { $0.hasPrefix("ready ") }), let port = Int(line.dropFirst(6)) {
+                (self.name, self.port, self.logFile, self.process) = (name, port, logFile, process)
+                return
+            }
+            if let status = process.exitStatus() {
+                throw TestSupportError("\(name) exited with status \(status) while starting:\n\(log)")
+            }
+            usleep(50_000)
+        }
+        process.terminate(grace: 2)
+        throw TestSupportError("\(name) did not start within 60 s:\n\(tailOfFile(logFile.path))")
+    }
+
+    /// `http://127.0.0.1:PORT`
+    var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    /// Stops it and removes its directory. Idempotent.
+    func stop() {
+        process.terminate(grace: 5)
+        if !keepTestLogs { try? FileManager.default.removeItem(at: logFile.deletingLastPathComponent()) }
+    }
+
+    /// The body of its answer to a control request; an answer other than 200 (or 204) throws.
+    func control(method: String, path: String, body: Data = Data()) async throws -> Data {
+        let (port, name) = (self.port, self.name)
+        let response = try await runDetached {
+            try loopbackHTTPRequest(port: port, method: method, path: path, body: body, timeoutSeconds: 60)
+        }
+        guard response.status == 200 || response.status == 204 else {
+            throw TestSupportError("\(name): \(method) \(path) answered \(response.status): \(String(decoding: response.body, as: UTF8.self))")
+        }
+        return response.body
+    }
+}
+
 /// The environment for a child that talks to a loopback AWS endpoint: this process's environment without any
 /// `AWS_*` variable or `BOTO_CONFIG`, `HOME` set to `home` (an empty directory) with `AWS_CONFIG_FILE` and
 /// `AWS_SHARED_CREDENTIALS_FILE` naming files that do not exist in it (so the machine's AWS setup never

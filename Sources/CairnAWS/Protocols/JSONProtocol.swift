@@ -36,7 +36,8 @@ extension AWSClient {
         }
     }
 
-    /// Calls a paginated json operation until the last page and returns every page.
+    /// Calls a paginated json operation until the last page and returns every page: while the paginator's
+    /// more-results member (KMS's `Truncated`) says so, if it has one, and an output token is set.
     public func jsonPages(_ operation: JSONOperation, _ input: JSON = [:], maxPages: Int = 10_000) async throws -> [JSON] {
         guard let paginator = operation.model.paginator else {
             return [try await json(operation, input)]
@@ -47,6 +48,7 @@ extension AWSClient {
         while pages.count < maxPages {
             let page = try await json(operation, .object(request))
             pages.append(page)
+            if let more = paginator.moreResults, page[more]?.boolValue != true { break }
             let tokens = paginator.outputTokens.map { page[$0] ?? .null }
             guard tokens.contains(where: { !$0.isNull && $0 != "" }), seen.insert(.array(tokens)).inserted else { break }
             for (name, token) in zip(paginator.inputTokens, tokens) { request[name] = token }

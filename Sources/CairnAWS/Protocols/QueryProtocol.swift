@@ -112,6 +112,7 @@ extension AWSClient {
         }
         var pages: [XMLNode] = []
         var request = parameters
+        var seen = Set<[String]>()
         while pages.count < maxPages {
             let page = try await query(operation, request)
             pages.append(page)
@@ -120,7 +121,8 @@ extension AWSClient {
             let tokens = paginator.outputTokens.map { name in
                 page.string(name) ?? (operation.service.protocol == .ec2 ? page.string(name.prefix(1).lowercased() + name.dropFirst()) : nil) ?? ""
             }
-            guard tokens.contains(where: { !$0.isEmpty }) else { break }
+            // An answer that repeats its token would loop forever.
+            guard tokens.contains(where: { !$0.isEmpty }), seen.insert(tokens).inserted else { break }
             for (name, token) in zip(paginator.inputTokens, tokens) { request[name] = token }
         }
         return pages

@@ -98,13 +98,22 @@ extension AWSClient {
             guard let page = try await restXML(operation, request).xml else { break }
             pages.append(page)
             if let more = paginator.moreResults, Self.node(page, at: more, payload: operation.model.outputPayload)?.text != "true" { break }
-            let tokens = paginator.outputTokens.map { Self.node(page, at: $0, payload: operation.model.outputPayload)?.text ?? "" }
+            let tokens = paginator.outputTokens.map { name in
+                let token = Self.node(page, at: name, payload: operation.model.outputPayload)?.text ?? ""
+                // With encoding-type=url S3 encodes its key markers as it encodes the keys; they go back decoded.
+                return Self.urlEncodedKeyMarkers.contains(name) && page.string("EncodingType") == "url"
+                    ? token.removingPercentEncoding ?? token : token
+            }
             // An answer that repeats its marker would loop forever.
             guard tokens.contains(where: { !$0.isEmpty }), seen.insert(tokens).inserted else { break }
             for (name, token) in zip(paginator.inputTokens, tokens) { request[name] = token }
         }
         return pages
     }
+
+    /// The output tokens S3 URL-encodes when asked for `encoding-type=url` (its documentation of ListObjects,
+    /// ListObjectVersions and ListMultipartUploads); continuation tokens and version id markers are opaque.
+    static let urlEncodedKeyMarkers: Set<String> = ["NextKeyMarker", "NextMarker"]
 
     /// Every item of the paginator's result list across all pages: the children of a wrapped list such as
     /// CloudFront's `DistributionList.Items` (S3's flattened lists repeat their element instead: read those pages

@@ -127,7 +127,7 @@ struct CodeCommitRepositoryProvider: ResourceProvider {
         let tags: JSON
         do {
             metadata = try await client.json(.codeCommit.getRepository, ["repositoryName": .string(id)])["repositoryMetadata"] ?? [:]
-            tags = try await client.json(.codeCommit.listTagsForResource, ["resourceArn": metadata["Arn"] ?? .null])["tags"] ?? [:]
+            tags = try await allTags(metadata["Arn"] ?? .null)
         } catch let error as AWSServiceError where error.isNotFound(Self.goneCodes) {
             return nil
         }
@@ -181,6 +181,21 @@ struct CodeCommitRepositoryProvider: ResourceProvider {
     }
 
     // MARK: Helpers
+
+    /// Every tag of the repository. ListTagsForResource answers a `nextToken` while more tags remain, although
+    /// botocore's model has no paginator for it (so `jsonPages` would read one page): followed here.
+    private func allTags(_ arn: JSON) async throws -> JSON {
+        var tags: [String: JSON] = [:]
+        var input: [String: JSON] = ["resourceArn": arn]
+        var seen = Set<JSON>()
+        while true {
+            let page = try await client.json(.codeCommit.listTagsForResource, .object(input))
+            tags.merge(page["tags"]?.objectValue ?? [:]) { $1 }
+            // An answer that repeats its token would loop forever.
+            guard let token = page["nextToken"], token.stringValue?.isEmpty == false, seen.insert(token).inserted else { return .object(tags) }
+            input["nextToken"] = token
+        }
+    }
 
     /// The key as declared when CodeCommit names the same key (by id, ARN or, for a declared alias, whatever key it
     /// resolves to); null while none is declared (the AWS managed key); otherwise the live key.

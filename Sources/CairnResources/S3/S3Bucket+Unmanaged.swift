@@ -6,8 +6,7 @@ import CairnJSON
 extension S3BucketProvider: TaggedDiscovery {
     func tagged(_ tagSets: [[String: String]], managed: [RecordedResource]) async throws -> [DriftedResource] {
         let known = Set(managed.filter { $0.type == S3Bucket.typeName }.map(\.id))
-        let listing = try await client.restXML(.s3.listBuckets)
-        let names = (listing.xml?["Buckets"]?.all("Bucket") ?? []).compactMap { $0.string("Name") }.filter { !known.contains($0) }
+        let names = try await client.restXMLAll(.s3.listBuckets).compactMap { $0.string("Name") }.filter { !known.contains($0) }
         let client = self.client
         // One tag read per bucket the state doesn't know, all at once.
         let found = try await names.sorted().concurrentMap { name -> DriftedResource? in

@@ -1,6 +1,7 @@
 import CairnAWS
 import CairnEngine
 import CairnJSON
+import Foundation
 
 // The typed sub-configurations of `S3Bucket`, each with its attribute form (what the declaration
 // produces and `read` reproduces) and its wire form (S3's XML, as botocore's model describes it).
@@ -195,6 +196,27 @@ enum S3BucketWire {
 
     static func element(_ name: String, _ text: String) -> XMLNode { XMLNode(name, text: text) }
     static func element(_ name: String, _ children: [XMLNode]) -> XMLNode { XMLNode(name, children: children) }
+
+    /// How a listing's keys read: URL-encoded when the answer says `EncodingType` url (S3 honours
+    /// `encoding-type=url`), as they are otherwise (an implementation that ignores the parameter says nothing).
+    struct ListingKeys {
+        let encoded: Bool
+
+        init(_ listing: XMLNode?) { encoded = listing?.string("EncodingType") == "url" }
+
+        /// A key (or key marker) as S3 stores it.
+        func decoded(_ key: String) -> String { encoded ? (key.removingPercentEncoding ?? key) : key }
+    }
+
+    /// Whether an XML 1.0 document can carry `key` (its Char production; a carriage return goes as `&#13;`).
+    static func xmlCanCarry(_ key: String) -> Bool {
+        key.unicodeScalars.allSatisfy { scalar in
+            switch scalar.value {
+            case 0x9, 0xA, 0xD, 0x20...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: return true
+            default: return false
+            }
+        }
+    }
 
     // MARK: Versioning
 

@@ -109,6 +109,28 @@ import Testing
         #expect(await transport.requestCount == 1)
     }
 
+    /// KMS's paginators have a more-results member: pages follow NextMarker while Truncated is true, over three
+    /// pages, and a page that says Truncated false ends the listing even if it carries a marker.
+    @Test func aMoreResultsMemberIsHonoured() async throws {
+        func keys(_ ids: [String], next: String?, truncated: Bool) -> FakeTransport.Outcome {
+            let keys = ids.map { #"{"KeyId":"\#($0)"}"# }.joined(separator: ",")
+            let marker = next.map { #","NextMarker":"\#($0)""# } ?? ""
+            return .json(200, #"{"Keys":[\#(keys)],"Truncated":\#(truncated)\#(marker)}"#)
+        }
+        let transport = FakeTransport([
+            keys(["k1"], next: "m1", truncated: true), keys(["k2"], next: "m2", truncated: true), keys(["k3"], next: nil, truncated: false),
+        ])
+        let all = try await makeClient(transport).jsonAll(.kms.listKeys, ["Limit": 1])
+        #expect(all.compactMap { $0["KeyId"]?.stringValue } == ["k1", "k2", "k3"])
+        #expect(await bodies(transport) == [#"{"Limit":1}"#, #"{"Limit":1,"Marker":"m1"}"#, #"{"Limit":1,"Marker":"m2"}"#])
+
+        let stale = FakeTransport([
+            keys(["k1"], next: "m1", truncated: true), keys(["k2"], next: "m2", truncated: false), keys(["never"], next: nil, truncated: false),
+        ])
+        #expect(try await makeClient(stale).jsonAll(.kms.listKeys).count == 2)
+        #expect(await stale.requestCount == 2)
+    }
+
     @Test func anErrorOnALaterPageIsThrown() async throws {
         let transport = FakeTransport([page(["a"], next: "t1"), .jsonError(400, "InvalidParameterException", "Invalid nextToken")])
         let error = try #require(await capture(AWSServiceError.self) { try await makeClient(transport).jsonAll(.ecr.describeRepositories) })

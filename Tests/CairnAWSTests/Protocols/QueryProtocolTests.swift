@@ -154,6 +154,12 @@ import Testing
             ])
     }
 
+    @Test func aRepeatedMarkerEndsThePagination() async throws {
+        let transport = FakeTransport([rolesPage(["a"], marker: "same"), rolesPage(["b"], marker: "same"), rolesPage(["never"], marker: nil)])
+        #expect(try await makeClient(transport).queryAll(.iam.listRoles).map { $0.string("RoleName") } == ["a", "b"])
+        #expect(await transport.requestCount == 2)
+    }
+
     @Test func maxPagesBoundsThePagination() async throws {
         let transport = FakeTransport((1...6).map { rolesPage(["r\($0)"], marker: "m\($0)") })
         #expect(try await makeClient(transport).queryPages(.iam.listRoles, maxPages: 3).count == 3)

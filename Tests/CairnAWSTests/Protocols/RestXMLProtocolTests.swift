@@ -177,3 +177,88 @@ import Testing
         #expect(error.description.contains("The access key id is not valid: check AWS_ACCESS_KEY_ID or the profile's aws_access_key_id."))
     }
 }
+
+/// S3's and CloudFront's paginated lists over a fake transport: each paginator's tokens followed to the last page.
+@Suite struct RestXMLPaginationTests {
+    private func queries(_ transport: FakeTransport) async -> [Set<String>] {
+        await transport.requests.map { Set(($0.url.query ?? "").split(separator: "&").map(String.init)) }
+    }
+
+    private func listing(_ root: String, _ elements: String) -> FakeTransport.Outcome {
+        .xml(200, #"<?xml version="1.0" encoding="UTF-8"?><\#(root) xmlns="http://s3.amazonaws.com/doc/2006-03-01/">\#(elements)</\#(root)>"#)
+    }
+
+    /// ListObjectsV2: NextContinuationToken while IsTruncated, three pages.
+    @Test func listObjectsV2FollowsTheContinuationToken() async throws {
+        let transport = FakeTransport([
+            listing(
+                "ListBucketResult",
+                "<IsTruncated>true</IsTruncated><Contents><Key>a</Key></Contents><NextContinuationToken>t/1=</NextContinuationToken>"),
+            listing(
+                "ListBucketResult",
+                "<IsTruncated>true</IsTruncated><ContinuationToken>t/1=</ContinuationToken><Contents><Key>b</Key></Contents><NextContinuationToken>t2</NextContinuationToken>"
+            ),
+            listing("ListBucketResult", "<IsTruncated>false</IsTruncated><Contents><Key>c</Key></Contents>"),
+        ])
+        let pages = try await makeClient(transport).restXMLPages(.s3.listObjectsV2, ["Bucket": "b", "MaxKeys": "1"])
+        #expect(pages.flatMap { $0.all("Contents") }.map { $0.string("Key") } == ["a", "b", "c"])
+        #expect(
+            await queries(transport) == [
+                ["list-type=2", "max-keys=1"], ["list-type=2", "max-keys=1", "continuation-token=t%2F1%3D"],
+                ["list-type=2", "max-keys=1", "continuation-token=t2"],
+            ])
+    }
+
+    /// ListObjectVersions: both markers while IsTruncated; with encoding-type=url the key marker comes encoded, as the
+    /// keys do, and goes back decoded (encoded once more in the query string), the version id marker as it is.
+    @Test func listObjectVersionsFollowsBothMarkersDecodingTheKeyMarker() async throws {
+        let transport = FakeTransport([
+            listing(
+                "ListVersionsResult",
+                "<EncodingType>url</EncodingType><IsTruncated>true</IsTruncated><Version><Key>a%01b</Key><VersionId>v1</VersionId></Version>"
+                    + "<NextKeyMarker>a%01b</NextKeyMarker><NextVersionIdMarker>v1%2B</NextVersionIdMarker>"),
+            listing(
+                "ListVersionsResult",
+                "<EncodingType>url</EncodingType><IsTruncated>false</IsTruncated><DeleteMarker><Key>c</Key><VersionId>v2</VersionId></DeleteMarker>"),
+        ])
+        let pages = try await makeClient(transport).restXMLPages(.s3.listObjectVersions, ["Bucket": "b", "EncodingType": "url"])
+        #expect(pages.count == 2)
+        #expect(
+            await queries(transport) == [
+                ["versions", "encoding-type=url"],
+                ["versions", "encoding-type=url", "key-marker=a%01b", "version-id-marker=v1%252B"],
+            ])
+    }
+
+    /// ListBuckets: a ContinuationToken and no IsTruncated; the items are the Bucket children of each page's Buckets.
+    @Test func listBucketsFollowsTheContinuationToken() async throws {
+        let transport = FakeTransport([
+            listing("ListAllMyBucketsResult", "<Buckets><Bucket><Name>one</Name></Bucket></Buckets><ContinuationToken>c1</ContinuationToken>"),
+            listing("ListAllMyBucketsResult", "<Buckets><Bucket><Name>two</Name></Bucket><Bucket><Name>three</Name></Bucket></Buckets>"),
+        ])
+        let buckets = try await makeClient(transport).restXMLAll(.s3.listBuckets, ["MaxBuckets": "2"])
+        #expect(buckets.map { $0.string("Name") } == ["one", "two", "three"])
+        #expect(await queries(transport) == [["max-buckets=2"], ["max-buckets=2", "continuation-token=c1"]])
+    }
+
+    /// CloudFront over three pages, and a marker repeated by the server ends the pagination instead of looping.
+    @Test func cloudFrontListsFollowThreePagesAndStopOnARepeatedMarker() async throws {
+        func page(_ id: String, next: String?) -> FakeTransport.Outcome {
+            .xml(
+                200,
+                """
+                <OriginAccessControlList xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Marker></Marker>\(next.map { "<NextMarker>\($0)</NextMarker>" } ?? "")\
+                <MaxItems>1</MaxItems><IsTruncated>\(next != nil)</IsTruncated><Quantity>1</Quantity>\
+                <Items><OriginAccessControlSummary><Id>\(id)</Id></OriginAccessControlSummary></Items></OriginAccessControlList>
+                """)
+        }
+        let transport = FakeTransport([page("O1", next: "m1"), page("O2", next: "m2"), page("O3", next: nil)])
+        let items = try await makeClient(transport).restXMLAll(.cloudFront.listOriginAccessControls, ["MaxItems": "1"])
+        #expect(items.map { $0.string("Id") } == ["O1", "O2", "O3"])
+        #expect(await queries(transport) == [["MaxItems=1"], ["MaxItems=1", "Marker=m1"], ["MaxItems=1", "Marker=m2"]])
+
+        let repeating = FakeTransport([page("O1", next: "same"), page("O2", next: "same"), page("never", next: nil)])
+        #expect(try await makeClient(repeating).restXMLAll(.cloudFront.listOriginAccessControls).count == 2)
+        #expect(await repeating.requestCount == 2)
+    }
+}

@@ -16,7 +16,7 @@ struct CairnRunner {
 
     /// The `cairn` executable (the seed stacks), built beside this test bundle.
     static var executable: String { builtExecutable("cairn") }
-    /// The `cairn-fixtures` executable (the fixture stacks `fixture-app` and `fixture-service`), built beside this test bundle.
+    /// The `cairn-fixtures` executable (the fixture stacks `fixture-app`, `fixture-service` and `fixture-lists`), built beside this test bundle.
     static var fixtures: String { builtExecutable("cairn-fixtures") }
 
     private static func builtExecutable(_ name: String) -> String {

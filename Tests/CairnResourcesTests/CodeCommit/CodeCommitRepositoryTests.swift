@@ -190,3 +190,29 @@ import Testing
                 == "arn:aws:kms:us-east-1:123456789012:key/other")
     }
 }
+
+/// CodeCommit's ListTagsForResource answers a nextToken while more tags remain, though botocore has no paginator for
+/// it: the read follows it to the last page.
+@Suite struct CodeCommitTagPagesTests {
+    @Test func theReadFollowsNextTokenToTheLastPage() async throws {
+        let transport = ScriptedTransport(reading: { operation, body in
+            let request = String(decoding: body, as: UTF8.self)
+            switch operation {
+            case "GetRepository":
+                return (200, #"{"repositoryMetadata": {"repositoryName": "repo", "Arn": "arn:aws:codecommit:us-east-1:123456789012:repo"}}"#)
+            case "ListTagsForResource" where request.contains(#""nextToken":"n2""#):
+                return (200, #"{"tags": {"c": "3"}}"#)
+            case "ListTagsForResource" where request.contains(#""nextToken":"n1""#):
+                return (200, #"{"tags": {"b": "2"}, "nextToken": "n2"}"#)
+            case "ListTagsForResource":
+                return (200, #"{"tags": {"a": "1"}, "nextToken": "n1"}"#)
+            default:
+                return (400, #"{"__type": "UnexpectedCall", "message": "\#(operation)"}"#)
+            }
+        })
+        let provider = CodeCommitRepositoryProvider(client: .scripted(transport, clock: SteppingClock()))
+        let observed = try #require(try await provider.read(id: "repo", prior: [:]))
+        #expect(observed.attributes["tags"] == ["a": "1", "b": "2", "c": "3"])
+        #expect(transport.bodies("ListTagsForResource").count == 3)
+    }
+}

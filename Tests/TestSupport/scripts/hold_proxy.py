@@ -27,18 +27,14 @@ known point. Control endpoints (on the same port, never forwarded):
 With --parent-pid the proxy exits as soon as that process is gone.
 """
 import argparse
-import http.client
 import json
-import os
 import re
-import socket
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-HOP_BY_HOP = {"connection", "keep-alive", "expect", "transfer-encoding", "proxy-connection", "te", "upgrade"}
+from proxy_support import head_bytes, read_body, send_upstream, watch_parent
 
 
 class Rule:
@@ -117,46 +113,17 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_any
 
     def read_body(self):
-        if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        return read_body(self)
 
     def forward(self, body):
-        host, port = self.state.upstream
-        connection = http.client.HTTPConnection(host, port, timeout=300)
-        try:
-            connection.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
-            for name, value in self.headers.items():
-                if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
-                    connection.putheader(name, value)
-            if body or self.headers.get("Content-Length") is not None:
-                connection.putheader("Content-Length", str(len(body)))
-            connection.endheaders(body)
-            response = connection.getresponse()
-            response_body = response.read()
-            return response.status, response.reason, response.getheaders(), response_body
-        finally:
-            connection.close()
+        return send_upstream(
+            self.state.upstream, self.command, self.path, self.headers.items(), body,
+            self.headers.get("Content-Length") is not None)
 
     def answer(self, status, reason, headers, body):
         try:
-            lines = [f"HTTP/1.1 {status} {reason}\r\n"]
-            for name, value in headers:
-                if name.lower() not in HOP_BY_HOP and not (name.lower() == "content-length" and self.command != "HEAD"):
-                    lines.append(f"{name}: {value}\r\n")
-            if self.command != "HEAD" and status not in (204, 304):
-                lines.append(f"Content-Length: {len(body)}\r\n")
-            lines.append("\r\n")
-            self.wfile.write("".join(lines).encode("latin-1") + (b"" if self.command == "HEAD" else body))
+            head = head_bytes(self.command, status, reason, headers, len(body))
+            self.wfile.write(head + (b"" if self.command == "HEAD" else body))
             self.wfile.flush()
         except OSError:
             # The client is gone (killed while its answer was held): nothing to deliver.
@@ -195,17 +162,6 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if status != 204:
             self.wfile.write(data)
-
-
-def watch_parent(pid):
-    while True:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            os._exit(0)
-        except PermissionError:
-            pass
-        time.sleep(0.5)
 
 
 def main():
