@@ -23,6 +23,7 @@ class Limiter:
         self.fill, self.capacity, self.tokens, self.last_refill = MINIMUM_RATE, 1.0, 1.0, None
         self.measured, self.bucket_start, self.answers = 0.0, None, 0
         self.rate_at_throttle, self.last_throttle, self.window = 0.0, 0.0, 0.0
+        self.successes_before_throttling = 0
 
     def refill(self, now):
         if self.last_refill is not None and now > self.last_refill:
@@ -52,7 +53,8 @@ class Limiter:
         if throttled:
             if self.enabled and sent < self.last_throttle:
                 return
-            sending = min(measured, self.fill) if self.enabled else measured
+            first = min(measured, self.successes_before_throttling) if self.successes_before_throttling else measured
+            sending = min(measured, self.fill) if self.enabled else first
             self.rate_at_throttle, self.last_throttle = sending, now
             self.window = (sending * (1 - BETA) / self.scale) ** (1 / 3)
             rate = sending * BETA
@@ -60,6 +62,7 @@ class Limiter:
                 self.enabled, self.last_refill, self.tokens = True, now, 0.0
         else:
             if not self.enabled:
+                self.successes_before_throttling += 1
                 return
             rate = self.scale * (now - self.last_throttle - self.window) ** 3 + self.rate_at_throttle
         rate = min(rate, 2 * measured)
@@ -122,7 +125,7 @@ def main():
     parser.add_argument("--rate", type=float, default=5.0)
     args = parser.parse_args()
     print(f"{args.calls} calls, {args.callers} at once, API allowing {args.rate:g} requests/s")
-    for label, scale in [("backoff alone (standard)", None), ("adaptive, SDK constants (0.4)", 0.4), ("adaptive, Cairn (0.1)", 0.1)]:
+    for label, scale in [("backoff alone (standard)", None), ("adaptive, scale 0.4 (the SDKs')", 0.4), ("adaptive, scale 0.1 (Cairn's)", 0.1)]:
         goodput, throttled = simulate(args.calls, args.callers, args.rate, scale)
         print(f"  {label:32} goodput {goodput:6.1%} of the allowed rate   throttled {throttled:6.1%} of requests")
 

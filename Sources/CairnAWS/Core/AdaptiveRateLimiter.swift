@@ -30,6 +30,8 @@ actor AdaptiveRateLimiter {
         var measuredRate = 0.0
         var bucketStart: Double?
         var answersInBucket = 0
+        /// Successful answers before the first throttle: AWS's bucket for the API held at least that many.
+        var successesBeforeThrottling = 0
         // CUBIC: the rate at the last throttle, when it came, and the time the curve takes back to that rate.
         var rateAtThrottle = 0.0
         var lastThrottle = 0.0
@@ -72,7 +74,10 @@ actor AdaptiveRateLimiter {
                 apis[api] = state
                 return
             }
-            let sending = state.enabled ? min(measured, state.fillRate) : measured
+            // At a first throttle the burst that hit it inflates the measured rate; the successes before it tell the
+            // size of AWS's bucket, and AWS's buckets refill at most about that much a second.
+            let first = state.successesBeforeThrottling > 0 ? min(measured, Double(state.successesBeforeThrottling)) : measured
+            let sending = state.enabled ? min(measured, state.fillRate) : first
             state.rateAtThrottle = sending
             state.window = Foundation.cbrt(sending * (1 - Self.beta) / Self.scale)
             state.lastThrottle = now
@@ -84,6 +89,7 @@ actor AdaptiveRateLimiter {
             }
         } else {
             guard state.enabled else {
+                state.successesBeforeThrottling += 1
                 apis[api] = state
                 return
             }

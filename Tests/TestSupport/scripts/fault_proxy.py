@@ -89,7 +89,9 @@ STATS (per operation; totals sum them, max_items is the maximum):
     upstream_failures (moto unreachable: answered 502), pages (answers the proxy sliced), truncated (pages served
     with a next token), continued (continuation requests recognised), tokens_issued, tokens_followed, unfollowed
     (tokens issued and never presented back), max_items (the largest whole list sliced), unpaginated (answers a
-    paginate rule could not slice: no paginator, a token of another type, a body that did not parse).
+    paginate rule could not slice: no paginator, a token of another type, a body that did not parse),
+    first_at and last_ok_at (per operation: when its first answer and its last 2xx went out, in seconds of a
+    monotonic clock), ok_at (when each 2xx went out): for bench/throttling.py's goodput under a rate_limit.
 
 With --parent-pid the proxy exits as soon as that process is gone.
 """
@@ -1316,8 +1318,15 @@ class Stats:
         with self.lock:
             entry = self._op(call.key)
             entry["status"][str(status)] = entry["status"].get(str(status), 0) + 1
+            # When the operation's first answer and each 2xx went out (seconds on a monotonic clock), for measuring
+            # goodput over the time an operation was busy (bench/throttling.py).
+            now = time.monotonic()
+            if entry.get("first_at") is None:
+                entry["first_at"] = now
             if 200 <= status < 300:
                 entry["ok"] += 1
+                entry["last_ok_at"] = now
+                entry.setdefault("ok_at", []).append(round(now, 4))
             self.log.append({"op": call.key, "method": call.request.method, "target": call.request.target,
                              "status": status, "outcome": outcome})
 
