@@ -614,13 +614,28 @@ def strip_namespaces(root):
     return namespace
 
 
+IDENTITY_SUFFIXES = ("id", "arn", "name", "key")
+
+
 def fingerprint(item):
-    """An item's identity across two fetches of a list: its serialization (an XML element's without its tail)."""
+    """An item's identity across two fetches of a list: its identifying members (those whose names end in Id, Arn,
+    Name or Key: `RoleName`, `FileSystemId`, a tag's `Key`), or else its whole serialization. Other members may
+    change between two fetches (moto stamps some with the time)."""
     if isinstance(item, ET.Element):
+        named = [(child.tag, child.text) for child in item if len(child) == 0 and child.tag.lower().endswith(IDENTITY_SUFFIXES)]
+        if named or len(item) == 0:
+            return json.dumps(named or item.text)
         tail, item.tail = item.tail, None
         text = ET.tostring(item, encoding="unicode")
         item.tail = tail
         return text
+    if isinstance(item, dict):
+        named = sorted(
+            (key, value) for key, value in item.items()
+            if key.lower().endswith(IDENTITY_SUFFIXES) and isinstance(value, (str, int, float, bool))
+        )
+        if named:
+            return json.dumps(named)
     return json.dumps(item, sort_keys=True, separators=(",", ":"))
 
 
@@ -977,7 +992,7 @@ class Pagination:
     def __init__(self, proxy):
         self.proxy = proxy
         self.lock = threading.Lock()
-        self.tokens = collections.OrderedDict()  # token -> (op key, Counter of the items served, page size)
+        self.tokens = collections.OrderedDict()  # token -> (op key, Counter of the items served, page size, pages)
         self.markers = {}  # (op key, path, key marker, version marker) -> page size (S3 ListObjectVersions)
         self.counter = 0
 
@@ -1007,15 +1022,15 @@ class Pagination:
         if entry is None or entry[0] != call.key:
             return ("stale", token, None)
         self.proxy.stats.record_token(call.key, "followed", token)
-        return ("served", entry[1], entry[2])
+        return ("served", entry[1], entry[2], entry[3])
 
-    def issue(self, call, served, page_size):
+    def issue(self, call, served, page_size, pages):
         """A token for the rest of a list: it remembers the items served so far (not an offset), so that a list that
         changes meanwhile (other tests share moto) still gives every item that stays in it exactly once."""
         with self.lock:
             self.counter += 1
             token = "fpt-%d-%s" % (self.counter, hashlib.sha256(os.urandom(8)).hexdigest()[:10])
-            self.tokens[token] = (call.key, served, page_size)
+            self.tokens[token] = (call.key, served, page_size, pages)
             while len(self.tokens) > 100000:
                 self.tokens.popitem(last=False)
         self.proxy.stats.record_token(call.key, "issued", token)
@@ -1050,9 +1065,9 @@ class Pagination:
         answer, document, sequence = self.fetch_all(call, paginator, changes)
         if document is None:
             return answer
-        served = collections.Counter()
+        served, pages = collections.Counter(), 1
         if continuation is not None and continuation[0] == "served":
-            served = continuation[1]
+            served, pages = continuation[1], continuation[3] + 1
             left, remaining = collections.Counter(served), []
             for entry in sequence:
                 if left[fingerprint(entry[1])] > 0:
@@ -1064,7 +1079,8 @@ class Pagination:
         else:
             remaining = sequence
         page = remaining[:page_size]
-        more = len(remaining) > page_size
+        # However items change between fetches, a list ends after as many pages as it has items.
+        more = len(remaining) > page_size and pages < len(sequence)
         document.set_items(paginator.result_keys, page)
         self.proxy.stats.record_page(call.key, len(sequence), more)
 
@@ -1078,7 +1094,7 @@ class Pagination:
                     self.markers[(call.key, request.path, decoded, version_marker)] = page_size
                 self.proxy.stats.record_token(call.key, "issued", (request.path, decoded, version_marker))
             else:
-                next_tokens[0] = self.issue(call, served + collections.Counter(fingerprint(item) for _, item in page), page_size)
+                next_tokens[0] = self.issue(call, served + collections.Counter(fingerprint(item) for _, item in page), page_size, pages)
         for path, value in zip(paginator.output_tokens, next_tokens):
             document.set(path, value)
         if paginator.more_results is not None:
@@ -1096,7 +1112,7 @@ class Pagination:
         sequence = document.items(paginator.result_keys)
         seen = set()
         current = document
-        for _ in range(1000):
+        for _ in range(100):
             tokens = paginator.upstream_tokens(current)
             if tokens is None or json.dumps(tokens, sort_keys=True) in seen:
                 break
@@ -1106,7 +1122,10 @@ class Pagination:
             if not 200 <= next_answer.status < 300:
                 return next_answer, None, None
             current = paginator.document(next_answer)
-            sequence += current.items(paginator.result_keys)
+            added = current.items(paginator.result_keys)
+            if not added:
+                break
+            sequence += added
         return answer, document, sequence
 
     @staticmethod
