@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A fault-injecting HTTP/1.1 proxy between a client under test (Cairn, the aws CLI, boto3) and moto.
 
-    python3 fault_proxy.py --upstream 127.0.0.1:PORT [--parent-pid PID]
+    python3 fault_proxy.py --upstream 127.0.0.1:PORT [--port PORT] [--parent-pid PID]
 
 Listens on a free 127.0.0.1 port and prints `ready PORT` once it does. Point the client at it through
 AWS_ENDPOINT_URL. Each request is identified from botocore's models (service-2.json) as SERVICE:Operation,
@@ -42,7 +42,8 @@ A rule: {"action": ACTION, "match": PATTERNS, ...}. Fields every rule takes:
                  `seed` (default 0), the operation and how many requests of that operation the rule matched
                  before: the same seed gives the same fate to the n-th call of each operation, however calls
                  of different operations interleave.
-Actions (the first terminal rule that acts decides; delay and paginate combine with it):
+Actions (the first terminal rule that acts decides; delay and paginate combine with it; a rule with "code" or
+"choices" and no "action" is an error rule):
     error        answer {"code", "status", "message"} in the service's wire format: json: `__type` in the body and
                  x-amzn-ErrorType; rest-json: the same; query: ErrorResponse/Error/Code XML; ec2: Response/Errors/Error;
                  S3: <Error><Code> (no body for HEAD); other rest-xml (CloudFront): ErrorResponse/Error;
@@ -66,12 +67,13 @@ Actions (the first terminal rule that acts decides; delay and paginate combine w
                  match/skip/count/probability, or a shorthand: "throttle", "500" (InternalError on S3 and
                  InternalFailure elsewhere), "503" (ServiceUnavailable), "reset", "reset-start"; the fault is drawn
                  from them like probability (deterministic per seed).
-    paginate     "page_size": K. For every operation with a botocore paginator (paginators-1.json): the request is
-                 forwarded without its paging token and page limit, moto's whole answer (followed through moto's own
-                 pages if it has any) is sliced to min(K, the client's limit) items across the paginator's result
-                 keys, and the page carries the output token(s) and the more-results flag in the protocol's form (json
-                 and rest-json body members, query/ec2/rest-xml elements in model order; CloudFront's Quantity, S3's
-                 KeyCount and the echoed markers set too). The tokens are the proxy's own (letters, digits and '-'):
+    paginate     "page_size": K. For every operation with a botocore paginator (paginators-1.json; any other
+                 operation is forwarded as it is): the request is forwarded without its paging token and page limit,
+                 moto's whole answer (followed through moto's own pages if it has any) is sliced to min(K, the
+                 client's limit) items counted across all the paginator's result keys (S3's Version and DeleteMarker
+                 entries in the answer's order), and the page carries the output token(s) and the more-results flag
+                 in the protocol's form (json and rest-json body members, query/ec2/rest-xml elements in model order;
+                 CloudFront's Quantity, S3's KeyCount and the echoed markers set too). The tokens are the proxy's own (letters, digits and '-'):
                  a continuation gets the next items of moto's answer then that the token's pages did not serve yet, so
                  a list that changes between pages (tests share moto) gives every item that stays in it once. S3
                  ListObjectVersions is paged by its own markers instead: NextKeyMarker/NextVersionIdMarker are the
@@ -85,11 +87,13 @@ Actions (the first terminal rule that acts decides; delay and paginate combine w
 STATS (per operation; totals sum them, max_items is the maximum):
     requests, forwarded (requests sent to moto, continuation fetches included), ok (2xx answers delivered),
     status {"200": n, ...} (answers delivered, injected ones included), injected (errors answered by rules),
-    errors {"Code": n} (those errors by code), throttled (answered by a token bucket), resets, delayed,
+    errors {"Code": n} (those errors by code), throttled (answered by a token bucket; not in errors), resets,
+    delayed (requests a delay rule held, once each),
     upstream_failures (moto unreachable: answered 502), pages (answers the proxy sliced), truncated (pages served
     with a next token), continued (continuation requests recognised), tokens_issued, tokens_followed, unfollowed
-    (tokens issued and never presented back), max_items (the largest whole list sliced), unpaginated (answers a
-    paginate rule could not slice: no paginator, a token of another type, a body that did not parse).
+    (tokens issued and never presented back), max_items (the largest whole list sliced), unpaginated (answers of a
+    paginated operation a paginate rule could not slice, passed on as moto gave them: a paginator the proxy cannot
+    evaluate, a token that is not a string, a body that did not parse).
 
 With --parent-pid the proxy exits as soon as that process is gone.
 """
