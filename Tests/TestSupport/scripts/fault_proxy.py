@@ -1225,6 +1225,8 @@ class Rule:
         self.count = spec.get("count")
         self.probability = spec.get("probability")
         self.seed = spec.get("seed", 0)
+        if isinstance(self.seed, float) and self.seed.is_integer():
+            self.seed = int(self.seed)  # 7 and 7.0 are one seed, however the client wrote it
         self.choices = [self._fault(choice) for choice in spec.get("choices", [])]
         if self.action in ("error",) and not self.choices and "code" not in spec and "status" not in spec:
             raise RuleError("an error rule needs a code (or a status, or choices)")
