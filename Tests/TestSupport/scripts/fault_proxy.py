@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A fault-injecting HTTP/1.1 proxy between a client under test (Cairn, the aws CLI, boto3) and moto.
 
-    python3 fault_proxy.py --upstream 127.0.0.1:PORT [--parent-pid PID]
+    python3 fault_proxy.py --upstream 127.0.0.1:PORT [--port PORT] [--parent-pid PID]
 
 Listens on a free 127.0.0.1 port and prints `ready PORT` once it does. Point the client at it through
 AWS_ENDPOINT_URL. Each request is identified from botocore's models (service-2.json) as SERVICE:Operation,
@@ -42,7 +42,8 @@ A rule: {"action": ACTION, "match": PATTERNS, ...}. Fields every rule takes:
                  `seed` (default 0), the operation and how many requests of that operation the rule matched
                  before: the same seed gives the same fate to the n-th call of each operation, however calls
                  of different operations interleave.
-Actions (the first terminal rule that acts decides; delay and paginate combine with it):
+Actions (the first terminal rule that acts decides; delay and paginate combine with it; a rule with "code" or
+"choices" and no "action" is an error rule):
     error        answer {"code", "status", "message"} in the service's wire format: json: `__type` in the body and
                  x-amzn-ErrorType; rest-json: the same; query: ErrorResponse/Error/Code XML; ec2: Response/Errors/Error;
                  S3: <Error><Code> (no body for HEAD); other rest-xml (CloudFront): ErrorResponse/Error;
@@ -66,12 +67,13 @@ Actions (the first terminal rule that acts decides; delay and paginate combine w
                  match/skip/count/probability, or a shorthand: "throttle", "500" (InternalError on S3 and
                  InternalFailure elsewhere), "503" (ServiceUnavailable), "reset", "reset-start"; the fault is drawn
                  from them like probability (deterministic per seed).
-    paginate     "page_size": K. For every operation with a botocore paginator (paginators-1.json): the request is
-                 forwarded without its paging token and page limit, moto's whole answer (followed through moto's own
-                 pages if it has any) is sliced to min(K, the client's limit) items across the paginator's result
-                 keys, and the page carries the output token(s) and the more-results flag in the protocol's form (json
-                 and rest-json body members, query/ec2/rest-xml elements in model order; CloudFront's Quantity, S3's
-                 KeyCount and the echoed markers set too). The tokens are the proxy's own (letters, digits and '-'):
+    paginate     "page_size": K. For every operation with a botocore paginator (paginators-1.json; any other
+                 operation is forwarded as it is): the request is forwarded without its paging token and page limit,
+                 moto's whole answer (followed through moto's own pages if it has any) is sliced to min(K, the
+                 client's limit) items counted across all the paginator's result keys (S3's Version and DeleteMarker
+                 entries in the answer's order), and the page carries the output token(s) and the more-results flag
+                 in the protocol's form (json and rest-json body members, query/ec2/rest-xml elements in model order;
+                 CloudFront's Quantity, S3's KeyCount and the echoed markers set too). The tokens are the proxy's own (letters, digits and '-'):
                  a continuation gets the next items of moto's answer then that the token's pages did not serve yet, so
                  a list that changes between pages (tests share moto) gives every item that stays in it once. S3
                  ListObjectVersions is paged by its own markers instead: NextKeyMarker/NextVersionIdMarker are the
@@ -85,13 +87,15 @@ Actions (the first terminal rule that acts decides; delay and paginate combine w
 STATS (per operation; totals sum them, max_items is the maximum):
     requests, forwarded (requests sent to moto, continuation fetches included), ok (2xx answers delivered),
     status {"200": n, ...} (answers delivered, injected ones included), injected (errors answered by rules),
-    errors {"Code": n} (those errors by code), throttled (answered by a token bucket), resets, delayed,
+    errors {"Code": n} (those errors by code), throttled (answered by a token bucket; not in errors), resets,
+    delayed (requests a delay rule held, once each),
     upstream_failures (moto unreachable: answered 502), pages (answers the proxy sliced), truncated (pages served
     with a next token), continued (continuation requests recognised), tokens_issued, tokens_followed, unfollowed
-    (tokens issued and never presented back), max_items (the largest whole list sliced), unpaginated (answers a
-    paginate rule could not slice: no paginator, a token of another type, a body that did not parse),
-    first_at and last_ok_at (per operation: when its first answer and its last 2xx went out, in seconds of a
-    monotonic clock), ok_at (when each 2xx went out): for bench/throttling.py's goodput under a rate_limit.
+    (tokens issued and never presented back), max_items (the largest whole list sliced), unpaginated (answers of a
+    paginated operation a paginate rule could not slice, passed on as moto gave them: a paginator the proxy cannot
+    evaluate, a token that is not a string, a body that did not parse), first_at and last_ok_at (per operation: when
+    its first answer and its last 2xx went out, in seconds of a monotonic clock), ok_at (when each 2xx went out):
+    for bench/throttling.py's goodput under a rate_limit.
 
 With --parent-pid the proxy exits as soon as that process is gone.
 """
@@ -616,13 +620,28 @@ def strip_namespaces(root):
     return namespace
 
 
+IDENTITY_SUFFIXES = ("id", "arn", "name", "key")
+
+
 def fingerprint(item):
-    """An item's identity across two fetches of a list: its serialization (an XML element's without its tail)."""
+    """An item's identity across two fetches of a list: its identifying members (those whose names end in Id, Arn,
+    Name or Key: `RoleName`, `FileSystemId`, a tag's `Key`), or else its whole serialization. Other members may
+    change between two fetches (moto stamps some with the time)."""
     if isinstance(item, ET.Element):
+        named = [(child.tag, child.text) for child in item if len(child) == 0 and child.tag.lower().endswith(IDENTITY_SUFFIXES)]
+        if named or len(item) == 0:
+            return json.dumps(named or item.text)
         tail, item.tail = item.tail, None
         text = ET.tostring(item, encoding="unicode")
         item.tail = tail
         return text
+    if isinstance(item, dict):
+        named = sorted(
+            (key, value) for key, value in item.items()
+            if key.lower().endswith(IDENTITY_SUFFIXES) and isinstance(value, (str, int, float, bool))
+        )
+        if named:
+            return json.dumps(named)
     return json.dumps(item, sort_keys=True, separators=(",", ":"))
 
 
@@ -979,7 +998,7 @@ class Pagination:
     def __init__(self, proxy):
         self.proxy = proxy
         self.lock = threading.Lock()
-        self.tokens = collections.OrderedDict()  # token -> (op key, Counter of the items served, page size)
+        self.tokens = collections.OrderedDict()  # token -> (op key, Counter of the items served, page size, pages)
         self.markers = {}  # (op key, path, key marker, version marker) -> page size (S3 ListObjectVersions)
         self.counter = 0
 
@@ -1009,15 +1028,15 @@ class Pagination:
         if entry is None or entry[0] != call.key:
             return ("stale", token, None)
         self.proxy.stats.record_token(call.key, "followed", token)
-        return ("served", entry[1], entry[2])
+        return ("served", entry[1], entry[2], entry[3])
 
-    def issue(self, call, served, page_size):
+    def issue(self, call, served, page_size, pages):
         """A token for the rest of a list: it remembers the items served so far (not an offset), so that a list that
         changes meanwhile (other tests share moto) still gives every item that stays in it exactly once."""
         with self.lock:
             self.counter += 1
             token = "fpt-%d-%s" % (self.counter, hashlib.sha256(os.urandom(8)).hexdigest()[:10])
-            self.tokens[token] = (call.key, served, page_size)
+            self.tokens[token] = (call.key, served, page_size, pages)
             while len(self.tokens) > 100000:
                 self.tokens.popitem(last=False)
         self.proxy.stats.record_token(call.key, "issued", token)
@@ -1052,9 +1071,9 @@ class Pagination:
         answer, document, sequence = self.fetch_all(call, paginator, changes)
         if document is None:
             return answer
-        served = collections.Counter()
+        served, pages = collections.Counter(), 1
         if continuation is not None and continuation[0] == "served":
-            served = continuation[1]
+            served, pages = continuation[1], continuation[3] + 1
             left, remaining = collections.Counter(served), []
             for entry in sequence:
                 if left[fingerprint(entry[1])] > 0:
@@ -1066,7 +1085,8 @@ class Pagination:
         else:
             remaining = sequence
         page = remaining[:page_size]
-        more = len(remaining) > page_size
+        # However items change between fetches, a list ends after as many pages as it has items.
+        more = len(remaining) > page_size and pages < len(sequence)
         document.set_items(paginator.result_keys, page)
         self.proxy.stats.record_page(call.key, len(sequence), more)
 
@@ -1080,7 +1100,7 @@ class Pagination:
                     self.markers[(call.key, request.path, decoded, version_marker)] = page_size
                 self.proxy.stats.record_token(call.key, "issued", (request.path, decoded, version_marker))
             else:
-                next_tokens[0] = self.issue(call, served + collections.Counter(fingerprint(item) for _, item in page), page_size)
+                next_tokens[0] = self.issue(call, served + collections.Counter(fingerprint(item) for _, item in page), page_size, pages)
         for path, value in zip(paginator.output_tokens, next_tokens):
             document.set(path, value)
         if paginator.more_results is not None:
@@ -1098,7 +1118,7 @@ class Pagination:
         sequence = document.items(paginator.result_keys)
         seen = set()
         current = document
-        for _ in range(1000):
+        for _ in range(100):
             tokens = paginator.upstream_tokens(current)
             if tokens is None or json.dumps(tokens, sort_keys=True) in seen:
                 break
@@ -1108,7 +1128,10 @@ class Pagination:
             if not 200 <= next_answer.status < 300:
                 return next_answer, None, None
             current = paginator.document(next_answer)
-            sequence += current.items(paginator.result_keys)
+            added = current.items(paginator.result_keys)
+            if not added:
+                break
+            sequence += added
         return answer, document, sequence
 
     @staticmethod
@@ -1204,6 +1227,8 @@ class Rule:
         self.count = spec.get("count")
         self.probability = spec.get("probability")
         self.seed = spec.get("seed", 0)
+        if isinstance(self.seed, float) and self.seed.is_integer():
+            self.seed = int(self.seed)  # 7 and 7.0 are one seed, however the client wrote it
         self.choices = [self._fault(choice) for choice in spec.get("choices", [])]
         if self.action in ("error",) and not self.choices and "code" not in spec and "status" not in spec:
             raise RuleError("an error rule needs a code (or a status, or choices)")
