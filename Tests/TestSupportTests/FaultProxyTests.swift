@@ -28,7 +28,8 @@ import Testing
             \(body)
             """
         let result = try await moto.python(
-            script, extraEnvironment: ["PROXY": proxy.endpoint.absoluteString, "MOTO": moto.endpoint.absoluteString])
+            script, extraEnvironment: ["PROXY": proxy.endpoint.absoluteString, "MOTO": moto.endpoint.absoluteString],
+            timeout: .seconds(600))  // bound: seconds normally, minutes on a busy 2-core machine
         guard result.status == 0 else {
             throw TestSupportError("the boto3 script failed: \(result)\n--- proxy ---\n\(proxy.logTail(maxBytes: 2_000))")
         }
@@ -156,9 +157,9 @@ import Testing
             report = {}
             for service, operation, arguments, key in calls:
                 whole = getattr(direct[service], operation)(**arguments)[key]
-                paged = client(service).get_paginator(operation).paginate(**arguments).build_full_result()[key]
-                pages = len(list(client(service).get_paginator(operation).paginate(**arguments)))
-                report["%s.%s.%s" % (service, operation, key)] = {"equal": paged == whole, "items": len(whole), "pages": pages}
+                pages = list(client(service).get_paginator(operation).paginate(**arguments))
+                paged = [item for page in pages for item in page.get(key, [])]
+                report["%s.%s.%s" % (service, operation, key)] = {"equal": paged == whole, "items": len(whole), "pages": len(pages)}
             print(json.dumps(report))
             """)
         for (call, entry) in result.object ?? [:] {
@@ -174,9 +175,9 @@ import Testing
         #expect(result["s3.list_object_versions.DeleteMarkers"]["pages"] == 7)
 
         let stats = try await proxy.stats()
-        #expect(stats["iam:ListRoles"].truncated == 4, "two truncated pages per listing, two listings")
-        #expect(stats["iam:ListRoles"].continued == 4)
-        #expect(stats["s3:ListObjectVersions"].continued == 6 * 4, "six markers per listing, four listings")
+        #expect(stats["iam:ListRoles"].truncated == 2, "two truncated pages")
+        #expect(stats["iam:ListRoles"].continued == 2)
+        #expect(stats["s3:ListObjectVersions"].continued == 6 * 2, "six markers per listing, two listings")
         #expect(stats.unfollowedOperations.isEmpty)
         #expect(stats.totals.unpaginated == 0)
         for operation in ["iam:ListRoles", "logs:DescribeLogGroups", "ssm:DescribeParameters", "ec2:DescribeSecurityGroups"] {
