@@ -53,7 +53,7 @@ extension Cairn {
                     + variables.arguments
                 if refreshOnly {
                     let target = try StackOptions.parse([stackOrPlan] + stackArguments)
-                    let context = try StackContext(target, aws: aws)
+                    let context = try await StackContext(target, aws: aws)
                     let (report, recorded) = try await context.workspace.acceptDrift(context.stack, lockTimeout: .seconds(change.lockTimeout)) {
                         report in
                         say(report.render(style: context.style))
@@ -74,7 +74,7 @@ extension Cairn {
                 let saved = FileManager.default.fileExists(atPath: stackOrPlan) && stackOrPlan.contains(where: { $0 == "/" || $0 == "." })
                 guard saved else {
                     let target = try StackOptions.parse([stackOrPlan] + stackArguments)
-                    try await planAndApply(context: try StackContext(target, aws: aws), change: change, refresh: refresh, destroy: false)
+                    try await planAndApply(context: try await StackContext(target, aws: aws), change: change, refresh: refresh, destroy: false)
                     return
                 }
                 guard variables.arguments.isEmpty else {
@@ -93,7 +93,7 @@ extension Cairn {
                         stateDir: stateDirectory, create: false))
                 let target = try StackOptions.parse([plan.stack, "--env", plan.environment] + (stateDir.map { ["--state-dir", $0] } ?? []))
                 // The plan holds every value it applies: the stack's variables are not needed again.
-                let context = try StackContext(target, aws: aws, requireVariables: false)
+                let context = try await StackContext(target, aws: aws, requireVariables: false)
                 guard plan.region == context.region else {
                     throw CLIError("The plan was made for region \(plan.region), but the stack now resolves to \(context.region): make a new plan.")
                 }
