@@ -179,6 +179,9 @@ public final class RemoteLock: StackLock, @unchecked Sendable {
         _ = done.wait(timeout: .now() + 5)  // bound: one delete request; the process exits right after
     }
 
+    /// Stops renewing without deleting the lock: it runs out with its lease.
+    func abandon() { _ = stopRenewing() }
+
     /// Stops the renewals; returns the entity tag to delete with, nil when the lock was already given up.
     private func stopRenewing() -> String? {
         mutex.withLock {

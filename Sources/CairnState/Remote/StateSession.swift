@@ -241,7 +241,8 @@ public final class StateSession: @unchecked Sendable {
             }
             return (current, replicaDirectory, heldLock)
         }
-        lock?.unlockNow()
+        // Stops renewing a lock left held; never blocks on the network here (callers release locks themselves).
+        lock?.abandon()
         store?.close()
         if let directory { try? FileManager.default.removeItem(at: directory) }
     }

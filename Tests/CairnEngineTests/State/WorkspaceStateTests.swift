@@ -16,7 +16,7 @@ import Testing
         return (workspace, stack)
     }
 
-    @Test func aStackWithoutStateHasNothingRecorded() throws {
+    @Test func aStackWithoutStateHasNothingRecorded() async throws {
         let workspace = makeWorkspace(cloud)
         let stack = makeStack([FakeResource("thing")])
         #expect(try await workspace.recordedResources(stack).isEmpty)
