@@ -52,6 +52,10 @@ public final class StateSession: @unchecked Sendable {
     private var snapshotETag: String?
     private var heldLock: RemoteLock?
     private var closed = false
+    private typealias Queued = (operation: JournalOperation, continuation: CheckedContinuation<JournalResult, any Error>)
+    /// Operations waiting for the next journal write, and whether a writer is at work on them.
+    private var queued: [Queued] = []
+    private var flushing = false
 
     /// Serialises the remote mutations, which await the store between check and apply.
     private let gate = AsyncGate()
@@ -341,20 +345,57 @@ public final class StateSession: @unchecked Sendable {
         return run
     }
 
-    /// Applies one operation: locally at once, or through the shared state's journal.
+    /// Applies one operation: locally at once, or through the shared state's journal. Operations that arrive while
+    /// a journal write is in flight (parallel creates finishing together) go out together in the next entry, so a
+    /// wide apply pays one round trip per batch rather than per operation; each caller still returns only once its
+    /// own operation is durable.
     @discardableResult
     private func mutate(_ operation: JournalOperation) async throws -> JournalResult {
         guard let keys else {
             return try store.apply([operation], at: millis(Date()), dryRun: false)[0]
         }
-        await gate.enter()
-        do {
-            let result = try await journaled([operation], keys: keys)
+        return try await withCheckedThrowingContinuation { continuation in
+            let lead = mutex.withLock { () -> Bool in
+                queued.append((operation, continuation))
+                if flushing { return false }
+                flushing = true
+                return true
+            }
+            if lead { Task { await self.flush(keys: keys) } }
+        }
+    }
+
+    /// Writes the queued operations, a batch per journal entry, until the queue is empty.
+    private func flush(keys: Keys) async {
+        while true {
+            let batch = mutex.withLock { () -> [Queued] in
+                defer { queued = [] }
+                if queued.isEmpty { flushing = false }
+                return queued
+            }
+            if batch.isEmpty { return }
+            await gate.enter()
+            // Each operation is checked after those before it, so one refused (an address already recorded) fails
+            // alone and the others are written.
+            let store = self.store
+            var accepted: [Queued] = []
+            for item in batch {
+                do {
+                    try store.apply(accepted.map(\.operation) + [item.operation], at: 0, dryRun: true)
+                    accepted.append(item)
+                } catch {
+                    item.continuation.resume(throwing: error)
+                }
+            }
+            if !accepted.isEmpty {
+                do {
+                    let results = try await journaled(accepted.map(\.operation), keys: keys)
+                    for (item, result) in zip(accepted, results) { item.continuation.resume(returning: result) }
+                } catch {
+                    for item in accepted { item.continuation.resume(throwing: error) }
+                }
+            }
             await gate.leave()
-            return result[0]
-        } catch {
-            await gate.leave()
-            throw error
         }
     }
 

@@ -76,6 +76,38 @@ struct RemoteStateTests {
         third.close()
     }
 
+    @Test func writesThatArriveTogetherShareJournalEntriesAndEachIsDurable() async throws {
+        let bucket = try SharedBucket()
+        let session = try #require(try await bucket.open())
+        let lock = try await session.tryAcquireLock(command: "apply")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    let address = "aws_s3_bucket.b\(index)"
+                    let intent = try await session.recordIntent(address: address, type: "aws_s3_bucket", plannedName: "b\(index)", command: "apply")
+                    try await session.commitCreate(sampleRecord(address), command: "apply", resolvingIntent: intent.id)
+                }
+            }
+            // Refused changes among them (an address already recorded) fail alone.
+            group.addTask {
+                try await session.commitCreate(sampleRecord("aws_s3_bucket.extra"), command: "apply")
+                await #expect(throws: StateError.self) {
+                    try await session.commitCreate(sampleRecord("aws_s3_bucket.extra"), command: "apply")
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try session.resourceCount() == 41)
+        #expect(try session.pendingIntents().isEmpty)
+        #expect(bucket.journalKeys().count <= 81)
+        let reader = try #require(try await bucket.open(host: "ci"))
+        #expect(try reader.history() == session.history())
+        #expect(try reader.resources() == session.resources())
+        reader.close()
+        _ = try await session.release(lock)
+        session.close()
+    }
+
     @Test func aSecondRunIsRefusedNamingTheHolderOrWaitsForIt() async throws {
         let bucket = try SharedBucket()
         let first = try #require(try await bucket.open())
