@@ -65,13 +65,15 @@ struct StackOptions: ParsableArguments {
 extension StateBackend {
     /// The shared state this backend names, reached with `configuration` (in the bucket's region when the backend
     /// names one, else `region`), or nil for local state. Warns on stderr when the bucket keeps no versions.
-    func remote(configuration: AWSConfiguration, region: String, logger: (any AWSLogger)?) async throws -> RemoteBackend? {
+    func remote(configuration: AWSConfiguration, region: String, logger: (any AWSLogger)?) throws -> RemoteBackend? {
         guard case .s3(let bucket, let key, let bucketRegion, let kmsKeyId) = self else { return nil }
         let objects = S3StateObjects(client: configuration.client(region: bucketRegion ?? region, logger: logger), bucket: bucket, kmsKeyId: kmsKeyId)
-        if let warning = try await objects.versioningWarning() {
-            FileHandle.standardError.write(Data((warning + "\n").utf8))
+        // Beside the first read of the state; a bucket that cannot be read is reported by that read.
+        return RemoteBackend(objects: objects, prefix: key, replicaRoot: FileManager.default.temporaryDirectory) {
+            if let warning = try? await objects.versioningWarning() {
+                FileHandle.standardError.write(Data((warning + "\n").utf8))
+            }
         }
-        return RemoteBackend(objects: objects, prefix: key, replicaRoot: FileManager.default.temporaryDirectory)
     }
 }
 
@@ -110,7 +112,7 @@ struct StackContext {
         workspace = Workspace(
             stateDir: options.stateDirectory, providers: awsProviders(client: client),
             environment: ProcessInfo.processInfo.environment, region: region,
-            remote: try await backend.remote(configuration: configuration, region: region, logger: aws.logger))
+            remote: try backend.remote(configuration: configuration, region: region, logger: aws.logger))
         style = Style.forTerminal()
     }
 }

@@ -36,7 +36,7 @@ extension Cairn {
                 var remote: RemoteBackend?
                 if backend != .local {
                     let configuration = try aws.configuration(stackRegion: definition.region)
-                    remote = try await backend.remote(configuration: configuration, region: configuration.region, logger: aws.logger)
+                    remote = try backend.remote(configuration: configuration, region: configuration.region, logger: aws.logger)
                 }
                 // No providers: releasing a lock reads only the state.
                 let workspace = Workspace(

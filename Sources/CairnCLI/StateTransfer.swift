@@ -29,7 +29,7 @@ extension Cairn.StateCommand {
                 let targetWorkspace = Workspace(
                     stateDir: target.stateDirectory, providers: ProviderRegistry(), environment: ProcessInfo.processInfo.environment,
                     region: context.region,
-                    remote: try await destination.remote(configuration: configuration, region: context.region, logger: aws.logger))
+                    remote: try destination.remote(configuration: configuration, region: context.region, logger: aws.logger))
                 let (resources, history) = try await context.workspace.migrateState(
                     context.stack, to: targetWorkspace, lockTimeout: .seconds(lockTimeout))
                 let from = context.workspace.stateLocation(stack: context.stack.name, environment: context.stack.environment.name)

@@ -182,6 +182,31 @@ import Testing
         try await local.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
     }
 
+    @Test func pullAndPushGoThroughTheLockAndRefuseAnOlderState() async throws {
+        let (cairn, _) = try await sharedRunner()
+        let env = uniqueEnvironment("pull")
+        try await cairn.run(["apply", stack, "--env", env, "--auto-approve"]).requireSuccess()
+        let directory = try makeTemporaryDirectory()
+        let old = directory.appendingPathComponent("old.db").path
+        try await cairn.run(["state", "pull", stack, "--env", env, "--out", old]).requireSuccess()
+        #expect(try await cairn.run(["state", "pull", stack, "--env", env, "--out", old]).status == 1, "never overwrites a file")
+        try await cairn.run(["state", "rm", stack, "aws_iam_role.build", "--env", env, "--auto-approve"]).requireSuccess()
+
+        let refused = try await cairn.run(["state", "push", stack, old, "--env", env])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("older than the state"), "\(refused.stderr)")
+        let current = directory.appendingPathComponent("current.db").path
+        try await cairn.run(["state", "pull", stack, "--env", env, "--out", current]).requireSuccess()
+        try await cairn.run(["state", "push", stack, current, "--env", env]).requireSuccess()
+        let listed = try await elsewhere(cairn).run(["state", "list", stack, "--env", env])
+        #expect(listed.stdout.split(separator: "\n").count == 3, "\(listed)")
+        #expect(!listed.stdout.contains("aws_iam_role.build"))
+
+        // Back in the state, then everything goes.
+        try await cairn.run(["import", stack, "aws_iam_role.build", "fixture-app-\(env)-build", "--env", env]).requireSuccess()
+        try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
+    }
+
     /// Every row of every table of a state file, by Python's sqlite3 (not Cairn).
     private func dump(_ file: URL, _ cairn: CairnRunner) async throws -> String {
         let result = try await cairn.moto.python(

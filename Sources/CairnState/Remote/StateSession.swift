@@ -11,11 +11,35 @@ public struct RemoteBackend: Sendable {
     /// Where working copies are made (a private directory is created under it per open, removed at close).
     public var replicaRoot: URL
 
-    public init(objects: any StateObjectStore, prefix: String, settings: LeaseSettings = LeaseSettings(), replicaRoot: URL) {
+    /// A check to run once, beside the first read of a state (the bucket's versioning, for a warning): it costs
+    /// no round trip of its own.
+    let preflight: Once?
+
+    public init(
+        objects: any StateObjectStore, prefix: String, settings: LeaseSettings = LeaseSettings(), replicaRoot: URL,
+        preflight: (@Sendable () async -> Void)? = nil
+    ) {
         self.objects = objects
         self.prefix = prefix.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         self.settings = settings
         self.replicaRoot = replicaRoot
+        self.preflight = preflight.map(Once.init)
+    }
+
+    /// Runs its body the first time only.
+    final class Once: @unchecked Sendable {
+        private let mutex = NSLock()
+        private var body: (@Sendable () async -> Void)?
+        init(_ body: @escaping @Sendable () async -> Void) { self.body = body }
+        func run() async {
+            guard
+                let body = mutex.withLock({ () -> (@Sendable () async -> Void)? in
+                    defer { self.body = nil }
+                    return self.body
+                })
+            else { return }
+            await body()
+        }
     }
 
     /// The key prefix of `stack`'s state in `environment`: `PREFIX/STACK/ENV`.
@@ -102,8 +126,10 @@ public final class StateSession: @unchecked Sendable {
         _ backend: RemoteBackend, stack: String, environment: String, create: Bool, identity: ProcessIdentity = .current
     ) async throws -> StateSession? {
         let keys = Keys(backend: backend, stack: stack, environment: environment)
-        guard let loaded = try await load(backend, keys: keys, stack: stack, environment: environment, create: create, identity: identity)
-        else { return nil }
+        async let checked: Void = backend.preflight?.run() ?? ()
+        let found = try await load(backend, keys: keys, stack: stack, environment: environment, create: create, identity: identity)
+        await checked
+        guard let loaded = found else { return nil }
         return StateSession(
             stack: stack, environment: environment, remote: backend, identity: identity, store: loaded.store,
             replicaDirectory: loaded.directory, seq: loaded.seq, snapshotSeq: loaded.snapshotSeq, snapshotETag: loaded.etag)
@@ -204,17 +230,35 @@ public final class StateSession: @unchecked Sendable {
     }
 
     /// Applies the journal entries after `seq` to `store`, in order.
-    private static func replay(keys: Keys, into store: StateStore, after seq: inout Int) async throws {
-        for key in try await keys.objects.list(prefix: keys.journalPrefix, startAfter: keys.journal(seq)) {
+    private static func replay(keys: Keys, into store: StateStore, after seq: inout Int, listed: [String]? = nil) async throws {
+        var keysToRead: [(key: String, seq: Int)] = []
+        var expected = seq + 1
+        var keyList = listed ?? []
+        if listed == nil { keyList = try await keys.objects.list(prefix: keys.journalPrefix, startAfter: keys.journal(seq)) }
+        for key in keyList {
             guard let next = keys.seq(of: key) else { continue }
-            guard next == seq + 1 else { throw Gap(missing: seq + 1) }
-            guard let object = try await keys.objects.get(key) else { throw Gap(missing: next) }
-            let entry = try JournalEntry.decode(object.data, location: keys.place(key))
-            guard entry.seq == next else {
-                throw RemoteStateError.notCairnState(location: keys.place(key), reason: "it says it is entry \(entry.seq)")
+            guard next == expected else { throw Gap(missing: expected) }
+            keysToRead.append((key, next))
+            expected += 1
+        }
+        // Read a window of entries at once (each a round trip), apply them in order.
+        for start in stride(from: 0, to: keysToRead.count, by: 16) {
+            let window = Array(keysToRead[start..<min(start + 16, keysToRead.count)])
+            let objects = try await withThrowingTaskGroup(of: (Int, StoredObject?).self) { group in
+                for (index, item) in window.enumerated() { group.addTask { (index, try await keys.objects.get(item.key)) } }
+                var read = [StoredObject?](repeating: nil, count: window.count)
+                for try await (index, object) in group { read[index] = object }
+                return read
             }
-            try store.apply(entry.operations, at: entry.at, dryRun: false)
-            seq = next
+            for (item, object) in zip(window, objects) {
+                guard let object else { throw Gap(missing: item.seq) }
+                let entry = try JournalEntry.decode(object.data, location: keys.place(item.key))
+                guard entry.seq == item.seq else {
+                    throw RemoteStateError.notCairnState(location: keys.place(item.key), reason: "it says it is entry \(entry.seq)")
+                }
+                try store.apply(entry.operations, at: entry.at, dryRun: false)
+                seq = item.seq
+            }
         }
     }
 
@@ -507,14 +551,17 @@ public final class StateSession: @unchecked Sendable {
 
     /// Brings the working copy up to date once the lock is held: what others wrote since it was read.
     private func catchUp(_ remote: RemoteBackend, keys: Keys) async throws {
-        guard let object = try await keys.objects.get(keys.state) else {
+        let (store, start, etag) = mutex.withLock { (current, self.seq, snapshotETag) }
+        // The snapshot and the journal after our position, read at once (one round trip through a slow link).
+        async let snapshot = keys.objects.get(keys.state)
+        async let listed = keys.objects.list(prefix: keys.journalPrefix, startAfter: keys.journal(start))
+        guard let object = try await snapshot else {
             throw RemoteStateError.notCairnState(location: keys.place(keys.state), reason: "the state snapshot disappeared")
         }
-        let (store, start, etag) = mutex.withLock { (current, self.seq, snapshotETag) }
         var seq = start
         if object.etag == etag {
             do {
-                try await Self.replay(keys: keys, into: store, after: &seq)
+                try await Self.replay(keys: keys, into: store, after: &seq, listed: try await listed)
                 mutex.withLock { self.seq = seq }
                 return
             } catch is Gap {}
@@ -543,12 +590,17 @@ public final class StateSession: @unchecked Sendable {
     public func release(_ lock: any StackLock) async throws -> Bool {
         if let keys, let remoteLock = lock as? RemoteLock, mutex.withLock({ heldLock === remoteLock }) {
             await gate.enter()
-            if (try? remoteLock.isHeld()) == true { try? await compact(keys: keys) }
+            let grown = mutex.withLock { seq - snapshotSeq >= Self.compactionThreshold }
+            if grown, (try? remoteLock.isHeld()) == true { try? await compact(keys: keys) }
             mutex.withLock { heldLock = nil }
             await gate.leave()
         }
         return try await lock.unlock()
     }
+
+    /// How many journal entries the lock holder lets accumulate before folding them into a new snapshot when it
+    /// lets go: reading a few small entries (in parallel) is cheaper than writing the whole state after every run.
+    static let compactionThreshold = 32
 
     /// Writes the working copy as the new snapshot (`If-Match` the one read) and deletes the journal entries the
     /// previous snapshot had folded; this generation's entries stay, so a run whose lock was broken still finds
