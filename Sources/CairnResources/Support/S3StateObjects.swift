@@ -54,7 +54,7 @@ public struct S3StateObjects: StateObjectStore {
         var members = ["Bucket": bucket, "Key": key]
         if let ifMatch { members["IfMatch"] = ifMatch }
         do {
-            try await client.restXML(.s3.deleteObject, members)
+            _ = try await client.restXML(.s3.deleteObject, members)
         } catch let error as AWSServiceError
             where Self.isConditionFailure(error) || (ifMatch != nil && error.status == 404 && error.code != "NoSuchBucket")
         {
