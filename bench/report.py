@@ -383,6 +383,28 @@ def main():
         targets.append(("seeds 001 to 004: a no-op plan makes read calls only", not writes,
                         "; ".join(writes[:4]) if writes else "every call a Describe, Get, List or Head"))
 
+    # 7. Shared state in S3 against local state.
+    if res.select(section="shared"):
+        say("## 7. Shared state in S3 (`--backend s3://…`) against local state (wall, median)\n")
+        rows = []
+        for ep in endpoints:
+            for what, local_what in (("apply", "cairn-apply"), ("destroy", "cairn-destroy")):
+                local = res.wall(section="seed", what=local_what, endpoint=ep)
+                shared = res.wall(section="shared", what=local_what, endpoint=ep)
+                if local and shared:
+                    rows.append([f"seed 000 {what}", ep, fmt_s(local), fmt_s(shared), f"{(shared / local - 1) * 100:+.0f}%"])
+                    if what == "apply" and ep == "proxy":
+                        targets.append(("seed 000: cairn apply with the state in S3 ≤ 15% slower than local state (proxy)",
+                                        shared <= local * 1.15, f"{(shared / local - 1) * 100:+.0f}%"))
+            for n in sorted({r["n"] for r in res.select(section="shared-scale")}):
+                for what in ("apply", "destroy"):
+                    local = res.wall(section="scale", what=what, endpoint=ep, n=n)
+                    shared = res.wall(section="shared-scale", what=what, endpoint=ep, n=n)
+                    if local and shared:
+                        rows.append([f"N={n} {what}", ep, fmt_s(local), fmt_s(shared), f"{(shared / local - 1) * 100:+.0f}%"])
+        say(table(["", "endpoint", "local state", "state in S3", "overhead"], rows))
+        say("")
+
     # Targets and the closing line.
     say("## Targets\n")
     for name, ok, detail in targets:

@@ -43,7 +43,7 @@ SERVICES = {
         "PutBucketCors", "GetBucketCors", "DeleteBucketCors",
         "PutBucketWebsite", "GetBucketWebsite", "DeleteBucketWebsite",
         "PutBucketTagging", "GetBucketTagging", "DeleteBucketTagging",
-        "ListObjectsV2", "ListObjectVersions", "DeleteObjects", "PutObject", "DeleteObject",
+        "ListObjectsV2", "ListObjectVersions", "DeleteObjects", "PutObject", "DeleteObject", "GetObject",
     ]),
     "ecr": ("ecr", [
         "CreateRepository", "DescribeRepositories", "DeleteRepository",

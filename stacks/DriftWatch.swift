@@ -9,8 +9,9 @@ import Foundation
 /// `publish` project builds it once (statically linked Swift runtime, on the same Ubuntu 22.04 base
 /// as the check's image) and stores it in the tools bucket; start it after each change to Cairn or
 /// the stacks (`aws codebuild start-build --project-name cairn-drift-watch-publish`, or a pipeline
-/// stage). The check reads the state the team copies to `s3://TOOLS_BUCKET/state/` after an apply
-/// (until the S3 state backend) and the state key from the SSM SecureString parameter
+/// stage). The check reads the invoices stack's shared state where the team's applies keep it, the S3
+/// backend `CAIRN_BACKEND` names (default `s3://example-cairn-state/cairn`: the bucket of the `cairn-state`
+/// stack), records its run there, and takes the state key from the SSM SecureString parameter
 /// `CAIRN_STATE_KEY_PARAMETER` names.
 public let driftWatch = StackDefinition(
     name: "cairn-drift-watch",
@@ -24,6 +25,12 @@ public let driftWatch = StackDefinition(
     let environment = ProcessInfo.processInfo.environment
 
     let stateKeyParameter = environment["CAIRN_STATE_KEY_PARAMETER"] ?? "/cairn-drift-watch/state-key"
+    let backend = environment["CAIRN_BACKEND"] ?? "s3://example-cairn-state/cairn"
+    let (stateBucket, statePrefix): (String, String) =
+        switch try? StateBackend.parse(backend, source: "CAIRN_BACKEND") {
+        case .s3(let bucket, let key, _, _)?: (bucket, key.isEmpty ? "" : key + "/")
+        default: ("example-cairn-state", "cairn/")
+        }
     let tools = S3Bucket(
         "tools", name: Input("\(name)-tools"), versioning: .enabled,
         lifecycleRules: [.init(id: "old-builds", noncurrentVersionExpirationDays: 30)], tags: tags)
@@ -60,8 +67,12 @@ public let driftWatch = StackDefinition(
         inlinePolicies: [
             "logs": buildLogs,
             "tools": PolicyDocument([
-                PolicyStatement(sid: "Binary", actions: ["s3:GetObject"], resources: ["\(tools.arn)/releases/*", "\(tools.arn)/state/*"]),
-                PolicyStatement(sid: "StateList", actions: ["s3:ListBucket"], resources: [tools.arn.input]),
+                PolicyStatement(sid: "Binary", actions: ["s3:GetObject"], resources: ["\(tools.arn)/releases/*"]),
+                // Reads the shared state and writes its drift run as a journal entry (no lock needed).
+                PolicyStatement(
+                    sid: "State", actions: ["s3:GetObject", "s3:PutObject"],
+                    resources: ["arn:aws:s3:::\(stateBucket)/\(statePrefix)small-business-invoices/*"]),
+                PolicyStatement(sid: "StateList", actions: ["s3:ListBucket", "s3:GetBucketVersioning"], resources: ["arn:aws:s3:::\(stateBucket)"]),
                 PolicyStatement(
                     sid: "StateKey", actions: ["ssm:GetParameters"],
                     resources: ["arn:aws:ssm:\(region):*:parameter/\(stateKeyParameter.drop { $0 == "/" })"]),
@@ -115,7 +126,6 @@ public let driftWatch = StackDefinition(
                   install:
                     commands:
                       - aws s3 cp "s3://$TOOLS_BUCKET/releases/latest/cairn" /usr/local/bin/cairn && chmod +x /usr/local/bin/cairn
-                      - aws s3 cp "s3://$TOOLS_BUCKET/state/" state/ --recursive
                   build:
                     commands:
                       - cairn drift small-business-invoices --notify "sns:$ALERT_TOPIC"
@@ -127,6 +137,7 @@ public let driftWatch = StackDefinition(
             environmentVariables: [
                 .init("ALERT_TOPIC", alerts.arn.input),
                 .init("TOOLS_BUCKET", tools.bucketName.input),
+                .init("CAIRN_BACKEND", Input(backend)),
                 .init("CAIRN_STATE_KEY", Input(stateKeyParameter), type: .parameterStore),
             ]),
         timeoutInMinutes: 15, tags: tags)

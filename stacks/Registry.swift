@@ -10,4 +10,5 @@ public let registeredStacks: [StackDefinition] = [
     cloudHealthDashboard,
     driftWatch,
     benchSynthetic,
+    cairnStateBootstrap,
 ]

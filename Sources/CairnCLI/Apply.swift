@@ -34,6 +34,12 @@ extension Cairn {
         @Option(help: "Where state databases live (default: $CAIRN_STATE_DIR, else ./state).")
         var stateDir: String?
 
+        @Option(
+            help:
+                "Where the state lives: `local`, or `s3://BUCKET/PREFIX` shared with a team (default: $CAIRN_BACKEND, else the stack's `backend:`, else local)."
+        )
+        var backend: String?
+
         @OptionGroup var variables: VariableOptions
 
         @Option(help: "Read every resource from AWS before planning (true or false).")
@@ -49,11 +55,11 @@ extension Cairn {
             try await reportingErrors {
                 // The stack options the plain commands take, rebuilt for the stack named here.
                 let stackArguments =
-                    ["--env", environment] + (stateDir.map { ["--state-dir", $0] } ?? [])
+                    ["--env", environment] + (stateDir.map { ["--state-dir", $0] } ?? []) + (backend.map { ["--backend", $0] } ?? [])
                     + variables.arguments
                 if refreshOnly {
                     let target = try StackOptions.parse([stackOrPlan] + stackArguments)
-                    let context = try StackContext(target, aws: aws)
+                    let context = try await StackContext(target, aws: aws)
                     let (report, recorded) = try await context.workspace.acceptDrift(context.stack, lockTimeout: .seconds(change.lockTimeout)) {
                         report in
                         say(report.render(style: context.style))
@@ -74,7 +80,7 @@ extension Cairn {
                 let saved = FileManager.default.fileExists(atPath: stackOrPlan) && stackOrPlan.contains(where: { $0 == "/" || $0 == "." })
                 guard saved else {
                     let target = try StackOptions.parse([stackOrPlan] + stackArguments)
-                    try await planAndApply(context: try StackContext(target, aws: aws), change: change, refresh: refresh, destroy: false)
+                    try await planAndApply(context: try await StackContext(target, aws: aws), change: change, refresh: refresh, destroy: false)
                     return
                 }
                 guard variables.arguments.isEmpty else {
@@ -91,9 +97,11 @@ extension Cairn {
                     codec: StateCodec.load(
                         environment: ProcessInfo.processInfo.environment,
                         stateDir: stateDirectory, create: false))
-                let target = try StackOptions.parse([plan.stack, "--env", plan.environment] + (stateDir.map { ["--state-dir", $0] } ?? []))
+                let target = try StackOptions.parse(
+                    [plan.stack, "--env", plan.environment] + (stateDir.map { ["--state-dir", $0] } ?? [])
+                        + (backend.map { ["--backend", $0] } ?? []))
                 // The plan holds every value it applies: the stack's variables are not needed again.
-                let context = try StackContext(target, aws: aws, requireVariables: false)
+                let context = try await StackContext(target, aws: aws, requireVariables: false)
                 guard plan.region == context.region else {
                     throw CLIError("The plan was made for region \(plan.region), but the stack now resolves to \(context.region): make a new plan.")
                 }

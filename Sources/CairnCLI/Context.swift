@@ -2,6 +2,7 @@ import ArgumentParser
 import CairnAWS
 import CairnEngine
 import CairnResources
+import CairnState
 import Foundation
 
 /// Which stack, which environment, and where its state lives.
@@ -14,6 +15,12 @@ struct StackOptions: ParsableArguments {
 
     @Option(help: "Where state databases live (default: $CAIRN_STATE_DIR, else ./state).")
     var stateDir: String?
+
+    @Option(
+        help:
+            "Where the state lives: `local`, or `s3://BUCKET/PREFIX` shared with a team (default: $CAIRN_BACKEND, else the stack's `backend:`, else local)."
+    )
+    var backend: String?
 
     @OptionGroup var variables: VariableOptions
 
@@ -44,6 +51,30 @@ struct StackOptions: ParsableArguments {
     var stateDirectory: URL {
         URL(fileURLWithPath: stateDir ?? ProcessInfo.processInfo.environment["CAIRN_STATE_DIR"] ?? "state")
     }
+
+    /// `--backend`, else `CAIRN_BACKEND`, else what the stack declares.
+    func stateBackend(_ definition: StackDefinition) throws -> StateBackend {
+        if let backend { return try StateBackend.parse(backend, source: "--backend") }
+        if let text = ProcessInfo.processInfo.environment["CAIRN_BACKEND"], !text.isEmpty {
+            return try StateBackend.parse(text, source: "CAIRN_BACKEND")
+        }
+        return definition.backend
+    }
+}
+
+extension StateBackend {
+    /// The shared state this backend names, reached with `configuration` (in the bucket's region when the backend
+    /// names one, else `region`), or nil for local state. Warns on stderr when the bucket keeps no versions.
+    func remote(configuration: AWSConfiguration, region: String, logger: (any AWSLogger)?) throws -> RemoteBackend? {
+        guard case .s3(let bucket, let key, let bucketRegion, let kmsKeyId) = self else { return nil }
+        let objects = S3StateObjects(client: configuration.client(region: bucketRegion ?? region, logger: logger), bucket: bucket, kmsKeyId: kmsKeyId)
+        // Beside the first read of the state; a bucket that cannot be read is reported by that read.
+        return RemoteBackend(objects: objects, prefix: key, replicaRoot: FileManager.default.temporaryDirectory) {
+            if let warning = try? await objects.versioningWarning() {
+                FileHandle.standardError.write(Data((warning + "\n").utf8))
+            }
+        }
+    }
 }
 
 /// `--var` and `--var-file`: the values of a stack's variables.
@@ -71,15 +102,17 @@ struct StackContext {
     let style: Style
 
     /// - Parameter requireVariables: false for commands that only read the state.
-    init(_ options: StackOptions, aws: AWSOptions, requireVariables: Bool = true) throws {
+    init(_ options: StackOptions, aws: AWSOptions, requireVariables: Bool = true) async throws {
         let definition = try StackRegistry.definition(named: options.stack)
         stack = try options.instantiate(definition, requireAll: requireVariables)
+        let backend = try options.stateBackend(definition)
         let configuration = try aws.configuration(stackRegion: definition.region)
         region = configuration.region
         client = configuration.client(region: region, logger: aws.logger)
         workspace = Workspace(
             stateDir: options.stateDirectory, providers: awsProviders(client: client),
-            environment: ProcessInfo.processInfo.environment, region: region)
+            environment: ProcessInfo.processInfo.environment, region: region,
+            remote: try backend.remote(configuration: configuration, region: region, logger: aws.logger))
         style = Style.forTerminal()
     }
 }

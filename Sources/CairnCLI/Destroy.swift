@@ -19,7 +19,7 @@ extension Cairn {
             try await reportingErrors {
                 // It deletes what the state holds: the stack's variables are not needed.
                 try await planAndApply(
-                    context: try StackContext(target, aws: aws, requireVariables: false), change: change, refresh: true, destroy: true,
+                    context: try await StackContext(target, aws: aws, requireVariables: false), change: change, refresh: true, destroy: true,
                     excludeProtected: excludeProtected)
             }
         }

@@ -48,9 +48,9 @@ extension Cairn {
 
         func run() async throws {
             try await reportingErrors {
-                let context = try StackContext(target, aws: aws)
+                let context = try await StackContext(target, aws: aws)
                 if history {
-                    try showHistory(context)
+                    try await showHistory(context)
                     return
                 }
                 let targets = try notificationTargets()
@@ -90,8 +90,8 @@ extension Cairn {
             }
         }
 
-        private func showHistory(_ context: StackContext) throws {
-            let runs = try context.workspace.driftHistory(context.stack)
+        private func showHistory(_ context: StackContext) async throws {
+            let runs = try await context.workspace.driftHistory(context.stack)
             let formatter = ISO8601DateFormatter()
             switch format {
             case .json:

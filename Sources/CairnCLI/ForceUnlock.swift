@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnResources
 import CairnState
 import Foundation
 
@@ -20,19 +21,30 @@ extension Cairn {
         @Flag(help: "Release a lock held from another host without asking (for scripts).")
         var force = false
 
-        // Accepted (and hidden) as by every stack command, so scripts can pass the same flags; no AWS
-        // call is made.
+        @Option(help: "The id of the lock to release, as the holder's message shows it (required for a shared state in S3).")
+        var lockID: String?
+
+        // Accepted (and hidden) as by every stack command, so scripts can pass the same flags; a local state needs
+        // no AWS call.
         @OptionGroup(visibility: .hidden) var aws: AWSOptions
 
         func run() async throws {
             try await reportingErrors {
-                _ = try StackRegistry.definition(named: target.stack)
+                let definition = try StackRegistry.definition(named: target.stack)
                 _ = try target.checkedEnvironment()
+                let backend = try target.stateBackend(definition)
+                var remote: RemoteBackend?
+                if backend != .local {
+                    let configuration = try aws.configuration(stackRegion: definition.region)
+                    remote = try backend.remote(configuration: configuration, region: configuration.region, logger: aws.logger)
+                }
                 // No providers: releasing a lock reads only the state.
                 let workspace = Workspace(
                     stateDir: target.stateDirectory, providers: ProviderRegistry(),
-                    environment: ProcessInfo.processInfo.environment)
-                switch try workspace.forceUnlock(stack: target.stack, environment: target.environment, confirmRemote: confirmRemoteRelease) {
+                    environment: ProcessInfo.processInfo.environment, remote: remote)
+                let outcome = try await workspace.forceUnlock(
+                    stack: target.stack, environment: target.environment, lockID: lockID, confirmRemote: confirmRemoteRelease)
+                switch outcome {
                 case .noState:
                     throw CLIError("The stack '\(target.stack)' (\(target.environment)) has no state, so nothing is locked.")
                 case .notLocked:
@@ -42,6 +54,14 @@ extension Cairn {
                     throw ExitCode.failure
                 case .changedMeanwhile:
                     say("The lock of '\(target.stack)' (\(target.environment)) was released or taken over meanwhile: nothing was removed.")
+                case .needsLockID(let holder):
+                    throw CLIError(
+                        "\(holder.place) is held by pid \(holder.pid) on \(holder.host) running '\(holder.command)' since \(ISO8601DateFormatter().string(from: holder.since))\(holder.isStale ? " (stale: its lease ran out)" : ""), lock id \(holder.lockID): release it with `cairn force-unlock \(target.stack) --lock-id \(holder.lockID)` once you know that run is gone; nothing was removed."
+                    )
+                case .otherLock(let holder):
+                    throw CLIError(
+                        "\(holder.place) is held under lock id \(holder.lockID), not \(lockID ?? ""): it was released and taken again meanwhile, so nothing was removed — check the holder (pid \(holder.pid) on \(holder.host) running '\(holder.command)') before trying again."
+                    )
                 case .released(let released):
                     say("Released the lock held by pid \(released.pid) on \(released.host) running '\(released.command)'.")
                 }

@@ -21,7 +21,7 @@ extension Cairn {
 
         func run() async throws {
             try await reportingErrors {
-                let context = try StackContext(target, aws: aws)
+                let context = try await StackContext(target, aws: aws)
                 try StackValidator.validate(context.stack, providers: context.workspace.providers, secrets: false)
                 let dot = GraphRenderer.dot(context.stack)
                 switch format {

@@ -17,7 +17,7 @@ extension Cairn {
 
         func run() async throws {
             try await reportingErrors {
-                let context = try StackContext(target, aws: aws)
+                let context = try await StackContext(target, aws: aws)
                 let imported = try await context.workspace.importResource(
                     context.stack, address: address, id: id, region: context.region,
                     takeOwnership: takeOwnership)

@@ -24,8 +24,8 @@ extension Cairn {
 
         func run() async throws {
             try await reportingErrors {
-                let context = try StackContext(target, aws: aws, requireVariables: false)
-                guard let outputs = try context.workspace.recordedOutputs(context.stack) else {
+                let context = try await StackContext(target, aws: aws, requireVariables: false)
+                guard let outputs = try await context.workspace.recordedOutputs(context.stack) else {
                     throw CLIError("The stack '\(target.stack)' (\(target.environment)) has no state yet: run `cairn apply \(target.stack)` first.")
                 }
                 if let name = showSensitive {

@@ -36,7 +36,7 @@ extension Cairn {
 
         func run() async throws {
             try await reportingErrors {
-                let context = try StackContext(target, aws: aws)
+                let context = try await StackContext(target, aws: aws)
                 let plan = try await context.workspace.plan(
                     context.stack, region: context.region, refresh: refresh, destroy: destroy,
                     excludeProtected: excludeProtected)

@@ -7,8 +7,8 @@ extension Cairn {
     /// Looks at the recorded state.
     struct StateCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "state", abstract: "Look at a stack's recorded state.",
-            subcommands: [List.self, Show.self, History.self, Remove.self, Move.self])
+            commandName: "state", abstract: "Look at a stack's recorded state, repair it, or move it between backends.",
+            subcommands: [List.self, Show.self, History.self, Remove.self, Move.self, Migrate.self, Pull.self, Push.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "One line per resource: address, type and physical id.")
@@ -17,8 +17,8 @@ extension Cairn {
 
             func run() async throws {
                 try await reportingErrors {
-                    let context = try StackContext(target, aws: aws, requireVariables: false)
-                    for record in try context.workspace.recordedResources(context.stack) {
+                    let context = try await StackContext(target, aws: aws, requireVariables: false)
+                    for record in try await context.workspace.recordedResources(context.stack) {
                         say("\(record.address)\t\(record.type)\t\(record.physicalID)")
                     }
                 }
@@ -33,8 +33,8 @@ extension Cairn {
 
             func run() async throws {
                 try await reportingErrors {
-                    let context = try StackContext(target, aws: aws, requireVariables: false)
-                    let record = try recorded(context, at: address)
+                    let context = try await StackContext(target, aws: aws, requireVariables: false)
+                    let record = try await recorded(context, at: address)
                     let json: JSON = [
                         "address": .string(record.address), "type": .string(record.type), "id": .string(record.id),
                         "attributes": .object(record.attributes), "outputs": .object(record.outputs),
@@ -53,9 +53,9 @@ extension Cairn {
 
             func run() async throws {
                 try await reportingErrors {
-                    let context = try StackContext(target, aws: aws, requireVariables: false)
+                    let context = try await StackContext(target, aws: aws, requireVariables: false)
                     let formatter = ISO8601DateFormatter()
-                    for entry in try context.workspace.stateHistory(context.stack, limit: limit) {
+                    for entry in try await context.workspace.stateHistory(context.stack, limit: limit) {
                         say("\(entry.serial)\t\(formatter.string(from: entry.at))\t\(entry.command)\t\(entry.action.rawValue)\t\(entry.address)")
                     }
                 }
@@ -73,8 +73,8 @@ extension Cairn {
 
             func run() async throws {
                 try await reportingErrors {
-                    let context = try StackContext(target, aws: aws, requireVariables: false)
-                    let record = try recorded(context, at: address)
+                    let context = try await StackContext(target, aws: aws, requireVariables: false)
+                    let record = try await recorded(context, at: address)
                     let question =
                         "Forget \(address) (\(record.id))? AWS keeps it, and Cairn no longer manages it; if the stack still declares it, the next plan adopts it again."
                     guard try confirm(question, autoApprove: autoApprove) else {
@@ -100,7 +100,7 @@ extension Cairn {
 
             func run() async throws {
                 try await reportingErrors {
-                    let context = try StackContext(target, aws: aws, requireVariables: false)
+                    let context = try await StackContext(target, aws: aws, requireVariables: false)
                     let moved = try await context.workspace.moveResource(
                         context.stack, from: source, to: destination, lockTimeout: .seconds(lockTimeout))
                     say(
@@ -113,8 +113,8 @@ extension Cairn {
 }
 
 /// The resource the state records at `address`, or an error saying there is none and how to list them.
-private func recorded(_ context: StackContext, at address: String) throws -> RecordedResource {
-    guard let record = try context.workspace.recordedResource(context.stack, at: address) else {
+private func recorded(_ context: StackContext, at address: String) async throws -> RecordedResource {
+    guard let record = try await context.workspace.recordedResource(context.stack, at: address) else {
         throw CLIError(
             "The state of '\(context.stack.name)' (\(context.stack.environment.name)) has no resource at \(address): see `cairn state list \(context.stack.name)`."
         )

@@ -239,8 +239,18 @@ public struct LockInfo: Sendable, Equatable, Hashable {
     public var since: Date
     /// True when the holder ran on this host and is gone: no process has its pid, or the one that has
     /// it started at another time than the holder did (the pid was reused).
-    /// A lock held from another host is never considered stale: it cannot be checked from here.
+    /// A lock held from another host is never considered stale: it cannot be checked from here, unless it is a
+    /// shared state's lock whose lease ran out (see `leaseExpires`).
     public var isStale: Bool
+    /// The user who took the lock (shared states record it), or nil.
+    public var user: String? = nil
+    /// When the holder's lease ends unless it renews it (shared states), or nil for a local lock.
+    public var leaseExpires: Date? = nil
+
+    /// Where the lock lives, for messages: the state file's path, or `s3://bucket/key`.
+    public var place: String {
+        file.isFileURL ? file.path : (file.absoluteString.removingPercentEncoding ?? file.absoluteString)
+    }
 }
 
 // MARK: - Small helpers shared by the store

@@ -22,12 +22,15 @@ extension StateStore {
     /// - Throws: `StateError`; a programming error for a reserved key.
     public func setMetadata(_ key: String, _ value: String) throws {
         precondition(!Self.reservedMetadataKeys.contains(key), "meta key \(key) belongs to the state store")
-        try withConnection { connection in
-            try connection.withStatement("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value") { s in
-                try s.bind(1, key)
-                try s.bind(2, value)
-                try s.run()
-            }
+        try withConnection { try storeMetadata(key, value, on: $0) }
+    }
+
+    func storeMetadata(_ key: String, _ value: String, on connection: Connection) throws {
+        precondition(!Self.reservedMetadataKeys.contains(key), "meta key \(key) belongs to the state store")
+        try connection.withStatement("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value") { s in
+            try s.bind(1, key)
+            try s.bind(2, value)
+            try s.run()
         }
     }
 }

@@ -469,39 +469,46 @@ public final class StateStore: @unchecked Sendable {
     private func write(_ changes: [Change], command: String, resolvingIntent intentID: Int64?) throws -> (serial: Int, records: [ResourceRecord?]) {
         try withConnection { connection in
             try connection.transaction(immediate: true) {
-                let now = millis(Date())
-                let serial = try connection.withStatement(
-                    "UPDATE meta SET value = value + 1 WHERE key = 'serial' RETURNING value"
-                ) { s -> Int in
-                    guard try s.step() else { throw StateError.corrupt(url, detail: "its serial is missing") }
-                    return s.int(0)
-                }
-                var records: [ResourceRecord?] = []
-                records.reserveCapacity(changes.count)
-                for change in changes {
-                    let stored = try apply(change, at: now, on: connection)
-                    try connection.withStatement(
-                        "INSERT INTO history (at, serial, command, action, address, record) VALUES (?, ?, ?, ?, ?, ?)"
-                    ) { s in
-                        try s.bind(1, now)
-                        try s.bind(2, serial)
-                        try s.bind(3, command)
-                        try s.bind(4, change.action.rawValue)
-                        try s.bind(5, change.address)
-                        try s.bind(6, stored.map(RecordJSON.encode))
-                        try s.run()
-                    }
-                    records.append(stored)
-                }
-                if let intentID {
-                    try connection.withStatement("DELETE FROM intents WHERE id = ?") { s in
-                        try s.bind(1, intentID)
-                        try s.run()
-                    }
-                }
-                return (serial, records)
+                try write(changes, command: command, resolvingIntent: intentID, at: millis(Date()), on: connection)
             }
         }
+    }
+
+    /// The body of a commit, inside the caller's transaction: `serial += 1`, the resource rows, a history row per
+    /// change stamped `now`, and the intent resolved.
+    func write(
+        _ changes: [Change], command: String, resolvingIntent intentID: Int64?, at now: Int64, on connection: Connection
+    ) throws -> (serial: Int, records: [ResourceRecord?]) {
+        let serial = try connection.withStatement(
+            "UPDATE meta SET value = value + 1 WHERE key = 'serial' RETURNING value"
+        ) { s -> Int in
+            guard try s.step() else { throw StateError.corrupt(url, detail: "its serial is missing") }
+            return s.int(0)
+        }
+        var records: [ResourceRecord?] = []
+        records.reserveCapacity(changes.count)
+        for change in changes {
+            let stored = try apply(change, at: now, on: connection)
+            try connection.withStatement(
+                "INSERT INTO history (at, serial, command, action, address, record) VALUES (?, ?, ?, ?, ?, ?)"
+            ) { s in
+                try s.bind(1, now)
+                try s.bind(2, serial)
+                try s.bind(3, command)
+                try s.bind(4, change.action.rawValue)
+                try s.bind(5, change.address)
+                try s.bind(6, stored.map(RecordJSON.encode))
+                try s.run()
+            }
+            records.append(stored)
+        }
+        if let intentID {
+            try connection.withStatement("DELETE FROM intents WHERE id = ?") { s in
+                try s.bind(1, intentID)
+                try s.run()
+            }
+        }
+        return (serial, records)
     }
 
     /// Applies one change to the resources table; returns the stored record.
@@ -611,22 +618,27 @@ public final class StateStore: @unchecked Sendable {
     @discardableResult
     public func recordIntent(address: String, type: String, plannedName: String?, command: String) throws -> ResourceIntent {
         try withConnection { connection in
-            let now = millis(Date())
-            let id = try connection.withStatement(
-                "INSERT INTO intents (address, type, planned_name, command, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id"
-            ) { s -> Int64 in
-                try s.bind(1, address)
-                try s.bind(2, type)
-                try s.bind(3, plannedName)
-                try s.bind(4, command)
-                try s.bind(5, now)
-                _ = try s.step()
-                return s.int64(0)
-            }
-            return ResourceIntent(
-                id: id, address: address, type: type, plannedName: plannedName,
-                command: command, createdAt: date(millis: now))
+            try insertIntent(address: address, type: type, plannedName: plannedName, command: command, at: millis(Date()), on: connection)
         }
+    }
+
+    func insertIntent(
+        address: String, type: String, plannedName: String?, command: String, at now: Int64, on connection: Connection
+    ) throws -> ResourceIntent {
+        let id = try connection.withStatement(
+            "INSERT INTO intents (address, type, planned_name, command, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id"
+        ) { s -> Int64 in
+            try s.bind(1, address)
+            try s.bind(2, type)
+            try s.bind(3, plannedName)
+            try s.bind(4, command)
+            try s.bind(5, now)
+            _ = try s.step()
+            return s.int64(0)
+        }
+        return ResourceIntent(
+            id: id, address: address, type: type, plannedName: plannedName,
+            command: command, createdAt: date(millis: now))
     }
 
     /// Intents not yet resolved or discarded, oldest first. Non-empty at the start of a
@@ -652,13 +664,15 @@ public final class StateStore: @unchecked Sendable {
     /// - Returns: false when no such intent existed.
     @discardableResult
     public func discardIntent(_ id: Int64) throws -> Bool {
-        try withConnection { connection in
-            try connection.withStatement("DELETE FROM intents WHERE id = ?") { s in
-                try s.bind(1, id)
-                try s.run()
-            }
-            return connection.changes > 0
+        try withConnection { try deleteIntent(id, on: $0) }
+    }
+
+    func deleteIntent(_ id: Int64, on connection: Connection) throws -> Bool {
+        try connection.withStatement("DELETE FROM intents WHERE id = ?") { s in
+            try s.bind(1, id)
+            try s.run()
         }
+        return connection.changes > 0
     }
 
     // MARK: - Stack outputs
@@ -666,11 +680,13 @@ public final class StateStore: @unchecked Sendable {
     /// Replaces the stack outputs (JSON text, opaque here). Its own transaction; does not
     /// change the serial or the history.
     public func setOutputs(json: String) throws {
-        try withConnection { connection in
-            try connection.withStatement("INSERT OR REPLACE INTO meta (key, value) VALUES ('outputs', ?)") { s in
-                try s.bind(1, json)
-                try s.run()
-            }
+        try withConnection { try storeOutputs(json: json, on: $0) }
+    }
+
+    func storeOutputs(json: String, on connection: Connection) throws {
+        try connection.withStatement("INSERT OR REPLACE INTO meta (key, value) VALUES ('outputs', ?)") { s in
+            try s.bind(1, json)
+            try s.run()
         }
     }
 
@@ -687,26 +703,33 @@ public final class StateStore: @unchecked Sendable {
         drifted: Bool, changed: Int, deleted: Int, unmanaged: Int, reportJSON: String, checkedAt: Date = Date()
     ) throws -> DriftRun {
         try withConnection { connection in
-            let at = millis(checkedAt)
-            let id = try connection.withStatement(
-                """
-                INSERT INTO drift_runs (checked_at, drifted, changed, deleted, unmanaged, report)
-                VALUES (?, ?, ?, ?, ?, ?) RETURNING id
-                """
-            ) { s -> Int64 in
-                try s.bind(1, at)
-                try s.bind(2, drifted ? 1 : 0)
-                try s.bind(3, changed)
-                try s.bind(4, deleted)
-                try s.bind(5, unmanaged)
-                try s.bind(6, reportJSON)
-                _ = try s.step()
-                return s.int64(0)
-            }
-            return DriftRun(
-                id: id, checkedAt: date(millis: at), drifted: drifted, changed: changed,
-                deleted: deleted, unmanaged: unmanaged, reportJSON: reportJSON)
+            try insertDriftRun(
+                drifted: drifted, changed: changed, deleted: deleted, unmanaged: unmanaged, reportJSON: reportJSON,
+                at: millis(checkedAt), on: connection)
         }
+    }
+
+    func insertDriftRun(
+        drifted: Bool, changed: Int, deleted: Int, unmanaged: Int, reportJSON: String, at: Int64, on connection: Connection
+    ) throws -> DriftRun {
+        let id = try connection.withStatement(
+            """
+            INSERT INTO drift_runs (checked_at, drifted, changed, deleted, unmanaged, report)
+            VALUES (?, ?, ?, ?, ?, ?) RETURNING id
+            """
+        ) { s -> Int64 in
+            try s.bind(1, at)
+            try s.bind(2, drifted ? 1 : 0)
+            try s.bind(3, changed)
+            try s.bind(4, deleted)
+            try s.bind(5, unmanaged)
+            try s.bind(6, reportJSON)
+            _ = try s.step()
+            return s.int64(0)
+        }
+        return DriftRun(
+            id: id, checkedAt: date(millis: at), drifted: drifted, changed: changed,
+            deleted: deleted, unmanaged: unmanaged, reportJSON: reportJSON)
     }
 
     /// The most recent drift runs, newest first (all of them when `limit` is nil).

@@ -12,7 +12,7 @@ public final class ApplyControl: @unchecked Sendable {
     private var stopRequested = false
     private var applying = false
     private var running: [String] = []
-    private var lock: StateLock?
+    private var lock: (any StackLock)?
 
     /// A control with no stop requested, for one apply.
     public init() {}
@@ -41,12 +41,12 @@ public final class ApplyControl: @unchecked Sendable {
     /// operations still running leave behind are intents, which the next plan resolves.
     public func releaseLockNow() {
         guard
-            let lock = withLock({ () -> StateLock? in
+            let lock = withLock({ () -> (any StackLock)? in
                 defer { self.lock = nil }
                 return self.lock
             })
         else { return }
-        _ = try? lock.release()
+        lock.unlockNow()
     }
 
     /// Whether the lock this apply took is no longer its own (force-unlocked, maybe taken by another run).
@@ -57,7 +57,7 @@ public final class ApplyControl: @unchecked Sendable {
     }
 
     /// Records the lock this apply holds (nil once released).
-    func holding(_ lock: StateLock?) {
+    func holding(_ lock: (any StackLock)?) {
         withLock { self.lock = lock }
     }
 

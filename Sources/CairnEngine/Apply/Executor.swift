@@ -42,14 +42,14 @@ public struct ApplyReport: Sendable {
 /// An ``ApplyControl`` can stop it between operations.
 public struct Executor: Sendable {
     public let providers: ProviderRegistry
-    public let store: StateStore
+    public let store: StateSession
     public let codec: StateCodec
     public var parallelism: Int
     /// The command recorded in the history (`apply`, `destroy`).
     public var command: String
     public var progressInterval: Duration = .seconds(10)
 
-    public init(providers: ProviderRegistry, store: StateStore, codec: StateCodec, parallelism: Int = 10, command: String) {
+    public init(providers: ProviderRegistry, store: StateSession, codec: StateCodec, parallelism: Int = 10, command: String) {
         self.providers = providers
         self.store = store
         self.codec = codec
@@ -179,8 +179,8 @@ public struct Executor: Sendable {
                 attributes: try codec.encode(prior, sensitivePaths: change.sensitivePaths, address: address),
                 outputs: JSON.object(await outputs.outputs(of: address) ?? [:]).description,
                 dependencies: change.dependencies)
-            _ = try store.commit(.adopt(record), command: command, resolvingIntent: intents.first)
-            for extra in intents.dropFirst() { _ = try store.discardIntent(extra) }
+            _ = try await store.commit(.adopt(record), command: command, resolvingIntent: intents.first)
+            for extra in intents.dropFirst() { _ = try await store.discardIntent(extra) }
             if change.action == .noop { return id }
         }
         switch change.action {
@@ -188,24 +188,24 @@ public struct Executor: Sendable {
             return change.id
         case .delete:
             if let id = change.id { try await provider.delete(id: id, attributes: change.prior ?? [:]) }
-            try store.commitDelete(address: address, command: command)
+            try await store.commitDelete(address: address, command: command)
             await outputs.remove(address)
             return nil
         case .update:
             let desired = try await resolved(change, outputs: outputs)
             let applied = try await provider.update(id: change.id ?? "", from: change.prior ?? [:], to: desired)
             await outputs.set(address, applied.outputs)
-            try store.commitUpdate(record(change, id: applied.id, attributes: desired, outputs: applied.outputs), command: command)
+            try await store.commitUpdate(record(change, id: applied.id, attributes: desired, outputs: applied.outputs), command: command)
             return applied.id
         case .replace, .create:
             let desired = try await resolved(change, outputs: outputs)
             if change.action == .replace, let id = change.id {
                 try await provider.delete(id: id, attributes: change.prior ?? [:])
-                if try store.resource(at: address) != nil { try store.commitDelete(address: address, command: command) }
+                if try store.resource(at: address) != nil { try await store.commitDelete(address: address, command: command) }
                 await outputs.remove(address)
             }
-            for stale in intents where !change.adopt { _ = try store.discardIntent(stale) }
-            let intent = try store.recordIntent(
+            for stale in intents where !change.adopt { _ = try await store.discardIntent(stale) }
+            let intent = try await store.recordIntent(
                 address: address, type: change.type,
                 plannedName: provider.physicalID(for: desired), command: command)
             let applied: Applied
@@ -215,15 +215,15 @@ public struct Executor: Sendable {
                 // It exists: recorded, so that the next plan reads it and finishes it.
                 let made = try record(change, id: partial.applied.id, attributes: desired, outputs: partial.applied.outputs)
                 if try store.resource(at: address) != nil {
-                    try store.commitUpdate(made, command: command)
-                    _ = try store.discardIntent(intent.id)
+                    try await store.commitUpdate(made, command: command)
+                    _ = try await store.discardIntent(intent.id)
                 } else {
-                    try store.commitCreate(made, command: command, resolvingIntent: intent.id)
+                    try await store.commitCreate(made, command: command, resolvingIntent: intent.id)
                 }
                 throw partial
             } catch let error as any RefusalError where error.isRefusal {
                 // AWS answered no: nothing was created, and nothing under that name may be adopted later.
-                _ = try store.discardIntent(intent.id)
+                _ = try await store.discardIntent(intent.id)
                 throw error
             } catch {
                 // The create may have happened: its answer was lost, or a retry was refused as a duplicate of it.
@@ -233,10 +233,10 @@ public struct Executor: Sendable {
             await outputs.set(address, applied.outputs)
             if try store.resource(at: address) != nil {
                 // Deleted outside Cairn and re-created: the old record is replaced.
-                try store.commitUpdate(record(change, id: applied.id, attributes: desired, outputs: applied.outputs), command: command)
-                _ = try store.discardIntent(intent.id)
+                try await store.commitUpdate(record(change, id: applied.id, attributes: desired, outputs: applied.outputs), command: command)
+                _ = try await store.discardIntent(intent.id)
             } else {
-                try store.commitCreate(
+                try await store.commitCreate(
                     record(change, id: applied.id, attributes: desired, outputs: applied.outputs),
                     command: command, resolvingIntent: intent.id)
             }
@@ -290,7 +290,7 @@ public struct Executor: Sendable {
             values[name] = Unknown.substitute(value) { snapshot[$0.address]?[$0.output] }
         }
         let paths = plan.sensitiveOutputs
-        try store.setOutputs(json: codec.encode(values, sensitivePaths: paths, address: "outputs"))
+        try await store.setOutputs(json: codec.encode(values, sensitivePaths: paths, address: "outputs"))
     }
 }
 

@@ -10,7 +10,7 @@ extension Workspace {
 
     /// The region the state's resources live in: as recorded at its first apply, or, for states written
     /// before Cairn recorded it, the region in the ARNs it holds. Nil for a state with no regional resource.
-    public func recordedRegion(_ store: StateStore, records: [RecordedResource]) throws -> String? {
+    public func recordedRegion(_ store: StateSession, records: [RecordedResource]) throws -> String? {
         if let region = try store.metadata(Self.regionKey) { return region }
         for record in records {
             for value in record.outputs.values {
@@ -29,12 +29,12 @@ extension Workspace {
 
     /// Stops a command run in another region than the state's before it reads or changes anything: in
     /// the wrong region every regional resource looks deleted, and an apply would build a second copy.
-    public func checkRegion(_ store: StateStore, region: String, records: [RecordedResource]) throws {
+    public func checkRegion(_ store: StateSession, region: String, records: [RecordedResource]) throws {
         guard let recorded = try recordedRegion(store, records: records), recorded != region else { return }
         throw PlanError(
             address: "\(store.stack) (\(store.environment))",
             message: """
-                the state in \(store.url.path) is for region \(recorded), but this run uses \(region); nothing was read or changed. \
+                the state in \(store.location) is for region \(recorded), but this run uses \(region); nothing was read or changed. \
                 Run with --region \(recorded), or keep a copy of the stack in \(region) under another environment (--env NAME). \
                 To move the stack, destroy it in \(recorded) first.
                 """)
@@ -42,10 +42,10 @@ extension Workspace {
 
     /// Records `region` as the state's region (at the first apply), or refuses a different one. The records
     /// are read only for a state that has no region yet (written before Cairn recorded it).
-    func recordRegion(_ store: StateStore, region: String) throws {
+    func recordRegion(_ store: StateSession, region: String) async throws {
         if try store.metadata(Self.regionKey) != nil { return try checkRegion(store, region: region, records: []) }
         try checkRegion(store, region: region, records: load(store, codec: codec(create: true)).records)
-        try store.setMetadata(Self.regionKey, region)
+        try await store.setMetadata(Self.regionKey, region)
     }
 
     /// Reads of the names that the stack's new resources would take, so that the plan can stop when one
@@ -157,17 +157,26 @@ extension Workspace {
         }
         var sensitive = Set<String>()
         let declared = resource.attributes.mapValues { $0.resolve(sensitivePaths: &sensitive) { _ in nil } }
-        if let store = try self.store(for: stack, create: false) {
+        if let store = try await self.store(for: stack, create: false) {
             defer { store.close() }
             try checkRegion(store, region: region, records: load(store, codec: codec(create: false)).records)
         }
         guard let live = try await provider.read(id: id, prior: declared) else {
             throw PlanError(address: address, message: "AWS has no \(resource.typeName) with id '\(id)' in \(region): check the id and the region.")
         }
-        guard let store = try self.store(for: stack, create: true) else { return live.id }
+        guard let store = try await self.store(for: stack, create: true) else { return live.id }
         defer { store.close() }
-        let lock = try await store.acquireLock(command: "import", timeout: lockTimeout)
-        defer { _ = try? lock.release() }
+        return try await withLock(store, command: "import", timeout: lockTimeout) {
+            try await importLocked(
+                live, into: store, stack: stack, address: address, resource: resource, provider: provider, declared: declared,
+                sensitive: sensitive, region: region, takeOwnership: takeOwnership)
+        }
+    }
+
+    private func importLocked(
+        _ live: Observed, into store: StateSession, stack: Stack, address: String, resource: any ResourceDeclaration,
+        provider: any ResourceProvider, declared: [String: JSON], sensitive: Set<String>, region: String, takeOwnership: Bool
+    ) async throws -> String {
         let ownership = Ownership(stack: stack.name, environment: stack.environment.name, state: store.lineage)
         if let owner = Ownership.owner(of: live.attributes), ownership.isForeign(owner), !takeOwnership {
             throw PlanError(
@@ -183,7 +192,7 @@ extension Workspace {
                 message:
                     "it is already in the state (as \(existing.physicalID)): import under another address, or remove it from the declaration first.")
         }
-        try recordRegion(store, region: region)
+        try await recordRegion(store, region: region)
         var attributes = live.attributes
         for key in provider.localAttributes { attributes[key] = declared[key] }
         let codec = try self.codec(create: true)
@@ -193,9 +202,9 @@ extension Workspace {
             outputs: JSON.object(live.outputs).description, dependencies: resource.dependencies.sorted())
         let command = takeOwnership ? "import --take-ownership" : "import"
         if existing != nil {
-            _ = try store.commitUpdate(record, command: command)
+            _ = try await store.commitUpdate(record, command: command)
         } else {
-            _ = try store.commit(.import(record), command: command)
+            _ = try await store.commit(.import(record), command: command)
         }
         return live.id
     }

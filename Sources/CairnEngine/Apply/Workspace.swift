@@ -10,17 +10,50 @@ public struct Workspace: Sendable {
     public let environment: [String: String]
     /// The region the providers' client talks to; commands refuse a state recorded in another one.
     public let region: String?
+    /// Where shared state lives (an S3 bucket); nil keeps each stack's state in `stateDir`.
+    public let remote: RemoteBackend?
 
-    public init(stateDir: URL, providers: ProviderRegistry, environment: [String: String], region: String? = nil) {
+    public init(
+        stateDir: URL, providers: ProviderRegistry, environment: [String: String], region: String? = nil, remote: RemoteBackend? = nil
+    ) {
         self.stateDir = stateDir
         self.providers = providers
         self.environment = environment
         self.region = region
+        self.remote = remote
     }
 
-    /// The stack's state store, or nil when it has none and `create` is false.
-    public func store(for stack: Stack, create: Bool) throws -> StateStore? {
-        try StateStore.open(stateDir: stateDir, stack: stack.name, environment: stack.environment.name, create: create)
+    /// The stack's state, or nil when it has none and `create` is false.
+    public func store(for stack: Stack, create: Bool) async throws -> StateSession? {
+        try await session(stack: stack.name, environment: stack.environment.name, create: create)
+    }
+
+    /// The state of `stack` in `environment`, local or shared, or nil when it has none and `create` is false.
+    public func session(stack: String, environment: String, create: Bool) async throws -> StateSession? {
+        if let remote { return try await StateSession.remote(remote, stack: stack, environment: environment, create: create) }
+        return try StateSession.local(stateDir: stateDir, stack: stack, environment: environment, create: create)
+    }
+
+    /// Where the state of `stack` lives, for messages: its file, or its place in the bucket.
+    public func stateLocation(stack: String, environment: String) -> String {
+        if let remote { return remote.objects.location + "/" + remote.base(stack: stack, environment: environment) }
+        return StateStore.path(stateDir: stateDir, stack: stack, environment: environment).path
+    }
+
+    /// Runs `body` holding the lock of `session`'s stack, released afterwards whether `body` returns or throws.
+    func withLock<T>(
+        _ session: StateSession, command: String, timeout: Duration, _ body: () async throws -> T
+    ) async throws -> T {
+        let lock = try await session.acquireLock(command: command, timeout: timeout)
+        let result: T
+        do {
+            result = try await body()
+        } catch {
+            _ = try? await session.release(lock)
+            throw error
+        }
+        _ = try await session.release(lock)
+        return result
     }
 
     public func codec(create: Bool) throws -> StateCodec {
@@ -29,7 +62,7 @@ public struct Workspace: Sendable {
 
     /// The state's resources, decoded, and the creates that were interrupted.
     public func load(
-        _ store: StateStore?, codec: StateCodec
+        _ store: StateSession?, codec: StateCodec
     ) throws -> (records: [RecordedResource], intents: [String: PendingCreate], sensitive: [String: [String]]) {
         guard let store else { return ([], [:], [:]) }
         var records: [RecordedResource] = []
@@ -63,7 +96,7 @@ public struct Workspace: Sendable {
     ) async throws -> Plan {
         // A destroy works from the state: a declaration it cannot instantiate (variables and secrets left unset) is fine.
         if !destroy { try StackValidator.validate(stack, providers: providers) }
-        let store = try self.store(for: stack, create: false)
+        let store = try await self.store(for: stack, create: false)
         defer { store?.close() }
         return try await plan(
             stack, store: store, region: region, refresh: refresh, destroy: destroy, excludeProtected: excludeProtected,
@@ -72,7 +105,7 @@ public struct Workspace: Sendable {
 
     /// Plans a validated `stack` against `store` (nil: no state yet).
     private func plan(
-        _ stack: Stack, store: StateStore?, region: String, refresh: Bool, destroy: Bool, excludeProtected: Bool = false,
+        _ stack: Stack, store: StateSession?, region: String, refresh: Bool, destroy: Bool, excludeProtected: Bool = false,
         refreshParallelism: Int
     ) async throws -> Plan {
         let planner = Planner(providers: providers, refreshParallelism: refreshParallelism)
@@ -146,7 +179,7 @@ public struct Workspace: Sendable {
     ) async throws -> (plan: Plan, report: ApplyReport?) {
         if !destroy { try StackValidator.validate(stack, providers: providers) }
         // A destroy of a stack without state has nothing to lock and nothing to do.
-        guard let store = try self.store(for: stack, create: !destroy) else {
+        guard let store = try await self.store(for: stack, create: !destroy) else {
             let plan = try await plan(stack, store: nil, region: region, refresh: refresh, destroy: destroy, refreshParallelism: 32)
             _ = try await approve(plan)
             return (plan, nil)
@@ -157,7 +190,7 @@ public struct Workspace: Sendable {
                 stack, store: store, region: region, refresh: refresh, destroy: destroy, excludeProtected: excludeProtected,
                 refreshParallelism: 32)
             guard !control.isStopRequested, try await approve(plan), !control.isStopRequested else { return (plan, nil) }
-            try recordRegion(store, region: region)
+            try await recordRegion(store, region: region)
             let executor = Executor(providers: providers, store: store, codec: try codec(create: true), parallelism: parallelism, command: command)
             return (plan, try await executor.apply(plan, control: control, events: events))
         }
@@ -169,7 +202,7 @@ public struct Workspace: Sendable {
         control: ApplyControl = ApplyControl(), waiting: (LockInfo) -> Void = { _ in },
         events: @escaping @Sendable (ApplyEvent) -> Void
     ) async throws -> ApplyReport {
-        guard let store = try self.store(for: stack, create: plan.mode != "destroy") else {
+        guard let store = try await self.store(for: stack, create: plan.mode != "destroy") else {
             try plan.checkFresh(lineage: nil, serial: 0)
             return ApplyReport()
         }
@@ -179,7 +212,7 @@ public struct Workspace: Sendable {
             let snapshot = try store.snapshot()
             let isFresh = try snapshot.serial == 0 && store.resourceCount() == 0 && store.history(limit: 1).isEmpty
             try plan.checkFresh(lineage: isFresh && plan.lineage == nil ? nil : snapshot.lineage, serial: snapshot.serial)
-            try recordRegion(store, region: plan.region)
+            try await recordRegion(store, region: plan.region)
             let executor = Executor(providers: providers, store: store, codec: try codec(create: true), parallelism: parallelism, command: command)
             return try await executor.apply(plan, control: control, events: events)
         }
@@ -188,21 +221,27 @@ public struct Workspace: Sendable {
     /// Runs `body` holding the stack lock, which `control` can release at once meanwhile. When another run
     /// holds the lock and `timeout` allows waiting, tells `waiting` first.
     private func underLock<T>(
-        _ store: StateStore, command: String, timeout: Duration, control: ApplyControl,
+        _ store: StateSession, command: String, timeout: Duration, control: ApplyControl,
         waiting: (LockInfo) -> Void, _ body: () async throws -> T
     ) async throws -> T {
-        let lock: StateLock
+        let lock: any StackLock
         do {
-            lock = try store.tryAcquireLock(command: command)
+            lock = try await store.tryAcquireLock(command: command)
         } catch StateError.locked(let holder) where timeout > .zero {
             waiting(holder)
             lock = try await store.acquireLock(command: command, timeout: timeout)
         }
         control.holding(lock)
-        defer {
+        let result: T
+        do {
+            result = try await body()
+        } catch {
             control.holding(nil)
-            _ = try? lock.release()
+            _ = try? await store.release(lock)
+            throw error
         }
-        return try await body()
+        control.holding(nil)
+        _ = try await store.release(lock)
+        return result
     }
 }

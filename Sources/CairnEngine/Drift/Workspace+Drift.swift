@@ -6,10 +6,12 @@ extension Workspace {
     /// Checks `stack` for drift and records the run in its state. Takes no lock: it can run while
     /// a plan or an apply runs.
     public func drift(_ stack: Stack, now: Date = Date(), parallelism: Int = 32) async throws -> DriftReport {
-        guard let store = try self.store(for: stack, create: false) else {
+        guard let store = try await self.store(for: stack, create: false) else {
             throw PlanError(
                 address: stack.name,
-                message: "has no state in \(stateDir.path) (environment \(stack.environment.name)): apply it first, or check --state-dir and --env.")
+                message:
+                    "has no state in \(remote.map { "\($0.objects.location)/\($0.prefix)" } ?? stateDir.path) (environment \(stack.environment.name)): apply it first, or check --state-dir and --env."
+            )
         }
         defer { store.close() }
         let (records, _, sensitive) = try load(store, codec: try codec(create: false))
@@ -23,15 +25,15 @@ extension Workspace {
                 stack: stack.name, environment: stack.environment.name, records: records, ignore: ignore, sensitive: sensitive,
                 stackTags: [stack.tags, Ownership(stack: stack.name, environment: stack.environment.name, state: store.lineage).discoveryTags],
                 managedTypes: Set(stack.resources.map(\.typeName)), now: now)
-        _ = try store.recordDriftRun(
+        _ = try await store.recordDriftRun(
             drifted: report.drifted, changed: report.count(.changed), deleted: report.count(.deleted),
             unmanaged: report.count(.unmanaged), reportJSON: report.json.description, checkedAt: now)
         return report
     }
 
     /// Past drift runs, newest first.
-    public func driftHistory(_ stack: Stack, limit: Int? = nil) throws -> [DriftRun] {
-        guard let store = try self.store(for: stack, create: false) else { return [] }
+    public func driftHistory(_ stack: Stack, limit: Int? = nil) async throws -> [DriftRun] {
+        guard let store = try await self.store(for: stack, create: false) else { return [] }
         defer { store.close() }
         return try store.driftRuns(limit: limit)
     }
@@ -42,12 +44,18 @@ extension Workspace {
         _ stack: Stack, lockTimeout: Duration = .zero,
         confirm: (DriftReport) throws -> Bool
     ) async throws -> (report: DriftReport, recorded: Bool) {
-        guard let store = try self.store(for: stack, create: false) else {
+        guard let store = try await self.store(for: stack, create: false) else {
             throw PlanError(address: stack.name, message: "has no state: there is nothing to refresh.")
         }
         defer { store.close() }
-        let lock = try await store.acquireLock(command: "apply --refresh-only", timeout: lockTimeout)
-        defer { _ = try? lock.release() }
+        return try await withLock(store, command: "apply --refresh-only", timeout: lockTimeout) {
+            try await acceptDrift(stack, store: store, confirm: confirm)
+        }
+    }
+
+    private func acceptDrift(
+        _ stack: Stack, store: StateSession, confirm: (DriftReport) throws -> Bool
+    ) async throws -> (report: DriftReport, recorded: Bool) {
         let codec = try self.codec(create: true)
         let (records, _, sensitive) = try load(store, codec: codec)
         if let region { try checkRegion(store, region: region, records: records) }
@@ -84,7 +92,7 @@ extension Workspace {
         let report = DriftReport(
             stack: stack.name, environment: stack.environment.name, checkedAt: Date(), resources: drifted, checked: records.count)
         guard !changes.isEmpty, try confirm(report) else { return (report, false) }
-        try store.commit(changes, command: "apply --refresh-only")
+        try await store.commit(changes, command: "apply --refresh-only")
         return (report, true)
     }
 }

@@ -44,6 +44,8 @@ public struct StackDefinition: Sendable {
     public let region: String?
     /// The variables the stack takes (`--var`, `--var-file`, `CAIRN_VAR_name`).
     public let variables: [VariableDeclaration]
+    /// Where the stack's state lives unless `--backend` or `CAIRN_BACKEND` says otherwise.
+    public let backend: StateBackend
     private let build: @Sendable (StackEnvironment, VariableValues) -> (resources: [any ResourceDeclaration], outputs: [String: Value])
     private let tags: @Sendable (StackEnvironment) -> [String: String]
 
@@ -51,16 +53,21 @@ public struct StackDefinition: Sendable {
     ///
     /// - Parameter tags: the tags every taggable resource of the stack carries in an environment; a
     ///   resource's own tags add to them and win on the same key (see `Stack.tags`).
+    ///   - backend: where the state lives (default: a local file); `--backend` and `CAIRN_BACKEND` win over it.
     public init(
-        name: String, summary: String, region: String?, tags: @escaping @Sendable (StackEnvironment) -> [String: String] = { _ in [:] },
+        name: String, summary: String, region: String?, backend: StateBackend = .local,
+        tags: @escaping @Sendable (StackEnvironment) -> [String: String] = { _ in [:] },
         build: @escaping @Sendable (StackEnvironment) -> (resources: [any ResourceDeclaration], outputs: [String: Value])
     ) {
-        self.init(name: name, summary: summary, region: region, tags: tags, variables: []) { environment, _ in build(environment) }
+        self.init(name: name, summary: summary, region: region, backend: backend, tags: tags, variables: []) { environment, _ in
+            build(environment)
+        }
     }
 
     /// A stack that takes `variables`; `build` reads them from its second argument: `vars[imagesKept]`.
     public init(
-        name: String, summary: String, region: String?, tags: @escaping @Sendable (StackEnvironment) -> [String: String] = { _ in [:] },
+        name: String, summary: String, region: String?, backend: StateBackend = .local,
+        tags: @escaping @Sendable (StackEnvironment) -> [String: String] = { _ in [:] },
         variables: [any StackVariable],
         build: @escaping @Sendable (StackEnvironment, VariableValues) -> (resources: [any ResourceDeclaration], outputs: [String: Value])
     ) {
@@ -68,6 +75,7 @@ public struct StackDefinition: Sendable {
         self.summary = summary
         self.region = region
         self.variables = variables.map(\.declaration)
+        self.backend = backend
         self.tags = tags
         self.build = build
     }

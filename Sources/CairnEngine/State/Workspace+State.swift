@@ -62,20 +62,24 @@ public enum ForceUnlockOutcome: Sendable, Equatable {
     case changedMeanwhile
     /// This lock was removed.
     case released(LockInfo)
+    /// A shared state's lock is removed only with its id: this is the holder and its id; nothing was removed.
+    case needsLockID(LockInfo)
+    /// The lock is held under another id than the one given; nothing was removed.
+    case otherLock(LockInfo)
 }
 
 /// Reading the recorded state, for `cairn state`, `cairn output` and `cairn force-unlock`. None of these
 /// take the lock or create a state.
 extension Workspace {
     /// The resources recorded in the state of `stack`, sealed values still sealed; empty when it has no state.
-    public func recordedResources(_ stack: Stack) throws -> [ResourceRecord] {
-        try reading(stack) { try $0.resources() } ?? []
+    public func recordedResources(_ stack: Stack) async throws -> [ResourceRecord] {
+        try await reading(stack) { try $0.resources() } ?? []
     }
 
     /// The resource recorded at `address`, decoded, with its sensitive values shown as `(sensitive)`;
     /// nil when the state (or the stack's state itself) has none.
-    public func recordedResource(_ stack: Stack, at address: String) throws -> RecordedResource? {
-        try reading(stack) { store -> RecordedResource? in
+    public func recordedResource(_ stack: Stack, at address: String) async throws -> RecordedResource? {
+        try await reading(stack) { store -> RecordedResource? in
             guard let record = try store.resource(at: address) else { return nil }
             let (attributes, sensitive) = try codec(create: false).decode(record.attributes, address: address)
             let masked = sensitive.reduce(JSON.object(attributes)) { Self.mask($0, at: $1) }
@@ -87,13 +91,13 @@ extension Workspace {
     }
 
     /// The state's change history, newest first, at most `limit` entries; empty when it has no state.
-    public func stateHistory(_ stack: Stack, limit: Int? = nil) throws -> [HistoryEntry] {
-        try reading(stack) { try $0.history(limit: limit) } ?? []
+    public func stateHistory(_ stack: Stack, limit: Int? = nil) async throws -> [HistoryEntry] {
+        try await reading(stack) { try $0.history(limit: limit) } ?? []
     }
 
     /// The stack's outputs as last applied, decoded; nil when it has no state.
-    public func recordedOutputs(_ stack: Stack) throws -> RecordedOutputs? {
-        try reading(stack) { store in
+    public func recordedOutputs(_ stack: Stack) async throws -> RecordedOutputs? {
+        try await reading(stack) { store in
             let (values, sensitive) = try codec(create: false).decode(try store.outputs() ?? "{}", address: "outputs")
             return RecordedOutputs(values: values, sensitive: Set(sensitive))
         }
@@ -103,18 +107,26 @@ extension Workspace {
     /// this host is checked by the state store, which refuses a live one (`StateError.holderRunning`); one on
     /// another host cannot be checked from here, so `confirmRemote` decides (it may also throw to refuse).
     /// Only the acquisition that was read is removed.
-    public func forceUnlock(stack: String, environment: String, confirmRemote: (LockInfo) throws -> Bool) throws -> ForceUnlockOutcome {
-        guard let store = try StateStore.open(stateDir: stateDir, stack: stack, environment: environment, create: false) else { return .noState }
+    ///
+    /// A shared state's lock is removed only when `lockID` names it (the id the holder's message shows): without
+    /// one, the outcome is `.needsLockID` with the holder, and nothing is removed.
+    public func forceUnlock(
+        stack: String, environment: String, lockID: String? = nil, confirmRemote: (LockInfo) throws -> Bool
+    ) async throws -> ForceUnlockOutcome {
+        guard let store = try await session(stack: stack, environment: environment, create: false) else { return .noState }
         defer { store.close() }
-        guard let holder = try store.currentLock() else { return .notLocked }
-        if holder.host != store.identity.host, try !confirmRemote(holder) { return .declined(holder) }
-        guard let released = try store.forceUnlock(lockID: holder.lockID) else { return .changedMeanwhile }
+        guard let holder = try await store.currentLock() else { return .notLocked }
+        if let lockID, holder.lockID != lockID { return .otherLock(holder) }
+        if store.isRemote && lockID == nil { return .needsLockID(holder) }
+        // Naming the lock id is the confirmation.
+        if holder.host != ProcessIdentity.current.host, lockID == nil, try !confirmRemote(holder) { return .declined(holder) }
+        guard let released = try await store.forceUnlock(lockID: holder.lockID) else { return .changedMeanwhile }
         return .released(released)
     }
 
     /// Runs `body` on the stack's store, or returns nil when it has no state.
-    private func reading<T>(_ stack: Stack, _ body: (StateStore) throws -> T) throws -> T? {
-        guard let store = try store(for: stack, create: false) else { return nil }
+    private func reading<T>(_ stack: Stack, _ body: (StateSession) throws -> T) async throws -> T? {
+        guard let store = try await store(for: stack, create: false) else { return nil }
         defer { store.close() }
         return try body(store)
     }

@@ -14,7 +14,7 @@ extension Workspace {
     public func forgetResource(_ stack: Stack, address: String, lockTimeout: Duration = .zero) async throws -> ResourceRecord {
         try await surgery(stack, command: "state rm \(address)", lockTimeout: lockTimeout) { store in
             guard let record = try store.resource(at: address) else { throw Self.noRecord(stack, address) }
-            try store.commit(.forget(address), command: "state rm \(address)")
+            try await store.commit(.forget(address), command: "state rm \(address)")
             return record
         }
     }
@@ -54,20 +54,20 @@ extension Workspace {
                 renamed.dependencies = dependent.dependencies.map { $0 == source ? destination : $0 }
                 changes.append(.update(renamed))
             }
-            try store.commit(changes, command: command)
+            try await store.commit(changes, command: command)
             return moved
         }
     }
 
     /// Runs `body` on the stack's state under its lock; a stack without state has nothing to change.
-    private func surgery<T>(_ stack: Stack, command: String, lockTimeout: Duration, _ body: (StateStore) throws -> T) async throws -> T {
-        guard let store = try store(for: stack, create: false) else {
+    private func surgery<T>(
+        _ stack: Stack, command: String, lockTimeout: Duration, _ body: (StateSession) async throws -> T
+    ) async throws -> T {
+        guard let store = try await store(for: stack, create: false) else {
             throw PlanError(address: "\(stack.name) (\(stack.environment.name))", message: "the stack has no state here: nothing to change.")
         }
         defer { store.close() }
-        let lock = try await store.acquireLock(command: command, timeout: lockTimeout)
-        defer { _ = try? lock.release() }
-        return try body(store)
+        return try await withLock(store, command: command, timeout: lockTimeout) { try await body(store) }
     }
 
     private static func noRecord(_ stack: Stack, _ address: String) -> PlanError {

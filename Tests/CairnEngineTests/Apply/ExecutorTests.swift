@@ -53,7 +53,7 @@ import Testing
         #expect(report.skipped.map(\.address) == ["fake_thing.child"])
         #expect(report.skipped[0].blockedBy == "fake_thing.base")
         #expect(report.succeeded == ["fake_thing.loner"])
-        let store = try #require(try workspace.store(for: stack, create: false))
+        let store = try #require(try await workspace.store(for: stack, create: false))
         #expect(try store.resources().map(\.address) == ["fake_thing.loner"], "what finished is recorded")
         store.close()
 
@@ -69,8 +69,8 @@ import Testing
         let thing = FakeResource("thing")
         let stack = makeStack([thing])
         // What a crash between the create call and its commit leaves: an intent, and the resource in the cloud.
-        let store = try #require(try workspace.store(for: stack, create: true))
-        _ = try store.recordIntent(address: thing.address, type: FakeResource.typeName, plannedName: "thing", command: "apply")
+        let store = try #require(try await workspace.store(for: stack, create: true))
+        _ = try await store.recordIntent(address: thing.address, type: FakeResource.typeName, plannedName: "thing", command: "apply")
         let owned = Ownership(stack: stack.name, environment: "default", state: store.lineage).tagValues
         store.close()
         cloud.put("thing", ["name": "thing", "kind": "basic", "size": 1, "tags": .object(owned)])
@@ -82,7 +82,7 @@ import Testing
         let report = try await workspace.apply(plan, stack: stack, command: "apply") { _ in }
         #expect(report.ok)
         #expect(!cloud.callLog.contains("create thing"))
-        let reopened = try #require(try workspace.store(for: stack, create: false))
+        let reopened = try #require(try await workspace.store(for: stack, create: false))
         #expect(try reopened.pendingIntents().isEmpty)
         #expect(try reopened.resource(at: thing.address)?.physicalID == "thing")
         #expect(try reopened.history().first?.action == .adopt)
@@ -136,13 +136,13 @@ import Testing
         let workspace = makeWorkspace(cloud)
         let thing = FakeResource("thing")
         let stack = makeStack([thing])
-        let store = try #require(try workspace.store(for: stack, create: true))
-        _ = try store.recordIntent(address: thing.address, type: FakeResource.typeName, plannedName: "thing", command: "apply")
+        let store = try #require(try await workspace.store(for: stack, create: true))
+        _ = try await store.recordIntent(address: thing.address, type: FakeResource.typeName, plannedName: "thing", command: "apply")
         store.close()
         let plan = try await workspace.plan(stack, region: "us-east-1")
         #expect(plan.resources[0].action == .create)
         #expect(try await workspace.apply(plan, stack: stack, command: "apply") { _ in }.ok)
-        let reopened = try #require(try workspace.store(for: stack, create: false))
+        let reopened = try #require(try await workspace.store(for: stack, create: false))
         #expect(try reopened.pendingIntents().isEmpty)
         reopened.close()
         #expect(cloud.callLog.filter { $0 == "create thing" }.count == 1)
@@ -151,7 +151,7 @@ import Testing
     @Test func aLockedStackRefusesASecondApply() async throws {
         let workspace = makeWorkspace(cloud)
         let stack = makeStack([FakeResource("a")])
-        let store = try #require(try workspace.store(for: stack, create: true))
+        let store = try #require(try await workspace.store(for: stack, create: true))
         let lock = try await store.acquireLock(command: "apply")
         let plan = try await workspace.plan(stack, region: "us-east-1")
         do {
@@ -162,7 +162,7 @@ import Testing
             #expect("\(error)".contains("running 'apply'"))
         }
         #expect(cloud.callLog.allSatisfy { $0.hasPrefix("read ") }, "nothing changed")
-        try lock.release()
+        _ = try await lock.unlock()
         store.close()
         #expect(try await workspace.apply(plan, stack: stack, command: "apply") { _ in }.ok)
     }
@@ -180,7 +180,7 @@ import Testing
         #expect(try await workspace.apply(plan, stack: stack, command: "destroy", events: events.add).ok)
         #expect(events.all.filter { $0.hasPrefix("done") } == ["done delete fake_thing.b", "done delete fake_thing.a"])
         #expect(cloud.ids.isEmpty)
-        let store = try #require(try workspace.store(for: stack, create: false))
+        let store = try #require(try await workspace.store(for: stack, create: false))
         #expect(try store.resources().isEmpty)
         #expect(try store.history().count == 4)
         store.close()

@@ -36,10 +36,10 @@ import Testing
         #expect(report.notStarted == ["fake_thing.b", "fake_thing.c"])
         #expect(report.failureSummary.contains("fake_thing.c: not started (interrupted)"))
         #expect(cloud.callLog.filter { $0.hasPrefix("create") } == ["create a"])
-        let store = try #require(try workspace.store(for: stack, create: false))
+        let store = try #require(try await workspace.store(for: stack, create: false))
         #expect(try store.resources().map(\.address) == ["fake_thing.a"], "the operation that finished is recorded")
         #expect(try store.pendingIntents().isEmpty)
-        #expect(try store.currentLock() == nil, "the lock is released")
+        #expect(try await store.currentLock() == nil, "the lock is released")
         store.close()
 
         // The next run carries on with what was not started, and creates each resource once.
@@ -68,8 +68,8 @@ import Testing
                 stateDir: workspace.stateDir, stack: stack.name, create: false,
                 identity: ProcessIdentity(pid: 1, host: "ci-runner-elsewhere")))
         defer { store.close() }
-        let holder = try #require(try store.currentLock())
-        _ = try store.forceUnlock(lockID: holder.lockID)
+        let holder = try #require(try await store.currentLock())
+        _ = try await store.forceUnlock(lockID: holder.lockID)
         let other = try store.tryAcquireLock(command: "apply (another host)")
         gate.opened.signal()
         let report = try #require(try await applying.value.report)
@@ -77,7 +77,7 @@ import Testing
         #expect(report.succeeded == ["fake_thing.a"], "the call in flight finished and is recorded")
         #expect(report.failed.first?.message.contains("lock was released by someone else") == true, "\(report.failed)")
         #expect(!cloud.callLog.contains("create b"))
-        #expect(try store.currentLock()?.lockID == other.lockID, "the other run's lock is left alone")
+        #expect(try await store.currentLock()?.lockID == other.lockID, "the other run's lock is left alone")
         try other.release()
     }
 
@@ -140,7 +140,7 @@ import Testing
     @Test func withoutALockTimeoutALockedStackIsRefusedBeforePlanning() async throws {
         let workspace = makeWorkspace(cloud)
         let stack = makeStack([FakeResource("a")])
-        let store = try #require(try workspace.store(for: stack, create: true))
+        let store = try #require(try await workspace.store(for: stack, create: true))
         let lock = try await store.acquireLock(command: "apply (elsewhere)")
         let called = Locked(false)
         await #expect(throws: StateError.self) {
@@ -150,7 +150,7 @@ import Testing
         }
         #expect(!called.value)
         #expect(cloud.callLog.isEmpty, "nothing was read or planned")
-        try lock.release()
+        _ = try await lock.unlock()
         store.close()
     }
 }

@@ -56,7 +56,7 @@ import Testing
         cloud.remove("thing")
         let second = try await workspace.drift(makeStack([thing]), now: Date(timeIntervalSince1970: 2_000))
         #expect(second.resources.map(\.status) == [.deleted])
-        let history = try workspace.driftHistory(makeStack([thing]))
+        let history = try await workspace.driftHistory(makeStack([thing]))
         #expect(history.map(\.drifted) == [true, false])
         #expect(history[0].deleted == 1)
         #expect(history[0].checkedAt == Date(timeIntervalSince1970: 2_000))
@@ -67,7 +67,7 @@ import Testing
         let workspace = try await applied([thing])
         let failing = Workspace(stateDir: workspace.stateDir, providers: ProviderRegistry([BrokenProvider()]), environment: workspace.environment)
         await #expect(throws: PlanError.self) { _ = try await failing.drift(makeStack([thing])) }
-        #expect(try workspace.driftHistory(makeStack([thing])).isEmpty, "an error is never recorded as a result")
+        #expect(try await workspace.driftHistory(makeStack([thing])).isEmpty, "an error is never recorded as a result")
     }
 }
 

@@ -17,10 +17,10 @@ import Testing
     }
 
     /// What a crash between a create call and its commit leaves: an intent for `name`. Returns the state's lineage.
-    func interruptedCreate(_ workspace: Workspace, _ stack: Stack, address: String, name: String) throws -> String {
-        let store = try #require(try workspace.store(for: stack, create: true))
+    func interruptedCreate(_ workspace: Workspace, _ stack: Stack, address: String, name: String) async throws -> String {
+        let store = try #require(try await workspace.store(for: stack, create: true))
         defer { store.close() }
-        _ = try store.recordIntent(address: address, type: FakeResource.typeName, plannedName: name, command: "apply")
+        _ = try await store.recordIntent(address: address, type: FakeResource.typeName, plannedName: name, command: "apply")
         return store.lineage
     }
 
@@ -41,7 +41,7 @@ import Testing
         let plan = try await workspace.plan(stack, region: "us-east-1")
         #expect(PlanRenderer(style: Style(enabled: false)).render(plan).contains("cairn:state"))
         #expect(try await workspace.apply(plan, stack: stack, command: "apply") { _ in }.ok)
-        let store = try #require(try workspace.store(for: stack, create: false))
+        let store = try #require(try await workspace.store(for: stack, create: false))
         let lineage = store.lineage
         store.close()
         #expect(
@@ -53,7 +53,7 @@ import Testing
         let workspace = workspace()
         let thing = FakeResource("thing")
         let stack = makeStack([thing])
-        _ = try interruptedCreate(workspace, stack, address: thing.address, name: "thing")
+        _ = try await interruptedCreate(workspace, stack, address: thing.address, name: "thing")
         cloud.put("thing", ["name": "thing", "kind": "basic", "size": 1, "tags": ["owner": "a colleague"]])
         let text = await message { try await workspace.plan(stack, region: "us-east-1") }
         #expect(text.contains("fake_thing.thing: thing already exists in AWS and was not created by this stack"), "\(text)")
@@ -65,7 +65,7 @@ import Testing
         let workspace = workspace()
         let thing = FakeResource("thing")
         let stack = makeStack([thing])
-        _ = try interruptedCreate(workspace, stack, address: thing.address, name: "thing")
+        _ = try await interruptedCreate(workspace, stack, address: thing.address, name: "thing")
         let other = Ownership(stack: "test", environment: "staging", state: "0123456789abcdef")
         cloud.put("thing", ["name": "thing", "kind": "basic", "size": 1, "tags": .object(other.tagValues)])
         let adopted = await message { try await workspace.plan(stack, region: "us-east-1") }
@@ -82,7 +82,7 @@ import Testing
         let workspace = workspace(proof: .ownershipTagsOrCreationTime)
         let thing = FakeResource("thing")
         let stack = makeStack([thing])
-        _ = try interruptedCreate(workspace, stack, address: thing.address, name: "thing")
+        _ = try await interruptedCreate(workspace, stack, address: thing.address, name: "thing")
         cloud.put("thing", ["name": "thing", "kind": "basic", "size": 1, "tags": [:]])
 
         cloud.withLock { cloud.creationDates["thing"] = Date(timeIntervalSinceNow: -3600) }
@@ -102,7 +102,7 @@ import Testing
         let workspace = workspace()
         var thing = FakeResource("thing", name: "taken")
         let stack = makeStack([thing])
-        _ = try interruptedCreate(workspace, stack, address: thing.address, name: "taken")
+        _ = try await interruptedCreate(workspace, stack, address: thing.address, name: "taken")
         cloud.put("taken", ["name": "taken", "kind": "basic", "size": 1, "tags": [:]])
         thing.name = "free"
         let renamed = makeStack([thing])
@@ -111,7 +111,7 @@ import Testing
         #expect(try await workspace.apply(plan, stack: renamed, command: "apply") { _ in }.ok)
         #expect(cloud.ids == ["free", "taken"])
         #expect(cloud.attributes("taken")?["tags"] == [:], "the look-alike was not touched")
-        let store = try #require(try workspace.store(for: renamed, create: false))
+        let store = try #require(try await workspace.store(for: renamed, create: false))
         defer { store.close() }
         #expect(try store.pendingIntents().isEmpty)
     }
@@ -123,7 +123,7 @@ import Testing
         cloud.refusing = ["thing"]
         let report = try await workspace.apply(try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply") { _ in }
         #expect(!report.ok)
-        let store = try #require(try workspace.store(for: stack, create: false))
+        let store = try #require(try await workspace.store(for: stack, create: false))
         defer { store.close() }
         #expect(try store.pendingIntents().isEmpty, "AWS said no: nothing under that name is ours")
 
@@ -143,7 +143,7 @@ import Testing
         let report = try await workspace.apply(try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply") { _ in }
         #expect(!report.ok)
         #expect(report.failed.first?.message.contains("setting the size of thing refused (thing was created") == true, "\(report.failed)")
-        let store = try #require(try workspace.store(for: stack, create: false))
+        let store = try #require(try await workspace.store(for: stack, create: false))
         defer { store.close() }
         #expect(try store.resource(at: thing.address)?.physicalID == "thing", "made, so recorded")
         #expect(try store.pendingIntents().isEmpty)
@@ -161,7 +161,7 @@ import Testing
         let workspace = workspace()
         let first = makeStack([FakeResource("other")])
         #expect(try await workspace.apply(try await workspace.plan(first, region: "us-east-1"), stack: first, command: "apply") { _ in }.ok)
-        let store = try #require(try workspace.store(for: first, create: false))
+        let store = try #require(try await workspace.store(for: first, create: false))
         let lineage = store.lineage
         store.close()
         // A create whose answer was lost, and whose retry AWS refused as a duplicate: the intent went with the refusal.
@@ -211,7 +211,7 @@ import Testing
         let refused = await message { try await workspace.importResource(stack, address: thing.address, id: "thing", region: "us-east-1") }
         #expect(refused.contains("belongs to stack 'other'"), "\(refused)")
         #expect(
-            try workspace.store(for: stack, create: false).map { store in
+            try await workspace.store(for: stack, create: false).map { store in
                 defer { store.close() }
                 return try store.resourceCount()
             } ?? 0 == 0)
@@ -243,7 +243,7 @@ import Testing
             #expect(text.contains("--region eu-north-1"))
         }
         #expect(cloud.callLog.count == calls, "nothing was read or changed")
-        let store = try #require(try away.store(for: stack, create: false))
+        let store = try #require(try await away.store(for: stack, create: false))
         defer { store.close() }
         #expect(try store.metadata("region") == "eu-north-1")
     }
@@ -251,9 +251,9 @@ import Testing
     @Test func theRegionOfAnOlderStateComesFromItsARNs() async throws {
         let workspace = workspace()
         let stack = makeStack([FakeResource("thing")])
-        let store = try #require(try workspace.store(for: stack, create: true))
+        let store = try #require(try await workspace.store(for: stack, create: true))
         defer { store.close() }
-        _ = try store.commit(
+        _ = try await store.commit(
             .import(
                 .init(
                     address: "fake_thing.thing", type: FakeResource.typeName, physicalID: "thing",
@@ -338,10 +338,10 @@ import Testing
     }
 
     /// A crash after the create call of `address`: its intent, with no name. Returns the state's lineage.
-    func interruptedCreate(_ workspace: Workspace, _ stack: Stack, address: String) throws -> String {
-        let store = try #require(try workspace.store(for: stack, create: true))
+    func interruptedCreate(_ workspace: Workspace, _ stack: Stack, address: String) async throws -> String {
+        let store = try #require(try await workspace.store(for: stack, create: true))
         defer { store.close() }
-        _ = try store.recordIntent(address: address, type: FakeResource.typeName, plannedName: nil, command: "apply")
+        _ = try await store.recordIntent(address: address, type: FakeResource.typeName, plannedName: nil, command: "apply")
         return store.lineage
     }
 
@@ -353,7 +353,7 @@ import Testing
     @Test func theOneResourceCarryingThisStatesTagsIsAdoptedOnce() async throws {
         let workspace = workspace()
         let stack = makeStack([FakeResource("thing")])
-        let lineage = try interruptedCreate(workspace, stack, address: "fake_thing.thing")
+        let lineage = try await interruptedCreate(workspace, stack, address: "fake_thing.thing")
         madeByTheCrash("thing-1", lineage: lineage)
         let plan = try await workspace.plan(stack, region: "us-east-1")
         #expect(plan.resources[0].adopt)
@@ -362,7 +362,7 @@ import Testing
         #expect(try await workspace.apply(plan, stack: stack, command: "apply") { _ in }.ok)
         #expect(cloud.ids == ["thing-1"], "not created a second time")
         #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
-        let store = try #require(try workspace.store(for: stack, create: false))
+        let store = try #require(try await workspace.store(for: stack, create: false))
         defer { store.close() }
         #expect(try store.pendingIntents().isEmpty)
     }
@@ -370,7 +370,7 @@ import Testing
     @Test func nothingFoundIsCreatedAndTwoCandidatesStopThePlan() async throws {
         let workspace = workspace()
         let stack = makeStack([FakeResource("thing")])
-        let lineage = try interruptedCreate(workspace, stack, address: "fake_thing.thing")
+        let lineage = try await interruptedCreate(workspace, stack, address: "fake_thing.thing")
         let plan = try await workspace.plan(stack, region: "us-east-1")
         #expect(plan.resources.map(\.action) == [.create], "the crash came before AWS made anything")
         #expect(cloud.callLog == ["search"])
@@ -391,8 +391,8 @@ import Testing
     @Test func oneResourceFoundByTwoInterruptedCreatesIsAdoptedByNeither() async throws {
         let workspace = workspace()
         let stack = makeStack([FakeResource("one", name: "thing"), FakeResource("two", name: "thing")])
-        let lineage = try interruptedCreate(workspace, stack, address: "fake_thing.one")
-        _ = try interruptedCreate(workspace, stack, address: "fake_thing.two")
+        let lineage = try await interruptedCreate(workspace, stack, address: "fake_thing.one")
+        _ = try await interruptedCreate(workspace, stack, address: "fake_thing.two")
         madeByTheCrash("thing-1", lineage: lineage)
         do {
             _ = try await workspace.plan(stack, region: "us-east-1")
@@ -408,7 +408,7 @@ import Testing
     @Test func withoutRefreshThePlanAsksForOne() async throws {
         let workspace = workspace()
         let stack = makeStack([FakeResource("thing")])
-        _ = try interruptedCreate(workspace, stack, address: "fake_thing.thing")
+        _ = try await interruptedCreate(workspace, stack, address: "fake_thing.thing")
         do {
             _ = try await workspace.plan(stack, region: "us-east-1", refresh: false)
             Issue.record("planned without looking")

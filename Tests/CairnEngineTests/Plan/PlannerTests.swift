@@ -150,7 +150,7 @@ import Testing
         #expect(!plan.json().description.contains("ghp_supersecret"))
         let report = try await workspace.apply(plan, stack: makeStack([thing]), command: "apply") { _ in }
         #expect(report.ok)
-        let store = try #require(try workspace.store(for: makeStack([thing]), create: false))
+        let store = try #require(try await workspace.store(for: makeStack([thing]), create: false))
         let record = try #require(try store.resource(at: "fake_thing.thing"))
         #expect(!record.attributes.contains("ghp_supersecret"))
         #expect(record.attributes.contains("$sensitive"))
@@ -243,7 +243,7 @@ import Testing
             plan.resources.first { $0.address == "fake_thing.base" }?.reason == "kept: fake_thing.keep, which is kept, depends on it")
         #expect(try await workspace.apply(plan, stack: stack, command: "destroy") { _ in }.ok)
         #expect(cloud.ids == ["base", "keep"])
-        let store = try #require(try workspace.store(for: stack, create: false))
+        let store = try #require(try await workspace.store(for: stack, create: false))
         defer { store.close() }
         #expect(try store.resources().map(\.address).sorted() == ["fake_thing.base", "fake_thing.keep"], "still managed")
     }

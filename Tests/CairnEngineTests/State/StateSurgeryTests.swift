@@ -32,10 +32,10 @@ import Testing
         #expect(moved.physicalID == "base-thing")
         #expect(cloud.callLog.count == calls, "no API call")
         #expect(try await workspace.plan(renamed, region: "us-east-1").hasChanges == false, "the sealed secret opens at its new address")
-        let records = try workspace.recordedResources(renamed)
+        let records = try await workspace.recordedResources(renamed)
         #expect(records.map(\.address).sorted() == ["fake_thing.core", "fake_thing.user"])
         #expect(records.first { $0.address == "fake_thing.user" }?.dependencies == ["fake_thing.core"], "dependencies follow")
-        let history = try workspace.stateHistory(renamed, limit: 3)
+        let history = try await workspace.stateHistory(renamed, limit: 3)
         #expect(history.allSatisfy { $0.command == "state mv fake_thing.base fake_thing.core" }, "\(history)")
 
         // Refused: another type, a taken address, nothing there.
@@ -59,8 +59,8 @@ import Testing
         let forgotten = try await workspace.forgetResource(stack, address: "fake_thing.thing")
         #expect(forgotten.physicalID == "thing")
         #expect(cloud.ids == ["other", "thing"], "nothing deleted")
-        #expect(try workspace.recordedResources(stack).map(\.address) == ["fake_thing.other"])
-        let last = try #require(try workspace.stateHistory(stack, limit: 1).first)
+        #expect(try await workspace.recordedResources(stack).map(\.address) == ["fake_thing.other"])
+        let last = try #require(try await workspace.stateHistory(stack, limit: 1).first)
         #expect(last.action == .forget && last.command == "state rm fake_thing.thing")
         // Still declared, and still carrying this state's tags: the next plan takes it back rather than making a second one.
         let plan = try await workspace.plan(stack, region: "us-east-1")

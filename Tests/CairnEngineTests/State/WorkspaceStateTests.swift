@@ -16,15 +16,15 @@ import Testing
         return (workspace, stack)
     }
 
-    @Test func aStackWithoutStateHasNothingRecorded() throws {
+    @Test func aStackWithoutStateHasNothingRecorded() async throws {
         let workspace = makeWorkspace(cloud)
         let stack = makeStack([FakeResource("thing")])
-        #expect(try workspace.recordedResources(stack).isEmpty)
-        #expect(try workspace.recordedResource(stack, at: "fake_thing.thing") == nil)
-        #expect(try workspace.stateHistory(stack).isEmpty)
-        #expect(try workspace.recordedOutputs(stack) == nil)
+        #expect(try await workspace.recordedResources(stack).isEmpty)
+        #expect(try await workspace.recordedResource(stack, at: "fake_thing.thing") == nil)
+        #expect(try await workspace.stateHistory(stack).isEmpty)
+        #expect(try await workspace.recordedOutputs(stack) == nil)
         #expect(!FileManager.default.fileExists(atPath: workspace.stateDir.appendingPathComponent("test.cairn").path), "reading creates nothing")
-        #expect(try workspace.forceUnlock(stack: "test", environment: "default") { _ in true } == .noState)
+        #expect(try await workspace.forceUnlock(stack: "test", environment: "default") { _ in true } == .noState)
     }
 
     @Test func resourcesAreListedAndShownWithSensitiveValuesMasked() async throws {
@@ -32,28 +32,28 @@ import Testing
         thing.secret = "hunter2"
         thing.tags = ["owner": "ops"]
         let (workspace, stack) = try await applied([thing, FakeResource("other")])
-        #expect(try workspace.recordedResources(stack).map(\.address).sorted() == ["fake_thing.other", "fake_thing.thing"])
-        let shown = try #require(try workspace.recordedResource(stack, at: "fake_thing.thing"))
+        #expect(try await workspace.recordedResources(stack).map(\.address).sorted() == ["fake_thing.other", "fake_thing.thing"])
+        let shown = try #require(try await workspace.recordedResource(stack, at: "fake_thing.thing"))
         #expect(shown.id == "thing")
         #expect(shown.attributes["secret"] == "(sensitive)")
         #expect(shown.attributes["tags"]?["owner"] == "ops")
         #expect(shown.outputs["arn"] == "arn:fake:thing")
         #expect(!JSON.object(shown.attributes).description.contains("hunter2"))
-        #expect(try workspace.recordedResource(stack, at: "fake_thing.missing") == nil)
+        #expect(try await workspace.recordedResource(stack, at: "fake_thing.missing") == nil)
     }
 
     @Test func historyIsNewestFirstAndLimited() async throws {
         let (workspace, stack) = try await applied([FakeResource("a"), FakeResource("b")])
-        let all = try workspace.stateHistory(stack)
+        let all = try await workspace.stateHistory(stack)
         #expect(Set(all.map(\.address)) == ["fake_thing.a", "fake_thing.b"])
         #expect(all.allSatisfy { $0.action == .create && $0.command == "apply" })
-        #expect(try workspace.stateHistory(stack, limit: 1).count == 1)
+        #expect(try await workspace.stateHistory(stack, limit: 1).count == 1)
     }
 
     @Test func outputsKeepTheirValuesAndMaskTheSensitiveOnes() async throws {
         let thing = FakeResource("thing")
         let (workspace, stack) = try await applied([thing], outputs: ["arn": .reference(thing.arn), "token": .sensitive(.json("s3cret"))])
-        let outputs = try #require(try workspace.recordedOutputs(stack))
+        let outputs = try #require(try await workspace.recordedOutputs(stack))
         #expect(outputs.values == ["arn": "arn:fake:thing", "token": "s3cret"])
         #expect(outputs.sensitive == ["token"])
         #expect(outputs.masked == ["arn": "arn:fake:thing", "token": "(sensitive)"])
@@ -62,7 +62,7 @@ import Testing
     @Test func anUnlockedStackIsLeftAlone() async throws {
         let (workspace, _) = try await applied([FakeResource("thing")])
         #expect(
-            try workspace.forceUnlock(stack: "test", environment: "default") { _ in
+            try await workspace.forceUnlock(stack: "test", environment: "default") { _ in
                 Issue.record("nothing to ask")
                 return true
             } == .notLocked)
@@ -77,13 +77,13 @@ import Testing
         defer { holder.close() }
         let lock = try holder.tryAcquireLock(command: "apply")
         var asked: [LockInfo] = []
-        let declined = try workspace.forceUnlock(stack: "test", environment: "default") {
+        let declined = try await workspace.forceUnlock(stack: "test", environment: "default") {
             asked.append($0)
             return false
         }
         #expect(lockID(declined, ifDeclined: true) == lock.info.lockID)
         #expect(try holder.currentLock()?.lockID == lock.info.lockID, "still held")
-        let released = try workspace.forceUnlock(stack: "test", environment: "default") {
+        let released = try await workspace.forceUnlock(stack: "test", environment: "default") {
             asked.append($0)
             return true
         }
@@ -97,8 +97,8 @@ import Testing
         let holder = try #require(try StateStore.open(stateDir: workspace.stateDir, stack: "test", create: false))
         defer { holder.close() }
         let lock = try holder.tryAcquireLock(command: "apply")
-        let error = #expect(throws: StateError.self) {
-            try workspace.forceUnlock(stack: "test", environment: "default") { _ in
+        let error = await #expect(throws: StateError.self) {
+            try await workspace.forceUnlock(stack: "test", environment: "default") { _ in
                 Issue.record("a local holder is checked, not asked about")
                 return true
             }
@@ -120,7 +120,7 @@ import Testing
                 identity: ProcessIdentity(pid: 999_999_999, host: ProcessIdentity.current.host)))
         let lock = try ghost.tryAcquireLock(command: "apply")
         ghost.close()
-        let outcome = try workspace.forceUnlock(stack: "test", environment: "default") { _ in
+        let outcome = try await workspace.forceUnlock(stack: "test", environment: "default") { _ in
             Issue.record("a local holder is checked")
             return true
         }

@@ -211,7 +211,7 @@ import Testing
             return plan
         }
         _ = try await apply()
-        let arn = try #require(try workspace.recordedResource(stack(), at: topic.address)?.id)
+        let arn = try #require(try await workspace.recordedResource(stack(), at: topic.address)?.id)
         #expect(try await workspace.plan(stack(), region: "us-east-1").hasChanges == false)
 
         let replaced =

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Where a stack's state lives: declared with the stack (`StackDefinition(backend:)`), or chosen per run with
+/// `--backend` / `CAIRN_BACKEND`.
+public enum StateBackend: Sendable, Equatable, CustomStringConvertible {
+    /// One SQLite file per stack and environment in the state directory (the default).
+    case local
+    /// A state shared through an S3 bucket: `key` is the prefix under which each stack keeps
+    /// `STACK/ENV/state`, `STACK/ENV/journal/…` and `STACK/ENV/lock`; `region` is the bucket's (default: the
+    /// stack's); `kmsKeyId` writes every object with SSE-KMS under that key (default: the bucket's encryption).
+    case s3(bucket: String, key: String = "", region: String? = nil, kmsKeyId: String? = nil)
+
+    /// `local`, or `s3://BUCKET[/PREFIX]`.
+    public var description: String {
+        switch self {
+        case .local: return "local"
+        case .s3(let bucket, let key, _, _): return key.isEmpty ? "s3://\(bucket)" : "s3://\(bucket)/\(key)"
+        }
+    }
+
+    /// Reads `local` or `s3://BUCKET[/PREFIX]` (from `--backend`, `CAIRN_BACKEND` or `--to`).
+    ///
+    /// - Throws: `StateBackendError` naming what was given and the forms accepted.
+    public static func parse(_ text: String, source: String) throws -> StateBackend {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed == "local" { return .local }
+        guard trimmed.hasPrefix("s3://") else {
+            throw StateBackendError("\(source) '\(text)' is not a state backend: use `local` or `s3://BUCKET/PREFIX`.")
+        }
+        let rest = trimmed.dropFirst("s3://".count)
+        let bucket = String(rest.prefix { $0 != "/" })
+        let key = String(rest.dropFirst(bucket.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        guard bucket.range(of: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", options: .regularExpression) != nil else {
+            throw StateBackendError(
+                "\(source) '\(text)' does not name a valid S3 bucket: use `s3://BUCKET/PREFIX` with a bucket name of 3 to 63 lower-case letters, digits, dots and hyphens."
+            )
+        }
+        return .s3(bucket: bucket, key: key)
+    }
+}
+
+/// A state backend given wrongly, in one sentence.
+public struct StateBackendError: Error, Sendable, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,268 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A state shared through an S3 bucket (`--backend s3://…` / `CAIRN_BACKEND`), against moto, checked with the aws
+/// CLI: two applies at once, kill -9 at several points then a run from another state directory, stale locks and
+/// force-unlock by id, migration both ways, no plaintext secret in any object, and bad buckets and objects.
+@Suite(.integration) struct SharedStateTests {
+    let stack = "fixture-app"
+
+    /// A fresh state bucket (versioned unless told otherwise) and a runner whose state lives in it.
+    private func sharedRunner(versioned: Bool = true) async throws -> (CairnRunner, bucket: String) {
+        var cairn = try await CairnRunner.make()
+        let bucket = "cairn-state-\(UInt32.random(in: 0...UInt32.max) % 1_000_000)"
+        try await cairn.aws(["s3api", "create-bucket", "--bucket", bucket, "--create-bucket-configuration", "LocationConstraint=eu-north-1"])
+            .requireSuccess()
+        if versioned {
+            try await cairn.aws([
+                "s3api", "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration", "Status=Enabled",
+            ]).requireSuccess()
+        }
+        cairn.extraEnvironment["CAIRN_BACKEND"] = "s3://\(bucket)/team"
+        return (cairn, bucket)
+    }
+
+    /// The same backend from another machine: its own (empty) state directory.
+    private func elsewhere(_ cairn: CairnRunner) throws -> CairnRunner {
+        CairnRunner(moto: cairn.moto, stateDir: try makeTemporaryDirectory(), extraEnvironment: cairn.extraEnvironment)
+    }
+
+    private func proxied(_ cairn: CairnRunner) async throws -> (CairnRunner, HoldingProxy) {
+        var cairn = cairn
+        let proxy = try await HoldingProxy.start(upstream: cairn.moto.endpoint)
+        cairn.extraEnvironment["AWS_ENDPOINT_URL"] = proxy.endpoint.absoluteString
+        return (cairn, proxy)
+    }
+
+    /// The keys in the bucket, by the aws CLI.
+    private func keys(_ cairn: CairnRunner, _ bucket: String) async throws -> [String] {
+        let listed = try await cairn.awsJSON(["s3api", "list-objects-v2", "--bucket", bucket])
+        return (listed["Contents"].array ?? []).compactMap { $0["Key"].string }.sorted()
+    }
+
+    /// The lock object's contents, by the aws CLI (nil when there is none).
+    private func lockObject(_ cairn: CairnRunner, _ bucket: String, env: String) async throws -> JSONValue? {
+        let file = try makeTemporaryDirectory().appendingPathComponent("lock.json")
+        let got = try await cairn.aws(["s3api", "get-object", "--bucket", bucket, "--key", "team/\(stack)/\(env)/lock", file.path])
+        guard got.status == 0 else { return nil }
+        return try JSONValue(parsing: String(contentsOf: file, encoding: .utf8))
+    }
+
+    @Test func anApplyKeepsItsStateInTheBucketForEveryMachine() async throws {
+        let (cairn, bucket) = try await sharedRunner()
+        let env = uniqueEnvironment("shared")
+        let applied = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"])
+        #expect(applied.status == 0, "\(applied)")
+        #expect(!applied.stderr.contains("versioning is off"))
+        let stored = try await keys(cairn, bucket)
+        #expect(stored.contains("team/\(stack)/\(env)/state"), "\(stored)")
+        #expect(!stored.contains("team/\(stack)/\(env)/lock"), "released")
+        #expect(stored.contains { $0.hasPrefix("team/\(stack)/\(env)/journal/") }, "\(stored)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cairn.stateDir.path).filter { $0.hasSuffix(".db") }.isEmpty)
+
+        let other = try elsewhere(cairn)
+        let listed = try await other.run(["state", "list", stack, "--env", env])
+        #expect(listed.stdout.split(separator: "\n").count == 4, "\(listed)")
+        let history = try await other.run(["state", "history", stack, "--env", env])
+        #expect(history.stdout.contains("create\taws_s3_bucket.artifacts"))
+        try await expectFixtureAppConverged(other, env: env)
+        try await other.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
+        #expect(try await cairn.run(["state", "list", stack, "--env", env]).stdout.isEmpty)
+    }
+
+    @Test func twoAppliesAtOnceOneAppliesTheOtherNamesTheHolder() async throws {
+        let (shared, _) = try await sharedRunner()
+        let (cairn, proxy) = try await proxied(shared)
+        defer { proxy.stop() }
+        let env = uniqueEnvironment("twice")
+        let hold = try await proxy.hold(.s3CreateBucket("fixture-app-\(env)-artifacts"))
+        let first = try BackgroundCairn.start(cairn, ["apply", stack, "--env", env, "--auto-approve"])
+        try await proxy.waitUntilHeld(hold)
+        let pid = try await first.pid()
+
+        let refused = try await elsewhere(cairn).run(["apply", stack, "--env", env, "--auto-approve"])
+        #expect(refused.status == 1, "\(refused)")
+        #expect(refused.stderr.contains("team/\(stack)/\(env)/lock is locked by pid \(pid) on "), "\(refused.stderr)")
+        let waited = try await elsewhere(cairn).run(["apply", stack, "--env", env, "--auto-approve", "--lock-timeout", "1"])
+        #expect(waited.status == 1, "\(waited)")
+        #expect(waited.stdout.contains("waiting up to 1 s for it"), "\(waited.stdout)")
+        #expect(waited.stderr.contains("is locked by pid \(pid)"), "\(waited.stderr)")
+
+        try await proxy.release(hold)
+        let done = try await first.finish()
+        #expect(done.status == 0, "\(done)")
+        try await expectFixtureAppConverged(elsewhere(cairn), env: env)
+        try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
+    }
+
+    enum KillPoint: String, CaseIterable, Sendable {
+        /// The intent is written to the bucket; the create has not started.
+        case afterIntent
+        /// The bucket exists in AWS; its record is not written.
+        case afterCreate
+        /// The record is written to the bucket; cairn has not seen the answer.
+        case midStateWrite
+
+        func match(_ bucket: String, env: String) -> HoldingProxy.Match {
+            let journal = "^/\(bucket)/team/fixture-app/\(env)/journal/"
+            switch self {
+            case .afterIntent: return .init(method: "PUT", target: journal, body: #""recordIntent":\{"address":"aws_s3_bucket\.artifacts""#)
+            case .afterCreate: return .s3CreateBucket("fixture-app-\(env)-artifacts")
+            case .midStateWrite:
+                return .init(
+                    method: "PUT", target: journal, body: #""commit":\{"changes":\[\{"action":"create","address":"aws_s3_bucket\.artifacts""#)
+            }
+        }
+    }
+
+    @Test(arguments: KillPoint.allCases)
+    func anApplyKilledAnywhereIsFinishedFromAnotherMachineWithoutDuplicatesOrLosses(at point: KillPoint) async throws {
+        let (shared, bucket) = try await sharedRunner()
+        let (cairn, proxy) = try await proxied(shared)
+        defer { proxy.stop() }
+        let env = uniqueEnvironment("kill")
+        let hold = try await proxy.hold(point.match(bucket, env: env))
+        let apply = try BackgroundCairn.start(cairn, ["apply", stack, "--env", env, "--auto-approve"])
+        try await proxy.waitUntilHeld(hold)
+        try await apply.signal(SIGKILL)
+        _ = try await apply.finish()
+        try await proxy.release(hold)
+
+        // The dead holder's lock stays; from this host its process is seen gone, so it is stale at once.
+        let other = try elsewhere(shared)
+        let refused = try await other.run(["apply", stack, "--env", env, "--auto-approve"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("its lease ran out (or its process is gone)"), "\(refused.stderr)")
+        let lockID = try #require(try await lockObject(shared, bucket, env: env)?["lockID"].string)
+        let withoutID = try await other.run(["force-unlock", stack, "--env", env])
+        #expect(withoutID.status == 1)
+        #expect(withoutID.stderr.contains("--lock-id \(lockID)"), "\(withoutID.stderr)")
+        #expect(try await other.run(["force-unlock", stack, "--env", env, "--lock-id", "someone-else"]).status == 1)
+        #expect(try await lockObject(shared, bucket, env: env) != nil, "a wrong id removes nothing")
+        try await other.run(["force-unlock", stack, "--env", env, "--lock-id", lockID]).requireSuccess()
+
+        let rerun = try await other.run(["apply", stack, "--env", env, "--auto-approve"])
+        #expect(rerun.status == 0, "\(rerun)")
+        try await expectFixtureAppConverged(other, env: env)
+        let history = try await other.run(["state", "history", stack, "--env", env])
+        // Entered into the state once: created, or (cut off after its create call) adopted, then maybe finished by an update.
+        let entered = history.stdout.split(separator: "\n").filter {
+            $0.hasSuffix("\taws_s3_bucket.artifacts") && ($0.contains("\tcreate\t") || $0.contains("\tadopt\t"))
+        }
+        #expect(entered.count == 1, "recorded once: \(history.stdout)")
+        if point == .afterCreate { #expect(entered.first?.contains("\tadopt\t") == true, "\(history.stdout)") }
+        try await other.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
+    }
+
+    @Test func migrationToTheBucketAndBackKeepsStateAndHistoryExactly() async throws {
+        var local = try await CairnRunner.make()
+        let (shared, bucket) = try await sharedRunner()
+        local.extraEnvironment["CAIRN_BACKEND"] = "local"
+        let env = uniqueEnvironment("move")
+        try await local.run(["apply", stack, "--env", env, "--auto-approve"]).requireSuccess()
+
+        let moved = try await local.run(["state", "migrate", stack, "--env", env, "--to", "s3://\(bucket)/team"])
+        #expect(moved.status == 0, "\(moved)")
+        #expect(moved.stdout.contains("4 resources"), "\(moved.stdout)")
+        let again = try await local.run(["state", "migrate", stack, "--env", env, "--to", "s3://\(bucket)/team"])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already exists at s3://\(bucket)/team/\(stack)/\(env)"), "\(again.stderr)")
+        #expect(
+            try await shared.run(["state", "history", stack, "--env", env]).stdout
+                == (try await local.run(["state", "history", stack, "--env", env])).stdout)
+
+        let back = try makeTemporaryDirectory()
+        let into = try await shared.run(["state", "migrate", stack, "--env", env, "--to", "local", "--state-dir", local.stateDir.path])
+        #expect(into.status == 1, "the local state is still there: \(into)")
+        try await shared.run(["state", "migrate", stack, "--env", env, "--to", "local", "--state-dir", back.path]).requireSuccess()
+        let original = local.stateDir.appendingPathComponent("\(stack).\(env).db")
+        let roundTripped = back.appendingPathComponent("\(stack).\(env).db")
+        #expect(try await dump(original, shared) == (try await dump(roundTripped, shared)))
+        try await local.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
+    }
+
+    @Test func pullAndPushGoThroughTheLockAndRefuseAnOlderState() async throws {
+        let (cairn, _) = try await sharedRunner()
+        let env = uniqueEnvironment("pull")
+        try await cairn.run(["apply", stack, "--env", env, "--auto-approve"]).requireSuccess()
+        let directory = try makeTemporaryDirectory()
+        let old = directory.appendingPathComponent("old.db").path
+        try await cairn.run(["state", "pull", stack, "--env", env, "--out", old]).requireSuccess()
+        #expect(try await cairn.run(["state", "pull", stack, "--env", env, "--out", old]).status == 1, "never overwrites a file")
+        try await cairn.run(["state", "rm", stack, "aws_iam_role.build", "--env", env, "--auto-approve"]).requireSuccess()
+
+        let refused = try await cairn.run(["state", "push", stack, old, "--env", env])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("older than the state"), "\(refused.stderr)")
+        let current = directory.appendingPathComponent("current.db").path
+        try await cairn.run(["state", "pull", stack, "--env", env, "--out", current]).requireSuccess()
+        try await cairn.run(["state", "push", stack, current, "--env", env]).requireSuccess()
+        let listed = try await elsewhere(cairn).run(["state", "list", stack, "--env", env])
+        #expect(listed.stdout.split(separator: "\n").count == 3, "\(listed)")
+        #expect(!listed.stdout.contains("aws_iam_role.build"))
+
+        // Back in the state, then everything goes.
+        try await cairn.run(["import", stack, "aws_iam_role.build", "fixture-app-\(env)-build", "--env", env]).requireSuccess()
+        try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
+    }
+
+    /// Every row of every table of a state file, by Python's sqlite3 (not Cairn).
+    private func dump(_ file: URL, _ cairn: CairnRunner) async throws -> String {
+        let result = try await cairn.moto.python(
+            """
+            import sqlite3
+            db = sqlite3.connect("file:\(file.path)?mode=ro", uri=True)
+            for table in ["meta", "resources", "history", "intents", "drift_runs", "migrations", "lock"]:
+                for row in db.execute("SELECT * FROM " + table + " ORDER BY 1"):
+                    print(table, repr(row))
+            """)
+        try result.requireSuccess()
+        #expect(!result.stdout.isEmpty)
+        return result.stdout
+    }
+
+    @Test func theBucketHoldsNoSecretInClear() async throws {
+        var (cairn, bucket) = try await sharedRunner()
+        cairn.executablePath = CairnRunner.executable
+        let env = uniqueEnvironment("secret")
+        let applied = try await cairn.run(["apply", "small-business-invoices", "--env", env, "--auto-approve"])
+        #expect(applied.status == 0, "\(applied)")
+        let copy = try makeTemporaryDirectory()
+        try await cairn.aws(["s3", "sync", "s3://\(bucket)", copy.path]).requireSuccess()
+        #expect(try await keys(cairn, bucket).count >= 2)
+        expectNoSecrets([CairnRunner.gitHubToken], printedBy: [applied], stateDir: copy)
+        try await cairn.run(["destroy", "small-business-invoices", "--env", env, "--auto-approve"]).requireSuccess()
+    }
+
+    @Test func badBucketsAndObjectsStopWithOneSentenceAndChangeNothing() async throws {
+        let (cairn, bucket) = try await sharedRunner(versioned: false)
+        let env = uniqueEnvironment("bad")
+
+        let missing = try await cairn.run(["plan", stack, "--env", env, "--backend", "s3://no-such-bucket-\(bucket)/team"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("The state bucket 'no-such-bucket-\(bucket)' does not exist"), "\(missing.stderr)")
+        #expect(missing.stderr.split(separator: "\n").count == 1, "\(missing.stderr)")
+
+        let unversioned = try await cairn.run(["state", "list", stack, "--env", env])
+        #expect(unversioned.status == 0)
+        #expect(unversioned.stderr.contains("versioning is off on the state bucket '\(bucket)'"), "\(unversioned.stderr)")
+
+        let object = try makeTemporaryDirectory().appendingPathComponent("object")
+        for (contents, expected) in [
+            ("{\"serial\": 3}", "is not a Cairn state"),
+            ("CAIRN-STATE-SNAPSHOT {\"version\":7}\n", "was written by a newer Cairn (format 7"),
+        ] {
+            try Data(contents.utf8).write(to: object)
+            let key = "team/\(stack)/\(env)/state"
+            try await cairn.aws(["s3api", "put-object", "--bucket", bucket, "--key", key, "--body", object.path]).requireSuccess()
+            let refused = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"])
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("s3://\(bucket)/\(key)") && refused.stderr.contains(expected), "\(refused.stderr)")
+            let kept = try makeTemporaryDirectory().appendingPathComponent("kept")
+            try await cairn.aws(["s3api", "get-object", "--bucket", bucket, "--key", key, kept.path]).requireSuccess()
+            #expect(try Data(contentsOf: kept) == Data(contents.utf8), "left untouched")
+            #expect(try await keys(cairn, bucket) == [key], "nothing else written")
+        }
+    }
+}

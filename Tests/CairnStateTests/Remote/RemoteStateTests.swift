@@ -1,0 +1,402 @@
+import CSQLite
+import Foundation
+import Testing
+
+@testable import CairnState
+
+/// A wall clock tests move by hand; sleeping on it moves it.
+final class FakeTime: @unchecked Sendable {
+    private let mutex = NSLock()
+    private var current = Date(timeIntervalSince1970: 1_800_000_000)
+
+    var now: Date { mutex.withLock { current } }
+    func advance(_ seconds: TimeInterval) { mutex.withLock { current = current.addingTimeInterval(seconds) } }
+
+    func settings(renewEvery: Duration = .seconds(3600)) -> LeaseSettings {
+        LeaseSettings(
+            lease: .seconds(60), renewEvery: renewEvery, grace: .seconds(60), now: { [self] in now },
+            sleep: { [self] duration in
+                // A renewal that should never come waits until its lock lets go (cancelled), without moving time.
+                if duration >= .seconds(3600) { try await Task.sleep(for: .seconds(86_400)) }  // bound: cancelled at unlock
+                advance(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+                await Task.yield()
+            })
+    }
+}
+
+/// Two runs on two machines: each its own working copy, one bucket.
+struct SharedBucket {
+    let objects = MemoryObjectStore()
+    let dir: TempDirectory
+    let time = FakeTime()
+
+    init() throws { dir = try TempDirectory() }
+
+    func backend(_ time: FakeTime? = nil) -> RemoteBackend {
+        RemoteBackend(objects: objects, prefix: "team/states", settings: (time ?? self.time).settings(), replicaRoot: dir.url)
+    }
+
+    func open(create: Bool = true, host: String = "laptop", pid: Int32 = 4242, time: FakeTime? = nil) async throws -> StateSession? {
+        try await StateSession.remote(
+            backend(time), stack: testStack, environment: testEnvironment, create: create,
+            identity: ProcessIdentity(pid: pid, host: host))
+    }
+
+    func journalKeys() -> [String] { objects.contents.keys.filter { $0.contains("/journal/") }.sorted() }
+}
+
+@Suite("Shared state in an object store")
+struct RemoteStateTests {
+    @Test func everyWriteIsAJournalEntryThatAnotherRunReplaysExactly() async throws {
+        let bucket = try SharedBucket()
+        let first = try #require(try await bucket.open())
+        let lock = try await first.tryAcquireLock(command: "apply")
+        let intent = try await first.recordIntent(address: "aws_s3_bucket.a", type: "aws_s3_bucket", plannedName: "a", command: "apply")
+        try await first.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply", resolvingIntent: intent.id)
+        _ = try await first.recordIntent(address: "aws_s3_bucket.b", type: "aws_s3_bucket", plannedName: "b", command: "apply")
+        try await first.setOutputs(json: #"{"x":1}"#)
+        #expect(bucket.journalKeys().count == 4, "one small object per write, not the whole state")
+
+        // Another machine, mid-apply (the lock still held): the same rows, ids, serials and times.
+        let second = try #require(try await bucket.open(host: "ci"))
+        #expect(try second.resources() == first.resources())
+        #expect(try second.history() == first.history())
+        #expect(try second.pendingIntents() == first.pendingIntents())
+        #expect(try second.pendingIntents().map(\.address) == ["aws_s3_bucket.b"], "the interrupted create's intent is shared")
+        #expect(try second.outputs() == #"{"x":1}"#)
+        #expect(try second.snapshot() == first.snapshot())
+        second.close()
+
+        // After the lock is let go, a later reader gets the same.
+        #expect(try await first.release(lock))
+        let third = try #require(try await bucket.open(host: "ci"))
+        #expect(try third.history() == first.history())
+        #expect(try third.pendingIntents() == first.pendingIntents())
+        first.close()
+        third.close()
+    }
+
+    @Test func writesThatArriveTogetherShareJournalEntriesAndEachIsDurable() async throws {
+        let bucket = try SharedBucket()
+        let session = try #require(try await bucket.open())
+        let lock = try await session.tryAcquireLock(command: "apply")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    let address = "aws_s3_bucket.b\(index)"
+                    let intent = try await session.recordIntent(address: address, type: "aws_s3_bucket", plannedName: "b\(index)", command: "apply")
+                    try await session.commitCreate(sampleRecord(address), command: "apply", resolvingIntent: intent.id)
+                }
+            }
+            // Refused changes among them (an address already recorded) fail alone.
+            group.addTask {
+                try await session.commitCreate(sampleRecord("aws_s3_bucket.extra"), command: "apply")
+                await #expect(throws: StateError.self) {
+                    try await session.commitCreate(sampleRecord("aws_s3_bucket.extra"), command: "apply")
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try session.resourceCount() == 41)
+        #expect(try session.pendingIntents().isEmpty)
+        #expect(bucket.journalKeys().count <= 81)
+        let reader = try #require(try await bucket.open(host: "ci"))
+        #expect(try reader.history() == session.history())
+        #expect(try reader.resources() == session.resources())
+        reader.close()
+        _ = try await session.release(lock)
+        session.close()
+    }
+
+    @Test func aSecondRunIsRefusedNamingTheHolderOrWaitsForIt() async throws {
+        let bucket = try SharedBucket()
+        let first = try #require(try await bucket.open())
+        let second = try #require(try await bucket.open(host: "ci", pid: 7))
+        defer {
+            first.close()
+            second.close()
+        }
+        let lock = try await first.tryAcquireLock(command: "apply")
+        do {
+            _ = try await second.tryAcquireLock(command: "apply")
+            Issue.record("the lock was taken twice")
+        } catch StateError.locked(let holder) {
+            #expect(holder.host == "laptop" && holder.pid == 4242 && holder.command == "apply" && !holder.isStale)
+            #expect(holder.lockID == lock.info.lockID)
+            #expect(StateError.locked(holder).description.contains("s3://memory/team/states/web/default/lock"))
+        }
+        // Waiting: the holder finishes while the second run polls.
+        let waiting = Task { try await second.acquireLock(command: "apply", timeout: .seconds(600), pollInterval: .seconds(1)) }
+        _ = try await first.release(lock)
+        let taken = try await waiting.value
+        #expect(try taken.isHeld())
+        _ = try await second.release(taken)
+    }
+
+    @Test func aWaitThatRunsOutNamesTheHolder() async throws {
+        let bucket = try SharedBucket()
+        let first = try #require(try await bucket.open())
+        let second = try #require(try await bucket.open(host: "ci", pid: 7, time: FakeTime()))
+        defer {
+            first.close()
+            second.close()
+        }
+        _ = try await first.tryAcquireLock(command: "apply")
+        await #expect(throws: StateError.self) {
+            _ = try await second.acquireLock(command: "apply", timeout: .seconds(30), pollInterval: .seconds(5))
+        }
+    }
+
+    @Test func aLockWhoseLeaseRanOutIsStaleAndOnlyItsIdRemovesIt() async throws {
+        let bucket = try SharedBucket()
+        let holderTime = FakeTime()
+        let holder = try #require(try await bucket.open(host: "gone", time: holderTime))
+        let lock = try await holder.tryAcquireLock(command: "apply")
+        let other = try #require(try await bucket.open(host: "ci"))
+        defer {
+            holder.close()
+            other.close()
+        }
+        #expect(try await other.currentLock()?.isStale == false, "a lease still running is not stale")
+        bucket.time.advance(90)
+        #expect(try await other.currentLock()?.isStale == false, "within the grace period")
+        bucket.time.advance(60)
+        let stale = try #require(try await other.currentLock())
+        #expect(stale.isStale)
+        #expect(StateError.locked(stale).description.contains("force-unlock --lock-id \(lock.info.lockID)"))
+        #expect(try await other.forceUnlock(lockID: "not-that-one") == nil)
+        #expect(try await other.currentLock() != nil)
+        #expect(try await other.forceUnlock(lockID: lock.info.lockID)?.lockID == lock.info.lockID)
+        #expect(try await other.currentLock() == nil)
+    }
+
+    @Test func aWriterWhoseLockWasBrokenIsRefusedAndOverwritesNothing() async throws {
+        let bucket = try SharedBucket()
+        // The stalled writer's clock stands still, so only the journal's create-only write can stop it.
+        let stalled = try #require(try await bucket.open(host: "stalled", time: FakeTime()))
+        let oldLock = try await stalled.tryAcquireLock(command: "apply")
+        try await stalled.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")
+
+        let rescuer = try #require(try await bucket.open(host: "ci"))
+        bucket.time.advance(200)
+        #expect(try await rescuer.forceUnlock(lockID: oldLock.info.lockID) != nil)
+        let newLock = try await rescuer.tryAcquireLock(command: "apply")
+        try await rescuer.commitCreate(sampleRecord("aws_s3_bucket.b"), command: "apply")
+
+        do {
+            try await stalled.commitCreate(sampleRecord("aws_s3_bucket.c"), command: "apply")
+            Issue.record("the stale writer was let through")
+        } catch let error as RemoteStateError {
+            guard case .staleWriter = error else { throw error }
+            #expect(error.description.contains("nothing was overwritten"))
+        }
+        _ = try await rescuer.release(newLock)
+        let reader = try #require(try await bucket.open(host: "reader"))
+        #expect(try reader.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b"])
+        #expect(try await stalled.release(oldLock) == false, "its lock is not its own any more")
+        reader.close()
+        stalled.close()
+        rescuer.close()
+    }
+
+    @Test func aWriterWhoseLeaseRanOutStopsBeforeWriting() async throws {
+        let bucket = try SharedBucket()
+        let session = try #require(try await bucket.open())
+        defer { session.close() }
+        _ = try await session.tryAcquireLock(command: "apply")
+        bucket.time.advance(61)  // no renewal ran (renewals are hourly in these settings)
+        await #expect(throws: RemoteStateError.lockLost(location: "s3://memory/team/states/web/default/lock")) {
+            try await session.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")
+        }
+        #expect(bucket.journalKeys().isEmpty)
+    }
+
+    @Test func theHolderRenewsItsLease() async throws {
+        let bucket = try SharedBucket()
+        let backend = RemoteBackend(
+            objects: bucket.objects, prefix: "team/states", settings: bucket.time.settings(renewEvery: .seconds(15)), replicaRoot: bucket.dir.url)
+        let session = try #require(try await StateSession.remote(backend, stack: testStack, environment: testEnvironment, create: true))
+        defer { session.close() }
+        let lock = try await session.tryAcquireLock(command: "apply")
+        let first = try #require(try await session.currentLock()?.leaseExpires)
+        // Each renewal sleeps 15 s on the fake clock first; wait until one has been written.
+        var renewed = first
+        for _ in 0..<1000 where renewed == first {
+            await Task.yield()
+            renewed = try #require(try await session.currentLock()?.leaseExpires)
+        }
+        #expect(renewed > first)
+        #expect(try lock.isHeld())
+        _ = try await session.release(lock)
+    }
+
+    @Test func aFailedJournalWriteChangesNothing() async throws {
+        let bucket = try SharedBucket()
+        let session = try #require(try await bucket.open())
+        let lock = try await session.tryAcquireLock(command: "apply")
+        bucket.objects.failWrites { $0.contains("/journal/") }
+        await #expect(throws: MemoryObjectStore.Injected.self) {
+            try await session.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")
+        }
+        #expect(try session.resources().isEmpty, "checked on the working copy, never applied")
+        #expect(try session.serial() == 0)
+        bucket.objects.failWrites { _ in false }
+        try await session.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")
+        #expect(try session.serial() == 1)
+        _ = try await session.release(lock)
+        session.close()
+        let reader = try #require(try await bucket.open(host: "ci"))
+        #expect(try reader.resources().map(\.address) == ["aws_s3_bucket.a"])
+        reader.close()
+    }
+
+    @Test func aRefusedChangeIsNeverWritten() async throws {
+        let bucket = try SharedBucket()
+        let session = try #require(try await bucket.open())
+        defer { session.close() }
+        _ = try await session.tryAcquireLock(command: "apply")
+        try await session.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")
+        let before = bucket.journalKeys()
+        await #expect(throws: StateError.self) {
+            try await session.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")
+        }
+        #expect(bucket.journalKeys() == before)
+    }
+
+    @Test func aDriftRunNeedsNoLockAndTheHolderWritesAfterIt() async throws {
+        let bucket = try SharedBucket()
+        let holder = try #require(try await bucket.open())
+        let watcher = try #require(try await bucket.open(host: "cron"))
+        defer {
+            holder.close()
+            watcher.close()
+        }
+        let lock = try await holder.tryAcquireLock(command: "apply")
+        try await holder.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")
+        // The watcher's copy is behind: its drift run goes after the holder's entry.
+        try await watcher.recordDriftRun(drifted: false, changed: 0, deleted: 0, unmanaged: 0, reportJSON: "{}")
+        // The holder's copy is behind now: it takes the drift run in, then writes.
+        try await holder.commitCreate(sampleRecord("aws_s3_bucket.b"), command: "apply")
+        #expect(try holder.driftRuns().count == 1)
+        _ = try await holder.release(lock)
+        let reader = try #require(try await bucket.open(host: "reader"))
+        #expect(try reader.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b"])
+        #expect(try reader.driftRuns().count == 1)
+        reader.close()
+    }
+
+    @Test func aRunThatWaitedReadsWhatTheHolderWroteBeforeItWrites() async throws {
+        let bucket = try SharedBucket()
+        let waiter = try #require(try await bucket.open(host: "ci"))
+        let holder = try #require(try await bucket.open())
+        defer {
+            waiter.close()
+            holder.close()
+        }
+        for round in 0..<2 {  // twice: the second time the snapshot it read was replaced meanwhile
+            let lock = try await holder.tryAcquireLock(command: "apply")
+            try await holder.commitCreate(sampleRecord("aws_s3_bucket.h\(round)"), command: "apply")
+            _ = try await holder.release(lock)
+        }
+        let lock = try await waiter.tryAcquireLock(command: "apply")
+        #expect(try waiter.resources().map(\.address) == ["aws_s3_bucket.h0", "aws_s3_bucket.h1"])
+        try await waiter.commitCreate(sampleRecord("aws_s3_bucket.w"), command: "apply")
+        _ = try await waiter.release(lock)
+        let reader = try #require(try await bucket.open(host: "reader"))
+        #expect(try reader.resources().count == 3)
+        #expect(try reader.serial() == 3)
+        reader.close()
+    }
+
+    @Test func compactionKeepsOnlyTheLatestGenerationOfTheJournal() async throws {
+        let bucket = try SharedBucket()
+        let session = try #require(try await bucket.open())
+        defer { session.close() }
+        let threshold = StateSession.compactionThreshold
+        // A small run leaves its entries: reading a few is cheaper than writing the whole state.
+        var lock = try await session.tryAcquireLock(command: "apply")
+        for index in 0..<5 { try await session.commitCreate(sampleRecord("aws_s3_bucket.small\(index)"), command: "apply") }
+        _ = try await session.release(lock)
+        #expect(bucket.journalKeys().count == 5)
+        for round in 0..<3 {
+            lock = try await session.tryAcquireLock(command: "apply")
+            for index in 0..<threshold { try await session.commitCreate(sampleRecord("aws_s3_bucket.r\(round)x\(index)"), command: "apply") }
+            _ = try await session.release(lock)
+        }
+        #expect(bucket.journalKeys().count == threshold, "the last generation stays as a fence, older ones are deleted")
+        let reader = try #require(try await bucket.open(host: "reader"))
+        #expect(try reader.resourceCount() == 5 + 3 * threshold)
+        #expect(try reader.history() == session.history())
+        reader.close()
+    }
+
+    @Test func whatIsNotCairnStateOrIsNewerIsRefusedAndLeftAlone() async throws {
+        let bucket = try SharedBucket()
+        let key = "team/states/web/default/state"
+        bucket.objects.overwrite(key, Data("{\"version\": 4}".utf8))
+        await #expect(
+            throws: RemoteStateError.notCairnState(location: "s3://memory/\(key)", reason: "it does not start with a Cairn snapshot header")
+        ) {
+            _ = try await bucket.open()
+        }
+        bucket.objects.overwrite(key, Data("CAIRN-STATE-SNAPSHOT {\"version\":2}\n".utf8))
+        await #expect(throws: RemoteStateError.newerFormat(location: "s3://memory/\(key)", found: 2, supported: 1)) {
+            _ = try await bucket.open()
+        }
+        #expect(bucket.objects.contents[key] == Data("CAIRN-STATE-SNAPSHOT {\"version\":2}\n".utf8), "left untouched")
+
+        bucket.objects.remove(key)
+        let session = try #require(try await bucket.open())
+        session.close()
+        var newer = JournalEntry(seq: 1, lockID: nil, at: 0, operations: [])
+        newer.version = 9
+        bucket.objects.overwrite("team/states/web/default/journal/00000000000000000001", newer.encoded())
+        await #expect(throws: RemoteStateError.self) { _ = try await bucket.open() }
+    }
+
+    @Test func migrationRoundTripsStateAndHistoryExactly() async throws {
+        let bucket = try SharedBucket()
+        let local = try openStore(bucket.dir)
+        let intent = try local.recordIntent(address: "aws_s3_bucket.a", type: "aws_s3_bucket", plannedName: "a", command: "apply")
+        try local.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply", resolvingIntent: intent.id)
+        try local.commit([.create(sampleRecord("aws_s3_bucket.b")), .create(sampleRecord("aws_s3_bucket.c"))], command: "import")
+        try local.commitDelete(address: "aws_s3_bucket.c", command: "destroy")
+        try local.recordDriftRun(drifted: true, changed: 1, deleted: 0, unmanaged: 0, reportJSON: "{}")
+        try local.setOutputs(json: #"{"o":"v"}"#)
+        let held = try local.tryAcquireLock(command: "state migrate")
+
+        try await StateSession.create(
+            bucket.backend(), stack: testStack, environment: testEnvironment, database: try local.exportDatabase(), lineage: local.lineage)
+        await #expect(throws: RemoteStateError.self) {
+            try await StateSession.create(
+                bucket.backend(), stack: testStack, environment: testEnvironment, database: try local.exportDatabase(), lineage: local.lineage)
+        }
+        let remote = try #require(try await bucket.open(create: false))
+        #expect(try await remote.currentLock() == nil, "the source's lock row does not travel")
+        let back = try TempDirectory()
+        let path = StateStore.path(stateDir: back.url, stack: testStack, environment: testEnvironment)
+        #expect(try StateStore.importDatabase(try remote.exportDatabase(), at: path, stack: testStack, environment: testEnvironment))
+        #expect(try !StateStore.importDatabase(try remote.exportDatabase(), at: path, stack: testStack, environment: testEnvironment))
+        remote.close()
+        _ = try held.release()
+        let copy = try openStore(back)
+        #expect(try dump(copy) == dump(local))
+        copy.close()
+        local.close()
+    }
+
+    /// Every row of every table, as text.
+    func dump(_ store: StateStore) throws -> [String] {
+        try store.withConnection { connection in
+            var rows: [String] = []
+            for table in ["meta", "resources", "history", "intents", "drift_runs", "migrations", "lock"] {
+                try connection.withStatement("SELECT * FROM \(table) ORDER BY 1") { s in
+                    while try s.step() {
+                        rows.append(table + ": " + (0..<sqlite3_column_count(s.handle)).map { s.optionalText($0) ?? "NULL" }.joined(separator: "|"))
+                    }
+                }
+            }
+            return rows
+        }
+    }
+}
