@@ -142,6 +142,9 @@ public struct Planner: Sendable {
             let dependencies = StackValidator.dependencies(of: resource, attributes: attributes).sorted()
             let provider = providers[resource.typeName]!
             if provider is any LookupProvider {
+                if scope.replace.contains(address) {
+                    throw PlanError(address: address, message: "is a look-up, read afresh at every plan: --replace has nothing to replace.")
+                }
                 guard let outputs = lookups[address] else {
                     throw PlanError(address: address, message: "this look-up was not evaluated; plan again.")
                 }

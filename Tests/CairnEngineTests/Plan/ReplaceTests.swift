@@ -160,6 +160,15 @@ struct FakeRevisionProvider: ResourceProvider {
         #expect(cloud.ids == ["keep"])
     }
 
+    @Test func aLookUpHasNothingToReplace() async throws {
+        let workspace = makeWorkspace(cloud, providers: [LookupNamedCreationTests.AccountProvider()])
+        let stack = makeStack([LookupNamedCreationTests.Account()])
+        let message = await failureMessage {
+            _ = try await workspace.plan(stack, region: "us-east-1", scope: PlanScope(replace: ["fake_account.current"]))
+        }
+        #expect(message == "fake_account.current: is a look-up, read afresh at every plan: --replace has nothing to replace.")
+    }
+
     @Test func aReplaceOfWhatIsNotDeclaredOrNotYetMadeIsSaidOrJustCreated() async throws {
         let workspace = makeWorkspace(cloud)
         let stack = makeStack([FakeResource("a")])
