@@ -48,8 +48,13 @@ extension Cairn {
         @Flag(help: "Record AWS's current values in the state (accepting drift) instead of changing AWS.")
         var refreshOnly = false
 
+        @OptionGroup var scope: ScopeOptions
         @OptionGroup var change: ChangeOptions
         @OptionGroup var aws: AWSOptions
+
+        func validate() throws {
+            if refreshOnly && !scope.isEmpty { throw ValidationError("--target and --replace go with a plan, not with --refresh-only.") }
+        }
 
         func run() async throws {
             try await reportingErrors {
@@ -80,8 +85,14 @@ extension Cairn {
                 let saved = FileManager.default.fileExists(atPath: stackOrPlan) && stackOrPlan.contains(where: { $0 == "/" || $0 == "." })
                 guard saved else {
                     let target = try StackOptions.parse([stackOrPlan] + stackArguments)
-                    try await planAndApply(context: try await StackContext(target, aws: aws), change: change, refresh: refresh, destroy: false)
+                    try await planAndApply(
+                        context: try await StackContext(target, aws: aws), change: change, refresh: refresh, destroy: false, scope: scope.scope)
                     return
+                }
+                guard scope.isEmpty else {
+                    throw CLIError(
+                        "A saved plan applies exactly what it holds: make a plan with --target or --replace and --out, then apply that file."
+                    )
                 }
                 guard variables.arguments.isEmpty else {
                     throw CLIError(
@@ -113,7 +124,9 @@ extension Cairn {
 
 /// Takes the stack's lock, plans (`destroy`: the deletion of everything), shows the plan, asks for
 /// confirmation and applies it under that same lock, with progress output and a closing summary.
-func planAndApply(context: StackContext, change: ChangeOptions, refresh: Bool, destroy: Bool, excludeProtected: Bool = false) async throws {
+func planAndApply(
+    context: StackContext, change: ChangeOptions, refresh: Bool, destroy: Bool, excludeProtected: Bool = false, scope: PlanScope = PlanScope()
+) async throws {
     let printer = ProgressPrinter(style: context.style)
     let command = destroy ? "destroy" : "apply"
     let control = ApplyControl()
@@ -121,19 +134,21 @@ func planAndApply(context: StackContext, change: ChangeOptions, refresh: Bool, d
     let (plan, report) = try await Interrupts.shared.during(control) {
         try await context.workspace.apply(
             context.stack, region: context.region, refresh: refresh, destroy: destroy, excludeProtected: excludeProtected,
-            parallelism: change.parallelism,
+            parallelism: change.parallelism, scope: scope,
             lockTimeout: .seconds(change.lockTimeout), command: command, control: control,
             waiting: { printer.waiting(for: $0, timeout: change.lockTimeout) },
             approve: { plan in
                 if destroy && !plan.hasChanges {
                     say("No changes. The stack '\(plan.stack)' (\(plan.environment)) has nothing to destroy.")
+                    for line in PlanRenderer(style: context.style).renderWarnings(plan) { say(line) }
                     return false
                 }
                 say(PlanRenderer(style: context.style).render(plan))
                 guard plan.hasChanges || plan.resources.contains(where: \.adopt) else { return false }
+                let which = !plan.targets.isEmpty ? "the targeted" : excludeProtected ? "all but the protected" : "all"
                 let question =
                     destroy
-                    ? "Do you really want to destroy \(excludeProtected ? "all but the protected" : "all") resources of '\(plan.stack)' (\(plan.environment))?"
+                    ? "Do you really want to destroy \(which) resources of '\(plan.stack)' (\(plan.environment))?"
                     : "Do you want to perform these actions on '\(plan.stack)' (\(plan.environment))?"
                 guard try confirm(question, autoApprove: change.autoApprove) else {
                     say(destroy ? "Destroy cancelled." : "Apply cancelled.")
@@ -151,6 +166,8 @@ func planAndApply(context: StackContext, change: ChangeOptions, refresh: Bool, d
 /// Runs a saved plan with progress output and a closing summary.
 func executePlan(_ plan: Plan, context: StackContext, change: ChangeOptions, command: String) async throws {
     let printer = ProgressPrinter(style: context.style)
+    // A saved targeted plan says again that it is partial.
+    for line in PlanRenderer(style: context.style).renderWarnings(plan).dropFirst() { say(line) }
     let started = ContinuousClock.now
     let control = ApplyControl()
     let report = try await Interrupts.shared.during(control) {
@@ -182,13 +199,22 @@ private func conclude(_ plan: Plan, report: ApplyReport, elapsed: Duration, cont
         throw ExitCode(code)
     }
     if report.ok {
+        let moved = plan.moveCount == 0 ? "" : ", \(plan.moveCount) moved"
         let counts =
             command == "destroy"
             ? "\(plan.count(.delete)) destroyed"
-            : "\(plan.count(.create)) added, \(plan.count(.update)) changed, \(plan.count(.replace)) replaced, \(plan.count(.delete)) destroyed"
+            : "\(plan.count(.create)) added, \(plan.count(.update)) changed, \(plan.count(.replace)) replaced, \(plan.count(.delete)) destroyed\(moved)"
         say(
             context.style.green("\n\(verb) complete! Resources: \(counts).")
                 + context.style.dim(" [\(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))]"))
+        if !plan.targets.isEmpty {
+            // As Terraform says after a targeted apply.
+            let environment = plan.environment == "default" ? "" : " --env \(plan.environment)"
+            say(
+                "\n" + context.style.yellow(context.style.bold("Warning:"))
+                    + " Applied changes may be incomplete: only the targets and what they relate to were \(command == "destroy" ? "destroyed" : "applied"); run `cairn plan \(plan.stack)\(environment)` to see what else the declaration calls for."
+            )
+        }
         return
     }
     FileHandle.standardError.write(

@@ -15,12 +15,19 @@ extension Cairn {
         @Flag(help: "Destroy everything but the resources with preventDestroy and what they depend on, which stay in the state.")
         var excludeProtected = false
 
+        @Option(
+            name: .customLong("target"),
+            help: ArgumentHelp(
+                "Destroy only this resource and what depends on it; repeatable. For recovering from mistakes, not routine use.",
+                valueName: "ADDRESS"))
+        var targets: [String] = []
+
         func run() async throws {
             try await reportingErrors {
                 // It deletes what the state holds: the stack's variables are not needed.
                 try await planAndApply(
                     context: try await StackContext(target, aws: aws, requireVariables: false), change: change, refresh: true, destroy: true,
-                    excludeProtected: excludeProtected)
+                    excludeProtected: excludeProtected, scope: PlanScope(targets: targets))
             }
         }
     }

@@ -34,6 +34,13 @@ extension Cairn {
         @Option(help: "On drift, notify sns:TOPIC_ARN or webhook:URL (repeatable).")
         var notify: [String] = []
 
+        @Option(
+            name: .customLong("target"),
+            help: ArgumentHelp(
+                "Check only this resource and what it depends on (no search for unmanaged ones, not recorded in --history); repeatable.",
+                valueName: "ADDRESS"))
+        var targets: [String] = []
+
         func validate() throws {
             if let every, DriftSchedule.parseInterval(every) == nil {
                 throw ValidationError("--every \(DriftScheduleError.notAnInterval(every))")
@@ -53,10 +60,11 @@ extension Cairn {
                     try await showHistory(context)
                     return
                 }
-                let targets = try notificationTargets()
-                let notifier = targets.isEmpty ? nil : DriftNotifier(targets: targets, transport: CLINotificationTransport(client: context.client))
+                let notifications = try notificationTargets()
+                let notifier =
+                    notifications.isEmpty ? nil : DriftNotifier(targets: notifications, transport: CLINotificationTransport(client: context.client))
                 guard let every else {
-                    let report = try await context.workspace.drift(context.stack)
+                    let report = try await context.workspace.drift(context.stack, targets: targets)
                     emit(report, context: context)
                     if report.drifted {
                         try await notifier?.notify(report)
@@ -65,7 +73,7 @@ extension Cairn {
                     return
                 }
                 let watch = DriftWatch(schedule: try DriftSchedule(every: every, maxRuns: maxRuns), notifier: notifier, sleeper: StopSignal())
-                let outcome = await context.workspace.watchDrift(context.stack, with: watch) { event in
+                let outcome = await context.workspace.watchDrift(context.stack, targets: targets, with: watch) { event in
                     switch event {
                     case .report(let report): emit(report, context: context)
                     case .log(let line): say(line)
@@ -88,6 +96,10 @@ extension Cairn {
             case .json: say(report.json.prettyDescription)
             case .markdown: say(report.markdown)
             }
+            guard !targets.isEmpty else { return }
+            // Beside the report, never inside JSON or markdown meant for a machine or a job summary.
+            let warning = "Warning: " + PlanScope.targetingWarning(targets)
+            if format == .text { say("\n" + context.style.yellow(warning)) } else { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         }
 
         private func showHistory(_ context: StackContext) async throws {

@@ -7,7 +7,12 @@ extension Cairn {
     struct PlanCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "plan",
-            abstract: "Compare a stack's declaration with its state and with AWS, and show the changes apply would make.")
+            abstract: "Compare a stack's declaration with its state and with AWS, and show the changes apply would make.",
+            discussion: """
+                --target ADDRESS plans only that resource and what it depends on (with --destroy: what depends on it), \
+                --replace ADDRESS replaces a resource although nothing about it changed; both are repeatable, and a \
+                plan saved with them (--out) applies only what it holds. Declared renames (moved(from:to:)) show as moved.
+                """)
 
         @OptionGroup var target: StackOptions
         @OptionGroup var aws: AWSOptions
@@ -30,8 +35,11 @@ extension Cairn {
         @Flag(help: "With --destroy: keep the resources with preventDestroy and what they depend on.")
         var excludeProtected = false
 
+        @OptionGroup var scope: ScopeOptions
+
         func validate() throws {
             if excludeProtected && !destroy { throw ValidationError("--exclude-protected goes with --destroy.") }
+            if destroy && !scope.replacements.isEmpty { throw ValidationError("--replace goes with a plan that applies, not with --destroy.") }
         }
 
         func run() async throws {
@@ -39,7 +47,7 @@ extension Cairn {
                 let context = try await StackContext(target, aws: aws)
                 let plan = try await context.workspace.plan(
                     context.stack, region: context.region, refresh: refresh, destroy: destroy,
-                    excludeProtected: excludeProtected)
+                    excludeProtected: excludeProtected, scope: scope.scope)
                 switch format {
                 case .json: say(plan.json().prettyDescription)
                 case .text: say(PlanRenderer(style: context.style).render(plan))
@@ -52,6 +60,26 @@ extension Cairn {
             }
         }
     }
+}
+
+/// `--target` and `--replace`: a plan of part of a stack, and replacements nothing else asks for.
+struct ScopeOptions: ParsableArguments {
+    @Option(
+        name: .customLong("target"),
+        help: ArgumentHelp(
+            "Plan only this resource and what it depends on (a destroy: what depends on it); repeatable. For recovering from mistakes, not routine use.",
+            valueName: "ADDRESS"))
+    var targets: [String] = []
+
+    @Option(
+        name: .customLong("replace"),
+        help: ArgumentHelp(
+            "Replace this resource although nothing about it changed (create the new one first where two can coexist); repeatable.",
+            valueName: "ADDRESS"))
+    var replacements: [String] = []
+
+    var scope: PlanScope { PlanScope(targets: targets, replace: replacements) }
+    var isEmpty: Bool { targets.isEmpty && replacements.isEmpty }
 }
 
 /// Writes a plan file readable only by its owner, its sensitive values sealed with the state key.

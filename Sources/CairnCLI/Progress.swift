@@ -12,6 +12,8 @@ struct ProgressPrinter: Sendable {
             emit("\(address): \(verb(action, done: false))…")
         case .stillRunning(let address, let action, let elapsed):
             emit("\(address): still \(verb(action, done: false))… [\(seconds(elapsed))]")
+        case .finished(let address, .move, let id, _):
+            emit("\(address): Moved in the state (no API call)" + (id.map { style.dim(" [id=\($0)]") } ?? ""))
         case .finished(let address, let action, let id, let elapsed):
             emit(
                 style.action(action, "\(address): \(verb(action, done: true)) after \(seconds(elapsed))")
@@ -54,6 +56,7 @@ struct ProgressPrinter: Sendable {
         case .update: return done ? "Modifications complete" : "Modifying"
         case .replace: return done ? "Replacement complete" : "Replacing"
         case .delete: return done ? "Destruction complete" : "Destroying"
+        case .move: return done ? "Moved" : "Moving"
         case .noop: return done ? "Adopted" : "Adopting"
         }
     }

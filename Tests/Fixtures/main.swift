@@ -3,4 +3,4 @@
 // seed stacks' names or resource counts. Built by `swift build --build-tests` beside `cairn`.
 import Cairn
 
-await CairnMain.main(stacks: [fixtureApp, fixtureService, fixtureLists])
+await CairnMain.main(stacks: [fixtureApp, fixtureService, fixtureLists, fixtureMoves])

@@ -92,13 +92,15 @@ public struct Executor: Sendable {
         let outputs = OutputTable(initial)
         let failures = FailureTable()
         let superseded = FailureTable()
+        let deposed = FailureTable()
         let stopped = FailureTable()
         let walked: WalkReport<String>
         control.beginApplying()
+        try await applyMoves(plan, events: events)
         do {
             walked = try await walk(graph, parallelism: max(1, parallelism)) { address in
                 let change = changes[address]!
-                if change.action == .noop && !change.adopt { return .succeeded }
+                if (change.action == .noop || change.action == .move) && !change.adopt { return .succeeded }
                 // Not started: its dependents are skipped by the walk, and reported as not started below.
                 guard control.begin(address) else {
                     await stopped.add(address, "not started (interrupted)")
@@ -125,7 +127,7 @@ public struct Executor: Sendable {
                 defer { ticker.cancel() }
                 do {
                     let id = try await ProviderProgress.$receiver.withValue({ events(.waiting(address: address, message: $0)) }) {
-                        try await run(change, outputs: outputs, intents: intents[address] ?? [], ownership: ownership)
+                        try await run(change, outputs: outputs, intents: intents[address] ?? [], ownership: ownership, deposed: deposed)
                     }
                     if change.action == .update, let old = change.id, let id, id != old { await superseded.add(address, old) }
                     events(.finished(address: address, action: change.action, id: id, elapsed: ContinuousClock.now - started))
@@ -161,14 +163,63 @@ public struct Executor: Sendable {
                 report.failed.append((address, "its previous version \(oldID) could not be retired: \(error)"))
             }
         }
+        // What create-before-destroy replacements left goes once every dependent has moved to the new one; what
+        // stays (a dependent failed) stays in the state, and the next apply deletes it.
+        for (address, old) in await deposed.entries where graph.transitiveDependents(of: address).isDisjoint(with: unfinished) {
+            do {
+                try await deleteDeposed(old, events: events)
+            } catch {
+                report.failed.append(
+                    (address, "the one it replaced could not be deleted: \(error) (it stays in the state at \(old); the next apply deletes it)"))
+            }
+        }
         if report.ok || !plan.outputs.isEmpty {
             try await recordStackOutputs(plan, outputs: outputs)
         }
         return report
     }
 
+    /// Rewrites the state's addresses that the plan's declared moves rename, in one commit before anything else:
+    /// no API call, one history entry per move.
+    private func applyMoves(_ plan: Plan, events: @Sendable (ApplyEvent) -> Void) async throws {
+        let moved = plan.resources.compactMap { change in change.movedFrom.map { (from: $0, to: change.address, id: change.id) } }
+        guard !moved.isEmpty else { return }
+        let (changes, _) = try StateMoves.changes(moving: moved.map { ($0.from, $0.to) }, in: store.resources(), codec: codec)
+        let declared = moved.map { ResourceMove(from: $0.from, to: $0.to).description }.joined(separator: ", ")
+        try await store.commit(changes, command: "\(command): \(declared)")
+        for move in moved { events(.finished(address: move.to, action: .move, id: move.id, elapsed: .zero)) }
+    }
+
+    /// Moves the record at `address` aside, to `ADDRESS#deposed-N`, for a create-before-destroy replacement: it stays
+    /// in the state (so a crash never forgets it) until it is deleted. Its dependents keep depending on `address`.
+    private func depose(_ address: String) async throws -> String {
+        let old = try PlanScope.deposedAddress(of: address) { try store.resource(at: $0) != nil }
+        let (changes, _) = try StateMoves.changes(moving: [(address, old)], in: store.resources(), codec: codec, renamingDependents: false)
+        try await store.commit(changes, command: "\(command): replace \(address), create before destroy")
+        return old
+    }
+
+    /// Puts a deposed record back at `address`: the replacement's create was refused, so nothing replaces it.
+    private func restore(_ old: String, to address: String) async throws {
+        let (changes, _) = try StateMoves.changes(moving: [(old, address)], in: store.resources(), codec: codec, renamingDependents: false)
+        try await store.commit(changes, command: "\(command): replace \(address) refused, old one kept")
+    }
+
+    /// Deletes what a create-before-destroy replacement left at `old` (`ADDRESS#deposed-N`), and its record.
+    private func deleteDeposed(_ old: String, events: @Sendable (ApplyEvent) -> Void) async throws {
+        guard let record = try store.resource(at: old), let provider = providers[record.type] else { return }
+        let started = ContinuousClock.now
+        events(.started(address: old, action: .delete))
+        let prior = try codec.decode(record.attributes, address: old).attributes
+        try await provider.delete(id: record.physicalID, attributes: prior)
+        try await store.commitDelete(address: old, command: command)
+        events(.finished(address: old, action: .delete, id: record.physicalID, elapsed: ContinuousClock.now - started))
+    }
+
     /// Applies one change; returns the physical id it ends with.
-    private func run(_ change: ResourceChange, outputs: OutputTable, intents: [Int64], ownership: Ownership) async throws -> String? {
+    private func run(
+        _ change: ResourceChange, outputs: OutputTable, intents: [Int64], ownership: Ownership, deposed: FailureTable
+    ) async throws -> String? {
         guard let provider = providers[change.type] else {
             throw PlanError(address: change.address, message: "its type \(change.type) is not known to this Cairn.")
         }
@@ -184,7 +235,7 @@ public struct Executor: Sendable {
             if change.action == .noop { return id }
         }
         switch change.action {
-        case .noop:
+        case .noop, .move:
             return change.id
         case .delete:
             if let id = change.id { try await provider.delete(id: id, attributes: change.prior ?? [:]) }
@@ -199,10 +250,16 @@ public struct Executor: Sendable {
             return applied.id
         case .replace, .create:
             let desired = try await resolved(change, outputs: outputs)
+            // Create before destroy: the old one waits aside, deleted once its dependents have moved on.
+            var old: String?
             if change.action == .replace, let id = change.id {
-                try await provider.delete(id: id, attributes: change.prior ?? [:])
-                if try store.resource(at: address) != nil { try await store.commitDelete(address: address, command: command) }
-                await outputs.remove(address)
+                if change.createBeforeDestroy {
+                    if try store.resource(at: address) != nil { old = try await depose(address) }
+                } else {
+                    try await provider.delete(id: id, attributes: change.prior ?? [:])
+                    if try store.resource(at: address) != nil { try await store.commitDelete(address: address, command: command) }
+                    await outputs.remove(address)
+                }
             }
             for stale in intents where !change.adopt { _ = try await store.discardIntent(stale) }
             let intent = try await store.recordIntent(
@@ -224,10 +281,15 @@ public struct Executor: Sendable {
             } catch let error as any RefusalError where error.isRefusal {
                 // AWS answered no: nothing was created, and nothing under that name may be adopted later.
                 _ = try await store.discardIntent(intent.id)
+                if let old { try await restore(old, to: address) }
                 throw error
             } catch {
-                // The create may have happened: its answer was lost, or a retry was refused as a duplicate of it.
-                guard let found = try await lostCreate(intent, provider: provider, desired: desired, ownership: ownership) else { throw error }
+                // The create may have happened: its answer was lost, or a retry was refused as a duplicate of it. (The one
+                // a create-before-destroy replaces has the same name and tags, and is never taken for it.)
+                guard
+                    let found = try await lostCreate(
+                        intent, provider: provider, desired: desired, ownership: ownership, excluding: old == nil ? nil : change.id)
+                else { throw error }
                 applied = found
             }
             await outputs.set(address, applied.outputs)
@@ -240,6 +302,7 @@ public struct Executor: Sendable {
                     record(change, id: applied.id, attributes: desired, outputs: applied.outputs),
                     command: command, resolvingIntent: intent.id)
             }
+            if let old { await deposed.add(address, old) }
             return applied.id
         }
     }
@@ -249,10 +312,10 @@ public struct Executor: Sendable {
     /// intent), then updated where it falls short of `desired` (a multi-call create stopped after its first call).
     /// Nil when there is nothing to prove it: the intent stays, and the next plan looks again.
     private func lostCreate(
-        _ intent: ResourceIntent, provider: any ResourceProvider, desired: [String: JSON], ownership: Ownership
+        _ intent: ResourceIntent, provider: any ResourceProvider, desired: [String: JSON], ownership: Ownership, excluding: String? = nil
     ) async throws -> Applied? {
         guard let name = intent.plannedName, ownership.state != nil,
-            let live = try? await provider.read(id: name, prior: [:]),
+            let live = try? await provider.read(id: name, prior: [:]), live.id != excluding,
             PendingCreate(plannedName: name, recordedAt: intent.createdAt).proves(live, by: provider.adoptionProof, ownership: ownership) != nil
         else { return nil }
         ProviderProgress.note("its create's answer was lost, but AWS made it: adopting \(live.id)")
@@ -289,7 +352,15 @@ public struct Executor: Sendable {
         for (name, value) in plan.outputs {
             values[name] = Unknown.substitute(value) { snapshot[$0.address]?[$0.output] }
         }
-        let paths = plan.sensitiveOutputs
+        var paths = plan.sensitiveOutputs
+        if !plan.targets.isEmpty {
+            // A targeted apply knows only part of the stack: an output it could not work out keeps its recorded value.
+            let (recorded, sealed) = try codec.decode(try store.outputs() ?? "{}", address: "outputs")
+            for (name, value) in values where Unknown.contains(value) {
+                values[name] = recorded[name]
+                if recorded[name] != nil && sealed.contains(name) && !paths.contains(name) { paths.append(name) }
+            }
+        }
         try await store.setOutputs(json: codec.encode(values, sensitivePaths: paths, address: "outputs"))
     }
 }

@@ -89,10 +89,11 @@ public struct Workspace: Sendable {
 
     /// Plans `stack`: validates it, reads the state, refreshes from AWS unless `refresh` is false,
     /// and compares. `destroy` plans the deletion of everything in the state instead (but the resources
-    /// with `preventDestroy` and what they depend on, with `excludeProtected`).
+    /// with `preventDestroy` and what they depend on, with `excludeProtected`). `scope` narrows the plan to
+    /// targets and forces replacements (`--target`, `--replace`); only what it covers is read from AWS.
     public func plan(
         _ stack: Stack, region: String, refresh: Bool = true, destroy: Bool = false, excludeProtected: Bool = false,
-        refreshParallelism: Int = 32
+        refreshParallelism: Int = 32, scope: PlanScope = PlanScope()
     ) async throws -> Plan {
         // A destroy works from the state: a declaration it cannot instantiate (variables and secrets left unset) is fine.
         if !destroy { try StackValidator.validate(stack, providers: providers) }
@@ -100,24 +101,29 @@ public struct Workspace: Sendable {
         defer { store?.close() }
         return try await plan(
             stack, store: store, region: region, refresh: refresh, destroy: destroy, excludeProtected: excludeProtected,
-            refreshParallelism: refreshParallelism)
+            refreshParallelism: refreshParallelism, scope: scope)
     }
 
     /// Plans a validated `stack` against `store` (nil: no state yet).
     private func plan(
         _ stack: Stack, store: StateSession?, region: String, refresh: Bool, destroy: Bool, excludeProtected: Bool = false,
-        refreshParallelism: Int
+        refreshParallelism: Int, scope requested: PlanScope = PlanScope()
     ) async throws -> Plan {
         let planner = Planner(providers: providers, refreshParallelism: refreshParallelism)
         let codec = try self.codec(create: false)
-        let (records, intents, sensitive) = try load(store, codec: codec)
-        if let store { try checkRegion(store, region: region, records: records) }
+        let (state, allIntents, stateSensitive) = try load(store, codec: codec)
+        if let store { try checkRegion(store, region: region, records: state) }
         let snapshot = try store?.snapshot()
+        // Declared moves rename records, and targets narrow what is read and planned.
+        let scope = try requested.resolve(stack: stack, records: state, for: destroy ? .destroy : .plan)
+        let records = scope.records.filter { scope.includes($0.address) }
+        let intents = allIntents.filter { scope.includes($0.key) }
+        let sensitive = scope.renamed(stateSensitive)
         if destroy {
             let refreshed = refresh ? await planner.refresh(records.map { ($0.address, $0.type, $0.id, $0.attributes) }, ownershipOnly: true) : nil
             var plan = try planner.destroyPlan(
                 stack: stack, region: region, records: records, lineage: snapshot?.lineage,
-                serial: snapshot?.serial ?? 0, refreshed: refreshed, excludeProtected: excludeProtected)
+                serial: snapshot?.serial ?? 0, refreshed: refreshed, excludeProtected: excludeProtected, scope: scope)
             for i in plan.resources.indices { plan.resources[i].sensitivePaths = sensitive[plan.resources[i].address] ?? [] }
             return plan
         }
@@ -125,6 +131,7 @@ public struct Workspace: Sendable {
         async let evaluatedLookups = planner.evaluateLookups(stack)
         var refreshed: RefreshResults?
         if refresh {
+            let stack = scope.narrowing(stack)
             let recordsByAddress = Dictionary(uniqueKeysWithValues: records.map { ($0.address, $0) })
             var targets = records.map { (address: $0.address, type: $0.type, id: $0.id, prior: $0.attributes) }
             let declared = Dictionary(uniqueKeysWithValues: stack.resources.map { ($0.address, $0) })
@@ -148,8 +155,8 @@ public struct Workspace: Sendable {
         }
         let lookups = try await evaluatedLookups
         var plan = try planner.plan(
-            stack: stack, region: region, records: records, intents: intents, refreshed: refreshed,
-            lineage: snapshot?.lineage, serial: snapshot?.serial ?? 0, lookups: lookups, validated: true)
+            stack: stack, region: region, records: state, intents: intents, refreshed: refreshed,
+            lineage: snapshot?.lineage, serial: snapshot?.serial ?? 0, lookups: lookups, validated: true, scope: scope)
         // Values sealed in the state stay masked in the plan even where the declaration no longer marks them.
         for i in plan.resources.indices {
             guard let paths = sensitive[plan.resources[i].address] else { continue }
@@ -167,12 +174,12 @@ public struct Workspace: Sendable {
     /// of everything in the state), asks `approve`, and applies. Nothing can change the state between the
     /// plan and the apply, so a wait for the lock never makes the plan stale. `approve` sees the plan
     /// first and returns false to apply nothing (no changes, or declined); so does a stop requested
-    /// through `control` before the first operation.
+    /// through `control` before the first operation. `scope` narrows and forces as for `plan`.
     ///
     /// - Returns: The plan, and the report of its apply (nil when nothing was applied).
     public func apply(
         _ stack: Stack, region: String, refresh: Bool = true, destroy: Bool = false, excludeProtected: Bool = false,
-        parallelism: Int = 10,
+        parallelism: Int = 10, scope: PlanScope = PlanScope(),
         lockTimeout: Duration = .zero, command: String, control: ApplyControl = ApplyControl(),
         waiting: (LockInfo) -> Void = { _ in }, approve: (Plan) async throws -> Bool,
         events: @escaping @Sendable (ApplyEvent) -> Void
@@ -180,7 +187,8 @@ public struct Workspace: Sendable {
         if !destroy { try StackValidator.validate(stack, providers: providers) }
         // A destroy of a stack without state has nothing to lock and nothing to do.
         guard let store = try await self.store(for: stack, create: !destroy) else {
-            let plan = try await plan(stack, store: nil, region: region, refresh: refresh, destroy: destroy, refreshParallelism: 32)
+            let plan = try await plan(
+                stack, store: nil, region: region, refresh: refresh, destroy: destroy, refreshParallelism: 32, scope: scope)
             _ = try await approve(plan)
             return (plan, nil)
         }
@@ -188,7 +196,7 @@ public struct Workspace: Sendable {
         return try await underLock(store, command: command, timeout: lockTimeout, control: control, waiting: waiting) {
             let plan = try await plan(
                 stack, store: store, region: region, refresh: refresh, destroy: destroy, excludeProtected: excludeProtected,
-                refreshParallelism: 32)
+                refreshParallelism: 32, scope: scope)
             guard !control.isStopRequested, try await approve(plan), !control.isStopRequested else { return (plan, nil) }
             try await recordRegion(store, region: region)
             let executor = Executor(providers: providers, store: store, codec: try codec(create: true), parallelism: parallelism, command: command)

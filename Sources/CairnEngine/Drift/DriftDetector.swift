@@ -31,16 +31,18 @@ public struct DriftDetector: Sendable {
     ///   - stackTags: sets of tags that mark the stack's resources (its declared tags, its ownership tags);
     ///     resources of the stack's types that carry every tag of one set but are not in the state are
     ///     reported as unmanaged.
+    ///   - discoverUnmanaged: whether to search for unmanaged resources; not when `records` are only part of the
+    ///     state (a targeted check), since the rest would look unmanaged.
     public func check(
         stack: String, environment: String, records: [RecordedResource], ignore: [String: [String]] = [:],
         sensitive: [String: [String]] = [:], stackTags: [[String: String]] = [], managedTypes: Set<String> = [],
-        now: Date = Date()
+        discoverUnmanaged: Bool = true, now: Date = Date()
     ) async throws -> DriftReport {
         let planner = Planner(providers: providers, refreshParallelism: parallelism)
         // The search for unmanaged resources is independent of the reads: it runs alongside them.
-        async let discovered = unmanaged(
-            records: records, stack: stack, environment: environment,
-            stackTags: stackTags, managedTypes: managedTypes)
+        async let discovered =
+            discoverUnmanaged
+            ? unmanaged(records: records, stack: stack, environment: environment, stackTags: stackTags, managedTypes: managedTypes) : []
         let results = await planner.refresh(records.map { ($0.address, $0.type, $0.id, $0.attributes) })
         var drifted: [DriftedResource] = []
         for record in records {

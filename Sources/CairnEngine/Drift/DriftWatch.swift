@@ -128,8 +128,11 @@ public struct DriftWatch: Sendable {
 }
 
 extension Workspace {
-    /// Watches `stack` for drift with `watch` (see `DriftWatch.run(check:events:)`).
-    public func watchDrift(_ stack: Stack, with watch: DriftWatch, events: (DriftWatchEvent) -> Void) async -> DriftWatchOutcome {
-        await watch.run(check: { try await drift(stack) }, events: events)
+    /// Watches `stack` for drift with `watch` (see `DriftWatch.run(check:events:)`), only `targets` and what they
+    /// depend on when there are any.
+    public func watchDrift(
+        _ stack: Stack, targets: [String] = [], with watch: DriftWatch, events: (DriftWatchEvent) -> Void
+    ) async -> DriftWatchOutcome {
+        await watch.run(check: { try await drift(stack, targets: targets) }, events: events)
     }
 }

@@ -4,8 +4,9 @@ import Foundation
 
 extension Workspace {
     /// Checks `stack` for drift and records the run in its state. Takes no lock: it can run while
-    /// a plan or an apply runs.
-    public func drift(_ stack: Stack, now: Date = Date(), parallelism: Int = 32) async throws -> DriftReport {
+    /// a plan or an apply runs. With `targets` (`--target`), only those and what they depend on, without the
+    /// search for unmanaged resources, and the partial run is not recorded.
+    public func drift(_ stack: Stack, targets: [String] = [], now: Date = Date(), parallelism: Int = 32) async throws -> DriftReport {
         guard let store = try await self.store(for: stack, create: false) else {
             throw PlanError(
                 address: stack.name,
@@ -14,8 +15,10 @@ extension Workspace {
             )
         }
         defer { store.close() }
-        let (records, _, sensitive) = try load(store, codec: try codec(create: false))
-        if let region { try checkRegion(store, region: region, records: records) }
+        let (state, _, sensitive) = try load(store, codec: try codec(create: false))
+        if let region { try checkRegion(store, region: region, records: state) }
+        let scope = try PlanScope(targets: targets).resolve(stack: stack, records: state, for: .drift)
+        let records = state.filter { scope.includes($0.address) }
         var ignore: [String: [String]] = [:]
         for resource in stack.resources where !resource.options.ignoreDrift.isEmpty {
             ignore[resource.address] = resource.options.ignoreDrift
@@ -24,7 +27,8 @@ extension Workspace {
             .check(
                 stack: stack.name, environment: stack.environment.name, records: records, ignore: ignore, sensitive: sensitive,
                 stackTags: [stack.tags, Ownership(stack: stack.name, environment: stack.environment.name, state: store.lineage).discoveryTags],
-                managedTypes: Set(stack.resources.map(\.typeName)), now: now)
+                managedTypes: Set(stack.resources.map(\.typeName)), discoverUnmanaged: targets.isEmpty, now: now)
+        guard targets.isEmpty else { return report }
         _ = try await store.recordDriftRun(
             drifted: report.drifted, changed: report.count(.changed), deleted: report.count(.deleted),
             unmanaged: report.count(.unmanaged), reportJSON: report.json.description, checkedAt: now)

@@ -76,6 +76,14 @@ public protocol ResourceProvider: Sendable {
     /// True for resources an account holds at most one of, whose name a declaration cannot choose
     /// (the GitHub Actions OIDC provider): a second stack must share the first's, not rename its own.
     var onePerAccount: Bool { get }
+    /// True for types that hold data a delete loses (a bucket's objects, a repository's images, a log group's
+    /// events, a table's items): a plan that deletes one and creates another of the same type under a new
+    /// address names the likely rename and the `moved(from:to:)` that keeps it. False unless the type says so.
+    var holdsData: Bool { get }
+    /// True for types where the replacement can exist beside the resource it replaces (a task definition's new
+    /// revision, a key whose id AWS chooses): `--replace` then creates the new one first and deletes the old one
+    /// once its dependents have moved on. False (delete, then create: the name is fixed) unless the type says so.
+    var replacementCoexists: Bool { get }
     /// The physical id a create with these attributes will have, recorded in the intent before the
     /// create call so that a crash can be recovered by finding the resource again.
     func physicalID(for attributes: [String: JSON]) -> String?
@@ -98,6 +106,8 @@ extension ResourceProvider {
     public var adoptionProof: AdoptionProof { .none }
     public func forcesReplacement(_ path: String, from old: JSON?, to new: JSON?) -> Bool { false }
     public var onePerAccount: Bool { false }
+    public var holdsData: Bool { false }
+    public var replacementCoexists: Bool { false }
     public func ownershipRead(id: String, prior: [String: JSON]) async throws -> Observed? { try await read(id: id, prior: prior) }
     public func creationDate(id: String) async throws -> Date? { nil }
 }

@@ -9,6 +9,25 @@ public struct StackEnvironment: Sendable, Hashable {
     public func suffixed(_ base: String) -> String { isDefault ? base : "\(base)-\(name)" }
 }
 
+/// A declared rename, Terraform's `moved` block: the resource the state holds at `from` is the one the stack now
+/// declares at `to`. The plan shows it as moved, and apply rewrites the state's address (with a history entry,
+/// no API call) instead of deleting one resource and creating another. Once done it is ignored, so the
+/// declaration can stay; both addresses have the same type (`aws_ecr_repository.old` → `aws_ecr_repository.new`).
+public struct ResourceMove: Sendable, Hashable, CustomStringConvertible {
+    /// The address the state holds the resource at.
+    public let from: String
+    /// The address the stack declares it at now.
+    public let to: String
+
+    public init(from: String, to: String) {
+        self.from = from
+        self.to = to
+    }
+
+    /// `moved(from: "…", to: "…")`, as a stack declares it.
+    public var description: String { "moved(from: \"\(from)\", to: \"\(to)\")" }
+}
+
 /// A stack instantiated for one environment: its resources and declared outputs.
 public struct Stack: Sendable {
     public let name: String
@@ -21,10 +40,13 @@ public struct Stack: Sendable {
     /// Tags that every taggable resource of the stack carries (a resource's own tags add to them and win
     /// on the same key); drift reports other resources carrying them as unmanaged.
     public let tags: [String: String]
+    /// Declared renames (`StackDefinition.moved(from:to:)`), in the order declared.
+    public let moves: [ResourceMove]
 
     public init(
         name: String, region: String?, environment: StackEnvironment,
-        resources: [any ResourceDeclaration], outputs: [String: Value] = [:], tags: [String: String] = [:]
+        resources: [any ResourceDeclaration], outputs: [String: Value] = [:], tags: [String: String] = [:],
+        moves: [ResourceMove] = []
     ) {
         self.name = name
         self.region = region
@@ -32,6 +54,7 @@ public struct Stack: Sendable {
         self.resources = resources
         self.outputs = outputs
         self.tags = tags
+        self.moves = moves
     }
 }
 
@@ -46,6 +69,8 @@ public struct StackDefinition: Sendable {
     public let variables: [VariableDeclaration]
     /// Where the stack's state lives unless `--backend` or `CAIRN_BACKEND` says otherwise.
     public let backend: StateBackend
+    /// Declared renames, in the order declared (see `moved(from:to:)`).
+    public private(set) var moves: [ResourceMove] = []
     private let build: @Sendable (StackEnvironment, VariableValues) -> (resources: [any ResourceDeclaration], outputs: [String: Value])
     private let tags: @Sendable (StackEnvironment) -> [String: String]
 
@@ -80,6 +105,20 @@ public struct StackDefinition: Sendable {
         self.build = build
     }
 
+    /// The stack with a declared rename: the resource the state holds at `from` is now declared at `to`, as
+    /// Terraform's `moved` block says. Apply rewrites the state (no API call) and keeps the resource instead of
+    /// deleting and re-creating it; the declaration can stay once done.
+    ///
+    /// ```swift
+    /// let myInfra = StackDefinition(name: "my-infra", summary: "…", region: "eu-north-1") { env in … }
+    ///     .moved(from: "aws_ecr_repository.app", to: "aws_ecr_repository.images")
+    /// ```
+    public func moved(from: String, to: String) -> StackDefinition {
+        var copy = self
+        copy.moves.append(ResourceMove(from: from, to: to))
+        return copy
+    }
+
     /// The stack's resources and outputs in `environment`, with its variables' defaults (placeholders
     /// for required ones): for looking at a stack, never for applying it.
     public func instantiate(_ environment: StackEnvironment = StackEnvironment()) -> Stack {
@@ -89,7 +128,7 @@ public struct StackDefinition: Sendable {
         let built = build(environment, values)
         return Stack(
             name: name, region: region, environment: environment, resources: built.resources, outputs: built.outputs,
-            tags: tags(environment))
+            tags: tags(environment), moves: moves)
     }
 
     /// The stack's resources and outputs in `environment` with `variables`. Throws, naming the
@@ -106,6 +145,6 @@ public struct StackDefinition: Sendable {
         if let problem = values.readProblems.first { throw VariableError(problem) }
         return Stack(
             name: name, region: region, environment: environment, resources: built.resources, outputs: built.outputs,
-            tags: tags(environment))
+            tags: tags(environment), moves: moves)
     }
 }

@@ -3,6 +3,8 @@ import CairnJSON
 /// What the executor will do to one resource.
 public enum Action: String, Sendable, Hashable, CaseIterable {
     case create, update, replace, delete
+    /// A declared rename with nothing else to change: the state's address is rewritten, AWS is not called.
+    case move
     case noop = "no-op"
 
     /// Terraform's symbols.
@@ -12,7 +14,7 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
         case .update: return "~"
         case .replace: return "-/+"
         case .delete: return "-"
-        case .noop: return " "
+        case .move, .noop: return " "
         }
     }
 }
@@ -62,6 +64,15 @@ public struct ResourceChange: Sendable, Hashable {
     public var outputs: [String: JSON]?
     /// A look-up evaluated at plan time: nothing to apply, outputs only.
     public var isLookup: Bool = false
+    /// The address the state holds it at, when a declared move (`moved(from:to:)`) renames it: apply rewrites the
+    /// state's address first, with no API call, then makes whatever `action` says at the new one.
+    public var movedFrom: String?
+    /// The replace was asked for (`--replace`), not forced by a change.
+    public var replaceRequested: Bool = false
+    /// A replace that creates the new resource first and deletes the old one once everything depending on it
+    /// has moved on (Terraform's create_before_destroy): for types where two can exist side by side. Otherwise a
+    /// replace deletes first, since the name is fixed.
+    public var createBeforeDestroy: Bool = false
 
     public init(
         address: String, type: String, action: Action, id: String? = nil, reason: String? = nil,
@@ -98,6 +109,11 @@ public struct Plan: Sendable, Hashable {
     /// The stack's declared outputs, possibly with unknown markers.
     public var outputs: [String: JSON]
     public var sensitiveOutputs: [String]
+    /// The addresses asked for with `--target`; empty when the plan covers the whole stack. A targeted plan holds
+    /// only those, what they depend on (a destroy: what depends on them), and the declared moves among them.
+    public var targets: [String] = []
+    /// What the plan wants the reader to know before applying it: targeting in effect, a likely undeclared rename.
+    public var warnings: [String] = []
 
     public init(
         stack: String, environment: String, region: String, lineage: String?, serial: Int, mode: String = "apply",
@@ -120,8 +136,13 @@ public struct Plan: Sendable, Hashable {
     /// Whether applying it would change anything.
     public var hasChanges: Bool { resources.contains { $0.action != .noop } }
 
-    /// `N to create, N to update, N to replace, N to delete.`
+    /// Resources a declared move renames (whatever else their change does).
+    public var moveCount: Int { resources.reduce(0) { $0 + ($1.movedFrom == nil ? 0 : 1) } }
+
+    /// `N to create, N to update, N to replace, N to delete.`, and `N to move` when a declared move applies.
     public var summary: String {
-        "\(count(.create)) to create, \(count(.update)) to update, \(count(.replace)) to replace, \(count(.delete)) to delete."
+        let moves = moveCount == 0 ? "" : ", \(moveCount) to move"
+        return
+            "\(count(.create)) to create, \(count(.update)) to update, \(count(.replace)) to replace, \(count(.delete)) to delete\(moves)."
     }
 }

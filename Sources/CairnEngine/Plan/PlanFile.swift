@@ -41,6 +41,9 @@ extension Plan {
             if let id = change.id { object["id"] = .string(id) }
             if let reason = change.reason { object["reason"] = .string(reason) }
             if change.adopt { object["adopt"] = true }
+            if let movedFrom = change.movedFrom { object["movedFrom"] = .string(movedFrom) }
+            if change.replaceRequested { object["replaceRequested"] = true }
+            if change.createBeforeDestroy { object["createBeforeDestroy"] = true }
             if let codec {
                 func seal(_ values: [String: JSON], _ paths: [String]) throws -> JSON {
                     try JSON(parsing: codec.encode(values, sensitivePaths: paths, address: change.address))
@@ -68,10 +71,12 @@ extension Plan {
             "resources": .array(resources), "outputs": .object(outputs),
             "summary": [
                 "create": .int(count(.create)), "update": .int(count(.update)), "replace": .int(count(.replace)),
-                "delete": .int(count(.delete)), "noop": .int(count(.noop)),
+                "delete": .int(count(.delete)), "move": .int(moveCount), "noop": .int(count(.noop)),
             ],
             "hasChanges": .bool(hasChanges),
         ]
+        if !targets.isEmpty { object["targets"] = .array(targets.map { .string($0) }) }
+        if !warnings.isEmpty { object["warnings"] = .array(warnings.map { .string($0) }) }
         object["lineage"] = lineage.map { .string($0) } ?? .null
         if includeSensitive { object["sensitiveOutputs"] = .array(sensitiveOutputs.map { .string($0) }) }
         return .object(object)
@@ -129,6 +134,9 @@ extension Plan {
                 sensitivePaths: item["sensitivePaths"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                 dependencies: item["dependencies"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             change.adopt = item["adopt"]?.boolValue ?? false
+            change.movedFrom = item["movedFrom"]?.stringValue
+            change.replaceRequested = item["replaceRequested"]?.boolValue ?? false
+            change.createBeforeDestroy = item["createBeforeDestroy"]?.boolValue ?? false
             change.outputs = try open("outputs")
             change.isLookup = item["lookup"]?.boolValue ?? false
             change.changes = (item["changes"]?.arrayValue ?? []).map { entry in
@@ -148,6 +156,8 @@ extension Plan {
             mode: json["mode"]?.stringValue ?? "apply", resources: resources,
             outputs: try codec.decode((json["outputs"] ?? [:]).description, address: "outputs").attributes,
             sensitiveOutputs: json["sensitiveOutputs"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        targets = json["targets"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        warnings = json["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 
     /// Refuses a saved plan made against another state than `current` (lineage and serial).

@@ -106,6 +106,8 @@ public struct Planner: Sendable {
     ///     of the planned name of every other create (which must not exist yet); nil with `--refresh=false`.
     ///   - lookups: the outputs of the stack's look-ups, evaluated beforehand (see `evaluateLookups`).
     ///   - validated: the caller has just validated `stack` with `StackValidator.validate`.
+    ///   - scope: what the plan covers and replaces, resolved from `records` (`PlanScope.resolve`), with the keys of
+    ///     `refreshed` and `intents` after its moves; nil for the whole stack (with its declared moves).
     ///
     /// Every taggable resource gets `stack.tags` (its own tags win on a shared key) and the ownership
     /// tags of `stack` and the state `lineage`. A live resource
@@ -113,10 +115,12 @@ public struct Planner: Sendable {
     public func plan(
         stack: Stack, region: String, records: [RecordedResource], intents: [String: PendingCreate],
         refreshed: RefreshResults?, lineage: String?, serial: Int, lookups: [String: [String: JSON]] = [:],
-        validated: Bool = false
+        validated: Bool = false, scope: PlanScope.Resolved? = nil
     ) throws -> Plan {
         let ownership = Ownership(stack: stack.name, environment: stack.environment.name, state: lineage)
         if !validated { try StackValidator.validate(stack, providers: providers) }
+        let scope = try scope ?? PlanScope().resolve(stack: stack, records: records)
+        let records = scope.records
         // Declarations build their attributes on every access: each is built once here.
         let declaredAttributes = stack.resources.map(\.attributes)
         let graph = StackValidator.dependencyGraph(stack, attributes: declaredAttributes)
@@ -129,10 +133,18 @@ public struct Planner: Sendable {
         var knownOutputs: [String: [String: JSON]] = [:]
 
         for address in order {
+            guard scope.includes(address) else {
+                // Outside the targets: left as recorded, its outputs known for the stack's outputs.
+                if let record = recorded[address] { knownOutputs[address] = record.outputs }
+                continue
+            }
             let (resource, attributes) = declared[address]!
             let dependencies = StackValidator.dependencies(of: resource, attributes: attributes).sorted()
             let provider = providers[resource.typeName]!
             if provider is any LookupProvider {
+                if scope.replace.contains(address) {
+                    throw PlanError(address: address, message: "is a look-up, read afresh at every plan: --replace has nothing to replace.")
+                }
                 guard let outputs = lookups[address] else {
                     throw PlanError(address: address, message: "this look-up was not evaluated; plan again.")
                 }
@@ -233,6 +245,14 @@ public struct Planner: Sendable {
                     break
                 }
             } else if case .success(let live?)? = refreshed?[address] {
+                if let other = records.first(where: { $0.type == resource.typeName && $0.id == live.id && declared[$0.address] == nil }) {
+                    // Taking it here would delete it there: the declaration renamed the address, not the resource.
+                    throw PlanError(
+                        address: address,
+                        message:
+                            "its name \(live.id) is the resource the state holds at \(other.address), which the stack no longer declares, so this plan would take it here and delete it there: \(Self.renameHint(from: other.address, to: address)), or move it with `cairn state mv \(stack.name) \(other.address) \(address)`."
+                    )
+                }
                 if let owner = Ownership.owner(of: live.attributes), ownership.state != nil, !ownership.isForeign(owner) {
                     // This state's own tag, with no record or intent: a create whose answer was lost (AWS created it,
                     // the retry was refused as a duplicate).
@@ -267,6 +287,9 @@ public struct Planner: Sendable {
                 } else {
                     change.action = .update
                 }
+                if scope.replace.contains(address) {
+                    try requestReplace(&change, resource: resource, provider: provider)
+                }
                 // An update that makes a new physical resource (a task definition revision) changes its outputs:
                 // they stay unknown, so that dependents move to the new one.
                 let supersedes = change.action == .update && provider is any SupersededCleanup
@@ -276,6 +299,10 @@ public struct Planner: Sendable {
                 }
             } else {
                 change.changes = AttributeDiff.changes(from: [:], to: desired, sensitivePaths: sensitive)
+            }
+            if let old = scope.movedFrom[address] {
+                change.movedFrom = old
+                if change.action == .noop { change.action = .move }
             }
             if change.action == .replace, resource.options.preventDestroy {
                 let forcing = change.changes.filter(\.forcesReplacement).map(\.path).joined(separator: ", ")
@@ -287,34 +314,90 @@ public struct Planner: Sendable {
         }
 
         // Recorded but no longer declared: delete, dependents first.
-        let removed = records.filter { declared[$0.address] == nil }
+        let removed = records.filter { declared[$0.address] == nil && scope.includes($0.address) }
         for record in removed {
             var change = ResourceChange(
                 address: record.address, type: record.type, action: .delete, id: record.id,
                 prior: record.attributes, dependencies: record.dependencies)
             change.outputs = record.outputs
+            if PlanScope.isDeposed(record.address) { change.reason = "the old one a create-before-destroy replacement left" }
             if case .success(nil)? = refreshed?[record.address] { change.reason = "already deleted outside Cairn" }
             changes.append(change)
         }
+        var warnings = scope.warnings
+        warnings += hintRenames(&changes)
 
         var outputs: [String: JSON] = [:]
         var sensitiveOutputs = Set<String>()
         for (name, value) in stack.outputs {
             outputs[name] = value.resolve(path: name, sensitivePaths: &sensitiveOutputs) { knownOutputs[$0.address]?[$0.output] }
         }
-        return Plan(
+        var plan = Plan(
             stack: stack.name, environment: stack.environment.name, region: region, lineage: lineage, serial: serial,
             resources: changes, outputs: outputs, sensitiveOutputs: sensitiveOutputs.sorted())
+        plan.targets = scope.targets
+        plan.warnings = warnings
+        return plan
+    }
+
+    /// Makes `change` the replace `--replace` asked for: create-before-destroy where the type lets two exist side by
+    /// side, destroy-then-create otherwise. A resource that does not exist yet is simply created.
+    private func requestReplace(_ change: inout ResourceChange, resource: any ResourceDeclaration, provider: any ResourceProvider) throws {
+        guard change.id != nil else { return }
+        if resource.options.preventDestroy {
+            throw PlanError(
+                address: change.address,
+                message:
+                    "has preventDestroy, so --replace cannot delete it: remove preventDestroy from its declaration first if you really mean to replace it."
+            )
+        }
+        change.action = .replace
+        change.replaceRequested = true
+        change.createBeforeDestroy = provider.replacementCoexists
+    }
+
+    /// `add moved(from: "OLD", to: "NEW") to the stack to keep it`, the hint for a rename the stack did not declare.
+    static func renameHint(from old: String, to new: String) -> String {
+        "looks like a rename of \(old) to \(new): add \(ResourceMove(from: old, to: new)) to the stack to keep it"
+    }
+
+    /// Names the likely renames among `changes`: a resource of a type that holds data deleted at one address while
+    /// another of its type, which it could become without a replacement, is created at a new one, without a
+    /// declared move. Where several could, the one with its name. The hint goes on the delete, and is returned as
+    /// warnings.
+    private func hintRenames(_ changes: inout [ResourceChange]) -> [String] {
+        var warnings: [String] = []
+        for index in changes.indices {
+            let deleted = changes[index]
+            guard deleted.action == .delete, !PlanScope.isDeposed(deleted.address), let provider = providers[deleted.type], provider.holdsData,
+                let prior = deleted.prior
+            else { continue }
+            let candidates = changes.filter { created in
+                guard created.action == .create, !created.adopt, created.type == deleted.type, let desired = created.desired else { return false }
+                // A move keeps it only if nothing would then replace it.
+                return !AttributeDiff.changes(from: prior, to: desired, replaceOnChange: provider.replaceOnChange).contains {
+                    $0.forcesReplacement || provider.forcesReplacement($0.path, from: $0.old, to: $0.new)
+                }
+            }
+            let named = candidates.first { $0.desired.flatMap(provider.physicalID(for:)) == deleted.id }
+            guard let created = named ?? (candidates.count == 1 ? candidates.first : nil) else { continue }
+            let hint = Self.renameHint(from: deleted.address, to: created.address)
+            changes[index].reason = [deleted.reason, hint].compactMap { $0 }.joined(separator: "; ")
+            warnings.append("\(deleted.address) (\(deleted.id ?? deleted.type)) would be deleted, and what it holds lost: \(hint).")
+        }
+        return warnings
     }
 
     /// The plan that deletes everything in the state. Stops, naming them, if any declared resource has
     /// `preventDestroy`, or if a live read (`refreshed`) says a resource belongs to another state.
     /// With `excludeProtected` (Pulumi's `destroy --exclude-protected`) it deletes the rest instead, and
-    /// keeps the protected resources and what they depend on, as no-ops saying why.
+    /// keeps the protected resources and what they depend on, as no-ops saying why. With a targeted `scope`
+    /// (resolved for `.destroy`), only the targets and what depends on them.
     public func destroyPlan(
         stack: Stack, region: String, records: [RecordedResource], lineage: String?, serial: Int,
-        refreshed: RefreshResults? = nil, excludeProtected: Bool = false
+        refreshed: RefreshResults? = nil, excludeProtected: Bool = false, scope: PlanScope.Resolved? = nil
     ) throws -> Plan {
+        let records = records.filter { scope?.includes($0.address) ?? true }
         let declared = Dictionary(stack.resources.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
         let protected = records.filter { declared[$0.address]?.options.preventDestroy == true }.map(\.address)
         if !protected.isEmpty && !excludeProtected {
@@ -361,9 +444,12 @@ public struct Planner: Sendable {
             }
             return change
         }
-        return Plan(
+        var plan = Plan(
             stack: stack.name, environment: stack.environment.name, region: region, lineage: lineage, serial: serial,
             mode: "destroy", resources: changes)
+        plan.targets = scope?.targets ?? []
+        plan.warnings = scope?.warnings ?? []
+        return plan
     }
 
     /// Evaluates the stack's look-ups in dependency order. A look-up may refer only to other look-ups,

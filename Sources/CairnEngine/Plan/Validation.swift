@@ -86,6 +86,7 @@ public enum StackValidator {
                         message: "refers to \(reference.address), which is not in the stack."))
             }
         }
+        issues += moveIssues(stack, declared: addresses)
         if issues.isEmpty, let cycle = dependencyGraph(stack, attributes: declaredAttributes).findCycle() {
             issues.append(
                 ValidationIssue(
@@ -95,6 +96,34 @@ public enum StackValidator {
                 ))
         }
         if !issues.isEmpty { throw StackValidationError(stack: stack.name, issues: issues) }
+    }
+
+    /// What is wrong with the stack's declared moves on their own: addresses that are not `TYPE.NAME`, a move
+    /// across types (a move keeps the resource, whose type cannot change), a source still declared, a source moved twice.
+    static func moveIssues(_ stack: Stack, declared: [String: Int]) -> [ValidationIssue] {
+        var issues: [ValidationIssue] = []
+        var sources = Set<String>()
+        func type(of address: String) -> Substring? {
+            let parts = address.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+            return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty ? parts[0] : nil
+        }
+        for move in stack.moves {
+            func issue(_ message: String) { issues.append(ValidationIssue(address: stack.name, attribute: move.description, message: message)) }
+            guard let from = type(of: move.from), let to = type(of: move.to) else {
+                issue("both addresses must be resource addresses, TYPE.NAME (aws_s3_bucket.artifacts).")
+                continue
+            }
+            if from != to {
+                issue("moves a \(from) to an address of another type (\(to)): a move keeps the resource, so both addresses must have type \(from).")
+            } else if move.from == move.to {
+                issue("moves a resource onto its own address: remove the move.")
+            }
+            if declared[move.from] != nil {
+                issue("\(move.from) is still declared: a move renames it, so remove its old declaration (or the move).")
+            }
+            if !sources.insert(move.from).inserted { issue("moves \(move.from) a second time: keep one move per address.") }
+        }
+        return issues
     }
 
     /// The declared resources and their dependency edges.

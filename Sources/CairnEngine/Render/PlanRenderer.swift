@@ -20,7 +20,7 @@ public struct Style: Sendable {
         case .update: return yellow(text)
         case .replace: return magenta(text)
         case .delete: return red(text)
-        case .noop: return text
+        case .move, .noop: return text
         }
     }
 }
@@ -35,17 +35,28 @@ public struct PlanRenderer: Sendable {
         var lines: [String] = []
         let changed = plan.resources.filter { $0.action != .noop || $0.adopt }
         if changed.isEmpty {
-            lines.append(style.green("No changes.") + " The stack '\(plan.stack)' (\(plan.environment)) matches its declaration and AWS.")
+            let scope = plan.targets.isEmpty ? "" : " (as far as the targets go)"
+            lines.append(
+                style.green("No changes.") + " The stack '\(plan.stack)' (\(plan.environment)) matches its declaration and AWS\(scope).")
+            lines += renderWarnings(plan)
             return lines.joined(separator: "\n")
         }
         lines.append("Cairn will perform the following actions on '\(plan.stack)' (\(plan.environment), \(plan.region)):")
         lines.append("")
         for change in changed {
-            var header = "  \(style.action(change.action, change.action.symbol)) \(style.bold(change.address))"
-            var notes = [describe(change.action)]
+            let moved = change.movedFrom.map { "# \($0) has moved to \(change.address)" }
+            if change.action == .move, let moved {
+                // Terraform's line for a rename with nothing else to do: no symbol, the state alone changes.
+                lines.append("    " + style.bold(moved) + style.dim("  (state only, no API call)"))
+                continue
+            }
+            let symbol = change.createBeforeDestroy ? "+/-" : change.action.symbol
+            var header = "  \(style.action(change.action, symbol)) \(style.bold(change.address))"
+            var notes = [describe(change)]
             if let reason = change.reason { notes.append(reason) }
             header += style.dim("  (" + notes.joined(separator: ", ") + ")")
             lines.append(header)
+            if let moved { lines.append("      " + style.dim(moved)) }
             let attributes = change.action == .delete ? [] : change.changes
             for attribute in attributes {
                 lines.append("      " + renderAttribute(attribute, action: change.action))
@@ -53,15 +64,25 @@ public struct PlanRenderer: Sendable {
         }
         lines.append("")
         lines.append(style.bold("Plan:") + " " + plan.summary)
+        lines += renderWarnings(plan)
         return lines.joined(separator: "\n")
     }
 
-    private func describe(_ action: Action) -> String {
-        switch action {
+    /// The plan's warnings, each as Terraform shows one: `Warning: …`, after the plan.
+    public func renderWarnings(_ plan: Plan) -> [String] {
+        plan.warnings.flatMap { ["", style.yellow(style.bold("Warning:")) + " " + $0] }
+    }
+
+    private func describe(_ change: ResourceChange) -> String {
+        switch change.action {
         case .create: return "create"
         case .update: return "update in place"
+        case .replace where change.createBeforeDestroy:
+            return "must be replaced, as requested: create the new one, then destroy the old one, since both can exist at once"
+        case .replace where change.replaceRequested: return "must be replaced, as requested: destroy then create, because its name is fixed"
         case .replace: return "replace: delete, then create"
         case .delete: return "delete"
+        case .move: return "moved"
         case .noop: return "no changes"
         }
     }

@@ -42,20 +42,9 @@ extension Workspace {
                     address: destination,
                     message: "the state already holds a resource there: forget it first (`cairn state rm`), or move to another address.")
             }
-            let codec = try codec(create: false)
-            let (attributes, sensitive) = try codec.decode(record.attributes, address: source)
-            let moved = ResourceRecord(
-                address: destination, type: record.type, physicalID: record.physicalID,
-                attributes: try codec.encode(attributes, sensitivePaths: sensitive, address: destination), outputs: record.outputs,
-                dependencies: record.dependencies, createdAt: record.createdAt)
-            var changes: [Change] = [.forget(source), .import(moved)]
-            for dependent in try store.resources() where dependent.dependencies.contains(source) {
-                var renamed = dependent
-                renamed.dependencies = dependent.dependencies.map { $0 == source ? destination : $0 }
-                changes.append(.update(renamed))
-            }
+            let (changes, moved) = try StateMoves.changes(moving: [(source, destination)], in: store.resources(), codec: codec(create: false))
             try await store.commit(changes, command: command)
-            return moved
+            return moved[0]
         }
     }
 
@@ -75,5 +64,40 @@ extension Workspace {
             address: address,
             message:
                 "the state of '\(stack.name)' (\(stack.environment.name)) holds nothing at this address: see `cairn state list \(stack.name)`.")
+    }
+}
+
+/// Moving records to other addresses in the state, for `cairn state mv`, declared moves and create-before-destroy
+/// replacements: no API call.
+enum StateMoves {
+    /// The changes that move each record at `from` to `to`, to commit at once: its sealed values sealed anew for
+    /// the new address (they are bound to it), and, with `renamingDependents`, every dependency on it renamed. The
+    /// history records each as a forget and an import, with the physical id.
+    ///
+    /// - Returns: the changes, and the records at their new addresses in the order of `moves`.
+    static func changes(
+        moving moves: [(from: String, to: String)], in records: [ResourceRecord], codec: StateCodec, renamingDependents: Bool = true
+    ) throws -> (changes: [Change], moved: [ResourceRecord]) {
+        let byAddress = Dictionary(records.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+        let renames = renamingDependents ? Dictionary(moves.map { ($0.from, $0.to) }, uniquingKeysWith: { a, _ in a }) : [:]
+        var moved: [ResourceRecord] = []
+        for (source, destination) in moves {
+            guard let record = byAddress[source] else {
+                throw PlanError(address: source, message: "the state holds nothing at this address any more: make a new plan.")
+            }
+            let (attributes, sensitive) = try codec.decode(record.attributes, address: source)
+            moved.append(
+                ResourceRecord(
+                    address: destination, type: record.type, physicalID: record.physicalID,
+                    attributes: try codec.encode(attributes, sensitivePaths: sensitive, address: destination), outputs: record.outputs,
+                    dependencies: record.dependencies.map { renames[$0] ?? $0 }, createdAt: record.createdAt))
+        }
+        var changes = moves.map { Change.forget($0.from) } + moved.map { Change.import($0) }
+        for record in records where renames[record.address] == nil && record.dependencies.contains(where: { renames[$0] != nil }) {
+            var renamed = record
+            renamed.dependencies = record.dependencies.map { renames[$0] ?? $0 }
+            changes.append(.update(renamed))
+        }
+        return (changes, moved)
     }
 }

@@ -113,6 +113,8 @@ struct CodeCommitRepositoryProvider: ResourceProvider {
     let typeName = CodeCommitRepository.typeName
     /// Adoption proof: the ownership tags; CreateRepository takes the tags.
     let adoptionProof = AdoptionProof.ownershipTags
+    // A delete loses its commits: a plan names an undeclared rename of it.
+    let holdsData = true
     let replaceOnChange: Set<String> = ["name"]
 
     /// CodeCommit's answer for a repository that does not exist.

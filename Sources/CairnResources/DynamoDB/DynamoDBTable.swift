@@ -207,6 +207,8 @@ struct DynamoDBTableProvider: ResourceProvider {
     let typeName = DynamoDBTable.typeName
     /// Adoption proof: the ownership tags; CreateTable takes the tags.
     let adoptionProof = AdoptionProof.ownershipTags
+    // A delete loses its items: a plan names an undeclared rename of it.
+    let holdsData = true
     let replaceOnChange: Set<String> = ["name", "attributeDefinitions", "hashKey", "rangeKey"]
 
     /// DynamoDB's answers for a table that does not exist.

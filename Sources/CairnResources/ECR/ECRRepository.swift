@@ -285,6 +285,8 @@ struct ECRRepositoryProvider: ResourceProvider {
     let typeName = ECRRepository.typeName
     /// Adoption proof: the ownership tags; CreateRepository takes the tags.
     let adoptionProof = AdoptionProof.ownershipTags
+    // A delete loses its images: a plan names an undeclared rename of it.
+    let holdsData = true
     let replaceOnChange: Set<String> = ["name", "encryption"]
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }

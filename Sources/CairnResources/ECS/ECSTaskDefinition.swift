@@ -423,6 +423,8 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
     let typeName = ECSTaskDefinition.typeName
     /// Adoption proof: the ownership tags; RegisterTaskDefinition takes the tags.
     let adoptionProof = AdoptionProof.ownershipTags
+    // Registering makes a new revision beside the old one, deregistered once its services moved on.
+    let replacementCoexists = true
     let replaceOnChange: Set<String> = []
 
     /// The family: reading it finds the latest active revision, so that an interrupted registration is adopted.

@@ -100,6 +100,10 @@ struct KMSKeyProvider: UnnamedCreateRecovery {
     let typeName = KMSKey.typeName
     /// Adoption proof: the ownership tags; CreateKey takes the tags.
     let adoptionProof = AdoptionProof.ownershipTags
+    // A delete loses what it encrypted (nothing can decrypt it once the key is gone): a plan names an undeclared rename.
+    let holdsData = true
+    // AWS chooses the key id: a replacement can exist beside the old key, which goes once its alias moved on.
+    let replacementCoexists = true
     let replaceOnChange: Set<String> = []
     let localAttributes: Set<String> = ["deletionWindowInDays"]
 

@@ -105,6 +105,8 @@ struct LogGroupProvider: ResourceProvider {
     let typeName = LogGroup.typeName
     /// Adoption proof: the ownership tags; CreateLogGroup takes the tags.
     let adoptionProof = AdoptionProof.ownershipTags
+    // A delete loses its log events: a plan names an undeclared rename of it.
+    let holdsData = true
     let replaceOnChange: Set<String> = ["name", "logGroupClass"]
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }

@@ -288,6 +288,8 @@ struct S3BucketProvider: ResourceProvider {
     let typeName = S3Bucket.typeName
     /// Adoption proof: the ownership tags, else the creation time; the tags go on with PutBucketTagging after CreateBucket, which an interruption can cut off; then the bucket's CreationDate (ListBuckets) must be after the intent.
     let adoptionProof = AdoptionProof.ownershipTagsOrCreationTime
+    // A delete loses its objects: a plan names an undeclared rename of it.
+    let holdsData = true
     let replaceOnChange: Set<String> = ["name"]
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("name") }

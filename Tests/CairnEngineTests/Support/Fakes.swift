@@ -52,6 +52,8 @@ struct FakeProvider: ResourceProvider {
     let cloud: FakeCloud
     let replaceOnChange: Set<String> = ["name", "kind"]
     var adoptionProof = AdoptionProof.ownershipTags
+    /// As a bucket or a repository: a plan names an undeclared rename of it.
+    var holdsData = false
 
     func physicalID(for attributes: [String: JSON]) -> String? { attributes["name"]?.stringValue }
 
@@ -158,11 +160,25 @@ func temporaryDirectory() -> URL {
     return url
 }
 
-/// A workspace over a fake cloud, in a fresh state directory, with a fixed key.
-func makeWorkspace(_ cloud: FakeCloud) -> Workspace {
+/// A workspace over a fake cloud, in a fresh state directory, with a fixed key; `providers` beside `fake_thing`'s.
+func makeWorkspace(_ cloud: FakeCloud, holdsData: Bool = false, providers: [any ResourceProvider] = []) -> Workspace {
     Workspace(
-        stateDir: temporaryDirectory(), providers: ProviderRegistry([FakeProvider(typeName: FakeResource.typeName, cloud: cloud)]),
+        stateDir: temporaryDirectory(),
+        providers: ProviderRegistry([FakeProvider(typeName: FakeResource.typeName, cloud: cloud, holdsData: holdsData)] + providers),
         environment: ["CAIRN_STATE_KEY": "test passphrase"])
+}
+
+/// Plans `stack` in `scope` and applies the plan.
+func planAndApply(_ workspace: Workspace, _ stack: Stack, scope: PlanScope = PlanScope()) async throws -> ApplyReport {
+    try await workspace.apply(try await workspace.plan(stack, region: "us-east-1", scope: scope), stack: stack, command: "apply") { _ in }
+}
+
+/// The error `body` throws, as the CLI prints it; `no error` when it throws none.
+func failureMessage(_ body: () async throws -> Void) async -> String {
+    do {
+        try await body()
+        return "no error"
+    } catch { return "\(error)" }
 }
 
 /// Events collected during an apply.
