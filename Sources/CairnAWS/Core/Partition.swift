@@ -1,3 +1,4 @@
+import CairnJSON
 import Foundation
 
 /// One of AWS's partitions (`aws`, `aws-cn`, `aws-us-gov`, …) as botocore's endpoint data describes
@@ -33,7 +34,7 @@ public struct AWSPartition: Sendable, Hashable {
     public static func problem(with region: String) -> String? {
         if all.contains(where: { $0.regions.contains(region) }) { return nil }
         let listed = all.flatMap(\.regions)
-        let near = listed.filter { editDistance($0, region) <= 2 }.sorted()
+        let near = listed.filter { $0.editDistance(to: region) <= 2 }.sorted()
         let hint = near.isEmpty ? "" : " (did you mean \(near.joined(separator: " or "))?)"
         if let partition = all.first(where: { region.range(of: $0.regionPattern, options: .regularExpression) != nil }) {
             return "is not one of the \(partition.name) partition's regions in this build's endpoint data\(hint)"
@@ -54,19 +55,4 @@ public struct GlobalEndpoint: Sendable, Hashable {
         self.hostname = hostname
         self.signingRegion = signingRegion
     }
-}
-
-/// Levenshtein distance, for "did you mean" hints on short names.
-private func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a)
-    let b = Array(b)
-    var previous = Array(0...b.count)
-    for i in 1...max(a.count, 1) where !a.isEmpty {
-        var current = [i] + Array(repeating: 0, count: b.count)
-        for j in 1...max(b.count, 1) where !b.isEmpty {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        previous = current
-    }
-    return a.isEmpty ? b.count : previous[b.count]
 }
