@@ -197,9 +197,9 @@ import Testing
             role = iam.create_role(RoleName="\(name)", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
             action = lambda stage, provider, owner, config, out: {"name": stage, "actions": [{"name": stage, "actionTypeId": {"category": stage, "owner": owner,
                 "provider": provider, "version": "1"}, "configuration": config, "outputArtifacts": out, "inputArtifacts": [] if out else [{"name": "src"}]}]}
-            pipelines.create_pipeline(pipeline={"name": "\(name)", "roleArn": role, "artifactStore": {"type": "S3", "location": "b"}, "stages": [
-                action("Source", "S3", "AWS", {"S3Bucket": "b", "S3ObjectKey": "k"}, [{"name": "src"}]),
-                action("Build", "CodeBuild", "AWS", {"ProjectName": "p"}, [])]})
+            pipelines.create_pipeline(pipeline={"name": "\(name)", "roleArn": role, "artifactStore": {"type": "S3", "location": "artifacts"}, "stages": [
+                action("Source", "S3", "AWS", {"S3Bucket": "artifacts", "S3ObjectKey": "k"}, [{"name": "src"}]),
+                action("Build", "CodeBuild", "AWS", {"ProjectName": "project"}, [])]})
             pipelines.meta.events.register("before-parse.codepipeline", keep)
             pipelines.get_pipeline(name="\(name)")
             created = raw["body"]["metadata"]["created"]
