@@ -88,12 +88,16 @@ extension Workspace {
         var claimed = Set(map.entries.keys)
 
         var records: [String: RecordedResource] = [:]
+        var lineage: String?
         if let store = try self.store(for: stack, create: false) {
             defer { store.close() }
             let loaded = try load(store, codec: codec(create: false)).records
             try checkRegion(store, region: region, records: loaded)
             records = Dictionary(uniqueKeysWithValues: loaded.map { ($0.address, $0) })
+            lineage = store.lineage
         }
+        // Before this state exists, any owner is another state.
+        let existingOwnership = Ownership(stack: stack.name, environment: stack.environment.name, state: lineage)
 
         var known = try await Planner(providers: providers).evaluateLookups(stack)
         var declaredPerType: [String: Int] = [:]
@@ -138,6 +142,13 @@ extension Workspace {
                 )
             }
             known[address] = live.outputs
+            if let owner = Ownership.owner(of: live.attributes), existingOwnership.isForeign(owner), !takeOwnership {
+                throw PlanError(
+                    address: address,
+                    message:
+                        "\(live.id) (Terraform's \(instance.address)) belongs to \(owner), so nothing was imported: manage it from that state, leave it out with --map, or move it here deliberately with --take-ownership."
+                )
+            }
             if let record = records[address], !(takeOwnership && record.id == live.id) {
                 guard record.id == live.id else {
                     throw PlanError(
@@ -167,6 +178,7 @@ extension Workspace {
                 "no resource in \(terraform.path) matches a declaration of \(stack.name) by type and name, so nothing was imported: check the stack and --env, or pair them with --map FILE ({\"TERRAFORM_ADDRESS\": \"CAIRN_ADDRESS\"})."
             )
         }
+        report.imported.sort { $0.address < $1.address }
         if matches.isEmpty { return report }
 
         guard let store = try self.store(for: stack, create: true) else { return report }
@@ -177,13 +189,6 @@ extension Workspace {
         let ownership = Ownership(stack: stack.name, environment: stack.environment.name, state: store.lineage)
         for match in matches {
             let address = match.resource.address
-            if let owner = Ownership.owner(of: match.live.attributes), ownership.isForeign(owner), !takeOwnership {
-                throw PlanError(
-                    address: address,
-                    message:
-                        "\(match.live.id) (Terraform's \(match.instance.address)) belongs to \(owner), so nothing was imported: manage it from that state, leave it out with --map, or move it here deliberately with --take-ownership."
-                )
-            }
             if let existing = try store.resource(at: address), !(takeOwnership && existing.physicalID == match.live.id) {
                 throw PlanError(
                     address: address, message: "another run recorded it meanwhile (as \(existing.physicalID)), so nothing was imported: import again."

@@ -326,6 +326,7 @@ private struct FakeKey: ResourceDeclaration {
             await failure { _ = try await workspace.importFromTerraform(stack, state: state, table: table, region: "us-east-1") }
                 .contains(
                     "app (Terraform's aws_fake_thing.app) belongs to stack 'other' (environment 'default', state f00d), so nothing was imported"))
+        #expect(try workspace.store(for: stack, create: false) == nil, "no state written")
 
         // Recorded already, as another resource.
         cloud.put("app", ["name": "app", "kind": "basic", "size": 1, "tags": [:]])
