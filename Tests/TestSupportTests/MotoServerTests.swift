@@ -181,6 +181,45 @@ import Testing
         #expect(json["region"] == "us-east-1")
     }
 
+    /// What scripts/moto-server corrects for Terraform's AWS provider: CodePipeline's times as epoch seconds (the AWS
+    /// SDK for Go cannot decode moto's ISO strings), and an ECS service's availabilityZoneRebalancing kept and returned.
+    @Test func pipelineTimesAndAServicesRebalancingAreAnsweredAsAWSDoes() async throws {
+        let moto = try await MotoServer.shared()
+        let name = "patch-\(UUID().uuidString.prefix(8).lowercased())"
+        let result = try await moto.python(
+            """
+            import boto3, json
+            raw = {}
+            def keep(response_dict=None, **kwargs):
+                raw["body"] = json.loads(response_dict["body"])
+            iam, pipelines, ecs = boto3.client("iam"), boto3.client("codepipeline"), boto3.client("ecs")
+            trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+            role = iam.create_role(RoleName="\(name)", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+            action = lambda stage, provider, owner, config, out: {"name": stage, "actions": [{"name": stage, "actionTypeId": {"category": stage, "owner": owner,
+                "provider": provider, "version": "1"}, "configuration": config, "outputArtifacts": out, "inputArtifacts": [] if out else [{"name": "src"}]}]}
+            pipelines.create_pipeline(pipeline={"name": "\(name)", "roleArn": role, "artifactStore": {"type": "S3", "location": "artifacts"}, "stages": [
+                action("Source", "S3", "AWS", {"S3Bucket": "artifacts", "S3ObjectKey": "k"}, [{"name": "src"}]),
+                action("Build", "CodeBuild", "AWS", {"ProjectName": "project"}, [])]})
+            pipelines.meta.events.register("before-parse.codepipeline", keep)
+            pipelines.get_pipeline(name="\(name)")
+            created = raw["body"]["metadata"]["created"]
+            pipelines.list_pipelines()
+            listed = [p["created"] for p in raw["body"]["pipelines"] if p["name"] == "\(name)"]
+            ecs.create_cluster(clusterName="\(name)")
+            ecs.register_task_definition(family="\(name)", containerDefinitions=[{"name": "app", "image": "nginx", "memory": 128}])
+            ecs.create_service(cluster="\(name)", serviceName="default", taskDefinition="\(name)", desiredCount=0)
+            ecs.create_service(cluster="\(name)", serviceName="off", taskDefinition="\(name)", desiredCount=0, availabilityZoneRebalancing="DISABLED")
+            services = ecs.describe_services(cluster="\(name)", services=["default", "off"])["services"]
+            print(json.dumps({"created": created, "listed": listed[0],
+                              "rebalancing": [s.get("availabilityZoneRebalancing") for s in services]}))
+            """)
+        #expect(result.succeeded, "\(result)")
+        let answer = try JSONValue(parsing: result.stdout)
+        #expect(answer["created"].double != nil, "GetPipeline's metadata.created is epoch seconds: \(answer)")
+        #expect(answer["listed"].double != nil, "ListPipelines' created is epoch seconds: \(answer)")
+        #expect(answer["rebalancing"] == ["ENABLED", "DISABLED"], "AWS's default for a new service, and the value given")
+    }
+
     @Test func privateServerIsIsolatedAndStops() async throws {
         let shared = try await MotoServer.shared()
         let moto = try await MotoServer.start()

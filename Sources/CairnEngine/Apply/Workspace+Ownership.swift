@@ -193,13 +193,8 @@ extension Workspace {
                     "it is already in the state (as \(existing.physicalID)): import under another address, or remove it from the declaration first.")
         }
         try await recordRegion(store, region: region)
-        var attributes = live.attributes
-        for key in provider.localAttributes { attributes[key] = declared[key] }
-        let codec = try self.codec(create: true)
-        let record = ResourceRecord(
-            address: address, type: resource.typeName, physicalID: live.id,
-            attributes: try codec.encode(attributes, sensitivePaths: sensitive.sorted(), address: address),
-            outputs: JSON.object(live.outputs).description, dependencies: resource.dependencies.sorted())
+        let record = try importedRecord(
+            resource, provider: provider, live: live, declared: declared, sensitive: sensitive, codec: codec(create: true))
         let command = takeOwnership ? "import --take-ownership" : "import"
         if existing != nil {
             _ = try await store.commitUpdate(record, command: command)
@@ -207,5 +202,19 @@ extension Workspace {
             _ = try await store.commit(.import(record), command: command)
         }
         return live.id
+    }
+
+    /// The record of `live` imported at `resource`'s address: what AWS has, with the declared values of the attributes
+    /// that only steer Cairn (`forceDestroy`), `sensitive` paths sealed.
+    func importedRecord(
+        _ resource: any ResourceDeclaration, provider: any ResourceProvider, live: Observed, declared: [String: JSON], sensitive: Set<String>,
+        codec: StateCodec
+    ) throws -> ResourceRecord {
+        var attributes = live.attributes
+        for key in provider.localAttributes { attributes[key] = declared[key] }
+        return ResourceRecord(
+            address: resource.address, type: resource.typeName, physicalID: live.id,
+            attributes: try codec.encode(attributes, sensitivePaths: sensitive.sorted(), address: resource.address),
+            outputs: JSON.object(live.outputs).description, dependencies: resource.dependencies.sorted())
     }
 }
