@@ -89,7 +89,7 @@ extension Workspace {
 
         var records: [String: RecordedResource] = [:]
         var lineage: String?
-        if let store = try self.store(for: stack, create: false) {
+        if let store = try await self.store(for: stack, create: false) {
             defer { store.close() }
             let loaded = try load(store, codec: codec(create: false)).records
             try checkRegion(store, region: region, records: loaded)
@@ -181,36 +181,37 @@ extension Workspace {
         report.imported.sort { $0.address < $1.address }
         if matches.isEmpty { return report }
 
-        guard let store = try self.store(for: stack, create: true) else { return report }
+        guard let store = try await self.store(for: stack, create: true) else { return report }
         defer { store.close() }
         let command = "import --from-terraform \(terraform.path)"
-        let lock = try await store.acquireLock(command: command, timeout: lockTimeout)
-        defer { _ = try? lock.release() }
-        let ownership = Ownership(stack: stack.name, environment: stack.environment.name, state: store.lineage)
-        for match in matches {
-            let address = match.resource.address
-            if let existing = try store.resource(at: address), !(takeOwnership && existing.physicalID == match.live.id) {
-                throw PlanError(
-                    address: address, message: "another run recorded it meanwhile (as \(existing.physicalID)), so nothing was imported: import again."
-                )
+        return try await withLock(store, command: command, timeout: lockTimeout) {
+            let ownership = Ownership(stack: stack.name, environment: stack.environment.name, state: store.lineage)
+            for match in matches {
+                let address = match.resource.address
+                if let existing = try store.resource(at: address), !(takeOwnership && existing.physicalID == match.live.id) {
+                    throw PlanError(
+                        address: address, message: "another run recorded it meanwhile (as \(existing.physicalID)), so nothing was imported: import again."
+                    )
+                }
             }
+            try await recordRegion(store, region: region)
+            let codec = try self.codec(create: true)
+            var changes: [Change] = []
+            var report = report
+            for var match in matches {
+                let tagged = try await tag(&match, ownership: ownership)
+                let record = try importedRecord(
+                    match.resource, provider: match.provider, live: match.live, declared: match.declared, sensitive: match.sensitive, codec: codec)
+                changes.append(try store.resource(at: record.address) == nil ? .import(record) : .update(record))
+                report.imported.append(
+                    .init(
+                        terraformAddress: match.instance.address, address: record.address, id: match.live.id, matchedBy: match.matchedBy, tagged: tagged,
+                        alreadyRecorded: false))
+            }
+            report.serial = try await store.commit(changes, command: command)
+            report.imported.sort { $0.address < $1.address }
+            return report
         }
-        try recordRegion(store, region: region)
-        let codec = try self.codec(create: true)
-        var changes: [Change] = []
-        for var match in matches {
-            let tagged = try await tag(&match, ownership: ownership)
-            let record = try importedRecord(
-                match.resource, provider: match.provider, live: match.live, declared: match.declared, sensitive: match.sensitive, codec: codec)
-            changes.append(try store.resource(at: record.address) == nil ? .import(record) : .update(record))
-            report.imported.append(
-                .init(
-                    terraformAddress: match.instance.address, address: record.address, id: match.live.id, matchedBy: match.matchedBy, tagged: tagged,
-                    alreadyRecorded: false))
-        }
-        report.serial = try store.commit(changes, command: command)
-        report.imported.sort { $0.address < $1.address }
-        return report
     }
 
     /// The map's pairs, checked: each Terraform address is in the state, each Cairn address declared, of the type

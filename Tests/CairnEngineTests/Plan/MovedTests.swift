@@ -51,10 +51,10 @@ import Testing
         #expect(cloud.callLog.count == calls, "no API call")
         #expect(cloud.ids == ["base-thing", "user"])
         #expect(events.all == ["done move fake_thing.core"])
-        let records = try workspace.recordedResources(stack)
+        let records = try await workspace.recordedResources(stack)
         #expect(records.map(\.address).sorted() == ["fake_thing.core", "fake_thing.user"])
         #expect(records.first { $0.address == "fake_thing.user" }?.dependencies == ["fake_thing.core"])
-        let history = try workspace.stateHistory(stack, limit: 3)
+        let history = try await workspace.stateHistory(stack, limit: 3)
         #expect(history.allSatisfy { $0.command == #"apply: moved(from: "fake_thing.base", to: "fake_thing.core")"# }, "\(history)")
         #expect(Set(history.map(\.action)) == [.forget, .import, .update])
 
@@ -97,7 +97,7 @@ import Testing
     @Test func aMoveOntoAnOccupiedAddressIsRefusedAndChangesNothing() async throws {
         let workspace = makeWorkspace(cloud)
         try await applied(workspace, original())
-        let history = try workspace.stateHistory(original())
+        let history = try await workspace.stateHistory(original())
         let stack = renamed(moves: [ResourceMove(from: "fake_thing.base", to: "fake_thing.user")])
         // `user` is declared, and so is `core`: the stack validates, but the state holds `user` already.
         let message = await failureMessage { _ = try await workspace.plan(stack, region: "us-east-1") }
@@ -105,7 +105,7 @@ import Testing
             message
                 == #"fake_thing.user: moved(from: "fake_thing.base", to: "fake_thing.user") would put fake_thing.base where the state already holds user: forget one of them first with `cairn state rm test ADDRESS`, or move it to a free address."#
         )
-        #expect(try workspace.stateHistory(original()) == history)
+        #expect(try await workspace.stateHistory(original()) == history)
     }
 
     @Test func aMoveToAnUndeclaredAddressIsRefused() async throws {
@@ -121,7 +121,7 @@ import Testing
     @Test func movesAcrossTypesOrFromADeclaredAddressAreDeclarationErrors() async throws {
         let workspace = makeWorkspace(cloud)
         try await applied(workspace, original())
-        let history = try workspace.stateHistory(original())
+        let history = try await workspace.stateHistory(original())
         let stack = renamed(moves: [
             ResourceMove(from: "fake_thing.base", to: "aws_s3_bucket.core"), ResourceMove(from: "fake_thing.user", to: "fake_thing.core"),
             ResourceMove(from: "nonsense", to: "fake_thing.core"),
@@ -133,7 +133,7 @@ import Testing
             ))
         #expect(message.contains("fake_thing.user is still declared: a move renames it, so remove its old declaration (or the move)."))
         #expect(message.contains("both addresses must be resource addresses, TYPE.NAME"))
-        #expect(try workspace.stateHistory(original()) == history)
+        #expect(try await workspace.stateHistory(original()) == history)
     }
 
     @Test func aMoveWhoseSourceIsGoneIsIgnored() async throws {

@@ -92,7 +92,7 @@ struct FakeRevisionProvider: ResourceProvider {
         user.link = .reference(revision.arn)
         let stack = makeStack([revision, user])
         #expect(try await planAndApply(workspace, stack).ok)
-        let oldID = try #require(try workspace.recordedResource(stack, at: "fake_revision.task")?.id)
+        let oldID = try #require(try await workspace.recordedResource(stack, at: "fake_revision.task")?.id)
         let plan = try await workspace.plan(stack, region: "us-east-1", scope: PlanScope(replace: ["fake_revision.task"]))
         #expect(plan.resources[0].createBeforeDestroy)
         #expect(
@@ -100,11 +100,11 @@ struct FakeRevisionProvider: ResourceProvider {
         let events = EventLog()
         let before = cloud.callLog.count
         #expect(try await workspace.apply(plan, stack: stack, command: "apply", events: events.add).ok)
-        let newID = try #require(try workspace.recordedResource(stack, at: "fake_revision.task")?.id)
+        let newID = try #require(try await workspace.recordedResource(stack, at: "fake_revision.task")?.id)
         #expect(newID != oldID)
         #expect(Array(cloud.callLog.dropFirst(before)) == ["create task", "update user", "delete \(oldID)"], "created first, deleted last")
         #expect(cloud.attributes("user")?["link"] == .string("arn:fake:\(newID)"))
-        #expect(try workspace.recordedResources(stack).map(\.address).sorted() == ["fake_revision.task", "fake_thing.user"], "nothing left aside")
+        #expect(try await workspace.recordedResources(stack).map(\.address).sorted() == ["fake_revision.task", "fake_thing.user"], "nothing left aside")
         #expect(events.all.contains("done delete fake_revision.task#deposed-1"))
         #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
     }
@@ -113,12 +113,12 @@ struct FakeRevisionProvider: ResourceProvider {
         let workspace = makeWorkspace(cloud, providers: [FakeRevisionProvider(cloud: cloud)])
         let stack = makeStack([FakeRevision("task")])
         #expect(try await planAndApply(workspace, stack).ok)
-        let old = try #require(try workspace.recordedResource(stack, at: "fake_revision.task"))
+        let old = try #require(try await workspace.recordedResource(stack, at: "fake_revision.task"))
         cloud.refusing = ["task"]
         let report = try await planAndApply(workspace, stack, scope: PlanScope(replace: ["fake_revision.task"]))
         #expect(report.failed.map(\.address) == ["fake_revision.task"])
-        #expect(try workspace.recordedResources(stack).map(\.address) == ["fake_revision.task"], "back at its address")
-        #expect(try workspace.recordedResource(stack, at: "fake_revision.task") == old)
+        #expect(try await workspace.recordedResources(stack).map(\.address) == ["fake_revision.task"], "back at its address")
+        #expect(try await workspace.recordedResource(stack, at: "fake_revision.task") == old)
         #expect(cloud.ids == [old.id])
     }
 
@@ -126,18 +126,18 @@ struct FakeRevisionProvider: ResourceProvider {
         let workspace = makeWorkspace(cloud, providers: [FakeRevisionProvider(cloud: cloud)])
         let stack = makeStack([FakeRevision("task")])
         #expect(try await planAndApply(workspace, stack).ok)
-        let oldID = try #require(try workspace.recordedResource(stack, at: "fake_revision.task")?.id)
+        let oldID = try #require(try await workspace.recordedResource(stack, at: "fake_revision.task")?.id)
         cloud.failing = [oldID]
         let report = try await planAndApply(workspace, stack, scope: PlanScope(replace: ["fake_revision.task"]))
         #expect(report.failed.first?.message.contains("it stays in the state at fake_revision.task#deposed-1; the next apply deletes it") == true)
-        #expect(try workspace.recordedResources(stack).map(\.address).sorted() == ["fake_revision.task", "fake_revision.task#deposed-1"])
+        #expect(try await workspace.recordedResources(stack).map(\.address).sorted() == ["fake_revision.task", "fake_revision.task#deposed-1"])
         cloud.failing = []
         let next = try await workspace.plan(stack, region: "us-east-1")
         #expect(next.resources.map(\.action) == [.noop, .delete])
         #expect(next.resources[1].reason == "the old one a create-before-destroy replacement left")
         #expect(try await workspace.apply(next, stack: stack, command: "apply") { _ in }.ok)
         #expect(!cloud.ids.contains(oldID))
-        #expect(try workspace.recordedResources(stack).map(\.address) == ["fake_revision.task"])
+        #expect(try await workspace.recordedResources(stack).map(\.address) == ["fake_revision.task"])
     }
 
     @Test func preventDestroyRefusesAReplaceAndChangesNothing() async throws {
@@ -146,7 +146,7 @@ struct FakeRevisionProvider: ResourceProvider {
         keep.options.preventDestroy = true
         let stack = makeStack([keep])
         #expect(try await planAndApply(workspace, stack).ok)
-        let history = try workspace.stateHistory(stack)
+        let history = try await workspace.stateHistory(stack)
         do {
             _ = try await planAndApply(workspace, stack, scope: PlanScope(replace: ["fake_thing.keep"]))
             Issue.record("replaced a protected resource")
@@ -156,7 +156,7 @@ struct FakeRevisionProvider: ResourceProvider {
                     == "fake_thing.keep: has preventDestroy, so --replace cannot delete it: remove preventDestroy from its declaration first if you really mean to replace it."
             )
         }
-        #expect(try workspace.stateHistory(stack) == history)
+        #expect(try await workspace.stateHistory(stack) == history)
         #expect(cloud.ids == ["keep"])
     }
 

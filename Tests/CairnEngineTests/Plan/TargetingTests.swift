@@ -56,7 +56,7 @@ import Testing
         renamed.kind = "premium"
         let changed = makeStack([stack.resources[0], stack.resources[1], renamed], outputs: stack.outputs)
         try await applied(workspace, changed, scope: PlanScope(targets: ["fake_thing.bucket"]))
-        let outputs = try #require(try workspace.recordedOutputs(changed))
+        let outputs = try #require(try await workspace.recordedOutputs(changed))
         #expect(outputs.values == ["BUCKET": "arn:fake:bucket", "OTHER": "arn:fake:other"])
         #expect(cloud.attributes("other")?["kind"] == "basic", "not targeted, not changed")
     }
@@ -65,7 +65,7 @@ import Testing
         let workspace = makeWorkspace(cloud)
         let (stack, _, _, _) = stack()
         try await applied(workspace, stack)
-        let history = try workspace.stateHistory(stack).count
+        let history = try await workspace.stateHistory(stack).count
         let calls = cloud.callLog.count
         let message = await failureMessage {
             _ = try await workspace.apply(stack, region: "us-east-1", scope: PlanScope(targets: ["fake_thing.buckt"]), command: "apply") { _ in
@@ -78,7 +78,7 @@ import Testing
                 == "fake_thing.buckt: --target names no resource that 'test' declares or holds in its state: did you mean fake_thing.bucket?")
         let replace = await failureMessage { _ = try await workspace.plan(stack, region: "us-east-1", scope: PlanScope(replace: ["fake_thing.rol"])) }
         #expect(replace.hasSuffix("--replace names no resource that 'test' declares or holds in its state: did you mean fake_thing.role?"))
-        #expect(try workspace.stateHistory(stack).count == history, "the state is unchanged")
+        #expect(try await workspace.stateHistory(stack).count == history, "the state is unchanged")
         #expect(cloud.callLog.count == calls, "nothing was read or changed")
     }
 
@@ -92,7 +92,7 @@ import Testing
         #expect(plan.warnings[0].contains("fake_thing.role and what depends on it"))
         #expect(try await workspace.apply(plan, stack: stack, command: "destroy") { _ in }.ok)
         #expect(cloud.ids == ["other"])
-        #expect(try workspace.recordedResources(stack).map(\.address) == ["fake_thing.other"])
+        #expect(try await workspace.recordedResources(stack).map(\.address) == ["fake_thing.other"])
     }
 
     @Test func aTargetedDriftCheckReadsOnlyTheTargetsAndIsNotRecorded() async throws {
@@ -109,9 +109,9 @@ import Testing
         #expect(report.resources.map(\.address) == ["fake_thing.bucket"], "other drifted too, but is not targeted")
         #expect(report.checked == 2, "the bucket and the role it depends on")
         #expect(cloud.callLog.dropFirst(before).sorted() == ["read bucket", "read role"])
-        #expect(try workspace.driftHistory(stack).isEmpty, "a partial check is not a drift run")
+        #expect(try await workspace.driftHistory(stack).isEmpty, "a partial check is not a drift run")
         #expect(try await workspace.drift(stack).resources.count == 2)
-        #expect(try workspace.driftHistory(stack).count == 1)
+        #expect(try await workspace.driftHistory(stack).count == 1)
         let unknown = await failureMessage { _ = try await workspace.drift(stack, targets: ["fake_thing.nope"]) }
         #expect(unknown.contains("--target names no resource"))
     }

@@ -198,10 +198,10 @@ private struct FakeKey: ResourceDeclaration {
             ])
         #expect(report.notInTerraform == ["fake_thing.extra"])
 
-        let history = try workspace.stateHistory(stack)
+        let history = try await workspace.stateHistory(stack)
         #expect(history.count == 3 && Set(history.map(\.serial)) == [1] && report.serial == 1, "one commit: \(history)")
         #expect(history.allSatisfy { $0.command == "import --from-terraform terraform.tfstate" && $0.action == .import })
-        let lineage = try #require(try workspace.store(for: stack, create: false)?.lineage)
+        let lineage = try #require(try await workspace.store(for: stack, create: false)?.lineage)
         #expect(cloud.attributes("app-repo")?["tags"]?["cairn:state"] == .string(lineage), "this state's ownership tags, in AWS")
         #expect(cloud.attributes("key-1234")?["tags"]?["cairn:stack"] == "test")
         #expect(cloud.attributes("someone-elses")?["tags"]?["cairn:state"] == nil, "what was not imported is left alone")
@@ -213,7 +213,7 @@ private struct FakeKey: ResourceDeclaration {
         // Again: nothing to do, nothing written.
         let again = try await workspace.importFromTerraform(stack, state: state, table: table, region: "us-east-1")
         #expect(again.imported.allSatisfy { $0.alreadyRecorded } && again.serial == nil)
-        #expect(try workspace.stateHistory(stack).count == 3)
+        #expect(try await workspace.stateHistory(stack).count == 3)
         #expect(again.rendered(stack: stack, file: "terraform.tfstate", style: Style(enabled: false)).contains("0 imported, 3 already in the state"))
     }
 
@@ -271,7 +271,7 @@ private struct FakeKey: ResourceDeclaration {
             await refusal(["aws_fake_thing.app": "fake_thing.other", "aws_fake_key.main": nil, "aws_fake_thing.app2": "fake_thing.other"])
                 == "the map puts both aws_fake_thing.app and aws_fake_thing.app2 at fake_thing.other: map each declared resource once.")
         #expect(cloud.callLog.isEmpty, "nothing read: \(cloud.callLog)")
-        #expect(try workspace.store(for: stack, create: false) == nil, "no state written")
+        #expect(try await workspace.store(for: stack, create: false) == nil, "no state written")
     }
 
     @Test func aStateWithoutAWSResourcesOrMatchesIsRefused() async throws {
@@ -285,7 +285,7 @@ private struct FakeKey: ResourceDeclaration {
         #expect(
             await failure { _ = try await workspace.importFromTerraform(stack, state: unrelated, table: table, region: "us-east-1") }
                 .hasPrefix("no resource in terraform.tfstate matches a declaration of test by type and name, so nothing was imported"))
-        #expect(try workspace.store(for: stack, create: false) == nil)
+        #expect(try await workspace.store(for: stack, create: false) == nil)
     }
 
     @Test func whatAWSNoLongerHasOrATagThatFailsWritesNothing() async throws {
@@ -297,7 +297,7 @@ private struct FakeKey: ResourceDeclaration {
             await failure { _ = try await workspace.importFromTerraform(stack, state: state, table: table, region: "us-east-1") }
                 == "fake_thing.gone: Terraform's aws_fake_thing.gone (gone) does not exist in AWS in us-east-1, so nothing was imported: refresh Terraform's state (`terraform apply -refresh-only`) or leave it out with --map, then import again."
         )
-        #expect(try workspace.store(for: stack, create: false) == nil)
+        #expect(try await workspace.store(for: stack, create: false) == nil)
         #expect(!cloud.callLog.contains { $0.hasPrefix("update") }, "nothing tagged")
 
         cloud.put("gone", ["name": "gone", "kind": "basic", "size": 1, "tags": [:]])
@@ -305,7 +305,7 @@ private struct FakeKey: ResourceDeclaration {
         #expect(
             await failure { _ = try await workspace.importFromTerraform(stack, state: state, table: table, region: "us-east-1") }
                 .hasPrefix("fake_thing.gone: putting this state's ownership tags on gone failed, so nothing was recorded: update of gone refused."))
-        #expect(try workspace.recordedResources(stack).isEmpty && workspace.stateHistory(stack).isEmpty)
+        #expect(try await workspace.recordedResources(stack).isEmpty && workspace.stateHistory(stack).isEmpty)
     }
 
     @Test func ambiguityAnotherOwnerOrAnotherRecordStopsIt() async throws {
@@ -326,7 +326,7 @@ private struct FakeKey: ResourceDeclaration {
             await failure { _ = try await workspace.importFromTerraform(stack, state: state, table: table, region: "us-east-1") }
                 .contains(
                     "app (Terraform's aws_fake_thing.app) belongs to stack 'other' (environment 'default', state f00d), so nothing was imported"))
-        #expect(try workspace.store(for: stack, create: false) == nil, "no state written")
+        #expect(try await workspace.store(for: stack, create: false) == nil, "no state written")
 
         // Recorded already, as another resource.
         cloud.put("app", ["name": "app", "kind": "basic", "size": 1, "tags": [:]])
@@ -336,6 +336,6 @@ private struct FakeKey: ResourceDeclaration {
             await failure { _ = try await workspace.importFromTerraform(stack, state: state, table: table, region: "us-east-1") }
                 == "fake_thing.app: it is already in the state as elsewhere, not Terraform's aws_fake_thing.app (app), so nothing was imported: forget it first (`cairn state rm test fake_thing.app`), or leave aws_fake_thing.app out with --map."
         )
-        #expect(try workspace.stateHistory(stack).count == 1)
+        #expect(try await workspace.stateHistory(stack).count == 1)
     }
 }
