@@ -60,7 +60,7 @@ extension Cairn {
         private func importTerraform(_ path: String) async throws {
             let state = try TerraformState(parsing: try read(path, what: "The Terraform state"), path: path)
             let pairs = try map.map { try TerraformAddressMap(parsing: try read($0, what: "The map"), path: $0) } ?? TerraformAddressMap()
-            let context = try StackContext(target, aws: aws)
+            let context = try await StackContext(target, aws: aws)
             let report = try await context.workspace.importFromTerraform(
                 context.stack, state: state, map: pairs, table: terraformTypes, region: context.region, takeOwnership: takeOwnership,
                 lockTimeout: .seconds(lockTimeout))

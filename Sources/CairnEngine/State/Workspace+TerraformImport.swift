@@ -190,7 +190,8 @@ extension Workspace {
                 let address = match.resource.address
                 if let existing = try store.resource(at: address), !(takeOwnership && existing.physicalID == match.live.id) {
                     throw PlanError(
-                        address: address, message: "another run recorded it meanwhile (as \(existing.physicalID)), so nothing was imported: import again."
+                        address: address,
+                        message: "another run recorded it meanwhile (as \(existing.physicalID)), so nothing was imported: import again."
                     )
                 }
             }
@@ -205,7 +206,8 @@ extension Workspace {
                 changes.append(try store.resource(at: record.address) == nil ? .import(record) : .update(record))
                 report.imported.append(
                     .init(
-                        terraformAddress: match.instance.address, address: record.address, id: match.live.id, matchedBy: match.matchedBy, tagged: tagged,
+                        terraformAddress: match.instance.address, address: record.address, id: match.live.id, matchedBy: match.matchedBy,
+                        tagged: tagged,
                         alreadyRecorded: false))
             }
             report.serial = try await store.commit(changes, command: command)

@@ -305,7 +305,9 @@ private struct FakeKey: ResourceDeclaration {
         #expect(
             await failure { _ = try await workspace.importFromTerraform(stack, state: state, table: table, region: "us-east-1") }
                 .hasPrefix("fake_thing.gone: putting this state's ownership tags on gone failed, so nothing was recorded: update of gone refused."))
-        #expect(try await workspace.recordedResources(stack).isEmpty && workspace.stateHistory(stack).isEmpty)
+        let recordedNow = try await workspace.recordedResources(stack)
+        let historyNow = try await workspace.stateHistory(stack)
+        #expect(recordedNow.isEmpty && historyNow.isEmpty)
     }
 
     @Test func ambiguityAnotherOwnerOrAnotherRecordStopsIt() async throws {
