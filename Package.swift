@@ -62,7 +62,9 @@ let package = Package(
         .testTarget(name: "CairnJSONTests", dependencies: ["CairnJSON"]),
         .testTarget(name: "CairnCryptoTests", dependencies: ["CairnCrypto"]),
         .testTarget(name: "CairnSignerTests", dependencies: ["CairnSigner"]),
-        .testTarget(name: "CairnAWSTests", dependencies: ["CairnAWS", "CairnSigner", "CairnJSON", "TestSupport"]),
+        .testTarget(
+            name: "CairnAWSTests",
+            dependencies: ["CairnAWS", "CairnSigner", "CairnJSON", "TestSupport", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "CairnGraphTests", dependencies: ["CairnGraph"]),
         .testTarget(name: "CairnStateTests", dependencies: ["CairnState", "CSQLite", "TestSupport"]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnState", "CairnJSON"]),

@@ -200,6 +200,9 @@ public struct HTTPClientTransport: HTTPTransport {
             }
         case HTTPParserError.invalidEOFState:
             return .connectionLost(detail: "the answer was cut short")
+        // A kept-alive connection the server (or a proxy) closed just as a request was put on it.
+        case ChannelError.ioOnClosedChannel, ChannelError.alreadyClosed, ChannelError.outputClosed, ChannelError.eof:
+            return .connectionLost(detail: "the connection was closed under the request (\(error))")
         case is NIOTooManyBytesError:
             return .other(detail: "an answer larger than \(maxResponseBytes >> 20) MiB")
         default:

@@ -1,5 +1,6 @@
 import CairnJSON
 import Foundation
+import NIOCore
 import TestSupport
 import Testing
 
@@ -278,3 +279,19 @@ private let stsOK = StubResponse.xml(
         }
     }
 #endif
+
+/// How the transport's failures are sorted, without a network.
+@Suite struct TransportClassificationTests {
+    /// A kept-alive connection closed by the server or a proxy just as a request went out on it is a lost
+    /// connection, retried, not a failure below HTTP that ends the call (found by the fault matrix).
+    @Test(arguments: [ChannelError.ioOnClosedChannel, .alreadyClosed, .outputClosed, .eof])
+    func aConnectionClosedUnderTheRequestIsRetried(error: ChannelError) {
+        let sorted = HTTPClientTransport.classify(
+            error, url: URL(string: "http://127.0.0.1:4566/")!, timeout: .seconds(60), connectTimeout: .seconds(10))
+        guard case .connectionLost = sorted else {
+            Issue.record("\(error) sorted as \(sorted)")
+            return
+        }
+        #expect(sorted.isRetryable)
+    }
+}
