@@ -104,7 +104,8 @@ struct FakeRevisionProvider: ResourceProvider {
         #expect(newID != oldID)
         #expect(Array(cloud.callLog.dropFirst(before)) == ["create task", "update user", "delete \(oldID)"], "created first, deleted last")
         #expect(cloud.attributes("user")?["link"] == .string("arn:fake:\(newID)"))
-        #expect(try await workspace.recordedResources(stack).map(\.address).sorted() == ["fake_revision.task", "fake_thing.user"], "nothing left aside")
+        #expect(
+            try await workspace.recordedResources(stack).map(\.address).sorted() == ["fake_revision.task", "fake_thing.user"], "nothing left aside")
         #expect(events.all.contains("done delete fake_revision.task#deposed-1"))
         #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
     }
