@@ -231,7 +231,7 @@ func isolatedEnvironment(home: URL) -> [String: String] {
 /// Whether `python -c "import module"` succeeds (used to find `python3 -m awscli` / `moto.server`).
 func pythonCanImport(_ python: String, _ module: String) -> Bool {
     let result = try? runProcessBlocking(
-        executable: python, arguments: ["-c", "import \(module)"], timeout: .seconds(300))  // bound: importing moto takes a minute and more on a loaded machine
+        executable: python, arguments: ["-c", "import \(module)"], timeout: .seconds(300))  // bound: a minute and more when loaded
     return result?.status == 0
 }
 
