@@ -101,8 +101,7 @@ extension AWSClient {
             let tokens = paginator.outputTokens.map { name in
                 let token = Self.node(page, at: name, payload: operation.model.outputPayload)?.text ?? ""
                 // With encoding-type=url S3 encodes its key markers as it encodes the keys; they go back decoded.
-                return Self.urlEncodedKeyMarkers.contains(name) && page.string("EncodingType") == "url"
-                    ? token.removingPercentEncoding ?? token : token
+                return Self.urlEncodedKeyMarkers.contains(name) && page.string("EncodingType") == "url" ? token.formURLDecoded : token
             }
             // An answer that repeats its marker would loop forever.
             guard tokens.contains(where: { !$0.isEmpty }), seen.insert(tokens).inserted else { break }
@@ -196,5 +195,14 @@ extension AWSClient {
         return ErrorFields(
             code: code, message: error?.string("Message") ?? "",
             requestID: error?.string("RequestId") ?? root.string("RequestId") ?? requestID(response))
+    }
+}
+
+extension String {
+    /// The text of a value S3 sent URL-encoded (`encoding-type=url`): S3 encodes as HTML forms do, a space as `+` and a
+    /// plus as `%2B`, so `+` is decoded first (Python's `unquote_plus`, which botocore applies to the same elements).
+    public var formURLDecoded: String {
+        let spaced = replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
     }
 }

@@ -533,6 +533,8 @@ struct S3BucketProvider: ResourceProvider {
     func empty(_ bucket: String, pageSize: Int? = nil) async throws {
         var members = ["EncodingType": "url"]
         members["MaxKeys"] = pageSize.map(String.init)
+        // Each round lists from the top what the last one left: a first page unchanged by its deletes would loop.
+        var previous: [String]?
         while true {
             let page = try await call(.s3.listObjectVersions, bucket, members).xml
             let keys = S3BucketWire.ListingKeys(page)
@@ -540,6 +542,14 @@ struct S3BucketProvider: ResourceProvider {
                 guard entry.name == "Version" || entry.name == "DeleteMarker", let key = entry.string("Key") else { return nil }
                 return (keys.decoded(key), entry.string("VersionId") ?? "null")
             }
+            let listed = objects.map { "\($0.key) (\($0.version))" }
+            if !listed.isEmpty, listed == previous {
+                throw S3BucketEmptyingError(
+                    bucket: bucket,
+                    failures: ["the listing shows them again after S3 accepted their deletion: " + listed.prefix(3).joined(separator: ", ")],
+                    count: listed.count)
+            }
+            previous = listed
             let carried = objects.filter { S3BucketWire.xmlCanCarry($0.key) }
             for start in stride(from: 0, to: carried.count, by: 1000) {
                 try await deleteObjects(bucket, carried[start..<min(start + 1000, carried.count)])

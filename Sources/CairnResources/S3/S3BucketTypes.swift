@@ -205,7 +205,7 @@ enum S3BucketWire {
         init(_ listing: XMLNode?) { encoded = listing?.string("EncodingType") == "url" }
 
         /// A key (or key marker) as S3 stores it.
-        func decoded(_ key: String) -> String { encoded ? (key.removingPercentEncoding ?? key) : key }
+        func decoded(_ key: String) -> String { encoded ? key.formURLDecoded : key }
     }
 
     /// Whether an XML 1.0 document can carry `key` (its Char production; a carriage return goes as `&#13;`).

@@ -210,13 +210,13 @@ import Testing
     }
 
     /// ListObjectVersions: both markers while IsTruncated; with encoding-type=url the key marker comes encoded, as the
-    /// keys do, and goes back decoded (encoded once more in the query string), the version id marker as it is.
+    /// keys do (a space as `+`), and goes back decoded (encoded once more in the query string), the version id marker as it is.
     @Test func listObjectVersionsFollowsBothMarkersDecodingTheKeyMarker() async throws {
         let transport = FakeTransport([
             listing(
                 "ListVersionsResult",
                 "<EncodingType>url</EncodingType><IsTruncated>true</IsTruncated><Version><Key>a%01b</Key><VersionId>v1</VersionId></Version>"
-                    + "<NextKeyMarker>a%01b</NextKeyMarker><NextVersionIdMarker>v1%2B</NextVersionIdMarker>"),
+                    + "<NextKeyMarker>a+%01b%2B</NextKeyMarker><NextVersionIdMarker>v1%2B</NextVersionIdMarker>"),
             listing(
                 "ListVersionsResult",
                 "<EncodingType>url</EncodingType><IsTruncated>false</IsTruncated><DeleteMarker><Key>c</Key><VersionId>v2</VersionId></DeleteMarker>"),
@@ -226,7 +226,7 @@ import Testing
         #expect(
             await queries(transport) == [
                 ["versions", "encoding-type=url"],
-                ["versions", "encoding-type=url", "key-marker=a%01b", "version-id-marker=v1%252B"],
+                ["versions", "encoding-type=url", "key-marker=a%20%01b%2B", "version-id-marker=v1%252B"],
             ])
     }
 

@@ -13,7 +13,7 @@ import Testing
         (200, [:], #"<?xml version="1.0" encoding="UTF-8"?><\#(root) xmlns="http://s3.amazonaws.com/doc/2006-03-01/">\#(elements)</\#(root)>"#)
     }
 
-    /// Emptying asks for URL-encoded keys and decodes them: a key with a control character (which XML 1.0 cannot
+    /// Emptying asks for URL-encoded keys and decodes them as S3 encodes them (a space as `+`, a plus as `%2B`): a key with a control character (which XML 1.0 cannot
     /// carry, in the listing or in DeleteObjects' body) is deleted on its own with its key in the URI, the others
     /// in one DeleteObjects. moto ignores `encoding-type=url` in ListObjectVersions (it writes keys raw, so such
     /// a key makes its listing unreadable XML): this side is tested here only.
@@ -24,7 +24,7 @@ import Testing
                     "ListVersionsResult",
                     "<EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>"
                         + "<Version><Key>logs/ctl%01key</Key><VersionId>v1</VersionId></Version>"
-                        + "<Version><Key>a%20%26%20b%2Btxt</Key><VersionId>v2</VersionId></Version>"
+                        + "<Version><Key>a+%26+b%2Btxt</Key><VersionId>v2</VersionId></Version>"
                         + "<DeleteMarker><Key>plain</Key><VersionId>v3</VersionId></DeleteMarker>")
             }
             if call.hasPrefix("POST ") { return Self.listing("DeleteResult", "") }
@@ -39,6 +39,23 @@ import Testing
         let body = try XMLNode.parse(requests[1].body)
         #expect(body.all("Object").map { "\($0.string("Key") ?? "")@\($0.string("VersionId") ?? "")" } == ["a & b+txt@v2", "plain@v3"])
         #expect(requests[2].url.absoluteString.hasSuffix("/logs/ctl%01key?versionId=v1"), "\(requests[2].url)")
+    }
+
+    /// A listing that still shows what S3 accepted to delete (a key read differently from how it is stored) stops
+    /// with the bucket and the versions named, rather than listing and deleting for ever.
+    @Test func emptyingStopsWhenItsDeletesChangeNothing() async throws {
+        let transport = ScriptedRESTTransport { call, _ in
+            call.hasPrefix("GET ")
+                ? Self.listing(
+                    "ListVersionsResult", "<IsTruncated>true</IsTruncated><Version><Key>stuck</Key><VersionId>v1</VersionId></Version>")
+                : Self.listing("DeleteResult", "")
+        }
+        let error = await #expect(throws: S3BucketEmptyingError.self) {
+            try await S3BucketProvider(client: .scripted(transport, clock: SteppingClock())).empty("stub-bucket")
+        }
+        #expect(error?.bucket == "stub-bucket" && error?.count == 1)
+        #expect(error.map { "\($0)".contains("stuck (v1)") } == true, "\(String(describing: error))")
+        #expect(transport.requests.map(\.method) == ["GET", "POST", "GET"])
     }
 
     /// Without `EncodingType` in the answer (an implementation that ignores the parameter), keys are taken as written.
