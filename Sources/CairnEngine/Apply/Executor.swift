@@ -164,8 +164,12 @@ public struct Executor: Sendable {
             }
         }
         // What create-before-destroy replacements left goes once every dependent has moved to the new one; what
-        // stays (a dependent failed) stays in the state, and the next apply deletes it.
-        for (address, old) in await deposed.entries where graph.transitiveDependents(of: address).isDisjoint(with: unfinished) {
+        // stays (a dependent failed, or one a targeted plan left out still uses it) stays in the state, and the next
+        // apply deletes it.
+        let planned = Set(plan.resources.map(\.address))
+        let usedOutside = Set(try store.resources().filter { !planned.contains($0.address) }.flatMap(\.dependencies))
+        for (address, old) in await deposed.entries
+        where graph.transitiveDependents(of: address).isDisjoint(with: unfinished) && !usedOutside.contains(address) {
             do {
                 try await deleteDeposed(old, events: events)
             } catch {
@@ -286,10 +290,7 @@ public struct Executor: Sendable {
             } catch {
                 // The create may have happened: its answer was lost, or a retry was refused as a duplicate of it. (The one
                 // a create-before-destroy replaces has the same name and tags, and is never taken for it.)
-                guard
-                    let found = try await lostCreate(
-                        intent, provider: provider, desired: desired, ownership: ownership, excluding: old == nil ? nil : change.id)
-                else { throw error }
+                guard let found = try await lostCreate(intent, provider: provider, desired: desired, ownership: ownership) else { throw error }
                 applied = found
             }
             await outputs.set(address, applied.outputs)
@@ -310,18 +311,24 @@ public struct Executor: Sendable {
     /// What a create whose answer was lost made, brought to the declaration: AWS's resource under the planned name,
     /// adopted only with the proof the next plan would ask (this state's ownership tag, or a creation time after the
     /// intent), then updated where it falls short of `desired` (a multi-call create stopped after its first call).
-    /// Nil when there is nothing to prove it: the intent stays, and the next plan looks again.
+    /// Nil when there is nothing to prove it, or when what AWS has under the name is already recorded at another address
+    /// (the one a create-before-destroy replaces, whose name and tags are the same), or could only be brought to the
+    /// declaration by a replace: the intent stays, and the next plan looks again.
     private func lostCreate(
-        _ intent: ResourceIntent, provider: any ResourceProvider, desired: [String: JSON], ownership: Ownership, excluding: String? = nil
+        _ intent: ResourceIntent, provider: any ResourceProvider, desired: [String: JSON], ownership: Ownership
     ) async throws -> Applied? {
         guard let name = intent.plannedName, ownership.state != nil,
-            let live = try? await provider.read(id: name, prior: [:]), live.id != excluding,
+            let live = try? await provider.read(id: name, prior: [:]),
+            try !store.resources().contains(where: { $0.type == intent.type && $0.physicalID == live.id && $0.address != intent.address }),
             PendingCreate(plannedName: name, recordedAt: intent.createdAt).proves(live, by: provider.adoptionProof, ownership: ownership) != nil
         else { return nil }
+        // What only Cairn knows (forceDestroy) is not AWS's to return, as in the plan's own adoption.
+        let current = Planner.merge(live: live.attributes, recorded: desired, local: provider.localAttributes)
+        let differences = AttributeDiff.changes(from: current, to: desired, replaceOnChange: provider.replaceOnChange, sensitivePaths: [])
+        guard !differences.contains(where: \.forcesReplacement) else { return nil }
         ProviderProgress.note("its create's answer was lost, but AWS made it: adopting \(live.id)")
-        let differences = AttributeDiff.changes(from: live.attributes, to: desired, replaceOnChange: provider.replaceOnChange, sensitivePaths: [])
         if differences.isEmpty { return Applied(id: live.id, outputs: live.outputs) }
-        return try await provider.update(id: live.id, from: live.attributes, to: desired)
+        return try await provider.update(id: live.id, from: current, to: desired)
     }
 
     /// The desired attributes with every output they reference now known.

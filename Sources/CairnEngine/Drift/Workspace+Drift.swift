@@ -75,7 +75,7 @@ extension Workspace {
                 changes.append(.forget(record.address))
                 drifted.append(DriftedResource(address: record.address, type: record.type, id: record.id, status: .deleted))
             case .success(let live?)?:
-                let merged = planner.merge(live: live.attributes, recorded: record.attributes, local: providers[record.type]?.localAttributes ?? [])
+                let merged = Planner.merge(live: live.attributes, recorded: record.attributes, local: providers[record.type]?.localAttributes ?? [])
                 let diff = AttributeDiff.changes(from: record.attributes, to: merged)
                 guard !diff.isEmpty || JSON.object(live.outputs) != JSON.object(record.outputs) else { continue }
                 let updated = ResourceRecord(

@@ -174,7 +174,7 @@ public struct Planner: Sendable {
             /// Takes a live resource that this state provably created into the state.
             func adopt(_ live: Observed, because reason: String) {
                 change.id = live.id
-                prior = merge(live: live.attributes, recorded: desired, local: provider.localAttributes)
+                prior = Self.merge(live: live.attributes, recorded: desired, local: provider.localAttributes)
                 priorOutputs = live.outputs
                 change.reason = "adopting \(live.id), \(reason)"
                 change.adopt = true
@@ -200,7 +200,7 @@ public struct Planner: Sendable {
                                     "\(live.id) carries the ownership tags of \(owner), not of this state, so Cairn will not change it from here: remove it from this stack, or take it over deliberately with `cairn import \(stack.name) \(address) \(live.id) --take-ownership`."
                             )
                         }
-                        let merged = merge(live: live.attributes, recorded: record.attributes, local: provider.localAttributes)
+                        let merged = Self.merge(live: live.attributes, recorded: record.attributes, local: provider.localAttributes)
                         if !AttributeDiff.changes(from: record.attributes, to: merged).isEmpty { change.reason = "changed outside Cairn" }
                         prior = merged
                         priorOutputs = live.outputs
@@ -233,6 +233,10 @@ public struct Planner: Sendable {
                         message:
                             "a create of it\(intent.asPlannedName) was interrupted, and reading it from AWS failed, so Cairn cannot tell whether it exists: \(error)"
                     )
+                case .success(let live?)? where records.contains { $0.type == resource.typeName && $0.id == live.id && $0.address != address }:
+                    // What the state records elsewhere (the one a create-before-destroy replaces: same name, same tags) is
+                    // not what this create made. It is left where it is, and the executor discards the stale intent.
+                    break
                 case .success(let live?)?:
                     if let proof = intent.proves(live, by: provider.adoptionProof, ownership: ownership) {
                         adopt(live, because: "created by an interrupted run (\(proof))")
@@ -326,6 +330,7 @@ public struct Planner: Sendable {
         }
         var warnings = scope.warnings
         warnings += hintRenames(&changes)
+        warnings += replaceWarnings(changes, records: records, scope: scope)
 
         var outputs: [String: JSON] = [:]
         var sensitiveOutputs = Set<String>()
@@ -354,6 +359,25 @@ public struct Planner: Sendable {
         change.action = .replace
         change.replaceRequested = true
         change.createBeforeDestroy = provider.replacementCoexists
+    }
+
+    /// What a requested replace costs: the data of a type that holds it, and, where a targeted plan leaves out what
+    /// uses the resource, the old one kept until those follow.
+    private func replaceWarnings(_ changes: [ResourceChange], records: [RecordedResource], scope: PlanScope.Resolved) -> [String] {
+        changes.filter(\.replaceRequested).flatMap { change -> [String] in
+            var warnings: [String] = []
+            let name = "\(change.address) (\(change.id ?? change.type))"
+            if providers[change.type]?.holdsData == true {
+                warnings.append("\(name) is replaced as --replace asks: what it holds is not copied to the new one, and is lost with the old one.")
+            }
+            let users = records.filter { !scope.includes($0.address) && $0.dependencies.contains(change.address) }.map(\.address).sorted()
+            if change.createBeforeDestroy, !users.isEmpty {
+                warnings.append(
+                    "\(users.joined(separator: ", ")) still use\(users.count == 1 ? "s" : "") \(name) and \(users.count == 1 ? "is" : "are") outside the targets: the old one stays until an apply without --target moves \(users.count == 1 ? "it" : "them") to the new one."
+                )
+            }
+            return warnings
+        }
     }
 
     /// `add moved(from: "OLD", to: "NEW") to the stack to keep it`, the hint for a rename the stack did not declare.
@@ -510,7 +534,7 @@ public struct Planner: Sendable {
     }
 
     /// Live attributes, with the attributes only Cairn knows taken from the record.
-    func merge(live: [String: JSON], recorded: [String: JSON], local: Set<String>) -> [String: JSON] {
+    static func merge(live: [String: JSON], recorded: [String: JSON], local: Set<String>) -> [String: JSON] {
         var merged = live
         for key in local { merged[key] = recorded[key] ?? merged[key] }
         return merged

@@ -61,6 +61,21 @@ import Testing
         #expect(!cloud.callLog.contains { !$0.hasPrefix("read ") })
     }
 
+    /// What the state records at another address (the old one a create-before-destroy left, with the same name and
+    /// this state's tags, as a task definition family's latest revision) is not what an interrupted create made: the
+    /// plan creates, rather than adopting it here while deleting it there.
+    @Test func anInterruptedCreateNeverAdoptsWhatTheStateRecordsElsewhere() async throws {
+        let workspace = workspace()
+        let thing = FakeResource("thing")
+        let stack = makeStack([thing])
+        #expect(try await workspace.apply(try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply") { _ in }.ok)
+        try await workspace.moveResource(stack, from: thing.address, to: "fake_thing.thing#deposed-1")
+        _ = try await interruptedCreate(workspace, stack, address: thing.address, name: "thing")
+        let plan = try await workspace.plan(stack, region: "us-east-1")
+        let change = try #require(plan.resources.first { $0.address == thing.address })
+        #expect(change.action == .create && !change.adopt, "\(change.action) \(change.reason ?? "")")
+    }
+
     @Test func anotherStatesResourceIsNeitherAdoptedNorCreatedOver() async throws {
         let workspace = workspace()
         let thing = FakeResource("thing")

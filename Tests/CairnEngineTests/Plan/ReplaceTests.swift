@@ -110,6 +110,35 @@ struct FakeRevisionProvider: ResourceProvider {
         #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
     }
 
+    /// A targeted replace whose dependents are outside the targets keeps the old one, which they still use, until an
+    /// apply without --target moves them; the plan says so.
+    @Test func aTargetedReplaceKeepsTheOldOneWhileAnUntargetedDependentUsesIt() async throws {
+        let workspace = makeWorkspace(cloud, providers: [FakeRevisionProvider(cloud: cloud)])
+        let revision = FakeRevision("task")
+        var user = FakeResource("user")
+        user.link = .reference(revision.arn)
+        let stack = makeStack([revision, user])
+        #expect(try await planAndApply(workspace, stack).ok)
+        let oldID = try #require(try await workspace.recordedResource(stack, at: "fake_revision.task")?.id)
+        let scope = PlanScope(targets: ["fake_revision.task"], replace: ["fake_revision.task"])
+        let plan = try await workspace.plan(stack, region: "us-east-1", scope: scope)
+        #expect(
+            plan.warnings.contains {
+                $0.hasPrefix("fake_thing.user still uses fake_revision.task (\(oldID)) and is outside the targets: the old one stays")
+            }, "\(plan.warnings)")
+        #expect(try await workspace.apply(plan, stack: stack, command: "apply") { _ in }.ok)
+        #expect(cloud.ids.contains(oldID), "still used by the user")
+        #expect(cloud.attributes("user")?["link"] == .string("arn:fake:\(oldID)"))
+        #expect(
+            try await workspace.recordedResources(stack).map(\.address).sorted() == [
+                "fake_revision.task", "fake_revision.task#deposed-1", "fake_thing.user",
+            ])
+        // The whole stack: the user moves to the new one, then the old one goes.
+        #expect(try await planAndApply(workspace, stack).ok)
+        #expect(!cloud.ids.contains(oldID))
+        #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
+    }
+
     @Test func aRefusedCreateFirstReplacementKeepsTheOldOne() async throws {
         let workspace = makeWorkspace(cloud, providers: [FakeRevisionProvider(cloud: cloud)])
         let stack = makeStack([FakeRevision("task")])
