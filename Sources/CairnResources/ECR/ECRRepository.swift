@@ -435,12 +435,20 @@ struct ECRRepositoryProvider: ResourceProvider {
     }
 
     /// ECR refuses a policy naming an IAM principal created seconds earlier ("Invalid repository policy provided")
-    /// until IAM's change reaches it.
+    /// until IAM's change reaches it. It gives the same answer to a policy that is wrong, so only a policy naming IAM
+    /// roles or users, which may be that new, is tried again.
     private func setPolicy(_ document: JSON, id: String) async throws {
+        let statements = document["Statement"].map { $0.arrayValue ?? [$0] } ?? []
+        let principals = statements.flatMap { statement -> [JSON] in
+            guard let aws = statement["Principal"]?["AWS"] else { return [] }
+            return aws.arrayValue ?? [aws]
+        }
+        let namesIAMPrincipals = principals.contains { $0.stringValue.map { $0.contains(":role/") || $0.contains(":user/") } ?? false }
         _ = try await awaitingPropagation(
             of: "the principals of repository \(id)'s policy", to: "ECR",
-            refusals: [Refusal("InvalidParameterException", messageContains: ["Invalid repository policy provided"])],
-            clock: client.waitClock, hint: "Check that every principal the policy names exists."
+            refusals: namesIAMPrincipals ? [Refusal("InvalidParameterException", messageContains: ["Invalid repository policy provided"])] : [],
+            clock: client.waitClock,
+            hint: "Check that every principal the policy names exists, and its actions and conditions (ECR says the same of either)."
         ) {
             try await client.json(.ecr.setRepositoryPolicy, ["repositoryName": .string(id), "policyText": .string(document.description)])
         }

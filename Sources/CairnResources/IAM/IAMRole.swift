@@ -221,7 +221,7 @@ struct IAMRoleProvider: ResourceProvider {
                 try await untilVisible(name) { try await putInlinePolicy(role: name, name: policyName, document: document) }
             }
             for arn in attributes.strings("managedPolicyArns") {
-                try await untilVisible(name) { _ = try await client.query(.iam.attachRolePolicy, ["RoleName": name, "PolicyArn": arn]) }
+                try await untilVisible(name, policy: arn) { _ = try await client.query(.iam.attachRolePolicy, ["RoleName": name, "PolicyArn": arn]) }
             }
         }
     }
@@ -236,11 +236,13 @@ struct IAMRoleProvider: ResourceProvider {
     }
 
     /// IAM is eventually consistent: a role (or a managed policy) created a moment ago can answer NoSuchEntity to the
-    /// next call on another IAM host.
-    private func untilVisible(_ role: String, _ call: () async throws -> Void) async throws {
+    /// next call on another IAM host. An AWS managed policy (`arn:aws:iam::aws:policy/...`) is never new: that it does not
+    /// exist is a typo, told at once, and only the role is waited for.
+    private func untilVisible(_ role: String, policy: String? = nil, _ call: () async throws -> Void) async throws {
+        let awsManaged = policy.map { $0.split(separator: ":", omittingEmptySubsequences: false).dropFirst(4).first == "aws" } ?? false
         try await retrying(
-            while: ["NoSuchEntity"], "IAM role \(role) and its policies", "be visible throughout IAM", clock: client.waitClock,
-            timeout: Propagation.timeout, interval: Propagation.interval, call)
+            while: [awsManaged ? Refusal("NoSuchEntity", messageContains: ["role with name"]) : "NoSuchEntity"], "IAM role \(role) and its policies",
+            "be visible throughout IAM", clock: client.waitClock, timeout: Propagation.timeout, interval: Propagation.interval, call)
     }
 
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {

@@ -133,4 +133,53 @@ import Testing
         #expect(transport.bodies("PutRolePolicy").count == 3)
         #expect(notes.first == "waiting for IAM role r and its policies to be visible throughout IAM (attempt 2)")
     }
+
+    /// An AWS managed policy is never new: one that does not exist (a typo) is told at once, naming the ARN; a policy
+    /// of the account's own may be a moment old and is waited for, as the role is.
+    @Test func aMissingAWSManagedPolicyIsNotWaitedFor() async throws {
+        for (arn, attachments) in [
+            ("arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolPolicy", 1), ("arn:aws:iam::123456789012:policy/new", 3),
+        ] {
+            let refusals = Countdown(2)
+            let transport = ScriptedTransport(status: { operation in
+                switch operation {
+                case "CreateRole":
+                    return (200, "<CreateRoleResponse><CreateRoleResult><Role><RoleName>r</RoleName></Role></CreateRoleResult></CreateRoleResponse>")
+                case "AttachRolePolicy" where arn.contains("::aws:") || refusals.next():
+                    return (
+                        404,
+                        "<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>Policy \(arn) does not exist or is not attachable.</Message></Error></ErrorResponse>"
+                    )
+                default: return (200, "<Response/>")
+                }
+            })
+            let provider = IAMRoleProvider(client: AWSClient.scripted(transport, clock: SteppingClock()))
+            let declared: [String: JSON] = [
+                "name": "r", "assumeRolePolicy": ["Version": "2012-10-17", "Statement": []], "managedPolicyArns": [.string(arn)],
+            ]
+            do {
+                _ = try await provider.create(declared)
+                #expect(attachments == 3, "the account's own policy became visible")
+            } catch {
+                #expect(attachments == 1 && "\(error)".contains("Policy \(arn) does not exist"), "\(error)")
+            }
+            #expect(transport.bodies("AttachRolePolicy").count == attachments, "\(arn)")
+        }
+    }
+
+    /// ECR answers a wrong policy as it answers one naming a role it cannot see yet: only a policy naming IAM roles or
+    /// users is tried again.
+    @Test func ecrWaitsOnlyForAPolicyNamingIAMPrincipals() async throws {
+        let refusal =
+            #"{"__type": "InvalidParameterException", "message": "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'"}"#
+        for (principal, calls) in [(JSON.string("arn:aws:iam::123456789012:role/puller"), 2), (JSON.string("*"), 1)] {
+            let transport = Self.transport("SetRepositoryPolicy", refusal: refusal, times: 1, success: "{}")
+            let provider = ECRRepositoryProvider(client: AWSClient.scripted(transport, clock: SteppingClock()))
+            let policy: JSON = [
+                "Version": "2012-10-17", "Statement": [["Effect": "Allow", "Principal": ["AWS": principal], "Action": "ecr:BatchGetImage"]],
+            ]
+            _ = try? await provider.update(id: "app", from: ["repositoryPolicy": .null], to: ["repositoryPolicy": policy])
+            #expect(transport.bodies("SetRepositoryPolicy").count == calls, "\(principal)")
+        }
+    }
 }
