@@ -273,7 +273,7 @@ struct DynamoDBTableProvider: ResourceProvider {
         if let sse = Self.sseSpecification(attributes["encryption"], turningOff: false) { input["SSESpecification"] = sse }
         let tags = attributes.tags()
         if !tags.isEmpty { input["Tags"] = tagList(tags, keyName: "Key", valueName: "Value") }
-        _ = try await client.json(.dynamoDB.createTable, .object(input))
+        _ = try await takingTurns(name) { try await client.json(.dynamoDB.createTable, .object(input)) }
         var table = try await waitUntilActive(name, after: "CreateTable")
         if attributes.bool("pointInTimeRecovery") == true {
             try await setPointInTimeRecovery(name, true)
@@ -294,7 +294,9 @@ struct DynamoDBTableProvider: ResourceProvider {
         }
         if changed("deletionProtection") { updates.append(["DeletionProtectionEnabled": .bool(new.bool("deletionProtection") ?? false)]) }
         for update in updates {
-            _ = try await client.json(.dynamoDB.updateTable, .object(update.merging(["TableName": name]) { _, new in new }))
+            _ = try await takingTurns(id) {
+                try await client.json(.dynamoDB.updateTable, .object(update.merging(["TableName": name]) { _, new in new }))
+            }
             _ = try await waitUntilActive(id, after: "UpdateTable")
         }
         if changed("pointInTimeRecovery") { try await setPointInTimeRecovery(id, new.bool("pointInTimeRecovery") ?? false) }
@@ -311,7 +313,7 @@ struct DynamoDBTableProvider: ResourceProvider {
     /// that is gone counts as deleted; one with deletion protection fails with `DynamoDBTableProtectedError`.
     func delete(id: String, attributes: [String: JSON]) async throws {
         do {
-            _ = try await client.json(.dynamoDB.deleteTable, ["TableName": .string(id)])
+            _ = try await takingTurns(id) { try await client.json(.dynamoDB.deleteTable, ["TableName": .string(id)]) }
         } catch let error as AWSServiceError where error.isNotFound(Self.goneCodes) {
             return
         } catch let error as AWSServiceError where error.code == "ValidationException" {
@@ -342,6 +344,15 @@ struct DynamoDBTableProvider: ResourceProvider {
             return table["TableStatus"]?.stringValue == "ACTIVE" && sse != "UPDATING" && sse != "ENABLING" && sse != "DISABLING"
         }
         return table
+    }
+
+    /// DynamoDB lets an account create, update or delete only so many tables at once; beyond that it answers
+    /// LimitExceededException "... simultaneously", which passes as the others finish (a quota in name only), so it is
+    /// tried again until `timeout`. Every other LimitExceededException is a quota and fails at once.
+    private func takingTurns<T>(_ name: String, _ call: () async throws -> T) async throws -> T {
+        try await retrying(
+            while: [Refusal("LimitExceededException", messageContains: ["simultaneously"])], "DynamoDB table \(name)",
+            "get its turn among the tables changing at once", clock: client.waitClock, timeout: Self.timeout, call)
     }
 
     /// Turns point-in-time recovery on or off. Right after a create AWS may answer ContinuousBackupsUnavailableException

@@ -181,6 +181,28 @@ import Testing
         #expect(refusals.current == -1)
     }
 
+    /// DynamoDB's "only so many tables can be created, updated, or deleted simultaneously" passes as the others finish:
+    /// the create is tried again; a LimitExceededException about anything else is a quota and fails at once.
+    @Test func tooManyTablesChangingAtOnceIsWaitedOutButAQuotaIsNot() async throws {
+        for (message, creates) in [
+            ("Subscriber limit exceeded: Only 10 tables can be created, updated, or deleted simultaneously", 2),
+            ("Subscriber limit exceeded: too many tables in this account", 1),
+        ] {
+            let refusals = Countdown(1)
+            let transport = ScriptedTransport(status: { operation in
+                switch operation {
+                case "CreateTable" where refusals.next(): return (400, #"{"__type": "LimitExceededException", "message": "\#(message)"}"#)
+                case "DescribeTable": return (200, #"{"Table": {"TableName": "locks", "TableStatus": "ACTIVE"}}"#)
+                default: return (200, "{}")
+                }
+            })
+            let provider = DynamoDBTableProvider(client: AWSClient.scripted(transport, clock: SteppingClock()))
+            let created = try? await provider.create(ProviderTesting.attributes(of: Self.locks("locks")))
+            #expect((created != nil) == (creates == 2), "\(message)")
+            #expect(transport.bodies("CreateTable").count == creates, "\(message)")
+        }
+    }
+
     /// Bad input is refused by `validate()`, which makes no API call, in one sentence naming the attribute.
     @Test func validationNamesTheAttribute() {
         let undeclared = DynamoDBTable("bad", name: "locks", attributeDefinitions: [.init("LockId", .string)], hashKey: "LockID")
