@@ -15,10 +15,12 @@ extension Workspace {
             )
         }
         defer { store.close() }
-        let (state, _, sensitive) = try load(store, codec: try codec(create: false))
+        let (state, _, stateSensitive) = try load(store, codec: try codec(create: false))
         if let region { try checkRegion(store, region: region, records: state) }
+        // Declared moves apply, as in a plan: the record of a renamed declaration is checked at its new address.
         let scope = try PlanScope(targets: targets).resolve(stack: stack, records: state, for: .drift)
-        let records = state.filter { scope.includes($0.address) }
+        let records = scope.records.filter { scope.includes($0.address) }
+        let sensitive = scope.renamed(stateSensitive)
         var ignore: [String: [String]] = [:]
         for resource in stack.resources where !resource.options.ignoreDrift.isEmpty {
             ignore[resource.address] = resource.options.ignoreDrift

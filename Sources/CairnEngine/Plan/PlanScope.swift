@@ -28,7 +28,8 @@ public struct PlanScope: Sendable, Hashable {
         case plan
         /// A destroy: targets with what depends on them, where the state holds them (no move).
         case destroy
-        /// A drift check: targets with what they depend on, where the state holds them (no move).
+        /// A drift check: targets with what they depend on, the stack's declared moves applied (in memory only: the
+        /// next apply records them), so that a moved resource is checked, and targeted, at its new address.
         case drift
     }
 
@@ -39,7 +40,7 @@ public struct PlanScope: Sendable, Hashable {
         let declared = Dictionary(stack.resources.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
         let destroy = purpose == .destroy
         var resolved = Resolved(records: records)
-        if purpose == .plan { try resolved.applyMoves(stack.moves, declared: declared, stack: stack) }
+        if purpose != .destroy { try resolved.applyMoves(stack.moves, declared: declared, stack: stack) }
         let recorded = Dictionary(resolved.records.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
         let movedTo = Dictionary(resolved.movedFrom.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
         let known = Set(declared.keys).union(recorded.keys).union(movedTo.keys)

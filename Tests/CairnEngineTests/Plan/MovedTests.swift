@@ -32,6 +32,18 @@ import Testing
         return Stack(name: "test", region: "us-east-1", environment: StackEnvironment(), resources: [core, user], moves: moves)
     }
 
+    /// Before the apply that records a declared move, drift checks the resource at its new address: a target names it
+    /// there, and a change outside Cairn is found, never a "no drift" over nothing.
+    @Test func driftChecksAMovedResourceAtItsNewAddress() async throws {
+        let workspace = makeWorkspace(cloud)
+        try await applied(workspace, original())
+        cloud.put("base-thing", (cloud.attributes("base-thing") ?? [:]).merging(["size": 7]) { _, new in new })
+        let report = try await workspace.drift(renamed(), targets: ["fake_thing.core"])
+        #expect(report.checked == 1 && report.resources.map(\.address) == ["fake_thing.core"], "\(report.resources)")
+        let whole = try await workspace.drift(renamed())
+        #expect(whole.checked == 2 && whole.resources.map(\.address) == ["fake_thing.core"], "\(whole.resources)")
+    }
+
     @Test func aDeclaredMoveRewritesTheStateWithoutAnyCall() async throws {
         let workspace = makeWorkspace(cloud)
         try await applied(workspace, original())
