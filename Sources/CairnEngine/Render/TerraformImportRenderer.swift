@@ -36,8 +36,15 @@ extension TerraformImportReport {
             lines.append(
                 "Run `cairn plan \(stack.name)\(environment)` to see where the declarations differ. Terraform still lists them: take them out of its state so that only Cairn manages them:"
             )
-            lines.append("  terraform state rm \(handedOver.joined(separator: " "))")
+            lines.append("  terraform state rm \(handedOver.map(Self.shellWord).joined(separator: " "))")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `address` as one shell word: quoted when it holds more than letters, digits, `_`, `-` and `.` (an instance key
+    /// such as `aws_iam_role.x["build"]`, whose quotes the shell would drop, or `[0]`, which it would glob).
+    static func shellWord(_ address: String) -> String {
+        let plain = address.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
+        return plain ? address : "'" + address.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
     }
 }

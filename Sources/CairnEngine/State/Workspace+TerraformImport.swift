@@ -141,6 +141,13 @@ extension Workspace {
                     "\(address): Terraform's \(instance.address) (\(readID)) does not exist in AWS in \(region), so nothing was imported: refresh Terraform's state (`terraform apply -refresh-only`) or leave it out with --map, then import again."
                 )
             }
+            // A map may pair a resource with a declaration that names another: recorded there, the next plan would
+            // replace it, deleting what it holds.
+            if assigned[address] != nil, let declaredID = provider.physicalID(for: attributes), declaredID != live.id {
+                throw TerraformImportError(
+                    "the map puts Terraform's \(instance.address) (\(live.id)) at \(address), which declares \(declaredID), so the next plan would replace it and what it holds would be lost; nothing was imported: map it to the declaration that names \(live.id), or declare that name at \(address)."
+                )
+            }
             known[address] = live.outputs
             if let owner = Ownership.owner(of: live.attributes), existingOwnership.isForeign(owner), !takeOwnership {
                 throw PlanError(
@@ -199,8 +206,20 @@ extension Workspace {
             let codec = try self.codec(create: true)
             var changes: [Change] = []
             var report = report
+            var taggedSoFar: [String] = []
             for var match in matches {
-                let tagged = try await tag(&match, ownership: ownership)
+                let tagged: Bool
+                do {
+                    tagged = try await tag(&match, ownership: ownership)
+                } catch let error as PlanError where !taggedSoFar.isEmpty {
+                    // Tags are AWS's, not the state's: those already put on stay, and say so.
+                    throw PlanError(
+                        address: error.address,
+                        message:
+                            "\(error.message) \(taggedSoFar.joined(separator: ", ")) already carry this state's ownership tags, which the next import (or plan) takes as this state's."
+                    )
+                }
+                if tagged { taggedSoFar.append(match.live.id) }
                 let record = try importedRecord(
                     match.resource, provider: match.provider, live: match.live, declared: match.declared, sensitive: match.sensitive, codec: codec)
                 changes.append(try store.resource(at: record.address) == nil ? .import(record) : .update(record))
