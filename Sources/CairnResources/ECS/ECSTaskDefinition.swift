@@ -426,6 +426,8 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
     // Registering makes a new revision beside the old one, deregistered once its services moved on.
     let replacementCoexists = true
     let replaceOnChange: Set<String> = []
+    /// How long a register whose answer was lost looks for the revision it may have made before registering again.
+    static let lostRevisionLookout: Duration = .seconds(15)
 
     /// The family: reading it finds the latest active revision, so that an interrupted registration is adopted.
     func physicalID(for attributes: [String: JSON]) -> String? { attributes.string("family") }
@@ -516,10 +518,23 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
         do {
             definition = try await send()["taskDefinition"] ?? [:]
         } catch  where mayHaveBeenCarriedOut(error) {
-            if let (latest, latestTags) = try await describe(family), (latest["revision"]?.intValue ?? 0) > before,
-                tagMap(latestTags) == tags
-            {
-                definition = latest
+            // ECS may show the revision a lost answer made only a moment later: it is looked for a while before
+            // registering again, which would leave that one behind.
+            var made: JSON?
+            do {
+                try await waitUntil(
+                    "task definition family \(family)", "show the revision whose answer was lost", clock: client.waitClock,
+                    timeout: Self.lostRevisionLookout, interval: .seconds(3)
+                ) {
+                    guard let (latest, latestTags) = try await describe(family), (latest["revision"]?.intValue ?? 0) > before,
+                        tagMap(latestTags) == tags
+                    else { return false }
+                    made = latest
+                    return true
+                }
+            } catch is WaitTimeout {}
+            if let made {
+                definition = made
             } else {
                 definition = try await send()["taskDefinition"] ?? [:]
             }

@@ -225,8 +225,10 @@ import Testing
         #"{"taskDefinition": {"taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:\#(number)", "family": "web", "revision": \#(number), "status": "ACTIVE"}, "tags": \#(tags)}"#
     }
 
-    /// ECS answers Describe with revision 3 until a register has been carried out, then with 4.
-    static func transport(registerCarriedOut: Bool) -> (ScriptedTransport, Locked<Int>) {
+    /// ECS answers Describe with revision 3 until a register has been carried out (and `lag` more describes have
+    /// passed: eventual consistency), then with 4.
+    static func transport(registerCarriedOut: Bool, lag: Int = 0) -> (ScriptedTransport, Locked<Int>) {
+        let stale = Countdown(lag)
         let registers = Locked(0)
         let transport = ScriptedTransport(status: { operation in
             switch operation {
@@ -238,7 +240,8 @@ import Testing
                 if count == 1 { return (500, #"{"__type": "ServerException", "message": "internal error"}"#) }
                 return (200, revision(4, tags: #"[{"key": "cairn:state", "value": "lineage-1"}]"#))
             case "DescribeTaskDefinition":
-                let made = registerCarriedOut ? registers.current >= 1 : registers.current >= 2
+                // The first `lag` describes after the register still see revision 3.
+                let made = registerCarriedOut ? registers.current >= 1 && !stale.next() : registers.current >= 2
                 return (200, made ? revision(4, tags: #"[{"key": "cairn:state", "value": "lineage-1"}]"#) : revision(3, tags: "[]"))
             default: return (200, "{}")
             }
@@ -252,6 +255,17 @@ import Testing
         let applied = try await provider.create(Self.declared)
         #expect(applied.id == "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4")
         #expect(registers.current == 1)
+    }
+
+    /// ECS shows the revision a few seconds late: it is waited for on the client's clock, not registered again.
+    @Test func aRevisionShownLateIsWaitedForNotRegisteredTwice() async throws {
+        let (transport, registers) = Self.transport(registerCarriedOut: true, lag: 2)
+        let clock = SteppingClock()
+        let provider = ECSTaskDefinitionProvider(client: AWSClient.scripted(transport, clock: clock))
+        let applied = try await provider.create(Self.declared)
+        #expect(applied.id == "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4")
+        #expect(registers.current == 1)
+        #expect(clock.slept == .seconds(6))
     }
 
     @Test func aRegisterThatDidNotHappenIsSentOnceMore() async throws {
