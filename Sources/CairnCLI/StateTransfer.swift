@@ -35,7 +35,7 @@ extension Cairn.StateCommand {
                 let from = context.workspace.stateLocation(stack: context.stack.name, environment: context.stack.environment.name)
                 let into = targetWorkspace.stateLocation(stack: context.stack.name, environment: context.stack.environment.name)
                 say(
-                    "Copied the state of '\(context.stack.name)' (\(context.stack.environment.name)): \(resources) resources and \(history) history entries, from \(from) to \(into). Use it with --backend \(destination) (or CAIRN_BACKEND, or the stack's backend:); \(from) was left as it was."
+                    "Copied the state of '\(context.stack.name)' (\(context.stack.environment.name)): \(resources) resources and \(history) history entries, from \(from) to \(into). Use it with --backend \(destination) (or CAIRN_BACKEND, or the stack's backend:); \(from) is kept as a backup, and refuses to be used from now on."
                 )
             }
         }

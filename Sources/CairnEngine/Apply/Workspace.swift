@@ -29,9 +29,17 @@ public struct Workspace: Sendable {
     }
 
     /// The state of `stack` in `environment`, local or shared, or nil when it has none and `create` is false.
+    /// A state that `cairn state migrate` moved elsewhere throws `StateMigrated`.
     public func session(stack: String, environment: String, create: Bool) async throws -> StateSession? {
-        if let remote { return try await StateSession.remote(remote, stack: stack, environment: environment, create: create) }
-        return try StateSession.local(stateDir: stateDir, stack: stack, environment: environment, create: create)
+        let session =
+            if let remote { try await StateSession.remote(remote, stack: stack, environment: environment, create: create) } else {
+                try StateSession.local(stateDir: stateDir, stack: stack, environment: environment, create: create)
+            }
+        if let session, let target = try session.metadata(StateMigrated.key) {
+            session.close()
+            throw StateMigrated(location: stateLocation(stack: stack, environment: environment), target: target)
+        }
+        return session
     }
 
     /// Where the state of `stack` lives, for messages: its file, or its place in the bucket.

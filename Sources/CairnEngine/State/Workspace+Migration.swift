@@ -6,7 +6,9 @@ import Foundation
 extension Workspace {
     /// Copies the state of `stack` (history, intents, drift runs and outputs included, sealed values still sealed)
     /// to `target`'s backend, under this backend's lock so that nothing changes meanwhile. The target must hold no
-    /// state for the stack; the source is left as it was.
+    /// state for the stack. The source keeps its resources and history, and records where it went: it is refused from
+    /// then on (``StateMigrated``), so that no one applies to the copy left behind, whose resources now belong to the
+    /// target.
     ///
     /// - Returns: how many resources and history entries were copied.
     public func migrateState(_ stack: Stack, to target: Workspace, lockTimeout: Duration = .zero) async throws -> (resources: Int, history: Int) {
@@ -27,6 +29,7 @@ extension Workspace {
                     throw RemoteStateError.targetExists(location: path.path)
                 }
             }
+            try await source.setMetadata(StateMigrated.key, target.stateLocation(stack: stack.name, environment: stack.environment.name))
             return (try source.resourceCount(), try source.history().count)
         }
     }
@@ -61,5 +64,20 @@ extension Workspace {
             throw error
         }
         _ = try await session.release(lock)
+    }
+}
+
+/// A state that `cairn state migrate` copied elsewhere: its resources belong to the copy, so this one is not used.
+public struct StateMigrated: Error, CustomStringConvertible, Sendable {
+    /// The metadata key the source keeps the target's location under.
+    static let key = "migrated_to"
+    /// Where the state is.
+    public let location: String
+    /// Where it went.
+    public let target: String
+
+    /// Names the target and how to use it.
+    public var description: String {
+        "the state at \(location) was migrated to \(target) (cairn state migrate), which now manages its resources: use that backend (--backend, CAIRN_BACKEND or the stack's backend:). The copy here is kept only as a backup; nothing was changed."
     }
 }
