@@ -190,8 +190,7 @@ final class StopSignal: DriftWatchSleeper, @unchecked Sendable {
             }
             waiter = continuation
             lock.unlock()
-            DispatchQueue.global().asyncAfter(deadline: .now() + Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
-            { [weak self] in
+            DispatchQueue.global().asyncAfter(deadline: .now() + duration.seconds) { [weak self] in
                 guard let self else { return }
                 self.lock.lock()
                 let pending = self.waiter

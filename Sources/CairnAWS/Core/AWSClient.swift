@@ -238,7 +238,7 @@ public final class AWSClient: Sendable {
 
     private func log(_ service: ServiceModel, _ operation: String, status: Int?, attempt: Int, latency: Duration, requestID: String?, note: String?) {
         guard let logger else { return }
-        let ms = Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15
+        let ms = latency.seconds * 1000
         var line =
             "cairn: aws \(service.serviceID).\(operation) status=\(status.map(String.init) ?? "-") attempt=\(attempt) latency=\(String(format: "%.0f", ms))ms request-id=\(requestID ?? "-")"
         if let note { line += " error=\(note)" }

@@ -229,6 +229,6 @@ private enum SharedHTTPClients {
 }
 
 extension Duration {
-    /// The duration in seconds, as a `Double`.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    /// The duration in seconds, as a `Double` (for Foundation's dates and intervals).
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

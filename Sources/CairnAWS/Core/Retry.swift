@@ -77,7 +77,7 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// Whether a server's `Retry-After` (in seconds) is short enough to wait for; a longer one is answered with an error.
     public func honours(retryAfter: Double) -> Bool {
-        retryAfter <= Double(maxRetryAfter.components.seconds) + Double(maxRetryAfter.components.attoseconds) / 1e18
+        retryAfter <= maxRetryAfter.seconds
     }
 
     /// The wait before attempt `attempt + 1` (attempt counts from 1), given a jitter in [0, 1)

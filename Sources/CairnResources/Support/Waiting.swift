@@ -131,8 +131,3 @@ func roleDescription(_ arn: String?) -> String {
     guard let arn, let range = arn.range(of: ":role/") else { return arn.map { "IAM principal \($0)" } ?? "the IAM role" }
     return "IAM role \(arn[range.upperBound...].split(separator: "/").last.map(String.init) ?? arn)"
 }
-
-extension Duration {
-    /// The duration in seconds, fractional.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
