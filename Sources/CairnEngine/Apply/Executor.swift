@@ -126,7 +126,9 @@ public struct Executor: Sendable {
                 }
                 defer { ticker.cancel() }
                 do {
-                    let id = try await ProviderProgress.$receiver.withValue({ events(.waiting(address: address, message: $0)) }) {
+                    let id = try await ProviderProgress.$receiver.withValue(
+                        ProviderProgress.Receiver { events(.waiting(address: address, message: $0)) }
+                    ) {
                         try await run(change, outputs: outputs, intents: intents[address] ?? [], ownership: ownership, deposed: deposed)
                     }
                     if change.action == .update, let old = change.id, let id, id != old { await superseded.add(address, old) }

@@ -22,7 +22,7 @@ import Testing
     /// Runs `body` as an apply runs a change, collecting the progress lines it reports.
     static func notes(_ body: () async throws -> Void) async rethrows -> [String] {
         let lines = Locked<[String]>([])
-        try await ProviderProgress.$receiver.withValue({ line in lines.withLock { $0.append(line) } }) { try await body() }
+        try await ProviderProgress.$receiver.withValue(ProviderProgress.Receiver { line in lines.withLock { $0.append(line) } }) { try await body() }
         return lines.current
     }
 
