@@ -10,7 +10,7 @@ public struct Cairn: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ListStacks.self, PlanCommand.self, Apply.self, Destroy.self, Drift.self, Output.self, Graph.self, StateCommand.self, Import.self,
-            ForceUnlock.self, Whoami.self,
+            Generate.self, ForceUnlock.self, Whoami.self,
         ]
     )
 

@@ -42,11 +42,13 @@ public struct Stack: Sendable {
     public let tags: [String: String]
     /// Declared renames (`StackDefinition.moved(from:to:)`), in the order declared.
     public let moves: [ResourceMove]
+    /// Existing resources to adopt, address → physical id (`StackDefinition.importing(_:)`), for `cairn import STACK --all`.
+    public let imports: [String: String]
 
     public init(
         name: String, region: String?, environment: StackEnvironment,
         resources: [any ResourceDeclaration], outputs: [String: Value] = [:], tags: [String: String] = [:],
-        moves: [ResourceMove] = []
+        moves: [ResourceMove] = [], imports: [String: String] = [:]
     ) {
         self.name = name
         self.region = region
@@ -55,6 +57,7 @@ public struct Stack: Sendable {
         self.outputs = outputs
         self.tags = tags
         self.moves = moves
+        self.imports = imports
     }
 }
 
@@ -71,6 +74,8 @@ public struct StackDefinition: Sendable {
     public let backend: StateBackend
     /// Declared renames, in the order declared (see `moved(from:to:)`).
     public private(set) var moves: [ResourceMove] = []
+    /// Existing resources to adopt, address → physical id (see `importing(_:)`).
+    public private(set) var imports: [String: String] = [:]
     private let build: @Sendable (StackEnvironment, VariableValues) -> (resources: [any ResourceDeclaration], outputs: [String: Value])
     private let tags: @Sendable (StackEnvironment) -> [String: String]
 
@@ -119,6 +124,20 @@ public struct StackDefinition: Sendable {
         return copy
     }
 
+    /// The stack with existing resources to adopt, as Terraform's `import` blocks say: `cairn import STACK --all` reads
+    /// each one by its physical id and records it at its address, all in one step under the lock. Addresses the
+    /// state already holds are left as they are, so the declaration can stay once done. `cairn generate` writes it.
+    ///
+    /// ```swift
+    /// let myInfra = StackDefinition(name: "my-infra", summary: "…", region: "eu-north-1") { env in … }
+    ///     .importing(["aws_ecr_repository.app": "my-infra"])
+    /// ```
+    public func importing(_ ids: [String: String]) -> StackDefinition {
+        var copy = self
+        copy.imports.merge(ids) { _, new in new }
+        return copy
+    }
+
     /// The stack's resources and outputs in `environment`, with its variables' defaults (placeholders
     /// for required ones): for looking at a stack, never for applying it.
     public func instantiate(_ environment: StackEnvironment = StackEnvironment()) -> Stack {
@@ -128,7 +147,7 @@ public struct StackDefinition: Sendable {
         let built = build(environment, values)
         return Stack(
             name: name, region: region, environment: environment, resources: built.resources, outputs: built.outputs,
-            tags: tags(environment), moves: moves)
+            tags: tags(environment), moves: moves, imports: imports)
     }
 
     /// The stack's resources and outputs in `environment` with `variables`. Throws, naming the
@@ -145,6 +164,6 @@ public struct StackDefinition: Sendable {
         if let problem = values.readProblems.first { throw VariableError(problem) }
         return Stack(
             name: name, region: region, environment: environment, resources: built.resources, outputs: built.outputs,
-            tags: tags(environment), moves: moves)
+            tags: tags(environment), moves: moves, imports: imports)
     }
 }

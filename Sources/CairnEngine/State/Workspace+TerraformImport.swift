@@ -172,13 +172,13 @@ extension Workspace {
             }
             matches.append(
                 TerraformMatch(
-                    resource: resource, provider: provider, instance: instance, matchedBy: matchedBy, live: live, declared: attributes,
-                    sensitive: sensitive))
+                    adoption: Adoption(resource: resource, provider: provider, live: live, declared: attributes, sensitive: sensitive),
+                    instance: instance, matchedBy: matchedBy))
         }
         report.notInTerraform.sort()
         classifyTheRest(
             of: terraform, managed: managed, claimed: claimed, map: map,
-            matches: report.imported.map { ($0.terraformAddress, $0.address) } + matches.map { ($0.instance.address, $0.resource.address) },
+            matches: report.imported.map { ($0.terraformAddress, $0.address) } + matches.map { ($0.instance.address, $0.adoption.resource.address) },
             table: table, into: &report)
         guard !matches.isEmpty || !report.imported.isEmpty else {
             throw TerraformImportError(
@@ -188,51 +188,20 @@ extension Workspace {
         report.imported.sort { $0.address < $1.address }
         if matches.isEmpty { return report }
 
-        guard let store = try await self.store(for: stack, create: true) else { return report }
-        defer { store.close() }
         let command = "import --from-terraform \(terraform.path)"
-        return try await withLock(store, command: command, timeout: lockTimeout) {
-            let ownership = Ownership(stack: stack.name, environment: stack.environment.name, state: store.lineage)
-            for match in matches {
-                let address = match.resource.address
-                if let existing = try store.resource(at: address), !(takeOwnership && existing.physicalID == match.live.id) {
-                    throw PlanError(
-                        address: address,
-                        message: "another run recorded it meanwhile (as \(existing.physicalID)), so nothing was imported: import again."
-                    )
-                }
-            }
-            try await recordRegion(store, region: region)
-            let codec = try self.codec(create: true)
-            var changes: [Change] = []
-            var report = report
-            var taggedSoFar: [String] = []
-            for var match in matches {
-                let tagged: Bool
-                do {
-                    tagged = try await tag(&match, ownership: ownership)
-                } catch let error as PlanError where !taggedSoFar.isEmpty {
-                    // Tags are AWS's, not the state's: those already put on stay, and say so.
-                    throw PlanError(
-                        address: error.address,
-                        message:
-                            "\(error.message) \(taggedSoFar.joined(separator: ", ")) already carry this state's ownership tags, which the next import (or plan) takes as this state's."
-                    )
-                }
-                if tagged { taggedSoFar.append(match.live.id) }
-                let record = try importedRecord(
-                    match.resource, provider: match.provider, live: match.live, declared: match.declared, sensitive: match.sensitive, codec: codec)
-                changes.append(try store.resource(at: record.address) == nil ? .import(record) : .update(record))
-                report.imported.append(
-                    .init(
-                        terraformAddress: match.instance.address, address: record.address, id: match.live.id, matchedBy: match.matchedBy,
-                        tagged: tagged,
-                        alreadyRecorded: false))
-            }
-            report.serial = try await store.commit(changes, command: command)
-            report.imported.sort { $0.address < $1.address }
-            return report
+        guard
+            let adopted = try await adopt(
+                matches.map(\.adoption), stack: stack, region: region, command: command, takeOwnership: takeOwnership, lockTimeout: lockTimeout)
+        else { return report }
+        for (match, tagged) in zip(matches, adopted.tagged) {
+            report.imported.append(
+                .init(
+                    terraformAddress: match.instance.address, address: match.adoption.resource.address, id: match.adoption.live.id,
+                    matchedBy: match.matchedBy, tagged: tagged, alreadyRecorded: false))
         }
+        report.serial = adopted.serial
+        report.imported.sort { $0.address < $1.address }
+        return report
     }
 
     /// The map's pairs, checked: each Terraform address is in the state, each Cairn address declared, of the type
@@ -345,30 +314,6 @@ extension Workspace {
         }
     }
 
-    /// Puts this state's ownership tags on a match that takes tags and lacks them, and reads it back. Returns whether it did.
-    private func tag(_ match: inout TerraformMatch, ownership: Ownership) async throws -> Bool {
-        guard match.declared["tags"] != nil, case .object(let tags)? = match.live.attributes["tags"] else { return false }
-        let wanted = ownership.tagging(.object(tags))
-        guard wanted != .object(tags) else { return false }
-        var attributes = match.live.attributes
-        attributes["tags"] = wanted
-        let address = match.resource.address
-        do {
-            let applied = try await match.provider.update(id: match.live.id, from: match.live.attributes, to: attributes)
-            guard let live = try await match.provider.read(id: applied.id, prior: match.declared) else {
-                throw PlanError(address: address, message: "\(applied.id) disappeared from AWS while this state's ownership tags were put on it.")
-            }
-            match.live = live
-        } catch {
-            throw PlanError(
-                address: address,
-                message:
-                    "putting this state's ownership tags on \(match.live.id) failed, so nothing was recorded: \(error). Import again once that is fixed."
-            )
-        }
-        return true
-    }
-
     /// ` (did you mean X?)` with the closest of `candidates` to `name`, or nothing when there are none.
     static func closest(to name: String, in candidates: some Sequence<String>) -> String {
         guard let best = candidates.sorted().min(by: { $0.editDistance(to: name) < $1.editDistance(to: name) }) else { return "" }
@@ -378,11 +323,7 @@ extension Workspace {
 
 /// A declared resource and the Terraform instance it was matched to, as read live.
 private struct TerraformMatch {
-    let resource: any ResourceDeclaration
-    let provider: any ResourceProvider
+    let adoption: Adoption
     let instance: TerraformState.Instance
     let matchedBy: String
-    var live: Observed
-    let declared: [String: JSON]
-    let sensitive: Set<String>
 }

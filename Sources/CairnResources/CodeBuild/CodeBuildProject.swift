@@ -653,3 +653,133 @@ struct CodeBuildProjectProvider: ResourceProvider {
         return ["cloudWatchLogs": .object(cloudWatch), "s3Logs": .object(s3)]
     }
 }
+
+// MARK: cairn generate
+
+extension CodeBuildProjectProvider: DiscoverableProvider {
+    var swiftType: String { "CodeBuildProject" }
+    var swiftNoun: String { "project" }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "projectName"] }
+
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.jsonAll(.codeBuild.listProjects).compactMap(\.stringValue).map { DiscoveredResource(id: $0, name: $0) }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("name", context.literal(live.id))]
+        if let description = attributes.string("description") { arguments.append(SwiftArgument("description", context.literal(description))) }
+        arguments.append(SwiftArgument("serviceRole", context.input(attributes.string("serviceRole") ?? "", naming: IAMRole.typeName, "arn")))
+
+        let source = attributes["source"] ?? [:]
+        var buildspec: [SwiftArgument] = []
+        if let text = source["buildspec"]?.stringValue {
+            let swift =
+                text.contains("\n") ? ".inline(\(context.constant("\(context.variable)Buildspec", text)))" : ".path(\(context.literal(text)))"
+            buildspec = [SwiftArgument("buildspec", swift)]
+        }
+        let location = source["location"]?.stringValue ?? ""
+        switch source["type"]?.stringValue ?? "NO_SOURCE" {
+        case "CODEPIPELINE": arguments.append(SwiftArgument("source", SwiftCode.call(".codePipeline", buildspec)))
+        case "GITHUB":
+            arguments.append(SwiftArgument("source", SwiftCode.call(".gitHub", [SwiftArgument("location", context.literal(location))] + buildspec)))
+        case "S3": arguments.append(SwiftArgument("source", SwiftCode.call(".s3", [SwiftArgument("location", context.input(location))] + buildspec)))
+        case "CODECOMMIT":
+            arguments.append(SwiftArgument("source", SwiftCode.call(".codeCommit", [SwiftArgument("location", context.input(location))] + buildspec)))
+        case "NO_SOURCE" where !buildspec.isEmpty: arguments.append(SwiftArgument("source", SwiftCode.call(".noSource", buildspec)))
+        case let type:
+            context.cannotExpress("source", "a \(type) source is not one CodeBuildProject.Source names; written as .codePipeline()")
+            arguments.append(SwiftArgument("source", ".codePipeline()"))
+        }
+
+        let artifacts = attributes["artifacts"] ?? [:]
+        switch artifacts["type"]?.stringValue ?? "NO_ARTIFACTS" {
+        case "CODEPIPELINE": arguments.append(SwiftArgument("artifacts", ".codePipeline"))
+        case "S3":
+            var parts = [SwiftArgument("location", context.input(artifacts["location"]?.stringValue ?? "", naming: S3Bucket.typeName, "name"))]
+            for key in ["path", "name"] {
+                if let text = artifacts[key]?.stringValue { parts.append(SwiftArgument(key, context.literal(text))) }
+            }
+            if artifacts["namespaceType"]?.stringValue == "BUILD_ID" { parts.append(SwiftArgument("namespaceType", ".buildID")) }
+            if artifacts["packaging"]?.stringValue == "ZIP" { parts.append(SwiftArgument("packaging", ".zip")) }
+            if artifacts["encryptionDisabled"]?.boolValue == true { parts.append(SwiftArgument("encryptionDisabled", "true")) }
+            arguments.append(SwiftArgument("artifacts", SwiftCode.call(".s3", parts)))
+        default: arguments.append(SwiftArgument("artifacts", ".noArtifacts"))
+        }
+
+        let environment = attributes["environment"] ?? [:]
+        var parts: [SwiftArgument] = []
+        let type = environment["type"]?.stringValue ?? "LINUX_CONTAINER"
+        if type != "LINUX_CONTAINER" {
+            if let known = CodeBuildProject.EnvironmentType(rawValue: type) {
+                parts.append(SwiftArgument("type", ".\(Self.caseName(known))"))
+            } else {
+                context.cannotExpress("environment.type", "\(type) is not an environment type CodeBuildProject names")
+            }
+        }
+        parts.append(SwiftArgument("image", context.literal(environment["image"]?.stringValue ?? "")))
+        let compute = environment["computeType"]?.stringValue ?? "BUILD_GENERAL1_SMALL"
+        if compute != "BUILD_GENERAL1_SMALL" {
+            if let known = CodeBuildProject.ComputeType(rawValue: compute) {
+                parts.append(SwiftArgument("computeType", ".\(Self.caseName(known))"))
+            } else {
+                context.cannotExpress("environment.computeType", "\(compute) is not a compute type CodeBuildProject names")
+            }
+        }
+        if environment["privilegedMode"]?.boolValue == true { parts.append(SwiftArgument("privilegedMode", "true")) }
+        let variables = (environment["environmentVariables"]?.arrayValue ?? []).map { variable -> String in
+            var items = [
+                SwiftArgument(nil, context.literal(variable["name"]?.stringValue ?? "")),
+                SwiftArgument(nil, context.input(variable["value"]?.stringValue ?? "")),
+            ]
+            switch variable["type"]?.stringValue {
+            case "PARAMETER_STORE": items.append(SwiftArgument("type", ".parameterStore"))
+            case "SECRETS_MANAGER": items.append(SwiftArgument("type", ".secretsManager"))
+            default: break
+            }
+            return SwiftCode.call(".init", items)
+        }
+        if !variables.isEmpty { parts.append(SwiftArgument("environmentVariables", SwiftCode.array(variables))) }
+        arguments.append(SwiftArgument("environment", SwiftCode.call(".init", parts)))
+
+        let cache = attributes["cache"] ?? [:]
+        switch cache["type"]?.stringValue {
+        case "S3": arguments.append(SwiftArgument("cache", ".s3(location: \(context.input(cache["location"]?.stringValue ?? "")))"))
+        case "LOCAL":
+            let names = ["LOCAL_DOCKER_LAYER_CACHE": ".dockerLayer", "LOCAL_SOURCE_CACHE": ".source", "LOCAL_CUSTOM_CACHE": ".custom"]
+            let modes = (cache["modes"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { names[$0] } }
+            arguments.append(SwiftArgument("cache", ".local(modes: \(SwiftCode.array(modes)))"))
+        default: break
+        }
+
+        let logs = attributes["logsConfig"] ?? [:]
+        var logParts: [SwiftArgument] = []
+        let cloudWatch = logs["cloudWatchLogs"] ?? [:]
+        if cloudWatch["status"]?.stringValue == "DISABLED" {
+            logParts.append(SwiftArgument("cloudWatchLogs", ".disabled"))
+        } else if cloudWatch["groupName"] != nil || cloudWatch["streamName"] != nil {
+            var items: [SwiftArgument] = []
+            if let group = cloudWatch["groupName"]?.stringValue {
+                items.append(SwiftArgument("groupName", context.input(group, naming: LogGroup.typeName, "name")))
+            }
+            if let stream = cloudWatch["streamName"]?.stringValue { items.append(SwiftArgument("streamName", context.literal(stream))) }
+            logParts.append(SwiftArgument("cloudWatchLogs", SwiftCode.call(".enabled", items)))
+        }
+        let s3Logs = logs["s3Logs"] ?? [:]
+        if s3Logs["status"]?.stringValue == "ENABLED" {
+            var items = [SwiftArgument("location", context.input(s3Logs["location"]?.stringValue ?? ""))]
+            if s3Logs["encryptionDisabled"]?.boolValue == true { items.append(SwiftArgument("encryptionDisabled", "true")) }
+            logParts.append(SwiftArgument("s3Logs", SwiftCode.call(".enabled", items)))
+        }
+        if !logParts.isEmpty { arguments.append(SwiftArgument("logsConfig", SwiftCode.call(".init", logParts))) }
+        if let minutes = attributes.int("timeoutInMinutes"), minutes != 60 { arguments.append(SwiftArgument("timeoutInMinutes", String(minutes))) }
+        if let minutes = attributes.int("queuedTimeoutInMinutes"), minutes != 480 {
+            arguments.append(SwiftArgument("queuedTimeoutInMinutes", String(minutes)))
+        }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+
+    /// The Swift case name of an enum value (`.medium`), as the compiler spells it.
+    static func caseName<T>(_ value: T) -> String { String(describing: value) }
+}

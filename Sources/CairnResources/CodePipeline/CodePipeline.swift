@@ -451,3 +451,153 @@ struct CodePipelineProvider: ResourceProvider {
         ["arn": result["metadata"]?["pipelineArn"] ?? .null, "name": .string(name)]
     }
 }
+
+// MARK: cairn generate
+
+extension CodePipelineProvider: DiscoverableProvider {
+    var swiftType: String { "CodePipeline" }
+    var swiftNoun: String { "pipeline" }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "pipelineName"] }
+
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.jsonAll(.codePipeline.listPipelines).compactMap { pipeline in
+            pipeline["name"]?.stringValue.map { DiscoveredResource(id: $0, name: $0) }
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [
+            SwiftArgument("name", context.literal(live.id)),
+            SwiftArgument("roleArn", context.input(attributes.string("roleArn") ?? "", naming: IAMRole.typeName, "arn")),
+        ]
+        let store = attributes["artifactStore"] ?? [:]
+        var storeParts = [SwiftArgument("bucket", context.input(store["location"]?.stringValue ?? "", naming: S3Bucket.typeName, "name"))]
+        if let key = store["encryptionKey"]?["id"]?.stringValue {
+            storeParts.append(SwiftArgument("kmsKeyId", context.input(key, naming: "aws_kms_key", "arn")))
+        }
+        arguments.append(SwiftArgument("artifactStore", SwiftCode.call(".init", storeParts)))
+        if attributes.string("pipelineType") == "V2" { arguments.append(SwiftArgument("pipelineType", ".v2")) }
+        let variables = (attributes["variables"]?.arrayValue ?? []).map { variable -> String in
+            var parts = [SwiftArgument(nil, context.literal(variable["name"]?.stringValue ?? ""))]
+            if let value = variable["defaultValue"]?.stringValue { parts.append(SwiftArgument("defaultValue", context.literal(value))) }
+            if let description = variable["description"]?.stringValue { parts.append(SwiftArgument("description", context.literal(description))) }
+            return SwiftCode.call(".init", parts)
+        }
+        if !variables.isEmpty { arguments.append(SwiftArgument("variables", SwiftCode.array(variables))) }
+        let stages = (attributes["stages"]?.arrayValue ?? []).map { stage -> String in
+            let stageName = stage["name"]?.stringValue ?? ""
+            let actions = (stage["actions"]?.arrayValue ?? []).map { actionSwift($0, stage: stageName, in: context) }
+            return SwiftCode.call(".init", [SwiftArgument(nil, context.literal(stageName)), SwiftArgument(nil, SwiftCode.array(actions))])
+        }
+        arguments.append(SwiftArgument("stages", SwiftCode.array(stages)))
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+
+    /// `.init("Name", .kind(…), …)` for an action, its configuration written through the `ActionKind` that makes it.
+    private func actionSwift(_ action: JSON, stage: String, in context: SwiftContext) -> String {
+        let name = action["name"]?.stringValue ?? ""
+        let configuration = action["configuration"]?.objectValue ?? [:]
+        func text(_ key: String) -> String { configuration[key]?.stringValue ?? "" }
+        func flag(_ key: String, default value: Bool, label: String) -> [SwiftArgument] {
+            guard let text = configuration[key]?.stringValue, text != (value ? "true" : "false") else { return [] }
+            return [SwiftArgument(label, text == "true" ? "true" : "false")]
+        }
+        func optional(_ key: String, _ label: String, input: Bool = false) -> [SwiftArgument] {
+            guard let value = configuration[key]?.stringValue else { return [] }
+            return [SwiftArgument(label, input ? context.input(value) : context.literal(value))]
+        }
+        let type = [action["category"], action["owner"], action["provider"]].map { $0?.stringValue ?? "" }
+        let kind: String
+        let expected: Set<String>
+        switch (type[0], type[1], type[2]) {
+        case ("Source", "ThirdParty", "GitHub"):
+            kind = SwiftCode.call(
+                ".gitHubSource",
+                [
+                    SwiftArgument("owner", context.literal(text("Owner"))), SwiftArgument("repo", context.literal(text("Repo"))),
+                    SwiftArgument("branch", context.literal(text("Branch"))),
+                    SwiftArgument("oauthToken", context.secret("GITHUB_TOKEN", attribute: "stages.\(stage).\(name).OAuthToken")),
+                ] + flag("PollForSourceChanges", default: true, label: "pollForSourceChanges"))
+            expected = ["Owner", "Repo", "Branch", "OAuthToken", "PollForSourceChanges"]
+        case ("Source", "AWS", "CodeStarSourceConnection"):
+            var parts = [
+                SwiftArgument("connectionArn", context.input(text("ConnectionArn"))),
+                SwiftArgument("fullRepositoryId", context.literal(text("FullRepositoryId"))),
+                SwiftArgument("branchName", context.literal(text("BranchName"))),
+            ]
+            if text("OutputArtifactFormat") == "CODEBUILD_CLONE_REF" { parts.append(SwiftArgument("outputArtifactFormat", ".codeBuildCloneRef")) }
+            kind = SwiftCode.call(".codeStarSource", parts + flag("DetectChanges", default: true, label: "detectChanges"))
+            expected = ["ConnectionArn", "FullRepositoryId", "BranchName", "OutputArtifactFormat", "DetectChanges"]
+        case ("Source", "AWS", "CodeCommit"):
+            var parts = [
+                SwiftArgument("repositoryName", context.input(text("RepositoryName"), naming: "aws_codecommit_repository", "name")),
+                SwiftArgument("branchName", context.literal(text("BranchName"))),
+            ]
+            parts += flag("PollForSourceChanges", default: true, label: "pollForSourceChanges")
+            if text("OutputArtifactFormat") == "CODEBUILD_CLONE_REF" { parts.append(SwiftArgument("outputArtifactFormat", ".codeBuildCloneRef")) }
+            kind = SwiftCode.call(".codeCommitSource", parts)
+            expected = ["RepositoryName", "BranchName", "PollForSourceChanges", "OutputArtifactFormat"]
+        case ("Source", "AWS", "S3"):
+            kind = SwiftCode.call(
+                ".s3Source",
+                [
+                    SwiftArgument("bucket", context.input(text("S3Bucket"), naming: S3Bucket.typeName, "name")),
+                    SwiftArgument("objectKey", context.literal(text("S3ObjectKey"))),
+                ] + flag("PollForSourceChanges", default: true, label: "pollForSourceChanges"))
+            expected = ["S3Bucket", "S3ObjectKey", "PollForSourceChanges"]
+        case ("Build", "AWS", "CodeBuild"), ("Test", "AWS", "CodeBuild"):
+            let project = context.input(text("ProjectName"), naming: CodeBuildProject.typeName, "name")
+            kind = "\(type[0] == "Build" ? ".codeBuild" : ".codeBuildTest")(projectName: \(project))"
+            expected = ["ProjectName"]
+        case ("Approval", "AWS", "Manual"):
+            kind = SwiftCode.call(
+                ".manualApproval",
+                optional("NotificationArn", "notificationArn", input: true) + optional("CustomData", "customData")
+                    + optional("ExternalEntityLink", "externalEntityLink"))
+            expected = ["NotificationArn", "CustomData", "ExternalEntityLink"]
+        case ("Deploy", "AWS", "ECS"):
+            var parts = [
+                SwiftArgument("clusterName", context.input(text("ClusterName"), naming: ECSCluster.typeName, "name")),
+                SwiftArgument("serviceName", context.input(text("ServiceName"), naming: ECSService.typeName, "name")),
+            ]
+            if let file = configuration["FileName"]?.stringValue, file != "imagedefinitions.json" {
+                parts.append(SwiftArgument("fileName", context.literal(file)))
+            }
+            kind = SwiftCode.call(".ecsDeploy", parts)
+            expected = ["ClusterName", "ServiceName", "FileName"]
+        case ("Deploy", "AWS", "S3"):
+            var parts = [
+                SwiftArgument("bucketName", context.input(text("BucketName"), naming: S3Bucket.typeName, "name")),
+                SwiftArgument("extract", text("Extract") == "true" ? "true" : "false"),
+            ]
+            parts += optional("ObjectKey", "objectKey") + optional("CacheControl", "cacheControl")
+            if let acl = configuration["CannedACL"]?.stringValue, let known = CodePipeline.CannedACL(rawValue: acl) {
+                parts.append(SwiftArgument("cannedACL", ".\(String(describing: known))"))
+            }
+            parts += optional("KMSEncryptionKeyARN", "kmsEncryptionKeyARN", input: true)
+            kind = SwiftCode.call(".s3Deploy", parts)
+            expected = ["BucketName", "Extract", "ObjectKey", "CacheControl", "CannedACL", "KMSEncryptionKeyARN"]
+        default:
+            context.cannotExpress(
+                "stages.\(stage).\(name)",
+                "a \(type.joined(separator: "/")) action is not one CodePipeline.ActionKind names; written as a manual approval")
+            kind = ".manualApproval()"
+            expected = []
+        }
+        let extra = Set(configuration.keys).subtracting(expected)
+        if !extra.isEmpty && !expected.isEmpty {
+            context.cannotExpress("stages.\(stage).\(name).configuration", "\(extra.sorted().joined(separator: ", ")) not declared")
+        }
+        var arguments = [SwiftArgument(nil, context.literal(name)), SwiftArgument(nil, kind)]
+        if let order = action["runOrder"]?.intValue, order != 1 { arguments.append(SwiftArgument("runOrder", String(order))) }
+        for (key, label) in [("inputArtifacts", "inputArtifacts"), ("outputArtifacts", "outputArtifacts")] {
+            let names = action[key]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if !names.isEmpty { arguments.append(SwiftArgument(label, SwiftCode.strings(names))) }
+        }
+        if let region = action["region"]?.stringValue { arguments.append(SwiftArgument("region", context.literal(region))) }
+        if let namespace = action["namespace"]?.stringValue { arguments.append(SwiftArgument("namespace", context.literal(namespace))) }
+        return SwiftCode.call(".init", arguments)
+    }
+}

@@ -222,3 +222,20 @@ struct DefaultSecurityGroupProvider: LookupProvider {
         return ["id": .string(id)]
     }
 }
+
+// MARK: cairn generate
+
+/// The default VPC and its subnets, offered to generated stacks: declared where a security group or a service names them.
+extension DefaultVPCProvider: DiscoverableLookups {
+    func discoverLookups() async throws -> [DiscoveredLookup] {
+        let vpc = try await lookup([:])
+        guard let id = vpc["id"]?.stringValue else { return [] }
+        let subnets = try await DefaultSubnetsProvider(client: client).lookup(["vpcId": .string(id)])
+        return [
+            DiscoveredLookup(typeName: DefaultVPC.typeName, swiftType: "DefaultVPC", variable: "vpc", outputs: vpc, swiftOutputs: ["id": "id"]),
+            DiscoveredLookup(
+                typeName: DefaultSubnets.typeName, swiftType: "DefaultSubnets", variable: "subnets", outputs: subnets, swiftOutputs: ["ids": "ids"]
+            ) { context in [SwiftArgument("vpcId", context.input(id, naming: DefaultVPC.typeName, "id"))] },
+        ]
+    }
+}

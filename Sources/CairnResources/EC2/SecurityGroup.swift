@@ -471,3 +471,100 @@ struct SecurityGroupProvider: ResourceProvider {
         return tags
     }
 }
+
+// MARK: cairn generate
+
+extension SecurityGroupProvider: DiscoverableProvider {
+    var swiftType: String { "SecurityGroup" }
+    var swiftNoun: String { "securityGroup" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["id": "id", "arn": "arn"] }
+
+    /// Every group but the VPCs' own `default` groups, which EC2 makes with each VPC (`DefaultSecurityGroup` looks them up).
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.queryAll(.ec2.describeSecurityGroups, [:], key: "securityGroupInfo").compactMap { group in
+            guard let id = group.string("groupId"), let name = group.string("groupName"), name != "default" else { return nil }
+            return DiscoveredResource(id: id, name: name)
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("name", context.literal(attributes.string("name") ?? ""))]
+        if let description = attributes.string("description"), description != "Managed by Cairn" {
+            arguments.append(SwiftArgument("description", context.literal(description)))
+        }
+        arguments.append(SwiftArgument("vpcId", context.input(attributes.string("vpcId") ?? "", naming: DefaultVPC.typeName, "id")))
+        let ingress = attributes["ingress"]?.arrayValue ?? []
+        if !ingress.isEmpty { arguments.append(SwiftArgument("ingress", Self.rulesSwift(ingress, attribute: "ingress", in: context))) }
+        let egress = attributes["egress"]?.arrayValue ?? []
+        if egress != [["protocol": "-1", "cidrBlock": "0.0.0.0/0"]] {
+            arguments.append(SwiftArgument("egress", Self.rulesSwift(egress, attribute: "egress", in: context)))
+        }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+
+    /// The rules as `SecurityGroupRule`s: atomic rules that differ only in their IPv4 or IPv6 blocks become one rule.
+    static func rulesSwift(_ rules: [JSON], attribute: String, in context: SwiftContext) -> String {
+        struct Key: Hashable {
+            let ipProtocol: String
+            let from: Int?
+            let to: Int?
+            let description: String?
+        }
+        var order: [Key] = []
+        var blocks: [Key: (v4: [String], v6: [String])] = [:]
+        var out: [String] = []
+        for rule in rules {
+            let key = Key(
+                ipProtocol: rule["protocol"]?.stringValue ?? "-1", from: rule["fromPort"]?.intValue, to: rule["toPort"]?.intValue,
+                description: rule["description"]?.stringValue)
+            guard ["tcp", "udp", "icmp", "-1"].contains(key.ipProtocol) else {
+                context.cannotExpress(attribute, "a rule of protocol \(key.ipProtocol) (SecurityGroupRule takes tcp, udp, icmp or all); left out")
+                continue
+            }
+            if let source = rule["sourceSecurityGroupId"]?.stringValue {
+                out.append(
+                    ruleSwift(
+                        key.ipProtocol, key.from, key.to,
+                        [SwiftArgument("sourceSecurityGroupId", context.input(source, naming: SecurityGroup.typeName, "id"))], key.description,
+                        context))
+                continue
+            }
+            guard rule["cidrBlock"] != nil || rule["ipv6CidrBlock"] != nil else {
+                context.cannotExpress(attribute, "a rule allowing a prefix list (SecurityGroupRule takes CIDR blocks and groups); left out")
+                continue
+            }
+            if blocks[key] == nil { order.append(key) }
+            if let block = rule["cidrBlock"]?.stringValue { blocks[key, default: ([], [])].v4.append(block) }
+            if let block = rule["ipv6CidrBlock"]?.stringValue { blocks[key, default: ([], [])].v6.append(block) }
+        }
+        for key in order {
+            let (v4, v6) = blocks[key]!
+            var sources: [SwiftArgument] = []
+            if !v4.isEmpty { sources.append(SwiftArgument("cidrBlocks", context.inputs(v4))) }
+            if !v6.isEmpty { sources.append(SwiftArgument("ipv6CidrBlocks", context.inputs(v6))) }
+            out.insert(ruleSwift(key.ipProtocol, key.from, key.to, sources, key.description, context), at: out.count)
+        }
+        if out == [SwiftCode.call("SecurityGroupRule", [SwiftArgument(nil, ".all"), SwiftArgument("cidrBlocks", "[\"0.0.0.0/0\"]")])] {
+            return "[.allowAllOutbound]"
+        }
+        return SwiftCode.array(out)
+    }
+
+    private static func ruleSwift(
+        _ ipProtocol: String, _ from: Int?, _ to: Int?, _ sources: [SwiftArgument], _ description: String?, _ context: SwiftContext
+    ) -> String {
+        let described = sources + (description.map { [SwiftArgument("description", context.literal($0))] } ?? [])
+        if ipProtocol == "tcp", let from, let to {
+            return SwiftCode.call(".tcp", [SwiftArgument(nil, "\(from)...\(to)")] + described)
+        }
+        var arguments = [SwiftArgument(nil, ipProtocol == "-1" ? ".all" : ".\(ipProtocol)")]
+        if ipProtocol != "-1" {
+            if let from { arguments.append(SwiftArgument("fromPort", String(from))) }
+            if let to { arguments.append(SwiftArgument("toPort", String(to))) }
+        }
+        return SwiftCode.call("SecurityGroupRule", arguments + described)
+    }
+}

@@ -489,3 +489,78 @@ struct ECRRepositoryProvider: ResourceProvider {
         return .object(members)
     }
 }
+
+// MARK: cairn generate
+
+extension ECRRepositoryProvider: DiscoverableProvider {
+    var swiftType: String { "ECRRepository" }
+    var swiftNoun: String { "repository" }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "repositoryName", "uri": "uri"] }
+
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.jsonAll(.ecr.describeRepositories).compactMap { repository in
+            repository["repositoryName"]?.stringValue.map { DiscoveredResource(id: $0, name: $0) }
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("name", context.literal(attributes.string("name") ?? live.id))]
+        if attributes.string("imageTagMutability") == "IMMUTABLE" { arguments.append(SwiftArgument("imageTagMutability", ".immutable")) }
+        if attributes.bool("scanOnPush") == true { arguments.append(SwiftArgument("scanOnPush", "true")) }
+        if attributes["encryption"]?["encryptionType"]?.stringValue == "KMS" {
+            let key = attributes["encryption"]?["kmsKey"]?.stringValue
+            arguments.append(SwiftArgument("encryption", key.map { ".kms(key: \(context.input($0, naming: "aws_kms_key", "arn")))" } ?? ".kms()"))
+        }
+        if let policy = attributes["lifecyclePolicy"], !policy.isNull {
+            if let rules = Self.lifecycleSwift(policy, in: context) {
+                arguments.append(SwiftArgument("lifecyclePolicy", rules))
+            } else {
+                context.cannotExpress("lifecyclePolicy", "a rule uses what LifecycleRule cannot say; left out, so an apply would remove it")
+            }
+        }
+        if let policy = attributes["repositoryPolicy"], !policy.isNull {
+            if let swift = PolicyDocument.swift(policy, in: context) {
+                arguments.append(SwiftArgument("repositoryPolicy", swift))
+            } else {
+                context.cannotExpress("repositoryPolicy", "the policy uses what PolicyStatement cannot say; left out, so an apply would remove it")
+            }
+        }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+
+    /// `[.init(priority: 1, …), …]` for a lifecycle policy whose rules all expire images by count or age; nil otherwise.
+    static func lifecycleSwift(_ policy: JSON, in context: SwiftContext) -> String? {
+        guard case .object(let members) = policy, members.keys.sorted() == ["rules"], let rules = members["rules"]?.arrayValue else { return nil }
+        var out: [String] = []
+        for rule in rules {
+            guard case .object(let fields) = rule, Set(fields.keys).isSubset(of: ["rulePriority", "description", "selection", "action"]),
+                fields["action"] == ["type": "expire"], let priority = fields["rulePriority"]?.intValue,
+                case .object(let selection)? = fields["selection"],
+                Set(selection.keys).isSubset(of: ["tagStatus", "tagPrefixList", "countType", "countUnit", "countNumber"]),
+                let status = selection["tagStatus"]?.stringValue, ["tagged", "untagged", "any"].contains(status),
+                let number = selection["countNumber"]?.intValue
+            else { return nil }
+            let countType: String
+            switch (selection["countType"]?.stringValue, selection["countUnit"]?.stringValue) {
+            case ("imageCountMoreThan", nil): countType = ".imageCountMoreThan(\(number))"
+            case ("sinceImagePushed", "days"): countType = ".sinceImagePushed(days: \(number))"
+            default: return nil
+            }
+            var arguments = [SwiftArgument("priority", String(priority))]
+            if let description = fields["description"] {
+                guard let text = description.stringValue else { return nil }
+                arguments.append(SwiftArgument("description", context.literal(text)))
+            }
+            arguments.append(SwiftArgument("tagStatus", ".\(status)"))
+            if let prefixes = selection["tagPrefixList"] {
+                guard let list = prefixes.arrayValue?.compactMap(\.stringValue) else { return nil }
+                arguments.append(SwiftArgument("tagPrefixList", SwiftCode.strings(list)))
+            }
+            arguments.append(SwiftArgument("countType", countType))
+            out.append(SwiftCode.call(".init", arguments))
+        }
+        return SwiftCode.array(out)
+    }
+}

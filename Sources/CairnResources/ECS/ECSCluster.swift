@@ -120,3 +120,30 @@ struct ECSClusterProvider: ResourceProvider {
         }
     }
 }
+
+// MARK: cairn generate
+
+extension ECSClusterProvider: DiscoverableProvider {
+    var swiftType: String { "ECSCluster" }
+    var swiftNoun: String { "cluster" }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "clusterName"] }
+
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.jsonAll(.ecs.listClusters).compactMap(\.stringValue).map { arn in
+            let name = ECSServiceProvider.clusterName(arn)
+            return DiscoveredResource(id: name, name: name)
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("name", context.literal(attributes.string("name") ?? live.id))]
+        if let insights = attributes.string("containerInsights"), insights != "disabled" {
+            arguments.append(SwiftArgument("containerInsights", ".\(insights)"))
+        }
+        let providers = attributes.strings("capacityProviders")
+        if !providers.isEmpty { arguments.append(SwiftArgument("capacityProviders", SwiftCode.strings(providers))) }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+}

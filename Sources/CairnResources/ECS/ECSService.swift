@@ -599,3 +599,102 @@ struct ECSServiceProvider: ResourceProvider {
         return .string(live)
     }
 }
+
+// MARK: cairn generate
+
+extension ECSServiceProvider: DiscoverableProvider {
+    var swiftType: String { "ECSService" }
+    var swiftNoun: String { "service" }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "serviceName"] }
+
+    /// The active services of every cluster, as `CLUSTER/NAME`.
+    func discover() async throws -> [DiscoveredResource] {
+        var found: [DiscoveredResource] = []
+        for clusterArn in try await client.jsonAll(.ecs.listClusters).compactMap(\.stringValue) {
+            let cluster = Self.clusterName(clusterArn)
+            let arns = try await client.jsonAll(.ecs.listServices, ["cluster": .string(cluster)]).compactMap(\.stringValue)
+            for start in stride(from: 0, to: arns.count, by: 10) {
+                let batch = arns[start..<min(start + 10, arns.count)]
+                let result = try await client.json(
+                    .ecs.describeServices, ["cluster": .string(cluster), "services": .array(batch.map { .string($0) })])
+                for service in result["services"]?.arrayValue ?? [] where service["status"]?.stringValue == "ACTIVE" {
+                    if let name = service["serviceName"]?.stringValue { found.append(DiscoveredResource(id: "\(cluster)/\(name)", name: name)) }
+                }
+            }
+        }
+        return found
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [
+            SwiftArgument("name", context.literal(attributes.string("name") ?? "")),
+            SwiftArgument("cluster", context.input(attributes.string("cluster") ?? "", naming: ECSCluster.typeName, "name")),
+            SwiftArgument("taskDefinition", context.input(attributes.string("taskDefinition") ?? "", naming: ECSTaskDefinition.typeName, "arn")),
+        ]
+        if let count = attributes.int("desiredCount"), count != 1 { arguments.append(SwiftArgument("desiredCount", String(count))) }
+        let strategy = attributes["capacityProviderStrategy"]?.arrayValue ?? []
+        if !strategy.isEmpty {
+            let items = strategy.map { item -> String in
+                var parts = [SwiftArgument(nil, context.literal(item["capacityProvider"]?.stringValue ?? ""))]
+                if let weight = item["weight"]?.intValue, weight != 1 { parts.append(SwiftArgument("weight", String(weight))) }
+                if let base = item["base"]?.intValue, base != 0 { parts.append(SwiftArgument("base", String(base))) }
+                return SwiftCode.call(".init", parts)
+            }
+            arguments.append(SwiftArgument("compute", ".capacityProviderStrategy(\(SwiftCode.array(items)))"))
+        } else if let launchType = attributes.string("launchType"), launchType != "FARGATE" {
+            let cases = ["EC2": ".ec2", "EXTERNAL": ".external", "MANAGED_INSTANCES": ".managedInstances"]
+            if let swift = cases[launchType] {
+                arguments.append(SwiftArgument("compute", ".launchType(\(swift))"))
+            } else {
+                context.cannotExpress("launchType", "\(launchType) is not a launch type ECSService names")
+            }
+        }
+        if let network = attributes["networkConfiguration"], !network.isNull {
+            let subnetIDs = network["subnets"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let subnets = context.list(subnetIDs, naming: DefaultSubnets.typeName, "ids").map { ".all(\($0))" } ?? context.inputs(subnetIDs)
+            var parts = [SwiftArgument("subnets", subnets)]
+            let groups = network["securityGroups"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if !groups.isEmpty {
+                parts.append(SwiftArgument("securityGroups", SwiftCode.array(groups.map { context.input($0, naming: SecurityGroup.typeName, "id") })))
+            }
+            if network["assignPublicIp"]?.stringValue == "ENABLED" { parts.append(SwiftArgument("assignPublicIp", ".enabled")) }
+            arguments.append(SwiftArgument("networkConfiguration", SwiftCode.call(".init", parts)))
+        }
+        if let deployment = attributes["deploymentConfiguration"] {
+            var parts: [SwiftArgument] = []
+            if let minimum = deployment["minimumHealthyPercent"]?.intValue, minimum != 100 {
+                parts.append(SwiftArgument("minimumHealthyPercent", String(minimum)))
+            }
+            if let maximum = deployment["maximumPercent"]?.intValue, maximum != 200 { parts.append(SwiftArgument("maximumPercent", String(maximum))) }
+            let breaker = deployment["deploymentCircuitBreaker"]
+            let enable = breaker?["enable"]?.boolValue ?? false
+            let rollback = breaker?["rollback"]?.boolValue ?? false
+            if enable || rollback {
+                parts.append(SwiftArgument("circuitBreaker", ".init(enable: \(enable), rollback: \(rollback))"))
+            }
+            if let alarms = deployment["alarms"], !alarms.isNull {
+                let names = alarms["alarmNames"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                var alarmParts = [
+                    SwiftArgument("alarmNames", SwiftCode.array(names.map { context.input($0, naming: "aws_cloudwatch_metric_alarm", "name") }))
+                ]
+                if alarms["enable"]?.boolValue == false { alarmParts.append(SwiftArgument("enable", "false")) }
+                if alarms["rollback"]?.boolValue == true { alarmParts.append(SwiftArgument("rollback", "true")) }
+                parts.append(SwiftArgument("alarms", SwiftCode.call(".init", alarmParts)))
+            }
+            if !parts.isEmpty { arguments.append(SwiftArgument("deploymentConfiguration", SwiftCode.call(".init", parts))) }
+        }
+        let balancers = (attributes["loadBalancers"]?.arrayValue ?? []).map { item in
+            SwiftCode.call(
+                ".init",
+                [
+                    SwiftArgument("targetGroupArn", context.input(item["targetGroupArn"]?.stringValue ?? "")),
+                    SwiftArgument("containerName", context.literal(item["containerName"]?.stringValue ?? "")),
+                    SwiftArgument("containerPort", String(item["containerPort"]?.intValue ?? 0)),
+                ])
+        }
+        if !balancers.isEmpty { arguments.append(SwiftArgument("loadBalancers", SwiftCode.array(balancers))) }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+}

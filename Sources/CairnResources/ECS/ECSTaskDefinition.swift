@@ -663,3 +663,101 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
         return (tail, nil)
     }
 }
+
+// MARK: cairn generate
+
+extension ECSTaskDefinitionProvider: DiscoverableProvider {
+    var swiftType: String { "ECSTaskDefinition" }
+    var swiftNoun: String { "taskDefinition" }
+    var swiftOutputs: [String: String] { ["arn": "arn", "family": "familyName"] }
+
+    /// Each family with an active revision, once: its latest revision is the one declared.
+    func discover() async throws -> [DiscoveredResource] {
+        let arns = try await client.jsonAll(.ecs.listTaskDefinitions, ["status": "ACTIVE"]).compactMap(\.stringValue)
+        return Set(arns.map { Self.parse($0).family }).sorted().map { DiscoveredResource(id: $0, name: $0) }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("family", context.literal(attributes.string("family") ?? ""))]
+        if let cpu = attributes.int("cpu") { arguments.append(SwiftArgument("cpu", String(cpu))) }
+        if let memory = attributes.int("memory") { arguments.append(SwiftArgument("memory", String(memory))) }
+        let compatibilities = attributes.strings("requiresCompatibilities")
+        let mode = attributes.string("networkMode") ?? "bridge"
+        if mode != (compatibilities.contains("FARGATE") ? "awsvpc" : "bridge") { arguments.append(SwiftArgument("networkMode", ".\(mode)")) }
+        if compatibilities != ["FARGATE"] {
+            let cases = ["EC2": ".ec2", "FARGATE": ".fargate", "EXTERNAL": ".external", "MANAGED_INSTANCES": ".managedInstances"]
+            let known = compatibilities.compactMap { cases[$0] }
+            if known.count < compatibilities.count { context.cannotExpress("requiresCompatibilities", "\(compatibilities) names an unknown one") }
+            arguments.append(SwiftArgument("requiresCompatibilities", SwiftCode.array(known)))
+        }
+        for key in ["executionRoleArn", "taskRoleArn"] {
+            if let role = attributes.string(key) { arguments.append(SwiftArgument(key, context.input(role, naming: IAMRole.typeName, "arn"))) }
+        }
+        let containers = (attributes["containers"]?.arrayValue ?? []).map {
+            Self.containerSwift($0, staticPorts: mode == "awsvpc" || mode == "host", in: context)
+        }
+        arguments.append(SwiftArgument("containers", SwiftCode.array(containers)))
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+
+    static func containerSwift(_ container: JSON, staticPorts: Bool, in context: SwiftContext) -> String {
+        let name = container["name"]?.stringValue ?? ""
+        var arguments = [
+            SwiftArgument("name", context.literal(name)), SwiftArgument("image", context.input(container["image"]?.stringValue ?? "")),
+        ]
+        if container["essential"]?.boolValue == false { arguments.append(SwiftArgument("essential", "false")) }
+        if let cpu = container["cpu"]?.intValue, cpu != 0 { arguments.append(SwiftArgument("cpu", String(cpu))) }
+        for key in ["memory", "memoryReservation"] {
+            if let value = container[key]?.intValue { arguments.append(SwiftArgument(key, String(value))) }
+        }
+        let mappings = (container["portMappings"]?.arrayValue ?? []).map { mapping -> String in
+            let port = mapping["containerPort"]?.intValue ?? 0
+            var parts = [SwiftArgument("containerPort", String(port))]
+            if let host = mapping["hostPort"]?.intValue, host != (staticPorts ? port : 0) { parts.append(SwiftArgument("hostPort", String(host))) }
+            if mapping["protocol"]?.stringValue == "udp" { parts.append(SwiftArgument("protocol", ".udp")) }
+            return SwiftCode.call(".init", parts)
+        }
+        if !mappings.isEmpty { arguments.append(SwiftArgument("portMappings", SwiftCode.array(mappings))) }
+        if let environment = container["environment"]?.objectValue, !environment.isEmpty {
+            arguments.append(SwiftArgument("environment", SwiftCode.dictionary(environment.mapValues { context.input($0.stringValue ?? "") })))
+        }
+        if let secrets = container["secrets"]?.objectValue, !secrets.isEmpty {
+            arguments.append(SwiftArgument("secrets", SwiftCode.dictionary(secrets.mapValues { context.input($0.stringValue ?? "") })))
+        }
+        if let log = container["logConfiguration"], !log.isNull {
+            let driver = log["logDriver"]?.stringValue ?? ""
+            let options = log["options"]?.objectValue ?? [:]
+            if driver == "awslogs", let group = options["awslogs-group"]?.stringValue, let region = options["awslogs-region"]?.stringValue,
+                Set(options.keys).isSubset(of: ["awslogs-group", "awslogs-region", "awslogs-stream-prefix"])
+            {
+                var parts = [
+                    SwiftArgument("group", context.input(group, naming: LogGroup.typeName, "name")), SwiftArgument("region", context.literal(region)),
+                ]
+                if let prefix = options["awslogs-stream-prefix"]?.stringValue { parts.append(SwiftArgument("streamPrefix", context.literal(prefix))) }
+                arguments.append(SwiftArgument("logConfiguration", SwiftCode.call(".awslogs", parts)))
+            } else if let known = ECSTaskDefinition.LogConfiguration.Driver(rawValue: driver) {
+                let driverCase = known == .jsonFile ? ".jsonFile" : ".\(driver)"
+                var parts = [SwiftArgument(nil, driverCase)]
+                if !options.isEmpty {
+                    parts.append(SwiftArgument("options", SwiftCode.dictionary(options.mapValues { context.input($0.stringValue ?? "") })))
+                }
+                arguments.append(SwiftArgument("logConfiguration", SwiftCode.call(".driver", parts)))
+            } else {
+                context.cannotExpress("containers.\(name).logConfiguration", "the log driver \(driver) is not one ECSTaskDefinition names; left out")
+            }
+        }
+        if let check = container["healthCheck"], !check.isNull {
+            var parts = [SwiftArgument("command", SwiftCode.strings(check["command"]?.arrayValue?.compactMap(\.stringValue) ?? []))]
+            for (key, fallback) in [("interval", 30), ("timeout", 5), ("retries", 3), ("startPeriod", 0)] {
+                if let value = check[key]?.intValue, value != fallback { parts.append(SwiftArgument(key, String(value))) }
+            }
+            arguments.append(SwiftArgument("healthCheck", SwiftCode.call(".init", parts)))
+        }
+        if let command = container["command"]?.arrayValue, !command.isEmpty {
+            arguments.append(SwiftArgument("command", SwiftCode.strings(command.compactMap(\.stringValue))))
+        }
+        return SwiftCode.call(".init", arguments)
+    }
+}

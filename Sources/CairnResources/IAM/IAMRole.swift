@@ -381,3 +381,50 @@ struct IAMRoleProvider: ResourceProvider {
         return kept + live.filter { !seen.contains($0) }.sorted()
     }
 }
+
+// MARK: cairn generate
+
+extension IAMRoleProvider: DiscoverableProvider {
+    var swiftType: String { "IAMRole" }
+    var swiftNoun: String { "role" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "roleName"] }
+
+    /// Every role of the account but the service-linked ones, which AWS services make and delete themselves.
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.queryAll(.iam.listRoles).compactMap { role in
+            guard let name = role.string("RoleName"), role.string("Path")?.hasPrefix("/aws-service-role/") != true else { return nil }
+            return DiscoveredResource(id: name, name: name)
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("name", context.literal(attributes.string("name") ?? live.id))]
+        if let path = attributes.string("path"), path != "/" { arguments.append(SwiftArgument("path", context.literal(path))) }
+        if let description = attributes.string("description") { arguments.append(SwiftArgument("description", context.literal(description))) }
+        if let trust = attributes["assumeRolePolicy"].flatMap({ PolicyDocument.swift($0, in: context) }) {
+            arguments.append(SwiftArgument("assumeRolePolicy", trust))
+        } else {
+            context.cannotExpress("assumeRolePolicy", "the trust policy uses what PolicyStatement cannot say; written as an empty document")
+            arguments.append(SwiftArgument("assumeRolePolicy", "PolicyDocument([])"))
+        }
+        var inline: [String: String] = [:]
+        for (name, document) in attributes["inlinePolicies"]?.objectValue ?? [:] {
+            if let swift = PolicyDocument.swift(document, in: context) {
+                inline[name] = swift
+            } else {
+                context.cannotExpress(
+                    "inlinePolicies.\(name)", "the policy uses what PolicyStatement cannot say; left out, so an apply would remove it")
+            }
+        }
+        if !inline.isEmpty { arguments.append(SwiftArgument("inlinePolicies", SwiftCode.dictionary(inline))) }
+        let managed = attributes.strings("managedPolicyArns")
+        if !managed.isEmpty { arguments.append(SwiftArgument("managedPolicyArns", context.inputs(managed.sorted()))) }
+        if let duration = attributes.int("maxSessionDuration"), duration != 3600 {
+            arguments.append(SwiftArgument("maxSessionDuration", String(duration)))
+        }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+}

@@ -319,3 +319,118 @@ public enum PolicyNormalizer {
         return value
     }
 }
+
+// MARK: cairn generate
+
+extension PolicyDocument {
+    /// Swift for a policy document read from AWS (IAM's normal form): `.trust(.service("…"))` for a plain trust policy,
+    /// else `PolicyDocument([PolicyStatement(…), …])`, ARNs of other resources found as references. Nil when the document
+    /// uses what `PolicyStatement` cannot say (an unknown element, a value that is not text).
+    static func swift(_ document: JSON, in context: SwiftContext) -> String? {
+        guard case .object(let members) = document, let statements = members["Statement"]?.arrayValue,
+            Set(members.keys).isSubset(of: ["Version", "Statement"])
+        else { return nil }
+        let version = members["Version"]?.stringValue ?? "2012-10-17"
+        if version == "2012-10-17", statements.count == 1, let trust = trustSwift(statements[0], in: context) { return trust }
+        var parts: [String] = []
+        for statement in statements {
+            guard let part = statementSwift(statement, in: context) else { return nil }
+            parts.append(part)
+        }
+        let list = SwiftCode.array(parts)
+        return version == "2012-10-17" ? "PolicyDocument(\(list))" : "PolicyDocument(version: \(context.literal(version)), \(list))"
+    }
+
+    /// `.trust(principals…)` for a statement that `trust` writes: Allow, no Sid, `sts:AssumeRole` (or
+    /// `sts:AssumeRoleWithWebIdentity` for federated principals) and principals, perhaps with conditions.
+    private static func trustSwift(_ statement: JSON, in context: SwiftContext) -> String? {
+        guard case .object(let members) = statement, members["Sid"] == nil, members["Effect"]?.stringValue == "Allow",
+            Set(members.keys).isSubset(of: ["Effect", "Principal", "Action", "Condition"]),
+            let action = members["Action"]?.stringValue, let principals = principalsSwift(members["Principal"], in: context), !principals.isEmpty
+        else { return nil }
+        let federated = principals.contains { $0.hasPrefix(".federated") }
+        guard action == (federated ? "sts:AssumeRoleWithWebIdentity" : "sts:AssumeRole") else { return nil }
+        var arguments = principals.map { SwiftArgument(nil, $0) }
+        if let condition = members["Condition"] {
+            guard let conditions = conditionsSwift(condition, in: context) else { return nil }
+            arguments.append(SwiftArgument("conditions", conditions))
+        }
+        return SwiftCode.call(".trust", arguments)
+    }
+
+    private static func statementSwift(_ statement: JSON, in context: SwiftContext) -> String? {
+        guard case .object(let members) = statement,
+            Set(members.keys).isSubset(of: ["Sid", "Effect", "Principal", "Action", "NotAction", "Resource", "NotResource", "Condition"])
+        else { return nil }
+        var arguments: [SwiftArgument] = []
+        if let sid = members["Sid"] {
+            guard let text = sid.stringValue else { return nil }
+            arguments.append(SwiftArgument("sid", context.literal(text)))
+        }
+        switch members["Effect"]?.stringValue {
+        case "Allow": break
+        case "Deny": arguments.append(SwiftArgument("effect", ".deny"))
+        default: return nil
+        }
+        if let principal = members["Principal"] {
+            guard let principals = principalsSwift(principal, in: context) else { return nil }
+            arguments.append(SwiftArgument("principals", SwiftCode.array(principals)))
+        }
+        for (key, label) in [("Action", "actions"), ("NotAction", "notActions")] {
+            guard let value = members[key] else { continue }
+            guard let items = texts(value) else { return nil }
+            arguments.append(SwiftArgument(label, SwiftCode.strings(items)))
+        }
+        for (key, label) in [("Resource", "resources"), ("NotResource", "notResources")] {
+            guard let value = members[key] else { continue }
+            guard let items = texts(value) else { return nil }
+            arguments.append(SwiftArgument(label, context.inputs(items)))
+        }
+        if let condition = members["Condition"] {
+            guard let conditions = conditionsSwift(condition, in: context) else { return nil }
+            arguments.append(SwiftArgument("conditions", conditions))
+        }
+        return SwiftCode.call("PolicyStatement", arguments)
+    }
+
+    /// `[.service("…"), .aws(…), …]` in the order `PolicyStatement.value` groups them back.
+    private static func principalsSwift(_ principal: JSON?, in context: SwiftContext) -> [String]? {
+        guard let principal else { return nil }
+        if principal.stringValue == "*" { return [".anyone"] }
+        guard case .object(let kinds) = principal, Set(kinds.keys).isSubset(of: ["Service", "AWS", "Federated"]) else { return nil }
+        var out: [String] = []
+        for kind in ["Service", "AWS", "Federated"] {
+            guard let value = kinds[kind] else { continue }
+            guard let items = texts(value) else { return nil }
+            for item in items {
+                switch kind {
+                case "Service": out.append(".service(\(context.literal(item)))")
+                case "AWS": out.append(".aws(\(context.input(item)))")
+                default: out.append(".federated(\(context.input(item)))")
+                }
+            }
+        }
+        return out
+    }
+
+    private static func conditionsSwift(_ condition: JSON, in context: SwiftContext) -> String? {
+        guard case .object(let tests) = condition else { return nil }
+        var out: [String] = []
+        for test in tests.keys.sorted() {
+            guard case .object(let keys)? = tests[test] else { return nil }
+            for key in keys.keys.sorted() {
+                guard let values = texts(keys[key]!) else { return nil }
+                out.append("PolicyCondition(\(context.literal(test)), \(context.literal(key)), \(context.inputs(values)))")
+            }
+        }
+        return SwiftCode.array(out)
+    }
+
+    /// A string, or a list of strings, as a list.
+    static func texts(_ value: JSON) -> [String]? {
+        if let text = value.stringValue { return [text] }
+        guard let items = value.arrayValue else { return nil }
+        let strings = items.compactMap(\.stringValue)
+        return strings.count == items.count ? strings : nil
+    }
+}

@@ -200,3 +200,32 @@ struct LogGroupProvider: ResourceProvider {
         return ["arn": arn.isEmpty ? .null : .string(arn), "name": .string(name)]
     }
 }
+
+// MARK: cairn generate
+
+extension LogGroupProvider: DiscoverableProvider {
+    var swiftType: String { "LogGroup" }
+    var swiftNoun: String { "logGroup" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "logGroupName"] }
+
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.jsonAll(.cloudWatchLogs.describeLogGroups).compactMap { group in
+            group["logGroupName"]?.stringValue.map { DiscoveredResource(id: $0, name: $0) }
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("name", context.literal(attributes.string("name") ?? live.id))]
+        if let days = attributes.int("retentionInDays") { arguments.append(SwiftArgument("retentionInDays", String(days))) }
+        if let key = attributes.string("kmsKeyId") { arguments.append(SwiftArgument("kmsKeyId", context.input(key, naming: "aws_kms_key", "arn"))) }
+        switch attributes.string("logGroupClass") {
+        case "INFREQUENT_ACCESS": arguments.append(SwiftArgument("logGroupClass", ".infrequentAccess"))
+        case "DELIVERY": arguments.append(SwiftArgument("logGroupClass", ".delivery"))
+        default: break
+        }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+}

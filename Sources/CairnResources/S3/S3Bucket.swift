@@ -589,3 +589,84 @@ public struct S3VersioningError: Error, Sendable, CustomStringConvertible {
         "S3 bucket '\(bucket)' has been versioned, and S3 cannot turn versioning off again: declare versioning: .suspended to stop keeping new versions (or replace the bucket)."
     }
 }
+
+// MARK: cairn generate
+
+extension S3BucketProvider: DiscoverableProvider {
+    var swiftType: String { "S3Bucket" }
+    var swiftNoun: String { "bucket" }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "bucketName", "regionalDomainName": "regionalDomainName"] }
+
+    /// The buckets in this region: ListBuckets names every region's, so it is asked for this one's (and each answer's
+    /// `BucketRegion` checked, where given).
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.restXMLAll(.s3.listBuckets, ["BucketRegion": client.region, "MaxBuckets": "1000"]).compactMap { bucket in
+            guard let name = bucket.string("Name"), (bucket.string("BucketRegion") ?? client.region) == client.region else { return nil }
+            return DiscoveredResource(id: name, name: name)
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("name", context.literal(live.id))]
+        switch attributes.string("versioning") {
+        case "Enabled": arguments.append(SwiftArgument("versioning", ".enabled"))
+        case "Suspended": arguments.append(SwiftArgument("versioning", ".suspended"))
+        default: break
+        }
+        if let encryption = attributes["encryption"], encryption["algorithm"]?.stringValue == "aws:kms" {
+            var parts: [SwiftArgument] = []
+            if let key = encryption["kmsKeyID"]?.stringValue {
+                parts.append(SwiftArgument("keyID", context.input(key, naming: "aws_kms_key", "arn")))
+            }
+            if encryption["bucketKey"]?.boolValue == true { parts.append(SwiftArgument("bucketKey", "true")) }
+            arguments.append(SwiftArgument("encryption", SwiftCode.call(".sseKMS", parts)))
+        } else if let algorithm = attributes["encryption"]?["algorithm"]?.stringValue, algorithm != "AES256" {
+            context.cannotExpress("encryption", "the algorithm \(algorithm) is neither AES256 nor aws:kms")
+        }
+        if let block = attributes["publicAccessBlock"]?.objectValue {
+            let keys = ["blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"]
+            let values = keys.map { block[$0]?.boolValue ?? false }
+            if values.allSatisfy({ !$0 }) {
+                arguments.append(SwiftArgument("publicAccessBlock", ".blockNone"))
+            } else if !values.allSatisfy({ $0 }) {
+                arguments.append(SwiftArgument("publicAccessBlock", SwiftCode.call(".init", zip(keys, values).map { SwiftArgument($0, String($1)) })))
+            }
+        }
+        switch attributes.string("ownershipControls") {
+        case "BucketOwnerPreferred": arguments.append(SwiftArgument("ownershipControls", ".bucketOwnerPreferred"))
+        case "ObjectWriter": arguments.append(SwiftArgument("ownershipControls", ".objectWriter"))
+        default: break
+        }
+        let rules = (attributes["lifecycleRules"]?.arrayValue ?? []).map { rule -> String in
+            var parts = [SwiftArgument("id", context.literal(rule["id"]?.stringValue ?? ""))]
+            if let prefix = rule["prefix"]?.stringValue, !prefix.isEmpty { parts.append(SwiftArgument("prefix", context.literal(prefix))) }
+            if rule["enabled"]?.boolValue == false { parts.append(SwiftArgument("enabled", "false")) }
+            for key in ["expirationDays", "noncurrentVersionExpirationDays", "abortIncompleteMultipartUploadDays"] {
+                if let days = rule[key]?.intValue { parts.append(SwiftArgument(key, String(days))) }
+            }
+            return SwiftCode.call(".init", parts)
+        }
+        if !rules.isEmpty { arguments.append(SwiftArgument("lifecycleRules", SwiftCode.array(rules))) }
+        if let policy = attributes["policy"], !policy.isNull {
+            if let swift = PolicyDocument.swift(policy, in: context) {
+                arguments.append(SwiftArgument("policy", swift))
+            } else {
+                context.cannotExpress("policy", "the policy uses what PolicyStatement cannot say; left out, so an apply would remove it")
+            }
+        }
+        if let cors = attributes["corsRules"]?.arrayValue, !cors.isEmpty {
+            context.cannotExpress("corsRules", "cairn generate does not write CORS rules yet; left out, so an apply would remove them")
+        }
+        if let website = attributes["website"], !website.isNull {
+            var parts: [SwiftArgument] = []
+            if let index = website["indexDocument"]?.stringValue, index != "index.html" {
+                parts.append(SwiftArgument("indexDocument", context.literal(index)))
+            }
+            if let error = website["errorDocument"]?.stringValue { parts.append(SwiftArgument("errorDocument", context.literal(error))) }
+            arguments.append(SwiftArgument("website", SwiftCode.call(".init", parts)))
+        }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+}

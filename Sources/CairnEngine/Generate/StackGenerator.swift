@@ -1,0 +1,399 @@
+import CairnGraph
+import CairnJSON
+import Foundation
+
+/// Which live resources `cairn generate` takes.
+public enum DiscoveryFilter: Sendable, Hashable {
+    /// Resources whose name, or a `/`-separated part of it (a log group's `/ecs/NAME`), starts with one of these.
+    case namePrefixes([String])
+    /// Resources carrying this tag.
+    case tag(key: String, value: String)
+    /// Exactly these resources: type name (`aws_iam_role`) and physical id, as `cairn import` takes them.
+    case ids([(type: String, id: String)])
+
+    public static func == (a: DiscoveryFilter, b: DiscoveryFilter) -> Bool { a.description == b.description }
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
+
+    var description: String {
+        switch self {
+        case .namePrefixes(let prefixes): return "names starting with \(prefixes.joined(separator: " or "))"
+        case .tag(let key, let value): return "the tag \(key)=\(value)"
+        case .ids(let ids): return ids.map { "\($0.type) \($0.id)" }.joined(separator: ", ")
+        }
+    }
+}
+
+/// A stack `cairn generate` wrote.
+public struct GeneratedStack: Sendable {
+    /// The Swift file: the `StackDefinition`, its imports and the constants it uses.
+    public var source: String
+    /// The variable holding the `StackDefinition`, for `CairnMain.main(stacks: [...])`.
+    public var variable: String
+    /// The addresses and ids `cairn import STACK --all` adopts.
+    public var imports: [(address: String, id: String)]
+    /// Values read from the environment, as `VARIABLE: address attribute`.
+    public var secrets: [String]
+    /// What could not be declared, one line each (`address: attribute: why`, or a resource left out and why).
+    public var unexpressed: [String]
+    /// Cairn types whose resources generate does not search yet: resources of these types were not looked for.
+    public var typesNotSearched: [String]
+    /// Complete: everything found is declared as AWS has it.
+    public var isComplete: Bool { unexpressed.isEmpty }
+}
+
+/// Why `cairn generate` wrote nothing, as one sentence.
+public struct GenerateError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Writes the Swift stack for live resources: discovers them (`DiscoverableProvider`), reads each with the provider
+/// plan uses, and declares each one with its type's `swiftArguments`, references resolved between them, in dependency
+/// order, tags shared by all lifted to the stack, and the mapping that `cairn import STACK --all` adopts them by.
+public struct StackGenerator: Sendable {
+    public let providers: ProviderRegistry
+    public let region: String
+
+    public init(providers: ProviderRegistry, region: String) {
+        self.providers = providers
+        self.region = region
+    }
+
+    /// One resource found and read.
+    struct Found {
+        let typeName: String
+        let provider: any DiscoverableProvider
+        let name: String
+        let live: Observed
+        var variable = ""
+        var address: String { "\(typeName).\(variable)" }
+    }
+
+    /// Generates the stack `stackName` of what `filter` finds. `command` is the command line, quoted in the file's
+    /// header. Throws `GenerateError` when nothing matches, or when something found belongs to a Cairn state
+    /// (unless `takeOwnership`).
+    public func generate(
+        stackName: String, filter: DiscoveryFilter, command: String, takeOwnership: Bool = false
+    ) async throws
+        -> GeneratedStack
+    {
+        let discoverable = providers.providers.values.compactMap { $0 as? any DiscoverableProvider }.sorted { $0.typeName < $1.typeName }
+        var unexpressed: [String] = []
+        var candidates: [(provider: any DiscoverableProvider, resource: DiscoveredResource)] = []
+        switch filter {
+        case .ids(let ids):
+            for (type, id) in ids {
+                guard let provider = providers[type] else {
+                    unexpressed.append("\(type) \(id): Cairn has no resource type \(type); it is not declared.")
+                    continue
+                }
+                guard let discoverable = provider as? any DiscoverableProvider else {
+                    unexpressed.append("\(type) \(id): cairn generate cannot declare \(type) resources yet; it is not declared.")
+                    continue
+                }
+                candidates.append((discoverable, DiscoveredResource(id: id, name: id)))
+            }
+        case .namePrefixes(let prefixes):
+            for provider in discoverable {
+                for resource in try await discover(provider) where Self.matches(resource.name, prefixes) {
+                    candidates.append((provider, resource))
+                }
+            }
+        case .tag:
+            for provider in discoverable {
+                for resource in try await discover(provider) { candidates.append((provider, resource)) }
+            }
+        }
+        var found: [Found] = []
+        for candidate in candidates {
+            let live: Observed?
+            do {
+                live = try await candidate.provider.read(id: candidate.resource.id, prior: [:])
+            } catch {
+                throw GenerateError("reading the \(candidate.provider.typeName) \(candidate.resource.id) failed, so nothing was written: \(error)")
+            }
+            guard let live else {
+                if case .ids = filter {
+                    throw GenerateError(
+                        "AWS has no \(candidate.provider.typeName) with id '\(candidate.resource.id)' in \(region), so nothing was written: fix the line in the ids file."
+                    )
+                }
+                continue  // deleted since it was listed
+            }
+            if case .tag(let key, let value) = filter, live.attributes["tags"]?[key]?.stringValue != value { continue }
+            found.append(Found(typeName: candidate.provider.typeName, provider: candidate.provider, name: candidate.resource.name, live: live))
+        }
+        guard !found.isEmpty else {
+            throw GenerateError(
+                "no \(discoverable.isEmpty ? "" : "resource of a type Cairn declares ")matches \(filter.description) in \(region), so nothing was written: check the filter and --region."
+            )
+        }
+        if !takeOwnership {
+            let owned = found.compactMap { item in Ownership.owner(of: item.live.attributes).map { "\(item.typeName) \(item.live.id) (\($0))" } }
+            if !owned.isEmpty {
+                throw GenerateError(
+                    "\(owned.count == 1 ? "\(owned[0]) belongs" : "\(owned.count) resources found belong") to another Cairn state\(owned.count == 1 ? "" : " (\(owned.prefix(3).joined(separator: ", "))\(owned.count > 3 ? ", …" : ""))"), so nothing was written: manage \(owned.count == 1 ? "it" : "them") from there, narrow the filter, or take \(owned.count == 1 ? "it" : "them") over deliberately with --take-ownership."
+                )
+            }
+        }
+        found.sort { ($0.typeName, $0.name) < ($1.typeName, $1.name) }
+        Self.name(&found, filter: filter)
+
+        var lookups: [DiscoveredLookup] = []
+        for provider in providers.providers.values.compactMap({ $0 as? any DiscoverableLookups }).sorted(by: { $0.typeName < $1.typeName }) {
+            lookups += (try? await provider.discoverLookups()) ?? []
+        }
+        let taken = Set(found.map(\.variable))
+        lookups = lookups.filter { !taken.contains($0.variable) }
+
+        let stackTags = Self.sharedTags(found)
+        let context = SwiftContext(stackTags: stackTags)
+        for item in found {
+            for (output, property) in item.provider.swiftOutputs {
+                guard let value = item.live.outputs[output] else { continue }
+                context.addTarget(
+                    value: value, address: item.address, typeName: item.typeName, variable: item.variable, output: output, property: property)
+            }
+        }
+        for lookup in lookups {
+            for (output, property) in lookup.swiftOutputs {
+                guard let value = lookup.outputs[output] else { continue }
+                context.addTarget(
+                    value: value, address: "\(lookup.typeName).\(lookup.variable)", typeName: lookup.typeName, variable: lookup.variable,
+                    output: output, property: property)
+            }
+        }
+
+        // Declarations, regenerated without a reference where one would close a cycle.
+        var declarations: [String: (type: String, variable: String, arguments: [SwiftArgument], references: Set<String>)] = [:]
+        var banned: [String: Set<String>] = [:]
+        func declare(_ item: Found) {
+            context.begin(item.address, banned: banned[item.address] ?? [])
+            let arguments = item.provider.swiftArguments(item.live, in: context)
+            declarations[item.address] = (item.provider.swiftType, item.variable, arguments, context.references)
+        }
+        for item in found { declare(item) }
+        // Look-ups referenced, and what they reference in turn.
+        var pending = Set(declarations.values.flatMap(\.references))
+        let lookupsByAddress = Dictionary(uniqueKeysWithValues: lookups.map { ("\($0.typeName).\($0.variable)", $0) })
+        while let address = pending.popFirst() {
+            guard declarations[address] == nil, let lookup = lookupsByAddress[address] else { continue }
+            context.begin(address, banned: [])
+            let arguments = lookup.arguments(context)
+            declarations[address] = (lookup.swiftType, lookup.variable, arguments, context.references)
+            pending.formUnion(context.references)
+        }
+        let rank = Dictionary(uniqueKeysWithValues: lookups.map { "\($0.typeName).\($0.variable)" }.enumerated().map { ($1, $0 - 1000) })
+        let byAddress = Dictionary(uniqueKeysWithValues: found.map { ($0.address, $0) })
+        var order: [String] = []
+        for _ in 0...declarations.count {
+            var graph = DependencyGraph<String>()
+            let nodes = declarations.keys.sorted {
+                (rank[$0] ?? Self.typeRank(byAddress[$0]?.typeName), $0) < (rank[$1] ?? Self.typeRank(byAddress[$1]?.typeName), $1)
+            }
+            for node in nodes { graph.add(node) }
+            for node in nodes {
+                for reference in declarations[node]!.references.sorted() where declarations[reference] != nil {
+                    graph.addDependency(node, on: reference)
+                }
+            }
+            if let cycle = graph.findCycle(), cycle.count > 1 {
+                // Break it at a role's policy if there is one (the usual cycle: a role that names what uses it).
+                let from = cycle.first { byAddress[$0]?.typeName == "aws_iam_role" } ?? cycle[0]
+                let index = cycle.firstIndex(of: from)!
+                let to = cycle[(index + 1) % cycle.count]
+                banned[from, default: []].insert(to)
+                if let item = byAddress[from] { declare(item) }
+                continue
+            }
+            order = (try? graph.topologicalOrder()) ?? nodes
+            break
+        }
+
+        for item in found {
+            for (attribute, reason) in (context.unexpressed[item.address] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                unexpressed.append("\(item.address): \(attribute): \(reason)")
+            }
+        }
+        let secrets = context.secrets.map { "\($0.variable): \($0.address) \($0.attribute)" }
+        let variable = Self.camelCase(Self.words(stackName), fallback: "stack")
+        let notSearched = providers.providers.values
+            .filter { !($0 is any DiscoverableProvider) && !($0 is any LookupProvider) }.map(\.typeName).sorted()
+        let imports = found.map { (address: $0.address, id: $0.live.id) }.sorted { $0.address < $1.address }
+        let source = render(
+            stackName: stackName, variable: variable, command: command, filter: filter, order: order, declarations: declarations,
+            stackTags: stackTags, imports: imports, secrets: secrets, unexpressed: unexpressed, constants: context.constants,
+            notSearched: notSearched)
+        return GeneratedStack(
+            source: source, variable: variable, imports: imports, secrets: secrets, unexpressed: unexpressed, typesNotSearched: notSearched)
+    }
+
+    private func discover(_ provider: any DiscoverableProvider) async throws -> [DiscoveredResource] {
+        do {
+            return try await provider.discover()
+        } catch {
+            throw GenerateError("listing the \(provider.typeName) resources in \(region) failed, so nothing was written: \(error)")
+        }
+    }
+
+    /// Whether `name`, or a `/`-separated part of it, starts with one of `prefixes`.
+    static func matches(_ name: String, _ prefixes: [String]) -> Bool {
+        let parts = [name] + name.split(separator: "/").map(String.init)
+        return prefixes.contains { prefix in parts.contains { $0.hasPrefix(prefix) } }
+    }
+
+    /// Declaration order among resources that do not depend on each other: look-ups, then what is referenced most.
+    static func typeRank(_ type: String?) -> Int {
+        let order = [
+            "aws_kms_key", "aws_ecr_repository", "aws_s3_bucket", "aws_ecs_cluster", "aws_cloudwatch_log_group", "aws_security_group",
+            "aws_iam_role", "aws_ecs_task_definition", "aws_ecs_service", "aws_codebuild_project", "aws_codepipeline",
+        ]
+        return type.flatMap { order.firstIndex(of: $0) } ?? order.count
+    }
+
+    /// The tags every taggable resource found carries with the same value (Cairn's own aside), when two or more do.
+    static func sharedTags(_ found: [Found]) -> [String: String] {
+        let tagSets = found.compactMap { $0.live.attributes["tags"]?.objectValue }
+        guard tagSets.count >= 2 else { return [:] }
+        var shared: [String: String] = [:]
+        for (key, value) in tagSets[0] where !key.hasPrefix(Ownership.reservedPrefix) {
+            guard let text = value.stringValue, tagSets.allSatisfy({ $0[key]?.stringValue == text }) else { continue }
+            shared[key] = text
+        }
+        return shared
+    }
+
+    // MARK: Names
+
+    /// Gives each resource its variable (and logical name): its name without the part all of them share
+    /// (`small-business-invoices-codebuild` → `codebuild`), in lower camel case, with its type's noun where the type
+    /// asks for it or two would otherwise be alike (`codebuildRole`, `serviceSecurityGroup`), or the noun alone.
+    static func name(_ found: inout [Found], filter: DiscoveryFilter) {
+        var stems: [String] = []
+        if case .namePrefixes(let prefixes) = filter { stems = prefixes }
+        let names = found.map(\.name)
+        for name in Set(names) where names.filter({ $0 != name && ($0.hasPrefix(name + "-") || $0.contains("/" + name)) }).count >= 2 {
+            stems.append(name)
+        }
+        stems.sort { $0.count > $1.count }
+        var used = Set<String>()
+        var bases: [[String]] = []
+        for item in found {
+            var name = item.name
+            if let stem = stems.first(where: { name.contains($0) }), let range = name.range(of: stem) {
+                name.removeSubrange(range)
+            }
+            bases.append(words(name))
+        }
+        // A base two types share gets each type's noun.
+        var counts: [String: Int] = [:]
+        for base in bases { counts[camelCase(base, fallback: ""), default: 0] += 1 }
+        for i in found.indices {
+            let provider = found[i].provider
+            let noun = words(provider.swiftNoun)
+            var parts = bases[i]
+            let plain = camelCase(parts, fallback: "")
+            if parts.isEmpty {
+                parts = noun
+            } else if provider.swiftNounSuffixed || (counts[plain] ?? 0) > 1 || SwiftCode.keywords.contains(plain)
+                || parts[0].first?.isNumber == true
+            {
+                if parts.suffix(noun.count).map({ $0.lowercased() }) != noun.map({ $0.lowercased() }) { parts += noun }
+            }
+            var candidate = camelCase(parts, fallback: provider.swiftNoun)
+            if candidate.first?.isNumber == true { candidate = provider.swiftNoun + candidate }
+            var unique = candidate
+            var n = 2
+            while used.contains(unique) || SwiftCode.keywords.contains(unique) {
+                unique = "\(candidate)\(n)"
+                n += 1
+            }
+            used.insert(unique)
+            found[i].variable = unique
+        }
+    }
+
+    /// The ASCII letter-and-digit runs of `text`, split where the case rises (`taskExecution` → task, Execution).
+    static func words(_ text: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        for character in text {
+            if character.isASCII && (character.isLetter || character.isNumber) {
+                if character.isUppercase, let last = current.last, last.isLowercase {
+                    words.append(current)
+                    current = ""
+                }
+                current.append(character)
+            } else if !current.isEmpty {
+                words.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
+    }
+
+    /// `["task", "execution", "role"]` → `taskExecutionRole`.
+    static func camelCase(_ words: [String], fallback: String) -> String {
+        guard let first = words.first else { return fallback }
+        return first.lowercased() + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }.joined()
+    }
+
+    // MARK: Rendering
+
+    private func render(
+        stackName: String, variable: String, command: String, filter: DiscoveryFilter, order: [String],
+        declarations: [String: (type: String, variable: String, arguments: [SwiftArgument], references: Set<String>)],
+        stackTags: [String: String], imports: [(address: String, id: String)], secrets: [String], unexpressed: [String],
+        constants: [String: String], notSearched: [String]
+    ) -> String {
+        var lines = ["import Cairn", ""]
+        lines.append("// Written by `\(command)`: the \(imports.count) resources with \(filter.description) in \(region), declared as AWS has them.")
+        lines.append("// `cairn import \(stackName) --all` adopts them (the ids are in .importing below); `cairn plan \(stackName)` should then")
+        lines.append("// show no changes.")
+        if !secrets.isEmpty {
+            lines.append("//")
+            lines.append("// Values AWS never returns, read from the environment: set them before plan and apply.")
+            for secret in secrets { lines.append("// - \(secret)") }
+        }
+        if !unexpressed.isEmpty {
+            lines.append("//")
+            lines.append("// Not declared (Cairn cannot say it yet): add it by hand, or leave it to the console.")
+            for line in unexpressed { lines.append("// - \(line)") }
+        }
+        if !notSearched.isEmpty {
+            lines.append("//")
+            lines.append("// Not searched (cairn generate does not list these types yet): \(notSearched.joined(separator: ", ")).")
+        }
+        lines.append("")
+        lines.append("/// The resources found in \(region), declared as they are.")
+        lines.append("let \(variable) = StackDefinition(")
+        var header =
+            "    name: \(SwiftCode.string(stackName)), summary: \(SwiftCode.string("Generated from the resources with \(filter.description)")), region: \(SwiftCode.string(region))"
+        if !stackTags.isEmpty {
+            header += ","
+            lines.append(header)
+            header = "    tags: { _ in \(SwiftCode.dictionary(stackTags.mapValues(SwiftCode.string))) }"
+        }
+        lines.append(header)
+        lines.append(") { _ in")
+        var resources: [String] = []
+        for address in order {
+            guard let declaration = declarations[address] else { continue }
+            let arguments = [SwiftArgument(nil, SwiftCode.string(declaration.variable))] + declaration.arguments
+            lines.append("    let \(declaration.variable) = \(SwiftCode.call(declaration.type, arguments))")
+            resources.append(declaration.variable)
+        }
+        lines.append("")
+        lines.append("    return (resources: \(SwiftCode.array(resources)), outputs: [:])")
+        lines.append("}")
+        lines.append(".importing([")
+        for item in imports { lines.append("    \(SwiftCode.string(item.address)): \(SwiftCode.string(item.id)),") }
+        lines.append("])")
+        for name in constants.keys.sorted() {
+            lines.append("")
+            lines.append(SwiftCode.multilineConstant(name, constants[name]!).trimmingCharacters(in: .newlines))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
