@@ -65,7 +65,9 @@ import Testing
         defer { moto.stop() }
         let cairn = CairnRunner(moto: moto, stateDir: try makeTemporaryDirectory(), executablePath: CairnRunner.executable)
         let out = try makeTemporaryDirectory()
-        let nothing = try await cairn.run(["generate", "--region", "eu-north-1", "--name-prefix", "no-such-thing", "--out", out.path])
+        let nothing = try await cairn.run([
+            "generate", "--region", "eu-north-1", "--name-prefix", "no-such-thing", "--out", out.path, "--cairn-path", Self.root.path,
+        ])
         #expect(nothing.status == 1)
         #expect(nothing.stderr.contains("matches names starting with no-such-thing in eu-north-1, so nothing was written"), "\(nothing)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
@@ -88,7 +90,7 @@ import Testing
         #expect(owned.stdout.isEmpty)
         let taken = try await cairn.run(["generate", "--region", "eu-north-1", "--name-prefix", "owned", "--take-ownership"])
         #expect(taken.status == 0, "\(taken)")
-        #expect(taken.stdout.contains("let repository = ECRRepository(\"repository\", name: \"owned-app\")"), "\(taken)")
+        #expect(taken.stdout.contains("let app = ECRRepository(\"app\", name: \"owned-app\")"), "\(taken)")
         #expect(!taken.stdout.contains("cairn:"), "ownership tags are Cairn's, never declared: \(taken)")
 
         var noCredentials = cairn

@@ -341,6 +341,23 @@ public struct StackGenerator: Sendable {
 
     // MARK: Rendering
 
+    /// `text` as `//` comment lines of at most 120 characters, broken at spaces (a list item's lines indented under it).
+    static func comment(_ text: String, width: Int = 120) -> [String] {
+        let indent = text.hasPrefix("- ") ? "  " : ""
+        var lines: [String] = []
+        var line = "//"
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            if line.count + 1 + word.count > width, line.count > 3 {
+                lines.append(line)
+                line = "// " + indent + word
+            } else {
+                line += " " + word
+            }
+        }
+        lines.append(line)
+        return lines
+    }
+
     private func render(
         stackName: String, variable: String, command: String, filter: DiscoveryFilter, order: [String],
         declarations: [String: (type: String, variable: String, arguments: [SwiftArgument], references: Set<String>)],
@@ -348,22 +365,24 @@ public struct StackGenerator: Sendable {
         constants: [String: String], notSearched: [String]
     ) -> String {
         var lines = ["import Cairn", ""]
-        lines.append("// Written by `\(command)`: the \(imports.count) resources with \(filter.description) in \(region), declared as AWS has them.")
-        lines.append("// `cairn import \(stackName) --all` adopts them (the ids are in .importing below); `cairn plan \(stackName)` should then")
-        lines.append("// show no changes.")
+        let count = imports.count == 1 ? "the resource" : "the \(imports.count) resources"
+        lines += Self.comment(
+            "Written by `\(command)`: \(count) with \(filter.description) in \(region), declared as AWS has them. "
+                + "`cairn import \(stackName) --all` adopts them (the ids are in .importing below); `cairn plan \(stackName)` should then "
+                + "show no changes.")
         if !secrets.isEmpty {
             lines.append("//")
-            lines.append("// Values AWS never returns, read from the environment: set them before plan and apply.")
-            for secret in secrets { lines.append("// - \(secret)") }
+            lines += Self.comment("Values AWS never returns, read from the environment: set them before plan and apply.")
+            for secret in secrets { lines += Self.comment("- \(secret)") }
         }
         if !unexpressed.isEmpty {
             lines.append("//")
-            lines.append("// Not declared (Cairn cannot say it yet): add it by hand, or leave it to the console.")
-            for line in unexpressed { lines.append("// - \(line)") }
+            lines += Self.comment("Not declared (Cairn cannot say it yet): add it by hand, or leave it to the console.")
+            for line in unexpressed { lines += Self.comment("- \(line)") }
         }
         if !notSearched.isEmpty {
             lines.append("//")
-            lines.append("// Not searched (cairn generate does not list these types yet): \(notSearched.joined(separator: ", ")).")
+            lines += Self.comment("Not searched (cairn generate does not list these types yet): \(notSearched.joined(separator: ", ")).")
         }
         lines.append("")
         lines.append("/// The resources found in \(region), declared as they are.")
