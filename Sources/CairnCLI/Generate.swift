@@ -70,7 +70,7 @@ extension Cairn {
             }
             let source = SwiftFormat.format(generated.source)
             let written = try destination.write(source, variable: generated.variable)
-            report(generated, stackName: stackName, written: written, destination: destination)
+            report(generated, source: source, stackName: stackName, written: written, destination: destination)
             return generated.isComplete
         }
 
@@ -120,12 +120,12 @@ extension Cairn {
             return words.joined(separator: " ")
         }
 
-        private func report(_ generated: GeneratedStack, stackName: String, written: [String], destination: Destination) {
+        private func report(_ generated: GeneratedStack, source: String, stackName: String, written: [String], destination: Destination) {
             // With the file on standard output, everything else goes to standard error.
             func tell(_ text: String) {
                 if destination.isStandardOutput { FileHandle.standardError.write(Data((text + "\n").utf8)) } else { say(text) }
             }
-            if destination.isStandardOutput { say(generated.source) }
+            if destination.isStandardOutput { say(source, terminator: "") }
             tell("Declared \(generated.imports.count) resources as stack '\(stackName)'.")
             for path in written { tell("  wrote \(path)") }
             if !generated.secrets.isEmpty {

@@ -120,7 +120,6 @@ import Testing
         }
         add("ecr", try await cairn.awsJSON(["ecr", "describe-repositories", "--query", "repositories[].repositoryName"]).array)
         add("s3", try await cairn.awsJSON(["s3api", "list-buckets", "--query", "Buckets[].Name"]).array)
-        add("ecs-cluster", try await cairn.awsJSON(["ecs", "list-clusters", "--query", "clusterArns"]).array)
         add(
             "ecs-task-definition",
             try await cairn.awsJSON(["ecs", "list-task-definitions", "--status", "ACTIVE", "--query", "taskDefinitionArns"]).array)
@@ -131,9 +130,20 @@ import Testing
         add("iam-role", try await cairn.awsJSON(["iam", "list-roles", "--query", "Roles[].RoleName"]).array)
         add("codebuild", try await cairn.awsJSON(["codebuild", "list-projects", "--query", "projects"]).array)
         add("codepipeline", try await cairn.awsJSON(["codepipeline", "list-pipelines", "--query", "pipelines[].name"]).array)
+        // moto lists deleted clusters and services too (INACTIVE): only active ones count.
         for cluster in try await cairn.awsJSON(["ecs", "list-clusters", "--query", "clusterArns"]).array ?? [] {
             guard let arn = cluster.string else { continue }
-            add("ecs-service", try await cairn.awsJSON(["ecs", "list-services", "--cluster", arn, "--query", "serviceArns"]).array)
+            add(
+                "ecs-cluster",
+                try await cairn.awsJSON(["ecs", "describe-clusters", "--clusters", arn, "--query", "clusters[?status=='ACTIVE'].clusterName"]).array)
+            for service in try await cairn.awsJSON(["ecs", "list-services", "--cluster", arn, "--query", "serviceArns"]).array ?? [] {
+                guard let serviceArn = service.string else { continue }
+                add(
+                    "ecs-service",
+                    try await cairn.awsJSON([
+                        "ecs", "describe-services", "--cluster", arn, "--services", serviceArn, "--query", "services[?status=='ACTIVE'].serviceName",
+                    ]).array)
+            }
         }
         return found
     }
