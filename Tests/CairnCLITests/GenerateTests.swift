@@ -60,6 +60,40 @@ import Testing
         #expect(after == before, "left behind: \(after.subtracting(before).sorted()); gone besides: \(before.subtracting(after).sorted())")
     }
 
+    /// The other way round: a seed stack applied by Cairn (seed 001, with its KMS key and alias), generated from the
+    /// account, and the generated stack, once it has taken the resources over, plans no changes.
+    @Test func anAppliedSeedStackIsGeneratedBackIntoAStackThatPlansNoChanges() async throws {
+        let moto = try await MotoServer.start(region: "us-east-1")
+        defer { moto.stop() }
+        let cairn = CairnRunner(moto: moto, stateDir: try makeTemporaryDirectory(), executablePath: CairnRunner.executable)
+        let apply = try await cairn.run(["apply", "b2b-ecommerce-platform", "--auto-approve"], timeout: .seconds(900))  // bound: 28 creates
+        try #require(apply.status == 0, "\(apply)")
+        let applied = try await cairn.run(["state", "list", "b2b-ecommerce-platform"])
+        let count = applied.stdout.split(separator: "\n").filter { !$0.isEmpty }.count
+
+        let package = try makeTemporaryDirectory().appendingPathComponent("b2b-infra")
+        let generate = try await cairn.run([
+            "generate", "--region", "us-east-1", "--name-prefix", "b2b", "--name-prefix", "codepipeline-b2b", "--stack", "b2b", "--out",
+            package.path, "--cairn-path", Self.root.path, "--take-ownership",
+        ])
+        #expect(generate.status == 0, "complete: \(generate)")
+        #expect(generate.stdout.contains("Declared \(count) resources as stack 'b2b'."), "as many as the seed stack holds: \(generate)")
+        let source = try String(contentsOf: package.appendingPathComponent("Sources/b2b-infra/B2b.swift"), encoding: .utf8)
+        for expected in ["targetKeyId: .output(", "kmsKeyId: .output(", ".sseKMS(keyID: .output(", "enableKeyRotation: true"] {
+            #expect(source.contains(expected), "\(expected) in:\n\(source)")
+        }
+
+        let executable = try await Self.build(package, product: "b2b-infra")
+        var user = cairn
+        user.executablePath = executable
+        let imported = try await user.run(["import", "b2b", "--all", "--take-ownership"])
+        #expect(imported.status == 0, "\(imported)")
+        let plan = try await user.run(["plan", "b2b", "--detailed-exitcode"])
+        #expect(plan.status == 0, "the generated stack plans no changes: \(plan)")
+        let drift = try await user.run(["drift", "b2b"])
+        #expect(drift.status == 0, "\(drift)")
+    }
+
     @Test func badInputWritesNothingAndSaysWhyInOneSentence() async throws {
         let moto = try await MotoServer.start(region: "eu-north-1")
         defer { moto.stop() }

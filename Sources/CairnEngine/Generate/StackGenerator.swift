@@ -272,7 +272,9 @@ public struct StackGenerator: Sendable {
         var stems: [String] = []
         if case .namePrefixes(let prefixes) = filter { stems = prefixes }
         let names = found.map(\.name)
-        for name in Set(names) where names.filter({ $0 != name && ($0.hasPrefix(name + "-") || $0.contains("/" + name)) }).count >= 2 {
+        // A name that a third of the others start with (or hold after a `/`) is the project's: `small-business-invoices`.
+        for name in Set(names)
+        where names.filter({ $0 != name && ($0.hasPrefix(name + "-") || $0.contains("/" + name)) }).count >= max(2, names.count / 3) {
             stems.append(name)
         }
         stems.sort { $0.count > $1.count }

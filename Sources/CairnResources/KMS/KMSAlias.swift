@@ -127,3 +127,27 @@ struct KMSAliasProvider: ResourceProvider {
         ["arn": alias["AliasArn"] ?? .null, "name": .string(name)]
     }
 }
+
+// MARK: cairn generate
+
+extension KMSAliasProvider: DiscoverableProvider {
+    var swiftType: String { "KMSAlias" }
+    var swiftNoun: String { "alias" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "aliasName"] }
+
+    /// The account's own aliases (AWS's `alias/aws/…` left out).
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.jsonAll(.kms.listAliases).compactMap { alias in
+            guard let name = alias["AliasName"]?.stringValue, !name.hasPrefix("alias/aws/"), alias["TargetKeyId"] != nil else { return nil }
+            return DiscoveredResource(id: name, name: name)
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        [
+            SwiftArgument("name", context.literal(live.id)),
+            SwiftArgument("targetKeyId", context.input(live.attributes.string("targetKeyId") ?? "", naming: KMSKey.typeName, "keyId")),
+        ]
+    }
+}

@@ -305,3 +305,47 @@ struct KMSKeyProvider: UnnamedCreateRecovery {
         ["arn": metadata["Arn"] ?? .null, "keyId": metadata["KeyId"] ?? .null]
     }
 }
+
+// MARK: cairn generate
+
+extension KMSKeyProvider: DiscoverableProvider {
+    var swiftType: String { "KMSKey" }
+    var swiftNoun: String { "key" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["arn": "arn", "keyId": "keyId"] }
+
+    /// The account's own keys in the region, each named by its first alias (a key has no name of its own), else by its
+    /// id; AWS managed keys (`alias/aws/…`) are left out.
+    func discover() async throws -> [DiscoveredResource] {
+        var aliases: [String: [String]] = [:]
+        for alias in try await client.jsonAll(.kms.listAliases) {
+            guard let name = alias["AliasName"]?.stringValue, let key = alias["TargetKeyId"]?.stringValue else { continue }
+            aliases[key, default: []].append(name)
+        }
+        return try await client.jsonAll(.kms.listKeys).compactMap { key in
+            guard let id = key["KeyId"]?.stringValue else { return nil }
+            let names = (aliases[id] ?? []).sorted()
+            if names.contains(where: { $0.hasPrefix("alias/aws/") }) { return nil }
+            return DiscoveredResource(id: id, name: names.first ?? id)
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments: [SwiftArgument] = []
+        if let description = attributes.string("description"), !description.isEmpty {
+            arguments.append(SwiftArgument("description", context.literal(description)))
+        }
+        if let policy = attributes["policy"], !policy.isNull {
+            // What PolicyStatement cannot say (a policy's Id) stays as the JSON text KMS has.
+            let swift = PolicyDocument.swift(policy, in: context).map { ".document(\($0))" } ?? ".json(\(context.literal(policy.description)))"
+            arguments.append(SwiftArgument("policy", swift))
+        }
+        if attributes.bool("enableKeyRotation") == true { arguments.append(SwiftArgument("enableKeyRotation", "true")) }
+        if let state = attributes.string("keyState"), state != "Enabled" {
+            context.cannotExpress("keyState", "the key is \(state); a declared key is enabled, so an apply would enable it")
+        }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+}
