@@ -245,7 +245,8 @@ public struct StackGenerator: Sendable {
     /// Declaration order among resources that do not depend on each other: look-ups, then what is referenced most.
     static func typeRank(_ type: String?) -> Int {
         let order = [
-            "aws_kms_key", "aws_ecr_repository", "aws_s3_bucket", "aws_ecs_cluster", "aws_cloudwatch_log_group", "aws_security_group",
+            "aws_kms_key", "aws_kms_alias", "aws_ecr_repository", "aws_s3_bucket", "aws_ecs_cluster", "aws_cloudwatch_log_group",
+            "aws_security_group",
             "aws_iam_role", "aws_ecs_task_definition", "aws_ecs_service", "aws_codebuild_project", "aws_codepipeline",
         ]
         return type.flatMap { order.firstIndex(of: $0) } ?? order.count
@@ -265,7 +266,7 @@ public struct StackGenerator: Sendable {
 
     // MARK: Names
 
-    /// Gives each resource its variable (and logical name): its name without the part all of them share
+    /// Gives each resource its variable (and logical name): its name (a path's last part) without the part many share
     /// (`small-business-invoices-codebuild` → `codebuild`), in lower camel case, with its type's noun where the type
     /// asks for it or two would otherwise be alike (`codebuildRole`, `serviceSecurityGroup`), or the noun alone.
     static func name(_ found: inout [Found], filter: DiscoveryFilter) {
@@ -281,7 +282,8 @@ public struct StackGenerator: Sendable {
         var used = Set<String>()
         var bases: [[String]] = []
         for item in found {
-            var name = item.name
+            // A path's last part names it: `/aws/codebuild/app-build` → `app-build`, `alias/artifacts` → `artifacts`.
+            var name = item.name.split(separator: "/").last.map(String.init) ?? item.name
             if let stem = stems.first(where: { name.contains($0) }), let range = name.range(of: stem) {
                 name.removeSubrange(range)
             }

@@ -314,7 +314,7 @@ extension KMSKeyProvider: DiscoverableProvider {
     var swiftNounSuffixed: Bool { true }
     var swiftOutputs: [String: String] { ["arn": "arn", "keyId": "keyId"] }
 
-    /// The account's own keys in the region, each named by its first alias (a key has no name of its own), else by its
+    /// The account's own keys in the region, each named by its first alias without `alias/` (a key has no name of its own), else by its
     /// id; AWS managed keys (`alias/aws/…`) are left out.
     func discover() async throws -> [DiscoveredResource] {
         var aliases: [String: [String]] = [:]
@@ -326,7 +326,7 @@ extension KMSKeyProvider: DiscoverableProvider {
             guard let id = key["KeyId"]?.stringValue else { return nil }
             let names = (aliases[id] ?? []).sorted()
             if names.contains(where: { $0.hasPrefix("alias/aws/") }) { return nil }
-            return DiscoveredResource(id: id, name: names.first ?? id)
+            return DiscoveredResource(id: id, name: names.first.map { String($0.dropFirst("alias/".count)) } ?? id)
         }
     }
 
