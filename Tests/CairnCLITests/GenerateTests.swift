@@ -94,6 +94,52 @@ import Testing
         #expect(drift.status == 0, "\(drift)")
     }
 
+    /// The types beyond seed 000's: a SecureString (its value read from the environment, never written), a String
+    /// parameter, a customer managed policy attached to a role (a reference, not its ARN) and an SNS topic.
+    @Test func parametersPoliciesAndTopicsRoundTrip() async throws {
+        let moto = try await MotoServer.start(region: "eu-north-1")
+        defer { moto.stop() }
+        var cairn = CairnRunner(moto: moto, stateDir: try makeTemporaryDirectory(), executablePath: CairnRunner.executable)
+        let secret = "s3cret-never-in-code"
+        for command in [
+            ["ssm", "put-parameter", "--name", "/extra/db-password", "--type", "SecureString", "--value", secret],
+            ["ssm", "put-parameter", "--name", "/extra/region", "--type", "String", "--value", "eu-north-1", "--description", "Where it runs"],
+            [
+                "iam", "create-policy", "--policy-name", "extra-read", "--policy-document",
+                #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"*"}]}"#,
+            ],
+            [
+                "iam", "create-role", "--role-name", "extra-app", "--assume-role-policy-document",
+                #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+            ],
+            ["iam", "attach-role-policy", "--role-name", "extra-app", "--policy-arn", "arn:aws:iam::123456789012:policy/extra-read"],
+            ["sns", "create-topic", "--name", "extra-alerts", "--attributes", "DisplayName=Alerts"],
+        ] {
+            _ = try await moto.awsJSON(command, region: "eu-north-1")
+        }
+        let package = try makeTemporaryDirectory().appendingPathComponent("extra-infra")
+        let generate = try await cairn.run([
+            "generate", "--region", "eu-north-1", "--name-prefix", "extra", "--out", package.path, "--cairn-path", Self.root.path,
+        ])
+        #expect(generate.status == 0, "\(generate)")
+        #expect(generate.stdout.contains("EXTRA_DB_PASSWORD: aws_ssm_parameter.dbPasswordParameter value"), "\(generate)")
+        let source = try String(contentsOf: package.appendingPathComponent("Sources/extra-infra/Extra.swift"), encoding: .utf8)
+        for expected in [
+            "value: Secret.environment(\"EXTRA_DB_PASSWORD\")", "managedPolicyArns: [readPolicy.arn.input]", "displayName: \"Alerts\"",
+            "description: \"Where it runs\"",
+        ] {
+            #expect(source.contains(expected), "\(expected) in:\n\(source)")
+        }
+        #expect(!source.contains(secret) && !generate.stdout.contains(secret))
+
+        cairn.executablePath = try await Self.build(package, product: "extra-infra")
+        cairn.extraEnvironment = ["EXTRA_DB_PASSWORD": secret]
+        let imported = try await cairn.run(["import", "extra", "--all"])
+        #expect(imported.status == 0, "\(imported)")
+        let plan = try await cairn.run(["plan", "extra", "--detailed-exitcode"])
+        #expect(plan.status == 0, "\(plan)")
+    }
+
     @Test func badInputWritesNothingAndSaysWhyInOneSentence() async throws {
         let moto = try await MotoServer.start(region: "eu-north-1")
         defer { moto.stop() }

@@ -250,3 +250,35 @@ struct IAMPolicyProvider: ResourceProvider {
         ]
     }
 }
+
+// MARK: cairn generate
+
+extension IAMPolicyProvider: DiscoverableProvider {
+    var swiftType: String { "IAMPolicy" }
+    var swiftNoun: String { "policy" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "policyName"] }
+
+    /// The account's own managed policies (AWS's are referenced by their ARNs, never declared).
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.queryAll(.iam.listPolicies, ["Scope": "Local"]).compactMap { policy in
+            guard let arn = policy.string("Arn"), let name = policy.string("PolicyName") else { return nil }
+            return DiscoveredResource(id: arn, name: name)
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("name", context.literal(attributes.string("name") ?? ""))]
+        if let path = attributes.string("path"), path != "/" { arguments.append(SwiftArgument("path", context.literal(path))) }
+        if let description = attributes.string("description") { arguments.append(SwiftArgument("description", context.literal(description))) }
+        if let document = attributes["document"].flatMap({ PolicyDocument.swift($0, in: context) }) {
+            arguments.append(SwiftArgument("document", document))
+        } else {
+            context.cannotExpress("document", "the policy uses what PolicyStatement cannot say; written as an empty document")
+            arguments.append(SwiftArgument("document", "PolicyDocument([])"))
+        }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+}

@@ -312,3 +312,38 @@ struct SNSTopicProvider: ResourceProvider {
         return result
     }
 }
+
+// MARK: cairn generate
+
+extension SNSTopicProvider: DiscoverableProvider {
+    var swiftType: String { "SNSTopic" }
+    var swiftNoun: String { "topic" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "topicName"] }
+
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.queryAll(.sns.listTopics).compactMap { topic in
+            topic.string("TopicArn").map { DiscoveredResource(id: $0, name: Self.name(of: $0)) }
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("name", context.literal(attributes.string("name") ?? ""))]
+        if let display = attributes.string("displayName"), !display.isEmpty {
+            arguments.append(SwiftArgument("displayName", context.literal(display)))
+        }
+        if let key = attributes.string("kmsMasterKeyId") {
+            arguments.append(SwiftArgument("kmsMasterKeyId", context.input(key, naming: KMSKey.typeName, "arn")))
+        }
+        if attributes.bool("fifo") == true { arguments.append(SwiftArgument("fifo", "true")) }
+        if attributes.bool("contentBasedDeduplication") == true { arguments.append(SwiftArgument("contentBasedDeduplication", "true")) }
+        if let policy = attributes["policy"], !policy.isNull {
+            // What PolicyStatement cannot say (a policy's Id) stays as the JSON text SNS has.
+            let swift = PolicyDocument.swift(policy, in: context).map { ".document(\($0))" } ?? ".json(\(context.literal(policy.description)))"
+            arguments.append(SwiftArgument("policy", swift))
+        }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+}

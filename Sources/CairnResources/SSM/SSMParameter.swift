@@ -387,3 +387,54 @@ struct SSMParameterProvider: ResourceProvider {
         return key.hasPrefix("alias/") ? key : "key/\(key)"
     }
 }
+
+// MARK: cairn generate
+
+extension SSMParameterProvider: DiscoverableProvider {
+    var swiftType: String { "SSMParameter" }
+    var swiftNoun: String { "parameter" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "parameterName"] }
+
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.jsonAll(.ssm.describeParameters, ["MaxResults": 50]).compactMap { parameter in
+            parameter["Name"]?.stringValue.map { DiscoveredResource(id: $0, name: $0) }
+        }
+    }
+
+    /// A SecureString's value is never written: it is read from an environment variable named after the parameter
+    /// (`/app/db-password` → `APP_DB_PASSWORD`).
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("name", context.literal(live.id))]
+        let type = attributes.string("type") ?? "String"
+        switch type {
+        case "SecureString":
+            let variable = live.id.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" }
+            let name = String(variable).split(separator: "_").joined(separator: "_")
+            arguments.append(SwiftArgument("type", ".secureString"))
+            arguments.append(SwiftArgument("value", context.secret(name.first?.isNumber == true ? "P_\(name)" : name, attribute: "value")))
+            if let key = attributes.string("keyId"), key != SSMParameter.defaultKeyId {
+                arguments.append(SwiftArgument("keyId", context.input(key, naming: KMSKey.typeName, "arn")))
+            }
+        case "StringList":
+            arguments.append(SwiftArgument("type", ".stringList"))
+            arguments.append(SwiftArgument("value", context.input(attributes.string("value") ?? "")))
+        default:
+            arguments.append(SwiftArgument("type", ".string"))
+            arguments.append(SwiftArgument("value", context.input(attributes.string("value") ?? "")))
+        }
+        if let description = attributes.string("description"), !description.isEmpty {
+            arguments.append(SwiftArgument("description", context.literal(description)))
+        }
+        switch attributes.string("tier") {
+        case "Advanced": arguments.append(SwiftArgument("tier", ".advanced"))
+        case "Intelligent-Tiering": arguments.append(SwiftArgument("tier", ".intelligentTiering"))
+        default: break
+        }
+        if let pattern = attributes.string("allowedPattern") { arguments.append(SwiftArgument("allowedPattern", context.literal(pattern))) }
+        if attributes.string("dataType") == "aws:ec2:image" { arguments.append(SwiftArgument("dataType", ".ec2Image")) }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+}
