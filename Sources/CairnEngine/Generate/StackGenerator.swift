@@ -35,7 +35,8 @@ public struct GeneratedStack: Sendable {
     public var secrets: [String]
     /// What could not be declared, one line each (`address: attribute: why`, or a resource left out and why).
     public var unexpressed: [String]
-    /// Cairn types whose resources generate does not search yet: resources of these types were not looked for.
+    /// Cairn types whose resources generate does not search yet: resources of these types were not looked for (none
+    /// with a list of ids).
     public var typesNotSearched: [String]
     /// Complete: everything found is declared as AWS has it.
     public var isComplete: Bool { unexpressed.isEmpty }
@@ -217,8 +218,13 @@ public struct StackGenerator: Sendable {
         }
         let secrets = context.secrets.map { "\($0.variable): \($0.address) \($0.attribute)" }
         let variable = Self.camelCase(Self.words(stackName), fallback: "stack")
-        let notSearched = providers.providers.values
-            .filter { !($0 is any DiscoverableProvider) && !($0 is any LookupProvider) }.map(\.typeName).sorted()
+        // With a list of ids nothing is searched: what the list names and no type covers is reported above instead.
+        var notSearched: [String] = []
+        if case .ids = filter {
+        } else {
+            notSearched = providers.providers.values.filter { !($0 is any DiscoverableProvider) && !($0 is any LookupProvider) }.map(\.typeName)
+                .sorted()
+        }
         let imports = found.map { (address: $0.address, id: $0.live.id) }.sorted { $0.address < $1.address }
         let source = render(
             stackName: stackName, variable: variable, command: command, filter: filter, order: order, declarations: declarations,
