@@ -21,7 +21,7 @@ SERVICES = {
         "CreateRole", "GetRole", "UpdateRole", "UpdateRoleDescription", "DeleteRole", "UpdateAssumeRolePolicy",
         "PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy", "ListRolePolicies",
         "AttachRolePolicy", "DetachRolePolicy", "ListAttachedRolePolicies",
-        "TagRole", "UntagRole", "ListRoleTags", "ListRoles",
+        "TagRole", "UntagRole", "ListRoleTags", "ListRoles", "ListUsers",
         "CreatePolicy", "GetPolicy", "DeletePolicy", "CreatePolicyVersion", "DeletePolicyVersion",
         "GetPolicyVersion", "ListPolicyVersions", "SetDefaultPolicyVersion", "TagPolicy", "UntagPolicy",
         "ListPolicyTags", "ListPolicies", "ListEntitiesForPolicy",
@@ -92,7 +92,7 @@ SERVICES = {
         "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress", "CreateTags", "DeleteTags",
     ]),
     "events": ("eventBridge", [
-        "PutRule", "DescribeRule", "DeleteRule", "PutTargets", "RemoveTargets", "ListTargetsByRule",
+        "PutRule", "DescribeRule", "DeleteRule", "PutTargets", "RemoveTargets", "ListTargetsByRule", "ListRules",
         "TagResource", "UntagResource", "ListTagsForResource",
     ]),
     "kms": ("kms", [

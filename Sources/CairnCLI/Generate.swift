@@ -60,7 +60,8 @@ extension Cairn {
             } catch {
                 throw CLIError("No AWS credentials work for region \(region) (\(error)), so nothing was written: check `cairn whoami` and --profile.")
             }
-            let generator = StackGenerator(providers: awsProviders(client: client), region: region)
+            let generator = StackGenerator(
+                providers: awsProviders(client: client), region: region, undeclarable: awsUndeclarableDiscoveries(client: client))
             let generated: GeneratedStack
             do {
                 generated = try await generator.generate(

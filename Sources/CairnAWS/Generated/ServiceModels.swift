@@ -220,6 +220,8 @@ public struct IAMOperations: Sendable {
     public let listRoleTags = QueryOperation(service: .iam, model: Operation(name: "ListRoleTags", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["Tags"], limitKey: "MaxItems")))
     /// `iam:ListRoles`.
     public let listRoles = QueryOperation(service: .iam, model: Operation(name: "ListRoles", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["Roles"], limitKey: "MaxItems")))
+    /// `iam:ListUsers`.
+    public let listUsers = QueryOperation(service: .iam, model: Operation(name: "ListUsers", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["Marker"], outputTokens: ["Marker"], moreResults: "IsTruncated", resultKeys: ["Users"], limitKey: "MaxItems")))
     /// `iam:CreatePolicy`.
     public let createPolicy = QueryOperation(service: .iam, model: Operation(name: "CreatePolicy", method: "POST", requestURI: "/"))
     /// `iam:GetPolicy`.
@@ -610,6 +612,8 @@ public struct EventBridgeOperations: Sendable {
     public let removeTargets = JSONOperation(service: .eventBridge, model: Operation(name: "RemoveTargets", method: "POST", requestURI: "/"))
     /// `events:ListTargetsByRule`.
     public let listTargetsByRule = JSONOperation(service: .eventBridge, model: Operation(name: "ListTargetsByRule", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Targets"], limitKey: "Limit")))
+    /// `events:ListRules`.
+    public let listRules = JSONOperation(service: .eventBridge, model: Operation(name: "ListRules", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Rules"], limitKey: "Limit")))
     /// `events:TagResource`.
     public let tagResource = JSONOperation(service: .eventBridge, model: Operation(name: "TagResource", method: "POST", requestURI: "/"))
     /// `events:UntagResource`.

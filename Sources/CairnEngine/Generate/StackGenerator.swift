@@ -54,10 +54,13 @@ public struct GenerateError: Error, CustomStringConvertible, Sendable {
 public struct StackGenerator: Sendable {
     public let providers: ProviderRegistry
     public let region: String
+    /// Kinds Cairn has no type for, searched by name so that what matches is reported as not declared.
+    public let undeclarable: [any UndeclarableDiscovery]
 
-    public init(providers: ProviderRegistry, region: String) {
+    public init(providers: ProviderRegistry, region: String, undeclarable: [any UndeclarableDiscovery] = []) {
         self.providers = providers
         self.region = region
+        self.undeclarable = undeclarable
     }
 
     /// One resource found and read.
@@ -100,6 +103,17 @@ public struct StackGenerator: Sendable {
                     candidates.append((provider, resource))
                 }
             }
+            for discovery in undeclarable {
+                let resources: [DiscoveredResource]
+                do {
+                    resources = try await discovery.discover()
+                } catch {
+                    throw GenerateError("listing the \(discovery.kind) resources in \(region) failed, so nothing was written: \(error)")
+                }
+                for resource in resources where Self.matches(resource.name, prefixes) {
+                    unexpressed.append("\(discovery.kind) \(resource.name): Cairn has no resource type \(discovery.kind); it is not declared.")
+                }
+            }
         case .tag:
             for provider in discoverable {
                 for resource in try await discover(provider) { candidates.append((provider, resource)) }
@@ -125,8 +139,11 @@ public struct StackGenerator: Sendable {
             found.append(Found(typeName: candidate.provider.typeName, provider: candidate.provider, name: candidate.resource.name, live: live))
         }
         guard !found.isEmpty else {
+            let others =
+                unexpressed.isEmpty
+                ? "" : " (what does, Cairn has no type for: \(unexpressed.map { $0.prefix { $0 != ":" } }.joined(separator: ", ")))"
             throw GenerateError(
-                "no \(discoverable.isEmpty ? "" : "resource of a type Cairn declares ")matches \(filter.description) in \(region), so nothing was written: check the filter and --region."
+                "no resource of a type Cairn declares matches \(filter.description) in \(region)\(others), so nothing was written: check the filter and --region."
             )
         }
         if !takeOwnership {

@@ -67,6 +67,15 @@ public protocol DiscoverableLookups: LookupProvider {
     func discoverLookups() async throws -> [DiscoveredLookup]
 }
 
+/// Resources of a kind Cairn has no type for (IAM users), found by name so that `cairn generate` reports them as not
+/// declared instead of leaving them out unsaid.
+public protocol UndeclarableDiscovery: Sendable {
+    /// The kind, as Terraform names it: `aws_iam_user`.
+    var kind: String { get }
+    /// Every resource of the kind in the client's region (or account), every page followed.
+    func discover() async throws -> [DiscoveredResource]
+}
+
 /// One argument of a generated call: `label: expression`, or the expression alone when `label` is nil.
 public struct SwiftArgument: Sendable, Hashable {
     public var label: String?
@@ -110,6 +119,21 @@ public enum SwiftCode {
     public static func dictionary(_ members: [String: String]) -> String {
         if members.isEmpty { return "[:]" }
         return "[" + members.keys.sorted().map { "\(string($0)): \(members[$0]!)" }.joined(separator: ", ") + "]"
+    }
+
+    /// A `JSON` literal (`["source": ["aws.codepipeline"], "n": 1]`), keys sorted.
+    public static func json(_ value: JSON) -> String {
+        switch value {
+        case .null: return "nil"
+        case .bool(let b): return String(b)
+        case .int(let i): return String(i)
+        case .double(let d): return JSON.double(d).description
+        case .string(let text): return string(text)
+        case .array(let items): return array(items.map(json))
+        case .object(let members):
+            if members.isEmpty { return "[:]" }
+            return "[" + members.keys.sorted().map { "\(string($0)): \(json(members[$0]!))" }.joined(separator: ", ") + "]"
+        }
     }
 
     /// A call: `name(arguments)`.

@@ -241,3 +241,66 @@ struct EventBridgeRuleProvider: ResourceProvider {
         }
     }
 }
+
+// MARK: cairn generate
+
+extension EventBridgeRuleProvider: DiscoverableProvider {
+    var swiftType: String { "EventBridgeRule" }
+    var swiftNoun: String { "rule" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "ruleName"] }
+
+    /// The default event bus's rules, but those AWS services manage themselves (`ManagedBy`).
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.jsonAll(.eventBridge.listRules).compactMap { rule in
+            guard let name = rule["Name"]?.stringValue, rule["ManagedBy"]?.stringValue?.isEmpty ?? true else { return nil }
+            return DiscoveredResource(id: name, name: name)
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("name", context.literal(live.id))]
+        let schedule = attributes.string("scheduleExpression")
+        let pattern = attributes["eventPattern"] ?? .null
+        if let schedule, !pattern.isNull {
+            context.cannotExpress("eventPattern", "a rule declares a schedule or a pattern, and this one has both; the pattern is left out")
+        }
+        if let schedule {
+            arguments.append(SwiftArgument("trigger", Self.triggerSwift(schedule, in: context)))
+        } else {
+            arguments.append(SwiftArgument("trigger", ".pattern(\(SwiftCode.json(pattern)))"))
+        }
+        if attributes.string("state") == "DISABLED" { arguments.append(SwiftArgument("state", ".disabled")) }
+        if let description = attributes.string("description") { arguments.append(SwiftArgument("description", context.literal(description))) }
+        let targets = (attributes["targets"]?.arrayValue ?? []).map { target -> String in
+            var parts = [
+                SwiftArgument("id", context.literal(target["id"]?.stringValue ?? "")),
+                SwiftArgument("arn", context.input(target["arn"]?.stringValue ?? "")),
+            ]
+            if let role = target["roleArn"]?.stringValue {
+                parts.append(SwiftArgument("roleArn", context.input(role, naming: IAMRole.typeName, "arn")))
+            }
+            if let input = target["input"], !input.isNull { parts.append(SwiftArgument("input", SwiftCode.json(input))) }
+            return SwiftCode.call(".init", parts)
+        }
+        if !targets.isEmpty { arguments.append(SwiftArgument("targets", SwiftCode.array(targets))) }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+
+    /// `.rate(15, .minutes)` or `.cron("…")` for a schedule expression that the declaration writes back the same.
+    static func triggerSwift(_ schedule: String, in context: SwiftContext) -> String {
+        if schedule.hasPrefix("cron("), schedule.hasSuffix(")") { return ".cron(\(context.literal(String(schedule.dropFirst(5).dropLast()))))" }
+        let parts = schedule.dropFirst("rate(".count).dropLast().split(separator: " ")
+        if schedule.hasPrefix("rate("), schedule.hasSuffix(")"), parts.count == 2, let count = Int(parts[0]) {
+            let unit = parts[1].hasSuffix("s") ? String(parts[1]) : "\(parts[1])s"
+            let written = EventBridgeRule.RateUnit(rawValue: unit).map { EventBridgeRule.Trigger.rate(count, $0) }
+            if let written, EventBridgeRule("x", name: "x", trigger: written).scheduleExpression == schedule {
+                return ".rate(\(count), .\(unit))"
+            }
+        }
+        context.cannotExpress("scheduleExpression", "'\(schedule)' is not written the way EventBridgeRule writes a rate or cron; written as cron")
+        return ".cron(\(context.literal(schedule)))"
+    }
+}

@@ -121,6 +121,9 @@ private struct FakeDiscoverable: DiscoverableProvider {
         #expect(!StackGenerator.matches("big-business", ["small-business"]))
         #expect(SwiftCode.string("a \"b\" \\ \n c") == "\"a \\\"b\\\" \\\\ \\n c\"")
         #expect(SwiftCode.string("cost: \\(x)") == "\"cost: \\\\(x)\"", "an interpolation in live text stays text")
+        #expect(
+            SwiftCode.json(["source": ["aws.codepipeline"], "n": 1, "on": true, "none": nil])
+                == #"["n": 1, "none": nil, "on": true, "source": ["aws.codepipeline"]]"#)
         #expect(SwiftCode.multilineConstant("spec", "a: 1\n  b: \\2") == "let spec = \"\"\"\n    a: 1\n      b: \\\\2\n    \"\"\"\n")
     }
 }
