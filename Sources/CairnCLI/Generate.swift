@@ -142,7 +142,8 @@ extension Cairn {
             }
             if let line = destination.lineToAdd(generated.variable) { tell(line) }
             let run = destination.runCommand
-            tell("Next: `\(run) import \(stackName) --all`, then `\(run) plan \(stackName)` (no changes expected).")
+            let taking = takeOwnership ? " --take-ownership" : ""
+            tell("Next: `\(run) import \(stackName) --all\(taking)`, then `\(run) plan \(stackName)` (no changes expected).")
         }
     }
 }

@@ -6,7 +6,7 @@ import Testing
 /// seed 000's aws CLI set-up generated into a fresh package, built, imported whole, planned with no changes, checked
 /// for drift and destroyed to nothing the aws CLI can still list.
 @Suite(.integration) struct GenerateTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = ExampleBuilds.root
 
     @Test func seed000SetUpWithTheAWSCLIIsGeneratedImportedPlannedCleanAndDestroyed() async throws {
         let moto = try await MotoServer.start(region: "eu-north-1")
@@ -189,16 +189,9 @@ import Testing
         #expect(refused.stderr.contains("No AWS credentials work for region eu-north-1"), "\(refused)")
     }
 
-    /// Builds a generated package in examples/my-infra's scratch directory, where scripts/test has built Cairn already:
-    /// only the package's own target compiles (minutes from clean, where the bound only catches a hang).
+    /// Builds a generated package where Cairn is built already (see `ExampleBuilds`).
     static func build(_ package: URL, product: String) async throws -> String {
-        let scratch = root.appendingPathComponent(".build-examples/my-infra")
-        let build = try await runProcess(
-            executable: "nice",
-            arguments: ["-n", "10", "swift", "build", "--package-path", package.path, "--scratch-path", scratch.path, "--product", product],
-            timeout: .seconds(20 * 60))  // bound: a build of Cairn from clean
-        try build.requireSuccess("swift build of the generated package")
-        return scratch.appendingPathComponent("debug/\(product)").path
+        try await ExampleBuilds.build(package, product: product)
     }
 
     /// What the aws CLI lists in the region, one `service kind name` line each (AWS's own defaults aside).

@@ -105,21 +105,10 @@ import Testing
         #expect(try await cairn.aws(["iam", "get-role", "--role-name", "\(name)-ci"]).status != 0)
     }
 
-    /// Builds examples/my-infra and returns its executable. The build has its own scratch directory
-    /// (.build-examples/, ignored by git): this package's .build is locked by the running `swift test`.
-    /// scripts/test builds it before the tests, so this is a no-op there; from clean it compiles all of
-    /// Cairn again, which takes minutes (the bound only catches a hang), niced so that the tests running
-    /// meanwhile keep the CPU they need.
+    /// Builds examples/my-infra and returns its executable (see `ExampleBuilds`). scripts/test builds it before the
+    /// tests, so this is a no-op there.
     static func buildExample() async throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let package = root.appendingPathComponent("examples/my-infra")
-        let scratch = root.appendingPathComponent(".build-examples/my-infra")
-        let build = try await runProcess(
-            executable: "nice",
-            arguments: ["-n", "10", "swift", "build", "--package-path", package.path, "--scratch-path", scratch.path, "--product", "my-infra"],
-            timeout: .seconds(20 * 60))
-        try build.requireSuccess("swift build of examples/my-infra")
-        return scratch.appendingPathComponent("debug/my-infra").path
+        try await ExampleBuilds.build(ExampleBuilds.root.appendingPathComponent("examples/my-infra"), product: "my-infra")
     }
 }
 

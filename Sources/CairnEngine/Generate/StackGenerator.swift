@@ -203,8 +203,9 @@ public struct StackGenerator: Sendable {
         }
         let rank = Dictionary(uniqueKeysWithValues: lookups.map { "\($0.typeName).\($0.variable)" }.enumerated().map { ($1, $0 - 1000) })
         let byAddress = Dictionary(uniqueKeysWithValues: found.map { ($0.address, $0) })
-        var order: [String] = []
-        for _ in 0...declarations.count {
+        // Each round bans one reference, so the references bound the rounds; should they run out, declaration order stands.
+        var order = declarations.keys.sorted()
+        for _ in 0...declarations.values.reduce(0, { $0 + $1.references.count }) {
             var graph = DependencyGraph<String>()
             let nodes = declarations.keys.sorted {
                 (rank[$0] ?? Self.typeRank(byAddress[$0]?.typeName), $0) < (rank[$1] ?? Self.typeRank(byAddress[$1]?.typeName), $1)

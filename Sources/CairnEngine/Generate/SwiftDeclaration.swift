@@ -141,12 +141,12 @@ public enum SwiftCode {
         "\(name)(" + arguments.map(\.text).joined(separator: ", ") + ")"
     }
 
-    /// A file-level constant holding multi-line text (a buildspec), as a person writes it: `let name = """ … """`,
+    /// A file's private constant holding multi-line text (a buildspec), as a person writes it: `private let name = """ … """`,
     /// each line indented by four spaces. Backslashes and triple quotes in the text are escaped.
     public static func multilineConstant(_ name: String, _ text: String) -> String {
         let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"\"\"", with: "\\\"\\\"\\\"")
         let lines = escaped.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "    \($0)" }
-        return "let \(name) = \"\"\"\n" + lines.joined(separator: "\n") + "\n    \"\"\"\n"
+        return "private let \(name) = \"\"\"\n" + lines.joined(separator: "\n") + "\n    \"\"\"\n"
     }
 
     /// Swift's reserved words, which a variable name must not be.

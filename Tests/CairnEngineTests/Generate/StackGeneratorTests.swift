@@ -124,6 +124,6 @@ private struct FakeDiscoverable: DiscoverableProvider {
         #expect(
             SwiftCode.json(["source": ["aws.codepipeline"], "n": 1, "on": true, "none": nil])
                 == #"["n": 1, "none": nil, "on": true, "source": ["aws.codepipeline"]]"#)
-        #expect(SwiftCode.multilineConstant("spec", "a: 1\n  b: \\2") == "let spec = \"\"\"\n    a: 1\n      b: \\\\2\n    \"\"\"\n")
+        #expect(SwiftCode.multilineConstant("spec", "a: 1\n  b: \\2") == "private let spec = \"\"\"\n    a: 1\n      b: \\\\2\n    \"\"\"\n")
     }
 }
