@@ -3,9 +3,9 @@ import TestSupport
 
 /// Builds user packages (examples/my-infra, and the packages `cairn generate` writes) in examples/my-infra's scratch
 /// directory (.build-examples/my-infra, ignored by git; this package's .build is locked by the running `swift test`),
-/// where scripts/test has built Cairn already: only each package's own target compiles. One at a time, each with its
-/// manifest touched first: SwiftPM makes a second build wait for the scratch directory, and plans against the build
-/// description already there unless a manifest is newer ("No target named … in build description").
+/// where scripts/test has built Cairn already: only each package's own target compiles. One at a time, each planned
+/// anew: SwiftPM makes a second build wait for the scratch directory, and reuses the build plan there, made for another
+/// root package ("No target named … in build description").
 enum ExampleBuilds {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -19,10 +19,10 @@ enum ExampleBuilds {
         await queue.acquire()
         let build: ProcessResult
         do {
-            // SwiftPM keeps the scratch directory's build description unless a manifest is newer than it: after another
-            // package's build, this one's (written before) would not be, and its product would be missing from it.
-            try FileManager.default.setAttributes(
-                [.modificationDate: Date()], ofItemAtPath: package.appendingPathComponent("Package.swift").path)
+            // SwiftPM keeps the scratch directory's build plan while the packages it was made from are unchanged, even
+            // for another root package, whose product is then missing from it: without it, SwiftPM plans anew (what is
+            // compiled already stays so).
+            try? FileManager.default.removeItem(at: scratch.appendingPathComponent("debug.yaml"))
             build = try await runProcess(
                 executable: "nice",
                 arguments: ["-n", "10", "swift", "build", "--package-path", package.path, "--scratch-path", scratch.path, "--product", product],
