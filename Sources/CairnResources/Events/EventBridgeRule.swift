@@ -263,7 +263,7 @@ extension EventBridgeRuleProvider: DiscoverableProvider {
         var arguments = [SwiftArgument("name", context.literal(live.id))]
         let schedule = attributes.string("scheduleExpression")
         let pattern = attributes["eventPattern"] ?? .null
-        if let schedule, !pattern.isNull {
+        if schedule != nil, !pattern.isNull {
             context.cannotExpress("eventPattern", "a rule declares a schedule or a pattern, and this one has both; the pattern is left out")
         }
         if let schedule {
