@@ -65,7 +65,7 @@ public struct Workspace: Sendable {
     }
 
     public func codec(create: Bool) throws -> StateCodec {
-        try StateCodec.load(environment: environment, stateDir: stateDir, create: create)
+        try StateCodec.load(environment: environment, stateDir: stateDir, create: create, shared: remote != nil)
     }
 
     /// The state's resources, decoded, and the creates that were interrupted.

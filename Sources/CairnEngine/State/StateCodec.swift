@@ -26,11 +26,16 @@ public struct StateCodec: Sendable {
     /// `<stateDir>/.cairn-state.key`, created with 0600 permissions when `create` is true (and the state
     /// directory with 0700). A key file that others may read or write is refused, as ssh refuses such a
     /// private key: the key opens every secret in the state.
-    public static func load(environment: [String: String], stateDir: URL, create: Bool) throws -> StateCodec {
+    ///
+    /// - Parameter shared: the state is shared (a remote backend): the key comes from `CAIRN_STATE_KEY` alone, never
+    ///   from a file of this machine's, which every other machine sharing the state would lack (a secret sealed with it
+    ///   could be read nowhere else).
+    public static func load(environment: [String: String], stateDir: URL, create: Bool, shared: Bool = false) throws -> StateCodec {
         if let text = environment["CAIRN_STATE_KEY"], !text.isEmpty {
             if text.count == 64, let bytes = hexBytes(text) { return StateCodec(key: bytes, source: "CAIRN_STATE_KEY") }
             return StateCodec(key: SHA256.hash(Array(text.utf8)), source: "CAIRN_STATE_KEY")
         }
+        if shared { return StateCodec(key: nil, source: "CAIRN_STATE_KEY (a shared state takes its key from there alone)") }
         let file = stateDir.appendingPathComponent(".cairn-state.key")
         if let data = try readKeyFile(file) {
             guard let text = String(data: data, encoding: .utf8), let bytes = hexBytes(text.trimmingCharacters(in: .whitespacesAndNewlines)),
@@ -86,7 +91,10 @@ public struct StateCodec: Sendable {
         for path in sensitivePaths {
             guard let value = JSONPath.get(object, path), !value.isNull else { continue }
             guard let key else {
-                throw StateKeyError(message: "\(address): \(path) is sensitive, and there is no state key to encrypt it with: set CAIRN_STATE_KEY.")
+                throw StateKeyError(
+                    message:
+                        "\(address): \(path) is sensitive, and there is no state key to encrypt it with (\(keySource)): set CAIRN_STATE_KEY, the same value wherever this state is used."
+                )
             }
             let sealed = try AESGCM.seal(Array(value.description.utf8), key: key, authenticating: Array(address.utf8))
             object = JSONPath.set(object, path, .object([Self.sensitiveKey: .string(Data(sealed).base64EncodedString())]))

@@ -75,4 +75,23 @@ import Testing
         let path = "\(stateDir.lastPathComponent)/.cairn-state.key"
         #expect(refusal(stateDir: relative, create: false) == "\(path) is readable by others (mode 0644): run `chmod 600 \(path)`.")
     }
+
+    /// A shared state takes its key from CAIRN_STATE_KEY alone: no file is made (or read) on this machine, which the
+    /// others sharing the state would lack, and sealing without the variable names it.
+    @Test func aSharedStateTakesItsKeyFromTheEnvironmentAlone() throws {
+        let stateDir = try makeStateDir()
+        _ = try StateCodec.load(environment: [:], stateDir: stateDir, create: true)
+        let shared = try StateCodec.load(environment: [:], stateDir: stateDir, create: true, shared: true)
+        let error = #expect(throws: StateKeyError.self) {
+            try shared.encode(["token": "hunter2"], sensitivePaths: ["token"], address: "aws_ssm_parameter.token")
+        }
+        #expect(error?.message.hasPrefix("aws_ssm_parameter.token: token is sensitive, and there is no state key") == true)
+        #expect(error?.message.contains("set CAIRN_STATE_KEY, the same value wherever this state is used") == true)
+        let other = try makeStateDir()
+        _ = try StateCodec.load(environment: [:], stateDir: other, create: true, shared: true)
+        #expect(!FileManager.default.fileExists(atPath: other.appendingPathComponent(".cairn-state.key").path))
+        let keyed = try StateCodec.load(environment: ["CAIRN_STATE_KEY": "team"], stateDir: other, create: true, shared: true)
+        let sealed = try keyed.encode(["token": "hunter2"], sensitivePaths: ["token"], address: "a")
+        #expect(!sealed.contains("hunter2"))
+    }
 }
