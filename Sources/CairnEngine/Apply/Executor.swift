@@ -169,8 +169,12 @@ public struct Executor: Sendable {
         // stays (a dependent failed, or one a targeted plan left out still uses it) stays in the state, and the next
         // apply deletes it.
         let planned = Set(plan.resources.map(\.address))
-        let usedOutside = Set(try store.resources().filter { !planned.contains($0.address) }.flatMap(\.dependencies))
-        for (address, old) in await deposed.entries
+        // (What this apply set aside is not outside: an old one depending on another old one goes first, below.)
+        let usedOutside = Set(
+            try store.resources().filter { !planned.contains($0.address) && !PlanScope.isDeposed($0.address) }.flatMap(\.dependencies))
+        // Dependents' old ones first, as a destroy goes.
+        let rank = Dictionary(uniqueKeysWithValues: ((try? graph.topologicalOrder()) ?? []).enumerated().map { ($1, $0) })
+        for (address, old) in await deposed.entries.sorted(by: { rank[$0.0, default: 0] > rank[$1.0, default: 0] })
         where graph.transitiveDependents(of: address).isDisjoint(with: unfinished) && !usedOutside.contains(address) {
             do {
                 try await deleteDeposed(old, events: events)

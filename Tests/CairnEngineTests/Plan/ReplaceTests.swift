@@ -139,6 +139,25 @@ struct FakeRevisionProvider: ResourceProvider {
         #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
     }
 
+    /// Two create-first replacements, one depending on the other: both old ones go in the same apply, the dependent's
+    /// first.
+    @Test func oldOnesThatDependOnEachOtherBothGo() async throws {
+        let workspace = makeWorkspace(cloud, providers: [FakeRevisionProvider(cloud: cloud)])
+        let base = FakeRevision("base")
+        var top = FakeRevision("top")
+        top.options = ResourceOptions(dependsOn: [base.address])
+        let stack = makeStack([base, top])
+        #expect(try await planAndApply(workspace, stack).ok)
+        let old = try await workspace.recordedResources(stack).map(\.physicalID)
+        let scope = PlanScope(replace: ["fake_revision.base", "fake_revision.top"])
+        #expect(
+            try await workspace.apply(try await workspace.plan(stack, region: "us-east-1", scope: scope), stack: stack, command: "apply") { _ in }.ok)
+        #expect(Set(cloud.ids).isDisjoint(with: old), "\(cloud.ids) still holds one of \(old)")
+        #expect(try await workspace.recordedResources(stack).map(\.address).sorted() == ["fake_revision.base", "fake_revision.top"])
+        let deletes = cloud.callLog.filter { $0.hasPrefix("delete") }
+        #expect(deletes.firstIndex(of: "delete \(old[1])").map { $0 < (deletes.firstIndex(of: "delete \(old[0])") ?? -1) } == true, "\(deletes)")
+    }
+
     @Test func aRefusedCreateFirstReplacementKeepsTheOldOne() async throws {
         let workspace = makeWorkspace(cloud, providers: [FakeRevisionProvider(cloud: cloud)])
         let stack = makeStack([FakeRevision("task")])
