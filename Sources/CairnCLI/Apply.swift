@@ -136,7 +136,7 @@ func planAndApply(
             context.stack, region: context.region, refresh: refresh, destroy: destroy, excludeProtected: excludeProtected,
             parallelism: change.parallelism, scope: scope,
             lockTimeout: .seconds(change.lockTimeout), command: command, control: control,
-            waiting: { printer.waiting(for: $0, timeout: change.lockTimeout) },
+            waiting: { printer.waiting(for: $0, timeout: change.lockTimeout, stack: context.stack) },
             approve: { plan in
                 if destroy && !plan.hasChanges {
                     say("No changes. The stack '\(plan.stack)' (\(plan.environment)) has nothing to destroy.")
@@ -173,7 +173,7 @@ func executePlan(_ plan: Plan, context: StackContext, change: ChangeOptions, com
     let report = try await Interrupts.shared.during(control) {
         try await context.workspace.apply(
             plan, stack: context.stack, parallelism: change.parallelism, lockTimeout: .seconds(change.lockTimeout), command: command,
-            control: control, waiting: { printer.waiting(for: $0, timeout: change.lockTimeout) }, events: printer.handle)
+            control: control, waiting: { printer.waiting(for: $0, timeout: change.lockTimeout, stack: context.stack) }, events: printer.handle)
     }
     try conclude(plan, report: report, elapsed: ContinuousClock.now - started, context: context, command: command)
 }
