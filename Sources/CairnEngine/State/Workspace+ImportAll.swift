@@ -156,12 +156,30 @@ extension Workspace {
         defer { store.close() }
         return try await withLock(store, command: command, timeout: lockTimeout) {
             let ownership = Ownership(stack: stack.name, environment: stack.environment.name, state: store.lineage)
+            let recorded = try store.resources()
             for adoption in adoptions {
                 let address = adoption.resource.address
-                if let existing = try store.resource(at: address), !(takeOwnership && existing.physicalID == adoption.live.id) {
+                let id = adoption.live.id
+                if let existing = try store.resource(at: address), !(takeOwnership && existing.physicalID == id) {
                     throw PlanError(
                         address: address,
                         message: "another run recorded it meanwhile (as \(existing.physicalID)), so nothing was imported: import again."
+                    )
+                }
+                // Recorded where the declaration names another resource, the next plan would replace it.
+                if let declaredID = adoption.provider.physicalID(for: adoption.declared), declaredID != id {
+                    throw PlanError(
+                        address: address,
+                        message:
+                            "its declaration names \(declaredID), not \(id), so the next plan would replace \(id) and what it holds would be lost; nothing was imported: import it at the declaration that names it, or declare its name here."
+                    )
+                }
+                // Recorded twice, the next plan would delete it at the address no longer declared.
+                if let other = recorded.first(where: { $0.type == adoption.resource.typeName && $0.physicalID == id && $0.address != address }) {
+                    throw PlanError(
+                        address: address,
+                        message:
+                            "\(id) is already in the state at \(other.address), so importing it here too would have the next plan delete it there; nothing was imported: move it instead (`cairn state mv \(stack.name) \(other.address) \(address)`, or declare .moved(from: \"\(other.address)\", to: \"\(address)\"))."
                     )
                 }
             }

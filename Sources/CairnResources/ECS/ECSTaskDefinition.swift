@@ -684,7 +684,10 @@ extension ECSTaskDefinitionProvider: DiscoverableProvider {
         if let memory = attributes.int("memory") { arguments.append(SwiftArgument("memory", String(memory))) }
         let compatibilities = attributes.strings("requiresCompatibilities")
         let mode = attributes.string("networkMode") ?? "bridge"
-        if mode != (compatibilities.contains("FARGATE") ? "awsvpc" : "bridge") { arguments.append(SwiftArgument("networkMode", ".\(mode)")) }
+        // `.none` alone would be read as Optional.none (no mode, so the default): the enum is spelled out for it.
+        if mode != (compatibilities.contains("FARGATE") ? "awsvpc" : "bridge") {
+            arguments.append(SwiftArgument("networkMode", mode == "none" ? "ECSTaskDefinition.NetworkMode.none" : ".\(mode)"))
+        }
         if compatibilities != ["FARGATE"] {
             let cases = ["EC2": ".ec2", "FARGATE": ".fargate", "EXTERNAL": ".external", "MANAGED_INSTANCES": ".managedInstances"]
             let known = compatibilities.compactMap { cases[$0] }

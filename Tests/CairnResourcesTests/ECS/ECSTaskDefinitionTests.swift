@@ -1,9 +1,9 @@
 import CairnAWS
-import CairnEngine
 import CairnJSON
 import TestSupport
 import Testing
 
+@testable import CairnEngine
 @testable import CairnResources
 
 @Suite struct ECSTaskDefinitionTests {
@@ -274,5 +274,18 @@ import Testing
         let applied = try await provider.create(Self.declared)
         #expect(applied.id == "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4")
         #expect(registers.current == 2)
+    }
+}
+
+/// The Swift `cairn generate` writes for a task definition.
+@Suite struct ECSTaskDefinitionGenerateTests {
+    /// Network mode `none` is written so that Swift cannot read it as an absent optional (the default mode).
+    @Test func networkModeNoneIsSpelledOut() {
+        let provider = ECSTaskDefinitionProvider(client: AWSClient.scripted(ScriptedTransport(status: { _ in (200, "{}") }), clock: SteppingClock()))
+        let live = Observed(
+            id: "arn:aws:ecs:us-east-1:123456789012:task-definition/batch:1",
+            attributes: ["family": "batch", "networkMode": "none", "requiresCompatibilities": ["EC2"], "containers": []], outputs: [:])
+        let arguments = provider.swiftArguments(live, in: SwiftContext(stackTags: [:]))
+        #expect(arguments.first { $0.label == "networkMode" }?.expression == "ECSTaskDefinition.NetworkMode.none", "\(arguments)")
     }
 }
