@@ -260,10 +260,11 @@ public struct StackGenerator: Sendable {
         }
     }
 
-    /// Whether `name`, or a `/`-separated part of it, starts with one of `prefixes`.
+    /// Whether `name`, or the last `/`-separated part of it (`/ecs/app` for `app`, `alias/app-key`), starts with one of
+    /// `prefixes`. A part in the middle does not count: `/prod/db/password` is not `db`'s.
     static func matches(_ name: String, _ prefixes: [String]) -> Bool {
-        let parts = [name] + name.split(separator: "/").map(String.init)
-        return prefixes.contains { prefix in parts.contains { $0.hasPrefix(prefix) } }
+        let last = name.split(separator: "/").last.map(String.init) ?? name
+        return prefixes.contains { name.hasPrefix($0) || last.hasPrefix($0) }
     }
 
     /// Declaration order among resources that do not depend on each other: look-ups, then what is referenced most.

@@ -119,6 +119,8 @@ private struct FakeDiscoverable: DiscoverableProvider {
         #expect(StackGenerator.camelCase(["pipeline", "artifacts"], fallback: "x") == "pipelineArtifacts")
         #expect(StackGenerator.matches("/ecs/small-business-invoices", ["small-business"]))
         #expect(!StackGenerator.matches("big-business", ["small-business"]))
+        #expect(!StackGenerator.matches("/prod/db/password", ["db"]), "a part in the middle is not the name")
+        #expect(StackGenerator.matches("alias/app-key", ["app"]))
         #expect(SwiftCode.string("a \"b\" \\ \n c") == "\"a \\\"b\\\" \\\\ \\n c\"")
         #expect(SwiftCode.string("cost: \\(x)") == "\"cost: \\\\(x)\"", "an interpolation in live text stays text")
         #expect(
