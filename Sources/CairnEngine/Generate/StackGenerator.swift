@@ -260,11 +260,12 @@ public struct StackGenerator: Sendable {
         }
     }
 
-    /// Whether `name`, or the last `/`-separated part of it (`/ecs/app` for `app`, `alias/app-key`), starts with one of
-    /// `prefixes`. A part in the middle does not count: `/prod/db/password` is not `db`'s.
+    /// Whether `name`, or the first or last `/`-separated part of it (`/app/db-password` and `/ecs/app` for `app`,
+    /// `alias/app-key`), starts with one of `prefixes`. A part in the middle does not count: `/prod/db/password` is
+    /// not `db`'s.
     static func matches(_ name: String, _ prefixes: [String]) -> Bool {
-        let last = name.split(separator: "/").last.map(String.init) ?? name
-        return prefixes.contains { name.hasPrefix($0) || last.hasPrefix($0) }
+        let parts = name.split(separator: "/").map(String.init)
+        return prefixes.contains { prefix in ([name] + parts.prefix(1) + parts.suffix(1)).contains { $0.hasPrefix(prefix) } }
     }
 
     /// Declaration order among resources that do not depend on each other: look-ups, then what is referenced most.

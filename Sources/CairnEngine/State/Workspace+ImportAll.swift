@@ -166,12 +166,15 @@ extension Workspace {
                         message: "another run recorded it meanwhile (as \(existing.physicalID)), so nothing was imported: import again."
                     )
                 }
-                // Recorded where the declaration names another resource, the next plan would replace it.
-                if let declaredID = adoption.provider.physicalID(for: adoption.declared), declaredID != id {
+                // Recorded where the declaration names another resource, the next plan would replace it. (Both names in the
+                // provider's form: a security group's is its VPC and name, not its id.)
+                if let declaredName = adoption.provider.physicalID(for: adoption.declared),
+                    let liveName = adoption.provider.physicalID(for: adoption.live.attributes), declaredName != liveName
+                {
                     throw PlanError(
                         address: address,
                         message:
-                            "its declaration names \(declaredID), not \(id), so the next plan would replace \(id) and what it holds would be lost; nothing was imported: import it at the declaration that names it, or declare its name here."
+                            "its declaration names \(declaredName), but \(liveName == id ? "this is \(id)" : "\(id) is \(liveName)"), so the next plan would replace it and what it holds would be lost; nothing was imported: import it at the declaration that names it, or declare its name here."
                     )
                 }
                 // Recorded twice, the next plan would delete it at the address no longer declared.

@@ -143,9 +143,11 @@ extension Workspace {
             }
             // A map may pair a resource with a declaration that names another: recorded there, the next plan would
             // replace it, deleting what it holds.
-            if assigned[address] != nil, let declaredID = provider.physicalID(for: attributes), declaredID != live.id {
+            if assigned[address] != nil, let declaredName = provider.physicalID(for: attributes),
+                let liveName = provider.physicalID(for: live.attributes), declaredName != liveName
+            {
                 throw TerraformImportError(
-                    "the map puts Terraform's \(instance.address) (\(live.id)) at \(address), which declares \(declaredID), so the next plan would replace it and what it holds would be lost; nothing was imported: map it to the declaration that names \(live.id), or declare that name at \(address)."
+                    "the map puts Terraform's \(instance.address) (\(liveName)) at \(address), which declares \(declaredName), so the next plan would replace it and what it holds would be lost; nothing was imported: map it to the declaration that names \(liveName), or declare that name at \(address)."
                 )
             }
             known[address] = live.outputs

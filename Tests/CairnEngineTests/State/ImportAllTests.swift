@@ -35,7 +35,7 @@ import Testing
         let stack = stack([FakeResource("app", name: "app-repo-v2")], imports: ["fake_thing.app": "app-repo"])
         #expect(
             await failure { _ = try await workspace.importAll(stack, region: "us-east-1") }
-                == "fake_thing.app: its declaration names app-repo-v2, not app-repo, so the next plan would replace app-repo and what it holds would be lost; nothing was imported: import it at the declaration that names it, or declare its name here."
+                == "fake_thing.app: its declaration names app-repo-v2, but this is app-repo, so the next plan would replace it and what it holds would be lost; nothing was imported: import it at the declaration that names it, or declare its name here."
         )
         #expect(try await workspace.recordedResources(stack).isEmpty)
         #expect(cloud.attributes("app-repo")?["tags"] == [:], "not tagged either")
