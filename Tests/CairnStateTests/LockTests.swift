@@ -137,7 +137,8 @@ struct LockTests {
         let dir = try TempDirectory()
         let host = ProcessIdentity.current.host
         let pid = try deadPID()
-        let ghost = try openStore(dir, identity: ProcessIdentity(pid: pid, host: host))
+        // With a start time no process has: a process given that pid since (pids wrap fast on a busy machine) is not it.
+        let ghost = try openStore(dir, identity: ProcessIdentity(pid: pid, host: host, startTime: 1))
         let ghostLock = try await ghost.acquireLock(command: "apply")
         ghost.close()
 
