@@ -2,8 +2,8 @@ import Foundation
 import TestSupport
 import Testing
 
-/// scripts/moto-server's CloudFront corrections, each shown with boto3 as the client against the shared (signature
-/// checking) server.
+/// scripts/moto-server's CloudFront corrections, each shown with boto3 as the client against a (signature checking)
+/// server of the test's own.
 @Suite(.integration) struct MotoServerCloudFrontTests {
     /// scripts/moto-server makes moto's CloudFront answer as AWS documents, shown with boto3 as the client: origins keep
     /// their OAC and S3 config, the ARN has an empty region field (and the tags live under it), every update has a new
@@ -11,7 +11,10 @@ import Testing
     /// not deleted, and the list carries each distribution's summary. Signed GETs (the list, the tags) are checked as
     /// they were signed: accepted with the right secret, refused with a wrong one.
     @Test func motoServerAnswersAsAWSDocuments() async throws {
-        let moto = try await MotoServer.shared()
+        // A server of its own: moto deploys a distribution when any ListDistributions runs, and another test's list
+        // between the update and the delete below would let the undeployed distribution's delete through.
+        let moto = try await MotoServer.start()
+        defer { moto.stop() }
         let result = try await moto.python(
             """
             import boto3, json, os
