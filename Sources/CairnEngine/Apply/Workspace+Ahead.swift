@@ -63,15 +63,18 @@ final class IntentsAhead: @unchecked Sendable {
         }
         guard !planned.isEmpty else { return }
         let (command, requests) = (self.command, planned)
-        // Only once the state they were worked out from is confirmed (see `StateSession.confirmRead`).
-        let started = Task { try await store.readStands() ? try await store.recordIntents(requests, command: command) : [] }
+        // Written at once, beside the read that confirms the state they were worked out from: if that read finds it
+        // changed, the write finds its place taken and fails, and `recorded` gives none.
+        let started = Task { try await store.recordIntents(requests, command: command) }
         mutex.withLock { task = started }
     }
 
-    /// The intents by address, once they are in the store (none when none were started).
-    func recorded() async throws -> [String: ResourceIntent] {
-        guard let task = mutex.withLock({ task }) else { return [:] }
-        return Dictionary(try await task.value.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
+    /// The intents by address, once they are in the store: none when none were started, when their write failed
+    /// (the executor records them itself), or when the state they were worked out from had changed before the
+    /// lock (see `StateSession.confirmRead`).
+    func recorded(_ store: StateSession) async throws -> [String: ResourceIntent] {
+        guard let task = mutex.withLock({ task }), let intents = try? await task.value, try await store.readStands() else { return [:] }
+        return Dictionary(intents.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Discards them: the apply does not go ahead. Best effort (what is left, the next apply discards).
@@ -81,7 +84,7 @@ final class IntentsAhead: @unchecked Sendable {
                 defer { self.task = nil }
                 return self.task
             }),
-            let intents = try? await task.value, !intents.isEmpty
+            let intents = try? await task.value, !intents.isEmpty, (try? await store.readStands()) == true
         else { return }
         _ = try? await store.recordIntents([], discarding: intents.map(\.id), command: command)
     }

@@ -42,10 +42,12 @@ public struct Workspace: Sendable {
         return session
     }
 
-    /// The state of `stack` for a command that takes its lock at once (`underLock`): a shared state that may be
-    /// created is read once the lock is held, rather than before and again after.
-    private func lockingStore(for stack: Stack, create: Bool) async throws -> StateSession? {
-        guard let remote, create else { return try await store(for: stack, create: create) }
+    /// The state of `stack` for a command that takes its lock at once (`underLock`): a shared state is read beside
+    /// the lock's request rather than before and again after it. Nil when there is none and `create` is false, but
+    /// with `emptyWhenMissing` a shared state is read under the lock all the same, and stands empty when there is
+    /// none (nothing is written for it unless something changes).
+    private func lockingStore(for stack: Stack, create: Bool, emptyWhenMissing: Bool = false) async throws -> StateSession? {
+        guard let remote, create || emptyWhenMissing else { return try await store(for: stack, create: create) }
         return try StateSession.remoteForLocking(remote, stack: stack.name, environment: stack.environment.name)
     }
 
@@ -207,7 +209,7 @@ public struct Workspace: Sendable {
     ) async throws -> (plan: Plan, report: ApplyReport?) {
         if !destroy { try StackValidator.validate(stack, providers: providers) }
         // A destroy of a stack without state has nothing to lock and nothing to do.
-        guard let store = try await lockingStore(for: stack, create: !destroy) else {
+        guard let store = try await lockingStore(for: stack, create: !destroy, emptyWhenMissing: true) else {
             let plan = try await plan(
                 stack, store: nil, region: region, refresh: refresh, destroy: destroy, refreshParallelism: 32, scope: scope)
             _ = try await approve(plan)
@@ -245,7 +247,7 @@ public struct Workspace: Sendable {
                 return (plan, nil)
             }
             var executor = Executor(providers: providers, store: store, codec: try codec(create: true), parallelism: parallelism, command: command)
-            executor.prerecorded = try await intentsAhead?.recorded() ?? [:]
+            executor.prerecorded = try await intentsAhead?.recorded(store) ?? [:]
             return try await store.pipelined {
                 try await recordRegion(store, region: region)
                 return (plan, try await executor.apply(plan, control: control, events: events))

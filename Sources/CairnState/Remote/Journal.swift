@@ -257,6 +257,12 @@ extension StateStore {
         }
     }
 
+    /// Stops syncing every transaction to disk: for a working copy of a shared state, which the store holds
+    /// durably (a copy lost in a crash is never read again: each run makes its own).
+    func relaxDurability() throws {
+        try withConnection { try $0.exec("PRAGMA synchronous = OFF") }
+    }
+
     /// A consistent copy of the whole database (`VACUUM INTO`), without the local lock row: what a snapshot,
     /// `state pull` or a migration writes. Sensitive values stay sealed as stored.
     public func exportDatabase() throws -> Data {

@@ -74,6 +74,7 @@ extension StateSession {
             guard let store = try StateStore.open(at: path, stack: stack, environment: environment, create: true, identity: identity) else {
                 throw StateError.notFound(path)
             }
+            try store.relaxDurability()
             return Loaded(store: store, directory: directory, seq: 0, snapshotSeq: 0, etag: nil, folded: [], born: false)
         } catch {
             try? FileManager.default.removeItem(at: directory)
@@ -112,6 +113,7 @@ extension StateSession {
             _ = try StateStore.importDatabase(envelope.database, at: path, stack: stack, environment: environment)
             guard let opened = try StateStore.open(at: path, stack: stack, environment: environment, create: false, identity: identity)
             else { throw StateError.notFound(path) }
+            try opened.relaxDurability()
             store = opened
         } catch StateError.newerSchema(_, let found, let supported) {
             throw RemoteStateError.newerFormat(location: place, found: found, supported: supported)
@@ -140,9 +142,10 @@ extension StateSession {
             keysToRead.append((key, next))
             expected += 1
         }
-        // Read a window of entries at once (each a round trip), apply them in order.
-        for start in stride(from: 0, to: keysToRead.count, by: 16) {
-            let window = Array(keysToRead[start..<min(start + 16, keysToRead.count)])
+        // Read a window of entries at once (each a round trip), apply them in order: as many as a journal holds
+        // before its holder compacts it (`compactionThreshold`), so that one round trip usually reads them all.
+        for start in stride(from: 0, to: keysToRead.count, by: compactionThreshold) {
+            let window = Array(keysToRead[start..<min(start + compactionThreshold, keysToRead.count)])
             let objects = try await withThrowingTaskGroup(of: (Int, StoredObject?).self) { group in
                 for (index, item) in window.enumerated() { group.addTask { (index, try await keys.objects.get(item.key)) } }
                 var read = [StoredObject?](repeating: nil, count: window.count)

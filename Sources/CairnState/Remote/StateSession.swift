@@ -61,9 +61,10 @@ public struct RemoteBackend: Sendable {
 /// folds the journal into a new snapshot (`If-Match`) when it lets go. A new state is written with its first
 /// change, as a snapshot that holds it, created with `If-None-Match: *`.
 ///
-/// Inside `pipelined(_:)` (an apply), mutations are applied to the working copy at once and written behind, in
-/// order, several to a journal object while one is in flight; only intents are awaited, since the create they
-/// announce follows at once. A write that fails there stops every later mutation, and `pipelined` throws it.
+/// Inside `pipelined(_:)` (an apply), mutations are applied to the working copy at once and written behind it, in
+/// order, all that is queued in one journal object when something must be durable (an intent, whose create
+/// follows at once), when the apply ends, or a while after the oldest. A write that fails there stops every later
+/// mutation, and `pipelined` throws it.
 public final class StateSession: @unchecked Sendable {
     /// The stack.
     public let stack: String
@@ -164,9 +165,10 @@ public final class StateSession: @unchecked Sendable {
         return StateSession(stack: stack, environment: environment, remote: backend, identity: identity, loaded: loaded)
     }
 
-    /// The shared state of `stack`/`environment` in `backend` (created as `remote(create: true)` would), read only
-    /// once its lock is taken: for a command that takes the lock at once, this saves reading the state before the
-    /// lock and again after. Nothing may be read from it before `tryAcquireLock` or `acquireLock` returns.
+    /// The shared state of `stack`/`environment` in `backend` (created as `remote(create: true)` would), for a
+    /// command that takes its lock at once: the state is read beside the lock's PUT (one round trip for both, not
+    /// one before and one after) and confirmed by a second read while the caller works from it (`confirmRead`).
+    /// Nothing may be read from it before `tryAcquireLock` or `acquireLock` returns.
     public static func remoteForLocking(
         _ backend: RemoteBackend, stack: String, environment: String, identity: ProcessIdentity = .current
     )
@@ -794,7 +796,15 @@ public final class StateSession: @unchecked Sendable {
         guard let remote, let keys, let pending = mutex.withLock({ confirmed ? nil : confirmation }) else { return true }
         mutex.withLock { confirmed = true }
         if try await pending.value { return true }
-        try await catchUp(remote, keys: keys)
+        // After any write under way (intents recorded ahead of the plan, which the caller does not use then).
+        await gate.enter()
+        do {
+            try await catchUp(remote, keys: keys)
+        } catch {
+            await gate.leave()
+            throw error
+        }
+        await gate.leave()
         return false
     }
 
