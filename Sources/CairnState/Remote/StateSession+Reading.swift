@@ -168,9 +168,4 @@ extension StateSession {
         wanted ? try await fetch(keys: keys) : nil
     }
 
-    /// Whether the stack's keys are as `first` found them: the same snapshot, no journal entry since.
-    static func unchanged(since first: Fetched, keys: Keys) async throws -> Bool {
-        let again = try await fetch(keys: keys)
-        return again.snapshot?.etag == first.snapshot?.etag && Set(again.journal).isSubset(of: first.journal)
-    }
 }

@@ -107,10 +107,15 @@ public final class StateSession: @unchecked Sendable {
     /// The writer's wait, ended by a request to write or its timer; which wait is current.
     private var writerAlarm: CheckedContinuation<Void, Never>?
     private var writerRound = 0
-    /// Whether the state read beside the lock's PUT was still the state once the lock was held; `confirmRead` has
-    /// acted on it.
-    private var confirmation: Task<Bool, any Error>?
+    /// The state as read beside the lock's PUT, and as read again once the lock was held (see `readStands`); the
+    /// answer once worked out; whether `confirmRead` has acted on it.
+    private var firstRead: Fetched?
+    private var confirmation: Task<Fetched, any Error>?
+    private var stands: Bool?
     private var confirmed = false
+    /// What this session wrote to the store: journal keys and the entity tag of a snapshot it created.
+    private var ownKeys: Set<String> = []
+    private var ownSnapshots: Set<String> = []
 
     /// Serialises the remote mutations, which await the store between check and apply.
     private let gate = AsyncGate()
@@ -443,13 +448,17 @@ public final class StateSession: @unchecked Sendable {
             let key = keys.journal(entry.seq)
             do {
                 _ = try await keys.objects.put(key, entry.encoded(), condition: .absent)
+                mutex.withLock { _ = ownKeys.insert(key) }
                 return
             } catch is PreconditionFailed {
                 // Someone wrote this position first. Our own write answered late is fine; a drift run (no lock) is
                 // caught up on and we write after it; a write under another lock means ours was broken.
                 guard let object = try await keys.objects.get(key) else { throw RemoteStateError.staleWriter(location: keys.place(key), holder: nil) }
                 let other = try JournalEntry.decode(object.data, location: keys.place(key))
-                if other.id == entry.id { return }
+                if other.id == entry.id {
+                    mutex.withLock { _ = ownKeys.insert(key) }
+                    return
+                }
                 if let holder = other.lockID, !lockFree {
                     throw RemoteStateError.staleWriter(location: keys.place(key), holder: "lock \(holder)")
                 }
@@ -471,6 +480,7 @@ public final class StateSession: @unchecked Sendable {
         let etag: String
         do {
             etag = try await keys.objects.put(keys.state, envelope.encoded(), condition: .absent)
+            mutex.withLock { _ = ownSnapshots.insert(etag) }
         } catch is PreconditionFailed {
             // Someone else created this state while this run held the lock: the lock was broken.
             throw RemoteStateError.staleWriter(location: keys.place(keys.state), holder: nil)
@@ -751,7 +761,10 @@ public final class StateSession: @unchecked Sendable {
     /// Makes `first`, read beside the lock's PUT, the working copy of a session that had read nothing, and starts
     /// the read that confirms it.
     private func takeFirstRead(_ first: Fetched, _ remote: RemoteBackend, keys: Keys) async throws {
-        let confirming = { Task { try await Self.unchanged(since: first, keys: keys) } }
+        let confirming = {
+            self.firstRead = first
+            self.confirmation = Task { try await Self.fetch(keys: keys) }
+        }
         guard first.snapshot != nil else {
             // A state the store does not have yet: the empty working copy stays.
             if let stray = first.journal.first {
@@ -760,7 +773,7 @@ public final class StateSession: @unchecked Sendable {
             }
             mutex.withLock {
                 unread = false
-                confirmation = confirming()
+                confirming()
             }
             return
         }
@@ -775,7 +788,7 @@ public final class StateSession: @unchecked Sendable {
             defer {
                 adopt(loaded)
                 unread = false
-                confirmation = confirming()
+                confirming()
             }
             return (current, replicaDirectory)
         }
@@ -784,18 +797,33 @@ public final class StateSession: @unchecked Sendable {
     }
 
     /// Whether the state read beside the lock's PUT (a session opened with `remoteForLocking`) is the state as it
-    /// was once the lock was held; true for every other session. Reads nothing itself.
+    /// was once the lock was held: the second read finds the same snapshot and no journal entry since, but what
+    /// this session wrote itself meanwhile (intents recorded while it plans). True for every other session.
     public func readStands() async throws -> Bool {
-        try await mutex.withLock({ confirmation })?.value ?? true
+        guard
+            let (pending, first) = mutex.withLock({ () -> (Task<Fetched, any Error>, Fetched)? in
+                guard stands == nil, let confirmation, let firstRead else { return nil }
+                return (confirmation, firstRead)
+            })
+        else { return mutex.withLock { stands ?? true } }
+        let again = try await pending.value
+        // Once this session's writes under way are done, so that what the second read found of them is known as its own.
+        await gate.enter()
+        let (keys, snapshots) = mutex.withLock { (ownKeys, ownSnapshots) }
+        await gate.leave()
+        let snapshot = again.snapshot.map { $0.etag == first.snapshot?.etag || snapshots.contains($0.etag) } ?? (first.snapshot == nil)
+        let answer = snapshot && Set(again.journal).subtracting(first.journal).isSubset(of: keys)
+        mutex.withLock { stands = answer }
+        return answer
     }
 
     /// Confirms the state read beside the lock's PUT (see `readStands`); when another run wrote just before this one
     /// took the lock, reads the state again and returns false: what was worked out from the first read (a plan)
     /// must be worked out again. True at once for every other session.
     public func confirmRead() async throws -> Bool {
-        guard let remote, let keys, let pending = mutex.withLock({ confirmed ? nil : confirmation }) else { return true }
+        guard let remote, let keys, mutex.withLock({ !confirmed && confirmation != nil }) else { return true }
         mutex.withLock { confirmed = true }
-        if try await pending.value { return true }
+        if try await readStands() { return true }
         // After any write under way (intents recorded ahead of the plan, which the caller does not use then).
         await gate.enter()
         do {

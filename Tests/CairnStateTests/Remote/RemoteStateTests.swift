@@ -506,6 +506,54 @@ struct RemoteStateTests {
         _ = try? await run.value
     }
 
+    @Test func aStateReadBesideTheLockCountsItsOwnWritesAsItsOwn() async throws {
+        let bucket = try SharedBucket()
+        let session = try StateSession.remoteForLocking(
+            bucket.backend(), stack: testStack, environment: testEnvironment, identity: ProcessIdentity(pid: 4242, host: "laptop"))
+        defer { session.close() }
+        let lock = try await session.tryAcquireLock(command: "apply")
+        let lineage = session.lineage
+        // Intents recorded while the plan is made create the new state: the confirming read finds that, and it is ours.
+        _ = try await session.recordIntents([("aws_s3_bucket.a", "aws_s3_bucket", "a")], command: "apply")
+        #expect(bucket.objects.contents["team/states/web/default/state"] != nil)
+        #expect(try await session.readStands())
+        #expect(try await session.confirmRead())
+        #expect(session.lineage == lineage, "the working copy was not read again")
+        #expect(try session.pendingIntents().map(\.address) == ["aws_s3_bucket.a"])
+        _ = try await session.release(lock)
+    }
+
+    @Test func aStateReadBesideTheLockIsReadAgainWhenAnotherRunWroteJustBeforeTheLock() async throws {
+        let bucket = try SharedBucket()
+        let earlier = try #require(try await bucket.open(host: "ci"))
+        defer { earlier.close() }
+        var held = try await earlier.tryAcquireLock(command: "apply")
+        try await earlier.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")  // the new state's snapshot
+        _ = try await earlier.release(held)
+        held = try await earlier.tryAcquireLock(command: "apply")
+        // That run's last write and its release land just before this run's lock does: this run's first read, made
+        // beside its lock's request, may or may not have seen them.
+        let lockKey = "team/states/web/default/lock"
+        let last = JournalEntry(
+            seq: 1, lockID: held.info.lockID, at: 1_800_000_000_000,
+            operations: [.commit(changes: [JournalChange(.create(sampleRecord("aws_s3_bucket.b")))], command: "apply", resolvingIntent: nil)])
+        bucket.objects.beforeNextWrite(of: lockKey) { [objects = bucket.objects] in
+            objects.overwrite("team/states/web/default/journal/00000000000000000001", last.encoded())
+            objects.remove(lockKey)
+        }
+        let session = try StateSession.remoteForLocking(
+            bucket.backend(), stack: testStack, environment: testEnvironment, identity: ProcessIdentity(pid: 4242, host: "laptop"))
+        defer { session.close() }
+        let lock = try await session.tryAcquireLock(command: "apply")
+        _ = try await session.confirmRead()  // false when the first read missed them: read again
+        #expect(try session.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b"], "the state as it was once the lock was held")
+        try await session.commitCreate(sampleRecord("aws_s3_bucket.c"), command: "apply")
+        _ = try await session.release(lock)
+        let reader = try #require(try await bucket.open(host: "reader"))
+        #expect(try reader.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b", "aws_s3_bucket.c"])
+        reader.close()
+    }
+
     /// Every row of every table, as text.
     func dump(_ store: StateStore) throws -> [String] {
         try store.withConnection { connection in
