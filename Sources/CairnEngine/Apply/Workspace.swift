@@ -164,13 +164,16 @@ public struct Workspace: Sendable {
             let skipping = Set(recordsByAddress.keys).union(intents.keys)
             targets += creationChecks(stack, skipping: skipping)
             targets += renameChecks(stack, records: records)
-            refreshed = await planner.refresh(targets)
-            // Names made of look-up outputs (a bucket named after the account id) are checked once those are known.
+            // Names made of look-up outputs (a bucket named after the account id) are checked once those are known,
+            // beside the other reads rather than after them.
             let checked = Set(targets.map(\.address))
+            async let read = planner.refresh(targets)
             let lookups = try await evaluatedLookups
             let later = (creationChecks(stack, skipping: skipping, lookups: lookups) + renameChecks(stack, records: records, lookups: lookups))
                 .filter { !checked.contains($0.address) }
-            if !later.isEmpty { refreshed?.merge(await planner.refresh(later)) { $1 } }
+            let readLater = later.isEmpty ? nil : await planner.refresh(later)
+            refreshed = await read
+            if let readLater { refreshed?.merge(readLater) { $1 } }
             try await addCreationDates(to: &refreshed, intents: intents, stack: stack)
             await findUnnamedCreates(
                 into: &refreshed, intents: intents, stack: stack, records: records,
