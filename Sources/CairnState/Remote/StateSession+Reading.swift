@@ -110,11 +110,7 @@ extension StateSession {
         let path = StateStore.path(stateDir: directory, stack: stack, environment: environment)
         let store: StateStore
         do {
-            _ = try StateStore.importDatabase(envelope.database, at: path, stack: stack, environment: environment)
-            guard let opened = try StateStore.open(at: path, stack: stack, environment: environment, create: false, identity: identity)
-            else { throw StateError.notFound(path) }
-            try opened.relaxDurability()
-            store = opened
+            store = try openCopy(envelope.database, at: path, stack: stack, environment: environment, identity: identity)
         } catch StateError.newerSchema(_, let found, let supported) {
             throw RemoteStateError.newerFormat(location: place, found: found, supported: supported)
         } catch let error as StateError {
@@ -162,6 +158,16 @@ extension StateSession {
                 seq = item.seq
             }
         }
+    }
+
+    /// A working copy of `database` at `path` (a new private file), checked to be the state of `stack`/`environment`.
+    static func openCopy(_ database: Data, at path: URL, stack: String, environment: String, identity: ProcessIdentity) throws -> StateStore {
+        _ = try StateStore.importDatabase(database, at: path, stack: stack, environment: environment)
+        guard let store = try StateStore.open(at: path, stack: stack, environment: environment, create: false, identity: identity) else {
+            throw StateError.notFound(path)
+        }
+        try store.relaxDurability()
+        return store
     }
 
     static func fetch(keys: Keys, if wanted: Bool) async throws -> Fetched? {

@@ -991,11 +991,7 @@ public final class StateSession: @unchecked Sendable {
         let path = StateStore.path(stateDir: directory, stack: stack, environment: environment)
         let pushed: StateStore
         do {
-            _ = try StateStore.importDatabase(database, at: path, stack: stack, environment: environment)
-            guard let opened = try StateStore.open(at: path, stack: stack, environment: environment, create: false, identity: identity) else {
-                throw StateError.notFound(path)
-            }
-            pushed = opened
+            pushed = try Self.openCopy(database, at: path, stack: stack, environment: environment, identity: identity)
         } catch let error as StateError {
             throw RemoteStateError.pushRefused(location: keys.place(keys.state), reason: "the file is not this stack's Cairn state (\(error))")
         }

@@ -45,6 +45,12 @@ struct SharedBucket {
     }
 
     func journalKeys() -> [String] { objects.contents.keys.filter { $0.contains("/journal/") }.sorted() }
+
+    /// A new state's session with these lease settings.
+    func open(settings: LeaseSettings) async throws -> StateSession {
+        let backend = RemoteBackend(objects: objects, prefix: "team/states", settings: settings, replicaRoot: dir.url)
+        return try #require(try await StateSession.remote(backend, stack: testStack, environment: testEnvironment, create: true))
+    }
 }
 
 @Suite("Shared state in an object store")
@@ -217,9 +223,7 @@ struct RemoteStateTests {
 
     @Test func theHolderRenewsItsLease() async throws {
         let bucket = try SharedBucket()
-        let backend = RemoteBackend(
-            objects: bucket.objects, prefix: "team/states", settings: bucket.time.settings(renewEvery: .seconds(15)), replicaRoot: bucket.dir.url)
-        let session = try #require(try await StateSession.remote(backend, stack: testStack, environment: testEnvironment, create: true))
+        let session = try await bucket.open(settings: bucket.time.settings(renewEvery: .seconds(15)))
         defer { session.close() }
         let lock = try await session.tryAcquireLock(command: "apply")
         let first = try #require(try await session.currentLock()?.leaseExpires)
@@ -433,9 +437,7 @@ struct RemoteStateTests {
 
     @Test func writesBehindGoOutOnTheirOwnAfterAWhile() async throws {
         let bucket = try SharedBucket()
-        let backend = RemoteBackend(
-            objects: bucket.objects, prefix: "team/states", settings: bucket.time.settings(writeBehind: .seconds(1)), replicaRoot: bucket.dir.url)
-        let session = try #require(try await StateSession.remote(backend, stack: testStack, environment: testEnvironment, create: true))
+        let session = try await bucket.open(settings: bucket.time.settings(writeBehind: .seconds(1)))
         defer { session.close() }
         let lock = try await session.tryAcquireLock(command: "apply")
         try await session.pipelined {
