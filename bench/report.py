@@ -383,26 +383,44 @@ def main():
         targets.append(("seeds 001 to 004: a no-op plan makes read calls only", not writes,
                         "; ".join(writes[:4]) if writes else "every call a Describe, Get, List or Head"))
 
-    # 7. Shared state in S3 against local state.
+    # 7. Shared state in S3 against local state: each run beside a local one (older results: sections 1 and 4).
     if res.select(section="shared"):
         say("## 7. Shared state in S3 (`--backend s3://…`) against local state (wall, median)\n")
+        say("Each S3 run follows the same command on local state, so both see the same load. State requests: the S3 object "
+            "calls the S3 run made beyond the local run's (GetObject, PutObject, ListObjectsV2, DeleteObject(s)).\n")
+        state_ops = ("S3.GetObject", "S3.PutObject", "S3.ListObjectsV2", "S3.DeleteObject", "S3.DeleteObjects", "S3.GetBucketVersioning")
+
+        def state_requests(section, local_section, **labels):
+            def calls(section):
+                rows = res.select(section=section, **labels)
+                return median([sum(r["ops"].get(op, 0) for op in state_ops) for r in rows])
+            shared, local = calls(section), calls(local_section)
+            return None if shared is None or local is None else shared - local
+
         rows = []
+        seed_local = "shared-local" if res.select(section="shared-local") else "seed"
+        scale_local = "shared-scale-local" if res.select(section="shared-scale-local") else "scale"
         for ep in endpoints:
-            for what, local_what in (("apply", "cairn-apply"), ("destroy", "cairn-destroy")):
-                local = res.wall(section="seed", what=local_what, endpoint=ep)
-                shared = res.wall(section="shared", what=local_what, endpoint=ep)
+            for what, label in (("apply", "cairn-apply"), ("destroy", "cairn-destroy")):
+                local = res.wall(section=seed_local, what=label, endpoint=ep)
+                shared = res.wall(section="shared", what=label, endpoint=ep)
                 if local and shared:
-                    rows.append([f"seed 000 {what}", ep, fmt_s(local), fmt_s(shared), f"{(shared / local - 1) * 100:+.0f}%"])
+                    count = len(res.select(section="shared", what=label, endpoint=ep))
+                    requests = state_requests("shared", seed_local, what=label, endpoint=ep)
+                    rows.append([f"seed 000 {what} ({count} runs)", ep, fmt_s(local), fmt_s(shared), f"{(shared / local - 1) * 100:+.0f}%",
+                                 "-" if requests is None else f"{requests:.0f}", ""])
                     if what == "apply" and ep == "proxy":
                         targets.append(("seed 000: cairn apply with the state in S3 ≤ 15% slower than local state (proxy)",
                                         shared <= local * 1.15, f"{(shared / local - 1) * 100:+.0f}%"))
             for n in sorted({r["n"] for r in res.select(section="shared-scale")}):
                 for what in ("apply", "destroy"):
-                    local = res.wall(section="scale", what=what, endpoint=ep, n=n)
+                    local = res.wall(section=scale_local, what=what, endpoint=ep, n=n)
                     shared = res.wall(section="shared-scale", what=what, endpoint=ep, n=n)
                     if local and shared:
-                        rows.append([f"N={n} {what}", ep, fmt_s(local), fmt_s(shared), f"{(shared / local - 1) * 100:+.0f}%"])
-        say(table(["", "endpoint", "local state", "state in S3", "overhead"], rows))
+                        requests = state_requests("shared-scale", scale_local, what=what, endpoint=ep, n=n)
+                        rows.append([f"N={n} {what}", ep, fmt_s(local), fmt_s(shared), f"{(shared / local - 1) * 100:+.0f}%",
+                                     "-" if requests is None else f"{requests:.0f}", f"{shared / n * 1000:.1f} ms"])
+        say(table(["", "endpoint", "local state", "state in S3", "overhead", "state requests", "S3 per resource"], rows))
         say("")
     # 9. Terraform and cairn on seed 000's resources.
     terraform_ratios = terraform_table(res, say, endpoints, meta)

@@ -97,18 +97,26 @@ import Testing
     }
 
     enum KillPoint: String, CaseIterable, Sendable {
-        /// The intent is written to the bucket; the create has not started.
+        /// The intent is written to the bucket (with the others, in the new state's first snapshot, while the plan
+        /// is made); the create has not started.
         case afterIntent
         /// The bucket exists in AWS; its record is not written.
         case afterCreate
-        /// The record is written to the bucket; cairn has not seen the answer.
+        /// The records are written to the bucket (behind the creates, in one journal entry when the apply ends);
+        /// cairn has not seen the answer.
         case midStateWrite
+        /// The last create (the task definition's) is made in AWS; the records of the creates before it are in
+        /// cairn's working copy, waiting to be written behind them: a crash loses them, and their intents bring
+        /// each back.
+        case beforeRecordsWritten
 
         func match(_ bucket: String, env: String) -> HoldingProxy.Match {
             let journal = "^/\(bucket)/team/fixture-app/\(env)/journal/"
             switch self {
-            case .afterIntent: return .init(method: "PUT", target: journal, body: #""recordIntent":\{"address":"aws_s3_bucket\.artifacts""#)
+            case .afterIntent:
+                return .init(method: "PUT", target: "^/\(bucket)/team/fixture-app/\(env)/state($|\\?)", body: #"aws_s3_bucket\.artifacts"#)
             case .afterCreate: return .s3CreateBucket("fixture-app-\(env)-artifacts")
+            case .beforeRecordsWritten: return .jsonTarget("AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition")
             case .midStateWrite:
                 return .init(
                     method: "PUT", target: journal, body: #""commit":\{"changes":\[\{"action":"create","address":"aws_s3_bucket\.artifacts""#)
@@ -131,6 +139,8 @@ import Testing
 
         // The dead holder's lock stays; from this host its process is seen gone, so it is stale at once.
         let other = try elsewhere(shared)
+        // What reached the bucket before the kill (reading needs no lock).
+        let recorded = try await other.run(["state", "list", stack, "--env", env]).stdout.split(separator: "\n").map(String.init)
         let refused = try await other.run(["apply", stack, "--env", env, "--auto-approve"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("its lease ran out (or its process is gone)"), "\(refused.stderr)")
@@ -147,11 +157,25 @@ import Testing
         try await expectFixtureAppConverged(other, env: env)
         let history = try await other.run(["state", "history", stack, "--env", env])
         // Entered into the state once: created, or (cut off after its create call) adopted, then maybe finished by an update.
-        let entered = history.stdout.split(separator: "\n").filter {
-            $0.hasSuffix("\taws_s3_bucket.artifacts") && ($0.contains("\tcreate\t") || $0.contains("\tadopt\t"))
+        for address in ["aws_s3_bucket.artifacts", "aws_ecr_repository.app", "aws_iam_role.build", "aws_ecs_task_definition.app"] {
+            let entered = history.stdout.split(separator: "\n").filter {
+                $0.hasSuffix("\t\(address)") && ($0.contains("\tcreate\t") || $0.contains("\tadopt\t"))
+            }
+            #expect(entered.count == 1, "\(address) recorded once: \(history.stdout)")
+            // Made, but its record never reached the bucket: adopted by its intent and this state's ownership tags. The
+            // task definition's create was made (its answer held), and the repository's before it (its URI is in the
+            // task definition); the bucket and the role may not have been made yet when the run was killed.
+            let made = ["aws_ecs_task_definition.app", "aws_ecr_repository.app"].contains(address)
+            if point == .beforeRecordsWritten && made && !recorded.contains(where: { $0.hasPrefix(address) }) {
+                #expect(entered.first?.contains("\tadopt\t") == true, "\(address): \(history.stdout)")
+            }
         }
-        #expect(entered.count == 1, "recorded once: \(history.stdout)")
-        if point == .afterCreate { #expect(entered.first?.contains("\tadopt\t") == true, "\(history.stdout)") }
+        if point == .beforeRecordsWritten {
+            #expect(!recorded.contains { $0.hasPrefix("aws_ecs_task_definition.app") }, "\(recorded)")
+        }
+        if point == .afterCreate {
+            #expect(history.stdout.split(separator: "\n").contains { $0.hasSuffix("\taws_s3_bucket.artifacts") && $0.contains("\tadopt\t") })
+        }
         try await other.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
     }
 

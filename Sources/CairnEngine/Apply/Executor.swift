@@ -48,6 +48,9 @@ public struct Executor: Sendable {
     /// The command recorded in the history (`apply`, `destroy`).
     public var command: String
     public var progressInterval: Duration = .seconds(10)
+    /// Intents recorded while the plan was made (see `IntentsAhead`), by address: a create under the same name
+    /// uses its own, the others are discarded.
+    public var prerecorded: [String: ResourceIntent] = [:]
 
     public init(providers: ProviderRegistry, store: StateSession, codec: StateCodec, parallelism: Int = 10, command: String) {
         self.providers = providers
@@ -87,7 +90,8 @@ public struct Executor: Sendable {
                 }
             }
         }
-        let intents = try Dictionary(store.pendingIntents().map { ($0.address, [$0.id]) }, uniquingKeysWith: +)
+        let ahead = Set(prerecorded.values.map(\.id))
+        let intents = try Dictionary(store.pendingIntents().filter { !ahead.contains($0.id) }.map { ($0.address, [$0.id]) }, uniquingKeysWith: +)
         let ownership = Ownership(stack: plan.stack, environment: plan.environment, state: store.lineage)
         let outputs = OutputTable(initial)
         let failures = FailureTable()
@@ -97,6 +101,7 @@ public struct Executor: Sendable {
         let walked: WalkReport<String>
         control.beginApplying()
         try await applyMoves(plan, events: events)
+        let early = await recordEarlyIntents(plan, stale: intents, outputs: outputs)
         do {
             walked = try await walk(graph, parallelism: max(1, parallelism)) { address in
                 let change = changes[address]!
@@ -129,7 +134,9 @@ public struct Executor: Sendable {
                     let id = try await ProviderProgress.$receiver.withValue(
                         ProviderProgress.Receiver { events(.waiting(address: address, message: $0)) }
                     ) {
-                        try await run(change, outputs: outputs, intents: intents[address] ?? [], ownership: ownership, deposed: deposed)
+                        try await run(
+                            change, outputs: outputs, intents: intents[address] ?? [], early: early, ownership: ownership,
+                            deposed: deposed)
                     }
                     if change.action == .update, let old = change.id, let id, id != old { await superseded.add(address, old) }
                     events(.finished(address: address, action: change.action, id: id, elapsed: ContinuousClock.now - started))
@@ -153,9 +160,16 @@ public struct Executor: Sendable {
         report.notStarted = plan.resources.map(\.address).filter { unstarted.contains($0) || walked.skipped[$0].map(unstarted.contains) == true }
         report.interrupted = control.isStopRequested
         for (address, blocker) in report.skipped { events(.skipped(address: address, blockedBy: blocker)) }
+        // Intents recorded ahead for creates that never started (a failure before them, a stop) or that the plan did
+        // not hold go again.
+        let unused = await early.unused(prerecorded: prerecorded)
+        if !unused.isEmpty { _ = try await store.recordIntents([], discarding: unused, command: command) }
         // Old physical resources (task definition revisions) go once every dependent has moved on.
         let unfinished = Set(report.failed.map(\.address)).union(report.skipped.map(\.address)).union(report.notStarted)
-        for (address, oldID) in await superseded.entries {
+        // What replaced them is in the state before they go.
+        let (superseding, deposing) = (await superseded.entries, await deposed.entries)
+        if !superseding.isEmpty || !deposing.isEmpty { try await store.flush() }
+        for (address, oldID) in superseding {
             guard graph.transitiveDependents(of: address).isDisjoint(with: unfinished),
                 let provider = providers[changes[address]!.type] as? any SupersededCleanup
             else { continue }
@@ -174,7 +188,7 @@ public struct Executor: Sendable {
             try store.resources().filter { !planned.contains($0.address) && !PlanScope.isDeposed($0.address) }.flatMap(\.dependencies))
         // Dependents' old ones first, as a destroy goes.
         let rank = Dictionary(uniqueKeysWithValues: ((try? graph.topologicalOrder()) ?? []).enumerated().map { ($1, $0) })
-        for (address, old) in await deposed.entries.sorted(by: { rank[$0.0, default: 0] > rank[$1.0, default: 0] })
+        for (address, old) in deposing.sorted(by: { rank[$0.0, default: 0] > rank[$1.0, default: 0] })
         where graph.transitiveDependents(of: address).isDisjoint(with: unfinished) && !usedOutside.contains(address) {
             do {
                 try await deleteDeposed(old, events: events)
@@ -226,9 +240,44 @@ public struct Executor: Sendable {
         events(.finished(address: old, action: .delete, id: record.physicalID, elapsed: ContinuousClock.now - started))
     }
 
-    /// Applies one change; returns the physical id it ends with.
+    /// The intents of the plan's creates whose physical name is known before anything is applied: those recorded
+    /// while the plan was made (`prerecorded`) and the others in one durable write, with the stale ones of an
+    /// interrupted run discarded; for a shared state, no round trip of its own before each create. The write goes
+    /// on while the creates whose intents are in already start. Only types whose interrupted create is adopted by
+    /// its ownership tags take part, so an intent recorded early proves nothing a later one would not; the others
+    /// record theirs just before their create. A local state records each just before its create, as ever.
+    private func recordEarlyIntents(_ plan: Plan, stale: [String: [Int64]], outputs: OutputTable) async -> EarlyIntents {
+        guard store.isRemote else { return EarlyIntents(ready: [:], batch: nil) }
+        let known = await outputs.all
+        // Outputs still unknown read as a text no name can hold, so that a name made of one is seen as unknown.
+        let unknown = "\u{0}unknown\u{0}"
+        var ready: [String: ResourceIntent] = [:]
+        var planned: [(address: String, type: String, plannedName: String?)] = []
+        var discarding: [Int64] = []
+        for change in plan.resources where change.action == .create && !change.adopt {
+            guard let provider = providers[change.type], [.ownershipTags, .ownershipTagsOrCreationTime].contains(provider.adoptionProof)
+            else { continue }
+            let desired = (change.desired ?? [:]).mapValues { Unknown.substitute($0) { known[$0.address]?[$0.output] ?? .string(unknown) } }
+            guard let name = provider.physicalID(for: desired), !name.contains(unknown) else { continue }
+            if let ahead = prerecorded[change.address], ahead.plannedName == name {
+                ready[change.address] = ahead
+                continue
+            }
+            planned.append((change.address, change.type, name))
+            discarding += stale[change.address] ?? []
+        }
+        guard !planned.isEmpty else { return EarlyIntents(ready: ready, batch: nil) }
+        let (store, command, requests) = (store, command, planned)
+        let batch = Task {
+            let recorded = try await store.recordIntents(requests, discarding: discarding, command: command)
+            return Dictionary(zip(requests.map(\.address), recorded), uniquingKeysWith: { first, _ in first })
+        }
+        return EarlyIntents(ready: ready, batch: batch, batched: Set(requests.map(\.address)))
+    }
+
+    /// Applies one change; returns the physical id it ends with. `early` holds the intents recorded ahead.
     private func run(
-        _ change: ResourceChange, outputs: OutputTable, intents: [Int64], ownership: Ownership, deposed: FailureTable
+        _ change: ResourceChange, outputs: OutputTable, intents: [Int64], early: EarlyIntents, ownership: Ownership, deposed: FailureTable
     ) async throws -> String? {
         guard let provider = providers[change.type] else {
             throw PlanError(address: change.address, message: "its type \(change.type) is not known to this Cairn.")
@@ -257,6 +306,8 @@ public struct Executor: Sendable {
             let applied = try await provider.update(id: change.id ?? "", from: change.prior ?? [:], to: desired)
             await outputs.set(address, applied.outputs)
             try await store.commitUpdate(record(change, id: applied.id, attributes: desired, outputs: applied.outputs), command: command)
+            // A new physical resource (a task definition's revision) has no intent: in the state before anything goes on.
+            if applied.id != change.id { try await store.flush() }
             return applied.id
         case .replace, .create:
             let desired = try await resolved(change, outputs: outputs)
@@ -271,10 +322,14 @@ public struct Executor: Sendable {
                     await outputs.remove(address)
                 }
             }
-            for stale in intents where !change.adopt { _ = try await store.discardIntent(stale) }
-            let intent = try await store.recordIntent(
-                address: address, type: change.type,
-                plannedName: provider.physicalID(for: desired), command: command)
+            let intent: ResourceIntent
+            let plannedName = provider.physicalID(for: desired)
+            if change.action == .create, let ahead = try await early.take(address, plannedName: plannedName) {
+                intent = ahead
+            } else {
+                for stale in intents where !change.adopt { _ = try await store.discardIntent(stale) }
+                intent = try await store.recordIntent(address: address, type: change.type, plannedName: plannedName, command: command)
+            }
             let applied: Applied
             do {
                 applied = try await provider.create(desired)
@@ -309,6 +364,8 @@ public struct Executor: Sendable {
                     record(change, id: applied.id, attributes: desired, outputs: applied.outputs),
                     command: command, resolvingIntent: intent.id)
             }
+            // What an intent cannot bring back (no ownership tag, no creation time) is in the state before its dependents start.
+            if provider.adoptionProof == .none { try await store.flush() }
             if let old { await deposed.add(address, old) }
             return applied.id
         }
@@ -385,6 +442,37 @@ actor OutputTable {
     func set(_ address: String, _ outputs: [String: JSON]) { all[address] = outputs }
     func remove(_ address: String) { all[address] = nil }
     func outputs(of address: String) -> [String: JSON]? { all[address] }
+}
+
+/// The intents an apply recorded ahead of its creates: those in the store already, and those of a write under way.
+actor EarlyIntents {
+    private let ready: [String: ResourceIntent]
+    private let batch: Task<[String: ResourceIntent], any Error>?
+    private let batched: Set<String>
+    private var taken: Set<Int64> = []
+
+    init(ready: [String: ResourceIntent], batch: Task<[String: ResourceIntent], any Error>?, batched: Set<String> = []) {
+        self.ready = ready
+        self.batch = batch
+        self.batched = batched
+    }
+
+    /// The intent of `address`'s create under `plannedName`, once in the store; nil when none was recorded ahead.
+    func take(_ address: String, plannedName: String?) async throws -> ResourceIntent? {
+        var found = ready[address]
+        if found == nil, batched.contains(address), let batch { found = try await batch.value[address] }
+        guard let intent = found, intent.plannedName == plannedName else { return nil }
+        taken.insert(intent.id)
+        return intent
+    }
+
+    /// The ids of those recorded ahead (and of `prerecorded`) that no create took: a failure or a stop came first, or
+    /// the plan did not hold that create.
+    func unused(prerecorded: [String: ResourceIntent]) async -> [Int64] {
+        let batched = (try? await batch?.value) ?? [:]
+        let all = Set(prerecorded.values.map(\.id)).union(ready.values.map(\.id)).union(batched.values.map(\.id))
+        return all.subtracting(taken).sorted()
+    }
 }
 
 actor FailureTable {

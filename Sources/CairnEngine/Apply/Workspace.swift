@@ -42,6 +42,15 @@ public struct Workspace: Sendable {
         return session
     }
 
+    /// The state of `stack` for a command that takes its lock at once (`underLock`): a shared state is read beside
+    /// the lock's request rather than before and again after it. Nil when there is none and `create` is false, but
+    /// with `emptyWhenMissing` a shared state is read under the lock all the same, and stands empty when there is
+    /// none (nothing is written for it unless something changes).
+    private func lockingStore(for stack: Stack, create: Bool, emptyWhenMissing: Bool = false) async throws -> StateSession? {
+        guard let remote, create || emptyWhenMissing else { return try await store(for: stack, create: create) }
+        return try StateSession.remoteForLocking(remote, stack: stack.name, environment: stack.environment.name)
+    }
+
     /// Where the state of `stack` lives, for messages: its file, or its place in the bucket.
     public func stateLocation(stack: String, environment: String) -> String {
         if let remote { return remote.objects.location + "/" + remote.base(stack: stack, environment: environment) }
@@ -112,10 +121,12 @@ public struct Workspace: Sendable {
             refreshParallelism: refreshParallelism, scope: scope)
     }
 
-    /// Plans a validated `stack` against `store` (nil: no state yet).
+    /// Plans a validated `stack` against `store` (nil: no state yet), with its look-ups from `lookupsAhead` when
+    /// they were started already.
     private func plan(
         _ stack: Stack, store: StateSession?, region: String, refresh: Bool, destroy: Bool, excludeProtected: Bool = false,
-        refreshParallelism: Int, scope requested: PlanScope = PlanScope()
+        refreshParallelism: Int, scope requested: PlanScope = PlanScope(), lookupsAhead: LookupsAhead? = nil,
+        intentsAhead: IntentsAhead? = nil
     ) async throws -> Plan {
         let planner = Planner(providers: providers, refreshParallelism: refreshParallelism)
         let codec = try self.codec(create: false)
@@ -124,6 +135,10 @@ public struct Workspace: Sendable {
         let snapshot = try store?.snapshot()
         // Declared moves rename records, and targets narrow what is read and planned.
         let scope = try requested.resolve(stack: stack, records: state, for: destroy ? .destroy : .plan)
+        if let intentsAhead, let store {
+            let skipping = Set(scope.records.map(\.address)).union(try store.pendingIntents().map(\.address))
+            intentsAhead.start(store, stack: scope.narrowing(stack), skipping: skipping, providers: providers)
+        }
         let records = scope.records.filter { scope.includes($0.address) }
         let intents = allIntents.filter { scope.includes($0.key) }
         let sensitive = scope.renamed(stateSensitive)
@@ -136,7 +151,7 @@ public struct Workspace: Sendable {
             return plan
         }
         // Look-ups read AWS too, independently of the refresh: both run at once.
-        async let evaluatedLookups = planner.evaluateLookups(stack)
+        async let evaluatedLookups = LookupsAhead.values(lookupsAhead, planner: planner, stack: stack)
         var refreshed: RefreshResults?
         if refresh {
             let stack = scope.narrowing(stack)
@@ -149,13 +164,16 @@ public struct Workspace: Sendable {
             let skipping = Set(recordsByAddress.keys).union(intents.keys)
             targets += creationChecks(stack, skipping: skipping)
             targets += renameChecks(stack, records: records)
-            refreshed = await planner.refresh(targets)
-            // Names made of look-up outputs (a bucket named after the account id) are checked once those are known.
+            // Names made of look-up outputs (a bucket named after the account id) are checked once those are known,
+            // beside the other reads rather than after them.
             let checked = Set(targets.map(\.address))
+            async let read = planner.refresh(targets)
             let lookups = try await evaluatedLookups
             let later = (creationChecks(stack, skipping: skipping, lookups: lookups) + renameChecks(stack, records: records, lookups: lookups))
                 .filter { !checked.contains($0.address) }
-            if !later.isEmpty { refreshed?.merge(await planner.refresh(later)) { $1 } }
+            let readLater = later.isEmpty ? nil : await planner.refresh(later)
+            refreshed = await read
+            if let readLater { refreshed?.merge(readLater) { $1 } }
             try await addCreationDates(to: &refreshed, intents: intents, stack: stack)
             await findUnnamedCreates(
                 into: &refreshed, intents: intents, stack: stack, records: records,
@@ -194,21 +212,49 @@ public struct Workspace: Sendable {
     ) async throws -> (plan: Plan, report: ApplyReport?) {
         if !destroy { try StackValidator.validate(stack, providers: providers) }
         // A destroy of a stack without state has nothing to lock and nothing to do.
-        guard let store = try await self.store(for: stack, create: !destroy) else {
+        guard let store = try await lockingStore(for: stack, create: !destroy, emptyWhenMissing: true) else {
             let plan = try await plan(
                 stack, store: nil, region: region, refresh: refresh, destroy: destroy, refreshParallelism: 32, scope: scope)
             _ = try await approve(plan)
             return (plan, nil)
         }
         defer { store.close() }
-        return try await underLock(store, command: command, timeout: lockTimeout, control: control, waiting: waiting) {
-            let plan = try await plan(
-                stack, store: store, region: region, refresh: refresh, destroy: destroy, excludeProtected: excludeProtected,
-                refreshParallelism: 32, scope: scope)
-            guard !control.isStopRequested, try await approve(plan), !control.isStopRequested else { return (plan, nil) }
-            try await recordRegion(store, region: region)
-            let executor = Executor(providers: providers, store: store, codec: try codec(create: true), parallelism: parallelism, command: command)
-            return (plan, try await executor.apply(plan, control: control, events: events))
+        // Look-ups read AWS, not the state: they go beside the lock's round trips rather than after them (and again
+        // after the lock when it had to be waited for, so that a long wait leaves no stale values).
+        let lookupsAhead = destroy || !refresh ? nil : LookupsAhead(Planner(providers: providers), stack)
+        defer { lookupsAhead?.discard() }
+        let waitingDiscards = { (holder: LockInfo) in
+            lookupsAhead?.discard()
+            waiting(holder)
+        }
+        // A shared state's intents for the likely creates go beside the plan's reads.
+        let intentsAhead = destroy || !refresh || !store.isRemote ? nil : IntentsAhead(command: command)
+        return try await underLock(store, command: command, timeout: lockTimeout, control: control, waiting: waitingDiscards) {
+            var plan: Plan
+            do {
+                plan = try await self.plan(
+                    stack, store: store, region: region, refresh: refresh, destroy: destroy, excludeProtected: excludeProtected,
+                    refreshParallelism: 32, scope: scope, lookupsAhead: lookupsAhead, intentsAhead: intentsAhead)
+                // A shared state read beside the lock's request: when another run wrote just before the lock, plan again.
+                if try await !store.confirmRead() {
+                    plan = try await self.plan(
+                        stack, store: store, region: region, refresh: refresh, destroy: destroy, excludeProtected: excludeProtected,
+                        refreshParallelism: 32, scope: scope, lookupsAhead: lookupsAhead)
+                }
+            } catch {
+                await intentsAhead?.discard(store)
+                throw error
+            }
+            guard !control.isStopRequested, try await approve(plan), !control.isStopRequested else {
+                await intentsAhead?.discard(store)
+                return (plan, nil)
+            }
+            var executor = Executor(providers: providers, store: store, codec: try codec(create: true), parallelism: parallelism, command: command)
+            executor.prerecorded = try await intentsAhead?.recorded(store) ?? [:]
+            return try await store.pipelined {
+                try await recordRegion(store, region: region)
+                return (plan, try await executor.apply(plan, control: control, events: events))
+            }
         }
     }
 
@@ -218,19 +264,22 @@ public struct Workspace: Sendable {
         control: ApplyControl = ApplyControl(), waiting: (LockInfo) -> Void = { _ in },
         events: @escaping @Sendable (ApplyEvent) -> Void
     ) async throws -> ApplyReport {
-        guard let store = try await self.store(for: stack, create: plan.mode != "destroy") else {
+        guard let store = try await lockingStore(for: stack, create: plan.mode != "destroy") else {
             try plan.checkFresh(lineage: nil, serial: 0)
             return ApplyReport()
         }
         defer { store.close() }
         return try await underLock(store, command: command, timeout: lockTimeout, control: control, waiting: waiting) {
+            _ = try await store.confirmRead()
             // A brand-new store was created just now, by this apply: it counts as "no state".
             let snapshot = try store.snapshot()
             let isFresh = try snapshot.serial == 0 && store.resourceCount() == 0 && store.history(limit: 1).isEmpty
             try plan.checkFresh(lineage: isFresh && plan.lineage == nil ? nil : snapshot.lineage, serial: snapshot.serial)
-            try await recordRegion(store, region: plan.region)
             let executor = Executor(providers: providers, store: store, codec: try codec(create: true), parallelism: parallelism, command: command)
-            return try await executor.apply(plan, control: control, events: events)
+            return try await store.pipelined {
+                try await recordRegion(store, region: plan.region)
+                return try await executor.apply(plan, control: control, events: events)
+            }
         }
     }
 

@@ -49,6 +49,13 @@ public enum JournalOperation: Sendable, Equatable, Codable {
         if case .recordDriftRun = self { return true }
         return false
     }
+
+    /// Whether the operation must be in the store before its caller goes on, even when writes are pipelined: an
+    /// intent announces a create that follows at once.
+    var mustBeDurable: Bool {
+        if case .recordIntent = self { return true }
+        return false
+    }
 }
 
 /// What applying an operation produced, for the caller of the mutation.
@@ -78,13 +85,23 @@ public struct JournalEntry: Sendable, Equatable, Codable {
     /// When the operations happened (ms since 1970): every replica stamps the same times.
     public var at: Int64
     public var operations: [JournalOperation]
+    /// Each operation's own time, when they differ (operations applied one by one and written together): `at` is
+    /// then the first. Absent in entries whose operations share `at`; older builds read `at` alone.
+    public var times: [Int64]?
 
-    public init(seq: Int, lockID: String?, at: Int64, operations: [JournalOperation]) {
+    public init(seq: Int, lockID: String?, at: Int64, operations: [JournalOperation], times: [Int64]? = nil) {
         self.seq = seq
         self.id = UUID().uuidString.lowercased()
         self.lockID = lockID
         self.at = at
         self.operations = operations
+        self.times = times.flatMap { $0.count == operations.count && $0.contains { $0 != at } ? $0 : nil }
+    }
+
+    /// The time of each operation.
+    var operationTimes: [Int64] {
+        if let times, times.count == operations.count { return times }
+        return Array(repeating: at, count: operations.count)
     }
 
     /// The entry as stored: compact JSON.
@@ -189,12 +206,19 @@ extension StateStore {
     /// - Throws: what the same mutations throw (`StateError.resourceExists`, …); nothing is applied then.
     @discardableResult
     public func apply(_ operations: [JournalOperation], at: Int64, dryRun: Bool) throws -> [JournalResult] {
+        try apply(operations, times: Array(repeating: at, count: operations.count), dryRun: dryRun)
+    }
+
+    /// `apply(_:at:dryRun:)` with each operation stamped with its own time.
+    @discardableResult
+    public func apply(_ operations: [JournalOperation], times: [Int64], dryRun: Bool) throws -> [JournalResult] {
+        precondition(times.count == operations.count, "one time per operation")
         struct RolledBack: Error { let results: [JournalResult] }
         do {
             return try withConnection { connection in
                 try connection.transaction(immediate: true) {
                     var results: [JournalResult] = []
-                    for operation in operations { results.append(try apply(operation, at: at, on: connection)) }
+                    for (operation, at) in zip(operations, times) { results.append(try apply(operation, at: at, on: connection)) }
                     if dryRun { throw RolledBack(results: results) }
                     return results
                 }
@@ -233,9 +257,21 @@ extension StateStore {
         }
     }
 
+    /// Stops syncing every transaction to disk: for a working copy of a shared state, which the store holds
+    /// durably (a copy lost in a crash is never read again: each run makes its own).
+    func relaxDurability() throws {
+        try withConnection { try $0.exec("PRAGMA synchronous = OFF") }
+    }
+
     /// A consistent copy of the whole database (`VACUUM INTO`), without the local lock row: what a snapshot,
     /// `state pull` or a migration writes. Sensitive values stay sealed as stored.
     public func exportDatabase() throws -> Data {
+        try exportDatabase(applying: [], at: 0)
+    }
+
+    /// `exportDatabase()` with `operations` applied to the copy (stamped `at`), this store left as it is: the
+    /// first snapshot of a new shared state, holding its first change.
+    public func exportDatabase(applying operations: [JournalOperation], at: Int64) throws -> Data {
         let directory = url.deletingLastPathComponent()
         let copy = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).export")
         defer { for suffix in ["", "-wal", "-shm", "-journal"] { FileSystem.remove(copy.path + suffix) } }
@@ -249,6 +285,11 @@ extension StateStore {
             let connection = try Connection(filename: copy.path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX)
             defer { connection.close() }
             try connection.exec("DELETE FROM lock")
+            if !operations.isEmpty {
+                try connection.transaction(immediate: true) {
+                    for operation in operations { _ = try apply(operation, at: at, on: connection) }
+                }
+            }
         } catch let failure as SQLiteFailure {
             throw StateError.from(failure, url: copy)
         }

@@ -33,18 +33,22 @@ public struct LeaseSettings: Sendable {
     public var now: @Sendable () -> Date
     /// Sleeps between renewals and between lock attempts.
     public var sleep: @Sendable (Duration) async throws -> Void
+    /// How long a change made inside `StateSession.pipelined` (an apply) waits at most for its journal entry when
+    /// nothing asks for it sooner (an intent, the end of the apply).
+    public var writeBehind: Duration
 
-    /// 60 s leases renewed every 15 s, stale 60 s after expiry, on the system clocks.
+    /// 60 s leases renewed every 15 s, stale 60 s after expiry, on the system clocks; changes written behind within 1 s.
     public init(
         lease: Duration = .seconds(60), renewEvery: Duration = .seconds(15), grace: Duration = .seconds(60),
         now: @escaping @Sendable () -> Date = { Date() },
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }, writeBehind: Duration = .seconds(1)
     ) {
         self.lease = lease
         self.renewEvery = renewEvery
         self.grace = grace
         self.now = now
         self.sleep = sleep
+        self.writeBehind = writeBehind
     }
 }
 

@@ -23,6 +23,8 @@ public enum RemoteStateError: Error, Sendable, Equatable, CustomStringConvertibl
     case pushRefused(location: String, reason: String)
     /// Any other failure of the store (an AWS error, the network), with its text.
     case store(location: String, action: String, message: String)
+    /// A write behind an apply failed (`StateSession.pipelined`) after the run had changed AWS.
+    case unrecorded(location: String, reason: String)
 
     public var description: String {
         switch self {
@@ -55,6 +57,9 @@ public enum RemoteStateError: Error, Sendable, Equatable, CustomStringConvertibl
             return "Refused to push to \(location): \(reason); nothing was changed."
         case .store(let location, let action, let message):
             return "\(location): \(action) failed (\(message)); nothing was changed — check the bucket and your network, then run again."
+        case .unrecorded(let location, let reason):
+            return
+                "The state at \(location) could not be updated (\(reason)) after this run had changed AWS: its last changes are not recorded there and nothing was overwritten, but every create it started left an intent, so the next apply finds what it made and adopts it — fix the cause, then run the command again."
         }
     }
 

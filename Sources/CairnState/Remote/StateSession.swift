@@ -50,13 +50,21 @@ public struct RemoteBackend: Sendable {
 
 /// One command's use of a stack's state, wherever it lives: the local SQLite file, or a shared state in S3.
 ///
+/// One command's use of a stack's state, wherever it lives: the local SQLite file, or a shared state in S3.
+///
 /// A shared state is kept as a snapshot object (the SQLite database) plus a journal of small objects, one per
 /// durable write; this session works on a local working copy rebuilt from them, so reads are local and every
 /// property of the local store holds (intents before creates, history, sealed secrets). Each mutation is first
 /// checked against the working copy, then written as the next journal object with a create-only write
 /// (`If-None-Match: *`), and only then applied to the copy: a run whose lock was broken finds its journal
 /// position taken and stops (`RemoteStateError.staleWriter`) without overwriting anything. The lock holder
-/// folds the journal into a new snapshot (`If-Match`) when it lets go.
+/// folds the journal into a new snapshot (`If-Match`) when it lets go. A new state is written with its first
+/// change, as a snapshot that holds it, created with `If-None-Match: *`.
+///
+/// Inside `pipelined(_:)` (an apply), mutations are applied to the working copy at once and written behind it, in
+/// order, all that is queued in one journal object when something must be durable (an intent, whose create
+/// follows at once), when the apply ends, or a while after the oldest. A write that fails there stops every later
+/// mutation, and `pipelined` throws it.
 public final class StateSession: @unchecked Sendable {
     /// The stack.
     public let stack: String
@@ -74,29 +82,57 @@ public final class StateSession: @unchecked Sendable {
     private var seq = 0
     private var snapshotSeq = 0
     private var snapshotETag: String?
+    /// False while the state exists only in the working copy: the store has no snapshot of it yet.
+    private var born = true
+    /// True until the store is first read (a session opened for locking reads once the lock is held).
+    private var unread = false
+    /// The journal keys the current snapshot has folded (the next compaction deletes them), as last listed.
+    private var foldedKeys: [String]?
     private var heldLock: RemoteLock?
     private var closed = false
-    private typealias Queued = (operation: JournalOperation, continuation: CheckedContinuation<JournalResult, any Error>)
+    private typealias Queued = (operations: [JournalOperation], continuation: CheckedContinuation<[JournalResult], any Error>)
     /// Operations waiting for the next journal write, and whether a writer is at work on them.
     private var queued: [Queued] = []
     private var flushing = false
+    /// Write-behind (inside `pipelined`): operations applied to the working copy and not yet written, with their
+    /// times; how many were applied and written so far; who waits for which count; the first failed write.
+    private var pipelining = false
+    private var unwritten: [(operation: JournalOperation, at: Int64)] = []
+    private var appliedCount = 0
+    private var writtenCount = 0
+    private var durabilityWaiters: [(count: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var writerRunning = false
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    private var writeFailure: RemoteStateError?
+    /// The writer's wait, ended by a request to write or its timer; which wait is current.
+    private var writerAlarm: CheckedContinuation<Void, Never>?
+    private var writerRound = 0
+    /// The state as read beside the lock's PUT, and as read again once the lock was held (see `readStands`); the
+    /// answer once worked out; whether `confirmRead` has acted on it.
+    private var firstRead: Fetched?
+    private var confirmation: Task<Fetched, any Error>?
+    private var stands: Bool?
+    private var confirmed = false
+    /// What this session wrote to the store: journal keys and the entity tag of a snapshot it created.
+    private var ownKeys: Set<String> = []
+    private var ownSnapshots: Set<String> = []
 
     /// Serialises the remote mutations, which await the store between check and apply.
     private let gate = AsyncGate()
 
-    private init(
-        stack: String, environment: String, remote: RemoteBackend?, identity: ProcessIdentity, store: StateStore,
-        replicaDirectory: URL?, seq: Int = 0, snapshotSeq: Int = 0, snapshotETag: String? = nil
-    ) {
+    private init(stack: String, environment: String, remote: RemoteBackend?, identity: ProcessIdentity, store: StateStore, replicaDirectory: URL?) {
         self.stack = stack
         self.environment = StateStore.normalizedEnvironment(environment)
         self.remote = remote
         self.identity = identity
         self.current = store
         self.replicaDirectory = replicaDirectory
-        self.seq = seq
-        self.snapshotSeq = snapshotSeq
-        self.snapshotETag = snapshotETag
+    }
+
+    private convenience init(stack: String, environment: String, remote: RemoteBackend, identity: ProcessIdentity, loaded: Loaded) {
+        self.init(
+            stack: stack, environment: environment, remote: remote, identity: identity, store: loaded.store, replicaDirectory: loaded.directory)
+        adopt(loaded)
     }
 
     deinit { close() }
@@ -118,7 +154,8 @@ public final class StateSession: @unchecked Sendable {
     }
 
     /// The shared state of `stack`/`environment` in `backend`, read into a working copy; nil when there is none
-    /// and `create` is false. With `create`, a missing state is created (an empty snapshot, create-only).
+    /// and `create` is false. With `create`, a missing state starts empty here, and is written to the store
+    /// (create-only) with its first change.
     ///
     /// - Throws: `RemoteStateError` naming the bucket and key (missing bucket, access denied, not Cairn state,
     ///   newer format), or `StateError`.
@@ -130,142 +167,44 @@ public final class StateSession: @unchecked Sendable {
         let found = try await load(backend, keys: keys, stack: stack, environment: environment, create: create, identity: identity)
         await checked
         guard let loaded = found else { return nil }
-        return StateSession(
-            stack: stack, environment: environment, remote: backend, identity: identity, store: loaded.store,
-            replicaDirectory: loaded.directory, seq: loaded.seq, snapshotSeq: loaded.snapshotSeq, snapshotETag: loaded.etag)
+        return StateSession(stack: stack, environment: environment, remote: backend, identity: identity, loaded: loaded)
     }
 
-    /// The keys of one stack's shared state.
-    struct Keys {
-        let objects: any StateObjectStore
-        let base: String
-        init(backend: RemoteBackend, stack: String, environment: String) {
-            objects = backend.objects
-            base = backend.base(stack: stack, environment: environment)
-        }
-        var state: String { base + "/state" }
-        var lock: String { base + "/lock" }
-        var journalPrefix: String { base + "/journal/" }
-        func journal(_ seq: Int) -> String { journalPrefix + String(format: "%020d", seq) }
-        func seq(of key: String) -> Int? { Int(key.dropFirst(journalPrefix.count)) }
-        func place(_ key: String) -> String { objects.location + "/" + key }
-        func url(_ key: String) -> URL {
-            let text = place(key)
-            return URL(string: text.addingPercentEncoding(withAllowedCharacters: .urlFragmentAllowed) ?? text)
-                ?? URL(fileURLWithPath: key)
-        }
+    /// The shared state of `stack`/`environment` in `backend` (created as `remote(create: true)` would), for a
+    /// command that takes its lock at once: the state is read beside the lock's PUT (one round trip for both, not
+    /// one before and one after) and confirmed by a second read while the caller works from it (`confirmRead`).
+    /// Nothing may be read from it before `tryAcquireLock` or `acquireLock` returns.
+    public static func remoteForLocking(
+        _ backend: RemoteBackend, stack: String, environment: String, identity: ProcessIdentity = .current
+    )
+        throws -> StateSession
+    {
+        let loaded = try fresh(backend, stack: stack, environment: environment, identity: identity)
+        let session = StateSession(stack: stack, environment: environment, remote: backend, identity: identity, loaded: loaded)
+        session.unread = true
+        return session
     }
 
-    private struct Loaded {
-        var store: StateStore
-        var directory: URL
-        var seq: Int
-        var snapshotSeq: Int
-        var etag: String
-    }
-
-    private struct Gap: Error { let missing: Int }
-
-    private static func load(
-        _ backend: RemoteBackend, keys: Keys, stack: String, environment: String, create: Bool, identity: ProcessIdentity
-    ) async throws -> Loaded? {
-        var lastGap = 0
-        for _ in 0..<5 {
-            let directory = backend.replicaRoot.appendingPathComponent("cairn-replica-\(UUID().uuidString.lowercased())")
-            try StateDirectory.create(backend.replicaRoot)
-            try StateDirectory.create(directory)
-            var keep = false
-            defer { if !keep { try? FileManager.default.removeItem(at: directory) } }
-            let path = StateStore.path(stateDir: directory, stack: stack, environment: environment)
-            if let object = try await keys.objects.get(keys.state) {
-                let place = keys.place(keys.state)
-                let envelope = try SnapshotEnvelope.decode(object.data, location: place)
-                guard envelope.stack == stack, envelope.environment == StateStore.normalizedEnvironment(environment) else {
-                    throw RemoteStateError.notCairnState(
-                        location: place,
-                        reason: "it holds stack '\(envelope.stack)' environment '\(envelope.environment)', not '\(stack)' '\(environment)'")
-                }
-                let store: StateStore
-                do {
-                    _ = try StateStore.importDatabase(envelope.database, at: path, stack: stack, environment: environment)
-                    guard let opened = try StateStore.open(at: path, stack: stack, environment: environment, create: false, identity: identity)
-                    else { throw StateError.notFound(path) }
-                    store = opened
-                } catch StateError.newerSchema(_, let found, let supported) {
-                    throw RemoteStateError.newerFormat(location: place, found: found, supported: supported)
-                } catch let error as StateError {
-                    throw RemoteStateError.notCairnState(location: place, reason: "its database is not usable: \(error)")
-                }
-                var seq = envelope.seq
-                do {
-                    try await replay(keys: keys, into: store, after: &seq)
-                } catch let gap as Gap {
-                    // Compacted while being read: read it again.
-                    store.close()
-                    lastGap = gap.missing
-                    continue
-                }
-                keep = true
-                return Loaded(store: store, directory: directory, seq: seq, snapshotSeq: envelope.seq, etag: object.etag)
-            }
-            guard create else { return nil }
-            if let stray = try await keys.objects.list(prefix: keys.journalPrefix, startAfter: nil).first {
-                throw RemoteStateError.notCairnState(
-                    location: keys.place(stray), reason: "journal entries exist without a state snapshot; move them away")
-            }
-            guard let store = try StateStore.open(at: path, stack: stack, environment: environment, create: true, identity: identity) else {
-                throw StateError.notFound(path)
-            }
-            let envelope = SnapshotEnvelope(
-                seq: 0, stack: stack, environment: store.environment, lineage: store.lineage, database: try store.exportDatabase())
-            do {
-                let etag = try await keys.objects.put(keys.state, envelope.encoded(), condition: .absent)
-                keep = true
-                return Loaded(store: store, directory: directory, seq: 0, snapshotSeq: 0, etag: etag)
-            } catch is PreconditionFailed {
-                store.close()  // created by another run meanwhile: read that one
-            }
-        }
-        throw RemoteStateError.journalGap(location: keys.place(keys.journalPrefix), missing: lastGap)
-    }
-
-    /// Applies the journal entries after `seq` to `store`, in order.
-    private static func replay(keys: Keys, into store: StateStore, after seq: inout Int, listed: [String]? = nil) async throws {
-        var keysToRead: [(key: String, seq: Int)] = []
-        var expected = seq + 1
-        var keyList = listed ?? []
-        if listed == nil { keyList = try await keys.objects.list(prefix: keys.journalPrefix, startAfter: keys.journal(seq)) }
-        for key in keyList {
-            guard let next = keys.seq(of: key) else { continue }
-            guard next == expected else { throw Gap(missing: expected) }
-            keysToRead.append((key, next))
-            expected += 1
-        }
-        // Read a window of entries at once (each a round trip), apply them in order.
-        for start in stride(from: 0, to: keysToRead.count, by: 16) {
-            let window = Array(keysToRead[start..<min(start + 16, keysToRead.count)])
-            let objects = try await withThrowingTaskGroup(of: (Int, StoredObject?).self) { group in
-                for (index, item) in window.enumerated() { group.addTask { (index, try await keys.objects.get(item.key)) } }
-                var read = [StoredObject?](repeating: nil, count: window.count)
-                for try await (index, object) in group { read[index] = object }
-                return read
-            }
-            for (item, object) in zip(window, objects) {
-                guard let object else { throw Gap(missing: item.seq) }
-                let entry = try JournalEntry.decode(object.data, location: keys.place(item.key))
-                guard entry.seq == item.seq else {
-                    throw RemoteStateError.notCairnState(location: keys.place(item.key), reason: "it says it is entry \(entry.seq)")
-                }
-                try store.apply(entry.operations, at: entry.at, dryRun: false)
-                seq = item.seq
-            }
-        }
+    /// Takes `loaded` as this session's working copy and position; the caller closes what it replaced.
+    private func adopt(_ loaded: Loaded) {
+        current = loaded.store
+        replicaDirectory = loaded.directory
+        seq = loaded.seq
+        snapshotSeq = loaded.snapshotSeq
+        snapshotETag = loaded.etag
+        foldedKeys = loaded.folded
+        born = loaded.born
     }
 
     // MARK: - The working copy
 
     /// The state store this session reads: the local file, or the working copy of a shared state.
-    public var store: StateStore { mutex.withLock { current } }
+    public var store: StateStore {
+        mutex.withLock {
+            precondition(!unread, "a state opened with remoteForLocking is read once its lock is held")
+            return current
+        }
+    }
 
     /// Whether the state is shared (kept in an object store).
     public var isRemote: Bool { remote != nil }
@@ -359,6 +298,21 @@ public final class StateSession: @unchecked Sendable {
         return intent
     }
 
+    /// Discards the intents `stale` and records one intent per create of `planned`, in one durable write (one
+    /// journal entry): the creates of a whole apply announced in one round trip.
+    public func recordIntents(
+        _ planned: [(address: String, type: String, plannedName: String?)], discarding stale: [Int64] = [], command: String
+    ) async throws -> [ResourceIntent] {
+        if planned.isEmpty && stale.isEmpty { return [] }
+        let operations =
+            stale.map { JournalOperation.discardIntent(id: $0) }
+            + planned.map { JournalOperation.recordIntent(address: $0.address, type: $0.type, plannedName: $0.plannedName, command: command) }
+        return try await mutate(operations).compactMap { result -> ResourceIntent? in
+            if case .intent(let intent) = result { return intent }
+            return nil
+        }
+    }
+
     @discardableResult
     public func discardIntent(_ id: Int64) async throws -> Bool {
         guard case .discarded(let found) = try await mutate(.discardIntent(id: id)) else { return false }
@@ -389,28 +343,36 @@ public final class StateSession: @unchecked Sendable {
         return run
     }
 
-    /// Applies one operation: locally at once, or through the shared state's journal. Operations that arrive while
-    /// a journal write is in flight (parallel creates finishing together) go out together in the next entry, so a
-    /// wide apply pays one round trip per batch rather than per operation; each caller still returns only once its
-    /// own operation is durable.
     @discardableResult
     private func mutate(_ operation: JournalOperation) async throws -> JournalResult {
+        try await mutate([operation])[0]
+    }
+
+    /// Applies operations: locally at once, or through the shared state's journal. Operations that arrive while a
+    /// journal write is in flight (parallel creates finishing together) go out together in the next entry, so a
+    /// wide apply pays one round trip per batch rather than per operation; each caller still returns only once its
+    /// own operations are durable. Inside `pipelined`, they are written behind instead (`writeBehind`).
+    @discardableResult
+    private func mutate(_ operations: [JournalOperation]) async throws -> [JournalResult] {
         guard let keys else {
-            return try store.apply([operation], at: millis(Date()), dryRun: false)[0]
+            return try store.apply(operations, at: millis(Date()), dryRun: false)
         }
+        let (failure, behind) = mutex.withLock { (writeFailure, pipelining) }
+        if let failure { throw failure }
+        if behind { return try await writeBehind(operations, keys: keys) }
         return try await withCheckedThrowingContinuation { continuation in
             let lead = mutex.withLock { () -> Bool in
-                queued.append((operation, continuation))
+                queued.append((operations, continuation))
                 if flushing { return false }
                 flushing = true
                 return true
             }
-            if lead { Task { await self.flush(keys: keys) } }
+            if lead { Task { await self.journalQueued(keys: keys) } }
         }
     }
 
     /// Writes the queued operations, a batch per journal entry, until the queue is empty.
-    private func flush(keys: Keys) async {
+    private func journalQueued(keys: Keys) async {
         while true {
             let batch = mutex.withLock { () -> [Queued] in
                 defer { queued = [] }
@@ -419,13 +381,13 @@ public final class StateSession: @unchecked Sendable {
             }
             if batch.isEmpty { return }
             await gate.enter()
-            // Each operation is checked after those before it, so one refused (an address already recorded) fails
-            // alone and the others are written.
-            let store = self.store
+            // Each caller's operations are checked after those before them, so one refused (an address already
+            // recorded) fails alone and the others are written.
+            let store = mutex.withLock { current }
             var accepted: [Queued] = []
             for item in batch {
                 do {
-                    try store.apply(accepted.map(\.operation) + [item.operation], at: 0, dryRun: true)
+                    try store.apply(accepted.flatMap(\.operations) + item.operations, at: 0, dryRun: true)
                     accepted.append(item)
                 } catch {
                     item.continuation.resume(throwing: error)
@@ -433,8 +395,11 @@ public final class StateSession: @unchecked Sendable {
             }
             if !accepted.isEmpty {
                 do {
-                    let results = try await journaled(accepted.map(\.operation), keys: keys)
-                    for (item, result) in zip(accepted, results) { item.continuation.resume(returning: result) }
+                    var results = try await journaled(accepted.flatMap(\.operations), keys: keys)[...]
+                    for item in accepted {
+                        item.continuation.resume(returning: Array(results.prefix(item.operations.count)))
+                        results = results.dropFirst(item.operations.count)
+                    }
                 } catch {
                     for item in accepted { item.continuation.resume(throwing: error) }
                 }
@@ -448,36 +413,270 @@ public final class StateSession: @unchecked Sendable {
     private func journaled(_ operations: [JournalOperation], keys: Keys) async throws -> [JournalResult] {
         let settings = remote!.settings
         let lockFree = operations.allSatisfy(\.isLockFree)
-        let (store, lock) = mutex.withLock { (current, heldLock) }
+        let (store, lock, isBorn) = mutex.withLock { (current, heldLock, born) }
         if !lockFree {
             guard let lock, try lock.isHeld() else { throw RemoteStateError.lockLost(location: keys.place(keys.lock)) }
         }
         let at = millis(settings.now())
         try store.apply(operations, at: at, dryRun: true)
+        // A new state goes to the store with its first change: a snapshot of the working copy with these operations
+        // applied to a copy of it, created only where none is. The working copy takes them once it is written.
+        if !isBorn {
+            do {
+                try await createSnapshot(try store.exportDatabase(applying: operations, at: at), keys: keys)
+            } catch RemoteStateError.staleWriter where lockFree {
+                // The lock's holder created it meanwhile: a drift run is written into that one.
+                try await catchUp(remote!, keys: keys)
+                return try await journaled(operations, keys: keys)
+            }
+            return try store.apply(operations, at: at, dryRun: false)
+        }
         var entry = JournalEntry(seq: mutex.withLock { seq } + 1, lockID: lockFree ? nil : lock?.info.lockID, at: at, operations: operations)
+        try await write(&entry, keys: keys, lockFree: lockFree) {
+            try store.apply(operations, at: at, dryRun: true)
+        }
+        let results = try store.apply(operations, at: at, dryRun: false)
+        mutex.withLock { seq = entry.seq }
+        return results
+    }
+
+    /// Writes `entry` at its position (create-only). Where a drift run (written without the lock) took the position
+    /// first, it is applied to the working copy, `recheck` runs, and the entry moves one on; a position taken under
+    /// another lock means this run's was broken (`staleWriter`). Runs inside `gate`.
+    private func write(_ entry: inout JournalEntry, keys: Keys, lockFree: Bool, recheck: () throws -> Void = {}) async throws {
         while true {
             let key = keys.journal(entry.seq)
             do {
                 _ = try await keys.objects.put(key, entry.encoded(), condition: .absent)
-                break
+                mutex.withLock { _ = ownKeys.insert(key) }
+                return
             } catch is PreconditionFailed {
                 // Someone wrote this position first. Our own write answered late is fine; a drift run (no lock) is
                 // caught up on and we write after it; a write under another lock means ours was broken.
                 guard let object = try await keys.objects.get(key) else { throw RemoteStateError.staleWriter(location: keys.place(key), holder: nil) }
                 let other = try JournalEntry.decode(object.data, location: keys.place(key))
-                if other.id == entry.id { break }
+                if other.id == entry.id {
+                    mutex.withLock { _ = ownKeys.insert(key) }
+                    return
+                }
                 if let holder = other.lockID, !lockFree {
                     throw RemoteStateError.staleWriter(location: keys.place(key), holder: "lock \(holder)")
                 }
-                try store.apply(other.operations, at: other.at, dryRun: false)
-                mutex.withLock { seq = entry.seq }
-                try store.apply(operations, at: at, dryRun: true)
+                let position = entry.seq
+                try mutex.withLock {
+                    try current.apply(other.operations, times: other.operationTimes, dryRun: false)
+                    seq = position
+                }
+                try recheck()
                 entry.seq += 1
             }
         }
-        let results = try store.apply(operations, at: at, dryRun: false)
-        mutex.withLock { seq = entry.seq }
+    }
+
+    /// Writes the working copy's `database` as the state's first snapshot, create-only. Runs inside `gate`.
+    private func createSnapshot(_ database: Data, keys: Keys) async throws {
+        let envelope = SnapshotEnvelope(
+            seq: 0, stack: stack, environment: environment, lineage: mutex.withLock { current.lineage }, database: database)
+        let etag: String
+        do {
+            etag = try await keys.objects.put(keys.state, envelope.encoded(), condition: .absent)
+            mutex.withLock { _ = ownSnapshots.insert(etag) }
+        } catch is PreconditionFailed {
+            // Someone else created this state while this run held the lock: the lock was broken.
+            throw RemoteStateError.staleWriter(location: keys.place(keys.state), holder: nil)
+        }
+        mutex.withLock {
+            born = true
+            snapshotETag = etag
+            snapshotSeq = 0
+            seq = 0
+            foldedKeys = []
+        }
+    }
+
+    // MARK: - Writing behind
+
+    /// Runs `body` with this session's writes behind it (an apply): each mutation is applied to the working copy at
+    /// once and queued; the queue goes to the shared state as one journal entry when something must be durable (an
+    /// intent, whose create follows at once; `flush`), or `LeaseSettings.writeBehind` after its oldest change.
+    /// Before it returns, everything is written: a write that failed is thrown (`RemoteStateError.unrecorded`), and
+    /// it stops every mutation after it. A crash meanwhile loses only records of changes whose intents are in the
+    /// store, which the next apply adopts. A local state is written at once, as always.
+    public func pipelined<T>(_ body: () async throws -> T) async throws -> T {
+        guard remote != nil else { return try await body() }
+        mutex.withLock { pipelining = true }
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body())
+        } catch {
+            result = .failure(error)
+        }
+        var unwritten: (any Error)?
+        do { try await flush() } catch { unwritten = error }
+        mutex.withLock { pipelining = false }
+        // A write that failed says more than what failed after it.
+        if let unwritten { throw unwritten }
+        return try result.get()
+    }
+
+    /// Waits until every mutation so far is in the shared state; throws the write that failed, if one did.
+    public func flush() async throws {
+        guard remote != nil else { return }
+        try await waitWritten(mutex.withLock { appliedCount })
+    }
+
+    /// Waits until the first `count` mutations are written, asking the writer to write now.
+    private func waitWritten(_ count: Int) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            mutex.withLock {
+                if writtenCount >= count {
+                    continuation.resume()
+                } else if let writeFailure {
+                    continuation.resume(throwing: writeFailure)
+                } else {
+                    durabilityWaiters.append((count, continuation))
+                    wakeWriter()
+                }
+            }
+        }
+    }
+
+    /// Applies `operations` to the working copy, queues them for the writer, and waits for them only when one must
+    /// be durable first.
+    private func writeBehind(_ operations: [JournalOperation], keys: Keys) async throws -> [JournalResult] {
+        let settings = remote!.settings
+        let (results, count, start) = try mutex.withLock { () throws -> ([JournalResult], Int, Bool) in
+            if let writeFailure { throw writeFailure }
+            if !operations.allSatisfy(\.isLockFree) {
+                guard let heldLock, try heldLock.isHeld() else { throw RemoteStateError.lockLost(location: keys.place(keys.lock)) }
+            }
+            let at = millis(settings.now())
+            let results = try current.apply(operations, at: at, dryRun: false)
+            unwritten += operations.map { ($0, at) }
+            appliedCount += operations.count
+            defer { writerRunning = true }
+            return (results, appliedCount, !writerRunning)
+        }
+        if start { Task { await self.writeQueued(keys: keys) } }
+        if operations.contains(where: \.mustBeDurable) { try await waitWritten(count) }
         return results
+    }
+
+    /// Whether someone waits for a write (with `mutex` held).
+    private var writeAsked: Bool { !idleWaiters.isEmpty || durabilityWaiters.contains { $0.count > writtenCount } }
+
+    /// Ends the writer's wait (with `mutex` held).
+    private func wakeWriter() {
+        writerAlarm?.resume()
+        writerAlarm = nil
+    }
+
+    /// The writer: waits until a write is asked for or `writeBehind` has passed, writes what is queued as one
+    /// journal entry (the state's first snapshot when it is new), and again while anything is queued, until a
+    /// write fails.
+    private func writeQueued(keys: Keys) async {
+        let settings = remote!.settings
+        while true {
+            let (idle, asked) = mutex.withLock { () -> (Bool, Bool) in
+                guard unwritten.isEmpty else { return (false, writeAsked) }
+                writerRunning = false
+                for waiter in idleWaiters { waiter.resume() }
+                idleWaiters = []
+                return (true, false)
+            }
+            if idle { return }
+            // Asked for, or waited long enough: go. Otherwise sleep until one of them.
+            if !asked {
+                let round = mutex.withLock { () -> Int in
+                    writerRound += 1
+                    return writerRound
+                }
+                let timer = Task {
+                    try? await settings.sleep(settings.writeBehind)
+                    mutex.withLock { if writerRound == round { wakeWriter() } }
+                }
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    mutex.withLock {
+                        if writeAsked || writerRound != round {
+                            continuation.resume()
+                        } else {
+                            writerAlarm = continuation
+                        }
+                    }
+                }
+                mutex.withLock { writerRound += 1 }
+                timer.cancel()
+            }
+            // A new state without its first snapshot under way: the snapshot is taken with the operations it
+            // holds, so that none is written twice.
+            let next = mutex.withLock { () -> (batch: [(operation: JournalOperation, at: Int64)], database: Result<Data, any Error>?) in
+                defer { unwritten = [] }
+                return (unwritten, born ? nil : Result { try current.exportDatabase() })
+            }
+            await gate.enter()
+            do {
+                let lock = mutex.withLock { heldLock }
+                guard let lock, try lock.isHeld() else { throw RemoteStateError.lockLost(location: keys.place(keys.lock)) }
+                if let database = next.database {
+                    try await createSnapshot(try database.get(), keys: keys)
+                } else {
+                    var entry = JournalEntry(
+                        seq: mutex.withLock { seq } + 1, lockID: lock.info.lockID, at: next.batch[0].at, operations: next.batch.map(\.operation),
+                        times: next.batch.map(\.at))
+                    try await write(&entry, keys: keys, lockFree: false)
+                    mutex.withLock { seq = entry.seq }
+                }
+                mutex.withLock {
+                    writtenCount += next.batch.count
+                    let (done, waiting) = (
+                        durabilityWaiters.filter { $0.count <= writtenCount }, durabilityWaiters.filter { $0.count > writtenCount }
+                    )
+                    durabilityWaiters = waiting
+                    for waiter in done { waiter.continuation.resume() }
+                }
+                await gate.leave()
+            } catch {
+                let failure = RemoteStateError.unrecorded(location: keys.place(keys.base), reason: Self.reason(error))
+                mutex.withLock {
+                    writeFailure = failure
+                    for waiter in durabilityWaiters { waiter.continuation.resume(throwing: failure) }
+                    durabilityWaiters = []
+                    unwritten = []
+                    writerRunning = false
+                    for waiter in idleWaiters { waiter.resume() }
+                    idleWaiters = []
+                }
+                await gate.leave()
+                return
+            }
+        }
+    }
+
+    /// Waits until the writer is idle (everything written, or a write failed), asking it to write now.
+    private func drain() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            mutex.withLock {
+                if writerRunning {
+                    idleWaiters.append(continuation)
+                    wakeWriter()
+                } else {
+                    continuation.resume()
+                }
+            }
+        }
+    }
+
+    /// Why a write failed, in a few words for `RemoteStateError.unrecorded`.
+    private static func reason(_ error: any Error) -> String {
+        switch error {
+        case RemoteStateError.staleWriter(_, let holder):
+            return "another run\(holder.map { " (\($0))" } ?? "") wrote it after this run's lock was broken"
+        case RemoteStateError.lockLost: return "this run's lock expired or was removed"
+        case RemoteStateError.accessDenied(let location, _): return "access to \(location) was denied"
+        case RemoteStateError.bucketMissing(let bucket, _): return "the bucket \(bucket) is gone"
+        case RemoteStateError.store(let location, let action, let message): return "\(location): \(action) failed: \(message)"
+        default: return String(describing: error)
+        }
     }
 
     // MARK: - Lock
@@ -527,6 +726,11 @@ public final class StateSession: @unchecked Sendable {
             lockID: UUID().uuidString.lowercased(), user: ProcessInfo.processInfo.environment["USER"] ?? NSUserName(), host: identity.host,
             pid: identity.pid, processStart: identity.startTime, command: command, since: millis(now),
             leaseExpires: millis(now.addingTimeInterval(RemoteLock.seconds(settings.lease))))
+        // A state not read yet is read beside the lock's PUT, one round trip for both; a second read, once the lock
+        // is held, confirms it while the caller works from it (`confirmRead`).
+        let neverRead = mutex.withLock { unread }
+        async let early = Self.fetch(keys: keys, if: neverRead)
+        async let checked: Void = neverRead ? (remote.preflight?.run() ?? ()) : ()
         let etag: String
         do {
             etag = try await keys.objects.put(keys.lock, record.encoded(), condition: .absent)
@@ -539,7 +743,12 @@ public final class StateSession: @unchecked Sendable {
             info: record.info(file: keys.url(keys.lock), identity: identity, settings: settings), record: record, etag: etag,
             objects: keys.objects, key: keys.lock, settings: settings)
         do {
-            try await catchUp(remote, keys: keys)
+            await checked
+            if let first = try await early {
+                try await takeFirstRead(first, remote, keys: keys)
+            } else {
+                try await catchUp(remote, keys: keys)
+            }
         } catch {
             _ = try? await lock.unlock()
             throw error
@@ -549,34 +758,37 @@ public final class StateSession: @unchecked Sendable {
         return .acquired(lock)
     }
 
-    /// Brings the working copy up to date once the lock is held: what others wrote since it was read.
-    private func catchUp(_ remote: RemoteBackend, keys: Keys) async throws {
-        let (store, start, etag) = mutex.withLock { (current, self.seq, snapshotETag) }
-        // The snapshot and the journal after our position, read at once (one round trip through a slow link).
-        async let snapshot = keys.objects.get(keys.state)
-        async let listed = keys.objects.list(prefix: keys.journalPrefix, startAfter: keys.journal(start))
-        guard let object = try await snapshot else {
-            throw RemoteStateError.notCairnState(location: keys.place(keys.state), reason: "the state snapshot disappeared")
+    /// Makes `first`, read beside the lock's PUT, the working copy of a session that had read nothing, and starts
+    /// the read that confirms it.
+    private func takeFirstRead(_ first: Fetched, _ remote: RemoteBackend, keys: Keys) async throws {
+        let confirming = {
+            self.firstRead = first
+            self.confirmation = Task { try await Self.fetch(keys: keys) }
         }
-        var seq = start
-        if object.etag == etag {
-            do {
-                try await Self.replay(keys: keys, into: store, after: &seq, listed: try await listed)
-                mutex.withLock { self.seq = seq }
-                return
-            } catch is Gap {}
+        guard first.snapshot != nil else {
+            // A state the store does not have yet: the empty working copy stays.
+            if let stray = first.journal.first {
+                throw RemoteStateError.notCairnState(
+                    location: keys.place(stray), reason: "journal entries exist without a state snapshot; move them away")
+            }
+            mutex.withLock {
+                unread = false
+                confirming()
+            }
+            return
         }
-        // Compacted or replaced since: read it again.
-        guard
-            let loaded = try await Self.load(remote, keys: keys, stack: stack, environment: environment, create: false, identity: identity)
-        else { throw RemoteStateError.notCairnState(location: keys.place(keys.state), reason: "the state snapshot disappeared") }
+        let loaded: Loaded?
+        do {
+            loaded = try await Self.materialize(first, remote, keys: keys, stack: stack, environment: environment, create: true, identity: identity)
+        } catch is Gap {
+            return try await catchUp(remote, keys: keys)  // compacted while read: read again, now that the lock is held
+        }
+        guard let loaded else { return }
         let old = mutex.withLock { () -> (StateStore, URL?) in
             defer {
-                current = loaded.store
-                replicaDirectory = loaded.directory
-                self.seq = loaded.seq
-                snapshotSeq = loaded.snapshotSeq
-                snapshotETag = loaded.etag
+                adopt(loaded)
+                unread = false
+                confirming()
             }
             return (current, replicaDirectory)
         }
@@ -584,39 +796,155 @@ public final class StateSession: @unchecked Sendable {
         if let directory = old.1 { try? FileManager.default.removeItem(at: directory) }
     }
 
-    /// Releases `lock`; a shared state's holder first folds the journal into a new snapshot (a failure there loses
-    /// nothing: the journal stays).
+    /// Whether the state read beside the lock's PUT (a session opened with `remoteForLocking`) is the state as it
+    /// was once the lock was held: the second read finds the same snapshot and no journal entry since, but what
+    /// this session wrote itself meanwhile (intents recorded while it plans). True for every other session.
+    public func readStands() async throws -> Bool {
+        guard
+            let (pending, first) = mutex.withLock({ () -> (Task<Fetched, any Error>, Fetched)? in
+                guard stands == nil, let confirmation, let firstRead else { return nil }
+                return (confirmation, firstRead)
+            })
+        else { return mutex.withLock { stands ?? true } }
+        let again = try await pending.value
+        // Once this session's writes under way are done, so that what the second read found of them is known as its own.
+        await gate.enter()
+        let (keys, snapshots) = mutex.withLock { (ownKeys, ownSnapshots) }
+        await gate.leave()
+        let snapshot = again.snapshot.map { $0.etag == first.snapshot?.etag || snapshots.contains($0.etag) } ?? (first.snapshot == nil)
+        let answer = snapshot && Set(again.journal).subtracting(first.journal).isSubset(of: keys)
+        mutex.withLock { stands = answer }
+        return answer
+    }
+
+    /// Confirms the state read beside the lock's PUT (see `readStands`); when another run wrote just before this one
+    /// took the lock, reads the state again and returns false: what was worked out from the first read (a plan)
+    /// must be worked out again. True at once for every other session.
+    public func confirmRead() async throws -> Bool {
+        guard let remote, let keys, mutex.withLock({ !confirmed && confirmation != nil }) else { return true }
+        mutex.withLock { confirmed = true }
+        if try await readStands() { return true }
+        // After any write under way (intents recorded ahead of the plan, which the caller does not use then).
+        await gate.enter()
+        do {
+            try await catchUp(remote, keys: keys)
+        } catch {
+            await gate.leave()
+            throw error
+        }
+        await gate.leave()
+        return false
+    }
+
+    /// Brings the working copy up to date once the lock is held: what others wrote since it was read (one round
+    /// trip when nothing was), or the whole state when it was replaced, compacted, created meanwhile or never read.
+    private func catchUp(_ remote: RemoteBackend, keys: Keys) async throws {
+        let (store, start, etag, isBorn, neverRead) = mutex.withLock { (current, seq, snapshotETag, born, unread) }
+        var lastGap = 0
+        for _ in 0..<5 {
+            async let checked: Void = neverRead ? (remote.preflight?.run() ?? ()) : ()
+            let fetched = try await Self.fetch(keys: keys)
+            await checked
+            guard let object = fetched.snapshot else {
+                if isBorn && !neverRead {
+                    throw RemoteStateError.notCairnState(location: keys.place(keys.state), reason: "the state snapshot disappeared")
+                }
+                if let stray = fetched.journal.first {
+                    throw RemoteStateError.notCairnState(
+                        location: keys.place(stray), reason: "journal entries exist without a state snapshot; move them away")
+                }
+                mutex.withLock { unread = false }
+                return  // still new: the working copy stays as it is, empty
+            }
+            if !neverRead && object.etag == etag {
+                var seq = start
+                do {
+                    try await Self.replay(keys: keys, into: store, after: &seq, listed: fetched.journal)
+                    mutex.withLock {
+                        self.seq = seq
+                        foldedKeys = fetched.journal.filter { (keys.seq(of: $0) ?? 0) <= snapshotSeq }
+                    }
+                    return
+                } catch let gap as Gap {
+                    lastGap = gap.missing
+                    continue
+                }
+            }
+            let loaded: Loaded?
+            do {
+                loaded = try await Self.materialize(
+                    fetched, remote, keys: keys, stack: stack, environment: environment, create: true, identity: identity)
+            } catch let gap as Gap {
+                lastGap = gap.missing
+                continue
+            }
+            guard let loaded else { return }
+            let old = mutex.withLock { () -> (StateStore, URL?) in
+                defer {
+                    adopt(loaded)
+                    unread = false
+                }
+                return (current, replicaDirectory)
+            }
+            old.0.close()
+            if let directory = old.1 { try? FileManager.default.removeItem(at: directory) }
+            return
+        }
+        throw RemoteStateError.journalGap(location: keys.place(keys.journalPrefix), missing: lastGap)
+    }
+
+    /// Releases `lock`; a shared state's holder first waits for the writes still going, and folds the journal into
+    /// a new snapshot (a failure there loses nothing: the journal stays).
     @discardableResult
     public func release(_ lock: any StackLock) async throws -> Bool {
-        if let keys, let remoteLock = lock as? RemoteLock, mutex.withLock({ heldLock === remoteLock }) {
-            await gate.enter()
-            let grown = mutex.withLock { seq - snapshotSeq >= Self.compactionThreshold }
-            if grown, (try? remoteLock.isHeld()) == true { try? await compact(keys: keys) }
-            mutex.withLock { heldLock = nil }
-            await gate.leave()
+        guard let keys, let remoteLock = lock as? RemoteLock, mutex.withLock({ heldLock === remoteLock }) else {
+            return try await lock.unlock()
         }
-        return try await lock.unlock()
+        await drain()
+        await gate.enter()
+        let grown = mutex.withLock { writeFailure == nil && seq - snapshotSeq >= Self.compactionThreshold }
+        var compacted: (folded: [String]?, upTo: Int)?
+        if grown, (try? remoteLock.isHeld()) == true { compacted = try? await compact(keys: keys) }
+        mutex.withLock { heldLock = nil }
+        await gate.leave()
+        guard let compacted else { return try await lock.unlock() }
+        // The journal entries the previous snapshot had folded are read by no one now: they go beside the unlock.
+        async let cleared: Void = Self.deleteFolded(compacted.folded, upTo: compacted.upTo, keys: keys)
+        let released = try await lock.unlock()
+        await cleared
+        return released
     }
 
     /// How many journal entries the lock holder lets accumulate before folding them into a new snapshot when it
     /// lets go: reading a few small entries (in parallel) is cheaper than writing the whole state after every run.
     static let compactionThreshold = 32
 
-    /// Writes the working copy as the new snapshot (`If-Match` the one read) and deletes the journal entries the
-    /// previous snapshot had folded; this generation's entries stay, so a run whose lock was broken still finds
-    /// its next position taken.
-    private func compact(keys: Keys) async throws {
-        let (store, seq, snapshotSeq, etag) = mutex.withLock { (current, self.seq, self.snapshotSeq, snapshotETag) }
-        guard seq > snapshotSeq else { return }
+    /// Writes the working copy as the new snapshot (`If-Match` the one read); returns the journal keys the previous
+    /// snapshot had folded, for deletion (nil when not known: those up to `upTo`). This generation's entries stay, so
+    /// a run whose lock was broken still finds its next position taken.
+    private func compact(keys: Keys) async throws -> (folded: [String]?, upTo: Int) {
+        let (store, seq, previous, etag, folded) = mutex.withLock { (current, self.seq, snapshotSeq, snapshotETag, foldedKeys) }
         let envelope = SnapshotEnvelope(
             seq: seq, stack: stack, environment: environment, lineage: store.lineage, database: try store.exportDatabase())
         let newETag = try await keys.objects.put(keys.state, envelope.encoded(), condition: etag.map(WriteCondition.matching) ?? .absent)
         mutex.withLock {
-            self.snapshotSeq = seq
+            snapshotSeq = seq
             snapshotETag = newETag
+            foldedKeys = nil
         }
-        let folded = try await keys.objects.list(prefix: keys.journalPrefix, startAfter: nil).filter { (keys.seq(of: $0) ?? 0) <= snapshotSeq }
-        try await keys.objects.delete(keys: folded)
+        return (folded, previous)
+    }
+
+    /// Deletes the journal entries `known`, or when nil those listed up to `upTo`; best effort: a later compaction
+    /// deletes what is left, and no reader reads them.
+    private static func deleteFolded(_ known: [String]?, upTo: Int, keys: Keys) async {
+        do {
+            var doomed = known ?? []
+            if known == nil {
+                doomed = try await keys.objects.list(prefix: keys.journalPrefix, startAfter: nil).filter { (keys.seq(of: $0) ?? 0) <= upTo }
+            }
+            try await keys.objects.delete(keys: doomed)
+        } catch {}
     }
 
     /// The lock's holder, or nil when the stack is unlocked.
@@ -663,17 +991,15 @@ public final class StateSession: @unchecked Sendable {
         let path = StateStore.path(stateDir: directory, stack: stack, environment: environment)
         let pushed: StateStore
         do {
-            _ = try StateStore.importDatabase(database, at: path, stack: stack, environment: environment)
-            guard let opened = try StateStore.open(at: path, stack: stack, environment: environment, create: false, identity: identity) else {
-                throw StateError.notFound(path)
-            }
-            pushed = opened
+            pushed = try Self.openCopy(database, at: path, stack: stack, environment: environment, identity: identity)
         } catch let error as StateError {
             throw RemoteStateError.pushRefused(location: keys.place(keys.state), reason: "the file is not this stack's Cairn state (\(error))")
         }
+        await drain()
         await gate.enter()
         do {
-            let (store, seq, etag) = mutex.withLock { (current, self.seq, snapshotETag) }
+            let (store, seq, etag, failure) = mutex.withLock { (current, self.seq, snapshotETag, writeFailure) }
+            if let failure { throw failure }
             guard pushed.lineage == store.lineage else {
                 throw RemoteStateError.pushRefused(
                     location: keys.place(keys.state), reason: "the file is another state (lineage \(pushed.lineage), not \(store.lineage))")
@@ -698,6 +1024,8 @@ public final class StateSession: @unchecked Sendable {
                     replicaDirectory = directory
                     snapshotSeq = seq
                     snapshotETag = newETag
+                    born = true
+                    foldedKeys = nil
                 }
                 return (current, replicaDirectory)
             }

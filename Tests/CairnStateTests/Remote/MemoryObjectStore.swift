@@ -11,6 +11,7 @@ final class MemoryObjectStore: StateObjectStore, @unchecked Sendable {
     private var objects: [String: StoredObject] = [:]
     private var counter = 0
     private var failing: (String) -> Bool = { _ in false }
+    private var before: [String: @Sendable () -> Void] = [:]
     private(set) var puts = 0
 
     let location: String
@@ -26,8 +27,12 @@ final class MemoryObjectStore: StateObjectStore, @unchecked Sendable {
     func get(_ key: String) async throws -> StoredObject? { mutex.withLock { objects[key] } }
 
     func put(_ key: String, _ data: Data, condition: WriteCondition) async throws -> String {
-        try write(key, data, condition: condition)
+        if let action = mutex.withLock({ before.removeValue(forKey: key) }) { action() }
+        return try write(key, data, condition: condition)
     }
+
+    /// Runs `action` once, just before the next write of `key` lands (what another run did meanwhile).
+    func beforeNextWrite(of key: String, _ action: @escaping @Sendable () -> Void) { mutex.withLock { before[key] = action } }
 
     /// Writes without a condition, as someone with the aws CLI might.
     func overwrite(_ key: String, _ data: Data) { _ = try? write(key, data, condition: nil) }

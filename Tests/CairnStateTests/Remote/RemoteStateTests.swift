@@ -12,15 +12,17 @@ final class FakeTime: @unchecked Sendable {
     var now: Date { mutex.withLock { current } }
     func advance(_ seconds: TimeInterval) { mutex.withLock { current = current.addingTimeInterval(seconds) } }
 
-    func settings(renewEvery: Duration = .seconds(3600)) -> LeaseSettings {
+    /// Leases on this clock; renewals and writes behind an apply that should never come on their own (an hour or
+    /// more) wait until cancelled.
+    func settings(renewEvery: Duration = .seconds(3600), writeBehind: Duration = .seconds(3600)) -> LeaseSettings {
         LeaseSettings(
             lease: .seconds(60), renewEvery: renewEvery, grace: .seconds(60), now: { [self] in now },
             sleep: { [self] duration in
                 // A renewal that should never come waits until its lock lets go (cancelled), without moving time.
-                if duration >= .seconds(3600) { try await Task.sleep(for: .seconds(86_400)) }  // bound: cancelled at unlock
+                if duration >= .seconds(3600) { try await Task.sleep(for: .seconds(86_400)) }  // bound: cancelled at unlock or write
                 advance(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
                 await Task.yield()
-            })
+            }, writeBehind: writeBehind)
     }
 }
 
@@ -43,6 +45,12 @@ struct SharedBucket {
     }
 
     func journalKeys() -> [String] { objects.contents.keys.filter { $0.contains("/journal/") }.sorted() }
+
+    /// A new state's session with these lease settings.
+    func open(settings: LeaseSettings) async throws -> StateSession {
+        let backend = RemoteBackend(objects: objects, prefix: "team/states", settings: settings, replicaRoot: dir.url)
+        return try #require(try await StateSession.remote(backend, stack: testStack, environment: testEnvironment, create: true))
+    }
 }
 
 @Suite("Shared state in an object store")
@@ -55,7 +63,9 @@ struct RemoteStateTests {
         try await first.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply", resolvingIntent: intent.id)
         _ = try await first.recordIntent(address: "aws_s3_bucket.b", type: "aws_s3_bucket", plannedName: "b", command: "apply")
         try await first.setOutputs(json: #"{"x":1}"#)
-        #expect(bucket.journalKeys().count == 4, "one small object per write, not the whole state")
+        // The first write creates the state's snapshot (holding it); each later one is one small object.
+        #expect(bucket.objects.contents["team/states/web/default/state"] != nil)
+        #expect(bucket.journalKeys().count == 3, "one small object per write, not the whole state")
 
         // Another machine, mid-apply (the lock still held): the same rows, ids, serials and times.
         let second = try #require(try await bucket.open(host: "ci"))
@@ -213,9 +223,7 @@ struct RemoteStateTests {
 
     @Test func theHolderRenewsItsLease() async throws {
         let bucket = try SharedBucket()
-        let backend = RemoteBackend(
-            objects: bucket.objects, prefix: "team/states", settings: bucket.time.settings(renewEvery: .seconds(15)), replicaRoot: bucket.dir.url)
-        let session = try #require(try await StateSession.remote(backend, stack: testStack, environment: testEnvironment, create: true))
+        let session = try await bucket.open(settings: bucket.time.settings(renewEvery: .seconds(15)))
         defer { session.close() }
         let lock = try await session.tryAcquireLock(command: "apply")
         let first = try #require(try await session.currentLock()?.leaseExpires)
@@ -234,19 +242,30 @@ struct RemoteStateTests {
         let bucket = try SharedBucket()
         let session = try #require(try await bucket.open())
         let lock = try await session.tryAcquireLock(command: "apply")
-        bucket.objects.failWrites { $0.contains("/journal/") }
+        // The new state's first write (its snapshot), then a journal entry.
+        bucket.objects.failWrites { $0.hasSuffix("/state") }
         await #expect(throws: MemoryObjectStore.Injected.self) {
             try await session.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")
         }
         #expect(try session.resources().isEmpty, "checked on the working copy, never applied")
         #expect(try session.serial() == 0)
+        #expect(bucket.objects.contents.keys.filter { !$0.hasSuffix("/lock") }.isEmpty)
         bucket.objects.failWrites { _ in false }
         try await session.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")
         #expect(try session.serial() == 1)
+        bucket.objects.failWrites { $0.contains("/journal/") }
+        await #expect(throws: MemoryObjectStore.Injected.self) {
+            try await session.commitCreate(sampleRecord("aws_s3_bucket.b"), command: "apply")
+        }
+        #expect(try session.resources().map(\.address) == ["aws_s3_bucket.a"], "checked on the working copy, never applied")
+        #expect(try session.serial() == 1)
+        bucket.objects.failWrites { _ in false }
+        try await session.commitCreate(sampleRecord("aws_s3_bucket.b"), command: "apply")
+        #expect(try session.serial() == 2)
         _ = try await session.release(lock)
         session.close()
         let reader = try #require(try await bucket.open(host: "ci"))
-        #expect(try reader.resources().map(\.address) == ["aws_s3_bucket.a"])
+        #expect(try reader.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b"])
         reader.close()
     }
 
@@ -317,7 +336,7 @@ struct RemoteStateTests {
         var lock = try await session.tryAcquireLock(command: "apply")
         for index in 0..<5 { try await session.commitCreate(sampleRecord("aws_s3_bucket.small\(index)"), command: "apply") }
         _ = try await session.release(lock)
-        #expect(bucket.journalKeys().count == 5)
+        #expect(bucket.journalKeys().count == 4, "the first write went into the new state's snapshot")
         for round in 0..<3 {
             lock = try await session.tryAcquireLock(command: "apply")
             for index in 0..<threshold { try await session.commitCreate(sampleRecord("aws_s3_bucket.r\(round)x\(index)"), command: "apply") }
@@ -383,6 +402,158 @@ struct RemoteStateTests {
         #expect(try dump(copy) == dump(local))
         copy.close()
         local.close()
+    }
+
+    @Test func anApplysWritesGoBehindItInOneEntryAndItsIntentsFirst() async throws {
+        let bucket = try SharedBucket()
+        let session = try #require(try await bucket.open())
+        let lock = try await session.tryAcquireLock(command: "apply")
+        let stateKey = "team/states/web/default/state"
+        let journaled = try await session.pipelined { () -> [String] in
+            let intent = try await session.recordIntent(address: "aws_s3_bucket.a", type: "aws_s3_bucket", plannedName: "a", command: "apply")
+            #expect(bucket.objects.contents[stateKey] != nil, "an intent is in the store before its create starts")
+            try await session.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply", resolvingIntent: intent.id)
+            try await session.commitCreate(sampleRecord("aws_s3_bucket.b"), command: "apply")
+            try await session.setOutputs(json: #"{"x":1}"#)
+            #expect(try session.resourceCount() == 2, "the working copy has them at once")
+            // Another machine sees the intent, not yet the records (a crash now leaves the intent to adopt by).
+            let reader = try #require(try await bucket.open(host: "ci"))
+            #expect(try reader.resourceCount() == 0)
+            #expect(try reader.pendingIntents().map(\.address) == ["aws_s3_bucket.a"])
+            reader.close()
+            return bucket.journalKeys()
+        }
+        #expect(journaled.isEmpty, "nothing written behind while nothing asked for it")
+        #expect(bucket.journalKeys().count == 1, "the records and the outputs in one entry when the apply ends")
+        let reader = try #require(try await bucket.open(host: "ci"))
+        #expect(try reader.resources() == session.resources())
+        #expect(try reader.history() == session.history())
+        #expect(try reader.pendingIntents().isEmpty)
+        #expect(try reader.outputs() == #"{"x":1}"#)
+        reader.close()
+        #expect(try await session.release(lock))
+        session.close()
+    }
+
+    @Test func writesBehindGoOutOnTheirOwnAfterAWhile() async throws {
+        let bucket = try SharedBucket()
+        let session = try await bucket.open(settings: bucket.time.settings(writeBehind: .seconds(1)))
+        defer { session.close() }
+        let lock = try await session.tryAcquireLock(command: "apply")
+        try await session.pipelined {
+            try await session.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")
+            // The writer's second on the fake clock passes at once: wait until it has written.
+            for _ in 0..<1000 where bucket.objects.contents["team/states/web/default/state"] == nil { await Task.yield() }
+            #expect(bucket.objects.contents["team/states/web/default/state"] != nil)
+        }
+        _ = try await session.release(lock)
+    }
+
+    @Test func aWriteBehindThatFailsStopsTheApplyAndSaysWhatIsNotRecorded() async throws {
+        let bucket = try SharedBucket()
+        let session = try #require(try await bucket.open())
+        defer { session.close() }
+        let lock = try await session.tryAcquireLock(command: "apply")
+        do {
+            try await session.pipelined {
+                let intent = try await session.recordIntent(address: "aws_s3_bucket.a", type: "aws_s3_bucket", plannedName: "a", command: "apply")
+                bucket.objects.failWrites { $0.contains("/journal/") }
+                try await session.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply", resolvingIntent: intent.id)
+            }
+            Issue.record("the failed write was not reported")
+        } catch let error as RemoteStateError {
+            guard case .unrecorded(let location, _) = error else { throw error }
+            #expect(location == "s3://memory/team/states/web/default")
+            #expect(error.description.contains("every create it started left an intent"), "\(error)")
+        }
+        bucket.objects.failWrites { _ in false }
+        // Nothing more goes out from this run: its working copy is ahead of the store.
+        await #expect(throws: RemoteStateError.self) {
+            try await session.commitCreate(sampleRecord("aws_s3_bucket.b"), command: "apply")
+        }
+        #expect(try await session.release(lock))
+        #expect(bucket.journalKeys().isEmpty, "no compaction of a working copy the store does not have")
+        let reader = try #require(try await bucket.open(host: "ci"))
+        #expect(try reader.resourceCount() == 0)
+        #expect(try reader.pendingIntents().map(\.address) == ["aws_s3_bucket.a"], "the intent to adopt by")
+        reader.close()
+    }
+
+    @Test func aRunThatDiesBetweenARecordAndItsWriteLeavesTheIntent() async throws {
+        let bucket = try SharedBucket()
+        let holderTime = FakeTime()
+        let holder = try #require(try await bucket.open(host: "gone", time: holderTime))
+        let lock = try await holder.tryAcquireLock(command: "apply")
+        let recorded = AsyncStream<Void>.makeStream()
+        // The run dies inside its apply: after the create's record, before the write behind it.
+        let run = Task {
+            try await holder.pipelined {
+                let intent = try await holder.recordIntent(address: "aws_s3_bucket.a", type: "aws_s3_bucket", plannedName: "a", command: "apply")
+                try await holder.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply", resolvingIntent: intent.id)
+                recorded.continuation.yield()
+                try await Task.sleep(for: .seconds(86_400))  // bound: the run is abandoned below
+            }
+        }
+        for await _ in recorded.stream { break }
+        holder.close()  // the process is gone: its lock stays until its lease runs out
+        let other = try #require(try await bucket.open(host: "ci"))
+        defer { other.close() }
+        bucket.time.advance(200)
+        #expect(try await other.forceUnlock(lockID: lock.info.lockID) != nil)
+        let taken = try await other.tryAcquireLock(command: "apply")
+        #expect(try other.resourceCount() == 0, "the record never reached the store")
+        #expect(try other.pendingIntents().map(\.address) == ["aws_s3_bucket.a"], "its intent did: the next plan adopts by it")
+        _ = try await other.release(taken)
+        run.cancel()
+        _ = try? await run.value
+    }
+
+    @Test func aStateReadBesideTheLockCountsItsOwnWritesAsItsOwn() async throws {
+        let bucket = try SharedBucket()
+        let session = try StateSession.remoteForLocking(
+            bucket.backend(), stack: testStack, environment: testEnvironment, identity: ProcessIdentity(pid: 4242, host: "laptop"))
+        defer { session.close() }
+        let lock = try await session.tryAcquireLock(command: "apply")
+        let lineage = session.lineage
+        // Intents recorded while the plan is made create the new state: the confirming read finds that, and it is ours.
+        _ = try await session.recordIntents([("aws_s3_bucket.a", "aws_s3_bucket", "a")], command: "apply")
+        #expect(bucket.objects.contents["team/states/web/default/state"] != nil)
+        #expect(try await session.readStands())
+        #expect(try await session.confirmRead())
+        #expect(session.lineage == lineage, "the working copy was not read again")
+        #expect(try session.pendingIntents().map(\.address) == ["aws_s3_bucket.a"])
+        _ = try await session.release(lock)
+    }
+
+    @Test func aStateReadBesideTheLockIsReadAgainWhenAnotherRunWroteJustBeforeTheLock() async throws {
+        let bucket = try SharedBucket()
+        let earlier = try #require(try await bucket.open(host: "ci"))
+        defer { earlier.close() }
+        var held = try await earlier.tryAcquireLock(command: "apply")
+        try await earlier.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")  // the new state's snapshot
+        _ = try await earlier.release(held)
+        held = try await earlier.tryAcquireLock(command: "apply")
+        // That run's last write and its release land just before this run's lock does: this run's first read, made
+        // beside its lock's request, may or may not have seen them.
+        let lockKey = "team/states/web/default/lock"
+        let last = JournalEntry(
+            seq: 1, lockID: held.info.lockID, at: 1_800_000_000_000,
+            operations: [.commit(changes: [JournalChange(.create(sampleRecord("aws_s3_bucket.b")))], command: "apply", resolvingIntent: nil)])
+        bucket.objects.beforeNextWrite(of: lockKey) { [objects = bucket.objects] in
+            objects.overwrite("team/states/web/default/journal/00000000000000000001", last.encoded())
+            objects.remove(lockKey)
+        }
+        let session = try StateSession.remoteForLocking(
+            bucket.backend(), stack: testStack, environment: testEnvironment, identity: ProcessIdentity(pid: 4242, host: "laptop"))
+        defer { session.close() }
+        let lock = try await session.tryAcquireLock(command: "apply")
+        _ = try await session.confirmRead()  // false when the first read missed them: read again
+        #expect(try session.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b"], "the state as it was once the lock was held")
+        try await session.commitCreate(sampleRecord("aws_s3_bucket.c"), command: "apply")
+        _ = try await session.release(lock)
+        let reader = try #require(try await bucket.open(host: "reader"))
+        #expect(try reader.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b", "aws_s3_bucket.c"])
+        reader.close()
     }
 
     /// Every row of every table, as text.
