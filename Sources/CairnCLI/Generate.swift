@@ -98,6 +98,13 @@ extension Cairn {
                     "The stack's name \(stackName) makes the Swift variable `\(generated.variable)`, which Swift reserves, so nothing was written: name the stack otherwise with --stack (\(stackName)-stack, say)."
                 )
             }
+            // Beside the generated file's own constants (a buildspec's) and, in an existing package, its other files.
+            let elsewhere = SwiftIdentifier.declarations(of: generated.variable, in: generated.source) > 1 ? "in the generated file" : nil
+            if let place = elsewhere ?? destination.fileDeclaring(generated.variable).map({ "in \($0)" }) {
+                throw CLIError(
+                    "The stack's variable `\(generated.variable)` is declared already \(place), so nothing was written: name the stack otherwise with --stack."
+                )
+            }
             let source = SwiftFormat.format(generated.source)
             let written = try destination.write(source, variable: generated.variable)
             report(generated, source: source, stackName: stackName, written: written, destination: destination)
@@ -313,6 +320,19 @@ struct Destination {
         }
     }
 
+    /// For an existing package: the file of its sources that declares a top-level `variable` already, or nil.
+    func fileDeclaring(_ variable: String) -> String? {
+        guard case .existing(let sources, _) = kind else { return nil }
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: sources.path)) ?? []).filter { $0.hasSuffix(".swift") }.sorted()
+        for name in files {
+            let path = sources.appendingPathComponent(name).path
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), SwiftIdentifier.declarations(of: variable, in: text) > 0 {
+                return path
+            }
+        }
+        return nil
+    }
+
     /// For an existing package: the line to add to its `main.swift`.
     func lineToAdd(_ variable: String) -> String? {
         guard case .existing(_, let main) = kind else { return nil }
@@ -442,6 +462,14 @@ enum SwiftIdentifier {
     static func isValid(_ name: String) -> Bool {
         guard let first = name.first, first.isASCII, first.isLetter || first == "_" else { return false }
         return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") } && !reserved.contains(name)
+    }
+
+    /// How many top-level declarations of `variable` (`let x`, `public var x`, unindented) `source` holds: two of one
+    /// name in a module do not compile.
+    static func declarations(of variable: String, in source: String) -> Int {
+        let pattern = #"^(public |private |fileprivate |internal )?(let|var) "# + NSRegularExpression.escapedPattern(for: variable) + #"\b"#
+        guard let expression = try? NSRegularExpression(pattern: pattern, options: .anchorsMatchLines) else { return 0 }
+        return expression.numberOfMatches(in: source, range: NSRange(source.startIndex..., in: source))
     }
 
     /// The keywords a declaration, statement, expression or type cannot use as a plain name (The Swift Programming

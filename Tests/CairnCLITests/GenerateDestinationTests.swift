@@ -106,6 +106,18 @@ import Testing
         #expect(local.dependency == ".package(name: \"Cairn\", path: \"/src/cairn\")" && local.dependencyName == "Cairn")
     }
 
+    /// In an existing package, a file that declares the stack's variable already is named before anything is written.
+    @Test func aVariableAnotherFileDeclaresIsFound() throws {
+        let sources = parent.appendingPathComponent("Sources/infra")
+        try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
+        try Data("// swift-tools-version:6.0\n".utf8).write(to: parent.appendingPathComponent("Package.swift"))
+        try Data("import Cairn\n\nawait CairnMain.main(stacks: [shop])\n".utf8).write(to: sources.appendingPathComponent("main.swift"))
+        try Data("import Cairn\n\npublic let shop = StackDefinition(name: \"shop\")\n".utf8).write(to: sources.appendingPathComponent("Shop.swift"))
+        let destination = try Destination(out: parent.path, stackName: "shop", cairnPath: nil, cairnURL: nil)
+        #expect(destination.fileDeclaring("shop") == sources.appendingPathComponent("Shop.swift").path)
+        #expect(destination.fileDeclaring("shopTwo") == nil)
+    }
+
     @Test func stackNamesAndVariablesAreCheckedAndValuesCannotBreakTheComments() throws {
         #expect(Cairn.Generate.stackNameProblem("small-business_2") == nil)
         #expect(Cairn.Generate.stackNameProblem("2024-app")?.contains("must start with a letter") == true)
@@ -113,6 +125,10 @@ import Testing
         #expect(Cairn.Generate.stackNameProblem(String(repeating: "a", count: 65)) == "is longer than 64 characters")
 
         #expect(SwiftIdentifier.isValid("smallBusiness") && SwiftIdentifier.isValid("_x2"))
+        let generated =
+            "import Cairn\n\nlet shop = StackDefinition(\n) { _ in\n    let shop = ECRRepository(\"shop\")\n}\n\nprivate let shopBuildspec = \"\"\n"
+        #expect(SwiftIdentifier.declarations(of: "shop", in: generated) == 1, "a resource's own variable inside is no clash")
+        #expect(SwiftIdentifier.declarations(of: "shopBuildspec", in: generated + "public let shopBuildspec = 1\n") == 2)
         for bad in ["default", "import", "self", "2x", "a-b", ""] { #expect(!SwiftIdentifier.isValid(bad), "\(bad)") }
 
         for text in ["a\nb", "a\rb", "bell\u{7}", "line\u{2028}separator"] { #expect(Cairn.Generate.hasControlCharacters(text), "\(text)") }
