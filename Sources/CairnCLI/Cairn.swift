@@ -14,6 +14,10 @@ public struct Cairn: AsyncParsableCommand {
         ]
     )
 
+    /// Where Cairn's source lives: the Git repository a package generated without `--cairn-path` or `--cairn-url`
+    /// depends on, at `configuration.version`.
+    public static let gitURL = "https://github.com/cairn-iac/cairn.git"
+
     public init() {}
 
     /// Registers `stacks` (see `StackRegistry`), parses the process's arguments and runs the command.

@@ -50,7 +50,7 @@ extension Workspace {
 
     /// Reads of the names that the stack's new resources would take, so that the plan can stop when one
     /// is taken: by a look-alike made by hand, or by another state. Names not known before apply are skipped;
-    /// names made of `lookups` outputs are known.
+    /// names made of `lookups` outputs are known. A resource the stack's `.importing` names is read by that id.
     func creationChecks(
         _ stack: Stack, skipping: Set<String>, lookups: [String: [String: JSON]] = [:]
     ) -> [(address: String, type: String, id: String, prior: [String: JSON])] {
@@ -59,7 +59,7 @@ extension Workspace {
             guard let provider = providers[resource.typeName], !(provider is any LookupProvider) else { continue }
             var sensitive = Set<String>()
             let attributes = resource.attributes.mapValues { $0.resolve(sensitivePaths: &sensitive) { lookups[$0.address]?[$0.output] } }
-            guard let id = provider.physicalID(for: attributes) else { continue }
+            guard let id = stack.imports[resource.address] ?? provider.physicalID(for: attributes) else { continue }
             checks.append((resource.address, resource.typeName, id, attributes))
         }
         return checks

@@ -136,7 +136,8 @@ public struct Workspace: Sendable {
         // Declared moves rename records, and targets narrow what is read and planned.
         let scope = try requested.resolve(stack: stack, records: state, for: destroy ? .destroy : .plan)
         if let intentsAhead, let store {
-            let skipping = Set(scope.records.map(\.address)).union(try store.pendingIntents().map(\.address))
+            // What the state holds, what has intents, and what .importing names (imported, not created).
+            let skipping = Set(scope.records.map(\.address)).union(try store.pendingIntents().map(\.address)).union(stack.imports.keys)
             intentsAhead.start(store, stack: scope.narrowing(stack), skipping: skipping, providers: providers)
         }
         let records = scope.records.filter { scope.includes($0.address) }
@@ -175,6 +176,7 @@ public struct Workspace: Sendable {
             refreshed = await read
             if let readLater { refreshed?.merge(readLater) { $1 } }
             try await addCreationDates(to: &refreshed, intents: intents, stack: stack)
+            await readSupersededImports(into: &refreshed, stack: stack, skipping: skipping, lookups: lookups)
             await findUnnamedCreates(
                 into: &refreshed, intents: intents, stack: stack, records: records,
                 ownership: Ownership(stack: stack.name, environment: stack.environment.name, state: snapshot?.lineage))

@@ -102,7 +102,7 @@ public enum SwiftCode {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case let c where c.value < 0x20: out += "\\u{\(String(c.value, radix: 16))}"
+            case let c where c.value < 0x20 || c.value == 0x7F: out += "\\u{\(String(c.value, radix: 16))}"
             default: out.unicodeScalars.append(character)
             }
         }
@@ -142,9 +142,26 @@ public enum SwiftCode {
     }
 
     /// A file's private constant holding multi-line text (a buildspec), as a person writes it: `private let name = """ … """`,
-    /// each line indented by four spaces. Backslashes and triple quotes in the text are escaped.
+    /// each line indented by four spaces. Backslashes, quotes that would close the literal, and control characters
+    /// (a CR, which Swift would read as a line break, and the others, which it refuses raw) are escaped, so that the
+    /// constant holds exactly `text`.
     public static func multilineConstant(_ name: String, _ text: String) -> String {
-        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"\"\"", with: "\\\"\\\"\\\"")
+        var escaped = ""
+        var quotes = 0
+        for character in text.unicodeScalars {
+            // A third quote in a row would close the literal.
+            quotes = character == "\"" ? quotes + 1 : 0
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\"" where quotes == 3:
+                escaped += "\\\""
+                quotes = 0
+            case "\n", "\t": escaped.unicodeScalars.append(character)
+            case "\r": escaped += "\\r"
+            case let c where c.value < 0x20 || c.value == 0x7F: escaped += "\\u{\(String(c.value, radix: 16))}"
+            default: escaped.unicodeScalars.append(character)
+            }
+        }
         let lines = escaped.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "    \($0)" }
         return "private let \(name) = \"\"\"\n" + lines.joined(separator: "\n") + "\n    \"\"\"\n"
     }

@@ -58,8 +58,12 @@ public struct ResourceChange: Sendable, Hashable {
     public var sensitivePaths: [String]
     /// The addresses it depends on.
     public var dependencies: [String]
-    /// The resource exists in AWS from an interrupted create and is taken into the state first.
+    /// The resource exists in AWS from an interrupted create, or is imported (`importing`), and is taken into the state
+    /// first.
     public var adopt: Bool = false
+    /// The resource is one the stack's `.importing([...])` names and the state does not hold yet: apply records it
+    /// (with `adopt`), then makes whatever `action` says, as Terraform's import blocks.
+    public var importing: Bool = false
     /// Its outputs as known at plan time (nil when it is created or replaced).
     public var outputs: [String: JSON]?
     /// A look-up evaluated at plan time: nothing to apply, outputs only.
@@ -134,15 +138,20 @@ public struct Plan: Sendable, Hashable {
     public func count(_ action: Action) -> Int { resources.reduce(0) { $0 + ($1.action == action ? 1 : 0) } }
 
     /// Whether applying it would change anything.
-    public var hasChanges: Bool { resources.contains { $0.action != .noop } }
+    public var hasChanges: Bool { resources.contains { $0.action != .noop || $0.importing } }
+
+    /// Resources the stack's `.importing` names, which apply records first.
+    public var importCount: Int { resources.reduce(0) { $0 + ($1.importing ? 1 : 0) } }
 
     /// Resources a declared move renames (whatever else their change does).
     public var moveCount: Int { resources.reduce(0) { $0 + ($1.movedFrom == nil ? 0 : 1) } }
 
-    /// `N to create, N to update, N to replace, N to delete.`, and `N to move` when a declared move applies.
+    /// `N to create, N to update, N to replace, N to delete.`, `N to move` when a declared move applies, and
+    /// `N to import` first when the stack's `.importing` names resources the state does not hold yet (Terraform's order).
     public var summary: String {
+        let imports = importCount == 0 ? "" : "\(importCount) to import, "
         let moves = moveCount == 0 ? "" : ", \(moveCount) to move"
         return
-            "\(count(.create)) to create, \(count(.update)) to update, \(count(.replace)) to replace, \(count(.delete)) to delete\(moves)."
+            "\(imports)\(count(.create)) to create, \(count(.update)) to update, \(count(.replace)) to replace, \(count(.delete)) to delete\(moves)."
     }
 }

@@ -41,6 +41,7 @@ extension Plan {
             if let id = change.id { object["id"] = .string(id) }
             if let reason = change.reason { object["reason"] = .string(reason) }
             if change.adopt { object["adopt"] = true }
+            if change.importing { object["importing"] = true }
             if let movedFrom = change.movedFrom { object["movedFrom"] = .string(movedFrom) }
             if change.replaceRequested { object["replaceRequested"] = true }
             if change.createBeforeDestroy { object["createBeforeDestroy"] = true }
@@ -134,6 +135,7 @@ extension Plan {
                 sensitivePaths: item["sensitivePaths"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                 dependencies: item["dependencies"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             change.adopt = item["adopt"]?.boolValue ?? false
+            change.importing = item["importing"]?.boolValue ?? false
             change.movedFrom = item["movedFrom"]?.stringValue
             change.replaceRequested = item["replaceRequested"]?.boolValue ?? false
             change.createBeforeDestroy = item["createBeforeDestroy"]?.boolValue ?? false

@@ -248,6 +248,25 @@ public struct Planner: Sendable {
                 case .success(nil)?, nil:
                     break
                 }
+            } else if let importID = stack.imports[address] {
+                // Declared in .importing and not in the state yet: apply records it first, as Terraform's import blocks.
+                let live = try importable(importID, address: address, stack: stack, region: region, refreshed: refreshed)
+                if let owner = Ownership.owner(of: live.attributes), ownership.isForeign(owner) {
+                    throw PlanError(
+                        address: address,
+                        message:
+                            "the stack imports \(live.id), which belongs to \(owner), so Cairn will not take it from a plan: move it here deliberately with `cairn import \(stack.name) --all --take-ownership`, or remove it from .importing."
+                    )
+                }
+                if let other = records.first(where: { $0.type == resource.typeName && $0.id == live.id && $0.address != address }) {
+                    throw PlanError(
+                        address: address,
+                        message:
+                            "the stack imports \(live.id), which the state holds at \(other.address) already, so the plan would take it here and delete it there: remove it from .importing, and move it instead (`cairn state mv \(stack.name) \(other.address) \(address)`, or declare .moved(from: \"\(other.address)\", to: \"\(address)\"))."
+                    )
+                }
+                adopt(live, because: "imported as the stack's .importing declares")
+                change.importing = true
             } else if case .success(let live?)? = refreshed?[address] {
                 if let other = records.first(where: { $0.type == resource.typeName && $0.id == live.id && declared[$0.address] == nil }) {
                     // Taking it here would delete it there: the declaration renamed the address, not the resource.
@@ -507,6 +526,29 @@ public struct Planner: Sendable {
             }
         }
         return results
+    }
+
+    /// The live resource that `.importing` names for `address`, as the refresh read it; refuses one that cannot be read.
+    private func importable(_ id: String, address: String, stack: Stack, region: String, refreshed: RefreshResults?) throws -> Observed {
+        guard let refreshed else {
+            throw PlanError(
+                address: address,
+                message:
+                    "the stack imports it (\(id)), which a plan without refresh cannot read: plan with refresh, or import it first with `cairn import \(stack.name) --all`."
+            )
+        }
+        switch refreshed[address] {
+        case .failure(let error)?:
+            throw PlanError(address: address, message: "the stack imports it (\(id)), and reading that from AWS failed: \(error)")
+        case .success(let live?)?:
+            return live
+        case .success(nil)?, nil:
+            throw PlanError(
+                address: address,
+                message:
+                    "the stack imports it (\(id)), which AWS does not have in \(region): fix the id in .importing, or remove it there to have apply create it."
+            )
+        }
     }
 
     /// The plan error for a resource that exists in AWS under the name a create would take.

@@ -83,6 +83,7 @@ public struct PlanRenderer: Sendable {
         case .replace: return "replace: delete, then create"
         case .delete: return "delete"
         case .move: return "moved"
+        case .noop where change.importing: return "import"
         case .noop: return "no changes"
         }
     }

@@ -13,6 +13,80 @@ struct Adoption {
     let sensitive: Set<String>
 }
 
+/// What adopting resources in one step has read so far: the state's records, its ownership, the outputs known.
+struct AdoptionReads {
+    var records: [String: RecordedResource]
+    /// This state's ownership (before it exists, any owner is another state's).
+    let ownership: Ownership
+    /// Outputs by address: the look-ups', then each resource's as it is read.
+    var known: [String: [String: JSON]]
+
+    /// `resource`'s attributes resolved as far as the outputs known allow, and their sensitive paths.
+    func declared(_ resource: any ResourceDeclaration) -> (attributes: [String: JSON], sensitive: Set<String>) {
+        var sensitive = Set<String>()
+        var attributes: [String: JSON] = [:]
+        for (key, value) in resource.attributes {
+            attributes[key] = value.resolve(path: key, sensitivePaths: &sensitive) { known[$0.address]?[$0.output] }
+        }
+        return (attributes, sensitive)
+    }
+}
+
+/// Where an adopted resource's id came from, for the messages that name it.
+enum AdoptionOrigin {
+    /// The stack's `.importing([...])`.
+    case importing
+    /// A Terraform state's instance, by its address there.
+    case terraform(String)
+
+    /// `app-repo`, or `Terraform's aws_ecr_repository.app (app-repo)`.
+    func naming(_ id: String) -> String {
+        switch self {
+        case .importing: return id
+        case .terraform(let instance): return "Terraform's \(instance) (\(id))"
+        }
+    }
+
+    /// `app-repo`, or `app-repo (Terraform's aws_ecr_repository.app)`.
+    func aside(_ id: String) -> String {
+        switch self {
+        case .importing: return id
+        case .terraform(let instance): return "\(id) (Terraform's \(instance))"
+        }
+    }
+
+    func missing(_ id: String, type: String, region: String) -> String {
+        switch self {
+        case .importing:
+            return
+                "AWS has no \(type) with id '\(id)' in \(region), so nothing was imported: fix the id in .importing, or remove it there to have the next apply create it."
+        case .terraform:
+            return
+                "\(naming(id)) does not exist in AWS in \(region), so nothing was imported: refresh Terraform's state (`terraform apply -refresh-only`) or leave it out with --map, then import again."
+        }
+    }
+
+    var ownedAdvice: String {
+        switch self {
+        case .importing: return "manage it from that state, or move it here deliberately with --take-ownership (then destroy it only from here)."
+        case .terraform: return "manage it from that state, leave it out with --map, or move it here deliberately with --take-ownership."
+        }
+    }
+
+    var recordedAdvice: String {
+        switch self {
+        case .importing: return "fix the id in .importing"
+        case .terraform(let instance): return "leave \(instance) out with --map"
+        }
+    }
+}
+
+/// What a read for adoption found: a resource to record, or the one the state holds there already.
+enum AdoptionRead {
+    case adopt(Adoption)
+    case recorded(id: String)
+}
+
 /// What `cairn import STACK --all` did.
 public struct ImportAllReport: Sendable {
     /// A resource the import recorded.
@@ -70,18 +144,7 @@ extension Workspace {
                     address: address, message: "\(resource.typeName) is a look-up, evaluated at every plan: remove it from .importing.")
             }
         }
-        var records: [String: RecordedResource] = [:]
-        var lineage: String?
-        if let store = try await self.store(for: stack, create: false) {
-            defer { store.close() }
-            let loaded = try load(store, codec: codec(create: false)).records
-            try checkRegion(store, region: region, records: loaded)
-            records = Dictionary(uniqueKeysWithValues: loaded.map { ($0.address, $0) })
-            lineage = store.lineage
-        }
-        // Before this state exists, any owner is another state.
-        let existingOwnership = Ownership(stack: stack.name, environment: stack.environment.name, state: lineage)
-        var known = try await Planner(providers: providers).evaluateLookups(stack)
+        var reads = try await adoptionReads(stack, region: region)
         var report = ImportAllReport()
         var adoptions: [Adoption] = []
         for address in try StackValidator.dependencyGraph(stack).topologicalOrder() {
@@ -89,48 +152,31 @@ extension Workspace {
                 continue
             }
             guard let id = stack.imports[address] else {
-                if records[address] == nil { report.notImported.append(address) }
+                if reads.records[address] == nil { report.notImported.append(address) }
                 continue
             }
-            if let record = records[address], record.id == id, !takeOwnership {
-                report.alreadyRecorded.append(address)
-                known[address] = record.outputs
-                continue
+            // As Terraform's import blocks: what the state holds already is left alone, so that the declaration can stay.
+            if let record = reads.records[address], !takeOwnership {
+                var done = record.id == id
+                do {
+                    if !done {
+                        done = try await supersededSince(record, importID: id, provider: provider, declared: reads.declared(resource).attributes)
+                    }
+                } catch {
+                    throw PlanError(address: address, message: "reading \(id) from AWS failed, so nothing was imported: \(error)")
+                }
+                if done {
+                    report.alreadyRecorded.append(address)
+                    reads.known[address] = record.outputs
+                    continue
+                }
             }
-            var sensitive = Set<String>()
-            var attributes: [String: JSON] = [:]
-            for (key, value) in resource.attributes {
-                attributes[key] = value.resolve(path: key, sensitivePaths: &sensitive) { known[$0.address]?[$0.output] }
+            switch try await readForAdoption(
+                resource, provider: provider, id: id, origin: .importing, reads: &reads, stack: stack, region: region, takeOwnership: takeOwnership)
+            {
+            case .adopt(let adoption): adoptions.append(adoption)
+            case .recorded: report.alreadyRecorded.append(address)
             }
-            let live: Observed?
-            do {
-                live = try await provider.read(id: id, prior: attributes)
-            } catch {
-                throw PlanError(address: address, message: "reading \(id) from AWS failed, so nothing was imported: \(error)")
-            }
-            guard let live else {
-                throw PlanError(
-                    address: address,
-                    message:
-                        "AWS has no \(resource.typeName) with id '\(id)' in \(region), so nothing was imported: fix the id in .importing, or remove it there to have the next apply create it."
-                )
-            }
-            known[address] = live.outputs
-            if let owner = Ownership.owner(of: live.attributes), existingOwnership.isForeign(owner), !takeOwnership {
-                throw PlanError(
-                    address: address,
-                    message:
-                        "\(live.id) belongs to \(owner), so nothing was imported: manage it from that state, or move it here deliberately with --take-ownership (then destroy it only from here)."
-                )
-            }
-            if let record = records[address], record.id != live.id {
-                throw PlanError(
-                    address: address,
-                    message:
-                        "it is already in the state as \(record.id), not \(live.id), so nothing was imported: forget it first (`cairn state rm \(stack.name) \(address)`), or fix the id in .importing."
-                )
-            }
-            adoptions.append(Adoption(resource: resource, provider: provider, live: live, declared: attributes, sensitive: sensitive))
         }
         report.notImported.sort()
         report.alreadyRecorded.sort()
@@ -143,6 +189,103 @@ extension Workspace {
             .sorted { $0.address < $1.address }
         report.serial = adopted.serial
         return report
+    }
+
+    /// What adopting resources in one step starts from: the state's records (checked to be of `region`), who owns what
+    /// before this state exists, and the stack's look-ups.
+    func adoptionReads(_ stack: Stack, region: String) async throws -> AdoptionReads {
+        var records: [String: RecordedResource] = [:]
+        var lineage: String?
+        if let store = try await self.store(for: stack, create: false) {
+            defer { store.close() }
+            let loaded = try load(store, codec: codec(create: false)).records
+            try checkRegion(store, region: region, records: loaded)
+            records = Dictionary(uniqueKeysWithValues: loaded.map { ($0.address, $0) })
+            lineage = store.lineage
+        }
+        // Before this state exists, any owner is another state.
+        return AdoptionReads(
+            records: records, ownership: Ownership(stack: stack.name, environment: stack.environment.name, state: lineage),
+            known: try await Planner(providers: providers).evaluateLookups(stack))
+    }
+
+    /// Reads the resource `id` to adopt it at `resource`'s address, with Cairn's own provider, its outputs then known to
+    /// the declarations that follow. Refuses, writing nothing, when the read fails, AWS does not have it, another Cairn
+    /// state owns it (unless `takeOwnership`) or the state holds the address as another resource; `.recorded` when the
+    /// state holds it there already.
+    func readForAdoption(
+        _ resource: any ResourceDeclaration, provider: any ResourceProvider, id: String, origin: AdoptionOrigin, reads: inout AdoptionReads,
+        stack: Stack, region: String, takeOwnership: Bool
+    ) async throws -> AdoptionRead {
+        let address = resource.address
+        let (attributes, sensitive) = reads.declared(resource)
+        let live: Observed?
+        do {
+            live = try await readImport(id, provider: provider, declared: attributes)
+        } catch {
+            throw PlanError(address: address, message: "reading \(origin.naming(id)) from AWS failed, so nothing was imported: \(error)")
+        }
+        guard let live else {
+            throw PlanError(address: address, message: origin.missing(id, type: resource.typeName, region: region))
+        }
+        reads.known[address] = live.outputs
+        if let owner = Ownership.owner(of: live.attributes), reads.ownership.isForeign(owner), !takeOwnership {
+            throw PlanError(
+                address: address,
+                message: "\(origin.aside(live.id)) belongs to \(owner), so nothing was imported: \(origin.ownedAdvice)")
+        }
+        if let record = reads.records[address], !(takeOwnership && record.id == live.id) {
+            guard record.id == live.id else {
+                throw PlanError(
+                    address: address,
+                    message:
+                        "it is already in the state as \(record.id), not \(origin.naming(live.id)), so nothing was imported: forget it first (`cairn state rm \(stack.name) \(address)`), or \(origin.recordedAdvice)."
+                )
+            }
+            return .recorded(id: record.id)
+        }
+        return .adopt(Adoption(resource: resource, provider: provider, live: live, declared: attributes, sensitive: sensitive))
+    }
+
+    /// The live resource an import of `id` adopts: `id` itself, or, for a type whose updates make a new resource (a task
+    /// definition's revision), the one its declaration names now (the family's latest revision) when `id` has been
+    /// superseded (a deploy registered a newer revision and retired it). Nil when there is neither.
+    func readImport(_ id: String, provider: any ResourceProvider, declared: [String: JSON]) async throws -> Observed? {
+        if let live = try await provider.read(id: id, prior: declared) { return live }
+        guard provider is any SupersededCleanup, let identity = provider.physicalID(for: declared), identity != id else { return nil }
+        return try await provider.read(id: identity, prior: declared)
+    }
+
+    /// For a plan: reads again, as `readImport` does, each import the refresh found gone whose type supersedes (a task
+    /// definition's revision that a deploy replaced), so that the plan imports what its declaration names now.
+    func readSupersededImports(
+        into refreshed: inout RefreshResults?, stack: Stack, skipping: Set<String>, lookups: [String: [String: JSON]]
+    ) async {
+        for resource in stack.resources where !skipping.contains(resource.address) {
+            guard let id = stack.imports[resource.address], case .success(nil)? = refreshed?[resource.address],
+                let provider = providers[resource.typeName], provider is any SupersededCleanup
+            else { continue }
+            var sensitive = Set<String>()
+            let attributes = resource.attributes.mapValues { $0.resolve(sensitivePaths: &sensitive) { lookups[$0.address]?[$0.output] } }
+            do {
+                refreshed?[resource.address] = .success(try await readImport(id, provider: provider, declared: attributes))
+            } catch {
+                refreshed?[resource.address] = .failure(error)
+            }
+        }
+    }
+
+    /// Whether the state's `record` is what an import of `importID` adopted, superseded since: for a type whose updates
+    /// make a new resource (a task definition's revision), the record and the declaration name the same one (family),
+    /// and `importID` is gone or names it too.
+    func supersededSince(
+        _ record: RecordedResource, importID: String, provider: any ResourceProvider, declared: [String: JSON]
+    ) async throws -> Bool {
+        guard provider is any SupersededCleanup, let identity = provider.physicalID(for: record.attributes),
+            provider.physicalID(for: declared) == identity
+        else { return false }
+        guard let imported = try await provider.read(id: importID, prior: declared) else { return true }
+        return provider.physicalID(for: imported.attributes) == identity
     }
 
     /// Records `adoptions` in one commit under the stack's lock, each with its history row, after putting this state's

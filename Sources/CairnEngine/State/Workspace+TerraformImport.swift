@@ -87,30 +87,14 @@ extension Workspace {
         let assigned = try assignments(map, terraform: terraform, managed: managed, declared: declared, table: table, stack: stack)
         var claimed = Set(map.entries.keys)
 
-        var records: [String: RecordedResource] = [:]
-        var lineage: String?
-        if let store = try await self.store(for: stack, create: false) {
-            defer { store.close() }
-            let loaded = try load(store, codec: codec(create: false)).records
-            try checkRegion(store, region: region, records: loaded)
-            records = Dictionary(uniqueKeysWithValues: loaded.map { ($0.address, $0) })
-            lineage = store.lineage
-        }
-        // Before this state exists, any owner is another state.
-        let existingOwnership = Ownership(stack: stack.name, environment: stack.environment.name, state: lineage)
-
-        var known = try await Planner(providers: providers).evaluateLookups(stack)
+        var reads = try await adoptionReads(stack, region: region)
         var declaredPerType: [String: Int] = [:]
         for resource in importable { declaredPerType[resource.typeName, default: 0] += 1 }
         var matches: [TerraformMatch] = []
         var report = TerraformImportReport()
         for address in try StackValidator.dependencyGraph(stack).topologicalOrder() {
             guard let resource = declared[address], let provider = providers[resource.typeName] else { continue }
-            var sensitive = Set<String>()
-            var attributes: [String: JSON] = [:]
-            for (key, value) in resource.attributes {
-                attributes[key] = value.resolve(path: key, sensitivePaths: &sensitive) { known[$0.address]?[$0.output] }
-            }
+            let attributes = reads.declared(resource).attributes
             let candidates = managed.filter { !claimed.contains($0.address) && table.mapping(forTerraform: $0.type)?.cairnType == resource.typeName }
             guard
                 let (instance, matchedBy) = try assigned[address].map({ ($0, "by the map") })
@@ -128,54 +112,25 @@ extension Workspace {
                 throw TerraformImportError(
                     "\(address): Terraform's \(instance.address) records no id to read it by: refresh Terraform's state and import again.")
             }
-            let live: Observed?
-            do {
-                live = try await provider.read(id: readID, prior: attributes)
-            } catch {
-                throw PlanError(
-                    address: address,
-                    message: "reading Terraform's \(instance.address) (\(readID)) from AWS failed, so nothing was imported: \(error)")
-            }
-            guard let live else {
-                throw TerraformImportError(
-                    "\(address): Terraform's \(instance.address) (\(readID)) does not exist in AWS in \(region), so nothing was imported: refresh Terraform's state (`terraform apply -refresh-only`) or leave it out with --map, then import again."
-                )
-            }
-            // A map may pair a resource with a declaration that names another: recorded there, the next plan would
-            // replace it, deleting what it holds.
-            if assigned[address] != nil, let declaredName = provider.physicalID(for: attributes),
-                let liveName = provider.physicalID(for: live.attributes), declaredName != liveName
-            {
-                throw TerraformImportError(
-                    "the map puts Terraform's \(instance.address) (\(liveName)) at \(address), which declares \(declaredName), so the next plan would replace it and what it holds would be lost; nothing was imported: map it to the declaration that names \(liveName), or declare that name at \(address)."
-                )
-            }
-            known[address] = live.outputs
-            if let owner = Ownership.owner(of: live.attributes), existingOwnership.isForeign(owner), !takeOwnership {
-                throw PlanError(
-                    address: address,
-                    message:
-                        "\(live.id) (Terraform's \(instance.address)) belongs to \(owner), so nothing was imported: manage it from that state, leave it out with --map, or move it here deliberately with --take-ownership."
-                )
-            }
-            if let record = records[address], !(takeOwnership && record.id == live.id) {
-                guard record.id == live.id else {
-                    throw PlanError(
-                        address: address,
-                        message:
-                            "it is already in the state as \(record.id), not Terraform's \(instance.address) (\(live.id)), so nothing was imported: forget it first (`cairn state rm \(stack.name) \(address)`), or leave \(instance.address) out with --map."
+            let read = try await readForAdoption(
+                resource, provider: provider, id: readID, origin: .terraform(instance.address), reads: &reads, stack: stack, region: region,
+                takeOwnership: takeOwnership)
+            switch read {
+            case .recorded(let id):
+                report.imported.append(
+                    .init(terraformAddress: instance.address, address: address, id: id, matchedBy: matchedBy, tagged: false, alreadyRecorded: true))
+            case .adopt(let adoption):
+                // A map may pair a resource with a declaration that names another: recorded there, the next plan would
+                // replace it, deleting what it holds.
+                if assigned[address] != nil, let declaredName = provider.physicalID(for: attributes),
+                    let liveName = provider.physicalID(for: adoption.live.attributes), declaredName != liveName
+                {
+                    throw TerraformImportError(
+                        "the map puts Terraform's \(instance.address) (\(liveName)) at \(address), which declares \(declaredName), so the next plan would replace it and what it holds would be lost; nothing was imported: map it to the declaration that names \(liveName), or declare that name at \(address)."
                     )
                 }
-                report.imported.append(
-                    .init(
-                        terraformAddress: instance.address, address: address, id: live.id, matchedBy: matchedBy, tagged: false, alreadyRecorded: true)
-                )
-                continue
+                matches.append(TerraformMatch(adoption: adoption, instance: instance, matchedBy: matchedBy))
             }
-            matches.append(
-                TerraformMatch(
-                    adoption: Adoption(resource: resource, provider: provider, live: live, declared: attributes, sensitive: sensitive),
-                    instance: instance, matchedBy: matchedBy))
         }
         report.notInTerraform.sort()
         classifyTheRest(
