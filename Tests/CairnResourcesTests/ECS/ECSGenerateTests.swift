@@ -15,6 +15,10 @@ import Testing
             ECSCluster.typeName,
             Observed(id: "shop", attributes: ["name": "shop", "containerInsights": "enabled", "capacityProviders": ["FARGATE"]], outputs: [:]))
         #expect(cluster.text == #"name: "shop", containerInsights: .enabled, capacityProviders: ["FARGATE"]"#)
+        let newer = GenerateTesting.declare(
+            ECSCluster.typeName, Observed(id: "shop", attributes: ["name": "shop", "containerInsights": "galactic"], outputs: [:]))
+        #expect(newer.text == #"name: "shop""#, "never a case the enum lacks, which would not compile")
+        #expect(newer.ignoredDrift == ["containerInsights"])
 
         let service = Observed(
             id: "shop/web",
