@@ -110,11 +110,11 @@ SERVICES = {
     "dynamodb": ("dynamoDB", [
         "CreateTable", "DescribeTable", "UpdateTable", "DeleteTable",
         "DescribeContinuousBackups", "UpdateContinuousBackups",
-        "TagResource", "UntagResource", "ListTagsOfResource",
+        "TagResource", "UntagResource", "ListTagsOfResource", "ListTables",
     ]),
     "codecommit": ("codeCommit", [
         "CreateRepository", "GetRepository", "UpdateRepositoryDescription", "UpdateRepositoryEncryptionKey",
-        "DeleteRepository", "TagResource", "UntagResource", "ListTagsForResource",
+        "DeleteRepository", "TagResource", "UntagResource", "ListTagsForResource", "ListRepositories",
     ]),
     # IAM Identity Center sign-in (the credential chain's sso profiles): both unsigned, authorised by tokens.
     "sso": ("sso", ["GetRoleCredentials"]),

@@ -187,6 +187,83 @@ import Testing
         #expect(plan.status == 0, "\(plan)")
     }
 
+    /// Every type Cairn has is searched (a table, a subscription, a CodeCommit repository, an alarm, an origin access
+    /// control and a distribution by name; an OIDC provider by tag), so a search that finds only what Cairn can say is
+    /// complete; a lifecycle rule limited to tagged objects is never declared as a wider one: the bucket's rules are left
+    /// to AWS (their drift ignored) and the result is partial.
+    @Test func everyTypeIsSearchedAndALifecycleRuleIsNeverWidened() async throws {
+        let moto = try await MotoServer.start(region: "eu-north-1")
+        defer { moto.stop() }
+        let cairn = CairnRunner(moto: moto, stateDir: try makeTemporaryDirectory(), executablePath: CairnRunner.executable)
+        let region = "eu-north-1"
+        let oac =
+            try await moto.awsJSON(
+                [
+                    "cloudfront", "create-origin-access-control", "--origin-access-control-config",
+                    "Name=more-site,SigningProtocol=sigv4,SigningBehavior=always,OriginAccessControlOriginType=s3",
+                ], region: region)["OriginAccessControl"]["Id"].string ?? ""
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("more-site-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: config) }
+        try Data(
+            """
+            {"CallerReference": "more-site", "Comment": "more-site", "Enabled": true, "Origins": {"Quantity": 1, "Items": [{"Id": "site", \
+            "DomainName": "more-site.s3.eu-north-1.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}, "OriginAccessControlId": "\(oac)"}]}, \
+            "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https", \
+            "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}}
+            """.utf8
+        ).write(to: config)
+        for command in [
+            [
+                "dynamodb", "create-table", "--table-name", "more-locks", "--attribute-definitions", "AttributeName=LockID,AttributeType=S",
+                "--key-schema", "AttributeName=LockID,KeyType=HASH", "--billing-mode", "PAY_PER_REQUEST",
+            ],
+            ["sns", "create-topic", "--name", "more-alerts"],
+            [
+                "sns", "subscribe", "--topic-arn", "arn:aws:sns:eu-north-1:123456789012:more-alerts", "--protocol", "email",
+                "--notification-endpoint", "ops@example.com",
+            ],
+            ["codecommit", "create-repository", "--repository-name", "more-code"],
+            [
+                "cloudwatch", "put-metric-alarm", "--alarm-name", "more-slow", "--namespace", "AWS/CodeBuild", "--metric-name", "Duration",
+                "--statistic", "Average", "--period", "300", "--evaluation-periods", "1", "--threshold", "600", "--comparison-operator",
+                "GreaterThanThreshold",
+            ],
+            ["s3api", "create-bucket", "--bucket", "more-site", "--create-bucket-configuration", "LocationConstraint=eu-north-1"],
+            [
+                "s3api", "put-bucket-lifecycle-configuration", "--bucket", "more-site", "--lifecycle-configuration",
+                #"{"Rules": [{"ID": "temp", "Status": "Enabled", "Filter": {"Tag": {"Key": "tier", "Value": "temp"}}, "Expiration": {"Days": 1}}]}"#,
+            ],
+            ["cloudfront", "create-distribution", "--distribution-config", "file://\(config.path)"],
+            [
+                "iam", "create-open-id-connect-provider", "--url", "https://token.actions.githubusercontent.com", "--client-id-list",
+                "sts.amazonaws.com", "--thumbprint-list", "6938fd4d98bab03faadb97b34396831e3780aea1", "--tags", "Key=team,Value=more-ci",
+            ],
+        ] {
+            _ = try await moto.awsJSON(command, region: region)
+        }
+        // moto lacks ListRepositories (scripts/moto-server adds it): it answers as AWS does.
+        let listed = try await moto.awsJSON(["codecommit", "list-repositories"], region: region)["repositories"][0]["repositoryName"]
+        #expect(listed.string == "more-code")
+
+        let generate = try await cairn.run(["generate", "--region", region, "--name-prefix", "more"])
+        #expect(generate.status == 2, "partial: the lifecycle rule cannot be said: \(generate)")
+        for expected in [
+            "DynamoDBTable(", "SNSSubscription(", "CodeCommitRepository(", "CloudWatchMetricAlarm(", "CloudFrontOriginAccessControl(",
+            "CloudFrontDistribution(", "originAccessControl: .output(siteOriginAccessControl.id)",
+            #"options: ResourceOptions(ignoreDrift: ["lifecycleRules"])"#,
+            "// - aws_s3_bucket.siteBucket: lifecycleRules: rule 'temp' has only objects tagged tier=temp",
+        ] {
+            #expect(generate.stdout.contains(expected), "\(expected) in:\n\(generate.stdout)")
+        }
+        #expect(!generate.stdout.contains("Expiration") && !generate.stdout.contains("expirationDays"), "no rule at all, never a wider one")
+        #expect(!generate.stderr.contains("Not searched"), "\(generate.stderr)")
+
+        let byTag = try await cairn.run(["generate", "--region", region, "--tag", "team=more-ci"])
+        #expect(byTag.status == 0, "complete: every type searched, the provider declared: \(byTag)")
+        #expect(byTag.stdout.contains("let githubActionsOidcProvider = IAMOIDCProvider("), "\(byTag)")
+        #expect(byTag.stdout.contains(#"url: "https://token.actions.githubusercontent.com""#), "\(byTag)")
+    }
+
     @Test func badInputWritesNothingAndSaysWhyInOneSentence() async throws {
         let moto = try await MotoServer.start(region: "eu-north-1")
         defer { moto.stop() }

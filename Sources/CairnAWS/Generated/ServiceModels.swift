@@ -716,6 +716,8 @@ public struct DynamoDBOperations: Sendable {
     public let untagResource = JSONOperation(service: .dynamoDB, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
     /// `dynamodb:ListTagsOfResource`.
     public let listTagsOfResource = JSONOperation(service: .dynamoDB, model: Operation(name: "ListTagsOfResource", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["NextToken"], outputTokens: ["NextToken"], moreResults: nil, resultKeys: ["Tags"], limitKey: nil)))
+    /// `dynamodb:ListTables`.
+    public let listTables = JSONOperation(service: .dynamoDB, model: Operation(name: "ListTables", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["ExclusiveStartTableName"], outputTokens: ["LastEvaluatedTableName"], moreResults: nil, resultKeys: ["TableNames"], limitKey: "Limit")))
 }
 
 /// The CodeCommit operations Cairn calls (json protocol): add one in scripts/generate-service-models.py.
@@ -736,6 +738,8 @@ public struct CodeCommitOperations: Sendable {
     public let untagResource = JSONOperation(service: .codeCommit, model: Operation(name: "UntagResource", method: "POST", requestURI: "/"))
     /// `codecommit:ListTagsForResource`.
     public let listTagsForResource = JSONOperation(service: .codeCommit, model: Operation(name: "ListTagsForResource", method: "POST", requestURI: "/"))
+    /// `codecommit:ListRepositories`.
+    public let listRepositories = JSONOperation(service: .codeCommit, model: Operation(name: "ListRepositories", method: "POST", requestURI: "/", paginator: .init(inputTokens: ["nextToken"], outputTokens: ["nextToken"], moreResults: nil, resultKeys: ["repositories"], limitKey: nil)))
 }
 
 /// The SSO operations Cairn calls (rest-json protocol): add one in scripts/generate-service-models.py.

@@ -38,8 +38,8 @@ public struct GeneratedStack: Sendable {
     /// Cairn types whose resources generate does not search yet: resources of these types were not looked for (none
     /// with a list of ids).
     public var typesNotSearched: [String]
-    /// Complete: everything found is declared as AWS has it.
-    public var isComplete: Bool { unexpressed.isEmpty }
+    /// Complete: every type was searched, and everything found is declared as AWS has it.
+    public var isComplete: Bool { unexpressed.isEmpty && typesNotSearched.isEmpty }
 }
 
 /// Why `cairn generate` wrote nothing, as one sentence.
@@ -83,7 +83,7 @@ public struct StackGenerator: Sendable {
     {
         let discoverable = providers.providers.values.compactMap { $0 as? any DiscoverableProvider }.sorted { $0.typeName < $1.typeName }
         var unexpressed: [String] = []
-        var candidates: [(provider: any DiscoverableProvider, resource: DiscoveredResource)] = []
+        var candidates: [Candidate] = []
         switch filter {
         case .ids(let ids):
             for (type, id) in ids {
@@ -95,12 +95,12 @@ public struct StackGenerator: Sendable {
                     unexpressed.append("\(type) \(id): cairn generate cannot declare \(type) resources yet; it is not declared.")
                     continue
                 }
-                candidates.append((discoverable, DiscoveredResource(id: id, name: id)))
+                candidates.append(Candidate(provider: discoverable, resource: DiscoveredResource(id: id, name: id)))
             }
         case .namePrefixes(let prefixes):
-            for provider in discoverable {
-                for resource in try await discover(provider) where Self.matches(resource.name, prefixes) {
-                    candidates.append((provider, resource))
+            for (provider, listed) in try await discoverAll(discoverable, unexpressed: &unexpressed) {
+                for resource in listed where Self.matches(resource.name, prefixes) {
+                    candidates.append(Candidate(provider: provider, resource: resource))
                 }
             }
             for discovery in undeclarable {
@@ -115,33 +115,35 @@ public struct StackGenerator: Sendable {
                 }
             }
         case .tag:
-            for provider in discoverable {
-                for resource in try await discover(provider) { candidates.append((provider, resource)) }
+            for (provider, listed) in try await discoverAll(discoverable, unexpressed: &unexpressed) {
+                candidates += listed.map { Candidate(provider: provider, resource: $0) }
             }
         }
         var found: [Found] = []
-        for candidate in candidates {
-            let live: Observed?
-            do {
-                live = try await candidate.provider.read(id: candidate.resource.id, prior: [:])
-            } catch {
-                throw GenerateError("reading the \(candidate.provider.typeName) \(candidate.resource.id) failed, so nothing was written: \(error)")
-            }
-            guard let live else {
+        for (candidate, outcome) in zip(candidates, await read(candidates, filter: filter)) {
+            switch outcome {
+            case .live(let live):
+                found.append(Found(typeName: candidate.provider.typeName, provider: candidate.provider, name: candidate.resource.name, live: live))
+            case .skipped:
+                continue
+            case .gone:
                 if case .ids = filter {
                     throw GenerateError(
                         "AWS has no \(candidate.provider.typeName) with id '\(candidate.resource.id)' in \(region), so nothing was written: fix the line in the ids file."
                     )
                 }
-                continue  // deleted since it was listed
+            case .refused(let error):
+                unexpressed.append(
+                    "\(candidate.provider.typeName) \(candidate.resource.id): could not be read (\(error)); it is not declared.")
+            case .failed(let error):
+                throw GenerateError(
+                    "reading the \(candidate.provider.typeName) \(candidate.resource.id) failed, so nothing was written: \(error)")
             }
-            if case .tag(let key, let value) = filter, live.attributes["tags"]?[key]?.stringValue != value { continue }
-            found.append(Found(typeName: candidate.provider.typeName, provider: candidate.provider, name: candidate.resource.name, live: live))
         }
         guard !found.isEmpty else {
             let others =
                 unexpressed.isEmpty
-                ? "" : " (what does, Cairn has no type for: \(unexpressed.map { $0.prefix { $0 != ":" } }.joined(separator: ", ")))"
+                ? "" : " (what does cannot be declared: \(unexpressed.map { $0.prefix { $0 != ":" } }.joined(separator: ", ")))"
             throw GenerateError(
                 "no resource of a type Cairn declares matches \(filter.description) in \(region)\(others), so nothing was written: check the filter and --region."
             )
@@ -164,30 +166,49 @@ public struct StackGenerator: Sendable {
         let taken = Set(found.map(\.variable))
         lookups = lookups.filter { !taken.contains($0.variable) }
 
+        /// A context in which values name `items` and the look-ups.
+        func makeContext(_ items: [Found], stackTags: [String: String]) -> SwiftContext {
+            let context = SwiftContext(stackTags: stackTags)
+            for item in items {
+                context.addFound(typeName: item.typeName, id: item.live.id)
+                for (output, property) in item.provider.swiftOutputs {
+                    guard let value = item.live.outputs[output] else { continue }
+                    context.addTarget(
+                        value: value, address: item.address, typeName: item.typeName, variable: item.variable, output: output, property: property)
+                }
+            }
+            for lookup in lookups {
+                for (output, property) in lookup.swiftOutputs {
+                    guard let value = lookup.outputs[output] else { continue }
+                    context.addTarget(
+                        value: value, address: "\(lookup.typeName).\(lookup.variable)", typeName: lookup.typeName, variable: lookup.variable,
+                        output: output, property: property)
+                }
+            }
+            return context
+        }
+        // What cannot be declared at all (something it needs cannot be said) is left out first, so that nothing names it.
+        let probe = makeContext(found, stackTags: [:])
+        found.removeAll { item in
+            probe.begin(item.address, banned: [])
+            _ = item.provider.swiftArguments(item.live, in: probe)
+            guard let reason = probe.undeclarable[item.address] else { return false }
+            unexpressed.append("\(item.typeName) \(item.live.id): \(reason); it is not declared.")
+            return true
+        }
+
         let stackTags = Self.sharedTags(found)
-        let context = SwiftContext(stackTags: stackTags)
-        for item in found {
-            for (output, property) in item.provider.swiftOutputs {
-                guard let value = item.live.outputs[output] else { continue }
-                context.addTarget(
-                    value: value, address: item.address, typeName: item.typeName, variable: item.variable, output: output, property: property)
-            }
-        }
-        for lookup in lookups {
-            for (output, property) in lookup.swiftOutputs {
-                guard let value = lookup.outputs[output] else { continue }
-                context.addTarget(
-                    value: value, address: "\(lookup.typeName).\(lookup.variable)", typeName: lookup.typeName, variable: lookup.variable,
-                    output: output, property: property)
-            }
-        }
+        let context = makeContext(found, stackTags: stackTags)
 
         // Declarations, regenerated without a reference where one would close a cycle.
         var declarations: [String: (type: String, variable: String, arguments: [SwiftArgument], references: Set<String>)] = [:]
         var banned: [String: Set<String>] = [:]
         func declare(_ item: Found) {
             context.begin(item.address, banned: banned[item.address] ?? [])
-            let arguments = item.provider.swiftArguments(item.live, in: context)
+            var arguments = item.provider.swiftArguments(item.live, in: context)
+            if let paths = context.ignoredDrift[item.address], !paths.isEmpty {
+                arguments.append(SwiftArgument("options", "ResourceOptions(ignoreDrift: \(SwiftCode.strings(paths)))"))
+            }
             declarations[item.address] = (item.provider.swiftType, item.variable, arguments, context.references)
         }
         for item in found { declare(item) }
@@ -252,11 +273,91 @@ public struct StackGenerator: Sendable {
             source: source, variable: variable, imports: imports, secrets: secrets, unexpressed: unexpressed, typesNotSearched: notSearched)
     }
 
-    private func discover(_ provider: any DiscoverableProvider) async throws -> [DiscoveredResource] {
-        do {
-            return try await provider.discover()
-        } catch {
-            throw GenerateError("listing the \(provider.typeName) resources in \(region) failed, so nothing was written: \(error)")
+    /// A resource listed, to be read.
+    struct Candidate: Sendable {
+        let provider: any DiscoverableProvider
+        let resource: DiscoveredResource
+    }
+
+    /// What reading a candidate gave.
+    enum ReadOutcome: Sendable {
+        case live(Observed)
+        /// Gone since it was listed.
+        case gone
+        /// Not what the filter takes (another tag).
+        case skipped
+        /// AWS refused to show it (access denied, an invalid state): listed as not read, the result partial.
+        case refused(String)
+        /// No answer, or an error not about this resource alone: nothing is written.
+        case failed(any Error)
+    }
+
+    /// How many reads generate has in flight at once.
+    static let readConcurrency = 8
+
+    /// Every type's listing, each type's refusal (access denied) noted in `unexpressed` as not searched; any other failure
+    /// throws, since nothing could then be trusted to be complete.
+    private func discoverAll(
+        _ providers: [any DiscoverableProvider], unexpressed: inout [String]
+    ) async throws -> [(any DiscoverableProvider, [DiscoveredResource])] {
+        var listed: [(any DiscoverableProvider, [DiscoveredResource])] = []
+        for provider in providers {
+            do {
+                listed.append((provider, try await provider.discover()))
+            } catch let error as any RefusalError where error.isRefusal {
+                unexpressed.append("\(provider.typeName): listing them was refused (\(error)), so none was searched.")
+            } catch {
+                throw GenerateError("listing the \(provider.typeName) resources in \(region) failed, so nothing was written: \(error)")
+            }
+        }
+        return listed
+    }
+
+    /// Reads the candidates, `readConcurrency` at a time, in their order. With a tag filter each is first read for its tags
+    /// alone (`ownershipRead`), and only those carrying the tag are read whole.
+    private func read(_ candidates: [Candidate], filter: DiscoveryFilter) async -> [ReadOutcome] {
+        var tag: (key: String, value: String)?
+        if case .tag(let key, let value) = filter { tag = (key, value) }
+        let wanted = tag
+        let outcomes = await Self.concurrently(candidates, limit: Self.readConcurrency) { candidate -> ReadOutcome in
+            do {
+                if let wanted {
+                    guard let tagged = try await candidate.provider.ownershipRead(id: candidate.resource.id, prior: [:]) else { return .gone }
+                    guard tagged.attributes["tags"]?[wanted.key]?.stringValue == wanted.value else { return .skipped }
+                }
+                guard let live = try await candidate.provider.readForGeneration(id: candidate.resource.id) else { return .gone }
+                if let wanted, live.attributes["tags"]?[wanted.key]?.stringValue != wanted.value { return .skipped }
+                return .live(live)
+            } catch let error as any RefusalError where error.isRefusal {
+                return .refused("\(error)")
+            } catch {
+                return .failed(error)
+            }
+        }
+        return outcomes
+    }
+
+    /// `body` over `items`, at most `limit` at once, the results in the items' order.
+    static func concurrently<Item: Sendable, Result: Sendable>(
+        _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async -> Result
+    ) async -> [Result] {
+        await withTaskGroup(of: (Int, Result).self, returning: [Result].self) { group in
+            var results = [Result?](repeating: nil, count: items.count)
+            var next = 0
+            while next < min(limit, items.count) {
+                let index = next
+                group.addTask { (index, await body(items[index])) }
+                next += 1
+            }
+            while let (index, result) = await group.next() {
+                results[index] = result
+                if next < items.count {
+                    let following = next
+                    group.addTask { (following, await body(items[following])) }
+                    next += 1
+                }
+            }
+            return results.map { $0! }
         }
     }
 

@@ -37,6 +37,13 @@ public final class SwiftContext {
     private(set) var references: Set<String> = []
     /// Per address: attribute → why it cannot be declared.
     private(set) var unexpressed: [String: [String: String]] = [:]
+    /// Per address: the attribute paths whose drift its declaration ignores (`ResourceOptions.ignoreDrift`), so that
+    /// apply keeps AWS's value of what the declaration cannot say.
+    private(set) var ignoredDrift: [String: [String]] = [:]
+    /// Per address: why the resource cannot be declared at all (an attribute it needs cannot be said).
+    private(set) var undeclarable: [String: String] = [:]
+    /// The `type id` of every resource found, for a type that defers to another (a bucket's policy declared on its own).
+    private var found: Set<String> = []
     private(set) var secrets: [SecretUse] = []
     /// File-level constants (multi-line text), by name.
     private(set) var constants: [String: String] = [:]
@@ -65,7 +72,15 @@ public final class SwiftContext {
         references = []
         secrets.removeAll { $0.address == address }
         unexpressed[address] = nil
+        ignoredDrift[address] = nil
+        undeclarable[address] = nil
     }
+
+    /// Notes that a resource of `typeName` with physical id `id` was found (and will be declared).
+    func addFound(typeName: String, id: String) { found.insert("\(typeName) \(id)") }
+
+    /// Whether a resource of `typeName` with physical id `id` is declared in the stack too.
+    public func isFound(_ typeName: String, id: String) -> Bool { found.contains("\(typeName) \(id)") }
 
     private func usable(_ target: Target) -> Bool { target.address != address && !banned.contains(target.address) }
 
@@ -131,9 +146,30 @@ public final class SwiftContext {
     }
 
     /// Reports that `attribute` of the current resource cannot be declared, and why: listed in the output and the
-    /// file's header, and the result counts as partial.
-    public func cannotExpress(_ attribute: String, _ reason: String) {
+    /// file's header, and the result counts as partial. The declaration must then leave the attribute out rather than
+    /// write a value AWS does not have; `ignoringDrift` names the attribute path (`lifecycleRules`,
+    /// `containers[0].logConfiguration`) that the declaration's `ignoreDrift` then holds, so that apply keeps AWS's
+    /// value instead of enforcing the default left in its place.
+    public func cannotExpress(_ attribute: String, _ reason: String, ignoringDrift path: String? = nil) {
+        var reason = reason
+        if let path {
+            ignoreDrift(path)
+            reason += "; left out, and ignoreDrift: [\"\(path)\"] keeps what AWS has"
+        }
         unexpressed[address, default: [:]][attribute] = reason
+    }
+
+    /// Ignores drift on `path` of the current resource, without reporting anything: for an attribute another declaration
+    /// of the stack manages (a bucket's policy declared as its own resource).
+    public func ignoreDrift(_ path: String) {
+        if !(ignoredDrift[address] ?? []).contains(path) { ignoredDrift[address, default: []].append(path) }
+    }
+
+    /// Leaves the current resource out of the stack, because something it cannot be declared without (a required
+    /// attribute) cannot be said: listed, with `reason`, in the output and the file's header, and the result counts as
+    /// partial. Other declarations name it by its literal ARN or name instead.
+    public func cannotDeclare(_ reason: String) {
+        undeclarable[address] = reason
     }
 
     /// A file-level constant named after `name` holding `text` (a buildspec), declared after the stack; returns its name.

@@ -900,3 +900,194 @@ struct CloudFrontDistributionProvider: UnnamedCreateRecovery {
         ]
     }
 }
+
+// MARK: cairn generate
+
+extension CloudFrontDistributionProvider: DiscoverableProvider {
+    var swiftType: String { "CloudFrontDistribution" }
+    var swiftNoun: String { "distribution" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["id": "id", "arn": "arn", "domainName": "domainName"] }
+
+    /// Every distribution, named by its comment, else by its first origin's host (`site-bucket` of
+    /// `site-bucket.s3.eu-north-1.amazonaws.com`): a distribution has no name of its own.
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.restXMLAll(.cloudFront.listDistributions).compactMap { summary in
+            guard let id = summary.string("Id") else { return nil }
+            let origin = CloudFrontWire.items(summary["Origins"]).first?.string("DomainName")
+            let name = CloudFrontWire.text(summary, "Comment") ?? origin.map { String($0.prefix { $0 != "." }) } ?? id
+            return DiscoveredResource(id: id, name: name)
+        }
+    }
+
+    /// The read, with what the declaration does not name but CloudFront has (cache behaviours by path, logging, a WAF ACL,
+    /// …) listed under `unmanaged`, for `swiftArguments` to report.
+    func readForGeneration(id: String) async throws -> Observed? {
+        guard var live = try await read(id: id, prior: [:]) else { return nil }
+        let answer = try await nilIfNotFound(Self.goneCodes) { try await client.restXML(.cloudFront.getDistribution, ["Id": id]) }
+        let unmanaged = Self.unmanagedSettings(answer?.xml?["DistributionConfig"])
+        if !unmanaged.isEmpty { live.attributes["unmanaged"] = .array(unmanaged.map(JSON.string)) }
+        return live
+    }
+
+    /// The parts of a configuration that say more than CloudFront's defaults and that `CloudFrontDistribution` does not
+    /// name.
+    static func unmanagedSettings(_ config: XMLNode?) -> [String] {
+        typealias W = CloudFrontWire
+        func quantity(_ node: XMLNode?) -> Int { node?.string("Quantity").flatMap { Int($0) } ?? W.items(node).count }
+        var found: [String] = []
+        for name in ["OriginGroups", "CacheBehaviors"] where quantity(config?[name]) > 0 { found.append(name) }
+        if config?["Logging"]?.string("Enabled") == "true" { found.append("Logging") }
+        if let type = config?["Restrictions"]?["GeoRestriction"]?.string("RestrictionType"), type != "none" { found.append("Restrictions") }
+        for name in ["WebACLId", "ContinuousDeploymentPolicyId", "AnycastIpListId"] where W.text(config, name) != nil { found.append(name) }
+        if config?.string("Staging") == "true" { found.append("Staging") }
+        let behavior = config?["DefaultCacheBehavior"]
+        for name in ["LambdaFunctionAssociations", "FunctionAssociations"] where quantity(behavior?[name]) > 0 {
+            found.append("DefaultCacheBehavior.\(name)")
+        }
+        for name in ["TrustedSigners", "TrustedKeyGroups"] where behavior?[name]?.string("Enabled") == "true" {
+            found.append("DefaultCacheBehavior.\(name)")
+        }
+        for name in ["FieldLevelEncryptionId", "RealtimeLogConfigArn"] where W.text(behavior, name) != nil {
+            found.append("DefaultCacheBehavior.\(name)")
+        }
+        for origin in W.items(config?["Origins"]) {
+            let id = origin.string("Id") ?? ""
+            if quantity(origin["CustomHeaders"]) > 0 { found.append("Origins.\(id).CustomHeaders") }
+            if origin["OriginShield"]?.string("Enabled") == "true" { found.append("Origins.\(id).OriginShield") }
+            if origin["VpcOriginConfig"] != nil { found.append("Origins.\(id).VpcOriginConfig") }
+        }
+        return found
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        let origins = (attributes["origins"]?.arrayValue ?? []).enumerated().map { index, origin in
+            Self.originSwift(origin, index: index, in: context)
+        }
+        var arguments = [SwiftArgument("origins", SwiftCode.array(origins))]
+        let behavior = attributes["defaultCacheBehavior"] ?? [:]
+        guard let cachePolicy = behavior["cachePolicyId"]?.stringValue, !cachePolicy.isEmpty else {
+            // Its legacy cache settings (ForwardedValues and TTLs) instead of a cache policy.
+            context.cannotDeclare("its default cache behaviour has no cache policy (legacy cache settings), which CacheBehavior cannot say")
+            return arguments
+        }
+        arguments.append(SwiftArgument("defaultCacheBehavior", Self.behaviorSwift(behavior, cachePolicy: cachePolicy, in: context)))
+        if attributes.bool("enabled") == false { arguments.append(SwiftArgument("enabled", "false")) }
+        for key in ["comment", "defaultRootObject"] {
+            if let text = attributes.string(key), !text.isEmpty { arguments.append(SwiftArgument(key, context.literal(text))) }
+        }
+        let errors = (attributes["customErrorResponses"]?.arrayValue ?? []).map { response -> String in
+            var parts = [SwiftArgument("errorCode", String(response["errorCode"]?.intValue ?? 0))]
+            if let code = response["responseCode"]?.stringValue.flatMap({ Int($0) }) { parts.append(SwiftArgument("responseCode", String(code))) }
+            if let path = response["responsePagePath"]?.stringValue { parts.append(SwiftArgument("responsePagePath", context.literal(path))) }
+            if let ttl = response["errorCachingMinTTL"]?.intValue, ttl != 10 { parts.append(SwiftArgument("errorCachingMinTTL", String(ttl))) }
+            return SwiftCode.call(".init", parts)
+        }
+        if !errors.isEmpty { arguments.append(SwiftArgument("customErrorResponses", SwiftCode.array(errors))) }
+        let aliases = attributes.strings("aliases")
+        if !aliases.isEmpty { arguments.append(SwiftArgument("aliases", SwiftCode.strings(aliases))) }
+        if let certificate = attributes["viewerCertificate"], !certificate.isNull {
+            guard let arn = certificate["acmCertificateArn"]?.stringValue, !arn.isEmpty,
+                certificate["sslSupportMethod"]?.stringValue == "sni-only"
+            else {
+                context.cannotDeclare("its certificate is not an ACM certificate served by SNI, the one Certificate names")
+                return arguments
+            }
+            var parts = [SwiftArgument("arn", context.input(arn))]
+            let version = certificate["minimumProtocolVersion"]?.stringValue ?? ""
+            if let known = CloudFrontDistribution.MinimumProtocolVersion(rawValue: version) {
+                if known != .tlsV12Of2021 { parts.append(SwiftArgument("minimumProtocolVersion", ".\(String(describing: known))")) }
+            } else {
+                context.cannotExpress(
+                    "viewerCertificate.minimumProtocolVersion", "\(version) is not one MinimumProtocolVersion names",
+                    ignoringDrift: "viewerCertificate.minimumProtocolVersion")
+            }
+            arguments.append(SwiftArgument("certificate", SwiftCode.call(".acm", parts)))
+        }
+        for (key, fallback, type) in [
+            ("priceClass", CloudFrontDistribution.PriceClass.all.rawValue, "PriceClass"),
+            ("httpVersion", CloudFrontDistribution.HTTPVersion.http2.rawValue, "HTTPVersion"),
+        ] {
+            guard let value = attributes.string(key), value != fallback else { continue }
+            let known: String? =
+                type == "PriceClass"
+                ? CloudFrontDistribution.PriceClass(rawValue: value).map { String(describing: $0) }
+                : CloudFrontDistribution.HTTPVersion(rawValue: value).map { String(describing: $0) }
+            if let known {
+                arguments.append(SwiftArgument(key, ".\(known)"))
+            } else {
+                context.cannotExpress(key, "\(value) is not one \(type) names", ignoringDrift: key)
+            }
+        }
+        if attributes.bool("ipv6Enabled") == false { arguments.append(SwiftArgument("ipv6Enabled", "false")) }
+        for setting in attributes.strings("unmanaged") {
+            // An update sends CloudFront's own copy of what the declaration does not name.
+            context.cannotExpress(setting, "CloudFrontDistribution does not model it; an apply keeps it as it is")
+        }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+
+    /// `.s3(…)` or `.custom(…)` for the origin at `index`.
+    static func originSwift(_ origin: JSON, index: Int, in context: SwiftContext) -> String {
+        let id = origin["id"]?.stringValue ?? ""
+        let domain = origin["domainName"]?.stringValue ?? ""
+        var parts = [SwiftArgument("id", context.literal(id))]
+        let control = origin["originAccessControlId"]?.stringValue.map {
+            SwiftArgument("originAccessControl", context.input($0, naming: CloudFrontOriginAccessControl.typeName, "id"))
+        }
+        let path = (origin["originPath"]?.stringValue).flatMap { $0.isEmpty ? nil : SwiftArgument("originPath", context.literal($0)) }
+        if let s3 = origin["s3OriginConfig"], !s3.isNull {
+            if let identity = s3["originAccessIdentity"]?.stringValue, !identity.isEmpty {
+                context.cannotExpress(
+                    "origins.\(id).s3OriginConfig", "a legacy origin access identity, which Origin.s3 cannot say",
+                    ignoringDrift: "origins[\(index)].s3OriginConfig")
+            }
+            parts.append(SwiftArgument("domainName", context.input(domain, naming: S3Bucket.typeName, "regionalDomainName")))
+            parts += [control, path].compactMap { $0 }
+            return SwiftCode.call(".s3", parts)
+        }
+        parts.append(SwiftArgument("domainName", context.input(domain)))
+        let custom = origin["customOriginConfig"] ?? [:]
+        let policy = custom["protocolPolicy"]?.stringValue ?? "https-only"
+        if policy != "https-only", let known = CloudFrontDistribution.OriginProtocolPolicy(rawValue: policy) {
+            parts.append(SwiftArgument("protocolPolicy", ".\(String(describing: known))"))
+        }
+        if let port = custom["httpPort"]?.intValue, port != 80 { parts.append(SwiftArgument("httpPort", String(port))) }
+        if let port = custom["httpsPort"]?.intValue, port != 443 { parts.append(SwiftArgument("httpsPort", String(port))) }
+        let protocols = (custom["sslProtocols"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(CloudFrontDistribution.SSLProtocol.init) }
+        if protocols != [.tlsV12] { parts.append(SwiftArgument("sslProtocols", SwiftCode.array(protocols.map { ".\(String(describing: $0))" }))) }
+        if let path { parts.append(path) }
+        if let control { parts.append(control) }
+        return SwiftCode.call(".custom", parts)
+    }
+
+    /// `.init(targetOriginId: …)` for the default cache behaviour.
+    static func behaviorSwift(_ behavior: JSON, cachePolicy: String, in context: SwiftContext) -> String {
+        var parts = [SwiftArgument("targetOriginId", context.literal(behavior["targetOriginId"]?.stringValue ?? ""))]
+        let viewer = behavior["viewerProtocolPolicy"]?.stringValue ?? ""
+        if viewer != "redirect-to-https", let known = CloudFrontDistribution.ViewerProtocolPolicy(rawValue: viewer) {
+            parts.append(SwiftArgument("viewerProtocolPolicy", ".\(String(describing: known))"))
+        }
+        let allowed = behavior["allowedMethods"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if let known = CloudFrontDistribution.AllowedMethods.allCases.first(where: { $0.methods.sorted() == allowed.sorted() }), known != .getHead {
+            parts.append(SwiftArgument("allowedMethods", ".\(String(describing: known))"))
+        }
+        let cached = behavior["cachedMethods"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if let known = CloudFrontDistribution.CachedMethods.allCases.first(where: { $0.methods.sorted() == cached.sorted() }), known != .getHead {
+            parts.append(SwiftArgument("cachedMethods", ".\(String(describing: known))"))
+        }
+        if behavior["compress"]?.boolValue == false { parts.append(SwiftArgument("compress", "false")) }
+        switch cachePolicy {
+        case CloudFrontDistribution.CachePolicy.cachingOptimized: break
+        case CloudFrontDistribution.CachePolicy.cachingDisabled:
+            parts.append(SwiftArgument("cachePolicyId", "Input(CloudFrontDistribution.CachePolicy.cachingDisabled)"))
+        default: parts.append(SwiftArgument("cachePolicyId", context.literal(cachePolicy)))
+        }
+        for key in ["originRequestPolicyId", "responseHeadersPolicyId"] {
+            if let id = behavior[key]?.stringValue { parts.append(SwiftArgument(key, context.literal(id))) }
+        }
+        return SwiftCode.call(".init", parts)
+    }
+}

@@ -194,3 +194,43 @@ struct CloudFrontOriginAccessControlProvider: ResourceProvider {
         return configMembers.map { CloudFrontWire.element($0, values[$0]!) }
     }
 }
+
+// MARK: cairn generate
+
+extension CloudFrontOriginAccessControlProvider: DiscoverableProvider {
+    var swiftType: String { "CloudFrontOriginAccessControl" }
+    var swiftNoun: String { "originAccessControl" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["id": "id"] }
+
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.restXMLAll(.cloudFront.listOriginAccessControls).compactMap { summary in
+            guard let id = summary.string("Id") else { return nil }
+            return DiscoveredResource(id: id, name: summary.string("Name") ?? id)
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("name", context.literal(attributes.string("name") ?? ""))]
+        if let description = attributes.string("description"), !description.isEmpty {
+            arguments.append(SwiftArgument("description", context.literal(description)))
+        }
+        let originType = attributes.string("originType") ?? "s3"
+        if let known = CloudFrontOriginAccessControl.OriginType(rawValue: originType) {
+            if known != .s3 { arguments.append(SwiftArgument("originType", ".\(String(describing: known))")) }
+        } else {
+            context.cannotDeclare("its origin type \(originType) is not one CloudFrontOriginAccessControl.OriginType names")
+        }
+        let behavior = attributes.string("signingBehavior") ?? "always"
+        if let known = CloudFrontOriginAccessControl.SigningBehavior(rawValue: behavior) {
+            if known != .always { arguments.append(SwiftArgument("signingBehavior", ".\(String(describing: known))")) }
+        } else {
+            context.cannotDeclare("its signing behavior \(behavior) is not one CloudFrontOriginAccessControl.SigningBehavior names")
+        }
+        if let signing = attributes.string("signingProtocol"), signing != "sigv4" {
+            context.cannotDeclare("its signing protocol \(signing) is not one CloudFrontOriginAccessControl.SigningProtocol names")
+        }
+        return arguments
+    }
+}

@@ -416,3 +416,78 @@ struct CloudWatchMetricAlarmProvider: ResourceProvider {
         ["arn": alarm.string("AlarmArn").map { .string($0) } ?? .null, "name": alarm.string("AlarmName").map { .string($0) } ?? .null]
     }
 }
+
+// MARK: cairn generate
+
+extension CloudWatchMetricAlarmProvider: DiscoverableProvider {
+    var swiftType: String { "CloudWatchMetricAlarm" }
+    var swiftNoun: String { "alarm" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "alarmName"] }
+
+    /// The region's metric alarms (composite alarms are another kind, which Cairn has no type for).
+    func discover() async throws -> [DiscoveredResource] {
+        var parameters = QueryParameters()
+        parameters.list("AlarmTypes", ["MetricAlarm"])
+        return try await client.queryAll(.cloudWatch.describeAlarms, parameters).compactMap { alarm in
+            alarm.string("AlarmName").map { DiscoveredResource(id: $0, name: $0) }
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        guard let namespace = attributes.string("namespace"), !namespace.isEmpty, let metric = attributes.string("metricName"), !metric.isEmpty
+        else {
+            // An alarm on metric math or an anomaly band names no single metric.
+            context.cannotDeclare("it watches metric math or an anomaly detection band, which CloudWatchMetricAlarm cannot say")
+            return []
+        }
+        var arguments = [SwiftArgument("name", context.literal(live.id))]
+        if let description = attributes.string("description"), !description.isEmpty {
+            arguments.append(SwiftArgument("description", context.literal(description)))
+        }
+        arguments.append(SwiftArgument("namespace", context.literal(namespace)))
+        arguments.append(SwiftArgument("metricName", context.literal(metric)))
+        if let dimensions = attributes["dimensions"]?.objectValue, !dimensions.isEmpty {
+            arguments.append(SwiftArgument("dimensions", SwiftCode.dictionary(dimensions.mapValues { context.input($0.stringValue ?? "") })))
+        }
+        let standard = ["SampleCount": ".sampleCount", "Average": ".average", "Sum": ".sum", "Minimum": ".minimum", "Maximum": ".maximum"]
+        if let statistic = attributes.string("statistic") {
+            arguments.append(SwiftArgument("statistic", standard[statistic] ?? ".extended(\(context.literal(statistic)))"))
+        } else {
+            arguments.append(SwiftArgument("statistic", ".extended(\(context.literal(attributes.string("extendedStatistic") ?? "")))"))
+        }
+        let periods = attributes.int("evaluationPeriods") ?? 1
+        arguments.append(SwiftArgument("period", String(attributes.int("period") ?? 60)))
+        arguments.append(SwiftArgument("evaluationPeriods", String(periods)))
+        if let points = attributes.int("datapointsToAlarm"), points != periods {
+            arguments.append(SwiftArgument("datapointsToAlarm", String(points)))
+        }
+        arguments.append(SwiftArgument("threshold", SwiftCode.json(attributes["threshold"] ?? 0)))
+        let comparison = attributes.string("comparisonOperator") ?? ""
+        guard let known = CloudWatchMetricAlarm.ComparisonOperator(rawValue: comparison) else {
+            context.cannotDeclare("its comparison \(comparison) is not one CloudWatchMetricAlarm.ComparisonOperator names (an anomaly band's)")
+            return arguments
+        }
+        arguments.append(SwiftArgument("comparisonOperator", ".\(String(describing: known))"))
+        if let missing = attributes.string("treatMissingData"), missing != "missing",
+            let treat = CloudWatchMetricAlarm.TreatMissingData(rawValue: missing)
+        {
+            arguments.append(SwiftArgument("treatMissingData", ".\(String(describing: treat))"))
+        }
+        if let unit = attributes.string("unit") {
+            if let known = CloudWatchMetricAlarm.StandardUnit(rawValue: unit) {
+                arguments.append(SwiftArgument("unit", known == .none ? "CloudWatchMetricAlarm.StandardUnit.none" : ".\(String(describing: known))"))
+            } else {
+                context.cannotExpress("unit", "\(unit) is not a unit CloudWatchMetricAlarm names", ignoringDrift: "unit")
+            }
+        }
+        if attributes.bool("actionsEnabled") == false { arguments.append(SwiftArgument("actionsEnabled", "false")) }
+        for key in ["alarmActions", "okActions", "insufficientDataActions"] {
+            let actions = attributes.strings(key)
+            if !actions.isEmpty { arguments.append(SwiftArgument(key, context.inputs(actions))) }
+        }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+}

@@ -688,8 +688,8 @@ extension CodeBuildProjectProvider: DiscoverableProvider {
             arguments.append(SwiftArgument("source", SwiftCode.call(".codeCommit", [SwiftArgument("location", context.input(location))] + buildspec)))
         case "NO_SOURCE" where !buildspec.isEmpty: arguments.append(SwiftArgument("source", SwiftCode.call(".noSource", buildspec)))
         case let type:
-            context.cannotExpress("source", "a \(type) source is not one CodeBuildProject.Source names; written as .codePipeline()")
-            arguments.append(SwiftArgument("source", ".codePipeline()"))
+            // A project needs its source, and any other would be a wrong one.
+            context.cannotDeclare("its source is of type \(type), which CodeBuildProject.Source does not name")
         }
 
         let artifacts = attributes["artifacts"] ?? [:]
@@ -714,7 +714,8 @@ extension CodeBuildProjectProvider: DiscoverableProvider {
             if let known = CodeBuildProject.EnvironmentType(rawValue: type) {
                 parts.append(SwiftArgument("type", ".\(Self.caseName(known))"))
             } else {
-                context.cannotExpress("environment.type", "\(type) is not an environment type CodeBuildProject names")
+                context.cannotExpress(
+                    "environment.type", "\(type) is not an environment type CodeBuildProject names", ignoringDrift: "environment.type")
             }
         }
         parts.append(SwiftArgument("image", context.literal(environment["image"]?.stringValue ?? "")))
@@ -723,7 +724,8 @@ extension CodeBuildProjectProvider: DiscoverableProvider {
             if let known = CodeBuildProject.ComputeType(rawValue: compute) {
                 parts.append(SwiftArgument("computeType", ".\(Self.caseName(known))"))
             } else {
-                context.cannotExpress("environment.computeType", "\(compute) is not a compute type CodeBuildProject names")
+                context.cannotExpress(
+                    "environment.computeType", "\(compute) is not a compute type CodeBuildProject names", ignoringDrift: "environment.computeType")
             }
         }
         if environment["privilegedMode"]?.boolValue == true { parts.append(SwiftArgument("privilegedMode", "true")) }

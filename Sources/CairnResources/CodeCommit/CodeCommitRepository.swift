@@ -218,3 +218,45 @@ struct CodeCommitRepositoryProvider: ResourceProvider {
         ]
     }
 }
+
+// MARK: cairn generate
+
+extension CodeCommitRepositoryProvider: DiscoverableProvider {
+    var swiftType: String { "CodeCommitRepository" }
+    var swiftNoun: String { "repository" }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "repositoryName"] }
+
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.jsonAll(.codeCommit.listRepositories).compactMap { repository in
+            repository["repositoryName"]?.stringValue.map { DiscoveredResource(id: $0, name: $0) }
+        }
+    }
+
+    /// The read with the repository's key when it is a customer managed one (CodeCommit names its own AWS managed key
+    /// as it names any, which `read` leaves out unless one was declared): DescribeKey tells them apart. A key it may not
+    /// describe is kept, as the key the repository has.
+    func readForGeneration(id: String) async throws -> Observed? {
+        // A declared key that no live one matches makes the read report the live one.
+        guard var live = try await read(id: id, prior: ["kmsKeyId": ""]) else { return nil }
+        if let key = live.attributes.string("kmsKeyId"),
+            let metadata = try? await client.json(.kms.describeKey, ["KeyId": .string(key)])["KeyMetadata"],
+            metadata["KeyManager"]?.stringValue == "AWS"
+        {
+            live.attributes["kmsKeyId"] = .null
+        }
+        return live
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("name", context.literal(live.id))]
+        if let description = attributes.string("description"), !description.isEmpty {
+            arguments.append(SwiftArgument("description", context.literal(description)))
+        }
+        if let key = attributes.string("kmsKeyId") {
+            arguments.append(SwiftArgument("kmsKeyId", context.input(key, naming: KMSKey.typeName, key.hasPrefix("arn:") ? "arn" : "keyId")))
+        }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+}

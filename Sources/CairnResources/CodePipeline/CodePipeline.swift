@@ -16,6 +16,9 @@ import CairnJSON
 ///   "configuration": {…strings}, "inputArtifacts": [names], "outputArtifacts": [names], "region"?, "namespace"?}]}]`.
 ///   A GitHub source's `configuration.OAuthToken` is sensitive.
 /// - `tags`: an object of strings.
+///
+/// What the declaration does not model (a V2 pipeline's `triggers` and `executionMode`, a stage's `onFailure`, an
+/// action's `roleArn` and `timeoutInMinutes`, …) is kept by each update as the pipeline has it.
 public struct CodePipeline: ResourceDeclaration {
     /// The type name in addresses and the state.
     public static let typeName = "aws_codepipeline"
@@ -308,18 +311,25 @@ struct CodePipelineProvider: ResourceProvider {
             if let description = variable["description"]?.stringValue, !description.isEmpty { members["description"] = .string(description) }
             return .object(members)
         }
-        return Observed(
-            id: id,
-            attributes: [
-                "name": pipeline["name"] ?? .string(id),
-                "roleArn": pipeline["roleArn"] ?? .null,
-                "artifactStore": Self.artifactStore(pipeline["artifactStore"]),
-                "pipelineType": pipeline["pipelineType"] ?? "V1",
-                "variables": .array(variables),
-                "stages": .array(stages),
-                "tags": tagMap(.array(tags)).json,
-            ], outputs: Self.outputs(result, name: id))
+        let attributes: [String: JSON] = [
+            "name": pipeline["name"] ?? .string(id),
+            "roleArn": pipeline["roleArn"] ?? .null,
+            "artifactStore": Self.artifactStore(pipeline["artifactStore"]),
+            "pipelineType": pipeline["pipelineType"] ?? "V1",
+            "variables": .array(variables),
+            "stages": .array(stages),
+            "tags": tagMap(.array(tags)).json,
+        ]
+        return Observed(id: id, attributes: attributes, outputs: Self.outputs(result, name: id))
     }
+
+    /// What CodePipeline does not model (see `UnmodeledSettings`): a V2 pipeline's triggers and execution mode (other
+    /// than SUPERSEDED). An update keeps them.
+    static let unmodeledPipeline = UnmodeledSettings(["executionMode", "triggers"], defaults: ["executionMode": ["SUPERSEDED"]])
+    /// A stage's settings CodePipeline does not model: its conditions and what it does on failure or success.
+    static let unmodeledStage = UnmodeledSettings(["onFailure", "onSuccess", "beforeEntry", "blockers"])
+    /// An action's settings CodePipeline does not model: the role it assumes, its timeout, its commands and variables.
+    static let unmodeledAction = UnmodeledSettings(["roleArn", "timeoutInMinutes", "commands", "outputVariables", "environmentVariables"])
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
         let name = attributes.string("name") ?? ""
@@ -346,14 +356,17 @@ struct CodePipelineProvider: ResourceProvider {
             hint: "Check that the role exists and that its trust policy lets codepipeline.amazonaws.com assume it.", call)
     }
 
-    /// `UpdatePipeline` with the whole declared structure (including the token in clear: CodePipeline needs it);
-    /// tags are set and removed with `TagResource` / `UntagResource`.
+    /// `UpdatePipeline` with the whole declared structure (including the token in clear: CodePipeline needs it), keeping
+    /// what the declaration does not model as the pipeline has it (`UnmodeledSettings`); tags are set and removed with
+    /// `TagResource` / `UntagResource`.
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
         var updated = new
         updated["name"] = .string(id)
         let structure = ["roleArn", "artifactStore", "pipelineType", "variables", "stages"]
         if structure.contains(where: { old[$0] != new[$0] }) {
-            _ = try await acceptingNewRole(new) { try await client.json(.codePipeline.updatePipeline, ["pipeline": Self.declaration(updated)]) }
+            let live = try await client.json(.codePipeline.getPipeline, ["name": .string(id)])["pipeline"]
+            let declaration = Self.declaration(updated, keeping: live)
+            _ = try await acceptingNewRole(new) { try await client.json(.codePipeline.updatePipeline, ["pipeline": declaration]) }
         }
         let result = try await client.json(.codePipeline.getPipeline, ["name": .string(id)])
         let arn = result["metadata"]?["pipelineArn"] ?? .null
@@ -369,9 +382,14 @@ struct CodePipelineProvider: ResourceProvider {
 
     // MARK: Wire shapes
 
-    /// The `PipelineDeclaration` for these attributes.
-    static func declaration(_ attributes: [String: JSON]) -> JSON {
+    /// The `PipelineDeclaration` for these attributes, with what they do not model as `live` (the pipeline as GetPipeline
+    /// gives it, for an update) has it: its stages and actions matched by name, its triggers those whose source action is
+    /// still declared.
+    static func declaration(_ attributes: [String: JSON], keeping live: JSON? = nil) -> JSON {
+        let liveStages = live?["stages"]?.arrayValue ?? []
         let stages = (attributes["stages"]?.arrayValue ?? []).map { stage -> JSON in
+            let liveStage = liveStages.first { $0["name"] == stage["name"] }
+            let liveActions = liveStage?["actions"]?.arrayValue ?? []
             let actions = (stage["actions"]?.arrayValue ?? []).map { action -> JSON in
                 var members: [String: JSON] = [
                     "name": action["name"] ?? "",
@@ -386,9 +404,12 @@ struct CodePipelineProvider: ResourceProvider {
                 ]
                 if let region = action["region"], !region.isNull { members["region"] = region }
                 if let namespace = action["namespace"], !namespace.isNull { members["namespace"] = namespace }
+                unmodeledAction.keep(from: liveActions.first { $0["name"] == action["name"] }, into: &members)
                 return .object(members)
             }
-            return ["name": stage["name"] ?? "", "actions": .array(actions)]
+            var members: [String: JSON] = ["name": stage["name"] ?? "", "actions": .array(actions)]
+            unmodeledStage.keep(from: liveStage, into: &members)
+            return .object(members)
         }
         var pipeline: [String: JSON] = [
             "name": attributes["name"] ?? "",
@@ -398,6 +419,13 @@ struct CodePipelineProvider: ResourceProvider {
             "stages": .array(stages),
         ]
         if let variables = attributes["variables"]?.arrayValue, !variables.isEmpty { pipeline["variables"] = .array(variables) }
+        unmodeledPipeline.keep(from: live, into: &pipeline)
+        // A trigger names its source action: one whose action is no longer declared would be refused.
+        let actions = Set(stages.flatMap { $0["actions"]?.arrayValue ?? [] }.compactMap { $0["name"]?.stringValue })
+        if let triggers = pipeline["triggers"]?.arrayValue {
+            let kept = triggers.filter { ($0["gitConfiguration"]?["sourceActionName"]?.stringValue).map(actions.contains) ?? true }
+            pipeline["triggers"] = kept.isEmpty ? nil : .array(kept)
+        }
         return .object(pipeline)
     }
 
@@ -465,8 +493,27 @@ extension CodePipelineProvider: DiscoverableProvider {
         }
     }
 
+    /// The read, with what the declaration does not model under `unmodeled` (`{"pipeline": {…}, "stages": [{"stage":
+    /// {…}, "actions": [{…}]}]}`, in order), and a cross-region pipeline's `artifactStores`, for `swiftArguments`.
+    func readForGeneration(id: String) async throws -> Observed? {
+        guard var live = try await read(id: id, prior: [:]) else { return nil }
+        let pipeline = try await client.json(.codePipeline.getPipeline, ["name": .string(id)])["pipeline"]
+        let stages = (pipeline?["stages"]?.arrayValue ?? []).map { stage -> JSON in
+            let actions = (stage["actions"]?.arrayValue ?? []).map { JSON.object(Self.unmodeledAction.read($0)) }
+            return ["stage": .object(Self.unmodeledStage.read(stage)), "actions": .array(actions)]
+        }
+        live.attributes["unmodeled"] = ["pipeline": .object(Self.unmodeledPipeline.read(pipeline)), "stages": .array(stages)]
+        if let stores = pipeline?["artifactStores"], !UnmodeledSettings.isEmpty(stores) { live.attributes["artifactStores"] = stores }
+        return live
+    }
+
     func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
         let attributes = live.attributes
+        if attributes["artifactStores"] != nil {
+            // The artifact store is required, and a cross-region pipeline has one per region instead.
+            context.cannotDeclare("it keeps its artifacts in a store per region, which CodePipeline.ArtifactStore cannot say")
+            return []
+        }
         var arguments = [
             SwiftArgument("name", context.literal(live.id)),
             SwiftArgument("roleArn", context.input(attributes.string("roleArn") ?? "", naming: IAMRole.typeName, "arn")),
@@ -485,9 +532,18 @@ extension CodePipelineProvider: DiscoverableProvider {
             return SwiftCode.call(".init", parts)
         }
         if !variables.isEmpty { arguments.append(SwiftArgument("variables", SwiftCode.array(variables))) }
-        let stages = (attributes["stages"]?.arrayValue ?? []).map { stage -> String in
+        let unmodeled = attributes["unmodeled"]
+        Self.unmodeledPipeline.report(unmodeled?["pipeline"], label: "", type: "CodePipeline", in: context)
+        let stages = (attributes["stages"]?.arrayValue ?? []).enumerated().map { i, stage -> String in
             let stageName = stage["name"]?.stringValue ?? ""
-            let actions = (stage["actions"]?.arrayValue ?? []).map { actionSwift($0, stage: stageName, in: context) }
+            let stageUnmodeled = unmodeled?["stages"]?[i]
+            Self.unmodeledStage.report(stageUnmodeled?["stage"], label: "stages.\(stageName)", type: "CodePipeline", in: context)
+            let actions = (stage["actions"]?.arrayValue ?? []).enumerated().map { j, action in
+                Self.unmodeledAction.report(
+                    stageUnmodeled?["actions"]?[j], label: "stages.\(stageName).\(action["name"]?.stringValue ?? "")", type: "CodePipeline",
+                    in: context)
+                return actionSwift(action, stage: stageName, path: "stages[\(i)].actions[\(j)]", in: context)
+            }
             return SwiftCode.call(".init", [SwiftArgument(nil, context.literal(stageName)), SwiftArgument(nil, SwiftCode.array(actions))])
         }
         arguments.append(SwiftArgument("stages", SwiftCode.array(stages)))
@@ -495,8 +551,9 @@ extension CodePipelineProvider: DiscoverableProvider {
         return arguments
     }
 
-    /// `.init("Name", .kind(…), …)` for an action, its configuration written through the `ActionKind` that makes it.
-    private func actionSwift(_ action: JSON, stage: String, in context: SwiftContext) -> String {
+    /// `.init("Name", .kind(…), …)` for the action at `path`, its configuration written through the `ActionKind` that
+    /// makes it.
+    private func actionSwift(_ action: JSON, stage: String, path: String, in context: SwiftContext) -> String {
         let name = action["name"]?.stringValue ?? ""
         let configuration = action["configuration"]?.objectValue ?? [:]
         func text(_ key: String) -> String { configuration[key]?.stringValue ?? "" }
@@ -580,15 +637,17 @@ extension CodePipelineProvider: DiscoverableProvider {
             kind = SwiftCode.call(".s3Deploy", parts)
             expected = ["BucketName", "Extract", "ObjectKey", "CacheControl", "CannedACL", "KMSEncryptionKeyARN"]
         default:
-            context.cannotExpress(
-                "stages.\(stage).\(name)",
-                "a \(type.joined(separator: "/")) action is not one CodePipeline.ActionKind names; written as a manual approval")
+            // The pipeline needs every action, and any other kind would do something else.
+            context.cannotDeclare(
+                "its action \(stage).\(name) is a \(type.joined(separator: "/")) action, which CodePipeline.ActionKind does not name")
             kind = ".manualApproval()"
             expected = []
         }
         let extra = Set(configuration.keys).subtracting(expected)
         if !extra.isEmpty && !expected.isEmpty {
-            context.cannotExpress("stages.\(stage).\(name).configuration", "\(extra.sorted().joined(separator: ", ")) not declared")
+            context.cannotExpress(
+                "stages.\(stage).\(name).configuration", "\(extra.sorted().joined(separator: ", ")) not declared",
+                ignoringDrift: "\(path).configuration")
         }
         var arguments = [SwiftArgument(nil, context.literal(name)), SwiftArgument(nil, kind)]
         if let order = action["runOrder"]?.intValue, order != 1 { arguments.append(SwiftArgument("runOrder", String(order))) }

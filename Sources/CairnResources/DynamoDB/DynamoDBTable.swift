@@ -406,3 +406,61 @@ struct DynamoDBTableProvider: ResourceProvider {
         ["arn": table["TableArn"] ?? .null, "name": table["TableName"] ?? .null]
     }
 }
+
+// MARK: cairn generate
+
+extension DynamoDBTableProvider: DiscoverableProvider {
+    var swiftType: String { "DynamoDBTable" }
+    var swiftNoun: String { "table" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["arn": "arn", "name": "tableName"] }
+
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.jsonAll(.dynamoDB.listTables).compactMap(\.stringValue).map { DiscoveredResource(id: $0, name: $0) }
+    }
+
+    /// The read, with what DynamoDBTable does not model (secondary indexes, a stream, a table class) named under
+    /// `unmodeled`, for `swiftArguments` to report.
+    func readForGeneration(id: String) async throws -> Observed? {
+        guard var live = try await read(id: id, prior: [:]), let table = try await describe(id) else { return nil }
+        var unmodeled: [String] = []
+        for key in ["GlobalSecondaryIndexes", "LocalSecondaryIndexes", "Replicas"] where !(table[key]?.arrayValue ?? []).isEmpty {
+            unmodeled.append(key)
+        }
+        if table["StreamSpecification"]?["StreamEnabled"]?.boolValue == true { unmodeled.append("StreamSpecification") }
+        if let tableClass = table["TableClassSummary"]?["TableClass"]?.stringValue, tableClass != "STANDARD" { unmodeled.append("TableClass") }
+        if !unmodeled.isEmpty { live.attributes["unmodeled"] = .array(unmodeled.map(JSON.string)) }
+        return live
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        let types = ["S": ".string", "N": ".number", "B": ".binary"]
+        let definitions = (attributes["attributeDefinitions"]?.arrayValue ?? []).map { definition in
+            ".init(\(context.literal(definition["name"]?.stringValue ?? "")), \(types[definition["type"]?.stringValue ?? ""] ?? ".string"))"
+        }
+        var arguments = [
+            SwiftArgument("name", context.literal(live.id)), SwiftArgument("attributeDefinitions", SwiftCode.array(definitions)),
+            SwiftArgument("hashKey", context.literal(attributes.string("hashKey") ?? "")),
+        ]
+        if let range = attributes.string("rangeKey") { arguments.append(SwiftArgument("rangeKey", context.literal(range))) }
+        if attributes.string("billingMode") == "PROVISIONED" {
+            let read = attributes.int("readCapacity") ?? 1
+            let write = attributes.int("writeCapacity") ?? 1
+            arguments.append(SwiftArgument("billingMode", ".provisioned(readCapacity: \(read), writeCapacity: \(write))"))
+        }
+        if attributes["encryption"]?["sseType"]?.stringValue == "KMS" {
+            let key = attributes["encryption"]?["kmsKey"]?.stringValue
+            arguments.append(
+                SwiftArgument("encryption", key.map { ".kms(key: \(context.input($0, naming: KMSKey.typeName, "arn")))" } ?? ".awsManaged"))
+        }
+        if attributes.bool("pointInTimeRecovery") == true { arguments.append(SwiftArgument("pointInTimeRecovery", "true")) }
+        if attributes.bool("deletionProtection") == true { arguments.append(SwiftArgument("deletionProtection", "true")) }
+        for setting in attributes.strings("unmodeled") {
+            // Never sent by an update (it changes only what differs), so an apply leaves it as it is.
+            context.cannotExpress(setting, "DynamoDBTable does not model it; an apply leaves it as it is")
+        }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+}

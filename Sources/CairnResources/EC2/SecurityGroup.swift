@@ -521,7 +521,10 @@ extension SecurityGroupProvider: DiscoverableProvider {
                 ipProtocol: rule["protocol"]?.stringValue ?? "-1", from: rule["fromPort"]?.intValue, to: rule["toPort"]?.intValue,
                 description: rule["description"]?.stringValue)
             guard ["tcp", "udp", "icmp", "-1"].contains(key.ipProtocol) else {
-                context.cannotExpress(attribute, "a rule of protocol \(key.ipProtocol) (SecurityGroupRule takes tcp, udp, icmp or all); left out")
+                context.cannotExpress(
+                    attribute,
+                    "a rule of protocol \(key.ipProtocol) (SecurityGroupRule takes tcp, udp, icmp or all), so none of the \(attribute) rules are enforced",
+                    ignoringDrift: attribute)
                 continue
             }
             if let source = rule["sourceSecurityGroupId"]?.stringValue {
@@ -533,7 +536,10 @@ extension SecurityGroupProvider: DiscoverableProvider {
                 continue
             }
             guard rule["cidrBlock"] != nil || rule["ipv6CidrBlock"] != nil else {
-                context.cannotExpress(attribute, "a rule allowing a prefix list (SecurityGroupRule takes CIDR blocks and groups); left out")
+                context.cannotExpress(
+                    attribute,
+                    "a rule allowing a prefix list (SecurityGroupRule takes CIDR blocks and groups), so none of the \(attribute) rules are enforced",
+                    ignoringDrift: attribute)
                 continue
             }
             if blocks[key] == nil { order.append(key) }

@@ -516,14 +516,16 @@ extension ECRRepositoryProvider: DiscoverableProvider {
             if let rules = Self.lifecycleSwift(policy, in: context) {
                 arguments.append(SwiftArgument("lifecyclePolicy", rules))
             } else {
-                context.cannotExpress("lifecyclePolicy", "a rule uses what LifecycleRule cannot say; left out, so an apply would remove it")
+                context.cannotExpress("lifecyclePolicy", "a rule uses what LifecycleRule cannot say", ignoringDrift: "lifecyclePolicy")
             }
         }
         if let policy = attributes["repositoryPolicy"], !policy.isNull {
             if let swift = PolicyDocument.swift(policy, in: context) {
                 arguments.append(SwiftArgument("repositoryPolicy", swift))
             } else {
-                context.cannotExpress("repositoryPolicy", "the policy uses what PolicyStatement cannot say; left out, so an apply would remove it")
+                context.cannotExpress(
+                    "repositoryPolicy", "the policy uses what PolicyStatement cannot say (\(PolicyDocument.unsayable(policy)))",
+                    ignoringDrift: "repositoryPolicy")
             }
         }
         if let tags = context.tags(live) { arguments.append(tags) }

@@ -139,7 +139,12 @@ extension ECSClusterProvider: DiscoverableProvider {
         let attributes = live.attributes
         var arguments = [SwiftArgument("name", context.literal(attributes.string("name") ?? live.id))]
         if let insights = attributes.string("containerInsights"), insights != "disabled" {
-            arguments.append(SwiftArgument("containerInsights", ".\(insights)"))
+            if let known = ECSCluster.ContainerInsights(rawValue: insights) {
+                arguments.append(SwiftArgument("containerInsights", ".\(known.rawValue)"))
+            } else {
+                context.cannotExpress(
+                    "containerInsights", "\(insights) is not one ECSCluster.ContainerInsights names", ignoringDrift: "containerInsights")
+            }
         }
         let providers = attributes.strings("capacityProviders")
         if !providers.isEmpty { arguments.append(SwiftArgument("capacityProviders", SwiftCode.strings(providers))) }

@@ -647,7 +647,7 @@ extension ECSServiceProvider: DiscoverableProvider {
             if let swift = cases[launchType] {
                 arguments.append(SwiftArgument("compute", ".launchType(\(swift))"))
             } else {
-                context.cannotExpress("launchType", "\(launchType) is not a launch type ECSService names")
+                context.cannotExpress("launchType", "\(launchType) is not a launch type ECSService names", ignoringDrift: "launchType")
             }
         }
         if let network = attributes["networkConfiguration"], !network.isNull {

@@ -21,6 +21,9 @@ import CairnJSON
 ///   startPeriod (0)} or null, command: [..] or null}`. A port mapping's `hostPort` is the container port with
 ///   `awsvpc` and `host`, and 0 (dynamic) with `bridge` when not given.
 /// - `tags`: an object of strings (changed in place, without a new revision).
+///
+/// What the declaration does not model (a task's `volumes`, `runtimePlatform`, `ephemeralStorage`, …; a container's
+/// `mountPoints`, `entryPoint`, `ulimits`, `dependsOn`, …) is kept by each new revision as the revision it replaces has it.
 public struct ECSTaskDefinition: ResourceDeclaration {
     /// The type name in addresses and the state.
     public static let typeName = "aws_ecs_task_definition"
@@ -438,33 +441,57 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
         else { return nil }
         let mode = definition["networkMode"]?.stringValue ?? "bridge"
         let staticPorts = mode == "awsvpc" || mode == "host"
-        return Observed(
-            id: arn,
-            attributes: [
-                "family": definition["family"] ?? .null,
-                "cpu": Self.integer(definition["cpu"]),
-                "memory": Self.integer(definition["memory"]),
-                "networkMode": .string(mode),
-                "requiresCompatibilities": .array(
-                    Set((definition["requiresCompatibilities"]?.arrayValue ?? []).compactMap(\.stringValue)).sorted().map { .string($0) }),
-                "executionRoleArn": definition["executionRoleArn"] ?? .null,
-                "taskRoleArn": definition["taskRoleArn"] ?? .null,
-                "containers": .array((definition["containerDefinitions"]?.arrayValue ?? []).map { Self.container($0, staticPorts: staticPorts) }),
-                "tags": tagMap(tags).json,
-            ], outputs: Self.outputs(definition))
+        let attributes: [String: JSON] = [
+            "family": definition["family"] ?? .null,
+            "cpu": Self.integer(definition["cpu"]),
+            "memory": Self.integer(definition["memory"]),
+            "networkMode": .string(mode),
+            "requiresCompatibilities": .array(
+                Set((definition["requiresCompatibilities"]?.arrayValue ?? []).compactMap(\.stringValue)).sorted().map { .string($0) }),
+            "executionRoleArn": definition["executionRoleArn"] ?? .null,
+            "taskRoleArn": definition["taskRoleArn"] ?? .null,
+            "containers": .array((definition["containerDefinitions"]?.arrayValue ?? []).map { Self.container($0, staticPorts: staticPorts) }),
+            "tags": tagMap(tags).json,
+        ]
+        return Observed(id: arn, attributes: attributes, outputs: Self.outputs(definition))
     }
+
+    /// What ECSTaskDefinition does not model (see `UnmodeledSettings`): a task's volumes, its runtime platform (other than
+    /// Linux on x86-64), its ephemeral storage (beyond the 20 GiB Fargate gives), …. A new revision keeps them.
+    static let unmodeledTask = UnmodeledSettings(
+        [
+            "volumes", "placementConstraints", "runtimePlatform", "ephemeralStorage", "pidMode", "ipcMode", "proxyConfiguration",
+            "inferenceAccelerators", "enableFaultInjection",
+        ],
+        defaults: [
+            "runtimePlatform": [["operatingSystemFamily": "LINUX"], ["operatingSystemFamily": "LINUX", "cpuArchitecture": "X86_64"]],
+            "ephemeralStorage": [["sizeInGiB": 20]],
+        ])
+
+    /// A container's settings that ECSTaskDefinition does not model: its mount points, entry point, ulimits, dependencies,
+    /// …. A new revision keeps them (matching containers by name).
+    static let unmodeledContainer = UnmodeledSettings(
+        [
+            "repositoryCredentials", "links", "restartPolicy", "entryPoint", "environmentFiles", "mountPoints", "volumesFrom",
+            "linuxParameters", "dependsOn", "startTimeout", "stopTimeout", "versionConsistency", "hostname", "user", "workingDirectory",
+            "disableNetworking", "privileged", "readonlyRootFilesystem", "dnsServers", "dnsSearchDomains", "extraHosts",
+            "dockerSecurityOptions", "interactive", "pseudoTerminal", "dockerLabels", "ulimits", "systemControls", "resourceRequirements",
+            "firelensConfiguration", "credentialSpecs",
+        ],
+        defaults: ["restartPolicy": [["enabled": false]], "versionConsistency": ["enabled"]])
 
     func create(_ attributes: [String: JSON]) async throws -> Applied {
         try await register(attributes)
     }
 
-    /// Tags alone change in place; anything else registers a new revision.
+    /// Tags alone change in place; anything else registers a new revision, which keeps what the declaration does not
+    /// model as the current revision has it.
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
         var oldRest = old
         var newRest = new
         oldRest["tags"] = nil
         newRest["tags"] = nil
-        guard oldRest == newRest else { return try await register(new) }
+        guard oldRest == newRest else { return try await register(new, keeping: try await describe(id)?.0) }
         try await TaggingAPI.ecs.sync(client, resource: id, from: old.tags(), to: new.tags())
         let (family, revision) = Self.parse(id)
         return Applied(id: id, outputs: ["arn": .string(id), "family": .string(family), "revision": revision.map { .int($0) } ?? .null])
@@ -487,11 +514,17 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
 
     // MARK: Helpers
 
-    private func register(_ attributes: [String: JSON]) async throws -> Applied {
+    /// Registers a revision of `attributes`, with what the declaration does not model as `current` (the revision it
+    /// replaces) has it.
+    private func register(_ attributes: [String: JSON], keeping current: JSON? = nil) async throws -> Applied {
+        let liveContainers = current?["containerDefinitions"]?.arrayValue ?? []
         var input: [String: JSON] = [
             "family": attributes["family"] ?? .null,
             "networkMode": attributes["networkMode"] ?? "bridge",
-            "containerDefinitions": .array((attributes["containers"]?.arrayValue ?? []).map(Self.containerInput)),
+            "containerDefinitions": .array(
+                (attributes["containers"]?.arrayValue ?? []).map { container in
+                    Self.containerInput(container, keeping: liveContainers.first { $0["name"] == container["name"] })
+                }),
         ]
         if let cpu = attributes.int("cpu") { input["cpu"] = .string(String(cpu)) }
         if let memory = attributes.int("memory") { input["memory"] = .string(String(memory)) }
@@ -499,6 +532,7 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
         if !compatibilities.isEmpty { input["requiresCompatibilities"] = .array(compatibilities.map { .string($0) }) }
         if let role = attributes.string("executionRoleArn") { input["executionRoleArn"] = .string(role) }
         if let role = attributes.string("taskRoleArn") { input["taskRoleArn"] = .string(role) }
+        Self.unmodeledTask.keep(from: current, into: &input)
         let tags = attributes.tags()
         if !tags.isEmpty { input["tags"] = tagList(tags) }
         // ECS checks the roles it is given; one created seconds earlier is "not valid" until IAM's change reaches ECS.
@@ -561,8 +595,9 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
         }
     }
 
-    /// A container as RegisterTaskDefinition takes it, from its attribute form.
-    static func containerInput(_ container: JSON) -> JSON {
+    /// A container as RegisterTaskDefinition takes it, from its attribute form, with what the declaration does not model
+    /// as `live` (the current revision's container of that name) has it.
+    static func containerInput(_ container: JSON, keeping live: JSON? = nil) -> JSON {
         var out: [String: JSON] = [
             "name": container["name"] ?? .null,
             "image": container["image"] ?? .null,
@@ -589,6 +624,7 @@ struct ECSTaskDefinitionProvider: SupersededCleanup {
             if members["startPeriod"]?.intValue == 0 { members["startPeriod"] = nil }  // 0 means off: leave it out
             out["healthCheck"] = .object(members)
         }
+        unmodeledContainer.keep(from: live, into: &out)
         return .object(out)
     }
 
@@ -677,6 +713,15 @@ extension ECSTaskDefinitionProvider: DiscoverableProvider {
         return Set(arns.map { Self.parse($0).family }).sorted().map { DiscoveredResource(id: $0, name: $0) }
     }
 
+    /// The read, with what the declaration does not model (`UnmodeledSettings`) under `unmodeled` (`{"task": {…},
+    /// "containers": [{…}]}`, containers in order), for `swiftArguments` to report.
+    func readForGeneration(id: String) async throws -> Observed? {
+        guard var live = try await read(id: id, prior: [:]), let (definition, _) = try await describe(live.id) else { return nil }
+        let containers = (definition["containerDefinitions"]?.arrayValue ?? []).map { JSON.object(Self.unmodeledContainer.read($0)) }
+        live.attributes["unmodeled"] = ["task": .object(Self.unmodeledTask.read(definition)), "containers": .array(containers)]
+        return live
+    }
+
     func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
         let attributes = live.attributes
         var arguments = [SwiftArgument("family", context.literal(attributes.string("family") ?? ""))]
@@ -691,21 +736,31 @@ extension ECSTaskDefinitionProvider: DiscoverableProvider {
         if compatibilities != ["FARGATE"] {
             let cases = ["EC2": ".ec2", "FARGATE": ".fargate", "EXTERNAL": ".external", "MANAGED_INSTANCES": ".managedInstances"]
             let known = compatibilities.compactMap { cases[$0] }
-            if known.count < compatibilities.count { context.cannotExpress("requiresCompatibilities", "\(compatibilities) names an unknown one") }
+            if known.count < compatibilities.count {
+                context.cannotExpress(
+                    "requiresCompatibilities", "\(compatibilities) names one ECSTaskDefinition.Compatibility does not",
+                    ignoringDrift: "requiresCompatibilities")
+            }
             arguments.append(SwiftArgument("requiresCompatibilities", SwiftCode.array(known)))
         }
         for key in ["executionRoleArn", "taskRoleArn"] {
             if let role = attributes.string(key) { arguments.append(SwiftArgument(key, context.input(role, naming: IAMRole.typeName, "arn"))) }
         }
-        let containers = (attributes["containers"]?.arrayValue ?? []).map {
-            Self.containerSwift($0, staticPorts: mode == "awsvpc" || mode == "host", in: context)
+        let unmodeled = attributes["unmodeled"]
+        Self.unmodeledTask.report(unmodeled?["task"], label: "", type: "ECSTaskDefinition", in: context)
+        let containers = (attributes["containers"]?.arrayValue ?? []).enumerated().map { index, container in
+            Self.unmodeledContainer.report(
+                unmodeled?["containers"]?[index], label: "containers.\(container["name"]?.stringValue ?? "")", type: "ECSTaskDefinition",
+                in: context)
+            return Self.containerSwift(container, index: index, staticPorts: mode == "awsvpc" || mode == "host", in: context)
         }
         arguments.append(SwiftArgument("containers", SwiftCode.array(containers)))
         if let tags = context.tags(live) { arguments.append(tags) }
         return arguments
     }
 
-    static func containerSwift(_ container: JSON, staticPorts: Bool, in context: SwiftContext) -> String {
+    /// `.init(name: …)` for the container at `index` of the definition.
+    static func containerSwift(_ container: JSON, index: Int, staticPorts: Bool, in context: SwiftContext) -> String {
         let name = container["name"]?.stringValue ?? ""
         var arguments = [
             SwiftArgument("name", context.literal(name)), SwiftArgument("image", context.input(container["image"]?.stringValue ?? "")),
@@ -748,7 +803,9 @@ extension ECSTaskDefinitionProvider: DiscoverableProvider {
                 }
                 arguments.append(SwiftArgument("logConfiguration", SwiftCode.call(".driver", parts)))
             } else {
-                context.cannotExpress("containers.\(name).logConfiguration", "the log driver \(driver) is not one ECSTaskDefinition names; left out")
+                context.cannotExpress(
+                    "containers.\(name).logConfiguration", "the log driver \(driver) is not one ECSTaskDefinition names",
+                    ignoringDrift: "containers[\(index)].logConfiguration")
             }
         }
         if let check = container["healthCheck"], !check.isNull {

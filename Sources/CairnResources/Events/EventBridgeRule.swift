@@ -264,10 +264,16 @@ extension EventBridgeRuleProvider: DiscoverableProvider {
         let schedule = attributes.string("scheduleExpression")
         let pattern = attributes["eventPattern"] ?? .null
         if schedule != nil, !pattern.isNull {
-            context.cannotExpress("eventPattern", "a rule declares a schedule or a pattern, and this one has both; the pattern is left out")
+            context.cannotExpress(
+                "eventPattern", "a rule declares a schedule or a pattern, and this one has both", ignoringDrift: "eventPattern")
         }
         if let schedule {
-            arguments.append(SwiftArgument("trigger", Self.triggerSwift(schedule, in: context)))
+            guard let trigger = Self.triggerSwift(schedule, in: context) else {
+                // A rule needs its trigger, and any other would fire at other times.
+                context.cannotDeclare("its schedule '\(schedule)' is not written the way EventBridgeRule writes a rate or cron")
+                return arguments
+            }
+            arguments.append(SwiftArgument("trigger", trigger))
         } else {
             arguments.append(SwiftArgument("trigger", ".pattern(\(SwiftCode.json(pattern)))"))
         }
@@ -289,8 +295,9 @@ extension EventBridgeRuleProvider: DiscoverableProvider {
         return arguments
     }
 
-    /// `.rate(15, .minutes)` or `.cron("…")` for a schedule expression that the declaration writes back the same.
-    static func triggerSwift(_ schedule: String, in context: SwiftContext) -> String {
+    /// `.rate(15, .minutes)` or `.cron("…")` for a schedule expression that the declaration writes back the same; nil for
+    /// one it does not.
+    static func triggerSwift(_ schedule: String, in context: SwiftContext) -> String? {
         if schedule.hasPrefix("cron("), schedule.hasSuffix(")") { return ".cron(\(context.literal(String(schedule.dropFirst(5).dropLast()))))" }
         let parts = schedule.dropFirst("rate(".count).dropLast().split(separator: " ")
         if schedule.hasPrefix("rate("), schedule.hasSuffix(")"), parts.count == 2, let count = Int(parts[0]) {
@@ -300,7 +307,6 @@ extension EventBridgeRuleProvider: DiscoverableProvider {
                 return ".rate(\(count), .\(unit))"
             }
         }
-        context.cannotExpress("scheduleExpression", "'\(schedule)' is not written the way EventBridgeRule writes a rate or cron; written as cron")
-        return ".cron(\(context.literal(schedule)))"
+        return nil
     }
 }

@@ -200,3 +200,33 @@ struct IAMOIDCProviderProvider: ResourceProvider {
             .first { $0.hasSuffix(":oidc-provider/" + hostAndPath) }
     }
 }
+
+// MARK: cairn generate
+
+extension IAMOIDCProviderProvider: DiscoverableProvider {
+    var swiftType: String { "IAMOIDCProvider" }
+    var swiftNoun: String { "oidcProvider" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["arn": "arn"] }
+
+    /// The account's providers, each named by its issuer's host and path (`oidc.eks.eu-north-1.amazonaws.com/id/…`), GitHub
+    /// Actions' as `github-actions`.
+    func discover() async throws -> [DiscoveredResource] {
+        try await client.query(.iam.listOpenIDConnectProviders).list("OpenIDConnectProviderList").compactMap { provider in
+            guard let arn = provider.string("Arn"), let range = arn.range(of: ":oidc-provider/") else { return nil }
+            let issuer = String(arn[range.upperBound...])
+            return DiscoveredResource(id: arn, name: "https://\(issuer)" == IAMOIDCProvider.gitHubActionsURL ? "github-actions" : issuer)
+        }
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        var arguments = [SwiftArgument("url", context.literal(attributes.string("url") ?? ""))]
+        let clients = attributes.strings("clientIdList")
+        if clients != ["sts.amazonaws.com"] { arguments.append(SwiftArgument("clientIdList", SwiftCode.strings(clients))) }
+        let thumbprints = attributes.strings("thumbprintList")
+        if !thumbprints.isEmpty { arguments.append(SwiftArgument("thumbprintList", SwiftCode.strings(thumbprints))) }
+        if let tags = context.tags(live) { arguments.append(tags) }
+        return arguments
+    }
+}

@@ -275,8 +275,9 @@ extension IAMPolicyProvider: DiscoverableProvider {
         if let document = attributes["document"].flatMap({ PolicyDocument.swift($0, in: context) }) {
             arguments.append(SwiftArgument("document", document))
         } else {
-            context.cannotExpress("document", "the policy uses what PolicyStatement cannot say; written as an empty document")
-            arguments.append(SwiftArgument("document", "PolicyDocument([])"))
+            // A policy is its document: any other would grant something else.
+            context.cannotDeclare(
+                "its document uses what PolicyStatement cannot say (\(PolicyDocument.unsayable(attributes["document"] ?? .null)))")
         }
         if let tags = context.tags(live) { arguments.append(tags) }
         return arguments

@@ -406,16 +406,20 @@ extension IAMRoleProvider: DiscoverableProvider {
         if let trust = attributes["assumeRolePolicy"].flatMap({ PolicyDocument.swift($0, in: context) }) {
             arguments.append(SwiftArgument("assumeRolePolicy", trust))
         } else {
-            context.cannotExpress("assumeRolePolicy", "the trust policy uses what PolicyStatement cannot say; written as an empty document")
-            arguments.append(SwiftArgument("assumeRolePolicy", "PolicyDocument([])"))
+            // A role needs its trust policy, and any other would let other principals assume it, or stop those that do.
+            context.cannotDeclare(
+                "its trust policy uses what PolicyStatement cannot say (\(PolicyDocument.unsayable(attributes["assumeRolePolicy"] ?? .null)))")
         }
         var inline: [String: String] = [:]
         for (name, document) in attributes["inlinePolicies"]?.objectValue ?? [:] {
             if let swift = PolicyDocument.swift(document, in: context) {
                 inline[name] = swift
             } else {
+                // A path step per policy name, unless the name holds what a path separates by (then all of them).
+                let path = name.contains(where: { ".[]".contains($0) }) ? "inlinePolicies" : "inlinePolicies.\(name)"
                 context.cannotExpress(
-                    "inlinePolicies.\(name)", "the policy uses what PolicyStatement cannot say; left out, so an apply would remove it")
+                    "inlinePolicies.\(name)", "the policy uses what PolicyStatement cannot say (\(PolicyDocument.unsayable(document)))",
+                    ignoringDrift: path)
             }
         }
         if !inline.isEmpty { arguments.append(SwiftArgument("inlinePolicies", SwiftCode.dictionary(inline))) }

@@ -426,6 +426,22 @@ extension PolicyDocument {
         return SwiftCode.array(out)
     }
 
+    /// What in `document` `swift(_:in:)` cannot write, in a few words (`its Id`, `NotPrincipal`), for the message that
+    /// says so.
+    static func unsayable(_ document: JSON) -> String {
+        guard case .object(let members) = document, let statements = members["Statement"]?.arrayValue else { return "it is not a policy document" }
+        var found = Set(members.keys).subtracting(["Version", "Statement"]).map { "its \($0)" }
+        for statement in statements {
+            guard case .object(let fields) = statement else { continue }
+            found += Set(fields.keys).subtracting(["Sid", "Effect", "Principal", "Action", "NotAction", "Resource", "NotResource", "Condition"])
+            if case .object(let kinds)? = fields["Principal"] {
+                found += Set(kinds.keys).subtracting(["Service", "AWS", "Federated"]).map { "a \($0) principal" }
+            }
+        }
+        let unique = Array(Set(found)).sorted()
+        return unique.isEmpty ? "a value of a form it does not write" : unique.joined(separator: ", ")
+    }
+
     /// A string, or a list of strings, as a list.
     static func texts(_ value: JSON) -> [String]? {
         if let text = value.stringValue { return [text] }

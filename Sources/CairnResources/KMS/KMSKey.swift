@@ -343,7 +343,7 @@ extension KMSKeyProvider: DiscoverableProvider {
         }
         if attributes.bool("enableKeyRotation") == true { arguments.append(SwiftArgument("enableKeyRotation", "true")) }
         if let state = attributes.string("keyState"), state != "Enabled" {
-            context.cannotExpress("keyState", "the key is \(state); a declared key is enabled, so an apply would enable it")
+            context.cannotExpress("keyState", "the key is \(state), and a declared key is enabled", ignoringDrift: "keyState")
         }
         if let tags = context.tags(live) { arguments.append(tags) }
         return arguments

@@ -77,7 +77,10 @@ public struct S3Bucket: ResourceDeclaration {
     /// - `publicAccessBlock`: `{"blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"}`, booleans;
     /// - `ownershipControls`: `"BucketOwnerEnforced"`, `"BucketOwnerPreferred"` or `"ObjectWriter"`;
     /// - `lifecycleRules`: rules sorted by id, `{"id", "prefix", "enabled", "expirationDays",
-    ///   "noncurrentVersionExpirationDays", "abortIncompleteMultipartUploadDays"}` (days null when unset);
+    ///   "noncurrentVersionExpirationDays", "abortIncompleteMultipartUploadDays"}` (days null when unset); a live rule
+    ///   also has what a `LifecycleRule` cannot say, when it has it: its filter's `tags` and `objectSizeGreaterThan` /
+    ///   `objectSizeLessThan`, and the names of other settings (`unmodeled`: `Transition`, …), so that it never reads as
+    ///   the wider rule a declaration would make of it;
     /// - `policy`: the document in IAM's normal form, or null;
     /// - `corsRules`: rules in order, `{"id", "allowedMethods", "allowedOrigins", "allowedHeaders",
     ///   "exposeHeaders", "maxAgeSeconds"}`, lists sorted;
@@ -638,26 +641,48 @@ extension S3BucketProvider: DiscoverableProvider {
         case "ObjectWriter": arguments.append(SwiftArgument("ownershipControls", ".objectWriter"))
         default: break
         }
-        let rules = (attributes["lifecycleRules"]?.arrayValue ?? []).map { rule -> String in
-            var parts = [SwiftArgument("id", context.literal(rule["id"]?.stringValue ?? ""))]
-            if let prefix = rule["prefix"]?.stringValue, !prefix.isEmpty { parts.append(SwiftArgument("prefix", context.literal(prefix))) }
-            if rule["enabled"]?.boolValue == false { parts.append(SwiftArgument("enabled", "false")) }
-            for key in ["expirationDays", "noncurrentVersionExpirationDays", "abortIncompleteMultipartUploadDays"] {
-                if let days = rule[key]?.intValue { parts.append(SwiftArgument(key, String(days))) }
+        let lifecycle = attributes["lifecycleRules"]?.arrayValue ?? []
+        if let reason = Self.lifecycleProblem(lifecycle) {
+            // Never a rule wider than AWS's: one limited to tagged objects, declared without its tags, would expire every
+            // object under its prefix.
+            context.cannotExpress("lifecycleRules", reason, ignoringDrift: "lifecycleRules")
+        } else if !lifecycle.isEmpty {
+            let rules = lifecycle.map { rule -> String in
+                var parts = [SwiftArgument("id", context.literal(rule["id"]?.stringValue ?? ""))]
+                if let prefix = rule["prefix"]?.stringValue, !prefix.isEmpty { parts.append(SwiftArgument("prefix", context.literal(prefix))) }
+                if rule["enabled"]?.boolValue == false { parts.append(SwiftArgument("enabled", "false")) }
+                for key in ["expirationDays", "noncurrentVersionExpirationDays", "abortIncompleteMultipartUploadDays"] {
+                    if let days = rule[key]?.intValue { parts.append(SwiftArgument(key, String(days))) }
+                }
+                return SwiftCode.call(".init", parts)
             }
-            return SwiftCode.call(".init", parts)
+            arguments.append(SwiftArgument("lifecycleRules", SwiftCode.array(rules)))
         }
-        if !rules.isEmpty { arguments.append(SwiftArgument("lifecycleRules", SwiftCode.array(rules))) }
         if let policy = attributes["policy"], !policy.isNull {
-            if let swift = PolicyDocument.swift(policy, in: context) {
+            if context.isFound(S3BucketPolicy.typeName, id: live.id) {
+                // Declared on its own (an aws_s3_bucket_policy found too): the bucket leaves it to that resource.
+                context.ignoreDrift("policy")
+            } else if let swift = PolicyDocument.swift(policy, in: context) {
                 arguments.append(SwiftArgument("policy", swift))
             } else {
-                context.cannotExpress("policy", "the policy uses what PolicyStatement cannot say; left out, so an apply would remove it")
+                context.cannotExpress(
+                    "policy", "the policy uses what PolicyStatement cannot say (\(PolicyDocument.unsayable(policy)))", ignoringDrift: "policy")
             }
         }
-        if let cors = attributes["corsRules"]?.arrayValue, !cors.isEmpty {
-            context.cannotExpress("corsRules", "cairn generate does not write CORS rules yet; left out, so an apply would remove them")
+        let cors = (attributes["corsRules"]?.arrayValue ?? []).map { rule -> String in
+            var parts: [SwiftArgument] = []
+            if let id = rule["id"]?.stringValue { parts.append(SwiftArgument("id", context.literal(id))) }
+            let methods = (rule["allowedMethods"]?.arrayValue ?? []).compactMap { $0.stringValue.map { ".\($0.lowercased())" } }
+            parts.append(SwiftArgument("allowedMethods", SwiftCode.array(methods)))
+            parts.append(SwiftArgument("allowedOrigins", SwiftCode.strings(rule["allowedOrigins"]?.arrayValue?.compactMap(\.stringValue) ?? [])))
+            for key in ["allowedHeaders", "exposeHeaders"] {
+                let items = rule[key]?.arrayValue?.compactMap(\.stringValue) ?? []
+                if !items.isEmpty { parts.append(SwiftArgument(key, SwiftCode.strings(items))) }
+            }
+            if let age = rule["maxAgeSeconds"]?.intValue { parts.append(SwiftArgument("maxAgeSeconds", String(age))) }
+            return SwiftCode.call(".init", parts)
         }
+        if !cors.isEmpty { arguments.append(SwiftArgument("corsRules", SwiftCode.array(cors))) }
         if let website = attributes["website"], !website.isNull {
             var parts: [SwiftArgument] = []
             if let index = website["indexDocument"]?.stringValue, index != "index.html" {
@@ -668,5 +693,25 @@ extension S3BucketProvider: DiscoverableProvider {
         }
         if let tags = context.tags(live) { arguments.append(tags) }
         return arguments
+    }
+
+    /// Why the lifecycle rules cannot be declared as they are (a rule's filter or action that `LifecycleRule` cannot
+    /// say), or nil when they can.
+    static func lifecycleProblem(_ rules: [JSON]) -> String? {
+        var problems: [String] = []
+        for rule in rules {
+            var what: [String] = []
+            if let tags = rule["tags"]?.objectValue, !tags.isEmpty {
+                what.append("only objects tagged \(tags.keys.sorted().map { "\($0)=\(tags[$0]?.stringValue ?? "")" }.joined(separator: ", "))")
+            }
+            if let size = rule["objectSizeGreaterThan"]?.intValue { what.append("only objects larger than \(size) bytes") }
+            if let size = rule["objectSizeLessThan"]?.intValue { what.append("only objects smaller than \(size) bytes") }
+            let unmodeled = rule["unmodeled"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if !unmodeled.isEmpty { what.append(unmodeled.joined(separator: ", ")) }
+            if !what.isEmpty { problems.append("rule '\(rule["id"]?.stringValue ?? "")' has \(what.joined(separator: "; "))") }
+        }
+        guard !problems.isEmpty else { return nil }
+        return problems.joined(separator: "; ")
+            + ", which LifecycleRule cannot say (declared without them, a rule would cover every object under its prefix)"
     }
 }

@@ -160,3 +160,26 @@ struct S3BucketPolicyCalls {
         }
     }
 }
+
+// MARK: cairn generate
+
+extension S3BucketPolicyProvider: DiscoverableProvider {
+    var swiftType: String { "S3BucketPolicy" }
+    var swiftNoun: String { "bucketPolicy" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { [:] }
+
+    /// None of its own: a bucket's policy is found, read and declared with its bucket (`S3Bucket.policy`). Only a list of
+    /// ids names one on its own, and the bucket then leaves its policy to it (`ignoreDrift: ["policy"]`).
+    func discover() async throws -> [DiscoveredResource] { [] }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let policy = live.attributes["policy"] ?? .null
+        guard let swift = PolicyDocument.swift(policy, in: context) else {
+            // The policy is all this resource is: any other would grant something else.
+            context.cannotDeclare("its policy uses what PolicyStatement cannot say (\(PolicyDocument.unsayable(policy)))")
+            return []
+        }
+        return [SwiftArgument("bucket", context.input(live.id, naming: S3Bucket.typeName, "name")), SwiftArgument("policy", swift)]
+    }
+}

@@ -305,20 +305,52 @@ enum S3BucketWire {
         }
     }
 
-    /// The rules, sorted by id as declarations sort them; no configuration means no rules.
+    /// The rules, sorted by id as declarations sort them; no configuration means no rules. What a `LifecycleRule` cannot
+    /// say is kept, so that it is never taken for a rule it can (a rule limited to tagged or sized objects is not the
+    /// rule for every object under its prefix): the filter's tags (`tags`) and object sizes (`objectSizeGreaterThan`,
+    /// `objectSizeLessThan`), and the names of the other settings (`unmodeled`: `Transition`, `Expiration.Date`, …),
+    /// each only when there is one.
     static func lifecycleRules(from root: XMLNode?) -> JSON {
         func days(_ node: XMLNode?, _ name: String) -> JSON { node?.string(name).flatMap { Int($0) }.map(JSON.int) ?? .null }
         let rules = (root?.all("Rule") ?? []).map { rule -> JSON in
             // The filter's prefix, or the deprecated rule-level prefix.
             let prefix = rule["Filter"]?.string("Prefix") ?? rule["Filter"]?["And"]?.string("Prefix") ?? rule.string("Prefix") ?? ""
-            return .object([
+            var members: [String: JSON] = [
                 "id": .string(rule.string("ID") ?? ""),
                 "prefix": .string(prefix),
                 "enabled": .bool(rule.string("Status") == "Enabled"),
                 "expirationDays": days(rule["Expiration"], "Days"),
                 "noncurrentVersionExpirationDays": days(rule["NoncurrentVersionExpiration"], "NoncurrentDays"),
                 "abortIncompleteMultipartUploadDays": days(rule["AbortIncompleteMultipartUpload"], "DaysAfterInitiation"),
-            ])
+            ]
+            let conditions = [rule["Filter"], rule["Filter"]?["And"]].compactMap { $0 }
+            var tags: [String: JSON] = [:]
+            for tag in conditions.flatMap({ $0.all("Tag") }) {
+                if let key = tag.string("Key") { tags[key] = .string(tag.string("Value") ?? "") }
+            }
+            if !tags.isEmpty { members["tags"] = .object(tags) }
+            for name in ["ObjectSizeGreaterThan", "ObjectSizeLessThan"] {
+                if let size = conditions.lazy.compactMap({ $0.string(name).flatMap { Int($0) } }).first {
+                    members[name.prefix(1).lowercased() + name.dropFirst()] = .int(size)
+                }
+            }
+            let modeled: [String: Set<String>] = [
+                "ID": [], "Filter": [], "Prefix": [], "Status": [], "Expiration": ["Days"], "NoncurrentVersionExpiration": ["NoncurrentDays"],
+                "AbortIncompleteMultipartUpload": ["DaysAfterInitiation"],
+            ]
+            var unmodeled = Set<String>()
+            for child in rule.children {
+                guard let known = modeled[child.name] else {
+                    unmodeled.insert(child.name)
+                    continue
+                }
+                // A setting of an expiration that Cairn does not model (a date, delete markers, newer versions kept).
+                for setting in child.children where !known.isEmpty && !known.contains(setting.name) {
+                    unmodeled.insert("\(child.name).\(setting.name)")
+                }
+            }
+            if !unmodeled.isEmpty { members["unmodeled"] = .array(unmodeled.sorted().map { .string($0) }) }
+            return .object(members)
         }
         return .array(rules.sorted { ($0["id"]?.stringValue ?? "") < ($1["id"]?.stringValue ?? "") })
     }

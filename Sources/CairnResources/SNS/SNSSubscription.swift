@@ -216,3 +216,43 @@ struct SNSSubscriptionProvider: ResourceProvider {
         return String(subscriptionArn[..<colon])
     }
 }
+
+// MARK: cairn generate
+
+extension SNSSubscriptionProvider: DiscoverableProvider {
+    var swiftType: String { "SNSSubscription" }
+    var swiftNoun: String { "subscription" }
+    var swiftNounSuffixed: Bool { true }
+    var swiftOutputs: [String: String] { ["arn": "arn"] }
+
+    /// Every topic's confirmed subscriptions, each named by its topic (so a name prefix takes a topic's subscriptions with
+    /// it). One pending confirmation has no ARN yet (SNS lists it as `PendingConfirmation`), so it cannot be read or
+    /// imported: it is left out until its owner confirms it (SNS deletes it after three days otherwise).
+    func discover() async throws -> [DiscoveredResource] {
+        var found: [DiscoveredResource] = []
+        for topic in try await client.queryAll(.sns.listTopics).compactMap({ $0.string("TopicArn") }) {
+            let subscriptions = try await nilIfNotFound(["NotFound"]) {
+                try await client.queryAll(.sns.listSubscriptionsByTopic, ["TopicArn": topic])
+            }
+            for subscription in subscriptions ?? [] {
+                guard let arn = subscription.string("SubscriptionArn"), arn != Self.pending else { continue }
+                found.append(DiscoveredResource(id: arn, name: SNSTopicProvider.name(of: topic)))
+            }
+        }
+        return found
+    }
+
+    func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
+        let attributes = live.attributes
+        let proto = attributes.string("protocol") ?? ""
+        guard let known = SNSSubscription.DeliveryProtocol(rawValue: proto) else {
+            context.cannotDeclare("its protocol \(proto) is not one SNSSubscription.DeliveryProtocol names")
+            return []
+        }
+        return [
+            SwiftArgument("topicArn", context.input(attributes.string("topicArn") ?? "", naming: SNSTopic.typeName, "arn")),
+            SwiftArgument("protocol", ".\(String(describing: known))"),
+            SwiftArgument("endpoint", context.input(attributes.string("endpoint") ?? "")),
+        ]
+    }
+}

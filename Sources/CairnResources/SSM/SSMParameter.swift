@@ -268,7 +268,11 @@ struct SSMParameterProvider: ResourceProvider {
     /// interrupted create), which the state seals: a String turned SecureString by hand shows its ciphertext, never
     /// the secret in plain text. The rest from DescribeParameters and ListTagsForResource.
     func read(id: String, prior: [String: JSON]) async throws -> Observed? {
-        let decrypt = prior["type"].map { $0 == .string(SSMParameter.ParameterType.secureString.rawValue) } ?? true
+        try await read(id: id, prior: prior, decrypt: prior["type"].map { $0 == .string(SSMParameter.ParameterType.secureString.rawValue) } ?? true)
+    }
+
+    /// The read, decrypting a SecureString's value only when `decrypt` (else its value is the ciphertext).
+    func read(id: String, prior: [String: JSON], decrypt: Bool) async throws -> Observed? {
         let parameter: JSON
         let metadata: JSON
         let tags: [String: String]
@@ -401,6 +405,9 @@ extension SSMParameterProvider: DiscoverableProvider {
             parameter["Name"]?.stringValue.map { DiscoveredResource(id: $0, name: $0) }
         }
     }
+
+    /// Read without decrypting: a SecureString's value is never written (see `swiftArguments`), so it is never asked for.
+    func readForGeneration(id: String) async throws -> Observed? { try await read(id: id, prior: [:], decrypt: false) }
 
     /// A SecureString's value is never written: it is read from an environment variable named after the parameter
     /// (`/app/db-password` → `APP_DB_PASSWORD`).

@@ -246,16 +246,23 @@ import Testing
         let old = ProviderTesting.resolved(Self.pipeline("app", roleArn: "arn:aws:iam::123456789012:role/pipeline")).attributes
         let new = ProviderTesting.resolved(Self.pipeline("app", roleArn: "arn:aws:iam::123456789012:role/pipeline", token: .sensitive("ghp_new")))
             .attributes
+        // The pipeline as it is, with what Cairn does not model: the update keeps it.
+        let live = #"{"pipeline": {"name": "app", "executionMode": "QUEUED", "stages": [{"name": "Source", "onFailure": {"result": "RETRY"}}]}}"#
         let stub = try await StubServer.start([
-            .json(200, #"{"pipeline": {}}"#),
+            .json(200, live), .json(200, #"{"pipeline": {}}"#),
             .json(200, #"{"pipeline": {}, "metadata": {"pipelineArn": "arn:aws:codepipeline:us-east-1:123456789012:app"}}"#),
         ])
         defer { stub.stop() }
         let provider = CodePipelineProvider(client: try PipeTesting.stubClient(stub))
         _ = try await provider.update(id: "app", from: old, to: new)
         let requests = try await stub.requests()
-        #expect(requests.map { $0.header("X-Amz-Target") } == ["CodePipeline_20150709.UpdatePipeline", "CodePipeline_20150709.GetPipeline"])
-        let body = try PipeTesting.body(requests[0])
+        #expect(
+            requests.map { $0.header("X-Amz-Target") } == [
+                "CodePipeline_20150709.GetPipeline", "CodePipeline_20150709.UpdatePipeline", "CodePipeline_20150709.GetPipeline",
+            ])
+        let body = try PipeTesting.body(requests[1])
+        #expect(body["pipeline"]?["executionMode"] == "QUEUED")
+        #expect(body["pipeline"]?["stages"]?[0]?["onFailure"] == ["result": "RETRY"])
         #expect(body["pipeline"]?["stages"]?[0]?["actions"]?[0]?["configuration"]?["OAuthToken"] == "ghp_new")
         #expect(
             body["pipeline"]?["stages"]?[0]?["actions"]?[0]?["actionTypeId"] == [
