@@ -26,6 +26,67 @@ final class FakeTime: @unchecked Sendable {
     }
 }
 
+/// A wall clock that moves only when the test moves it: a sleep on it ends once the clock has passed its end (or its
+/// task is cancelled). The test sees each sleep begin, so it waits for a background loop to come round again instead
+/// of polling.
+final class SteppedTime: @unchecked Sendable {
+    private let mutex = NSLock()
+    private var current = Date(timeIntervalSince1970: 1_800_000_000)
+    private var sleepers: [Int: (until: Date, continuation: CheckedContinuation<Void, any Error>)] = [:]
+    private var nextID = 0
+    private var begun = 0
+    private var countWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+    var now: Date { mutex.withLock { current } }
+
+    /// Leases on this clock, renewed every `renewEvery`.
+    func settings(renewEvery: Duration) -> LeaseSettings {
+        LeaseSettings(
+            lease: .seconds(60), renewEvery: renewEvery, grace: .seconds(60), now: { [self] in now }, sleep: { [self] in try await sleep($0) })
+    }
+
+    func sleep(_ duration: Duration) async throws {
+        let id = mutex.withLock { () -> Int in
+            nextID += 1
+            return nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                if Task.isCancelled { return continuation.resume(throwing: CancellationError()) }
+                let ready = mutex.withLock { () -> [CheckedContinuation<Void, Never>] in
+                    sleepers[id] = (current.addingTimeInterval(RemoteLock.seconds(duration)), continuation)
+                    begun += 1
+                    defer { countWaiters.removeAll { $0.count <= begun } }
+                    return countWaiters.filter { $0.count <= begun }.map(\.continuation)
+                }
+                for waiter in ready { waiter.resume() }
+            }
+        } onCancel: {
+            mutex.withLock { sleepers.removeValue(forKey: id) }?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Moves the clock on, ending the sleeps it passes.
+    func advance(_ seconds: TimeInterval) {
+        let due = mutex.withLock { () -> [CheckedContinuation<Void, any Error>] in
+            current = current.addingTimeInterval(seconds)
+            let due = sleepers.filter { $0.value.until <= current }
+            for id in due.keys { sleepers[id] = nil }
+            return due.map(\.value.continuation)
+        }
+        for continuation in due { continuation.resume() }
+    }
+
+    /// Returns once `count` sleeps have begun on this clock in all (ended or not): the last of them waits for the clock.
+    func sleeps(_ count: Int) async {
+        await withCheckedContinuation { continuation in
+            mutex.withLock {
+                if begun >= count { continuation.resume() } else { countWaiters.append((count, continuation)) }
+            }
+        }
+    }
+}
+
 /// Two runs on two machines: each its own working copy, one bucket.
 struct SharedBucket {
     let objects = MemoryObjectStore()
@@ -221,21 +282,22 @@ struct RemoteStateTests {
         #expect(bucket.journalKeys().isEmpty)
     }
 
-    @Test func theHolderRenewsItsLease() async throws {
+    @Test(.timeLimit(.minutes(1)))  // bound: each wait below ends at once on the stepped clock
+    func theHolderRenewsItsLease() async throws {
         let bucket = try SharedBucket()
-        let session = try await bucket.open(settings: bucket.time.settings(renewEvery: .seconds(15)))
+        let time = SteppedTime()
+        let session = try await bucket.open(settings: time.settings(renewEvery: .seconds(15)))
         defer { session.close() }
         let lock = try await session.tryAcquireLock(command: "apply")
+        await time.sleeps(1)  // the renewal loop waits for its turn
         let first = try #require(try await session.currentLock()?.leaseExpires)
-        // Each renewal sleeps 15 s on the fake clock first; wait until one has been written.
-        var renewed = first
-        for _ in 0..<1000 where renewed == first {
-            await Task.yield()
-            renewed = try #require(try await session.currentLock()?.leaseExpires)
-        }
-        #expect(renewed > first)
+        time.advance(15)
+        await time.sleeps(2)  // it renewed the lease, and waits for its next turn
+        let renewed = try #require(try await session.currentLock()?.leaseExpires)
+        #expect(renewed == first.addingTimeInterval(15))
+        time.advance(50)  // past the first lease, within the renewed one
         #expect(try lock.isHeld())
-        _ = try await session.release(lock)
+        #expect(try await session.release(lock))
     }
 
     @Test func aFailedJournalWriteChangesNothing() async throws {
