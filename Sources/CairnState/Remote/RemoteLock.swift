@@ -68,10 +68,10 @@ struct LockRecord: Codable, Equatable {
     /// ms since 1970: the lock is the holder's until then, and stale `grace` after.
     var leaseExpires: Int64
 
-    func encoded() -> Data {
+    func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data()
+        return try RemoteStateError.encoding("the lock record") { try encoder.encode(self) }
     }
 
     static func decode(_ data: Data, location: String) throws -> LockRecord {

@@ -23,6 +23,8 @@ public enum RemoteStateError: Error, Sendable, Equatable, CustomStringConvertibl
     case pushRefused(location: String, reason: String)
     /// Any other failure of the store (an AWS error, the network), with its text.
     case store(location: String, action: String, message: String)
+    /// Something to write (a journal entry, a snapshot header, a lock record) cannot be encoded: nothing was written.
+    case unencodable(what: String, reason: String)
     /// A write behind an apply failed (`StateSession.pipelined`) after the run had changed AWS.
     case unrecorded(location: String, reason: String)
 
@@ -57,6 +59,9 @@ public enum RemoteStateError: Error, Sendable, Equatable, CustomStringConvertibl
             return "Refused to push to \(location): \(reason); nothing was changed."
         case .store(let location, let action, let message):
             return "\(location): \(action) failed (\(message)); nothing was changed — check the bucket and your network, then run again."
+        case .unencodable(let what, let reason):
+            return
+                "Cairn could not encode \(what) (\(reason)), so it wrote nothing to the shared state: this is a bug in Cairn — please report it with the command that failed."
         case .unrecorded(let location, let reason):
             return
                 "The state at \(location) could not be updated (\(reason)) after this run had changed AWS: its last changes are not recorded there and nothing was overwritten, but every create it started left an intent, so the next apply finds what it made and adopts it — fix the cause, then run the command again."
@@ -64,4 +69,13 @@ public enum RemoteStateError: Error, Sendable, Equatable, CustomStringConvertibl
     }
 
     public var errorDescription: String? { description }
+
+    /// `body`'s bytes, or `unencodable` naming `what` when it throws: never an empty object in place of a record.
+    static func encoding(_ what: String, _ body: () throws -> Data) throws -> Data {
+        do {
+            return try body()
+        } catch {
+            throw RemoteStateError.unencodable(what: what, reason: String(describing: error))
+        }
+    }
 }

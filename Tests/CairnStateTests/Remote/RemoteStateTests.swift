@@ -431,7 +431,7 @@ struct RemoteStateTests {
         session.close()
         var newer = JournalEntry(seq: 1, lockID: nil, at: 0, operations: [])
         newer.version = 9
-        bucket.objects.overwrite("team/states/web/default/journal/00000000000000000001", newer.encoded())
+        bucket.objects.overwrite("team/states/web/default/journal/00000000000000000001", try newer.encoded())
         await #expect(throws: RemoteStateError.self) { _ = try await bucket.open() }
     }
 
@@ -598,11 +598,12 @@ struct RemoteStateTests {
         // That run's last write and its release land just before this run's lock does: this run's first read, made
         // beside its lock's request, may or may not have seen them.
         let lockKey = "team/states/web/default/lock"
-        let last = JournalEntry(
+        let last = try JournalEntry(
             seq: 1, lockID: held.info.lockID, at: 1_800_000_000_000,
-            operations: [.commit(changes: [JournalChange(.create(sampleRecord("aws_s3_bucket.b")))], command: "apply", resolvingIntent: nil)])
+            operations: [.commit(changes: [JournalChange(.create(sampleRecord("aws_s3_bucket.b")))], command: "apply", resolvingIntent: nil)]
+        ).encoded()
         bucket.objects.beforeNextWrite(of: lockKey) { [objects = bucket.objects] in
-            objects.overwrite("team/states/web/default/journal/00000000000000000001", last.encoded())
+            objects.overwrite("team/states/web/default/journal/00000000000000000001", last)
             objects.remove(lockKey)
         }
         let session = try StateSession.remoteForLocking(
