@@ -142,7 +142,8 @@ public final class RemoteLock: StackLock, @unchecked Sendable {
             })
         else { return false }
         do {
-            let newTag = try await objects.put(key, record.encoded(), condition: .matching(etag))
+            // A renewal whose answer was lost and that was sent again is refused by itself: still ours.
+            let newTag = try await objects.putConfirmed(key, record.encoded(), condition: .matching(etag))
             mutex.withLock {
                 self.record = record
                 self.etag = newTag

@@ -479,7 +479,7 @@ public final class StateSession: @unchecked Sendable {
             seq: 0, stack: stack, environment: environment, lineage: mutex.withLock { current.lineage }, database: database)
         let etag: String
         do {
-            etag = try await keys.objects.put(keys.state, envelope.encoded(), condition: .absent)
+            etag = try await keys.objects.putConfirmed(keys.state, envelope.encoded(), condition: .absent)
             mutex.withLock { _ = ownSnapshots.insert(etag) }
         } catch is PreconditionFailed {
             // Someone else created this state while this run held the lock: the lock was broken.
@@ -733,7 +733,7 @@ public final class StateSession: @unchecked Sendable {
         async let checked: Void = neverRead ? (remote.preflight?.run() ?? ()) : ()
         let etag: String
         do {
-            etag = try await keys.objects.put(keys.lock, record.encoded(), condition: .absent)
+            etag = try await keys.objects.putConfirmed(keys.lock, record.encoded(), condition: .absent)
         } catch is PreconditionFailed {
             guard let object = try await keys.objects.get(keys.lock) else { return .again }
             let holder = try LockRecord.decode(object.data, location: keys.place(keys.lock))
@@ -926,7 +926,7 @@ public final class StateSession: @unchecked Sendable {
         let (store, seq, previous, etag, folded) = mutex.withLock { (current, self.seq, snapshotSeq, snapshotETag, foldedKeys) }
         let envelope = SnapshotEnvelope(
             seq: seq, stack: stack, environment: environment, lineage: store.lineage, database: try store.exportDatabase())
-        let newETag = try await keys.objects.put(keys.state, envelope.encoded(), condition: etag.map(WriteCondition.matching) ?? .absent)
+        let newETag = try await keys.objects.putConfirmed(keys.state, envelope.encoded(), condition: etag.map(WriteCondition.matching) ?? .absent)
         mutex.withLock {
             snapshotSeq = seq
             snapshotETag = newETag
@@ -1014,7 +1014,7 @@ public final class StateSession: @unchecked Sendable {
                 seq: seq, stack: stack, environment: environment, lineage: pushed.lineage, database: try pushed.exportDatabase())
             let newETag: String
             do {
-                newETag = try await keys.objects.put(keys.state, envelope.encoded(), condition: etag.map(WriteCondition.matching) ?? .absent)
+                newETag = try await keys.objects.putConfirmed(keys.state, envelope.encoded(), condition: etag.map(WriteCondition.matching) ?? .absent)
             } catch is PreconditionFailed {
                 throw RemoteStateError.staleWriter(location: keys.place(keys.state), holder: nil)
             }
@@ -1050,7 +1050,7 @@ public final class StateSession: @unchecked Sendable {
         let envelope = SnapshotEnvelope(
             seq: 0, stack: stack, environment: StateStore.normalizedEnvironment(environment), lineage: lineage, database: database)
         do {
-            _ = try await backend.objects.put(keys.state, envelope.encoded(), condition: .absent)
+            _ = try await backend.objects.putConfirmed(keys.state, envelope.encoded(), condition: .absent)
         } catch is PreconditionFailed {
             throw RemoteStateError.targetExists(location: keys.place(keys.base))
         }
