@@ -107,6 +107,8 @@ public final class RemoteLock: StackLock, @unchecked Sendable {
     private var record: LockRecord
     private var etag: String?
     private var lost = false
+    /// Set once the lock is given up (unlocked or abandoned): a renewal that lands after it changes nothing here.
+    private var stopped = false
     private var renewal: Task<Void, Never>?
 
     init(info: LockInfo, record: LockRecord, etag: String, objects: any StateObjectStore, key: String, settings: LeaseSettings) {
@@ -128,14 +130,16 @@ public final class RemoteLock: StackLock, @unchecked Sendable {
                 guard await self.renew() else { return }
             }
         }
-        mutex.withLock { renewal = task }
+        mutex.withLock {
+            if stopped { task.cancel() } else { renewal = task }
+        }
     }
 
-    /// Renews the lease once; false when the lock is lost (someone removed or replaced it).
+    /// Renews the lease once; false when the lock is lost (someone removed or replaced it) or given up.
     func renew() async -> Bool {
         guard
             let (record, etag) = mutex.withLock({ () -> (LockRecord, String)? in
-                guard !lost, let etag else { return nil }
+                guard !lost, !stopped, let etag else { return nil }
                 var next = record
                 next.leaseExpires = millis(settings.now().addingTimeInterval(Self.seconds(settings.lease)))
                 return (next, etag)
@@ -144,11 +148,13 @@ public final class RemoteLock: StackLock, @unchecked Sendable {
         do {
             // A renewal whose answer was lost and that was sent again is refused by itself: still ours.
             let newTag = try await objects.putConfirmed(key, record.encoded(), condition: .matching(etag))
-            mutex.withLock {
+            return mutex.withLock {
+                // Given up meanwhile: the unlock deletes whatever this lock's object is now.
+                guard !stopped else { return false }
                 self.record = record
                 self.etag = newTag
+                return true
             }
-            return true
         } catch is PreconditionFailed {
             mutex.withLock { lost = true }
             return false
@@ -159,42 +165,60 @@ public final class RemoteLock: StackLock, @unchecked Sendable {
     }
 
     public func isHeld() throws -> Bool {
-        mutex.withLock { !lost && etag != nil && settings.now() < date(millis: record.leaseExpires) }
+        mutex.withLock { !lost && !stopped && etag != nil && settings.now() < date(millis: record.leaseExpires) }
     }
 
     public func unlock() async throws -> Bool {
-        guard let etag = stopRenewing() else { return false }
-        do {
-            try await objects.delete(key, ifMatch: etag)
-            return true
-        } catch is PreconditionFailed {
-            return false
-        }
+        guard let (etag, renewal) = stopRenewing() else { return false }
+        // A renewal already on the wire lands (or fails) first: the delete then finds the object as it is.
+        await renewal?.value
+        return try await delete(ifMatch: etag)
     }
 
     public func unlockNow() {
-        guard let etag = stopRenewing() else { return }
+        guard let (etag, renewal) = stopRenewing() else { return }
         let done = DispatchSemaphore(value: 0)
-        let objects = self.objects
-        let key = self.key
         Task.detached {
-            try? await objects.delete(key, ifMatch: etag)
+            await renewal?.value
+            _ = try? await self.delete(ifMatch: etag)
             done.signal()
         }
-        _ = done.wait(timeout: .now() + 5)  // bound: one delete request; the process exits right after
+        _ = done.wait(timeout: .now() + 5)  // bound: one renewal and one delete request; the process exits right after
     }
 
     /// Stops renewing without deleting the lock: it runs out with its lease.
     func abandon() { _ = stopRenewing() }
 
-    /// Stops the renewals; returns the entity tag to delete with, nil when the lock was already given up.
-    private func stopRenewing() -> String? {
+    /// Stops the renewals; returns the entity tag to delete with and the renewal task to wait for, nil when the lock
+    /// was already given up or lost.
+    private func stopRenewing() -> (etag: String, renewal: Task<Void, Never>?)? {
         mutex.withLock {
+            guard !stopped else { return nil }
+            stopped = true
             renewal?.cancel()
-            renewal = nil
-            defer { etag = nil }
-            return lost ? nil : etag
+            defer { renewal = nil }
+            guard !lost, let etag else { return nil }
+            return (etag, renewal)
         }
+    }
+
+    /// Deletes the lock object while it is still this acquisition's: at `etag`, or, when that is refused, at the entity
+    /// tag it has now if it still carries this lock id (a renewal landed after all, or a delete whose answer was lost
+    /// was sent again). True when this call removed it.
+    private func delete(ifMatch etag: String) async throws -> Bool {
+        var tag = etag
+        for _ in 0..<3 {
+            do {
+                try await objects.delete(key, ifMatch: tag)
+                return true
+            } catch is PreconditionFailed {
+                guard let object = try await objects.get(key),
+                    (try? LockRecord.decode(object.data, location: key))?.lockID == info.lockID
+                else { return false }
+                tag = object.etag
+            }
+        }
+        return false
     }
 
     static func seconds(_ duration: Duration) -> TimeInterval {

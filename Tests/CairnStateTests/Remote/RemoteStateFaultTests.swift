@@ -78,6 +78,35 @@ struct RemoteStateFaultTests {
         reader.close()
     }
 
+    // MARK: - Unlocking while a renewal is on the wire (finding 3)
+
+    @Test(.timeLimit(.minutes(1)))  // bound: every step below happens at once on the stepped clock
+    func anUnlockWaitsForARenewalOnTheWireAndStillRemovesTheLock() async throws {
+        let bucket = try SharedBucket()
+        let time = SteppedTime()
+        let session = try await bucket.open(settings: time.settings(renewEvery: .seconds(15)))
+        defer { session.close() }
+        let lock = try await session.tryAcquireLock(command: "apply")
+        await time.sleeps(1)
+        let before = try #require(bucket.objects.etag(lockKey))
+        // The renewal is held on the wire; the delete is held until the renewal has landed: the order that left the
+        // lock behind.
+        let renewal = Hold()
+        bucket.objects.beforeNextWrite(of: lockKey) { await renewal.wait() }
+        time.advance(15)
+        await renewal.reached()
+        let renewed = Hold()
+        bucket.objects.beforeNextDelete(of: lockKey) { await renewed.wait() }
+        let unlocking = Task { try await session.release(lock) }
+        while try lock.isHeld() { try await Task.sleep(for: .milliseconds(1)) }  // bound: the test's time limit; the unlock's first step
+        renewal.release()
+        await bucket.objects.written(lockKey, replacing: before)
+        renewed.release()
+        #expect(try await unlocking.value, "the lock was removed though its entity tag changed under the unlock")
+        #expect(bucket.objects.contents[lockKey] == nil)
+        #expect(try !lock.isHeld(), "a renewal that landed after the unlock does not make it held again")
+    }
+
     // MARK: - Records that cannot be encoded (finding 8)
 
     @Test func aRecordThatCannotBeEncodedWritesNothing() async throws {
