@@ -89,6 +89,10 @@ public final class StateSession: @unchecked Sendable {
     /// The journal keys the current snapshot has folded (the next compaction deletes them), as last listed.
     private var foldedKeys: [String]?
     private var heldLock: RemoteLock?
+    /// Whether an entry under the held lock is in the journal: from then on an entry under another lock at this
+    /// run's next position means this run's lock was broken; until then it is a run whose lock was broken before this
+    /// one took it, writing just before this one fenced it off (see `fence`).
+    private var fenced = false
     private var closed = false
     private typealias Queued = (operations: [JournalOperation], continuation: CheckedContinuation<[JournalResult], any Error>)
     /// Operations waiting for the next journal write, and whether a writer is at work on them.
@@ -424,8 +428,9 @@ public final class StateSession: @unchecked Sendable {
         if !isBorn {
             do {
                 try await createSnapshot(try store.exportDatabase(applying: operations, at: at), keys: keys)
-            } catch RemoteStateError.staleWriter where lockFree {
-                // The lock's holder created it meanwhile: a drift run is written into that one.
+            } catch RemoteStateError.staleWriter where lockFree || !mutex.withLock({ fenced }) {
+                // The lock's holder created it meanwhile: a drift run is written into that one. So is this run's first
+                // write, when a run whose lock was broken before this one took it created the state.
                 try await catchUp(remote!, keys: keys)
                 return try await journaled(operations, keys: keys)
             }
@@ -440,26 +445,40 @@ public final class StateSession: @unchecked Sendable {
         return results
     }
 
-    /// Writes `entry` at its position (create-only). Where a drift run (written without the lock) took the position
-    /// first, it is applied to the working copy, `recheck` runs, and the entry moves one on; a position taken under
-    /// another lock means this run's was broken (`staleWriter`). Runs inside `gate`.
+    /// Writes `entry` at its position (create-only). A position taken first is resolved by the entry there: this very
+    /// write, answered late, is done; an entry written without the lock (a drift run), one under this run's own lock (a
+    /// write whose answers were all lost, so that this run did not count it) or, before this run has fenced the
+    /// journal (see `fenced`), one under another lock is applied to the working copy, `recheck` runs, and the entry
+    /// moves one on. An entry under another lock after that means this run's lock was broken (`staleWriter`). A
+    /// refusal with nothing at the position (S3's 409 ConditionalRequestConflict: a write under way there did not
+    /// land) is tried again. Runs inside `gate`.
     private func write(_ entry: inout JournalEntry, keys: Keys, lockFree: Bool, recheck: () throws -> Void = {}) async throws {
+        var emptyRefusals = 0
         while true {
             let key = keys.journal(entry.seq)
             do {
-                _ = try await keys.objects.put(key, entry.encoded(), condition: .absent)
-                mutex.withLock { _ = ownKeys.insert(key) }
+                _ = try await keys.objects.put(key, try entry.encoded(), condition: .absent)
+                mutex.withLock {
+                    _ = ownKeys.insert(key)
+                    if !lockFree { fenced = true }
+                }
                 return
-            } catch is PreconditionFailed {
-                // Someone wrote this position first. Our own write answered late is fine; a drift run (no lock) is
-                // caught up on and we write after it; a write under another lock means ours was broken.
-                guard let object = try await keys.objects.get(key) else { throw RemoteStateError.staleWriter(location: keys.place(key), holder: nil) }
+            } catch let refusal as PreconditionFailed {
+                guard let object = try await keys.objects.get(key) else {
+                    emptyRefusals += 1
+                    guard emptyRefusals < Self.emptyRefusalLimit else { throw refusal }
+                    try await remote!.settings.sleep(.milliseconds(50 << emptyRefusals))
+                    continue
+                }
                 let other = try JournalEntry.decode(object.data, location: keys.place(key))
                 if other.id == entry.id {
-                    mutex.withLock { _ = ownKeys.insert(key) }
+                    mutex.withLock {
+                        _ = ownKeys.insert(key)
+                        if !lockFree { fenced = true }
+                    }
                     return
                 }
-                if let holder = other.lockID, !lockFree {
+                if let holder = other.lockID, !lockFree, holder != entry.lockID, mutex.withLock({ fenced }) {
                     throw RemoteStateError.staleWriter(location: keys.place(key), holder: "lock \(holder)")
                 }
                 let position = entry.seq
@@ -471,6 +490,23 @@ public final class StateSession: @unchecked Sendable {
                 entry.seq += 1
             }
         }
+    }
+
+    /// How many times a journal write refused with nothing in its place is sent again before the refusal is thrown.
+    static let emptyRefusalLimit = 6
+
+    /// Writes an entry with no operation under the lock just taken at the journal's next position: a run whose lock
+    /// was broken before this one took it then finds its next position taken under this lock and stops
+    /// (`staleWriter`), rather than writing ahead of this run, which would then find its own position taken. Nothing
+    /// to do for a state not in the store yet (its first write creates it, create-only), or once this run has
+    /// written under its lock. A failure here is left to this run's first write, which fences as it goes. Runs inside
+    /// `gate`.
+    private func fence(keys: Keys) async throws {
+        let (lock, isBorn, done, position) = mutex.withLock { (heldLock, born, fenced, seq) }
+        guard let lock, isBorn, !done, try lock.isHeld() else { return }
+        var entry = JournalEntry(seq: position + 1, lockID: lock.info.lockID, at: millis(remote!.settings.now()), operations: [])
+        try await write(&entry, keys: keys, lockFree: false)
+        mutex.withLock { seq = entry.seq }
     }
 
     /// Writes the working copy's `database` as the state's first snapshot, create-only. Runs inside `gate`.
@@ -491,6 +527,7 @@ public final class StateSession: @unchecked Sendable {
             snapshotSeq = 0
             seq = 0
             foldedKeys = []
+            if heldLock != nil { fenced = true }
         }
     }
 
@@ -754,7 +791,16 @@ public final class StateSession: @unchecked Sendable {
             throw error
         }
         lock.startRenewing()
-        mutex.withLock { heldLock = lock }
+        mutex.withLock {
+            heldLock = lock
+            fenced = false
+        }
+        // The fence goes first, before any write of this run, while the caller works from the state it read.
+        await gate.enter()
+        Task {
+            try? await self.fence(keys: keys)
+            await self.gate.leave()
+        }
         return .acquired(lock)
     }
 

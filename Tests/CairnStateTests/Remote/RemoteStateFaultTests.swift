@@ -107,6 +107,108 @@ struct RemoteStateFaultTests {
         #expect(try !lock.isHeld(), "a renewal that landed after the unlock does not make it held again")
     }
 
+    // MARK: - A write of this run whose answers were all lost (finding 4)
+
+    @Test func anEntryWhoseAnswersWereAllLostIsTakenAsTheRunsOwn() async throws {
+        let bucket = try SharedBucket()
+        let session = try await bornState(bucket)
+        defer { session.close() }
+        let lock = try await session.tryAcquireLock(command: "apply")
+        await bucket.objects.written(journalKey(1))  // the lock's fence
+        bucket.objects.loseAnswers(.failed) { $0.contains("/journal/") }
+        await #expect(throws: MemoryObjectStore.Injected.self) {
+            try await session.commitCreate(sampleRecord("aws_s3_bucket.b"), command: "apply")
+        }
+        #expect(bucket.objects.contents[journalKey(2)] != nil, "it landed")
+        // The next write finds its position taken under its own lock: that entry is this run's, not a stale writer's.
+        try await session.commitCreate(sampleRecord("aws_s3_bucket.c"), command: "apply")
+        #expect(try session.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b", "aws_s3_bucket.c"])
+        #expect(try await session.release(lock))
+        let reader = try #require(try await bucket.open(host: "ci"))
+        #expect(try reader.resources() == session.resources())
+        #expect(try reader.history() == session.history())
+        reader.close()
+    }
+
+    // MARK: - A broken lock's writer against the new holder (finding 5)
+
+    /// The stalled run's lock is broken and taken by the rescuer, whose lock fences the journal at once.
+    private func brokenLock(_ bucket: SharedBucket) async throws -> (stalled: StateSession, rescuer: StateSession, rescuerLock: any StackLock) {
+        // The stalled writer's clock stands still, so only the journal's create-only writes can stop it.
+        let stalled = try await bornState(bucket, host: "stalled", time: FakeTime())
+        let oldLock = try await stalled.tryAcquireLock(command: "apply")
+        await bucket.objects.written(journalKey(1))  // its fence
+        let rescuer = try #require(try await bucket.open(host: "ci"))
+        bucket.time.advance(200)
+        #expect(try await rescuer.forceUnlock(lockID: oldLock.info.lockID) != nil)
+        return (stalled, rescuer, try await rescuer.tryAcquireLock(command: "apply"))
+    }
+
+    @Test(.timeLimit(.minutes(1)))  // bound: the fence is written at once
+    func aBrokenLocksWriterAfterTheNewHoldersFenceIsRefused() async throws {
+        let bucket = try SharedBucket()
+        let (stalled, rescuer, lock) = try await brokenLock(bucket)
+        defer {
+            stalled.close()
+            rescuer.close()
+        }
+        await bucket.objects.written(journalKey(2))  // the rescuer's fence, before anything the rescuer writes
+        await #expect(throws: RemoteStateError.self) {
+            try await stalled.commitCreate(sampleRecord("aws_s3_bucket.stale"), command: "apply")
+        }
+        try await rescuer.commitCreate(sampleRecord("aws_s3_bucket.b"), command: "apply")
+        _ = try await rescuer.release(lock)
+        let reader = try #require(try await bucket.open(host: "reader"))
+        #expect(try reader.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b"])
+        reader.close()
+    }
+
+    @Test func aBrokenLocksWriterJustBeforeTheNewHoldersFenceIsTakenInAndThenRefused() async throws {
+        let bucket = try SharedBucket()
+        let stalled = try await bornState(bucket, host: "stalled", time: FakeTime())
+        let oldLock = try await stalled.tryAcquireLock(command: "apply")
+        await bucket.objects.written(journalKey(1))
+        let rescuer = try #require(try await bucket.open(host: "ci"))
+        defer {
+            stalled.close()
+            rescuer.close()
+        }
+        bucket.time.advance(200)
+        #expect(try await rescuer.forceUnlock(lockID: oldLock.info.lockID) != nil)
+        // The stalled run writes the position after what the rescuer read, just before the rescuer's first write there.
+        bucket.objects.beforeNextWrite(of: journalKey(2)) {
+            try? await stalled.commitCreate(sampleRecord("aws_s3_bucket.stale"), command: "apply")
+        }
+        let lock = try await rescuer.tryAcquireLock(command: "apply")
+        try await rescuer.commitCreate(sampleRecord("aws_s3_bucket.b"), command: "apply")
+        #expect(try rescuer.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b", "aws_s3_bucket.stale"])
+        // From the rescuer's fence on, the stalled run's positions are taken under another lock.
+        await #expect(throws: RemoteStateError.self) {
+            try await stalled.commitCreate(sampleRecord("aws_s3_bucket.later"), command: "apply")
+        }
+        _ = try await rescuer.release(lock)
+        let reader = try #require(try await bucket.open(host: "reader"))
+        #expect(try reader.resources() == rescuer.resources())
+        reader.close()
+    }
+
+    // MARK: - A refusal with nothing in place (finding 6)
+
+    @Test func aJournalWriteRefusedWithNothingThereIsSentAgain() async throws {
+        let bucket = try SharedBucket()
+        let session = try await bornState(bucket)
+        defer { session.close() }
+        let lock = try await session.tryAcquireLock(command: "apply")
+        await bucket.objects.written(journalKey(1))
+        // S3's 409 ConditionalRequestConflict: another write to the key was under way, and did not land.
+        bucket.objects.refuseWrites(count: 2) { $0.contains("/journal/") }
+        try await session.commitCreate(sampleRecord("aws_s3_bucket.b"), command: "apply")
+        #expect(try await session.release(lock))
+        let reader = try #require(try await bucket.open(host: "ci"))
+        #expect(try reader.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b"])
+        reader.close()
+    }
+
     // MARK: - Records that cannot be encoded (finding 8)
 
     @Test func aRecordThatCannotBeEncodedWritesNothing() async throws {
@@ -114,6 +216,7 @@ struct RemoteStateFaultTests {
         let session = try await bornState(bucket)
         defer { session.close() }
         let lock = try await session.tryAcquireLock(command: "apply")
+        await bucket.objects.written(journalKey(1))
         let before = bucket.journalKeys()
         var record = sampleRecord("aws_s3_bucket.b")
         record.createdAt = Date(timeIntervalSince1970: .infinity)  // JSON has no number for it
@@ -121,7 +224,7 @@ struct RemoteStateFaultTests {
             try await session.commitCreate(record, command: "apply")
             Issue.record("an entry that cannot be encoded was written")
         } catch RemoteStateError.unencodable(let what, _) {
-            #expect(what == "journal entry 1")
+            #expect(what == "journal entry 2")
         }
         #expect(bucket.journalKeys() == before, "no empty entry in its place")
         #expect(try await session.release(lock))

@@ -404,7 +404,7 @@ struct RemoteStateTests {
             for index in 0..<threshold { try await session.commitCreate(sampleRecord("aws_s3_bucket.r\(round)x\(index)"), command: "apply") }
             _ = try await session.release(lock)
         }
-        #expect(bucket.journalKeys().count == threshold, "the last generation stays as a fence, older ones are deleted")
+        #expect(bucket.journalKeys().count == threshold + 1, "the last generation (its lock's fence first) stays as a fence, older ones are deleted")
         let reader = try #require(try await bucket.open(host: "reader"))
         #expect(try reader.resourceCount() == 5 + 3 * threshold)
         #expect(try reader.history() == session.history())
@@ -595,15 +595,16 @@ struct RemoteStateTests {
         try await earlier.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")  // the new state's snapshot
         _ = try await earlier.release(held)
         held = try await earlier.tryAcquireLock(command: "apply")
+        await bucket.objects.written("team/states/web/default/journal/00000000000000000001")  // its fence
         // That run's last write and its release land just before this run's lock does: this run's first read, made
         // beside its lock's request, may or may not have seen them.
         let lockKey = "team/states/web/default/lock"
         let last = try JournalEntry(
-            seq: 1, lockID: held.info.lockID, at: 1_800_000_000_000,
+            seq: 2, lockID: held.info.lockID, at: 1_800_000_000_000,
             operations: [.commit(changes: [JournalChange(.create(sampleRecord("aws_s3_bucket.b")))], command: "apply", resolvingIntent: nil)]
         ).encoded()
         bucket.objects.beforeNextWrite(of: lockKey) { [objects = bucket.objects] in
-            objects.overwrite("team/states/web/default/journal/00000000000000000001", last)
+            objects.overwrite("team/states/web/default/journal/00000000000000000002", last)
             objects.remove(lockKey)
         }
         let session = try StateSession.remoteForLocking(
