@@ -253,8 +253,19 @@ public final class StateSession: @unchecked Sendable {
     public func metadata(_ key: String) throws -> String? { try store.metadata(key) }
     public func driftRuns(limit: Int? = nil) throws -> [DriftRun] { try store.driftRuns(limit: limit) }
 
-    /// A consistent copy of the state's database (`cairn state pull`, migrations), sealed values sealed.
+    /// A consistent copy of the state's database (migrations), sealed values sealed.
     public func exportDatabase() throws -> Data { try store.exportDatabase() }
+
+    /// A copy of the state's database for `cairn state pull`: `exportDatabase()`, noting for a shared state the journal
+    /// position it was read at (`pulledAtKey`), so that `push` can tell whether the state was written since.
+    public func pulledDatabase() throws -> Data {
+        guard remote != nil else { return try exportDatabase() }
+        let position = mutex.withLock { seq }
+        return try store.exportDatabase(applying: [.setMetadata(key: Self.pulledAtKey, value: String(position))], at: 0)
+    }
+
+    /// The metadata key under which a pulled copy notes the journal position it was read at.
+    static let pulledAtKey = "pulled_at_journal_seq"
 
     // MARK: - Mutations
 
@@ -1024,7 +1035,9 @@ public final class StateSession: @unchecked Sendable {
     // MARK: - Push
 
     /// Replaces the shared state with `database` (`cairn state push`), under `lock`: only a later version of the
-    /// same state (same lineage, serial not lower), written as the new snapshot with `If-Match`.
+    /// same state (same lineage, serial not lower) that nothing was written to since it was pulled (no journal entry
+    /// with operations after the position `pulledDatabase` noted; a file without that note must hold the state's
+    /// pending intents), written as the new snapshot with `If-Match`.
     public func push(_ database: Data, lock: any StackLock) async throws {
         guard let remote, let keys else {
             throw RemoteStateError.pushRefused(location: location, reason: "the state is a local file, which you can replace yourself")
@@ -1044,7 +1057,7 @@ public final class StateSession: @unchecked Sendable {
         await drain()
         await gate.enter()
         do {
-            let (store, seq, etag, failure) = mutex.withLock { (current, self.seq, snapshotETag, writeFailure) }
+            let (store, seq, etag, failure, folded) = mutex.withLock { (current, self.seq, snapshotETag, writeFailure, snapshotSeq) }
             if let failure { throw failure }
             guard pushed.lineage == store.lineage else {
                 throw RemoteStateError.pushRefused(
@@ -1055,6 +1068,21 @@ public final class StateSession: @unchecked Sendable {
                 throw RemoteStateError.pushRefused(
                     location: keys.place(keys.state),
                     reason: "the file is older than the state (serial \(theirs) < \(ours)): pull again and repeat the repair on that copy")
+            }
+            // Intents, outputs and drift runs do not move the serial: what was written since the pull is in the journal.
+            if let pulledAt = try pushed.metadata(Self.pulledAtKey) {
+                if let written = try await Self.writtenSince(Int(pulledAt) ?? -1, seq: seq, snapshotSeq: folded, keys: keys) {
+                    throw RemoteStateError.pushRefused(
+                        location: keys.place(keys.state),
+                        reason: "the state was written after the file was pulled (\(written)): pull again and repeat the repair on that copy")
+                }
+                try pushed.removeMetadata(Self.pulledAtKey)
+            } else if try pushed.pendingIntents() != store.pendingIntents() {
+                throw RemoteStateError.pushRefused(
+                    location: keys.place(keys.state),
+                    reason:
+                        "the file's pending intents are not the state's, and it does not say when it was pulled: pull the state with `cairn state pull` and repeat the repair on that copy"
+                )
             }
             let envelope = SnapshotEnvelope(
                 seq: seq, stack: stack, environment: environment, lineage: pushed.lineage, database: try pushed.exportDatabase())
@@ -1084,6 +1112,25 @@ public final class StateSession: @unchecked Sendable {
             await gate.leave()
             throw error
         }
+    }
+
+    /// Where the state was written after journal position `position`, in a few words, or nil when it was not: an entry
+    /// after it holds operations (a lock's fence holds none), or the snapshot it was read from was replaced since.
+    private static func writtenSince(_ position: Int, seq: Int, snapshotSeq: Int, keys: Keys) async throws -> String? {
+        guard position >= snapshotSeq, position <= seq else { return "its snapshot was replaced since" }
+        guard position < seq else { return nil }
+        let read = try await withThrowingTaskGroup(of: (Int, StoredObject?).self) { group in
+            for next in (position + 1)...seq { group.addTask { (next, try await keys.objects.get(keys.journal(next))) } }
+            var read: [(Int, StoredObject?)] = []
+            for try await item in group { read.append(item) }
+            return read.sorted { $0.0 < $1.0 }
+        }
+        for (next, object) in read {
+            guard let object else { return "journal entry \(next) is gone" }
+            let entry = try JournalEntry.decode(object.data, location: keys.place(keys.journal(next)))
+            if !entry.operations.isEmpty { return "journal entry \(next)" }
+        }
+        return nil
     }
 
     /// Creates a shared state from `database` (`cairn state migrate --to s3://…`): refused when anything is

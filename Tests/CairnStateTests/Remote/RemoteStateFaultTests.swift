@@ -209,6 +209,62 @@ struct RemoteStateFaultTests {
         reader.close()
     }
 
+    // MARK: - Push of a copy the state moved on from (finding 7)
+
+    @Test func aPushIsRefusedWhenAnIntentWasRecordedSinceThePull() async throws {
+        let bucket = try SharedBucket()
+        let session = try await bornState(bucket)
+        defer { session.close() }
+        let pulled = try session.pulledDatabase()
+        // Another run records an intent: the serial stays as it was.
+        let other = try #require(try await bucket.open(host: "ci"))
+        let otherLock = try await other.tryAcquireLock(command: "apply")
+        _ = try await other.recordIntent(address: "aws_s3_bucket.b", type: "aws_s3_bucket", plannedName: "b", command: "apply")
+        _ = try await other.release(otherLock)
+        other.close()
+
+        let lock = try await session.tryAcquireLock(command: "state push")
+        do {
+            try await session.push(pulled, lock: lock)
+            Issue.record("a copy without the intent recorded since was pushed over it")
+        } catch RemoteStateError.pushRefused(_, let reason) {
+            #expect(reason.contains("written after the file was pulled"), "\(reason)")
+        }
+        _ = try await session.release(lock)
+        let reader = try #require(try await bucket.open(host: "reader"))
+        #expect(try reader.pendingIntents().map(\.address) == ["aws_s3_bucket.b"], "the intent is kept")
+        reader.close()
+    }
+
+    @Test func aPushIsAcceptedWhenOnlyLocksWereTakenSinceThePullAndLeavesNoNoteBehind() async throws {
+        let bucket = try SharedBucket()
+        let session = try await bornState(bucket)
+        defer { session.close() }
+        let pulled = try session.pulledDatabase()
+        let other = try #require(try await bucket.open(host: "ci"))
+        _ = try await other.release(try await other.tryAcquireLock(command: "apply"))  // a run that changed nothing: its fence only
+        other.close()
+        let lock = try await session.tryAcquireLock(command: "state push")
+        try await session.push(pulled, lock: lock)
+        _ = try await session.release(lock)
+        let reader = try #require(try await bucket.open(host: "reader"))
+        #expect(try reader.resources().map(\.address) == ["aws_s3_bucket.a"])
+        #expect(try reader.metadata(StateSession.pulledAtKey) == nil)
+        reader.close()
+    }
+
+    @Test func aFileThatDoesNotSayWhenItWasPulledMustHoldTheStatesIntents() async throws {
+        let bucket = try SharedBucket()
+        let session = try await bornState(bucket)
+        defer { session.close() }
+        let copy = try session.exportDatabase()
+        let lock = try await session.tryAcquireLock(command: "apply")
+        _ = try await session.recordIntent(address: "aws_s3_bucket.b", type: "aws_s3_bucket", plannedName: "b", command: "apply")
+        await #expect(throws: RemoteStateError.self) { try await session.push(copy, lock: lock) }
+        _ = try await session.release(lock)
+        #expect(try session.pendingIntents().map(\.address) == ["aws_s3_bucket.b"])
+    }
+
     // MARK: - Records that cannot be encoded (finding 8)
 
     @Test func aRecordThatCannotBeEncodedWritesNothing() async throws {
