@@ -82,16 +82,16 @@ struct LockRecord: Codable, Equatable {
         return record
     }
 
-    /// The holder as `LockInfo`: stale when its host is this one and its process is gone, or its lease ran out
-    /// more than `grace` ago.
-    func info(file: URL, identity: ProcessIdentity, settings: LeaseSettings) -> LockInfo {
+    /// The holder of `stack`'s lock in `environment` as `LockInfo`: stale when its host is this one and its process is
+    /// gone, or its lease ran out more than `grace` ago.
+    func info(file: URL, stack: String, environment: String, identity: ProcessIdentity, settings: LeaseSettings) -> LockInfo {
         let expires = date(millis: leaseExpires)
         let graceSeconds = Double(settings.grace.components.seconds) + Double(settings.grace.components.attoseconds) / 1e18
         let expired = settings.now().timeIntervalSince(expires) > graceSeconds
         let gone = host == identity.host && !processIsAlive(pid: pid, startTime: processStart)
         return LockInfo(
             file: file, lockID: lockID, pid: pid, host: host, processStart: processStart, command: command,
-            since: date(millis: since), isStale: expired || gone, user: user, leaseExpires: expires)
+            since: date(millis: since), isStale: expired || gone, user: user, leaseExpires: expires, stack: stack, environment: environment)
     }
 }
 

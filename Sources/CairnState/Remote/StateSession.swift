@@ -785,10 +785,11 @@ public final class StateSession: @unchecked Sendable {
         } catch is PreconditionFailed {
             guard let object = try await keys.objects.get(keys.lock) else { return .again }
             let holder = try LockRecord.decode(object.data, location: keys.place(keys.lock))
-            return .held(holder.info(file: keys.url(keys.lock), identity: identity, settings: settings))
+            return .held(holder.info(file: keys.url(keys.lock), stack: stack, environment: environment, identity: identity, settings: settings))
         }
         let lock = RemoteLock(
-            info: record.info(file: keys.url(keys.lock), identity: identity, settings: settings), record: record, etag: etag,
+            info: record.info(file: keys.url(keys.lock), stack: stack, environment: environment, identity: identity, settings: settings),
+            record: record, etag: etag,
             objects: keys.objects, key: keys.lock, settings: settings)
         do {
             await checked
@@ -1009,7 +1010,7 @@ public final class StateSession: @unchecked Sendable {
         guard let remote, let keys else { return try store.currentLock() }
         guard let object = try await keys.objects.get(keys.lock) else { return nil }
         return try LockRecord.decode(object.data, location: keys.place(keys.lock))
-            .info(file: keys.url(keys.lock), identity: identity, settings: remote.settings)
+            .info(file: keys.url(keys.lock), stack: stack, environment: environment, identity: identity, settings: remote.settings)
     }
 
     /// Removes the lock (`cairn force-unlock`) when it is still the acquisition `lockID`, unless its holder runs on
@@ -1019,7 +1020,7 @@ public final class StateSession: @unchecked Sendable {
         guard let remote, let keys else { return try store.forceUnlock(lockID: lockID) }
         guard let object = try await keys.objects.get(keys.lock) else { return nil }
         let holder = try LockRecord.decode(object.data, location: keys.place(keys.lock))
-            .info(file: keys.url(keys.lock), identity: identity, settings: remote.settings)
+            .info(file: keys.url(keys.lock), stack: stack, environment: environment, identity: identity, settings: remote.settings)
         guard lockID == nil || holder.lockID == lockID else { return nil }
         if holder.host == identity.host && processIsAlive(pid: holder.pid, startTime: holder.processStart) {
             throw StateError.holderRunning(holder)

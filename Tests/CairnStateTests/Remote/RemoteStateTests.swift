@@ -234,7 +234,7 @@ struct RemoteStateTests {
         bucket.time.advance(60)
         let stale = try #require(try await other.currentLock())
         #expect(stale.isStale)
-        #expect(StateError.locked(stale).description.contains("force-unlock --lock-id \(lock.info.lockID)"))
+        #expect(StateError.locked(stale).description.contains("run `cairn force-unlock web --lock-id \(lock.info.lockID)` to clear it"))
         #expect(try await other.forceUnlock(lockID: "not-that-one") == nil)
         #expect(try await other.currentLock() != nil)
         #expect(try await other.forceUnlock(lockID: lock.info.lockID)?.lockID == lock.info.lockID)
