@@ -145,6 +145,8 @@ public struct S3StateObjects: StateObjectStore {
         }
         switch service.code {
         case "NoSuchBucket": return RemoteStateError.bucketMissing(bucket: bucket, location: place)
+        case "PermanentRedirect":
+            return RemoteStateError.bucketInOtherRegion(bucket: bucket, location: place, region: service.bucketRegion, asked: client.region)
         case "AccessDenied", "Forbidden", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch":
             return RemoteStateError.accessDenied(location: place, action: action)
         default:

@@ -5,6 +5,9 @@ import Foundation
 public enum RemoteStateError: Error, Sendable, Equatable, CustomStringConvertible, LocalizedError {
     /// The bucket does not exist.
     case bucketMissing(bucket: String, location: String)
+    /// The bucket is in another region than the one asked (S3's 301 PermanentRedirect); `region` is where S3 says it
+    /// is, when it says.
+    case bucketInOtherRegion(bucket: String, location: String, region: String?, asked: String)
     /// The store refused access to an object.
     case accessDenied(location: String, action: String)
     /// An object where the state should be is not Cairn state.
@@ -33,6 +36,13 @@ public enum RemoteStateError: Error, Sendable, Equatable, CustomStringConvertibl
         case .bucketMissing(let bucket, let location):
             return
                 "The state bucket '\(bucket)' does not exist (\(location)): create it (`cairn apply cairn-state --var bucket=\(bucket)`) or fix the bucket in --backend, CAIRN_BACKEND or the stack's `backend:`; nothing was changed."
+        case .bucketInOtherRegion(let bucket, let location, let region, let asked):
+            guard let region else {
+                return
+                    "The state bucket '\(bucket)' is not in \(asked), where Cairn asked (\(location)), and S3 did not say where it is: find its region (`aws s3api get-bucket-location --bucket \(bucket)`) and add `?region=REGION` to --backend or CAIRN_BACKEND (`s3://\(bucket)/PREFIX?region=REGION`), or `region:` to the stack's `backend:`; nothing was changed."
+            }
+            return
+                "The state bucket '\(bucket)' is in \(region), not in \(asked) where Cairn asked (\(location)): add `?region=\(region)` to --backend or CAIRN_BACKEND (`s3://\(bucket)/PREFIX?region=\(region)`), or `region: \"\(region)\"` to the stack's `backend:`; nothing was changed."
         case .accessDenied(let location, let action):
             return
                 "Access to \(location) was denied while \(action): grant this identity s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket on it (see `cairn whoami`); nothing was changed."

@@ -7,7 +7,7 @@ import Testing
 @testable import CairnResources
 
 /// A shared state's bucket over a scripted transport: S3's answers that moto does not give (409
-/// ConditionalRequestConflict).
+/// ConditionalRequestConflict, 301 PermanentRedirect for a bucket in another region).
 @Suite struct S3StateObjectsTests {
     private static func error(_ status: Int, _ code: String, headers: [String: String] = [:]) -> ScriptedRESTTransport.Answer {
         (status, headers, "<Error><Code>\(code)</Code><Message>\(code) for the test</Message><RequestId>req-9</RequestId></Error>")
@@ -34,5 +34,22 @@ import Testing
             _ = try await objects.put("team/web/default/lock", Data("{}".utf8), condition: .matching("\"e0\""))
         }
         #expect(transport.requests.count == S3StateObjects.conflictAttempts)
+    }
+
+    @Test func aBucketInAnotherRegionSaysWhichRegionToSet() async throws {
+        let transport = ScriptedRESTTransport { _, _ in Self.error(301, "PermanentRedirect", headers: ["x-amz-bucket-region": "us-west-2"]) }
+        let objects = S3StateObjects(client: .scripted(transport, clock: SteppingClock(), region: "eu-north-1"), bucket: "team-state")
+        do {
+            _ = try await objects.get("team/web/default/state")
+            Issue.record("a redirect was taken for a missing object")
+        } catch let error as RemoteStateError {
+            #expect(
+                error
+                    == .bucketInOtherRegion(
+                        bucket: "team-state", location: "s3://team-state/team/web/default/state", region: "us-west-2", asked: "eu-north-1"))
+            #expect(error.description.contains("is in us-west-2, not in eu-north-1"), "\(error)")
+            #expect(error.description.contains("`s3://team-state/PREFIX?region=us-west-2`"), "\(error)")
+        }
+        #expect(transport.requests.count == 1, "not retried")
     }
 }
