@@ -27,7 +27,7 @@ final class MemoryObjectStore: StateObjectStore, @unchecked Sendable {
     private var refusing: (matches: (String) -> Bool, left: Int)?
     private var before: [String: @Sendable () async -> Void] = [:]
     private var beforeDelete: [String: @Sendable () async -> Void] = [:]
-    private var watchers: [(key: String, unlike: String?, continuation: CheckedContinuation<Void, Never>)] = []
+    private var watchers: [(id: UUID, key: String, unlike: String?, continuation: CheckedContinuation<Void, Never>)] = []
     private(set) var puts = 0
 
     let location: String
@@ -54,16 +54,25 @@ final class MemoryObjectStore: StateObjectStore, @unchecked Sendable {
     /// Runs `action` once, just before the next delete of `key` lands.
     func beforeNextDelete(of key: String, _ action: @escaping @Sendable () async -> Void) { mutex.withLock { beforeDelete[key] = action } }
 
-    /// Returns once an object is stored at `key` (with another entity tag than `etag`, when given).
+    /// Returns once an object is stored at `key` (with another entity tag than `etag`, when given), or the task is
+    /// cancelled (a test's time limit).
     func written(_ key: String, replacing etag: String? = nil) async {
-        await withCheckedContinuation { continuation in
-            mutex.withLock {
-                if let object = objects[key], object.etag != etag {
-                    continuation.resume()
-                } else {
-                    watchers.append((key, etag, continuation))
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let done = mutex.withLock { () -> Bool in
+                    if let object = objects[key], object.etag != etag { return true }
+                    if Task.isCancelled { return true }
+                    watchers.append((id, key, etag, continuation))
+                    return false
                 }
+                if done { continuation.resume() }
             }
+        } onCancel: {
+            mutex.withLock { () -> CheckedContinuation<Void, Never>? in
+                defer { watchers.removeAll { $0.id == id } }
+                return watchers.first { $0.id == id }?.continuation
+            }?.resume()
         }
     }
 

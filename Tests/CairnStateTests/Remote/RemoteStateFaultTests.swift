@@ -6,7 +6,8 @@ import Testing
 /// A shared state when the store answers badly: writes that landed but whose answers were lost, refusals with nothing
 /// in place, a renewal on the wire while the lock goes, a broken lock's writer racing the new holder, a push of a
 /// copy the state has moved on from, and records that cannot be encoded.
-@Suite("Shared state under lost answers and races")
+@Suite("Shared state under lost answers and races", .timeLimit(.minutes(1)))  // bound: every wait below ends at once
+
 struct RemoteStateFaultTests {
     let lockKey = "team/states/web/default/lock"
     let stateKey = "team/states/web/default/state"
@@ -19,6 +20,15 @@ struct RemoteStateFaultTests {
         try await session.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")
         _ = try await session.release(lock)
         return session
+    }
+
+    /// A new state's first write under a lock just taken (its snapshot holds `aws_s3_bucket.a`): the lock, taken
+    /// before the state was in the store, has no fence entry, so the journal starts at 1.
+    private func firstWrite(_ bucket: SharedBucket) async throws -> (StateSession, any StackLock) {
+        let session = try #require(try await bucket.open())
+        let lock = try await session.tryAcquireLock(command: "apply")
+        try await session.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")
+        return (session, lock)
     }
 
     // MARK: - Conditional writes sent again after their answer was lost (finding 2)
@@ -80,8 +90,7 @@ struct RemoteStateFaultTests {
 
     // MARK: - Unlocking while a renewal is on the wire (finding 3)
 
-    @Test(.timeLimit(.minutes(1)))  // bound: every step below happens at once on the stepped clock
-    func anUnlockWaitsForARenewalOnTheWireAndStillRemovesTheLock() async throws {
+    @Test func anUnlockWaitsForARenewalOnTheWireAndStillRemovesTheLock() async throws {
         let bucket = try SharedBucket()
         let time = SteppedTime()
         let session = try await bucket.open(settings: time.settings(renewEvery: .seconds(15)))
@@ -98,7 +107,7 @@ struct RemoteStateFaultTests {
         let renewed = Hold()
         bucket.objects.beforeNextDelete(of: lockKey) { await renewed.wait() }
         let unlocking = Task { try await session.release(lock) }
-        while try lock.isHeld() { try await Task.sleep(for: .milliseconds(1)) }  // bound: the test's time limit; the unlock's first step
+        while try lock.isHeld() { try await Task.sleep(for: .milliseconds(1)) }  // bound: the suite's time limit; the unlock's first step
         renewal.release()
         await bucket.objects.written(lockKey, replacing: before)
         renewed.release()
@@ -111,15 +120,13 @@ struct RemoteStateFaultTests {
 
     @Test func anEntryWhoseAnswersWereAllLostIsTakenAsTheRunsOwn() async throws {
         let bucket = try SharedBucket()
-        let session = try await bornState(bucket)
+        let (session, lock) = try await firstWrite(bucket)
         defer { session.close() }
-        let lock = try await session.tryAcquireLock(command: "apply")
-        await bucket.objects.written(journalKey(1))  // the lock's fence
         bucket.objects.loseAnswers(.failed) { $0.contains("/journal/") }
         await #expect(throws: MemoryObjectStore.Injected.self) {
             try await session.commitCreate(sampleRecord("aws_s3_bucket.b"), command: "apply")
         }
-        #expect(bucket.objects.contents[journalKey(2)] != nil, "it landed")
+        #expect(bucket.objects.contents[journalKey(1)] != nil, "it landed")
         // The next write finds its position taken under its own lock: that entry is this run's, not a stale writer's.
         try await session.commitCreate(sampleRecord("aws_s3_bucket.c"), command: "apply")
         #expect(try session.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b", "aws_s3_bucket.c"])
@@ -132,56 +139,52 @@ struct RemoteStateFaultTests {
 
     // MARK: - A broken lock's writer against the new holder (finding 5)
 
-    /// The stalled run's lock is broken and taken by the rescuer, whose lock fences the journal at once.
-    private func brokenLock(_ bucket: SharedBucket) async throws -> (stalled: StateSession, rescuer: StateSession, rescuerLock: any StackLock) {
+    /// A stalled run that wrote `aws_s3_bucket.x` under its lock, and a rescuer that has broken that lock; the next free
+    /// journal position.
+    private func brokenLock(_ bucket: SharedBucket) async throws -> (stalled: StateSession, rescuer: StateSession, next: Int) {
         // The stalled writer's clock stands still, so only the journal's create-only writes can stop it.
         let stalled = try await bornState(bucket, host: "stalled", time: FakeTime())
         let oldLock = try await stalled.tryAcquireLock(command: "apply")
-        await bucket.objects.written(journalKey(1))  // its fence
+        try await stalled.commitCreate(sampleRecord("aws_s3_bucket.x"), command: "apply")
         let rescuer = try #require(try await bucket.open(host: "ci"))
         bucket.time.advance(200)
         #expect(try await rescuer.forceUnlock(lockID: oldLock.info.lockID) != nil)
-        return (stalled, rescuer, try await rescuer.tryAcquireLock(command: "apply"))
+        return (stalled, rescuer, bucket.journalKeys().count + 1)
     }
 
-    @Test(.timeLimit(.minutes(1)))  // bound: the fence is written at once
-    func aBrokenLocksWriterAfterTheNewHoldersFenceIsRefused() async throws {
+    @Test func aBrokenLocksWriterAfterTheNewHoldersFenceIsRefused() async throws {
         let bucket = try SharedBucket()
-        let (stalled, rescuer, lock) = try await brokenLock(bucket)
+        let (stalled, rescuer, next) = try await brokenLock(bucket)
         defer {
             stalled.close()
             rescuer.close()
         }
-        await bucket.objects.written(journalKey(2))  // the rescuer's fence, before anything the rescuer writes
+        let lock = try await rescuer.tryAcquireLock(command: "apply")
+        await bucket.objects.written(journalKey(next))  // the rescuer's fence, before anything the rescuer writes
         await #expect(throws: RemoteStateError.self) {
             try await stalled.commitCreate(sampleRecord("aws_s3_bucket.stale"), command: "apply")
         }
         try await rescuer.commitCreate(sampleRecord("aws_s3_bucket.b"), command: "apply")
         _ = try await rescuer.release(lock)
         let reader = try #require(try await bucket.open(host: "reader"))
-        #expect(try reader.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b"])
+        #expect(try reader.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b", "aws_s3_bucket.x"])
         reader.close()
     }
 
     @Test func aBrokenLocksWriterJustBeforeTheNewHoldersFenceIsTakenInAndThenRefused() async throws {
         let bucket = try SharedBucket()
-        let stalled = try await bornState(bucket, host: "stalled", time: FakeTime())
-        let oldLock = try await stalled.tryAcquireLock(command: "apply")
-        await bucket.objects.written(journalKey(1))
-        let rescuer = try #require(try await bucket.open(host: "ci"))
+        let (stalled, rescuer, next) = try await brokenLock(bucket)
         defer {
             stalled.close()
             rescuer.close()
         }
-        bucket.time.advance(200)
-        #expect(try await rescuer.forceUnlock(lockID: oldLock.info.lockID) != nil)
         // The stalled run writes the position after what the rescuer read, just before the rescuer's first write there.
-        bucket.objects.beforeNextWrite(of: journalKey(2)) {
+        bucket.objects.beforeNextWrite(of: journalKey(next)) {
             try? await stalled.commitCreate(sampleRecord("aws_s3_bucket.stale"), command: "apply")
         }
         let lock = try await rescuer.tryAcquireLock(command: "apply")
         try await rescuer.commitCreate(sampleRecord("aws_s3_bucket.b"), command: "apply")
-        #expect(try rescuer.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b", "aws_s3_bucket.stale"])
+        #expect(try rescuer.resources().map(\.address) == ["aws_s3_bucket.a", "aws_s3_bucket.b", "aws_s3_bucket.stale", "aws_s3_bucket.x"])
         // From the rescuer's fence on, the stalled run's positions are taken under another lock.
         await #expect(throws: RemoteStateError.self) {
             try await stalled.commitCreate(sampleRecord("aws_s3_bucket.later"), command: "apply")
@@ -196,10 +199,8 @@ struct RemoteStateFaultTests {
 
     @Test func aJournalWriteRefusedWithNothingThereIsSentAgain() async throws {
         let bucket = try SharedBucket()
-        let session = try await bornState(bucket)
+        let (session, lock) = try await firstWrite(bucket)
         defer { session.close() }
-        let lock = try await session.tryAcquireLock(command: "apply")
-        await bucket.objects.written(journalKey(1))
         // S3's 409 ConditionalRequestConflict: another write to the key was under way, and did not land.
         bucket.objects.refuseWrites(count: 2) { $0.contains("/journal/") }
         try await session.commitCreate(sampleRecord("aws_s3_bucket.b"), command: "apply")
@@ -269,10 +270,8 @@ struct RemoteStateFaultTests {
 
     @Test func aRecordThatCannotBeEncodedWritesNothing() async throws {
         let bucket = try SharedBucket()
-        let session = try await bornState(bucket)
+        let (session, lock) = try await firstWrite(bucket)
         defer { session.close() }
-        let lock = try await session.tryAcquireLock(command: "apply")
-        await bucket.objects.written(journalKey(1))
         let before = bucket.journalKeys()
         var record = sampleRecord("aws_s3_bucket.b")
         record.createdAt = Date(timeIntervalSince1970: .infinity)  // JSON has no number for it
@@ -280,7 +279,7 @@ struct RemoteStateFaultTests {
             try await session.commitCreate(record, command: "apply")
             Issue.record("an entry that cannot be encoded was written")
         } catch RemoteStateError.unencodable(let what, _) {
-            #expect(what == "journal entry 2")
+            #expect(what == "journal entry 1")
         }
         #expect(bucket.journalKeys() == before, "no empty entry in its place")
         #expect(try await session.release(lock))

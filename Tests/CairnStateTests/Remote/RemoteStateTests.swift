@@ -78,11 +78,23 @@ final class SteppedTime: @unchecked Sendable {
     }
 
     /// Returns once `count` sleeps have begun on this clock in all (ended or not): the last of them waits for the clock.
+    /// Returns at once when the task is cancelled (a test's time limit).
     func sleeps(_ count: Int) async {
-        await withCheckedContinuation { continuation in
-            mutex.withLock {
-                if begun >= count { continuation.resume() } else { countWaiters.append((count, continuation)) }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let done = mutex.withLock { () -> Bool in
+                    if begun >= count || Task.isCancelled { return true }
+                    countWaiters.append((count, continuation))
+                    return false
+                }
+                if done { continuation.resume() }
             }
+        } onCancel: {
+            let waiting = mutex.withLock { () -> [CheckedContinuation<Void, Never>] in
+                defer { countWaiters = [] }
+                return countWaiters.map(\.continuation)
+            }
+            for waiter in waiting { waiter.resume() }
         }
     }
 }
