@@ -7,7 +7,6 @@ import Testing
 /// in place, a renewal on the wire while the lock goes, a broken lock's writer racing the new holder, a push of a
 /// copy the state has moved on from, and records that cannot be encoded.
 @Suite("Shared state under lost answers and races", .timeLimit(.minutes(1)))  // bound: every wait below ends at once
-
 struct RemoteStateFaultTests {
     let lockKey = "team/states/web/default/lock"
     let stateKey = "team/states/web/default/state"
