@@ -63,13 +63,22 @@ extension StateObjectStore {
     /// lost sends the write again (Cairn's AWS client, as AWS's SDKs, retries a PUT reset mid-answer), and a conditional
     /// write is then refused by its own first attempt. When the object holds exactly `data` after a refusal, the write
     /// was this one: it is done, with the object's entity tag. Every record written this way is unique to its writer (a
-    /// lock id, a lease's end, an entry id, a whole state), so no one else's write can pass for it.
+    /// lock id, a lease's end, an entry id, a whole state), so no one else's write can pass for it. A create-only write
+    /// refused while nothing is there (S3's 409 ConditionalRequestConflict: a write under way did not land) is sent again.
     func putConfirmed(_ key: String, _ data: Data, condition: WriteCondition) async throws -> String {
-        do {
-            return try await put(key, data, condition: condition)
-        } catch let refusal as PreconditionFailed {
-            guard let object = try await get(key), object.data == data else { throw refusal }
-            return object.etag
+        var attempt = 1
+        while true {
+            do {
+                return try await put(key, data, condition: condition)
+            } catch let refusal as PreconditionFailed {
+                guard let object = try await get(key) else {
+                    guard condition == .absent, attempt < 3 else { throw refusal }
+                    attempt += 1
+                    continue
+                }
+                guard object.data == data else { throw refusal }
+                return object.etag
+            }
         }
     }
 }

@@ -209,6 +209,19 @@ struct RemoteStateFaultTests {
         reader.close()
     }
 
+    @Test func aNewStatesSnapshotRefusedWithNothingThereIsSentAgain() async throws {
+        let bucket = try SharedBucket()
+        let session = try #require(try await bucket.open())
+        defer { session.close() }
+        let lock = try await session.tryAcquireLock(command: "apply")
+        bucket.objects.refuseWrites(count: 1) { $0 == stateKey }
+        try await session.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")
+        #expect(try await session.release(lock))
+        let reader = try #require(try await bucket.open(host: "ci"))
+        #expect(try reader.resources().map(\.address) == ["aws_s3_bucket.a"])
+        reader.close()
+    }
+
     // MARK: - Push of a copy the state moved on from (finding 7)
 
     @Test func aPushIsRefusedWhenAnIntentWasRecordedSinceThePull() async throws {
