@@ -210,10 +210,8 @@ import Testing
         let pulled = try makeTemporaryDirectory().appendingPathComponent("pulled.db").path
         try await other.run(["state", "pull", stack, "--env", env, "--out", pulled]).requireSuccess()
         try await other.run(["state", "push", stack, pulled, "--env", env]).requireSuccess()
-        let fence = try await objectJSON(shared, bucket, "\(base)/journal/00000000000000000001")
-        let newLock = try #require(fence["lockID"].string)
-        #expect(newLock != staleLock && fence["operations"].array?.isEmpty == true, "the new holder's fence: \(fence)")
 
+        // At once: the stale run's lease (60 s, no longer renewed) must not run out before its next write.
         try await proxy.release(intents)
         // Its first journal write meets the new holder's entry (412), then the run stops and lets its lock go.
         let deadline = ContinuousClock.now.advanced(by: .seconds(600))  // bound: the creates and one write, on a busy machine
@@ -223,6 +221,9 @@ import Testing
         }
         try await proxy.release(renewals)
         let refused = try await stale.finish()
+        let fence = try await objectJSON(shared, bucket, "\(base)/journal/00000000000000000001")
+        let newLock = try #require(fence["lockID"].string)
+        #expect(newLock != staleLock && fence["operations"].array?.isEmpty == true, "the new holder's fence: \(fence)")
         #expect(refused.status == 1, "\(refused)")
         #expect(refused.stderr.contains("another run (lock \(newLock)) wrote it after this run's lock was broken"), "\(refused.stderr)")
         #expect(refused.stderr.contains("every create it started left an intent"), "\(refused.stderr)")
