@@ -56,7 +56,7 @@ extension Cairn {
                     say("The lock of '\(target.stack)' (\(target.environment)) was released or taken over meanwhile: nothing was removed.")
                 case .needsLockID(let holder):
                     throw CLIError(
-                        "\(holder.place) is held by pid \(holder.pid) on \(holder.host) running '\(holder.command)' since \(ISO8601DateFormatter().string(from: holder.since))\(holder.isStale ? " (stale: its lease ran out)" : ""), lock id \(holder.lockID): release it with `cairn force-unlock \(target.stack) --lock-id \(holder.lockID)` once you know that run is gone; nothing was removed."
+                        "\(holder.place) is held by pid \(holder.pid) on \(holder.host) running '\(holder.command)' since \(ISO8601DateFormatter().string(from: holder.since))\(holder.isStale ? " (stale: its lease ran out)" : ""), lock id \(holder.lockID): release it with `\(holder.forceUnlockCommand)` once you know that run is gone; nothing was removed."
                     )
                 case .otherLock(let holder):
                     throw CLIError(

@@ -30,9 +30,10 @@ struct ProgressPrinter: Sendable {
     /// Says that another run holds the stack's lock and that this one waits for it.
     func waiting(for holder: LockInfo, timeout seconds: Int, stack: Stack) {
         let since = ISO8601DateFormatter().string(from: holder.since)
-        let environment = stack.environment.isDefault ? "" : " --env \(stack.environment.name)"
-        let unlock = "cairn force-unlock \(stack.name)\(environment) --lock-id \(holder.lockID)"
-        let stale = holder.isStale ? " (that process no longer exists: `\(unlock)` clears its lock)" : ""
+        var holder = holder
+        holder.stack = holder.stack ?? stack.name
+        holder.environment = holder.environment ?? stack.environment.name
+        let stale = holder.isStale ? " (that process no longer exists: `\(holder.forceUnlockCommand)` clears its lock)" : ""
         emit(
             "The stack is locked by pid \(holder.pid) on \(holder.host) running '\(holder.command)' since \(since)\(stale): waiting up to \(seconds) s for it…"
         )

@@ -35,7 +35,7 @@ extension Cairn.StateCommand {
                 let from = context.workspace.stateLocation(stack: context.stack.name, environment: context.stack.environment.name)
                 let into = targetWorkspace.stateLocation(stack: context.stack.name, environment: context.stack.environment.name)
                 say(
-                    "Copied the state of '\(context.stack.name)' (\(context.stack.environment.name)): \(resources) resources and \(history) history entries, from \(from) to \(into). Use it with --backend \(destination) (or CAIRN_BACKEND, or the stack's backend:); \(from) is kept as a backup, and refuses to be used from now on."
+                    "Copied the state of '\(context.stack.name)' (\(context.stack.environment.name)): \(resources) resources and \(history) history entries, from \(from) to \(into). Use it with --backend \(shellWord(destination.description)) (or CAIRN_BACKEND, or the stack's backend:); \(from) is kept as a backup, and refuses to be used from now on."
                 )
             }
         }
@@ -84,4 +84,9 @@ extension Cairn.StateCommand {
             }
         }
     }
+}
+
+/// `text` as one shell word: quoted when it holds what a shell would read otherwise (`&`, `?` in a backend's options).
+private func shellWord(_ text: String) -> String {
+    text.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=@,".contains($0) } ? text : "'\(text.replacingOccurrences(of: "'", with: "'\\''"))'"
 }

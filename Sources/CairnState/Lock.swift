@@ -168,7 +168,7 @@ extension StateStore {
                 let info = LockInfo(
                     file: url, lockID: UUID().uuidString.lowercased(), pid: identity.pid,
                     host: identity.host, processStart: identity.startTime, command: command,
-                    since: date(millis: millis(Date())), isStale: false)
+                    since: date(millis: millis(Date())), isStale: false, stack: stack, environment: environment)
                 try connection.withStatement(
                     "INSERT INTO lock (id, lock_id, pid, host, process_start, command, since) VALUES (1, ?, ?, ?, ?, ?, ?)"
                 ) { s in
@@ -196,7 +196,8 @@ extension StateStore {
             return LockInfo(
                 file: url, lockID: s.text(0), pid: pid, host: host, processStart: processStart,
                 command: s.text(4), since: date(millis: s.int64(5)),
-                isStale: host == identity.host && !processIsAlive(pid: pid, startTime: processStart))
+                isStale: host == identity.host && !processIsAlive(pid: pid, startTime: processStart), stack: stack,
+                environment: environment)
         }
     }
 }

@@ -246,10 +246,23 @@ public struct LockInfo: Sendable, Equatable, Hashable {
     public var user: String? = nil
     /// When the holder's lease ends unless it renews it (shared states), or nil for a local lock.
     public var leaseExpires: Date? = nil
+    /// The stack and environment whose state is locked, for the commands a message prints (nil when not known).
+    public var stack: String? = nil
+    public var environment: String? = nil
 
     /// Where the lock lives, for messages: the state file's path, or `s3://bucket/key`.
     public var place: String {
         file.isFileURL ? file.path : (file.absoluteString.removingPercentEncoding ?? file.absoluteString)
+    }
+
+    /// The `cairn force-unlock` command that releases this lock, runnable as printed: with the stack, the environment
+    /// unless it is the default one, and the lock id (which a shared state's lock requires).
+    public var forceUnlockCommand: String {
+        var words = ["cairn", "force-unlock", stack ?? "STACK"]
+        if let environment, StateStore.normalizedEnvironment(environment) != StateStore.defaultEnvironment {
+            words += ["--env", environment]
+        }
+        return (words + ["--lock-id", lockID]).joined(separator: " ")
     }
 }
 

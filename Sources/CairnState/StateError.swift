@@ -59,20 +59,20 @@ public enum StateError: Error, Sendable, Equatable, CustomStringConvertible, Loc
             if info.leaseExpires != nil {
                 hint =
                     info.isStale
-                    ? "its lease ran out (or its process is gone), so run `cairn force-unlock --lock-id \(info.lockID)` to clear it"
-                    : "wait for it to finish (it renews its lease while it runs), or if it is gone run `cairn force-unlock --lock-id \(info.lockID)` once its lease has run out"
+                    ? "its lease ran out (or its process is gone), so run `\(info.forceUnlockCommand)` to clear it"
+                    : "wait for it to finish (it renews its lease while it runs), or if it is gone run `\(info.forceUnlockCommand)` once its lease has run out"
             } else {
                 hint =
                     info.isStale
-                    ? "that process no longer exists, so run `cairn force-unlock` to clear it"
-                    : "wait for it to finish, or if that process is gone run `cairn force-unlock`"
+                    ? "that process no longer exists, so run `\(info.forceUnlockCommand)` to clear it"
+                    : "wait for it to finish, or if that process is gone run `\(info.forceUnlockCommand)`"
             }
             let user = info.user.map { " (user \($0))" } ?? ""
             return "\(info.place) is locked by pid \(info.pid) on \(info.host)\(user) running '\(info.command)' since \(since) — \(hint)."
         case .holderRunning(let info):
             let since = ISO8601DateFormatter().string(from: info.since)
             return
-                "\(info.place) is locked by pid \(info.pid) running '\(info.command)' since \(since), and that process is still running on this host — wait for it to finish or stop it (kill \(info.pid)), then run `cairn force-unlock` again if its lock is left behind."
+                "\(info.place) is locked by pid \(info.pid) running '\(info.command)' since \(since), and that process is still running on this host — wait for it to finish or stop it (kill \(info.pid)), then run `\(info.forceUnlockCommand)` if its lock is left behind."
         case .resourceExists(let url, let address):
             return "\(url.path) already tracks a resource at '\(address)' — forget or delete it first, or use an update instead of a create."
         case .resourceNotFound(let url, let address):

@@ -33,4 +33,15 @@ extension StateStore {
             try s.run()
         }
     }
+
+    /// Removes a text value kept with the state (a note that does not travel further, such as `cairn state pull`'s).
+    func removeMetadata(_ key: String) throws {
+        precondition(!Self.reservedMetadataKeys.contains(key), "meta key \(key) belongs to the state store")
+        try withConnection { connection in
+            try connection.withStatement("DELETE FROM meta WHERE key = ?") { s in
+                try s.bind(1, key)
+                try s.run()
+            }
+        }
+    }
 }

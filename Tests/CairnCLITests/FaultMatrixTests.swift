@@ -10,7 +10,8 @@ import Testing
 /// throttling, or a connection reset after moto has acted, so that Cairn does not learn what AWS did): apply, a
 /// re-plan with no change, drift and destroy all converge, and the aws CLI, talking to moto directly, finds each
 /// resource exactly once and the state naming what AWS has. Then the same with `kill -9` at several points of the
-/// apply, each followed by `force-unlock` and a new apply under the same faults.
+/// apply, each followed by `force-unlock` and a new apply under the same faults; and an apply and destroy whose state
+/// is shared through an S3 bucket behind the same faults, some of its writes landing with their answers lost.
 @Suite(.integration) struct FaultMatrixTests {
     let stack = "small-business-invoices"
     /// Faults are drawn per operation from this seed: the same seed gives the same faults on every run.
@@ -86,6 +87,53 @@ import Testing
         #expect(apply.status == 0, "\(apply)\n\(proxy.logTail())")
         try await expectOneOfEach(cairn, env: env)
         try await converge(cairn, proxy, env: env)
+    }
+
+    /// The state in a bucket behind the proxy too: its reads and writes meet the same faults, and some of its writes land
+    /// with their answers lost (a reset mid-answer, a 500 after moto acted), so that the client sends them again and its
+    /// conditional writes are refused by themselves. Apply and destroy converge, and the bucket holds the state, no lock.
+    @Test func seed000WithItsStateInS3ConvergesUnderFaultsAndLostAnswers() async throws {
+        let (proxiedCairn, proxy) = try await proxied()
+        defer { proxy.stop() }
+        var cairn = proxiedCairn
+        let bucket = "cairn-faults-\(UInt32.random(in: 0...UInt32.max) % 1_000_000)"
+        try await cairn.aws(["s3api", "create-bucket", "--bucket", bucket, "--create-bucket-configuration", "LocationConstraint=eu-north-1"])
+            .requireSuccess()
+        try await cairn.aws(["s3api", "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration", "Status=Enabled"])
+            .requireSuccess()
+        cairn.extraEnvironment["CAIRN_BACKEND"] = "s3://\(bucket)/team"
+        let state = "^/\(NSRegularExpression.escapedPattern(for: bucket))/"
+        // Before the random faults (rules apply in order): half the state's writes, up to eight, land and lose their
+        // answer; the first unlock's delete lands and answers 500.
+        try await proxy.reset()
+        try await proxy.add([
+            FaultProxy.Rule.reset("s3:PutObject", at: .body).target(state).probability(0.5, seed: 3).count(8),
+            FaultProxy.Rule.internalError("s3:DeleteObject", forward: true).target(state).count(1),
+            Self.faults,
+        ])
+        let env = uniqueEnvironment("s3faults")
+        let bound = Duration.seconds(900)  // bound: minutes of backoff through the faults on a busy machine
+        let apply = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"], timeout: bound)
+        #expect(apply.status == 0, "\(apply)\n\(proxy.logTail())")
+        #expect(apply.stdout.contains("Apply complete! Resources: 12 added"), "\(apply)")
+        try await expectOneOfEach(cairn, env: env)
+        let destroy = try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"], timeout: bound)
+        #expect(destroy.status == 0, "\(destroy)\n\(proxy.logTail())")
+        let left = try await inventory(cairn, env: env).filter { !$0.value.isEmpty }
+        #expect(left.isEmpty, "left after destroy: \(left)")
+
+        // The state's own writes did lose answers, and the bucket holds the state, released, as the aws CLI reads it.
+        let log = try await proxy.log(limit: 5000).filter { $0.target.hasPrefix("/\(bucket)/") }
+        let lost = log.filter { $0.op == "s3:PutObject" && $0.outcome == "reset mid-body" }
+        #expect(!lost.isEmpty, "no state write lost its answer: \(log.map { "\($0.op) \($0.method) \($0.target) \($0.status) \($0.outcome)" })")
+        let listed = try await cairn.awsJSON(["s3api", "list-objects-v2", "--bucket", bucket])
+        let keys = (listed["Contents"].array ?? []).compactMap { $0["Key"].string }
+        #expect(keys.contains("team/\(stack)/\(env)/state"), "\(keys)")
+        #expect(!keys.contains("team/\(stack)/\(env)/lock"), "released: \(keys)")
+        var direct = cairn
+        direct.extraEnvironment["AWS_ENDPOINT_URL"] = nil
+        let reread = try await direct.run(["state", "list", stack, "--env", env])
+        #expect(reread.status == 0 && reread.stdout.isEmpty, "\(reread)")
     }
 
     /// A re-plan with no change, drift clean, then destroy leaving nothing: all under the same faults.

@@ -4,7 +4,8 @@ import Testing
 
 /// A state shared through an S3 bucket (`--backend s3://…` / `CAIRN_BACKEND`), against moto, checked with the aws
 /// CLI: two applies at once, kill -9 at several points then a run from another state directory, stale locks and
-/// force-unlock by id, migration both ways, no plaintext secret in any object, and bad buckets and objects.
+/// force-unlock by id, a writer whose lock was broken, migration both ways, no plaintext secret in any object, and bad
+/// buckets and objects, access denied on the lock.
 @Suite(.integration) struct SharedStateTests {
     let stack = "fixture-app"
 
@@ -179,6 +180,63 @@ import Testing
         try await other.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
     }
 
+    /// An object's JSON, by the aws CLI.
+    private func objectJSON(_ cairn: CairnRunner, _ bucket: String, _ key: String) async throws -> JSONValue {
+        let file = try makeTemporaryDirectory().appendingPathComponent("object.json")
+        try await cairn.aws(["s3api", "get-object", "--bucket", bucket, "--key", key, file.path]).requireSuccess()
+        return try JSONValue(parsing: String(contentsOf: file, encoding: .utf8))
+    }
+
+    /// An apply whose lock is broken while it runs (deleted by hand with the aws CLI), and another run then takes the
+    /// lock and writes the state (a pull and a push): once it goes on, the first run's next journal write finds its
+    /// position taken under the new lock and it stops, saying so, with nothing of its own written over the new holder's;
+    /// what it made in AWS meanwhile is adopted by its intents on the next apply.
+    @Test func aWriterWhoseLockWasBrokenIsRefusedAndTheNextApplyAdoptsWhatItMade() async throws {
+        let (shared, bucket) = try await sharedRunner()
+        let (cairn, proxy) = try await proxied(shared)
+        defer { proxy.stop() }
+        let env = uniqueEnvironment("stale")
+        let base = "team/\(stack)/\(env)"
+        // Held once its intents are in the bucket (the new state's first snapshot), before it creates anything.
+        let intents = try await proxy.hold(KillPoint.afterIntent.match(bucket, env: env))
+        let stale = try BackgroundCairn.start(cairn, ["apply", stack, "--env", env, "--auto-approve"])
+        try await proxy.waitUntilHeld(intents)
+        // Its lease renewals (every 15 s) are held too: only the journal's create-only writes can stop it.
+        let renewals = try await proxy.hold(.init(method: "PUT", target: "^/\(bucket)/\(base)/lock($|\\?)"))
+        let staleLock = try #require(try await lockObject(shared, bucket, env: env)?["lockID"].string)
+        try await shared.aws(["s3api", "delete-object", "--bucket", bucket, "--key", "\(base)/lock"]).requireSuccess()
+
+        let other = try elsewhere(shared)
+        let pulled = try makeTemporaryDirectory().appendingPathComponent("pulled.db").path
+        try await other.run(["state", "pull", stack, "--env", env, "--out", pulled]).requireSuccess()
+        try await other.run(["state", "push", stack, pulled, "--env", env]).requireSuccess()
+
+        // At once: the stale run's lease (60 s, no longer renewed) must not run out before its next write.
+        try await proxy.release(intents)
+        // Its first journal write meets the new holder's entry (412), then the run stops and lets its lock go.
+        let deadline = ContinuousClock.now.advanced(by: .seconds(600))  // bound: the creates and one write, on a busy machine
+        while try await !proxy.requests().contains(where: { $0.method == "PUT" && $0.target.contains("/journal/") && $0.status == 412 }) {
+            guard ContinuousClock.now < deadline else { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        try await proxy.release(renewals)
+        let refused = try await stale.finish()
+        let fence = try await objectJSON(shared, bucket, "\(base)/journal/00000000000000000001")
+        let newLock = try #require(fence["lockID"].string)
+        #expect(newLock != staleLock && fence["operations"].array?.isEmpty == true, "the new holder's fence: \(fence)")
+        #expect(refused.status == 1, "\(refused)")
+        #expect(refused.stderr.contains("another run (lock \(newLock)) wrote it after this run's lock was broken"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("every create it started left an intent"), "\(refused.stderr)")
+        for key in try await keys(shared, bucket) where key.hasPrefix("\(base)/journal/") {
+            #expect(try await objectJSON(shared, bucket, key)["lockID"].string != staleLock, "\(key) was written under the broken lock")
+        }
+
+        let rerun = try await other.run(["apply", stack, "--env", env, "--auto-approve"])
+        #expect(rerun.status == 0, "\(rerun)")
+        try await expectFixtureAppConverged(other, env: env)
+        try await other.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
+    }
+
     @Test func migrationToTheBucketAndBackKeepsStateAndHistoryExactly() async throws {
         var local = try await CairnRunner.make()
         let (shared, bucket) = try await sharedRunner()
@@ -297,5 +355,43 @@ import Testing
             #expect(try Data(contentsOf: kept) == Data(contents.utf8), "left untouched")
             #expect(try await keys(cairn, bucket) == [key], "nothing else written")
         }
+    }
+
+    /// A bucket policy denies writing the lock object (moto enforces a policy's Deny): every command that takes the lock
+    /// stops with one sentence naming the lock's key and what to grant, and neither the state nor AWS changes.
+    @Test func accessDeniedOnTheLockStopsWithOneSentenceAndChangesNothing() async throws {
+        let (cairn, bucket) = try await sharedRunner()
+        let env = uniqueEnvironment("denied")
+        try await cairn.run(["apply", stack, "--env", env, "--auto-approve"]).requireSuccess()
+        let lockKey = "team/\(stack)/\(env)/lock"
+        func objects() async throws -> [String] {
+            let listed = try await cairn.awsJSON(["s3api", "list-object-versions", "--bucket", bucket])
+            return ((listed["Versions"].array ?? []) + (listed["DeleteMarkers"].array ?? [])).compactMap { version in
+                version["Key"].string.map { "\($0) \(version["VersionId"].string ?? "")" }
+            }.sorted()
+        }
+        let before = try await objects()
+        let policy =
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::\#(bucket)/\#(lockKey)"}]}"#
+        try await cairn.aws(["s3api", "put-bucket-policy", "--bucket", bucket, "--policy", policy]).requireSuccess()
+
+        for command in [
+            ["apply", stack, "--env", env, "--auto-approve"], ["destroy", stack, "--env", env, "--auto-approve"],
+            ["state", "rm", stack, "aws_iam_role.build", "--env", env, "--auto-approve"],
+        ] {
+            let refused = try await cairn.run(command)
+            #expect(refused.status == 1, "\(command): \(refused)")
+            #expect(
+                refused.stderr.contains(
+                    "Access to s3://\(bucket)/\(lockKey) was denied while writing it: grant this identity s3:GetObject, s3:PutObject"),
+                "\(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1, "one sentence: \(refused.stderr)")
+        }
+        #expect(try await objects() == before, "no object written or removed")
+        #expect(try await cairn.aws(["s3api", "head-bucket", "--bucket", "fixture-app-\(env)-artifacts"]).status == 0, "nothing destroyed")
+        #expect(try await cairn.run(["state", "list", stack, "--env", env]).stdout.split(separator: "\n").count == 4)
+
+        try await cairn.aws(["s3api", "delete-bucket-policy", "--bucket", bucket]).requireSuccess()
+        try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
     }
 }

@@ -317,6 +317,22 @@ struct LockTests {
         }
         #expect(inside == Array(repeating: true, count: 6))
     }
+
+    @Test func everyMessageNamesAForceUnlockThatRunsAsPrinted() async throws {
+        let dir = try TempDirectory()
+        let store = try openStore(dir, environment: "staging")
+        let lock = try await store.acquireLock(command: "apply")
+        let command = "cairn force-unlock \(testStack) --env staging --lock-id \(lock.info.lockID)"
+        #expect(lock.info.forceUnlockCommand == command)
+        for error in [StateError.locked(lock.info), .holderRunning(lock.info)] {
+            #expect(error.description.contains("`\(command)`"), "\(error)")
+        }
+        var stale = lock.info
+        stale.isStale = true
+        #expect(StateError.locked(stale).description.contains("`\(command)` to clear it"))
+        let local = try openStore(dir)
+        #expect(try await local.acquireLock(command: "apply").info.forceUnlockCommand.hasPrefix("cairn force-unlock \(testStack) --lock-id "))
+    }
 }
 
 private func openStoreAt(_ stateDir: URL) throws -> StateStore {

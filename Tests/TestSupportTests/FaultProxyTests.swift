@@ -121,6 +121,31 @@ import Testing
         #expect(stats["iam:ListAccountAliases"].status == ["0": 1])
     }
 
+    /// S3's object calls share a method and a URI (PutObject, CopyObject, UploadPart; DeleteObject, AbortMultipartUpload):
+    /// each is named by the required query and header members it carries, so that a rule for one acts on it alone.
+    @Test func s3ObjectCallsAreNamedByWhatTheyCarry() async throws {
+        let moto = try await MotoServer.shared()
+        let proxy = try await FaultProxy.start(upstream: moto)
+        defer { proxy.stop() }
+        let bucket = "fault-proxy-\(UUID().uuidString.prefix(8).lowercased())"
+        try await moto.aws(["s3api", "create-bucket", "--bucket", bucket]).requireSuccess()
+        try await proxy.add(.error("s3:PutObject", code: "AccessDenied", status: 403).count(1))
+        let body = try makeTemporaryDirectory().appendingPathComponent("body")
+        try Data("x".utf8).write(to: body)
+        let denied = try await proxy.aws(["s3api", "put-object", "--bucket", bucket, "--key", "a", "--body", body.path], moto: moto)
+        #expect(denied.status != 0 && denied.stderr.contains("AccessDenied"), "\(denied)")
+        try await proxy.aws(["s3api", "put-object", "--bucket", bucket, "--key", "a", "--body", body.path], moto: moto).requireSuccess()
+        try await proxy.aws(["s3api", "copy-object", "--bucket", bucket, "--key", "b", "--copy-source", "\(bucket)/a"], moto: moto)
+            .requireSuccess()
+        for key in ["a", "b"] { try await proxy.aws(["s3api", "delete-object", "--bucket", bucket, "--key", key], moto: moto).requireSuccess() }
+        let stats = try await proxy.stats()
+        #expect(stats["s3:PutObject"].requests == 2 && stats["s3:PutObject"].injected == 1, "\(stats.operations.keys.sorted())")
+        #expect(stats["s3:CopyObject"].requests == 1)
+        #expect(stats["s3:DeleteObject"].requests == 2)
+        #expect(stats["s3:AbortMultipartUpload"].requests == 0)
+        _ = try await moto.aws(["s3api", "delete-bucket", "--bucket", bucket])
+    }
+
     /// Pages of one item, followed by boto3's paginators, together equal moto's whole answer: json (CloudWatch Logs,
     /// SSM), query (IAM), rest-xml (S3's ListObjectsV2 and ListObjectVersions, by their markers), ec2.
     @Test func pagesOfOneTogetherEqualMotosAnswer() async throws {

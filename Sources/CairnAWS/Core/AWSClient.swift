@@ -195,7 +195,7 @@ public final class AWSClient: Sendable {
             return AWSServiceError(
                 service: service.serviceID, operation: operation, status: response.status,
                 code: fields.code, message: fields.message, requestID: fields.requestID ?? requestID,
-                earlierAttemptMayHaveSucceeded: uncertain)
+                earlierAttemptMayHaveSucceeded: uncertain, bucketRegion: response.headers["x-amz-bucket-region"])
         }
         let snippet = String(decoding: response.body.prefix(200), as: UTF8.self)
             .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)

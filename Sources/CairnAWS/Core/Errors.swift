@@ -11,10 +11,13 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible, Equatab
     /// An earlier attempt of the same call got no answer, or a 5xx, after its request may have reached AWS: AWS may
     /// have carried it out, and this answer (`EntityAlreadyExists` to a retried create) may be about that.
     public let earlierAttemptMayHaveSucceeded: Bool
+    /// The region S3 says a bucket is in (its `x-amz-bucket-region` header), on an answer about a bucket asked in another
+    /// region (`PermanentRedirect`); nil when the answer does not say.
+    public let bucketRegion: String?
 
     public init(
         service: String, operation: String, status: Int, code: String, message: String, requestID: String?,
-        earlierAttemptMayHaveSucceeded: Bool = false
+        earlierAttemptMayHaveSucceeded: Bool = false, bucketRegion: String? = nil
     ) {
         self.service = service
         self.operation = operation
@@ -23,6 +26,7 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible, Equatab
         self.message = message
         self.requestID = requestID
         self.earlierAttemptMayHaveSucceeded = earlierAttemptMayHaveSucceeded
+        self.bucketRegion = bucketRegion
     }
 
     /// The error AWS would give for `operation`, named by its service id and its name.

@@ -34,7 +34,8 @@ extension Workspace {
         }
     }
 
-    /// The state's database as a file's bytes (`cairn state pull`): a consistent copy, sealed values sealed.
+    /// The state's database as a file's bytes (`cairn state pull`): a consistent copy, sealed values sealed, noting
+    /// where a shared state's journal stood (see `StateSession.push`).
     public func pullState(_ stack: Stack) async throws -> Data {
         guard let session = try await store(for: stack, create: false) else {
             throw PlanError(
@@ -42,7 +43,7 @@ extension Workspace {
                 message: "there is no state at \(stateLocation(stack: stack.name, environment: stack.environment.name)).")
         }
         defer { session.close() }
-        return try session.exportDatabase()
+        return try session.pulledDatabase()
     }
 
     /// Replaces the shared state with `database` (`cairn state push`), under the lock: only a later version of the

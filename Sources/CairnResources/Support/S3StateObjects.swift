@@ -41,7 +41,9 @@ public struct S3StateObjects: StateObjectStore {
             members["SSEKMSKeyId"] = kmsKeyId
         }
         do {
-            return try await client.restXML(.s3.putObject, members, body: .raw(data, contentType: "application/octet-stream")).etag ?? ""
+            return try await retryingConflicts {
+                try await client.restXML(.s3.putObject, members, body: .raw(data, contentType: "application/octet-stream")).etag ?? ""
+            }
         } catch let error as AWSServiceError where Self.isConditionFailure(error) || (error.status == 404 && error.code == "NoSuchKey") {
             // NoSuchKey: an If-Match write of an object deleted meanwhile.
             throw PreconditionFailed(key: key)
@@ -54,7 +56,7 @@ public struct S3StateObjects: StateObjectStore {
         var members = ["Bucket": bucket, "Key": key]
         if let ifMatch { members["IfMatch"] = ifMatch }
         do {
-            _ = try await client.restXML(.s3.deleteObject, members)
+            _ = try await retryingConflicts { try await client.restXML(.s3.deleteObject, members) }
         } catch let error as AWSServiceError
             where Self.isConditionFailure(error) || (ifMatch != nil && error.status == 404 && error.code != "NoSuchBucket")
         {
@@ -112,6 +114,25 @@ public struct S3StateObjects: StateObjectStore {
             "Warning: versioning is off on the state bucket '\(bucket)', so an overwritten or deleted state cannot be restored: turn it on (`aws s3api put-bucket-versioning --bucket \(bucket) --versioning-configuration Status=Enabled`, as the cairn-state stack does)."
     }
 
+    /// How many times a conditional request S3 answered 409 ConditionalRequestConflict is sent in all.
+    static let conflictAttempts = 5
+
+    /// `body`, sent again after a short wait while S3 answers 409 ConditionalRequestConflict: another conditional
+    /// request on the key was under way, and S3 asks to retry (that answer says nothing about whether the condition
+    /// holds). Once attempts run out, the conflict is thrown as a refusal, which the caller checks by reading the key.
+    private func retryingConflicts<T>(_ body: () async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch let error as AWSServiceError where error.code == "ConditionalRequestConflict" && attempt < Self.conflictAttempts {
+                // 100 ms, 200 ms, 400 ms, … with full jitter, on the client's clock.
+                try await client.waitClock.sleep(for: .milliseconds(Int64(Double(100 << (attempt - 1)) * client.randomSource.unit())))
+                attempt += 1
+            }
+        }
+    }
+
     private static func isConditionFailure(_ error: AWSServiceError) -> Bool {
         error.code == "PreconditionFailed" || error.code == "ConditionalRequestConflict" || error.status == 412
     }
@@ -124,6 +145,8 @@ public struct S3StateObjects: StateObjectStore {
         }
         switch service.code {
         case "NoSuchBucket": return RemoteStateError.bucketMissing(bucket: bucket, location: place)
+        case "PermanentRedirect":
+            return RemoteStateError.bucketInOtherRegion(bucket: bucket, location: place, region: service.bucketRegion, asked: client.region)
         case "AccessDenied", "Forbidden", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch":
             return RemoteStateError.accessDenied(location: place, action: action)
         default:

@@ -105,11 +105,13 @@ public struct JournalEntry: Sendable, Equatable, Codable {
     }
 
     /// The entry as stored: compact JSON.
-    public func encoded() -> Data {
+    ///
+    /// - Throws: `RemoteStateError.unencodable` when a value cannot be written as JSON (nothing is written then).
+    public func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .millisecondsSince1970
-        return (try? encoder.encode(self)) ?? Data()
+        return try RemoteStateError.encoding("journal entry \(seq)") { try encoder.encode(self) }
     }
 
     /// Reads an entry, refusing what is not one or is newer than this build.
@@ -166,12 +168,14 @@ public struct SnapshotEnvelope: Sendable, Equatable {
     }
 
     /// The object's bytes.
-    public func encoded() -> Data {
+    ///
+    /// - Throws: `RemoteStateError.unencodable` when the header cannot be written as JSON.
+    public func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let header = Header(version: Self.currentVersion, seq: seq, stack: stack, environment: environment, lineage: lineage)
         var data = Data(Self.magic.utf8)
-        data.append((try? encoder.encode(header)) ?? Data())
+        data.append(try RemoteStateError.encoding("the state snapshot's header") { try encoder.encode(header) })
         data.append(UInt8(ascii: "\n"))
         data.append(database)
         return data

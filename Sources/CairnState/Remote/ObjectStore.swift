@@ -57,3 +57,28 @@ extension StateObjectStore {
         for key in keys { try await delete(key, ifMatch: nil) }
     }
 }
+
+extension StateObjectStore {
+    /// `put`, telling a refusal caused by this very write from one caused by another writer. A client whose answer was
+    /// lost sends the write again (Cairn's AWS client, as AWS's SDKs, retries a PUT reset mid-answer), and a conditional
+    /// write is then refused by its own first attempt. When the object holds exactly `data` after a refusal, the write
+    /// was this one: it is done, with the object's entity tag. Every record written this way is unique to its writer (a
+    /// lock id, a lease's end, an entry id, a whole state), so no one else's write can pass for it. A create-only write
+    /// refused while nothing is there (S3's 409 ConditionalRequestConflict: a write under way did not land) is sent again.
+    func putConfirmed(_ key: String, _ data: Data, condition: WriteCondition) async throws -> String {
+        var attempt = 1
+        while true {
+            do {
+                return try await put(key, data, condition: condition)
+            } catch let refusal as PreconditionFailed {
+                guard let object = try await get(key) else {
+                    guard condition == .absent, attempt < 3 else { throw refusal }
+                    attempt += 1
+                    continue
+                }
+                guard object.data == data else { throw refusal }
+                return object.etag
+            }
+        }
+    }
+}

@@ -68,10 +68,10 @@ struct LockRecord: Codable, Equatable {
     /// ms since 1970: the lock is the holder's until then, and stale `grace` after.
     var leaseExpires: Int64
 
-    func encoded() -> Data {
+    func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data()
+        return try RemoteStateError.encoding("the lock record") { try encoder.encode(self) }
     }
 
     static func decode(_ data: Data, location: String) throws -> LockRecord {
@@ -82,16 +82,16 @@ struct LockRecord: Codable, Equatable {
         return record
     }
 
-    /// The holder as `LockInfo`: stale when its host is this one and its process is gone, or its lease ran out
-    /// more than `grace` ago.
-    func info(file: URL, identity: ProcessIdentity, settings: LeaseSettings) -> LockInfo {
+    /// The holder of `stack`'s lock in `environment` as `LockInfo`: stale when its host is this one and its process is
+    /// gone, or its lease ran out more than `grace` ago.
+    func info(file: URL, stack: String, environment: String, identity: ProcessIdentity, settings: LeaseSettings) -> LockInfo {
         let expires = date(millis: leaseExpires)
         let graceSeconds = Double(settings.grace.components.seconds) + Double(settings.grace.components.attoseconds) / 1e18
         let expired = settings.now().timeIntervalSince(expires) > graceSeconds
         let gone = host == identity.host && !processIsAlive(pid: pid, startTime: processStart)
         return LockInfo(
             file: file, lockID: lockID, pid: pid, host: host, processStart: processStart, command: command,
-            since: date(millis: since), isStale: expired || gone, user: user, leaseExpires: expires)
+            since: date(millis: since), isStale: expired || gone, user: user, leaseExpires: expires, stack: stack, environment: environment)
     }
 }
 
@@ -107,6 +107,8 @@ public final class RemoteLock: StackLock, @unchecked Sendable {
     private var record: LockRecord
     private var etag: String?
     private var lost = false
+    /// Set once the lock is given up (unlocked or abandoned): a renewal that lands after it changes nothing here.
+    private var stopped = false
     private var renewal: Task<Void, Never>?
 
     init(info: LockInfo, record: LockRecord, etag: String, objects: any StateObjectStore, key: String, settings: LeaseSettings) {
@@ -128,26 +130,31 @@ public final class RemoteLock: StackLock, @unchecked Sendable {
                 guard await self.renew() else { return }
             }
         }
-        mutex.withLock { renewal = task }
+        mutex.withLock {
+            if stopped { task.cancel() } else { renewal = task }
+        }
     }
 
-    /// Renews the lease once; false when the lock is lost (someone removed or replaced it).
+    /// Renews the lease once; false when the lock is lost (someone removed or replaced it) or given up.
     func renew() async -> Bool {
         guard
             let (record, etag) = mutex.withLock({ () -> (LockRecord, String)? in
-                guard !lost, let etag else { return nil }
+                guard !lost, !stopped, let etag else { return nil }
                 var next = record
                 next.leaseExpires = millis(settings.now().addingTimeInterval(Self.seconds(settings.lease)))
                 return (next, etag)
             })
         else { return false }
         do {
-            let newTag = try await objects.put(key, record.encoded(), condition: .matching(etag))
-            mutex.withLock {
+            // A renewal whose answer was lost and that was sent again is refused by itself: still ours.
+            let newTag = try await objects.putConfirmed(key, record.encoded(), condition: .matching(etag))
+            return mutex.withLock {
+                // Given up meanwhile: the unlock deletes whatever this lock's object is now.
+                guard !stopped else { return false }
                 self.record = record
                 self.etag = newTag
+                return true
             }
-            return true
         } catch is PreconditionFailed {
             mutex.withLock { lost = true }
             return false
@@ -158,42 +165,60 @@ public final class RemoteLock: StackLock, @unchecked Sendable {
     }
 
     public func isHeld() throws -> Bool {
-        mutex.withLock { !lost && etag != nil && settings.now() < date(millis: record.leaseExpires) }
+        mutex.withLock { !lost && !stopped && etag != nil && settings.now() < date(millis: record.leaseExpires) }
     }
 
     public func unlock() async throws -> Bool {
-        guard let etag = stopRenewing() else { return false }
-        do {
-            try await objects.delete(key, ifMatch: etag)
-            return true
-        } catch is PreconditionFailed {
-            return false
-        }
+        guard let (etag, renewal) = stopRenewing() else { return false }
+        // A renewal already on the wire lands (or fails) first: the delete then finds the object as it is.
+        await renewal?.value
+        return try await delete(ifMatch: etag)
     }
 
     public func unlockNow() {
-        guard let etag = stopRenewing() else { return }
+        guard let (etag, renewal) = stopRenewing() else { return }
         let done = DispatchSemaphore(value: 0)
-        let objects = self.objects
-        let key = self.key
         Task.detached {
-            try? await objects.delete(key, ifMatch: etag)
+            await renewal?.value
+            _ = try? await self.delete(ifMatch: etag)
             done.signal()
         }
-        _ = done.wait(timeout: .now() + 5)  // bound: one delete request; the process exits right after
+        _ = done.wait(timeout: .now() + 5)  // bound: one renewal and one delete request; the process exits right after
     }
 
     /// Stops renewing without deleting the lock: it runs out with its lease.
     func abandon() { _ = stopRenewing() }
 
-    /// Stops the renewals; returns the entity tag to delete with, nil when the lock was already given up.
-    private func stopRenewing() -> String? {
+    /// Stops the renewals; returns the entity tag to delete with and the renewal task to wait for, nil when the lock
+    /// was already given up or lost.
+    private func stopRenewing() -> (etag: String, renewal: Task<Void, Never>?)? {
         mutex.withLock {
+            guard !stopped else { return nil }
+            stopped = true
             renewal?.cancel()
-            renewal = nil
-            defer { etag = nil }
-            return lost ? nil : etag
+            defer { renewal = nil }
+            guard !lost, let etag else { return nil }
+            return (etag, renewal)
         }
+    }
+
+    /// Deletes the lock object while it is still this acquisition's: at `etag`, or, when that is refused, at the entity
+    /// tag it has now if it still carries this lock id (a renewal landed after all, or a delete whose answer was lost
+    /// was sent again). True when this call removed it.
+    private func delete(ifMatch etag: String) async throws -> Bool {
+        var tag = etag
+        for _ in 0..<3 {
+            do {
+                try await objects.delete(key, ifMatch: tag)
+                return true
+            } catch is PreconditionFailed {
+                guard let object = try await objects.get(key),
+                    (try? LockRecord.decode(object.data, location: key))?.lockID == info.lockID
+                else { return false }
+                tag = object.etag
+            }
+        }
+        return false
     }
 
     static func seconds(_ duration: Duration) -> TimeInterval {

@@ -89,6 +89,10 @@ public final class StateSession: @unchecked Sendable {
     /// The journal keys the current snapshot has folded (the next compaction deletes them), as last listed.
     private var foldedKeys: [String]?
     private var heldLock: RemoteLock?
+    /// Whether an entry under the held lock is in the journal: from then on an entry under another lock at this
+    /// run's next position means this run's lock was broken; until then it is a run whose lock was broken before this
+    /// one took it, writing just before this one fenced it off (see `fence`).
+    private var fenced = false
     private var closed = false
     private typealias Queued = (operations: [JournalOperation], continuation: CheckedContinuation<[JournalResult], any Error>)
     /// Operations waiting for the next journal write, and whether a writer is at work on them.
@@ -249,8 +253,19 @@ public final class StateSession: @unchecked Sendable {
     public func metadata(_ key: String) throws -> String? { try store.metadata(key) }
     public func driftRuns(limit: Int? = nil) throws -> [DriftRun] { try store.driftRuns(limit: limit) }
 
-    /// A consistent copy of the state's database (`cairn state pull`, migrations), sealed values sealed.
+    /// A consistent copy of the state's database (migrations), sealed values sealed.
     public func exportDatabase() throws -> Data { try store.exportDatabase() }
+
+    /// A copy of the state's database for `cairn state pull`: `exportDatabase()`, noting for a shared state the journal
+    /// position it was read at (`pulledAtKey`), so that `push` can tell whether the state was written since.
+    public func pulledDatabase() throws -> Data {
+        guard remote != nil else { return try exportDatabase() }
+        let position = mutex.withLock { seq }
+        return try store.exportDatabase(applying: [.setMetadata(key: Self.pulledAtKey, value: String(position))], at: 0)
+    }
+
+    /// The metadata key under which a pulled copy notes the journal position it was read at.
+    static let pulledAtKey = "pulled_at_journal_seq"
 
     // MARK: - Mutations
 
@@ -424,8 +439,9 @@ public final class StateSession: @unchecked Sendable {
         if !isBorn {
             do {
                 try await createSnapshot(try store.exportDatabase(applying: operations, at: at), keys: keys)
-            } catch RemoteStateError.staleWriter where lockFree {
-                // The lock's holder created it meanwhile: a drift run is written into that one.
+            } catch RemoteStateError.staleWriter where lockFree || !mutex.withLock({ fenced }) {
+                // The lock's holder created it meanwhile: a drift run is written into that one. So is this run's first
+                // write, when a run whose lock was broken before this one took it created the state.
                 try await catchUp(remote!, keys: keys)
                 return try await journaled(operations, keys: keys)
             }
@@ -440,26 +456,40 @@ public final class StateSession: @unchecked Sendable {
         return results
     }
 
-    /// Writes `entry` at its position (create-only). Where a drift run (written without the lock) took the position
-    /// first, it is applied to the working copy, `recheck` runs, and the entry moves one on; a position taken under
-    /// another lock means this run's was broken (`staleWriter`). Runs inside `gate`.
+    /// Writes `entry` at its position (create-only). A position taken first is resolved by the entry there: this very
+    /// write, answered late, is done; an entry written without the lock (a drift run), one under this run's own lock (a
+    /// write whose answers were all lost, so that this run did not count it) or, before this run has fenced the
+    /// journal (see `fenced`), one under another lock is applied to the working copy, `recheck` runs, and the entry
+    /// moves one on. An entry under another lock after that means this run's lock was broken (`staleWriter`). A
+    /// refusal with nothing at the position (S3's 409 ConditionalRequestConflict: a write under way there did not
+    /// land) is tried again. Runs inside `gate`.
     private func write(_ entry: inout JournalEntry, keys: Keys, lockFree: Bool, recheck: () throws -> Void = {}) async throws {
+        var emptyRefusals = 0
         while true {
             let key = keys.journal(entry.seq)
             do {
-                _ = try await keys.objects.put(key, entry.encoded(), condition: .absent)
-                mutex.withLock { _ = ownKeys.insert(key) }
+                _ = try await keys.objects.put(key, try entry.encoded(), condition: .absent)
+                mutex.withLock {
+                    _ = ownKeys.insert(key)
+                    if !lockFree { fenced = true }
+                }
                 return
-            } catch is PreconditionFailed {
-                // Someone wrote this position first. Our own write answered late is fine; a drift run (no lock) is
-                // caught up on and we write after it; a write under another lock means ours was broken.
-                guard let object = try await keys.objects.get(key) else { throw RemoteStateError.staleWriter(location: keys.place(key), holder: nil) }
+            } catch let refusal as PreconditionFailed {
+                guard let object = try await keys.objects.get(key) else {
+                    emptyRefusals += 1
+                    guard emptyRefusals < Self.emptyRefusalLimit else { throw refusal }
+                    try await remote!.settings.sleep(.milliseconds(50 << emptyRefusals))
+                    continue
+                }
                 let other = try JournalEntry.decode(object.data, location: keys.place(key))
                 if other.id == entry.id {
-                    mutex.withLock { _ = ownKeys.insert(key) }
+                    mutex.withLock {
+                        _ = ownKeys.insert(key)
+                        if !lockFree { fenced = true }
+                    }
                     return
                 }
-                if let holder = other.lockID, !lockFree {
+                if let holder = other.lockID, !lockFree, holder != entry.lockID, mutex.withLock({ fenced }) {
                     throw RemoteStateError.staleWriter(location: keys.place(key), holder: "lock \(holder)")
                 }
                 let position = entry.seq
@@ -473,13 +503,30 @@ public final class StateSession: @unchecked Sendable {
         }
     }
 
+    /// How many times a journal write refused with nothing in its place is sent again before the refusal is thrown.
+    static let emptyRefusalLimit = 6
+
+    /// Writes an entry with no operation under the lock just taken at the journal's next position: a run whose lock
+    /// was broken before this one took it then finds its next position taken under this lock and stops
+    /// (`staleWriter`), rather than writing ahead of this run, which would then find its own position taken. Nothing
+    /// to do for a state not in the store yet (its first write creates it, create-only), or once this run has
+    /// written under its lock. A failure here is left to this run's first write, which fences as it goes. Runs inside
+    /// `gate`.
+    private func fence(keys: Keys) async throws {
+        let (lock, isBorn, done, position) = mutex.withLock { (heldLock, born, fenced, seq) }
+        guard let lock, isBorn, !done, try lock.isHeld() else { return }
+        var entry = JournalEntry(seq: position + 1, lockID: lock.info.lockID, at: millis(remote!.settings.now()), operations: [])
+        try await write(&entry, keys: keys, lockFree: false)
+        mutex.withLock { seq = entry.seq }
+    }
+
     /// Writes the working copy's `database` as the state's first snapshot, create-only. Runs inside `gate`.
     private func createSnapshot(_ database: Data, keys: Keys) async throws {
         let envelope = SnapshotEnvelope(
             seq: 0, stack: stack, environment: environment, lineage: mutex.withLock { current.lineage }, database: database)
         let etag: String
         do {
-            etag = try await keys.objects.put(keys.state, envelope.encoded(), condition: .absent)
+            etag = try await keys.objects.putConfirmed(keys.state, envelope.encoded(), condition: .absent)
             mutex.withLock { _ = ownSnapshots.insert(etag) }
         } catch is PreconditionFailed {
             // Someone else created this state while this run held the lock: the lock was broken.
@@ -491,6 +538,7 @@ public final class StateSession: @unchecked Sendable {
             snapshotSeq = 0
             seq = 0
             foldedKeys = []
+            if heldLock != nil { fenced = true }
         }
     }
 
@@ -733,14 +781,15 @@ public final class StateSession: @unchecked Sendable {
         async let checked: Void = neverRead ? (remote.preflight?.run() ?? ()) : ()
         let etag: String
         do {
-            etag = try await keys.objects.put(keys.lock, record.encoded(), condition: .absent)
+            etag = try await keys.objects.putConfirmed(keys.lock, record.encoded(), condition: .absent)
         } catch is PreconditionFailed {
             guard let object = try await keys.objects.get(keys.lock) else { return .again }
             let holder = try LockRecord.decode(object.data, location: keys.place(keys.lock))
-            return .held(holder.info(file: keys.url(keys.lock), identity: identity, settings: settings))
+            return .held(holder.info(file: keys.url(keys.lock), stack: stack, environment: environment, identity: identity, settings: settings))
         }
         let lock = RemoteLock(
-            info: record.info(file: keys.url(keys.lock), identity: identity, settings: settings), record: record, etag: etag,
+            info: record.info(file: keys.url(keys.lock), stack: stack, environment: environment, identity: identity, settings: settings),
+            record: record, etag: etag,
             objects: keys.objects, key: keys.lock, settings: settings)
         do {
             await checked
@@ -754,7 +803,16 @@ public final class StateSession: @unchecked Sendable {
             throw error
         }
         lock.startRenewing()
-        mutex.withLock { heldLock = lock }
+        mutex.withLock {
+            heldLock = lock
+            fenced = false
+        }
+        // The fence goes first, before any write of this run, while the caller works from the state it read.
+        await gate.enter()
+        Task {
+            try? await self.fence(keys: keys)
+            await self.gate.leave()
+        }
         return .acquired(lock)
     }
 
@@ -926,7 +984,7 @@ public final class StateSession: @unchecked Sendable {
         let (store, seq, previous, etag, folded) = mutex.withLock { (current, self.seq, snapshotSeq, snapshotETag, foldedKeys) }
         let envelope = SnapshotEnvelope(
             seq: seq, stack: stack, environment: environment, lineage: store.lineage, database: try store.exportDatabase())
-        let newETag = try await keys.objects.put(keys.state, envelope.encoded(), condition: etag.map(WriteCondition.matching) ?? .absent)
+        let newETag = try await keys.objects.putConfirmed(keys.state, envelope.encoded(), condition: etag.map(WriteCondition.matching) ?? .absent)
         mutex.withLock {
             snapshotSeq = seq
             snapshotETag = newETag
@@ -952,7 +1010,7 @@ public final class StateSession: @unchecked Sendable {
         guard let remote, let keys else { return try store.currentLock() }
         guard let object = try await keys.objects.get(keys.lock) else { return nil }
         return try LockRecord.decode(object.data, location: keys.place(keys.lock))
-            .info(file: keys.url(keys.lock), identity: identity, settings: remote.settings)
+            .info(file: keys.url(keys.lock), stack: stack, environment: environment, identity: identity, settings: remote.settings)
     }
 
     /// Removes the lock (`cairn force-unlock`) when it is still the acquisition `lockID`, unless its holder runs on
@@ -962,7 +1020,7 @@ public final class StateSession: @unchecked Sendable {
         guard let remote, let keys else { return try store.forceUnlock(lockID: lockID) }
         guard let object = try await keys.objects.get(keys.lock) else { return nil }
         let holder = try LockRecord.decode(object.data, location: keys.place(keys.lock))
-            .info(file: keys.url(keys.lock), identity: identity, settings: remote.settings)
+            .info(file: keys.url(keys.lock), stack: stack, environment: environment, identity: identity, settings: remote.settings)
         guard lockID == nil || holder.lockID == lockID else { return nil }
         if holder.host == identity.host && processIsAlive(pid: holder.pid, startTime: holder.processStart) {
             throw StateError.holderRunning(holder)
@@ -978,7 +1036,9 @@ public final class StateSession: @unchecked Sendable {
     // MARK: - Push
 
     /// Replaces the shared state with `database` (`cairn state push`), under `lock`: only a later version of the
-    /// same state (same lineage, serial not lower), written as the new snapshot with `If-Match`.
+    /// same state (same lineage, serial not lower) that nothing was written to since it was pulled (no journal entry
+    /// with operations after the position `pulledDatabase` noted; a file without that note must hold the state's
+    /// pending intents), written as the new snapshot with `If-Match`.
     public func push(_ database: Data, lock: any StackLock) async throws {
         guard let remote, let keys else {
             throw RemoteStateError.pushRefused(location: location, reason: "the state is a local file, which you can replace yourself")
@@ -998,7 +1058,7 @@ public final class StateSession: @unchecked Sendable {
         await drain()
         await gate.enter()
         do {
-            let (store, seq, etag, failure) = mutex.withLock { (current, self.seq, snapshotETag, writeFailure) }
+            let (store, seq, etag, failure, folded) = mutex.withLock { (current, self.seq, snapshotETag, writeFailure, snapshotSeq) }
             if let failure { throw failure }
             guard pushed.lineage == store.lineage else {
                 throw RemoteStateError.pushRefused(
@@ -1010,11 +1070,26 @@ public final class StateSession: @unchecked Sendable {
                     location: keys.place(keys.state),
                     reason: "the file is older than the state (serial \(theirs) < \(ours)): pull again and repeat the repair on that copy")
             }
+            // Intents, outputs and drift runs do not move the serial: what was written since the pull is in the journal.
+            if let pulledAt = try pushed.metadata(Self.pulledAtKey) {
+                if let written = try await Self.writtenSince(Int(pulledAt) ?? -1, seq: seq, snapshotSeq: folded, keys: keys) {
+                    throw RemoteStateError.pushRefused(
+                        location: keys.place(keys.state),
+                        reason: "the state was written after the file was pulled (\(written)): pull again and repeat the repair on that copy")
+                }
+                try pushed.removeMetadata(Self.pulledAtKey)
+            } else if try pushed.pendingIntents() != store.pendingIntents() {
+                throw RemoteStateError.pushRefused(
+                    location: keys.place(keys.state),
+                    reason:
+                        "the file's pending intents are not the state's, and it does not say when it was pulled: pull the state with `cairn state pull` and repeat the repair on that copy"
+                )
+            }
             let envelope = SnapshotEnvelope(
                 seq: seq, stack: stack, environment: environment, lineage: pushed.lineage, database: try pushed.exportDatabase())
             let newETag: String
             do {
-                newETag = try await keys.objects.put(keys.state, envelope.encoded(), condition: etag.map(WriteCondition.matching) ?? .absent)
+                newETag = try await keys.objects.putConfirmed(keys.state, envelope.encoded(), condition: etag.map(WriteCondition.matching) ?? .absent)
             } catch is PreconditionFailed {
                 throw RemoteStateError.staleWriter(location: keys.place(keys.state), holder: nil)
             }
@@ -1040,6 +1115,25 @@ public final class StateSession: @unchecked Sendable {
         }
     }
 
+    /// Where the state was written after journal position `position`, in a few words, or nil when it was not: an entry
+    /// after it holds operations (a lock's fence holds none), or the snapshot it was read from was replaced since.
+    private static func writtenSince(_ position: Int, seq: Int, snapshotSeq: Int, keys: Keys) async throws -> String? {
+        guard position >= snapshotSeq, position <= seq else { return "its snapshot was replaced since" }
+        guard position < seq else { return nil }
+        let read = try await withThrowingTaskGroup(of: (Int, StoredObject?).self) { group in
+            for next in (position + 1)...seq { group.addTask { (next, try await keys.objects.get(keys.journal(next))) } }
+            var read: [(Int, StoredObject?)] = []
+            for try await item in group { read.append(item) }
+            return read.sorted { $0.0 < $1.0 }
+        }
+        for (next, object) in read {
+            guard let object else { return "journal entry \(next) is gone" }
+            let entry = try JournalEntry.decode(object.data, location: keys.place(keys.journal(next)))
+            if !entry.operations.isEmpty { return "journal entry \(next)" }
+        }
+        return nil
+    }
+
     /// Creates a shared state from `database` (`cairn state migrate --to s3://…`): refused when anything is
     /// already stored for this stack there.
     public static func create(_ backend: RemoteBackend, stack: String, environment: String, database: Data, lineage: String) async throws {
@@ -1050,7 +1144,7 @@ public final class StateSession: @unchecked Sendable {
         let envelope = SnapshotEnvelope(
             seq: 0, stack: stack, environment: StateStore.normalizedEnvironment(environment), lineage: lineage, database: database)
         do {
-            _ = try await backend.objects.put(keys.state, envelope.encoded(), condition: .absent)
+            _ = try await backend.objects.putConfirmed(keys.state, envelope.encoded(), condition: .absent)
         } catch is PreconditionFailed {
             throw RemoteStateError.targetExists(location: keys.place(keys.base))
         }

@@ -26,6 +26,79 @@ final class FakeTime: @unchecked Sendable {
     }
 }
 
+/// A wall clock that moves only when the test moves it: a sleep on it ends once the clock has passed its end (or its
+/// task is cancelled). The test sees each sleep begin, so it waits for a background loop to come round again instead
+/// of polling.
+final class SteppedTime: @unchecked Sendable {
+    private let mutex = NSLock()
+    private var current = Date(timeIntervalSince1970: 1_800_000_000)
+    private var sleepers: [Int: (until: Date, continuation: CheckedContinuation<Void, any Error>)] = [:]
+    private var nextID = 0
+    private var begun = 0
+    private var countWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+    var now: Date { mutex.withLock { current } }
+
+    /// Leases on this clock, renewed every `renewEvery`.
+    func settings(renewEvery: Duration) -> LeaseSettings {
+        LeaseSettings(
+            lease: .seconds(60), renewEvery: renewEvery, grace: .seconds(60), now: { [self] in now }, sleep: { [self] in try await sleep($0) })
+    }
+
+    func sleep(_ duration: Duration) async throws {
+        let id = mutex.withLock { () -> Int in
+            nextID += 1
+            return nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                if Task.isCancelled { return continuation.resume(throwing: CancellationError()) }
+                let ready = mutex.withLock { () -> [CheckedContinuation<Void, Never>] in
+                    sleepers[id] = (current.addingTimeInterval(RemoteLock.seconds(duration)), continuation)
+                    begun += 1
+                    defer { countWaiters.removeAll { $0.count <= begun } }
+                    return countWaiters.filter { $0.count <= begun }.map(\.continuation)
+                }
+                for waiter in ready { waiter.resume() }
+            }
+        } onCancel: {
+            mutex.withLock { sleepers.removeValue(forKey: id) }?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Moves the clock on, ending the sleeps it passes.
+    func advance(_ seconds: TimeInterval) {
+        let due = mutex.withLock { () -> [CheckedContinuation<Void, any Error>] in
+            current = current.addingTimeInterval(seconds)
+            let due = sleepers.filter { $0.value.until <= current }
+            for id in due.keys { sleepers[id] = nil }
+            return due.map(\.value.continuation)
+        }
+        for continuation in due { continuation.resume() }
+    }
+
+    /// Returns once `count` sleeps have begun on this clock in all (ended or not): the last of them waits for the clock.
+    /// Returns at once when the task is cancelled (a test's time limit).
+    func sleeps(_ count: Int) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let done = mutex.withLock { () -> Bool in
+                    if begun >= count || Task.isCancelled { return true }
+                    countWaiters.append((count, continuation))
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        } onCancel: {
+            let waiting = mutex.withLock { () -> [CheckedContinuation<Void, Never>] in
+                defer { countWaiters = [] }
+                return countWaiters.map(\.continuation)
+            }
+            for waiter in waiting { waiter.resume() }
+        }
+    }
+}
+
 /// Two runs on two machines: each its own working copy, one bucket.
 struct SharedBucket {
     let objects = MemoryObjectStore()
@@ -173,7 +246,7 @@ struct RemoteStateTests {
         bucket.time.advance(60)
         let stale = try #require(try await other.currentLock())
         #expect(stale.isStale)
-        #expect(StateError.locked(stale).description.contains("force-unlock --lock-id \(lock.info.lockID)"))
+        #expect(StateError.locked(stale).description.contains("run `cairn force-unlock web --lock-id \(lock.info.lockID)` to clear it"))
         #expect(try await other.forceUnlock(lockID: "not-that-one") == nil)
         #expect(try await other.currentLock() != nil)
         #expect(try await other.forceUnlock(lockID: lock.info.lockID)?.lockID == lock.info.lockID)
@@ -221,21 +294,22 @@ struct RemoteStateTests {
         #expect(bucket.journalKeys().isEmpty)
     }
 
-    @Test func theHolderRenewsItsLease() async throws {
+    @Test(.timeLimit(.minutes(1)))  // bound: each wait below ends at once on the stepped clock
+    func theHolderRenewsItsLease() async throws {
         let bucket = try SharedBucket()
-        let session = try await bucket.open(settings: bucket.time.settings(renewEvery: .seconds(15)))
+        let time = SteppedTime()
+        let session = try await bucket.open(settings: time.settings(renewEvery: .seconds(15)))
         defer { session.close() }
         let lock = try await session.tryAcquireLock(command: "apply")
+        await time.sleeps(1)  // the renewal loop waits for its turn
         let first = try #require(try await session.currentLock()?.leaseExpires)
-        // Each renewal sleeps 15 s on the fake clock first; wait until one has been written.
-        var renewed = first
-        for _ in 0..<1000 where renewed == first {
-            await Task.yield()
-            renewed = try #require(try await session.currentLock()?.leaseExpires)
-        }
-        #expect(renewed > first)
+        time.advance(15)
+        await time.sleeps(2)  // it renewed the lease, and waits for its next turn
+        let renewed = try #require(try await session.currentLock()?.leaseExpires)
+        #expect(renewed == first.addingTimeInterval(15))
+        time.advance(50)  // past the first lease, within the renewed one
         #expect(try lock.isHeld())
-        _ = try await session.release(lock)
+        #expect(try await session.release(lock))
     }
 
     @Test func aFailedJournalWriteChangesNothing() async throws {
@@ -342,7 +416,7 @@ struct RemoteStateTests {
             for index in 0..<threshold { try await session.commitCreate(sampleRecord("aws_s3_bucket.r\(round)x\(index)"), command: "apply") }
             _ = try await session.release(lock)
         }
-        #expect(bucket.journalKeys().count == threshold, "the last generation stays as a fence, older ones are deleted")
+        #expect(bucket.journalKeys().count == threshold + 1, "the last generation (its lock's fence first) stays as a fence, older ones are deleted")
         let reader = try #require(try await bucket.open(host: "reader"))
         #expect(try reader.resourceCount() == 5 + 3 * threshold)
         #expect(try reader.history() == session.history())
@@ -369,7 +443,7 @@ struct RemoteStateTests {
         session.close()
         var newer = JournalEntry(seq: 1, lockID: nil, at: 0, operations: [])
         newer.version = 9
-        bucket.objects.overwrite("team/states/web/default/journal/00000000000000000001", newer.encoded())
+        bucket.objects.overwrite("team/states/web/default/journal/00000000000000000001", try newer.encoded())
         await #expect(throws: RemoteStateError.self) { _ = try await bucket.open() }
     }
 
@@ -533,14 +607,16 @@ struct RemoteStateTests {
         try await earlier.commitCreate(sampleRecord("aws_s3_bucket.a"), command: "apply")  // the new state's snapshot
         _ = try await earlier.release(held)
         held = try await earlier.tryAcquireLock(command: "apply")
+        await bucket.objects.written("team/states/web/default/journal/00000000000000000001")  // its fence
         // That run's last write and its release land just before this run's lock does: this run's first read, made
         // beside its lock's request, may or may not have seen them.
         let lockKey = "team/states/web/default/lock"
-        let last = JournalEntry(
-            seq: 1, lockID: held.info.lockID, at: 1_800_000_000_000,
-            operations: [.commit(changes: [JournalChange(.create(sampleRecord("aws_s3_bucket.b")))], command: "apply", resolvingIntent: nil)])
+        let last = try JournalEntry(
+            seq: 2, lockID: held.info.lockID, at: 1_800_000_000_000,
+            operations: [.commit(changes: [JournalChange(.create(sampleRecord("aws_s3_bucket.b")))], command: "apply", resolvingIntent: nil)]
+        ).encoded()
         bucket.objects.beforeNextWrite(of: lockKey) { [objects = bucket.objects] in
-            objects.overwrite("team/states/web/default/journal/00000000000000000001", last.encoded())
+            objects.overwrite("team/states/web/default/journal/00000000000000000002", last)
             objects.remove(lockKey)
         }
         let session = try StateSession.remoteForLocking(

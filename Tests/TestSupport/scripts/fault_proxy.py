@@ -156,7 +156,11 @@ class Service:
         return None
 
     def routes(self):
-        """(method, path regex, required query items, specificity, operation) for every operation."""
+        """(method, path regex, required query items, required members, specificity, operation) for every operation.
+
+        Required members are the input shape's required query and header members, as ("query" or "header", name): S3's
+        PutObject, CopyObject (x-amz-copy-source) and UploadPart (partNumber, uploadId) share a method and a URI, and
+        only those tell them apart. A request that lacks one still matches, after every route it has all of."""
         if self._routes is None:
             routes = []
             for name, operation in self.operations.items():
@@ -178,26 +182,37 @@ class Service:
                     if item:
                         key, has_value, value = item.partition("=")
                         required.append((key, value if has_value else None))
-                specificity = (len(required), literal, not greedy)
-                routes.append((http_binding.get("method", "POST"), re.compile(pattern + r"\Z"), required, specificity, name))
+                members = []
+                shape = self.shapes.get(operation.get("input", {}).get("shape"), {})
+                for member in shape.get("required", []):
+                    binding = shape.get("members", {}).get(member, {})
+                    wire = binding.get("locationName", member)
+                    if binding.get("location") == "querystring" and all(key != wire for key, _ in required):
+                        members.append(("query", wire))
+                    elif binding.get("location") == "header":
+                        members.append(("header", wire))
+                specificity = (len(required) + len(members), literal, not greedy)
+                routes.append(
+                    (http_binding.get("method", "POST"), re.compile(pattern + r"\Z"), required, members, specificity, name))
             self._routes = routes
         return self._routes
 
-    def match_rest(self, method, path, query_pairs, operations=None):
+    def match_rest(self, method, path, query_pairs, operations=None, header=lambda name: None):
         keys = {}
         for key, value in query_pairs:
             keys.setdefault(key, value)
         best = None
-        for route_method, pattern, required, specificity, name in self.routes():
+        for route_method, pattern, required, members, specificity, name in self.routes():
             if operations is not None and name not in operations:
                 continue
             if route_method != method or not pattern.match(path):
                 continue
             if any(key not in keys or (value is not None and keys[key] != value) for key, value in required):
                 continue
-            if best is None or specificity > best[0]:
-                best = (specificity, name)
-        return best
+            present = all((wire in keys) if kind == "query" else (header(wire) is not None) for kind, wire in members)
+            if best is None or (present, specificity) > best[0]:
+                best = ((present, specificity), name)
+        return best and (best[0][1], best[1])
 
     def _modelled_throttling(self):
         for name in ("ThrottlingException", "TooManyRequestsException"):
@@ -348,7 +363,8 @@ class Models:
             if bucket:
                 path = "/" + quote(bucket, safe="") + (path if path != "/" else "")
             found = service.match_rest(
-                request.method, path, request.query_pairs(), None if scope is not None else set(index[name]["unsigned"])
+                request.method, path, request.query_pairs(), None if scope is not None else set(index[name]["unsigned"]),
+                request.header,
             )
             if found and (best is None or found[0] > best[0]):
                 best = (found[0], service, found[1])
