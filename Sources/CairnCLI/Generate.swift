@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnAWS
 import CairnEngine
+import CairnJSON
 import CairnResources
 import Foundation
 
@@ -85,7 +86,8 @@ extension Cairn {
                 throw CLIError("No AWS credentials work for region \(region) (\(error)), so nothing was written: check `cairn whoami` and --profile.")
             }
             let generator = StackGenerator(
-                providers: awsProviders(client: client), region: region, undeclarable: awsUndeclarableDiscoveries(client: client))
+                providers: awsProviders(client: client), region: region, undeclarable: awsUndeclarableDiscoveries(client: client),
+                recorded: try await recordedByStack(stackName))
             let generated: GeneratedStack
             do {
                 generated = try await generator.generate(
@@ -109,6 +111,14 @@ extension Cairn {
             let written = try destination.write(source, variable: generated.variable)
             report(generated, source: source, stackName: stackName, written: written, destination: destination)
             return generated.isComplete
+        }
+
+        /// What the state of the stack `name` records, when this cairn has that stack (generating a stack back from
+        /// what it made): the generated stack then plans against that state as the stack does. Empty otherwise.
+        private func recordedByStack(_ name: String) async throws -> [StackGenerator.RecordedID: [String: JSON]] {
+            guard (try? StackRegistry.definition(named: name)) != nil else { return [:] }
+            let context = try await StackContext(try StackOptions.parse([name]), aws: aws, requireVariables: false)
+            return try await context.workspace.recordedAttributes(context.stack)
         }
 
         private func discoveryFilter() throws -> DiscoveryFilter {

@@ -56,11 +56,29 @@ public struct StackGenerator: Sendable {
     public let region: String
     /// Kinds Cairn has no type for, searched by name so that what matches is reported as not declared.
     public let undeclarable: [any UndeclarableDiscovery]
+    /// What the generated stack's state already records, by type and id: a resource found there is read as a plan
+    /// reads it (with its record), and what AWS never returns (`forceDestroy`, a key's deletion window) is taken from
+    /// it, so that the generated stack plans no changes against that state.
+    public let recorded: [RecordedID: [String: JSON]]
 
-    public init(providers: ProviderRegistry, region: String, undeclarable: [any UndeclarableDiscovery] = []) {
+    /// A resource's type and physical id.
+    public struct RecordedID: Hashable, Sendable {
+        public let typeName: String
+        public let id: String
+        public init(typeName: String, id: String) {
+            self.typeName = typeName
+            self.id = id
+        }
+    }
+
+    public init(
+        providers: ProviderRegistry, region: String, undeclarable: [any UndeclarableDiscovery] = [],
+        recorded: [RecordedID: [String: JSON]] = [:]
+    ) {
         self.providers = providers
         self.region = region
         self.undeclarable = undeclarable
+        self.recorded = recorded
     }
 
     /// One resource found and read.
@@ -319,13 +337,16 @@ public struct StackGenerator: Sendable {
         var tag: (key: String, value: String)?
         if case .tag(let key, let value) = filter { tag = (key, value) }
         let wanted = tag
+        let recorded = self.recorded
         let outcomes = await Self.concurrently(candidates, limit: Self.readConcurrency) { candidate -> ReadOutcome in
             do {
                 if let wanted {
                     guard let tagged = try await candidate.provider.ownershipRead(id: candidate.resource.id, prior: [:]) else { return .gone }
                     guard tagged.attributes["tags"]?[wanted.key]?.stringValue == wanted.value else { return .skipped }
                 }
-                guard let live = try await candidate.provider.readForGeneration(id: candidate.resource.id) else { return .gone }
+                let record = recorded[RecordedID(typeName: candidate.provider.typeName, id: candidate.resource.id)] ?? [:]
+                guard var live = try await candidate.provider.readForGeneration(id: candidate.resource.id, prior: record) else { return .gone }
+                for key in candidate.provider.localAttributes { live.attributes[key] = record[key] ?? live.attributes[key] }
                 if let wanted, live.attributes["tags"]?[wanted.key]?.stringValue != wanted.value { return .skipped }
                 return .live(live)
             } catch let error as any RefusalError where error.isRefusal {

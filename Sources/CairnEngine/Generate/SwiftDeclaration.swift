@@ -30,15 +30,15 @@ public protocol DiscoverableProvider: ResourceProvider {
     /// The arguments that declare `live`, after the logical name: every managed attribute that differs from the
     /// declaration's default, references through `context`, and anything the declaration cannot say reported there.
     func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument]
-    /// The live resource `id` as generate declares it, or nil when it is gone: `read` with nothing applied before, unless
-    /// the type can read less (an SSM SecureString's value, which the declaration takes from the environment, is not
-    /// decrypted).
-    func readForGeneration(id: String) async throws -> Observed?
+    /// The live resource `id` as generate declares it, or nil when it is gone: `read` with `prior` (what the stack's state
+    /// records for it, or nothing), unless the type can read less (an SSM SecureString's value, which the declaration
+    /// takes from the environment, is not decrypted).
+    func readForGeneration(id: String, prior: [String: JSON]) async throws -> Observed?
 }
 
 extension DiscoverableProvider {
     public var swiftNounSuffixed: Bool { false }
-    public func readForGeneration(id: String) async throws -> Observed? { try await read(id: id, prior: [:]) }
+    public func readForGeneration(id: String, prior: [String: JSON]) async throws -> Observed? { try await read(id: id, prior: prior) }
 }
 
 /// A look-up a generated stack may reference (the default VPC and its subnets): declared only when something does.

@@ -90,6 +90,27 @@ extension Workspace {
         } ?? nil
     }
 
+    /// What the state of `stack` records for each resource, by type and physical id, each sealed (sensitive) attribute
+    /// left out unopened: `cairn generate` reads what it finds as a plan reads it, and takes what AWS never returns from
+    /// here. Empty when the stack has no state.
+    public func recordedAttributes(_ stack: Stack) async throws -> [StackGenerator.RecordedID: [String: JSON]] {
+        let records = try await reading(stack) { try $0.resources() } ?? []
+        var result: [StackGenerator.RecordedID: [String: JSON]] = [:]
+        for record in records {
+            guard let attributes = (try? JSON(parsing: record.attributes))?.objectValue else { continue }
+            result[StackGenerator.RecordedID(typeName: record.type, id: record.physicalID)] = attributes.filter { !Self.holdsSealed($0.value) }
+        }
+        return result
+    }
+
+    private static func holdsSealed(_ value: JSON) -> Bool {
+        switch value {
+        case .object(let members): return members[StateCodec.sensitiveKey] != nil || members.values.contains(where: holdsSealed)
+        case .array(let items): return items.contains(where: holdsSealed)
+        default: return false
+        }
+    }
+
     /// The state's change history, newest first, at most `limit` entries; empty when it has no state.
     public func stateHistory(_ stack: Stack, limit: Int? = nil) async throws -> [HistoryEntry] {
         try await reading(stack) { try $0.history(limit: limit) } ?? []

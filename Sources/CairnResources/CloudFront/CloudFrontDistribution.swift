@@ -922,8 +922,8 @@ extension CloudFrontDistributionProvider: DiscoverableProvider {
 
     /// The read, with what the declaration does not name but CloudFront has (cache behaviours by path, logging, a WAF ACL,
     /// …) listed under `unmanaged`, for `swiftArguments` to report.
-    func readForGeneration(id: String) async throws -> Observed? {
-        guard var live = try await read(id: id, prior: [:]) else { return nil }
+    func readForGeneration(id: String, prior: [String: JSON]) async throws -> Observed? {
+        guard var live = try await read(id: id, prior: prior) else { return nil }
         let answer = try await nilIfNotFound(Self.goneCodes) { try await client.restXML(.cloudFront.getDistribution, ["Id": id]) }
         let unmanaged = Self.unmanagedSettings(answer?.xml?["DistributionConfig"])
         if !unmanaged.isEmpty { live.attributes["unmanaged"] = .array(unmanaged.map(JSON.string)) }

@@ -235,7 +235,7 @@ extension CodeCommitRepositoryProvider: DiscoverableProvider {
     /// The read with the repository's key when it is a customer managed one (CodeCommit names its own AWS managed key
     /// as it names any, which `read` leaves out unless one was declared): DescribeKey tells them apart. A key it may not
     /// describe is kept, as the key the repository has.
-    func readForGeneration(id: String) async throws -> Observed? {
+    func readForGeneration(id: String, prior: [String: JSON]) async throws -> Observed? {
         // A declared key that no live one matches makes the read report the live one.
         guard var live = try await read(id: id, prior: ["kmsKeyId": ""]) else { return nil }
         if let key = live.attributes.string("kmsKeyId"),

@@ -495,8 +495,8 @@ extension CodePipelineProvider: DiscoverableProvider {
 
     /// The read, with what the declaration does not model under `unmodeled` (`{"pipeline": {…}, "stages": [{"stage":
     /// {…}, "actions": [{…}]}]}`, in order), and a cross-region pipeline's `artifactStores`, for `swiftArguments`.
-    func readForGeneration(id: String) async throws -> Observed? {
-        guard var live = try await read(id: id, prior: [:]) else { return nil }
+    func readForGeneration(id: String, prior: [String: JSON]) async throws -> Observed? {
+        guard var live = try await read(id: id, prior: prior) else { return nil }
         let pipeline = try await client.json(.codePipeline.getPipeline, ["name": .string(id)])["pipeline"]
         let stages = (pipeline?["stages"]?.arrayValue ?? []).map { stage -> JSON in
             let actions = (stage["actions"]?.arrayValue ?? []).map { JSON.object(Self.unmodeledAction.read($0)) }

@@ -421,8 +421,8 @@ extension DynamoDBTableProvider: DiscoverableProvider {
 
     /// The read, with what DynamoDBTable does not model (secondary indexes, a stream, a table class) named under
     /// `unmodeled`, for `swiftArguments` to report.
-    func readForGeneration(id: String) async throws -> Observed? {
-        guard var live = try await read(id: id, prior: [:]), let table = try await describe(id) else { return nil }
+    func readForGeneration(id: String, prior: [String: JSON]) async throws -> Observed? {
+        guard var live = try await read(id: id, prior: prior), let table = try await describe(id) else { return nil }
         var unmodeled: [String] = []
         for key in ["GlobalSecondaryIndexes", "LocalSecondaryIndexes", "Replicas"] where !(table[key]?.arrayValue ?? []).isEmpty {
             unmodeled.append(key)

@@ -529,6 +529,8 @@ extension ECRRepositoryProvider: DiscoverableProvider {
             }
         }
         if let tags = context.tags(live) { arguments.append(tags) }
+        // Cairn's own (never read from AWS): known when the stack's state records the repository.
+        if attributes.bool("forceDestroy") == true { arguments.append(SwiftArgument("forceDestroy", "true")) }
         return arguments
     }
 

@@ -715,8 +715,8 @@ extension ECSTaskDefinitionProvider: DiscoverableProvider {
 
     /// The read, with what the declaration does not model (`UnmodeledSettings`) under `unmodeled` (`{"task": {…},
     /// "containers": [{…}]}`, containers in order), for `swiftArguments` to report.
-    func readForGeneration(id: String) async throws -> Observed? {
-        guard var live = try await read(id: id, prior: [:]), let (definition, _) = try await describe(live.id) else { return nil }
+    func readForGeneration(id: String, prior: [String: JSON]) async throws -> Observed? {
+        guard var live = try await read(id: id, prior: prior), let (definition, _) = try await describe(live.id) else { return nil }
         let containers = (definition["containerDefinitions"]?.arrayValue ?? []).map { JSON.object(Self.unmodeledContainer.read($0)) }
         live.attributes["unmodeled"] = ["task": .object(Self.unmodeledTask.read(definition)), "containers": .array(containers)]
         return live

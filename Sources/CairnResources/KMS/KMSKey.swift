@@ -345,6 +345,8 @@ extension KMSKeyProvider: DiscoverableProvider {
         if let state = attributes.string("keyState"), state != "Enabled" {
             context.cannotExpress("keyState", "the key is \(state), and a declared key is enabled", ignoringDrift: "keyState")
         }
+        // Cairn's own (never read from AWS): known when the stack's state records the key.
+        if let days = attributes.int("deletionWindowInDays"), days != 30 { arguments.append(SwiftArgument("deletionWindowInDays", String(days))) }
         if let tags = context.tags(live) { arguments.append(tags) }
         return arguments
     }

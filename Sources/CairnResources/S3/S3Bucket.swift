@@ -692,6 +692,8 @@ extension S3BucketProvider: DiscoverableProvider {
             arguments.append(SwiftArgument("website", SwiftCode.call(".init", parts)))
         }
         if let tags = context.tags(live) { arguments.append(tags) }
+        // Cairn's own (never read from AWS): known when the stack's state records the bucket.
+        if attributes.bool("forceDestroy") == true { arguments.append(SwiftArgument("forceDestroy", "true")) }
         return arguments
     }
 

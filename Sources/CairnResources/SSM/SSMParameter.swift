@@ -407,7 +407,7 @@ extension SSMParameterProvider: DiscoverableProvider {
     }
 
     /// Read without decrypting: a SecureString's value is never written (see `swiftArguments`), so it is never asked for.
-    func readForGeneration(id: String) async throws -> Observed? { try await read(id: id, prior: [:], decrypt: false) }
+    func readForGeneration(id: String, prior: [String: JSON]) async throws -> Observed? { try await read(id: id, prior: [:], decrypt: false) }
 
     /// A SecureString's value is never written: it is read from an environment variable named after the parameter
     /// (`/app/db-password` → `APP_DB_PASSWORD`).

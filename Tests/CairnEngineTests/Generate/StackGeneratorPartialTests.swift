@@ -25,6 +25,9 @@ private final class Reads: @unchecked Sendable {
     }
     func ended() { lock.withLock { inFlight -= 1 } }
     func read(_ id: String, tagsOnly only: Bool) { lock.withLock { only ? tagsOnly.append(id) : full.append(id) } }
+    private var priorsByID: [String: [String: JSON]] = [:]
+    func prior(_ id: String, _ prior: [String: JSON]) { lock.withLock { priorsByID[id] = prior } }
+    var priors: [String: [String: JSON]] { lock.withLock { priorsByID } }
     var fullReads: [String] { lock.withLock { full.sorted() } }
     var tagReads: [String] { lock.withLock { tagsOnly.sorted() } }
 }
@@ -53,6 +56,7 @@ private struct FakeWidgets: DiscoverableProvider {
         if live.attributes["odd"] != nil { context.cannotExpress("odd", "Widget cannot say it", ignoringDrift: "odd") }
         if live.attributes["broken"] != nil { context.cannotDeclare("its shape is one Widget cannot say") }
         if let tags = context.tags(live) { arguments.append(tags) }
+        if live.attributes["forceDestroy"]?.boolValue == true { arguments.append(SwiftArgument("forceDestroy", "true")) }
         return arguments
     }
 
@@ -66,6 +70,7 @@ private struct FakeWidgets: DiscoverableProvider {
         reads.started()
         defer { reads.ended() }
         reads.read(id, tagsOnly: false)
+        reads.prior(id, prior)
         await Task.yield()
         let found = live.first { $0.id == id }
         if found?.attributes["refuse"] != nil { throw FakeRefusal(description: "AccessDenied: not allowed") }
@@ -101,6 +106,22 @@ private struct FakeUnsearchable: ResourceProvider {
         var providers: [any ResourceProvider] = [widgets]
         if unsearchable { providers.append(FakeUnsearchable()) }
         return StackGenerator(providers: ProviderRegistry(providers), region: "eu-north-1")
+    }
+
+    /// Generating a stack back from what its state records: each resource the state holds is read with its record, as
+    /// a plan reads it, and what AWS never returns (a local attribute such as `forceDestroy`) comes from the record;
+    /// sealed values are never part of it.
+    @Test func aResourceTheStateRecordsIsReadWithItsRecordAndKeepsWhatAWSNeverReturns() async throws {
+        let widgets = FakeWidgets(live: [Self.widget("app-kept"), Self.widget("app-new")])
+        let record: [String: JSON] = ["forceDestroy": true, "policy": ["Version": "2012-10-17"]]
+        let generator = StackGenerator(
+            providers: ProviderRegistry([widgets]), region: "eu-north-1",
+            recorded: [.init(typeName: "aws_fake_widget", id: "app-kept"): record])
+        let stack = try await generator.generate(stackName: "app", filter: .namePrefixes(["app"]), command: "c")
+        #expect(widgets.reads.priors == ["app-kept": record, "app-new": [:]])
+        #expect(stack.source.contains(#"let kept = FakeWidget("kept", name: "app-kept", forceDestroy: true)"#), "\(stack.source)")
+        #expect(stack.source.contains(#"let new = FakeWidget("new", name: "app-new")"#), "\(stack.source)")
+        #expect(stack.isComplete)
     }
 
     @Test func anAttributeItCannotSayIsLeftOutListedAndItsDriftIgnored() async throws {

@@ -24,7 +24,7 @@ import Testing
             }
         }
         let provider = CodeCommitRepositoryProvider(client: AWSClient.scripted(transport, clock: SteppingClock()))
-        let live = try #require(try await provider.readForGeneration(id: "shop-code"))
+        let live = try #require(try await provider.readForGeneration(id: "shop-code", prior: [:]))
         #expect(live.attributes["kmsKeyId"] == .null)
     }
 }

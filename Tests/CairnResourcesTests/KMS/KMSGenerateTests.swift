@@ -20,4 +20,14 @@ import Testing
             found: [.init(KMSKey.typeName, "artifactsKey", key.outputs)])
         #expect(alias.text == #"name: "alias/artifacts", targetKeyId: .output(artifactsKey.keyId)"#)
     }
+
+    /// The deletion window is Cairn's own (KMS never returns it): declared when the stack's state gave one other than
+    /// KMS's 30 days.
+    @Test func aDeletionWindowFromTheStateIsDeclared() {
+        func key(_ days: Int) -> Observed {
+            Observed(id: "k-1", attributes: ["policy": nil, "deletionWindowInDays": .int(days), "tags": [:]], outputs: [:])
+        }
+        #expect(GenerateTesting.declare(KMSKey.typeName, key(7)).text == "deletionWindowInDays: 7")
+        #expect(GenerateTesting.declare(KMSKey.typeName, key(30)).text == "")
+    }
 }

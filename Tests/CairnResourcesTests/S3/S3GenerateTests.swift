@@ -54,6 +54,16 @@ import Testing
                 == #"[.init(allowedMethods: [.get, .head], allowedOrigins: ["https://example.com"], exposeHeaders: ["ETag"], maxAgeSeconds: 300)]"#)
         #expect(declared.argument("policy")?.hasPrefix("PolicyDocument([PolicyStatement(") == true, "\(declared.text)")
         #expect(declared.unexpressed.isEmpty && declared.ignoredDrift.isEmpty)
+        #expect(declared.argument("forceDestroy") == nil)
+    }
+
+    /// `forceDestroy` is Cairn's own (AWS never returns it): declared when the stack's state gave it.
+    @Test func forceDestroyFromTheStateIsDeclared() {
+        #expect(GenerateTesting.declare(S3Bucket.typeName, Self.bucket(["forceDestroy": true])).argument("forceDestroy") == "true")
+        let repository = Observed(
+            id: "app", attributes: ["name": "app", "forceDestroy": true, "tags": [:]],
+            outputs: ["arn": "arn:aws:ecr:eu-north-1:123456789012:repository/app", "repositoryUri": "u", "name": "app"])
+        #expect(GenerateTesting.declare(ECRRepository.typeName, repository).argument("forceDestroy") == "true")
     }
 
     /// A rule limited to tagged (or sized) objects, declared without the limit, would expire every object under its

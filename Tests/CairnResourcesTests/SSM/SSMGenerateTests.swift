@@ -29,7 +29,7 @@ import Testing
             }
         })
         let provider = SSMParameterProvider(client: AWSClient.scripted(transport, clock: SteppingClock()))
-        let live = try #require(try await provider.readForGeneration(id: "/shop/db-password"))
+        let live = try #require(try await provider.readForGeneration(id: "/shop/db-password", prior: [:]))
         #expect(live.attributes["type"] == "SecureString")
         #expect(transport.bodies("GetParameter").allSatisfy { $0.contains(#""WithDecryption":false"#) }, "\(transport.bodies("GetParameter"))")
     }
