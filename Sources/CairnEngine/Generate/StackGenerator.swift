@@ -129,7 +129,7 @@ public struct StackGenerator: Sendable {
                     throw GenerateError("listing the \(discovery.kind) resources in \(region) failed, so nothing was written: \(error)")
                 }
                 for resource in resources where Self.matches(resource.name, prefixes) {
-                    unexpressed.append("\(discovery.kind) \(resource.name): Cairn has no resource type \(discovery.kind); it is not declared.")
+                    unexpressed.append("\(discovery.kind) \(resource.id): \(discovery.reason); it is not declared.")
                 }
             }
         case .tag:

@@ -79,6 +79,12 @@ public protocol UndeclarableDiscovery: Sendable {
     var kind: String { get }
     /// Every resource of the kind in the client's region (or account), every page followed.
     func discover() async throws -> [DiscoveredResource]
+    /// Why one is not declared, said after its kind and name.
+    var reason: String { get }
+}
+
+extension UndeclarableDiscovery {
+    public var reason: String { "Cairn has no resource type \(kind)" }
 }
 
 /// One argument of a generated call: `label: expression`, or the expression alone when `label` is nil.

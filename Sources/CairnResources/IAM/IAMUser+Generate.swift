@@ -17,5 +17,5 @@ struct IAMUserDiscovery: UndeclarableDiscovery {
 
 /// The kinds `cairn generate` finds but Cairn cannot declare, reached with `client`.
 public func awsUndeclarableDiscoveries(client: AWSClient) -> [any UndeclarableDiscovery] {
-    [IAMUserDiscovery(client: client)]
+    [IAMUserDiscovery(client: client), PendingSNSSubscriptionDiscovery(client: client)]
 }

@@ -229,17 +229,24 @@ extension SNSSubscriptionProvider: DiscoverableProvider {
     /// it). One pending confirmation has no ARN yet (SNS lists it as `PendingConfirmation`), so it cannot be read or
     /// imported: it is left out until its owner confirms it (SNS deletes it after three days otherwise).
     func discover() async throws -> [DiscoveredResource] {
-        var found: [DiscoveredResource] = []
+        try await Self.subscriptionsByTopic(client).flatMap { topic, subscriptions in
+            subscriptions.compactMap { subscription -> DiscoveredResource? in
+                guard let arn = subscription.string("SubscriptionArn"), arn != Self.pending else { return nil }
+                return DiscoveredResource(id: arn, name: SNSTopicProvider.name(of: topic))
+            }
+        }
+    }
+
+    /// Every topic's ARN with its subscriptions as SNS lists them (a topic deleted meanwhile has none).
+    static func subscriptionsByTopic(_ client: AWSClient) async throws -> [(topic: String, subscriptions: [XMLNode])] {
+        var result: [(topic: String, subscriptions: [XMLNode])] = []
         for topic in try await client.queryAll(.sns.listTopics).compactMap({ $0.string("TopicArn") }) {
             let subscriptions = try await nilIfNotFound(["NotFound"]) {
                 try await client.queryAll(.sns.listSubscriptionsByTopic, ["TopicArn": topic])
             }
-            for subscription in subscriptions ?? [] {
-                guard let arn = subscription.string("SubscriptionArn"), arn != Self.pending else { continue }
-                found.append(DiscoveredResource(id: arn, name: SNSTopicProvider.name(of: topic)))
-            }
+            result.append((topic, subscriptions ?? []))
         }
-        return found
+        return result
     }
 
     func swiftArguments(_ live: Observed, in context: SwiftContext) -> [SwiftArgument] {
@@ -254,5 +261,23 @@ extension SNSSubscriptionProvider: DiscoverableProvider {
             SwiftArgument("protocol", ".\(String(describing: known))"),
             SwiftArgument("endpoint", context.input(attributes.string("endpoint") ?? "")),
         ]
+    }
+}
+
+/// Subscriptions still pending confirmation, which SNS lists without an ARN: nothing to import them by, so `cairn
+/// generate` lists them (named after their topic) as not declared rather than leaving them out unsaid.
+struct PendingSNSSubscriptionDiscovery: UndeclarableDiscovery {
+    let client: AWSClient
+    let kind = SNSSubscription.typeName
+    let reason = "pending confirmation, SNS gives it no ARN to import it by (confirm it, then generate again, or declare it anew)"
+
+    func discover() async throws -> [DiscoveredResource] {
+        try await SNSSubscriptionProvider.subscriptionsByTopic(client).flatMap { topic, subscriptions in
+            subscriptions.filter { $0.string("SubscriptionArn") == SNSSubscriptionProvider.pending }.map { subscription in
+                // Named after its topic (what a name prefix matches); listed with what it delivers to.
+                let name = SNSTopicProvider.name(of: topic)
+                return DiscoveredResource(id: "\(name) \(subscription.string("Protocol") ?? "") \(subscription.string("Endpoint") ?? "")", name: name)
+            }
+        }
     }
 }

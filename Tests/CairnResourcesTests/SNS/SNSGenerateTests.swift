@@ -36,4 +36,32 @@ import Testing
             GenerateTesting.declare(SNSSubscription.typeName, firehose).undeclarable
                 == "its protocol firehose is not one SNSSubscription.DeliveryProtocol names")
     }
+
+    /// A subscription still pending confirmation has no ARN to import by: generate lists it (by its topic's name, with
+    /// what it delivers to) as not declared, never leaves it out unsaid.
+    @Test func aPendingSubscriptionIsListedAsNotDeclared() async throws {
+        let transport = ScriptedTransport { operation in
+            switch operation {
+            case "ListTopics":
+                return """
+                    <ListTopicsResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListTopicsResult><Topics>\
+                    <member><TopicArn>\(Self.topicArn)</TopicArn></member></Topics></ListTopicsResult></ListTopicsResponse>
+                    """
+            default:
+                return """
+                    <ListSubscriptionsByTopicResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListSubscriptionsByTopicResult><Subscriptions>\
+                    <member><TopicArn>\(Self.topicArn)</TopicArn><Protocol>email</Protocol><SubscriptionArn>PendingConfirmation</SubscriptionArn>\
+                    <Owner>123456789012</Owner><Endpoint>oncall@example.com</Endpoint></member>\
+                    <member><TopicArn>\(Self.topicArn)</TopicArn><Protocol>sqs</Protocol><SubscriptionArn>\(Self.topicArn):sub-1</SubscriptionArn>\
+                    <Owner>123456789012</Owner><Endpoint>arn:aws:sqs:eu-north-1:123456789012:q</Endpoint></member>\
+                    </Subscriptions></ListSubscriptionsByTopicResult></ListSubscriptionsByTopicResponse>
+                    """
+            }
+        }
+        let discovery = PendingSNSSubscriptionDiscovery(client: .scripted(transport, clock: SteppingClock()))
+        let found = try await discovery.discover()
+        #expect(found.map(\.id) == ["shop-alerts email oncall@example.com"])
+        #expect(found.map(\.name) == ["shop-alerts"], "matched by its topic's name")
+        #expect(discovery.reason.hasPrefix("pending confirmation"))
+    }
 }
