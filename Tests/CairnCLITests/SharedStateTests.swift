@@ -211,12 +211,12 @@ import Testing
         try await other.run(["state", "pull", stack, "--env", env, "--out", pulled]).requireSuccess()
         try await other.run(["state", "push", stack, pulled, "--env", env]).requireSuccess()
 
-        // At once: the stale run's lease (60 s, no longer renewed) must not run out before its next write.
         try await proxy.release(intents)
-        // Its first journal write meets the new holder's entry (412), then the run stops and lets its lock go.
+        // Its first journal write meets the new holder's entry (412), then the run stops and lets its lock go; or, on a
+        // machine so busy that its lease (60 s, no longer renewed) ran out first, it sees that and stops before writing.
         let deadline = ContinuousClock.now.advanced(by: .seconds(600))  // bound: the creates and one write, on a busy machine
         while try await !proxy.requests().contains(where: { $0.method == "PUT" && $0.target.contains("/journal/") && $0.status == 412 }) {
-            guard ContinuousClock.now < deadline else { break }
+            guard ContinuousClock.now < deadline, !stale.hasExited else { break }
             try await Task.sleep(for: .milliseconds(200))
         }
         try await proxy.release(renewals)
@@ -225,8 +225,11 @@ import Testing
         let newLock = try #require(fence["lockID"].string)
         #expect(newLock != staleLock && fence["operations"].array?.isEmpty == true, "the new holder's fence: \(fence)")
         #expect(refused.status == 1, "\(refused)")
-        #expect(refused.stderr.contains("another run (lock \(newLock)) wrote it after this run's lock was broken"), "\(refused.stderr)")
-        #expect(refused.stderr.contains("every create it started left an intent"), "\(refused.stderr)")
+        let fenced =
+            refused.stderr.contains("another run (lock \(newLock)) wrote it after this run's lock was broken")
+            && refused.stderr.contains("every create it started left an intent")
+        let leaseRanOut = refused.stderr.contains("expired or was removed while it ran") && refused.stderr.contains("it stopped before writing")
+        #expect(fenced || leaseRanOut, "\(refused.stderr)")
         for key in try await keys(shared, bucket) where key.hasPrefix("\(base)/journal/") {
             #expect(try await objectJSON(shared, bucket, key)["lockID"].string != staleLock, "\(key) was written under the broken lock")
         }

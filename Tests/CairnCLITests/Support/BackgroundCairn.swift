@@ -33,6 +33,9 @@ struct BackgroundCairn {
     /// What it wrote to standard error so far.
     var stderr: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
 
+    /// Whether `cairn` has exited.
+    var hasExited: Bool { exited.current }
+
     /// The process id of `cairn`.
     func pid() async throws -> pid_t {
         try await until("cairn's pid file") {
