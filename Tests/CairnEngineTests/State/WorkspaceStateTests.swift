@@ -42,6 +42,22 @@ import Testing
         #expect(try await workspace.recordedResource(stack, at: "fake_thing.missing") == nil)
     }
 
+    /// What `cairn generate` reads a stack's records by: each resource by type and id, a sealed attribute left out
+    /// unopened (never decrypted, never passed on), the rest as recorded.
+    @Test func recordedAttributesLeaveSealedValuesOut() async throws {
+        var thing = FakeResource("thing")
+        thing.secret = "hunter2"
+        thing.tags = ["owner": "ops"]
+        let (workspace, stack) = try await applied([thing, FakeResource("other")])
+        let recorded = try await workspace.recordedAttributes(stack)
+        #expect(Set(recorded.keys.map(\.id)) == ["thing", "other"])
+        let attributes = try #require(recorded[.init(typeName: "fake_thing", id: "thing")])
+        #expect(attributes["secret"] == nil)
+        #expect(attributes["tags"]?["owner"] == "ops")
+        #expect(!JSON.object(attributes).description.contains("hunter2"))
+        #expect(try await workspace.recordedAttributes(makeStack([FakeResource("x")], name: "none")).isEmpty)
+    }
+
     @Test func historyIsNewestFirstAndLimited() async throws {
         let (workspace, stack) = try await applied([FakeResource("a"), FakeResource("b")])
         let all = try await workspace.stateHistory(stack)
