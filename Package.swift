@@ -27,20 +27,21 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "CairnJSON"),
+        .target(name: "CairnConcurrency"),
         .target(name: "CairnCrypto", dependencies: ["CCrypto"]),
         .target(name: "CairnSigner", dependencies: ["CairnCrypto"]),
         .target(
             name: "CairnAWS",
             dependencies: [
-                "CairnSigner", "CairnCrypto", "CairnJSON", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "CairnSigner", "CairnCrypto", "CairnJSON", "CairnConcurrency", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         .target(name: "CairnGraph"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "CairnState", dependencies: ["CSQLite"]),
-        .target(name: "CairnEngine", dependencies: ["CairnGraph", "CairnState", "CairnJSON", "CairnCrypto"]),
-        .target(name: "CairnResources", dependencies: ["CairnEngine", "CairnAWS", "CairnJSON"]),
+        .target(name: "CairnEngine", dependencies: ["CairnGraph", "CairnState", "CairnJSON", "CairnCrypto", "CairnConcurrency"]),
+        .target(name: "CairnResources", dependencies: ["CairnEngine", "CairnAWS", "CairnJSON", "CairnConcurrency"]),
         .target(
             name: "CairnCLI",
             dependencies: [
@@ -60,6 +61,7 @@ let package = Package(
             name: "cairn-bench-seed-state", dependencies: ["Stacks", "CairnEngine", "CairnGraph", "CairnState", "CairnJSON"], path: "bench/seed-state"
         ),
         .testTarget(name: "CairnJSONTests", dependencies: ["CairnJSON"]),
+        .testTarget(name: "CairnConcurrencyTests", dependencies: ["CairnConcurrency"]),
         .testTarget(name: "CairnCryptoTests", dependencies: ["CairnCrypto"]),
         .testTarget(name: "CairnSignerTests", dependencies: ["CairnSigner"]),
         .testTarget(
@@ -67,7 +69,7 @@ let package = Package(
             dependencies: ["CairnAWS", "CairnSigner", "CairnJSON", "TestSupport", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "CairnGraphTests", dependencies: ["CairnGraph"]),
         .testTarget(name: "CairnStateTests", dependencies: ["CairnState", "CSQLite", "TestSupport"]),
-        .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnState", "CairnJSON"]),
+        .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnState", "CairnJSON", "CairnConcurrency"]),
         .testTarget(name: "CairnCLITests", dependencies: ["CairnCLI", "CairnEngine", "CairnState", "TestSupport", "CairnJSON"]),
         .testTarget(
             name: "CairnResourcesTests", dependencies: ["CairnResources", "CairnEngine", "CairnAWS", "CairnSigner", "CairnJSON", "TestSupport"]),

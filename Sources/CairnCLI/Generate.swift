@@ -276,7 +276,7 @@ struct Destination {
     /// The names of Cairn's own targets and products (lower-cased), which a package depending on it cannot give its own
     /// (a unit test keeps the list in step with Cairn's Package.swift).
     static let cairnNames: Set<String> = [
-        "cairn", "cairnaws", "cairncli", "cairncrypto", "cairnengine", "cairngraph", "cairnjson", "cairnresources", "cairnsigner",
+        "cairn", "cairnaws", "cairncli", "cairnconcurrency", "cairncrypto", "cairnengine", "cairngraph", "cairnjson", "cairnresources", "cairnsigner",
         "cairnstate", "ccrypto", "csqlite", "stacks", "testsupport", "cairn-fixtures", "cairn-bench-seed-state",
     ]
 

@@ -1,3 +1,4 @@
+import CairnConcurrency
 import CairnSigner
 import Foundation
 
@@ -108,7 +109,7 @@ public final class AWSClient: Sendable {
             attempt += 1
             counted += 1
             if let rates {
-                while case let wait = await rates.acquire(api), wait > .zero { try await clock.sleep(for: wait) }
+                while case let wait = await rates.acquire(api), wait > .zero { try await Idle.lending { try await clock.sleep(for: wait) } }
             }
             let sent = clock.now()
             // AssumeRoleWithWebIdentity is authorised by its token alone and goes unsigned.
@@ -183,7 +184,7 @@ public final class AWSClient: Sendable {
                     if response.status >= 500 { uncertain = true }
                 }
             }
-            if let retryDelay, retryDelay > .zero { try await clock.sleep(for: retryDelay) }
+            if let retryDelay, retryDelay > .zero { try await Idle.lending { try await clock.sleep(for: retryDelay) } }
         }
     }
 

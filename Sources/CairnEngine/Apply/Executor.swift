@@ -1,3 +1,4 @@
+import CairnConcurrency
 import CairnGraph
 import CairnJSON
 import CairnState
@@ -102,10 +103,17 @@ public struct Executor: Sendable {
         control.beginApplying()
         try await applyMoves(plan, events: events)
         let early = await recordEarlyIntents(plan, stale: intents, outputs: outputs)
+        // Operations that only wait lend their place (ParallelismGate), so the walk starts every ready one and the
+        // gate holds them to `parallelism`. One at a time stays one at a time: nothing is lent.
+        let gate = parallelism > 1 ? ParallelismGate(places: parallelism) : nil
+        let order = Dictionary(uniqueKeysWithValues: graph.nodes.enumerated().map { ($1, $0) })
         do {
-            walked = try await walk(graph, parallelism: max(1, parallelism)) { address in
+            walked = try await walk(graph, parallelism: gate == nil ? max(1, parallelism) : max(graph.count, 1)) { address in
                 let change = changes[address]!
                 if (change.action == .noop || change.action == .move) && !change.adopt { return .succeeded }
+                let place = gate.map(ParallelismGate.Place.init)
+                if let gate { await gate.enter(order: order[address]!) }
+                defer { place?.finish() }
                 // Not started: its dependents are skipped by the walk, and reported as not started below.
                 guard control.begin(address) else {
                     await stopped.add(address, "not started (interrupted)")
@@ -134,9 +142,11 @@ public struct Executor: Sendable {
                     let id = try await ProviderProgress.$receiver.withValue(
                         ProviderProgress.Receiver { events(.waiting(address: address, message: $0)) }
                     ) {
-                        try await run(
-                            change, outputs: outputs, intents: intents[address] ?? [], early: early, ownership: ownership,
-                            deposed: deposed)
+                        try await Idle.$lender.withValue(place) {
+                            try await run(
+                                change, outputs: outputs, intents: intents[address] ?? [], early: early, ownership: ownership,
+                                deposed: deposed)
+                        }
                     }
                     if change.action == .update, let old = change.id, let id, id != old { await superseded.add(address, old) }
                     events(.finished(address: address, action: change.action, id: id, elapsed: ContinuousClock.now - started))

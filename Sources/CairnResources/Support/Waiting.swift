@@ -1,4 +1,5 @@
 import CairnAWS
+import CairnConcurrency
 import CairnEngine
 import Foundation
 
@@ -29,7 +30,8 @@ func waitUntil(
         if try await done() { return }
         let waited = Duration.seconds(clock.now().timeIntervalSince(started))
         guard waited + interval <= timeout else { throw WaitTimeout(resource: resource, condition: condition, waited: max(waited, timeout)) }
-        try await clock.sleep(for: interval)
+        // The operation's place in the apply goes to other work meanwhile.
+        try await Idle.lending { try await clock.sleep(for: interval) }
     }
 }
 

@@ -26,6 +26,36 @@ import Testing
         #expect(cloud.attributes("c")?["link"] == "arn:fake:b")
     }
 
+    /// An operation that only waits (for a throttled API's token) gives its place to the next one: the creates
+    /// waiting here go on only once the others have begun, which they could not if the waiting ones kept both places.
+    @Test(.timeLimit(.minutes(1)))  // bound: a place that is not lent leaves the waiting creates waiting forever
+    func anOperationThatWaitsLendsItsPlace() async throws {
+        let workspace = makeWorkspace(cloud)
+        let stack = makeStack(["slow1", "slow2", "fast1", "fast2", "fast3"].map { FakeResource($0) })
+        cloud.idling = ["slow1", "slow2"]
+        cloud.releasing = ["fast1", "fast2", "fast3"]
+        let report = try await workspace.apply(
+            try await workspace.plan(stack, region: "us-east-1"), stack: stack, parallelism: 2, command: "apply"
+        ) { _ in }
+        #expect(report.ok)
+        #expect(cloud.ids == ["fast1", "fast2", "fast3", "slow1", "slow2"])
+        #expect(cloud.mostWorking <= 2)
+    }
+
+    /// With one place nothing is lent: the creates go one after the other, in the plan's order.
+    @Test func oneAtATimeStaysOneAtATime() async throws {
+        let workspace = makeWorkspace(cloud)
+        let stack = makeStack(["slow1", "fast1"].map { FakeResource($0) })
+        cloud.idling = ["slow1"]
+        cloud.releasing = ["slow1"]
+        let report = try await workspace.apply(
+            try await workspace.plan(stack, region: "us-east-1"), stack: stack, parallelism: 1, command: "apply"
+        ) { _ in }
+        #expect(report.ok)
+        #expect(cloud.callLog.filter { $0.hasPrefix("create") } == ["create slow1", "create fast1"])
+        #expect(cloud.mostWorking == 1)
+    }
+
     /// What a provider says it waits for reaches the apply's progress, under the address of the change.
     @Test func aProvidersWaitingLinesAreReportedForItsChange() async throws {
         let workspace = makeWorkspace(cloud)

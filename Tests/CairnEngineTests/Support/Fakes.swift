@@ -1,3 +1,4 @@
+import CairnConcurrency
 import CairnEngine
 import CairnJSON
 import Foundation
@@ -20,6 +21,51 @@ final class FakeCloud: @unchecked Sendable {
     var waiting: Set<String> = []
     /// When each resource was created, as AWS would report it.
     var creationDates: [String: Date] = [:]
+    /// Ids whose create waits (lending its place, as the AWS client does while a throttled API's token comes) until
+    /// the creates of every id in `releasing` have begun.
+    var idling: Set<String> = []
+    var releasing: Set<String> = []
+    private var begun: Set<String> = []
+    private var idlers: [CheckedContinuation<Void, Never>] = []
+    /// The most creates working at once, not counting those waiting.
+    private(set) var mostWorking = 0
+    private var working = 0
+
+    /// A create begins working; the idlers go on once every id in `releasing` has begun.
+    func beginWork(_ id: String) {
+        let ready = withLock { () -> [CheckedContinuation<Void, Never>] in
+            working += 1
+            mostWorking = max(mostWorking, working)
+            begun.insert(id)
+            guard releasing.isSubset(of: begun) else { return [] }
+            defer { idlers = [] }
+            return idlers
+        }
+        for idler in ready { idler.resume() }
+    }
+
+    func endWork() { withLock { working -= 1 } }
+
+    /// Stops working and waits until every id in `releasing` has begun.
+    func idle() async {
+        endWork()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let go = withLock { () -> Bool in
+                if releasing.isSubset(of: begun) { return true }
+                idlers.append(continuation)
+                return false
+            }
+            if go { continuation.resume() }
+        }
+    }
+
+    /// A create that waited works again (once it holds a place).
+    func resumeWork() {
+        withLock {
+            working += 1
+            mostWorking = max(mostWorking, working)
+        }
+    }
 
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
@@ -78,6 +124,12 @@ struct FakeProvider: ResourceProvider {
     func create(_ attributes: [String: JSON]) async throws -> Applied {
         let id = attributes["name"]?.stringValue ?? "?"
         cloud.record("create \(id)")
+        cloud.beginWork(id)
+        defer { cloud.endWork() }
+        if cloud.idling.contains(id) {
+            try await Idle.lending { await cloud.idle() }
+            cloud.resumeWork()
+        }
         if cloud.failing.contains(id) { throw FakeError(description: "create of \(id) refused") }
         if cloud.refusing.contains(id) { throw FakeRefusal(description: "create of \(id) refused: AlreadyExists") }
         if cloud.waiting.contains(id) { ProviderProgress.note("waiting for the role of \(id) to reach Fake (attempt 2)") }
