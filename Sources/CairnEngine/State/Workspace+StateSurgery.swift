@@ -88,7 +88,7 @@ extension Workspace {
                     throw PlanError(
                         address: record.address,
                         message: occupant.physicalID == record.physicalID
-                            ? "the state holds \(record.physicalID) here again already (imported since), so there is nothing to undo."
+                            ? "the state holds \(record.physicalID) here again already (imported or adopted since), so there is nothing to undo."
                             : "the state holds \(occupant.physicalID) here since serial \(serial): move or forget it first (`cairn state mv`, `cairn state rm`), then undo again."
                     )
                 }

@@ -115,6 +115,16 @@ import Testing
             await failureMessage { try await workspace.undoStateChange(stack, serial: forget.serial) }
                 == "serial \(forget.serial): it was undone already, at serial \(undo.serial), so there is nothing left to undo.")
         #expect(try await workspace.stateHistory(stack) == history)
+
+        // Forgotten again, then taken back by an apply (still declared, still tagged): nothing left to undo.
+        try await workspace.forgetResource(stack, address: "fake_thing.thing")
+        let again = try #require(try await workspace.stateHistory(stack, limit: 1).first?.serial)
+        try await applied(workspace, stack)
+        let adopted = try await workspace.stateHistory(stack)
+        #expect(
+            await failureMessage { try await workspace.undoStateChange(stack, serial: again) }
+                == "fake_thing.thing: the state holds thing here again already (imported or adopted since), so there is nothing to undo.")
+        #expect(try await workspace.stateHistory(stack) == adopted)
     }
 
     @Test func aMoveIsUndoneByTheOppositeMove() async throws {
