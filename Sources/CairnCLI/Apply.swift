@@ -53,7 +53,7 @@ extension Cairn {
         @OptionGroup var aws: AWSOptions
 
         func validate() throws {
-            if refreshOnly && !scope.isEmpty { throw ValidationError("--target and --replace go with a plan, not with --refresh-only.") }
+            if refreshOnly && !scope.replacements.isEmpty { throw ValidationError("--replace goes with a plan, not with --refresh-only.") }
         }
 
         func run() async throws {
@@ -65,9 +65,13 @@ extension Cairn {
                 if refreshOnly {
                     let target = try StackOptions.parse([stackOrPlan] + stackArguments)
                     let context = try await StackContext(target, aws: aws)
-                    let (report, recorded) = try await context.workspace.acceptDrift(context.stack, lockTimeout: .seconds(change.lockTimeout)) {
-                        report in
+                    let targets = scope.targets
+                    let warning = targets.isEmpty ? nil : context.style.yellow("Warning: " + PlanScope.targetingWarning(targets))
+                    let (report, recorded) = try await context.workspace.acceptDrift(
+                        context.stack, targets: targets, lockTimeout: .seconds(change.lockTimeout)
+                    ) { report in
                         say(report.render(style: context.style))
+                        if let warning { say("\n" + warning) }
                         return try confirm(
                             "Record these values in the state of '\(report.stack)' (\(report.environment)), leaving AWS as it is?",
                             autoApprove: change.autoApprove)
@@ -79,6 +83,7 @@ extension Cairn {
                             ))
                     } else if !report.drifted {
                         say(report.render(style: context.style))
+                        if let warning { say("\n" + warning) }
                     }
                     return
                 }

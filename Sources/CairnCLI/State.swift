@@ -8,7 +8,7 @@ extension Cairn {
     struct StateCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "state", abstract: "Look at a stack's recorded state, repair it, or move it between backends.",
-            subcommands: [List.self, Show.self, History.self, Remove.self, Move.self, Migrate.self, Pull.self, Push.self])
+            subcommands: [List.self, Show.self, History.self, Remove.self, Move.self, Undo.self, Migrate.self, Pull.self, Push.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "One line per resource: address, type and physical id.")
@@ -34,7 +34,7 @@ extension Cairn {
             func run() async throws {
                 try await reportingErrors {
                     let context = try await StackContext(target, aws: aws, requireVariables: false)
-                    let record = try await recorded(context, at: address)
+                    let record = try await context.workspace.requireRecordedResource(context.stack, at: address)
                     let json: JSON = [
                         "address": .string(record.address), "type": .string(record.type), "id": .string(record.id),
                         "attributes": .object(record.attributes), "outputs": .object(record.outputs),
@@ -46,7 +46,8 @@ extension Cairn {
         }
 
         struct History: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Every recorded change: serial, time, command, action and address.")
+            static let configuration = CommandConfiguration(
+                abstract: "Every recorded change: serial, time, command, action, address and physical id.")
             @OptionGroup var target: StackOptions
             @OptionGroup var aws: AWSOptions
             @Option(help: "Show at most this many entries, newest first.") var limit: Int = 50
@@ -56,7 +57,11 @@ extension Cairn {
                     let context = try await StackContext(target, aws: aws, requireVariables: false)
                     let formatter = ISO8601DateFormatter()
                     for entry in try await context.workspace.stateHistory(context.stack, limit: limit) {
-                        say("\(entry.serial)\t\(formatter.string(from: entry.at))\t\(entry.command)\t\(entry.action.rawValue)\t\(entry.address)")
+                        // A delete or forget shows the id of what it removed: what `state undo` or `cairn import` brings back.
+                        let id = (entry.record ?? entry.removedRecord)?.physicalID ?? "-"
+                        say(
+                            "\(entry.serial)\t\(formatter.string(from: entry.at))\t\(entry.command)\t\(entry.action.rawValue)\t\(entry.address)\t\(id)"
+                        )
                     }
                 }
             }
@@ -64,7 +69,7 @@ extension Cairn {
 
         struct Remove: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                commandName: "rm", abstract: "Forget a resource: the state drops it, AWS keeps it (`cairn import` brings it back).")
+                commandName: "rm", abstract: "Forget a resource: the state drops it, AWS keeps it (`cairn state undo` brings it back).")
             @OptionGroup var target: StackOptions
             @Argument(help: "The resource's address, e.g. aws_s3_bucket.artifacts.") var address: String
             @Flag(help: "Forget without asking for confirmation.") var autoApprove = false
@@ -74,7 +79,7 @@ extension Cairn {
             func run() async throws {
                 try await reportingErrors {
                     let context = try await StackContext(target, aws: aws, requireVariables: false)
-                    let record = try await recorded(context, at: address)
+                    let record = try await context.workspace.requireRecordedResource(context.stack, at: address)
                     let question =
                         "Forget \(address) (\(record.id))? AWS keeps it, and Cairn no longer manages it; if the stack still declares it, the next plan adopts it again."
                     guard try confirm(question, autoApprove: autoApprove) else {
@@ -82,8 +87,9 @@ extension Cairn {
                         throw ExitCode.failure
                     }
                     let forgotten = try await context.workspace.forgetResource(context.stack, address: address, lockTimeout: .seconds(lockTimeout))
+                    let serial = try await serialOf("state rm \(address)", context)
                     say(
-                        "Forgot \(address) (\(forgotten.physicalID)); it is still in AWS. Bring it back with `cairn import \(target.stack) \(address) \(forgotten.physicalID)`."
+                        "Forgot \(address) (\(forgotten.physicalID)); it is still in AWS. Bring it back with `cairn state undo \(target.stack) \(serial)\(target.environmentSuffix)` (or `cairn import \(target.stack) \(address) \(forgotten.physicalID)`)."
                     )
                 }
             }
@@ -103,21 +109,45 @@ extension Cairn {
                     let context = try await StackContext(target, aws: aws, requireVariables: false)
                     let moved = try await context.workspace.moveResource(
                         context.stack, from: source, to: destination, lockTimeout: .seconds(lockTimeout))
+                    let serial = try await serialOf("state mv \(source) \(destination)", context)
                     say(
-                        "Moved \(source) to \(destination) (\(moved.physicalID)). Undo with `cairn state mv \(target.stack) \(destination) \(source)`."
+                        "Moved \(source) to \(destination) (\(moved.physicalID)). Undo with `cairn state undo \(target.stack) \(serial)\(target.environmentSuffix)` (or `cairn state mv \(target.stack) \(destination) \(source)`)."
                     )
+                }
+            }
+        }
+
+        struct Undo: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Undo a `state rm` or `state mv` by its serial in `cairn state history`, without touching AWS.")
+            @OptionGroup var target: StackOptions
+            @Argument(help: "The serial `cairn state history` shows for the change.") var serial: Int
+            @Option(help: "How long to wait for another run to release the stack's lock, in seconds.") var lockTimeout: Int = 0
+            @OptionGroup var aws: AWSOptions
+
+            func run() async throws {
+                try await reportingErrors {
+                    let context = try await StackContext(target, aws: aws, requireVariables: false)
+                    switch try await context.workspace.undoStateChange(context.stack, serial: serial, lockTimeout: .seconds(lockTimeout)) {
+                    case .restored(let record):
+                        say(
+                            "Recorded \(record.address) (\(record.physicalID)) again, as it was when serial \(serial) forgot it; the next plan reads it from AWS."
+                        )
+                    case .movedBack(let from, let record):
+                        say("Moved \(from) back to \(record.address) (\(record.physicalID)), undoing serial \(serial).")
+                    }
                 }
             }
         }
     }
 }
 
-/// The resource the state records at `address`, or an error saying there is none and how to list them.
-private func recorded(_ context: StackContext, at address: String) async throws -> RecordedResource {
-    guard let record = try await context.workspace.recordedResource(context.stack, at: address) else {
-        throw CLIError(
-            "The state of '\(context.stack.name)' (\(context.stack.environment.name)) has no resource at \(address): see `cairn state list \(context.stack.name)`."
-        )
-    }
-    return record
+/// The serial of the newest history entry `command` made: what `cairn state undo` takes.
+private func serialOf(_ command: String, _ context: StackContext) async throws -> Int {
+    try await context.workspace.stateHistory(context.stack).first { $0.command == command }?.serial ?? 0
+}
+
+extension StackOptions {
+    /// ` --env E` for a command to print, or nothing in the default environment.
+    fileprivate var environmentSuffix: String { environment == "default" ? "" : " --env \(environment)" }
 }

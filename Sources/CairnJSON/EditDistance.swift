@@ -17,3 +17,11 @@ extension String {
         return previous[b.count]
     }
 }
+
+extension Sequence where Element == String {
+    /// The element nearest to `name` by edit distance (the first in sorted order among equals), or nil when there is
+    /// none: the "did you mean …?" of an unknown address.
+    public func closest(to name: String) -> String? {
+        sorted().min { $0.editDistance(to: name) < $1.editDistance(to: name) }
+    }
+}

@@ -124,13 +124,22 @@ public struct HistoryEntry: Sendable, Equatable {
     public var action: ChangeAction
     /// The resource's address.
     public var address: String
-    /// The resulting record as JSON (the `Codable` form of `ResourceRecord`, dates in
-    /// milliseconds since 1970), or nil for delete/forget.
+    /// A record as JSON (the `Codable` form of `ResourceRecord`, dates in milliseconds since 1970): for
+    /// create/update/import/adopt the resulting record; for delete/forget the record removed, as it was just before
+    /// (nil in rows written before Cairn kept it). Read it through `record` or `removedRecord`, which tell the two
+    /// apart: a removed record is not in the state.
     public var recordJSON: String?
 
-    /// The resulting record decoded from `recordJSON`, or nil for delete/forget.
+    /// The resulting record decoded from `recordJSON`; nil for delete/forget, which leave no record.
     public var record: ResourceRecord? {
-        guard let recordJSON else { return nil }
+        guard action.writesRecord, let recordJSON else { return nil }
+        return try? RecordJSON.decode(recordJSON)
+    }
+
+    /// For delete/forget, the record the change removed from the state (what `cairn state undo` puts back); nil for
+    /// the other actions, and for rows written before Cairn kept it.
+    public var removedRecord: ResourceRecord? {
+        guard !action.writesRecord, let recordJSON else { return nil }
         return try? RecordJSON.decode(recordJSON)
     }
 }

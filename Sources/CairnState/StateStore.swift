@@ -488,7 +488,7 @@ public final class StateStore: @unchecked Sendable {
         var records: [ResourceRecord?] = []
         records.reserveCapacity(changes.count)
         for change in changes {
-            let stored = try apply(change, at: now, on: connection)
+            let (stored, removed) = try apply(change, at: now, on: connection)
             try connection.withStatement(
                 "INSERT INTO history (at, serial, command, action, address, record) VALUES (?, ?, ?, ?, ?, ?)"
             ) { s in
@@ -497,7 +497,8 @@ public final class StateStore: @unchecked Sendable {
                 try s.bind(3, command)
                 try s.bind(4, change.action.rawValue)
                 try s.bind(5, change.address)
-                try s.bind(6, stored.map(RecordJSON.encode))
+                // A delete or forget keeps the record it removed, so that `cairn state undo` can put it back.
+                try s.bind(6, (stored ?? removed).map(RecordJSON.encode))
                 try s.run()
             }
             records.append(stored)
@@ -511,12 +512,12 @@ public final class StateStore: @unchecked Sendable {
         return (serial, records)
     }
 
-    /// Applies one change to the resources table; returns the stored record.
-    private func apply(_ change: Change, at now: Int64, on connection: Connection) throws -> ResourceRecord? {
+    /// Applies one change to the resources table; returns the stored record, or (delete/forget) the one removed.
+    private func apply(_ change: Change, at now: Int64, on connection: Connection) throws -> (stored: ResourceRecord?, removed: ResourceRecord?) {
         let stamp = date(millis: now)
         switch change.action {
         case .create, .import, .adopt:
-            guard var record = change.record else { return nil }
+            guard var record = change.record else { return (nil, nil) }
             record.createdAt = stamp
             record.updatedAt = stamp
             do {
@@ -536,10 +537,10 @@ public final class StateStore: @unchecked Sendable {
             } catch let failure as SQLiteFailure where failure.code == Self.primaryKeyViolation {
                 throw StateError.resourceExists(url, address: record.address)
             }
-            return record
+            return (record, nil)
 
         case .update:
-            guard var record = change.record else { return nil }
+            guard var record = change.record else { return (nil, nil) }
             let createdAt = try connection.withStatement(
                 """
                 UPDATE resources SET type = ?, physical_id = ?, attributes = ?, outputs = ?,
@@ -559,15 +560,15 @@ public final class StateStore: @unchecked Sendable {
             guard let createdAt else { throw StateError.resourceNotFound(url, address: record.address) }
             record.createdAt = date(millis: createdAt)
             record.updatedAt = stamp
-            return record
+            return (record, nil)
 
         case .delete, .forget:
-            try connection.withStatement("DELETE FROM resources WHERE address = ?") { s in
+            let removed = try connection.withStatement("DELETE FROM resources WHERE address = ? RETURNING \(Self.resourceColumns)") { s in
                 try s.bind(1, change.address)
-                try s.run()
+                return try s.step() ? try readRecord(s) : nil
             }
-            if connection.changes == 0 { throw StateError.resourceNotFound(url, address: change.address) }
-            return nil
+            guard let removed else { throw StateError.resourceNotFound(url, address: change.address) }
+            return (nil, removed)
         }
     }
 

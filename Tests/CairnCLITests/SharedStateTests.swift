@@ -160,7 +160,7 @@ import Testing
         // Entered into the state once: created, or (cut off after its create call) adopted, then maybe finished by an update.
         for address in ["aws_s3_bucket.artifacts", "aws_ecr_repository.app", "aws_iam_role.build", "aws_ecs_task_definition.app"] {
             let entered = history.stdout.split(separator: "\n").filter {
-                $0.hasSuffix("\t\(address)") && ($0.contains("\tcreate\t") || $0.contains("\tadopt\t"))
+                $0.contains("\t\(address)\t") && ($0.contains("\tcreate\t") || $0.contains("\tadopt\t"))
             }
             #expect(entered.count == 1, "\(address) recorded once: \(history.stdout)")
             // Made, but its record never reached the bucket: adopted by its intent and this state's ownership tags. The
@@ -175,7 +175,7 @@ import Testing
             #expect(!recorded.contains { $0.hasPrefix("aws_ecs_task_definition.app") }, "\(recorded)")
         }
         if point == .afterCreate {
-            #expect(history.stdout.split(separator: "\n").contains { $0.hasSuffix("\taws_s3_bucket.artifacts") && $0.contains("\tadopt\t") })
+            #expect(history.stdout.split(separator: "\n").contains { $0.contains("\taws_s3_bucket.artifacts\t") && $0.contains("\tadopt\t") })
         }
         try await other.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess()
     }

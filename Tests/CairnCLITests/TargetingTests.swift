@@ -45,6 +45,12 @@ import Testing
         // A targeted destroy takes what depends on the target: the role and the task definition name the repository.
         let destroy = try await cairn.run(["destroy", stack, "--env", env, "--target", "aws_ecr_repository.app", "--auto-approve"])
         #expect(destroy.status == 0 && destroy.stdout.contains("Destroy complete! Resources: 3 destroyed."), "\(destroy)")
+        #expect(
+            destroy.stdout.contains(
+                "Warning: Resource targeting is in effect: this covers only aws_ecr_repository.app and what depends on it"), "\(destroy)")
+        #expect(
+            destroy.stdout.contains("Warning: Applied changes may be incomplete: only the targets and what they relate to were destroyed"),
+            "\(destroy)")
         #expect(try await cairn.aws(["ecr", "describe-repositories", "--repository-names", name]).status != 0)
         #expect(try await cairn.aws(["iam", "get-role", "--role-name", "\(name)-build"]).status != 0)
         #expect(
@@ -85,6 +91,44 @@ import Testing
         let first = try await cairn.awsJSON(["ecs", "describe-task-definition", "--task-definition", "\(name):1"])
         #expect(first["taskDefinition"]["status"] == "INACTIVE", "the old revision goes once the new one is in place")
         #expect(try await cairn.run(["plan", stack, "--env", env, "--detailed-exitcode"]).status == 0)
+        try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess("destroy")
+    }
+
+    @Test func aTargetedDriftCheckAndRefreshWarnThatTheyArePartial() async throws {
+        let cairn = try await CairnRunner.make()
+        let env = uniqueEnvironment("tdrift")
+        let name = "fixture-app-\(env)"
+        try await cairn.run(["apply", stack, "--env", env, "--auto-approve"]).requireSuccess("apply")
+        try await cairn.aws([
+            "ecr", "put-image-scanning-configuration", "--repository-name", name, "--image-scanning-configuration", "scanOnPush=false",
+        ]).requireSuccess()
+        try await cairn.aws(["s3api", "put-bucket-versioning", "--bucket", "\(name)-artifacts", "--versioning-configuration", "Status=Suspended"])
+            .requireSuccess()
+        let warning = "Warning: Resource targeting is in effect: this covers only aws_s3_bucket.artifacts and what it depends on"
+
+        let text = try await cairn.run(["drift", stack, "--env", env, "--target", "aws_s3_bucket.artifacts"])
+        #expect(text.status == 2 && text.stdout.contains(warning), "\(text)")
+        #expect(text.stdout.contains("aws_s3_bucket.artifacts") && !text.stdout.contains("aws_ecr_repository.app"), "\(text)")
+        let json = try await cairn.run(["drift", stack, "--env", env, "--target", "aws_s3_bucket.artifacts", "--format", "json"])
+        #expect(json.status == 2 && json.stderr.contains(warning), "the warning beside the JSON, not in it: \(json)")
+        #expect(try JSONValue(parsing: json.stdout)["resources"].array?.compactMap { $0["address"].string } == ["aws_s3_bucket.artifacts"])
+
+        // Terraform's `apply -refresh-only -target`: only the repository's drift is accepted.
+        let refresh = try await cairn.run([
+            "apply", stack, "--env", env, "--refresh-only", "--target", "aws_ecr_repository.app", "--auto-approve",
+        ])
+        #expect(refresh.status == 0 && refresh.stdout.contains("Refresh complete: 1 resource recorded as AWS has them."), "\(refresh)")
+        #expect(
+            refresh.stdout.contains("Warning: Resource targeting is in effect: this covers only aws_ecr_repository.app and what it depends on"),
+            "\(refresh)")
+        let after = try await cairn.run(["drift", stack, "--env", env, "--format", "json"])
+        #expect(after.status == 2, "\(after)")
+        #expect(try JSONValue(parsing: after.stdout)["resources"].array?.compactMap { $0["address"].string } == ["aws_s3_bucket.artifacts"])
+        #expect(
+            try await cairn.awsJSON(["ecr", "describe-repositories", "--repository-names", name])["repositories"][0]["imageScanningConfiguration"][
+                "scanOnPush"] == false, "AWS is left as it is")
+        let replace = try await cairn.run(["apply", stack, "--env", env, "--refresh-only", "--replace", "aws_ecr_repository.app"])
+        #expect(replace.status != 0 && replace.stderr.contains("--replace goes with a plan, not with --refresh-only."), "\(replace)")
         try await cairn.run(["destroy", stack, "--env", env, "--auto-approve"]).requireSuccess("destroy")
     }
 }

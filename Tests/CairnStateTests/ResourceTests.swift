@@ -61,7 +61,9 @@ struct ResourceTests {
 
         let one = try store.history(address: "a.one")
         #expect(one.count == 3)
-        #expect(one[0].record == nil && one[0].recordJSON == nil)
+        #expect(one[0].record == nil, "a delete leaves no record")
+        #expect(one[0].removedRecord == updated, "it keeps the one it removed")
+        #expect(one[1].removedRecord == nil)
         #expect(one[1].record == updated)
         #expect(one[2].record == created)
         #expect(one[2].at == created.createdAt)
@@ -125,6 +127,8 @@ struct ResourceTests {
         #expect(try store.commit(.forget("a.imp"), command: "state rm") == nil)
         #expect(try store.resource(at: "a.imp") == nil)
         #expect(try store.history().map(\.action) == [.forget, .import])
+        let forgotten = try #require(try store.history(limit: 1).first)
+        #expect(forgotten.record == nil && forgotten.removedRecord?.physicalID == sampleRecord("a.imp").physicalID, "\(forgotten)")
     }
 
     @Test func batchBumpsSerialOnceAndSharesItAcrossHistoryRows() throws {

@@ -1,7 +1,7 @@
 # Seed 000's prerequisites (the small-business-invoices stack, stacks/SmallBusinessInvoices.swift) as Terraform:
 # the same resources with the same settings, so that a team moving from Terraform can import this state into Cairn
 # (`cairn import small-business-invoices --from-terraform terraform.tfstate`) and get a plan with no changes.
-# bench/run times it against Cairn; Tests/CairnCLITests/TerraformImportTests.swift imports it.
+# bench/run times it against Cairn; Tests/CairnCLITests/TerraformMigrationTests.swift imports it.
 #
 # Run it through bench/terraform/terraform (the provider from the local filesystem mirror, never the network):
 #   bench/terraform/terraform -chdir=bench/terraform init

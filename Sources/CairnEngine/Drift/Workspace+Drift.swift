@@ -46,8 +46,9 @@ extension Workspace {
 
     /// Accepts drift: records the live values of every resource in the state without changing AWS
     /// (`apply --refresh-only`), once `confirm` approves the report. Returns the report and whether it was recorded.
+    /// With `targets` (`--target`), as a targeted drift check: only those and what they depend on are read and recorded.
     public func acceptDrift(
-        _ stack: Stack, lockTimeout: Duration = .zero,
+        _ stack: Stack, targets: [String] = [], lockTimeout: Duration = .zero,
         confirm: (DriftReport) throws -> Bool
     ) async throws -> (report: DriftReport, recorded: Bool) {
         guard let store = try await self.store(for: stack, create: false) else {
@@ -55,16 +56,23 @@ extension Workspace {
         }
         defer { store.close() }
         return try await withLock(store, command: "apply --refresh-only", timeout: lockTimeout) {
-            try await acceptDrift(stack, store: store, confirm: confirm)
+            try await acceptDrift(stack, targets: targets, store: store, confirm: confirm)
         }
     }
 
     private func acceptDrift(
-        _ stack: Stack, store: StateSession, confirm: (DriftReport) throws -> Bool
+        _ stack: Stack, targets: [String], store: StateSession, confirm: (DriftReport) throws -> Bool
     ) async throws -> (report: DriftReport, recorded: Bool) {
         let codec = try self.codec(create: true)
-        let (records, _, sensitive) = try load(store, codec: codec)
+        var (records, _, sensitive) = try load(store, codec: codec)
         if let region { try checkRegion(store, region: region, records: records) }
+        if !targets.isEmpty {
+            // Scoped as a targeted drift check is, declared moves included; the records keep the addresses the state
+            // holds them at, since a refresh records values, not moves (the next apply moves them).
+            let scope = try PlanScope(targets: targets).resolve(stack: stack, records: records, for: .drift)
+            let included = Set(scope.included?.map { scope.movedFrom[$0] ?? $0 } ?? [])
+            records = records.filter { included.contains($0.address) }
+        }
         let planner = Planner(providers: providers)
         let results = await planner.refresh(records.map { ($0.address, $0.type, $0.id, $0.attributes) })
         var changes: [Change] = []

@@ -176,8 +176,7 @@ public struct PlanScope: Sendable, Hashable {
 
     /// The error for an address that is neither declared nor in the state, naming the closest that is.
     static func unknown(_ address: String, option: String, known: Set<String>, stack: Stack) -> PlanError {
-        let closest = known.sorted().min { $0.editDistance(to: address) < $1.editDistance(to: address) }
-        let hint = closest.map { "did you mean \($0)?" } ?? "the stack declares nothing and its state is empty."
+        let hint = known.closest(to: address).map { "did you mean \($0)?" } ?? "the stack declares nothing and its state is empty."
         return PlanError(
             address: address, message: "\(option) names no resource that '\(stack.name)' declares or holds in its state: \(hint)")
     }

@@ -90,6 +90,13 @@ extension Workspace {
         } ?? nil
     }
 
+    /// The resource recorded at `address`, as `recordedResource` gives it; throws, naming the closest recorded address,
+    /// when the state holds nothing there.
+    public func requireRecordedResource(_ stack: Stack, at address: String) async throws -> RecordedResource {
+        if let record = try await recordedResource(stack, at: address) { return record }
+        throw Self.noRecord(stack, address, in: try await recordedResources(stack))
+    }
+
     /// What the state of `stack` records for each resource, by type and physical id, each sealed (sensitive) attribute
     /// left out unopened: `cairn generate` reads what it finds as a plan reads it, and takes what AWS never returns from
     /// here. Empty when the stack has no state.

@@ -273,7 +273,7 @@ extension Workspace {
 
     /// ` (did you mean X?)` with the closest of `candidates` to `name`, or nothing when there are none.
     static func closest(to name: String, in candidates: some Sequence<String>) -> String {
-        guard let best = candidates.sorted().min(by: { $0.editDistance(to: name) < $1.editDistance(to: name) }) else { return "" }
+        guard let best = candidates.closest(to: name) else { return "" }
         return " (did you mean \(best)?)"
     }
 }

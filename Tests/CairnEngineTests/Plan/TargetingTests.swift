@@ -116,6 +116,32 @@ import Testing
         #expect(unknown.contains("--target names no resource"))
     }
 
+    @Test func aTargetedRefreshOnlyRecordsOnlyTheTargetsAndWhatTheyDependOn() async throws {
+        let workspace = makeWorkspace(cloud)
+        let (stack, _, _, _) = stack()
+        try await applied(workspace, stack)
+        for id in ["role", "bucket", "other"] {
+            var live = try #require(cloud.attributes(id))
+            live["size"] = 7
+            cloud.put(id, live)
+        }
+        let before = cloud.callLog.count
+        let (report, recorded) = try await workspace.acceptDrift(stack, targets: ["fake_thing.bucket"]) { _ in true }
+        #expect(recorded)
+        #expect(report.resources.map(\.address).sorted() == ["fake_thing.bucket", "fake_thing.role"], "\(report.resources)")
+        #expect(cloud.callLog.dropFirst(before).sorted() == ["read bucket", "read role"], "nothing else is read")
+        func size(_ address: String) async throws -> JSON? { try await workspace.recordedResource(stack, at: address)?.attributes["size"] }
+        #expect(try await size("fake_thing.bucket") == 7)
+        #expect(try await size("fake_thing.role") == 7)
+        #expect(try await size("fake_thing.other") == 1, "not targeted: its drift is not accepted")
+        let history = try await workspace.stateHistory(stack)
+        #expect(Set(history.filter { $0.command == "apply --refresh-only" }.map(\.address)) == ["fake_thing.bucket", "fake_thing.role"])
+        let unknown = await failureMessage { _ = try await workspace.acceptDrift(stack, targets: ["fake_thing.bukcet"]) { _ in true } }
+        #expect(
+            unknown.contains("--target names no resource that 'test' declares or holds in its state: did you mean fake_thing.bucket?"), "\(unknown)")
+        #expect(try await workspace.stateHistory(stack) == history)
+    }
+
     @Test func aRemovedResourceCanBeTargetedForItsDelete() async throws {
         let workspace = makeWorkspace(cloud)
         let (stack, role, bucket, _) = stack()
