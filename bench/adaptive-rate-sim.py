@@ -53,11 +53,14 @@ class Limiter:
         if throttled:
             if self.enabled and sent < self.last_throttle:
                 return
-            first = min(measured, self.successes_before_throttling) if self.successes_before_throttling else measured
-            sending = min(measured, self.fill) if self.enabled else first
+            bucket = self.successes_before_throttling
+            ended_burst = not self.enabled and 0 < bucket < measured
+            sending = min(measured, self.fill) if self.enabled else (bucket if ended_burst else measured)
+            # A first throttle ending a burst paces at the burst's size a second, without a cut.
+            beta = 1.0 if ended_burst else BETA
             self.rate_at_throttle, self.last_throttle = sending, now
-            self.window = (sending * (1 - BETA) / self.scale) ** (1 / 3)
-            rate = sending * BETA
+            self.window = (sending * (1 - beta) / self.scale) ** (1 / 3)
+            rate = sending * beta
             if not self.enabled:
                 self.enabled, self.last_refill, self.tokens = True, now, 0.0
         else:

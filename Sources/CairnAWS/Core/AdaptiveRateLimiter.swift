@@ -3,7 +3,8 @@ import Foundation
 /// Client-side rate limiting that learns, for each API, the rate AWS allows from its throttling answers: the AWS
 /// SDKs' "adaptive" retry mode. Each API (service and operation) has a token bucket that stays off until AWS first
 /// throttles that API, so calls AWS never throttles never wait. At a throttle the bucket's fill rate drops to 70% of
-/// the rate that was being sent; every successful answer then lets it grow back along a cubic curve (CUBIC, as in TCP
+/// the rate that was being sent (a first throttle that ends a burst sets it to the burst's size a second instead: see
+/// `record`); every successful answer then lets it grow back along a cubic curve (CUBIC, as in TCP
 /// congestion control): fast far from the rate at which AWS said no, slowly near it, and then past it to probe.
 /// It never grows beyond twice the rate actually measured, so an idle API does not bank a burst.
 ///
@@ -76,12 +77,18 @@ actor AdaptiveRateLimiter {
             }
             // At a first throttle the burst that hit it inflates the measured rate; the successes before it tell the
             // size of AWS's bucket, and AWS's buckets refill at most about that much a second.
-            let first = state.successesBeforeThrottling > 0 ? min(measured, Double(state.successesBeforeThrottling)) : measured
-            let sending = state.enabled ? min(measured, state.fillRate) : first
+            let bucket = Double(state.successesBeforeThrottling)
+            let endedBurst = !state.enabled && bucket > 0 && bucket < measured
+            let sending = state.enabled ? min(measured, state.fillRate) : endedBurst ? bucket : measured
+            // A first throttle that ended a burst says how much AWS's bucket held, not that a steady rate was too
+            // much: the pace starts at that much a second and the curve climbs from there, rather than from 70% of it
+            // (a short apply spent most of its calls on an API climbing back). A steady rate that AWS throttles is
+            // cut, as is any later throttle.
+            let beta = endedBurst ? 1 : Self.beta
             state.rateAtThrottle = sending
-            state.window = Foundation.cbrt(sending * (1 - Self.beta) / Self.scale)
+            state.window = Foundation.cbrt(sending * (1 - beta) / Self.scale)
             state.lastThrottle = now
-            rate = sending * Self.beta
+            rate = sending * beta
             if !state.enabled {
                 state.enabled = true
                 state.lastRefill = now

@@ -29,6 +29,29 @@ import Testing
         #expect(wait > .milliseconds(100) && wait < .milliseconds(200), "\(wait)")
     }
 
+    /// Five answers at once and then a throttle: AWS's bucket held five. The pace starts at five a second, not 70% of
+    /// it, and climbs from there to probe.
+    @Test func aFirstThrottleEndingABurstPacesAtTheBurstsSizeWithoutACut() async {
+        let clock = FakeClock()
+        let limiter = AdaptiveRateLimiter(clock: clock)
+        for _ in 0..<5 { await limiter.record("ECS.CreateCluster", throttled: false) }
+        clock.advance(by: 0.05)
+        await limiter.record("ECS.CreateCluster", throttled: true)
+        #expect(await limiter.rate(of: "ECS.CreateCluster") == 5)
+        var rates: [Double] = []
+        for _ in 0..<50 {
+            clock.advance(by: 0.1)
+            await limiter.record("ECS.CreateCluster", throttled: false)
+            rates.append(await limiter.rate(of: "ECS.CreateCluster")!)
+        }
+        // Never below 5, slowly above it at first (CUBIC near where AWS said no), then faster.
+        #expect(rates.allSatisfy { $0 >= 5 - 0.01 }, "\(rates)")
+        #expect(rates[9] < 5.2 && rates.last! > 10, "\(rates)")
+        // A throttle after that cuts as any other.
+        await limiter.record("ECS.CreateCluster", throttled: true)
+        #expect(await limiter.rate(of: "ECS.CreateCluster")! < 5)
+    }
+
     @Test func throttlesOfRequestsSentBeforeTheCutDoNotCutAgain() async {
         let clock = FakeClock()
         let limiter = AdaptiveRateLimiter(clock: clock)
