@@ -73,7 +73,13 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible, Equatab
         "AccessDeniedException": "Grant the caller the permission this call needs, or use other credentials.",
         "UnauthorizedOperation": "Grant the caller the permission this call needs, or use other credentials.",
         "OptInRequired": "Enable the service or region for this account first.",
+        // Another change to the same resource was under way. Where Terraform's AWS provider waits these out (IAM, an ECS
+        // cluster's capacity providers) so does Cairn; elsewhere (SSM, EventBridge, CodePipeline) neither does.
+        "TooManyUpdates": anotherChange, "ConcurrentModificationException": anotherChange, "ConcurrentModification": anotherChange,
+        "UpdateInProgressException": anotherChange,
     ]
+
+    static let anotherChange = "Another change to the same resource was under way: run the command again once it has finished."
 }
 
 /// A request got no usable answer from AWS: no connection, a timeout, or a body that is not AWS's.

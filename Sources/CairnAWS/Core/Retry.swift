@@ -46,6 +46,18 @@ public struct RetryPolicy: Sendable, Equatable {
     public static let quotaCodes: Set<String> = [
         "LimitExceeded", "LimitExceededException", "ServiceQuotaExceededException", "AccountLimitExceededException",
         "ResourceLimitExceeded", "ResourceLimitExceededException", "TooManyBuckets", "QuotaExceededException",
+        // Services' own names for theirs (botocore's models): SNS topics and subscriptions, SSM parameters, CodeCommit
+        // repositories, and the CloudFront quotas the distribution and origin access control calls answer with.
+        "TopicLimitExceeded", "SubscriptionLimitExceeded", "ParameterLimitExceeded", "RepositoryLimitExceededException",
+        "TooManyCacheBehaviors", "TooManyCertificates", "TooManyCookieNamesInWhiteList", "TooManyDistributionCNAMEs",
+        "TooManyDistributions", "TooManyDistributionsAssociatedToCachePolicy", "TooManyDistributionsAssociatedToFieldLevelEncryptionConfig",
+        "TooManyDistributionsAssociatedToKeyGroup", "TooManyDistributionsAssociatedToOriginAccessControl",
+        "TooManyDistributionsAssociatedToOriginRequestPolicy", "TooManyDistributionsAssociatedToResponseHeadersPolicy",
+        "TooManyDistributionsWithFunctionAssociations", "TooManyDistributionsWithLambdaAssociations",
+        "TooManyDistributionsWithSingleFunctionARN", "TooManyFunctionAssociations", "TooManyHeadersInForwardedValues",
+        "TooManyKeyGroupsAssociatedToDistribution", "TooManyLambdaFunctionAssociations", "TooManyOriginAccessControls",
+        "TooManyOriginCustomHeaders", "TooManyOriginGroupsPerDistribution", "TooManyOrigins", "TooManyQueryStringParameters",
+        "TooManyTrustedSigners",
     ]
 
     /// AWS error codes for transient faults on AWS's side.

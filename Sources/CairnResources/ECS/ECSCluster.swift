@@ -104,11 +104,17 @@ struct ECSClusterProvider: ResourceProvider {
                 ])
         }
         if old["capacityProviders"] != new["capacityProviders"] {
-            _ = try await client.json(
-                .ecs.putClusterCapacityProviders,
-                [
-                    "cluster": .string(id), "capacityProviders": new["capacityProviders"] ?? [], "defaultCapacityProviderStrategy": [],
-                ])
+            // ECS refuses while an earlier change of the cluster's capacity providers is still being carried out
+            // (UpdateInProgressException); Terraform's AWS provider waits up to 10 minutes for it, as Cairn does.
+            _ = try await afterOtherChanges(
+                to: "ECS cluster \(id)", refusals: ["UpdateInProgressException"], clock: client.waitClock, timeout: .seconds(600)
+            ) {
+                try await client.json(
+                    .ecs.putClusterCapacityProviders,
+                    [
+                        "cluster": .string(id), "capacityProviders": new["capacityProviders"] ?? [], "defaultCapacityProviderStrategy": [],
+                    ])
+            }
         }
         try await TaggingAPI.ecs.sync(client, resource: arn.stringValue ?? "", from: old.tags(), to: new.tags())
         return Applied(id: id, outputs: ["arn": arn, "name": .string(id)])

@@ -157,7 +157,11 @@ struct IAMOIDCProviderProvider: ResourceProvider {
         if !thumbprints.isEmpty { parameters.list("ThumbprintList", thumbprints) }
         let tags = attributes.tags()
         if !tags.isEmpty { parameters.list("Tags", tags.keys.sorted().map { ["Key": $0, "Value": tags[$0]!] }) }
-        let result = try await client.query(.iam.createOpenIDConnectProvider, parameters)
+        let url = attributes.string("url") ?? ""
+        let result = try await afterOtherChanges(to: "the IAM OIDC provider \(url)", refusals: [.iamConcurrentModification], clock: client.waitClock)
+        {
+            try await client.query(.iam.createOpenIDConnectProvider, parameters)
+        }
         let arn = result.string("OpenIDConnectProviderArn") ?? ""
         return Applied(id: arn, outputs: ["arn": .string(arn)])
     }
@@ -167,12 +171,13 @@ struct IAMOIDCProviderProvider: ResourceProvider {
     func update(id: String, from old: [String: JSON], to new: [String: JSON]) async throws -> Applied {
         let oldClients = Set(old.strings("clientIdList"))
         let newClients = Set(new.strings("clientIdList"))
-        for clientID in newClients.subtracting(oldClients).sorted() {
-            _ = try await client.query(.iam.addClientIDToOpenIDConnectProvider, ["OpenIDConnectProviderArn": id, "ClientID": clientID])
+        func change(_ operation: QueryOperation, _ clientID: String) async throws {
+            _ = try await afterOtherChanges(to: "the IAM OIDC provider \(id)", refusals: [.iamConcurrentModification], clock: client.waitClock) {
+                try await client.query(operation, ["OpenIDConnectProviderArn": id, "ClientID": clientID])
+            }
         }
-        for clientID in oldClients.subtracting(newClients).sorted() {
-            _ = try await client.query(.iam.removeClientIDFromOpenIDConnectProvider, ["OpenIDConnectProviderArn": id, "ClientID": clientID])
-        }
+        for clientID in newClients.subtracting(oldClients).sorted() { try await change(.iam.addClientIDToOpenIDConnectProvider, clientID) }
+        for clientID in oldClients.subtracting(newClients).sorted() { try await change(.iam.removeClientIDFromOpenIDConnectProvider, clientID) }
         let thumbprints = new.strings("thumbprintList")
         if old["thumbprintList"] != new["thumbprintList"], !thumbprints.isEmpty {
             var parameters: QueryParameters = ["OpenIDConnectProviderArn": id]

@@ -154,7 +154,11 @@ struct IAMPolicyProvider: ResourceProvider {
         if let description = attributes.string("description"), !description.isEmpty { parameters["Description"] = description }
         let tags = attributes.tags()
         if !tags.isEmpty { parameters.list("Tags", tags.keys.sorted().map { ["Key": $0, "Value": tags[$0]!] }) }
-        let policy = try await client.query(.iam.createPolicy, parameters)["Policy"] ?? XMLNode("Policy")
+        let name = attributes.string("name") ?? ""
+        let policy =
+            try await afterOtherChanges(to: "IAM policy \(name)", refusals: [.iamConcurrentModification], clock: client.waitClock) {
+                try await client.query(.iam.createPolicy, parameters)
+            }["Policy"] ?? XMLNode("Policy")
         return Applied(id: policy.string("Arn") ?? "", outputs: Self.outputs(policy))
     }
 

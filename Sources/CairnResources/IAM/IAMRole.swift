@@ -215,7 +215,11 @@ struct IAMRoleProvider: ResourceProvider {
         if let description = attributes.string("description"), !description.isEmpty { parameters["Description"] = description }
         let tags = attributes.tags()
         if !tags.isEmpty { parameters.list("Tags", tags.keys.sorted().map { ["Key": $0, "Value": tags[$0]!] }) }
-        let result = try await acceptingNewPrincipals(name) { try await client.query(.iam.createRole, parameters) }
+        let result = try await acceptingNewPrincipals(name) {
+            try await afterOtherChanges(to: "IAM role \(name)", refusals: [.iamConcurrentModification], clock: client.waitClock) {
+                try await client.query(.iam.createRole, parameters)
+            }
+        }
         return try await PartialCreate.completing(Applied(id: name, outputs: Self.outputs(result["Role"] ?? XMLNode("Role")))) {
             for (policyName, document) in (attributes["inlinePolicies"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
                 try await untilVisible(name) { try await putInlinePolicy(role: name, name: policyName, document: document) }
@@ -333,7 +337,9 @@ struct IAMRoleProvider: ResourceProvider {
             }
             try await remove(others)
             try await recorded
-            _ = try await client.query(.iam.deleteRole, ["RoleName": id])
+            _ = try await afterOtherChanges(to: "IAM role \(id)", refusals: [.iamConcurrentModification], clock: client.waitClock) {
+                try await client.query(.iam.deleteRole, ["RoleName": id])
+            }
         }
     }
 

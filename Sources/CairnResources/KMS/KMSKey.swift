@@ -259,14 +259,18 @@ struct KMSKeyProvider: UnnamedCreateRecovery {
     }
 
     /// Runs a call that sends a key policy. KMS refuses a policy naming an IAM principal created seconds earlier
-    /// (MalformedPolicyDocumentException) until IAM's change reaches it, so that refusal is retried for up to
-    /// `policyPropagationTimeout`; after that KMS's own error stands. Validation has already refused text that is
-    /// not JSON, so a retried refusal is about the principals or the policy's content.
+    /// (MalformedPolicyDocumentException "Policy contains a statement with one or more invalid principals.") until IAM's
+    /// change reaches it, so that refusal is retried for up to `policyPropagationTimeout`; after that KMS's own error
+    /// stands. The same code with another message is a mistake in the policy (the lockout check: "The new key policy will
+    /// not allow you to update the key policy in the future.") and fails at once.
     private func acceptingNewPrincipals(_ call: () async throws -> JSON) async throws -> JSON {
         try await retrying(
-            while: ["MalformedPolicyDocumentException"], "the KMS key policy", "be accepted", clock: client.waitClock,
+            while: Self.newPrincipalRefusals, "the KMS key policy", "be accepted", clock: client.waitClock,
             timeout: Self.policyPropagationTimeout, interval: .seconds(3), call)
     }
+
+    /// KMS's refusal of a policy naming a principal IAM has not shown it yet.
+    static let newPrincipalRefusals = [Refusal("MalformedPolicyDocumentException", messageContains: ["invalid principals"])]
 
     /// KMS's answer for the key that a create interrupted by a crash made (the intent has no key id): among the
     /// account's customer keys, those created since the intent, not pending deletion, with the declared description

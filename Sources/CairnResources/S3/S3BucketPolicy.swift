@@ -142,10 +142,12 @@ struct S3BucketPolicyCalls {
     /// Puts `policy` on the bucket; null deletes the bucket's policy (none there is fine).
     func write(_ bucket: String, _ policy: JSON) async throws {
         if !policy.isNull {
-            // S3 refuses a principal that IAM created seconds ago ("Invalid principal in policy") until IAM's change
-            // reaches it: retried for a minute, as KMS key policies are.
+            // S3 refuses a principal that IAM created seconds ago (MalformedPolicy "Invalid principal in policy") until
+            // IAM's change reaches it: retried for a minute, as KMS key policies are. MalformedPolicy with another message
+            // (an action S3 does not have, a resource outside the bucket) is a mistake in the policy and fails at once.
             _ = try await retrying(
-                while: ["MalformedPolicy"], "the policy of S3 bucket \(bucket)", "be accepted", clock: client.waitClock, timeout: .seconds(60),
+                while: [Refusal("MalformedPolicy", messageContains: ["Invalid principal in policy"])], "the policy of S3 bucket \(bucket)",
+                "be accepted", clock: client.waitClock, timeout: .seconds(60),
                 interval: .seconds(3)
             ) {
                 try await client.restXML(

@@ -24,6 +24,8 @@ struct TaggingAPI: Sendable {
     let shape: Shape
     /// Members every call of a json shape carries as well (SSM's `ResourceType`, one tagging API for many kinds).
     var fixed: [String: JSON] = [:]
+    /// Answers meaning another change to the resource is under way (IAM's `ConcurrentModification`): waited out.
+    var conflicts: [Refusal] = []
 
     static let ecs = TaggingAPI(
         resource: "resourceArn",
@@ -67,12 +69,14 @@ struct TaggingAPI: Sendable {
     static let cloudWatch = TaggingAPI(
         resource: "ResourceARN", shape: .queryList(tag: .cloudWatch.tagResource, untag: .cloudWatch.untagResource))
     static let sns = TaggingAPI(resource: "ResourceArn", shape: .queryList(tag: .sns.tagResource, untag: .sns.untagResource))
-    static let iamRole = TaggingAPI(resource: "RoleName", shape: .queryList(tag: .iam.tagRole, untag: .iam.untagRole))
-    static let iamPolicy = TaggingAPI(resource: "PolicyArn", shape: .queryList(tag: .iam.tagPolicy, untag: .iam.untagPolicy))
+    static let iamRole = TaggingAPI(
+        resource: "RoleName", shape: .queryList(tag: .iam.tagRole, untag: .iam.untagRole), conflicts: [.iamConcurrentModification])
+    static let iamPolicy = TaggingAPI(
+        resource: "PolicyArn", shape: .queryList(tag: .iam.tagPolicy, untag: .iam.untagPolicy), conflicts: [.iamConcurrentModification])
     static let iamOIDCProvider = TaggingAPI(
         resource: "OpenIDConnectProviderArn",
         shape: .queryList(
-            tag: .iam.tagOpenIDConnectProvider, untag: .iam.untagOpenIDConnectProvider))
+            tag: .iam.tagOpenIDConnectProvider, untag: .iam.untagOpenIDConnectProvider), conflicts: [.iamConcurrentModification])
     static let ec2 = TaggingAPI(resource: "ResourceId.1", shape: .ec2(tag: .ec2.createTags, untag: .ec2.deleteTags))
     static let cloudFront = TaggingAPI(
         resource: "Resource", shape: .restXMLItems(tag: .cloudFront.tagResource, untag: .cloudFront.untagResource))
@@ -82,9 +86,15 @@ struct TaggingAPI: Sendable {
     @discardableResult
     func sync(_ client: AWSClient, resource id: String, from old: [String: String], to new: [String: String]) async throws -> Bool {
         let delta = TagDelta(old: old, new: new)
-        if !delta.removed.isEmpty { try await send(client, id, removing: delta.removed) }
-        if !delta.changed.isEmpty { try await send(client, id, setting: delta.changed) }
+        if !delta.removed.isEmpty { try await takingTurns(client, id) { try await send(client, id, removing: delta.removed) } }
+        if !delta.changed.isEmpty { try await takingTurns(client, id) { try await send(client, id, setting: delta.changed) } }
         return !delta.isEmpty
+    }
+
+    /// Sends a tagging call, waiting out `conflicts` (another change to the same resource) where the service has any.
+    private func takingTurns(_ client: AWSClient, _ id: String, _ call: () async throws -> Void) async throws {
+        guard !conflicts.isEmpty else { return try await call() }
+        try await afterOtherChanges(to: "the tags of \(id)", refusals: conflicts, clock: client.waitClock, call)
     }
 
     /// Sets `tags`, or, when `keys` is not empty, removes `keys`.

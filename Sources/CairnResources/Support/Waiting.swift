@@ -128,6 +128,23 @@ func awaitingPropagation<T>(
         hint: hint, call)
 }
 
+/// Runs a call that AWS refuses while another change to the same resource is under way (one of `refusals`: IAM's
+/// `ConcurrentModification`, ECS's `UpdateInProgressException`): that passes once the other change finishes, so the call
+/// is tried again every 3 s for up to `timeout`, shown as "waiting for IAM role deploy to finish another change (attempt 2)".
+func afterOtherChanges<T>(
+    to resource: String, refusals: [Refusal], clock: any AWSClock, timeout: Duration = Propagation.timeout, _ call: () async throws -> T
+) async throws -> T {
+    try await retrying(
+        while: refusals, resource, "finish another change", clock: clock, timeout: timeout, interval: Propagation.interval,
+        hint: "Check what else is changing it (another apply, a pipeline, the console).", call)
+}
+
+extension Refusal {
+    /// IAM's answer while other requests change the same entity ("multiple requests to change this object were submitted
+    /// simultaneously"); Terraform's AWS provider waits it out too.
+    static let iamConcurrentModification: Refusal = "ConcurrentModification"
+}
+
 /// "IAM role deploy" for a role ARN, for the progress line; the ARN itself if it is not a role's.
 func roleDescription(_ arn: String?) -> String {
     guard let arn, let range = arn.range(of: ":role/") else { return arn.map { "IAM principal \($0)" } ?? "the IAM role" }

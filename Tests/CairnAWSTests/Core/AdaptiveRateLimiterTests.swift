@@ -243,11 +243,18 @@ private struct SplitMix {
         #expect(await transport.requestCount == 10)
     }
 
-    /// A quota is not a rate: IAM's LimitExceeded, ECR's LimitExceededException fail at once, naming the quota.
+    /// A quota is not a rate: IAM's LimitExceeded, ECR's LimitExceededException fail at once, naming the quota; so do the
+    /// services' own names for theirs (SNS, SSM, CodeCommit, CloudFront).
     @Test(arguments: [
         ("LimitExceeded", "Cannot exceed quota for RolesPerAccount: 1000"),
         ("LimitExceededException", "The maximum number of repositories has been reached."),
         ("ServiceQuotaExceededException", "You have reached the quota for rules."),
+        ("TopicLimitExceeded", "Topic limit exceeded"),
+        ("SubscriptionLimitExceeded", "Subscription limit exceeded"),
+        ("ParameterLimitExceeded", "You have exceeded the number of parameters for this AWS account."),
+        ("RepositoryLimitExceededException", "The maximum number of allowed repositories was exceeded."),
+        ("TooManyDistributions", "Processing your request would cause you to exceed the maximum number of distributions allowed."),
+        ("TooManyOriginAccessControls", "The number of origin access controls in your account exceeds the maximum allowed."),
     ])
     func quotasFailAtOnceNamingTheQuota(code: String, message: String) async throws {
         let transport = FakeTransport([.jsonError(400, code, message), .noRepositories])

@@ -57,6 +57,29 @@ import Testing
         #expect(!policy.isRetryable(status: 403, code: nil))
     }
 
+    /// The README's "Which errors Cairn retries" table names exactly the codes and statuses the policy retries, and the
+    /// quotas it does not, so that the two cannot drift apart.
+    @Test func theReadmeTableNamesWhatThePolicyRetries() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let table = try #require(readme.components(separatedBy: "### Which errors Cairn retries").dropFirst().first)
+        /// The codes (in backticks) and the HTTP statuses named in the examples of the row `answer`.
+        func row(_ answer: String) throws -> (codes: Set<String>, statuses: Set<Int>) {
+            let line = try #require(table.split(separator: "\n").first { $0.hasPrefix("| \(answer) |") }, "no row \(answer)")
+            let examples = line.components(separatedBy: "|")[2]
+            let codes = examples.components(separatedBy: "`").enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+            let statuses = examples.components(separatedBy: CharacterSet(charactersIn: " ,;")).compactMap { Int($0) }
+            return (Set(codes), Set(statuses))
+        }
+        let throttling = try row("throttling")
+        let transient = try row("AWS's own transient faults")
+        #expect(throttling.codes == RetryPolicy.throttlingCodes)
+        #expect(transient.codes == RetryPolicy.transientCodes)
+        #expect(throttling.statuses.union(transient.statuses) == RetryPolicy.retryableStatuses)
+        #expect(try row("quotas").codes == RetryPolicy.quotaCodes)
+    }
+
     @Test func maxAttemptsIsAtLeastOne() {
         #expect(RetryPolicy(maxAttempts: 0, base: .seconds(1), cap: .seconds(20)).maxAttempts == 1)
         #expect(RetryPolicy(maxAttempts: -3, base: .seconds(1), cap: .seconds(20)).maxAttempts == 1)

@@ -182,4 +182,250 @@ import Testing
             #expect(transport.bodies("SetRepositoryPolicy").count == calls, "\(principal)")
         }
     }
+
+    // MARK: Every call that waits for a new principal
+
+    /// A call that waits for IAM's change to reach a service: the operation, AWS's refusal while it has not, what the
+    /// progress line says is waited for, the bound, and the change (run with `client`) that makes the call.
+    struct Waited: Sendable, CustomTestStringConvertible {
+        let operation: String
+        let refusal: String
+        var status = 400
+        let waitingFor: String
+        var bound: Duration = .seconds(120)
+        let success: String
+        /// The answer to every other operation.
+        var other: @Sendable (String) -> String = { _ in "{}" }
+        let change: @Sendable (AWSClient) async throws -> Void
+
+        var testDescription: String { operation }
+    }
+
+    static let keyMetadata = #"{"KeyMetadata": {"KeyId": "k-1", "KeyState": "Enabled", "Arn": "arn:aws:kms:us-east-1:123456789012:key/k-1"}}"#
+    static let newRolePolicy: JSON = [
+        "Version": "2012-10-17",
+        "Statement": [["Effect": "Allow", "Principal": ["AWS": "arn:aws:iam::123456789012:role/new"], "Action": "kms:Decrypt", "Resource": "*"]],
+    ]
+
+    static let waited: [Waited] = [
+        Waited(
+            operation: "CreateService",
+            refusal:
+                #"{"__type": "InvalidParameterException", "message": "Unable to assume the service linked role. Please verify that the ECS service linked role exists."}"#,
+            waitingFor: "the ECS service roles to reach ECS",
+            success: #"{"service": {"serviceArn": "arn:aws:ecs:us-east-1:123456789012:service/main/web"}}"#
+        ) { client in
+            _ = try await ECSServiceProvider(client: client).create(["cluster": "main", "name": "web", "taskDefinition": "web:1", "desiredCount": 1])
+        },
+        Waited(
+            operation: "UpdateService",
+            refusal:
+                #"{"__type": "InvalidParameterException", "message": "Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS service role being passed has the proper permissions."}"#,
+            waitingFor: "the ECS service roles to reach ECS",
+            success: #"{"service": {"serviceArn": "arn:aws:ecs:us-east-1:123456789012:service/main/web"}}"#
+        ) { client in
+            _ = try await ECSServiceProvider(client: client).update(
+                id: "main/web", from: ["cluster": "main", "desiredCount": 1], to: ["cluster": "main", "desiredCount": 2])
+        },
+        Waited(
+            operation: "PutKeyPolicy",
+            refusal:
+                #"{"__type": "MalformedPolicyDocumentException", "message": "Policy contains a statement with one or more invalid principals."}"#,
+            waitingFor: "the KMS key policy to be accepted", bound: KMSKeyProvider.policyPropagationTimeout, success: "{}",
+            other: { _ in PropagationTests.keyMetadata }
+        ) { client in
+            _ = try await KMSKeyProvider(client: client).update(id: "k-1", from: ["policy": .null], to: ["policy": PropagationTests.newRolePolicy])
+        },
+        Waited(
+            operation: "CreateRole",
+            refusal:
+                #"<ErrorResponse><Error><Type>Sender</Type><Code>MalformedPolicyDocument</Code><Message>Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:role/new"</Message></Error><RequestId>r-1</RequestId></ErrorResponse>"#,
+            waitingFor: "the principals of role r's trust policy to reach IAM",
+            success: "<CreateRoleResponse><CreateRoleResult><Role><RoleName>r</RoleName></Role></CreateRoleResult></CreateRoleResponse>",
+            other: { _ in "<Response/>" }
+        ) { client in
+            _ = try await IAMRoleProvider(client: client).create(["name": "r", "assumeRolePolicy": PropagationTests.newRolePolicy])
+        },
+        Waited(
+            operation: "SetTopicAttributes",
+            refusal:
+                "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid parameter: Policy Error: PrincipalNotFound</Message></Error><RequestId>r-1</RequestId></ErrorResponse>",
+            waitingFor: "the principals of topic alerts's policy to reach SNS", success: "<SetTopicAttributesResponse/>",
+            other: { _ in "<Response/>" }
+        ) { client in
+            _ = try await SNSTopicProvider(client: client).update(
+                id: "arn:aws:sns:us-east-1:123456789012:alerts", from: ["policy": .null], to: ["policy": PropagationTests.newRolePolicy])
+        },
+        Waited(
+            operation: "GetParameter", refusal: #"{"__type": "ParameterNotFound", "message": ""}"#,
+            waitingFor: "the new SSM parameter /app/x to be readable",
+            success: #"{"Parameter": {"Name": "/app/x", "ARN": "arn:aws:ssm:us-east-1:123456789012:parameter/app/x"}}"#,
+            other: { _ in #"{"Version": 1, "Tier": "Standard"}"# }
+        ) { client in
+            _ = try await SSMParameterProvider(client: client).create(["name": "/app/x", "type": "String", "value": "v", "tier": "Standard"])
+        },
+    ]
+
+    /// Runs `waited`'s change against AWS refusing its operation `refusals` times: how many times the operation was
+    /// sent, the progress lines, how long was slept on the client's clock, and the error, if any.
+    static func run(_ waited: Waited, refusals: Int) async -> (calls: Int, notes: [String], slept: Duration, error: (any Error)?) {
+        let clock = SteppingClock()
+        let left = Countdown(refusals)
+        let transport = ScriptedTransport(status: { operation in
+            guard operation == waited.operation else { return (200, waited.other(operation)) }
+            return left.next() ? (waited.status, waited.refusal) : (200, waited.success)
+        })
+        var failure: (any Error)?
+        let notes = await Self.notes {
+            do { try await waited.change(AWSClient.scripted(transport, clock: clock)) } catch { failure = error }
+        }
+        return (transport.bodies(waited.operation).count, notes, clock.slept, failure)
+    }
+
+    /// Three refusals, then the call goes through: four calls, a progress line for each retry, three intervals slept.
+    @Test(arguments: waited) func aRefusalWhileIAMCatchesUpIsRetriedAndSaidSo(_ waited: Waited) async throws {
+        let result = await Self.run(waited, refusals: 3)
+        #expect(result.error == nil, "\(result.error.map { "\($0)" } ?? "")")
+        #expect(result.calls == 4)
+        #expect(result.notes == (2...4).map { "waiting for \(waited.waitingFor) (attempt \($0))" })
+        #expect(result.slept == Propagation.interval * 3)
+    }
+
+    /// A refusal that outlasts the bound (on the injected clock) ends in ``StillRefused``: what was waited for, for how
+    /// long, and AWS's last answer.
+    @Test(arguments: waited) func aRefusalThatOutlastsTheBoundEndsInStillRefused(_ waited: Waited) async throws {
+        let result = await Self.run(waited, refusals: 1_000)
+        let error = try #require(
+            (result.error as? StillRefused) ?? ((result.error as? PartialCreate)?.underlying as? StillRefused), "\(String(describing: result.error))")
+        #expect(error.description.contains("waiting for \(waited.waitingFor); AWS's last answer:"), "\(error)")
+        #expect(error.refusal.operation == waited.operation)
+        #expect(result.slept == waited.bound)
+        #expect(result.calls == Int(waited.bound / Propagation.interval) + 1)
+    }
+
+    /// KMS's lockout check answers with the same code as a principal not yet visible; it is a mistake in the policy and
+    /// fails after one call, whether the key is being made or its policy changed.
+    @Test func kmsRefusingAPolicyThatLocksTheKeyOutIsNotRetried() async throws {
+        let lockout =
+            #"{"__type": "MalformedPolicyDocumentException", "message": "The new key policy will not allow you to update the key policy in the future."}"#
+        for operation in ["CreateKey", "PutKeyPolicy"] {
+            let clock = SteppingClock()
+            let transport = ScriptedTransport(status: { name in name == operation ? (400, lockout) : (200, Self.keyMetadata) })
+            let provider = KMSKeyProvider(client: AWSClient.scripted(transport, clock: clock))
+            let error = try #require(
+                await #expect(throws: AWSServiceError.self) {
+                    if operation == "CreateKey" {
+                        _ = try await provider.create(["policy": Self.newRolePolicy])
+                    } else {
+                        _ = try await provider.update(id: "k-1", from: ["policy": .null], to: ["policy": Self.newRolePolicy])
+                    }
+                })
+            #expect(error.message.contains("will not allow you to update the key policy"))
+            #expect(transport.bodies(operation).count == 1, "\(operation)")
+            #expect(clock.slept == .zero)
+        }
+    }
+
+    /// S3 answers MalformedPolicy both for a principal IAM has not shown it yet, which is waited for, and for a mistake in
+    /// the policy (an action S3 does not have), which fails after one call.
+    @Test func s3WaitsOnlyForAPrincipalItCannotSeeYet() async throws {
+        let invalidPrincipal = "Invalid principal in policy"
+        for (message, refusals, calls) in [(invalidPrincipal, 3, 4), ("Policy has invalid action", 1_000, 1), (invalidPrincipal, 1_000, 21)] {
+            let clock = SteppingClock()
+            let left = Countdown(refusals)
+            let transport = ScriptedRESTTransport { call, _ in
+                guard call.hasPrefix("PUT"), call.contains("policy"), left.next() else { return (200, [:], "") }
+                return (400, [:], "<Error><Code>MalformedPolicy</Code><Message>\(message)</Message><RequestId>r-1</RequestId></Error>")
+            }
+            var failure: (any Error)?
+            let notes = await Self.notes {
+                do { try await S3BucketPolicyCalls(client: AWSClient.scripted(transport, clock: clock)).write("b", Self.newRolePolicy) } catch {
+                    failure = error
+                }
+            }
+            #expect(transport.calls.filter { $0.hasPrefix("PUT") }.count == calls, "\(message), \(refusals)")
+            #expect(notes == (1..<calls).map { "waiting for the policy of S3 bucket b to be accepted (attempt \($0 + 1))" })
+            switch calls {
+            case 4: #expect(failure == nil)
+            case 1: #expect((failure as? AWSServiceError)?.message == message)
+            default:
+                #expect(
+                    (failure as? StillRefused)?.description.hasPrefix("gave up after 1 minute (21 attempts) waiting for the policy of S3 bucket b")
+                        == true)
+            }
+        }
+    }
+
+    // MARK: Another change to the same resource under way
+
+    static let iamConflict =
+        "<ErrorResponse><Error><Type>Sender</Type><Code>ConcurrentModification</Code><Message>The request was rejected because multiple requests to change this object were submitted simultaneously.</Message></Error><RequestId>r-1</RequestId></ErrorResponse>"
+
+    /// IAM answers ConcurrentModification while other requests change the same entity: Terraform's AWS provider waits it
+    /// out, and so does Cairn, for the calls that create, delete and tag a role, a policy or an OIDC provider.
+    @Test func iamWaitsOutAnotherChangeToTheSameRole() async throws {
+        let clock = SteppingClock()
+        let conflicts = Countdown(2)
+        let transport = ScriptedTransport(status: { operation in
+            switch operation {
+            case "CreateRole" where conflicts.next(), "TagRole" where conflicts.next(): return (409, Self.iamConflict)
+            case "CreateRole":
+                return (200, "<CreateRoleResponse><CreateRoleResult><Role><RoleName>r</RoleName></Role></CreateRoleResult></CreateRoleResponse>")
+            default: return (200, "<Response/>")
+            }
+        })
+        let client = AWSClient.scripted(transport, clock: clock)
+        let created = try await Self.notes {
+            _ = try await IAMRoleProvider(client: client).create(["name": "r", "assumeRolePolicy": ["Version": "2012-10-17", "Statement": []]])
+        }
+        #expect(transport.bodies("CreateRole").count == 3)
+        #expect(created == (2...3).map { "waiting for IAM role r to finish another change (attempt \($0))" })
+        conflicts.reset(1)
+        let tagged = try await Self.notes { try await TaggingAPI.iamRole.sync(client, resource: "r", from: [:], to: ["team": "a"]) }
+        #expect(transport.bodies("TagRole").count == 2)
+        #expect(tagged == ["waiting for the tags of r to finish another change (attempt 2)"])
+    }
+
+    /// ECS refuses a cluster's capacity providers while an earlier change of them is being carried out
+    /// (UpdateInProgressException); Terraform's AWS provider waits for it, up to 10 minutes, and so does Cairn.
+    @Test func ecsWaitsForAnEarlierCapacityProviderChange() async throws {
+        let clock = SteppingClock()
+        let inProgress = Countdown(2)
+        let transport = ScriptedTransport(status: { operation in
+            switch operation {
+            case "PutClusterCapacityProviders" where inProgress.next():
+                return (400, #"{"__type": "UpdateInProgressException", "message": "The cluster is being updated."}"#)
+            case "DescribeClusters": return (200, #"{"clusters": [{"clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/main"}]}"#)
+            default: return (200, "{}")
+            }
+        })
+        let notes = try await Self.notes {
+            _ = try await ECSClusterProvider(client: AWSClient.scripted(transport, clock: clock)).update(
+                id: "main", from: ["capacityProviders": ["FARGATE"]], to: ["capacityProviders": ["FARGATE", "FARGATE_SPOT"]])
+        }
+        #expect(transport.bodies("PutClusterCapacityProviders").count == 3)
+        #expect(notes == (2...3).map { "waiting for ECS cluster main to finish another change (attempt \($0))" })
+    }
+
+    /// SSM's TooManyUpdates (and EventBridge's and CodePipeline's ConcurrentModificationException), which Terraform's AWS
+    /// provider does not retry either, fail after one call, saying another change was under way.
+    @Test func ssmTooManyUpdatesFailsAtOnceSayingWhy() async throws {
+        let clock = SteppingClock()
+        let transport = ScriptedTransport(status: { operation in
+            operation == "PutParameter"
+                ? (
+                    400,
+                    #"{"__type": "TooManyUpdates", "message": "There are concurrent updates for a resource that supports one update at a time."}"#
+                )
+                : (200, "{}")
+        })
+        let error = try #require(
+            await #expect(throws: AWSServiceError.self) {
+                _ = try await SSMParameterProvider(client: AWSClient.scripted(transport, clock: clock)).create(
+                    ["name": "/app/x", "type": "String", "value": "v", "tier": "Standard"])
+            })
+        #expect(transport.bodies("PutParameter").count == 1)
+        #expect(clock.slept == .zero)
+        #expect(error.description.contains("Another change to the same resource was under way: run the command again"), "\(error)")
+    }
 }
