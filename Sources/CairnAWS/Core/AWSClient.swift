@@ -108,8 +108,19 @@ public final class AWSClient: Sendable {
         while true {
             attempt += 1
             counted += 1
+            // Whether the API was paced when this request passed: one that was not, and that AWS throttled while the
+            // request waited for a connection, takes a token when it gets one (below), or the requests queued before
+            // the first throttle would all go unpaced.
+            var unpaced = false
             if let rates {
-                while case let wait = await rates.acquire(api), wait > .zero { try await Idle.lending { try await clock.sleep(for: wait) } }
+                while true {
+                    let admission = await rates.admit(api)
+                    guard case .wait(let wait) = admission else {
+                        unpaced = admission == .unpaced
+                        break
+                    }
+                    try await Idle.lending { try await clock.sleep(for: wait) }
+                }
             }
             let sent = clock.now()
             // AssumeRoleWithWebIdentity is authorised by its token alone and goes unsigned.
@@ -119,8 +130,15 @@ public final class AWSClient: Sendable {
             let started = ContinuousClock.now
             let outcome: Result<HTTPResponse, TransportError>
             do {
-                let response = try await limiter.run { [transport, timeout] () async throws(TransportError) -> HTTPResponse in
-                    try await transport.send(signed, timeout: timeout)
+                let response = try await limiter.run { [transport, timeout, rates, unpaced] () async throws(TransportError) -> HTTPResponse? in
+                    if unpaced, let rates, case .wait = await rates.admit(api) { return nil }
+                    return try await transport.send(signed, timeout: timeout)
+                }
+                // Paced meanwhile, and no token: wait for one as any other request, without using up an attempt.
+                guard let response else {
+                    attempt -= 1
+                    counted -= 1
+                    continue
                 }
                 outcome = .success(response)
             } catch let error as TransportError {

@@ -46,18 +46,32 @@ actor AdaptiveRateLimiter {
 
     private var now: Double { clock.now().timeIntervalSinceReferenceDate }
 
-    /// Takes a token for `api` if one is there (always, while `api` was never throttled) and returns zero; otherwise
-    /// returns how long until the next one, and the caller asks again after that wait. Asking again, rather than
-    /// reserving a token ahead, lets a rate cut made meanwhile slow down every waiter at once.
-    func acquire(_ api: String) -> Duration {
-        guard var state = apis[api], state.enabled else { return .zero }
+    /// Whether a request may go now: `api` is not paced (AWS never throttled it), or a token was taken for it, or
+    /// not yet (the wait until the next token).
+    enum Admission: Equatable {
+        case unpaced
+        case admitted
+        case wait(Duration)
+    }
+
+    /// Takes a token for `api` if one is there; otherwise says how long until the next one, and the caller asks again
+    /// after that wait. Asking again, rather than reserving a token ahead, lets a rate cut made meanwhile slow down
+    /// every waiter at once.
+    func admit(_ api: String) -> Admission {
+        guard var state = apis[api], state.enabled else { return .unpaced }
         refill(&state, now: now)
         defer { apis[api] = state }
         if state.tokens >= 1 {
             state.tokens -= 1
-            return .zero
+            return .admitted
         }
-        return .microseconds(max(Int64(((1 - state.tokens) / state.fillRate * 1_000_000).rounded(.up)), 1000))
+        return .wait(.microseconds(max(Int64(((1 - state.tokens) / state.fillRate * 1_000_000).rounded(.up)), 1000)))
+    }
+
+    /// ``admit(_:)`` as a wait: zero when the request may go.
+    func acquire(_ api: String) -> Duration {
+        if case .wait(let wait) = admit(api) { return wait }
+        return .zero
     }
 
     /// Learns from an answer to `api` to a request sent at `sent`: `throttled` when AWS said to slow down. Throttles

@@ -53,6 +53,22 @@ import Testing
         #expect(abs(cut - 7) < 0.5, "\(cut)")
     }
 
+    /// A request to an API never throttled goes unpaced; once AWS throttles it, a request takes a token or waits for
+    /// one (the client asks again, with a connection in hand, when the request passed unpaced).
+    @Test func admissionSaysWhetherARequestWasPaced() async {
+        let clock = FakeClock()
+        let limiter = AdaptiveRateLimiter(clock: clock)
+        #expect(await limiter.admit("SNS.Publish") == .unpaced)
+        for _ in 0..<5 { await limiter.record("SNS.Publish", throttled: false) }
+        await limiter.record("SNS.Publish", throttled: true)
+        guard case .wait(let wait) = await limiter.admit("SNS.Publish") else {
+            Issue.record("a throttled API with no token left must wait")
+            return
+        }
+        clock.advance(by: wait.seconds)
+        #expect(await limiter.admit("SNS.Publish") == .admitted)
+    }
+
     @Test func throttlesOfRequestsSentBeforeTheCutDoNotCutAgain() async {
         let clock = FakeClock()
         let limiter = AdaptiveRateLimiter(clock: clock)
