@@ -172,12 +172,12 @@ import Testing
             including: ["s3:ListBuckets", "sns:ListSubscriptionsByTopic", "ec2:DescribeSubnets", "codepipeline:ListTagsForResource"])
     }
 
-    /// `cairn generate` reads the region through every discover list (ListRoles, ListTopics, ListRules, ListKeys,
-    /// ListTables, ListPipelines, ListProjects, ListRepositories, ListClusters, ListServices, ListTaskDefinitions,
-    /// DescribeParameters, DescribeAlarms, ListDistributions, …) and each found resource's tags (CodeCommit's
+    /// `cairn generate` reads the region through every discover list (ListRoles, ListPolicies, ListTopics, ListRules,
+    /// ListKeys, ListTables, ListProjects, ListRepositories, ListClusters, ListServices, ListTaskDefinitions,
+    /// DescribeParameters, DescribeAlarms, …) and each found resource's tags (CodeCommit's
     /// ListTagsForResource, which botocore gives no paginator, followed by hand): cut into pages of one and of two, it
     /// writes exactly the stack it writes from whole lists. Seed 004 applied in a moto of the test's own (nothing else
-    /// changes the lists meanwhile), with a second resource of each kind it has one of, all carrying its tags.
+    /// changes the lists meanwhile), with three more of each kind, all carrying its tags.
     @Test func generateReadsEveryPageOfEveryDiscoverList() async throws {
         let moto = try await MotoServer.start(region: "us-east-1")
         defer { moto.stop() }
@@ -212,11 +212,24 @@ import Testing
                 "GreaterThanThreshold", "--tags", tags,
             ])
             try await aws(["codecommit", "create-repository", "--repository-name", extra, "--tags", "environment=\(env),team=platform,tier=extra"])
+            try await aws([
+                "iam", "create-policy", "--policy-name", extra, "--tags", tags, "--policy-document",
+                #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}]}"#,
+            ])
+            try await aws([
+                "ecs", "register-task-definition", "--family", extra, "--tags", "key=environment,value=\(env)", "--container-definitions",
+                #"[{"name": "app", "image": "nginx", "memory": 128}]"#,
+            ])
+            // Services in the first extra cluster, so that one cluster's list of services has more than a page.
+            try await aws([
+                "ecs", "create-service", "--cluster", "cloud-health-extra1-\(env)", "--service-name", extra, "--task-definition", extra,
+                "--desired-count", "0", "--tags", "key=environment,value=\(env)",
+            ])
         }
         let everyPageSize: Set<String> = [
             "iam:ListRoles", "sns:ListTopics", "events:ListRules", "kms:ListKeys", "dynamodb:ListTables", "ecr:DescribeRepositories",
             "ecs:ListClusters", "ssm:DescribeParameters", "cloudwatch:DescribeAlarms", "codecommit:ListRepositories",
-            "codecommit:ListTagsForResource", "logs:DescribeLogGroups",
+            "codecommit:ListTagsForResource", "logs:DescribeLogGroups", "iam:ListPolicies", "ecs:ListTaskDefinitions", "ecs:ListServices",
         ]
 
         func generate(through proxy: FaultProxy?) async throws -> ProcessResult {
