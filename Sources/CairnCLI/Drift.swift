@@ -31,8 +31,17 @@ extension Cairn {
         @Option(help: "With --every: stop after this many runs.")
         var maxRuns: Int?
 
+        @Option(help: ArgumentHelp("Print the recorded drift run ID (see --history) in full instead of checking.", valueName: "ID"))
+        var run: Int64?
+
         @Option(help: "On drift, notify sns:TOPIC_ARN or webhook:URL (repeatable).")
         var notify: [String] = []
+
+        @Option(
+            help: ArgumentHelp(
+                "With --notify: where the whole report can be read (e.g. the CI job's page), linked from a message cut to fit SNS.",
+                valueName: "URL"))
+        var reportURL: String?
 
         @Option(
             name: .customLong("target"),
@@ -46,6 +55,15 @@ extension Cairn {
                 throw ValidationError("--every \(DriftScheduleError.notAnInterval(every))")
             }
             if let maxRuns, maxRuns < 1 { throw ValidationError("--max-runs must be at least 1.") }
+            if run != nil, history || every != nil || !notify.isEmpty || !targets.isEmpty {
+                throw ValidationError("--run prints a recorded run: leave out --history, --every, --notify and --target.")
+            }
+            if let reportURL {
+                guard let url = URL(string: reportURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false else {
+                    throw ValidationError("--report-url '\(reportURL)' must be an http or https URL.")
+                }
+                if notify.isEmpty { throw ValidationError("--report-url goes with --notify: it is linked from the notification.") }
+            }
             do {
                 _ = try notificationTargets()
             } catch {
@@ -60,9 +78,17 @@ extension Cairn {
                     try await showHistory(context)
                     return
                 }
+                if let run {
+                    emit(try await context.workspace.driftRun(context.stack, id: run), context: context)
+                    return
+                }
                 let notifications = try notificationTargets()
                 let notifier =
-                    notifications.isEmpty ? nil : DriftNotifier(targets: notifications, transport: CLINotificationTransport(client: context.client))
+                    notifications.isEmpty
+                    ? nil
+                    : DriftNotifier(
+                        targets: notifications, transport: CLINotificationTransport(client: context.client),
+                        reportURL: reportURL.flatMap(URL.init(string:)))
                 guard let every else {
                     let report = try await context.workspace.drift(context.stack, targets: targets)
                     emit(report, context: context)
@@ -111,7 +137,7 @@ extension Cairn {
                     JSON.array(
                         runs.map {
                             [
-                                "checkedAt": .string(formatter.string(from: $0.checkedAt)), "drifted": .bool($0.drifted),
+                                "run": .int(Int($0.id)), "checkedAt": .string(formatter.string(from: $0.checkedAt)), "drifted": .bool($0.drifted),
                                 "changed": .int($0.changed), "deleted": .int($0.deleted), "unmanaged": .int($0.unmanaged),
                             ]
                         }
@@ -120,7 +146,7 @@ extension Cairn {
                 if runs.isEmpty { say("No drift runs recorded for '\(context.stack.name)' (\(context.stack.environment.name)).") }
                 for run in runs {
                     let result = run.drifted ? "drifted: \(run.changed) changed, \(run.deleted) deleted, \(run.unmanaged) unmanaged" : "no drift"
-                    say("\(formatter.string(from: run.checkedAt))\t\(result)")
+                    say("run \(run.id)\t\(formatter.string(from: run.checkedAt))\t\(result)")
                 }
             }
         }

@@ -118,6 +118,10 @@ import Testing
         #expect(lines.count == 4)
         #expect(lines.first?.contains("drifted: 8 changed, 1 deleted, 2 unmanaged") == true)
         #expect(lines.last?.contains("no drift") == true)
+        // The newest run, printed again from the history in full: the report the last check gave.
+        let newest = try #require(lines.first?.split(separator: "\t").first.map { $0.replacingOccurrences(of: "run ", with: "") })
+        let recorded = try await cairn.run(["drift", stack, "--env", env, "--run", newest, "--format", "markdown"])
+        #expect(recorded.status == 0 && recorded.stdout == markdown.stdout, "\(recorded)")
 
         // apply reverts everything, showing it as changes made outside Cairn; drift is clean again.
         let plan = try await cairn.run(["plan", stack, "--env", env])

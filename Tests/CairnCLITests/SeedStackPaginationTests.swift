@@ -171,4 +171,127 @@ import Testing
             proxy, pageSize: 1,
             including: ["s3:ListBuckets", "sns:ListSubscriptionsByTopic", "ec2:DescribeSubnets", "codepipeline:ListTagsForResource"])
     }
+
+    /// `cairn generate` reads the region through every discover list (ListRoles, ListPolicies, ListTopics, ListRules,
+    /// ListKeys, ListTables, ListProjects, ListRepositories, ListClusters, ListServices, ListTaskDefinitions,
+    /// DescribeParameters, DescribeAlarms, …) and each found resource's tags (CodeCommit's
+    /// ListTagsForResource, which botocore gives no paginator, followed by hand): cut into pages of one and of two, it
+    /// writes exactly the stack it writes from whole lists. Seed 004 applied in a moto of the test's own (nothing else
+    /// changes the lists meanwhile), with three more of each kind, all carrying its tags.
+    @Test func generateReadsEveryPageOfEveryDiscoverList() async throws {
+        let moto = try await MotoServer.start(region: "us-east-1")
+        defer { moto.stop() }
+        var cairn = CairnRunner(moto: moto, stateDir: try makeTemporaryDirectory(), executablePath: CairnRunner.executable)
+        let nonce = UUID().uuidString.prefix(8)
+        cairn.extraEnvironment.merge([
+            "JWT_SECRET_KEY": "jwt-\(nonce)", "ENCRYPTION_KEY": "enc-\(nonce)", "ALERT_EMAIL": "devops@example.com", "ALERT_PHONE": "+15555550123",
+        ]) { $1 }
+        let env = uniqueEnvironment("genpage")
+        let bound = Duration.seconds(900)  // bound: a few minutes through the proxy on a busy machine
+        let apply = try await cairn.run(["apply", "cloud-health-dashboard", "--env", env, "--auto-approve"], timeout: bound)
+        #expect(apply.status == 0, "\(apply)")
+        // Three more of each kind, tagged as the stack tags its resources: every list below has more than two items.
+        let tags = "Key=environment,Value=\(env)"
+        func aws(_ arguments: [String]) async throws { _ = try await moto.awsJSON(arguments, region: "us-east-1") }
+        for index in 1...3 {
+            let extra = "cloud-health-extra\(index)-\(env)"
+            try await aws(["sns", "create-topic", "--name", extra, "--tags", tags])
+            try await aws([
+                "dynamodb", "create-table", "--table-name", extra, "--attribute-definitions", "AttributeName=id,AttributeType=S",
+                "--key-schema", "AttributeName=id,KeyType=HASH", "--billing-mode", "PAY_PER_REQUEST", "--tags", tags,
+            ])
+            try await aws(["kms", "create-key", "--description", extra, "--tags", "TagKey=environment,TagValue=\(env)"])
+            try await aws(["ecr", "create-repository", "--repository-name", extra, "--tags", tags])
+            try await aws(["ecs", "create-cluster", "--cluster-name", extra, "--tags", "key=environment,value=\(env)"])
+            try await aws(["logs", "create-log-group", "--log-group-name", "/\(extra)", "--tags", "environment=\(env)"])
+            try await aws(["events", "put-rule", "--name", extra, "--schedule-expression", "rate(1 day)", "--tags", tags])
+            try await aws(["ssm", "put-parameter", "--name", "/\(extra)/level", "--value", "info", "--type", "String", "--tags", tags])
+            try await aws([
+                "cloudwatch", "put-metric-alarm", "--alarm-name", extra, "--namespace", "AWS/Lambda", "--metric-name", "Errors",
+                "--statistic", "Sum", "--period", "300", "--evaluation-periods", "1", "--threshold", "1", "--comparison-operator",
+                "GreaterThanThreshold", "--tags", tags,
+            ])
+            try await aws(["codecommit", "create-repository", "--repository-name", extra, "--tags", "environment=\(env),team=platform,tier=extra"])
+            try await aws([
+                "iam", "create-policy", "--policy-name", extra, "--tags", tags, "--policy-document",
+                #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}]}"#,
+            ])
+            try await aws([
+                "ecs", "register-task-definition", "--family", extra, "--tags", "key=environment,value=\(env)", "--container-definitions",
+                #"[{"name": "app", "image": "nginx", "memory": 128}]"#,
+            ])
+            // Services in the first extra cluster, so that one cluster's list of services has more than a page.
+            try await aws([
+                "ecs", "create-service", "--cluster", "cloud-health-extra1-\(env)", "--service-name", extra, "--task-definition", extra,
+                "--desired-count", "0", "--tags", "key=environment,value=\(env)",
+            ])
+        }
+        let everyPageSize: Set<String> = [
+            "iam:ListRoles", "sns:ListTopics", "events:ListRules", "kms:ListKeys", "dynamodb:ListTables", "ecr:DescribeRepositories",
+            "ecs:ListClusters", "ssm:DescribeParameters", "cloudwatch:DescribeAlarms", "codecommit:ListRepositories",
+            "codecommit:ListTagsForResource", "logs:DescribeLogGroups", "iam:ListPolicies", "ecs:ListTaskDefinitions", "ecs:ListServices",
+        ]
+
+        func generate(through proxy: FaultProxy?) async throws -> ProcessResult {
+            var runner = cairn
+            if let proxy { runner.extraEnvironment["AWS_ENDPOINT_URL"] = proxy.endpoint.absoluteString }
+            // The seed's resources belong to its state: generated as a stack of another name, they are taken deliberately.
+            return try await runner.run(
+                ["generate", "--region", "us-east-1", "--tag", "environment=\(env)", "--stack", "generated", "--take-ownership"], timeout: bound)
+        }
+        let whole = try await generate(through: nil)
+        #expect([0, 2].contains(whole.status), "\(whole)")
+        for declared in ["CodeCommitRepository(", "CloudWatchMetricAlarm(", "SSMParameter(", "EventBridgeRule(", "DynamoDBTable(", "KMSKey("] {
+            #expect(whole.stdout.contains(declared), "\(declared) in:\n\(whole.stdout)")
+        }
+        for pageSize in [1, 2] {
+            let proxy = try await FaultProxy.start(upstream: moto)
+            defer { proxy.stop() }
+            try await proxy.add(.paginate(pageSize: pageSize))
+            let paged = try await generate(through: proxy)
+            #expect(paged.status == whole.status, "pages of \(pageSize): \(paged)")
+            #expect(paged.stdout == whole.stdout, "pages of \(pageSize) give the same stack:\n\(paged.stdout)\n--- whole lists ---\n\(whole.stdout)")
+            // Seed 004's two CodeBuild projects make a list cut into pages of one only.
+            try await expectEveryListFollowed(
+                proxy, pageSize: pageSize, including: pageSize == 1 ? everyPageSize.union(["codebuild:ListProjects"]) : everyPageSize)
+        }
+    }
+
+    /// A key (named by nothing, so found again by listing every key) whose CreateKey answer is lost: the search for what
+    /// that interrupted create made reads ListKeys in pages of one to its end, and adopts the key rather than make two.
+    @Test func aLostKeyIsFoundThroughEveryPageOfTheKeys() async throws {
+        var cairn = try await CairnRunner.make(executable: CairnRunner.fixtures)
+        let proxy = try await FaultProxy.start(upstream: cairn.moto)
+        defer { proxy.stop() }
+        cairn.extraEnvironment["AWS_ENDPOINT_URL"] = proxy.endpoint.absoluteString
+        // Rules apply in order: the lost answer first, then pages of one for every list.
+        try await proxy.add([FaultProxy.Rule.reset("kms:CreateKey", at: .body).count(1), .paginate(pageSize: 1)])
+        let env = uniqueEnvironment("lostkey")
+        // Keys of others beside it, so that the list of keys has more than a page whatever else moto holds.
+        var others: [String] = []
+        for _ in 1...2 {
+            others.append(
+                try #require(try await cairn.awsJSON(["kms", "create-key", "--description", "another team's key"])["KeyMetadata"]["KeyId"].string))
+        }
+        let bound = Duration.seconds(900)  // bound: minutes of retries and pages on a busy machine
+        var apply = try await cairn.run(["apply", "fixture-lists", "--env", env, "--auto-approve"], timeout: bound)
+        if apply.status != 0 {
+            // The create's answer was lost, so the key was not recorded: the next apply finds it.
+            apply = try await cairn.run(["apply", "fixture-lists", "--env", env, "--auto-approve"], timeout: bound)
+        }
+        #expect(apply.status == 0, "\(apply)\n\(proxy.logTail())")
+        let stats = try await proxy.stats()
+        #expect(stats["kms:CreateKey"].resets == 1 && stats["kms:CreateKey"].requests == 1, "one key made: \(stats["kms:CreateKey"])")
+        try await expectEveryListFollowed(proxy, pageSize: 1, including: ["kms:ListKeys"])
+        // The key the state records is the alias's, seen by the aws CLI against moto itself.
+        let records = try await cairn.run(["state", "list", "fixture-lists", "--env", env]).stdout.split(separator: "\n")
+        let key = try #require(records.first { $0.hasPrefix("aws_kms_key.") }?.split(separator: "\t").last.map(String.init))
+        let aliases = try await cairn.awsJSON(["kms", "list-aliases", "--key-id", key])["Aliases"].array ?? []
+        #expect(aliases.contains { $0["AliasName"] == .string("alias/fixture-lists-\(env)") }, "\(aliases)")
+        let replan = try await cairn.run(["plan", "fixture-lists", "--env", env, "--detailed-exitcode"], timeout: bound)
+        #expect(replan.status == 0, "no change after the adoption: \(replan)")
+        let destroy = try await cairn.run(["destroy", "fixture-lists", "--env", env, "--auto-approve"], timeout: bound)
+        #expect(destroy.status == 0, "\(destroy)")
+        for key in others { _ = try await cairn.aws(["kms", "schedule-key-deletion", "--key-id", key, "--pending-window-in-days", "7"]) }
+    }
 }

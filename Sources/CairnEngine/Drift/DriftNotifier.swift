@@ -64,12 +64,18 @@ public struct DriftNotifier: Sendable {
     public var transport: any DriftNotificationTransport
     /// How long a webhook may take to answer.
     public var webhookTimeout: Duration
+    /// Where the whole report can be read (a CI job's page, given by `--report-url`): a message cut to fit SNS links it.
+    public var reportURL: URL?
 
     /// A notifier sending to `targets` through `transport`.
-    public init(targets: [DriftNotificationTarget], transport: any DriftNotificationTransport, webhookTimeout: Duration = .seconds(10)) {
+    public init(
+        targets: [DriftNotificationTarget], transport: any DriftNotificationTransport, webhookTimeout: Duration = .seconds(10),
+        reportURL: URL? = nil
+    ) {
         self.targets = targets
         self.transport = transport
         self.webhookTimeout = webhookTimeout
+        self.reportURL = reportURL
     }
 
     /// Sends `report` to every target, each even when another fails.
@@ -90,7 +96,8 @@ public struct DriftNotifier: Sendable {
         switch target {
         case .snsTopic(let arn):
             let region = DriftNotificationTarget.region(ofTopic: arn) ?? ""
-            try await transport.publish(topicARN: arn, region: region, subject: Self.subject(report), message: Self.snsMessage(report))
+            try await transport.publish(
+                topicARN: arn, region: region, subject: Self.subject(report), message: Self.snsMessage(report, reportURL: reportURL))
         case .webhook(let url):
             let status = try await transport.post(json: Data(Self.webhookBody(report).description.utf8), to: url, timeout: webhookTimeout)
             guard (200..<300).contains(status) else { throw WebhookRefused(status: status) }
@@ -107,12 +114,14 @@ public struct DriftNotifier: Sendable {
         String(summary(report).prefix(snsSubjectLimit))
     }
 
-    /// The SNS message: the report's Markdown, cut at a line to fit SNS's limit with a note saying so.
-    public static func snsMessage(_ report: DriftReport, limit: Int = snsMessageLimit) -> String {
+    /// The SNS message: the report's Markdown, cut at a line to fit SNS's limit with a note saying so and where the
+    /// whole report is: at `reportURL` when one is given, and in the drift history as the run that recorded it.
+    public static func snsMessage(_ report: DriftReport, limit: Int = snsMessageLimit, reportURL: URL? = nil) -> String {
         let markdown = report.markdown
         guard markdown.utf8.count > limit else { return markdown }
         let note =
-            "\n\n(Truncated to fit SNS's \(limit / 1024) KiB limit: \(report.resources.count) resources drifted; run `cairn drift \(report.stack) --env \(report.environment)` for the whole report.)"
+            "\n\n(Truncated to fit SNS's \(limit / 1024) KiB limit: \(report.resources.count) resources drifted. " + whereToRead(report, reportURL)
+            + ")"
         let budget = max(0, limit - note.utf8.count)
         var kept = ""
         var size = 0
@@ -125,6 +134,22 @@ public struct DriftNotifier: Sendable {
         // A whole table row reads better than half of one.
         if let newline = kept.lastIndex(of: "\n") { kept = String(kept[..<newline]) }
         return kept + note
+    }
+
+    /// Where the whole of a cut report can be read, as a sentence: the link given, and the run of the drift history
+    /// that recorded it (a targeted check is not recorded: then the command that checks again).
+    static func whereToRead(_ report: DriftReport, _ reportURL: URL?) -> String {
+        let command = "cairn drift \(report.stack) --env \(report.environment)"
+        switch (reportURL, report.run) {
+        case (let url?, let run?):
+            return "The whole report: \(url.absoluteString) (also drift run \(run) of the stack's history: `\(command) --run \(run)` prints it)."
+        case (let url?, nil):
+            return "The whole report: \(url.absoluteString)."
+        case (nil, let run?):
+            return "The whole report is drift run \(run) of the stack's history: `\(command) --run \(run)` prints it."
+        case (nil, nil):
+            return "Run `\(command)` for the whole report."
+        }
     }
 
     /// The webhook body: the report's JSON, plus `text` (summary and Markdown) for chat webhooks.

@@ -47,13 +47,42 @@ public struct DriftReport: Sendable, Hashable {
     public var resources: [DriftedResource]
     /// How many resources were checked.
     public var checked: Int
+    /// The id of the run this report is recorded as in the stack's drift history (`cairn drift STACK --run ID` prints
+    /// it again); nil when it is not recorded (a targeted check).
+    public var run: Int64?
 
-    public init(stack: String, environment: String, checkedAt: Date, resources: [DriftedResource], checked: Int) {
+    public init(stack: String, environment: String, checkedAt: Date, resources: [DriftedResource], checked: Int, run: Int64? = nil) {
         self.stack = stack
         self.environment = environment
         self.checkedAt = checkedAt
         self.resources = resources
         self.checked = checked
+        self.run = run
+    }
+
+    /// A report read back from its documented JSON form (`json`), as a drift run records it. Sensitive values were
+    /// recorded as `(sensitive)` and stay so. Nil when `json` is not that form.
+    public init?(json: JSON, run: Int64? = nil) {
+        guard let stack = json["stack"]?.stringValue, let environment = json["environment"]?.stringValue,
+            let checkedAt = json["checkedAt"]?.stringValue.flatMap(ISO8601DateFormatter().date(from:)),
+            let checked = json["checked"]?.intValue, let entries = json["resources"]?.arrayValue
+        else { return nil }
+        var resources: [DriftedResource] = []
+        for entry in entries {
+            guard let address = entry["address"]?.stringValue, let type = entry["type"]?.stringValue, let id = entry["id"]?.stringValue,
+                let status = entry["status"]?.stringValue.flatMap(DriftStatus.init(rawValue:))
+            else { return nil }
+            let attributes = (entry["attributes"]?.arrayValue ?? []).compactMap { attribute -> DriftedAttribute? in
+                guard let path = attribute["path"]?.stringValue else { return nil }
+                // The JSON form writes an absent value as null (JSON's own nil literal would read back as null).
+                let recorded: JSON? = attribute["recorded"].flatMap { value -> JSON? in value.isNull ? .none : value }
+                let live: JSON? = attribute["live"].flatMap { value -> JSON? in value.isNull ? .none : value }
+                let sensitive = recorded == "(sensitive)" && live == "(sensitive)"
+                return DriftedAttribute(path: path, recorded: recorded, live: live, sensitive: sensitive)
+            }
+            resources.append(DriftedResource(address: address, type: type, id: id, status: status, attributes: attributes))
+        }
+        self.init(stack: stack, environment: environment, checkedAt: checkedAt, resources: resources, checked: checked, run: run)
     }
 
     public var drifted: Bool { !resources.isEmpty }

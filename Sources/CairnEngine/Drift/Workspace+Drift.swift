@@ -31,9 +31,27 @@ extension Workspace {
                 stackTags: [stack.tags, Ownership(stack: stack.name, environment: stack.environment.name, state: store.lineage).discoveryTags],
                 managedTypes: Set(stack.resources.map(\.typeName)), discoverUnmanaged: targets.isEmpty, now: now)
         guard targets.isEmpty else { return report }
-        _ = try await store.recordDriftRun(
-            drifted: report.drifted, changed: report.count(.changed), deleted: report.count(.deleted),
-            unmanaged: report.count(.unmanaged), reportJSON: report.json.description, checkedAt: now)
+        var recorded = report
+        recorded.run =
+            try await store.recordDriftRun(
+                drifted: report.drifted, changed: report.count(.changed), deleted: report.count(.deleted),
+                unmanaged: report.count(.unmanaged), reportJSON: report.json.description, checkedAt: now
+            ).id
+        return recorded
+    }
+
+    /// The report of the drift run `id` of the stack's history, in full, as it was recorded.
+    /// - Throws: `PlanError` naming the stack when it has no such run, saying how to list its runs.
+    public func driftRun(_ stack: Stack, id: Int64) async throws -> DriftReport {
+        let runs = try await driftHistory(stack)
+        let listing = "`cairn drift \(stack.name) --env \(stack.environment.name) --history` lists its runs."
+        guard let run = runs.first(where: { $0.id == id }) else {
+            throw PlanError(
+                address: stack.name, message: "has no drift run \(id) in its history (environment \(stack.environment.name)): \(listing)")
+        }
+        guard let json = try? JSON(parsing: run.reportJSON), let report = DriftReport(json: json, run: run.id) else {
+            throw PlanError(address: stack.name, message: "has a drift run \(id) whose recorded report cannot be read: \(listing)")
+        }
         return report
     }
 

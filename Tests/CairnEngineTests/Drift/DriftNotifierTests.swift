@@ -98,10 +98,59 @@ final class StubTransport: DriftNotificationTransport, @unchecked Sendable {
         #expect(message.utf8.count <= DriftNotifier.snsMessageLimit)
         #expect(message.utf8.count > DriftNotifier.snsMessageLimit - 1_000, "as much of the report as fits")
         #expect(message.hasPrefix("### Cairn drift: `app` (prod)"))
-        let note = "\n\n(Truncated to fit SNS's 256 KiB limit: 3000 resources drifted; run `cairn drift app --env prod` for the whole report.)"
+        let note = "\n\n(Truncated to fit SNS's 256 KiB limit: 3000 resources drifted. Run `cairn drift app --env prod` for the whole report.)"
         #expect(message.hasSuffix(note))
         #expect(message.dropLast(note.count).hasSuffix("|"), "the last row kept is whole")
         #expect(report.markdown.hasPrefix(message.dropLast(note.count)))
+    }
+
+    /// A report over SNS's cap, from a recorded drift run: the message is cut under the cap and its note names the run
+    /// (and the link given), and that run, read back from the history, is the whole report.
+    @Test func aCutReportPointsAtItsRecordedRunWhichPrintsInFull() async throws {
+        let cloud = FakeCloud()
+        let workspace = makeWorkspace(cloud)
+        var thing = FakeResource("thing")
+        thing.secret = "hunter2"
+        let gone = FakeResource("gone")
+        let stack = makeStack([thing, gone])
+        #expect(try await workspace.apply(try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply") { _ in }.ok)
+        // 3,000 tags added by hand (and the ownership tags removed), of some 100 bytes each: one row each, well over 256 KiB;
+        // a secret changed; one resource deleted.
+        var live = try #require(cloud.attributes("thing"))
+        live["tags"] = .object(
+            Dictionary(
+                uniqueKeysWithValues: (0..<3_000).map {
+                    ("team-\($0)", JSON.string("owned by the platform team — été \($0) " + String(repeating: "x", count: 50)))
+                }))
+        live["secret"] = "changed-by-hand"
+        cloud.put("thing", live)
+        cloud.remove("gone")
+        let report = try await workspace.drift(stack, now: Date(timeIntervalSince1970: 1_000))
+        let run = try #require(report.run, "a recorded run has an id")
+        #expect(report.markdown.utf8.count > DriftNotifier.snsMessageLimit)
+
+        let transport = StubTransport()
+        let link = try #require(URL(string: "https://ci.example.com/jobs/42"))
+        try await DriftNotifier(targets: [.snsTopic(arn: topic)], transport: transport, reportURL: link).notify(report)
+        let message = try #require(transport.publishes.first?.message)
+        #expect(message.utf8.count <= DriftNotifier.snsMessageLimit)
+        let note =
+            "\n\n(Truncated to fit SNS's 256 KiB limit: 2 resources drifted. The whole report: https://ci.example.com/jobs/42 (also drift run \(run) of the stack's history: `cairn drift test --env default --run \(run)` prints it).)"
+        #expect(message.hasSuffix(note), "\(message.suffix(400))")
+        #expect(report.markdown.hasPrefix(message.dropLast(note.count)))
+        let unlinked = DriftNotifier.snsMessage(report)
+        #expect(
+            unlinked.hasSuffix(
+                "The whole report is drift run \(run) of the stack's history: `cairn drift test --env default --run \(run)` prints it.)"))
+
+        // The run it names, read back: the whole report, the secret still masked.
+        let printed = try await workspace.driftRun(stack, id: run)
+        #expect(printed.run == run)
+        #expect(printed.json == report.json)
+        #expect(printed.markdown == report.markdown)
+        #expect(printed.render(style: Style(enabled: false)) == report.render(style: Style(enabled: false)))
+        #expect(!printed.markdown.contains("hunter2") && !printed.markdown.contains("changed-by-hand"))
+        await #expect(throws: PlanError.self) { _ = try await workspace.driftRun(stack, id: run + 1) }
     }
 
     @Test func aShortReportIsSentWhole() {

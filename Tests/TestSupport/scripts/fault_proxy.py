@@ -67,7 +67,8 @@ Actions (the first terminal rule that acts decides; delay and paginate combine w
                  match/skip/count/probability, or a shorthand: "throttle", "500" (InternalError on S3 and
                  InternalFailure elsewhere), "503" (ServiceUnavailable), "reset", "reset-start"; the fault is drawn
                  from them like probability (deterministic per seed).
-    paginate     "page_size": K. For every operation with a botocore paginator (paginators-1.json; any other
+    paginate     "page_size": K. For every operation with a botocore paginator (paginators-1.json, or the proxy's
+                 EXTRA_PAGINATORS for what AWS pages without one: CodeCommit's ListTagsForResource; any other
                  operation is forwarded as it is): the request is forwarded without its paging token and page limit,
                  moto's whole answer (followed through moto's own pages if it has any) is sliced to min(K, the
                  client's limit) items counted across all the paginator's result keys (S3's Version and DeleteMarker
@@ -298,6 +299,7 @@ class Models:
                     paginators = self.loader.load_service_model(name, "paginators-1").get("pagination", {})
                 except DataNotFoundError:
                     paginators = {}
+                paginators = dict(EXTRA_PAGINATORS.get(name, {}), **paginators)
                 self.services[name] = Service(name, model, paginators)
             return self.services[name]
 
@@ -594,6 +596,16 @@ def cbor_map(values):
 # MARK: - Pagination
 
 
+# Operations that AWS answers in pages although botocore has no paginator for them (so boto3 and the aws CLI read one
+# page), in paginators-1.json's form; botocore's own paginator wins if it gets one. A map result key (CodeCommit's
+# tags) is cut by its entries.
+EXTRA_PAGINATORS = {
+    "codecommit": {
+        "ListTagsForResource": {"input_token": "nextToken", "output_token": "nextToken", "result_key": "tags"},
+    },
+}
+
+
 class Unpaginable(Exception):
     """The operation or answer cannot be sliced (reported in the stats as `unpaginated`)."""
 
@@ -721,11 +733,19 @@ class JSONDocument(Document):
         else:
             container[json_name(ref, member)] = value
 
+    def _is_map(self, key):
+        _, _, _, ref = self._locate(key)
+        return self.service.shape(ref["shape"]).get("type") == "map"
+
     def items(self, keys):
+        """Every item of the result keys; a map's items are its entries, each a one-entry object."""
         sequence = []
         for index, key in enumerate(keys):
             value = self.get(key)
             if value is None:
+                continue
+            if isinstance(value, dict) and self._is_map(key):
+                sequence += [(index, {name: item}) for name, item in value.items()]
                 continue
             if not isinstance(value, list):
                 raise Unpaginable("result key %s is not a list" % key)
@@ -735,7 +755,11 @@ class JSONDocument(Document):
     def set_items(self, keys, sequence):
         for index, key in enumerate(keys):
             if self.get(key) is not None or any(k == index for k, _ in sequence):
-                self.set(key, [item for k, item in sequence if k == index])
+                items = [item for k, item in sequence if k == index]
+                if self._is_map(key):
+                    self.set(key, {name: value for entry in items for name, value in entry.items()})
+                else:
+                    self.set(key, items)
 
     def container_shape(self, path):
         container, shape_name, _, _ = self._locate(path)
