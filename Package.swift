@@ -39,7 +39,7 @@ let package = Package(
             ]),
         .target(name: "CairnGraph"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "CairnState", dependencies: ["CSQLite"]),
+        .target(name: "CairnState", dependencies: ["CSQLite", "CairnConcurrency"]),
         .target(name: "CairnEngine", dependencies: ["CairnGraph", "CairnState", "CairnJSON", "CairnCrypto", "CairnConcurrency"]),
         .target(name: "CairnResources", dependencies: ["CairnEngine", "CairnAWS", "CairnJSON", "CairnConcurrency"]),
         .target(

@@ -18,6 +18,13 @@ public enum Idle {
     /// The lender of the work running in this task, if any.
     @TaskLocal public static var lender: (any IdleLender)?
 
+    /// Runs `body` with no lender: for a task that serves every operation (a state writer, a credentials refresh)
+    /// started from inside one. An unstructured task inherits task-locals, so it would otherwise lend and take back
+    /// the place of the operation that happened to start it, which others wait on while it waits for a place.
+    public static func unlent<T>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T) async rethrows -> T {
+        try await $lender.withValue(nil, operation: body, isolation: isolation)
+    }
+
     /// Runs `wait` (a sleep) with this task's share of parallelism lent meanwhile.
     public static func lending(_ wait: () async throws -> Void) async throws {
         guard let lender else { return try await wait() }

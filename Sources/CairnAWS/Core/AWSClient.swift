@@ -122,7 +122,7 @@ public final class AWSClient: Sendable {
                     try await Idle.lending { try await clock.sleep(for: wait) }
                 }
             }
-            let sent = clock.now()
+            var sent = clock.now()
             // AssumeRoleWithWebIdentity is authorised by its token alone and goes unsigned.
             let credentials: Credentials? =
                 request.unsigned || self.credentials is AnonymousCredentialProvider ? nil : try await self.credentials.credentials()
@@ -130,17 +130,21 @@ public final class AWSClient: Sendable {
             let started = ContinuousClock.now
             let outcome: Result<HTTPResponse, TransportError>
             do {
-                let response = try await limiter.run { [transport, timeout, rates, unpaced] () async throws(TransportError) -> HTTPResponse? in
+                let answer = try await limiter.run {
+                    [transport, timeout, rates, unpaced, clock] () async throws(TransportError) -> (HTTPResponse, Date)? in
                     if unpaced, let rates, case .wait = await rates.admit(api) { return nil }
-                    return try await transport.send(signed, timeout: timeout)
+                    // When it went, for the limiter's episodes: a connection may have been a while coming.
+                    let sent = clock.now()
+                    return (try await transport.send(signed, timeout: timeout), sent)
                 }
                 // Paced meanwhile, and no token: wait for one as any other request, without using up an attempt.
-                guard let response else {
+                guard let answer else {
                     attempt -= 1
                     counted -= 1
                     continue
                 }
-                outcome = .success(response)
+                sent = answer.1
+                outcome = .success(answer.0)
             } catch let error as TransportError {
                 outcome = .failure(error)
             }

@@ -8,7 +8,7 @@ import Foundation
 /// congestion control): fast far from the rate at which AWS said no, slowly near it, and then past it to probe.
 /// It never grows beyond twice the rate actually measured, so an idle API does not bank a burst.
 ///
-/// Time comes from the client's clock, so tests drive it exactly; the caller sleeps for what `acquire` returns.
+/// Time comes from the client's clock, so tests drive it exactly; the caller sleeps for the wait `admit` returns.
 actor AdaptiveRateLimiter {
     /// CUBIC's multiplicative decrease and scaling constant, and the smallest fill rate (one request every 2 s). The
     /// SDKs use a scale of 0.4; 0.1 makes the curve stay longer near the rate AWS allows, so that about a quarter
@@ -66,12 +66,6 @@ actor AdaptiveRateLimiter {
             return .admitted
         }
         return .wait(.microseconds(max(Int64(((1 - state.tokens) / state.fillRate * 1_000_000).rounded(.up)), 1000)))
-    }
-
-    /// ``admit(_:)`` as a wait: zero when the request may go.
-    func acquire(_ api: String) -> Duration {
-        if case .wait(let wait) = admit(api) { return wait }
-        return .zero
     }
 
     /// Learns from an answer to `api` to a request sent at `sent`: `throttled` when AWS said to slow down. Throttles

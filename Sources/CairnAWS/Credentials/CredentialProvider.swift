@@ -1,3 +1,4 @@
+import CairnConcurrency
 import CairnSigner
 import Foundation
 
@@ -49,7 +50,8 @@ public actor RefreshingCredentialProvider: CredentialProvider {
     public func credentials() async throws -> Credentials {
         if let cached, !isStale(cached) { return cached }
         if let inFlight { return try await inFlight.value }
-        let task = Task { try await fetch() }
+        // Every caller waits on it, so it lends no caller's place in an apply.
+        let task = Task { try await Idle.unlent { try await fetch() } }
         inFlight = task
         defer { inFlight = nil }
         let fresh = try await task.value

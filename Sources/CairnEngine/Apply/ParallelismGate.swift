@@ -74,13 +74,16 @@ final class ParallelismGate: @unchecked Sendable {
         private var waiting = 0
         private var holding = true
         private var taking = false
+        // Once the operation is over, a task it started that outlives it (none should: see `Idle.unlent`) lends
+        // and takes back nothing, so that the gate keeps its count.
+        private var finished = false
 
         init(_ gate: ParallelismGate) { self.gate = gate }
 
         func lend() {
             let release = mutex.withLock { () -> Bool in
                 waiting += 1
-                guard waiting == 1, holding else { return false }
+                guard waiting == 1, holding, !finished else { return false }
                 holding = false
                 return true
             }
@@ -90,7 +93,7 @@ final class ParallelismGate: @unchecked Sendable {
         func reclaim() async {
             let take = mutex.withLock { () -> Bool in
                 waiting -= 1
-                guard !holding, !taking else { return false }
+                guard !holding, !taking, !finished else { return false }
                 taking = true
                 return true
             }
@@ -105,7 +108,10 @@ final class ParallelismGate: @unchecked Sendable {
         /// The operation is over: its place goes to the next one.
         func finish() {
             let release = mutex.withLock { () -> Bool in
-                defer { holding = false }
+                defer {
+                    holding = false
+                    finished = true
+                }
                 return holding
             }
             if release { gate.leave() }

@@ -1,3 +1,4 @@
+import CairnConcurrency
 import Foundation
 
 /// A held stack lock, wherever the state lives: the local database's lock row (`StateLock`) or a lock object
@@ -122,12 +123,15 @@ public final class RemoteLock: StackLock, @unchecked Sendable {
 
     /// Starts renewing the lease in the background.
     func startRenewing() {
+        // It serves the whole run, so it lends no operation's place.
         let task = Task { [weak self] in
-            while !Task.isCancelled {
-                guard let self else { return }
-                do { try await self.settings.sleep(self.settings.renewEvery) } catch { return }
-                if Task.isCancelled { return }
-                guard await self.renew() else { return }
+            await Idle.unlent {
+                while !Task.isCancelled {
+                    guard let self else { return }
+                    do { try await self.settings.sleep(self.settings.renewEvery) } catch { return }
+                    if Task.isCancelled { return }
+                    guard await self.renew() else { return }
+                }
             }
         }
         mutex.withLock {

@@ -1,3 +1,4 @@
+import CairnConcurrency
 import Foundation
 
 /// Where a shared state lives: an object store (S3), the key prefix its stacks share, and how its locks lease.
@@ -382,7 +383,7 @@ public final class StateSession: @unchecked Sendable {
                 flushing = true
                 return true
             }
-            if lead { Task { await self.journalQueued(keys: keys) } }
+            if lead { Task { await Idle.unlent { await self.journalQueued(keys: keys) } } }
         }
     }
 
@@ -605,7 +606,7 @@ public final class StateSession: @unchecked Sendable {
             defer { writerRunning = true }
             return (results, appliedCount, !writerRunning)
         }
-        if start { Task { await self.writeQueued(keys: keys) } }
+        if start { Task { await Idle.unlent { await self.writeQueued(keys: keys) } } }
         if operations.contains(where: \.mustBeDurable) { try await waitWritten(count) }
         return results
     }
@@ -810,8 +811,10 @@ public final class StateSession: @unchecked Sendable {
         // The fence goes first, before any write of this run, while the caller works from the state it read.
         await gate.enter()
         Task {
-            try? await self.fence(keys: keys)
-            await self.gate.leave()
+            await Idle.unlent {
+                try? await self.fence(keys: keys)
+                await self.gate.leave()
+            }
         }
         return .acquired(lock)
     }
@@ -821,7 +824,7 @@ public final class StateSession: @unchecked Sendable {
     private func takeFirstRead(_ first: Fetched, _ remote: RemoteBackend, keys: Keys) async throws {
         let confirming = {
             self.firstRead = first
-            self.confirmation = Task { try await Self.fetch(keys: keys) }
+            self.confirmation = Task { try await Idle.unlent { try await Self.fetch(keys: keys) } }
         }
         guard first.snapshot != nil else {
             // A state the store does not have yet: the empty working copy stays.

@@ -9,7 +9,7 @@ import Testing
         let clock = FakeClock()
         let limiter = AdaptiveRateLimiter(clock: clock)
         for _ in 0..<1_000 {
-            #expect(await limiter.acquire("us-east-1/IAM.GetRole") == .zero)
+            #expect(await limiter.admit("us-east-1/IAM.GetRole") == .unpaced)
             await limiter.record("us-east-1/IAM.GetRole", throttled: false)
         }
         #expect(await limiter.rate(of: "us-east-1/IAM.GetRole") == nil)
@@ -25,7 +25,11 @@ import Testing
         #expect(rate.map { abs($0 - 7) < 0.5 } == true, "\(String(describing: rate))")
         #expect(await limiter.rate(of: "IAM.GetRole") == nil)
         // Right after the cut there is no token: the next request waits about 1/7 s.
-        let wait = await limiter.acquire("IAM.CreateRole")
+        let admission = await limiter.admit("IAM.CreateRole")
+        guard case .wait(let wait) = admission else {
+            Issue.record("no token right after the cut: \(admission)")
+            return
+        }
         #expect(wait > .milliseconds(100) && wait < .milliseconds(200), "\(wait)")
     }
 
@@ -186,7 +190,8 @@ private struct Simulation {
             let now = next.time
             switch next.step {
             case .acquire:
-                let wait = adaptive ? await limiter.acquire("API") : .zero
+                var wait = Duration.zero
+                if adaptive, case .wait(let pause) = await limiter.admit("API") { wait = pause }
                 schedule(now + wait.seconds, next.caller, wait == .zero ? .send : .acquire, next.throttles)
             case .send:
                 result.requests += 1

@@ -40,6 +40,7 @@ import Testing
         #expect(report.ok)
         #expect(cloud.ids == ["fast1", "fast2", "fast3", "slow1", "slow2"])
         #expect(cloud.mostWorking <= 2)
+        #expect(cloud.lent)
     }
 
     /// With one place nothing is lent: the creates go one after the other, in the plan's order.
@@ -54,6 +55,7 @@ import Testing
         #expect(report.ok)
         #expect(cloud.callLog.filter { $0.hasPrefix("create") } == ["create slow1", "create fast1"])
         #expect(cloud.mostWorking == 1)
+        #expect(!cloud.lent)
     }
 
     /// What a provider says it waits for reaches the apply's progress, under the address of the change.

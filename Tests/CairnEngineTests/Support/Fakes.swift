@@ -27,6 +27,9 @@ final class FakeCloud: @unchecked Sendable {
     var releasing: Set<String> = []
     private var begun: Set<String> = []
     private var idlers: [CheckedContinuation<Void, Never>] = []
+    /// Whether a create ran with a lender (`Idle.lender`) to lend its place to.
+    private(set) var lent = false
+    func sawLender(_ seen: Bool) { withLock { lent = lent || seen } }
     /// The most creates working at once, not counting those waiting.
     private(set) var mostWorking = 0
     private var working = 0
@@ -125,6 +128,7 @@ struct FakeProvider: ResourceProvider {
         let id = attributes["name"]?.stringValue ?? "?"
         cloud.record("create \(id)")
         cloud.beginWork(id)
+        cloud.sawLender(Idle.lender != nil)
         defer { cloud.endWork() }
         if cloud.idling.contains(id) {
             try await Idle.lending { await cloud.idle() }
