@@ -81,9 +81,10 @@ import Testing
         let bound = Duration.seconds(900)  // bound: minutes of backoff through the faults on a busy machine
 
         // Each point falls well inside the run it kills: through the faults, seed 000's whole apply makes some 45
-        // requests, one resumed after a kill reads what the first made before it makes the rest (more than 30), a drift
-        // or a plan some 40, a whole destroy some 50, and one resumed after a kill reads what is left before deleting it.
-        for requests in [Int.random(in: 5...30, using: &generator), Int.random(in: 5...30, using: &generator)] {
+        // requests, and one resumed after a kill reads each of the 12 resources (made or not) before it makes the rest,
+        // so more than 15; a drift or a plan some 40, a whole destroy some 50, and one resumed after a kill reads what
+        // is left before deleting it.
+        for requests in [Int.random(in: 5...30, using: &generator), Int.random(in: 5...15, using: &generator)] {
             try await killed(cairn, proxy, "apply", env: env, after: requests, replay)
         }
         let apply = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"], timeout: bound)

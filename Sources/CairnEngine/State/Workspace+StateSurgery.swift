@@ -92,6 +92,14 @@ extension Workspace {
                             : "the state holds \(occupant.physicalID) here since serial \(serial): move or forget it first (`cairn state mv`, `cairn state rm`), then undo again."
                     )
                 }
+                // Recorded twice, the one at an address no longer declared would be deleted by the next plan.
+                if let other = try store.resources().first(where: { $0.type == record.type && $0.physicalID == record.physicalID }) {
+                    throw PlanError(
+                        address: record.address,
+                        message:
+                            "the state holds \(record.physicalID) at \(other.address) since serial \(serial) (imported or adopted there), and recorded twice the next plan would delete it: move it back instead (`cairn state mv \(stack.name) \(other.address) \(record.address)`), or leave it where it is."
+                    )
+                }
                 try await store.commit([.import(record)], command: command)
                 return .restored(try store.resource(at: record.address) ?? record)
             }

@@ -185,6 +185,24 @@ import Testing
         #expect(try await refusal(moveAgain).hasPrefix("fake_thing.d: the state no longer holds here what serial \(moveAgain) moved here (b)"))
     }
 
+    /// Forgotten, then taken back at another address (the declaration renamed, the apply adopting it there): undone,
+    /// it would be recorded twice, and the next plan would delete it at the old address.
+    @Test func undoRefusesAResourceTheStateHoldsAtAnotherAddress() async throws {
+        let workspace = makeWorkspace(cloud)
+        try await applied(workspace, makeStack([FakeResource("a"), FakeResource("b")]))
+        let stack = makeStack([FakeResource("a"), FakeResource("b")])
+        try await workspace.forgetResource(stack, address: "fake_thing.a")
+        let forget = try #require(try await workspace.stateHistory(stack, limit: 1).first?.serial)
+        try await applied(workspace, makeStack([FakeResource("renamed", name: "a"), FakeResource("b")]))
+        #expect(try await workspace.recordedResources(stack).map(\.address) == ["fake_thing.b", "fake_thing.renamed"])
+        let (history, records) = (try await workspace.stateHistory(stack), try await workspace.recordedResources(stack))
+        let message = await failureMessage { try await workspace.undoStateChange(stack, serial: forget) }
+        #expect(message.hasPrefix("fake_thing.a: the state holds a at fake_thing.renamed since serial \(forget)"), "\(message)")
+        #expect(message.contains("cairn state mv test fake_thing.renamed fake_thing.a"))
+        #expect(try await workspace.stateHistory(stack) == history)
+        #expect(try await workspace.recordedResources(stack) == records)
+    }
+
     @Test func forgettingKeepsTheResourceInAWS() async throws {
         let workspace = makeWorkspace(cloud)
         let stack = makeStack([FakeResource("thing"), FakeResource("other")])
