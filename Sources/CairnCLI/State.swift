@@ -87,9 +87,9 @@ extension Cairn {
                         throw ExitCode.failure
                     }
                     let forgotten = try await context.workspace.forgetResource(context.stack, address: address, lockTimeout: .seconds(lockTimeout))
-                    let serial = try await serialOf("state rm \(address)", context)
+                    let id = forgotten.record.physicalID
                     say(
-                        "Forgot \(address) (\(forgotten.physicalID)); it is still in AWS. Bring it back with `cairn state undo \(target.stack) \(serial)\(target.environmentSuffix)` (or `cairn import \(target.stack) \(address) \(forgotten.physicalID)`)."
+                        "Forgot \(address) (\(id)); it is still in AWS. Bring it back with `cairn state undo \(target.stack) \(forgotten.serial)\(target.environmentSuffix)` (or `cairn import \(target.stack) \(address) \(id)`)."
                     )
                 }
             }
@@ -109,9 +109,8 @@ extension Cairn {
                     let context = try await StackContext(target, aws: aws, requireVariables: false)
                     let moved = try await context.workspace.moveResource(
                         context.stack, from: source, to: destination, lockTimeout: .seconds(lockTimeout))
-                    let serial = try await serialOf("state mv \(source) \(destination)", context)
                     say(
-                        "Moved \(source) to \(destination) (\(moved.physicalID)). Undo with `cairn state undo \(target.stack) \(serial)\(target.environmentSuffix)` (or `cairn state mv \(target.stack) \(destination) \(source)`)."
+                        "Moved \(source) to \(destination) (\(moved.record.physicalID)). Undo with `cairn state undo \(target.stack) \(moved.serial)\(target.environmentSuffix)` (or `cairn state mv \(target.stack) \(destination) \(source)`)."
                     )
                 }
             }
@@ -140,11 +139,6 @@ extension Cairn {
             }
         }
     }
-}
-
-/// The serial of the newest history entry `command` made: what `cairn state undo` takes.
-private func serialOf(_ command: String, _ context: StackContext) async throws -> Int {
-    try await context.workspace.stateHistory(context.stack).first { $0.command == command }?.serial ?? 0
 }
 
 extension StackOptions {

@@ -10,6 +10,14 @@ public enum StateUndo: Sendable, Equatable {
     case movedBack(from: String, record: ResourceRecord)
 }
 
+/// A change made to the state by hand: the record it is about, and the serial `state undo` takes back.
+public struct StateSurgery: Sendable, Equatable {
+    /// The record forgotten, or the record at its new address.
+    public let record: ResourceRecord
+    /// The serial the change was committed with (its line in `state history`).
+    public let serial: Int
+}
+
 /// Repairing the state by hand, as Terraform's `state rm` and `state mv` do: no API call, under the stack's
 /// lock, each change in `state history` with the physical id, so that it can be undone from there
 /// (`undoStateChange`, `cairn state undo`).
@@ -17,25 +25,25 @@ extension Workspace {
     /// Forgets the resource at `address`: the state no longer holds it, and AWS keeps it (nothing is deleted).
     /// Other records that depend on it keep naming it, as Terraform's do.
     ///
-    /// - Returns: the record forgotten.
+    /// - Returns: the record forgotten, and the serial that forgot it.
     @discardableResult
-    public func forgetResource(_ stack: Stack, address: String, lockTimeout: Duration = .zero) async throws -> ResourceRecord {
+    public func forgetResource(_ stack: Stack, address: String, lockTimeout: Duration = .zero) async throws -> StateSurgery {
         try await surgery(stack, command: "state rm \(address)", lockTimeout: lockTimeout) { store in
             guard let record = try store.resource(at: address) else { throw Self.noRecord(stack, address, in: try store.resources()) }
-            try await store.commit(.forget(address), command: "state rm \(address)")
-            return record
+            let serial = try await store.commit([.forget(address)], command: "state rm \(address)")
+            return StateSurgery(record: record, serial: serial)
         }
     }
 
     /// Moves the record at `source` to `destination` (a renamed declaration), with its sealed values sealed
     /// anew for their new address and every dependency on it renamed: one committed change, no API call.
     ///
-    /// - Returns: the record at its new address.
+    /// - Returns: the record at its new address, and the serial that moved it.
     @discardableResult
     public func moveResource(
         _ stack: Stack, from source: String, to destination: String, lockTimeout: Duration = .zero
     ) async throws
-        -> ResourceRecord
+        -> StateSurgery
     {
         let command = "state mv \(source) \(destination)"
         return try await surgery(stack, command: command, lockTimeout: lockTimeout) { store in
@@ -51,8 +59,8 @@ extension Workspace {
                     message: "the state already holds a resource there: forget it first (`cairn state rm`), or move to another address.")
             }
             let (changes, moved) = try StateMoves.changes(moving: [(source, destination)], in: store.resources(), codec: codec(create: false))
-            try await store.commit(changes, command: command)
-            return moved[0]
+            let serial = try await store.commit(changes, command: command)
+            return StateSurgery(record: moved[0], serial: serial)
         }
     }
 
