@@ -43,8 +43,9 @@ import Testing
         #expect(faults * 10 >= totals.requests && faults >= 20, "\(faults) faults in \(totals.requests) requests: \(totals)")
     }
 
-    /// Every create's first answer lost after moto acted (a reset mid-body): each is retried, refused as a duplicate
-    /// (or, for calls that make something new each time, not repeated), and what AWS made is adopted in the same apply.
+    /// Every create's first answer lost after moto acted (a reset before the answer's first byte): each is retried,
+    /// refused as a duplicate (or, for calls that make something new each time, not repeated), and what AWS made is
+    /// adopted in the same apply. (The bucket, untagged until a later call, is proved by its creation time.)
     @Test func everyCreateWhoseAnswerIsLostIsAdoptedNotMadeTwice() async throws {
         var cairn = try await CairnRunner.make(executable: CairnRunner.executable)
         let proxy = try await FaultProxy.start(upstream: cairn.moto)
@@ -54,7 +55,7 @@ import Testing
             "iam:CreateRole", "ecr:CreateRepository", "logs:CreateLogGroup", "ec2:CreateSecurityGroup", "ecs:RegisterTaskDefinition",
             "codebuild:CreateProject", "codepipeline:CreatePipeline", "s3:CreateBucket",
         ]
-        try await proxy.add(creates.map { FaultProxy.Rule.reset($0, at: .body).count(1) })
+        try await proxy.add(creates.map { FaultProxy.Rule.reset($0, at: .start, forward: true).count(1) })
         let env = uniqueEnvironment("lost")
         let bound = Duration.seconds(900)  // bound: minutes of backoff through the faults on a busy machine
         let apply = try await cairn.run(["apply", stack, "--env", env, "--auto-approve"], timeout: bound)

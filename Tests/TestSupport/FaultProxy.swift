@@ -61,9 +61,12 @@ public final class FaultProxy: Sendable {
         }
 
         /// Resets the connection: `.body` after the status line, the headers and half of moto's answer (the request
-        /// took effect), `.start` before any byte of an answer (and without forwarding).
-        public static func reset(_ match: String, at point: ResetPoint = .body) -> Rule {
-            Rule(["action": "reset", "match": .string(match), "at": .string(point.rawValue)])
+        /// took effect), `.start` before any byte of an answer (and, unless `forward`, without forwarding). An empty
+        /// answer (S3's CreateBucket) is whole before half its body: only `.start` with `forward` loses it.
+        public static func reset(_ match: String, at point: ResetPoint = .body, forward: Bool? = nil) -> Rule {
+            var fields: [String: JSONValue] = ["action": "reset", "match": .string(match), "at": .string(point.rawValue)]
+            if let forward { fields["forward"] = .bool(forward) }
+            return Rule(fields)
         }
 
         /// Lets matching requests through untouched: exempts them from the rules added after it.

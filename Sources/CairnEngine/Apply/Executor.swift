@@ -391,7 +391,9 @@ public struct Executor: Sendable {
         _ intent: ResourceIntent, provider: any ResourceProvider, desired: [String: JSON], ownership: Ownership
     ) async throws -> Applied? {
         guard let name = intent.plannedName, ownership.state != nil,
-            let live = try? await provider.read(id: name, prior: [:]),
+            let read = try? await provider.read(id: name, prior: [:]),
+            // A bucket whose tags the lost create never set is proved by when AWS made it, which its read does not say.
+            let live = try? await provider.withCreationDate(read),
             try !store.resources().contains(where: { $0.type == intent.type && $0.physicalID == live.id && $0.address != intent.address }),
             PendingCreate(plannedName: name, recordedAt: intent.createdAt).proves(live, by: provider.adoptionProof, ownership: ownership) != nil
         else { return nil }

@@ -90,12 +90,8 @@ extension Workspace {
     func addCreationDates(to refreshed: inout RefreshResults?, intents: [String: PendingCreate], stack: Stack) async throws {
         let types = Dictionary(stack.resources.map { ($0.address, $0.typeName) }, uniquingKeysWith: { a, _ in a })
         for (address, _) in intents {
-            guard case .success(var live?)? = refreshed?[address], live.createdAt == nil,
-                let provider = types[address].flatMap({ providers[$0] }),
-                [.creationTime, .ownershipTagsOrCreationTime].contains(provider.adoptionProof)
-            else { continue }
-            live.createdAt = try await provider.creationDate(id: live.id)
-            refreshed?[address] = .success(live)
+            guard case .success(let live?)? = refreshed?[address], let provider = types[address].flatMap({ providers[$0] }) else { continue }
+            refreshed?[address] = .success(try await provider.withCreationDate(live))
         }
     }
 

@@ -110,6 +110,15 @@ extension ResourceProvider {
     public var replacementCoexists: Bool { false }
     public func ownershipRead(id: String, prior: [String: JSON]) async throws -> Observed? { try await read(id: id, prior: prior) }
     public func creationDate(id: String) async throws -> Date? { nil }
+
+    /// `live` with its creation time, asked of AWS (`creationDate(id:)`) when the type's proof uses it and its read did
+    /// not say: what an interrupted create's look-alike needs before `PendingCreate.proves` can judge it.
+    public func withCreationDate(_ live: Observed) async throws -> Observed {
+        guard live.createdAt == nil, [.creationTime, .ownershipTagsOrCreationTime].contains(adoptionProof) else { return live }
+        var dated = live
+        dated.createdAt = try await creationDate(id: live.id)
+        return dated
+    }
 }
 
 /// A resource whose update makes a new physical resource (an ECS task definition's new revision):

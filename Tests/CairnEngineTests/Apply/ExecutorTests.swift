@@ -1,6 +1,7 @@
 import CairnEngine
 import CairnJSON
 import CairnState
+import Foundation
 import Testing
 
 @Suite struct ExecutorTests {
@@ -122,25 +123,53 @@ import Testing
         #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
     }
 
+    /// A workspace whose fake type proves an interrupted create's look-alike by `proof`.
+    private func workspace(proof: AdoptionProof) -> Workspace {
+        var provider = FakeProvider(typeName: FakeResource.typeName, cloud: cloud)
+        provider.adoptionProof = proof
+        return Workspace(
+            stateDir: temporaryDirectory(), providers: ProviderRegistry([provider]), environment: ["CAIRN_STATE_KEY": "test passphrase"])
+    }
+
     /// A create whose answer was lost (AWS made the resource, a reset hid it) is found in the same apply, proved this
-    /// state's by its ownership tag, adopted and finished, rather than failing or being made twice.
-    @Test func aCreateWhoseAnswerWasLostIsAdoptedAndFinishedInTheSameApply() async throws {
-        let workspace = makeWorkspace(cloud)
+    /// state's, adopted and finished, rather than failing or being made twice. The proof is its ownership tag; or, for a
+    /// type whose tags go on after the create (a bucket, left untagged), the creation time AWS reports apart from the
+    /// read, as the next plan would prove it (CreateBucket's retry answering BucketAlreadyOwnedByYou once failed here).
+    @Test(arguments: [false, true])
+    func aCreateWhoseAnswerWasLostIsAdoptedAndFinishedInTheSameApply(tagsByLaterCall: Bool) async throws {
+        let workspace = tagsByLaterCall ? workspace(proof: .ownershipTagsOrCreationTime) : makeWorkspace(cloud)
         let stack = makeStack([FakeResource("thing")])
         cloud.losingAnswers = ["thing"]
+        cloud.tagsByLaterCall = tagsByLaterCall
         let events = EventLog()
         let report = try await workspace.apply(
             try await workspace.plan(stack, region: "us-east-1"), stack: stack, command: "apply", events: events.add)
         #expect(report.ok, "\(report.failureSummary)")
         #expect(cloud.callLog.filter { $0.hasPrefix("create") } == ["create thing"])
         #expect(cloud.callLog.contains("update thing"), "the step the lost create never ran is done by an update")
+        #expect(cloud.callLog.contains("creation date thing") == tagsByLaterCall)
         #expect(cloud.attributes("thing")?["size"] == 1)
+        #expect(cloud.attributes("thing")?["tags"]?["cairn:stack"] == "test")
         #expect(events.all.contains("waiting fake_thing.thing: its create's answer was lost, but AWS made it: adopting thing"))
         let store = try #require(try await workspace.store(for: stack, create: false))
         #expect(try store.pendingIntents().isEmpty)
         #expect(try store.resource(at: "fake_thing.thing")?.physicalID == "thing")
         store.close()
         #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
+    }
+
+    /// An untagged look-alike made before the create began is not this create's: nothing is adopted.
+    @Test func anUntaggedLookAlikeOlderThanTheCreateIsNotAdopted() async throws {
+        let workspace = workspace(proof: .ownershipTagsOrCreationTime)
+        let stack = makeStack([FakeResource("thing")])
+        let plan = try await workspace.plan(stack, region: "us-east-1", refresh: false)
+        cloud.put("thing", ["name": "thing", "kind": "basic", "size": 1, "tags": [:]])
+        cloud.withLock { cloud.creationDates["thing"] = Date(timeIntervalSinceNow: -3600) }
+        cloud.failing = ["thing"]
+        let report = try await workspace.apply(plan, stack: stack, command: "apply") { _ in }
+        #expect(report.failed.map(\.address) == ["fake_thing.thing"])
+        #expect(cloud.attributes("thing")?["tags"] == [:])
+        #expect(!cloud.callLog.contains("update thing"))
     }
 
     /// Without proof that the resource found is this create's (another stack's tag), nothing is adopted: the create

@@ -19,8 +19,11 @@ final class FakeCloud: @unchecked Sendable {
     var losingAnswers: Set<String> = []
     /// Ids whose create reports that it waits on AWS (an IAM role not yet visible), as a provider does.
     var waiting: Set<String> = []
-    /// When each resource was created, as AWS would report it.
+    /// When each resource was created, as AWS would report it: not in a read, only when asked (as S3's ListBuckets).
     var creationDates: [String: Date] = [:]
+    /// Whether a create whose answer is lost made the resource untagged: its tags go on with a later call, as a
+    /// bucket's do (PutBucketTagging), which the lost create never made.
+    var tagsByLaterCall = false
     /// Ids whose create waits (lending its place, as the AWS client does while a throttled API's token comes) until
     /// the creates of every id in `releasing` have begun.
     var idling: Set<String> = []
@@ -112,9 +115,12 @@ struct FakeProvider: ResourceProvider {
         cloud.record("read \(id)")
         guard var attributes = cloud.attributes(id) else { return nil }
         attributes["forceDestroy"] = nil
-        return Observed(
-            id: id, attributes: attributes, outputs: ["arn": .string("arn:fake:\(id)"), "name": .string(id)],
-            createdAt: cloud.withLock { cloud.creationDates[id] })
+        return Observed(id: id, attributes: attributes, outputs: ["arn": .string("arn:fake:\(id)"), "name": .string(id)])
+    }
+
+    func creationDate(id: String) async throws -> Date? {
+        cloud.record("creation date \(id)")
+        return cloud.withLock { cloud.creationDates[id] }
     }
 
     /// Destroy's cheaper check, logged apart from full reads.
@@ -142,6 +148,8 @@ struct FakeProvider: ResourceProvider {
         let applied = Applied(id: id, outputs: ["arn": .string("arn:fake:\(id)"), "name": .string(id)])
         if cloud.losingAnswers.contains(id) {
             stored["size"] = nil
+            if cloud.tagsByLaterCall { stored["tags"] = [:] }
+            cloud.withLock { cloud.creationDates[id] = cloud.creationDates[id] ?? Date() }
             cloud.put(id, stored)
             throw FakeError(description: "the connection was reset before the answer to the create of \(id)")
         }
