@@ -24,3 +24,10 @@ func printError(_ error: any Error) {
 func say(_ text: String = "", terminator: String = "\n") {
     FileHandle.standardOutput.write(Data((text + terminator).utf8))
 }
+
+/// `word` as one word of a command Cairn prints for the user to run: as is when it holds only letters, digits and
+/// `-_./:=@,+`, else single-quoted so that a shell reads it back unchanged (`&` and `?` in a backend's options).
+func shellWord(_ word: String) -> String {
+    let plain = !word.isEmpty && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=@,+".contains($0)) }
+    return plain ? word : "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+}

@@ -171,13 +171,7 @@ extension Cairn {
             if let tag { words += ["--tag", tag] }
             if let ids { words += ["--ids", ids] }
             if let stack { words += ["--stack", stack] }
-            return words.map(Self.shellWord).joined(separator: " ")
-        }
-
-        /// `word` as a shell reads it back: quoted when it holds anything but letters, digits and `-_./:=@,+`.
-        static func shellWord(_ word: String) -> String {
-            let plain = !word.isEmpty && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=@,+".contains($0)) }
-            return plain ? word : "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+            return words.map(shellWord).joined(separator: " ")
         }
 
         private func report(_ generated: GeneratedStack, source: String, stackName: String, written: [String], destination: Destination) {

@@ -89,7 +89,7 @@ extension Cairn {
                     let forgotten = try await context.workspace.forgetResource(context.stack, address: address, lockTimeout: .seconds(lockTimeout))
                     let id = forgotten.record.physicalID
                     say(
-                        "Forgot \(address) (\(id)); it is still in AWS. Bring it back with `cairn state undo \(target.stack) \(forgotten.serial)\(target.environmentSuffix)` (or `cairn import \(target.stack) \(address) \(id)`)."
+                        "Forgot \(address) (\(id)); it is still in AWS. Bring it back with `cairn state undo \(target.stack) \(forgotten.serial)\(target.commandSuffix)` (or `cairn import \(target.stack) \(address) \(id)\(target.commandSuffix)`)."
                     )
                 }
             }
@@ -110,7 +110,7 @@ extension Cairn {
                     let moved = try await context.workspace.moveResource(
                         context.stack, from: source, to: destination, lockTimeout: .seconds(lockTimeout))
                     say(
-                        "Moved \(source) to \(destination) (\(moved.record.physicalID)). Undo with `cairn state undo \(target.stack) \(moved.serial)\(target.environmentSuffix)` (or `cairn state mv \(target.stack) \(destination) \(source)`)."
+                        "Moved \(source) to \(destination) (\(moved.record.physicalID)). Undo with `cairn state undo \(target.stack) \(moved.serial)\(target.commandSuffix)` (or `cairn state mv \(target.stack) \(destination) \(source)\(target.commandSuffix)`)."
                     )
                 }
             }
@@ -142,6 +142,12 @@ extension Cairn {
 }
 
 extension StackOptions {
-    /// ` --env E` for a command to print, or nothing in the default environment.
-    fileprivate var environmentSuffix: String { environment == "default" ? "" : " --env \(environment)" }
+    /// What a printed command needs to reach the same state as this one, runnable as printed: ` --env E` unless it is
+    /// the default environment, and the `--state-dir` and `--backend` given (each shell-quoted when it needs it).
+    var commandSuffix: String {
+        var words = environment == "default" ? [] : ["--env", environment]
+        if let stateDir { words += ["--state-dir", stateDir] }
+        if let backend { words += ["--backend", backend] }
+        return words.map { " " + shellWord($0) }.joined()
+    }
 }

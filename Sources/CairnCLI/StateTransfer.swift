@@ -85,8 +85,3 @@ extension Cairn.StateCommand {
         }
     }
 }
-
-/// `text` as one shell word: quoted when it holds what a shell would read otherwise (`&`, `?` in a backend's options).
-private func shellWord(_ text: String) -> String {
-    text.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=@,".contains($0) } ? text : "'\(text.replacingOccurrences(of: "'", with: "'\\''"))'"
-}

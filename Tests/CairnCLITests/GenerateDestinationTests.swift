@@ -138,8 +138,18 @@ import Testing
         #expect(throws: (any Error).self) { _ = try Cairn.Generate.parse(["--name-prefix", "x\r"]) }
         _ = try Cairn.Generate.parse(["--name-prefix", "x", "--stack", "small-business"])
 
-        #expect(Cairn.Generate.shellWord("small-business") == "small-business")
-        #expect(Cairn.Generate.shellWord("team=web ops") == "'team=web ops'")
-        #expect(Cairn.Generate.shellWord("it's") == #"'it'\''s'"#)
+        #expect(shellWord("small-business") == "small-business")
+        #expect(shellWord("team=web ops") == "'team=web ops'")
+        #expect(shellWord("it's") == #"'it'\''s'"#)
+    }
+
+    /// The commands `state rm` and `state mv` print reach the same state as the command that printed them.
+    @Test func aPrintedCommandNamesTheStateItWasGiven() throws {
+        #expect(try StackOptions.parse(["app"]).commandSuffix == "")
+        #expect(try StackOptions.parse(["app", "--env", "staging"]).commandSuffix == " --env staging")
+        let elsewhere = try StackOptions.parse([
+            "app", "--state-dir", "/srv/cairn state", "--backend", "s3://team-state/cairn?region=eu-west-1&kms=alias/x",
+        ])
+        #expect(elsewhere.commandSuffix == " --state-dir '/srv/cairn state' --backend 's3://team-state/cairn?region=eu-west-1&kms=alias/x'")
     }
 }

@@ -18,7 +18,7 @@ import Testing
         let forgotten = try await cairn.run(["state", "rm", stack, "aws_ecr_repository.app", "--env", env, "--auto-approve"])
         #expect(forgotten.status == 0, "\(forgotten)")
         #expect(forgotten.stdout.contains("Bring it back with `cairn state undo \(stack) "), "\(forgotten)")
-        #expect(forgotten.stdout.contains("(or `cairn import \(stack) aws_ecr_repository.app \(repository)`)"), "\(forgotten)")
+        #expect(forgotten.stdout.contains("(or `cairn import \(stack) aws_ecr_repository.app \(repository) --env \(env)`)"), "\(forgotten)")
         #expect(try await cairn.aws(["ecr", "describe-repositories", "--repository-names", repository]).status == 0, "AWS keeps it")
         #expect(!(try await cairn.run(["state", "list", stack, "--env", env])).stdout.contains("aws_ecr_repository.app\t"))
         let history = try await cairn.run(["state", "history", stack, "--env", env])
@@ -28,7 +28,8 @@ import Testing
 
         let moved = try await cairn.run(["state", "mv", stack, "aws_ecr_repository.app", "aws_ecr_repository.images", "--env", env])
         #expect(
-            moved.status == 0 && moved.stdout.contains("(or `cairn state mv \(stack) aws_ecr_repository.images aws_ecr_repository.app`)"),
+            moved.status == 0
+                && moved.stdout.contains("(or `cairn state mv \(stack) aws_ecr_repository.images aws_ecr_repository.app --env \(env)`)"),
             "\(moved)")
         #expect((try await cairn.run(["state", "list", stack, "--env", env])).stdout.contains("aws_ecr_repository.images\t"))
         try await cairn.run(["state", "mv", stack, "aws_ecr_repository.images", "aws_ecr_repository.app", "--env", env]).requireSuccess("undo")
