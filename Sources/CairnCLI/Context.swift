@@ -62,6 +62,22 @@ struct StackOptions: ParsableArguments {
     }
 }
 
+extension StackOptions {
+    /// What a printed command needs to reach the same state as this one, runnable as printed: ` --env E` unless it is
+    /// the default environment, and the `--state-dir` and `--backend` given (each shell-quoted when it needs it).
+    var commandSuffix: String {
+        ((environment == "default" ? [] : ["--env", shellWord(environment)]) + stateOptions).map { " " + $0 }.joined()
+    }
+
+    /// The `--state-dir` and `--backend` given, as shell words (quoted when they need it), for printed commands.
+    var stateOptions: [String] {
+        var words: [String] = []
+        if let stateDir { words += ["--state-dir", stateDir] }
+        if let backend { words += ["--backend", backend] }
+        return words.map(shellWord)
+    }
+}
+
 extension StateBackend {
     /// The shared state this backend names, reached with `configuration` (in the bucket's region when the backend
     /// names one, else `region`), or nil for local state. Warns on stderr when the bucket keeps no versions.
@@ -112,7 +128,7 @@ struct StackContext {
         workspace = Workspace(
             stateDir: options.stateDirectory, providers: awsProviders(client: client),
             environment: ProcessInfo.processInfo.environment, region: region,
-            remote: try backend.remote(configuration: configuration, region: region, logger: aws.logger))
+            remote: try backend.remote(configuration: configuration, region: region, logger: aws.logger), stateOptions: options.stateOptions)
         style = Style.forTerminal()
     }
 }

@@ -41,7 +41,7 @@ extension Cairn {
                 // No providers: releasing a lock reads only the state.
                 let workspace = Workspace(
                     stateDir: target.stateDirectory, providers: ProviderRegistry(),
-                    environment: ProcessInfo.processInfo.environment, remote: remote)
+                    environment: ProcessInfo.processInfo.environment, remote: remote, stateOptions: target.stateOptions)
                 let outcome = try await workspace.forceUnlock(
                     stack: target.stack, environment: target.environment, lockID: lockID, confirmRemote: confirmRemoteRelease)
                 switch outcome {

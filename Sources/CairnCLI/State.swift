@@ -140,14 +140,3 @@ extension Cairn {
         }
     }
 }
-
-extension StackOptions {
-    /// What a printed command needs to reach the same state as this one, runnable as printed: ` --env E` unless it is
-    /// the default environment, and the `--state-dir` and `--backend` given (each shell-quoted when it needs it).
-    var commandSuffix: String {
-        var words = environment == "default" ? [] : ["--env", environment]
-        if let stateDir { words += ["--state-dir", stateDir] }
-        if let backend { words += ["--backend", backend] }
-        return words.map { " " + shellWord($0) }.joined()
-    }
-}

@@ -258,6 +258,9 @@ public struct LockInfo: Sendable, Equatable, Hashable {
     /// The stack and environment whose state is locked, for the commands a message prints (nil when not known).
     public var stack: String? = nil
     public var environment: String? = nil
+    /// What else a command line needs to reach this state (`--state-dir DIR`, `--backend URL`), as shell words already
+    /// quoted: the options the command that met the lock was given, for the commands a message prints.
+    public var commandOptions: [String] = []
 
     /// Where the lock lives, for messages: the state file's path, or `s3://bucket/key`.
     public var place: String {
@@ -265,13 +268,13 @@ public struct LockInfo: Sendable, Equatable, Hashable {
     }
 
     /// The `cairn force-unlock` command that releases this lock, runnable as printed: with the stack, the environment
-    /// unless it is the default one, and the lock id (which a shared state's lock requires).
+    /// unless it is the default one, the `commandOptions`, and the lock id (which a shared state's lock requires).
     public var forceUnlockCommand: String {
         var words = ["cairn", "force-unlock", stack ?? "STACK"]
         if let environment, StateStore.normalizedEnvironment(environment) != StateStore.defaultEnvironment {
             words += ["--env", environment]
         }
-        return (words + ["--lock-id", lockID]).joined(separator: " ")
+        return (words + commandOptions + ["--lock-id", lockID]).joined(separator: " ")
     }
 }
 

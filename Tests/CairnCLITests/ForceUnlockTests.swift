@@ -51,14 +51,15 @@ import Testing
         let killed = try await holder.value
         #expect(killed.status == 128 + SIGKILL, "\(killed)")
         #expect(try store.currentLock()?.isStale == true)
-        // A run that meets it says how to clear it, in a command that runs as printed.
-        let waited = try await cairn.run(["apply", stack, "--env", env, "--auto-approve", "--lock-timeout", "1"])
+        // A run that meets it says how to clear it, in a command that runs as printed (with the state directory it was
+        // given), and is run so.
+        let stateDir = cairn.stateDir.path
+        let waited = try await cairn.run(["apply", stack, "--env", env, "--state-dir", stateDir, "--auto-approve", "--lock-timeout", "1"])
         #expect(waited.status == 1, "\(waited)")
-        #expect(
-            waited.stdout.contains(
-                "(that process no longer exists: `cairn force-unlock \(stack) --env \(env) --lock-id \(lock.lockID)` clears its lock)"),
-            "\(waited.stdout)")
-        let released = try await unlocking.run(["force-unlock", stack, "--env", env])
+        let printed = "cairn force-unlock \(stack) --env \(env) --state-dir \(stateDir) --lock-id \(lock.lockID)"
+        #expect(waited.stdout.contains("(that process no longer exists: `\(printed)` clears its lock)"), "\(waited.stdout)")
+        unlocking.extraEnvironment["CAIRN_STATE_DIR"] = "elsewhere"
+        let released = try await unlocking.run(printed.split(separator: " ").dropFirst().map(String.init))
         #expect(released.status == 0, "\(released)")
         #expect(released.stdout.contains("Released the lock held by pid \(lock.pid)"))
         #expect(try store.currentLock() == nil)

@@ -331,7 +331,10 @@ struct LockTests {
         stale.isStale = true
         #expect(StateError.locked(stale).description.contains("`\(command)` to clear it"))
         let local = try openStore(dir)
-        #expect(try await local.acquireLock(command: "apply").info.forceUnlockCommand.hasPrefix("cairn force-unlock \(testStack) --lock-id "))
+        var named = try await local.acquireLock(command: "apply").info
+        #expect(named.forceUnlockCommand.hasPrefix("cairn force-unlock \(testStack) --lock-id "))
+        named.commandOptions = ["--backend", "'s3://b/p?region=eu-west-1&x=y'"]
+        #expect(named.forceUnlockCommand == "cairn force-unlock \(testStack) --backend 's3://b/p?region=eu-west-1&x=y' --lock-id \(named.lockID)")
     }
 }
 

@@ -12,15 +12,38 @@ public struct Workspace: Sendable {
     public let region: String?
     /// Where shared state lives (an S3 bucket); nil keeps each stack's state in `stateDir`.
     public let remote: RemoteBackend?
+    /// How a command line reaches this state besides the stack and `--env` (`--state-dir DIR`, `--backend URL`), as
+    /// shell words already quoted: put into the `cairn force-unlock` commands that lock errors print.
+    public let stateOptions: [String]
 
     public init(
-        stateDir: URL, providers: ProviderRegistry, environment: [String: String], region: String? = nil, remote: RemoteBackend? = nil
+        stateDir: URL, providers: ProviderRegistry, environment: [String: String], region: String? = nil, remote: RemoteBackend? = nil,
+        stateOptions: [String] = []
     ) {
         self.stateDir = stateDir
         self.providers = providers
         self.environment = environment
         self.region = region
         self.remote = remote
+        self.stateOptions = stateOptions
+    }
+
+    /// `holder` naming, in its printed commands, the state options this workspace was given.
+    func named(_ holder: LockInfo) -> LockInfo {
+        var named = holder
+        named.commandOptions = stateOptions
+        return named
+    }
+
+    /// Runs `body`, whose lock errors (another run holds it) come out naming the state options in their commands.
+    func namingLockHolders<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch StateError.locked(let holder) {
+            throw StateError.locked(named(holder))
+        } catch StateError.holderRunning(let holder) {
+            throw StateError.holderRunning(named(holder))
+        }
     }
 
     /// The stack's state, or nil when it has none and `create` is false.
@@ -61,7 +84,7 @@ public struct Workspace: Sendable {
     func withLock<T>(
         _ session: StateSession, command: String, timeout: Duration, _ body: () async throws -> T
     ) async throws -> T {
-        let lock = try await session.acquireLock(command: command, timeout: timeout)
+        let lock = try await namingLockHolders { try await session.acquireLock(command: command, timeout: timeout) }
         let result: T
         do {
             result = try await body()
@@ -291,12 +314,13 @@ public struct Workspace: Sendable {
         _ store: StateSession, command: String, timeout: Duration, control: ApplyControl,
         waiting: (LockInfo) -> Void, _ body: () async throws -> T
     ) async throws -> T {
-        let lock: any StackLock
-        do {
-            lock = try await store.tryAcquireLock(command: command)
-        } catch StateError.locked(let holder) where timeout > .zero {
-            waiting(holder)
-            lock = try await store.acquireLock(command: command, timeout: timeout)
+        let lock = try await namingLockHolders { () async throws -> any StackLock in
+            do {
+                return try await store.tryAcquireLock(command: command)
+            } catch StateError.locked(let holder) where timeout > .zero {
+                waiting(named(holder))
+                return try await store.acquireLock(command: command, timeout: timeout)
+            }
         }
         control.holding(lock)
         let result: T

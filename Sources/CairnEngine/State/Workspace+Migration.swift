@@ -57,7 +57,7 @@ extension Workspace {
             )
         }
         defer { session.close() }
-        let lock = try await session.acquireLock(command: "state push", timeout: lockTimeout)
+        let lock = try await namingLockHolders { try await session.acquireLock(command: "state push", timeout: lockTimeout) }
         do {
             try await session.push(database, lock: lock)
         } catch {

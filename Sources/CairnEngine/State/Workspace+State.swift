@@ -143,12 +143,12 @@ extension Workspace {
     ) async throws -> ForceUnlockOutcome {
         guard let store = try await session(stack: stack, environment: environment, create: false) else { return .noState }
         defer { store.close() }
-        guard let holder = try await store.currentLock() else { return .notLocked }
+        guard let holder = try await store.currentLock().map(named) else { return .notLocked }
         if let lockID, holder.lockID != lockID { return .otherLock(holder) }
         if store.isRemote && lockID == nil { return .needsLockID(holder) }
         // Naming the lock id is the confirmation.
         if holder.host != ProcessIdentity.current.host, lockID == nil, try !confirmRemote(holder) { return .declined(holder) }
-        guard let released = try await store.forceUnlock(lockID: holder.lockID) else { return .changedMeanwhile }
+        guard let released = try await namingLockHolders({ try await store.forceUnlock(lockID: holder.lockID) }) else { return .changedMeanwhile }
         return .released(released)
     }
 

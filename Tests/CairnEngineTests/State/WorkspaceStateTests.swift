@@ -127,6 +127,33 @@ import Testing
         #expect(try holder.currentLock()?.lockID == lock.info.lockID)
     }
 
+    /// Every `cairn force-unlock` a lock's holder is named with carries the options that reach this state, so that it
+    /// runs as printed: in an apply's refusal, in the wait it announces, and in force-unlock's own refusal.
+    @Test func lockMessagesNameTheStateOptionsTheWorkspaceWasGiven() async throws {
+        let (plain, stack) = try await applied([FakeResource("thing")])
+        let options = ["--state-dir", "'/srv/cairn state'"]
+        let workspace = Workspace(
+            stateDir: plain.stateDir, providers: plain.providers, environment: plain.environment, stateOptions: options)
+        let holder = try #require(try StateStore.open(stateDir: workspace.stateDir, stack: "test", create: false))
+        defer { holder.close() }
+        let lock = try holder.tryAcquireLock(command: "apply")
+        let command = "cairn force-unlock test --state-dir '/srv/cairn state' --lock-id \(lock.info.lockID)"
+
+        let plan = try await workspace.plan(stack, region: "us-east-1")
+        let refused = await failureMessage { _ = try await workspace.apply(plan, stack: stack, command: "apply") { _ in } }
+        #expect(refused.contains("`\(command)`"), "\(refused)")
+        var waited: [String] = []
+        let timedOut = await failureMessage {
+            _ = try await workspace.apply(
+                plan, stack: stack, lockTimeout: .milliseconds(1), command: "apply", waiting: { waited.append($0.forceUnlockCommand) }
+            ) { _ in }
+        }
+        #expect(timedOut.contains("`\(command)`"), "\(timedOut)")
+        #expect(waited == [command])
+        let running = await failureMessage { _ = try await workspace.forceUnlock(stack: "test", environment: "default") { _ in true } }
+        #expect(running.contains("`\(command)`"), "\(running)")
+    }
+
     @Test func aLockLeftOnThisHostByAGoneProcessIsReleased() async throws {
         let (workspace, _) = try await applied([FakeResource("thing")])
         // No process has this pid: it is above any pid_max.
