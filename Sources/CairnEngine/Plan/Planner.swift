@@ -364,8 +364,9 @@ public struct Planner: Sendable {
         return plan
     }
 
-    /// Makes `change` the replace `--replace` asked for: create-before-destroy where the type lets two exist side by
-    /// side, destroy-then-create otherwise. A resource that does not exist yet is simply created.
+    /// Makes `change` the replace `--replace` asked for: create-before-destroy where two can exist side by side (the
+    /// type lets them, or the declaration gives the new one another name), destroy-then-create otherwise. A resource
+    /// that does not exist yet is simply created.
     private func requestReplace(_ change: inout ResourceChange, resource: any ResourceDeclaration, provider: any ResourceProvider) throws {
         guard change.id != nil else { return }
         if resource.options.preventDestroy {
@@ -377,7 +378,10 @@ public struct Planner: Sendable {
         }
         change.action = .replace
         change.replaceRequested = true
-        change.createBeforeDestroy = provider.replacementCoexists
+        // Names compared as the type makes them from attributes (an id may be an ARN); an unknown one decides nothing.
+        let newName = change.desired.flatMap(provider.physicalID(for:))
+        let renamed = newName != nil && newName != change.prior.flatMap(provider.physicalID(for:))
+        change.createBeforeDestroy = provider.replacementCoexists || renamed
     }
 
     /// What a requested replace costs: the data of a type that holds it, and, where a targeted plan leaves out what

@@ -51,8 +51,6 @@ public struct RemoteBackend: Sendable {
 
 /// One command's use of a stack's state, wherever it lives: the local SQLite file, or a shared state in S3.
 ///
-/// One command's use of a stack's state, wherever it lives: the local SQLite file, or a shared state in S3.
-///
 /// A shared state is kept as a snapshot object (the SQLite database) plus a journal of small objects, one per
 /// durable write; this session works on a local working copy rebuilt from them, so reads are local and every
 /// property of the local store holds (intents before creates, history, sealed secrets). Each mutation is first

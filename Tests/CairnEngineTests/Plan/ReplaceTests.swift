@@ -85,6 +85,27 @@ struct FakeRevisionProvider: ResourceProvider {
         #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
     }
 
+    /// A replace asked for while the declaration also renames the resource: the new name is free beside the old one,
+    /// so the new one is made first, its users move to it, and the old one goes last.
+    @Test func aRenamedOneIsCreatedFirstAndTheOldOneGoesLast() async throws {
+        let workspace = makeWorkspace(cloud)
+        var role = FakeResource("role")
+        var user = FakeResource("user")
+        user.link = .reference(role.arn)
+        #expect(try await planAndApply(workspace, makeStack([role, user])).ok)
+        role.name = "role-v2"
+        let stack = makeStack([role, user])
+        let plan = try await workspace.plan(stack, region: "us-east-1", scope: PlanScope(replace: ["fake_thing.role"]))
+        let change = try #require(plan.resources.first { $0.address == "fake_thing.role" })
+        #expect(change.action == .replace && change.replaceRequested && change.createBeforeDestroy)
+        #expect(renderer.render(plan).contains("+/- fake_thing.role  (must be replaced, as requested: create the new one, then destroy the old one"))
+        let before = cloud.callLog.count
+        #expect(try await workspace.apply(plan, stack: stack, command: "apply") { _ in }.ok)
+        #expect(Array(cloud.callLog.dropFirst(before)) == ["create role-v2", "update user", "delete role"], "created first, deleted last")
+        #expect(cloud.ids == ["role-v2", "user"])
+        #expect(try await workspace.plan(stack, region: "us-east-1").hasChanges == false)
+    }
+
     @Test func aTypeWhoseReplacementCoexistsIsCreatedFirstAndTheOldOneGoesLast() async throws {
         let workspace = makeWorkspace(cloud, providers: [FakeRevisionProvider(cloud: cloud)])
         let revision = FakeRevision("task")
