@@ -353,7 +353,8 @@ import Testing
     // MARK: Recovery
 
     /// An interrupted create is found among the account's distributions by its comment, its modification since the
-    /// intent and this state's tags; two that fit are named, not adopted.
+    /// intent and this state's tags, read through every page of ListDistributions (Marker, NextMarker, IsTruncated);
+    /// two that fit are named, not adopted.
     @Test func anInterruptedCreateIsFoundByCommentTimeAndTags() async throws {
         let ownership = Ownership(stack: "dashboard", environment: "prod", state: "lineage-1")
         let ours =
@@ -364,15 +365,23 @@ import Testing
         func transport(ourIDs: Set<String>) -> ScriptedRESTTransport {
             ScriptedRESTTransport { call, _ in
                 if call.hasPrefix("GET /2020-05-31/distribution?") || call == "GET /2020-05-31/distribution" {
-                    let items = [
-                        summary("E1OLD", comment: "cloud health dashboard", modified: "2023-11-14T22:00:00Z"),
-                        summary("E2OTHER", comment: "another", modified: "2023-11-14T22:20:00.000Z"),
-                        summary("E3KNOWN", comment: "cloud health dashboard", modified: "2023-11-14T22:20:00.000Z"),
-                        summary("E4NEW", comment: "cloud health dashboard", modified: "2023-11-14T22:20:00.000Z"),
-                        summary("E5NEW", comment: "cloud health dashboard", modified: "2023-11-14T22:21:00.000Z"),
-                    ].joined()
+                    // Two pages: the second asked for by the first's NextMarker.
+                    let second = call.contains("Marker=E3KNOWN")
+                    let items =
+                        second
+                        ? [
+                            summary("E4NEW", comment: "cloud health dashboard", modified: "2023-11-14T22:20:00.000Z"),
+                            summary("E5NEW", comment: "cloud health dashboard", modified: "2023-11-14T22:21:00.000Z"),
+                        ]
+                        : [
+                            summary("E1OLD", comment: "cloud health dashboard", modified: "2023-11-14T22:00:00Z"),
+                            summary("E2OTHER", comment: "another", modified: "2023-11-14T22:20:00.000Z"),
+                            summary("E3KNOWN", comment: "cloud health dashboard", modified: "2023-11-14T22:20:00.000Z"),
+                        ]
+                    let more = second ? "<IsTruncated>false</IsTruncated>" : "<IsTruncated>true</IsTruncated><NextMarker>E3KNOWN</NextMarker>"
                     return (
-                        200, [:], "<DistributionList><IsTruncated>false</IsTruncated><Quantity>5</Quantity><Items>\(items)</Items></DistributionList>"
+                        200, [:],
+                        "<DistributionList>\(more)<Quantity>\(items.count)</Quantity><Items>\(items.joined())</Items></DistributionList>"
                     )
                 }
                 if call.hasPrefix("GET /2020-05-31/tagging") {
@@ -388,6 +397,8 @@ import Testing
         let provider = CloudFrontDistributionProvider(client: .scripted(one, clock: SteppingClock()))
         let found = try await provider.findInterruptedCreate(attributes, ownership: ownership, since: since, excluding: ["E3KNOWN"])
         #expect(found?.id == "E4NEW")
+        let lists = one.calls.filter { $0 == "GET /2020-05-31/distribution" || $0.hasPrefix("GET /2020-05-31/distribution?") }
+        #expect(lists == ["GET /2020-05-31/distribution", "GET /2020-05-31/distribution?Marker=E3KNOWN"], "both pages: \(one.calls)")
         // Only the fitting ones' tags are read: not the old one's, the other comment's or the known one's.
         let tagReads = one.calls.filter { $0.hasPrefix("GET /2020-05-31/tagging") }.map { $0.components(separatedBy: "%2F").last ?? "" }
         #expect(tagReads == ["E4NEW", "E5NEW", "E4NEW"])  // the last by the read of the one found

@@ -111,4 +111,21 @@ import Testing
         let declared = GenerateTesting.declare(CodePipeline.typeName, Self.pipeline([Self.source, invoke]))
         #expect(declared.undeclarable?.contains("Invoke.Call is a Invoke/AWS/Lambda action") == true, "\(String(describing: declared.undeclarable))")
     }
+
+    /// `cairn generate` finds every pipeline of the account through each page of ListPipelines (nextToken).
+    @Test func discoverReadsEveryPageOfThePipelines() async throws {
+        let transport = ScriptedTransport(reading: { operation, body in
+            guard operation == "ListPipelines" else { return (400, #"{"__type": "ValidationException", "message": "unexpected"}"#) }
+            let second = String(decoding: body, as: UTF8.self).contains(#""nextToken":"page-2""#)
+            return (
+                200,
+                second
+                    ? #"{"pipelines": [{"name": "shop-c", "version": 1}]}"#
+                    : #"{"pipelines": [{"name": "shop-a", "version": 1}, {"name": "shop-b", "version": 2}], "nextToken": "page-2"}"#
+            )
+        })
+        let found = try await CodePipelineProvider(client: .scripted(transport, clock: SteppingClock())).discover()
+        #expect(found.map(\.id) == ["shop-a", "shop-b", "shop-c"])
+        #expect(transport.bodies("ListPipelines").count == 2)
+    }
 }
