@@ -10,13 +10,24 @@ struct ChangeOptions: ParsableArguments {
     @Option(help: "How many resources may be changed at once.")
     var parallelism: Int = 10
 
-    @Option(help: "How long to wait for another apply or destroy of the stack to finish, in seconds (default: fail at once).")
-    var lockTimeout: Int = 0
+    @OptionGroup var lock: LockOptions
 
     func validate() throws {
         guard parallelism >= 1 else { throw ValidationError("--parallelism must be at least 1.") }
+    }
+}
+
+/// `--lock-timeout`, for every command that takes the stack's lock.
+struct LockOptions: ParsableArguments {
+    @Option(help: "How long to wait for another run to release the stack's lock, in seconds (default: fail at once).")
+    var lockTimeout: Int = 0
+
+    func validate() throws {
         guard lockTimeout >= 0 else { throw ValidationError("--lock-timeout must not be negative.") }
     }
+
+    /// The wait, for the workspace.
+    var timeout: Duration { .seconds(lockTimeout) }
 }
 
 extension Cairn {
@@ -68,7 +79,7 @@ extension Cairn {
                     let targets = scope.targets
                     let warning = targets.isEmpty ? nil : context.style.yellow("Warning: " + PlanScope.targetingWarning(targets))
                     let (report, recorded) = try await context.workspace.acceptDrift(
-                        context.stack, targets: targets, lockTimeout: .seconds(change.lockTimeout)
+                        context.stack, targets: targets, lockTimeout: change.lock.timeout
                     ) { report in
                         say(report.render(style: context.style))
                         if let warning { say("\n" + warning) }
@@ -140,8 +151,8 @@ func planAndApply(
         try await context.workspace.apply(
             context.stack, region: context.region, refresh: refresh, destroy: destroy, excludeProtected: excludeProtected,
             parallelism: change.parallelism, scope: scope,
-            lockTimeout: .seconds(change.lockTimeout), command: command, control: control,
-            waiting: { printer.waiting(for: $0, timeout: change.lockTimeout, stack: context.stack) },
+            lockTimeout: change.lock.timeout, command: command, control: control,
+            waiting: { printer.waiting(for: $0, timeout: change.lock.lockTimeout, stack: context.stack) },
             approve: { plan in
                 if destroy && !plan.hasChanges {
                     say("No changes. The stack '\(plan.stack)' (\(plan.environment)) has nothing to destroy.")
@@ -177,8 +188,8 @@ func executePlan(_ plan: Plan, context: StackContext, change: ChangeOptions, com
     let control = ApplyControl()
     let report = try await Interrupts.shared.during(control) {
         try await context.workspace.apply(
-            plan, stack: context.stack, parallelism: change.parallelism, lockTimeout: .seconds(change.lockTimeout), command: command,
-            control: control, waiting: { printer.waiting(for: $0, timeout: change.lockTimeout, stack: context.stack) }, events: printer.handle)
+            plan, stack: context.stack, parallelism: change.parallelism, lockTimeout: change.lock.timeout, command: command,
+            control: control, waiting: { printer.waiting(for: $0, timeout: change.lock.lockTimeout, stack: context.stack) }, events: printer.handle)
     }
     try conclude(plan, report: report, elapsed: ContinuousClock.now - started, context: context, command: command)
 }

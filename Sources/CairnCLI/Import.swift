@@ -31,7 +31,7 @@ extension Cairn {
         var map: String?
         @Flag(help: "Import it even though its ownership tags name another Cairn state (that state must then stop managing it).")
         var takeOwnership = false
-        @Option(help: "How long to wait for another run to release the stack's lock, in seconds.") var lockTimeout: Int = 0
+        @OptionGroup var lock: LockOptions
         @OptionGroup var aws: AWSOptions
 
         func validate() throws {
@@ -59,7 +59,7 @@ extension Cairn {
                 let context = try await StackContext(target, aws: aws)
                 let imported = try await context.workspace.importResource(
                     context.stack, address: address, id: id, region: context.region,
-                    takeOwnership: takeOwnership, lockTimeout: .seconds(lockTimeout))
+                    takeOwnership: takeOwnership, lockTimeout: lock.timeout)
                 say(
                     context.style.green("Imported \(imported) as \(address).")
                         + " Run `cairn plan \(target.stack)` to see how it differs from the declaration.")
@@ -72,14 +72,14 @@ extension Cairn {
             let context = try await StackContext(target, aws: aws)
             let report = try await context.workspace.importFromTerraform(
                 context.stack, state: state, map: pairs, table: terraformTypes, region: context.region, takeOwnership: takeOwnership,
-                lockTimeout: .seconds(lockTimeout))
+                lockTimeout: lock.timeout)
             say(report.rendered(stack: context.stack, file: path, style: context.style))
         }
 
         private func importAll() async throws {
             let context = try await StackContext(target, aws: aws)
             let report = try await context.workspace.importAll(
-                context.stack, region: context.region, takeOwnership: takeOwnership, lockTimeout: .seconds(lockTimeout))
+                context.stack, region: context.region, takeOwnership: takeOwnership, lockTimeout: lock.timeout)
             for item in report.imported {
                 say("  \(item.address) = \(item.id)\(item.tagged ? " (ownership tags added)" : "")")
             }

@@ -73,7 +73,7 @@ extension Cairn {
             @OptionGroup var target: StackOptions
             @Argument(help: "The resource's address, e.g. aws_s3_bucket.artifacts.") var address: String
             @Flag(help: "Forget without asking for confirmation.") var autoApprove = false
-            @Option(help: "How long to wait for another run to release the stack's lock, in seconds.") var lockTimeout: Int = 0
+            @OptionGroup var lock: LockOptions
             @OptionGroup var aws: AWSOptions
 
             func run() async throws {
@@ -86,7 +86,7 @@ extension Cairn {
                         say("Nothing was forgotten.")
                         throw ExitCode.failure
                     }
-                    let forgotten = try await context.workspace.forgetResource(context.stack, address: address, lockTimeout: .seconds(lockTimeout))
+                    let forgotten = try await context.workspace.forgetResource(context.stack, address: address, lockTimeout: lock.timeout)
                     let id = forgotten.record.physicalID
                     say(
                         "Forgot \(address) (\(id)); it is still in AWS. Bring it back with `cairn state undo \(target.stack) \(forgotten.serial)\(target.commandSuffix)` (or `cairn import \(target.stack) \(address) \(id)\(target.commandSuffix)`)."
@@ -101,14 +101,14 @@ extension Cairn {
             @OptionGroup var target: StackOptions
             @Argument(help: "The address it has in the state.") var source: String
             @Argument(help: "The address the declaration now gives it.") var destination: String
-            @Option(help: "How long to wait for another run to release the stack's lock, in seconds.") var lockTimeout: Int = 0
+            @OptionGroup var lock: LockOptions
             @OptionGroup var aws: AWSOptions
 
             func run() async throws {
                 try await reportingErrors {
                     let context = try await StackContext(target, aws: aws, requireVariables: false)
                     let moved = try await context.workspace.moveResource(
-                        context.stack, from: source, to: destination, lockTimeout: .seconds(lockTimeout))
+                        context.stack, from: source, to: destination, lockTimeout: lock.timeout)
                     say(
                         "Moved \(source) to \(destination) (\(moved.record.physicalID)). Undo with `cairn state undo \(target.stack) \(moved.serial)\(target.commandSuffix)` (or `cairn state mv \(target.stack) \(destination) \(source)\(target.commandSuffix)`)."
                     )
@@ -121,13 +121,13 @@ extension Cairn {
                 abstract: "Undo a `state rm` or `state mv` by its serial in `cairn state history`, without touching AWS.")
             @OptionGroup var target: StackOptions
             @Argument(help: "The serial `cairn state history` shows for the change.") var serial: Int
-            @Option(help: "How long to wait for another run to release the stack's lock, in seconds.") var lockTimeout: Int = 0
+            @OptionGroup var lock: LockOptions
             @OptionGroup var aws: AWSOptions
 
             func run() async throws {
                 try await reportingErrors {
                     let context = try await StackContext(target, aws: aws, requireVariables: false)
-                    switch try await context.workspace.undoStateChange(context.stack, serial: serial, lockTimeout: .seconds(lockTimeout)) {
+                    switch try await context.workspace.undoStateChange(context.stack, serial: serial, lockTimeout: lock.timeout) {
                     case .restored(let record):
                         say(
                             "Recorded \(record.address) (\(record.physicalID)) again, as it was when serial \(serial) forgot it; the next plan reads it from AWS."

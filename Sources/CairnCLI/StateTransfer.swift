@@ -15,7 +15,7 @@ extension Cairn.StateCommand {
                 """)
         @OptionGroup var target: StackOptions
         @Option(help: "Where to copy the state: `s3://BUCKET/PREFIX` or `local` (the state directory).") var to: String
-        @Option(help: "How long to wait for another run to release the stack's lock, in seconds.") var lockTimeout: Int = 0
+        @OptionGroup var lock: LockOptions
         @OptionGroup var aws: AWSOptions
 
         func run() async throws {
@@ -31,7 +31,7 @@ extension Cairn.StateCommand {
                     region: context.region,
                     remote: try destination.remote(configuration: configuration, region: context.region, logger: aws.logger))
                 let (resources, history) = try await context.workspace.migrateState(
-                    context.stack, to: targetWorkspace, lockTimeout: .seconds(lockTimeout))
+                    context.stack, to: targetWorkspace, lockTimeout: lock.timeout)
                 let from = context.workspace.stateLocation(stack: context.stack.name, environment: context.stack.environment.name)
                 let into = targetWorkspace.stateLocation(stack: context.stack.name, environment: context.stack.environment.name)
                 say(
@@ -70,7 +70,7 @@ extension Cairn.StateCommand {
             abstract: "Replace the shared state with a file pulled and repaired (same state, not older), under the lock.")
         @OptionGroup var target: StackOptions
         @Argument(help: "A state database written by `cairn state pull`.") var file: String
-        @Option(help: "How long to wait for another run to release the stack's lock, in seconds.") var lockTimeout: Int = 0
+        @OptionGroup var lock: LockOptions
         @OptionGroup var aws: AWSOptions
 
         func run() async throws {
@@ -79,7 +79,7 @@ extension Cairn.StateCommand {
                 guard let database = FileManager.default.contents(atPath: file) else {
                     throw CLIError("\(file) cannot be read: check the path (a file written by `cairn state pull`).")
                 }
-                try await context.workspace.pushState(context.stack, database: database, lockTimeout: .seconds(lockTimeout))
+                try await context.workspace.pushState(context.stack, database: database, lockTimeout: lock.timeout)
                 say("Pushed \(file) as the state of '\(context.stack.name)' (\(context.stack.environment.name)).")
             }
         }

@@ -143,6 +143,20 @@ import Testing
         #expect(shellWord("it's") == #"'it'\''s'"#)
     }
 
+    /// Every command that takes the stack's lock reads `--lock-timeout` alike, and refuses a negative one.
+    @Test func everyLockTakingCommandRefusesANegativeLockTimeout() throws {
+        #expect(try Cairn.StateCommand.Undo.parse(["app", "3", "--lock-timeout", "30"]).lock.timeout == .seconds(30))
+        #expect(try Cairn.StateCommand.Remove.parse(["app", "aws_s3_bucket.x"]).lock.timeout == .zero)
+        #expect(try Cairn.StateCommand.Move.parse(["app", "a.b", "a.c"]).lock.lockTimeout == 0)
+        #expect(try Cairn.StateCommand.Push.parse(["app", "file.db"]).lock.lockTimeout == 0)
+        #expect(try Cairn.Apply.parse(["app", "--lock-timeout", "5"]).change.lock.lockTimeout == 5)
+        #expect(throws: (any Error).self) { _ = try Cairn.StateCommand.Undo.parse(["app", "3", "--lock-timeout=-1"]) }
+        #expect(throws: (any Error).self) { _ = try Cairn.StateCommand.Remove.parse(["app", "a.b", "--lock-timeout=-1"]) }
+        #expect(throws: (any Error).self) { _ = try Cairn.StateCommand.Move.parse(["app", "a.b", "a.c", "--lock-timeout=-1"]) }
+        #expect(throws: (any Error).self) { _ = try Cairn.StateCommand.Push.parse(["app", "file.db", "--lock-timeout=-1"]) }
+        #expect(throws: (any Error).self) { _ = try Cairn.Apply.parse(["app", "--lock-timeout=-1"]) }
+    }
+
     /// The commands `state rm` and `state mv` print reach the same state as the command that printed them.
     @Test func aPrintedCommandNamesTheStateItWasGiven() throws {
         #expect(try StackOptions.parse(["app"]).commandSuffix == "")

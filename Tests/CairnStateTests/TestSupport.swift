@@ -147,7 +147,7 @@ func fileBytes(_ url: URL) throws -> Data {
 // MARK: - Time without waiting
 
 /// A clock whose sleeps return at once, moving its time on to their deadline: code that waits runs
-/// without waiting, and a test reads how long it would have waited (`elapsed`, `sleeps`) instead of
+/// without waiting, and a test reads when it would have woken (`wakeTimes`, `sleeps`) instead of
 /// measuring the wall clock. `onSleep` runs during each sleep with its number (1, 2, …).
 final class FastForwardClock: Clock, @unchecked Sendable {
     struct Instant: InstantProtocol {
@@ -157,10 +157,10 @@ final class FastForwardClock: Clock, @unchecked Sendable {
         static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
-    // `current` and `count` are only touched with `mutex` held.
+    // `current` and `wakes` are only touched with `mutex` held.
     private let mutex = NSLock()
     private var current = Instant(offset: .zero)
-    private var count = 0
+    private var wakes: [Duration] = []
     private let onSleep: @Sendable (Int) throws -> Void
 
     init(onSleep: @escaping @Sendable (Int) throws -> Void = { _ in }) {
@@ -169,17 +169,17 @@ final class FastForwardClock: Clock, @unchecked Sendable {
 
     var now: Instant { mutex.withLock { current } }
     var minimumResolution: Duration { .zero }
-    /// How far the clock has moved since it was made.
-    var elapsed: Duration { now.offset }
+    /// The clock's time at the end of each sleep, from its start: the schedule the sleeper kept.
+    var wakeTimes: [Duration] { mutex.withLock { wakes } }
     /// How many sleeps there were.
-    var sleeps: Int { mutex.withLock { count } }
+    var sleeps: Int { mutex.withLock { wakes.count } }
 
     func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         try Task.checkCancellation()
         let number = mutex.withLock {
             current = max(current, deadline)
-            count += 1
-            return count
+            wakes.append(current.offset)
+            return wakes.count
         }
         try onSleep(number)
     }
