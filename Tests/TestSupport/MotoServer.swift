@@ -228,84 +228,76 @@ public final class MotoServer: Sendable {
         let watchdog = try SupportScripts.path("watchdog.py")
         let bootstrap = try SupportScripts.path("moto_bootstrap.py")
 
-        var lastFailure = ""
-        for _ in 1...3 {
-            let directory = try makeTemporaryDirectory(prefix: "cairn-moto-")
-            let home = directory.appendingPathComponent("home", isDirectory: true)
-            try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-            let logFile = directory.appendingPathComponent("moto.log")
-            let port = try freeLoopbackPort()
+        let directory = try makeTemporaryDirectory(prefix: "cairn-moto-")
+        let home = directory.appendingPathComponent("home", isDirectory: true)
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let logFile = directory.appendingPathComponent("moto.log")
 
-            var environment = isolatedEnvironment(home: home)
-            environment["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-            environment["INITIAL_NO_AUTH_ACTION_COUNT"] = String(bootstrapCallCount)
-            environment["PYTHONUNBUFFERED"] = "1"
-            if keepAlive { environment["MOTO_KEEP_ALIVE"] = "1" }
-            var arguments = [watchdog, "--parent-pid", String(getpid())]
-            if !keepTestLogs { arguments += ["--cleanup", directory.path] }
-            arguments += ["--"] + motoServer + ["-H", "127.0.0.1", "-p", String(port)]
-            let process = try BackgroundProcess(
-                path: python, arguments: arguments, environment: environment, logFile: logFile.path)
+        var environment = isolatedEnvironment(home: home)
+        environment["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        environment["INITIAL_NO_AUTH_ACTION_COUNT"] = String(bootstrapCallCount)
+        environment["PYTHONUNBUFFERED"] = "1"
+        if keepAlive { environment["MOTO_KEEP_ALIVE"] = "1" }
+        var arguments = [watchdog, "--parent-pid", String(getpid())]
+        if !keepTestLogs { arguments += ["--cleanup", directory.path] }
+        // Port 0: moto binds a free port of its own choosing and logs it, so no other test's server (which could take a
+        // port picked here first) is ever taken for this one.
+        arguments += ["--"] + motoServer + ["-H", "127.0.0.1", "-p", "0"]
+        let process = try BackgroundProcess(path: python, arguments: arguments, environment: environment, logFile: logFile.path)
 
-            // Wait until GET /moto-api/ answers.
-            let deadline = Date().addingTimeInterval(30)
-            var ready = false
-            while Date() < deadline {
-                if let status = process.exitStatus() {
-                    let log = tailOfFile(logFile.path)
-                    if log.contains("Address already in use") || log.contains("is in use by another program") {
-                        lastFailure = "port \(port) was taken:\n\(log)"
-                        break
-                    }
-                    throw TestSupportError("moto_server exited with status \(status) while starting. Its output (\(logFile.path)):\n\(log)")
-                }
-                if let response = try? loopbackHTTPRequest(port: port, path: "/moto-api/", timeoutSeconds: 2),
-                    response.status == 200
-                {
-                    ready = true
-                    break
-                }
-                usleep(100_000)
-            }
-            guard ready else {
-                if process.exitStatus() != nil {  // lost the port race: try another port
-                    try? FileManager.default.removeItem(at: directory)
-                    continue
-                }
-                process.terminate(grace: 5)
+        // Wait until it says its port, then until GET /moto-api/ answers there.
+        let deadline = Date().addingTimeInterval(30)  // bound: a start takes a second or two
+        var found: Int?
+        var ready = false
+        while Date() < deadline {
+            if let status = process.exitStatus() {
                 throw TestSupportError(
-                    "moto_server did not answer GET /moto-api/ within 30 s. Its output (\(logFile.path)):\n\(tailOfFile(logFile.path))")
+                    "moto_server exited with status \(status) while starting. Its output (\(logFile.path)):\n\(tailOfFile(logFile.path))")
             }
-
-            // Create the admin user with exactly `bootstrapCallCount` unauthenticated calls.
-            let result: ProcessResult
-            do {
-                result = try runProcessBlocking(
-                    executable: python, arguments: [bootstrap, "--endpoint", "http://127.0.0.1:\(port)"],
-                    environment: isolatedEnvironment(home: home), timeout: .seconds(60))
-            } catch {
-                process.terminate(grace: 5)
-                throw TestSupportError("bootstrapping moto's admin user failed: \(error)")
+            if found == nil, let match = tailOfFile(logFile.path).firstMatch(of: /Running on http:\/\/127\.0\.0\.1:(\d+)/) {
+                found = Int(match.1)
             }
-            guard result.status == 0,
-                let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
-                let keyID = object["AccessKeyId"] as? String,
-                let secret = object["SecretAccessKey"] as? String,
-                let account = object["Account"] as? String
-            else {
-                process.terminate(grace: 5)
-                throw TestSupportError(
-                    """
-                    bootstrapping moto's admin user failed (\(bootstrap), status \(result.status)):
-                    \(result.stderr)\(result.stdout)
-                    moto's output (\(logFile.path)):
-                    \(tailOfFile(logFile.path, maxBytes: 4_000))
-                    """)
+            if let port = found, let response = try? loopbackHTTPRequest(port: port, path: "/moto-api/", timeoutSeconds: 2),
+                response.status == 200
+            {
+                ready = true
+                break
             }
-            return MotoServer(
-                port: port, accessKeyID: keyID, secretAccessKey: secret, account: account, region: region,
-                directory: directory, logFile: logFile, process: process)
+            usleep(100_000)
         }
-        throw TestSupportError("moto_server could not get a free port after 3 attempts: \(lastFailure)")
+        guard ready, let port = found else {
+            process.terminate(grace: 5)
+            throw TestSupportError(
+                "moto_server did not answer GET /moto-api/ within 30 s. Its output (\(logFile.path)):\n\(tailOfFile(logFile.path))")
+        }
+
+        // Create the admin user with exactly `bootstrapCallCount` unauthenticated calls.
+        let result: ProcessResult
+        do {
+            result = try runProcessBlocking(
+                executable: python, arguments: [bootstrap, "--endpoint", "http://127.0.0.1:\(port)"],
+                environment: isolatedEnvironment(home: home), timeout: .seconds(60))
+        } catch {
+            process.terminate(grace: 5)
+            throw TestSupportError("bootstrapping moto's admin user failed: \(error)")
+        }
+        guard result.status == 0,
+            let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+            let keyID = object["AccessKeyId"] as? String,
+            let secret = object["SecretAccessKey"] as? String,
+            let account = object["Account"] as? String
+        else {
+            process.terminate(grace: 5)
+            throw TestSupportError(
+                """
+                bootstrapping moto's admin user failed (\(bootstrap), status \(result.status)):
+                \(result.stderr)\(result.stdout)
+                moto's output (\(logFile.path)):
+                \(tailOfFile(logFile.path, maxBytes: 4_000))
+                """)
+        }
+        return MotoServer(
+            port: port, accessKeyID: keyID, secretAccessKey: secret, account: account, region: region,
+            directory: directory, logFile: logFile, process: process)
     }
 }

@@ -140,8 +140,8 @@ public struct RecordedRequest: Sendable, Equatable, CustomStringConvertible {
 /// Every request is recorded (`requests()`), including those answered by a reset or a hang.
 /// Keep-alive works: `RecordedRequest.connection` tells which requests shared a TCP connection.
 public final class StubServer: Sendable {
-    /// How long a new stub server may take to answer before starting it counts as failed.
-    static let startupBound: TimeInterval = 120
+    /// How long a new stub server may take to start before starting it counts as failed.
+    static let startupBound: TimeInterval = 120  // bound: python can take many seconds to start on a loaded 2-core machine
 
     /// What answers a request when the queue is empty.
     public enum WhenQueueEmpty: Sendable {
@@ -151,22 +151,16 @@ public final class StubServer: Sendable {
         case respond(StubResponse)
     }
 
-    /// `http://127.0.0.1:PORT`
-    public let endpoint: URL
-    /// The TCP port on 127.0.0.1.
-    public let port: Int
-    /// The stub's output (one line per request, plus connection errors).
-    public let logFile: URL
-    private let directory: URL
-    private let process: BackgroundProcess
+    private let server: HelperServer
 
-    private init(port: Int, directory: URL, logFile: URL, process: BackgroundProcess) {
-        self.endpoint = URL(string: "http://127.0.0.1:\(port)")!
-        self.port = port
-        self.directory = directory
-        self.logFile = logFile
-        self.process = process
-    }
+    /// `http://127.0.0.1:PORT`
+    public var endpoint: URL { server.endpoint }
+    /// The TCP port on 127.0.0.1.
+    public var port: Int { server.port }
+    /// The stub's output (one line per request, plus connection errors), alone in a directory of its own.
+    public var logFile: URL { server.logFile }
+
+    private init(server: HelperServer) { self.server = server }
 
     deinit { stop() }
 
@@ -234,67 +228,28 @@ public final class StubServer: Sendable {
     }
 
     /// Stops the server and removes its directory. Idempotent.
-    public func stop() {
-        process.terminate(grace: 5)
-        if !keepTestLogs { try? FileManager.default.removeItem(at: directory) }
-    }
+    public func stop() { server.stop() }
 
     private func control(method: String, path: String, body: Data) async throws -> Data {
-        let port = self.port
-        let response = try await runDetached {
-            try loopbackHTTPRequest(port: port, method: method, path: path, body: body, timeoutSeconds: 10)
-        }
-        guard response.status == 200 else {
-            throw TestSupportError(
-                """
-                stub server: \(method) \(path) answered \(response.status): \(String(decoding: response.body, as: UTF8.self))
-                """)
-        }
-        return response.body
+        try await server.control(method: method, path: path, body: body)
     }
 
+    /// Starts the stub on a port of its own choosing (it prints `ready PORT` once it listens: no other server can be
+    /// taken for it, as one could when a free port was picked here and bound there).
     private static func launch(script: Data, whenEmpty: Data?) throws -> StubServer {
-        let python = try SupportScripts.python()
-        let stubScript = try SupportScripts.path("stub_server.py")
-        var lastLog = ""
-        for _ in 1...3 {
-            let directory = try makeTemporaryDirectory(prefix: "cairn-stub-")
-            let logFile = directory.appendingPathComponent("stub.log")
-            let scriptFile = directory.appendingPathComponent("script.json")
-            try script.write(to: scriptFile)
-            var arguments = [stubScript, "--port", "", "--script", "@" + scriptFile.path, "--parent-pid", String(getpid())]
-            if let whenEmpty {
-                let whenEmptyFile = directory.appendingPathComponent("when-empty.json")
-                try whenEmpty.write(to: whenEmptyFile)
-                arguments += ["--when-empty", "@" + whenEmptyFile.path]
-            }
-            let port = try freeLoopbackPort()
-            arguments[2] = String(port)
-            let process = try BackgroundProcess(
-                path: python, arguments: arguments,
-                environment: ProcessInfo.processInfo.environment.merging(["PYTHONUNBUFFERED": "1"]) { $1 },
-                logFile: logFile.path)
-            // Only a bound against a hang: python can take many seconds to start on a loaded 2-core machine.
-            let deadline = Date().addingTimeInterval(Self.startupBound)
-            while Date() < deadline {
-                if let status = process.exitStatus() {
-                    lastLog = tailOfFile(logFile.path)
-                    if status == 98 { break }  // port taken: try another
-                    throw TestSupportError("stub server exited with status \(status) while starting:\n\(lastLog)")
-                }
-                if let response = try? loopbackHTTPRequest(port: port, path: "/__stub/health", timeoutSeconds: 2),
-                    response.status == 200
-                {
-                    return StubServer(port: port, directory: directory, logFile: logFile, process: process)
-                }
-                usleep(50_000)
-            }
-            if process.exitStatus() == nil {
-                process.terminate(grace: 2)
-                throw TestSupportError("stub server did not answer within \(Int(Self.startupBound)) s:\n\(tailOfFile(logFile.path))")
-            }
-            try? FileManager.default.removeItem(at: directory)
+        let directory = try makeTemporaryDirectory(prefix: "cairn-stub-")
+        let scriptFile = directory.appendingPathComponent("script.json")
+        try script.write(to: scriptFile)
+        var arguments = [try SupportScripts.path("stub_server.py"), "--script", "@" + scriptFile.path, "--parent-pid", String(getpid())]
+        if let whenEmpty {
+            let whenEmptyFile = directory.appendingPathComponent("when-empty.json")
+            try whenEmpty.write(to: whenEmptyFile)
+            arguments += ["--when-empty", "@" + whenEmptyFile.path]
         }
-        throw TestSupportError("stub server could not get a free port after 3 attempts:\n\(lastLog)")
+        let server = try HelperServer(
+            "stub_server.py", arguments: arguments,
+            environment: ProcessInfo.processInfo.environment.merging(["PYTHONUNBUFFERED": "1"]) { $1 },
+            logFile: directory.appendingPathComponent("stub.log"), startupBound: startupBound)
+        return StubServer(server: server)
     }
 }

@@ -68,17 +68,9 @@ func makeTemporaryDirectory(prefix: String, in parent: URL? = nil) throws -> URL
     return URL(fileURLWithPath: path, isDirectory: true)
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed).
-/// Whoever uses it must still cope with losing a race for it (the servers here retry on another port).
-public func freeLoopbackPort() throws -> Int {
-    let (fd, port) = try boundLoopbackSocket()
-    close(fd)
-    return port
-}
-
 /// A loopback port that refuses every connection for as long as it is open: bound but never listening,
-/// so that no server another test starts meanwhile (a stub, a moto) can take it, as it could take a port
-/// from `freeLoopbackPort()`. For "unreachable endpoint" tests; `close()` it when done.
+/// so that no server another test starts meanwhile can take it (a port closed again could be). For "unreachable
+/// endpoint" tests; `close()` it when done.
 public final class ClosedLoopbackPort: Sendable {
     /// The port, on 127.0.0.1.
     public let port: Int
@@ -170,9 +162,9 @@ final class HelperServer: Sendable {
 
     /// Starts it (`arguments` begin with the script, or with the watchdog that runs it) and waits for `ready PORT`:
     /// there is no race for a port.
-    init(_ name: String, arguments: [String], environment: [String: String], logFile: URL) throws {
+    init(_ name: String, arguments: [String], environment: [String: String], logFile: URL, startupBound: TimeInterval = 60) throws {
         let process = try BackgroundProcess(path: try SupportScripts.python(), arguments: arguments, environment: environment, logFile: logFile.path)
-        let deadline = Date().addingTimeInterval(60)  // bound: a start takes about a second
+        let deadline = Date().addingTimeInterval(startupBound)  // bound: a start takes about a second
         while Date() < deadline {
             let log = tailOfFile(logFile.path)
             if let line = log.split(separator: "\n").first(where: { $0.hasPrefix("ready ") }), let port = Int(line.dropFirst(6)) {
@@ -185,7 +177,7 @@ final class HelperServer: Sendable {
             usleep(50_000)
         }
         process.terminate(grace: 2)
-        throw TestSupportError("\(name) did not start within 60 s:\n\(tailOfFile(logFile.path))")
+        throw TestSupportError("\(name) did not start within \(Int(startupBound)) s:\n\(tailOfFile(logFile.path))")
     }
 
     /// `http://127.0.0.1:PORT`

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A scriptable HTTP/1.1 stub server on 127.0.0.1 for client tests (retries, error parsing, signing).
 
-    python3 stub_server.py --port P [--script JSON|@FILE] [--when-empty JSON|@FILE] [--parent-pid PID]
+    python3 stub_server.py [--port P] [--script JSON|@FILE] [--when-empty JSON|@FILE] [--parent-pid PID]
 
 Every request outside /__stub/ is recorded, then answered by the next queued response. When the queue is
 empty, the --when-empty entry answers; without one the last response served repeats (and if none was ever
@@ -20,7 +20,8 @@ Control protocol (HTTP on the same port; never recorded, never consumes the queu
     POST /__stub/reset     empties the queue, the records and the "last response" -> 200
 Keep-alive (HTTP/1.1) is supported; "connection" numbers the TCP connections (1, 2, ...) in the order of
 their first recorded request. With --parent-pid the server exits as soon as that process is gone.
-Exits with status 98 if the port is taken.
+Prints `ready PORT` once it listens (on a free port of its choosing without --port). Exits with status 98 if
+the port given is taken.
 """
 import argparse
 import base64
@@ -244,7 +245,7 @@ def load_json_argument(text):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--script", default="[]")
     parser.add_argument("--when-empty")
     parser.add_argument("--parent-pid", type=int)
@@ -266,8 +267,12 @@ def main():
         print("stub: cannot bind 127.0.0.1:%d: %s" % (args.port, error), file=sys.stderr)
         sys.exit(98 if error.errno == errno.EADDRINUSE else 1)
     server.state = State(script, when_empty)
-    print("stub: listening on 127.0.0.1:%d" % args.port, file=sys.stderr)
+    port = server.server_address[1]
+    print("stub: listening on 127.0.0.1:%d" % port, file=sys.stderr)
     sys.stderr.flush()
+    # The port it bound (its own choice with --port 0): the client waits for this line, so no other server can be
+    # taken for it.
+    print("ready %d" % port, flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
