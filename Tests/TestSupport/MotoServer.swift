@@ -38,6 +38,15 @@ public final class MotoServer: Sendable {
     public let directory: URL
     private let process: BackgroundProcess
 
+    /// How long an aws CLI call or a boto3 script may take before it counts as hung. bound: at the start of a run on a
+    /// loaded 2-core machine, when every suite starts its servers and first calls at once, the shared server answered
+    /// nothing for well over a minute (CI: two boto3 scripts killed at 120 s).
+    public static let clientBound: Duration = .seconds(300)
+
+    /// How long moto may take to start and to answer. bound: a start takes a second or two, and at the start of a
+    /// loaded run (dozens of Python processes starting at once) about 25 s.
+    static let startupBound: TimeInterval = 120
+
     /// Number of unauthenticated calls `scripts/moto_bootstrap.py` makes before checking starts.
     static let bootstrapCallCount = 3
     static let adminUserName = "cairn-test-admin"
@@ -123,7 +132,7 @@ public final class MotoServer: Sendable {
     /// a missing CLI throws.
     public func aws(
         _ arguments: [String], region: String? = nil, extraEnvironment: [String: String] = [:],
-        timeout: Duration = .seconds(120)
+        timeout: Duration = MotoServer.clientBound
     ) async throws -> ProcessResult {
         let command = try awsCLICommand()
         let endpointArguments =
@@ -168,7 +177,7 @@ public final class MotoServer: Sendable {
     /// Print results as JSON and parse them with `JSONValue(parsing: result.stdout)`.
     public func python(
         _ script: String, region: String? = nil, extraEnvironment: [String: String] = [:],
-        timeout: Duration = .seconds(120)
+        timeout: Duration = MotoServer.clientBound
     ) async throws -> ProcessResult {
         let python = try SupportScripts.python()
         return try await runProcess(
@@ -246,7 +255,7 @@ public final class MotoServer: Sendable {
         let process = try BackgroundProcess(path: python, arguments: arguments, environment: environment, logFile: logFile.path)
 
         // Wait until it says its port, then until GET /moto-api/ answers there.
-        let deadline = Date().addingTimeInterval(30)  // bound: a start takes a second or two
+        let deadline = Date().addingTimeInterval(Self.startupBound)
         var found: Int?
         var ready = false
         while Date() < deadline {
@@ -268,7 +277,8 @@ public final class MotoServer: Sendable {
         guard ready, let port = found else {
             process.terminate(grace: 5)
             throw TestSupportError(
-                "moto_server did not answer GET /moto-api/ within 30 s. Its output (\(logFile.path)):\n\(tailOfFile(logFile.path))")
+                "moto_server did not answer GET /moto-api/ within \(Int(Self.startupBound)) s. Its output (\(logFile.path)):\n\(tailOfFile(logFile.path))"
+            )
         }
 
         // Create the admin user with exactly `bootstrapCallCount` unauthenticated calls.
@@ -276,7 +286,7 @@ public final class MotoServer: Sendable {
         do {
             result = try runProcessBlocking(
                 executable: python, arguments: [bootstrap, "--endpoint", "http://127.0.0.1:\(port)"],
-                environment: isolatedEnvironment(home: home), timeout: .seconds(60))
+                environment: isolatedEnvironment(home: home), timeout: .seconds(Self.startupBound))
         } catch {
             process.terminate(grace: 5)
             throw TestSupportError("bootstrapping moto's admin user failed: \(error)")

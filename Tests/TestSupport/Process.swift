@@ -223,8 +223,19 @@ func runProcessBlocking(
     var waitStatus: Int32?
     var exitedAt: ContinuousClock.Instant?
 
+    /// Records the child's exit and what it used, once it has exited.
+    func reap() {
+        var used = rusage()
+        guard waitStatus == nil, let status = waitForChild(pid, options: WNOHANG, usage: &used) else { return }
+        waitStatus = status
+        exitedAt = clock.now
+        usage?.withLock { $0 = ProcessUsage(cpuTime: used.ru_utime.duration + used.ru_stime.duration, wakeUps: used.ru_nvcsw) }
+    }
+
     while true {
         let now = clock.now
+        // A thread starved past the deadline looks once more before it kills: the child may have exited meanwhile.
+        if now >= deadline { reap() }
         if waitStatus == nil, now >= deadline || isCancelled() {
             kill(-pid, SIGKILL)
             kill(pid, SIGKILL)
@@ -238,13 +249,7 @@ func runProcessBlocking(
         let remaining = waitStatus == nil ? deadline - now : .milliseconds(50)
         let sliceMilliseconds = Int32(max(0, min(50, remaining / .milliseconds(1))))
         collector.pump(timeoutMilliseconds: max(1, sliceMilliseconds))
-
-        var used = rusage()
-        if waitStatus == nil, let status = waitForChild(pid, options: WNOHANG, usage: &used) {
-            waitStatus = status
-            exitedAt = clock.now
-            usage?.withLock { $0 = ProcessUsage(cpuTime: used.ru_utime.duration + used.ru_stime.duration, wakeUps: used.ru_nvcsw) }
-        }
+        reap()
         if waitStatus != nil {
             if collector.outputsClosed { break }
             if let exitedAt, clock.now - exitedAt > .seconds(2) { break }

@@ -578,13 +578,24 @@ struct CloudFrontDistributionProvider: UnnamedCreateRecovery {
         return Observed(id: id, attributes: attributes, outputs: outputs)
     }
 
-    /// CreateDistributionWithTags, with a CallerReference no other create sends: CloudFront would answer a repeated one
-    /// with the distribution it made for it.
+    /// CreateDistributionWithTags, with a CallerReference no other create sends. CloudFront answers a repeated one with
+    /// DistributionAlreadyExists: when a retry of this call gets that answer (the first attempt's was lost after CloudFront
+    /// acted), the distribution made for this CallerReference is this call's own and is returned.
     func create(_ attributes: [String: JSON]) async throws -> Applied {
-        let config = Self.configXML(attributes, callerReference: Self.callerReference(client.randomSource), live: nil)
+        let reference = Self.callerReference(client.randomSource)
+        let started = client.waitClock.now()
+        let config = Self.configXML(attributes, callerReference: reference, live: nil)
         let tags = attributes.tags()
         let body = [config, CloudFrontWire.element("Tags", tags.isEmpty ? [] : CloudFrontWire.tagsXML(tags))]
-        let distribution = try await client.restXML(.cloudFront.createDistributionWithTags, body: .xml(body)).xml
+        var distribution: XMLNode?
+        do {
+            distribution = try await client.restXML(.cloudFront.createDistributionWithTags, body: .xml(body)).xml
+        } catch let error as AWSServiceError where error.code == "DistributionAlreadyExists" {
+            guard let id = try await distributionID(madeFor: reference, comment: attributes.string("comment") ?? "", since: started)
+            else { throw error }
+            ProviderProgress.note("its create's answer was lost, but CloudFront made it: \(id)")
+            distribution = try await client.restXML(.cloudFront.getDistribution, ["Id": id]).xml
+        }
         let id = distribution?.string("Id") ?? ""
         return Applied(id: id, outputs: outputs(distribution, id: id))
     }
@@ -667,6 +678,24 @@ struct CloudFrontDistributionProvider: UnnamedCreateRecovery {
     }
 
     // MARK: Recovery
+
+    /// How far before a create's start a distribution it made may say it was last modified: SigV4 refuses requests
+    /// from a clock further off than this, so CloudFront's and this machine's differ by less.
+    static let clockSkew: TimeInterval = 15 * 60
+
+    /// The distribution CloudFront made for `reference`: among those with the declared comment modified since the
+    /// create began (less `clockSkew`), the one whose configuration (GetDistributionConfig) carries that CallerReference.
+    func distributionID(madeFor reference: String, comment: String, since started: Date) async throws -> String? {
+        for summary in try await client.restXMLAll(.cloudFront.listDistributions) {
+            guard let id = summary.string("Id"), (summary.string("Comment") ?? "") == comment,
+                let modified = summary.string("LastModifiedTime").flatMap(parseTimestamp),
+                modified >= started.addingTimeInterval(-Self.clockSkew)
+            else { continue }
+            let config = try await nilIfNotFound(Self.goneCodes) { try await currentConfig(id).node }
+            if config??.string("CallerReference") == reference { return id }
+        }
+        return nil
+    }
 
     /// The distribution an interrupted create made: among the account's distributions (ListDistributions), those with
     /// the declared comment, changed since the intent (a new one was last modified at its creation), not in the state

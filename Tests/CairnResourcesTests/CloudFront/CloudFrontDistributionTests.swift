@@ -411,6 +411,63 @@ import Testing
         #expect(error?.description.contains("cairn import STACK ADDRESS DISTRIBUTION_ID") == true)
     }
 
+    /// A create whose first answer is lost (a 503 after CloudFront acted) is retried, and CloudFront refuses the retry as
+    /// DistributionAlreadyExists (its CallerReference was sent before): the create returns the distribution made for that
+    /// CallerReference, found among the recent ones with the declared comment, and never one made for another reference.
+    /// When none carries it, the refusal stands.
+    @Test func aRetriedCreateRefusedAsADuplicateReturnsTheOneItMade() async throws {
+        let reference = "cairn-80000000800000008000000080000000"  // FixedRandom(value: 0.5)
+        @Sendable func summary(_ id: String, comment: String, modified: String) -> String {
+            "<DistributionSummary><Id>\(id)</Id><ARN>arn:aws:cloudfront::123456789012:distribution/\(id)</ARN><LastModifiedTime>\(modified)</LastModifiedTime><Comment>\(comment)</Comment></DistributionSummary>"
+        }
+        func transport(made: String?) -> ScriptedRESTTransport {
+            ScriptedRESTTransport { call, count in
+                switch call {
+                case "POST /2020-05-31/distribution?WithTags":
+                    return count == 0 ? Self.error(503, "ServiceUnavailable") : Self.error(409, "DistributionAlreadyExists")
+                case "GET /2020-05-31/distribution":
+                    // The clock reads 2023-11-14T22:13:20Z: E1OLD is older than the create by more than any clock skew.
+                    let items = [
+                        summary("E1OLD", comment: "cloud health dashboard", modified: "2023-11-14T21:00:00Z"),
+                        summary("E2OTHER", comment: "another", modified: "2023-11-14T22:13:30Z"),
+                        summary("E3TWIN", comment: "cloud health dashboard", modified: "2023-11-14T22:13:25Z"),
+                        summary("E4MINE", comment: "cloud health dashboard", modified: "2023-11-14T22:13:30Z"),
+                    ]
+                    return (
+                        200, [:],
+                        "<DistributionList><IsTruncated>false</IsTruncated><Quantity>4</Quantity><Items>\(items.joined())</Items></DistributionList>"
+                    )
+                case let config where config.hasSuffix("/config"):
+                    let id = config.components(separatedBy: "/").dropLast().last ?? ""
+                    let carried = id == made ? reference : "cairn-\(id)"
+                    return (200, ["ETag": "E"], "<DistributionConfig><CallerReference>\(carried)</CallerReference></DistributionConfig>")
+                default:
+                    return (
+                        200, ["ETag": "E"],
+                        "<Distribution><Id>E4MINE</Id><ARN>arn:aws:cloudfront::123456789012:distribution/E4MINE</ARN><DomainName>d4.cloudfront.net</DomainName></Distribution>"
+                    )
+                }
+            }
+        }
+        let attributes = ProviderTesting.attributes(of: Self.frontend())
+        let mine = transport(made: "E4MINE")
+        let created = try await CloudFrontDistributionProvider(client: .scripted(mine, clock: SteppingClock())).create(attributes)
+        #expect(created.id == "E4MINE")
+        #expect(created.outputs["domainName"] == "d4.cloudfront.net")
+        // Only the recent ones with the declared comment are read, until the one with this CallerReference.
+        #expect(
+            mine.calls == [
+                "POST /2020-05-31/distribution?WithTags", "POST /2020-05-31/distribution?WithTags", "GET /2020-05-31/distribution",
+                "GET /2020-05-31/distribution/E3TWIN/config", "GET /2020-05-31/distribution/E4MINE/config", "GET /2020-05-31/distribution/E4MINE",
+            ])
+        let posts = mine.requests.filter { $0.method == "POST" }.map { String(decoding: $0.body, as: UTF8.self) }
+        #expect(posts.count == 2 && posts.allSatisfy { $0.contains("<CallerReference>\(reference)</CallerReference>") })
+
+        let none = CloudFrontDistributionProvider(client: .scripted(transport(made: nil), clock: SteppingClock()))
+        let refused = await #expect(throws: AWSServiceError.self) { try await none.create(attributes) }
+        #expect(refused?.code == "DistributionAlreadyExists")
+    }
+
     // MARK: Validation
 
     /// Bad input is refused by `validate()`, which makes no API call, in one sentence naming the attribute.

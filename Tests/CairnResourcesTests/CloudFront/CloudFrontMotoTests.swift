@@ -169,6 +169,26 @@ import Testing
         try await provider.delete(id: created.id, attributes: declared)
     }
 
+    /// A create whose answer is lost after moto made the distribution (the connection reset before the answer's first
+    /// byte) is retried, refused as DistributionAlreadyExists, and returns the one it made: the aws CLI finds exactly one
+    /// distribution with the comment, the one returned.
+    @Test func aCreateWhoseAnswerIsLostReturnsTheOneItMade() async throws {
+        let moto = try await MotoServer.shared()
+        let proxy = try await FaultProxy.start(upstream: moto)
+        defer { proxy.stop() }
+        let client = try AWSConfiguration.resolve(environment: proxy.environment(of: moto, region: "us-east-1")).client()
+        try await proxy.add(FaultProxy.Rule.reset("cloudfront:CreateDistributionWithTags", at: .start, forward: true).count(1))
+        let provider = CloudFrontDistributionProvider(client: client)
+        var distribution = CloudFrontDistributionTests.frontend(domain: "lost.s3.us-east-1.amazonaws.com")
+        distribution.comment = ProviderTesting.uniqueName("lost-answer")
+        let declared = ProviderTesting.attributes(of: distribution)
+        let created = try await provider.create(declared)
+        #expect(try await proxy.stats()["cloudfront:CreateDistributionWithTags"].resets == 1)
+        let listed = try await moto.awsJSON(["cloudfront", "list-distributions"])["DistributionList"]["Items"].array ?? []
+        #expect(listed.filter { $0["Comment"].string == distribution.comment }.compactMap { $0["Id"].string } == [created.id])
+        try await provider.delete(id: created.id, attributes: declared)
+    }
+
     /// The XML Cairn writes follows botocore's model: each structure's members in the model's order, every name one the
     /// model has. (CloudFront reads members in that order.)
     @Test func memberOrdersAreBotocores() async throws {
