@@ -206,11 +206,12 @@ import Testing
         process.standardOutput = output
         try process.run()
         let collected = LineCollector(output.fileHandleForReading)
-        try await collected.waitFor("No drift.", timeout: .seconds(60))
+        let bound = Duration.seconds(300)  // bound: a run takes a second or two, a minute and more when the machine is loaded
+        try await collected.waitFor("No drift.", timeout: bound)
         try await cairn.aws(["ecr", "put-image-tag-mutability", "--repository-name", project, "--image-tag-mutability", "IMMUTABLE"]).requireSuccess()
-        try await collected.waitFor("new drift: aws_ecr_repository.app changed imageTagMutability", timeout: .seconds(60))
+        try await collected.waitFor("new drift: aws_ecr_repository.app changed imageTagMutability", timeout: bound)
         // A later run sees the same picture and says so rather than repeating the report.
-        try await collected.waitFor("drift picture unchanged (1 drifted)", timeout: .seconds(60))
+        try await collected.waitFor("drift picture unchanged (1 drifted)", timeout: bound)
         process.terminate()
         process.waitUntilExit()
         let text = await collected.text

@@ -38,11 +38,6 @@ public final class MotoServer: Sendable {
     public let directory: URL
     private let process: BackgroundProcess
 
-    /// How long an aws CLI call or a boto3 script may take before it counts as hung. bound: at the start of a run on a
-    /// loaded 2-core machine, when every suite starts its servers and first calls at once, the shared server answered
-    /// nothing for well over a minute (CI: two boto3 scripts killed at 120 s).
-    public static let clientBound: Duration = .seconds(300)
-
     /// How long moto may take to start and to answer. bound: a start takes a second or two, and at the start of a
     /// loaded run (dozens of Python processes starting at once) about 25 s.
     static let startupBound: TimeInterval = 120
@@ -132,7 +127,7 @@ public final class MotoServer: Sendable {
     /// a missing CLI throws.
     public func aws(
         _ arguments: [String], region: String? = nil, extraEnvironment: [String: String] = [:],
-        timeout: Duration = MotoServer.clientBound
+        timeout: Duration = defaultProcessBound
     ) async throws -> ProcessResult {
         let command = try awsCLICommand()
         let endpointArguments =
@@ -177,7 +172,7 @@ public final class MotoServer: Sendable {
     /// Print results as JSON and parse them with `JSONValue(parsing: result.stdout)`.
     public func python(
         _ script: String, region: String? = nil, extraEnvironment: [String: String] = [:],
-        timeout: Duration = MotoServer.clientBound
+        timeout: Duration = defaultProcessBound
     ) async throws -> ProcessResult {
         let python = try SupportScripts.python()
         return try await runProcess(

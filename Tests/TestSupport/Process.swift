@@ -76,6 +76,10 @@ public func findExecutable(_ name: String, searchPath: String? = nil) -> String?
     return nil
 }
 
+/// How long a child may run before `runProcess` counts it as hung. bound: the aws CLI, a boto3 script or a Cairn command
+/// takes seconds; at the start of a run on a loaded 2-core machine CI saw them take well over a minute.
+public let defaultProcessBound: Duration = .seconds(300)
+
 /// Runs a program to completion and returns its exit status and output.
 ///
 /// - Parameters:
@@ -85,7 +89,8 @@ public func findExecutable(_ name: String, searchPath: String? = nil) -> String?
 ///   - environment: the child's complete environment (nil: inherit this process's).
 ///   - currentDirectory: the child's working directory (nil: this process's).
 ///   - timeout: when it expires the child's whole process group is killed with SIGKILL and
-///     `ProcessTimeoutError` (carrying the output so far) is thrown.
+///     `ProcessTimeoutError` (carrying the output so far) is thrown. It bounds a hang: the default,
+///     `defaultProcessBound`, is minutes, as a loaded machine needs.
 ///   - stdin: written to the child's standard input, which is then closed (nil: /dev/null).
 ///
 /// The child runs in its own process group. Standard output and error are drained concurrently with
@@ -99,7 +104,7 @@ public func runProcess(
     arguments: [String] = [],
     environment: [String: String]? = nil,
     currentDirectory: URL? = nil,
-    timeout: Duration = .seconds(120),
+    timeout: Duration = defaultProcessBound,
     stdin: String? = nil
 ) async throws -> ProcessResult {
     try await runProcessCancellably(
@@ -122,7 +127,7 @@ public func runProcessMeasuringUsage(
     executable: String,
     arguments: [String] = [],
     environment: [String: String]? = nil,
-    timeout: Duration = .seconds(120)
+    timeout: Duration = defaultProcessBound
 ) async throws -> (result: ProcessResult, usage: ProcessUsage) {
     let usage = Locked<ProcessUsage?>(nil)
     let result = try await runProcessCancellably(
@@ -155,7 +160,7 @@ func runProcessBlocking(
     arguments: [String],
     environment: [String: String]? = nil,
     currentDirectory: String? = nil,
-    timeout: Duration = .seconds(120),
+    timeout: Duration = defaultProcessBound,
     stdin: String? = nil,
     isCancelled: () -> Bool = { false },
     usage: Locked<ProcessUsage?>? = nil

@@ -256,15 +256,16 @@ import Testing
         let shell = """
             python3 "\(scripts)" --parent-pid $$ --pid-file "\(pidFile)" --cleanup "\(cleanup.path)" -- sleep 300 \
               >/dev/null 2>&1 </dev/null &
-            for i in $(seq 100); do [ -s "\(pidFile)" ] && exit 0; sleep 0.1; done
+            for i in $(seq 1200); do [ -s "\(pidFile)" ] && exit 0; sleep 0.1; done
             exit 1
             """
-        let result = try await runProcess(executable: "/bin/sh", arguments: ["-c", shell], timeout: .seconds(30))
+        // bound: python starts in well under a second
+        let result = try await runProcess(executable: "/bin/sh", arguments: ["-c", shell], timeout: .seconds(300))
         #expect(result.status == 0, "\(result)")
         let text = try String(contentsOfFile: pidFile, encoding: .utf8)
         let child = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(await waitUntilDead(child, seconds: 10), "watched command \(child) outlived its watchdog's parent")
-        let deadline = Date().addingTimeInterval(5)
+        #expect(await waitUntilDead(child, seconds: 120), "watched command \(child) outlived its watchdog's parent")
+        let deadline = Date().addingTimeInterval(120)  // bound: the watchdog removes it within a second
         while FileManager.default.fileExists(atPath: cleanup.path) && Date() < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }

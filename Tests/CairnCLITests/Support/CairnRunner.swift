@@ -43,7 +43,7 @@ struct CairnRunner {
     static let gitHubToken = "ghp_cairnTestToken0123456789abcdefSECRET"
 
     @discardableResult
-    func run(_ arguments: [String], timeout: Duration = .seconds(180)) async throws -> ProcessResult {
+    func run(_ arguments: [String], timeout: Duration = defaultProcessBound) async throws -> ProcessResult {
         try await runProcess(executable: executablePath, arguments: arguments, environment: environment, timeout: timeout)
     }
 
