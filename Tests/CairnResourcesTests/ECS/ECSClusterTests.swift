@@ -36,6 +36,35 @@ import Testing
         try await provider.delete(id: name, attributes: [:])  // deleting what is gone is not an error
     }
 
+    /// End to end, through the fault proxy: ECS refuses a change of the capacity providers once with
+    /// UpdateInProgressException (an earlier change still being carried out); the update waits it out, says so, and the
+    /// aws CLI (talking to moto directly) finds the new capacity providers.
+    @Test(.integration) func aCapacityProviderChangeWaitsForAnEarlierOne() async throws {
+        let moto = try await MotoServer.shared()
+        let proxy = try await FaultProxy.start(upstream: moto)
+        defer { proxy.stop() }
+        let client = try AWSConfiguration.resolve(environment: proxy.environment(of: moto, region: "us-east-1")).client()
+        let provider = ECSClusterProvider(client: client)
+        let name = ProviderTesting.uniqueName("capacity")
+        var cluster = ECSCluster("main", name: Input(name))
+        let old = ProviderTesting.attributes(of: cluster)
+        _ = try await provider.create(old)
+        try await proxy.add(
+            FaultProxy.Rule.error(
+                "ecs:PutClusterCapacityProviders", code: "UpdateInProgressException", status: 400,
+                message: "The specified cluster is in a busy state. Cluster attachments must be in UPDATE_COMPLETE or CREATE_COMPLETE state."
+            ).count(1))
+        cluster.capacityProviders = ["FARGATE", "FARGATE_SPOT"]
+        let notes = try await PropagationTests.notes {
+            _ = try await provider.update(id: name, from: old, to: ProviderTesting.attributes(of: cluster))
+        }
+        #expect(notes == ["waiting for ECS cluster \(name) to finish another change (attempt 2)"])
+        #expect(try await proxy.stats()["ecs:PutClusterCapacityProviders"].injected == 1)
+        let described = try await moto.awsJSON(["ecs", "describe-clusters", "--clusters", name])
+        #expect(described["clusters"][0]["capacityProviders"].array?.compactMap(\.string).sorted() == ["FARGATE", "FARGATE_SPOT"], "\(described)")
+        try await provider.delete(id: name, attributes: ProviderTesting.attributes(of: cluster))
+    }
+
     @Test func validationNamesTheAttribute() {
         let issues = ECSCluster("bad", name: "no spaces allowed").validate()
         #expect(issues.count == 1)
