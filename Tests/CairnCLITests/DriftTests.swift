@@ -206,7 +206,7 @@ import Testing
         process.standardOutput = output
         try process.run()
         let collected = LineCollector(output.fileHandleForReading)
-        let bound = Duration.seconds(300)  // bound: a run takes a second or two, a minute and more when the machine is loaded
+        let bound = defaultProcessBound  // each wait is for one drift run, bounded as any Cairn command is
         try await collected.waitFor("No drift.", timeout: bound)
         try await cairn.aws(["ecr", "put-image-tag-mutability", "--repository-name", project, "--image-tag-mutability", "IMMUTABLE"]).requireSuccess()
         try await collected.waitFor("new drift: aws_ecr_repository.app changed imageTagMutability", timeout: bound)

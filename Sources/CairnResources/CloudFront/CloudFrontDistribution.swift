@@ -686,30 +686,34 @@ struct CloudFrontDistributionProvider: UnnamedCreateRecovery {
     /// The distribution CloudFront made for `reference`: among those with the declared comment modified since the
     /// create began (less `clockSkew`), the one whose configuration (GetDistributionConfig) carries that CallerReference.
     func distributionID(madeFor reference: String, comment: String, since started: Date) async throws -> String? {
-        for summary in try await client.restXMLAll(.cloudFront.listDistributions) {
-            guard let id = summary.string("Id"), (summary.string("Comment") ?? "") == comment,
-                let modified = summary.string("LastModifiedTime").flatMap(parseTimestamp),
-                modified >= started.addingTimeInterval(-Self.clockSkew)
-            else { continue }
+        for (id, _) in try await recentDistributions(comment: comment, since: started.addingTimeInterval(-Self.clockSkew)) {
             let config = try await nilIfNotFound(Self.goneCodes) { try await currentConfig(id).node }
             if config??.string("CallerReference") == reference { return id }
         }
         return nil
     }
 
-    /// The distribution an interrupted create made: among the account's distributions (ListDistributions), those with
-    /// the declared comment, changed since the intent (a new one was last modified at its creation), not in the state
-    /// and carrying this state's ownership tags (CreateDistributionWithTags sets them). One tag read per candidate.
+    /// The account's distributions (ListDistributions, every page) with `comment` that were last modified at or after
+    /// `since` (a new one was last modified at its creation): each ID with its summary.
+    private func recentDistributions(comment: String, since: Date) async throws -> [(id: String, summary: XMLNode)] {
+        try await client.restXMLAll(.cloudFront.listDistributions).compactMap { summary in
+            guard let id = summary.string("Id"), (summary.string("Comment") ?? "") == comment,
+                let modified = summary.string("LastModifiedTime").flatMap(parseTimestamp), modified >= since
+            else { return nil }
+            return (id, summary)
+        }
+    }
+
+    /// The distribution an interrupted create made: among the account's distributions, those with the declared comment,
+    /// changed since the intent, not in the state and carrying this state's ownership tags (CreateDistributionWithTags
+    /// sets them). One tag read per candidate.
     func findInterruptedCreate(
         _ attributes: [String: JSON], ownership: Ownership, since: Date, excluding: Set<String>
     ) async throws -> Observed? {
         guard ownership.state != nil else { return nil }
         var candidates: [String] = []
-        for summary in try await client.restXMLAll(.cloudFront.listDistributions) {
-            guard let id = summary.string("Id"), !excluding.contains(id),
-                (summary.string("Comment") ?? "") == (attributes.string("comment") ?? ""),
-                let modified = summary.string("LastModifiedTime").flatMap(parseTimestamp), modified >= since
-            else { continue }
+        for (id, summary) in try await recentDistributions(comment: attributes.string("comment") ?? "", since: since)
+        where !excluding.contains(id) {
             let arn = outputs(summary, id: id)["arn"]?.stringValue ?? ""
             let tags = try await nilIfNotFound(Self.goneCodes) { try await client.restXML(.cloudFront.listTagsForResource, ["Resource": arn]).xml }
             if InterruptedCreate.isOurs(CloudFrontWire.tags(from: tags ?? nil), ownership) { candidates.append(id) }

@@ -15,8 +15,7 @@ import Testing
             print(l._generate_cache_key('https://corp.awsapps.com/start', 'corp'))
             print(l._generate_cache_key('https://legacy.awsapps.com/start', None))
             """
-        // bound: a second or less, a minute and more when loaded
-        let result = try await runProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", script], timeout: .seconds(300))
+        let result = try await runProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", script])
             .requireSuccess("python3 with botocore (scripts/install-deps installs it)")
         let config = SharedConfig(
             configPath: "c", credentialsPath: "k", config: try INIFile(parsing: SSOCredentialsTests.config, path: "c"),

@@ -173,10 +173,8 @@ import Testing
     /// byte) is retried, refused as DistributionAlreadyExists, and returns the one it made: the aws CLI finds exactly one
     /// distribution with the comment, the one returned.
     @Test func aCreateWhoseAnswerIsLostReturnsTheOneItMade() async throws {
-        let moto = try await MotoServer.shared()
-        let proxy = try await FaultProxy.start(upstream: moto)
+        let (client, moto, proxy) = try await ProviderTesting.proxiedClient()
         defer { proxy.stop() }
-        let client = try AWSConfiguration.resolve(environment: proxy.environment(of: moto, region: "us-east-1")).client()
         try await proxy.add(FaultProxy.Rule.reset("cloudfront:CreateDistributionWithTags", at: .start, forward: true).count(1))
         let provider = CloudFrontDistributionProvider(client: client)
         var distribution = CloudFrontDistributionTests.frontend(domain: "lost.s3.us-east-1.amazonaws.com")

@@ -40,10 +40,8 @@ import Testing
     /// UpdateInProgressException (an earlier change still being carried out); the update waits it out, says so, and the
     /// aws CLI (talking to moto directly) finds the new capacity providers.
     @Test(.integration) func aCapacityProviderChangeWaitsForAnEarlierOne() async throws {
-        let moto = try await MotoServer.shared()
-        let proxy = try await FaultProxy.start(upstream: moto)
+        let (client, moto, proxy) = try await ProviderTesting.proxiedClient()
         defer { proxy.stop() }
-        let client = try AWSConfiguration.resolve(environment: proxy.environment(of: moto, region: "us-east-1")).client()
         let provider = ECSClusterProvider(client: client)
         let name = ProviderTesting.uniqueName("capacity")
         var cluster = ECSCluster("main", name: Input(name))

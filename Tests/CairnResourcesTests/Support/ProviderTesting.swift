@@ -16,6 +16,14 @@ enum ProviderTesting {
         return (configuration.client(), moto)
     }
 
+    /// A client for the test process's moto server through a new fault proxy (the caller stops it), and that server.
+    static func proxiedClient(region: String = "us-east-1") async throws -> (AWSClient, MotoServer, FaultProxy) {
+        let moto = try await MotoServer.shared()
+        let proxy = try await FaultProxy.start(upstream: moto)
+        let configuration = try AWSConfiguration.resolve(environment: proxy.environment(of: moto, region: region))
+        return (configuration.client(), moto, proxy)
+    }
+
     /// A lower-case name unique in this test run.
     static func uniqueName(_ prefix: String) -> String {
         "\(prefix)-\(UInt32.random(in: 0...UInt32.max) % 1_000_000)-\(Int(Date().timeIntervalSince1970) % 100_000)"
