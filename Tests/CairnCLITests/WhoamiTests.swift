@@ -21,7 +21,7 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
                 Region:       us-east-1  (from AWS_REGION)
                 Credentials:  environment variables (AWS_ACCESS_KEY_ID)
                 Endpoint:     \(moto.endpoint.absoluteString)  (from AWS_ENDPOINT_URL)
-                Timeouts:     60 s per attempt (default), 60 s to connect (default)
+                Timeouts:     \(MotoServer.requestBound.components.seconds) s per attempt (from CAIRN_HTTP_TIMEOUT), 60 s to connect (default)
 
                 """)
         #expect(result.stderr == "")
@@ -29,7 +29,9 @@ private func cairn(_ arguments: [String], environment: [String: String]) async t
 
     @Test func jsonOutput() async throws {
         let moto = try await MotoServer.shared()
-        let result = try await cairn(["whoami", "--format", "json"], environment: moto.environment(region: "eu-west-1"))
+        var environment = moto.environment(region: "eu-west-1")
+        environment["CAIRN_HTTP_TIMEOUT"] = nil  // AWS's default, as it is shown
+        let result = try await cairn(["whoami", "--format", "json"], environment: environment)
         #expect(result.status == 0, "\(result)")
         let json = try JSONValue(parsing: result.stdout)
         #expect(json["account"].string == moto.account)

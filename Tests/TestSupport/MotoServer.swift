@@ -44,6 +44,9 @@ public final class MotoServer: Sendable {
 
     /// Number of unauthenticated calls `scripts/moto_bootstrap.py` makes before checking starts.
     static let bootstrapCallCount = 3
+    /// How long Cairn waits for one answer from moto: a hang bound, under `defaultProcessBound` so that a hung request
+    /// fails with Cairn's own message before the process running it is killed.
+    public static let requestBound: Duration = .seconds(180)
     static let adminUserName = "cairn-test-admin"
 
     private init(
@@ -105,6 +108,8 @@ public final class MotoServer: Sendable {
     /// - `HOME` = a fresh empty directory (one per call, inside `directory`), so the machine's `~/.aws` never
     ///   leaks in, with `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` naming files in it that do not exist;
     /// - `127.0.0.1` and `localhost` prepended to `NO_PROXY`/`no_proxy`, so a proxy of the machine is bypassed;
+    /// - `CAIRN_HTTP_TIMEOUT` = `requestBound`, so that Cairn (in this process or a child) waits out the shared server
+    ///   answering a hundred tests at once on a loaded machine rather than giving up after AWS's 60 s;
     /// - finally `extra`, which overrides anything above (e.g. a wrong `AWS_SECRET_ACCESS_KEY`).
     public func environment(region: String? = nil, extra: [String: String] = [:]) -> [String: String] {
         let home =
@@ -117,6 +122,7 @@ public final class MotoServer: Sendable {
         environment["AWS_SECRET_ACCESS_KEY"] = secretAccessKey
         environment["AWS_REGION"] = region
         environment["AWS_DEFAULT_REGION"] = region
+        environment["CAIRN_HTTP_TIMEOUT"] = String(Self.requestBound.components.seconds)
         environment.merge(extra) { _, new in new }
         return environment
     }

@@ -193,7 +193,9 @@ final class HelperServer: Sendable {
     func control(method: String, path: String, body: Data = Data()) async throws -> Data {
         let (port, name) = (self.port, self.name)
         let response = try await runDetached {
-            try loopbackHTTPRequest(port: port, method: method, path: path, body: body, timeoutSeconds: 60)
+            // bound: a hang only; the helper may be answering a burst of proxied requests on a loaded machine.
+            try loopbackHTTPRequest(
+                port: port, method: method, path: path, body: body, timeoutSeconds: Int(defaultProcessBound.components.seconds))
         }
         guard response.status == 200 || response.status == 204 else {
             throw TestSupportError("\(name): \(method) \(path) answered \(response.status): \(String(decoding: response.body, as: UTF8.self))")

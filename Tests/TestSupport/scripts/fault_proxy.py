@@ -115,7 +115,7 @@ import threading
 import time
 import zlib
 import xml.etree.ElementTree as ET
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import botocore
@@ -125,7 +125,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import DataNotFoundError
 from botocore.loaders import Loader
 
-from proxy_support import HOP_BY_HOP, head_bytes, read_body, send_upstream, watch_parent
+from proxy_support import HOP_BY_HOP, Server, head_bytes, read_body, send_upstream, watch_parent
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 
 
@@ -1709,8 +1709,7 @@ def main():
     key, secret = os.environ.get("FAULT_PROXY_ACCESS_KEY_ID"), os.environ.get("FAULT_PROXY_SECRET_ACCESS_KEY")
     Handler.proxy = Proxy((host, int(port)), (key, secret) if key and secret else None)
     threading.Thread(target=Handler.proxy.models.build_index, daemon=True).start()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", args.port), Handler)
     if args.parent_pid:
         threading.Thread(target=watch_parent, args=(args.parent_pid,), daemon=True).start()
     print("ready %d" % server.server_address[1], flush=True)

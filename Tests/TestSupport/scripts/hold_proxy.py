@@ -31,10 +31,10 @@ import json
 import re
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from proxy_support import head_bytes, read_body, send_upstream, watch_parent
+from proxy_support import Server, head_bytes, read_body, send_upstream, watch_parent
 
 
 class Rule:
@@ -171,8 +171,7 @@ def main():
     args = parser.parse_args()
     host, port = args.upstream.rsplit(":", 1)
     Handler.state = State((host, int(port)))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", 0), Handler)
     if args.parent_pid:
         threading.Thread(target=watch_parent, args=(args.parent_pid,), daemon=True).start()
     print(f"ready {server.server_address[1]}", flush=True)

@@ -1,9 +1,22 @@
-"""What the loopback HTTP/1.1 proxies here share (hold_proxy.py, fault_proxy.py): reading a request's body,
-forwarding a request to the upstream with its bytes unchanged, writing an answer's head, and exiting with the
-test process. Imported from the scripts' own directory."""
+"""What the loopback HTTP/1.1 servers here share (hold_proxy.py, fault_proxy.py, stub_server.py): a listen backlog
+no burst fills, reading a request's body, forwarding a request to the upstream with its bytes unchanged, writing an
+answer's head, and exiting with the test process. Imported from the scripts' own directory."""
 import http.client
 import os
 import time
+from http.server import ThreadingHTTPServer
+
+# Connections waiting to be accepted. socketserver's default is 5: a burst of new connections beyond it (Cairn opens up
+# to 32 per endpoint, several tests at once) makes Linux drop SYNs, and each client then waits out TCP's retransmission
+# backoff (1, 3, 7, ... 63 s) while the server is idle.
+LISTEN_BACKLOG = 4096
+
+
+class Server(ThreadingHTTPServer):
+    """A thread per connection, none keeping the process alive, and a listen backlog no test's burst fills."""
+
+    daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
 # Headers that concern one connection only: never forwarded (a chunked body is passed on whole).
 HOP_BY_HOP = {"connection", "keep-alive", "expect", "transfer-encoding", "proxy-connection", "te", "upgrade"}

@@ -35,7 +35,9 @@ import struct
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from proxy_support import Server as LoopbackServer
 
 NOTHING_QUEUED = {
     "type": "http",
@@ -215,10 +217,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_http(404, {"Content-Type": "text/plain"}, "unknown control endpoint %s %s" % (self.command, path))
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
+class Server(LoopbackServer):
     allow_reuse_address = False
-    request_queue_size = 128
     stopping = False
 
     def handle_error(self, request, client_address):
