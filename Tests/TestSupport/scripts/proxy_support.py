@@ -18,6 +18,7 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = LISTEN_BACKLOG
 
+
 # Headers that concern one connection only: never forwarded (a chunked body is passed on whole).
 HOP_BY_HOP = {"connection", "keep-alive", "expect", "transfer-encoding", "proxy-connection", "te", "upgrade"}
 
